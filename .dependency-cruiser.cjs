@@ -1,0 +1,50 @@
+/* Import directions of ../shared/DESIGN.md, checked in CI (`npm run deps`). */
+const allow = {
+  shared: [],
+  spec: ['shared'],
+  qmp: ['shared'],
+  drivers: ['spec', 'shared', 'qmp'],
+  storage: ['spec', 'shared'],
+  store: ['spec', 'shared'],
+  lifecycle: ['spec', 'shared', 'drivers', 'storage', 'store'],
+  migration: ['spec', 'shared', 'qmp', 'drivers', 'storage', 'store', 'lifecycle'],
+  backup: ['spec', 'shared', 'qmp', 'drivers', 'storage', 'store', 'lifecycle'],
+  cluster: ['spec', 'shared', 'qmp', 'drivers', 'storage', 'store', 'lifecycle', 'migration'],
+  metrics: ['shared'],
+  api: ['spec', 'shared', 'storage', 'lifecycle', 'migration', 'backup', 'cluster', 'metrics', 'drivers', 'store'],
+  client: ['shared', 'spec'],
+  cli: ['client', 'spec', 'shared'],
+  web: ['client', 'spec', 'shared'],
+  daemon: null, // composition root: anything
+};
+const forbidden = [];
+for (const [from, targets] of Object.entries(allow)) {
+  if (targets === null) continue;
+  const ok = [from, ...targets].join('|');
+  forbidden.push({
+    name: `${from}-imports-only-${targets.join('-') || 'nothing'}`,
+    severity: 'error',
+    from: { path: `^src/${from}/` },
+    to: { path: '^src/', pathNot: `^src/(${ok})/` },
+  });
+}
+forbidden.push(
+  { name: 'concrete-backends-only-in-daemon', severity: 'error',
+    comment: 'Only daemon/ names drivers/qemu, store/sqlite or store/etcd.',
+    from: { path: '^src/', pathNot: '^src/(daemon|drivers/qemu|store/sqlite|store/etcd)/' },
+    to: { path: '^src/(drivers/qemu|store/sqlite|store/etcd)/' } },
+  { name: 'lifecycle-uses-interfaces-only', severity: 'error',
+    from: { path: '^src/lifecycle/' }, to: { path: '^src/(drivers|store)/', pathNot: '^src/(drivers|store)/index\\.ts$' } },
+  { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
+  { name: 'not-to-test', severity: 'error', from: { path: '^src/' }, to: { path: '\\.test\\.ts$|^test/' } },
+);
+module.exports = {
+  forbidden,
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '\\.test\\.ts$' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.js'] },
+  },
+};

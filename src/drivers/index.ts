@@ -1,0 +1,17 @@
+export type {
+  Accel,
+  LaunchPlan,
+  RuntimeFiles,
+  RunStatus,
+  DriverEvent,
+  RuntimeInfo,
+  Instance,
+  Pausable,
+  PowerControl,
+  Suspendable,
+  VmInstance,
+  AccelProbe,
+  AdoptResult,
+  Bootable,
+  Driver,
+} from './driver.js';

@@ -1,0 +1,127 @@
+/**
+ * The one error catalogue (DESIGN rule 2). Every user-reachable failure throws
+ * a PolyvisorError with a stable code from here; bugs throw plain Error.
+ * docs/errors.md is generated from this table and kept in step by a test.
+ */
+export interface CatalogueEntry {
+  /** HTTP status the API maps this code to. */
+  readonly status: number;
+  /** CLI exit code (see docs/cli.md). */
+  readonly exit: number;
+  /** One line telling the user how to fix it. */
+  readonly hint: string;
+}
+
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  notFound: 3,
+  conflict: 4,
+  unavailable: 5,
+  timeout: 6,
+} as const;
+
+const e = (status: number, exit: number, hint: string): CatalogueEntry => ({ status, exit, hint });
+
+export const catalogue = {
+  // input
+  INVALID_NAME: e(400, EXIT.usage, 'Use 1-63 characters: letters, digits, "-", "_" and "."; start with a letter or digit.'),
+  INVALID_PATH: e(400, EXIT.usage, 'Give an absolute path made of safe characters, without "..", inside the allowed directory.'),
+  INVALID_ARGUMENT: e(400, EXIT.usage, 'Check the value named in the message against `polyvisor --help`.'),
+  INVALID_BODY: e(400, EXIT.usage, 'Send a JSON body that matches the OpenAPI document of this route.'),
+  SPEC_INVALID: e(400, EXIT.usage, 'Fix the listed fields; `polyvisor spec schema` prints every field and its rule.'),
+  SPEC_PARSE_FAILED: e(400, EXIT.usage, 'The file must be valid YAML or JSON.'),
+  SPEC_VERSION_UNSUPPORTED: e(400, EXIT.usage, 'Set `version: 1`, or upgrade Polyvisor to read newer specs.'),
+  // resources
+  VM_NOT_FOUND: e(404, EXIT.notFound, 'List VMs with `polyvisor vm list`.'),
+  VM_EXISTS: e(409, EXIT.conflict, 'Pick another name, or remove the existing VM with `polyvisor vm rm NAME`.'),
+  INVALID_TRANSITION: e(409, EXIT.conflict, 'Check the VM state with `polyvisor vm show NAME`; the message lists what is allowed from it.'),
+  VM_BUSY: e(409, EXIT.conflict, 'Another operation on this VM is running; wait for it or retry.'),
+  ROUTE_NOT_FOUND: e(404, EXIT.notFound, 'See the API reference served at /v1/openapi.json.'),
+  FILE_NOT_FOUND: e(404, EXIT.notFound, 'Check that the file exists and is readable by the daemon.'),
+  // hypervisor
+  QEMU_MISSING: e(503, EXIT.unavailable, 'Install QEMU: `apt-get install qemu-system-x86 qemu-utils`, or set qemuBinary in the config.'),
+  QEMU_START_FAILED: e(500, EXIT.failure, 'Read the QEMU message above; `polyvisor vm show NAME` has the serial log path.'),
+  QEMU_GONE: e(409, EXIT.conflict, 'The QEMU process of this VM is no longer running; start the VM again.'),
+  QMP_FAILED: e(500, EXIT.failure, 'QEMU refused the command; the message has its reason.'),
+  QMP_DISCONNECTED: e(503, EXIT.unavailable, 'The QEMU monitor closed; check whether the VM process is still running.'),
+  ACCEL_UNAVAILABLE: e(409, EXIT.conflict, 'Use `accel: auto` or `tcg`; `polyvisor doctor` says why KVM does not work here.'),
+  DISK_CREATE_FAILED: e(500, EXIT.failure, 'Check free space and permissions in the state directory.'),
+  // time and cancellation
+  TIMEOUT: e(504, EXIT.timeout, 'The operation took longer than allowed; retry, or raise the timeout option.'),
+  ABORTED: e(499, EXIT.failure, 'The operation was cancelled before it finished; nothing was changed.'),
+  // daemon and client
+  DAEMON_UNREACHABLE: e(503, EXIT.unavailable, 'Start the daemon with `polyvisord` (or `npm run demo`), or point --socket/--url at it.'),
+  CONFIG_INVALID: e(400, EXIT.usage, 'Fix the named config key in the file, environment variable or flag.'),
+  STORE_FAILED: e(500, EXIT.failure, 'The state database could not be written; check disk space and run `polyvisor doctor`.'),
+  INTERNAL: e(500, EXIT.failure, 'This is a bug; the daemon log has the details.'),
+} as const satisfies Record<string, CatalogueEntry>;
+
+export type ErrorCode = keyof typeof catalogue;
+
+export interface ErrorOptions {
+  cause?: unknown;
+  /** Structured detail, e.g. the failing fields of a spec. */
+  details?: unknown;
+  /** Overrides the catalogue hint when the fix is more specific. */
+  hint?: string;
+}
+
+export class PolyvisorError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly hint: string;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message: string, opts: ErrorOptions = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'PolyvisorError';
+    this.code = code;
+    this.status = catalogue[code].status;
+    this.hint = opts.hint ?? catalogue[code].hint;
+    this.details = opts.details;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; hint: string; details?: unknown } {
+    return this.details === undefined
+      ? { code: this.code, message: this.message, hint: this.hint }
+      : { code: this.code, message: this.message, hint: this.hint, details: this.details };
+  }
+}
+
+export function fail(code: ErrorCode, message: string, opts?: ErrorOptions): never {
+  throw new PolyvisorError(code, message, opts);
+}
+
+export function isPolyvisorError(err: unknown, code?: ErrorCode): err is PolyvisorError {
+  return err instanceof PolyvisorError && (code === undefined || err.code === code);
+}
+
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.prototype.hasOwnProperty.call(catalogue, code);
+}
+
+export function exitCodeFor(code: string): number {
+  return isErrorCode(code) ? catalogue[code].exit : EXIT.failure;
+}
+
+/** Markdown table of the catalogue; docs/errors.md is this text. */
+export function renderErrorDocs(): string {
+  const rows = Object.entries(catalogue).map(
+    ([code, c]) => `| \`${code}\` | ${c.status} | ${c.exit} | ${c.hint.replace(/\|/g, '\\|')} |`,
+  );
+  return [
+    '# Error catalogue',
+    '',
+    'Generated from `src/shared/errors.ts` (a test keeps this file in step: run',
+    '`npx tsx scripts/gen-error-docs.ts` after changing the catalogue).',
+    'The API answers with `{ "code", "message", "hint" }` and the HTTP status below;',
+    'the CLI prints the message and hint and exits with the exit code below.',
+    '',
+    '| code | HTTP | exit | hint |',
+    '| --- | --- | --- | --- |',
+    ...rows,
+    '',
+  ].join('\n');
+}

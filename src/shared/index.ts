@@ -1,0 +1,28 @@
+export {
+  catalogue,
+  EXIT,
+  PolyvisorError,
+  fail,
+  isPolyvisorError,
+  isErrorCode,
+  exitCodeFor,
+  renderErrorDocs,
+  type CatalogueEntry,
+  type ErrorCode,
+  type ErrorOptions,
+} from './errors.js';
+export { timeoutSignal, throwIfAborted, abortError, sleep, waitFor } from './abort.js';
+export { NAME_PATTERN, NAME_RULE, isValidName, validateName, validateAbsolutePath, safeJoin } from './names.js';
+export { newUuid, newId } from './ids.js';
+export { writeFileAtomic, fsyncDir } from './atomic-file.js';
+export { silentLogger, REDACT_KEYS, type Logger } from './logger.js';
+export {
+  run,
+  runChecked,
+  liveChildren,
+  pidAlive,
+  pidArgv,
+  signalPid,
+  type RunOptions,
+  type RunResult,
+} from './spawn.js';

@@ -1,0 +1,174 @@
+/**
+ * VM spec v1: what users write (input) and what the rest of Polyvisor reads
+ * (the normalized output, with every default applied). Pure.
+ */
+import { z } from 'zod';
+import { NAME_PATTERN, NAME_RULE } from '../shared/index.js';
+import { parseSize } from './units.js';
+
+export const SPEC_VERSION = 1 as const;
+
+const name = z
+  .string()
+  .regex(NAME_PATTERN, NAME_RULE)
+  .refine((s) => !s.endsWith('.') && !s.includes('..'), NAME_RULE);
+
+const SAFE_PATH = /^\/[A-Za-z0-9_./@+=:-]*$/;
+const absPath = z
+  .string()
+  .max(4096)
+  .regex(SAFE_PATH, 'an absolute path of letters, digits and _ . / @ + = : - (no spaces, commas or shell characters)')
+  .refine((p) => !p.split('/').includes('..'), 'must not contain ".."');
+
+/** A size: "256Mi", "1Gi", "262084Ki", or a number (of MiB for memory, of bytes for disks). */
+const sizeText = (what: string, min: number, max: number, numberUnit: number) =>
+  z.union([z.string(), z.number().int().positive()]).transform((v, ctx) => {
+    const bytes = typeof v === 'number' ? v * numberUnit : parseSize(v);
+    if (bytes === undefined) {
+      ctx.addIssue({ code: 'custom', message: `${what} must look like 512Mi, 2Gi or 262084Ki` });
+      return z.NEVER;
+    }
+    if (bytes < min || bytes > max) {
+      ctx.addIssue({ code: 'custom', message: `${what} must be between ${min / 1024 ** 2} MiB and ${max / 1024 ** 3} GiB` });
+      return z.NEVER;
+    }
+    return bytes;
+  });
+
+const labelKey = z.string().regex(/^[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?$/, 'label keys: lowercase letters, digits, . _ / - (max 63)');
+const labelValue = z.string().regex(/^[A-Za-z0-9._-]{0,63}$/, 'label values: letters, digits, . _ - (max 63)');
+
+export const cpuSchema = z
+  .object({
+    count: z.number().int().min(1).max(256).default(1).describe('vCPUs'),
+    sockets: z.number().int().min(1).max(16).optional(),
+    cores: z.number().int().min(1).max(256).optional(),
+    threads: z.number().int().min(1).max(8).optional(),
+    model: z.enum(['host', 'max', 'qemu64', 'kvm64', 'Skylake-Client', 'EPYC']).default('max')
+      .describe('CPU model; "host" needs KVM, "max" gives every feature the accelerator supports'),
+  })
+  .strict()
+  .transform((c, ctx) => {
+    const sockets = c.sockets ?? 1;
+    const threads = c.threads ?? 1;
+    const cores = c.cores ?? Math.max(1, Math.floor(c.count / (sockets * threads)));
+    if (sockets * cores * threads !== c.count) {
+      ctx.addIssue({ code: 'custom', path: ['count'], message: `sockets × cores × threads (${sockets}×${cores}×${threads}) must equal count (${c.count})` });
+    }
+    return { count: c.count, sockets, cores, threads, model: c.model };
+  });
+
+const portForward = z
+  .object({
+    protocol: z.enum(['tcp', 'udp']).default('tcp'),
+    hostAddress: z.ipv4().default('127.0.0.1').describe('host address to listen on'),
+    hostPort: z.number().int().min(1).max(65535),
+    guestPort: z.number().int().min(1).max(65535),
+  })
+  .strict();
+
+export const networkSchema = z
+  .object({
+    name: name.default('net0'),
+    type: z.literal('user').default('user').describe('user-mode networking (bridges come later)'),
+    model: z.enum(['virtio', 'e1000']).default('virtio'),
+    mac: z.string().regex(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/, 'a MAC like 52:54:00:12:34:56 (lowercase)').optional(),
+    portForwards: z.array(portForward).max(64).default([]),
+  })
+  .strict();
+
+export const diskSchema = z
+  .object({
+    name: name.describe('disk name, unique within the VM'),
+    path: absPath.optional().describe('an existing image file'),
+    size: sizeText('disk size', 1024 ** 2, 64 * 1024 ** 4, 1).optional().describe('create an empty image of this size in the VM directory'),
+    format: z.enum(['qcow2', 'raw']).default('qcow2'),
+    media: z.enum(['disk', 'cdrom']).default('disk'),
+    bus: z.enum(['virtio', 'sata', 'scsi']).default('virtio'),
+    readOnly: z.boolean().default(false),
+    cache: z.enum(['none', 'writeback', 'writethrough', 'directsync', 'unsafe']).default('writeback'),
+    bootIndex: z.number().int().min(0).max(99).optional(),
+  })
+  .strict()
+  .superRefine((d, ctx) => {
+    if ((d.path === undefined) === (d.size === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['path'], message: 'give exactly one of path (an existing image) or size (a new image)' });
+    }
+    if (d.media === 'cdrom' && d.size !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['size'], message: 'a cdrom needs a path to an ISO, not a size' });
+    }
+  });
+
+export const bootSchema = z
+  .object({
+    firmware: z.enum(['bios', 'uefi']).default('bios'),
+    kernel: absPath.optional().describe('direct kernel boot: path to the kernel'),
+    initrd: absPath.optional(),
+    cmdline: z.string().max(4096).regex(/^[\x20-\x7e]*$/, 'printable ASCII only').optional(),
+    order: z.array(z.enum(['disk', 'cdrom', 'network'])).max(3).default(['disk', 'cdrom']),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    if (b.kernel === undefined && (b.initrd !== undefined || b.cmdline !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['kernel'], message: 'initrd and cmdline need a kernel' });
+    }
+  });
+
+export const vmSpecSchema = z
+  .object({
+    version: z.literal(SPEC_VERSION).default(SPEC_VERSION).describe('spec format version'),
+    name,
+    description: z.string().max(1024).default(''),
+    labels: z.record(labelKey, labelValue).default({}),
+    cpu: cpuSchema.prefault({}),
+    memory: sizeText('memory', 16 * 1024 ** 2, 4 * 1024 ** 4, 1024 ** 2).default(256 * 1024 ** 2)
+      .describe('RAM: "512Mi", "2Gi", "262084Ki", or a number of MiB'),
+    machine: z
+      .object({
+        type: z.enum(['q35', 'pc']).default('q35'),
+        accel: z.enum(['auto', 'kvm', 'tcg']).default('auto').describe('auto probes KVM and falls back to TCG'),
+      })
+      .strict()
+      .prefault({}),
+    boot: bootSchema.prefault({}),
+    disks: z.array(diskSchema).max(16).default([]),
+    networks: z.array(networkSchema).max(8).default([]),
+    serial: z.object({ enabled: z.boolean().default(true) }).strict().prefault({}),
+    agent: z.object({ enabled: z.boolean().default(true) }).strict().prefault({}),
+    display: z.object({ vnc: z.boolean().default(false) }).strict().prefault({}),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    const seen = new Set<string>();
+    s.disks.forEach((d, i) => {
+      if (seen.has(d.name)) ctx.addIssue({ code: 'custom', path: ['disks', i, 'name'], message: `duplicate disk name "${d.name}"` });
+      seen.add(d.name);
+    });
+    const nets = new Set<string>();
+    const ports = new Set<string>();
+    s.networks.forEach((n, i) => {
+      if (nets.has(n.name)) ctx.addIssue({ code: 'custom', path: ['networks', i, 'name'], message: `duplicate network name "${n.name}"` });
+      nets.add(n.name);
+      n.portForwards.forEach((f, j) => {
+        const key = `${f.protocol}:${f.hostAddress}:${f.hostPort}`;
+        if (ports.has(key)) ctx.addIssue({ code: 'custom', path: ['networks', i, 'portForwards', j, 'hostPort'], message: `host port ${key} is forwarded twice` });
+        ports.add(key);
+      });
+    });
+    if (s.boot.kernel === undefined && s.disks.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['boot'], message: 'nothing to boot: give boot.kernel or at least one disk' });
+    }
+    if (s.cpu.model === 'host' && s.machine.accel === 'tcg') {
+      ctx.addIssue({ code: 'custom', path: ['cpu', 'model'], message: 'cpu model "host" needs KVM; use "max" with tcg' });
+    }
+  });
+
+/** What users write. */
+export type VmSpecInput = z.input<typeof vmSpecSchema>;
+/** The normalized spec every other layer reads: all defaults applied, sizes in bytes. */
+export type VmSpec = z.output<typeof vmSpecSchema>;
+export type DiskSpec = VmSpec['disks'][number];
+export type NetworkSpec = VmSpec['networks'][number];
+export type PortForward = NetworkSpec['portForwards'][number];
+export type BootSpec = VmSpec['boot'];
+export type CpuSpec = VmSpec['cpu'];

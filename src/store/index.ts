@@ -1,0 +1,1 @@
+export type { Store, VmRecord, VmPatch, VmFilter, VmRuntimeRecord } from './store.js';
