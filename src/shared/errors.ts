@@ -48,6 +48,8 @@ export const catalogue = {
   QMP_DISCONNECTED: e(503, EXIT.unavailable, 'The QEMU monitor closed; check whether the VM process is still running.'),
   ACCEL_UNAVAILABLE: e(409, EXIT.conflict, 'Use `accel: auto` or `tcg`; `polyvisor doctor` says why KVM does not work here.'),
   DISK_CREATE_FAILED: e(500, EXIT.failure, 'Check free space and permissions in the state directory.'),
+  QEMU_IMG_MISSING: e(503, EXIT.unavailable, 'Install qemu-img: `apt-get install qemu-utils`.'),
+  IMAGE_INVALID: e(400, EXIT.usage, 'The file is not a disk image QEMU can read, or it is damaged; inspect it with `qemu-img info` and `qemu-img check`.'),
   // time and cancellation
   TIMEOUT: e(504, EXIT.timeout, 'The operation took longer than allowed; retry, or raise the timeout option.'),
   ABORTED: e(499, EXIT.failure, 'The operation was cancelled before it finished; nothing was changed.'),
@@ -55,6 +57,7 @@ export const catalogue = {
   DAEMON_UNREACHABLE: e(503, EXIT.unavailable, 'Start the daemon with `polyvisord` (or `npm run demo`), or point --socket/--url at it.'),
   CONFIG_INVALID: e(400, EXIT.usage, 'Fix the named config key in the file, environment variable or flag.'),
   STORE_FAILED: e(500, EXIT.failure, 'The state database could not be written; check disk space and run `polyvisor doctor`.'),
+  STORE_SCHEMA_TOO_NEW: e(500, EXIT.failure, 'The state database was written by a newer Polyvisor; upgrade Polyvisor, or restore the state directory from before the upgrade.'),
   INTERNAL: e(500, EXIT.failure, 'This is a bug; the daemon log has the details.'),
 } as const satisfies Record<string, CatalogueEntry>;
 

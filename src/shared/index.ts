@@ -26,3 +26,5 @@ export {
   type RunOptions,
   type RunResult,
 } from './spawn.js';
+export { defaultStateDir, socketIn, DEFAULT_LISTEN } from './defaults.js';
+export { VERSION } from './version.js';

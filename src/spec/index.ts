@@ -17,3 +17,4 @@ export { parseSpecText, validateSpec, upgradeSpec, problemsOf, type FieldProblem
 export { specJsonSchema } from './json-schema.js';
 export { parseSize, formatSize } from './units.js';
 export { VM_STATES, type VmState } from './state.js';
+export type { VmView, HealthView, ErrorBody } from './views.js';

@@ -50,3 +50,14 @@ export interface Store {
   deleteVm(name: string): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * A small key/value table for facts about this installation (e.g. the host
+ * identity). Values are strings; callers encode anything richer themselves.
+ */
+export interface MetaStore {
+  getMeta(key: string): Promise<string | undefined>;
+  setMeta(key: string, value: string): Promise<void>;
+  /** Stores `value` only if `key` is absent; returns the value now stored (race-free get-or-create). */
+  initMeta(key: string, value: string): Promise<string>;
+}

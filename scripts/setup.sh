@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs whatever is missing for Polyvisor on a Debian machine, builds it,
+# and builds the test guest. Safe to run twice: every step checks first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+# Debian packages: QEMU and disk tools, UEFI firmware, SQLite build needs.
+PKGS=(qemu-system-x86 qemu-utils ovmf busybox-static qemu-guest-agent cpio python3 make g++ ca-certificates)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  log "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  while fuser /var/lib/dpkg/lock-frontend >/dev/null 2>&1; do sleep 2; done
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm packages: `npm ci` only when package-lock.json changed since the last install.
+lock_hash=$(sha256sum package-lock.json | cut -c1-16)
+if [ ! -f node_modules/.polyvisor-lock ] || [ "$(cat node_modules/.polyvisor-lock)" != "$lock_hash" ]; then
+  log "npm ci (better-sqlite3 compiles from source: about 90 s)"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_hash" > node_modules/.polyvisor-lock
+fi
+
+log "building TypeScript"
+npm run --silent build
+
+log "building the test guest (cached by package versions)"
+bash guest/build.sh >/dev/null
+log "ready"

@@ -1,0 +1,27 @@
+// Prints the suite's closing line from vitest's JSON reports plus the static
+// checks (typecheck, lint, import directions), each of which counts as one test.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+const [dir, staticPassed, staticFailed, runsFailed = ''] = process.argv.slice(2);
+let passed = Number(staticPassed);
+let failed = Number(staticFailed);
+let skipped = 0;
+for (const project of ['unit', 'integration']) {
+  const file = path.join(dir, `${project}.json`);
+  const runFailed = runsFailed.split(' ').includes(project);
+  if (!existsSync(file)) {
+    if (runFailed) failed += 1; // the run died before reporting
+    continue;
+  }
+  const r = JSON.parse(readFileSync(file, 'utf8'));
+  passed += r.numPassedTests ?? 0;
+  skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+  let f = r.numFailedTests ?? 0;
+  // A test file that failed to load has no assertions but still failed.
+  for (const s of r.testResults ?? []) if (s.status === 'failed' && (s.assertionResults ?? []).length === 0) f += 1;
+  if (runFailed && f === 0) f = 1; // e.g. an error outside any test
+  failed += f;
+}
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(failed > 0 ? 1 : 0);

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh Debian machine: sets up what is missing,
+# then runs the static checks, unit tests and integration tests (real QEMU
+# under TCG). The last line printed is "N passed, N failed[, N skipped]".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+
+results=$(mktemp -d)
+static_passed=0
+static_failed=0
+static() {
+  local name=$1; shift
+  echo "== $name: $*"
+  if "$@"; then static_passed=$((static_passed + 1)); else echo "!! $name failed"; static_failed=$((static_failed + 1)); fi
+}
+static typecheck npx tsc --noEmit -p tsconfig.json
+static lint npx eslint src test bench
+static import-directions npx depcruise src --config .dependency-cruiser.cjs --output-type err
+
+runs_failed=""
+vitest_project() {
+  echo "== vitest $1"
+  npx vitest run --project "$1" --reporter=default --reporter=json --outputFile.json="$results/$1.json" || runs_failed="$runs_failed $1"
+}
+vitest_project unit
+vitest_project integration
+
+node scripts/summarize.mjs "$results" "$static_passed" "$static_failed" "$runs_failed"

@@ -1,0 +1,18 @@
+import type { FastifyInstance } from 'fastify';
+import type { VmService } from '../../lifecycle/index.js';
+import { ConsoleHub } from '../console-hub.js';
+
+export function consoleRoutes(app: FastifyInstance, service: VmService, hub: ConsoleHub): void {
+  app.get<{ Params: { name: string } }>('/v1/vms/:name/console', { websocket: true }, async (socket, req) => {
+    try {
+      const rec = await service.get(req.params.name);
+      if (rec.state !== 'running' && rec.state !== 'paused') {
+        socket.close(4409, `VM ${rec.name} is ${rec.state}; start it first`);
+        return;
+      }
+      hub.attach(rec.name, service.files(rec).serialSocket, socket);
+    } catch (err) {
+      socket.close(4404, (err as Error).message.slice(0, 120));
+    }
+  });
+}

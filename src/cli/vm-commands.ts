@@ -1,0 +1,97 @@
+import type { Command } from 'commander';
+import type { VmActionName } from '../client/index.js';
+import type { VmView } from '../spec/index.js';
+import { clientFrom, type GlobalOptions } from './context.js';
+import { vmDetails, vmTable } from './format.js';
+import { specDocument, type CreateFlags } from './spec-input.js';
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+function labelsFrom(sel: string[] | undefined): Record<string, string> | undefined {
+  if (!sel?.length) return undefined;
+  const out: Record<string, string> = {};
+  for (const s of sel.flatMap((x) => x.split(','))) {
+    const i = s.indexOf('=');
+    out[i < 0 ? s : s.slice(0, i)] = i < 0 ? '' : s.slice(i + 1);
+  }
+  return out;
+}
+
+export function registerVmCommands(program: Command, out: (s: string) => void): void {
+  const g = (): GlobalOptions => program.opts<GlobalOptions>();
+  const show = (v: VmView, json?: boolean) => out(json || g().json ? JSON.stringify(v, null, 2) + '\n' : `${v.name}: ${v.state} (${v.stateReason})\n`);
+  const vm = program.command('vm').description('create, list and control virtual machines');
+
+  vm.command('create <name>')
+    .description('create a VM from a spec file and/or flags')
+    .option('-f, --from <file>', 'YAML or JSON spec ("-" for stdin)')
+    .option('--cpus <n>', 'vCPUs')
+    .option('--memory <size>', 'memory, e.g. 512Mi (a number means MiB)')
+    .option('--kernel <path>', 'direct kernel boot')
+    .option('--initrd <path>', 'initrd for --kernel')
+    .option('--append <cmdline>', 'kernel command line')
+    .option('--disk <path>', 'attach an existing image (repeatable)', collect)
+    .option('-l, --label <k=v>', 'label (repeatable)', collect)
+    .option('--forward <[tcp:][addr:]hostport:guestport>', 'user-mode port forward (repeatable)', collect)
+    .option('--start', 'start it right away')
+    .option('--json', 'print JSON')
+    .action(async (name: string, f: CreateFlags & { start?: boolean; json?: boolean }) => {
+      const c = clientFrom(g());
+      let v = await c.createVm(specDocument(name, f));
+      if (f.start) v = await c.action(name, 'start');
+      show(v, f.json);
+    });
+
+  vm.command('list')
+    .alias('ls')
+    .description('list VMs')
+    .option('-l, --label <k=v>', 'only VMs with these labels (repeatable, or k=v,k2=v2)', collect)
+    .option('--json', 'print JSON')
+    .action(async (o: { label?: string[]; json?: boolean }) => {
+      const labels = labelsFrom(o.label);
+      const vms = await clientFrom(g()).listVms(labels ? { labels } : {});
+      out(o.json || g().json ? JSON.stringify(vms, null, 2) + '\n' : vmTable(vms));
+    });
+
+  vm.command('show <name>')
+    .description('show one VM')
+    .option('--json', 'print JSON')
+    .action(async (name: string, o: { json?: boolean }) => {
+      const v = await clientFrom(g()).getVm(name);
+      out(o.json || g().json ? JSON.stringify(v, null, 2) + '\n' : vmDetails(v));
+    });
+
+  const simple: Array<[VmActionName, string]> = [
+    ['start', 'start (boot) a VM'],
+    ['kill', 'stop a VM at once, like pulling the plug'],
+    ['pause', 'pause the vCPUs (RAM stays in memory)'],
+    ['resume', 'resume a paused VM, or restore a suspended one from disk'],
+    ['reboot', 'reboot the guest (guest agent if it answers, else reset)'],
+    ['suspend', 'save the VM\'s RAM to disk and stop its process (resume restores it)'],
+  ];
+  for (const [action, description] of simple) {
+    vm.command(`${action} <name>`)
+      .description(description)
+      .option('--json', 'print JSON')
+      .action(async (name: string, o: { json?: boolean }) => show(await clientFrom(g()).action(name, action), o.json));
+  }
+
+  vm.command('stop <name>')
+    .description('ask the guest to power off (ACPI), killing it after the timeout')
+    .option('-t, --timeout <seconds>', 'seconds to wait before forcing', (v) => Number(v))
+    .option('--force', 'kill at once')
+    .option('--json', 'print JSON')
+    .action(async (name: string, o: { timeout?: number; force?: boolean; json?: boolean }) => {
+      const body = { ...(o.timeout !== undefined ? { timeoutSeconds: o.timeout } : {}), ...(o.force ? { force: true } : {}) };
+      show(await clientFrom(g()).action(name, 'stop', body), o.json);
+    });
+
+  vm.command('rm <name>')
+    .alias('remove')
+    .description('remove a stopped VM and the disks Polyvisor created for it')
+    .option('--force', 'kill it first if it runs')
+    .action(async (name: string, o: { force?: boolean }) => {
+      await clientFrom(g()).removeVm(name, o.force ? { force: true } : {});
+      out(`${name}: removed\n`);
+    });
+}

@@ -1,0 +1,64 @@
+/** Typed REST client of polyvisord. The CLI and web UI talk to the daemon only through it. */
+import WebSocket from 'ws';
+import type { HealthView, VmView } from '../spec/index.js';
+import { decode, request, type Endpoint } from './transport.js';
+
+export type VmActionName = 'start' | 'stop' | 'kill' | 'pause' | 'resume' | 'reboot' | 'suspend';
+
+export interface ClientOptions {
+  endpoint: Endpoint;
+  token?: string;
+  timeoutMs?: number;
+}
+
+export class PolyvisorClient {
+  constructor(private readonly o: ClientOptions) {}
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const opts = { ...(this.o.token ? { token: this.o.token } : {}), ...(this.o.timeoutMs ? { timeoutMs: this.o.timeoutMs } : {}) };
+    return decode<T>(await request(this.o.endpoint, method, path, body, opts));
+  }
+
+  health(): Promise<HealthView> {
+    return this.call('GET', '/v1/health');
+  }
+
+  specSchema(): Promise<Record<string, unknown>> {
+    return this.call('GET', '/v1/spec/schema');
+  }
+
+  listVms(opts: { labels?: Record<string, string> } = {}): Promise<VmView[]> {
+    const sel = Object.entries(opts.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+    return this.call('GET', sel ? `/v1/vms?label=${encodeURIComponent(sel)}` : '/v1/vms');
+  }
+
+  getVm(name: string): Promise<VmView> {
+    return this.call('GET', `/v1/vms/${encodeURIComponent(name)}`);
+  }
+
+  /** Sends a spec document (already parsed from YAML/JSON); the daemon validates it. */
+  createVm(spec: unknown): Promise<VmView> {
+    return this.call('POST', '/v1/vms', { spec });
+  }
+
+  removeVm(name: string, opts: { force?: boolean } = {}): Promise<void> {
+    return this.call('DELETE', `/v1/vms/${encodeURIComponent(name)}${opts.force ? '?force=true' : ''}`);
+  }
+
+  action(name: string, action: VmActionName, body: Record<string, unknown> = {}): Promise<VmView> {
+    return this.call('POST', `/v1/vms/${encodeURIComponent(name)}/${action}`, body);
+  }
+
+  /** The last `bytes` of the VM's serial console log. */
+  serialLog(name: string, bytes = 65536): Promise<string> {
+    return this.call('GET', `/v1/vms/${encodeURIComponent(name)}/serial-log?bytes=${bytes}`);
+  }
+
+  /** Opens the VM's serial console as a WebSocket (binary frames both ways). */
+  openConsole(name: string): WebSocket {
+    const path = `/v1/vms/${encodeURIComponent(name)}/console`;
+    const ep = this.o.endpoint;
+    const url = 'socketPath' in ep ? `ws+unix://${ep.socketPath}:${path}` : `${ep.url.replace(/^http/, 'ws').replace(/\/$/, '')}${path}`;
+    return new WebSocket(url, { headers: this.o.token ? { authorization: `Bearer ${this.o.token}` } : {} });
+  }
+}

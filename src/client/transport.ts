@@ -1,0 +1,71 @@
+/** HTTP over the daemon's unix socket or TCP; errors come back as catalogue errors. */
+import http from 'node:http';
+import { PolyvisorError, isErrorCode, type ErrorCode } from '../shared/index.js';
+
+export type Endpoint = { socketPath: string } | { url: string };
+
+export interface RawResponse {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+export function request(
+  ep: Endpoint,
+  method: string,
+  path: string,
+  body: unknown,
+  opts: { timeoutMs?: number; token?: string } = {},
+): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (payload !== undefined) headers['content-type'] = 'application/json';
+    if (opts.token) headers['authorization'] = `Bearer ${opts.token}`;
+    const target = 'socketPath' in ep ? { socketPath: ep.socketPath, path } : urlTarget(ep.url, path);
+    const req = http.request({ ...target, method, headers, timeout: opts.timeoutMs ?? 300_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks).toString('utf8') }),
+      );
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new PolyvisorError('TIMEOUT', `${method} ${path} got no answer in time`)));
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (err instanceof PolyvisorError) return reject(err);
+      const where = 'socketPath' in ep ? ep.socketPath : ep.url;
+      if (['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EACCES'].includes(err.code ?? '')) {
+        reject(new PolyvisorError('DAEMON_UNREACHABLE', `cannot reach polyvisord at ${where} (${err.code})`, { cause: err }));
+      } else reject(err);
+    });
+    req.end(payload);
+  });
+}
+
+function urlTarget(base: string, path: string): { host: string; port: number; path: string } {
+  const u = new URL(base);
+  if (u.protocol !== 'http:') throw new PolyvisorError('INVALID_ARGUMENT', `unsupported URL ${base}: use http://HOST:PORT`);
+  return { host: u.hostname, port: Number(u.port || 80), path: `${u.pathname.replace(/\/$/, '')}${path}` };
+}
+
+/** Parses a JSON answer, turning an error body into the PolyvisorError it stands for. */
+export function decode<T>(res: RawResponse): T {
+  if (res.status === 204) return undefined as T;
+  let json: unknown;
+  try {
+    json = res.body.length ? JSON.parse(res.body) : undefined;
+  } catch {
+    if (res.status < 400 && !res.contentType.includes('json')) return res.body as T;
+    throw new PolyvisorError('INTERNAL', `the daemon sent a malformed answer (HTTP ${res.status})`);
+  }
+  if (res.status >= 400) {
+    const b = (json ?? {}) as { code?: string; message?: string; hint?: string; details?: unknown };
+    const code: ErrorCode = b.code && isErrorCode(b.code) ? b.code : 'INTERNAL';
+    throw new PolyvisorError(code, b.message ?? `HTTP ${res.status}`, {
+      ...(b.hint ? { hint: b.hint } : {}),
+      ...(b.details !== undefined ? { details: b.details } : {}),
+    });
+  }
+  return json as T;
+}

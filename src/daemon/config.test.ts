@@ -1,0 +1,30 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, splitListen } from './config.js';
+
+describe('daemon config', () => {
+  it('layers file < environment < flags', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pv-cfg-'));
+    const file = path.join(dir, 'c.yaml');
+    writeFileSync(file, 'stateDir: /tmp/from-file\nlisten: 127.0.0.1:9000\naccel: kvm\n');
+    const c = loadConfig({ file, env: { POLYVISOR_LISTEN: '127.0.0.2:9001', POLYVISOR_ACCEL: 'tcg' }, flags: { accel: 'auto' } });
+    expect(c.stateDir).toBe('/tmp/from-file');
+    expect(c.listen).toBe('127.0.0.2:9001');
+    expect(c.accel).toBe('auto');
+    expect(c.socket).toBe('/tmp/from-file/polyvisord.sock');
+    expect(c.dbFile).toBe('/tmp/from-file/polyvisor.db');
+  });
+
+  it('rejects bad values naming the key', () => {
+    expect(() => loadConfig({ env: {}, flags: { accel: 'xen' } })).toThrow(/accel/);
+    expect(() => loadConfig({ env: { POLYVISOR_LISTEN: 'example.com:80' } })).toThrow(/listen/);
+    expect(() => loadConfig({ env: { POLYVISOR_STOP_TIMEOUT: '0' } })).toThrow(/stopTimeoutSeconds/);
+  });
+
+  it('parses listen addresses', () => {
+    expect(splitListen('127.0.0.1:0')).toEqual({ host: '127.0.0.1', port: 0 });
+    expect(splitListen('off')).toBeNull();
+  });
+});

@@ -1,0 +1,107 @@
+/**
+ * One config for every path and port (file < environment < flags), so several
+ * daemons can run side by side on one machine.
+ */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { DEFAULT_LISTEN, defaultStateDir, fail, socketIn } from '../shared/index.js';
+import { problemsOf } from '../spec/index.js';
+
+const listenPattern = /^(off|(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|0\.0\.0\.0|\[::1\]|localhost|[0-9.]+):\d{1,5})$/;
+
+const configSchema = z
+  .object({
+    stateDir: z.string().min(1),
+    socket: z.string().min(1).optional(),
+    listen: z.string().regex(listenPattern, 'HOST:PORT (port 0 picks a free one) or "off"'),
+    hostName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'a host name of letters, digits, "-", "_", "."'),
+    qemuBinary: z.string().min(1),
+    qemuImgBinary: z.string().min(1),
+    accel: z.enum(['auto', 'kvm', 'tcg']),
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']),
+    stopTimeoutSeconds: z.coerce.number().int().min(1).max(3600),
+  })
+  .strict();
+
+export type DaemonConfig = Required<z.infer<typeof configSchema>> & { vmsDir: string; dbFile: string; cacheDir: string };
+
+const ENV: Record<string, keyof z.infer<typeof configSchema>> = {
+  POLYVISOR_STATE_DIR: 'stateDir',
+  POLYVISOR_SOCKET: 'socket',
+  POLYVISOR_LISTEN: 'listen',
+  POLYVISOR_HOST_NAME: 'hostName',
+  POLYVISOR_QEMU: 'qemuBinary',
+  POLYVISOR_QEMU_IMG: 'qemuImgBinary',
+  POLYVISOR_ACCEL: 'accel',
+  POLYVISOR_LOG_LEVEL: 'logLevel',
+  POLYVISOR_STOP_TIMEOUT: 'stopTimeoutSeconds',
+};
+
+export const CONFIG_KEYS = Object.values(ENV);
+
+export interface ConfigSources {
+  /** Path of a YAML/JSON config file (flag --config or POLYVISOR_CONFIG). */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  flags?: Partial<Record<string, string>>;
+}
+
+export function loadConfig(src: ConfigSources = {}): DaemonConfig {
+  const env = src.env ?? process.env;
+  const defaults = {
+    stateDir: defaultStateDir(),
+    listen: DEFAULT_LISTEN,
+    hostName: os.hostname().split('.')[0] || 'localhost',
+    qemuBinary: 'qemu-system-x86_64',
+    qemuImgBinary: 'qemu-img',
+    accel: 'auto',
+    logLevel: 'info',
+    stopTimeoutSeconds: 60,
+  };
+  const fileName = src.file ?? env['POLYVISOR_CONFIG'];
+  const fromFile = fileName ? readConfigFile(fileName) : {};
+  const fromEnv: Record<string, string> = {};
+  for (const [k, key] of Object.entries(ENV)) if (env[k] !== undefined && env[k] !== '') fromEnv[key] = env[k];
+  const merged = { ...defaults, ...fromFile, ...fromEnv, ...stripUndefined(src.flags ?? {}) };
+  const res = configSchema.safeParse(merged);
+  if (!res.success) {
+    const p = problemsOf(res.error);
+    fail('CONFIG_INVALID', `invalid config: ${p.map((x) => `${x.field}: ${x.message}`).join('; ')}`, { details: p });
+  }
+  const c = res.data;
+  const stateDir = path.resolve(c.stateDir);
+  return {
+    ...c,
+    stateDir,
+    socket: path.resolve(c.socket ?? socketIn(stateDir)),
+    vmsDir: path.join(stateDir, 'vms'),
+    dbFile: path.join(stateDir, 'polyvisor.db'),
+    cacheDir: path.join(stateDir, 'cache'),
+  };
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(file, 'utf8'));
+  } catch (err) {
+    fail('CONFIG_INVALID', `cannot read config file ${file}: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) fail('CONFIG_INVALID', `config file ${file} must be a mapping`);
+  return doc as Record<string, unknown>;
+}
+
+function stripUndefined(o: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Record<string, string>;
+}
+
+/** Splits "127.0.0.1:8006" into host and port. */
+export function splitListen(listen: string): { host: string; port: number } | null {
+  if (listen === 'off') return null;
+  const i = listen.lastIndexOf(':');
+  return { host: listen.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(listen.slice(i + 1)) };
+}

@@ -1,0 +1,82 @@
+/**
+ * Composition root: the only place that names drivers/qemu and store/sqlite.
+ * Startup: config → lock → store → driver → lifecycle (re-adopt VMs) → API.
+ * Shutdown: API → lifecycle (VMs keep running) → store → lock.
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { buildApi } from '../api/index.js';
+import { createQemuDriver } from '../drivers/qemu/index.js';
+import { VmService } from '../lifecycle/index.js';
+import { VERSION, writeFileAtomic, type Logger } from '../shared/index.js';
+import { openSqliteStore } from '../store/sqlite/index.js';
+import { splitListen, type DaemonConfig } from './config.js';
+import { takeLock } from './lock.js';
+
+export interface RunningDaemon {
+  socket: string;
+  url: string | null;
+  service: VmService;
+  close(): Promise<void>;
+}
+
+export async function startDaemon(config: DaemonConfig, logger: Logger & { level?: string }): Promise<RunningDaemon> {
+  await mkdir(config.stateDir, { recursive: true, mode: 0o750 });
+  await mkdir(config.vmsDir, { recursive: true, mode: 0o750 });
+  await mkdir(config.cacheDir, { recursive: true, mode: 0o750 });
+  const unlock = await takeLock(path.join(config.stateDir, 'polyvisord.pid'));
+  const undo: Array<() => Promise<void>> = [unlock];
+  try {
+    const store = await openSqliteStore(config.dbFile, { logger: logger.child({ component: 'store' }) });
+    undo.unshift(() => store.close());
+    const driver = createQemuDriver({
+      qemuBinary: config.qemuBinary,
+      cacheDir: config.cacheDir,
+      accelOverride: config.accel,
+      logger: logger.child({ component: 'qemu' }),
+    });
+    const service = new VmService({
+      store, driver, host: config.hostName, vmsDir: config.vmsDir, logger, stopTimeoutSeconds: config.stopTimeoutSeconds,
+    });
+    undo.unshift(() => service.close());
+    await service.reconcile();
+
+    const apis: Array<Awaited<ReturnType<typeof buildApi>>> = [];
+    const mk = async () => {
+      const api = await buildApi({ service, logger: logger.child({ component: 'api' }), version: VERSION, host: config.hostName, fastifyLogger: logger });
+      apis.push(api);
+      undo.unshift(() => api.close());
+      return api.app;
+    };
+    await rm(config.socket, { force: true });
+    await (await mk()).listen({ path: config.socket });
+    let url: string | null = null;
+    const tcp = splitListen(config.listen);
+    if (tcp) {
+      const app = await mk();
+      await app.listen({ host: tcp.host, port: tcp.port });
+      const addr = app.server.address();
+      const port = typeof addr === 'object' && addr ? addr.port : tcp.port;
+      url = `http://${tcp.host.includes(':') ? `[${tcp.host}]` : tcp.host}:${port}`;
+    }
+    const info = { pid: process.pid, socket: config.socket, url, version: VERSION, host: config.hostName, startedAt: new Date().toISOString() };
+    await writeFileAtomic(path.join(config.stateDir, 'daemon.json'), JSON.stringify(info, null, 2));
+    logger.info(info, 'polyvisord ready');
+    let closed = false;
+    return {
+      socket: config.socket,
+      url,
+      service,
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        for (const step of undo) await step().catch((err: unknown) => logger.warn({ err }, 'shutdown step failed'));
+        await rm(path.join(config.stateDir, 'daemon.json'), { force: true });
+        await rm(config.socket, { force: true });
+      },
+    };
+  } catch (err) {
+    for (const step of undo) await step().catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,54 @@
+/** polyvisord: the daemon's command line. */
+import { parseArgs } from 'node:util';
+import { isPolyvisorError, VERSION } from '../shared/index.js';
+import { loadConfig } from './config.js';
+import { startDaemon } from './daemon.js';
+import { createLogger } from './logger.js';
+
+const HELP = `polyvisord ${VERSION}: the Polyvisor daemon
+
+Options (each also settable in the config file or environment, see docs/config.md):
+  --config FILE        YAML/JSON config file            (POLYVISOR_CONFIG)
+  --state-dir DIR      state directory                  (POLYVISOR_STATE_DIR)
+  --socket PATH        unix socket of the API           (POLYVISOR_SOCKET)
+  --listen HOST:PORT   TCP listener, or "off"           (POLYVISOR_LISTEN)
+  --host-name NAME     this host's name                 (POLYVISOR_HOST_NAME)
+  --qemu PATH          qemu-system-x86_64 binary        (POLYVISOR_QEMU)
+  --accel auto|kvm|tcg accelerator override            (POLYVISOR_ACCEL)
+  --log-level LEVEL    trace|debug|info|warn|error      (POLYVISOR_LOG_LEVEL)
+`;
+
+export async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string' }, 'state-dir': { type: 'string' }, socket: { type: 'string' }, listen: { type: 'string' },
+      'host-name': { type: 'string' }, qemu: { type: 'string' }, accel: { type: 'string' }, 'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  if (values.help) return void process.stdout.write(HELP);
+  if (values.version) return void process.stdout.write(`${VERSION}\n`);
+  const config = loadConfig({
+    ...(values.config ? { file: values.config } : {}),
+    flags: {
+      stateDir: values['state-dir'], socket: values.socket, listen: values.listen, hostName: values['host-name'],
+      qemuBinary: values.qemu, accel: values.accel, logLevel: values['log-level'],
+    },
+  });
+  const logger = createLogger(config.logLevel);
+  const daemon = await startDaemon(config, logger);
+  const stop = (sig: string) => {
+    logger.info({ signal: sig }, 'shutting down; VMs keep running');
+    void daemon.close().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (isPolyvisorError(err)) process.stderr.write(`polyvisord: ${err.message}\n  hint: ${err.hint}\n`);
+  else process.stderr.write(`polyvisord: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,284 @@
+/**
+ * VM lifecycle: create, start, stop, kill, pause, resume, reboot, suspend,
+ * remove; every operation on a VM goes through its job queue, every state
+ * change through the StateKeeper, every multi-step operation rolls back.
+ */
+import { mkdir, rm, stat } from 'node:fs/promises';
+import type { Driver, DriverEvent, LaunchPlan, VmInstance } from '../drivers/index.js';
+import { fail, newUuid, timeoutSignal, validateName, type Logger } from '../shared/index.js';
+import type { VmSpec } from '../spec/index.js';
+import { checkDiskSources, prepareDisks, removeCreatedDisks, resolveDiskPaths } from '../storage/index.js';
+import type { Store, VmFilter, VmRecord } from '../store/index.js';
+import { InstanceRegistry } from './instances.js';
+import { KeyedQueue } from './job-queue.js';
+import { StateKeeper } from './state-keeper.js';
+import { assertAction } from './transitions.js';
+import { vmDir } from './vm-paths.js';
+
+export interface VmServiceOptions {
+  store: Store;
+  driver: Driver;
+  /** This host's name; VMs it owns carry it. */
+  host: string;
+  /** Directory under which each VM gets <id>/. */
+  vmsDir: string;
+  logger: Logger;
+  /** Default seconds a graceful stop waits before forcing (default 60). */
+  stopTimeoutSeconds?: number;
+}
+
+export interface StopOptions {
+  /** Seconds to wait for the guest to power off before killing it. */
+  timeoutSeconds?: number;
+  /** Skip the ACPI request and kill at once. */
+  force?: boolean;
+}
+
+const OP_TIMEOUT_MS = 120_000;
+
+export class VmService {
+  readonly states: StateKeeper;
+  private readonly queue = new KeyedQueue();
+  private readonly instances: InstanceRegistry;
+  /** Why the guest last shut down, to name the reason when its process exits. */
+  private readonly shutdownReasons = new Map<string, string>();
+  private readonly log: Logger;
+
+  constructor(private readonly opts: VmServiceOptions) {
+    this.log = opts.logger.child({ component: 'lifecycle' });
+    this.states = new StateKeeper(opts.store, this.log);
+    this.instances = new InstanceRegistry((vm, inst, e) => this.onDriverEvent(vm, inst, e), this.log);
+  }
+
+  list(filter?: VmFilter): Promise<VmRecord[]> {
+    return this.opts.store.listVms({ host: this.opts.host, ...filter });
+  }
+
+  async get(name: string): Promise<VmRecord> {
+    validateName(name, 'VM name');
+    const rec = await this.opts.store.getVm(name);
+    if (!rec) fail('VM_NOT_FOUND', `no VM named ${name}`);
+    return rec;
+  }
+
+  /** Runtime files of a VM (serial log, console socket…), wherever it is. */
+  files(rec: VmRecord) {
+    return this.opts.driver.files(vmDir(this.opts.vmsDir, rec.id));
+  }
+
+  async create(spec: VmSpec): Promise<VmRecord> {
+    validateName(spec.name, 'VM name');
+    return this.queue.run(spec.name, async () => {
+      if (await this.opts.store.getVm(spec.name)) fail('VM_EXISTS', `a VM named ${spec.name} already exists`);
+      await checkDiskSources(spec);
+      await checkBootFiles(spec);
+      const id = newUuid();
+      const dir = vmDir(this.opts.vmsDir, id);
+      await mkdir(dir, { recursive: true, mode: 0o750 });
+      let created: Awaited<ReturnType<typeof prepareDisks>> = [];
+      try {
+        created = await prepareDisks(spec, dir, { signal: timeoutSignal(OP_TIMEOUT_MS) });
+        const rec = await this.opts.store.createVm({
+          id, name: spec.name, spec, state: 'created', stateReason: 'created', host: this.opts.host, runtime: null,
+        });
+        this.log.info({ vm: spec.name, id }, 'vm created');
+        this.states.emit('state', { vm: rec.name, id, from: 'created', to: 'created', reason: 'created', at: rec.createdAt });
+        return rec;
+      } catch (err) {
+        await removeCreatedDisks(created).catch(() => undefined);
+        await rm(dir, { recursive: true, force: true });
+        throw err;
+      }
+    });
+  }
+
+  start(name: string): Promise<VmRecord> {
+    return this.job(name, async (rec) => {
+      assertAction(name, 'start', rec.state);
+      return this.launch(rec, 'started', undefined);
+    });
+  }
+
+  stop(name: string, o: StopOptions = {}): Promise<VmRecord> {
+    return this.job(name, async (rec) => {
+      assertAction(name, 'stop', rec.state);
+      const inst = this.requireInstance(rec);
+      const before = rec.state;
+      rec = await this.states.set(rec, 'stopping', o.force ? 'force stop requested' : 'graceful stop requested');
+      const timeoutS = o.timeoutSeconds ?? this.opts.stopTimeoutSeconds ?? 60;
+      let reason = 'guest powered off';
+      try {
+        if (o.force) throw new Error('force');
+        if (before === 'paused') await inst.resume(timeoutSignal(10_000));
+        await inst.powerdown(timeoutSignal(10_000));
+        await inst.waitExit(timeoutSignal(timeoutS * 1000));
+      } catch {
+        reason = o.force ? 'killed (force stop)' : `guest did not power off within ${timeoutS}s; killed`;
+        await inst.kill(timeoutSignal(15_000));
+      }
+      return this.markExited(rec, reason);
+    });
+  }
+
+  kill(name: string): Promise<VmRecord> {
+    return this.job(name, async (rec) => {
+      assertAction(name, 'kill', rec.state);
+      await this.instances.get(name)?.kill(timeoutSignal(15_000));
+      return this.markExited(rec, 'killed by user');
+    });
+  }
+
+  pause(name: string): Promise<VmRecord> {
+    return this.job(name, async (rec) => {
+      assertAction(name, 'pause', rec.state);
+      await this.requireInstance(rec).pause(timeoutSignal(10_000));
+      return this.states.set(rec, 'paused', 'paused by user');
+    });
+  }
+
+  resume(name: string): Promise<VmRecord> {
+    return this.job(name, async (rec) => {
+      assertAction(name, 'resume', rec.state);
+      if (rec.state === 'suspended') return this.launch(rec, 'resumed from disk', this.files(rec).saveFile);
+      await this.requireInstance(rec).resume(timeoutSignal(10_000));
+      return this.states.set(rec, 'running', 'resumed by user');
+    });
+  }
+
+  reboot(name: string): Promise<VmRecord> {
+    return this.job(name, async (rec) => {
+      assertAction(name, 'reboot', rec.state);
+      const how = await this.requireInstance(rec).reboot(timeoutSignal(15_000));
+      this.log.info({ vm: name, how }, 'vm rebooted');
+      return this.states.set(rec, 'running', how === 'agent' ? 'rebooted by guest agent' : 'reset by user');
+    });
+  }
+
+  suspend(name: string): Promise<VmRecord> {
+    return this.job(name, async (rec) => {
+      assertAction(name, 'suspend', rec.state);
+      const inst = this.requireInstance(rec);
+      const before = rec.state;
+      rec = await this.states.set(rec, 'stopping', 'saving state to disk');
+      try {
+        await inst.saveToDisk(timeoutSignal(OP_TIMEOUT_MS));
+      } catch (err) {
+        // The driver resumed the guest (or left it paused) and removed its partial file.
+        await this.states.set(rec, before, `suspend failed: ${(err as Error).message}`);
+        throw err;
+      }
+      this.instances.remove(name);
+      return this.states.set(rec, 'suspended', 'suspended to disk', { runtime: null });
+    });
+  }
+
+  remove(name: string, o: { force?: boolean } = {}): Promise<void> {
+    return this.job(name, async (rec) => {
+      if (o.force && this.instances.get(name)) {
+        await this.instances.get(name)!.kill(timeoutSignal(15_000));
+        this.instances.remove(name);
+      } else {
+        assertAction(name, 'remove', rec.state);
+      }
+      await this.opts.store.deleteVm(name);
+      await rm(vmDir(this.opts.vmsDir, rec.id), { recursive: true, force: true });
+      this.log.info({ vm: name, id: rec.id }, 'vm removed');
+      this.states.emit('removed', { vm: name, id: rec.id });
+    });
+  }
+
+  /** Re-adopts every VM this host owns after a daemon (re)start. */
+  async reconcile(): Promise<{ adopted: string[]; stopped: string[] }> {
+    const adopted: string[] = [];
+    const stopped: string[] = [];
+    const active = new Set(['starting', 'running', 'paused', 'stopping', 'migrating']);
+    for (const rec of await this.list()) {
+      if (!active.has(rec.state)) continue;
+      await this.job(rec.name, async (cur) => {
+        const res = await this.opts.driver.adopt(this.plan(cur), timeoutSignal(15_000));
+        if (!res.ok) {
+          stopped.push(cur.name);
+          return this.states.set(cur, 'stopped', `QEMU exited while the daemon was down (${res.reason})`, { runtime: null });
+        }
+        this.instances.add(cur.name, res.instance);
+        adopted.push(cur.name);
+        const status = await res.instance.status(timeoutSignal(10_000));
+        const to = status === 'paused' ? 'paused' : 'running';
+        return this.states.set(cur, to, `re-adopted after daemon restart`, { runtime: res.instance.info });
+      });
+    }
+    this.log.info({ adopted, stopped }, 'reconcile finished');
+    return { adopted, stopped };
+  }
+
+  /** Daemon shutdown: wait for running jobs, drop monitors, leave VMs running. */
+  async close(): Promise<void> {
+    await this.queue.idle();
+    this.instances.detachAll();
+  }
+
+  private async launch(rec: VmRecord, reason: string, restoreFrom: string | undefined): Promise<VmRecord> {
+    rec = await this.states.set(rec, 'starting', restoreFrom ? 'restoring from disk' : 'starting');
+    let inst: VmInstance | undefined;
+    try {
+      inst = await this.opts.driver.start({ ...this.plan(rec), ...(restoreFrom ? { restoreFrom } : {}) }, timeoutSignal(OP_TIMEOUT_MS));
+      this.instances.add(rec.name, inst);
+      return await this.states.set(rec, 'running', reason, { runtime: inst.info });
+    } catch (err) {
+      if (inst) {
+        this.instances.remove(rec.name);
+        await inst.kill(timeoutSignal(15_000)).catch(() => undefined);
+      }
+      const back = restoreFrom ? 'suspended' : 'stopped';
+      await this.states.set(rec, back, `start failed: ${(err as Error).message}`, { runtime: null });
+      throw err;
+    }
+  }
+
+  private plan(rec: VmRecord): LaunchPlan {
+    const dir = vmDir(this.opts.vmsDir, rec.id);
+    return { id: rec.id, spec: rec.spec, dir, diskPaths: resolveDiskPaths(rec.spec, dir) };
+  }
+
+  private requireInstance(rec: VmRecord): VmInstance {
+    const inst = this.instances.get(rec.name);
+    if (!inst) fail('QEMU_GONE', `VM ${rec.name} has no running QEMU process`);
+    return inst;
+  }
+
+  private async markExited(rec: VmRecord, reason: string): Promise<VmRecord> {
+    this.instances.remove(rec.name);
+    this.shutdownReasons.delete(rec.name);
+    return this.states.set(rec, 'stopped', reason, { runtime: null });
+  }
+
+  /** Runs `fn` in the VM's queue with its freshest record. */
+  private job<T>(name: string, fn: (rec: VmRecord) => Promise<T>): Promise<T> {
+    validateName(name, 'VM name');
+    return this.queue.run(name, async () => fn(await this.get(name)));
+  }
+
+  private onDriverEvent(vm: string, inst: VmInstance, e: DriverEvent): void {
+    if (e.type === 'shutdown') {
+      this.shutdownReasons.set(vm, e.guest ? 'guest powered off' : `QEMU shut down (${e.reason})`);
+      return;
+    }
+    if (e.type !== 'paused' && e.type !== 'resumed' && e.type !== 'exited') return;
+    void this.job(vm, async (rec) => {
+      if (this.instances.get(vm) !== inst) return; // a newer instance or none: stale event
+      if (e.type === 'paused' && rec.state === 'running') await this.states.set(rec, 'paused', `paused (${e.reason})`);
+      if (e.type === 'resumed' && rec.state === 'paused') await this.states.set(rec, 'running', 'resumed');
+      if (e.type === 'exited' && ['running', 'paused', 'starting'].includes(rec.state)) {
+        await this.markExited(rec, this.shutdownReasons.get(vm) ?? `QEMU exited (${e.reason})`);
+      }
+    }).catch((err: unknown) => this.log.warn({ vm, err }, 'could not apply driver event'));
+  }
+}
+
+async function checkBootFiles(spec: VmSpec): Promise<void> {
+  for (const [what, p] of [['boot.kernel', spec.boot.kernel], ['boot.initrd', spec.boot.initrd]] as const) {
+    if (p === undefined) continue;
+    const st = await stat(p).catch(() => undefined);
+    if (!st?.isFile()) fail('FILE_NOT_FOUND', `${what} ${p} does not exist or is not a file`);
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Ordered schema steps. A step is never edited once released: add a new one.
+ * Each runs in its own IMMEDIATE transaction together with its row in
+ * schema_migrations, so a crash or a second process never sees half a step.
+ */
+import { PolyvisorError, silentLogger, type Logger } from '../../shared/index.js';
+import type { Db } from './database.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  up(db: Db): void;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'vms',
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE vms (
+          id           TEXT PRIMARY KEY,
+          name         TEXT NOT NULL UNIQUE,
+          spec         TEXT NOT NULL CHECK (json_valid(spec)),
+          state        TEXT NOT NULL,
+          state_reason TEXT NOT NULL DEFAULT '',
+          host         TEXT NOT NULL,
+          runtime      TEXT CHECK (runtime IS NULL OR json_valid(runtime)),
+          created_at   TEXT NOT NULL,
+          updated_at   TEXT NOT NULL,
+          generation   INTEGER NOT NULL DEFAULT 1
+        ) STRICT;
+        CREATE INDEX vms_host ON vms (host);
+      `),
+  },
+  {
+    version: 2,
+    name: 'meta',
+    up: (db) => db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;`),
+  },
+];
+
+/** The highest schema version recorded in `db` (0 for a fresh file). */
+export function schemaVersion(db: Db): number {
+  const v = db.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get();
+  return typeof v === 'number' ? v : 0;
+}
+
+/**
+ * Brings `db` up to the last of `steps`. Refuses a database whose schema is
+ * newer than the code (STORE_SCHEMA_TOO_NEW). Returns the versions applied.
+ */
+export function migrate(db: Db, steps: readonly Migration[] = MIGRATIONS, logger: Logger = silentLogger): number[] {
+  steps.forEach((s, i) => {
+    if (s.version !== i + 1) throw new Error(`migration ${s.name} must have version ${i + 1}, has ${s.version}`);
+  });
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+  ) STRICT`);
+  const known = steps.length;
+  const found = schemaVersion(db);
+  if (found > known) {
+    throw new PolyvisorError(
+      'STORE_SCHEMA_TOO_NEW',
+      `the state database has schema version ${found}; this Polyvisor knows versions up to ${known}`,
+    );
+  }
+  const applied: number[] = [];
+  const isApplied = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').pluck();
+  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  for (const step of steps.slice(found)) {
+    const apply = db.transaction(() => {
+      // Another process may have applied it since we looked.
+      if (isApplied.get(step.version) !== undefined) return false;
+      step.up(db);
+      record.run(step.version, step.name, new Date().toISOString());
+      return true;
+    });
+    if (apply.immediate()) {
+      applied.push(step.version);
+      logger.info({ version: step.version, migration: step.name }, 'state database migrated');
+    }
+  }
+  return applied;
+}

@@ -1,0 +1,79 @@
+/** Boot from disk under BIOS and UEFI, SATA disks, odd memory sizes, user-mode port forwards. */
+import http from 'node:http';
+import net from 'node:net';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { killQemusUnder, startDaemon, type TestDaemon } from './helpers/daemon.js';
+import { testGuest } from './helpers/guest.js';
+import { READY, guestSpec, waitForLine } from './helpers/vm.js';
+
+let d: TestDaemon;
+beforeAll(async () => {
+  d = await startDaemon();
+});
+afterAll(async () => {
+  await d?.stop();
+  killQemusUnder(d.stateDir);
+});
+
+async function bootAndStop(name: string, spec: object): Promise<void> {
+  await d.client.createVm(spec);
+  expect((await d.client.action(name, 'start')).state).toBe('running');
+  await waitForLine(d.client, name, READY, { timeoutMs: 120_000 });
+  await d.client.action(name, 'kill');
+}
+
+it('boots the guest disk under BIOS (virtio)', async () => {
+  const g = testGuest();
+  await bootAndStop('bios', { name: 'bios', memory: '128Mi', boot: { firmware: 'bios' }, disks: [{ name: 'boot', path: g.disk, format: 'raw', readOnly: true }] });
+});
+
+it('boots the guest disk under BIOS from a SATA disk', async () => {
+  const g = testGuest();
+  await bootAndStop('sata', { name: 'sata', memory: '128Mi', disks: [{ name: 'boot', path: g.disk, format: 'raw', readOnly: true, bus: 'sata' }] });
+});
+
+it('boots the guest disk under UEFI (OVMF)', async () => {
+  const g = testGuest();
+  await bootAndStop('uefi', { name: 'uefi', memory: '256Mi', boot: { firmware: 'uefi' }, disks: [{ name: 'boot', path: g.disk, format: 'raw', readOnly: true }] });
+});
+
+it('runs with a memory size that is not a multiple of 256 KiB', async () => {
+  const v = await d.client.createVm(guestSpec('odd', { memory: '262084Ki' }));
+  expect(v.spec.memory).toBe(262084 * 1024);
+  await d.client.action('odd', 'start');
+  await waitForLine(d.client, 'odd', READY);
+  await d.client.action('odd', 'kill');
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function get(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http.get(url, (res) => {
+      let b = '';
+      res.on('data', (c: Buffer) => (b += c.toString()));
+      res.on('end', () => resolve(b));
+    }).on('error', reject);
+  });
+}
+
+it('forwards a loopback port to the guest web server', async () => {
+  const port = await freePort();
+  await d.client.createVm(guestSpec('fwd', { networks: [{ portForwards: [{ hostPort: port, guestPort: 80 }] }] }));
+  await d.client.action('fwd', 'start');
+  await waitForLine(d.client, 'fwd', READY);
+  let body = '';
+  for (let i = 0; i < 50 && !body; i++) {
+    body = await get(`http://127.0.0.1:${port}/`).catch(() => '');
+    if (!body) await new Promise((r) => setTimeout(r, 200));
+  }
+  expect(body).toContain('polyvisor-guest fwd');
+  await d.client.action('fwd', 'kill');
+});

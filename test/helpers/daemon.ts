@@ -1,0 +1,96 @@
+/**
+ * Starts a real polyvisord (the compiled daemon) with its own state directory,
+ * unix socket and loopback port, and stops it by PID.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { PolyvisorClient } from '../../src/client/index.js';
+
+export const ROOT = path.resolve(import.meta.dirname, '..', '..');
+
+export interface TestDaemon {
+  stateDir: string;
+  socket: string;
+  url: string;
+  pid: number;
+  client: PolyvisorClient;
+  log: () => string;
+  /** SIGTERM and wait. */
+  stop(): Promise<void>;
+  /** SIGKILL and wait: the daemon dies, its VMs do not. */
+  kill9(): Promise<void>;
+}
+
+export interface DaemonOptions {
+  stateDir?: string;
+  extraArgs?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+export function tempStateDir(tag: string): string {
+  return mkdtempSync(path.join('/tmp', `pv-${tag}-`));
+}
+
+export async function startDaemon(o: DaemonOptions = {}): Promise<TestDaemon> {
+  const stateDir = o.stateDir ?? tempStateDir('d');
+  const infoFile = path.join(stateDir, 'daemon.json');
+  rmSync(infoFile, { force: true });
+  const args = [path.join(ROOT, 'bin', 'polyvisord.js'), '--state-dir', stateDir, '--listen', '127.0.0.1:0', '--accel', 'tcg', '--log-level', 'debug', ...(o.extraArgs ?? [])];
+  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (existsSync(infoFile)) break;
+    if (child.exitCode !== null) throw new Error(`polyvisord exited with ${child.exitCode}:\n${output}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`polyvisord did not become ready:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const info = JSON.parse(readFileSync(infoFile, 'utf8')) as { socket: string; url: string; pid: number };
+  const stopWith = async (sig: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(sig);
+    await exited;
+  };
+  return {
+    stateDir,
+    socket: info.socket,
+    url: info.url,
+    pid: child.pid!,
+    client: new PolyvisorClient({ endpoint: { socketPath: info.socket } }),
+    log: () => output,
+    stop: () => stopWith('SIGTERM'),
+    kill9: () => stopWith('SIGKILL'),
+  };
+}
+
+/** PIDs of processes whose command line mentions `stateDir` (the QEMUs a test daemon started). */
+export function processesUnder(stateDir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (argv[0]?.includes('qemu') && argv.some((a) => a.includes(stateDir))) pids.push(Number(entry));
+    } catch {
+      /* gone */
+    }
+  }
+  return pids;
+}
+
+/** Test cleanup: SIGKILLs, by PID, every QEMU started under `stateDir`. */
+export function killQemusUnder(stateDir: string): void {
+  for (const pid of processesUnder(stateDir)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+}

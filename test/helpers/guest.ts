@@ -1,0 +1,44 @@
+/** The project's own test guest (guest/build.sh), cached by package versions. */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface TestGuest {
+  dir: string;
+  kernel: string;
+  initrd: string;
+  disk: string;
+  readyLine: string;
+  cmdline: string;
+}
+
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
+
+function cacheRoot(): string {
+  return process.env['POLYVISOR_GUEST_CACHE'] ?? path.join(os.homedir(), '.cache', 'polyvisor', 'guest');
+}
+
+/** Builds the guest if needed (globalSetup does it once) and returns its files. */
+export function testGuest(build = false): TestGuest {
+  let dir = process.env['POLYVISOR_TEST_GUEST'] ?? path.join(cacheRoot(), 'current');
+  if (build || !existsSync(path.join(dir, 'manifest.json'))) {
+    const r = spawnSync('bash', [path.join(ROOT, 'guest', 'build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    if (r.status !== 0) throw new Error(`guest/build.sh failed with ${r.status}`);
+    dir = r.stdout.trim().split('\n').pop()!;
+  }
+  const m = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as {
+    readyLine: string;
+    cmdline: string;
+    files: { kernel: string; initrd: string; disk: string };
+  };
+  const real = path.resolve(dir);
+  return {
+    dir: real,
+    kernel: path.join(real, m.files.kernel),
+    initrd: path.join(real, m.files.initrd),
+    disk: path.join(real, m.files.disk),
+    readyLine: m.readyLine,
+    cmdline: m.cmdline,
+  };
+}
