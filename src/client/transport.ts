@@ -52,6 +52,7 @@ function urlTarget(base: string, path: string): { host: string; port: number; pa
 /** Parses a JSON answer, turning an error body into the PolyvisorError it stands for. */
 export function decode<T>(res: RawResponse): T {
   if (res.status === 204) return undefined as T;
+  if (res.status < 400 && res.contentType.startsWith('text/')) return res.body as T;
   let json: unknown;
   try {
     json = res.body.length ? JSON.parse(res.body) : undefined;

@@ -58,6 +58,7 @@ describe('VM spec v1', () => {
       expect(problems(() => validateSpec({ name: 'a', disks: [{ name: 'd', path }] })).some((x) => x.field === 'disks.0.path'), path).toBe(true);
     }
     expect(problems(() => validateSpec({ name: 'a', disks: [{ name: 'd', path: '/x', size: '1Gi' }] }))[0]!.message).toMatch(/exactly one of path/);
+    expect(problems(() => validateSpec({ name: 'a', disks: [{ name: 'd', path: '/x', bus: 'sata', readOnly: true }] }))[0]!.field).toBe('disks.0.readOnly');
   });
 
   it('cross-field rules: something to boot, no duplicate names or forwarded ports, host CPU needs KVM', () => {

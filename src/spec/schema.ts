@@ -94,6 +94,9 @@ export const diskSchema = z
     if ((d.path === undefined) === (d.size === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['path'], message: 'give exactly one of path (an existing image) or size (a new image)' });
     }
+    if (d.readOnly && d.bus === 'sata' && d.media === 'disk') {
+      ctx.addIssue({ code: 'custom', path: ['readOnly'], message: 'QEMU cannot make a SATA hard disk read-only; use bus virtio or scsi, or media cdrom' });
+    }
     if (d.media === 'cdrom' && d.size !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['size'], message: 'a cdrom needs a path to an ISO, not a size' });
     }

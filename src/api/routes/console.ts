@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { VmService } from '../../lifecycle/index.js';
-import { ConsoleHub } from '../console-hub.js';
+import type { ConsoleHub } from '../console-hub.js';
 
 export function consoleRoutes(app: FastifyInstance, service: VmService, hub: ConsoleHub): void {
   app.get<{ Params: { name: string } }>('/v1/vms/:name/console', { websocket: true }, async (socket, req) => {

@@ -1,0 +1,66 @@
+/** NICs with user-mode networking, the serial console, the guest agent channel and the display. */
+import type { RuntimeFiles } from '../driver.js';
+import type { VmSpec } from '../../spec/index.js';
+import { netIds, stableMac } from './names.js';
+import { opts, optValue } from './qemu-opts.js';
+
+const NIC_MODEL = { virtio: 'virtio-net-pci', e1000: 'e1000' } as const;
+
+export const AGENT_PORT_NAME = 'org.qemu.guest_agent.0';
+
+export function networkArgs(vmId: string, spec: VmSpec, bootIndex: Map<string, number>): string[] {
+  const args: string[] = [];
+  for (const n of spec.networks) {
+    const ids = netIds(n.name);
+    const fwds = n.portForwards.map((f) => ['hostfwd', `${f.protocol}:${f.hostAddress}:${f.hostPort}-:${f.guestPort}`] as const);
+    args.push('-netdev', opts('user', [['id', ids.netdev], ...fwds]));
+    const boot = bootIndex.get(`net:${n.name}`);
+    args.push('-device', opts(NIC_MODEL[n.model], [
+      ['netdev', ids.netdev],
+      ['id', ids.device],
+      ['mac', n.mac ?? stableMac(vmId, n.name)],
+      ['bootindex', boot],
+      // No PXE option ROM unless the NIC is in the boot order: faster firmware, fewer files needed.
+      ['romfile', boot === undefined ? '' : undefined],
+    ]));
+  }
+  return args;
+}
+
+/**
+ * ttyS0 on a unix socket server (consoles attach to it) whose output is also
+ * appended to the serial log, so readiness can be read while nobody is attached.
+ */
+export function serialArgs(spec: VmSpec, files: RuntimeFiles): string[] {
+  if (!spec.serial.enabled) return [];
+  return [
+    '-chardev', opts('socket', [
+      ['id', 'serial0'], ['path', files.serialSocket], ['server', true], ['wait', false],
+      ['logfile', files.serialLog], ['logappend', true],
+    ]),
+    '-serial', 'chardev:serial0',
+  ];
+}
+
+export function agentArgs(spec: VmSpec, files: RuntimeFiles): string[] {
+  if (!spec.agent.enabled) return [];
+  return [
+    '-device', opts('virtio-serial-pci', [['id', 'virtio-serial0']]),
+    '-chardev', opts('socket', [['id', 'qga0'], ['path', files.agentSocket], ['server', true], ['wait', false]]),
+    '-device', opts('virtserialport', [['bus', 'virtio-serial0.0'], ['nr', 1], ['chardev', 'qga0'], ['id', 'channel0'], ['name', AGENT_PORT_NAME]]),
+  ];
+}
+
+/**
+ * Headless unless VNC is on: then a VNC server on a unix socket (QEMU 7.2:
+ * `-vnc unix:PATH`), a standard VGA card and a USB tablet for an absolute pointer.
+ */
+export function displayArgs(spec: VmSpec, files: RuntimeFiles): string[] {
+  if (!spec.display.vnc) return ['-display', 'none'];
+  return [
+    '-vnc', `unix:${optValue(files.vncSocket)}`,
+    '-device', opts('VGA', [['id', 'video0']]),
+    '-device', opts('qemu-xhci', [['id', 'usb0']]),
+    '-device', opts('usb-tablet', [['id', 'tablet0'], ['bus', 'usb0.0']]),
+  ];
+}

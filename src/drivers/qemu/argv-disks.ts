@@ -1,0 +1,82 @@
+/**
+ * Disks as `-blockdev` node pairs (protocol node + format node) and guest
+ * devices: virtio-blk-pci, SATA (q35's AHCI) or IDE (pc's PIIX), and SCSI
+ * behind one virtio-scsi-pci controller. CD-ROMs become ide-cd / scsi-cd.
+ */
+import { PolyvisorError } from '../../shared/index.js';
+import type { DiskSpec, VmSpec } from '../../spec/index.js';
+import { diskNodes } from './names.js';
+import { opts } from './qemu-opts.js';
+
+/**
+ * Cache modes as -blockdev options (on both nodes) plus the device's
+ * write-cache property, the way `-drive cache=` expands them.
+ */
+const CACHE: Record<DiskSpec['cache'], { direct: boolean; noFlush: boolean; writeCache: boolean }> = {
+  writeback: { direct: false, noFlush: false, writeCache: true },
+  none: { direct: true, noFlush: false, writeCache: true },
+  writethrough: { direct: false, noFlush: false, writeCache: false },
+  directsync: { direct: true, noFlush: false, writeCache: false },
+  unsafe: { direct: false, noFlush: true, writeCache: true },
+};
+
+/** q35's ICH9 AHCI has six ports (buses ide.0-ide.5); pc's PIIX has two buses of two units. */
+const SATA_PORTS = 6;
+const PIIX_UNITS = 4;
+
+export function diskArgs(spec: VmSpec, diskPaths: Record<string, string>, bootIndex: Map<string, number>): string[] {
+  const args: string[] = [];
+  let ataIndex = 0;
+  let scsi = 0;
+  const needScsi = spec.disks.some((d) => d.bus === 'scsi');
+  if (needScsi) args.push('-device', opts('virtio-scsi-pci', [['id', 'scsi0']]));
+  for (const d of spec.disks) {
+    const file = diskPaths[d.name] ?? d.path;
+    if (file === undefined) throw new Error(`no image path for disk ${d.name}`);
+    const n = diskNodes(d.name);
+    const cdrom = d.media === 'cdrom';
+    const ro = d.readOnly || cdrom;
+    const ata = d.bus === 'sata' || (cdrom && d.bus !== 'scsi');
+    if (ro && !cdrom && ata) throw new PolyvisorError('SPEC_INVALID', `disk ${d.name}: QEMU cannot make a SATA/IDE hard disk read-only; use bus virtio or scsi`);
+    args.push(...backendArgs(d, file));
+    const common = [['drive', n.format], ['id', n.device], ['bootindex', bootIndex.get(d.name)]] as const;
+    const wc = cdrom ? undefined : CACHE[d.cache].writeCache;
+    if (d.bus === 'scsi') {
+      args.push('-device', opts(cdrom ? 'scsi-cd' : 'scsi-hd', [['bus', 'scsi0.0'], ['channel', 0], ['scsi-id', scsi++], ['lun', 0], ...common, ['write-cache', wc]]));
+    } else if (ata) {
+      args.push('-device', opts(cdrom ? 'ide-cd' : 'ide-hd', [...ataBus(spec, d, ataIndex++), ...common, ['write-cache', wc]]));
+    } else {
+      args.push('-device', opts('virtio-blk-pci', [...common, ['write-cache', wc]]));
+    }
+  }
+  return args;
+}
+
+/** The block graph under one disk: a protocol node and a format node. */
+function backendArgs(d: DiskSpec, file: string): string[] {
+  const n = diskNodes(d.name);
+  const cdrom = d.media === 'cdrom';
+  const ro = d.readOnly || cdrom;
+  const format = cdrom ? 'raw' : d.format; // ISO images are raw whatever the spec's default format says
+  const c = CACHE[d.cache];
+  const cache = [['cache.direct', c.direct], ['cache.no-flush', c.noFlush]] as const;
+  const protocol = file.startsWith('/dev/') ? (cdrom ? 'host_cdrom' : 'host_device') : 'file';
+  const discard = ro ? undefined : 'unmap';
+  return [
+    '-blockdev', opts(undefined, [['driver', protocol], ['node-name', n.file], ['filename', file], ...cache, ['read-only', ro], ['discard', discard]]),
+    '-blockdev', opts(undefined, [['driver', format], ['node-name', n.format], ['file', n.file], ...cache, ['read-only', ro], ['discard', discard]]),
+  ];
+}
+
+function ataBus(spec: VmSpec, d: DiskSpec, index: number): Array<readonly [string, string | number]> {
+  if (spec.machine.type === 'q35') {
+    if (index >= SATA_PORTS) throw tooMany(d, `q35 has ${SATA_PORTS} SATA ports`);
+    return [['bus', `ide.${index}`]];
+  }
+  if (index >= PIIX_UNITS) throw tooMany(d, `machine pc has ${PIIX_UNITS} IDE units`);
+  return [['bus', `ide.${Math.floor(index / 2)}`], ['unit', index % 2]];
+}
+
+function tooMany(d: DiskSpec, why: string): PolyvisorError {
+  return new PolyvisorError('SPEC_INVALID', `disk ${d.name} does not fit: ${why} (CD-ROMs count too); put some disks on virtio or scsi`);
+}

@@ -1,0 +1,134 @@
+/**
+ * Golden tests: spec → QEMU argv, one argument per line in
+ * test/golden/qemu/NAME.argv. `UPDATE_GOLDEN=1 npx vitest run --project unit
+ * src/drivers/qemu/argv.test.ts` rewrites them; review the diff.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isPolyvisorError } from '../../shared/index.js';
+import { validateSpec, type VmSpecInput } from '../../spec/index.js';
+import type { LaunchPlan } from '../driver.js';
+import { buildQemuArgv, bootIndexes, memoryArg, type ArgvEnv } from './argv.js';
+import { runtimeFiles } from './files.js';
+import { diskNodes, stableMac } from './names.js';
+import { opts, optValue } from './qemu-opts.js';
+
+const GOLDEN = path.resolve(import.meta.dirname, '..', '..', '..', 'test', 'golden', 'qemu');
+const ID = '0b6f7c1e-5d2a-4c8e-9f3b-7a1d2e3f4a5b';
+const DIR = '/var/lib/polyvisor/vms/' + ID;
+const OVMF = { code: '/usr/share/OVMF/OVMF_CODE_4M.fd', vars: '/usr/share/OVMF/OVMF_VARS_4M.fd' };
+const KERNEL = { kernel: '/srv/guest/vmlinuz', initrd: '/srv/guest/initrd.img', cmdline: 'console=ttyS0,115200 panic=-1 quiet' };
+
+function plan(input: VmSpecInput, extra: Partial<LaunchPlan> = {}): LaunchPlan {
+  const spec = validateSpec(input);
+  const diskPaths = Object.fromEntries(spec.disks.map((d) => [d.name, d.path ?? `${DIR}/${d.name}.qcow2`]));
+  return { id: ID, spec, dir: DIR, diskPaths, ...extra };
+}
+
+const env = (over: Partial<ArgvEnv> = {}): ArgvEnv => ({ accel: 'tcg', files: runtimeFiles(DIR), ...over });
+
+const cases: Array<[string, LaunchPlan, ArgvEnv]> = [
+  ['minimal-direct-kernel', plan({ name: 'tiny', memory: '128Mi', boot: KERNEL }), env()],
+  ['bios-sata-cdrom', plan({
+    name: 'bios-sata', machine: { type: 'q35' }, cpu: { count: 2 }, memory: '1Gi',
+    disks: [
+      { name: 'root', path: '/srv/images/root.qcow2', bus: 'sata', cache: 'none' },
+      { name: 'install', path: '/srv/iso/debian.iso', media: 'cdrom' },
+      { name: 'data', size: '10Gi', bus: 'scsi', cache: 'unsafe' },
+    ],
+    boot: { order: ['cdrom', 'disk'] },
+  }), env({ accel: 'kvm' })],
+  ['uefi', plan({
+    name: 'uefi', memory: '256Mi', boot: { firmware: 'uefi' },
+    disks: [{ name: 'boot', path: '/srv/images/disk.raw', format: 'raw', readOnly: true }],
+  }), env({ firmware: OVMF })],
+  ['port-forwards', plan({
+    name: 'web', memory: '512Mi', boot: KERNEL,
+    networks: [
+      { name: 'net0', portForwards: [{ hostPort: 8080, guestPort: 80 }, { protocol: 'udp', hostAddress: '0.0.0.0', hostPort: 5353, guestPort: 53 }] },
+      { name: 'lan', model: 'e1000', mac: '52:54:00:aa:bb:cc' },
+    ],
+  }), env()],
+  ['vnc-no-agent-pc', plan({
+    name: 'desktop', machine: { type: 'pc' }, cpu: { count: 4, sockets: 2, threads: 2 }, memory: '2Gi',
+    agent: { enabled: false }, display: { vnc: true },
+    disks: [{ name: 'root', path: '/srv/images/desktop.qcow2', bus: 'sata', bootIndex: 5 }, { name: 'cd', path: '/srv/iso/tools.iso', media: 'cdrom' }],
+    networks: [{ name: 'net0' }],
+    boot: { order: ['network', 'disk'] },
+  }), env()],
+  ['odd-memory-restore', plan({ name: 'odd', memory: '262084Ki', boot: KERNEL, serial: { enabled: true } }, { restoreFrom: `${DIR}/state.save` }), env()],
+];
+
+describe('buildQemuArgv golden files', () => {
+  for (const [name, p, e] of cases) {
+    it(name, () => {
+      const text = `${buildQemuArgv(p, e).join('\n')}\n`;
+      const file = path.join(GOLDEN, `${name}.argv`);
+      if (process.env['UPDATE_GOLDEN'] === '1' || !existsSync(file)) {
+        mkdirSync(GOLDEN, { recursive: true });
+        writeFileSync(file, text);
+      }
+      expect(text).toBe(readFileSync(file, 'utf8'));
+    });
+  }
+});
+
+describe('argv pieces', () => {
+  it('is pure: same plan, same argv', () => {
+    const [, p, e] = cases[1]!;
+    expect(buildQemuArgv(p, e)).toEqual(buildQemuArgv(p, e));
+  });
+
+  it('passes memory in KiB, exactly', () => {
+    expect(memoryArg(262084 * 1024)).toBe('262084K');
+    expect(memoryArg(256 * 1024 ** 2)).toBe('262144K');
+    expect(memoryArg(1024 * 1024 + 1)).toBe('1025K');
+    expect(buildQemuArgv(cases[5]![1], env())).toContain('262084K');
+  });
+
+  it('doubles commas in option values', () => {
+    expect(optValue('/a,b/c')).toBe('/a,,b/c');
+    expect(opts('socket', [['path', '/x,y'], ['server', true], ['skip', undefined]])).toBe('socket,path=/x,,y,server=on');
+  });
+
+  it('derives short, valid node names and stable MACs', () => {
+    const long = 'a'.repeat(63);
+    const n = diskNodes(long);
+    expect(n.format.length).toBeLessThanOrEqual(31);
+    expect(n.file.length).toBeLessThanOrEqual(31);
+    expect(n.format).toMatch(/^[A-Za-z][A-Za-z0-9_.-]*$/);
+    expect(diskNodes('0data').format).toBe('disk-0data');
+    expect(stableMac(ID, 'net0')).toBe(stableMac(ID, 'net0'));
+    expect(stableMac(ID, 'net0')).not.toBe(stableMac(ID, 'net1'));
+    expect(stableMac(ID, 'net0')).toMatch(/^52:54:00(:[0-9a-f]{2}){3}$/);
+  });
+
+  it('numbers boot devices after explicit indexes, following boot.order', () => {
+    const p = cases[4]![1];
+    expect(Object.fromEntries(bootIndexes(p.spec))).toEqual({ root: 5, 'net:net0': 6 });
+    expect(bootIndexes(cases[0]![1].spec).size).toBe(0);
+  });
+
+  it('refuses cpu "host" without KVM and UEFI without firmware', () => {
+    const host = plan({ name: 'h', boot: KERNEL, cpu: { model: 'host' } });
+    expect(() => buildQemuArgv(host, env())).toThrow(/needs KVM/);
+    expect(buildQemuArgv(host, env({ accel: 'kvm' }))).toContain('host');
+    const uefi = cases[2]![1];
+    try {
+      buildQemuArgv(uefi, env());
+      expect.unreachable();
+    } catch (err) {
+      expect(isPolyvisorError(err, 'OVMF_MISSING')).toBe(true);
+    }
+  });
+
+  it('refuses more SATA devices than q35 has ports', () => {
+    const disks = Array.from({ length: 7 }, (_, i) => ({ name: `d${i}`, path: `/srv/d${i}.qcow2`, bus: 'sata' as const }));
+    expect(() => buildQemuArgv(plan({ name: 'many', disks }), env())).toThrow(/6 SATA ports/);
+  });
+
+  it('rejects socket paths longer than sun_path', () => {
+    expect(() => runtimeFiles('/' + 'x'.repeat(100))).toThrow(/limit is 107/);
+  });
+});

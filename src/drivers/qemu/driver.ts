@@ -1,0 +1,65 @@
+/**
+ * The QEMU driver: implements drivers/driver.ts `Bootable` with real QEMU
+ * processes. Only daemon/ constructs it (createQemuDriver); everything else
+ * sees the interfaces.
+ */
+import { rm } from 'node:fs/promises';
+import { PolyvisorError, silentLogger, type Logger } from '../../shared/index.js';
+import type { Accel, AccelProbe, AdoptResult, Bootable, LaunchPlan, RuntimeFiles, VmInstance } from '../driver.js';
+import { probeAccel } from './accel.js';
+import { adopt } from './adopt.js';
+import type { OvmfFiles } from './argv.js';
+import { runtimeFiles } from './files.js';
+import { launch } from './launch.js';
+
+export interface QemuDriverOptions {
+  /** Default "qemu-system-x86_64" (looked up on PATH). */
+  qemuBinary?: string;
+  /** Where the accelerator probe result is cached; no cache when undefined. */
+  cacheDir?: string;
+  /** The config's `accel`: auto probes KVM and falls back to TCG. */
+  accelOverride?: 'auto' | Accel;
+  logger?: Logger;
+  /** OVMF code/vars pairs to look for (default: Debian's ovmf package). */
+  ovmf?: readonly OvmfFiles[];
+}
+
+export interface QemuDriver extends Bootable {
+  /** The accelerator a VM with this spec setting would get (probing once if needed). */
+  resolveAccel(wanted: 'auto' | Accel, signal: AbortSignal): Promise<Accel>;
+}
+
+export function createQemuDriver(o: QemuDriverOptions = {}): QemuDriver {
+  const qemuBinary = o.qemuBinary ?? 'qemu-system-x86_64';
+  const logger = o.logger ?? silentLogger;
+  let probe: Promise<AccelProbe> | undefined;
+
+  const probeOnce = (signal: AbortSignal): Promise<AccelProbe> => {
+    probe ??= probeAccel({ qemuBinary, override: o.accelOverride ?? 'auto', signal, logger, ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}) });
+    probe.catch(() => (probe = undefined)); // a failed or cancelled probe is retried next time
+    return probe;
+  };
+
+  const resolveAccel = async (wanted: 'auto' | Accel, signal: AbortSignal): Promise<Accel> => {
+    if (wanted === 'tcg') return 'tcg';
+    const p = await probeOnce(signal);
+    if (wanted === 'kvm' && p.accel !== 'kvm') {
+      throw new PolyvisorError('ACCEL_UNAVAILABLE', `the VM asks for KVM, but this host runs TCG only: ${p.reason}`);
+    }
+    return p.accel;
+  };
+
+  return {
+    name: 'qemu',
+    files: (dir: string): RuntimeFiles => runtimeFiles(dir),
+    probeAccel: probeOnce,
+    resolveAccel,
+    async start(plan: LaunchPlan, signal: AbortSignal): Promise<VmInstance> {
+      const accel = await resolveAccel(plan.spec.machine.accel, signal);
+      const inst = await launch({ qemuBinary, logger, accel, ...(o.ovmf ? { ovmf: o.ovmf } : {}) }, plan, signal);
+      if (plan.restoreFrom !== undefined) await rm(plan.restoreFrom, { force: true });
+      return inst;
+    },
+    adopt: (plan: LaunchPlan, signal: AbortSignal): Promise<AdoptResult> => adopt(plan, signal, logger),
+  };
+}

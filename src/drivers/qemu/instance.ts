@@ -1,0 +1,148 @@
+/** A running QEMU process of one VM, driven through QMP (and the guest agent for reboots). */
+import { GuestAgentClient, type QmpClient } from '../../qmp/index.js';
+import { timeoutSignal, type Logger } from '../../shared/index.js';
+import type { DriverEvent, LaunchPlan, RunStatus, RuntimeFiles, RuntimeInfo, VmInstance } from '../driver.js';
+import { mapQmpEvent, PAUSED_STATES } from './events.js';
+import { terminate, waitGone } from './process.js';
+import { saveState } from './save.js';
+
+export interface InstanceInit {
+  plan: LaunchPlan;
+  files: RuntimeFiles;
+  pid: number;
+  qmp: QmpClient;
+  info: RuntimeInfo;
+  logger: Logger;
+}
+
+/** How long reboot() gives the guest agent to answer before falling back to a hard reset. */
+export const AGENT_REBOOT_TIMEOUT_MS = 2_000;
+/** How long after the monitor closed we wait for the process to disappear before giving up on it. */
+const EXIT_WATCH_MS = 60_000;
+
+export class QemuInstance implements VmInstance {
+  readonly info: RuntimeInfo;
+  readonly files: RuntimeFiles;
+  private readonly plan: LaunchPlan;
+  private readonly qmp: QmpClient;
+  private readonly log: Logger;
+  private readonly listeners = new Set<(e: DriverEvent) => void>();
+  private detached = false;
+  private nextPauseReason: string | undefined;
+  private exitReason: string | undefined;
+  private ioError = false;
+
+  constructor(init: InstanceInit) {
+    this.info = init.info;
+    this.files = init.files;
+    this.plan = init.plan;
+    this.qmp = init.qmp;
+    this.log = init.logger;
+    this.qmp.on('event', (e) => {
+      if (e.event === 'BLOCK_IO_ERROR') this.ioError = true;
+      if (e.event === 'SHUTDOWN') this.exitReason ??= (e.data as { reason?: string }).reason;
+      const mapped = mapQmpEvent(e, () => this.takePauseReason());
+      if (mapped?.type === 'resumed') this.ioError = false;
+      if (mapped) this.emit(mapped);
+    });
+    this.qmp.on('close', (info) => {
+      if (!info.byClient && !this.detached) void this.watchExit();
+    });
+  }
+
+  async status(signal: AbortSignal): Promise<RunStatus> {
+    const { status } = await this.qmp.execute<{ status: string }>('query-status', undefined, { signal });
+    if (status === 'running') return 'running';
+    if (status === 'shutdown') return 'shutdown';
+    return PAUSED_STATES.has(status) ? 'paused' : 'other';
+  }
+
+  onEvent(listener: (e: DriverEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  detach(): void {
+    this.detached = true;
+    this.qmp.close();
+  }
+
+  async pause(signal: AbortSignal): Promise<void> {
+    this.nextPauseReason = 'pause requested';
+    await this.qmp.execute('stop', undefined, { signal });
+  }
+
+  async resume(signal: AbortSignal): Promise<void> {
+    await this.qmp.execute('cont', undefined, { signal });
+  }
+
+  async powerdown(signal: AbortSignal): Promise<void> {
+    await this.qmp.execute('system_powerdown', undefined, { signal });
+  }
+
+  async reboot(signal: AbortSignal): Promise<'agent' | 'reset'> {
+    if (this.plan.spec.agent.enabled) {
+      let agent: GuestAgentClient | undefined;
+      try {
+        agent = await GuestAgentClient.connect(this.files.agentSocket, { signal, timeoutMs: AGENT_REBOOT_TIMEOUT_MS });
+        // guest-shutdown sends no reply on success.
+        await agent.execute('guest-shutdown', { mode: 'reboot' }, { signal, noReply: true });
+        return 'agent';
+      } catch (err) {
+        if (signal.aborted) throw err;
+        this.log.info({ err: (err as Error).message }, 'guest agent did not take the reboot; resetting');
+      } finally {
+        agent?.close();
+      }
+    }
+    await this.qmp.execute('system_reset', undefined, { signal });
+    return 'reset';
+  }
+
+  async kill(signal: AbortSignal): Promise<void> {
+    this.exitReason ??= 'killed';
+    await terminate(this.info.pid, this.plan.id, signal);
+  }
+
+  waitExit(signal: AbortSignal): Promise<void> {
+    return waitGone(this.info.pid, this.plan.id, signal, 100);
+  }
+
+  saveToDisk(signal: AbortSignal, onProgress?: (fraction: number) => void): Promise<void> {
+    return saveState({
+      qmp: this.qmp, files: this.files, dir: this.plan.dir, pid: this.info.pid, vmId: this.plan.id, logger: this.log,
+      expect: (what, reason) => {
+        if (what === 'pause') this.nextPauseReason = reason;
+        else this.exitReason = reason;
+      },
+    }, signal, onProgress);
+  }
+
+  private takePauseReason(): string {
+    const r = this.nextPauseReason ?? (this.ioError ? 'disk I/O error' : 'stopped outside Polyvisor');
+    this.nextPauseReason = undefined;
+    return r;
+  }
+
+  /** The monitor closed on its own: report `exited` once the process is gone. */
+  private async watchExit(): Promise<void> {
+    try {
+      await waitGone(this.info.pid, this.plan.id, timeoutSignal(EXIT_WATCH_MS), 50);
+    } catch {
+      this.log.warn({ pid: this.info.pid }, 'QEMU monitor closed but the process is still running');
+      return;
+    }
+    if (!this.detached) this.emit({ type: 'exited', reason: this.exitReason ?? 'QEMU ended without a shutdown event (crashed or killed)' });
+  }
+
+  private emit(e: DriverEvent): void {
+    if (this.detached) return;
+    for (const l of [...this.listeners]) {
+      try {
+        l(e);
+      } catch (err) {
+        this.log.warn({ err, event: e }, 'driver event listener threw');
+      }
+    }
+  }
+}

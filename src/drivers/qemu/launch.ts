@@ -1,0 +1,82 @@
+/**
+ * Starting QEMU for a LaunchPlan: prepare the runtime directory, spawn QEMU
+ * daemonized (argv array, no shell), read its pidfile, connect QMP, and for a
+ * restore stream the save file in. Any failure after the spawn kills the
+ * process again (revert stack of one).
+ */
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { QmpClient } from '../../qmp/index.js';
+import { fail, PolyvisorError, runChecked, timeoutSignal, type Logger } from '../../shared/index.js';
+import type { Accel, LaunchPlan, RuntimeFiles } from '../driver.js';
+import { buildQemuArgv, type OvmfFiles } from './argv.js';
+import { runtimeFiles, migrationSocket } from './files.js';
+import { ensureNvram, findOvmf } from './firmware.js';
+import { QemuInstance } from './instance.js';
+import { isQemuOf, readPidFile, terminate } from './process.js';
+import { restoreState } from './restore.js';
+
+export interface LaunchContext {
+  qemuBinary: string;
+  logger: Logger;
+  /** The accelerator this VM runs under (already resolved from the probe and the spec). */
+  accel: Accel;
+  ovmf?: readonly OvmfFiles[];
+  /** How long QEMU may take to daemonize (default 30 s). */
+  spawnTimeoutMs?: number;
+}
+
+export async function launch(ctx: LaunchContext, plan: LaunchPlan, signal: AbortSignal): Promise<QemuInstance> {
+  const dir = path.resolve(plan.dir);
+  const files = runtimeFiles(dir);
+  const log = ctx.logger.child({ vm: plan.spec.name, id: plan.id });
+  await mkdir(dir, { recursive: true, mode: 0o750 });
+  const old = await readPidFile(files.pidFile);
+  if (old !== undefined && (await isQemuOf(old, plan.id))) {
+    fail('QEMU_START_FAILED', `QEMU for VM ${plan.spec.name} is already running (pid ${old})`, {
+      hint: 'Stop or kill the VM first; a restarted daemon adopts it on startup.',
+    });
+  }
+  if (plan.restoreFrom !== undefined && !(await stat(plan.restoreFrom).catch(() => undefined))?.isFile()) {
+    fail('FILE_NOT_FOUND', `save file ${plan.restoreFrom} of VM ${plan.spec.name} does not exist`);
+  }
+  await removeStale(files, dir);
+  if (plan.restoreFrom === undefined) await rename(files.serialLog, `${files.serialLog}.1`).catch(() => undefined);
+  let firmware: OvmfFiles | undefined;
+  if (plan.spec.boot.firmware === 'uefi') {
+    firmware = await findOvmf(ctx.ovmf);
+    await ensureNvram(files.nvram, firmware);
+  }
+  const argv = buildQemuArgv(plan, { accel: ctx.accel, files, ...(firmware ? { firmware } : {}) });
+  log.debug({ argv }, 'starting QEMU');
+  const t0 = Date.now();
+  let pid: number | undefined;
+  let qmp: QmpClient | undefined;
+  try {
+    await runChecked(ctx.qemuBinary, argv, {
+      timeoutMs: ctx.spawnTimeoutMs ?? 30_000, signal, missingCode: 'QEMU_MISSING', failCode: 'QEMU_START_FAILED',
+    });
+    pid = await readPidFile(files.pidFile);
+    if (pid === undefined) fail('QEMU_START_FAILED', `QEMU daemonized but wrote no pidfile at ${files.pidFile}`);
+    qmp = await QmpClient.connect(files.qmpSocket, { signal });
+    if (plan.restoreFrom !== undefined) {
+      await restoreState({ qmp, dir, saveFile: plan.restoreFrom, signal, logger: log });
+    }
+    const info = { pid, accel: ctx.accel, startedAt: new Date().toISOString(), qemuVersion: qmp.version.text };
+    log.info({ pid, accel: ctx.accel, ms: Date.now() - t0, restored: plan.restoreFrom !== undefined }, 'QEMU started');
+    return new QemuInstance({ plan: { ...plan, dir }, files, pid, qmp, info, logger: log });
+  } catch (err) {
+    qmp?.close();
+    pid ??= await readPidFile(files.pidFile);
+    if (pid !== undefined) await terminate(pid, plan.id, timeoutSignal(10_000)).catch(() => undefined);
+    throw err instanceof PolyvisorError || !(err instanceof Error)
+      ? err
+      : new PolyvisorError('QEMU_START_FAILED', `starting QEMU for VM ${plan.spec.name} failed: ${err.message}`, { cause: err });
+  }
+}
+
+/** Sockets and the pidfile of an earlier run (QEMU refuses to bind over a stale socket file). */
+async function removeStale(files: RuntimeFiles, dir: string): Promise<void> {
+  const stale = [files.qmpSocket, files.agentSocket, files.serialSocket, files.vncSocket, files.pidFile, migrationSocket(dir, 'out'), migrationSocket(dir, 'in')];
+  await Promise.all(stale.map((f) => rm(f, { force: true })));
+}

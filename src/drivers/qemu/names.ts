@@ -1,0 +1,40 @@
+/**
+ * QEMU ids derived from spec names. Block node names must start with a letter
+ * and fit in 31 characters; disk names may be 63 long and start with a digit,
+ * so long names are shortened with a hash. Snapshot and backup code finds a
+ * disk's nodes through diskNodes(), never by rebuilding the strings.
+ */
+import { createHash } from 'node:crypto';
+
+const MAX_TOKEN = 26; // "disk-" + token <= 31 characters
+
+function token(name: string): string {
+  if (name.length <= MAX_TOKEN) return name;
+  const h = createHash('sha256').update(name).digest('hex').slice(0, 8);
+  return `${name.slice(0, MAX_TOKEN - 9)}-${h}`;
+}
+
+export interface DiskNodes {
+  /** Protocol (file) node. */
+  file: string;
+  /** Format node the device is attached to. */
+  format: string;
+  /** qdev id of the guest device. */
+  device: string;
+}
+
+export function diskNodes(diskName: string): DiskNodes {
+  const t = token(diskName);
+  return { file: `file-${t}`, format: `disk-${t}`, device: `dev-${t}` };
+}
+
+export function netIds(netName: string): { netdev: string; device: string } {
+  const t = token(netName);
+  return { netdev: `net-${t}`, device: `nic-${t}` };
+}
+
+/** A stable locally administered MAC (52:54:00:xx:xx:xx) from the VM id and NIC name. */
+export function stableMac(vmId: string, netName: string): string {
+  const b = createHash('sha256').update(`${vmId}/${netName}`).digest();
+  return ['52', '54', '00', ...[0, 1, 2].map((i) => b[i]!.toString(16).padStart(2, '0'))].join(':');
+}
