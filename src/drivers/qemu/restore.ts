@@ -40,6 +40,10 @@ export async function restoreState(c: RestoreContext): Promise<void> {
     if (status !== 'running') await c.qmp.execute('cont', undefined, { signal: c.signal });
     c.logger.info({ ms: Date.now() - t0 }, 'VM state restored from disk');
   } catch (err) {
+    if (isPolyvisorError(err, 'QMP_DISCONNECTED')) {
+      // QEMU exits as soon as it cannot load the stream; its reason goes to a closed stderr.
+      throw new PolyvisorError('VM_RESTORE_FAILED', `QEMU exited while loading ${c.saveFile}: the file is damaged or was saved with a different VM config (memory, devices)`, { cause: err });
+    }
     throw isPolyvisorError(err) && err.code !== 'QMP_FAILED'
       ? err
       : new PolyvisorError('VM_RESTORE_FAILED', `restoring the VM state from ${c.saveFile} failed: ${(err as Error).message}`, { cause: err });
