@@ -187,6 +187,21 @@ export class VmService {
     });
   }
 
+  /**
+   * Extension point for other services (disks, snapshots, backups): runs `fn`
+   * on the VM's job queue with its freshest record and its live instance
+   * (undefined when no QEMU runs), so it never races lifecycle operations.
+   * `fn` may return a spec change to persist.
+   */
+  exclusive<T>(name: string, fn: (rec: VmRecord, instance: VmInstance | undefined) => Promise<T>): Promise<T> {
+    return this.job(name, async (rec) => fn(rec, this.instances.get(name)));
+  }
+
+  /** Persists a new spec for a VM (inside exclusive(), after the change was applied). */
+  async saveSpec(rec: VmRecord, spec: VmSpec): Promise<VmRecord> {
+    return this.opts.store.updateVm(rec.name, { spec });
+  }
+
   /** Re-adopts every VM this host owns after a daemon (re)start. */
   async reconcile(): Promise<{ adopted: string[]; stopped: string[] }> {
     const adopted: string[] = [];
