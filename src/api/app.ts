@@ -1,42 +1,96 @@
 /** The fastify app: one plugin per resource, errors mapped from the catalogue. */
+import http from 'node:http';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { installAuditHook } from './audit-log.js';
+import { installAuth, requirePermissions } from './auth/authenticate.js';
+import { collectRoutes, openApiRoute, type RegisteredRoute } from './openapi.js';
+import type { ApiPlatform } from './platform.js';
+import { auditRoutes } from './routes/audit.js';
+import { eventRoutes } from './routes/events.js';
+import { operationRoutes } from './routes/operations.js';
+import { tokenRoutes } from './routes/tokens.js';
 import type { VmService } from '../lifecycle/index.js';
+import type { MigrationService } from '../migration/index.js';
 import type { Logger } from '../shared/index.js';
 import { ConsoleHub } from './console-hub.js';
 import { installErrorHandling } from './errors.js';
 import { consoleRoutes } from './routes/console.js';
+import { migrationRoutes } from './routes/migration.js';
+import { storageRoutes, type StorageServices } from './routes/storage.js';
+import { vmDiskRoutes } from './routes/vm-disks.js';
 import { systemRoutes } from './routes/system.js';
 import { uiRoutes } from './routes/ui.js';
 import { vmRoutes } from './routes/vms.js';
 
 export interface ApiOptions {
   service: VmService;
+  migrations?: MigrationService;
+  storage?: StorageServices;
   logger: Logger;
   version: string;
   host: string;
   /** pino-compatible logger instance for fastify's request logs. */
   fastifyLogger?: unknown;
+  /** Shared by every listener of the daemon (tokens, operations, events, audit). */
+  platform: ApiPlatform;
+  /** The unix socket trusts its (root-only) caller as admin; TCP requires tokens. */
+  listener: 'unix' | 'tcp';
+  limits?: ApiLimits;
 }
 
-export async function buildApi(o: ApiOptions): Promise<{ app: FastifyInstance; close: () => Promise<void> }> {
+/** A slow or malicious client cannot hold the daemon: headers and bodies must arrive in time. */
+export interface ApiLimits {
+  /** Default 10 s. */
+  headersTimeoutMs?: number;
+  /** Whole request (headers and body) received within this; default 30 s. */
+  requestTimeoutMs?: number;
+  /** How often those two are checked (default 1 s). */
+  checkIntervalMs?: number;
+  maxConnections?: number;
+}
+
+export async function buildApi(o: ApiOptions): Promise<{ app: FastifyInstance; routes: readonly RegisteredRoute[]; close: () => Promise<void> }> {
+  const l = o.limits ?? {};
   const hub = new ConsoleHub(o.logger.child({ component: 'console' }));
   const app: FastifyInstance = Fastify({
     ...(o.fastifyLogger ? { loggerInstance: o.fastifyLogger as FastifyBaseLogger } : { logger: false }),
     bodyLimit: 1024 * 1024,
-    connectionTimeout: 0,
-    requestTimeout: 300_000,
-    maxParamLength: 200,
+    serverFactory: (handler) => {
+      const server = http.createServer({
+        headersTimeout: l.headersTimeoutMs ?? 10_000,
+        requestTimeout: l.requestTimeoutMs ?? 30_000,
+        connectionsCheckingInterval: l.checkIntervalMs ?? 1000,
+        keepAliveTimeout: 5_000,
+        maxHeaderSize: 16 * 1024,
+      }, handler);
+      server.maxConnections = l.maxConnections ?? 1024;
+      return server;
+    },
+    routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
   }) as unknown as FastifyInstance;
   await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
   installErrorHandling(app);
+  requirePermissions(app);
+  const routes = collectRoutes(app);
+  installAuth(app, { listener: o.listener, tokens: o.platform.tokens, limiter: o.platform.limiter, failures: o.platform.failures });
+  installAuditHook(app, o.platform.audit);
   systemRoutes(app, { version: o.version, host: o.host });
-  vmRoutes(app, o.service);
+  openApiRoute(app, routes, o.version);
+  tokenRoutes(app, o.platform.tokens);
+  operationRoutes(app, o.platform.operations);
+  eventRoutes(app, o.platform.events);
+  auditRoutes(app, o.platform.auditStore);
+  vmRoutes(app, o.service, o.platform.operations);
+  if (o.migrations) migrationRoutes(app, o.migrations);
+  if (o.storage) storageRoutes(app, o.storage);
+  if (o.storage) vmDiskRoutes(app, o.storage);
   consoleRoutes(app, o.service, hub);
   uiRoutes(app);
   return {
     app,
+    routes,
     close: async () => {
       hub.closeAll();
       await app.close();

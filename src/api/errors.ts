@@ -8,16 +8,19 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (err instanceof PolyvisorError) e = err;
     else if ('validation' in err && err.validation) e = new PolyvisorError('INVALID_BODY', `invalid request: ${err.message}`);
     else if ('statusCode' in err && typeof err.statusCode === 'number' && err.statusCode < 500) {
-      e = new PolyvisorError(err.statusCode === 404 ? 'ROUTE_NOT_FOUND' : 'INVALID_BODY', err.message);
+      const code = err.statusCode === 404 ? 'ROUTE_NOT_FOUND' : err.statusCode === 413 ? 'BODY_TOO_LARGE' : 'INVALID_BODY';
+      e = new PolyvisorError(code, err.message);
     } else {
       req.log.error({ err }, 'internal error');
       e = new PolyvisorError('INTERNAL', 'internal error');
     }
     if (e.status >= 500) req.log.error({ err: e, code: e.code }, 'request failed');
+    req.errorCode = e.code;
     void reply.status(e.status === 499 ? 409 : e.status).send(e.toJSON());
   });
   app.setNotFoundHandler((req, reply) => {
     const e = new PolyvisorError('ROUTE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`);
+    req.errorCode = e.code;
     void reply.status(404).send(e.toJSON());
   });
 }

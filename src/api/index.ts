@@ -1,1 +1,4 @@
-export { buildApi, type ApiOptions } from './app.js';
+export { buildApi, type ApiOptions, type ApiLimits } from './app.js';
+export { createApiPlatform, type ApiPlatform, type PlatformOptions } from './platform.js';
+export { PERMISSIONS, ROLE_PERMISSIONS, roleAllows, rolesWith, type Permission } from './auth/permissions.js';
+export { openApiDocument, type RegisteredRoute } from './openapi.js';

@@ -6,6 +6,11 @@ import { attachConsole } from './console.js';
 import { clientFrom, type GlobalOptions } from './context.js';
 import { readSpecDocument } from './spec-input.js';
 import { registerVmCommands } from './vm-commands.js';
+import { registerOperationCommands } from './operation-commands.js';
+import { registerRemoteCommands } from './remote-commands.js';
+import { registerTokenCommands } from './token-commands.js';
+import { registerMigrateCommands } from './migrate-commands.js';
+import { registerStorageCommands } from './storage-commands.js';
 
 export function buildProgram(out: (s: string) => void = (s) => void process.stdout.write(s)): Command {
   const program = new Command('polyvisor')
@@ -14,11 +19,17 @@ export function buildProgram(out: (s: string) => void = (s) => void process.stdo
     .option('--socket <path>', 'daemon unix socket (POLYVISOR_SOCKET)')
     .option('--url <url>', 'daemon URL, e.g. http://127.0.0.1:8006 (POLYVISOR_URL)')
     .option('--state-dir <dir>', 'find the daemon socket in this state directory (POLYVISOR_STATE_DIR)')
+    .option('--remote <name>', 'talk to this remote (see `polyvisor remote list`; POLYVISOR_REMOTE)')
     .option('--json', 'print JSON')
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: (s) => void process.stderr.write(s) });
 
   registerVmCommands(program, out);
+  registerOperationCommands(program, out);
+  registerTokenCommands(program, out);
+  registerRemoteCommands(program, out);
+  registerMigrateCommands(program, out);
+  registerStorageCommands(program, out);
 
   program
     .command('console <name>')

@@ -43,7 +43,7 @@ export function request(
   });
 }
 
-function urlTarget(base: string, path: string): { host: string; port: number; path: string } {
+export function urlTarget(base: string, path: string): { host: string; port: number; path: string } {
   const u = new URL(base);
   if (u.protocol !== 'http:') throw new PolyvisorError('INVALID_ARGUMENT', `unsupported URL ${base}: use http://HOST:PORT`);
   return { host: u.hostname, port: Number(u.port || 80), path: `${u.pathname.replace(/\/$/, '')}${path}` };

@@ -23,6 +23,7 @@ const configSchema = z
     accel: z.enum(['auto', 'kvm', 'tcg']),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']),
     stopTimeoutSeconds: z.coerce.number().int().min(1).max(3600),
+    apiRateLimit: z.coerce.number().int().min(0).max(1_000_000),
   })
   .strict();
 
@@ -38,6 +39,7 @@ const ENV: Record<string, keyof z.infer<typeof configSchema>> = {
   POLYVISOR_ACCEL: 'accel',
   POLYVISOR_LOG_LEVEL: 'logLevel',
   POLYVISOR_STOP_TIMEOUT: 'stopTimeoutSeconds',
+  POLYVISOR_API_RATE_LIMIT: 'apiRateLimit',
 };
 
 export const CONFIG_KEYS = Object.values(ENV);
@@ -60,6 +62,7 @@ export function loadConfig(src: ConfigSources = {}): DaemonConfig {
     accel: 'auto',
     logLevel: 'info',
     stopTimeoutSeconds: 60,
+    apiRateLimit: 50,
   };
   const fileName = src.file ?? env['POLYVISOR_CONFIG'];
   const fromFile = fileName ? readConfigFile(fileName) : {};

@@ -3,12 +3,14 @@
  * Startup: config → lock → store → driver → lifecycle (re-adopt VMs) → API.
  * Shutdown: API → lifecycle (VMs keep running) → store → lock.
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { buildApi } from '../api/index.js';
+import { buildApi, createApiPlatform } from '../api/index.js';
 import { createQemuDriver } from '../drivers/qemu/index.js';
-import { VmService } from '../lifecycle/index.js';
+import { DiskService, VmService, withCloudInitSeed } from '../lifecycle/index.js';
+import { MigrationService } from '../migration/index.js';
 import { VERSION, writeFileAtomic, type Logger } from '../shared/index.js';
+import { ImageLibrary, PoolService } from '../storage/index.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import { splitListen, type DaemonConfig } from './config.js';
 import { takeLock } from './lock.js';
@@ -29,31 +31,39 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
   try {
     const store = await openSqliteStore(config.dbFile, { logger: logger.child({ component: 'store' }) });
     undo.unshift(() => store.close());
-    const driver = createQemuDriver({
+    const driver = withCloudInitSeed(createQemuDriver({
       qemuBinary: config.qemuBinary,
       cacheDir: config.cacheDir,
       accelOverride: config.accel,
       logger: logger.child({ component: 'qemu' }),
-    });
+    }));
     const service = new VmService({
       store, driver, host: config.hostName, vmsDir: config.vmsDir, logger, stopTimeoutSeconds: config.stopTimeoutSeconds,
     });
     undo.unshift(() => service.close());
     await service.reconcile();
+    const migrations = new MigrationService({ vms: service, driver, logger });
+    const pools = new PoolService({ stateDir: config.stateDir, logger });
+    await pools.init();
+    const library = new ImageLibrary({ dir: path.join(config.stateDir, 'library'), downloadsDir: path.join(config.cacheDir, 'downloads'), logger });
+    const storage = { pools, library, disks: new DiskService({ vms: service, pools, library, vmsDir: config.vmsDir, logger }) };
 
+    const platform = createApiPlatform({ service, store, logger: logger.child({ component: 'api' }), rateLimitPerSecond: config.apiRateLimit });
+    undo.unshift(() => platform.close());
     const apis: Array<Awaited<ReturnType<typeof buildApi>>> = [];
-    const mk = async () => {
-      const api = await buildApi({ service, logger: logger.child({ component: 'api' }), version: VERSION, host: config.hostName, fastifyLogger: logger });
+    const mk = async (listener: 'unix' | 'tcp') => {
+      const api = await buildApi({ service, migrations, storage, platform, listener, logger: logger.child({ component: 'api' }), version: VERSION, host: config.hostName, fastifyLogger: logger });
       apis.push(api);
       undo.unshift(() => api.close());
       return api.app;
     };
     await rm(config.socket, { force: true });
-    await (await mk()).listen({ path: config.socket });
+    await (await mk('unix')).listen({ path: config.socket });
+    await chmod(config.socket, 0o600); // the socket is trusted as admin: only the daemon's user may connect
     let url: string | null = null;
     const tcp = splitListen(config.listen);
     if (tcp) {
-      const app = await mk();
+      const app = await mk('tcp');
       await app.listen({ host: tcp.host, port: tcp.port });
       const addr = app.server.address();
       const port = typeof addr === 'object' && addr ? addr.port : tcp.port;

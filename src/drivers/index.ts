@@ -15,3 +15,15 @@ export type {
   Bootable,
   Driver,
 } from './driver.js';
+export {
+  canMigrateIn,
+  canMigrateOut,
+  type Migratable,
+  type MigrationSource,
+  type MigrationTuning,
+  type MigrationProgress,
+  type MigrationStats,
+  type MigrateOutOptions,
+  type IncomingMigration,
+} from './migratable.js';
+export { canHotplugDisks, type DiskHotplug, type HotplugDisk } from './disk-hotplug.js';

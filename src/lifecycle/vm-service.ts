@@ -3,9 +3,9 @@
  * remove; every operation on a VM goes through its job queue, every state
  * change through the StateKeeper, every multi-step operation rolls back.
  */
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import type { Driver, DriverEvent, LaunchPlan, VmInstance } from '../drivers/index.js';
-import { fail, newUuid, timeoutSignal, validateName, type Logger } from '../shared/index.js';
+import { fail, newUuid, throwIfAborted, timeoutSignal, validateName, type Logger } from '../shared/index.js';
 import type { VmSpec } from '../spec/index.js';
 import { checkDiskSources, prepareDisks, removeCreatedDisks, resolveDiskPaths } from '../storage/index.js';
 import type { Store, VmFilter, VmRecord } from '../store/index.js';
@@ -14,6 +14,7 @@ import { KeyedQueue } from './job-queue.js';
 import { StateKeeper } from './state-keeper.js';
 import { assertAction } from './transitions.js';
 import { vmDir } from './vm-paths.js';
+import { checkBootFiles } from './boot-files.js';
 
 export interface VmServiceOptions {
   store: Store;
@@ -27,7 +28,14 @@ export interface VmServiceOptions {
   stopTimeoutSeconds?: number;
 }
 
-export interface StopOptions {
+/** Cancellation and progress of one operation (the API's operations pass them in). */
+export interface OpOptions {
+  /** Aborting cancels the operation; a cancelled start leaves the VM stopped with no process. */
+  signal?: AbortSignal;
+  onProgress?: (fraction: number) => void;
+}
+
+export interface StopOptions extends OpOptions {
   /** Seconds to wait for the guest to power off before killing it. */
   timeoutSeconds?: number;
   /** Skip the ACPI request and kill at once. */
@@ -92,11 +100,11 @@ export class VmService {
     });
   }
 
-  start(name: string): Promise<VmRecord> {
+  start(name: string, o: OpOptions = {}): Promise<VmRecord> {
     return this.job(name, async (rec) => {
       assertAction(name, 'start', rec.state);
-      return this.launch(rec, 'started', undefined);
-    });
+      return this.launch(rec, 'started', undefined, o.signal);
+    }, o.signal);
   }
 
   stop(name: string, o: StopOptions = {}): Promise<VmRecord> {
@@ -109,15 +117,16 @@ export class VmService {
       let reason = 'guest powered off';
       try {
         if (o.force) throw new Error('force');
-        if (before === 'paused') await inst.resume(timeoutSignal(10_000));
-        await inst.powerdown(timeoutSignal(10_000));
-        await inst.waitExit(timeoutSignal(timeoutS * 1000));
-      } catch {
+        if (before === 'paused') await inst.resume(timeoutSignal(10_000, o.signal));
+        await inst.powerdown(timeoutSignal(10_000, o.signal));
+        await inst.waitExit(timeoutSignal(timeoutS * 1000, o.signal));
+      } catch (err) {
+        if (o.signal?.aborted) return this.stopCancelled(rec, inst, err);
         reason = o.force ? 'killed (force stop)' : `guest did not power off within ${timeoutS}s; killed`;
         await inst.kill(timeoutSignal(15_000));
       }
       return this.markExited(rec, reason);
-    });
+    }, o.signal);
   }
 
   kill(name: string): Promise<VmRecord> {
@@ -136,32 +145,32 @@ export class VmService {
     });
   }
 
-  resume(name: string): Promise<VmRecord> {
+  resume(name: string, o: OpOptions = {}): Promise<VmRecord> {
     return this.job(name, async (rec) => {
       assertAction(name, 'resume', rec.state);
-      if (rec.state === 'suspended') return this.launch(rec, 'resumed from disk', this.files(rec).saveFile);
-      await this.requireInstance(rec).resume(timeoutSignal(10_000));
+      if (rec.state === 'suspended') return this.launch(rec, 'resumed from disk', this.files(rec).saveFile, o.signal);
+      await this.requireInstance(rec).resume(timeoutSignal(10_000, o.signal));
       return this.states.set(rec, 'running', 'resumed by user');
-    });
+    }, o.signal);
   }
 
-  reboot(name: string): Promise<VmRecord> {
+  reboot(name: string, o: OpOptions = {}): Promise<VmRecord> {
     return this.job(name, async (rec) => {
       assertAction(name, 'reboot', rec.state);
-      const how = await this.requireInstance(rec).reboot(timeoutSignal(15_000));
+      const how = await this.requireInstance(rec).reboot(timeoutSignal(15_000, o.signal));
       this.log.info({ vm: name, how }, 'vm rebooted');
       return this.states.set(rec, 'running', how === 'agent' ? 'rebooted by guest agent' : 'reset by user');
-    });
+    }, o.signal);
   }
 
-  suspend(name: string): Promise<VmRecord> {
+  suspend(name: string, o: OpOptions = {}): Promise<VmRecord> {
     return this.job(name, async (rec) => {
       assertAction(name, 'suspend', rec.state);
       const inst = this.requireInstance(rec);
       const before = rec.state;
       rec = await this.states.set(rec, 'stopping', 'saving state to disk');
       try {
-        await inst.saveToDisk(timeoutSignal(OP_TIMEOUT_MS));
+        await inst.saveToDisk(timeoutSignal(OP_TIMEOUT_MS, o.signal), o.onProgress);
       } catch (err) {
         // The driver resumed the guest (or left it paused) and removed its partial file.
         await this.states.set(rec, before, `suspend failed: ${(err as Error).message}`);
@@ -169,7 +178,7 @@ export class VmService {
       }
       this.instances.remove(name);
       return this.states.set(rec, 'suspended', 'suspended to disk', { runtime: null });
-    });
+    }, o.signal);
   }
 
   remove(name: string, o: { force?: boolean } = {}): Promise<void> {
@@ -232,12 +241,13 @@ export class VmService {
     this.instances.detachAll();
   }
 
-  private async launch(rec: VmRecord, reason: string, restoreFrom: string | undefined): Promise<VmRecord> {
+  private async launch(rec: VmRecord, reason: string, restoreFrom: string | undefined, signal?: AbortSignal): Promise<VmRecord> {
     rec = await this.states.set(rec, 'starting', restoreFrom ? 'restoring from disk' : 'starting');
     let inst: VmInstance | undefined;
     try {
-      inst = await this.opts.driver.start({ ...this.plan(rec), ...(restoreFrom ? { restoreFrom } : {}) }, timeoutSignal(OP_TIMEOUT_MS));
+      inst = await this.opts.driver.start({ ...this.plan(rec), ...(restoreFrom ? { restoreFrom } : {}) }, timeoutSignal(OP_TIMEOUT_MS, signal));
       this.instances.add(rec.name, inst);
+      throwIfAborted(signal, `start of VM ${rec.name}`); // cancelled just as QEMU came up: roll back
       return await this.states.set(rec, 'running', reason, { runtime: inst.info });
     } catch (err) {
       if (inst) {
@@ -250,7 +260,13 @@ export class VmService {
     }
   }
 
-  private plan(rec: VmRecord): LaunchPlan {
+  /** Inside exclusive(): the VM's live process is now `instance` (live migration hands it over; the old one is detached). */
+  replaceInstance(name: string, instance: VmInstance): void {
+    this.instances.add(name, instance);
+  }
+
+  /** The LaunchPlan of a VM on this host (live migration starts a second process from it). */
+  plan(rec: VmRecord): LaunchPlan {
     const dir = vmDir(this.opts.vmsDir, rec.id);
     return { id: rec.id, spec: rec.spec, dir, diskPaths: resolveDiskPaths(rec.spec, dir) };
   }
@@ -267,10 +283,20 @@ export class VmService {
     return this.states.set(rec, 'stopped', reason, { runtime: null });
   }
 
-  /** Runs `fn` in the VM's queue with its freshest record. */
-  private job<T>(name: string, fn: (rec: VmRecord) => Promise<T>): Promise<T> {
+  /** A stop cancelled while waiting for the guest: it keeps running (it may still act on the power button). */
+  private async stopCancelled(rec: VmRecord, inst: VmInstance, err: unknown): Promise<never> {
+    const status = await inst.status(timeoutSignal(5_000)).catch(() => 'other');
+    await this.states.set(rec, status === 'paused' ? 'paused' : 'running', 'stop cancelled');
+    throw err;
+  }
+
+  /** Runs `fn` in the VM's queue with its freshest record; a job cancelled while queued never runs. */
+  private job<T>(name: string, fn: (rec: VmRecord) => Promise<T>, signal?: AbortSignal): Promise<T> {
     validateName(name, 'VM name');
-    return this.queue.run(name, async () => fn(await this.get(name)));
+    return this.queue.run(name, async () => {
+      throwIfAborted(signal, `operation on VM ${name}`);
+      return fn(await this.get(name));
+    });
   }
 
   private onDriverEvent(vm: string, inst: VmInstance, e: DriverEvent): void {
@@ -287,13 +313,5 @@ export class VmService {
         await this.markExited(rec, this.shutdownReasons.get(vm) ?? `QEMU exited (${e.reason})`);
       }
     }).catch((err: unknown) => this.log.warn({ vm, err }, 'could not apply driver event'));
-  }
-}
-
-async function checkBootFiles(spec: VmSpec): Promise<void> {
-  for (const [what, p] of [['boot.kernel', spec.boot.kernel], ['boot.initrd', spec.boot.initrd]] as const) {
-    if (p === undefined) continue;
-    const st = await stat(p).catch(() => undefined);
-    if (!st?.isFile()) fail('FILE_NOT_FOUND', `${what} ${p} does not exist or is not a file`);
   }
 }

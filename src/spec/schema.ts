@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { NAME_PATTERN, NAME_RULE } from '../shared/index.js';
+import { CLOUD_INIT_DISK, cloudInitSchema } from './cloud-init.js';
 import { parseSize } from './units.js';
 
 export const SPEC_VERSION = 1 as const;
@@ -139,11 +140,13 @@ export const vmSpecSchema = z
     serial: z.object({ enabled: z.boolean().default(true) }).strict().prefault({}),
     agent: z.object({ enabled: z.boolean().default(true) }).strict().prefault({}),
     display: z.object({ vnc: z.boolean().default(false) }).strict().prefault({}),
+    cloudInit: cloudInitSchema.optional().describe('NoCloud seed (user-data, meta-data, network-config) attached as a CD-ROM at start'),
   })
   .strict()
   .superRefine((s, ctx) => {
     const seen = new Set<string>();
     s.disks.forEach((d, i) => {
+      if (s.cloudInit && d.name === CLOUD_INIT_DISK) ctx.addIssue({ code: 'custom', path: ['disks', i, 'name'], message: `"${CLOUD_INIT_DISK}" is the cloud-init seed's disk name` });
       if (seen.has(d.name)) ctx.addIssue({ code: 'custom', path: ['disks', i, 'name'], message: `duplicate disk name "${d.name}"` });
       seen.add(d.name);
     });

@@ -12,3 +12,41 @@ export type { QemuImgOptions } from './qemu-img-run.js';
 export type { CommitOptions } from './temp-output.js';
 export { DISKS_DIR, managedDiskPath, resolveDiskPaths, checkDiskSources } from './disk-paths.js';
 export { prepareDisks, removeCreatedDisks, type CreatedDisk } from './prepare-disks.js';
+export { DISK_FORMATS, FORMAT_TRAITS, READABLE_FORMATS, isDiskFormat, toDiskFormat, parseFormatList, type DiskFormat, type FormatTraits } from './formats.js';
+export { convertDisk, compareImages, resizeImage, createOverlay, probeFormat, type ConvertDiskOptions } from './convert-any.js';
+export { progressParser } from './progress.js';
+export {
+  PoolService,
+  PoolCatalogue,
+  DirPool,
+  DEFAULT_POOL,
+  POOL_KINDS,
+  VOLUME_FORMATS,
+  type PoolServiceOptions,
+  type CloneRequest,
+  type PoolKind,
+  type PoolConfig,
+  type PoolSpace,
+  type PoolView,
+  type PoolBackend,
+  type VolumeFormat,
+  type VolumeRef,
+  type VolumeView,
+  type VolumeOpOptions,
+} from './pools/index.js';
+export {
+  ImageLibrary,
+  parseChecksum,
+  findInSumsFile,
+  hashFile,
+  inspectImage,
+  isIso9660,
+  type LibraryImage,
+  type ImportRequest,
+  type ImportProgress,
+  type ImportOptions,
+  type Checksum,
+  type ImageKind,
+} from './library/index.js';
+export { seedFiles, buildSeedIso, type SeedFiles } from './cloud-init/index.js';
+export { exportImages, type ExportSource, type ExportedFile, type ExportProgress, type ExportResult } from './export/index.js';

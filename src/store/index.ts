@@ -1,1 +1,1 @@
-export type { Store, MetaStore, VmRecord, VmPatch, VmFilter, VmRuntimeRecord } from './store.js';
+export type { Store, MetaStore, VmRecord, VmPatch, VmFilter, VmRuntimeRecord, TokenRecord, TokenStore, AuditEntry, AuditFilter, AuditStore } from './store.js';

@@ -2,7 +2,7 @@
  * The Store interface: narrow on purpose so an etcd backend can follow.
  * Every write is durable (committed) before the promise resolves.
  */
-import type { VmSpec, VmState } from '../spec/index.js';
+import type { AuditView, Role, VmSpec, VmState } from '../spec/index.js';
 
 export interface VmRuntimeRecord {
   pid: number;
@@ -60,4 +60,44 @@ export interface MetaStore {
   setMeta(key: string, value: string): Promise<void>;
   /** Stores `value` only if `key` is absent; returns the value now stored (race-free get-or-create). */
   initMeta(key: string, value: string): Promise<string>;
+}
+
+/** An API token: only its SHA-256 hash is stored, never the secret. */
+export interface TokenRecord {
+  name: string;
+  role: Role;
+  /** Hex SHA-256 of the whole token. */
+  hash: string;
+  /** The first characters of the token, to recognise it in a list. */
+  prefix: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+export interface TokenStore {
+  /** Throws TOKEN_EXISTS if the name is taken. */
+  createToken(rec: Omit<TokenRecord, 'createdAt' | 'lastUsedAt'>): Promise<TokenRecord>;
+  findTokenByHash(hash: string): Promise<TokenRecord | undefined>;
+  /** Sorted by name. */
+  listTokens(): Promise<TokenRecord[]>;
+  /** Throws TOKEN_NOT_FOUND if absent. */
+  deleteToken(name: string): Promise<void>;
+  touchToken(name: string, at: string): Promise<void>;
+}
+
+export type AuditEntry = Omit<AuditView, 'id'>;
+
+export interface AuditFilter {
+  actor?: string;
+  resource?: string;
+  /** Only entries with a smaller id (paging backwards). */
+  before?: number;
+  /** Newest first; default 100, at most 1000. */
+  limit?: number;
+}
+
+export interface AuditStore {
+  appendAudit(entry: AuditEntry): Promise<void>;
+  /** Newest first. */
+  listAudit(filter?: AuditFilter): Promise<AuditView[]>;
 }

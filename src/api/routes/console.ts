@@ -3,7 +3,10 @@ import type { VmService } from '../../lifecycle/index.js';
 import type { ConsoleHub } from '../console-hub.js';
 
 export function consoleRoutes(app: FastifyInstance, service: VmService, hub: ConsoleHub): void {
-  app.get<{ Params: { name: string } }>('/v1/vms/:name/console', { websocket: true }, async (socket, req) => {
+  app.get<{ Params: { name: string } }>('/v1/vms/:name/console', {
+    websocket: true,
+    config: { permission: 'vm:console', doc: { summary: 'Serial console over a WebSocket (binary frames both ways)', tags: ['vms'] } },
+  }, async (socket, req) => {
     try {
       const rec = await service.get(req.params.name);
       if (rec.state !== 'running' && rec.state !== 'paused') {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { specJsonSchema, type HealthView } from '../../spec/index.js';
 
 export function systemRoutes(app: FastifyInstance, info: { version: string; host: string }): void {
-  app.get('/v1/health', async (): Promise<HealthView> => ({ ok: true, version: info.version, host: info.host, pid: process.pid }));
-  app.get('/v1/spec/schema', async () => specJsonSchema());
+  app.get('/v1/health', { config: { permission: 'public', doc: { summary: 'Liveness, version and host; needs no token', tags: ['system'] } } },
+    async (): Promise<HealthView> => ({ ok: true, version: info.version, host: info.host, pid: process.pid }));
+  app.get('/v1/spec/schema', { config: { permission: 'system:read', doc: { summary: 'JSON Schema of the VM spec', tags: ['system'] } } }, async () => specJsonSchema());
 }

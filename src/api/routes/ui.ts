@@ -17,9 +17,14 @@ th,td{text-align:left;padding:.45rem .7rem;border-bottom:1px solid #e3e6ea}
 <table><thead><tr><th>Name</th><th>State</th><th>vCPUs</th><th>Memory</th><th>Accel</th><th>Reason</th></tr></thead><tbody id="vms"></tbody></table>
 <script>
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => '&#' + c.charCodeAt(0) + ';');
+let asked = false;
+const auth = () => { const t = localStorage.getItem('pvToken'); return t ? { authorization: 'Bearer ' + t } : {}; };
 async function refresh() {
   try {
-    const [h, vms] = await Promise.all([fetch('/v1/health').then(r => r.json()), fetch('/v1/vms').then(r => r.json())]);
+    const r = await fetch('/v1/vms', { headers: auth() });
+    if (r.status === 401 && !asked) { asked = true; const t = prompt('API token (polyvisor token create NAME --role viewer)'); if (t) { localStorage.setItem('pvToken', t.trim()); return refresh(); } }
+    if (!r.ok) { document.getElementById('host').textContent = 'HTTP ' + r.status + ': an API token is needed'; return; }
+    const [h, vms] = await Promise.all([fetch('/v1/health').then(r => r.json()), r.json()]);
     document.getElementById('host').textContent = 'Host ' + h.host + ' · polyvisord ' + h.version;
     document.getElementById('vms').innerHTML = vms.map(v => '<tr><td>' + esc(v.name) + '</td><td class="s-' + esc(v.state) + '">' + esc(v.state) +
       '</td><td>' + v.spec.cpu.count + '</td><td>' + Math.round(v.spec.memory / 1048576) + ' MiB</td><td>' + esc(v.runtime ? v.runtime.accel : '-') +
@@ -30,5 +35,5 @@ refresh(); setInterval(refresh, 2000);
 </script></body></html>`;
 
 export function uiRoutes(app: FastifyInstance): void {
-  app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').header('content-security-policy', "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline'").send(PAGE));
+  app.get('/', { config: { permission: 'public', doc: { summary: 'Status page (its data calls need a token over TCP)', tags: ['system'] } } }, async (_req, reply) => reply.type('text/html; charset=utf-8').header('content-security-policy', "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline'").send(PAGE));
 }

@@ -1,15 +1,27 @@
 /** /v1/vms: thin routes (DESIGN rule 1): validate, call the service, map the result. */
 import { open, stat } from 'node:fs/promises';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import { fail, validateName } from '../../shared/index.js';
-import { validateSpec } from '../../spec/index.js';
-import type { VmService } from '../../lifecycle/index.js';
+import { specJsonSchema, validateSpec } from '../../spec/index.js';
+import type { OperationContext, OperationRegistry, VmService } from '../../lifecycle/index.js';
 import { presentVm } from '../present.js';
+import { bodyOf, queryOf } from '../validate.js';
 
 const ACTIONS = ['start', 'stop', 'kill', 'pause', 'resume', 'reboot', 'suspend'] as const;
 type Action = (typeof ACTIONS)[number];
 
 interface NameParams { name: string }
+
+const createBody = z.object({ spec: z.unknown() }).strict();
+const actionBody = z.object({
+  timeoutSeconds: z.number().int().min(1).max(3600).optional().describe('stop: seconds to wait for the guest before killing it'),
+  force: z.boolean().optional().describe('stop: kill at once'),
+}).strict();
+const actionQuery = z.object({ async: z.enum(['true', 'false']).optional().describe('true: answer 202 with an operation at once') }).strict();
+const listQuery = z.object({ label: z.union([z.string(), z.array(z.string())]).optional().describe('key=value[,key=value]; every label must match') }).strict();
+const removeQuery = z.object({ force: z.enum(['true', 'false']).optional().describe('kill the VM first if it runs') }).strict();
+const logQuery = z.object({ bytes: z.coerce.number().int().min(1).max(4 * 1024 * 1024).optional().describe('default 65536') }).strict();
 
 function parseLabelSelector(q: unknown): Record<string, string> | undefined {
   if (q === undefined) return undefined;
@@ -23,44 +35,58 @@ function parseLabelSelector(q: unknown): Record<string, string> | undefined {
   return out;
 }
 
-function objectBody(body: unknown): Record<string, unknown> {
-  if (body === undefined || body === null) return {};
-  if (typeof body !== 'object' || Array.isArray(body)) fail('INVALID_BODY', 'the body must be a JSON object');
-  return body as Record<string, unknown>;
-}
+const actor = (req: FastifyRequest): string => req.principal?.actor ?? 'anonymous';
 
-export function vmRoutes(app: FastifyInstance, service: VmService): void {
-  app.get<{ Querystring: { label?: string | string[] } }>('/v1/vms', async (req) => {
-    const labels = parseLabelSelector(req.query.label);
+export function vmRoutes(app: FastifyInstance, service: VmService, ops: OperationRegistry): void {
+  const tags = ['vms'];
+  app.get('/v1/vms', { config: { permission: 'vm:read', doc: { summary: 'List VMs', tags, query: listQuery } } }, async (req) => {
+    const labels = parseLabelSelector(queryOf<z.infer<typeof listQuery>>(req).label);
     const list = await service.list(labels ? { labels } : undefined);
     return list.map((r) => presentVm(service, r));
   });
 
-  app.post('/v1/vms', async (req, reply) => {
-    const body = objectBody(req.body);
-    if (!('spec' in body)) fail('INVALID_BODY', 'the body must be {"spec": {...}}');
-    const rec = await service.create(validateSpec(body['spec']));
+  app.post('/v1/vms', {
+    config: { permission: 'vm:write', doc: { summary: 'Create a VM from a spec', tags, body: createBody, bodyJsonSchema: () => ({ type: 'object', required: ['spec'], properties: { spec: specJsonSchema() }, additionalProperties: false }), response: { status: 201, description: 'the VM' } } },
+  }, async (req, reply) => {
+    const body = bodyOf<z.infer<typeof createBody>>(req);
+    if (!('spec' in body)) fail('INVALID_BODY', 'the body must be {"spec": {...}}', { details: [{ field: 'spec', message: 'required' }] });
+    const rec = await service.create(validateSpec(body.spec));
     return reply.status(201).send(presentVm(service, rec));
   });
 
-  app.get<{ Params: NameParams }>('/v1/vms/:name', async (req) => presentVm(service, await service.get(req.params.name)));
+  app.get<{ Params: NameParams }>('/v1/vms/:name', { config: { permission: 'vm:read', doc: { summary: 'One VM', tags } } },
+    async (req) => presentVm(service, await service.get(req.params.name)));
 
-  app.delete<{ Params: NameParams; Querystring: { force?: string } }>('/v1/vms/:name', async (req, reply) => {
-    await service.remove(req.params.name, { force: req.query.force === 'true' });
+  app.delete<{ Params: NameParams }>('/v1/vms/:name', {
+    config: { permission: 'vm:write', doc: { summary: 'Remove a VM that is not running (force: kill it first)', tags, query: removeQuery, response: { status: 204, description: 'removed' } } },
+  }, async (req, reply) => {
+    const q = queryOf<z.infer<typeof removeQuery>>(req);
+    await service.remove(req.params.name, { force: q.force === 'true' });
     return reply.status(204).send();
   });
 
-  app.post<{ Params: NameParams & { action: string } }>('/v1/vms/:name/:action', async (req) => {
+  app.post<{ Params: NameParams & { action: string } }>('/v1/vms/:name/:action', {
+    config: { permission: 'vm:operate', doc: { summary: `Run an action: ${ACTIONS.join(', ')}`, tags, body: actionBody, query: actionQuery, response: { status: 200, description: 'the VM (202 and an operation with async=true)' } } },
+  }, async (req, reply) => {
     const { name, action } = req.params;
     if (!(ACTIONS as readonly string[]).includes(action)) fail('ROUTE_NOT_FOUND', `unknown action ${action}; use one of ${ACTIONS.join(', ')}`);
-    const body = objectBody(req.body);
-    const rec = await runAction(service, name, action as Action, body);
-    return presentVm(service, rec);
+    validateName(name, 'VM name');
+    const body = bodyOf<z.infer<typeof actionBody>>(req);
+    const q = queryOf<z.infer<typeof actionQuery>>(req);
+    const work = async (ctx: OperationContext) => presentVm(service, await runAction(service, name, action as Action, body, ctx));
+    if (q.async === 'true') {
+      await service.get(name); // 404 now rather than a failed operation later
+      const op = ops.start(`vm.${action}`, name, actor(req), work);
+      return reply.status(202).header('location', `/v1/operations/${op.id}`).send(op);
+    }
+    return ops.run(`vm.${action}`, name, actor(req), work);
   });
 
-  app.get<{ Params: NameParams; Querystring: { bytes?: string } }>('/v1/vms/:name/serial-log', async (req, reply) => {
+  app.get<{ Params: NameParams }>('/v1/vms/:name/serial-log', {
+    config: { permission: 'vm:read', doc: { summary: 'The end of the serial console log (text/plain)', tags, query: logQuery } },
+  }, async (req, reply) => {
     const rec = await service.get(req.params.name);
-    const want = Math.min(Math.max(Number(req.query.bytes ?? 65536) || 65536, 1), 4 * 1024 * 1024);
+    const want = queryOf<z.infer<typeof logQuery>>(req).bytes ?? 65536;
     const file = service.files(rec).serialLog;
     const st = await stat(file).catch(() => undefined);
     if (!st) return reply.type('text/plain; charset=utf-8').send('');
@@ -76,23 +102,15 @@ export function vmRoutes(app: FastifyInstance, service: VmService): void {
   });
 }
 
-async function runAction(service: VmService, name: string, action: Action, body: Record<string, unknown>) {
-  validateName(name, 'VM name');
+function runAction(service: VmService, name: string, action: Action, body: z.infer<typeof actionBody>, ctx: OperationContext) {
+  const o = { signal: ctx.signal, onProgress: ctx.progress };
   switch (action) {
-    case 'stop': {
-      const t = body['timeoutSeconds'];
-      if (t !== undefined && (typeof t !== 'number' || !Number.isInteger(t) || t < 1 || t > 3600)) {
-        fail('INVALID_BODY', 'timeoutSeconds must be a whole number from 1 to 3600');
-      }
-      const force = body['force'];
-      if (force !== undefined && typeof force !== 'boolean') fail('INVALID_BODY', 'force must be true or false');
-      return service.stop(name, { ...(t !== undefined ? { timeoutSeconds: t } : {}), force: force === true });
-    }
-    case 'start': return service.start(name);
+    case 'stop': return service.stop(name, { ...o, ...(body.timeoutSeconds !== undefined ? { timeoutSeconds: body.timeoutSeconds } : {}), force: body.force === true });
+    case 'start': return service.start(name, o);
     case 'kill': return service.kill(name);
     case 'pause': return service.pause(name);
-    case 'resume': return service.resume(name);
-    case 'reboot': return service.reboot(name);
-    case 'suspend': return service.suspend(name);
+    case 'resume': return service.resume(name, o);
+    case 'reboot': return service.reboot(name, o);
+    case 'suspend': return service.suspend(name, o);
   }
 }

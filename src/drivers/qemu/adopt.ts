@@ -6,12 +6,14 @@ import { pidArgv, type Logger } from '../../shared/index.js';
 import type { Accel, AdoptResult, LaunchPlan } from '../driver.js';
 import { runtimeFiles } from './files.js';
 import { QemuInstance } from './instance.js';
+import { recoverInterruptedMigration } from './migrate-recover.js';
 import { argvValue, qemuArgvOf, readPidFile } from './process.js';
 
 export async function adopt(plan: LaunchPlan, signal: AbortSignal, logger: Logger): Promise<AdoptResult> {
   const dir = path.resolve(plan.dir);
   const files = runtimeFiles(dir);
   const log = logger.child({ vm: plan.spec.name, id: plan.id });
+  await recoverInterruptedMigration({ ...plan, dir }, log); // a live migration the daemon did not see through
   const pid = await readPidFile(files.pidFile);
   if (pid === undefined) return { ok: false, reason: `QEMU is not running (no pidfile at ${files.pidFile})` };
   const argv = await qemuArgvOf(pid, plan.id);

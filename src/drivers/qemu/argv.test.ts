@@ -58,6 +58,7 @@ const cases: Array<[string, LaunchPlan, ArgvEnv]> = [
     boot: { order: ['network', 'disk'] },
   }), env()],
   ['odd-memory-restore', plan({ name: 'odd', memory: '262084Ki', boot: KERNEL, serial: { enabled: true } }, { restoreFrom: `${DIR}/state.save` }), env()],
+  ['cloud-init-seed', plan({ name: 'ci', memory: '128Mi', boot: KERNEL, cloudInit: { hostname: 'ci-host' } }), env()],
 ];
 
 describe('buildQemuArgv golden files', () => {

@@ -11,6 +11,7 @@ import { PolyvisorError } from '../../shared/index.js';
 import type { VmSpec } from '../../spec/index.js';
 import type { Accel, LaunchPlan, RuntimeFiles } from '../driver.js';
 import { diskArgs } from './argv-disks.js';
+import { hotplugPortArgs, withSeedDisk } from './argv-extras.js';
 import { agentArgs, displayArgs, networkArgs, serialArgs } from './argv-devices.js';
 import { opts, optValue } from './qemu-opts.js';
 
@@ -31,6 +32,7 @@ export function buildQemuArgv(plan: LaunchPlan, env: ArgvEnv): string[] {
   const { spec } = plan;
   const { files } = env;
   const boot = bootIndexes(spec);
+  const seeded = withSeedDisk(plan); // + the cloud-init CD, which never gets a boot index
   return [
     '-name', opts(undefined, [['guest', spec.name], ['debug-threads', true]]),
     '-uuid', plan.id,
@@ -47,11 +49,12 @@ export function buildQemuArgv(plan: LaunchPlan, env: ArgvEnv): string[] {
     '-m', memoryArg(spec.memory),
     ...firmwareArgs(spec, env),
     ...kernelArgs(spec),
-    ...diskArgs(spec, plan.diskPaths, boot),
+    ...diskArgs(seeded.spec, seeded.diskPaths, boot),
     ...networkArgs(plan.id, spec, boot),
     ...serialArgs(spec, files),
     ...agentArgs(spec, files),
     ...displayArgs(spec, files),
+    ...hotplugPortArgs(plan),
     ...(plan.restoreFrom === undefined ? [] : ['-incoming', 'defer']),
   ];
 }

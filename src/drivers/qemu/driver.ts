@@ -6,11 +6,13 @@
 import { rm } from 'node:fs/promises';
 import { PolyvisorError, silentLogger, type Logger } from '../../shared/index.js';
 import type { Accel, AccelProbe, AdoptResult, Bootable, LaunchPlan, RuntimeFiles, VmInstance } from '../driver.js';
+import type { Migratable } from '../migratable.js';
 import { probeAccel } from './accel.js';
 import { adopt } from './adopt.js';
 import type { OvmfFiles } from './argv.js';
 import { runtimeFiles } from './files.js';
 import { launch } from './launch.js';
+import { prepareIncoming } from './migrate-incoming.js';
 
 export interface QemuDriverOptions {
   /** Default "qemu-system-x86_64" (looked up on PATH). */
@@ -24,7 +26,7 @@ export interface QemuDriverOptions {
   ovmf?: readonly OvmfFiles[];
 }
 
-export interface QemuDriver extends Bootable {
+export interface QemuDriver extends Bootable, Migratable {
   /** The accelerator a VM with this spec setting would get (probing once if needed). */
   resolveAccel(wanted: 'auto' | Accel, signal: AbortSignal): Promise<Accel>;
 }
@@ -61,5 +63,6 @@ export function createQemuDriver(o: QemuDriverOptions = {}): QemuDriver {
       return inst;
     },
     adopt: (plan: LaunchPlan, signal: AbortSignal): Promise<AdoptResult> => adopt(plan, signal, logger),
+    prepareIncoming: (plan, io, signal) => prepareIncoming({ qemuBinary, logger, ...(o.ovmf ? { ovmf: o.ovmf } : {}) }, plan, io, signal),
   };
 }

@@ -2,7 +2,11 @@
 import { GuestAgentClient, type QmpClient } from '../../qmp/index.js';
 import { timeoutSignal, type Logger } from '../../shared/index.js';
 import type { DriverEvent, LaunchPlan, RunStatus, RuntimeFiles, RuntimeInfo, VmInstance } from '../driver.js';
+import type { MigrateOutOptions, MigrationSource, MigrationStats, MigrationTuning } from '../migratable.js';
+import type { DiskHotplug, HotplugDisk } from '../disk-hotplug.js';
 import { mapQmpEvent, PAUSED_STATES } from './events.js';
+import { hotplugDisk, hotUnplugDisk } from './hotplug.js';
+import { migrateOut, startPostcopy } from './migrate-source.js';
 import { terminate, waitGone } from './process.js';
 import { saveState } from './save.js';
 
@@ -20,7 +24,7 @@ export const AGENT_REBOOT_TIMEOUT_MS = 2_000;
 /** How long after the monitor closed we wait for the process to disappear before giving up on it. */
 const EXIT_WATCH_MS = 60_000;
 
-export class QemuInstance implements VmInstance {
+export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug {
   readonly info: RuntimeInfo;
   readonly files: RuntimeFiles;
   private readonly plan: LaunchPlan;
@@ -116,6 +120,22 @@ export class QemuInstance implements VmInstance {
         else this.exitReason = reason;
       },
     }, signal, onProgress);
+  }
+
+  migrateOut(uri: string, tuning: MigrationTuning, o: MigrateOutOptions): Promise<MigrationStats> {
+    return migrateOut({ qmp: this.qmp, logger: this.log, expectPause: (r) => (this.nextPauseReason = r) }, uri, tuning, o);
+  }
+
+  startPostcopy(signal: AbortSignal): Promise<void> {
+    return startPostcopy(this.qmp, signal);
+  }
+
+  attachDisk(disk: HotplugDisk, signal: AbortSignal): Promise<void> {
+    return hotplugDisk(this.qmp, this.plan.spec.machine.type, disk, signal);
+  }
+
+  detachDisk(name: string, signal: AbortSignal): Promise<void> {
+    return hotUnplugDisk(this.qmp, name, signal);
   }
 
   private takePauseReason(): string {

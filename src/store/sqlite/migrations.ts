@@ -38,6 +38,40 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'meta',
     up: (db) => db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;`),
   },
+  {
+    version: 3,
+    name: 'api-tokens',
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE api_tokens (
+          name         TEXT PRIMARY KEY,
+          role         TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'viewer')),
+          hash         TEXT NOT NULL UNIQUE,
+          prefix       TEXT NOT NULL,
+          created_at   TEXT NOT NULL,
+          last_used_at TEXT
+        ) STRICT;
+      `),
+  },
+  {
+    version: 4,
+    name: 'audit-log',
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE audit_log (
+          id       INTEGER PRIMARY KEY AUTOINCREMENT,
+          at       TEXT NOT NULL,
+          actor    TEXT NOT NULL,
+          action   TEXT NOT NULL,
+          resource TEXT,
+          outcome  TEXT NOT NULL,
+          status   INTEGER NOT NULL,
+          detail   TEXT NOT NULL CHECK (json_valid(detail))
+        ) STRICT;
+        CREATE INDEX audit_log_actor ON audit_log (actor, id);
+        CREATE INDEX audit_log_resource ON audit_log (resource, id);
+      `),
+  },
 ];
 
 /** The highest schema version recorded in `db` (0 for a fresh file). */

@@ -5,16 +5,18 @@
  * transactions and the busy timeout, against other processes on the file.
  */
 import { PolyvisorError, fail, silentLogger, type Logger } from '../../shared/index.js';
-import type { MetaStore, Store, VmFilter, VmPatch, VmRecord } from '../store.js';
+import type { AuditEntry, AuditFilter, AuditStore, MetaStore, Store, TokenRecord, TokenStore, VmFilter, VmPatch, VmRecord } from '../store.js';
+import type { AuditView } from '../../spec/index.js';
 import { guard, openDatabase, sqliteCode, toStoreError, type Db } from './database.js';
 import { MIGRATIONS, migrate } from './migrations.js';
 import { VM_COLUMNS, toRecord, toRow, type VmRow } from './rows.js';
+import { TokenAuditTables } from './token-audit.js';
 
 export interface SqliteStoreOptions {
   logger?: Logger;
 }
 
-export interface SqliteStore extends Store, MetaStore {
+export interface SqliteStore extends Store, MetaStore, TokenStore, AuditStore {
   /** The database file. */
   readonly file: string;
 }
@@ -35,11 +37,13 @@ export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): Sq
 
 class SqliteStoreImpl implements SqliteStore {
   private readonly q;
+  private readonly tables: TokenAuditTables;
 
   constructor(
     readonly file: string,
     private readonly db: Db,
   ) {
+    this.tables = new TokenAuditTables(db);
     this.q = {
       get: db.prepare<[string], VmRow>(`SELECT ${VM_COLUMNS} FROM vms WHERE name = ?`),
       insert: db.prepare<[VmRow]>(
@@ -142,6 +146,14 @@ class SqliteStoreImpl implements SqliteStore {
     });
     return guard(`initializing meta ${key}`, () => tx.immediate());
   }
+
+  createToken(rec: Omit<TokenRecord, 'createdAt' | 'lastUsedAt'>): Promise<TokenRecord> { return this.tables.createToken(rec); }
+  findTokenByHash(hash: string): Promise<TokenRecord | undefined> { return this.tables.findTokenByHash(hash); }
+  listTokens(): Promise<TokenRecord[]> { return this.tables.listTokens(); }
+  deleteToken(name: string): Promise<void> { return this.tables.deleteToken(name); }
+  touchToken(name: string, at: string): Promise<void> { return this.tables.touchToken(name, at); }
+  appendAudit(e: AuditEntry): Promise<void> { return this.tables.appendAudit(e); }
+  listAudit(f?: AuditFilter): Promise<AuditView[]> { return this.tables.listAudit(f); }
 
   async close(): Promise<void> {
     if (this.db.open) this.db.close();

@@ -1,0 +1,49 @@
+/**
+ * Every route declares one permission in its options (`config: { permission }`);
+ * each role holds a fixed set of them. docs/api.md renders this table.
+ */
+import type { Role } from '../../spec/index.js';
+
+export const PERMISSIONS = [
+  'public', // no token needed (health, OpenAPI document, the status page shell)
+  'system:read',
+  'vm:read',
+  'vm:write', // create, remove
+  'vm:operate', // start, stop, kill, pause, resume, reboot, suspend
+  'vm:console',
+  'vm:migrate',
+  'vm:snapshot',
+  'vm:backup',
+  'operation:read',
+  'operation:cancel',
+  'event:read',
+  'storage:read',
+  'storage:write',
+  'token:admin',
+  'audit:read',
+] as const;
+
+export type Permission = (typeof PERMISSIONS)[number];
+
+const VIEWER: readonly Permission[] = ['system:read', 'vm:read', 'operation:read', 'event:read', 'storage:read'];
+const OPERATOR: readonly Permission[] = [...VIEWER, 'vm:write', 'vm:operate', 'vm:console', 'vm:migrate', 'vm:snapshot', 'vm:backup', 'operation:cancel'];
+const ADMIN: readonly Permission[] = PERMISSIONS.filter((p) => p !== 'public');
+
+export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
+  admin: new Set(ADMIN),
+  operator: new Set(OPERATOR),
+  viewer: new Set(VIEWER),
+};
+
+export function isPermission(p: unknown): p is Permission {
+  return typeof p === 'string' && (PERMISSIONS as readonly string[]).includes(p);
+}
+
+export function roleAllows(role: Role, permission: Permission): boolean {
+  return permission === 'public' || ROLE_PERMISSIONS[role].has(permission);
+}
+
+/** The roles holding `permission`, strongest first (for error messages and the OpenAPI document). */
+export function rolesWith(permission: Permission): Role[] {
+  return (['admin', 'operator', 'viewer'] as const).filter((r) => roleAllows(r, permission));
+}

@@ -1,0 +1,58 @@
+/**
+ * API tokens: 32 random bytes, shown once; the store keeps only their SHA-256.
+ * The "pvt_" prefix lets secret scanners recognise a leaked token.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { fail, validateName } from '../../shared/index.js';
+import { ROLES, type Role, type TokenCreatedView, type TokenView } from '../../spec/index.js';
+import type { TokenRecord, TokenStore } from '../../store/index.js';
+
+export const TOKEN_PREFIX = 'pvt_';
+const TOKEN_PATTERN = /^pvt_[A-Za-z0-9_-]{43}$/;
+/** lastUsedAt is written at most this often per token (each write is an fsync). */
+const TOUCH_EVERY_MS = 60_000;
+
+export const hashToken = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
+
+export function generateToken(): string {
+  return TOKEN_PREFIX + randomBytes(32).toString('base64url');
+}
+
+export const tokenView = (r: TokenRecord): TokenView => ({ name: r.name, role: r.role, prefix: r.prefix, createdAt: r.createdAt, lastUsedAt: r.lastUsedAt });
+
+export class TokenService {
+  private readonly touched = new Map<string, number>();
+
+  constructor(private readonly store: TokenStore) {}
+
+  async create(name: string, role: string): Promise<TokenCreatedView> {
+    validateName(name, 'token name');
+    if (!(ROLES as readonly string[]).includes(role)) fail('INVALID_BODY', `role must be one of ${ROLES.join(', ')}`);
+    const token = generateToken();
+    const rec = await this.store.createToken({ name, role: role as Role, hash: hashToken(token), prefix: token.slice(0, 8) });
+    return { ...tokenView(rec), token };
+  }
+
+  async list(): Promise<TokenView[]> {
+    return (await this.store.listTokens()).map(tokenView);
+  }
+
+  async revoke(name: string): Promise<void> {
+    validateName(name, 'token name');
+    await this.store.deleteToken(name);
+    this.touched.delete(name);
+  }
+
+  /** The token's record, or undefined if it is malformed, unknown or revoked. */
+  async verify(token: string): Promise<TokenRecord | undefined> {
+    if (!TOKEN_PATTERN.test(token)) return undefined;
+    const rec = await this.store.findTokenByHash(hashToken(token));
+    if (!rec) return undefined;
+    const now = Date.now();
+    if (now - (this.touched.get(rec.name) ?? 0) > TOUCH_EVERY_MS) {
+      this.touched.set(rec.name, now);
+      await this.store.touchToken(rec.name, new Date(now).toISOString());
+    }
+    return rec;
+  }
+}

@@ -1,0 +1,19 @@
+/** GET /v1/audit: who did what to which resource, when, with which outcome (admin only). */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { AuditStore } from '../../store/index.js';
+import { queryOf } from '../validate.js';
+
+const auditQuery = z.object({
+  actor: z.string().max(63).optional(),
+  resource: z.string().max(200).optional(),
+  before: z.coerce.number().int().min(1).optional().describe('only entries with a smaller id (paging)'),
+  limit: z.coerce.number().int().min(1).max(1000).optional().describe('default 100'),
+}).strict();
+
+export function auditRoutes(app: FastifyInstance, audit: AuditStore): void {
+  app.get('/v1/audit', { config: { permission: 'audit:read', doc: { summary: 'The audit log, newest first', tags: ['audit'], query: auditQuery } } }, async (req) => {
+    const q = queryOf<z.infer<typeof auditQuery>>(req);
+    return audit.listAudit(Object.fromEntries(Object.entries(q).filter(([, v]) => v !== undefined)));
+  });
+}

@@ -1,0 +1,69 @@
+/**
+ * GET /v1/events: VM state changes and operation progress as Server-Sent
+ * Events, or as JSON text frames on a WebSocket at the same path; `?vm=NAME`
+ * filters. A client that reads too slowly is dropped rather than buffered.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { ServerResponse } from 'node:http';
+import { z } from 'zod';
+import type { EventView } from '../../spec/index.js';
+import { matchesVm, type EventBus } from '../event-bus.js';
+import { queryOf } from '../validate.js';
+
+const eventsQuery = z.object({ vm: z.string().max(63).optional().describe('only events of this VM') }).strict();
+const MAX_BUFFERED = 1024 * 1024;
+const KEEPALIVE_MS = 15_000;
+
+export function eventRoutes(app: FastifyInstance, bus: EventBus): void {
+  const open = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const end of [...open]) end();
+  });
+
+  app.route<{ Querystring: { vm?: string } }>({
+    method: 'GET',
+    url: '/v1/events',
+    config: { permission: 'event:read', doc: { summary: 'Event stream (text/event-stream; a WebSocket upgrade gets JSON frames)', tags: ['events'], query: eventsQuery } },
+    handler: async (req, reply) => {
+      const q = queryOf<z.infer<typeof eventsQuery>>(req);
+      const lastId = Number(req.headers['last-event-id']);
+      reply.hijack();
+      const res: ServerResponse = reply.raw;
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      res.write(': polyvisor events\n\n');
+      const end = (): void => {
+        clearInterval(keepalive);
+        unsubscribe();
+        open.delete(end);
+        if (!res.writableEnded) res.end();
+      };
+      const unsubscribe = bus.subscribe((e: EventView) => {
+        if (!matchesVm(e, q.vm)) return;
+        if (res.writableLength > MAX_BUFFERED) return void res.destroy();
+        res.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+      }, Number.isInteger(lastId) && lastId >= 0 ? lastId : undefined);
+      const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
+      open.add(end);
+      res.on('close', end);
+    },
+    wsHandler: (socket, req) => {
+      const vm = (req.query as { vm?: unknown }).vm;
+      const filter = typeof vm === 'string' ? vm : undefined;
+      const unsubscribe = bus.subscribe((e) => {
+        if (!matchesVm(e, filter)) return;
+        if (socket.bufferedAmount > MAX_BUFFERED) return void socket.terminate();
+        socket.send(JSON.stringify(e));
+      });
+      const end = (): void => {
+        unsubscribe();
+        open.delete(end);
+        socket.close(1001, 'daemon shutting down');
+      };
+      open.add(end);
+      socket.on('close', () => {
+        unsubscribe();
+        open.delete(end);
+      });
+    },
+  });
+}

@@ -1,0 +1,133 @@
+/** `polyvisor vm migrate NAME …` with a progress bar on stderr, and its cancel / post-copy / status companions. */
+import type { Command } from 'commander';
+import { MigrationClient, type MigrateRequest, type MigrationResultView, type MigrationStatus, type PostcopyModeName } from '../client/index.js';
+import { fail, sleep } from '../shared/index.js';
+import { endpointFrom, type GlobalOptions } from './context.js';
+import { mib, ProgressBar } from './progress-bar.js';
+
+interface MigrateFlags {
+  downtimeMs?: string;
+  bandwidth?: string;
+  postcopy?: string | boolean;
+  autoConverge?: boolean;
+  multifd?: string;
+  xbzrle?: boolean;
+  forceUnsafe?: boolean;
+  timeout?: string;
+  progress?: boolean;
+  json?: boolean;
+}
+
+const POSTCOPY = ['off', 'manual', 'after-precopy', 'auto'];
+
+function intFlag(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n)) fail('INVALID_ARGUMENT', `--${name} must be a whole number, not ${JSON.stringify(v)}`);
+  return n;
+}
+
+export function migrateRequest(f: MigrateFlags): MigrateRequest {
+  const r: MigrateRequest = {};
+  const set = <K extends keyof MigrateRequest>(k: K, v: MigrateRequest[K] | undefined): void => {
+    if (v !== undefined) r[k] = v;
+  };
+  set('downtimeMs', intFlag('downtime-ms', f.downtimeMs));
+  set('bandwidthMiBps', intFlag('bandwidth', f.bandwidth));
+  set('multifd', intFlag('multifd', f.multifd));
+  set('timeoutSeconds', intFlag('timeout', f.timeout));
+  if (f.postcopy !== undefined) {
+    const mode = f.postcopy === true ? 'after-precopy' : String(f.postcopy);
+    if (!POSTCOPY.includes(mode)) fail('INVALID_ARGUMENT', `--postcopy takes one of ${POSTCOPY.join(', ')}`);
+    r.postcopy = mode as PostcopyModeName;
+  }
+  set('autoConverge', f.autoConverge);
+  set('xbzrle', f.xbzrle);
+  if (f.forceUnsafe) r.forceUnsafe = true;
+  return r;
+}
+
+function describe(s: MigrationStatus): { fraction: number; text: string } {
+  const p = s.progress;
+  if (!p) return { fraction: 0, text: s.phase };
+  const done = p.totalBytes ? 1 - p.remainingBytes / p.totalBytes : 0;
+  const dirty = (p.dirtyPagesRate * p.pageSize) / 1024 ** 2;
+  const parts = [`${s.phase}`, `sent ${mib(p.transferredBytes)}`, `left ${mib(p.remainingBytes)}`, `pass ${p.iteration}`, `dirty ${dirty.toFixed(0)} MiB/s`];
+  if (p.expectedDowntimeMs !== undefined) parts.push(`exp. downtime ${p.expectedDowntimeMs} ms`);
+  if (p.cpuThrottlePercent) parts.push(`throttle ${p.cpuThrottlePercent}%`);
+  return { fraction: done, text: parts.join('  ') };
+}
+
+function summary(r: MigrationResultView): string {
+  const s = r.stats;
+  return [
+    `${r.vm}: ${r.state} in pid ${r.targetPid} (was pid ${r.sourcePid})`,
+    `  total ${s.totalTimeMs} ms, downtime ${s.downtimeMs} ms, ${mib(s.transferredBytes)} sent in ${s.iterations} passes${s.postcopy ? ', post-copy' : ''}${s.cpuThrottlePercent ? `, throttled up to ${s.cpuThrottlePercent}%` : ''}`,
+    `  policy: ${r.explanation}`,
+    ...r.warnings.map((w) => `  warning: ${w}`),
+  ].join('\n') + '\n';
+}
+
+export function registerMigrateCommands(program: Command, out: (s: string) => void): void {
+  const g = (): GlobalOptions => program.opts<GlobalOptions>();
+  const client = (): MigrationClient => {
+    const token = process.env['POLYVISOR_TOKEN'];
+    return new MigrationClient({ endpoint: endpointFrom(g()), ...(token ? { token } : {}) });
+  };
+  const vm = program.commands.find((c) => c.name() === 'vm') ?? program.command('vm');
+
+  vm.command('migrate <name>')
+    .description('live-migrate a running VM into a new QEMU process (progress on stderr)')
+    .option('--downtime-ms <n>', 'longest pause at switch-over (default 50)')
+    .option('--bandwidth <MiBps>', 'cap the stream (default unlimited on one host)')
+    .option('--postcopy [mode]', `allow post-copy: ${POSTCOPY.join(', ')} (no value: after-precopy)`)
+    .option('--auto-converge', 'throttle vCPUs if the guest outruns the stream (default on unless post-copy)')
+    .option('--no-auto-converge', 'never throttle vCPUs')
+    .option('--multifd <channels>', 'parallel streams')
+    .option('--xbzrle', 'delta-compress re-sent pages')
+    .option('--force-unsafe', "migrate even where QEMU's TCG dirty-bitmap bug can corrupt the guest")
+    .option('--timeout <seconds>', 'give up and roll back after this long (default 600)')
+    .option('--no-progress', 'no progress bar')
+    .option('--json', 'print JSON')
+    .action(async (name: string, f: MigrateFlags) => {
+      const c = client();
+      const bar = f.progress === false ? undefined : new ProgressBar();
+      let finished = false;
+      const poll = (async () => {
+        while (!finished && bar) {
+          await sleep(250);
+          const s = await c.status(name).catch(() => undefined);
+          if (s && !finished) bar.update(describe(s));
+        }
+      })();
+      try {
+        const r = await c.migrate(name, migrateRequest(f));
+        finished = true;
+        await poll;
+        bar?.update({ fraction: 1, text: 'done' });
+        bar?.done();
+        out(f.json || g().json ? JSON.stringify(r, null, 2) + '\n' : summary(r));
+      } finally {
+        finished = true;
+        bar?.done();
+      }
+    });
+
+  vm.command('migrate-status <name>')
+    .description('progress of a running migration')
+    .action(async (name: string) => out(JSON.stringify(await client().status(name), null, 2) + '\n'));
+
+  vm.command('migrate-cancel <name>')
+    .description('cancel a running migration before its switch-over; the VM keeps running where it was')
+    .action(async (name: string) => {
+      await client().cancel(name);
+      out(`${name}: cancel requested\n`);
+    });
+
+  vm.command('migrate-postcopy <name>')
+    .description('switch a running migration (started with --postcopy manual) to post-copy now')
+    .action(async (name: string) => {
+      await client().startPostcopy(name);
+      out(`${name}: switch to post-copy requested\n`);
+    });
+}

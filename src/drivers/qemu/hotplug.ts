@@ -1,0 +1,78 @@
+/**
+ * Disk hot-plug over QMP: blockdev-add (protocol + format node, as the argv
+ * builder makes them) and device_add virtio-blk-pci, into a free PCIe root
+ * port on q35 or straight onto pc's PCI bus. Unplug: device_del, wait for the
+ * guest to let go (DEVICE_DELETED), then blockdev-del both nodes.
+ */
+import type { QmpClient } from '../../qmp/index.js';
+import { PolyvisorError, fail, isPolyvisorError } from '../../shared/index.js';
+import type { HotplugDisk } from '../disk-hotplug.js';
+import { HOTPLUG_PORTS, hotplugPortId } from './argv-extras.js';
+import { diskNodes } from './names.js';
+
+const CACHE = {
+  writeback: { direct: false, 'no-flush': false },
+  none: { direct: true, 'no-flush': false },
+  writethrough: { direct: false, 'no-flush': false },
+  directsync: { direct: true, 'no-flush': false },
+  unsafe: { direct: false, 'no-flush': true },
+} as const;
+
+/** How long the guest gets to release an unplugged device. */
+export const UNPLUG_TIMEOUT_MS = 30_000;
+
+export async function hotplugDisk(qmp: QmpClient, machine: 'q35' | 'pc', d: HotplugDisk, signal: AbortSignal): Promise<void> {
+  const n = diskNodes(d.name);
+  const common = { cache: CACHE[d.cache], 'read-only': d.readOnly, ...(d.readOnly ? {} : { discard: 'unmap' }) };
+  const bus = machine === 'q35' ? await freePort(qmp, signal) : undefined;
+  const undo: Array<() => Promise<unknown>> = [];
+  try {
+    await qmp.execute('blockdev-add', { driver: 'file', 'node-name': n.file, filename: d.path, ...common }, { signal });
+    undo.unshift(() => qmp.execute('blockdev-del', { 'node-name': n.file }));
+    await qmp.execute('blockdev-add', { driver: d.format, 'node-name': n.format, file: n.file, ...common }, { signal });
+    undo.unshift(() => qmp.execute('blockdev-del', { 'node-name': n.format }));
+    await qmp.execute('device_add', {
+      driver: 'virtio-blk-pci', id: n.device, drive: n.format, 'write-cache': d.cache === 'writethrough' || d.cache === 'directsync' ? 'off' : 'on',
+      ...(bus ? { bus } : {}),
+    }, { signal });
+  } catch (err) {
+    for (const step of undo) await step().catch(() => undefined);
+    throw err;
+  }
+}
+
+export async function hotUnplugDisk(qmp: QmpClient, name: string, signal: AbortSignal): Promise<void> {
+  const n = diskNodes(name);
+  const deleted = qmp.once('DEVICE_DELETED', { signal, timeoutMs: UNPLUG_TIMEOUT_MS, filter: (e) => (e.data as { device?: string }).device === n.device });
+  deleted.catch(() => undefined);
+  try {
+    await qmp.execute('device_del', { id: n.device }, { signal });
+  } catch (err) {
+    if (isPolyvisorError(err, 'QMP_FAILED') && /does not support hotplugging|not hotpluggable/i.test(err.message)) {
+      throw new PolyvisorError('HOTPLUG_UNSUPPORTED', `disk ${name} sits on a bus without hot-plug (it was there at boot)`, { cause: err });
+    }
+    throw err;
+  }
+  try {
+    await deleted;
+  } catch (err) {
+    throw new PolyvisorError('HOTPLUG_UNSUPPORTED', `the guest did not release disk ${name} within ${UNPLUG_TIMEOUT_MS / 1000} s`, {
+      cause: err, hint: 'The guest may not support hot-unplug (no ACPI/PCIe hot-plug driver); stop the VM and retry, the request stays pending in QEMU.',
+    });
+  }
+  await qmp.execute('blockdev-del', { 'node-name': n.format }, { signal });
+  await qmp.execute('blockdev-del', { 'node-name': n.file }, { signal });
+}
+
+interface PciDevice { qdev_id?: string; pci_bridge?: { devices?: PciDevice[] } }
+
+/** The first pv-hpN root port with nothing behind it. */
+async function freePort(qmp: QmpClient, signal: AbortSignal): Promise<string> {
+  const buses = await qmp.execute<Array<{ devices: PciDevice[] }>>('query-pci', undefined, { signal });
+  const ports = new Map<string, number>();
+  for (const b of buses) for (const dev of b.devices) if (dev.qdev_id?.startsWith('pv-hp')) ports.set(dev.qdev_id, dev.pci_bridge?.devices?.length ?? 0);
+  for (let i = 0; i < HOTPLUG_PORTS; i++) if (ports.get(hotplugPortId(i)) === 0) return hotplugPortId(i);
+  fail('HOTPLUG_UNSUPPORTED', ports.size === 0
+    ? 'this VM was started without hot-plug ports; stop and start it once to get them'
+    : `all ${HOTPLUG_PORTS} hot-plug ports are in use; stop the VM to attach more disks`);
+}

@@ -1,0 +1,119 @@
+/**
+ * The target end of a same-host live migration: QEMU started from the same
+ * LaunchPlan (so the same argv, the same device model) plus `-incoming
+ * defer`, with its sockets and pidfile in `<dir>/incoming/` (migrate-files.ts),
+ * capabilities matching the source, then `migrate-incoming` on a unix socket.
+ * Any failure kills it again and removes incoming/.
+ */
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { QmpClient } from '../../qmp/index.js';
+import { fail, isPolyvisorError, PolyvisorError, runChecked, timeoutSignal, type Logger } from '../../shared/index.js';
+import type { Accel, LaunchPlan, VmInstance } from '../driver.js';
+import type { IncomingMigration, MigrationTuning } from '../migratable.js';
+import { buildQemuArgv, type OvmfFiles } from './argv.js';
+import { findOvmf } from './firmware.js';
+import { QemuInstance } from './instance.js';
+import { commitIncomingFiles, incomingFiles, incomingSocket, makeIncomingDir } from './migrate-files.js';
+import { migrationCapabilities, migrationParameters } from './migrate-params.js';
+import { waitMigration } from './migration.js';
+import { readPidFile, terminate } from './process.js';
+
+export interface IncomingContext {
+  qemuBinary: string;
+  logger: Logger;
+  ovmf?: readonly OvmfFiles[];
+}
+
+export async function prepareIncoming(
+  ctx: IncomingContext,
+  plan: LaunchPlan,
+  o: { tuning: MigrationTuning; accel: Accel },
+  signal: AbortSignal,
+): Promise<IncomingMigration> {
+  const dir = path.resolve(plan.dir);
+  const log = ctx.logger.child({ vm: plan.spec.name, id: plan.id, role: 'migration-target' });
+  const incDir = await makeIncomingDir(dir);
+  const files = incomingFiles(dir, incDir);
+  const firmware = plan.spec.boot.firmware === 'uefi' ? await findOvmf(ctx.ovmf) : undefined;
+  const { restoreFrom: _unused, ...cold } = plan;
+  const argv = [...buildQemuArgv(cold, { accel: o.accel, files, ...(firmware ? { firmware } : {}) }), '-incoming', 'defer'];
+  let pid: number | undefined;
+  let qmp: QmpClient | undefined;
+  const abort = async (): Promise<void> => {
+    qmp?.close();
+    pid ??= await readPidFile(files.pidFile);
+    if (pid !== undefined) await terminate(pid, plan.id, timeoutSignal(15_000), 1_000).catch((err: unknown) => log.warn({ err, pid }, 'could not stop the migration target'));
+    await rm(incDir, { recursive: true, force: true });
+  };
+  try {
+    await runChecked(ctx.qemuBinary, argv, { timeoutMs: 30_000, signal, missingCode: 'QEMU_MISSING', failCode: 'MIGRATION_FAILED' });
+    pid = await readPidFile(files.pidFile);
+    if (pid === undefined) fail('MIGRATION_FAILED', `the migration target QEMU wrote no pidfile at ${files.pidFile}`);
+    qmp = await QmpClient.connect(files.qmpSocket, { signal });
+    await qmp.execute('migrate-set-capabilities', { capabilities: migrationCapabilities(o.tuning, 'target') }, { signal });
+    const params = migrationParameters(o.tuning, 'target');
+    if (Object.keys(params).length) await qmp.execute('migrate-set-parameters', params, { signal });
+    const uri = `unix:${incomingSocket(incDir)}`;
+    await qmp.execute('migrate-incoming', { uri }, { signal });
+    log.info({ pid, uri }, 'migration target waiting');
+    return new Target({ plan: { ...plan, dir }, incDir, pid, qmp, uri, accel: o.accel, log, abort });
+  } catch (err) {
+    await abort();
+    throw isPolyvisorError(err) && err.code !== 'QMP_FAILED' && err.code !== 'QMP_DISCONNECTED'
+      ? err
+      : new PolyvisorError('MIGRATION_FAILED', `preparing the migration target failed: ${(err as Error).message}`, { cause: err, details: { side: 'target' } });
+  }
+}
+
+interface TargetInit {
+  plan: LaunchPlan;
+  incDir: string;
+  pid: number;
+  qmp: QmpClient;
+  uri: string;
+  accel: Accel;
+  log: Logger;
+  abort: () => Promise<void>;
+}
+
+class Target implements IncomingMigration {
+  readonly pid: number;
+  readonly uri: string;
+  private state: 'waiting' | 'committed' | 'aborted' = 'waiting';
+
+  constructor(private readonly t: TargetInit) {
+    this.pid = t.pid;
+    this.uri = t.uri;
+  }
+
+  async waitLoaded(signal: AbortSignal): Promise<void> {
+    try {
+      await waitMigration(this.t.qmp, { signal, failCode: 'MIGRATION_FAILED', what: 'the incoming migration on the target', intervalMs: 100 });
+    } catch (err) {
+      if (isPolyvisorError(err, 'QMP_DISCONNECTED')) {
+        throw new PolyvisorError('MIGRATION_FAILED', `the migration target QEMU (pid ${this.pid}) exited during the migration`, { cause: err, details: { side: 'target' } });
+      }
+      throw err;
+    }
+  }
+
+  async commit(signal: AbortSignal): Promise<VmInstance> {
+    if (this.state !== 'waiting') throw new Error(`commit of a migration target that is ${this.state}`);
+    const { status } = await this.t.qmp.execute<{ status: string }>('query-status', undefined, { signal });
+    if (status !== 'running' && status !== 'paused') {
+      fail('MIGRATION_FAILED', `the migration target is "${status}" after loading the VM state`, { details: { side: 'target' } });
+    }
+    const files = await commitIncomingFiles(this.t.plan.dir, this.t.incDir);
+    this.state = 'committed';
+    const info = { pid: this.pid, accel: this.t.accel, startedAt: new Date().toISOString(), qemuVersion: this.t.qmp.version.text };
+    this.t.log.info({ pid: this.pid }, 'migration target now owns the VM');
+    return new QemuInstance({ plan: this.t.plan, files, pid: this.pid, qmp: this.t.qmp, info, logger: this.t.log });
+  }
+
+  async abort(): Promise<void> {
+    if (this.state !== 'waiting') return;
+    this.state = 'aborted';
+    await this.t.abort();
+  }
+}

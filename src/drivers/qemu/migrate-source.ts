@@ -1,0 +1,126 @@
+/**
+ * The source end of a live migration: set capabilities and parameters,
+ * `migrate`, sample query-migrate until it ends, switch to post-copy when the
+ * caller asks, and on failure or abort `migrate_cancel` and wait until QEMU
+ * has resumed the guest. Knows nothing of policy (migration/ decides).
+ */
+import type { QmpClient } from '../../qmp/index.js';
+import { isPolyvisorError, PolyvisorError, sleep, timeoutSignal, type Logger } from '../../shared/index.js';
+import type { MigrateOutOptions, MigrationStats, MigrationTuning } from '../migratable.js';
+import { FINAL_STATUSES, migrationCapabilities, migrationParameters, toProgress, toStats, type QueryMigrate } from './migrate-params.js';
+
+/** Capabilities a save to disk needs off again after a live migration (multifd would break it). */
+const RESET_CAPS = ['postcopy-ram', 'multifd', 'auto-converge', 'xbzrle'];
+const QUERY_TIMEOUT_MS = 60_000;
+
+export interface SourceContext {
+  qmp: QmpClient;
+  logger: Logger;
+  /** Tells the instance why the next STOP happens. */
+  expectPause: (reason: string) => void;
+}
+
+export async function migrateOut(c: SourceContext, uri: string, t: MigrationTuning, o: MigrateOutOptions): Promise<MigrationStats> {
+  const { qmp } = c;
+  const current = await qmp.execute<QueryMigrate>('query-migrate', undefined, { signal: o.signal });
+  if (current.status !== undefined && !FINAL_STATUSES.has(current.status)) {
+    throw new PolyvisorError('MIGRATION_FAILED', `a migration of this VM is already in progress (QEMU status ${current.status})`);
+  }
+  let started = false;
+  let sawPostcopy = false;
+  let maxThrottle = 0;
+  let lastStatus: string | undefined;
+  let lastPass: number | undefined;
+  try {
+    await qmp.execute('migrate-set-capabilities', { capabilities: migrationCapabilities(t, 'source') }, { signal: o.signal });
+    await qmp.execute('migrate-set-parameters', migrationParameters(t, 'source'), { signal: o.signal });
+    c.expectPause('live migration switch-over');
+    await qmp.execute('migrate', { uri }, { signal: o.signal });
+    started = true;
+    for (;;) {
+      // Once post-copy has switched over the guest runs on the target: cancelling would lose it, so finish.
+      const signal = sawPostcopy ? timeoutSignal(120_000) : o.signal;
+      // The final stop-and-copy holds QEMU's big lock, so the monitor may not answer for a while.
+      const q = await qmp.execute<QueryMigrate>('query-migrate', undefined, { signal, timeoutMs: QUERY_TIMEOUT_MS });
+      if (q.status !== lastStatus || q.ram?.['dirty-sync-count'] !== lastPass) {
+        c.logger.debug({ status: q.status, ram: q.ram, throttle: q['cpu-throttle-percentage'] }, 'migration progress');
+        [lastStatus, lastPass] = [q.status, q.ram?.['dirty-sync-count']];
+      }
+      if (q.status === 'completed') {
+        const done = await settledStats(qmp, q);
+        c.logger.debug({ queryMigrate: done }, 'outgoing migration completed');
+        return toStats(done, sawPostcopy, maxThrottle);
+      }
+      if (q.status === 'failed' || q.status === 'cancelled') {
+        started = false;
+        throw new PolyvisorError('MIGRATION_FAILED', `the source QEMU reports the migration ${q.status}: ${q['error-desc'] ?? 'no reason given'}`, {
+          details: { side: 'source', status: q.status },
+        });
+      }
+      const p = toProgress(q);
+      sawPostcopy ||= p.postcopy;
+      maxThrottle = Math.max(maxThrottle, p.cpuThrottlePercent);
+      if (o.onProgress?.(p) === 'postcopy' && t.postcopy && !sawPostcopy && q.status === 'active') {
+        await startPostcopy(qmp, signal);
+        sawPostcopy = true;
+      }
+      await sleep(o.intervalMs ?? 100, signal).catch((err: unknown) => {
+        if (!sawPostcopy) throw err;
+      });
+    }
+  } catch (err) {
+    if (started && !sawPostcopy) {
+      const q = await cancel(c);
+      // The cancel lost the race with the end of the migration: the target holds the VM now.
+      if (q?.status === 'completed') return toStats(q, sawPostcopy, maxThrottle);
+    }
+    await resetCapabilities(qmp).catch(() => undefined);
+    if (sawPostcopy && !isPolyvisorError(err, 'MIGRATION_FAILED')) {
+      throw new PolyvisorError('MIGRATION_FAILED', `the migration failed after the switch to post-copy: ${(err as Error).message}`, { cause: err, details: { side: 'source', postcopy: true } });
+    }
+    throw err;
+  }
+}
+
+/**
+ * QEMU 7.2 sets the status to completed a moment before it computes
+ * total-time and downtime (migration_calculate_complete): until then both
+ * read 0. Ask again briefly so the stats are the real ones.
+ */
+async function settledStats(qmp: QmpClient, q: QueryMigrate): Promise<QueryMigrate> {
+  for (let i = 0; i < 40 && !q['total-time']; i++) {
+    await sleep(25);
+    q = await qmp.execute<QueryMigrate>('query-migrate', undefined, { timeoutMs: 5_000 });
+  }
+  return q;
+}
+
+export async function startPostcopy(qmp: QmpClient, signal: AbortSignal): Promise<void> {
+  await qmp.execute('migrate-start-postcopy', undefined, { signal });
+}
+
+/** migrate_cancel, then wait (bounded) until QEMU reports it cancelled or failed, so the guest runs again. */
+async function cancel(c: SourceContext): Promise<QueryMigrate | undefined> {
+  const signal = timeoutSignal(15_000);
+  try {
+    await c.qmp.execute('migrate_cancel', undefined, { signal });
+    let q: QueryMigrate;
+    for (;;) {
+      q = await c.qmp.execute<QueryMigrate>('query-migrate', undefined, { signal });
+      if (q.status === undefined || FINAL_STATUSES.has(q.status)) break;
+      await sleep(50, signal);
+    }
+    if (q.status === 'completed') return q;
+    const { status } = await c.qmp.execute<{ status: string }>('query-status', undefined, { signal });
+    // A cancel that lands during switch-over can leave the vCPUs stopped: the source must keep running.
+    if (status === 'postmigrate' || status === 'finish-migrate') await c.qmp.execute('cont', undefined, { signal });
+    return q;
+  } catch (err) {
+    c.logger.warn({ err }, 'cancelling the outgoing migration did not finish cleanly');
+    return undefined;
+  }
+}
+
+async function resetCapabilities(qmp: QmpClient): Promise<void> {
+  await qmp.execute('migrate-set-capabilities', { capabilities: RESET_CAPS.map((capability) => ({ capability, state: false })) }, { timeoutMs: 5_000 });
+}

@@ -1,0 +1,54 @@
+/** What a caller may ask of a live migration, and its validation (shared by the API and the service). */
+import { fail } from '../shared/index.js';
+
+/**
+ * When to switch to post-copy: never; on request (`vm migrate-postcopy`); as
+ * soon as the first pass over RAM is done (like virsh --postcopy-after-precopy);
+ * or automatically when pre-copy does not converge.
+ */
+export const POSTCOPY_MODES = ['off', 'manual', 'after-precopy', 'auto'] as const;
+export type PostcopyMode = (typeof POSTCOPY_MODES)[number];
+
+export interface MigrateOptions {
+  /** Longest acceptable pause at switch-over, 1–10000 ms (policy default 50). */
+  downtimeMs?: number;
+  /** Stream bandwidth cap in MiB/s; 0 or absent = the policy's choice (unlimited on one host). */
+  bandwidthMiBps?: number;
+  autoConverge?: boolean;
+  postcopy?: PostcopyMode;
+  /** multifd channels (2–16); absent = one stream. */
+  multifd?: number;
+  xbzrle?: boolean;
+  /** Migrate even where QEMU's known TCG dirty-bitmap bug may corrupt the guest. */
+  forceUnsafe?: boolean;
+  /** Give up (and roll back, if before switch-over) after this long; default 600. */
+  timeoutSeconds?: number;
+}
+
+type Check = (v: unknown) => boolean;
+const int = (lo: number, hi: number): Check => (v) => typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
+const bool: Check = (v) => typeof v === 'boolean';
+
+const FIELDS: Record<keyof MigrateOptions, [Check, string]> = {
+  downtimeMs: [int(1, 10_000), 'a whole number of milliseconds from 1 to 10000'],
+  bandwidthMiBps: [int(0, 1_000_000), 'a whole number of MiB/s from 0 (unlimited) to 1000000'],
+  autoConverge: [bool, 'true or false'],
+  postcopy: [(v) => (POSTCOPY_MODES as readonly unknown[]).includes(v), `one of ${POSTCOPY_MODES.join(', ')}`],
+  multifd: [int(1, 16), 'a whole number of channels from 1 to 16'],
+  xbzrle: [bool, 'true or false'],
+  forceUnsafe: [bool, 'true or false'],
+  timeoutSeconds: [int(1, 86_400), 'a whole number of seconds from 1 to 86400'],
+};
+
+/** Checks an untrusted object (an API body) and returns typed options; unknown keys are refused. */
+export function parseMigrateOptions(body: Record<string, unknown>): MigrateOptions {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(body)) {
+    if (v === undefined) continue;
+    const f = FIELDS[k as keyof MigrateOptions] as [Check, string] | undefined;
+    if (!f) fail('INVALID_BODY', `unknown migration option "${k}"; known: ${Object.keys(FIELDS).join(', ')}`);
+    if (!f[0](v)) fail('INVALID_BODY', `migration option ${k} must be ${f[1]}`);
+    out[k] = v;
+  }
+  return out as MigrateOptions;
+}

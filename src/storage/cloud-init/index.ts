@@ -1,0 +1,1 @@
+export { seedFiles, buildSeedIso, type SeedFiles, type BuildSeedOptions } from './seed.js';

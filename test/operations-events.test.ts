@@ -1,0 +1,115 @@
+/**
+ * Long operations and the event stream with real guests: `polyvisor events`
+ * sees a VM go stopped -> starting -> running; an async start is waited on;
+ * a start cancelled halfway (QEMU already up) leaves the VM stopped with no
+ * process left.
+ */
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PlatformClient } from '../src/client/index.js';
+import type { EventView } from '../src/spec/index.js';
+import { killQemusUnder, processesUnder, startDaemon, tempStateDir, type TestDaemon } from './helpers/daemon.js';
+import { runCli } from './helpers/http.js';
+import { guestSpec } from './helpers/vm.js';
+
+let d: TestDaemon;
+let p: PlatformClient;
+beforeAll(async () => {
+  d = await startDaemon();
+  p = new PlatformClient({ endpoint: { socketPath: d.socket } });
+});
+afterAll(async () => {
+  await d?.stop();
+  killQemusUnder(d.stateDir);
+});
+
+describe('events and operations', () => {
+  it('polyvisor events sees stopped -> starting -> running; async start and stop are operations', async () => {
+    await d.client.createVm(guestSpec('ev'));
+    await d.client.action('ev', 'start');
+    await d.client.action('ev', 'stop', { force: true });
+    let started: () => void = () => undefined;
+    const ready = new Promise<void>((r) => (started = r));
+    const follow = runCli(['--socket', d.socket, 'events', '--vm', 'ev', '--json'], {}, (out) => /"to":"running"/.test(out), () => setTimeout(started, 700));
+    const all: EventView[] = [];
+    const stop = new AbortController();
+    const unfiltered = p.followEvents((e) => all.push(e), { signal: stop.signal });
+    await ready;
+    const op = await p.startAction('ev', 'start');
+    expect(op).toMatchObject({ kind: 'vm.start', vm: 'ev', status: 'running', actor: 'local' });
+    const done = await p.waitOperation(op.id, 60);
+    expect(done).toMatchObject({ status: 'succeeded', progress: 1 });
+    expect(PlatformClient.vmOf(done)?.state).toBe('running');
+    const cli = await follow;
+    const events = cli.stdout.trim().split('\n').map((l) => JSON.parse(l) as EventView);
+    const states = events.filter((e) => e.type === 'vm.state').map((e) => (e.type === 'vm.state' ? `${e.from}->${e.to}` : ''));
+    expect(states).toEqual(['stopped->starting', 'starting->running']);
+    expect(events.every((e) => e.vm === 'ev')).toBe(true);
+    expect(events.some((e) => e.type === 'operation' && e.operation.id === op.id)).toBe(true);
+    const stopOp = await p.startAction('ev', 'stop', { force: true });
+    expect((await p.waitOperation(stopOp.id, 60)).status).toBe('succeeded');
+    const seen = () => all.some((e) => e.type === 'operation' && e.operation.id === stopOp.id && e.operation.status === 'succeeded');
+    for (let i = 0; i < 50 && !seen(); i++) await new Promise((r) => setTimeout(r, 50)); // another connection: may trail the answer
+    stop.abort();
+    await unfiltered;
+    expect(seen()).toBe(true);
+    // Synchronous actions are operations too (the first start and stop above), newest first.
+    const listed = await p.listOperations({ vm: 'ev' });
+    expect(listed.map((o) => o.id).slice(0, 2)).toEqual([stopOp.id, op.id]);
+    expect(listed.map((o) => `${o.kind} ${o.status}`)).toEqual(['vm.stop succeeded', 'vm.start succeeded', 'vm.stop succeeded', 'vm.start succeeded']);
+    await d.client.removeVm('ev');
+  });
+});
+
+describe('cancelling a start halfway', () => {
+  let slow: TestDaemon;
+  beforeAll(async () => {
+    // A QEMU that daemonizes, then keeps its parent busy for 4 s: the start is caught with QEMU up but not yet adopted.
+    const dir = tempStateDir('slowqemu');
+    const fake = path.join(dir, 'qemu-slow.mjs');
+    writeFileSync(fake, [
+      '#!/usr/bin/env node',
+      "import { spawnSync } from 'node:child_process';",
+      "const r = spawnSync('qemu-system-x86_64', process.argv.slice(2), { stdio: 'inherit' });",
+      "if (r.status === 0 && process.argv.includes('-daemonize')) await new Promise((res) => setTimeout(res, 4000));",
+      'process.exit(r.status ?? 1);',
+    ].join('\n'));
+    chmodSync(fake, 0o755);
+    slow = await startDaemon({ extraArgs: ['--qemu', fake] });
+  });
+  afterAll(async () => {
+    await slow?.stop();
+    killQemusUnder(slow.stateDir);
+  });
+
+  it('leaves the VM stopped, consistent, and no QEMU behind', async () => {
+    const sp = new PlatformClient({ endpoint: { socketPath: slow.socket } });
+    await slow.client.createVm(guestSpec('half'));
+    const pidFile = path.join(slow.stateDir, 'vms', (await slow.client.getVm('half')).id, 'qemu.pid');
+    const op = await sp.startAction('half', 'start');
+    const deadline = Date.now() + 30_000;
+    // Halfway: QEMU has daemonized (pidfile written) but the daemon has not adopted it yet.
+    while (!existsSync(pidFile) || processesUnder(slow.stateDir).length === 0) {
+      if (Date.now() > deadline) throw new Error('QEMU never came up');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect((await slow.client.getVm('half')).state).toBe('starting');
+    const cancelling = await sp.cancelOperation(op.id);
+    expect(cancelling.status).toBe('running');
+    const done = await sp.waitOperation(op.id, 60);
+    expect(done.status).toBe('cancelled');
+    expect(done.error?.code).toBe('ABORTED');
+    const v = await slow.client.getVm('half');
+    expect(v.state).toBe('stopped');
+    expect(v.runtime).toBeNull();
+    expect(v.stateReason).toMatch(/cancelled/);
+    expect(processesUnder(slow.stateDir)).toEqual([]);
+    // Consistent: it starts normally afterwards, and cancelling a finished operation changes nothing.
+    const again = await sp.startAction('half', 'start');
+    expect((await sp.waitOperation(again.id, 60)).status).toBe('succeeded');
+    expect((await sp.cancelOperation(again.id)).status).toBe('succeeded');
+    expect(processesUnder(slow.stateDir).length).toBe(1);
+    await slow.client.action('half', 'kill');
+  });
+});
