@@ -1,7 +1,6 @@
 /** polyvisor: the command line. Exit codes: docs/cli.md. */
 import { Command, CommanderError } from 'commander';
 import { EXIT, VERSION, exitCodeFor, isPolyvisorError } from '../shared/index.js';
-import { specJsonSchema, validateSpec } from '../spec/index.js';
 import { attachConsole } from './console.js';
 import { clientFrom, type GlobalOptions } from './context.js';
 import { readSpecDocument } from './spec-input.js';
@@ -37,13 +36,17 @@ export function buildProgram(out: (s: string) => void = (s) => void process.stdo
     .action(async (name: string) => attachConsole(clientFrom(program.opts<GlobalOptions>()), name));
 
   const spec = program.command('spec').description('the VM spec format');
-  spec.command('schema').description('print the JSON Schema of the VM spec').action(() => out(JSON.stringify(specJsonSchema(), null, 2) + '\n'));
+  spec.command('schema').description('print the JSON Schema of the VM spec').action(async () => {
+    const { specJsonSchema } = await import('../spec/index.js'); // zod loads only when needed: CLI start-up stays fast
+    out(JSON.stringify(specJsonSchema(), null, 2) + '\n');
+  });
   spec
     .command('validate <file>')
     .description('validate a spec file locally and print it with every default applied')
     .option('--name <name>', 'name to use if the file has none')
-    .action((file: string, o: { name?: string }) => {
-      const doc = readSpecDocument(file);
+    .action(async (file: string, o: { name?: string }) => {
+      const { validateSpec } = await import('../spec/index.js');
+      const doc = await readSpecDocument(file);
       if (doc['name'] === undefined && o.name !== undefined) doc['name'] = o.name;
       out(JSON.stringify(validateSpec(doc), null, 2) + '\n');
     });

@@ -1,6 +1,5 @@
 /** Builds the spec document for `vm create` from a file and/or flags (the daemon validates it). */
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { fail, validateAbsolutePath } from '../shared/index.js';
 
 export interface CreateFlags {
@@ -15,8 +14,8 @@ export interface CreateFlags {
   forward?: string[];
 }
 
-export function specDocument(name: string, f: CreateFlags, readStdin: () => string = () => readFileSync(0, 'utf8')): Record<string, unknown> {
-  let doc = f.from ? readSpecDocument(f.from, readStdin) : {};
+export async function specDocument(name: string, f: CreateFlags, readStdin: () => string = () => readFileSync(0, 'utf8')): Promise<Record<string, unknown>> {
+  let doc = f.from ? await readSpecDocument(f.from, readStdin) : {};
   doc = { ...doc, name };
   if (f.cpus !== undefined) doc['cpu'] = { ...(doc['cpu'] as object), count: Number(f.cpus) };
   if (f.memory !== undefined) doc['memory'] = /^\d+$/.test(f.memory) ? Number(f.memory) : f.memory;
@@ -53,7 +52,8 @@ export function specDocument(name: string, f: CreateFlags, readStdin: () => stri
 }
 
 /** Reads a YAML/JSON spec file ("-" for stdin) into a plain document. */
-export function readSpecDocument(from: string, readStdin: () => string = () => readFileSync(0, 'utf8')): Record<string, unknown> {
+export async function readSpecDocument(from: string, readStdin: () => string = () => readFileSync(0, 'utf8')): Promise<Record<string, unknown>> {
+  const { parse: parseYaml } = await import('yaml'); // loaded only by the commands that read specs
   let text: string;
   try {
     text = from === '-' ? readStdin() : readFileSync(from, 'utf8');

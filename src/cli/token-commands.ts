@@ -1,7 +1,6 @@
 /** `polyvisor token create|list|revoke` and `polyvisor audit`: admin commands. */
 import type { Command } from 'commander';
-import { fail } from '../shared/index.js';
-import { ROLES, type Role } from '../spec/index.js';
+import { ROLES, fail, type Role } from '../shared/index.js';
 import { platformFrom, type GlobalOptions } from './context.js';
 import { table } from './format.js';
 

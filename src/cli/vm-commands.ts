@@ -37,7 +37,7 @@ export function registerVmCommands(program: Command, out: (s: string) => void): 
     .option('--json', 'print JSON')
     .action(async (name: string, f: CreateFlags & { start?: boolean; json?: boolean }) => {
       const c = clientFrom(g());
-      let v = await c.createVm(specDocument(name, f));
+      let v = await c.createVm(await specDocument(name, f));
       if (f.start) v = await c.action(name, 'start');
       show(v, f.json);
     });

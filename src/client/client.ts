@@ -1,5 +1,6 @@
 /** Typed REST client of polyvisord. The CLI and web UI talk to the daemon only through it. */
-import WebSocket from 'ws';
+import { createRequire } from 'node:module';
+import type WebSocket from 'ws';
 import type { HealthView, VmView } from '../spec/index.js';
 import { decode, request, type Endpoint } from './transport.js';
 
@@ -59,6 +60,13 @@ export class PolyvisorClient {
     const path = `/v1/vms/${encodeURIComponent(name)}/console`;
     const ep = this.o.endpoint;
     const url = 'socketPath' in ep ? `ws+unix://${ep.socketPath}:${path}` : `${ep.url.replace(/^http/, 'ws').replace(/\/$/, '')}${path}`;
-    return new WebSocket(url, { headers: this.o.token ? { authorization: `Bearer ${this.o.token}` } : {} });
+    return new (loadWs())(url, { headers: this.o.token ? { authorization: `Bearer ${this.o.token}` } : {} });
   }
+}
+
+/** `ws` is loaded on first use only, so commands without a WebSocket start faster. */
+let wsCtor: typeof WebSocket | undefined;
+function loadWs(): typeof WebSocket {
+  wsCtor ??= createRequire(import.meta.url)('ws') as typeof WebSocket;
+  return wsCtor;
 }

@@ -28,3 +28,4 @@ export {
 } from './spawn.js';
 export { defaultStateDir, socketIn, DEFAULT_LISTEN } from './defaults.js';
 export { VERSION } from './version.js';
+export { ROLES, type Role } from './roles.js';

@@ -1,8 +1,8 @@
 /** Shapes of the API platform (tokens, operations, events, audit) the API returns and the client reads. */
 
-/** Roles of API tokens, strongest first (docs/api.md has what each may do). */
-export const ROLES = ['admin', 'operator', 'viewer'] as const;
-export type Role = (typeof ROLES)[number];
+/** Roles of API tokens, strongest first (docs/api.md has what each may do); defined in shared/ so the CLI need not load zod. */
+import type { Role } from '../shared/index.js';
+export { ROLES, type Role } from '../shared/index.js';
 
 export interface TokenView {
   name: string;
