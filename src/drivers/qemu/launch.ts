@@ -7,7 +7,7 @@
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { QmpClient } from '../../qmp/index.js';
-import { fail, PolyvisorError, runChecked, timeoutSignal, type Logger } from '../../shared/index.js';
+import { fail, PolyvisorError, runChecked, sleep, throwIfAborted, timeoutSignal, type Logger } from '../../shared/index.js';
 import type { Accel, LaunchPlan, RuntimeFiles } from '../driver.js';
 import { buildQemuArgv, type OvmfFiles } from './argv.js';
 import { runtimeFiles, migrationSocket } from './files.js';
@@ -53,9 +53,14 @@ export async function launch(ctx: LaunchContext, plan: LaunchPlan, signal: Abort
   let pid: number | undefined;
   let qmp: QmpClient | undefined;
   try {
+    // The operation's signal is NOT passed here: killing the -daemonize parent
+    // mid-fork can orphan the daemonized child before it writes its pidfile.
+    // The parent returns in ~60 ms; a cancel is honoured right after, and the
+    // catch below terminates the child by its pidfile.
     await runChecked(ctx.qemuBinary, argv, {
-      timeoutMs: ctx.spawnTimeoutMs ?? 30_000, signal, missingCode: 'QEMU_MISSING', failCode: 'QEMU_START_FAILED',
+      timeoutMs: ctx.spawnTimeoutMs ?? 30_000, missingCode: 'QEMU_MISSING', failCode: 'QEMU_START_FAILED',
     });
+    throwIfAborted(signal, `starting VM ${plan.spec.name}`);
     pid = await readPidFile(files.pidFile);
     if (pid === undefined) fail('QEMU_START_FAILED', `QEMU daemonized but wrote no pidfile at ${files.pidFile}`);
     qmp = await QmpClient.connect(files.qmpSocket, { signal });
@@ -67,7 +72,9 @@ export async function launch(ctx: LaunchContext, plan: LaunchPlan, signal: Abort
     return new QemuInstance({ plan: { ...plan, dir }, files, pid, qmp, info, logger: log });
   } catch (err) {
     qmp?.close();
-    pid ??= await readPidFile(files.pidFile);
+    // After a cancel or timeout the child may still be writing its pidfile: wait for it briefly.
+    const interrupted = err instanceof PolyvisorError && (err.code === 'ABORTED' || err.code === 'TIMEOUT');
+    pid ??= interrupted ? await readPidFileSoon(files.pidFile) : await readPidFile(files.pidFile);
     if (pid !== undefined) await terminate(pid, plan.id, timeoutSignal(10_000)).catch(() => undefined);
     throw err instanceof PolyvisorError || !(err instanceof Error)
       ? err
@@ -79,4 +86,14 @@ export async function launch(ctx: LaunchContext, plan: LaunchPlan, signal: Abort
 async function removeStale(files: RuntimeFiles, dir: string): Promise<void> {
   const stale = [files.qmpSocket, files.agentSocket, files.serialSocket, files.vncSocket, files.pidFile, migrationSocket(dir, 'out'), migrationSocket(dir, 'in')];
   await Promise.all(stale.map((f) => rm(f, { force: true })));
+}
+
+/** The pidfile's PID, waiting up to 2 s for a daemonizing QEMU to write it. */
+async function readPidFileSoon(file: string): Promise<number | undefined> {
+  for (let i = 0; i < 40; i++) {
+    const pid = await readPidFile(file);
+    if (pid !== undefined) return pid;
+    await sleep(50);
+  }
+  return undefined;
 }
