@@ -1,7 +1,7 @@
 /** polyvisor pool|volume|image|disk: storage pools, volumes, the image library, VM disks and exports. */
 import type { Command } from 'commander';
 import { StorageClient, type Progress } from '../client/index.js';
-import { endpointFrom, type GlobalOptions } from './context.js';
+import { endpointFrom, tokenFrom, type GlobalOptions } from './context.js';
 import { formatBytes, table } from './format.js';
 import { storageBar } from './storage-progress.js';
 
@@ -11,7 +11,7 @@ const bytes = (v: unknown) => (typeof v === 'number' ? formatBytes(v) : '-');
 export function registerStorageCommands(program: Command, out: (s: string) => void): void {
   const g = (): GlobalOptions => program.opts<GlobalOptions>();
   const client = () => {
-    const token = process.env['POLYVISOR_TOKEN'];
+    const token = tokenFrom(g()); // POLYVISOR_TOKEN, else the chosen remote's token
     return new StorageClient({ endpoint: endpointFrom(g()), ...(token ? { token } : {}) });
   };
   const print = (v: unknown, text: () => string) => out(g().json ? JSON.stringify(v, null, 2) + '\n' : text());
