@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 log() { printf '[setup] %s\n' "$*" >&2; }
 
-# Debian packages: QEMU and disk tools, UEFI firmware, SQLite build needs, xorriso (cloud-init seeds).
-PKGS=(qemu-system-x86 qemu-utils ovmf busybox-static qemu-guest-agent cpio python3 make g++ ca-certificates xorriso)
+# Debian packages: QEMU and disk tools, UEFI firmware, SQLite build needs, xorriso (cloud-init seeds),
+# prometheus (promtool checks and unit-tests ops/prometheus/alerts.yml), openssl (the daemon's TLS certificate).
+PKGS=(qemu-system-x86 qemu-utils ovmf busybox-static qemu-guest-agent cpio python3 make g++ ca-certificates openssl xorriso prometheus)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -199,6 +199,25 @@ describe('live migration between two QEMU processes on one host', () => {
   it('post-copy after the first pass, guest writing 200 MB/s', async () => {
     const r = await migrateAndVerify('w200', 'write 200 MB/s, post-copy', { postcopy: 'after-precopy' });
     expect(r.stats.postcopy).toBe(true);
+  });
+
+  it('post-copy "auto": switches by itself when pre-copy cannot converge (200 MB/s writer, 64 MiB/s link)', async () => {
+    const r = await migrateAndVerify('w200', 'write 200 MB/s, 64 MiB/s cap, post-copy auto', { postcopy: 'auto', bandwidthMiBps: 64 });
+    expect(r.stats.postcopy).toBe(true);
+    expect(r.policy.autoConverge).toBe(false);
+    expect(r.explanation).toMatch(/switch automatically/);
+  });
+
+  it('post-copy "manual": switches when asked through the API', async () => {
+    const p = mig.migrate('w200', { postcopy: 'manual', bandwidthMiBps: 32 });
+    await waitTransferring('w200');
+    const hb0 = lastHb(await d.client.serialLog('w200', 4 * 1024 * 1024));
+    expect((await mig.startPostcopy('w200')).vm).toBe('w200');
+    const r = await p;
+    measured.push({ case: 'write 200 MB/s, 32 MiB/s cap, post-copy on request', totalMs: r.stats.totalTimeMs, downtimeMs: r.stats.downtimeMs, passes: r.stats.iterations, wallMs: r.wallMs, postcopy: r.stats.postcopy, throttle: r.stats.cpuThrottlePercent });
+    expect(r.stats.postcopy).toBe(true);
+    expect((await d.client.getVm('w200')).runtime!.pid).toBe(r.targetPid);
+    await expectIntact(d.client, 'w200', hb0);
     // A restarted daemon re-adopts the VM through the paths the target took over.
     await restartDaemon(async () => undefined);
     const v = await d.client.getVm('w200');

@@ -21,13 +21,14 @@ export interface VmShow {
   files: { serialLog: string; dir: string };
 }
 
-/** Starts `polyvisord --state-dir DIR --listen off --accel tcg`, its output in DIR/daemon.log. */
-export async function startDaemon(stateDir: string): Promise<Daemon> {
+/** Starts `polyvisord --state-dir DIR --listen off --accel tcg` (or another `listen`), its output in DIR/daemon.log. */
+export async function startDaemon(stateDir: string, o: { listen?: string; env?: NodeJS.ProcessEnv; daemonJs?: string } = {}): Promise<Daemon> {
   const logFile = path.join(stateDir, 'daemon.log');
   const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [DAEMON, '--state-dir', stateDir, '--listen', 'off', '--accel', 'tcg'], {
+  const child = spawn(process.execPath, [o.daemonJs ?? DAEMON, '--state-dir', stateDir, '--listen', o.listen ?? 'off', '--accel', 'tcg'], {
     stdio: ['ignore', fd, fd],
     detached: true,
+    ...(o.env ? { env: { ...process.env, ...o.env } } : {}),
   });
   closeSync(fd);
   child.unref();

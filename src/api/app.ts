@@ -1,5 +1,6 @@
 /** The fastify app: one plugin per resource, errors mapped from the catalogue. */
 import http from 'node:http';
+import https from 'node:https';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { installAuditHook } from './audit-log.js';
@@ -10,23 +11,32 @@ import { auditRoutes } from './routes/audit.js';
 import { eventRoutes } from './routes/events.js';
 import { operationRoutes } from './routes/operations.js';
 import { tokenRoutes } from './routes/tokens.js';
-import type { VmService } from '../lifecycle/index.js';
+import type { SnapshotService, VmService } from '../lifecycle/index.js';
 import type { MigrationService } from '../migration/index.js';
 import type { Logger } from '../shared/index.js';
 import { ConsoleHub } from './console-hub.js';
 import { installErrorHandling } from './errors.js';
 import { consoleRoutes } from './routes/console.js';
+import { VncSessions, vncRoutes } from './routes/vnc.js';
 import { migrationRoutes } from './routes/migration.js';
 import { storageRoutes, type StorageServices } from './routes/storage.js';
 import { vmDiskRoutes } from './routes/vm-disks.js';
+import { snapshotRoutes } from './routes/snapshots.js';
+import { backupRoutes } from './routes/backups.js';
+import type { BackupService } from '../backup/index.js';
 import { systemRoutes } from './routes/system.js';
 import { uiRoutes } from './routes/ui.js';
 import { vmRoutes } from './routes/vms.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { doctorRoutes, type DoctorRunner } from './routes/doctor.js';
+import type { MetricsExporter } from '../metrics/index.js';
 
 export interface ApiOptions {
   service: VmService;
   migrations?: MigrationService;
   storage?: StorageServices;
+  snapshots?: SnapshotService;
+  backups?: BackupService;
   logger: Logger;
   version: string;
   host: string;
@@ -37,6 +47,12 @@ export interface ApiOptions {
   /** The unix socket trusts its (root-only) caller as admin; TCP requires tokens. */
   listener: 'unix' | 'tcp';
   limits?: ApiLimits;
+  /** Serve HTTPS (and WSS) with this key and certificate (TCP listeners only). */
+  tls?: { key: Buffer; cert: Buffer };
+  /** Serves /metrics and counts requests when given. */
+  metrics?: MetricsExporter;
+  /** Serves /v1/doctor when given. */
+  doctor?: DoctorRunner;
 }
 
 /** A slow or malicious client cannot hold the daemon: headers and bodies must arrive in time. */
@@ -53,17 +69,21 @@ export interface ApiLimits {
 export async function buildApi(o: ApiOptions): Promise<{ app: FastifyInstance; routes: readonly RegisteredRoute[]; close: () => Promise<void> }> {
   const l = o.limits ?? {};
   const hub = new ConsoleHub(o.logger.child({ component: 'console' }));
+  const vnc = new VncSessions(o.logger.child({ component: 'vnc' }));
   const app: FastifyInstance = Fastify({
     ...(o.fastifyLogger ? { loggerInstance: o.fastifyLogger as FastifyBaseLogger } : { logger: false }),
     bodyLimit: 1024 * 1024,
     serverFactory: (handler) => {
-      const server = http.createServer({
+      const limits = {
         headersTimeout: l.headersTimeoutMs ?? 10_000,
         requestTimeout: l.requestTimeoutMs ?? 30_000,
         connectionsCheckingInterval: l.checkIntervalMs ?? 1000,
         keepAliveTimeout: 5_000,
         maxHeaderSize: 16 * 1024,
-      }, handler);
+      };
+      const server = o.tls
+        ? https.createServer({ ...limits, key: o.tls.key, cert: o.tls.cert, minVersion: 'TLSv1.2' }, handler)
+        : http.createServer(limits, handler);
       server.maxConnections = l.maxConnections ?? 1024;
       return server;
     },
@@ -76,6 +96,8 @@ export async function buildApi(o: ApiOptions): Promise<{ app: FastifyInstance; r
   const routes = collectRoutes(app);
   installAuth(app, { listener: o.listener, tokens: o.platform.tokens, limiter: o.platform.limiter, failures: o.platform.failures });
   installAuditHook(app, o.platform.audit);
+  if (o.metrics) metricsRoutes(app, o.metrics);
+  if (o.doctor) doctorRoutes(app, o.doctor);
   systemRoutes(app, { version: o.version, host: o.host });
   openApiRoute(app, routes, o.version);
   tokenRoutes(app, o.platform.tokens);
@@ -86,13 +108,17 @@ export async function buildApi(o: ApiOptions): Promise<{ app: FastifyInstance; r
   if (o.migrations) migrationRoutes(app, o.migrations);
   if (o.storage) storageRoutes(app, o.storage);
   if (o.storage) vmDiskRoutes(app, o.storage);
+  if (o.snapshots) snapshotRoutes(app, o.snapshots);
+  if (o.backups) backupRoutes(app, o.backups);
   consoleRoutes(app, o.service, hub);
+  vncRoutes(app, o.service, vnc);
   uiRoutes(app);
   return {
     app,
     routes,
     close: async () => {
       hub.closeAll();
+      vnc.closeAll();
       await app.close();
     },
   };

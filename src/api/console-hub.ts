@@ -6,6 +6,7 @@
 import net from 'node:net';
 import type { WebSocket } from 'ws';
 import type { Logger } from '../shared/index.js';
+import { isControlFrame, parseControl } from './console-control.js';
 
 interface Hub {
   upstream: net.Socket;
@@ -14,6 +15,7 @@ interface Hub {
 
 export class ConsoleHub {
   private readonly hubs = new Map<string, Hub>();
+  private readonly sizes = new Map<string, { cols: number; rows: number }>();
 
   constructor(private readonly log: Logger) {}
 
@@ -40,17 +42,37 @@ export class ConsoleHub {
     }
     hub.clients.add(ws);
     const h = hub;
-    ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
+    ws.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
       const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      if (isControlFrame(isBinary, buf)) return this.control(vm, ws, buf);
       if (!h.upstream.destroyed) h.upstream.write(buf);
     });
     ws.on('close', () => {
       h.clients.delete(ws);
       if (h.clients.size === 0) {
+        this.sizes.delete(vm);
         h.upstream.end();
         if (this.hubs.get(vm) === h) this.hubs.delete(vm);
       }
     });
+  }
+
+  /** The terminal size the last client reported for this VM's console (recorded, not sent to the guest). */
+  sizeOf(vm: string): { cols: number; rows: number } | undefined {
+    return this.sizes.get(vm);
+  }
+
+  /** A bad control frame is answered with an error frame; the session stays open. */
+  private control(vm: string, ws: WebSocket, buf: Buffer): void {
+    const r = parseControl(buf);
+    if (!r.ok) {
+      ws.send(JSON.stringify({ type: 'error', code: 'INVALID_ARGUMENT', message: r.message }));
+      return;
+    }
+    const { cols, rows } = r.control;
+    this.sizes.set(vm, { cols, rows });
+    this.log.debug({ vm, cols, rows }, 'console resized');
+    ws.send(JSON.stringify({ type: 'resized', cols, rows, forwarded: false }));
   }
 
   closeAll(): void {

@@ -9,7 +9,12 @@ export function attachConsole(client: PolyvisorClient, name: string, io = { stdi
     const ws = client.openConsole(name);
     const tty = io.stdin.isTTY === true;
     let detached = false;
+    const sendSize = (): void => {
+      const { columns, rows } = io.stdout;
+      if (io.stdout.isTTY && columns > 0 && rows > 0 && ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'resize', cols: columns, rows }));
+    };
     const restore = (): void => {
+      io.stdout.removeListener('resize', sendSize);
       if (tty) io.stdin.setRawMode(false);
       io.stdin.pause();
       io.stdin.removeListener('data', onInput);
@@ -27,10 +32,14 @@ export function attachConsole(client: PolyvisorClient, name: string, io = { stdi
     ws.on('open', () => {
       io.stderr.write(`Connected to ${name} (detach with Ctrl-])\r\n`);
       if (tty) io.stdin.setRawMode(true);
+      sendSize();
+      if (io.stdout.isTTY) io.stdout.on('resize', sendSize);
       io.stdin.on('data', onInput);
       io.stdin.resume();
     });
-    ws.on('message', (data: Buffer) => io.stdout.write(data));
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (isBinary) io.stdout.write(data); // text frames are control replies (docs/api.md, "Consoles")
+    });
     ws.on('close', (code, reason) => {
       restore();
       if (detached || code === 1000) {

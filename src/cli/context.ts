@@ -1,6 +1,6 @@
 import { PlatformClient, PolyvisorClient, type Endpoint } from '../client/index.js';
 import { defaultStateDir, socketIn } from '../shared/index.js';
-import { LOCAL_REMOTE, getRemote, readRemotes } from './remotes.js';
+import { LOCAL_REMOTE, getRemote, readRemotes, remoteEndpoint } from './remotes.js';
 
 export interface GlobalOptions {
   socket?: string;
@@ -27,20 +27,21 @@ export function connectionFrom(o: GlobalOptions, env: NodeJS.ProcessEnv = proces
     return t ? { endpoint, token: t } : { endpoint };
   };
   const url = o.url ?? env['POLYVISOR_URL'];
-  if (url) return withToken({ url });
+  const pin = env['POLYVISOR_CERT_FINGERPRINT'];
+  if (url) return withToken(pin ? { url, fingerprint: pin } : { url });
   const socket = o.socket ?? env['POLYVISOR_SOCKET'];
   if (socket) return withToken({ socketPath: socket });
   const local = (): Connection => withToken({ socketPath: socketIn(o.stateDir ?? env['POLYVISOR_STATE_DIR'] ?? defaultStateDir()) });
   const named = o.remote ?? env['POLYVISOR_REMOTE'];
   if (named !== undefined && named !== LOCAL_REMOTE) {
     const r = getRemote(readRemotes(env), named);
-    return withToken({ url: r.url }, r.token);
+    return withToken(remoteEndpoint(r), r.token);
   }
   if (named === LOCAL_REMOTE || o.stateDir !== undefined || env['POLYVISOR_STATE_DIR'] !== undefined) return local();
   const doc = readRemotes(env);
   if (doc.default && doc.default !== LOCAL_REMOTE) {
     const r = getRemote(doc, doc.default);
-    return withToken({ url: r.url }, r.token);
+    return withToken(remoteEndpoint(r), r.token);
   }
   return local();
 }

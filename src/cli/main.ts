@@ -10,6 +10,10 @@ import { registerRemoteCommands } from './remote-commands.js';
 import { registerTokenCommands } from './token-commands.js';
 import { registerMigrateCommands } from './migrate-commands.js';
 import { registerStorageCommands } from './storage-commands.js';
+import { registerSnapshotCommands } from './snapshot-commands.js';
+import { registerBackupCommands } from './backup-commands.js';
+import { registerDoctorCommands } from './doctor-commands.js';
+import { registerTopCommand } from './top.js';
 
 export function buildProgram(out: (s: string) => void = (s) => void process.stdout.write(s)): Command {
   const program = new Command('polyvisor')
@@ -29,6 +33,10 @@ export function buildProgram(out: (s: string) => void = (s) => void process.stdo
   registerRemoteCommands(program, out);
   registerMigrateCommands(program, out);
   registerStorageCommands(program, out);
+  registerSnapshotCommands(program, out);
+  registerBackupCommands(program, out);
+  registerDoctorCommands(program, out);
+  registerTopCommand(program, out);
 
   program
     .command('console <name>')

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { MigrationClient, type MigrateRequest, type MigrationResultView, type MigrationStatus, type PostcopyModeName } from '../client/index.js';
 import { fail, sleep } from '../shared/index.js';
-import { endpointFrom, type GlobalOptions } from './context.js';
+import { endpointFrom, tokenFrom, type GlobalOptions } from './context.js';
 import { mib, ProgressBar } from './progress-bar.js';
 
 interface MigrateFlags {
@@ -71,7 +71,7 @@ function summary(r: MigrationResultView): string {
 export function registerMigrateCommands(program: Command, out: (s: string) => void): void {
   const g = (): GlobalOptions => program.opts<GlobalOptions>();
   const client = (): MigrationClient => {
-    const token = process.env['POLYVISOR_TOKEN'];
+    const token = tokenFrom(g()); // POLYVISOR_TOKEN, else the chosen remote's token
     return new MigrationClient({ endpoint: endpointFrom(g()), ...(token ? { token } : {}) });
   };
   const vm = program.commands.find((c) => c.name() === 'vm') ?? program.command('vm');

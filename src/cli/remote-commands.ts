@@ -8,14 +8,18 @@ export function registerRemoteCommands(program: Command, out: (s: string) => voi
   const remote = program.command('remote').description(`named daemons; "${LOCAL_REMOTE}" is this host's unix socket`);
 
   remote.command('add <name> <url>')
-    .description('add a daemon reachable at URL (http://HOST:PORT) with an API token')
+    .description('add a daemon reachable at URL (http://HOST:PORT, or https://HOST:PORT whose certificate is pinned) with an API token')
     .option('--token <token>', 'API token (or POLYVISOR_TOKEN when running commands)')
     .option('--default', 'make it the default remote')
-    .action(async (name: string, url: string, o: { token?: string; default?: boolean }) => {
+    .option('--accept-certificate', 'https: pin the certificate the daemon presents without asking')
+    .option('--fingerprint <sha256>', 'https: pin only if the certificate has this SHA-256 fingerprint')
+    .action(async (name: string, url: string, o: { token?: string; default?: boolean; acceptCertificate?: boolean; fingerprint?: string }) => {
       validateName(name, 'remote name');
       if (name === LOCAL_REMOTE) fail('INVALID_ARGUMENT', `"${LOCAL_REMOTE}" is reserved for this host's unix socket`);
       const doc = readRemotes();
-      doc.remotes[name] = { url: checkRemoteUrl(url), ...(o.token ? { token: o.token } : {}) };
+      const checked = checkRemoteUrl(url);
+      const fingerprint = checked.startsWith('https:') ? await pinCertificate(checked, o, (s) => void process.stderr.write(s)) : undefined;
+      doc.remotes[name] = { url: checked, ...(o.token ? { token: o.token } : {}), ...(fingerprint ? { fingerprint } : {}) };
       if (o.default) doc.default = name;
       await writeRemotes(doc);
       out(`${name}: added${o.default ? ' (default)' : ''}\n`);
@@ -55,4 +59,33 @@ export function registerRemoteCommands(program: Command, out: (s: string) => voi
       await writeRemotes(doc);
       out(`default remote: ${name} (${configDir()})\n`);
     });
+}
+
+/**
+ * Shows the certificate an https:// daemon presents and returns its fingerprint
+ * once accepted: by --fingerprint (must match), --accept-certificate, or an
+ * interactive yes. Without a terminal and without either flag it refuses.
+ */
+async function pinCertificate(url: string, o: { acceptCertificate?: boolean; fingerprint?: string }, say: (s: string) => void): Promise<string> {
+  const { fetchCertificate, formatFingerprint, normalizeFingerprint } = await import('../client/index.js');
+  const cert = await fetchCertificate(url);
+  say(`Certificate of ${url} (${cert.subject}, valid until ${cert.validTo})\nSHA-256 fingerprint: ${formatFingerprint(cert.fingerprint)}\n`);
+  if (o.fingerprint !== undefined) {
+    const want = normalizeFingerprint(o.fingerprint);
+    if (want !== cert.fingerprint) fail('CERTIFICATE_MISMATCH', `${url} presented fingerprint ${cert.fingerprint}, not ${want}`);
+    return cert.fingerprint;
+  }
+  if (o.acceptCertificate) return cert.fingerprint;
+  if (!process.stdin.isTTY) {
+    fail('CERTIFICATE_UNTRUSTED', `the certificate of ${url} was not accepted: compare the fingerprint above with the one polyvisord logged, then add --accept-certificate (or --fingerprint SHA256)`);
+  }
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = (await rl.question('Trust this certificate? (yes/no) ')).trim().toLowerCase();
+    if (answer !== 'y' && answer !== 'yes') fail('CERTIFICATE_UNTRUSTED', `the certificate of ${url} was not accepted`);
+  } finally {
+    rl.close();
+  }
+  return cert.fingerprint;
 }

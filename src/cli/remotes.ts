@@ -12,6 +12,8 @@ import { fail, validateName, writeFileAtomic } from '../shared/index.js';
 export interface Remote {
   url: string;
   token?: string;
+  /** SHA-256 of the daemon's TLS certificate (https:// remotes), pinned by `remote add`. */
+  fingerprint?: string;
 }
 
 export interface RemotesFile {
@@ -56,9 +58,9 @@ export function checkRemoteUrl(url: string): string {
   try {
     u = new URL(url);
   } catch {
-    fail('INVALID_ARGUMENT', `remote URL ${JSON.stringify(url)} is not a URL; use http://HOST:PORT`);
+    fail('INVALID_ARGUMENT', `remote URL ${JSON.stringify(url)} is not a URL; use http://HOST:PORT or https://HOST:PORT`);
   }
-  if (u.protocol !== 'http:') fail('INVALID_ARGUMENT', `remote URL ${url} must use http:// (TLS listeners are not built yet)`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') fail('INVALID_ARGUMENT', `remote URL ${url} must use http:// or https://`);
   return u.toString().replace(/\/$/, '');
 }
 
@@ -69,3 +71,8 @@ export function getRemote(doc: RemotesFile, name: string): Remote {
   return r;
 }
 
+
+/** The client endpoint of a remote: its URL and, for https://, the pinned certificate fingerprint. */
+export function remoteEndpoint(r: Remote): { url: string; fingerprint?: string } {
+  return r.fingerprint ? { url: r.url, fingerprint: r.fingerprint } : { url: r.url };
+}

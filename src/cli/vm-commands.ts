@@ -4,6 +4,7 @@ import type { VmView } from '../spec/index.js';
 import { clientFrom, type GlobalOptions } from './context.js';
 import { vmDetails, vmTable } from './format.js';
 import { specDocument, type CreateFlags } from './spec-input.js';
+import { addBulkOptions, runBulk, type BulkFlags } from './bulk.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -70,19 +71,23 @@ export function registerVmCommands(program: Command, out: (s: string) => void): 
     ['suspend', 'save the VM\'s RAM to disk and stop its process (resume restores it)'],
   ];
   for (const [action, description] of simple) {
-    vm.command(`${action} <name>`)
+    addBulkOptions(vm.command(`${action} [name]`))
       .description(description)
       .option('--json', 'print JSON')
-      .action(async (name: string, o: { json?: boolean }) => show(await clientFrom(g()).action(name, action), o.json));
+      .action(async (name: string | undefined, o: BulkFlags) => {
+        if (name === undefined || o.label) return void (await runBulk(clientFrom(g()), action, { ...o, json: o.json || g().json }, {}, out));
+        show(await clientFrom(g()).action(name, action), o.json);
+      });
   }
 
-  vm.command('stop <name>')
+  addBulkOptions(vm.command('stop [name]'))
     .description('ask the guest to power off (ACPI), killing it after the timeout')
     .option('-t, --timeout <seconds>', 'seconds to wait before forcing', (v) => Number(v))
     .option('--force', 'kill at once')
     .option('--json', 'print JSON')
-    .action(async (name: string, o: { timeout?: number; force?: boolean; json?: boolean }) => {
+    .action(async (name: string | undefined, o: BulkFlags & { timeout?: number; force?: boolean }) => {
       const body = { ...(o.timeout !== undefined ? { timeoutSeconds: o.timeout } : {}), ...(o.force ? { force: true } : {}) };
+      if (name === undefined || o.label) return void (await runBulk(clientFrom(g()), 'stop', { ...o, json: o.json || g().json }, body, out));
       show(await clientFrom(g()).action(name, 'stop', body), o.json);
     });
 

@@ -2,7 +2,7 @@
 import { createRequire } from 'node:module';
 import type WebSocket from 'ws';
 import type { HealthView, VmView } from '../spec/index.js';
-import { decode, request, type Endpoint } from './transport.js';
+import { decode, request, webSocketTarget, type Endpoint } from './transport.js';
 
 export type VmActionName = 'start' | 'stop' | 'kill' | 'pause' | 'resume' | 'reboot' | 'suspend';
 
@@ -57,10 +57,17 @@ export class PolyvisorClient {
 
   /** Opens the VM's serial console as a WebSocket (binary frames both ways). */
   openConsole(name: string): WebSocket {
-    const path = `/v1/vms/${encodeURIComponent(name)}/console`;
-    const ep = this.o.endpoint;
-    const url = 'socketPath' in ep ? `ws+unix://${ep.socketPath}:${path}` : `${ep.url.replace(/^http/, 'ws').replace(/\/$/, '')}${path}`;
-    return new (loadWs())(url, { headers: this.o.token ? { authorization: `Bearer ${this.o.token}` } : {} });
+    return this.openSocket(`/v1/vms/${encodeURIComponent(name)}/console`);
+  }
+
+  /** Opens the VM's VNC display (RFB, for noVNC) as a WebSocket: binary frames both ways. */
+  openVnc(name: string): WebSocket {
+    return this.openSocket(`/v1/vms/${encodeURIComponent(name)}/vnc`);
+  }
+
+  private openSocket(path: string): WebSocket {
+    const t = webSocketTarget(this.o.endpoint, path);
+    return new (loadWs())(t.url, { ...t.options, headers: this.o.token ? { authorization: `Bearer ${this.o.token}` } : {} } as WebSocket.ClientOptions);
   }
 }
 

@@ -48,7 +48,7 @@ export interface MigrationResultView {
     totalTimeMs: number; downtimeMs: number; setupTimeMs: number; transferredBytes: number; totalBytes: number;
     iterations: number; postcopy: boolean; cpuThrottlePercent: number; mbps: number;
   };
-  policy: { downtimeLimitMs: number; maxBandwidthBytesPerS: number | null; autoConverge: boolean; postcopy: PostcopyModeName; multifdChannels: number; xbzrle: boolean };
+  policy: { downtimeLimitMs: number; finalDowntimeLimitMs: number; maxBandwidthBytesPerS: number | null; autoConverge: boolean; postcopy: PostcopyModeName; multifdChannels: number; xbzrle: boolean };
   explanation: string;
   warnings: string[];
 }

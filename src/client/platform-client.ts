@@ -2,7 +2,7 @@
 import http from 'node:http';
 import type { AuditView, EventView, OperationView, Role, TokenCreatedView, TokenView, VmView } from '../spec/index.js';
 import { PolyvisorError } from '../shared/index.js';
-import { decode, request, urlTarget, type Endpoint } from './transport.js';
+import { decode, request, requestTarget, type Endpoint } from './transport.js';
 import type { VmActionName } from './client.js';
 
 export interface PlatformClientOptions {
@@ -75,7 +75,7 @@ export class PlatformClient {
   followEvents(onEvent: (e: EventView) => void, opts: { vm?: string; signal?: AbortSignal; onOpen?: () => void } = {}): Promise<void> {
     const path = `/v1/events${q({ vm: opts.vm })}`;
     const ep = this.o.endpoint;
-    const target = 'socketPath' in ep ? { socketPath: ep.socketPath, path } : urlTarget(ep.url, path);
+    const target = requestTarget(ep, path);
     const headers: Record<string, string> = { accept: 'text/event-stream' };
     if (this.o.token) headers['authorization'] = `Bearer ${this.o.token}`;
     return new Promise((resolve, reject) => {
@@ -116,6 +116,7 @@ export class PlatformClient {
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       req.on('error', (err: NodeJS.ErrnoException) => {
         if (opts.signal?.aborted) return resolve();
+        if (err instanceof PolyvisorError) return reject(err);
         reject(['ENOENT', 'ECONNREFUSED'].includes(err.code ?? '') ? new PolyvisorError('DAEMON_UNREACHABLE', `cannot reach polyvisord (${err.code})`, { cause: err }) : err);
       });
       req.end();

@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import { PolyvisorError, isErrorCode } from '../shared/index.js';
-import { decode, request, type Endpoint } from './transport.js';
+import { decode, request, requestTarget, type Endpoint } from './transport.js';
 
 export interface StorageClientOptions {
   endpoint: Endpoint;
@@ -66,10 +66,7 @@ function streamPost<T>(o: StorageClientOptions, path: string, body: unknown, onP
   const headers: Record<string, string> = { accept: 'application/x-ndjson', 'content-type': 'application/json' };
   if (o.token) headers['authorization'] = `Bearer ${o.token}`;
   const ep = o.endpoint;
-  const target = 'socketPath' in ep ? { socketPath: ep.socketPath, path: full } : (() => {
-    const u = new URL(ep.url);
-    return { host: u.hostname, port: Number(u.port || 80), path: `${u.pathname.replace(/\/$/, '')}${full}` };
-  })();
+  const target = requestTarget(ep, full);
   return new Promise<T>((resolve, reject) => {
     const req = http.request({ ...target, method: 'POST', headers }, (res) => {
       if ((res.statusCode ?? 0) >= 400 || !String(res.headers['content-type']).includes('ndjson')) {
@@ -107,7 +104,7 @@ function streamPost<T>(o: StorageClientOptions, path: string, body: unknown, onP
       });
       res.on('end', () => settled || reject(new PolyvisorError('DAEMON_UNREACHABLE', `the daemon closed ${path} before it finished`)));
     });
-    req.on('error', (err: NodeJS.ErrnoException) => reject(new PolyvisorError('DAEMON_UNREACHABLE', `cannot reach polyvisord (${err.code ?? err.message})`, { cause: err })));
+    req.on('error', (err: NodeJS.ErrnoException) => reject(err instanceof PolyvisorError ? err : new PolyvisorError('DAEMON_UNREACHABLE', `cannot reach polyvisord (${err.code ?? err.message})`, { cause: err })));
     req.end(payload);
   });
 }

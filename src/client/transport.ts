@@ -1,8 +1,10 @@
 /** HTTP over the daemon's unix socket or TCP; errors come back as catalogue errors. */
 import http from 'node:http';
 import { PolyvisorError, isErrorCode, type ErrorCode } from '../shared/index.js';
+import { pinnedConnection } from './tls.js';
 
-export type Endpoint = { socketPath: string } | { url: string };
+/** An https:// URL is only reached when the server's certificate has the pinned SHA-256 `fingerprint` (client/tls.ts). */
+export type Endpoint = { socketPath: string } | { url: string; fingerprint?: string };
 
 export interface RawResponse {
   status: number;
@@ -22,8 +24,7 @@ export function request(
     const headers: Record<string, string> = { accept: 'application/json' };
     if (payload !== undefined) headers['content-type'] = 'application/json';
     if (opts.token) headers['authorization'] = `Bearer ${opts.token}`;
-    const target = 'socketPath' in ep ? { socketPath: ep.socketPath, path } : urlTarget(ep.url, path);
-    const req = http.request({ ...target, method, headers, timeout: opts.timeoutMs ?? 300_000 }, (res) => {
+    const req = http.request({ ...requestTarget(ep, path), method, headers, timeout: opts.timeoutMs ?? 300_000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () =>
@@ -35,7 +36,7 @@ export function request(
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (err instanceof PolyvisorError) return reject(err);
       const where = 'socketPath' in ep ? ep.socketPath : ep.url;
-      if (['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EACCES'].includes(err.code ?? '')) {
+      if (['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EACCES', 'EPROTO'].includes(err.code ?? '')) {
         reject(new PolyvisorError('DAEMON_UNREACHABLE', `cannot reach polyvisord at ${where} (${err.code})`, { cause: err }));
       } else reject(err);
     });
@@ -45,8 +46,24 @@ export function request(
 
 export function urlTarget(base: string, path: string): { host: string; port: number; path: string } {
   const u = new URL(base);
-  if (u.protocol !== 'http:') throw new PolyvisorError('INVALID_ARGUMENT', `unsupported URL ${base}: use http://HOST:PORT`);
-  return { host: u.hostname, port: Number(u.port || 80), path: `${u.pathname.replace(/\/$/, '')}${path}` };
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new PolyvisorError('INVALID_ARGUMENT', `unsupported URL ${base}: use http://HOST:PORT or https://HOST:PORT`);
+  return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)), path: `${u.pathname.replace(/\/$/, '')}${path}` };
+}
+
+/** Options for http.request: the unix socket, plain TCP, or TLS checked against the pinned fingerprint. */
+export function requestTarget(ep: Endpoint, path: string): http.RequestOptions {
+  if ('socketPath' in ep) return { socketPath: ep.socketPath, path };
+  const t = urlTarget(ep.url, path);
+  if (!ep.url.startsWith('https:')) return t;
+  return { ...t, createConnection: pinnedConnection(ep.fingerprint, ep.url) as unknown as http.RequestOptions['createConnection'] };
+}
+
+/** URL and `ws` options of a WebSocket route (ws+unix, ws, or wss with the pinned fingerprint). */
+export function webSocketTarget(ep: Endpoint, path: string): { url: string; options: { createConnection?: unknown } } {
+  if ('socketPath' in ep) return { url: `ws+unix://${ep.socketPath}:${path}`, options: {} };
+  const url = `${ep.url.replace(/^http/, 'ws').replace(/\/$/, '')}${path}`;
+  if (!ep.url.startsWith('https:')) return { url, options: {} };
+  return { url, options: { createConnection: pinnedConnection(ep.fingerprint, ep.url) } };
 }
 
 /** Parses a JSON answer, turning an error body into the PolyvisorError it stands for. */

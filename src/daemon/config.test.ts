@@ -23,6 +23,14 @@ describe('daemon config', () => {
     expect(() => loadConfig({ env: { POLYVISOR_STOP_TIMEOUT: '0' } })).toThrow(/stopTimeoutSeconds/);
   });
 
+  it('reads tls as a boolean from a file, the environment or a flag', () => {
+    expect(loadConfig({ env: {} }).tls).toBe(false);
+    expect(loadConfig({ env: { POLYVISOR_TLS: '1' } }).tls).toBe(true);
+    expect(loadConfig({ env: { POLYVISOR_TLS: 'off' } }).tls).toBe(false);
+    expect(loadConfig({ env: {}, flags: { tls: 'true' } }).tls).toBe(true);
+    expect(() => loadConfig({ env: { POLYVISOR_TLS: 'maybe' } })).toThrow(/tls/);
+  });
+
   it('parses listen addresses', () => {
     expect(splitListen('127.0.0.1:0')).toEqual({ host: '127.0.0.1', port: 0 });
     expect(splitListen('off')).toBeNull();

@@ -24,6 +24,8 @@ const configSchema = z
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']),
     stopTimeoutSeconds: z.coerce.number().int().min(1).max(3600),
     apiRateLimit: z.coerce.number().int().min(0).max(1_000_000),
+    tls: z.union([z.boolean(), z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])])
+      .transform((v) => v === true || v === '1' || v === 'true' || v === 'yes' || v === 'on'),
   })
   .strict();
 
@@ -40,6 +42,7 @@ const ENV: Record<string, keyof z.infer<typeof configSchema>> = {
   POLYVISOR_LOG_LEVEL: 'logLevel',
   POLYVISOR_STOP_TIMEOUT: 'stopTimeoutSeconds',
   POLYVISOR_API_RATE_LIMIT: 'apiRateLimit',
+  POLYVISOR_TLS: 'tls',
 };
 
 export const CONFIG_KEYS = Object.values(ENV);
@@ -63,6 +66,7 @@ export function loadConfig(src: ConfigSources = {}): DaemonConfig {
     logLevel: 'info',
     stopTimeoutSeconds: 60,
     apiRateLimit: 50,
+    tls: false,
   };
   const fileName = src.file ?? env['POLYVISOR_CONFIG'];
   const fromFile = fileName ? readConfigFile(fileName) : {};

@@ -7,13 +7,17 @@ import { chmod, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { buildApi, createApiPlatform } from '../api/index.js';
 import { createQemuDriver } from '../drivers/qemu/index.js';
-import { DiskService, VmService, withCloudInitSeed } from '../lifecycle/index.js';
+import { DiskService, SnapshotService, VmService, withCloudInitSeed } from '../lifecycle/index.js';
+import { BackupService, LocalDirTarget } from '../backup/index.js';
 import { MigrationService } from '../migration/index.js';
 import { VERSION, writeFileAtomic, type Logger } from '../shared/index.js';
 import { ImageLibrary, PoolService } from '../storage/index.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import { splitListen, type DaemonConfig } from './config.js';
 import { takeLock } from './lock.js';
+import { ensureTlsCertificate } from './tls.js';
+import { wireMetrics } from './metrics-wiring.js';
+import { doctorRunner } from './doctor-wiring.js';
 
 export interface RunningDaemon {
   socket: string;
@@ -48,11 +52,16 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     const library = new ImageLibrary({ dir: path.join(config.stateDir, 'library'), downloadsDir: path.join(config.cacheDir, 'downloads'), logger });
     const storage = { pools, library, disks: new DiskService({ vms: service, pools, library, vmsDir: config.vmsDir, logger }) };
 
+    const snapshots = new SnapshotService({ vms: service, vmsDir: config.vmsDir, logger });
+    const backups = new BackupService({ vms: service, target: new LocalDirTarget(path.join(config.stateDir, 'backups')), vmsDir: config.vmsDir, logger });
     const platform = createApiPlatform({ service, store, logger: logger.child({ component: 'api' }), rateLimitPerSecond: config.apiRateLimit });
     undo.unshift(() => platform.close());
+    const metrics = wireMetrics({ version: VERSION, service, platform, pools, backups, logger });
+    undo.unshift(async () => metrics.close());
+    const doctor = doctorRunner({ config, service, driver, pools, integrityCheck: () => store.integrityCheck() });
     const apis: Array<Awaited<ReturnType<typeof buildApi>>> = [];
-    const mk = async (listener: 'unix' | 'tcp') => {
-      const api = await buildApi({ service, migrations, storage, platform, listener, logger: logger.child({ component: 'api' }), version: VERSION, host: config.hostName, fastifyLogger: logger });
+    const mk = async (listener: 'unix' | 'tcp', tls?: { key: Buffer; cert: Buffer }) => {
+      const api = await buildApi({ service, migrations, storage, snapshots, backups, platform, metrics: metrics.exporter, doctor, listener, logger: logger.child({ component: 'api' }), version: VERSION, host: config.hostName, fastifyLogger: logger, ...(tls ? { tls } : {}) });
       apis.push(api);
       undo.unshift(() => api.close());
       return api.app;
@@ -61,15 +70,18 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     await (await mk('unix')).listen({ path: config.socket });
     await chmod(config.socket, 0o600); // the socket is trusted as admin: only the daemon's user may connect
     let url: string | null = null;
+    let tlsFingerprint: string | null = null;
     const tcp = splitListen(config.listen);
     if (tcp) {
-      const app = await mk('tcp');
+      const tls = config.tls ? await ensureTlsCertificate(config.stateDir, config.hostName, logger) : undefined;
+      tlsFingerprint = tls?.fingerprint ?? null;
+      const app = await mk('tcp', tls);
       await app.listen({ host: tcp.host, port: tcp.port });
       const addr = app.server.address();
       const port = typeof addr === 'object' && addr ? addr.port : tcp.port;
-      url = `http://${tcp.host.includes(':') ? `[${tcp.host}]` : tcp.host}:${port}`;
+      url = `${tls ? 'https' : 'http'}://${tcp.host.includes(':') ? `[${tcp.host}]` : tcp.host}:${port}`;
     }
-    const info = { pid: process.pid, socket: config.socket, url, version: VERSION, host: config.hostName, startedAt: new Date().toISOString() };
+    const info = { pid: process.pid, socket: config.socket, url, tlsFingerprint, version: VERSION, host: config.hostName, startedAt: new Date().toISOString() };
     await writeFileAtomic(path.join(config.stateDir, 'daemon.json'), JSON.stringify(info, null, 2));
     logger.info(info, 'polyvisord ready');
     let closed = false;

@@ -16,6 +16,7 @@ Options (each also settable in the config file or environment, see docs/config.m
   --qemu PATH          qemu-system-x86_64 binary        (POLYVISOR_QEMU)
   --accel auto|kvm|tcg accelerator override            (POLYVISOR_ACCEL)
   --log-level LEVEL    trace|debug|info|warn|error      (POLYVISOR_LOG_LEVEL)
+  --tls                serve HTTPS on the TCP listener  (POLYVISOR_TLS=1)
 `;
 
 export async function main(argv: string[]): Promise<void> {
@@ -24,7 +25,7 @@ export async function main(argv: string[]): Promise<void> {
     options: {
       config: { type: 'string' }, 'state-dir': { type: 'string' }, socket: { type: 'string' }, listen: { type: 'string' },
       'host-name': { type: 'string' }, qemu: { type: 'string' }, accel: { type: 'string' }, 'log-level': { type: 'string' },
-      help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
+      tls: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
     },
     strict: true,
   });
@@ -35,6 +36,7 @@ export async function main(argv: string[]): Promise<void> {
     flags: {
       stateDir: values['state-dir'], socket: values.socket, listen: values.listen, hostName: values['host-name'],
       qemuBinary: values.qemu, accel: values.accel, logLevel: values['log-level'],
+      tls: values.tls ? 'true' : undefined,
     },
   });
   const logger = createLogger(config.logLevel);

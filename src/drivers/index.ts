@@ -24,6 +24,10 @@ export {
   type MigrationProgress,
   type MigrationStats,
   type MigrateOutOptions,
+  type MigrationSteer,
   type IncomingMigration,
 } from './migratable.js';
 export { canHotplugDisks, type DiskHotplug, type HotplugDisk } from './disk-hotplug.js';
+export { canReportStats, type StatsSource, type VmStats, type DiskCounters, type NicCounters } from './stats.js';
+export { canSnapshot, type Snapshottable, type LoadSnapshotResult } from './snapshots.js';
+export { canBackup, type Backupable, type BackupJob, type DiskBitmap } from './backups.js';

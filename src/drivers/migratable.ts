@@ -56,10 +56,16 @@ export interface MigrationStats {
   mbps: number;
 }
 
+/** What the caller may ask of a running migration after a progress sample. */
+export type MigrationSteer = 'postcopy' | { downtimeLimitMs: number };
+
 export interface MigrateOutOptions {
   signal: AbortSignal;
-  /** Called for every progress sample (about 10 per second). Return 'postcopy' to switch now. */
-  onProgress?: (p: MigrationProgress) => 'postcopy' | void;
+  /**
+   * Called for every progress sample (about 10 per second). Return 'postcopy'
+   * to switch now, or a new downtime limit to apply from the next pass.
+   */
+  onProgress?: (p: MigrationProgress) => MigrationSteer | void;
   /** Sampling interval (default 100 ms). */
   intervalMs?: number;
 }

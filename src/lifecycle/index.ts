@@ -13,3 +13,8 @@ export {
 } from './transitions.js';
 export { DiskService, type DiskServiceOptions, type AttachRequest, type AttachResult } from './disk-service.js';
 export { withCloudInitSeed, buildSeedFor } from './cloud-init-seed.js';
+export { sampleVms, type VmSample } from './vm-stats.js';
+export { SnapshotService, type SnapshotServiceOptions, type CreateSnapshotRequest, type SnapshotView, type SnapshotList, type RevertResult } from './snapshot-service.js';
+export { MAX_SNAPSHOT_DEPTH, type SnapshotNode, type SnapshotKind, type Consistency } from './snapshot-catalogue.js';
+export { readCatalogue as readSnapshotCatalogue } from './snapshot-catalogue.js';
+export { writeCatalogue as writeSnapshotCatalogue } from './snapshot-catalogue.js';

@@ -206,6 +206,11 @@ export class VmService {
     return this.job(name, async (rec) => fn(rec, this.instances.get(name)));
   }
 
+  /** The live instance of a VM, for read-only observers (metrics); undefined when no QEMU runs. Never queued. */
+  liveInstance(name: string): VmInstance | undefined {
+    return this.instances.get(name);
+  }
+
   /** Persists a new spec for a VM (inside exclusive(), after the change was applied). */
   async saveSpec(rec: VmRecord, spec: VmSpec): Promise<VmRecord> {
     return this.opts.store.updateVm(rec.name, { spec });

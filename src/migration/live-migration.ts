@@ -17,7 +17,7 @@ import { fail, isPolyvisorError, PolyvisorError, sleep, timeoutSignal, type Logg
 import type { VmRecord } from '../store/index.js';
 import { ActiveMigration, ActiveMigrations, type MigrationStatusView } from './active.js';
 import type { MigrateOptions } from './options.js';
-import { choosePolicy, shouldSwitchToPostcopy, type MigrationPlan } from './policy.js';
+import { choosePolicy, nextDowntimeLimit, shouldSwitchToPostcopy, type MigrationPlan } from './policy.js';
 import { checkMigrationSafety } from './safety.js';
 
 export interface MigrationServiceOptions {
@@ -35,7 +35,7 @@ export interface MigrationResult {
   wallMs: number;
   /** QEMU's own figures: total-time, downtime, setup-time, bytes, passes. */
   stats: MigrationStats;
-  policy: { downtimeLimitMs: number; maxBandwidthBytesPerS: number | null; autoConverge: boolean; postcopy: string; multifdChannels: number; xbzrle: boolean };
+  policy: { downtimeLimitMs: number; finalDowntimeLimitMs: number; maxBandwidthBytesPerS: number | null; autoConverge: boolean; postcopy: string; multifdChannels: number; xbzrle: boolean };
   explanation: string;
   warnings: string[];
 }
@@ -87,6 +87,7 @@ export class MigrationService {
         let target: IncomingMigration | undefined;
         let targetError: Error | undefined;
         let stats: MigrationStats;
+        let finalDowntimeLimit = plan.tuning.downtimeLimitMs;
         try {
           target = await driver.prepareIncoming(this.o.vms.plan(rec), { tuning: plan.tuning, accel: source.info.accel }, signal);
           const loaded = target.waitLoaded(signal);
@@ -95,6 +96,7 @@ export class MigrationService {
             if (!m.controller.signal.aborted) m.controller.abort(err);
           });
           m.phase = 'transferring';
+          let downtimeLimitMs = plan.tuning.downtimeLimitMs;
           stats = await source.migrateOut(target.uri, plan.tuning, {
             signal,
             onProgress: (p) => {
@@ -105,6 +107,12 @@ export class MigrationService {
                 m.postcopyRequested = false;
                 m.phase = 'postcopy';
                 return 'postcopy';
+              }
+              const raised = nextDowntimeLimit(plan, p, downtimeLimitMs);
+              if (raised !== undefined) {
+                downtimeLimitMs = raised;
+                finalDowntimeLimit = raised;
+                return { downtimeLimitMs: raised };
               }
             },
           });
@@ -124,7 +132,7 @@ export class MigrationService {
             cause, ...(isPolyvisorError(cause) && cause.details !== undefined ? { details: cause.details } : {}),
           });
         }
-        return this.switchOver({ rec, source, target, stats, t0, plan, warnings, name });
+        return this.switchOver({ rec, source, target, stats, t0, plan, warnings, name, finalDowntimeLimit });
       });
     } finally {
       this.active.remove(m);
@@ -134,7 +142,7 @@ export class MigrationService {
   /** The target holds the VM: stop the source process, move the target onto the VM's paths, record the new runtime. */
   private async switchOver(c: {
     rec: VmRecord; name: string; t0: number; stats: MigrationStats; warnings: string[];
-    source: VmInstance; target: IncomingMigration; plan: MigrationPlan;
+    source: VmInstance; target: IncomingMigration; plan: MigrationPlan; finalDowntimeLimit: number;
   }): Promise<MigrationResult> {
     const { rec, name, stats, plan } = c;
     try {
@@ -148,7 +156,7 @@ export class MigrationService {
       const result: MigrationResult = {
         vm: name, state: next.state, sourcePid: c.source.info.pid, targetPid: c.target.pid, wallMs: Date.now() - c.t0, stats,
         policy: {
-          downtimeLimitMs: plan.tuning.downtimeLimitMs, maxBandwidthBytesPerS: plan.tuning.maxBandwidthBytesPerS ?? null,
+          downtimeLimitMs: plan.tuning.downtimeLimitMs, finalDowntimeLimitMs: c.finalDowntimeLimit, maxBandwidthBytesPerS: plan.tuning.maxBandwidthBytesPerS ?? null,
           autoConverge: plan.tuning.autoConverge, postcopy: plan.postcopy, multifdChannels: plan.tuning.multifdChannels, xbzrle: plan.tuning.xbzrleCacheBytes > 0,
         },
         explanation: plan.explanation,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isPolyvisorError } from '../shared/index.js';
 import { parseMigrateOptions } from './options.js';
-import { choosePolicy, DEFAULT_DOWNTIME_MS, shouldSwitchToPostcopy } from './policy.js';
+import { choosePolicy, DEFAULT_DOWNTIME_MS, nextDowntimeLimit, shouldSwitchToPostcopy } from './policy.js';
 import { checkMigrationSafety, safeMemorySuggestion, tcgDirtyBitmapRisk } from './safety.js';
 
 const MiB = 1024 ** 2;
@@ -36,6 +36,21 @@ describe('migration policy', () => {
     expect(shouldSwitchToPostcopy('auto', { ...progress, elapsedMs: 11_000 })).toBe(true);
     expect(shouldSwitchToPostcopy('manual', { ...progress, iteration: 9 })).toBe(false);
     expect(shouldSwitchToPostcopy('after-precopy', { ...progress, iteration: 5, status: 'setup' })).toBe(false);
+  });
+});
+
+describe('adaptive downtime limit', () => {
+  it('doubles the default 50 ms per pass after pass 3, up to 200 ms; an explicit limit stays fixed', () => {
+    const plan = choosePolicy({}, ctx);
+    expect(plan.downtimeCeilingMs).toBe(200);
+    expect(nextDowntimeLimit(plan, { ...progress, iteration: 3 }, 50)).toBeUndefined();
+    expect(nextDowntimeLimit(plan, { ...progress, iteration: 4 }, 50)).toBe(100);
+    expect(nextDowntimeLimit(plan, { ...progress, iteration: 4 }, 100)).toBeUndefined();
+    expect(nextDowntimeLimit(plan, { ...progress, iteration: 5 }, 100)).toBe(200);
+    expect(nextDowntimeLimit(plan, { ...progress, iteration: 9 }, 200)).toBeUndefined();
+    expect(nextDowntimeLimit(plan, { ...progress, iteration: 6, status: 'postcopy-active' }, 50)).toBeUndefined();
+    const fixed = choosePolicy({ downtimeMs: 30 }, ctx);
+    expect(nextDowntimeLimit(fixed, { ...progress, iteration: 8 }, 30)).toBeUndefined();
   });
 });
 

@@ -7,6 +7,10 @@ import type { MigrationProgress, MigrationTuning } from '../drivers/index.js';
 import type { MigrateOptions, PostcopyMode } from './options.js';
 
 export const DEFAULT_DOWNTIME_MS = 50;
+/** With the default limit, pre-copy that has not converged may have its limit doubled per pass up to this. */
+export const ADAPTIVE_DOWNTIME_CEILING_MS = 200;
+/** …starting after this many passes. */
+export const ADAPTIVE_DOWNTIME_AFTER_PASSES = 3;
 /** Auto post-copy: switch once pre-copy has made this many passes without converging… */
 export const AUTO_POSTCOPY_ITERATIONS = 5;
 /** …or after this long in pre-copy. */
@@ -20,6 +24,8 @@ export interface PolicyContext {
 
 export interface MigrationPlan {
   tuning: MigrationTuning;
+  /** Highest downtime limit the policy may raise to when pre-copy does not converge (= the limit when fixed). */
+  downtimeCeilingMs: number;
   postcopy: PostcopyMode;
   timeoutMs: number;
   explanation: string;
@@ -30,7 +36,7 @@ export function choosePolicy(o: MigrateOptions, ctx: PolicyContext): MigrationPl
   const downtimeLimitMs = o.downtimeMs ?? DEFAULT_DOWNTIME_MS;
   why.push(o.downtimeMs !== undefined
     ? `downtime limit ${downtimeLimitMs} ms as asked`
-    : `downtime limit ${downtimeLimitMs} ms (QEMU's default is 300 ms; an idle or lightly writing guest stops for well under that)`);
+    : `downtime limit ${downtimeLimitMs} ms (QEMU's default is 300 ms; an idle or lightly writing guest stops for well under that), doubled per pass up to ${ADAPTIVE_DOWNTIME_CEILING_MS} ms if pre-copy has not converged after ${ADAPTIVE_DOWNTIME_AFTER_PASSES} passes`);
 
   let maxBandwidthBytesPerS: number | undefined;
   if (o.bandwidthMiBps) {
@@ -71,6 +77,7 @@ export function choosePolicy(o: MigrateOptions, ctx: PolicyContext): MigrationPl
 
   return {
     tuning: { downtimeLimitMs, ...(maxBandwidthBytesPerS ? { maxBandwidthBytesPerS } : {}), autoConverge, postcopy: postcopy !== 'off', multifdChannels, xbzrleCacheBytes },
+    downtimeCeilingMs: o.downtimeMs ?? ADAPTIVE_DOWNTIME_CEILING_MS,
     postcopy,
     timeoutMs: (o.timeoutSeconds ?? 600) * 1000,
     explanation: `${why.join('; ')}.`,
@@ -89,4 +96,17 @@ export function shouldSwitchToPostcopy(mode: PostcopyMode, p: MigrationProgress)
   if (mode === 'after-precopy') return p.iteration >= 2;
   if (mode === 'auto') return p.iteration > AUTO_POSTCOPY_ITERATIONS || p.elapsedMs > AUTO_POSTCOPY_AFTER_MS;
   return false;
+}
+
+/**
+ * Adaptive downtime: a writer that outruns the default 50 ms limit gets a
+ * higher limit (doubling per pass, up to the ceiling) before auto-converge
+ * has to slow it down much. Returns the new limit, or undefined to keep it.
+ */
+export function nextDowntimeLimit(plan: MigrationPlan, p: MigrationProgress, currentMs: number): number | undefined {
+  if (p.status !== 'active' || currentMs >= plan.downtimeCeilingMs) return undefined;
+  const passesOver = p.iteration - ADAPTIVE_DOWNTIME_AFTER_PASSES;
+  if (passesOver < 1) return undefined;
+  const want = Math.min(plan.downtimeCeilingMs, plan.tuning.downtimeLimitMs * 2 ** passesOver);
+  return want > currentMs ? want : undefined;
 }

@@ -76,6 +76,16 @@ export const catalogue = {
   HOTPLUG_UNSUPPORTED: e(409, EXIT.conflict, 'This disk cannot be plugged or unplugged while the VM runs; stop the VM and retry.'),
   ISO_TOOL_MISSING: e(503, EXIT.unavailable, 'Install xorriso (or genisoimage): `apt-get install xorriso`.'),
   EXPORT_VERIFY_FAILED: e(500, EXIT.failure, 'An exported file did not match its source; nothing was kept. Check free space and the qemu-img message.'),
+  // snapshots and backups (docs/snapshots-backups.md)
+  SNAPSHOT_NOT_FOUND: e(404, EXIT.notFound, 'List the snapshots of the VM with `polyvisor snapshot list VM`.'),
+  SNAPSHOT_EXISTS: e(409, EXIT.conflict, 'Pick another snapshot name, or delete the existing one with `polyvisor snapshot rm VM NAME`.'),
+  SNAPSHOT_UNSUPPORTED: e(409, EXIT.conflict, 'Snapshots need qcow2 disks (convert raw disks to qcow2) and a VM that is running, paused or stopped.'),
+  SNAPSHOT_DEPTH_EXCEEDED: e(409, EXIT.conflict, 'A snapshot chain is at most 32 deep; delete older snapshots of this branch first.'),
+  SNAPSHOT_FAILED: e(500, EXIT.failure, 'QEMU could not take, load or delete the snapshot; the VM was left as it was. The message has the reason.'),
+  BACKUP_NOT_FOUND: e(404, EXIT.notFound, 'List the backups of the VM with `polyvisor backup list VM`.'),
+  BACKUP_FAILED: e(500, EXIT.failure, 'Nothing was recorded and the VM kept running; check free space at the backup target and retry (the next run starts over).'),
+  BACKUP_VERIFY_FAILED: e(422, EXIT.failure, 'A backup file no longer matches its checksum or fails qemu-img check; take a new full backup (`polyvisor backup create VM --full`).'),
+  CONFIRMATION_REQUIRED: e(409, EXIT.conflict, 'This replaces data; repeat the command with --yes (API: "confirm": true) if you mean it.'),
   // time and cancellation
   TIMEOUT: e(504, EXIT.timeout, 'The operation took longer than allowed; retry, or raise the timeout option.'),
   ABORTED: e(499, EXIT.failure, 'The operation was cancelled before it finished; nothing was changed.'),
@@ -88,11 +98,16 @@ export const catalogue = {
   TOKEN_EXISTS: e(409, EXIT.conflict, 'Pick another token name, or revoke the existing token with `polyvisor token revoke NAME`.'),
   OPERATION_NOT_FOUND: e(404, EXIT.notFound, 'List operations with `polyvisor operation list`; finished operations are kept for a while, then forgotten.'),
   REMOTE_NOT_FOUND: e(404, EXIT.notFound, 'List remotes with `polyvisor remote list`, or add one with `polyvisor remote add NAME URL --token TOKEN`.'),
+  CERTIFICATE_UNTRUSTED: e(495, EXIT.usage, 'The daemon\'s TLS certificate is not pinned: check its fingerprint (`polyvisord` logs it) and run `polyvisor remote add NAME URL --accept-certificate`.'),
+  CERTIFICATE_MISMATCH: e(495, EXIT.failure, 'The daemon presented another certificate than the pinned one (regenerated, or someone in between); nothing was sent. If the change is expected, remove and re-add the remote.'),
+  TLS_SETUP_FAILED: e(500, EXIT.failure, 'The daemon could not create or read its TLS certificate in the tls/ folder of its state directory; check that `openssl` is installed (`apt-get install openssl`) and the directory is writable.'),
   // daemon and client
   DAEMON_UNREACHABLE: e(503, EXIT.unavailable, 'Start the daemon with `polyvisord` (or `npm run demo`), or point --socket/--url at it.'),
   CONFIG_INVALID: e(400, EXIT.usage, 'Fix the named config key in the file, environment variable or flag.'),
   STORE_FAILED: e(500, EXIT.failure, 'The state database could not be written; check disk space and run `polyvisor doctor`.'),
   STORE_SCHEMA_TOO_NEW: e(500, EXIT.failure, 'The state database was written by a newer Polyvisor; upgrade Polyvisor, or restore the state directory from before the upgrade.'),
+  BULK_FAILED: e(500, EXIT.failure, 'The action failed for the VMs listed in the table (DETAIL column); fix those and retry them by name.'),
+  DOCTOR_CRITICAL: e(500, EXIT.failure, 'Run the fix command printed under each CRIT finding of `polyvisor doctor`, then run it again.'),
   INTERNAL: e(500, EXIT.failure, 'This is a bug; the daemon log has the details.'),
 } as const satisfies Record<string, CatalogueEntry>;
 

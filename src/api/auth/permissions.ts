@@ -7,6 +7,7 @@ import type { Role } from '../../spec/index.js';
 export const PERMISSIONS = [
   'public', // no token needed (health, OpenAPI document, the status page shell)
   'system:read',
+  'metrics:read', // GET /metrics (Prometheus)
   'vm:read',
   'vm:write', // create, remove
   'vm:operate', // start, stop, kill, pause, resume, reboot, suspend
@@ -25,7 +26,7 @@ export const PERMISSIONS = [
 
 export type Permission = (typeof PERMISSIONS)[number];
 
-const VIEWER: readonly Permission[] = ['system:read', 'vm:read', 'operation:read', 'event:read', 'storage:read'];
+const VIEWER: readonly Permission[] = ['system:read', 'metrics:read', 'vm:read', 'operation:read', 'event:read', 'storage:read'];
 const OPERATOR: readonly Permission[] = [...VIEWER, 'vm:write', 'vm:operate', 'vm:console', 'vm:migrate', 'vm:snapshot', 'vm:backup', 'operation:cancel'];
 const ADMIN: readonly Permission[] = PERMISSIONS.filter((p) => p !== 'public');
 

@@ -4,11 +4,18 @@ import { timeoutSignal, type Logger } from '../../shared/index.js';
 import type { DriverEvent, LaunchPlan, RunStatus, RuntimeFiles, RuntimeInfo, VmInstance } from '../driver.js';
 import type { MigrateOutOptions, MigrationSource, MigrationStats, MigrationTuning } from '../migratable.js';
 import type { DiskHotplug, HotplugDisk } from '../disk-hotplug.js';
+import type { LoadSnapshotResult, Snapshottable } from '../snapshots.js';
+import type { BackupJob, Backupable, DiskBitmap } from '../backups.js';
+import { backupDisks, listBitmaps, removeBitmap } from './backup-jobs.js';
+import { agentCall } from './snapshot-freeze.js';
+import { deleteSnapshot, diskSnapshot, loadSnapshot, saveSnapshot } from './snapshot-jobs.js';
 import { mapQmpEvent, PAUSED_STATES } from './events.js';
 import { hotplugDisk, hotUnplugDisk } from './hotplug.js';
 import { migrateOut, startPostcopy } from './migrate-source.js';
 import { terminate, waitGone } from './process.js';
 import { saveState } from './save.js';
+import { collectQemuStats } from './stats.js';
+import type { StatsSource, VmStats } from '../stats.js';
 
 export interface InstanceInit {
   plan: LaunchPlan;
@@ -24,7 +31,7 @@ export const AGENT_REBOOT_TIMEOUT_MS = 2_000;
 /** How long after the monitor closed we wait for the process to disappear before giving up on it. */
 const EXIT_WATCH_MS = 60_000;
 
-export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug {
+export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, StatsSource, Snapshottable, Backupable {
   readonly info: RuntimeInfo;
   readonly files: RuntimeFiles;
   private readonly plan: LaunchPlan;
@@ -137,6 +144,23 @@ export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug {
   detachDisk(name: string, signal: AbortSignal): Promise<void> {
     return hotUnplugDisk(this.qmp, name, signal);
   }
+
+  stats(signal: AbortSignal): Promise<VmStats> {
+    return collectQemuStats(this.qmp, this.info.pid, this.plan.spec, signal);
+  }
+
+  saveSnapshot(tag: string, disks: readonly string[], signal: AbortSignal): Promise<void> { return saveSnapshot(this.qmp, tag, disks, signal); }
+  loadSnapshot(tag: string, disks: readonly string[], signal: AbortSignal): Promise<LoadSnapshotResult> { return loadSnapshot(this.qmp, tag, disks, signal); }
+  deleteSnapshot(tag: string, disks: readonly string[], signal: AbortSignal): Promise<void> { return deleteSnapshot(this.qmp, tag, disks, signal); }
+  diskSnapshot(tag: string, disks: readonly string[], signal: AbortSignal): Promise<void> { return diskSnapshot(this.qmp, tag, disks, signal); }
+  freezeFilesystems(signal: AbortSignal): Promise<boolean> {
+    return this.plan.spec.agent.enabled ? agentCall(this.files.agentSocket, 'guest-fsfreeze-freeze', signal, this.log) : Promise.resolve(false);
+  }
+  async thawFilesystems(signal: AbortSignal): Promise<void> { await agentCall(this.files.agentSocket, 'guest-fsfreeze-thaw', signal, this.log); }
+
+  bitmaps(disks: readonly string[], signal: AbortSignal): Promise<Record<string, DiskBitmap[]>> { return listBitmaps(this.qmp, disks, signal); }
+  backupDisks(job: BackupJob, signal: AbortSignal): Promise<void> { return backupDisks(this.qmp, job, signal); }
+  removeBitmap(disk: string, name: string, signal: AbortSignal): Promise<void> { return removeBitmap(this.qmp, disk, name, signal); }
 
   private takePauseReason(): string {
     const r = this.nextPauseReason ?? (this.ioError ? 'disk I/O error' : 'stopped outside Polyvisor');

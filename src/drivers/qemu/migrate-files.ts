@@ -49,13 +49,17 @@ export function incomingSocket(incomingDir: string): string {
   return path.join(incomingDir, MIGRATION_SOCKET);
 }
 
-/** Call only when the source process is gone. Files a VM does not use (no VNC…) are skipped. */
-export async function commitIncomingFiles(vmDir: string, incomingDir: string): Promise<RuntimeFiles> {
+/**
+ * Call only when the source process is gone. Files a VM does not use (no
+ * VNC…) are skipped; with `resume` (recovery after a crash halfway through a
+ * commit) so is anything already moved.
+ */
+export async function commitIncomingFiles(vmDir: string, incomingDir: string, o: { resume?: boolean } = {}): Promise<RuntimeFiles> {
   const from = incomingFiles(vmDir, incomingDir);
   const to = runtimeFiles(vmDir);
   for (const key of MOVED) {
     await rename(from[key], to[key]).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT' || key === 'qmpSocket' || key === 'pidFile') throw err;
+      if (err.code !== 'ENOENT' || (!o.resume && (key === 'qmpSocket' || key === 'pidFile'))) throw err;
     });
   }
   await fsyncDir(path.resolve(vmDir));

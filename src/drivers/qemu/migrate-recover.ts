@@ -30,10 +30,13 @@ export async function recoverInterruptedMigration(plan: LaunchPlan, log: Logger)
     const sourcePid = await readPidFile(runtimeFiles(dir).pidFile);
     const targetAlive = targetPid !== undefined && (await isQemuOf(targetPid, plan.id));
     const sourceAlive = sourcePid !== undefined && sourcePid !== targetPid && (await isQemuOf(sourcePid, plan.id));
-    const targetStatus = targetAlive ? await statusOf(files.qmpSocket) : undefined;
+    // A crash halfway through a commit leaves the target's monitor already at the VM's usual path.
+    const targetStatus = !targetAlive
+      ? undefined
+      : ((await statusOf(files.qmpSocket)) ?? (sourceAlive ? undefined : await statusOf(runtimeFiles(dir).qmpSocket)));
     if (targetAlive && targetStatus !== undefined && LOADED.has(targetStatus)) {
       if (sourceAlive) await terminate(sourcePid, plan.id, timeoutSignal(20_000));
-      await commitIncomingFiles(dir, incDir);
+      await commitIncomingFiles(dir, incDir, { resume: true });
       log.warn({ targetPid, sourcePid }, 'finished a live migration interrupted by a daemon restart: the target owns the VM');
       continue;
     }

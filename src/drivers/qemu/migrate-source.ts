@@ -32,11 +32,14 @@ export async function migrateOut(c: SourceContext, uri: string, t: MigrationTuni
   let lastStatus: string | undefined;
   let lastPass: number | undefined;
   try {
-    await qmp.execute('migrate-set-capabilities', { capabilities: migrationCapabilities(t, 'source') }, { signal: o.signal });
-    await qmp.execute('migrate-set-parameters', migrationParameters(t, 'source'), { signal: o.signal });
+    const t0 = Date.now();
+    const slow = { signal: o.signal, timeoutMs: QUERY_TIMEOUT_MS };
+    await qmp.execute('migrate-set-capabilities', { capabilities: migrationCapabilities(t, 'source') }, slow);
+    await qmp.execute('migrate-set-parameters', migrationParameters(t, 'source'), slow);
     c.expectPause('live migration switch-over');
-    await qmp.execute('migrate', { uri }, { signal: o.signal });
+    await qmp.execute('migrate', { uri }, slow);
     started = true;
+    c.logger.debug({ ms: Date.now() - t0 }, 'outgoing migration started');
     for (;;) {
       // Once post-copy has switched over the guest runs on the target: cancelling would lose it, so finish.
       const signal = sawPostcopy ? timeoutSignal(120_000) : o.signal;
@@ -60,9 +63,13 @@ export async function migrateOut(c: SourceContext, uri: string, t: MigrationTuni
       const p = toProgress(q);
       sawPostcopy ||= p.postcopy;
       maxThrottle = Math.max(maxThrottle, p.cpuThrottlePercent);
-      if (o.onProgress?.(p) === 'postcopy' && t.postcopy && !sawPostcopy && q.status === 'active') {
+      const steer = o.onProgress?.(p);
+      if (steer === 'postcopy' && t.postcopy && !sawPostcopy && q.status === 'active') {
         await startPostcopy(qmp, signal);
         sawPostcopy = true;
+      } else if (typeof steer === 'object' && q.status === 'active') {
+        await qmp.execute('migrate-set-parameters', { 'downtime-limit': Math.max(1, Math.round(steer.downtimeLimitMs)) }, { signal, timeoutMs: QUERY_TIMEOUT_MS });
+        c.logger.debug({ downtimeLimitMs: steer.downtimeLimitMs, pass: p.iteration }, 'downtime limit raised');
       }
       await sleep(o.intervalMs ?? 100, signal).catch((err: unknown) => {
         if (!sawPostcopy) throw err;

@@ -19,6 +19,8 @@ export interface SqliteStoreOptions {
 export interface SqliteStore extends Store, MetaStore, TokenStore, AuditStore {
   /** The database file. */
   readonly file: string;
+  /** PRAGMA integrity_check: ['ok'] or the problems SQLite found (for `doctor`). */
+  integrityCheck(): Promise<string[]>;
 }
 
 /** Opens (creating if needed) and migrates the state database at `file`. */
@@ -154,6 +156,10 @@ class SqliteStoreImpl implements SqliteStore {
   touchToken(name: string, at: string): Promise<void> { return this.tables.touchToken(name, at); }
   appendAudit(e: AuditEntry): Promise<void> { return this.tables.appendAudit(e); }
   listAudit(f?: AuditFilter): Promise<AuditView[]> { return this.tables.listAudit(f); }
+
+  async integrityCheck(): Promise<string[]> {
+    return guard('checking integrity', () => this.db.prepare<[], string>('PRAGMA integrity_check').pluck().all());
+  }
 
   async close(): Promise<void> {
     if (this.db.open) this.db.close();

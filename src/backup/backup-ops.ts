@@ -1,0 +1,103 @@
+/**
+ * What is done with backups once taken: verify (checksums and qemu-img check
+ * of the whole chain), restore (flatten the chain with qemu-img convert into
+ * the same, stopped VM after a confirmation, or into a new VM), and prune by
+ * a retention policy that never breaks a chain still needed.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fail, timeoutSignal, validateName } from '../shared/index.js';
+import type { DiskSpec, VmSpec } from '../spec/index.js';
+import { checkImage, convertImage, resolveDiskPaths } from '../storage/index.js';
+import { writeSnapshotCatalogue } from '../lifecycle/index.js';
+import type { BackupService } from './backup-service.js';
+import { fileFacts } from './images.js';
+import type { BackupRecord } from './record.js';
+import { isEmptyPolicy, selectKept, type RetentionPolicy } from './retention.js';
+
+const OP_MS = 6 * 3600_000;
+
+export interface VerifyResult { vm: string; id: string; ok: boolean; checked: Array<{ id: string; disk: string; sha256: boolean; clean: boolean }>; problems: string[] }
+export interface RestoreRequest { toVm?: string; disks?: string[]; confirm?: boolean }
+export interface RestoreResult { vm: string; id: string; disks: string[]; createdVm: boolean }
+export interface PruneResult { vm: string; kept: Array<{ id: string; why: string[] }>; removed: string[]; dryRun: boolean }
+
+export async function verifyBackup(s: BackupService, vm: string, id: string): Promise<VerifyResult> {
+  const chain = await s.chain(vm, id);
+  const signal = timeoutSignal(OP_MS);
+  const out: VerifyResult = { vm, id, ok: true, checked: [], problems: [] };
+  for (const r of chain) {
+    for (const f of r.disks) {
+      const p = await s.o.target.filePath(r.vmId, f.file);
+      const facts = await fileFacts(p, signal).catch(() => undefined);
+      const sha = facts?.sha256 === f.sha256;
+      const check = facts ? await checkImage(p, { format: 'qcow2', signal }).catch(() => undefined) : undefined;
+      const clean = check?.clean ?? false;
+      if (!facts) out.problems.push(`${r.id}/${f.disk}: file ${f.file} is missing`);
+      else if (!sha) out.problems.push(`${r.id}/${f.disk}: sha256 differs from the catalogue`);
+      if (facts && !clean) out.problems.push(`${r.id}/${f.disk}: qemu-img check found ${check ? `${check.corruptions} corruptions, ${check.checkErrors} errors` : 'an unreadable image'}`);
+      out.checked.push({ id: r.id, disk: f.disk, sha256: sha, clean });
+    }
+  }
+  out.ok = out.problems.length === 0;
+  return out;
+}
+
+export async function restoreBackup(s: BackupService, vm: string, id: string, req: RestoreRequest): Promise<RestoreResult> {
+  const rec0 = await s.o.vms.get(vm);
+  const record = await s.get(vm, id);
+  const disks = req.disks ?? record.disks.map((d) => d.disk);
+  for (const d of disks) if (!record.disks.some((x) => x.disk === d)) fail('DISK_NOT_FOUND', `backup ${id} has no disk ${d}`);
+  const verified = await verifyBackup(s, vm, id);
+  if (!verified.ok) fail('BACKUP_VERIFY_FAILED', `backup ${id} does not verify: ${verified.problems.join('; ')}`);
+  const top = async (d: string) => s.o.target.filePath(rec0.id, record.disks.find((x) => x.disk === d)!.file);
+  const signal = timeoutSignal(OP_MS);
+  if (req.toVm !== undefined) {
+    validateName(req.toVm, 'VM name');
+    const dir = path.join(path.dirname(s.o.vmsDir), 'restored', req.toVm);
+    await mkdir(dir, { recursive: true, mode: 0o750 });
+    const spec = specForRestore(record.spec, req.toVm, disks, dir);
+    for (const d of spec.disks) {
+      if (!disks.includes(d.name)) continue;
+      await convertImage(await top(d.name), d.path!, { format: 'qcow2', sourceFormat: 'qcow2', signal });
+    }
+    await s.o.vms.create(spec);
+    s.log.info({ vm, id, toVm: req.toVm }, 'backup restored to a new VM');
+    return { vm: req.toVm, id, disks, createdVm: true };
+  }
+  if (!req.confirm) fail('CONFIRMATION_REQUIRED', `restoring ${id} replaces the current contents of ${disks.join(', ')} of VM ${vm} (and drops its snapshots)`);
+  return s.o.vms.exclusive(vm, async (rec) => {
+    if (rec.state !== 'stopped' && rec.state !== 'created') fail('INVALID_TRANSITION', `VM ${vm} is ${rec.state}; stop it before restoring over its disks`);
+    const paths = resolveDiskPaths(rec.spec, s.dir(rec));
+    for (const d of disks) {
+      const dest = paths[d];
+      if (dest === undefined) fail('DISK_NOT_FOUND', `VM ${vm} has no disk ${d} any more; restore to a new VM instead`);
+      await convertImage(await top(d), dest, { format: 'qcow2', sourceFormat: 'qcow2', overwrite: true, signal });
+    }
+    await writeSnapshotCatalogue(s.dir(rec), { version: 1, current: null, nodes: [], bitmapsResetAt: new Date().toISOString() });
+    s.log.info({ vm, id, disks }, 'backup restored over the VM\'s disks');
+    return { vm, id, disks, createdVm: false };
+  });
+}
+
+function specForRestore(spec: VmSpec, name: string, disks: string[], dir: string): VmSpec {
+  return {
+    ...spec, name,
+    disks: spec.disks.filter((d) => d.media !== 'disk' || d.readOnly || disks.includes(d.name)).map((d) => {
+      if (!disks.includes(d.name)) return d;
+      const { size: _size, ...rest } = d;
+      return { ...rest, format: 'qcow2', path: path.join(dir, `${d.name}.qcow2`) } satisfies DiskSpec;
+    }),
+  };
+}
+
+export async function pruneBackups(s: BackupService, vm: string, policy: RetentionPolicy, dryRun: boolean): Promise<PruneResult> {
+  if (isEmptyPolicy(policy)) fail('INVALID_ARGUMENT', 'give at least one of keep-last, keep-hourly, keep-daily, keep-weekly, keep-monthly, keep-yearly');
+  return s.o.vms.exclusive(vm, async (rec) => {
+    const all = await s.o.target.list(rec.id);
+    const kept = selectKept(all, policy);
+    const gone: BackupRecord[] = all.filter((r) => !kept.has(r.id)).reverse(); // newest first: children before their parents
+    if (!dryRun) for (const r of gone) await s.o.target.remove(r);
+    return { vm, kept: all.filter((r) => kept.has(r.id)).map((r) => ({ id: r.id, why: kept.get(r.id)! })), removed: gone.map((r) => r.id), dryRun };
+  });
+}

@@ -1,0 +1,159 @@
+/**
+ * Backups of VMs (docs/snapshots-backups.md). Running VMs: blockdev-backup
+ * of every disk at one instant; the first backup is full and starts a
+ * persistent dirty bitmap, later ones copy only the clusters that bitmap
+ * marks, into a qcow2 overlay backed by the previous backup. Stopped VMs:
+ * a full qemu-img convert, and a fresh bitmap added to the image so the next
+ * live backup can be incremental. A backup is full, and says why, whenever the
+ * bitmap cannot be trusted. The record is written last: a backup that did
+ * not finish leaves no record, and its files are swept by the next run.
+ */
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { canBackup, type Backupable, type VmInstance } from '../drivers/index.js';
+import { readSnapshotCatalogue, type VmService } from '../lifecycle/index.js';
+import { fail, newId, timeoutSignal, type Logger } from '../shared/index.js';
+import { convertImage, resolveDiskPaths } from '../storage/index.js';
+import type { VmRecord } from '../store/index.js';
+import { createTarget, fileFacts, offlineBitmap, offlineInfo } from './images.js';
+import { BITMAP_PREFIX, type BackupDiskFile, type BackupRecord } from './record.js';
+import type { BackupTarget } from './target.js';
+
+export interface BackupServiceOptions {
+  vms: VmService;
+  target: BackupTarget;
+  /** Directory under which each VM has <id>/ (as VmService). */
+  vmsDir: string;
+  logger: Logger;
+}
+
+export interface CreateBackupRequest { full?: boolean }
+
+const LIVE = new Set(['running', 'paused']);
+const OFFLINE = new Set(['created', 'stopped']);
+const OP_MS = 6 * 3600_000;
+
+export class BackupService {
+  readonly log: Logger;
+
+  constructor(readonly o: BackupServiceOptions) {
+    this.log = o.logger.child({ component: 'backups' });
+  }
+
+  create(vm: string, req: CreateBackupRequest = {}): Promise<BackupRecord> {
+    return this.o.vms.exclusive(vm, async (rec, inst) => {
+      const started = Date.now();
+      const live = LIVE.has(rec.state);
+      if (!live && !OFFLINE.has(rec.state)) fail('INVALID_TRANSITION', `VM ${vm} is ${rec.state}; back it up while it is running, paused, created or stopped`);
+      const disks = backupDisks(rec);
+      const t = this.o.target;
+      const swept = await t.sweep(rec.id);
+      if (swept.length > 0) this.log.warn({ vm, files: swept }, 'removed files of a backup that did not finish');
+      const last = (await t.list(rec.id)).at(-1);
+      const instance = live ? backupable(vm, inst) : undefined;
+      const signal = timeoutSignal(OP_MS);
+      const fullReason = await this.fullReason(rec, disks, last, instance, req, signal);
+      const id = `${new Date().toISOString().replace(/[-:.]/g, '')}-${newId('b').slice(-4)}`;
+      const bitmap = `${BITMAP_PREFIX}${id}`;
+      const sources = resolveDiskPaths(rec.spec, this.dir(rec));
+      const files = Object.fromEntries(disks.map((d) => [d, `${id}.${d}.qcow2`]));
+      const paths: Record<string, string> = {};
+      for (const d of disks) paths[d] = await t.filePath(rec.id, files[d]!);
+      try {
+        if (instance) {
+          for (const d of disks) {
+            const { virtualSize } = await offlineInfo(sources[d]!, signal);
+            await createTarget(paths[d]!, virtualSize, fullReason ? undefined : last!.disks.find((x) => x.disk === d)!.file, signal);
+          }
+          await instance.backupDisks({ targets: paths, sync: fullReason ? 'full' : 'incremental', ...(fullReason ? {} : { fromBitmap: last!.bitmap! }), newBitmap: bitmap }, signal);
+        } else {
+          for (const d of disks) {
+            await convertImage(sources[d]!, paths[d]!, { format: 'qcow2', sourceFormat: 'qcow2', signal });
+            for (const b of (await offlineInfo(sources[d]!, signal)).bitmaps) {
+              if (b.name.startsWith(BITMAP_PREFIX)) await offlineBitmap(sources[d]!, '--remove', b.name, signal);
+            }
+            await offlineBitmap(sources[d]!, '--add', bitmap, signal);
+          }
+        }
+        const out: BackupDiskFile[] = [];
+        for (const d of disks) out.push({ disk: d, file: files[d]!, virtualSize: (await offlineInfo(paths[d]!, signal)).virtualSize, ...(await fileFacts(paths[d]!, signal)) });
+        const record: BackupRecord = {
+          version: 1, id, vm, vmId: rec.id, kind: fullReason ? 'full' : 'incremental', parent: fullReason ? null : last!.id, mode: live ? 'live' : 'offline',
+          ...(fullReason && last ? { fullReason } : {}), bitmap, createdAt: new Date(started).toISOString(), durationMs: Date.now() - started, disks: out, spec: rec.spec,
+        };
+        await t.commit(record);
+        if (instance) await this.dropOldBitmaps(instance, disks, bitmap);
+        this.log.info({ vm, id, kind: record.kind, fullReason, ms: record.durationMs }, 'backup created');
+        return record;
+      } catch (err) {
+        if (instance) for (const d of disks) await instance.removeBitmap(d, bitmap, timeoutSignal(10_000)).catch(() => undefined);
+        for (const p of Object.values(paths)) await rm(p, { force: true });
+        throw err;
+      }
+    });
+  }
+
+  async list(vm: string): Promise<BackupRecord[]> {
+    return this.o.target.list((await this.o.vms.get(vm)).id);
+  }
+
+  async get(vm: string, id: string): Promise<BackupRecord> {
+    const r = (await this.list(vm)).find((x) => x.id === id);
+    if (!r) fail('BACKUP_NOT_FOUND', `VM ${vm} has no backup ${id}`);
+    return r;
+  }
+
+  /** The record and its ancestors, oldest first. */
+  async chain(vm: string, id: string): Promise<BackupRecord[]> {
+    const all = await this.list(vm);
+    const out: BackupRecord[] = [];
+    for (let cur: string | null = id; cur !== null;) {
+      const r = all.find((x) => x.id === cur);
+      if (!r) fail(out.length === 0 ? 'BACKUP_NOT_FOUND' : 'BACKUP_VERIFY_FAILED', out.length === 0 ? `VM ${vm} has no backup ${id}` : `backup ${out[0]!.id} needs ${cur}, which is gone`);
+      out.unshift(r);
+      cur = r.parent;
+    }
+    return out;
+  }
+
+  dir(rec: VmRecord): string {
+    return path.join(this.o.vmsDir, path.basename(rec.id));
+  }
+
+  private async fullReason(rec: VmRecord, disks: string[], last: BackupRecord | undefined, inst: Backupable | undefined, req: CreateBackupRequest, signal: AbortSignal): Promise<string | undefined> {
+    if (req.full) return 'full backup requested';
+    if (!last) return 'first backup of this VM';
+    if (!inst) return 'the VM is stopped: a full copy with qemu-img convert';
+    if (!last.bitmap) return 'the previous backup left no dirty bitmap';
+    if (disks.join(',') !== last.disks.map((d) => d.disk).join(',')) return 'the VM\'s disks changed since the previous backup';
+    const reset = (await readSnapshotCatalogue(this.dir(rec))).bitmapsResetAt;
+    if (reset && reset > last.createdAt) return `a snapshot revert at ${reset} changed the disks after the previous backup`;
+    const bitmaps = await inst.bitmaps(disks, signal);
+    for (const d of disks) {
+      const b = bitmaps[d]?.find((x) => x.name === last.bitmap);
+      if (!b) return `dirty bitmap ${last.bitmap} is missing on disk ${d} (the VM was killed or crashed since, or its disk was replaced): its changes cannot be trusted`;
+      if (b.inconsistent) return `dirty bitmap ${last.bitmap} on disk ${d} is marked inconsistent by QEMU`;
+    }
+    return undefined;
+  }
+
+  private async dropOldBitmaps(inst: Backupable, disks: string[], keep: string): Promise<void> {
+    const all = await inst.bitmaps(disks, timeoutSignal(10_000));
+    for (const d of disks) {
+      for (const b of all[d] ?? []) if (b.name.startsWith(BITMAP_PREFIX) && b.name !== keep) await inst.removeBitmap(d, b.name, timeoutSignal(10_000)).catch(() => undefined);
+    }
+  }
+}
+
+function backupDisks(rec: VmRecord): string[] {
+  const disks = rec.spec.disks.filter((d) => d.media === 'disk' && !d.readOnly);
+  if (disks.length === 0) fail('INVALID_ARGUMENT', `VM ${rec.name} has no writable disk to back up`);
+  const raw = disks.filter((d) => d.format !== 'qcow2');
+  if (raw.length > 0) fail('FORMAT_UNSUPPORTED', `VM ${rec.name}: disk(s) ${raw.map((d) => d.name).join(', ')} are ${raw[0]!.format}; backups with dirty bitmaps need qcow2 disks`);
+  return disks.map((d) => d.name);
+}
+
+function backupable(vm: string, inst: VmInstance | undefined): Backupable {
+  if (!canBackup(inst)) fail('BACKUP_FAILED', `the driver of VM ${vm} cannot back up a running VM`);
+  return inst;
+}

@@ -1,0 +1,55 @@
+/** polyvisor snapshot create|list|revert|rm VM …: the snapshot tree of a VM. */
+import type { Command } from 'commander';
+import { SnapshotClient, type SnapshotEntry } from '../client/index.js';
+import { connectionFrom, type GlobalOptions } from './context.js';
+import { formatBytes } from './format.js';
+
+/** Renders the tree: children indented under their parent, `*` marks the current node. */
+export function renderSnapshotTree(nodes: SnapshotEntry[]): string {
+  const kids = new Map<string | null, SnapshotEntry[]>();
+  for (const n of nodes) kids.set(n.parent, [...(kids.get(n.parent) ?? []), n]);
+  const lines: string[] = [];
+  const walk = (parent: string | null, prefix: string): void => {
+    const list = kids.get(parent) ?? [];
+    list.forEach((n, i) => {
+      const last = i === list.length - 1;
+      const size = n.vmStateBytes > 0 ? ` ram ${formatBytes(n.vmStateBytes)}` : '';
+      lines.push(`${prefix}${last ? '└─ ' : '├─ '}${n.name}${n.current ? ' *' : ''}  [${n.kind}, ${n.consistency}${size}] ${n.createdAt}${n.description ? `  ${n.description}` : ''}`);
+      walk(n.name, prefix + (last ? '   ' : '│  '));
+    });
+  };
+  walk(null, '');
+  return lines.length ? lines.join('\n') + '\n' : 'no snapshots\n';
+}
+
+export function registerSnapshotCommands(program: Command, out: (s: string) => void): void {
+  const g = (): GlobalOptions => program.opts<GlobalOptions>();
+  const client = () => {
+    const c = connectionFrom(g());
+    return new SnapshotClient({ endpoint: c.endpoint, ...(c.token ? { token: c.token } : {}) });
+  };
+  const print = (v: unknown, text: () => string) => out(g().json ? JSON.stringify(v, null, 2) + '\n' : text());
+
+  const snap = program.command('snapshot').description('snapshots of a VM, kept as a tree');
+  snap.command('create <vm> <name>')
+    .description('take a snapshot (with RAM when the VM runs; --disk-only for disks alone)')
+    .option('-d, --description <text>', 'what this snapshot is for')
+    .option('--disk-only', 'disks only (the guest filesystems are frozen when its agent answers)')
+    .action(async (vm: string, name: string, o: { description?: string; diskOnly?: boolean }) => {
+      const s = await client().create(vm, { name, ...(o.description ? { description: o.description } : {}), ...(o.diskOnly ? { ram: false } : {}) });
+      print(s, () => `snapshot ${vm}/${s.name}: created (${s.kind}, ${s.consistency}, depth ${s.depth})\n`);
+    });
+  snap.command('list <vm>').alias('ls').description('the snapshot tree (* marks the node the VM runs from)').action(async (vm: string) => {
+    const l = await client().list(vm);
+    print(l, () => renderSnapshotTree(l.snapshots));
+  });
+  snap.command('revert <vm> <name>').description('go back to a snapshot (a disk-only snapshot of a running VM restarts it)').action(async (vm: string, name: string) => {
+    const r = await client().revert(vm, name);
+    print(r, () => `snapshot ${vm}/${name}: reverted${r.ram ? ' with RAM' : ' (disks)'}${r.restarted ? ', VM restarted' : ''}; VM is ${r.state}`
+      + `${r.bitmapsReset.length ? `; dirty bitmaps ${r.bitmapsReset.join(', ')} reset, the next backup is full` : ''}\n`);
+  });
+  snap.command('rm <vm> <name>').alias('delete').description('delete a snapshot; its children move up to its parent').action(async (vm: string, name: string) => {
+    await client().remove(vm, name);
+    out(`snapshot ${vm}/${name}: deleted\n`);
+  });
+}

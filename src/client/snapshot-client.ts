@@ -1,0 +1,43 @@
+/** Typed client of the snapshot routes (/v1/vms/:name/snapshots). */
+import { decode, request, type Endpoint } from './transport.js';
+
+export interface SnapshotClientOptions {
+  endpoint: Endpoint;
+  token?: string;
+  timeoutMs?: number;
+}
+
+export interface SnapshotEntry {
+  name: string;
+  description: string;
+  parent: string | null;
+  kind: 'ram' | 'disk';
+  consistency: 'full-state' | 'application-consistent' | 'crash-consistent' | 'offline';
+  createdAt: string;
+  disks: string[];
+  vmState: string;
+  depth: number;
+  current: boolean;
+  vmStateBytes: number;
+}
+
+export interface SnapshotListing { vm: string; current: string | null; snapshots: SnapshotEntry[] }
+export interface SnapshotRevert { vm: string; snapshot: string; ram: boolean; restarted: boolean; bitmapsReset: string[]; state: string }
+
+const enc = encodeURIComponent;
+
+export class SnapshotClient {
+  constructor(private readonly o: SnapshotClientOptions) {}
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const opts = { ...(this.o.token ? { token: this.o.token } : {}), timeoutMs: this.o.timeoutMs ?? 30 * 60_000 };
+    return decode<T>(await request(this.o.endpoint, method, path, body, opts));
+  }
+
+  list(vm: string): Promise<SnapshotListing> { return this.call('GET', `/v1/vms/${enc(vm)}/snapshots`); }
+  create(vm: string, body: { name: string; description?: string; ram?: boolean }): Promise<SnapshotEntry> {
+    return this.call('POST', `/v1/vms/${enc(vm)}/snapshots`, body);
+  }
+  revert(vm: string, snapshot: string): Promise<SnapshotRevert> { return this.call('POST', `/v1/vms/${enc(vm)}/snapshots/${enc(snapshot)}/revert`, {}); }
+  remove(vm: string, snapshot: string): Promise<void> { return this.call('DELETE', `/v1/vms/${enc(vm)}/snapshots/${enc(snapshot)}`); }
+}

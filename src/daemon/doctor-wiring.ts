@@ -1,0 +1,23 @@
+/** The doctor's view of this daemon: its services, driver probe, store and paths. */
+import { runDoctor } from '../doctor/index.js';
+import type { DoctorRunner } from '../api/index.js';
+import type { Driver } from '../drivers/index.js';
+import type { VmService } from '../lifecycle/index.js';
+import type { PoolService } from '../storage/index.js';
+import type { DaemonConfig } from './config.js';
+
+export function doctorRunner(o: { config: DaemonConfig; service: VmService; driver: Driver; pools: PoolService; integrityCheck: () => Promise<string[]> }): DoctorRunner {
+  const c = o.config;
+  return (signal) => runDoctor({
+    host: c.hostName,
+    vms: o.service,
+    probeAccel: (s) => o.driver.probeAccel(s),
+    pools: () => o.pools.listPools(),
+    volumes: (pool) => o.pools.listVolumes(pool),
+    integrityCheck: o.integrityCheck,
+    qemuBinary: c.qemuBinary,
+    qemuImgBinary: c.qemuImgBinary,
+    vmsDir: c.vmsDir,
+    dbFile: c.dbFile,
+  }, signal);
+}

@@ -1,0 +1,52 @@
+/** Feeds the MetricsExporter (VM samples and pools on scrape, state changes and operations as they happen) and logs operations with their ids. */
+import type { ApiPlatform } from '../api/index.js';
+import type { BackupService } from '../backup/index.js';
+import { sampleVms, type VmService } from '../lifecycle/index.js';
+import { MetricsExporter } from '../metrics/index.js';
+import type { PoolService } from '../storage/index.js';
+import type { Logger } from '../shared/index.js';
+
+export function wireMetrics(o: { version: string; service: VmService; platform: ApiPlatform; pools: PoolService; backups?: BackupService; logger: Logger; perVmTimeoutMs?: number }): { exporter: MetricsExporter; close: () => void } {
+  const exporter = new MetricsExporter({ version: o.version });
+  exporter.setSources({
+    vms: (signal) => sampleVms(o.service, { signal, perVmTimeoutMs: o.perVmTimeoutMs ?? 2_000 }),
+    pools: () => o.pools.listPools(),
+    ...(o.backups ? { lastBackups: () => lastBackups(o.service, o.backups!) } : {}),
+  });
+  const onState = (c: { vm: string; from: string; to: string; reason: string }): void => exporter.stateChanged(c);
+  const onRemoved = (r: { vm: string }): void => exporter.vmRemoved(r.vm);
+  const opLog = o.logger.child({ component: 'operations' });
+  const running = new Set<string>();
+  const onOp = (op: Parameters<MetricsExporter['operationFinished']>[0] & { id: string; actor: string }): void => {
+    exporter.operationFinished(op);
+    if (op.finishedAt === null) {
+      if (running.has(op.id)) return; // a progress update
+      running.add(op.id);
+      opLog.info({ op: op.id, kind: op.kind, vm: op.vm, actor: op.actor }, 'operation started');
+    } else {
+      running.delete(op.id);
+      opLog.info({ op: op.id, kind: op.kind, vm: op.vm, status: op.status, ms: Date.parse(op.finishedAt) - Date.parse(op.createdAt) }, 'operation finished');
+    }
+  };
+  o.service.states.on('state', onState);
+  o.service.states.on('removed', onRemoved);
+  o.platform.operations.on('operation', onOp);
+  return {
+    exporter,
+    close: () => {
+      o.service.states.off('state', onState);
+      o.service.states.off('removed', onRemoved);
+      o.platform.operations.off('operation', onOp);
+    },
+  };
+}
+
+async function lastBackups(service: VmService, backups: BackupService): Promise<Array<{ vm: string; at: number }>> {
+  const out: Array<{ vm: string; at: number }> = [];
+  for (const rec of await service.list()) {
+    const list = await backups.list(rec.name).catch(() => []);
+    const at = Math.max(...list.map((b) => (Date.parse(b.createdAt) + b.durationMs) / 1000));
+    if (Number.isFinite(at)) out.push({ vm: rec.name, at });
+  }
+  return out;
+}

@@ -1,0 +1,52 @@
+/** What `polyvisor doctor` reports, and the narrow capabilities its checks read. */
+import type { AccelProbe } from '../drivers/index.js';
+import type { VmService } from '../lifecycle/index.js';
+import type { PoolView, VolumeView } from '../storage/index.js';
+
+export type Severity = 'ok' | 'info' | 'warning' | 'critical';
+
+export interface Fix {
+  /** The command to run, as a user would type it. */
+  command: string;
+  /** The same as an argv array (no shell), for tools and tests. */
+  argv: string[];
+}
+
+export interface Finding {
+  /** Which check: qemu, qemu-img, accel, pool, store, vm-process, vm-disk, orphan-process, orphan-dir, clock, qemu-bug. */
+  check: string;
+  severity: Severity;
+  /** What the finding is about: a VM, pool, PID or path. */
+  subject: string | null;
+  message: string;
+  /** The command that fixes it; null when nothing needs fixing or no command can. */
+  fix: Fix | null;
+}
+
+export interface DoctorReport {
+  host: string;
+  checkedAt: string;
+  /** The worst severity found. */
+  status: Severity;
+  findings: Finding[];
+}
+
+export interface DoctorDeps {
+  host: string;
+  vms: VmService;
+  probeAccel(signal: AbortSignal): Promise<AccelProbe>;
+  pools(): Promise<PoolView[]>;
+  volumes(pool: string): Promise<VolumeView[]>;
+  /** PRAGMA integrity_check of the store: ['ok'] when sound. */
+  integrityCheck(): Promise<string[]>;
+  qemuBinary: string;
+  qemuImgBinary: string;
+  vmsDir: string;
+  dbFile: string;
+  /** A pool with less free space than this fraction is reported (default 0.10; critical under a third of it). */
+  poolMinFreeRatio?: number;
+  /** Guest clocks further off than this are reported (default 2 s). */
+  maxClockSkewSeconds?: number;
+}
+
+export const fix = (...argv: string[]): Fix => ({ argv, command: argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ') });

@@ -1,0 +1,30 @@
+/**
+ * The snapshot capability of a running instance: internal qcow2 snapshots
+ * with RAM (snapshot-save/-load/-delete jobs), disk-only internal snapshots
+ * taken while the guest runs, and guest filesystem freeze/thaw through the
+ * guest agent. lifecycle/snapshot-service.ts decides when; drivers/qemu
+ * implements it. Disks are named by their spec names.
+ */
+export interface LoadSnapshotResult {
+  /** Dirty bitmaps that had to be removed before the load (re-created empty afterwards). */
+  bitmapsReset: string[];
+}
+
+export interface Snapshottable {
+  /** Saves RAM, device and disk state of `disks` under `tag` (the first disk holds the RAM state). */
+  saveSnapshot(tag: string, disks: readonly string[], signal: AbortSignal): Promise<void>;
+  /** Loads snapshot `tag` (taken with saveSnapshot); dirty bitmaps are removed first so QEMU accepts it. */
+  loadSnapshot(tag: string, disks: readonly string[], signal: AbortSignal): Promise<LoadSnapshotResult>;
+  /** Deletes internal snapshot `tag` from `disks`; a disk without it is skipped. */
+  deleteSnapshot(tag: string, disks: readonly string[], signal: AbortSignal): Promise<void>;
+  /** Disk-only internal snapshot of `disks`, atomically (one transaction), while the guest runs. */
+  diskSnapshot(tag: string, disks: readonly string[], signal: AbortSignal): Promise<void>;
+  /** Freezes the guest's filesystems; false when the guest agent does not answer. */
+  freezeFilesystems(signal: AbortSignal): Promise<boolean>;
+  thawFilesystems(signal: AbortSignal): Promise<void>;
+}
+
+export function canSnapshot(i: unknown): i is Snapshottable {
+  const s = i as Partial<Snapshottable> | undefined;
+  return typeof s?.saveSnapshot === 'function' && typeof s.loadSnapshot === 'function' && typeof s.diskSnapshot === 'function';
+}

@@ -1,0 +1,220 @@
+/**
+ * Snapshots of VMs as a tree (docs/snapshots-backups.md). Internal qcow2
+ * snapshots: with RAM (snapshot-save/-load jobs) on running VMs, disk-only
+ * on running VMs (blockdev-snapshot-internal-sync, guest filesystems frozen
+ * when the agent answers) and on stopped VMs (qemu-img snapshot). Every
+ * internal snapshot holds its own copy-on-write view, so deleting any node
+ * never loses another node's data; the tree (parent, current) lives in the
+ * VM's snapshots.json. Everything runs inside VmService.exclusive().
+ */
+import { canSnapshot, type VmInstance } from '../drivers/index.js';
+import { fail, timeoutSignal, validateName, type Logger } from '../shared/index.js';
+import type { DiskSpec } from '../spec/index.js';
+import { resolveDiskPaths } from '../storage/index.js';
+import type { VmRecord } from '../store/index.js';
+import {
+  MAX_SNAPSHOT_DEPTH, depthOf, findNode, readCatalogue, withoutNode, writeCatalogue,
+  type Consistency, type SnapshotNode,
+} from './snapshot-catalogue.js';
+import { imageSnapshots, offlineSnapshot } from './snapshot-offline.js';
+import type { VmService } from './vm-service.js';
+import { vmDir } from './vm-paths.js';
+
+export interface SnapshotServiceOptions {
+  vms: VmService;
+  vmsDir: string;
+  logger: Logger;
+  /** Default 32. */
+  maxDepth?: number;
+}
+
+export interface CreateSnapshotRequest {
+  name: string;
+  description?: string;
+  /** Include RAM (default: true when the VM runs). */
+  ram?: boolean;
+}
+
+export interface SnapshotView extends SnapshotNode {
+  depth: number;
+  current: boolean;
+  /** Bytes of saved RAM/device state (0 for disk-only snapshots). */
+  vmStateBytes: number;
+}
+
+export interface SnapshotList { vm: string; current: string | null; snapshots: SnapshotView[] }
+export interface RevertResult { vm: string; snapshot: string; ram: boolean; restarted: boolean; bitmapsReset: string[]; state: string }
+
+const LIVE = new Set(['running', 'paused']);
+const OFFLINE = new Set(['created', 'stopped']);
+const OP_MS = 15 * 60_000;
+
+export class SnapshotService {
+  private readonly log: Logger;
+  private readonly maxDepth: number;
+
+  constructor(private readonly o: SnapshotServiceOptions) {
+    this.log = o.logger.child({ component: 'snapshots' });
+    this.maxDepth = o.maxDepth ?? MAX_SNAPSHOT_DEPTH;
+  }
+
+  create(vm: string, req: CreateSnapshotRequest): Promise<SnapshotView> {
+    validateName(req.name, 'snapshot name');
+    return this.o.vms.exclusive(vm, async (rec, inst) => {
+      const dir = vmDir(this.o.vmsDir, rec.id);
+      const doc = await readCatalogue(dir);
+      if (doc.nodes.some((n) => n.name === req.name)) fail('SNAPSHOT_EXISTS', `VM ${vm} already has a snapshot named ${req.name}`);
+      const disks = snapshotDisks(rec);
+      const live = this.mode(rec);
+      const ram = req.ram ?? live;
+      if (ram && !live) fail('SNAPSHOT_UNSUPPORTED', `VM ${vm} is ${rec.state}; a snapshot with RAM needs a running or paused VM (omit --ram for a disk snapshot)`);
+      const depth = depthOf(doc, doc.current) + 1;
+      if (depth > this.maxDepth) fail('SNAPSHOT_DEPTH_EXCEEDED', `snapshot ${req.name} would be ${depth} deep under ${doc.current}; the limit is ${this.maxDepth}`);
+      const images = imagesOf(rec, dir, disks);
+      const signal = timeoutSignal(OP_MS);
+      await this.removeOrphanTag(req.name, images, live ? inst : undefined, disks, signal);
+      let consistency: Consistency = 'offline';
+      const instance = live ? snapshottable(vm, inst) : undefined;
+      if (instance && ram) {
+        await instance.saveSnapshot(req.name, disks, signal);
+        consistency = 'full-state';
+      } else if (instance) {
+        const frozen = await instance.freezeFilesystems(signal);
+        try {
+          await instance.diskSnapshot(req.name, disks, signal);
+        } finally {
+          if (frozen) await instance.thawFilesystems(timeoutSignal(30_000));
+        }
+        consistency = frozen ? 'application-consistent' : 'crash-consistent';
+      } else {
+        await offlineSnapshot('-c', req.name, images, signal);
+      }
+      const node: SnapshotNode = {
+        name: req.name, description: req.description ?? '', parent: doc.current, kind: ram ? 'ram' : 'disk', consistency,
+        createdAt: new Date().toISOString(), disks, vmState: rec.state,
+      };
+      try {
+        await writeCatalogue(dir, { ...doc, current: node.name, nodes: [...doc.nodes, node] });
+      } catch (err) {
+        await this.dropTag(node.name, images, instance, disks).catch(() => undefined);
+        throw err;
+      }
+      this.log.info({ vm, snapshot: node.name, kind: node.kind, consistency }, 'snapshot created');
+      return { ...node, depth, current: true, vmStateBytes: (await this.sizes(images[0]!))(node.name) };
+    });
+  }
+
+  async list(vm: string): Promise<SnapshotList> {
+    const rec = await this.o.vms.get(vm);
+    const dir = vmDir(this.o.vmsDir, rec.id);
+    const doc = await readCatalogue(dir);
+    const first = doc.nodes[0] ? imagesOf(rec, dir, doc.nodes[0].disks.filter((d) => rec.spec.disks.some((x) => x.name === d)))[0] : undefined;
+    const size = first ? await this.sizes(first) : () => 0;
+    return {
+      vm, current: doc.current,
+      snapshots: doc.nodes.map((n) => ({ ...n, depth: depthOf(doc, n.name), current: n.name === doc.current, vmStateBytes: size(n.name) })),
+    };
+  }
+
+  /** Reverts to `name`. A disk-only snapshot of a running VM needs a restart (killed, reverted, started). */
+  async revert(vm: string, name: string): Promise<RevertResult> {
+    validateName(name, 'snapshot name');
+    const before = await this.o.vms.get(vm);
+    const node = findNode(await readCatalogue(vmDir(this.o.vmsDir, before.id)), vm, name);
+    const restart = node.kind === 'disk' && LIVE.has(before.state);
+    if (restart) await this.o.vms.kill(vm);
+    const r = await this.o.vms.exclusive(vm, async (rec, inst): Promise<RevertResult> => {
+      const dir = vmDir(this.o.vmsDir, rec.id);
+      const doc = await readCatalogue(dir);
+      const n = findNode(doc, vm, name);
+      const live = this.mode(rec);
+      const images = imagesOf(rec, dir, n.disks);
+      const signal = timeoutSignal(OP_MS);
+      let bitmapsReset: string[] = [];
+      if (live && n.kind === 'ram') bitmapsReset = (await snapshottable(vm, inst).loadSnapshot(name, n.disks, signal)).bitmapsReset;
+      else if (live) fail('SNAPSHOT_UNSUPPORTED', `VM ${vm} was started again while reverting; stop it and retry`);
+      else await offlineSnapshot('-a', name, images, signal);
+      // Disk contents jumped back: whatever dirty bitmaps say no longer describes them, so the next backup is full.
+      await writeCatalogue(dir, { ...doc, current: name, bitmapsResetAt: new Date().toISOString() });
+      this.log.info({ vm, snapshot: name, live, bitmapsReset }, 'snapshot reverted');
+      return { vm, snapshot: name, ram: live && n.kind === 'ram', restarted: restart, bitmapsReset, state: rec.state };
+    }).catch(async (err: unknown) => {
+      if (restart) await this.o.vms.start(vm).catch(() => undefined); // the revert failed: run the VM as it was
+      throw err;
+    });
+    if (!restart) return r;
+    const started = await this.o.vms.start(vm);
+    return { ...r, state: started.state };
+  }
+
+  /** Deletes node `name`; its children move up to its parent, and every other node stays revertable. */
+  delete(vm: string, name: string): Promise<void> {
+    validateName(name, 'snapshot name');
+    return this.o.vms.exclusive(vm, async (rec, inst) => {
+      const dir = vmDir(this.o.vmsDir, rec.id);
+      const doc = await readCatalogue(dir);
+      const n = findNode(doc, vm, name);
+      const live = this.mode(rec);
+      await this.dropTag(name, imagesOf(rec, dir, n.disks), live ? snapshottable(vm, inst) : undefined, n.disks);
+      await writeCatalogue(dir, withoutNode(doc, name));
+      this.log.info({ vm, snapshot: name }, 'snapshot deleted');
+    });
+  }
+
+  /** true: live (running/paused); false: offline; other states are refused. */
+  private mode(rec: VmRecord): boolean {
+    if (LIVE.has(rec.state)) return true;
+    if (OFFLINE.has(rec.state)) return false;
+    fail('INVALID_TRANSITION', `VM ${rec.name} is ${rec.state}; snapshots work while it is running, paused, created or stopped`);
+  }
+
+  /** Deletes `tag` from the images that hold it (a crash may have left it in some only). */
+  private async dropTag(tag: string, images: string[], inst: ReturnType<typeof snapshottable> | undefined, disks: string[]): Promise<void> {
+    const signal = timeoutSignal(OP_MS);
+    if (inst) return inst.deleteSnapshot(tag, disks, signal);
+    const holding: string[] = [];
+    for (const img of images) if ((await imageSnapshots(img, signal)).has(tag)) holding.push(img);
+    await offlineSnapshot('-d', tag, holding, signal);
+  }
+
+  /** A tag with no catalogue row is left over from a create that did not finish: remove it. */
+  private async removeOrphanTag(tag: string, images: string[], inst: VmInstance | undefined, disks: string[], signal: AbortSignal): Promise<void> {
+    let found = false;
+    for (const img of images) if ((await imageSnapshots(img, signal)).has(tag)) found = true;
+    if (!found) return;
+    this.log.warn({ tag }, 'removing a snapshot left over from an unfinished create');
+    await this.dropTag(tag, images, inst ? snapshottable('', inst) : undefined, disks);
+  }
+
+  private async sizes(image: string): Promise<(tag: string) => number> {
+    const m = await imageSnapshots(image, timeoutSignal(30_000)).catch(() => new Map<string, { vmStateBytes: number }>());
+    return (tag) => m.get(tag)?.vmStateBytes ?? 0;
+  }
+}
+
+/** Writable hard disks; every one must be qcow2. */
+function snapshotDisks(rec: VmRecord): string[] {
+  const disks = rec.spec.disks.filter((d: DiskSpec) => d.media === 'disk' && !d.readOnly);
+  if (disks.length === 0) fail('SNAPSHOT_UNSUPPORTED', `VM ${rec.name} has no writable disk to snapshot`);
+  const other = disks.filter((d) => d.format !== 'qcow2');
+  if (other.length > 0) {
+    fail('SNAPSHOT_UNSUPPORTED', `VM ${rec.name}: disk(s) ${other.map((d) => `${d.name} (${d.format})`).join(', ')} are not qcow2; internal snapshots need qcow2`, {
+      hint: 'Convert the disk to qcow2 (stop the VM, `qemu-img convert -O qcow2`, attach the copy), or detach it before snapshotting.',
+    });
+  }
+  return disks.map((d) => d.name);
+}
+
+function imagesOf(rec: VmRecord, dir: string, disks: readonly string[]): string[] {
+  const paths = resolveDiskPaths(rec.spec, dir);
+  return disks.map((d) => {
+    const p = paths[d];
+    if (p === undefined) fail('SNAPSHOT_UNSUPPORTED', `the snapshot covers disk ${d}, which VM ${rec.name} no longer has; attach it again first`);
+    return p;
+  });
+}
+
+function snapshottable(vm: string, inst: VmInstance | undefined) {
+  if (!canSnapshot(inst)) fail('SNAPSHOT_UNSUPPORTED', `the driver of VM ${vm} cannot snapshot a running VM`);
+  return inst;
+}

@@ -1,0 +1,55 @@
+/**
+ * What the exporter reads on each scrape. metrics/ imports only shared/, so
+ * these are structural: lifecycle's VmSample and storage's PoolView fit them.
+ */
+
+export interface VmMetricSample {
+  name: string;
+  state: string;
+  vcpus: number;
+  memoryBytes: number;
+  stats: {
+    cpuSeconds: number | null;
+    vcpuSeconds: Array<{ vcpu: number; seconds: number }>;
+    rssBytes: number | null;
+    balloonBytes: number | null;
+    disks: Array<{
+      disk: string; readBytes: number; writeBytes: number; readOps: number; writeOps: number; flushOps: number;
+      readSeconds: number; writeSeconds: number;
+    }>;
+    nics: Array<{ nic: string; rxBytes: number; txBytes: number; rxPackets: number; txPackets: number }>;
+    monitorCalls: Array<{ command: string; seconds: number }>;
+  } | null;
+  statsError: string | null;
+}
+
+export interface PoolMetricSample {
+  name: string;
+  capacityBytes: number;
+  freeBytes: number;
+  usedBytes: number;
+}
+
+/** The finished-operation shape of lifecycle's OperationView. */
+export interface OperationMetricSample {
+  kind: string;
+  vm: string | null;
+  status: string;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+/** A state change as lifecycle's StateKeeper reports it. */
+export interface StateChangeSample {
+  vm: string;
+  from: string;
+  to: string;
+  reason: string;
+}
+
+export interface MetricSources {
+  vms(signal: AbortSignal): Promise<VmMetricSample[]>;
+  pools?(signal: AbortSignal): Promise<PoolMetricSample[]>;
+  /** When each VM's newest backup in the catalogue finished (unix seconds); read at most once a minute. */
+  lastBackups?(signal: AbortSignal): Promise<Array<{ vm: string; at: number }>>;
+}

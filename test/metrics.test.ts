@@ -1,0 +1,139 @@
+/**
+ * /metrics against a real daemon and real guests: per-VM series move (a guest
+ * writing its disk raises its write bytes), a frozen QEMU does not stall the
+ * scrape, the endpoint needs a token on TCP, and the daemon's JSON log lines
+ * carry a level, a component and request ids but no secret.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PlatformClient, request } from '../src/client/index.js';
+import { killQemusUnder, startDaemon, type TestDaemon } from './helpers/daemon.js';
+import { httpCall, runCli } from './helpers/http.js';
+import { guestShell } from './helpers/shell.js';
+import { READY, guestSpec, waitForLine } from './helpers/vm.js';
+
+let d: TestDaemon;
+let viewer = '';
+
+beforeAll(async () => {
+  d = await startDaemon();
+  await d.client.createVm(guestSpec('m1', { disks: [{ name: 'data', size: '64Mi' }], labels: { env: 'test' } }));
+  await d.client.createVm(guestSpec('m2'));
+  await d.client.createVm(guestSpec('idle'));
+  for (const n of ['m1', 'm2']) await d.client.action(n, 'start');
+  for (const n of ['m1', 'm2']) await waitForLine(d.client, n, READY);
+  viewer = (await new PlatformClient({ endpoint: { socketPath: d.socket } }).createToken('prom', 'viewer')).token;
+});
+afterAll(async () => {
+  await d?.stop();
+  killQemusUnder(d.stateDir);
+});
+
+async function scrape(): Promise<{ text: string; ms: number }> {
+  const t0 = performance.now();
+  const r = await request({ socketPath: d.socket }, 'GET', '/metrics', undefined, { timeoutMs: 30_000 });
+  expect(r.status).toBe(200);
+  expect(r.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+  return { text: r.body, ms: performance.now() - t0 };
+}
+
+function value(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe('/metrics with running guests', () => {
+  it('has host, VM state, CPU and disk series', async () => {
+    const { text } = await scrape();
+    expect(value(text, 'polyvisor_vm_state{vm="m1",state="running"}')).toBe(1);
+    expect(value(text, 'polyvisor_vm_state{vm="idle",state="created"}')).toBe(1);
+    expect(value(text, 'polyvisor_vm_stats_up{vm="m1"}')).toBe(1);
+    expect(value(text, 'polyvisor_vm_stats_up{vm="idle"}')).toBeUndefined();
+    expect(value(text, 'polyvisor_vm_cpu_seconds_total{vm="m1"}')).toBeGreaterThan(0);
+    expect(value(text, 'polyvisor_vm_vcpu_seconds_total{vm="m1",vcpu="0"}')).toBeGreaterThan(0);
+    expect(value(text, 'polyvisor_vm_memory_rss_bytes{vm="m1"}')).toBeGreaterThan(10 * 1024 ** 2);
+    expect(value(text, 'polyvisor_vm_disk_write_bytes_total{vm="m1",disk="data"}')).toBeGreaterThanOrEqual(0);
+    expect(value(text, 'polyvisor_host_memory_total_bytes')).toBeGreaterThan(0);
+    expect(value(text, 'polyvisor_pool_capacity_bytes{pool="default"}') ?? 1).toBeGreaterThan(0);
+    expect(value(text, 'polyvisor_operations_total{kind="vm.start",outcome="succeeded"}')).toBe(2);
+    expect(text).toMatch(/polyvisor_qmp_command_duration_seconds_count\{command="query-blockstats"\} \d+/);
+  });
+
+  it('a guest writing its disk raises its write bytes and ops; CPU time moves', async () => {
+    const before = (await scrape()).text;
+    const w0 = value(before, 'polyvisor_vm_disk_write_bytes_total{vm="m1",disk="data"}')!;
+    const o0 = value(before, 'polyvisor_vm_disk_write_operations_total{vm="m1",disk="data"}')!;
+    const c0 = value(before, 'polyvisor_vm_cpu_seconds_total{vm="m1"}')!;
+    const out = await guestShell(d.client, 'm1', 'dd if=/dev/zero of=/dev/vda bs=1M count=8 2>&1; sync', 60_000);
+    expect(out).toMatch(/8\+0 records out/);
+    const after = (await scrape()).text;
+    expect(value(after, 'polyvisor_vm_disk_write_bytes_total{vm="m1",disk="data"}')! - w0).toBeGreaterThanOrEqual(8 * 1024 ** 2);
+    expect(value(after, 'polyvisor_vm_disk_write_operations_total{vm="m1",disk="data"}')!).toBeGreaterThan(o0);
+    expect(value(after, 'polyvisor_vm_cpu_seconds_total{vm="m1"}')!).toBeGreaterThan(c0);
+  });
+
+  it('a frozen QEMU costs the scrape its per-VM timeout, and shows as stats_up 0', async () => {
+    const pid = (await d.client.getVm('m2')).runtime!.pid;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const { text, ms } = await scrape();
+      expect(ms).toBeLessThan(5_000);
+      expect(value(text, 'polyvisor_vm_stats_up{vm="m2"}')).toBe(0);
+      expect(value(text, 'polyvisor_vm_stats_up{vm="m1"}')).toBe(1);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    const again = await scrape();
+    expect(value(again.text, 'polyvisor_vm_stats_up{vm="m2"}')).toBe(1);
+  });
+
+  it('a backup shows as the VM\'s last backup timestamp', async () => {
+    const t0 = Date.now() / 1000;
+    const r = await request({ socketPath: d.socket }, 'POST', '/v1/vms/m1/backups', {}, { timeoutMs: 120_000 });
+    expect(r.status, r.body).toBe(201);
+    const at = value((await scrape()).text, 'polyvisor_vm_last_backup_success_timestamp_seconds{vm="m1"}');
+    expect(at).toBeGreaterThanOrEqual(Math.floor(t0));
+    expect(at).toBeLessThanOrEqual(Date.now() / 1000 + 1);
+  });
+
+  it('needs a token on TCP; a viewer token may scrape', async () => {
+    expect((await httpCall(d.url, 'GET', '/metrics')).status).toBe(401);
+    const ok = await httpCall(d.url, 'GET', '/metrics', { token: viewer });
+    expect(ok.status).toBe(200);
+    expect(String(ok.json)).toContain('polyvisor_vm_state{vm="m1",state="running"} 1');
+    const { text } = await scrape();
+    expect(value(text, 'polyvisor_api_requests_total{method="GET",route="/metrics",status="401"}')).toBe(1);
+    expect(text).not.toMatch(/route="\/v1\/vms\/m1/); // route templates, not URLs
+  });
+});
+
+describe('polyvisor top', () => {
+  it('--once prints one frame with every VM, its state and rates', async () => {
+    const r = await runCli(['--socket', d.socket, 'top', '--once', '--interval', '1']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^polyvisor top - .* VMs: 3 \(2 running\)/);
+    expect(r.stdout).toMatch(/^VM\s+STATE\s+VCPUS\s+CPU\s+RSS/m);
+    expect(r.stdout).toMatch(/^m1\s+running\s+1\s+\d+\.\d%\s+\d/m);
+    expect(r.stdout).toMatch(/^idle\s+created\s+1\s+-/m);
+    expect(r.stdout).not.toContain('\x1b'); // no screen control in --once
+  });
+});
+
+describe('daemon logs', () => {
+  it('are JSON lines with a level and a component, carry request ids, and never a token', async () => {
+    await httpCall(d.url, 'GET', '/v1/vms', { token: viewer });
+    const lines = d.log().split('\n').filter((l) => l.trim());
+    expect(lines.length).toBeGreaterThan(10);
+    const parsed = lines.map((l) => JSON.parse(l) as { level?: number; component?: string; reqId?: string; msg?: string });
+    for (const p of parsed) {
+      expect(typeof p.level).toBe('number');
+      expect(typeof p.component).toBe('string');
+    }
+    const reqs = parsed.filter((p) => p.msg === 'incoming request' || p.msg === 'request completed');
+    expect(reqs.length).toBeGreaterThan(0);
+    for (const r of reqs) expect(r.reqId).toMatch(/\S/);
+    const ops = parsed.filter((p) => p.msg === 'operation finished') as Array<{ op?: string; kind?: string; component?: string; status?: string }>;
+    expect(ops.map((o) => [o.kind, o.status, o.component])).toEqual(expect.arrayContaining([['vm.start', 'succeeded', 'operations']]));
+    for (const o of ops) expect(o.op).toMatch(/^op/);
+    expect(d.log()).not.toContain(viewer.slice(8));
+  });
+});
