@@ -123,14 +123,16 @@ describe('daemon logs', () => {
     await httpCall(d.url, 'GET', '/v1/vms', { token: viewer });
     const lines = d.log().split('\n').filter((l) => l.trim());
     expect(lines.length).toBeGreaterThan(10);
-    const parsed = lines.map((l) => JSON.parse(l) as { level?: number; component?: string; reqId?: string; msg?: string });
+    const parsed = lines.map((l) => JSON.parse(l) as { level?: number; component?: string; requestId?: string; msg?: string });
     for (const p of parsed) {
       expect(typeof p.level).toBe('number');
       expect(typeof p.component).toBe('string');
     }
     const reqs = parsed.filter((p) => p.msg === 'incoming request' || p.msg === 'request completed');
     expect(reqs.length).toBeGreaterThan(0);
-    for (const r of reqs) expect(r.reqId).toMatch(/\S/);
+    for (const r of reqs) expect(r.requestId).toMatch(/^req-/);
+    // every line written while a request ran names it (requestId appears once per line, not twice)
+    for (const l of lines.filter((x) => x.includes('"requestId"'))) expect(l.match(/"requestId"/g)).toHaveLength(1);
     const ops = parsed.filter((p) => p.msg === 'operation finished') as Array<{ op?: string; kind?: string; component?: string; status?: string }>;
     expect(ops.map((o) => [o.kind, o.status, o.component])).toEqual(expect.arrayContaining([['vm.start', 'succeeded', 'operations']]));
     for (const o of ops) expect(o.op).toMatch(/^op/);

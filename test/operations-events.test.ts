@@ -41,6 +41,9 @@ describe('events and operations', () => {
     const done = await p.waitOperation(op.id, 60);
     expect(done).toMatchObject({ status: 'succeeded', progress: 1 });
     expect(PlatformClient.vmOf(done)?.state).toBe('running');
+    // The driver's log line for this start names the operation and the request that began it.
+    const logged = d.log().split('\n').filter((l) => l.includes('"QEMU started"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logged.find((l) => l.operationId === op.id)).toMatchObject({ component: 'qemu', vm: 'ev', requestId: expect.stringMatching(/^req-/) });
     const cli = await follow;
     const events = cli.stdout.trim().split('\n').map((l) => JSON.parse(l) as EventView);
     const states = events.filter((e) => e.type === 'vm.state').map((e) => (e.type === 'vm.state' ? `${e.from}->${e.to}` : ''));

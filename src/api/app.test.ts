@@ -128,6 +128,17 @@ describe('routes', () => {
   });
 });
 
+describe('request ids', () => {
+  it('every answer carries a unique x-request-id, also errors and refusals', async () => {
+    const a = await api.app.inject({ method: 'GET', url: '/v1/vms', headers: { authorization: `Bearer ${tokens.viewer}` } });
+    const b = await api.app.inject({ method: 'GET', url: '/v1/vms' });
+    expect(a.headers['x-request-id']).toMatch(/^req-/);
+    expect(b.statusCode).toBe(401);
+    expect(b.headers['x-request-id']).toMatch(/^req-/);
+    expect(a.headers['x-request-id']).not.toBe(b.headers['x-request-id']);
+  });
+});
+
 describe('tokens and bad input', () => {
   it('a revoked token stops working at once', async () => {
     const t = (await platform.tokens.create('short-lived', 'viewer')).token;

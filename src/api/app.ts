@@ -16,6 +16,7 @@ import type { MigrationService } from '../migration/index.js';
 import type { Logger } from '../shared/index.js';
 import { ConsoleHub } from './console-hub.js';
 import { installErrorHandling } from './errors.js';
+import { installRequestContext, requestIdOptions } from './request-context.js';
 import { consoleRoutes } from './routes/console.js';
 import { VncSessions, vncRoutes } from './routes/vnc.js';
 import { migrationRoutes } from './routes/migration.js';
@@ -89,7 +90,9 @@ export async function buildApi(o: ApiOptions): Promise<{ app: FastifyInstance; r
     },
     routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
+    ...requestIdOptions,
   }) as unknown as FastifyInstance;
+  installRequestContext(app);
   await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
   installErrorHandling(app);
   requirePermissions(app);

@@ -4,7 +4,7 @@
  * after it finishes so clients can list it, wait on it or read its outcome.
  */
 import { EventEmitter } from 'node:events';
-import { PolyvisorError, fail, newId, sleep } from '../shared/index.js';
+import { PolyvisorError, fail, newId, sleep, withLogContext } from '../shared/index.js';
 import type { OperationView } from '../spec/index.js';
 
 export interface OperationContext {
@@ -56,7 +56,7 @@ export class OperationRegistry extends EventEmitter<{ operation: [OperationView]
       },
     };
     this.emit('operation', { ...view });
-    entry.done = (async () => {
+    entry.done = withLogContext({ operationId: view.id }, async () => {
       try {
         const result = await work(ctx);
         this.finish(entry, { status: 'succeeded', progress: 1, ...(result === undefined ? {} : { result }) });
@@ -67,7 +67,7 @@ export class OperationRegistry extends EventEmitter<{ operation: [OperationView]
         const { code, message, hint } = pe.toJSON();
         this.finish(entry, { status: cancelled ? 'cancelled' : 'failed', error: { code, message, hint } });
       }
-    })();
+    });
     return { ...view };
   }
 

@@ -16,6 +16,7 @@ export { NAME_PATTERN, NAME_RULE, isValidName, validateName, validateAbsolutePat
 export { newUuid, newId } from './ids.js';
 export { writeFileAtomic, fsyncDir } from './atomic-file.js';
 export { silentLogger, REDACT_KEYS, type Logger } from './logger.js';
+export { withLogContext, currentLogContext, type LogContext } from './log-context.js';
 export {
   run,
   runChecked,
