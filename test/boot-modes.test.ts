@@ -1,11 +1,10 @@
 /** Boot from disk under BIOS and UEFI, SATA disks, odd memory sizes, user-mode port forwards. */
 import { copyFileSync } from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
-import net from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { killQemusUnder, startDaemon, type TestDaemon } from './helpers/daemon.js';
 import { testGuest } from './helpers/guest.js';
+import { freePort, getWithRetry } from './helpers/http.js';
 import { READY, guestSpec, waitForLine } from './helpers/vm.js';
 
 let d: TestDaemon;
@@ -48,35 +47,12 @@ it('runs with a memory size that is not a multiple of 256 KiB', async () => {
   await d.client.action('odd', 'kill');
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function get(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http.get(url, (res) => {
-      let b = '';
-      res.on('data', (c: Buffer) => (b += c.toString()));
-      res.on('end', () => resolve(b));
-    }).on('error', reject);
-  });
-}
-
 it('forwards a loopback port to the guest web server', async () => {
   const port = await freePort();
   await d.client.createVm(guestSpec('fwd', { networks: [{ portForwards: [{ hostPort: port, guestPort: 80 }] }] }));
   await d.client.action('fwd', 'start');
   await waitForLine(d.client, 'fwd', READY);
-  let body = '';
-  for (let i = 0; i < 50 && !body; i++) {
-    body = await get(`http://127.0.0.1:${port}/`).catch(() => '');
-    if (!body) await new Promise((r) => setTimeout(r, 200));
-  }
+  const body = await getWithRetry(`http://127.0.0.1:${port}/`);
   expect(body).toContain('polyvisor-guest fwd');
   await d.client.action('fwd', 'kill');
 });

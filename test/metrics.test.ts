@@ -7,16 +7,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PlatformClient, request } from '../src/client/index.js';
 import { killQemusUnder, startDaemon, type TestDaemon } from './helpers/daemon.js';
-import { httpCall, runCli } from './helpers/http.js';
+import { freePort, getWithRetry, httpCall, runCli } from './helpers/http.js';
 import { guestShell } from './helpers/shell.js';
 import { READY, guestSpec, waitForLine } from './helpers/vm.js';
 
 let d: TestDaemon;
 let viewer = '';
+let webPort = 0;
 
 beforeAll(async () => {
   d = await startDaemon();
-  await d.client.createVm(guestSpec('m1', { disks: [{ name: 'data', size: '64Mi' }], labels: { env: 'test' } }));
+  webPort = await freePort();
+  await d.client.createVm(guestSpec('m1', { disks: [{ name: 'data', size: '64Mi' }], labels: { env: 'test' }, networks: [{ portForwards: [{ hostPort: webPort, guestPort: 80 }] }] }));
   await d.client.createVm(guestSpec('m2'));
   await d.client.createVm(guestSpec('idle'));
   for (const n of ['m1', 'm2']) await d.client.action(n, 'start');
@@ -69,6 +71,26 @@ describe('/metrics with running guests', () => {
     expect(value(after, 'polyvisor_vm_disk_write_bytes_total{vm="m1",disk="data"}')! - w0).toBeGreaterThanOrEqual(8 * 1024 ** 2);
     expect(value(after, 'polyvisor_vm_disk_write_operations_total{vm="m1",disk="data"}')!).toBeGreaterThan(o0);
     expect(value(after, 'polyvisor_vm_cpu_seconds_total{vm="m1"}')!).toBeGreaterThan(c0);
+  });
+
+  it('a guest serving HTTP raises its NIC byte and packet counters (read through its guest agent)', async () => {
+    const series = (dir: string, unit: string): string => `polyvisor_vm_network_${dir}_${unit}_total{vm="m1",nic="net0"}`;
+    // The agent may come up after the readiness line; a guest whose agent did not answer is asked again 30 s later.
+    let before = '';
+    for (let i = 0; i < 45 && value(before, series('transmit', 'bytes')) === undefined; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 1000));
+      before = (await scrape()).text;
+    }
+    const tx0 = value(before, series('transmit', 'bytes'));
+    expect(tx0).toBeDefined();
+    const rxp0 = value(before, series('receive', 'packets'))!;
+    let served = 0;
+    for (let i = 0; i < 5; i++) served += (await getWithRetry(`http://127.0.0.1:${webPort}/`)).length;
+    expect(served).toBeGreaterThan(0);
+    const after = (await scrape()).text;
+    expect(value(after, series('transmit', 'bytes'))! - tx0!).toBeGreaterThanOrEqual(served);
+    expect(value(after, series('receive', 'packets'))!).toBeGreaterThan(rxp0);
+    expect(value(after, 'polyvisor_vm_network_receive_bytes_total{vm="m2",nic="net0"}')).toBeUndefined(); // m2 has no NIC
   });
 
   it('a frozen QEMU costs the scrape its per-VM timeout, and shows as stats_up 0', async () => {

@@ -72,10 +72,10 @@ export class ScrapeMetrics {
       diskFO: this.counter('polyvisor_vm_disk_flush_operations_total', 'Flush requests of a disk', ['vm', 'disk']),
       diskRS: this.counter('polyvisor_vm_disk_read_seconds_total', 'Time spent in reads of a disk', ['vm', 'disk']),
       diskWS: this.counter('polyvisor_vm_disk_write_seconds_total', 'Time spent in writes of a disk', ['vm', 'disk']),
-      nicRB: this.counter('polyvisor_vm_network_receive_bytes_total', 'Bytes a NIC received (NIC backends with counters only)', ['vm', 'nic']),
-      nicTB: this.counter('polyvisor_vm_network_transmit_bytes_total', 'Bytes a NIC sent (NIC backends with counters only)', ['vm', 'nic']),
-      nicRP: this.counter('polyvisor_vm_network_receive_packets_total', 'Packets a NIC received (NIC backends with counters only)', ['vm', 'nic']),
-      nicTP: this.counter('polyvisor_vm_network_transmit_packets_total', 'Packets a NIC sent (NIC backends with counters only)', ['vm', 'nic']),
+      nicRB: this.counter('polyvisor_vm_network_receive_bytes_total', 'Bytes a NIC received, as the guest counts them (guest agent)', ['vm', 'nic']),
+      nicTB: this.counter('polyvisor_vm_network_transmit_bytes_total', 'Bytes a NIC sent, as the guest counts them (guest agent)', ['vm', 'nic']),
+      nicRP: this.counter('polyvisor_vm_network_receive_packets_total', 'Packets a NIC received, as the guest counts them (guest agent)', ['vm', 'nic']),
+      nicTP: this.counter('polyvisor_vm_network_transmit_packets_total', 'Packets a NIC sent, as the guest counts them (guest agent)', ['vm', 'nic']),
     };
   }
 

@@ -1,6 +1,7 @@
 /** Raw HTTP against a daemon's TCP listener, and the CLI with a chosen environment. */
 import { spawn } from 'node:child_process';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { ROOT } from './daemon.js';
 
@@ -55,4 +56,31 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, until?: (std
     p.on('spawn', () => onStart?.());
     p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** GET a URL, retrying while the far end is not up yet; '' when it never answers. */
+export async function getWithRetry(url: string, tries = 50): Promise<string> {
+  const once = (): Promise<string> => new Promise((resolve, reject) => {
+    http.get(url, (res) => {
+      let b = '';
+      res.on('data', (c: Buffer) => (b += c.toString()));
+      res.on('end', () => resolve(b));
+    }).on('error', reject);
+  });
+  for (let i = 0; i < tries; i++) {
+    const body = await once().catch(() => '');
+    if (body) return body;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return '';
 }

@@ -15,6 +15,7 @@ import { migrateOut, startPostcopy } from './migrate-source.js';
 import { terminate, waitGone } from './process.js';
 import { saveState } from './save.js';
 import { collectQemuStats } from './stats.js';
+import { GuestNicStats } from './nic-stats.js';
 import type { StatsSource, VmStats } from '../stats.js';
 
 export interface InstanceInit {
@@ -38,6 +39,7 @@ export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, S
   private readonly qmp: QmpClient;
   private readonly log: Logger;
   private readonly listeners = new Set<(e: DriverEvent) => void>();
+  private nicStats: GuestNicStats | undefined;
   private detached = false;
   private nextPauseReason: string | undefined;
   private exitReason: string | undefined;
@@ -146,7 +148,8 @@ export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, S
   }
 
   stats(signal: AbortSignal): Promise<VmStats> {
-    return collectQemuStats(this.qmp, this.info.pid, this.plan.spec, signal);
+    this.nicStats ??= new GuestNicStats(this.files.agentSocket, this.plan.spec, this.plan.id);
+    return collectQemuStats(this.qmp, this.info.pid, this.plan.spec, signal, this.nicStats);
   }
 
   saveSnapshot(tag: string, disks: readonly string[], signal: AbortSignal): Promise<void> { return saveSnapshot(this.qmp, tag, disks, signal); }

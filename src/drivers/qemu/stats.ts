@@ -2,12 +2,13 @@
  * VmStats of a QEMU process: vCPU thread times from query-cpus-fast thread ids
  * and /proc/<pid>/task/<tid>/stat, process CPU and RSS from /proc, the balloon
  * from query-balloon, disk counters from query-blockstats. User-mode (slirp)
- * NICs keep no counters QMP can report, so `nics` stays empty for them.
+ * NICs keep no counters QMP can report: `nics` comes from the guest agent
+ * (nic-stats.ts) when the caller passes one.
  */
 import { readFile } from 'node:fs/promises';
 import type { QmpClient } from '../../qmp/index.js';
 import type { VmSpec } from '../../spec/index.js';
-import type { DiskCounters, VmStats } from '../stats.js';
+import type { DiskCounters, NicCounters, VmStats } from '../stats.js';
 import { diskNodes } from './names.js';
 
 /** USER_HZ: the unit of utime/stime in /proc/<pid>/stat on Linux (100 on every mainstream arch). */
@@ -49,7 +50,7 @@ async function rss(pid: number): Promise<number | null> {
   }
 }
 
-export async function collectQemuStats(qmp: QmpClient, pid: number, spec: VmSpec, signal: AbortSignal): Promise<VmStats> {
+export async function collectQemuStats(qmp: QmpClient, pid: number, spec: VmSpec, signal: AbortSignal, nics?: { read(signal: AbortSignal): Promise<NicCounters[]> }): Promise<VmStats> {
   const monitorCalls: VmStats['monitorCalls'] = [];
   const call = async <T>(command: string): Promise<T | null> => {
     const t0 = performance.now();
@@ -76,7 +77,7 @@ export async function collectQemuStats(qmp: QmpClient, pid: number, spec: VmSpec
     rssBytes: await rss(pid),
     balloonBytes: balloon?.actual ?? null,
     disks: diskCounters(spec, blocks),
-    nics: [],
+    nics: nics ? await nics.read(signal) : [],
     monitorCalls,
   };
 }
