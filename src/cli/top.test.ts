@@ -17,6 +17,8 @@ polyvisor_vm_memory_rss_bytes{vm="web"} 67108864
 polyvisor_vm_vcpu_seconds_total{vm="web",vcpu="0"} ${cpu}
 polyvisor_vm_vcpu_seconds_total{vm="web",vcpu="1"} ${cpu}
 polyvisor_vm_disk_write_bytes_total{vm="web",disk="root"} ${wr}
+polyvisor_vm_network_transmit_bytes_total{vm="web",nic="net0"} ${wr / 2}
+polyvisor_vm_network_transmit_bytes_total{vm="web",nic="net1"} ${wr / 2}
 `;
 
 describe('polyvisor top', () => {
@@ -30,7 +32,7 @@ describe('polyvisor top', () => {
     const out = renderTop({ at: 0, samples: parsePromText(text(10, 0, 100)) }, { at: 2000, samples: parsePromText(text(11, 4 * 1024 * 1024, 102)) });
     expect(out).toMatch(/VMs: 2 \(1 running\)/);
     expect(out).toMatch(/host cpu 0\.0% of 2 CPUs/);
-    expect(out).toMatch(/web\s+running\s+2\s+50\.0%\s+64 MiB\s+128 MiB\s+-\s+2 MiB\/s/);
+    expect(out).toMatch(/web\s+running\s+2\s+50\.0%\s+64 MiB\s+128 MiB\s+-\s+2 MiB\/s\s+-\s+2 MiB\/s/);
     expect(out.indexOf('web')).toBeLessThan(out.indexOf('db'));
   });
 });

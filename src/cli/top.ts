@@ -37,10 +37,13 @@ export function renderTop(prev: Frame, cur: Frame, width = 120): string {
   ];
   const cpuNow = sumBy(s, 'polyvisor_vm_vcpu_seconds_total', 'vm');
   const cpuPrev = sumBy(prev.samples, 'polyvisor_vm_vcpu_seconds_total', 'vm');
-  const rdNow = sumBy(s, 'polyvisor_vm_disk_read_bytes_total', 'vm');
-  const rdPrev = sumBy(prev.samples, 'polyvisor_vm_disk_read_bytes_total', 'vm');
-  const wrNow = sumBy(s, 'polyvisor_vm_disk_write_bytes_total', 'vm');
-  const wrPrev = sumBy(prev.samples, 'polyvisor_vm_disk_write_bytes_total', 'vm');
+  /** Per-VM rate of a counter summed over its disks or NICs. */
+  const vmRate = (metric: string): ((vm: string) => string) => {
+    const now = sumBy(s, metric, 'vm');
+    const before = sumBy(prev.samples, metric, 'vm');
+    return (vm) => perSec(rate(now, before, vm, dt));
+  };
+  const io = ['disk_read', 'disk_write', 'network_receive', 'network_transmit'].map((m) => vmRate(`polyvisor_vm_${m}_bytes_total`));
   const rows = states
     .map((st) => {
       const vm = st.labels['vm']!;
@@ -51,18 +54,18 @@ export function renderTop(prev: Frame, cur: Frame, width = 120): string {
       return { vm, cpu: cpu === undefined ? -1 : cpu, cells: [
         vm, st.labels['state']!, String(vcpus), pct(cpu === undefined ? undefined : cpu / vcpus),
         rss === undefined ? '-' : formatBytes(rss), mem === undefined ? '-' : formatBytes(mem),
-        perSec(rate(rdNow, rdPrev, vm, dt)), perSec(rate(wrNow, wrPrev, vm, dt)),
+        ...io.map((f) => f(vm)),
       ] };
     })
     .sort((a, b) => b.cpu - a.cpu || a.vm.localeCompare(b.vm));
-  const body = table(['VM', 'STATE', 'VCPUS', 'CPU', 'RSS', 'MEMORY', 'DISK READ', 'DISK WRITE'], rows.map((r) => r.cells));
+  const body = table(['VM', 'STATE', 'VCPUS', 'CPU', 'RSS', 'MEMORY', 'DISK READ', 'DISK WRITE', 'NET RX', 'NET TX'], rows.map((r) => r.cells));
   return [...head, ...body.split('\n').map((l) => l.slice(0, width))].join('\n').trimEnd() + '\n';
 }
 
 export function registerTopCommand(program: Command, out: (s: string) => void): void {
   program
     .command('top')
-    .description('live view of VMs and their CPU, memory and disk use (q quits)')
+    .description('live view of VMs and their CPU, memory, disk and network use (q quits)')
     .option('-n, --interval <seconds>', 'refresh interval (default 2)', (v) => Number(v))
     .option('--once', 'print one frame and exit (no screen control)')
     .action(async (o: { interval?: number; once?: boolean }) => {
