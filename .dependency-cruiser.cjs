@@ -38,6 +38,9 @@ forbidden.push(
     from: { path: '^src/lifecycle/' }, to: { path: '^src/(drivers|store)/', pathNot: '^src/(drivers|store)/index\\.ts$' } },
   { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
   { name: 'not-to-test', severity: 'error', from: { path: '^src/' }, to: { path: '\\.test\\.ts$|^test/' } },
+  { name: 'web-ui-imports-only-client-spec-shared', severity: 'error',
+    comment: 'The web UI (web/src, bundled for the browser) talks to the daemon over its public API: it may use the types of spec/, shared/ and client/, nothing of the server.',
+    from: { path: '^web/' }, to: { path: '^src/', pathNot: '^src/(client|spec|shared)/' } },
 );
 module.exports = {
   forbidden,
@@ -46,6 +49,6 @@ module.exports = {
     exclude: { path: '\\.test\\.ts$' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { extensions: ['.ts', '.js'] },
+    enhancedResolveOptions: { extensions: ['.ts', '.tsx', '.js'] },
   },
 };

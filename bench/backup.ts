@@ -5,14 +5,17 @@
  * (`backup create --full`, blockdev-backup), B) the guest overwrites 64 MiB
  * with random data and an incremental backup follows, C) a plain `qemu-img
  * convert -U -O qcow2` of the same disk. Time (wall, through the API) and
- * bytes written. Writes the "backup" section of docs/benchmarks.md.
+ * bytes written. Then, on the same running VM, snapshot timings: a
+ * disk-only internal snapshot (create, delete) against an external one
+ * (overlay create; delete = block-stream of the 384 MiB base into the
+ * active overlay). Writes the "backup" section of docs/benchmarks.md.
  *
  * Env: BENCH_ROUNDS (default 3), BENCH_DIR (scratch, default /var/tmp), POLYVISOR_TEST_GUEST.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { BackupClient, PolyvisorClient } from '../src/client/index.js';
+import { BackupClient, PolyvisorClient, SnapshotClient } from '../src/client/index.js';
 import { runChecked } from '../src/shared/index.js';
 import { guestShell } from '../test/helpers/shell.js';
 import { loadGuest } from './lib/guest.js';
@@ -91,6 +94,26 @@ async function main(): Promise<void> {
       await b.prune(VM, { keepLast: 1 });
       log(`round ${r + 1}/${ROUNDS} done`);
     }
+    const s = new SnapshotClient({ endpoint: { socketPath: d.socket } });
+    const snap: Record<'intCreate' | 'intDelete' | 'extCreate' | 'extDelete', number[]> = { intCreate: [], intDelete: [], extCreate: [], extDelete: [] };
+    const timed = async (k: keyof typeof snap, f: () => Promise<unknown>) => {
+      const t0 = performance.now();
+      await f();
+      snap[k].push(performance.now() - t0);
+    };
+    for (let r = 0; r < ROUNDS; r++) {
+      const internal = async () => {
+        await timed('intCreate', () => s.create(VM, { name: `i${r}`, ram: false }));
+        await timed('intDelete', () => s.remove(VM, `i${r}`));
+      };
+      const external = async () => {
+        await timed('extCreate', () => s.create(VM, { name: `e${r}`, type: 'external' }));
+        await timed('extDelete', () => s.remove(VM, `e${r}`));
+      };
+      for (const f of r % 2 === 0 ? [internal, external] : [external, internal]) await f();
+    }
+    const ms = (k: keyof typeof snap) => `${summarize(snap[k]).median.toFixed(0)} ms`;
+    const ratio = (a: keyof typeof snap, b: keyof typeof snap) => `×${(summarize(snap[a]).median / summarize(snap[b]).median).toFixed(2)}`;
     const m = await describeMachine('qemu-system-x86_64');
     const machine = `${m.nproc} × ${m.cpu}, ${m.memoryGiB} GiB, ${m.qemu}, Node ${m.node}, load ${m.load}`;
     const row = (name: string, how: string, k: keyof typeof res) => [
@@ -105,6 +128,14 @@ ${table(['what', 'how', 'time', 'bytes written'], [
     row('incremental after 64 MiB changed', 'blockdev-backup sync=bitmap into an overlay', 'incremental'),
     row('plain copy', 'qemu-img convert -U -O qcow2', 'convert'),
   ])}
+
+Disk-only snapshots of the same running VM (fsfreeze through the guest agent included), same run:
+
+${table(['snapshot', 'create', 'delete', 'how'], [
+    ['internal', ms('intCreate'), ms('intDelete'), 'blockdev-snapshot-internal-sync / snapshot-delete job'],
+    ['external', ms('extCreate'), ms('extDelete'), 'qemu-img create + blockdev-snapshot / block-stream of the base into the overlay'],
+  ])}
+Ratios external / internal: create ${ratio('extCreate', 'intCreate')}, delete ${ratio('extDelete', 'intDelete')} (deleting the only external node streams the whole 384 MiB base into the overlay; an internal delete only drops refcounts).
 `;
     writeSection(path.resolve(import.meta.dirname, '..', 'docs', 'benchmarks.md'), 'backup', body);
     process.stdout.write(body);

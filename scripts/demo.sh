@@ -25,10 +25,16 @@ if ! pv vm show demo >/dev/null 2>&1; then
 fi
 state=$(pv vm show demo --json | node -e 'let s="";process.stdin.on("data",c=>s+=c).on("end",()=>console.log(JSON.parse(s).state))')
 case $state in running|paused) ;; suspended) pv vm resume demo ;; *) pv vm start demo ;; esac
+# An admin token for the web UI, kept (mode 0600) in the state directory for later runs.
+TOKEN_FILE=$STATE/web-admin.token
+if [ ! -s "$TOKEN_FILE" ]; then
+  pv token revoke demo-web >/dev/null 2>&1 || true
+  (umask 077; pv token create demo-web --role admin 2>/dev/null > "$TOKEN_FILE")
+fi
 cat <<MSG
 
 Polyvisor is running.
-  Web page:   http://$LISTEN/
+  Web UI:     http://$LISTEN/   (log in with the admin token in $TOKEN_FILE)
   API:        http://$LISTEN/v1/vms   (and the unix socket $STATE/polyvisord.sock)
   Demo VM:    guest web server at http://127.0.0.1:8080/
   Try:        POLYVISOR_STATE_DIR=$STATE node bin/polyvisor.js vm list

@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 # Debian packages: QEMU and disk tools, UEFI firmware, SQLite build needs, xorriso (cloud-init seeds),
-# prometheus (promtool checks and unit-tests ops/prometheus/alerts.yml), openssl (the daemon's TLS certificate).
-PKGS=(qemu-system-x86 qemu-utils ovmf busybox-static qemu-guest-agent cpio python3 make g++ ca-certificates openssl xorriso prometheus)
+# prometheus (promtool checks and unit-tests ops/prometheus/alerts.yml), openssl (the daemon's TLS certificate),
+# chromium (the web UI's end-to-end tests drive Debian's browser through playwright-core; nothing is downloaded).
+PKGS=(qemu-system-x86 qemu-utils ovmf busybox-static qemu-guest-agent cpio python3 make g++ ca-certificates openssl xorriso prometheus chromium)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -28,7 +29,7 @@ if [ ! -f node_modules/.polyvisor-lock ] || [ "$(cat node_modules/.polyvisor-loc
   echo "$lock_hash" > node_modules/.polyvisor-lock
 fi
 
-log "building TypeScript"
+log "building TypeScript and the web UI (dist/web)"
 npm run --silent build
 
 log "building the test guest (cached by package versions)"

@@ -15,8 +15,9 @@ static() {
   if "$@"; then static_passed=$((static_passed + 1)); else echo "!! $name failed"; static_failed=$((static_failed + 1)); fi
 }
 static typecheck npx tsc --noEmit -p tsconfig.json
-static lint npx eslint --no-error-on-unmatched-pattern src test bench
-static import-directions npx depcruise src --config .dependency-cruiser.cjs --output-type err
+static typecheck-web npx tsc --noEmit -p web/tsconfig.json
+static lint npx eslint --no-error-on-unmatched-pattern src test bench web
+static import-directions npx depcruise src web/src --config .dependency-cruiser.cjs --output-type err
 
 runs_failed=""
 vitest_project() {

@@ -8,23 +8,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Driver } from '../drivers/index.js';
+import { stubDriver } from '../drivers/stub-driver.js';
 import { VmService } from '../lifecycle/index.js';
-import { fail, silentLogger } from '../shared/index.js';
+import { silentLogger } from '../shared/index.js';
 import { openSqliteStore, type SqliteStore } from '../store/sqlite/index.js';
 import { buildApi } from './app.js';
 import { createApiPlatform, type ApiPlatform } from './platform.js';
-
-const stubDriver: Driver = {
-  name: 'stub',
-  files: (dir) => ({
-    qmpSocket: `${dir}/qmp.sock`, agentSocket: `${dir}/qga.sock`, serialSocket: `${dir}/serial.sock`, serialLog: `${dir}/serial.log`,
-    pidFile: `${dir}/qemu.pid`, vncSocket: `${dir}/vnc.sock`, nvram: `${dir}/nvram.fd`, saveFile: `${dir}/state.save`,
-  }),
-  start: async () => fail('QEMU_MISSING', 'stub driver'),
-  adopt: async () => ({ ok: false, reason: 'stub' }),
-  probeAccel: async () => ({ accel: 'tcg', reason: 'stub', kvmTried: false }),
-};
 
 let dir: string;
 let store: SqliteStore;

@@ -4,25 +4,31 @@
  * the same, stopped VM after a confirmation, or into a new VM), and prune by
  * a retention policy that never breaks a chain still needed.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fail, timeoutSignal, validateName } from '../shared/index.js';
 import type { DiskSpec, VmSpec } from '../spec/index.js';
 import { checkImage, convertImage, resolveDiskPaths } from '../storage/index.js';
-import { writeSnapshotCatalogue } from '../lifecycle/index.js';
+import { readSnapshotCatalogue, writeSnapshotCatalogue } from '../lifecycle/index.js';
 import type { BackupService } from './backup-service.js';
+import { bootTest, type BootTestResult } from './boot-test.js';
 import { fileFacts } from './images.js';
 import type { BackupRecord } from './record.js';
 import { isEmptyPolicy, selectKept, type RetentionPolicy } from './retention.js';
 
 const OP_MS = 6 * 3600_000;
 
-export interface VerifyResult { vm: string; id: string; ok: boolean; checked: Array<{ id: string; disk: string; sha256: boolean; clean: boolean }>; problems: string[] }
+export interface VerifyResult {
+  vm: string; id: string; ok: boolean; checked: Array<{ id: string; disk: string; sha256: boolean; clean: boolean }>; problems: string[];
+  /** With `boot`: the boot test's outcome (run only when the files verify). */
+  boot?: BootTestResult;
+}
+export interface VerifyOptions { boot?: { timeoutMs: number } }
 export interface RestoreRequest { toVm?: string; disks?: string[]; confirm?: boolean }
 export interface RestoreResult { vm: string; id: string; disks: string[]; createdVm: boolean }
 export interface PruneResult { vm: string; kept: Array<{ id: string; why: string[] }>; removed: string[]; dryRun: boolean }
 
-export async function verifyBackup(s: BackupService, vm: string, id: string): Promise<VerifyResult> {
+export async function verifyBackup(s: BackupService, vm: string, id: string, o: VerifyOptions = {}): Promise<VerifyResult> {
   const chain = await s.chain(vm, id);
   const signal = timeoutSignal(OP_MS);
   const out: VerifyResult = { vm, id, ok: true, checked: [], problems: [] };
@@ -40,6 +46,11 @@ export async function verifyBackup(s: BackupService, vm: string, id: string): Pr
     }
   }
   out.ok = out.problems.length === 0;
+  if (o.boot && out.ok) {
+    out.boot = await bootTest(s, vm, id, o.boot);
+    if (!out.boot.booted) out.problems.push(`boot test: ${out.boot.reason ?? 'did not boot'}`);
+    out.ok = out.boot.booted;
+  }
   return out;
 }
 
@@ -69,10 +80,18 @@ export async function restoreBackup(s: BackupService, vm: string, id: string, re
   return s.o.vms.exclusive(vm, async (rec) => {
     if (rec.state !== 'stopped' && rec.state !== 'created') fail('INVALID_TRANSITION', `VM ${vm} is ${rec.state}; stop it before restoring over its disks`);
     const paths = resolveDiskPaths(rec.spec, s.dir(rec));
+    const snaps = await readSnapshotCatalogue(s.dir(rec));
     for (const d of disks) {
       const dest = paths[d];
       if (dest === undefined) fail('DISK_NOT_FOUND', `VM ${vm} has no disk ${d} any more; restore to a new VM instead`);
       await convertImage(await top(d), dest, { format: 'qcow2', sourceFormat: 'qcow2', overwrite: true, signal });
+    }
+    // The restored images stand alone: external snapshot files below the old ones go with the tree.
+    for (const n of snaps.nodes) {
+      for (const d of disks) {
+        const f = n.files?.[d];
+        if (f && paths[d] && f !== path.basename(paths[d])) await rm(path.join(path.dirname(paths[d]), path.basename(f)), { force: true });
+      }
     }
     await writeSnapshotCatalogue(s.dir(rec), { version: 1, current: null, nodes: [], bitmapsResetAt: new Date().toISOString() });
     s.log.info({ vm, id, disks }, 'backup restored over the VM\'s disks');

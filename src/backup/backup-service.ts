@@ -27,7 +27,13 @@ export interface BackupServiceOptions {
   logger: Logger;
 }
 
-export interface CreateBackupRequest { full?: boolean }
+export interface CreateBackupRequest {
+  full?: boolean;
+  /** Bandwidth cap per disk in MiB/s (live backups). */
+  bwlimitMiB?: number;
+}
+
+export interface BackupProgress { phase: 'preparing' | 'copying' | 'checksums' | 'recording'; doneBytes: number; totalBytes: number }
 
 const LIVE = new Set(['running', 'paused']);
 const OFFLINE = new Set(['created', 'stopped']);
@@ -40,9 +46,10 @@ export class BackupService {
     this.log = o.logger.child({ component: 'backups' });
   }
 
-  create(vm: string, req: CreateBackupRequest = {}): Promise<BackupRecord> {
+  create(vm: string, req: CreateBackupRequest = {}, progress: (p: BackupProgress) => void = () => undefined): Promise<BackupRecord> {
     return this.o.vms.exclusive(vm, async (rec, inst) => {
       const started = Date.now();
+      progress({ phase: 'preparing', doneBytes: 0, totalBytes: 0 });
       const live = LIVE.has(rec.state);
       if (!live && !OFFLINE.has(rec.state)) fail('INVALID_TRANSITION', `VM ${vm} is ${rec.state}; back it up while it is running, paused, created or stopped`);
       const disks = backupDisks(rec);
@@ -59,13 +66,22 @@ export class BackupService {
       const files = Object.fromEntries(disks.map((d) => [d, `${id}.${d}.qcow2`]));
       const paths: Record<string, string> = {};
       for (const d of disks) paths[d] = await t.filePath(rec.id, files[d]!);
+      const place = await t.identity(rec.id);
+      const stillThere = async () => {
+        if ((await t.identity(rec.id)) !== place) fail('BACKUP_TARGET_GONE', `the backup target (${t.description}) disappeared while backing up VM ${vm} (removed or unmounted)`);
+      };
+      let total = 0;
       try {
         if (instance) {
           for (const d of disks) {
             const { virtualSize } = await offlineInfo(sources[d]!, signal);
             await createTarget(paths[d]!, virtualSize, fullReason ? undefined : last!.disks.find((x) => x.disk === d)!.file, signal);
           }
-          await instance.backupDisks({ targets: paths, sync: fullReason ? 'full' : 'incremental', ...(fullReason ? {} : { fromBitmap: last!.bitmap! }), newBitmap: bitmap }, signal);
+          await instance.backupDisks({
+            targets: paths, sync: fullReason ? 'full' : 'incremental', ...(fullReason ? {} : { fromBitmap: last!.bitmap! }), newBitmap: bitmap,
+            ...(req.bwlimitMiB ? { speed: req.bwlimitMiB * 1024 * 1024 } : {}),
+            onProgress: (done, all) => { total = all; progress({ phase: 'copying', doneBytes: done, totalBytes: all }); },
+          }, signal);
         } else {
           for (const d of disks) {
             await convertImage(sources[d]!, paths[d]!, { format: 'qcow2', sourceFormat: 'qcow2', signal });
@@ -75,12 +91,16 @@ export class BackupService {
             await offlineBitmap(sources[d]!, '--add', bitmap, signal);
           }
         }
+        await stillThere();
+        progress({ phase: 'checksums', doneBytes: total, totalBytes: total });
         const out: BackupDiskFile[] = [];
         for (const d of disks) out.push({ disk: d, file: files[d]!, virtualSize: (await offlineInfo(paths[d]!, signal)).virtualSize, ...(await fileFacts(paths[d]!, signal)) });
         const record: BackupRecord = {
           version: 1, id, vm, vmId: rec.id, kind: fullReason ? 'full' : 'incremental', parent: fullReason ? null : last!.id, mode: live ? 'live' : 'offline',
           ...(fullReason && last ? { fullReason } : {}), bitmap, createdAt: new Date(started).toISOString(), durationMs: Date.now() - started, disks: out, spec: rec.spec,
         };
+        progress({ phase: 'recording', doneBytes: total, totalBytes: total });
+        await stillThere();
         await t.commit(record);
         if (instance) await this.dropOldBitmaps(instance, disks, bitmap);
         this.log.info({ vm, id, kind: record.kind, fullReason, ms: record.durationMs }, 'backup created');
@@ -88,6 +108,8 @@ export class BackupService {
       } catch (err) {
         if (instance) for (const d of disks) await instance.removeBitmap(d, bitmap, timeoutSignal(10_000)).catch(() => undefined);
         for (const p of Object.values(paths)) await rm(p, { force: true });
+        if ((await t.identity(rec.id)) !== place) fail('BACKUP_TARGET_GONE', `the backup target (${t.description}) disappeared while backing up VM ${vm} (removed or unmounted)`, { cause: err });
+        if (isTargetFull(err)) fail('BACKUP_TARGET_FULL', `the backup target (${t.description}) is full: VM ${vm}'s backup did not fit`, { cause: err });
         throw err;
       }
     });
@@ -126,8 +148,9 @@ export class BackupService {
     if (!inst) return 'the VM is stopped: a full copy with qemu-img convert';
     if (!last.bitmap) return 'the previous backup left no dirty bitmap';
     if (disks.join(',') !== last.disks.map((d) => d.disk).join(',')) return 'the VM\'s disks changed since the previous backup';
-    const reset = (await readSnapshotCatalogue(this.dir(rec))).bitmapsResetAt;
-    if (reset && reset > last.createdAt) return `a snapshot revert at ${reset} changed the disks after the previous backup`;
+    const snaps = await readSnapshotCatalogue(this.dir(rec));
+    const reset = snaps.bitmapsResetAt;
+    if (reset && reset > last.createdAt) return snaps.bitmapsResetReason ?? `a snapshot revert at ${reset} changed the disks after the previous backup`;
     const bitmaps = await inst.bitmaps(disks, signal);
     for (const d of disks) {
       const b = bitmaps[d]?.find((x) => x.name === last.bitmap);
@@ -143,6 +166,14 @@ export class BackupService {
       for (const b of all[d] ?? []) if (b.name.startsWith(BITMAP_PREFIX) && b.name !== keep) await inst.removeBitmap(d, b.name, timeoutSignal(10_000)).catch(() => undefined);
     }
   }
+}
+
+/** ENOSPC from Node, or QEMU's / qemu-img's "No space left on device" in a job or command error. */
+function isTargetFull(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOSPC' || /No space left on device/i.test(e.message)) return true;
+  }
+  return false;
 }
 
 function backupDisks(rec: VmRecord): string[] {

@@ -5,7 +5,7 @@
  * in <dir>/<vm id>/; a remote target can implement the same interface by
  * staging images locally and uploading them in commit().
  */
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { safeJoin, validateName, writeFileAtomic } from '../shared/index.js';
 import type { BackupRecord } from './record.js';
@@ -22,6 +22,8 @@ export interface BackupTarget {
   remove(record: BackupRecord): Promise<void>;
   /** Deletes files no record refers to (left by backups that did not finish). */
   sweep(vmId: string): Promise<string[]>;
+  /** What the VM's place at the target is right now (changes when it is removed or unmounted); undefined when it is gone. */
+  identity(vmId: string): Promise<string | undefined>;
 }
 
 export class LocalDirTarget implements BackupTarget {
@@ -59,6 +61,11 @@ export class LocalDirTarget implements BackupTarget {
     const d = await this.vmDir(r.vmId);
     await rm(path.join(d, `${r.id}.json`), { force: true });
     for (const f of r.disks) await rm(path.join(d, path.basename(f.file)), { force: true });
+  }
+
+  async identity(vmId: string): Promise<string | undefined> {
+    const st = await stat(safeJoin(this.dir, path.basename(vmId))).catch(() => undefined);
+    return st ? `${st.dev}:${st.ino}` : undefined;
   }
 
   async sweep(vmId: string): Promise<string[]> {

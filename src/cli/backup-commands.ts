@@ -1,15 +1,12 @@
 /** polyvisor backup create|list|verify|restore|prune VM …: backups of a VM. */
 import type { Command } from 'commander';
-import { BackupClient, type BackupPolicy } from '../client/index.js';
-import { PolyvisorError } from '../shared/index.js';
-import { connectionFrom, type GlobalOptions } from './context.js';
+import { BackupClient, type BackupEntry, type BackupPolicy } from '../client/index.js';
+import { PolyvisorError, isErrorCode } from '../shared/index.js';
+import { connectionFrom, platformFrom, type GlobalOptions } from './context.js';
 import { formatBytes, table } from './format.js';
+import { count, registerBackupScheduleCommands } from './backup-schedule-commands.js';
+import { mib, ProgressBar } from './progress-bar.js';
 
-const count = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw new PolyvisorError('INVALID_ARGUMENT', `${v} is not a whole number`);
-  return n;
-};
 
 export function registerBackupCommands(program: Command, out: (s: string) => void): void {
   const g = (): GlobalOptions => program.opts<GlobalOptions>();
@@ -20,9 +17,28 @@ export function registerBackupCommands(program: Command, out: (s: string) => voi
   const print = (v: unknown, text: () => string) => out(g().json ? JSON.stringify(v, null, 2) + '\n' : text());
 
   const b = program.command('backup').description('full and incremental backups of a VM');
+  registerBackupScheduleCommands(b, program, out);
   b.command('create <vm>').description('back up a VM (incremental when its dirty bitmap can be trusted)').option('--full', 'force a full backup')
-    .action(async (vm: string, o: { full?: boolean }) => {
-      const r = await client().create(vm, o.full ? { full: true } : {});
+    .option('--bwlimit <MiBps>', 'cap the copy of each disk (MiB/s)', count)
+    .option('--no-progress', 'no progress bar')
+    .action(async (vm: string, o: { full?: boolean; bwlimit?: number; progress?: boolean }) => {
+      const op = await client().createAsync(vm, { ...(o.full ? { full: true } : {}), ...(o.bwlimit ? { bwlimitMiB: o.bwlimit } : {}) });
+      const bar = o.progress === false ? undefined : new ProgressBar();
+      let cur = op;
+      try {
+        while (cur.status === 'running') {
+          cur = await platformFrom(g()).waitOperation(op.id, 1);
+          const d = (cur.detail ?? {}) as { phase?: string; doneBytes?: number; totalBytes?: number };
+          bar?.update({ fraction: cur.progress, text: `${d.phase ?? ''} ${mib(d.doneBytes ?? 0)} of ${mib(d.totalBytes ?? 0)}` });
+        }
+      } finally {
+        bar?.done();
+      }
+      if (cur.status !== 'succeeded') {
+        const e = cur.error ?? { code: 'BACKUP_FAILED', message: `the backup ${cur.status}`, hint: '' };
+        throw new PolyvisorError(isErrorCode(e.code) ? e.code : 'BACKUP_FAILED', e.message, e.hint ? { hint: e.hint } : undefined);
+      }
+      const r = cur.result as BackupEntry;
       const bytes = r.disks.reduce((n, d) => n + d.sizeBytes, 0);
       print(r, () => `backup ${vm}/${r.id}: ${r.kind} (${r.mode}), ${formatBytes(bytes)} in ${(r.durationMs / 1000).toFixed(1)} s${r.fullReason ? `\n  full because ${r.fullReason}` : ''}\n`);
     });
@@ -32,11 +48,15 @@ export function registerBackupCommands(program: Command, out: (s: string) => voi
       r.id, r.kind, r.mode, r.parent ?? '-', formatBytes(r.disks.reduce((n, d) => n + d.sizeBytes, 0)), (r.durationMs / 1000).toFixed(1), r.createdAt,
     ])));
   });
-  b.command('verify <vm> <id>').description('check the checksums and images of a backup and its chain').action(async (vm: string, id: string) => {
-    const r = await client().verify(vm, id);
-    print(r, () => (r.ok ? `backup ${vm}/${id}: ok (${r.checked.length} images)\n` : `backup ${vm}/${id}: FAILED\n${r.problems.map((p) => `  ${p}\n`).join('')}`));
-    if (!r.ok) process.exitCode = 1;
-  });
+  b.command('verify <vm> <id>').description('check the checksums and images of a backup and its chain; --boot also boots it in a scratch VM')
+    .option('--boot', 'restore into a scratch VM (no network) and wait for the guest to be ready')
+    .option('--boot-timeout <seconds>', 'how long the guest gets to boot (default 300)', count)
+    .action(async (vm: string, id: string, o: { boot?: boolean; bootTimeout?: number }) => {
+      const r = await client().verify(vm, id, { ...(o.boot ? { boot: true } : {}), ...(o.bootTimeout ? { bootTimeoutSeconds: o.bootTimeout } : {}) });
+      const boot = r.boot ? (r.boot.booted ? `, booted in ${(r.boot.ms / 1000).toFixed(1)} s` : ', did not boot') : '';
+      print(r, () => (r.ok ? `backup ${vm}/${id}: ok (${r.checked.length} images${boot})\n` : `backup ${vm}/${id}: FAILED\n${r.problems.map((p) => `  ${p}\n`).join('')}`));
+      if (!r.ok) process.exitCode = 1;
+    });
   b.command('restore <vm> <id>').description('restore over the (stopped) VM with --yes, or into a new VM with --to')
     .option('--to <newVm>', 'create a new VM from the backup')
     .option('--disk <name...>', 'restore only these disks')

@@ -4,6 +4,7 @@ import { MigrationClient, type MigrateRequest, type MigrationResultView, type Mi
 import { fail, sleep } from '../shared/index.js';
 import { endpointFrom, tokenFrom, type GlobalOptions } from './context.js';
 import { mib, ProgressBar } from './progress-bar.js';
+import { getRemote, readRemotes } from './remotes.js';
 
 interface MigrateFlags {
   downtimeMs?: string;
@@ -16,6 +17,8 @@ interface MigrateFlags {
   timeout?: string;
   progress?: boolean;
   json?: boolean;
+  to?: string;
+  tls?: boolean;
 }
 
 const POSTCOPY = ['off', 'manual', 'after-precopy', 'auto'];
@@ -44,11 +47,27 @@ export function migrateRequest(f: MigrateFlags): MigrateRequest {
   set('autoConverge', f.autoConverge);
   set('xbzrle', f.xbzrle);
   if (f.forceUnsafe) r.forceUnsafe = true;
+  if (f.to !== undefined) r.target = targetOf(f.to);
+  if (f.tls) {
+    if (!r.target) fail('INVALID_ARGUMENT', '--tls encrypts a move to another host: give --to REMOTE');
+    r.tls = true;
+  }
   return r;
+}
+
+/** A remote of `polyvisor remote add` (its URL, token and pinned fingerprint) as a migration target. */
+function targetOf(name: string): NonNullable<MigrateRequest['target']> {
+  const r = getRemote(readRemotes(), name);
+  if (!r.token) fail('INVALID_ARGUMENT', `remote ${name} has no token; the target needs one with vm:migrate-in (operator or admin): polyvisor remote add ${name} URL --token …`);
+  return { url: r.url, token: r.token, ...(r.fingerprint ? { tlsFingerprint: r.fingerprint } : {}) };
 }
 
 function describe(s: MigrationStatus): { fraction: number; text: string } {
   const p = s.progress;
+  const d = s.disks;
+  if (d && (s.phase === 'mirroring' || s.phase === 'copying')) {
+    return { fraction: d.totalBytes ? d.doneBytes / d.totalBytes : 0, text: `${s.phase} disks  ${mib(d.doneBytes)} of ${mib(d.totalBytes)}  ${d.readyDisks}/${d.disks} in sync` };
+  }
   if (!p) return { fraction: 0, text: s.phase };
   const done = p.totalBytes ? 1 - p.remainingBytes / p.totalBytes : 0;
   const dirty = (p.dirtyPagesRate * p.pageSize) / 1024 ** 2;
@@ -60,8 +79,9 @@ function describe(s: MigrationStatus): { fraction: number; text: string } {
 
 function summary(r: MigrationResultView): string {
   const s = r.stats;
+  if (r.mode === 'offline') return `${r.vm}: moved offline to ${r.target?.host} (${r.state}), ${mib(s.transferredBytes)} copied in ${r.wallMs} ms\n`;
   return [
-    `${r.vm}: ${r.state} in pid ${r.targetPid} (was pid ${r.sourcePid})`,
+    `${r.vm}: ${r.state} in pid ${r.targetPid}${r.target ? ` on ${r.target.host}` : ''} (was pid ${r.sourcePid})`,
     `  total ${s.totalTimeMs} ms, downtime ${s.downtimeMs} ms, ${mib(s.transferredBytes)} sent in ${s.iterations} passes${s.postcopy ? ', post-copy' : ''}${s.cpuThrottlePercent ? `, throttled up to ${s.cpuThrottlePercent}%` : ''}`,
     `  policy: ${r.explanation}`,
     ...r.warnings.map((w) => `  warning: ${w}`),
@@ -77,7 +97,9 @@ export function registerMigrateCommands(program: Command, out: (s: string) => vo
   const vm = program.commands.find((c) => c.name() === 'vm') ?? program.command('vm');
 
   vm.command('migrate <name>')
-    .description('live-migrate a running VM into a new QEMU process (progress on stderr)')
+    .description('live-migrate a running VM into a new QEMU process, or with --to to another host (live, or offline if stopped/suspended)')
+    .option('--to <remote>', 'move to the daemon of this remote (polyvisor remote add; its token needs vm:migrate-in)')
+    .option('--tls', 'encrypt the stream and disk copies to the other host (per-migration certificates)')
     .option('--downtime-ms <n>', 'longest pause at switch-over (default 50)')
     .option('--bandwidth <MiBps>', 'cap the stream (default unlimited on one host)')
     .option('--postcopy [mode]', `allow post-copy: ${POSTCOPY.join(', ')} (no value: after-precopy)`)

@@ -14,7 +14,9 @@ export function renderSnapshotTree(nodes: SnapshotEntry[]): string {
     list.forEach((n, i) => {
       const last = i === list.length - 1;
       const size = n.vmStateBytes > 0 ? ` ram ${formatBytes(n.vmStateBytes)}` : '';
-      lines.push(`${prefix}${last ? '└─ ' : '├─ '}${n.name}${n.current ? ' *' : ''}  [${n.kind}, ${n.consistency}${size}] ${n.createdAt}${n.description ? `  ${n.description}` : ''}`);
+      const ext = n.type === 'external' ? `, external ${formatBytes(n.fileBytes)}` : '';
+      const gone = n.deleting ? ' (delete unfinished)' : '';
+      lines.push(`${prefix}${last ? '└─ ' : '├─ '}${n.name}${n.current ? ' *' : ''}  [${n.kind}, ${n.consistency}${size}${ext}]${gone} ${n.createdAt}${n.description ? `  ${n.description}` : ''}`);
       walk(n.name, prefix + (last ? '   ' : '│  '));
     });
   };
@@ -35,9 +37,12 @@ export function registerSnapshotCommands(program: Command, out: (s: string) => v
     .description('take a snapshot (with RAM when the VM runs; --disk-only for disks alone)')
     .option('-d, --description <text>', 'what this snapshot is for')
     .option('--disk-only', 'disks only (the guest filesystems are frozen when its agent answers)')
-    .action(async (vm: string, name: string, o: { description?: string; diskOnly?: boolean }) => {
-      const s = await client().create(vm, { name, ...(o.description ? { description: o.description } : {}), ...(o.diskOnly ? { ram: false } : {}) });
-      print(s, () => `snapshot ${vm}/${s.name}: created (${s.kind}, ${s.consistency}, depth ${s.depth})\n`);
+    .option('--external', 'disks only, as overlay files beside the disks (implies --disk-only)')
+    .action(async (vm: string, name: string, o: { description?: string; diskOnly?: boolean; external?: boolean }) => {
+      const s = await client().create(vm, {
+        name, ...(o.description ? { description: o.description } : {}), ...(o.diskOnly || o.external ? { ram: false } : {}), ...(o.external ? { type: 'external' as const } : {}),
+      });
+      print(s, () => `snapshot ${vm}/${s.name}: created (${s.type === 'external' ? 'external ' : ''}${s.kind}, ${s.consistency}, depth ${s.depth})\n`);
     });
   snap.command('list <vm>').alias('ls').description('the snapshot tree (* marks the node the VM runs from)').action(async (vm: string) => {
     const l = await client().list(vm);

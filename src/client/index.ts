@@ -6,4 +6,5 @@ export { StorageClient, type StorageClientOptions, type Progress } from './stora
 export { PlatformClient, type PlatformClientOptions } from './platform-client.js';
 export { SnapshotClient, type SnapshotClientOptions, type SnapshotEntry, type SnapshotListing, type SnapshotRevert } from './snapshot-client.js';
 export { OpsClient, type DoctorReportView, type DoctorFindingView } from './ops-client.js';
-export { BackupClient, type BackupClientOptions, type BackupEntry, type BackupVerify, type BackupRestore, type BackupPolicy, type BackupPrune } from './backup-client.js';
+export { BackupClient, type BackupClientOptions, type BackupEntry, type BackupVerify, type BackupRestore, type BackupPolicy, type BackupPrune, type BackupRequest } from './backup-client.js';
+export { BackupScheduleClient, type BackupScheduleRequest, type BackupScheduleEntry } from './backup-schedule-client.js';

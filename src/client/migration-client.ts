@@ -12,6 +12,10 @@ export interface MigrateRequest {
   xbzrle?: boolean;
   forceUnsafe?: boolean;
   timeoutSeconds?: number;
+  /** Move to another daemon: its URL, a token with vm:migrate-in there, and its TLS fingerprint for https. */
+  target?: { url: string; token: string; tlsFingerprint?: string };
+  /** Encrypt the stream and the disk copies (host-to-host). */
+  tls?: boolean;
 }
 
 export interface MigrationProgressView {
@@ -31,11 +35,13 @@ export interface MigrationProgressView {
 
 export interface MigrationStatus {
   vm: string;
-  phase: 'preparing' | 'transferring' | 'postcopy' | 'switching-over';
+  phase: 'preparing' | 'mirroring' | 'copying' | 'transferring' | 'postcopy' | 'switching-over';
   startedAt: string;
   postcopy: PostcopyModeName;
   explanation: string;
   progress: MigrationProgressView | null;
+  disks?: { doneBytes: number; totalBytes: number; readyDisks: number; disks: number } | null;
+  target?: string | null;
 }
 
 export interface MigrationResultView {
@@ -51,6 +57,25 @@ export interface MigrationResultView {
   policy: { downtimeLimitMs: number; finalDowntimeLimitMs: number; maxBandwidthBytesPerS: number | null; autoConverge: boolean; postcopy: PostcopyModeName; multifdChannels: number; xbzrle: boolean };
   explanation: string;
   warnings: string[];
+  /** Host-to-host moves only. */
+  mode?: 'live' | 'offline';
+  target?: { host: string; url: string };
+  handoverMs?: number | null;
+  /** From the end of the stream to the target's commit answer: the guest's pause is about stats.downtimeMs + commitMs. */
+  commitMs?: number | null;
+  copiedDisks?: string[];
+}
+
+/** An operation as the daemon shows it (GET /v1/operations/:id). */
+export interface MigrationOperationView {
+  id: string;
+  kind: string;
+  vm: string | null;
+  status: string;
+  progress: number;
+  detail?: Record<string, unknown>;
+  error: { code: string; message: string; hint: string } | null;
+  result?: unknown;
 }
 
 export class MigrationClient {
@@ -64,6 +89,29 @@ export class MigrationClient {
   /** Resolves when the migration has finished; the timeout follows the request's own (default 600 s) plus a margin. */
   migrate(name: string, opts: MigrateRequest = {}): Promise<MigrationResultView> {
     return this.call('POST', `/v1/vms/${encodeURIComponent(name)}/migrate`, opts, ((opts.timeoutSeconds ?? 600) + 60) * 1000);
+  }
+
+  /** Starts the move as an operation (202): follow it at /v1/operations/:id, cancel it there to roll back. */
+  migrateAsync(name: string, opts: MigrateRequest = {}): Promise<MigrationOperationView> {
+    return this.call('POST', `/v1/vms/${encodeURIComponent(name)}/migrate?async=1`, opts);
+  }
+
+  // The target side of host-to-host moves (called by the source daemon; permission vm:migrate-in).
+
+  prepareIncoming<T>(req: object): Promise<T> {
+    return this.call('POST', '/v1/migrations/incoming', req, 120_000);
+  }
+
+  incomingStatus<T>(id: string): Promise<T> {
+    return this.call('GET', `/v1/migrations/incoming/${encodeURIComponent(id)}`, undefined, 5_000);
+  }
+
+  commitIncoming<T>(id: string): Promise<T> {
+    return this.call('POST', `/v1/migrations/incoming/${encodeURIComponent(id)}/commit`, {}, 120_000);
+  }
+
+  abortIncoming<T>(id: string, vm: { name: string; id: string }): Promise<T> {
+    return this.call('POST', `/v1/migrations/incoming/${encodeURIComponent(id)}/abort`, { vm: vm.name, vmId: vm.id }, 60_000);
   }
 
   status(name: string): Promise<MigrationStatus> {

@@ -19,6 +19,13 @@ export interface SnapshotEntry {
   depth: number;
   current: boolean;
   vmStateBytes: number;
+  /** internal: inside the qcow2 image; external: an overlay file per disk. */
+  type: 'internal' | 'external';
+  /** External nodes: bytes of their files. */
+  fileBytes: number;
+  files?: Record<string, string>;
+  /** A delete that did not finish; `rm` again completes it. */
+  deleting?: boolean;
 }
 
 export interface SnapshotListing { vm: string; current: string | null; snapshots: SnapshotEntry[] }
@@ -35,7 +42,7 @@ export class SnapshotClient {
   }
 
   list(vm: string): Promise<SnapshotListing> { return this.call('GET', `/v1/vms/${enc(vm)}/snapshots`); }
-  create(vm: string, body: { name: string; description?: string; ram?: boolean }): Promise<SnapshotEntry> {
+  create(vm: string, body: { name: string; description?: string; ram?: boolean; type?: 'internal' | 'external' }): Promise<SnapshotEntry> {
     return this.call('POST', `/v1/vms/${enc(vm)}/snapshots`, body);
   }
   revert(vm: string, snapshot: string): Promise<SnapshotRevert> { return this.call('POST', `/v1/vms/${enc(vm)}/snapshots/${enc(snapshot)}/revert`, {}); }

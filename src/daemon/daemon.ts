@@ -8,8 +8,9 @@ import path from 'node:path';
 import { buildApi, createApiPlatform } from '../api/index.js';
 import { createQemuDriver } from '../drivers/qemu/index.js';
 import { DiskService, SnapshotService, VmService, withCloudInitSeed } from '../lifecycle/index.js';
-import { BackupService, LocalDirTarget } from '../backup/index.js';
-import { MigrationService } from '../migration/index.js';
+import { BackupScheduler, BackupService, LocalDirTarget, scheduleRunner } from '../backup/index.js';
+import { IncomingService, MigrationService, discardUnfinishedIncoming, recoverOutgoing } from '../migration/index.js';
+import { migrationAddress, migrationPeers } from './migration-wiring.js';
 import { VERSION, writeFileAtomic, type Logger } from '../shared/index.js';
 import { ImageLibrary, PoolService } from '../storage/index.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
@@ -45,15 +46,25 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
       store, driver, host: config.hostName, vmsDir: config.vmsDir, logger, stopTimeoutSeconds: config.stopTimeoutSeconds,
     });
     undo.unshift(() => service.close());
+    await discardUnfinishedIncoming({ vms: service, store, driver, logger });
+    await recoverOutgoing({ vms: service, driver, logger });
     await service.reconcile();
-    const migrations = new MigrationService({ vms: service, driver, logger });
+    const migrations = new MigrationService({ vms: service, driver, logger, host: config.hostName, peers: migrationPeers });
+    const incoming = new IncomingService({
+      vms: service, store, driver, host: config.hostName, address: migrationAddress(splitListen(config.listen)?.host),
+      memoryReserveBytes: config.migrationMemoryReserveMiB * 1024 ** 2, logger,
+    });
+    undo.unshift(() => incoming.close());
     const pools = new PoolService({ stateDir: config.stateDir, logger });
     await pools.init();
     const library = new ImageLibrary({ dir: path.join(config.stateDir, 'library'), downloadsDir: path.join(config.cacheDir, 'downloads'), logger });
     const storage = { pools, library, disks: new DiskService({ vms: service, pools, library, vmsDir: config.vmsDir, logger }) };
 
     const snapshots = new SnapshotService({ vms: service, vmsDir: config.vmsDir, logger });
+    void snapshots.recover().catch((err: unknown) => logger.error({ err }, 'snapshot recovery failed')); // on each VM's queue, in the background
     const backups = new BackupService({ vms: service, target: new LocalDirTarget(path.join(config.stateDir, 'backups')), vmsDir: config.vmsDir, logger });
+    const backupSchedules = new BackupScheduler({ meta: store, run: scheduleRunner(backups), logger: logger.child({ component: 'backup-schedules' }) });
+    undo.unshift(() => backupSchedules.stop());
     const platform = createApiPlatform({ service, store, logger: logger.child({ component: 'api' }), rateLimitPerSecond: config.apiRateLimit });
     undo.unshift(() => platform.close());
     const metrics = wireMetrics({ version: VERSION, service, platform, pools, backups, logger });
@@ -61,7 +72,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     const doctor = doctorRunner({ config, service, driver, pools, integrityCheck: () => store.integrityCheck() });
     const apis: Array<Awaited<ReturnType<typeof buildApi>>> = [];
     const mk = async (listener: 'unix' | 'tcp', tls?: { key: Buffer; cert: Buffer }) => {
-      const api = await buildApi({ service, migrations, storage, snapshots, backups, platform, metrics: metrics.exporter, doctor, listener, logger: logger.child({ component: 'api' }), version: VERSION, host: config.hostName, fastifyLogger: logger, ...(tls ? { tls } : {}) });
+      const api = await buildApi({ service, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, doctor, listener, logger: logger.child({ component: 'api' }), version: VERSION, host: config.hostName, fastifyLogger: logger, ...(tls ? { tls } : {}) });
       apis.push(api);
       undo.unshift(() => api.close());
       return api.app;
@@ -84,6 +95,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     const info = { pid: process.pid, socket: config.socket, url, tlsFingerprint, version: VERSION, host: config.hostName, startedAt: new Date().toISOString() };
     await writeFileAtomic(path.join(config.stateDir, 'daemon.json'), JSON.stringify(info, null, 2));
     logger.info(info, 'polyvisord ready');
+    backupSchedules.start(); // after the API is up; a run missed while the daemon was down is due at once
     let closed = false;
     return {
       socket: config.socket,

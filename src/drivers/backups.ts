@@ -19,6 +19,10 @@ export interface BackupJob {
   fromBitmap?: string;
   /** Persistent bitmap created in the same transaction, tracking writes after this backup. */
   newBitmap: string;
+  /** Bandwidth cap per disk job in bytes per second (none: as fast as it goes). */
+  speed?: number;
+  /** Called about twice a second with the bytes copied so far and the bytes to copy (all disks). */
+  onProgress?: (doneBytes: number, totalBytes: number) => void;
 }
 
 export interface Backupable {

@@ -26,8 +26,15 @@ export {
   type MigrateOutOptions,
   type MigrationSteer,
   type IncomingMigration,
+  type IncomingOptions,
+  type NbdMirror,
+  type MirrorProgress,
+  type MigrationTlsFiles,
+  type HostFacts,
 } from './migratable.js';
 export { canHotplugDisks, type DiskHotplug, type HotplugDisk } from './disk-hotplug.js';
 export { canReportStats, type StatsSource, type VmStats, type DiskCounters, type NicCounters } from './stats.js';
-export { canSnapshot, type Snapshottable, type LoadSnapshotResult } from './snapshots.js';
+export {
+  canSnapshot, canSnapshotExternal, type Snapshottable, type LoadSnapshotResult, type ExternalSnapshottable, type ExternalOverlay, type StreamRequest,
+} from './snapshots.js';
 export { canBackup, type Backupable, type BackupJob, type DiskBitmap } from './backups.js';

@@ -68,7 +68,74 @@ export interface MigrateOutOptions {
   onProgress?: (p: MigrationProgress) => MigrationSteer | void;
   /** Sampling interval (default 100 ms). */
   intervalMs?: number;
+  /**
+   * Non-shared disks: mirror each to the target's NBD export (blockdev-mirror
+   * sync=full) before the RAM stream starts, and complete the mirrors while
+   * the source is stopped just before the switch-over (pause-before-switchover).
+   */
+  mirrors?: readonly NbdMirror[];
+  /** Called while the disks are being mirrored, before the RAM stream starts. */
+  onMirrorProgress?: (p: MirrorProgress) => void;
+  /** Encrypt the stream (and the NBD connections) with these credentials. */
+  tls?: MigrationTlsFiles;
 }
+
+/** One non-shared disk and where the target exports its empty copy. */
+export interface NbdMirror {
+  disk: string;
+  host: string;
+  port: number;
+  /** NBD export name. */
+  exportName: string;
+}
+
+export interface MirrorProgress {
+  /** Bytes copied so far, over all disks. */
+  doneBytes: number;
+  totalBytes: number;
+  /** Disks whose mirror is in sync (BLOCK_JOB_READY). */
+  readyDisks: number;
+  disks: number;
+}
+
+/**
+ * x509 credentials for QEMU's tls-creds-x509 object: a directory with
+ * ca-cert.pem and, for the server end, server-cert.pem/server-key.pem, for
+ * the client end client-cert.pem/client-key.pem.
+ */
+export interface MigrationTlsFiles {
+  dir: string;
+  /** The name the server certificate was issued for (QEMU's tls-hostname on the client). */
+  hostname: string;
+}
+
+/** Where an incoming migration listens, when not on a unix socket of this host. */
+export interface IncomingOptions {
+  tuning: MigrationTuning;
+  accel: Accel;
+  /** Listen on TCP at this address (host-to-host); default: a unix socket in the VM dir. */
+  listen?: { host: string; port: number };
+  /** Start with -S: the guest stays paused after loading until commit + resume (host-to-host commit protocol). */
+  paused?: boolean;
+  /** Export these disks (empty images of the right size) writable over NBD on this address, for the source's mirrors. */
+  nbd?: { host: string; port: number; disks: readonly string[] };
+  tls?: MigrationTlsFiles;
+}
+
+/** Facts about this host that decide whether a VM can move here (compared by migration/compat.ts). */
+export interface HostFacts {
+  qemuVersion: string;
+  /** Machine types this QEMU knows, with their aliases (q35, pc, pc-q35-7.2…). */
+  machineTypes: string[];
+  accel: Accel;
+  /** Host CPU flags (/proc/cpuinfo), for the "host" CPU model. */
+  cpuFlags: string[];
+  /** /proc/meminfo MemAvailable, bytes. */
+  memAvailableBytes: number;
+  /** Migration capabilities this QEMU has (postcopy-ram, multifd, xbzrle…). */
+  capabilities: string[];
+}
+
 
 /** A running instance that can migrate itself (the source end). */
 export interface MigrationSource {
@@ -98,6 +165,8 @@ export interface IncomingMigration {
   commit(signal: AbortSignal): Promise<VmInstance>;
   /** Kills the target and removes every file it made. Safe to call twice. */
   abort(): Promise<void>;
+  /** Where each disk's NBD export listens (host-to-host without shared storage). */
+  readonly nbd?: readonly NbdMirror[];
 }
 
 /** A driver that can start incoming migrations. */
@@ -106,7 +175,15 @@ export interface Migratable {
    * Starts a target for `plan` (same spec, same disks, same accelerator as the
    * source) that waits for a migration stream.
    */
-  prepareIncoming(plan: LaunchPlan, o: { tuning: MigrationTuning; accel: Accel }, signal: AbortSignal): Promise<IncomingMigration>;
+  prepareIncoming(plan: LaunchPlan, o: IncomingOptions, signal: AbortSignal): Promise<IncomingMigration>;
+  /** What a source compares before moving a VM here. */
+  hostFacts?(signal: AbortSignal): Promise<HostFacts>;
+  /** Restart recovery on a target: kills any QEMU an unfinished incoming migration left in `dir` and removes its files. */
+  discardIncoming?(dir: string, vmId: string): Promise<void>;
+  /** Restart recovery on a source: cancel a host-to-host stream still running from the VM in `dir`; a completed one is left stopped. */
+  cancelOutgoing?(dir: string): Promise<'cancelled' | 'completed' | 'none'>;
+  /** Makes a fresh CA, server and client certificate for one migration's stream in `dir` (keys 0600). */
+  makeMigrationTls?(dir: string, hostname: string, signal: AbortSignal): Promise<MigrationTlsFiles>;
 }
 
 /** True when `inst` implements the source side of live migration. */

@@ -24,6 +24,27 @@ export interface Snapshottable {
   thawFilesystems(signal: AbortSignal): Promise<void>;
 }
 
+/** One disk's overlay for an external snapshot: `file` (qcow2, created by the caller) becomes the active image. */
+export interface ExternalOverlay { disk: string; file: string }
+
+/** Merge the image below chain[index] into chain[index] (0 = active); its new backing file name, or null for none. */
+export interface StreamRequest { disk: string; index: number; backingFile: string | null }
+
+/** External (overlay) snapshots of a running instance. */
+export interface ExternalSnapshottable {
+  /** Puts every overlay on top of its disk's active image in one transaction, carrying the dirty bitmaps over. */
+  externalSnapshot(overlays: readonly ExternalOverlay[], signal: AbortSignal): Promise<void>;
+  /** The file of the disk's active image as QEMU has it open. */
+  activeFile(disk: string, signal: AbortSignal): Promise<string>;
+  /** block-stream: the image at `index` absorbs its backing image. */
+  streamDisk(r: StreamRequest, signal: AbortSignal): Promise<void>;
+}
+
+export function canSnapshotExternal(i: unknown): i is ExternalSnapshottable {
+  const s = i as Partial<ExternalSnapshottable> | undefined;
+  return typeof s?.externalSnapshot === 'function' && typeof s.streamDisk === 'function' && typeof s.activeFile === 'function';
+}
+
 export function canSnapshot(i: unknown): i is Snapshottable {
   const s = i as Partial<Snapshottable> | undefined;
   return typeof s?.saveSnapshot === 'function' && typeof s.loadSnapshot === 'function' && typeof s.diskSnapshot === 'function';

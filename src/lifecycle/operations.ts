@@ -11,6 +11,8 @@ export interface OperationContext {
   signal: AbortSignal;
   /** Reports progress from 0 to 1. */
   progress(fraction: number): void;
+  /** Replaces the operation's detail (what the fraction cannot say, e.g. a migration's bytes, pass and dirty rate). */
+  detail?(d: Record<string, unknown>): void;
 }
 
 interface Entry {
@@ -53,6 +55,9 @@ export class OperationRegistry extends EventEmitter<{ operation: [OperationView]
         const p = Math.min(Math.max(f, 0), 0.99);
         if (p <= entry.view.progress) return;
         this.update(entry, { progress: Math.round(p * 1000) / 1000 });
+      },
+      detail: (d) => {
+        if (entry.view.status === 'running') this.update(entry, { detail: d });
       },
     };
     this.emit('operation', { ...view });

@@ -14,6 +14,8 @@ export const SNAPSHOT_FILE = 'snapshots.json';
 export const MAX_SNAPSHOT_DEPTH = 32;
 
 export type SnapshotKind = 'ram' | 'disk';
+/** internal: a qcow2 snapshot inside the image; external: an overlay chain (files beside the disk). */
+export type SnapshotType = 'internal' | 'external';
 export type Consistency = 'full-state' | 'application-consistent' | 'crash-consistent' | 'offline';
 
 export interface SnapshotNode {
@@ -27,6 +29,12 @@ export interface SnapshotNode {
   disks: string[];
   /** VM state when taken (running, paused or stopped). */
   vmState: string;
+  /** Absent in files written before external snapshots existed: internal. */
+  type?: SnapshotType;
+  /** External nodes: disk name → the node's file (in the disk's directory). */
+  files?: Record<string, string>;
+  /** A delete started and did not finish: not revertable; `rm` again finishes it. */
+  deleting?: boolean;
 }
 
 export interface SnapshotCatalogue {
@@ -36,7 +44,23 @@ export interface SnapshotCatalogue {
   nodes: SnapshotNode[];
   /** Set when a revert reset dirty bitmaps: the next backup must be full. */
   bitmapsResetAt?: string;
+  /** Why (for the backup's fullReason); absent: a snapshot revert. */
+  bitmapsResetReason?: string;
+  /** An external create or revert in progress (written before its first change): what to undo or finish after a crash. */
+  pending?: PendingExternal;
 }
+
+export interface PendingExternal {
+  op: 'create' | 'revert';
+  /** The node being created, or reverted to. */
+  node: string;
+  /** disk → its active image before the operation. */
+  previous: Record<string, string>;
+  /** disk → the new overlay the operation makes active. */
+  overlays: Record<string, string>;
+}
+
+export const typeOf = (n: SnapshotNode): SnapshotType => n.type ?? 'internal';
 
 export async function readCatalogue(vmDir: string): Promise<SnapshotCatalogue> {
   try {

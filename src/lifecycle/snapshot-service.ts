@@ -7,15 +7,17 @@
  * never loses another node's data; the tree (parent, current) lives in the
  * VM's snapshots.json. Everything runs inside VmService.exclusive().
  */
-import { canSnapshot, type VmInstance } from '../drivers/index.js';
+import { canSnapshot, canSnapshotExternal, type VmInstance } from '../drivers/index.js';
 import { fail, timeoutSignal, validateName, type Logger } from '../shared/index.js';
 import type { DiskSpec } from '../spec/index.js';
 import { resolveDiskPaths } from '../storage/index.js';
 import type { VmRecord } from '../store/index.js';
 import {
-  MAX_SNAPSHOT_DEPTH, depthOf, findNode, readCatalogue, withoutNode, writeCatalogue,
-  type Consistency, type SnapshotNode,
+  MAX_SNAPSHOT_DEPTH, depthOf, findNode, readCatalogue, typeOf, withoutNode, writeCatalogue,
+  type Consistency, type SnapshotCatalogue, type SnapshotNode, type SnapshotType,
 } from './snapshot-catalogue.js';
+import { createExternal, deleteExternal, revertExternal, sweepExternal, type ExternalContext } from './snapshot-external.js';
+import { fileBytes } from './snapshot-sizes.js';
 import { imageSnapshots, offlineSnapshot } from './snapshot-offline.js';
 import type { VmService } from './vm-service.js';
 import { vmDir } from './vm-paths.js';
@@ -31,8 +33,10 @@ export interface SnapshotServiceOptions {
 export interface CreateSnapshotRequest {
   name: string;
   description?: string;
-  /** Include RAM (default: true when the VM runs). */
+  /** Include RAM (default: true when the VM runs and the snapshot is internal). */
   ram?: boolean;
+  /** internal (default) or external (disk-only overlays). */
+  type?: SnapshotType;
 }
 
 export interface SnapshotView extends SnapshotNode {
@@ -40,6 +44,9 @@ export interface SnapshotView extends SnapshotNode {
   current: boolean;
   /** Bytes of saved RAM/device state (0 for disk-only snapshots). */
   vmStateBytes: number;
+  type: SnapshotType;
+  /** External nodes: bytes of the node's files (what it holds beyond its parent). */
+  fileBytes: number;
 }
 
 export interface SnapshotList { vm: string; current: string | null; snapshots: SnapshotView[] }
@@ -62,23 +69,40 @@ export class SnapshotService {
     validateName(req.name, 'snapshot name');
     return this.o.vms.exclusive(vm, async (rec, inst) => {
       const dir = vmDir(this.o.vmsDir, rec.id);
-      const doc = await readCatalogue(dir);
+      let doc = await readCatalogue(dir);
       if (doc.nodes.some((n) => n.name === req.name)) fail('SNAPSHOT_EXISTS', `VM ${vm} already has a snapshot named ${req.name}`);
       const disks = snapshotDisks(rec);
       const live = this.mode(rec);
-      const ram = req.ram ?? live;
+      const type = req.type ?? 'internal';
+      checkMix(vm, doc, type);
+      if (type === 'external' && req.ram) fail('SNAPSHOT_UNSUPPORTED', 'an external snapshot holds disks only; leave out ram, or take an internal snapshot');
+      const ram = type === 'internal' && (req.ram ?? live);
       if (ram && !live) fail('SNAPSHOT_UNSUPPORTED', `VM ${vm} is ${rec.state}; a snapshot with RAM needs a running or paused VM (omit --ram for a disk snapshot)`);
       const depth = depthOf(doc, doc.current) + 1;
       if (depth > this.maxDepth) fail('SNAPSHOT_DEPTH_EXCEEDED', `snapshot ${req.name} would be ${depth} deep under ${doc.current}; the limit is ${this.maxDepth}`);
       const images = imagesOf(rec, dir, disks);
       const signal = timeoutSignal(OP_MS);
-      await this.removeOrphanTag(req.name, images, live ? inst : undefined, disks, signal);
+      const ext = type === 'external' || doc.pending ? this.external(rec, dir, live ? inst : undefined, signal) : undefined;
+      if (ext) doc = await sweepExternal(ext, doc);
       let consistency: Consistency = 'offline';
+      let files: Record<string, string> | undefined;
       const instance = live ? snapshottable(vm, inst) : undefined;
-      if (instance && ram) {
+      if (type === 'external') {
+        files = await createExternal(ext!, req.name, disks, async (f) => {
+          const frozen = await instance!.freezeFilesystems(signal);
+          try {
+            await f();
+          } finally {
+            if (frozen) await instance!.thawFilesystems(timeoutSignal(30_000));
+          }
+          consistency = frozen ? 'application-consistent' : 'crash-consistent';
+        });
+      } else if (instance && ram) {
+        await this.removeOrphanTag(req.name, images, inst, disks, signal);
         await instance.saveSnapshot(req.name, disks, signal);
         consistency = 'full-state';
       } else if (instance) {
+        await this.removeOrphanTag(req.name, images, inst, disks, signal);
         const frozen = await instance.freezeFilesystems(signal);
         try {
           await instance.diskSnapshot(req.name, disks, signal);
@@ -87,20 +111,24 @@ export class SnapshotService {
         }
         consistency = frozen ? 'application-consistent' : 'crash-consistent';
       } else {
+        await this.removeOrphanTag(req.name, images, undefined, disks, signal);
         await offlineSnapshot('-c', req.name, images, signal);
       }
       const node: SnapshotNode = {
         name: req.name, description: req.description ?? '', parent: doc.current, kind: ram ? 'ram' : 'disk', consistency,
-        createdAt: new Date().toISOString(), disks, vmState: rec.state,
+        createdAt: new Date().toISOString(), disks, vmState: rec.state, type, ...(files ? { files } : {}),
       };
+      // Offline, the image holding the dirty bitmaps became the snapshot file: the next backup is full.
+      const reset = files && !live ? { bitmapsResetAt: node.createdAt, bitmapsResetReason: `an external snapshot of the stopped VM at ${node.createdAt} moved the disks' dirty bitmaps into ${node.name}` } : {};
       try {
-        await writeCatalogue(dir, { ...doc, current: node.name, nodes: [...doc.nodes, node] });
+        await writeCatalogue(dir, { ...doc, ...reset, pending: undefined, current: node.name, nodes: [...doc.nodes, node] });
       } catch (err) {
-        await this.dropTag(node.name, images, instance, disks).catch(() => undefined);
+        // An external node without a row is merged back by the next sweep.
+        if (type === 'internal') await this.dropTag(node.name, images, instance, disks).catch(() => undefined);
         throw err;
       }
-      this.log.info({ vm, snapshot: node.name, kind: node.kind, consistency }, 'snapshot created');
-      return { ...node, depth, current: true, vmStateBytes: (await this.sizes(images[0]!))(node.name) };
+      this.log.info({ vm, snapshot: node.name, kind: node.kind, type, consistency }, 'snapshot created');
+      return { ...node, type, depth, current: true, vmStateBytes: type === 'internal' ? (await this.sizes(images[0]!))(node.name) : 0, fileBytes: await fileBytes(dir, rec, node) };
     });
   }
 
@@ -110,10 +138,11 @@ export class SnapshotService {
     const doc = await readCatalogue(dir);
     const first = doc.nodes[0] ? imagesOf(rec, dir, doc.nodes[0].disks.filter((d) => rec.spec.disks.some((x) => x.name === d)))[0] : undefined;
     const size = first ? await this.sizes(first) : () => 0;
-    return {
-      vm, current: doc.current,
-      snapshots: doc.nodes.map((n) => ({ ...n, depth: depthOf(doc, n.name), current: n.name === doc.current, vmStateBytes: size(n.name) })),
-    };
+    const views: SnapshotView[] = [];
+    for (const n of doc.nodes) {
+      views.push({ ...n, type: typeOf(n), depth: depthOf(doc, n.name), current: n.name === doc.current, vmStateBytes: size(n.name), fileBytes: await fileBytes(dir, rec, n) });
+    }
+    return { vm, current: doc.current, snapshots: views };
   }
 
   /** Reverts to `name`. A disk-only snapshot of a running VM needs a restart (killed, reverted, started). */
@@ -121,11 +150,12 @@ export class SnapshotService {
     validateName(name, 'snapshot name');
     const before = await this.o.vms.get(vm);
     const node = findNode(await readCatalogue(vmDir(this.o.vmsDir, before.id)), vm, name);
+    if (node.deleting) fail('SNAPSHOT_UNSUPPORTED', `a delete of snapshot ${name} did not finish; run \`polyvisor snapshot rm ${vm} ${name}\` again`);
     const restart = node.kind === 'disk' && LIVE.has(before.state);
     if (restart) await this.o.vms.kill(vm);
     const r = await this.o.vms.exclusive(vm, async (rec, inst): Promise<RevertResult> => {
       const dir = vmDir(this.o.vmsDir, rec.id);
-      const doc = await readCatalogue(dir);
+      let doc = await readCatalogue(dir);
       const n = findNode(doc, vm, name);
       const live = this.mode(rec);
       const images = imagesOf(rec, dir, n.disks);
@@ -133,9 +163,13 @@ export class SnapshotService {
       let bitmapsReset: string[] = [];
       if (live && n.kind === 'ram') bitmapsReset = (await snapshottable(vm, inst).loadSnapshot(name, n.disks, signal)).bitmapsReset;
       else if (live) fail('SNAPSHOT_UNSUPPORTED', `VM ${vm} was started again while reverting; stop it and retry`);
-      else await offlineSnapshot('-a', name, images, signal);
+      else if (typeOf(n) === 'external') {
+        const ext = this.external(rec, dir, undefined, signal);
+        doc = await sweepExternal(ext, doc);
+        await revertExternal(ext, doc, n);
+      } else await offlineSnapshot('-a', name, images, signal);
       // Disk contents jumped back: whatever dirty bitmaps say no longer describes them, so the next backup is full.
-      await writeCatalogue(dir, { ...doc, current: name, bitmapsResetAt: new Date().toISOString() });
+      await writeCatalogue(dir, { ...doc, current: name, bitmapsResetAt: new Date().toISOString(), bitmapsResetReason: undefined, pending: undefined });
       this.log.info({ vm, snapshot: name, live, bitmapsReset }, 'snapshot reverted');
       return { vm, snapshot: name, ram: live && n.kind === 'ram', restarted: restart, bitmapsReset, state: rec.state };
     }).catch(async (err: unknown) => {
@@ -155,10 +189,71 @@ export class SnapshotService {
       const doc = await readCatalogue(dir);
       const n = findNode(doc, vm, name);
       const live = this.mode(rec);
+      if (typeOf(n) === 'external') {
+        const ext = this.external(rec, dir, live ? inst : undefined, timeoutSignal(OP_MS));
+        const swept = await sweepExternal(ext, doc);
+        const marked = { ...swept, nodes: swept.nodes.map((x) => (x.name === name ? { ...x, deleting: true } : x)) };
+        await writeCatalogue(dir, marked);
+        await deleteExternal(ext, marked, n);
+        const at = new Date().toISOString();
+        // Offline, qemu-img commit may have replaced the active image (and its dirty bitmaps): the next backup is full.
+        const reset = live ? {} : { bitmapsResetAt: at, bitmapsResetReason: `deleting external snapshot ${name} of the stopped VM at ${at} rewrote its disk images` };
+        await writeCatalogue(dir, { ...withoutNode(marked, name), ...reset });
+        this.log.info({ vm, snapshot: name, type: 'external' }, 'snapshot deleted');
+        return;
+      }
       await this.dropTag(name, imagesOf(rec, dir, n.disks), live ? snapshottable(vm, inst) : undefined, n.disks);
       await writeCatalogue(dir, withoutNode(doc, name));
       this.log.info({ vm, snapshot: name }, 'snapshot deleted');
     });
+  }
+
+  private external(rec: VmRecord, dir: string, inst: VmInstance | undefined, signal: AbortSignal): ExternalContext {
+    if (inst && !canSnapshotExternal(inst)) fail('SNAPSHOT_UNSUPPORTED', `the driver of VM ${rec.name} cannot take external snapshots of a running VM`);
+    const paths = resolveDiskPaths(rec.spec, dir);
+    const active = Object.fromEntries(rec.spec.disks.filter((d) => d.media === 'disk' && !d.readOnly && d.format === 'qcow2').map((d) => [d.name, paths[d.name]!]));
+    let cur = rec;
+    const ctx: ExternalContext = {
+      active, inst, signal, log: this.log,
+      setActive: async (p) => {
+        const disks = cur.spec.disks.map((d): DiskSpec => {
+          const to = p[d.name];
+          if (to === undefined) return d;
+          const { size: _size, ...rest } = d;
+          return { ...rest, path: to };
+        });
+        cur = await this.o.vms.saveSpec(cur, { ...cur.spec, disks });
+        ctx.active = { ...ctx.active, ...p };
+      },
+      setPending: async (pending) => writeCatalogue(dir, { ...(await readCatalogue(dir)), pending }),
+    };
+    return ctx;
+  }
+
+  /**
+   * After a daemon start: finishes what killed external-snapshot commands
+   * left, VM by VM on each VM's queue (the sweep, then deletes marked
+   * unfinished). Returns the VMs it looked at.
+   */
+  async recover(): Promise<string[]> {
+    const seen: string[] = [];
+    for (const rec of await this.o.vms.list()) {
+      const dir = vmDir(this.o.vmsDir, rec.id);
+      const doc = await readCatalogue(dir).catch(() => undefined);
+      if (!doc) continue;
+      if (!doc.pending && !doc.nodes.some((n) => n.deleting)) continue;
+      seen.push(rec.name);
+      try {
+        await this.o.vms.exclusive(rec.name, async (r, inst) => {
+          if (!LIVE.has(r.state) && !OFFLINE.has(r.state)) return;
+          await sweepExternal(this.external(r, dir, LIVE.has(r.state) ? inst : undefined, timeoutSignal(OP_MS)), await readCatalogue(dir));
+        });
+        for (const n of (await readCatalogue(dir)).nodes.filter((x) => x.deleting)) await this.delete(rec.name, n.name);
+      } catch (err) {
+        this.log.error({ err, vm: rec.name }, 'could not finish snapshot work left by a daemon that stopped');
+      }
+    }
+    return seen;
   }
 
   /** true: live (running/paused); false: offline; other states are refused. */
@@ -203,6 +298,15 @@ function snapshotDisks(rec: VmRecord): string[] {
     });
   }
   return disks.map((d) => d.name);
+}
+
+/** Internal and external nodes do not share a tree (docs/snapshots-backups.md, "Mixing"). */
+function checkMix(vm: string, doc: SnapshotCatalogue, type: SnapshotType): void {
+  const other = doc.nodes.filter((n) => typeOf(n) !== type).map((n) => n.name);
+  if (other.length === 0) return;
+  fail('SNAPSHOT_UNSUPPORTED', `VM ${vm} has ${type === 'external' ? 'internal' : 'external'} snapshots (${other.join(', ')}); one VM's tree holds one type`, {
+    hint: `Delete them first (\`polyvisor snapshot rm ${vm} NAME\`), or take ${type === 'external' ? 'an internal' : 'an external'} snapshot instead.`,
+  });
 }
 
 function imagesOf(rec: VmRecord, dir: string, disks: readonly string[]): string[] {

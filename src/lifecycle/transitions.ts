@@ -14,7 +14,7 @@ export const TRANSITIONS: Readonly<Record<VmState, readonly VmState[]>> = {
   stopping: ['stopped', 'suspended', 'running', 'paused', 'error'],
   stopped: ['starting', 'error'],
   suspended: ['starting', 'stopped', 'error'],
-  migrating: ['running', 'paused', 'stopped', 'error'],
+  migrating: ['running', 'paused', 'stopped', 'suspended', 'error'],
   error: ['starting', 'stopped'],
 };
 

@@ -1,9 +1,10 @@
 /** Migrations in progress on this daemon, by VM name: their progress, and the handles to cancel or switch them. */
-import type { MigrationProgress } from '../drivers/index.js';
+import type { MigrationProgress, MirrorProgress } from '../drivers/index.js';
 import { fail, PolyvisorError } from '../shared/index.js';
 import type { PostcopyMode } from './options.js';
 
-export type MigrationPhase = 'preparing' | 'transferring' | 'postcopy' | 'switching-over';
+/** mirroring: non-shared disks are copied (host-to-host); copying: the files of an offline move. */
+export type MigrationPhase = 'preparing' | 'mirroring' | 'copying' | 'transferring' | 'postcopy' | 'switching-over';
 
 /** What GET /v1/vms/:name/migration shows. */
 export interface MigrationStatusView {
@@ -13,11 +14,17 @@ export interface MigrationStatusView {
   postcopy: PostcopyMode;
   explanation: string;
   progress: MigrationProgress | null;
+  /** Disk copy progress (host-to-host without shared storage, offline moves). */
+  disks: MirrorProgress | null;
+  /** Host-to-host: the target daemon's URL. */
+  target: string | null;
 }
 
 export class ActiveMigration {
   phase: MigrationPhase = 'preparing';
   progress: MigrationProgress | undefined;
+  disks: MirrorProgress | undefined;
+  target: string | null = null;
   postcopyRequested = false;
   readonly controller = new AbortController();
   readonly startedAt = new Date().toISOString();
@@ -31,7 +38,7 @@ export class ActiveMigration {
   view(): MigrationStatusView {
     return {
       vm: this.vm, phase: this.phase, startedAt: this.startedAt, postcopy: this.postcopy, explanation: this.explanation,
-      progress: this.progress ?? null,
+      progress: this.progress ?? null, disks: this.disks ?? null, target: this.target,
     };
   }
 }

@@ -3,3 +3,11 @@ export { ActiveMigrations, type MigrationPhase, type MigrationStatusView } from 
 export { parseMigrateOptions, POSTCOPY_MODES, type MigrateOptions, type PostcopyMode } from './options.js';
 export { choosePolicy, shouldSwitchToPostcopy, DEFAULT_DOWNTIME_MS, type MigrationPlan, type PolicyContext } from './policy.js';
 export { checkMigrationSafety, tcgDirtyBitmapRisk, safeMemorySuggestion, type SafetyInput } from './safety.js';
+export { IncomingService, discardUnfinishedIncoming, type IncomingServiceOptions } from './incoming.js';
+export { checkCompatibility, describeIncompatibilities, type CompatInput, type Incompatibility, type SourceFacts } from './compat.js';
+export { recoverOutgoing, type HostMoveResult } from './host-migration.js';
+export {
+  STATE_EXPORT, TLS_HOSTNAME,
+  type MigrationPeer, type PeerFactory, type MigrationTargetRef, type IncomingRequest, type IncomingReady, type IncomingStatus,
+  type IncomingDisk, type CommitResult, type AbortResult,
+} from './peer.js';

@@ -10,37 +10,31 @@
  * target (killed, crashed) aborts the source's migration at once.
  */
 import {
-  canMigrateIn, canMigrateOut, type Driver, type IncomingMigration, type MigrationProgress, type MigrationStats, type VmInstance,
+  canMigrateIn, canMigrateOut, type Driver, type IncomingMigration, type MigrationStats, type VmInstance,
 } from '../drivers/index.js';
 import type { VmService } from '../lifecycle/index.js';
 import { fail, isPolyvisorError, PolyvisorError, sleep, timeoutSignal, type Logger } from '../shared/index.js';
 import type { VmRecord } from '../store/index.js';
 import { ActiveMigration, ActiveMigrations, type MigrationStatusView } from './active.js';
+import type { MigrationResult, ProgressListener } from './result.js';
 import type { MigrateOptions } from './options.js';
-import { choosePolicy, nextDowntimeLimit, shouldSwitchToPostcopy, type MigrationPlan } from './policy.js';
+import { choosePolicy, type MigrationPlan } from './policy.js';
+import { steering } from './steer.js';
 import { checkMigrationSafety } from './safety.js';
+import { moveToHost, type HostMoveResult } from './host-migration.js';
+import type { PeerFactory } from './peer.js';
 
 export interface MigrationServiceOptions {
   vms: VmService;
   driver: Driver;
   logger: Logger;
+  /** This host's name (host-to-host moves name it to the target). */
+  host?: string;
+  /** How to reach another daemon (host-to-host moves); absent: same-host moves only. */
+  peers?: PeerFactory;
 }
 
-export interface MigrationResult {
-  vm: string;
-  state: VmRecord['state'];
-  sourcePid: number;
-  targetPid: number;
-  /** Wall time of the whole operation, preparing the target included. */
-  wallMs: number;
-  /** QEMU's own figures: total-time, downtime, setup-time, bytes, passes. */
-  stats: MigrationStats;
-  policy: { downtimeLimitMs: number; finalDowntimeLimitMs: number; maxBandwidthBytesPerS: number | null; autoConverge: boolean; postcopy: string; multifdChannels: number; xbzrle: boolean };
-  explanation: string;
-  warnings: string[];
-}
-
-export type ProgressListener = (p: MigrationProgress) => void;
+export type { MigrationResult, ProgressListener } from './result.js';
 
 export class MigrationService {
   private readonly active = new ActiveMigrations();
@@ -48,6 +42,11 @@ export class MigrationService {
 
   constructor(private readonly o: MigrationServiceOptions) {
     this.log = o.logger.child({ component: 'migration' });
+  }
+
+  /** Throws VM_NOT_FOUND for an unknown VM (an async request answers 404 at once). */
+  async vmExists(vm: string): Promise<void> {
+    await this.o.vms.get(vm);
   }
 
   status(vm: string): MigrationStatusView | undefined {
@@ -62,16 +61,32 @@ export class MigrationService {
     return this.active.requestPostcopy(vm);
   }
 
-  /** Moves VM `name` live into a new QEMU process on this host. */
-  async migrate(name: string, opts: MigrateOptions = {}, onProgress?: ProgressListener): Promise<MigrationResult> {
+  /**
+   * Moves VM `name` live into a new QEMU process on this host, or with
+   * `opts.target` to another daemon (live, or offline when it is stopped).
+   * Aborting `cancel` (an API operation's cancel) rolls back like migrate-cancel.
+   */
+  async migrate(name: string, opts: MigrateOptions = {}, onProgress?: ProgressListener, cancel?: AbortSignal): Promise<MigrationResult | HostMoveResult> {
     const driver = this.o.driver;
     if (!canMigrateIn(driver)) fail('MIGRATION_FAILED', `the ${driver.name} driver cannot receive live migrations`);
+    if (opts.tls && !opts.target) fail('INVALID_ARGUMENT', 'tls applies to moves to another host (give target); a move on this host never leaves it');
+    if (opts.target && !this.o.peers) fail('MIGRATION_FAILED', 'this daemon was started without host-to-host migration');
     const rec0 = await this.o.vms.get(name);
-    const plan = choosePolicy(opts, { transport: 'unix', memoryBytes: rec0.spec.memory });
+    const plan = choosePolicy(opts, { transport: opts.target ? 'tcp' : 'unix', memoryBytes: rec0.spec.memory });
     const m = new ActiveMigration(name, plan.postcopy, plan.explanation);
     this.active.add(m);
+    const onCancel = (): void => m.controller.abort(cancel?.reason);
+    cancel?.addEventListener('abort', onCancel, { once: true });
+    if (cancel?.aborted) onCancel();
     const signal = timeoutSignal(plan.timeoutMs, m.controller.signal);
     try {
+      if (opts.target) {
+        m.target = opts.target.url;
+        const peer = this.o.peers!(opts.target);
+        return await moveToHost({ vms: this.o.vms, driver, logger: this.log, host: this.o.host ?? 'localhost', peer, target: opts.target }, name, {
+          m, plan, opts, signal, ...(onProgress ? { onProgress } : {}),
+        });
+      }
       return await this.o.vms.exclusive(name, async (rec, source) => {
         if (rec.state !== 'running' && rec.state !== 'paused') {
           fail('INVALID_TRANSITION', `cannot live-migrate VM ${name} while it is ${rec.state}; it must be running or paused`);
@@ -87,7 +102,7 @@ export class MigrationService {
         let target: IncomingMigration | undefined;
         let targetError: Error | undefined;
         let stats: MigrationStats;
-        let finalDowntimeLimit = plan.tuning.downtimeLimitMs;
+        const steer = steering(m, plan, onProgress);
         try {
           target = await driver.prepareIncoming(this.o.vms.plan(rec), { tuning: plan.tuning, accel: source.info.accel }, signal);
           const loaded = target.waitLoaded(signal);
@@ -96,25 +111,9 @@ export class MigrationService {
             if (!m.controller.signal.aborted) m.controller.abort(err);
           });
           m.phase = 'transferring';
-          let downtimeLimitMs = plan.tuning.downtimeLimitMs;
           stats = await source.migrateOut(target.uri, plan.tuning, {
             signal,
-            onProgress: (p) => {
-              m.progress = p;
-              if (p.postcopy) m.phase = 'postcopy';
-              onProgress?.(p);
-              if (m.postcopyRequested || shouldSwitchToPostcopy(plan.postcopy, p)) {
-                m.postcopyRequested = false;
-                m.phase = 'postcopy';
-                return 'postcopy';
-              }
-              const raised = nextDowntimeLimit(plan, p, downtimeLimitMs);
-              if (raised !== undefined) {
-                downtimeLimitMs = raised;
-                finalDowntimeLimit = raised;
-                return { downtimeLimitMs: raised };
-              }
-            },
+            onProgress: steer.onProgress,
           });
           m.phase = 'switching-over';
           await loaded;
@@ -132,9 +131,10 @@ export class MigrationService {
             cause, ...(isPolyvisorError(cause) && cause.details !== undefined ? { details: cause.details } : {}),
           });
         }
-        return this.switchOver({ rec, source, target, stats, t0, plan, warnings, name, finalDowntimeLimit });
+        return this.switchOver({ rec, source, target, stats, t0, plan, warnings, name, finalDowntimeLimit: steer.finalDowntimeLimitMs() });
       });
     } finally {
+      cancel?.removeEventListener('abort', onCancel);
       this.active.remove(m);
     }
   }

@@ -1,5 +1,6 @@
 /** What a caller may ask of a live migration, and its validation (shared by the API and the service). */
 import { fail } from '../shared/index.js';
+import type { MigrationTargetRef } from './peer.js';
 
 /**
  * When to switch to post-copy: never; on request (`vm migrate-postcopy`); as
@@ -23,6 +24,21 @@ export interface MigrateOptions {
   forceUnsafe?: boolean;
   /** Give up (and roll back, if before switch-over) after this long; default 600. */
   timeoutSeconds?: number;
+  /** Move to another Polyvisor daemon (host-to-host) instead of a new process on this host. */
+  target?: MigrationTargetRef;
+  /** Encrypt the stream and the disk copies (host-to-host live moves): TLS with a per-migration CA. */
+  tls?: boolean;
+}
+
+const FINGERPRINT = /^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{64}$/;
+
+function isTarget(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const t = v as Record<string, unknown>;
+  if (Object.keys(t).some((k) => !['url', 'token', 'tlsFingerprint'].includes(k))) return false;
+  if (typeof t['url'] !== 'string' || !/^https?:\/\/[A-Za-z0-9.[\]:-]+(:\d{1,5})?\/?$/.test(t['url'])) return false;
+  if (typeof t['token'] !== 'string' || t['token'].length < 8 || t['token'].length > 512 || /\s/.test(t['token'])) return false;
+  return t['tlsFingerprint'] === undefined || (typeof t['tlsFingerprint'] === 'string' && FINGERPRINT.test(t['tlsFingerprint']));
 }
 
 type Check = (v: unknown) => boolean;
@@ -38,6 +54,8 @@ const FIELDS: Record<keyof MigrateOptions, [Check, string]> = {
   xbzrle: [bool, 'true or false'],
   forceUnsafe: [bool, 'true or false'],
   timeoutSeconds: [int(1, 86_400), 'a whole number of seconds from 1 to 86400'],
+  target: [isTarget, 'an object { url: "http(s)://HOST:PORT", token, tlsFingerprint? } naming the target daemon'],
+  tls: [bool, 'true or false'],
 };
 
 /** Checks an untrusted object (an API body) and returns typed options; unknown keys are refused. */

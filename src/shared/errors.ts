@@ -54,6 +54,7 @@ export const catalogue = {
   MIGRATION_FAILED: e(500, EXIT.failure, 'The VM keeps running where it was (unless the message says post-copy had switched over); the message names the failing side. Retry, or check the daemon log.'),
   MIGRATION_UNSAFE: e(409, EXIT.conflict, 'QEMU < 9.0 under TCG can corrupt guests whose RAM is a multiple of 256 KiB during live migration: use a memory size such as 262084Ki, KVM, or QEMU >= 9.0; --force-unsafe overrides.'),
   MIGRATION_NOT_RUNNING: e(409, EXIT.conflict, 'No migration of this VM is in progress; `polyvisor vm show NAME` shows its state.'),
+  MIGRATION_INCOMPATIBLE: e(409, EXIT.conflict, 'The target host cannot run this VM as it is (details list each difference and its fix): same machine type, accelerator and CPU features, a QEMU at least as new, enough free memory; or move the VM offline.'),
   DISK_CREATE_FAILED: e(500, EXIT.failure, 'Check free space and permissions in the state directory.'),
   QEMU_IMG_MISSING: e(503, EXIT.unavailable, 'Install qemu-img: `apt-get install qemu-utils`.'),
   IMAGE_INVALID: e(400, EXIT.usage, 'The file is not a disk image QEMU can read, or it is damaged; inspect it with `qemu-img info` and `qemu-img check`.'),
@@ -85,6 +86,10 @@ export const catalogue = {
   BACKUP_NOT_FOUND: e(404, EXIT.notFound, 'List the backups of the VM with `polyvisor backup list VM`.'),
   BACKUP_FAILED: e(500, EXIT.failure, 'Nothing was recorded and the VM kept running; check free space at the backup target and retry (the next run starts over).'),
   BACKUP_VERIFY_FAILED: e(422, EXIT.failure, 'A backup file no longer matches its checksum or fails qemu-img check; take a new full backup (`polyvisor backup create VM --full`).'),
+  BACKUP_TARGET_FULL: e(507, EXIT.failure, 'The backup target ran out of space; nothing was recorded and the VM kept running. Free space there (`polyvisor backup prune VM …`) or point the daemon at a bigger target, then retry.'),
+  BACKUP_TARGET_GONE: e(503, EXIT.unavailable, 'The backup target directory disappeared (removed or unmounted) during the backup; nothing was recorded. Mount or recreate it, then retry.'),
+  SCHEDULE_NOT_FOUND: e(404, EXIT.notFound, 'List the backup schedules with `polyvisor backup schedule list`.'),
+  SCHEDULE_EXISTS: e(409, EXIT.conflict, 'Pick another schedule name, or change the existing one with `polyvisor backup schedule set NAME …`.'),
   CONFIRMATION_REQUIRED: e(409, EXIT.conflict, 'This replaces data; repeat the command with --yes (API: "confirm": true) if you mean it.'),
   // time and cancellation
   TIMEOUT: e(504, EXIT.timeout, 'The operation took longer than allowed; retry, or raise the timeout option.'),

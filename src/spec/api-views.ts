@@ -37,6 +37,8 @@ export interface OperationView {
   error: { code: string; message: string; hint: string } | null;
   /** What the operation returned (e.g. the VM view), once succeeded. */
   result?: unknown;
+  /** Live detail of a running operation beyond the fraction (e.g. a migration's bytes, pass, dirty rate). */
+  detail?: Record<string, unknown>;
 }
 
 export type EventView =

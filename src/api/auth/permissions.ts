@@ -5,7 +5,7 @@
 import type { Role } from '../../spec/index.js';
 
 export const PERMISSIONS = [
-  'public', // no token needed (health, OpenAPI document, the status page shell)
+  'public', // no token needed (health, OpenAPI document, the web UI's shell and assets)
   'system:read',
   'metrics:read', // GET /metrics (Prometheus)
   'vm:read',
@@ -13,8 +13,10 @@ export const PERMISSIONS = [
   'vm:operate', // start, stop, kill, pause, resume, reboot, suspend
   'vm:console',
   'vm:migrate',
+  'vm:migrate-in', // host-to-host: receive a VM from another daemon (its source calls these routes)
   'vm:snapshot',
   'vm:backup',
+  'backup:schedule', // create, change, remove backup schedules
   'operation:read',
   'operation:cancel',
   'event:read',
@@ -27,7 +29,7 @@ export const PERMISSIONS = [
 export type Permission = (typeof PERMISSIONS)[number];
 
 const VIEWER: readonly Permission[] = ['system:read', 'metrics:read', 'vm:read', 'operation:read', 'event:read', 'storage:read'];
-const OPERATOR: readonly Permission[] = [...VIEWER, 'vm:write', 'vm:operate', 'vm:console', 'vm:migrate', 'vm:snapshot', 'vm:backup', 'operation:cancel'];
+const OPERATOR: readonly Permission[] = [...VIEWER, 'vm:write', 'vm:operate', 'vm:console', 'vm:migrate', 'vm:migrate-in', 'vm:snapshot', 'vm:backup', 'backup:schedule', 'operation:cancel'];
 const ADMIN: readonly Permission[] = PERMISSIONS.filter((p) => p !== 'public');
 
 export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = {

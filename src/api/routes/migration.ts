@@ -1,9 +1,13 @@
 /**
  * Live migration routes (thin, DESIGN rule 1). POST …/migrate answers when
  * the move has finished (or failed) with the result and the policy's
- * explanation; progress meanwhile is at GET …/migration.
+ * explanation, or at once with an operation (`?async=1`) whose progress and
+ * detail follow the move and whose cancel rolls it back; progress is also at
+ * GET …/migration.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { MigrationProgress, MirrorProgress } from '../../drivers/index.js';
+import type { OperationContext, OperationRegistry } from '../../lifecycle/index.js';
 import { fail, validateName } from '../../shared/index.js';
 import { parseMigrateOptions, type MigrationService } from '../../migration/index.js';
 
@@ -15,10 +19,45 @@ function objectBody(body: unknown): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
-export function migrationRoutes(app: FastifyInstance, migrations: MigrationService): void {
-  app.post<{ Params: NameParams }>('/v1/vms/:name/migrate', { config: { permission: 'vm:migrate' as const } }, async (req) => {
-    validateName(req.params.name, 'VM name');
-    return migrations.migrate(req.params.name, parseMigrateOptions(objectBody(req.body)));
+function asyncWanted(q: unknown): boolean {
+  const v = (q as Record<string, unknown> | undefined)?.['async'];
+  if (v === undefined) return false;
+  if (!['1', 'true', '0', 'false'].includes(String(v))) fail('INVALID_ARGUMENT', 'async must be 1/true or 0/false');
+  return v === '1' || v === 'true';
+}
+
+const actor = (req: FastifyRequest): string => req.principal?.actor ?? 'anonymous';
+
+/** Fraction done and the detail an operation shows while a move runs (at most twice a second). */
+export function operationProgress(ctx: OperationContext, status: () => { phase: string; disks: MirrorProgress | null } | undefined) {
+  let last = 0;
+  return (p: MigrationProgress): void => {
+    const now = Date.now();
+    if (now - last < 500) return;
+    last = now;
+    const s = status();
+    const disks = s?.disks;
+    const done = (disks?.doneBytes ?? 0) + p.transferredBytes;
+    const total = (disks?.totalBytes ?? 0) + p.transferredBytes + p.remainingBytes;
+    if (total > 0) ctx.progress(done / total);
+    ctx.detail?.({
+      phase: s?.phase ?? 'transferring', status: p.status, transferredBytes: p.transferredBytes, remainingBytes: p.remainingBytes,
+      dirtyPagesRate: p.dirtyPagesRate, expectedDowntimeMs: p.expectedDowntimeMs ?? null, iteration: p.iteration, mbps: p.mbps,
+      cpuThrottlePercent: p.cpuThrottlePercent, disks: disks ?? null,
+    });
+  };
+}
+
+export function migrationRoutes(app: FastifyInstance, migrations: MigrationService, ops?: OperationRegistry): void {
+  app.post<{ Params: NameParams }>('/v1/vms/:name/migrate', { config: { permission: 'vm:migrate' as const } }, async (req, reply) => {
+    const name = req.params.name;
+    validateName(name, 'VM name');
+    const opts = parseMigrateOptions(objectBody(req.body));
+    if (!asyncWanted(req.query) || !ops) return migrations.migrate(name, opts);
+    await migrations.vmExists(name); // 404 now rather than a failed operation later
+    const work = (ctx: OperationContext) => migrations.migrate(name, opts, operationProgress(ctx, () => migrations.status(name)), ctx.signal);
+    const op = ops.start('vm.migrate', name, actor(req), work);
+    return reply.status(202).header('location', `/v1/operations/${op.id}`).send(op);
   });
 
   app.get<{ Params: NameParams }>('/v1/vms/:name/migration', { config: { permission: 'vm:read' as const } }, async (req) => {

@@ -11,13 +11,17 @@ const write = { config: { permission: 'vm:snapshot' as const } };
 export function snapshotRoutes(app: FastifyInstance, snapshots: SnapshotService): void {
   app.get<{ Params: NameParams }>('/v1/vms/:name/snapshots', { config: { permission: 'vm:read' as const } }, async (req) => snapshots.list(req.params.name));
 
-  /** {name, description?, ram?} */
+  /** {name, description?, ram?, type?: 'internal'|'external'} */
   app.post<{ Params: NameParams }>('/v1/vms/:name/snapshots', write, async (req, reply) => {
     const b = body(req.body);
     const description = optString(b, 'description');
     if (description !== undefined && description.length > 1024) fail('INVALID_BODY', 'description is at most 1024 characters');
     const ram = bool(b, 'ram');
-    const out = await snapshots.create(req.params.name, { name: str(b, 'name'), ...(description !== undefined ? { description } : {}), ...(ram !== undefined ? { ram } : {}) });
+    const type = optString(b, 'type');
+    if (type !== undefined && type !== 'internal' && type !== 'external') fail('INVALID_BODY', 'type is internal or external');
+    const out = await snapshots.create(req.params.name, {
+      name: str(b, 'name'), ...(description !== undefined ? { description } : {}), ...(ram !== undefined ? { ram } : {}), ...(type !== undefined ? { type } : {}),
+    });
     return reply.status(201).send(out);
   });
 

@@ -1,39 +1,71 @@
 /**
- * A small status page at / until the full web UI (its own issue) lands: it
- * reads the public API like any script would and refreshes every 2 s.
+ * Serves the web UI (web/, built by `npm run build:web` into dist/web/): the
+ * page shell and its assets are public, since they hold no data; every data
+ * call of the page carries the user's token. Hashed assets are cached for a
+ * year (gzipped at build time, sent so to clients that accept it), the shell
+ * never; client routes (/vms/web, /storage…) get the shell.
  */
-import type { FastifyInstance } from 'fastify';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 
-const PAGE = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Polyvisor</title>
-<style>
-body{font:15px system-ui,sans-serif;margin:2rem;color:#1d2430;background:#f6f7f9}
-h1{font-size:1.3rem}table{border-collapse:collapse;width:100%;max-width:60rem;background:#fff}
-th,td{text-align:left;padding:.45rem .7rem;border-bottom:1px solid #e3e6ea}
-.s-running{color:#0a7d32}.s-paused,.s-suspended{color:#a86b00}.s-stopped,.s-created{color:#59606b}.s-error{color:#b3261e}
-</style></head><body>
-<h1>Polyvisor</h1><p id="host"></p>
-<table><thead><tr><th>Name</th><th>State</th><th>vCPUs</th><th>Memory</th><th>Accel</th><th>Reason</th></tr></thead><tbody id="vms"></tbody></table>
-<script>
-const esc = (s) => String(s).replace(/[&<>"']/g, (c) => '&#' + c.charCodeAt(0) + ';');
-let asked = false;
-const auth = () => { const t = localStorage.getItem('pvToken'); return t ? { authorization: 'Bearer ' + t } : {}; };
-async function refresh() {
-  try {
-    const r = await fetch('/v1/vms', { headers: auth() });
-    if (r.status === 401 && !asked) { asked = true; const t = prompt('API token (polyvisor token create NAME --role viewer)'); if (t) { localStorage.setItem('pvToken', t.trim()); return refresh(); } }
-    if (!r.ok) { document.getElementById('host').textContent = 'HTTP ' + r.status + ': an API token is needed'; return; }
-    const [h, vms] = await Promise.all([fetch('/v1/health').then(r => r.json()), r.json()]);
-    document.getElementById('host').textContent = 'Host ' + h.host + ' · polyvisord ' + h.version;
-    document.getElementById('vms').innerHTML = vms.map(v => '<tr><td>' + esc(v.name) + '</td><td class="s-' + esc(v.state) + '">' + esc(v.state) +
-      '</td><td>' + v.spec.cpu.count + '</td><td>' + Math.round(v.spec.memory / 1048576) + ' MiB</td><td>' + esc(v.runtime ? v.runtime.accel : '-') +
-      '</td><td>' + esc(v.stateReason) + '</td></tr>').join('') || '<tr><td colspan="6">No VMs yet: polyvisor vm create</td></tr>';
-  } catch (e) { document.getElementById('host').textContent = 'daemon unreachable'; }
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json; charset=utf-8',
+  '.woff2': 'font/woff2',
+  '.map': 'application/json; charset=utf-8',
+};
+
+/** Scripts only from the daemon (styles may be inline: xterm.js and noVNC set them at run time); data only from its API and WebSockets on the same origin; no framing. */
+export const UI_CSP = [
+  "default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'", "img-src 'self' data:", "font-src 'self'",
+  "connect-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "form-action 'none'",
+].join('; ');
+
+const ASSET = /^[A-Za-z0-9._-]{1,128}$/;
+const CLIENT_ROUTES = ['/vms/:name', '/vms/:name/edit', '/vms/:name/clone', '/create', '/storage', '/operations', '/login'];
+
+/** dist/web beside the compiled dist/api/routes, or from src/ (tests under tsx) the built dist/web. */
+export function webRoot(): string | undefined {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  return [path.resolve(here, '../../web'), path.resolve(here, '../../../dist/web')].find((d) => existsSync(path.join(d, 'index.html')));
 }
-refresh(); setInterval(refresh, 2000);
-</script></body></html>`;
 
-export function uiRoutes(app: FastifyInstance): void {
-  app.get('/', { config: { permission: 'public', doc: { summary: 'Status page (its data calls need a token over TCP)', tags: ['system'] } } }, async (_req, reply) => reply.type('text/html; charset=utf-8').header('content-security-policy', "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline'").send(PAGE));
+const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Polyvisor</title>
+<p>The web UI is not built. Run <code>npm run build</code> (it builds dist/web too) and restart polyvisord.</p>`;
+
+function secure(reply: FastifyReply): FastifyReply {
+  return reply.header('content-security-policy', UI_CSP).header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
+}
+
+/** `root`: the built UI's folder; null serves a page that says how to build it. */
+export function uiRoutes(app: FastifyInstance, root: string | null = webRoot() ?? null): void {
+  const shell = async (_req: unknown, reply: FastifyReply) => {
+    secure(reply).type('text/html; charset=utf-8').header('cache-control', 'no-cache');
+    if (!root) return reply.status(503).send(NOT_BUILT);
+    return reply.send(await readFile(path.join(root, 'index.html')));
+  };
+  const doc = { summary: 'The web UI shell (its data calls need a token over TCP)', tags: ['system'] };
+  app.get('/', { config: { permission: 'public', doc } }, shell);
+  for (const url of CLIENT_ROUTES) app.get(url, { config: { permission: 'public', doc: { ...doc, summary: `The web UI shell for the client route ${url}` } } }, shell);
+  app.get<{ Params: { file: string } }>('/assets/:file', {
+    config: { permission: 'public', doc: { summary: 'A built asset of the web UI (content-hashed, cached for a year)', tags: ['system'] } },
+  }, async (req, reply) => {
+    const file = req.params.file;
+    if (!root || !ASSET.test(file) || file.startsWith('.') || file.endsWith('.gz')) return reply.status(404).type('text/plain').send('no such asset');
+    const full = path.join(root, 'assets', file);
+    const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')) ? await readFile(`${full}.gz`).catch(() => undefined) : undefined;
+    const buf = gzip ?? await readFile(full).catch(() => undefined);
+    if (!buf) return reply.status(404).type('text/plain').send('no such asset');
+    if (gzip) reply.header('content-encoding', 'gzip');
+    return secure(reply).type(TYPES[path.extname(file)] ?? 'application/octet-stream').header('vary', 'accept-encoding')
+      .header('cache-control', 'public, max-age=31536000, immutable').send(buf);
+  });
 }

@@ -9,7 +9,7 @@
 import type { QmpClient } from '../../qmp/index.js';
 import { PolyvisorError, newId, sleep } from '../../shared/index.js';
 import type { BackupJob, DiskBitmap } from '../backups.js';
-import { diskNodes } from './names.js';
+import { activeNodes } from './block-graph.js';
 
 export const BACKUP_JOB_TIMEOUT_MS = 6 * 3600_000;
 /** Job ids and target node names of our backups start with this. */
@@ -19,16 +19,17 @@ interface NamedNode { 'node-name': string; 'dirty-bitmaps'?: Array<{ name: strin
 
 export async function listBitmaps(qmp: QmpClient, disks: readonly string[], signal: AbortSignal): Promise<Record<string, DiskBitmap[]>> {
   const nodes = await qmp.execute<NamedNode[]>('query-named-block-nodes', { flat: true }, { signal });
+  const active = await activeNodes(qmp, disks, signal);
   const out: Record<string, DiskBitmap[]> = {};
-  for (const d of disks) {
-    const n = nodes.find((x) => x['node-name'] === diskNodes(d).format);
+  for (const [i, d] of disks.entries()) {
+    const n = nodes.find((x) => x['node-name'] === active[i]);
     out[d] = (n?.['dirty-bitmaps'] ?? []).map((b) => ({ name: b.name, persistent: b.persistent ?? false, inconsistent: b.inconsistent ?? false }));
   }
   return out;
 }
 
 export async function removeBitmap(qmp: QmpClient, disk: string, name: string, signal: AbortSignal): Promise<void> {
-  await qmp.execute('block-dirty-bitmap-remove', { node: diskNodes(disk).format, name }, { signal });
+  await qmp.execute('block-dirty-bitmap-remove', { node: (await activeNodes(qmp, [disk], signal))[0], name }, { signal });
 }
 
 /**
@@ -44,6 +45,27 @@ async function cleanupLeftovers(qmp: QmpClient, signal: AbortSignal): Promise<vo
   }
   const nodes = await qmp.execute<NamedNode[]>('query-named-block-nodes', { flat: true }, { signal });
   for (const n of nodes) if (n['node-name'].startsWith(PREFIX) && /t\d+$/.test(n['node-name'])) await qmp.execute('blockdev-del', { 'node-name': n['node-name'] }, { signal }).catch(() => undefined);
+}
+
+/** Reports the jobs' offset/len (query-block-jobs) every 500 ms until `until` settles. */
+async function withProgress<T>(qmp: QmpClient, ids: string[], report: BackupJob['onProgress'], until: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (!report) return until;
+  let finished = false;
+  const poll = (async () => {
+    while (!finished) {
+      await sleep(500, signal).catch(() => undefined);
+      if (finished || signal.aborted) return;
+      const jobs = await qmp.execute<Array<{ device: string; offset: number; len: number }>>('query-block-jobs', undefined, { signal }).catch(() => []);
+      const ours = jobs.filter((j) => ids.includes(j.device));
+      if (!finished && ours.length > 0) report(ours.reduce((n, j) => n + j.offset, 0), ours.reduce((n, j) => n + j.len, 0));
+    }
+  })();
+  try {
+    return await until;
+  } finally {
+    finished = true;
+    await poll;
+  }
 }
 
 export async function backupDisks(qmp: QmpClient, job: BackupJob, signal: AbortSignal): Promise<void> {
@@ -63,20 +85,21 @@ export async function backupDisks(qmp: QmpClient, job: BackupJob, signal: AbortS
     }
     const done = jobIds.map((id) => qmp.once('BLOCK_JOB_COMPLETED', { signal, timeoutMs: BACKUP_JOB_TIMEOUT_MS, filter: (e) => (e.data as { device?: string }).device === id }));
     for (const p of done) p.catch(() => undefined);
-    const actions = disks.flatMap((d, i) => {
-      const node = diskNodes(d).format;
+    const active = await activeNodes(qmp, disks, signal);
+    const actions = disks.flatMap((_d, i) => {
+      const node = active[i]!;
       return [
         { type: 'block-dirty-bitmap-add', data: { node, name: job.newBitmap, persistent: true } },
         {
           type: 'blockdev-backup', data: {
-            'job-id': jobIds[i], device: node, target: targetNode(i),
+            'job-id': jobIds[i], device: node, target: targetNode(i), ...(job.speed ? { speed: job.speed } : {}),
             ...(job.sync === 'full' ? { sync: 'full' } : { sync: 'bitmap', bitmap: job.fromBitmap, 'bitmap-mode': 'never' }),
           },
         },
       ];
     });
     await qmp.execute('transaction', { actions }, { signal });
-    const events = await Promise.all(done);
+    const events = await withProgress(qmp, jobIds, job.onProgress, Promise.all(done), signal);
     const failed = events.map((e) => (e.data as { error?: string }).error).filter((x) => x !== undefined);
     if (failed.length > 0) {
       for (const d of disks) await removeBitmap(qmp, d, job.newBitmap, signal).catch(() => undefined);

@@ -13,6 +13,9 @@ import type { OvmfFiles } from './argv.js';
 import { runtimeFiles } from './files.js';
 import { launch } from './launch.js';
 import { prepareIncoming } from './migrate-incoming.js';
+import { hostFactsProbe } from './migrate-host-facts.js';
+import { makeMigrationTls } from './migrate-tls.js';
+import { cancelOutgoing, discardIncoming } from './migrate-recover.js';
 
 export interface QemuDriverOptions {
   /** Default "qemu-system-x86_64" (looked up on PATH). */
@@ -64,5 +67,9 @@ export function createQemuDriver(o: QemuDriverOptions = {}): QemuDriver {
     },
     adopt: (plan: LaunchPlan, signal: AbortSignal): Promise<AdoptResult> => adopt(plan, signal, logger),
     prepareIncoming: (plan, io, signal) => prepareIncoming({ qemuBinary, logger, ...(o.ovmf ? { ovmf: o.ovmf } : {}) }, plan, io, signal),
+    hostFacts: hostFactsProbe(qemuBinary, (signal) => resolveAccel('auto', signal)),
+    makeMigrationTls,
+    discardIncoming,
+    cancelOutgoing: (dir: string) => cancelOutgoing(dir, logger),
   };
 }

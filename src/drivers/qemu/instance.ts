@@ -4,11 +4,12 @@ import { timeoutSignal, type Logger } from '../../shared/index.js';
 import type { DriverEvent, LaunchPlan, RunStatus, RuntimeFiles, RuntimeInfo, VmInstance } from '../driver.js';
 import type { MigrateOutOptions, MigrationSource, MigrationStats, MigrationTuning } from '../migratable.js';
 import type { DiskHotplug, HotplugDisk } from '../disk-hotplug.js';
-import type { LoadSnapshotResult, Snapshottable } from '../snapshots.js';
+import type { ExternalOverlay, ExternalSnapshottable, LoadSnapshotResult, Snapshottable, StreamRequest } from '../snapshots.js';
 import type { BackupJob, Backupable, DiskBitmap } from '../backups.js';
 import { backupDisks, listBitmaps, removeBitmap } from './backup-jobs.js';
 import { agentCall } from './snapshot-freeze.js';
 import { deleteSnapshot, diskSnapshot, loadSnapshot, saveSnapshot } from './snapshot-jobs.js';
+import { activeFile, externalSnapshot, streamDisk } from './snapshot-external.js';
 import { mapQmpEvent, PAUSED_STATES } from './events.js';
 import { hotplugDisk, hotUnplugDisk } from './hotplug.js';
 import { migrateOut, startPostcopy } from './migrate-source.js';
@@ -32,7 +33,7 @@ export const AGENT_REBOOT_TIMEOUT_MS = 2_000;
 /** How long after the monitor closed we wait for the process to disappear before giving up on it. */
 const EXIT_WATCH_MS = 60_000;
 
-export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, StatsSource, Snapshottable, Backupable {
+export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, StatsSource, Snapshottable, ExternalSnapshottable, Backupable {
   readonly info: RuntimeInfo;
   readonly files: RuntimeFiles;
   private readonly plan: LaunchPlan;
@@ -160,6 +161,9 @@ export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, S
     return this.plan.spec.agent.enabled ? agentCall(this.files.agentSocket, 'guest-fsfreeze-freeze', signal, this.log) : Promise.resolve(false);
   }
   async thawFilesystems(signal: AbortSignal): Promise<void> { await agentCall(this.files.agentSocket, 'guest-fsfreeze-thaw', signal, this.log); }
+  externalSnapshot(overlays: readonly ExternalOverlay[], signal: AbortSignal): Promise<void> { return externalSnapshot(this.qmp, overlays, signal); }
+  activeFile(disk: string, signal: AbortSignal): Promise<string> { return activeFile(this.qmp, disk, signal); }
+  streamDisk(r: StreamRequest, signal: AbortSignal): Promise<void> { return streamDisk(this.qmp, r, signal); }
 
   bitmaps(disks: readonly string[], signal: AbortSignal): Promise<Record<string, DiskBitmap[]>> { return listBitmaps(this.qmp, disks, signal); }
   backupDisks(job: BackupJob, signal: AbortSignal): Promise<void> { return backupDisks(this.qmp, job, signal); }

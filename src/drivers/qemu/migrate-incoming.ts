@@ -10,13 +10,15 @@ import path from 'node:path';
 import { QmpClient } from '../../qmp/index.js';
 import { fail, isPolyvisorError, PolyvisorError, runChecked, timeoutSignal, type Logger } from '../../shared/index.js';
 import type { Accel, LaunchPlan, VmInstance } from '../driver.js';
-import type { IncomingMigration, MigrationTuning } from '../migratable.js';
+import type { IncomingMigration, IncomingOptions, NbdMirror } from '../migratable.js';
 import { buildQemuArgv, type OvmfFiles } from './argv.js';
 import { findOvmf } from './firmware.js';
 import { QemuInstance } from './instance.js';
 import { commitIncomingFiles, incomingFiles, incomingSocket, makeIncomingDir } from './migrate-files.js';
 import { migrationCapabilities, migrationParameters } from './migrate-params.js';
 import { waitMigration } from './migration.js';
+import { startNbdExports, stopNbdExports } from './migrate-nbd.js';
+import { addTlsCreds, TLS_OBJECT_ID } from './migrate-tls.js';
 import { readPidFile, terminate } from './process.js';
 
 export interface IncomingContext {
@@ -28,7 +30,7 @@ export interface IncomingContext {
 export async function prepareIncoming(
   ctx: IncomingContext,
   plan: LaunchPlan,
-  o: { tuning: MigrationTuning; accel: Accel },
+  o: IncomingOptions,
   signal: AbortSignal,
 ): Promise<IncomingMigration> {
   const dir = path.resolve(plan.dir);
@@ -37,7 +39,7 @@ export async function prepareIncoming(
   const files = incomingFiles(dir, incDir);
   const firmware = plan.spec.boot.firmware === 'uefi' ? await findOvmf(ctx.ovmf) : undefined;
   const { restoreFrom: _unused, ...cold } = plan;
-  const argv = [...buildQemuArgv(cold, { accel: o.accel, files, ...(firmware ? { firmware } : {}) }), '-incoming', 'defer'];
+  const argv = [...buildQemuArgv(cold, { accel: o.accel, files, ...(firmware ? { firmware } : {}) }), ...(o.paused ? ['-S'] : []), '-incoming', 'defer'];
   let pid: number | undefined;
   let qmp: QmpClient | undefined;
   const abort = async (): Promise<void> => {
@@ -52,12 +54,14 @@ export async function prepareIncoming(
     if (pid === undefined) fail('MIGRATION_FAILED', `the migration target QEMU wrote no pidfile at ${files.pidFile}`);
     qmp = await QmpClient.connect(files.qmpSocket, { signal });
     await qmp.execute('migrate-set-capabilities', { capabilities: migrationCapabilities(o.tuning, 'target') }, { signal });
-    const params = migrationParameters(o.tuning, 'target');
+    if (o.tls) await addTlsCreds(qmp, o.tls, 'server', signal);
+    const params = { ...migrationParameters(o.tuning, 'target'), ...(o.tls ? { 'tls-creds': TLS_OBJECT_ID } : {}) };
     if (Object.keys(params).length) await qmp.execute('migrate-set-parameters', params, { signal });
-    const uri = `unix:${incomingSocket(incDir)}`;
+    const nbd = o.nbd?.disks.length ? await startNbdExports(qmp, o.nbd, o.nbd.disks, o.tls !== undefined, signal) : undefined;
+    const uri = o.listen ? `tcp:${o.listen.host}:${o.listen.port}` : `unix:${incomingSocket(incDir)}`;
     await qmp.execute('migrate-incoming', { uri }, { signal });
-    log.info({ pid, uri }, 'migration target waiting');
-    return new Target({ plan: { ...plan, dir }, incDir, pid, qmp, uri, accel: o.accel, log, abort });
+    log.info({ pid, uri, nbd: nbd?.map((n) => n.disk) }, 'migration target waiting');
+    return new Target({ plan: { ...plan, dir }, incDir, pid, qmp, uri, accel: o.accel, log, abort, ...(nbd ? { nbd } : {}) });
   } catch (err) {
     await abort();
     throw isPolyvisorError(err) && err.code !== 'QMP_FAILED' && err.code !== 'QMP_DISCONNECTED'
@@ -75,16 +79,19 @@ interface TargetInit {
   accel: Accel;
   log: Logger;
   abort: () => Promise<void>;
+  nbd?: NbdMirror[];
 }
 
 class Target implements IncomingMigration {
   readonly pid: number;
   readonly uri: string;
+  readonly nbd?: readonly NbdMirror[];
   private state: 'waiting' | 'committed' | 'aborted' = 'waiting';
 
   constructor(private readonly t: TargetInit) {
     this.pid = t.pid;
     this.uri = t.uri;
+    if (t.nbd) this.nbd = t.nbd;
   }
 
   async waitLoaded(signal: AbortSignal): Promise<void> {
@@ -104,6 +111,7 @@ class Target implements IncomingMigration {
     if (status !== 'running' && status !== 'paused') {
       fail('MIGRATION_FAILED', `the migration target is "${status}" after loading the VM state`, { details: { side: 'target' } });
     }
+    if (this.nbd) await stopNbdExports(this.t.qmp, this.nbd.map((n) => n.disk), signal);
     const files = await commitIncomingFiles(this.t.plan.dir, this.t.incDir);
     this.state = 'committed';
     const info = { pid: this.pid, accel: this.t.accel, startedAt: new Date().toISOString(), qemuVersion: this.t.qmp.version.text };

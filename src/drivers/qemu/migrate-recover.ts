@@ -17,6 +17,9 @@ import type { LaunchPlan } from '../driver.js';
 import { runtimeFiles } from './files.js';
 import { commitIncomingFiles, incomingFiles, INCOMING_PREFIX } from './migrate-files.js';
 import { isQemuOf, readPidFile, terminate } from './process.js';
+import { cancelAllMirrors } from './migrate-nbd.js';
+import { resetCapabilities } from './migrate-source.js';
+import { removeTlsCreds } from './migrate-tls.js';
 
 const LOADED = new Set(['running', 'paused']);
 
@@ -77,4 +80,48 @@ async function cancelOnSource(qmpSocket: string, log: Logger): Promise<void> {
   } finally {
     qmp?.close();
   }
+}
+
+/** A target that never took over (host-to-host, uncommitted): kill whatever QEMU runs for `vmId` in `dir` or its incoming dirs. */
+export async function discardIncoming(dir: string, vmId: string): Promise<void> {
+  const abs = path.resolve(dir);
+  const names = (await readdir(abs).catch(() => [] as string[])).filter((n) => n.startsWith(INCOMING_PREFIX));
+  for (const pidFile of [runtimeFiles(abs).pidFile, ...names.map((n) => incomingFiles(abs, path.join(abs, n)).pidFile)]) {
+    const pid = await readPidFile(pidFile);
+    if (pid !== undefined) await terminate(pid, vmId, timeoutSignal(20_000), 1_000);
+  }
+  for (const n of names) await rm(path.join(abs, n), { recursive: true, force: true });
+}
+
+/**
+ * Source of a host-to-host move whose daemon died: cancel an outgoing stream
+ * that is still running (the target's QEMU then exits and its daemon removes
+ * the uncommitted side) and let the guest run on. A stream that completed is
+ * left stopped: only the target can tell whether it took over.
+ */
+export async function cancelOutgoing(dir: string, log: Logger): Promise<'cancelled' | 'completed' | 'none'> {
+  let qmp: QmpClient | undefined;
+  try {
+    qmp = await QmpClient.connect(runtimeFiles(path.resolve(dir)).qmpSocket, { timeoutMs: 5_000 });
+    const q = await qmp.execute<{ status?: string }>('query-migrate', undefined, { timeoutMs: 10_000 });
+    if (q.status === 'completed') return 'completed';
+    if (q.status === undefined || ['cancelled', 'failed'].includes(q.status)) return 'none';
+  } catch {
+    return 'none';
+  } finally {
+    qmp?.close();
+  }
+  await cancelOnSource(runtimeFiles(path.resolve(dir)).qmpSocket, log);
+  // What the move had set up on the source: disk mirrors to the target, capabilities, TLS.
+  try {
+    qmp = await QmpClient.connect(runtimeFiles(path.resolve(dir)).qmpSocket, { timeoutMs: 5_000 });
+    await cancelAllMirrors(qmp);
+    await resetCapabilities(qmp);
+    await removeTlsCreds(qmp);
+  } catch (err) {
+    log.warn({ err }, 'could not undo everything the interrupted move had set up on the source');
+  } finally {
+    qmp?.close();
+  }
+  return 'cancelled';
 }

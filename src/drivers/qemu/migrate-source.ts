@@ -8,9 +8,11 @@ import type { QmpClient } from '../../qmp/index.js';
 import { isPolyvisorError, PolyvisorError, sleep, timeoutSignal, type Logger } from '../../shared/index.js';
 import type { MigrateOutOptions, MigrationStats, MigrationTuning } from '../migratable.js';
 import { FINAL_STATUSES, migrationCapabilities, migrationParameters, toProgress, toStats, type QueryMigrate } from './migrate-params.js';
+import { cancelMirrors, completeMirrors, startMirrors, waitMirrorsReady } from './migrate-nbd.js';
+import { addTlsCreds, removeTlsCreds, TLS_OBJECT_ID } from './migrate-tls.js';
 
 /** Capabilities a save to disk needs off again after a live migration (multifd would break it). */
-const RESET_CAPS = ['postcopy-ram', 'multifd', 'auto-converge', 'xbzrle'];
+const RESET_CAPS = ['postcopy-ram', 'multifd', 'auto-converge', 'xbzrle', 'pause-before-switchover'];
 const QUERY_TIMEOUT_MS = 60_000;
 
 export interface SourceContext {
@@ -31,11 +33,26 @@ export async function migrateOut(c: SourceContext, uri: string, t: MigrationTuni
   let maxThrottle = 0;
   let lastStatus: string | undefined;
   let lastPass: number | undefined;
+  const mirrors = o.mirrors ?? [];
+  let tlsAdded = false;
   try {
     const t0 = Date.now();
     const slow = { signal: o.signal, timeoutMs: QUERY_TIMEOUT_MS };
-    await qmp.execute('migrate-set-capabilities', { capabilities: migrationCapabilities(t, 'source') }, slow);
-    await qmp.execute('migrate-set-parameters', migrationParameters(t, 'source'), slow);
+    if (o.tls) {
+      await addTlsCreds(qmp, o.tls, 'client', o.signal);
+      tlsAdded = true;
+    }
+    if (mirrors.length) {
+      await startMirrors(qmp, mirrors, o.tls, o.signal);
+      await waitMirrorsReady(qmp, mirrors, o.signal, o.onMirrorProgress);
+      c.logger.debug({ ms: Date.now() - t0, disks: mirrors.map((m) => m.disk) }, 'disk mirrors in sync');
+    }
+    const caps = migrationCapabilities(t, 'source');
+    if (mirrors.length) caps.push({ capability: 'pause-before-switchover', state: true });
+    await qmp.execute('migrate-set-capabilities', { capabilities: caps }, slow);
+    await qmp.execute('migrate-set-parameters', {
+      ...migrationParameters(t, 'source'), ...(o.tls ? { 'tls-creds': TLS_OBJECT_ID, 'tls-hostname': o.tls.hostname } : {}),
+    }, slow);
     c.expectPause('live migration switch-over');
     await qmp.execute('migrate', { uri }, slow);
     started = true;
@@ -54,6 +71,12 @@ export async function migrateOut(c: SourceContext, uri: string, t: MigrationTuni
         c.logger.debug({ queryMigrate: done }, 'outgoing migration completed');
         return toStats(done, sawPostcopy, maxThrottle);
       }
+      if (q.status === 'pre-switchover') {
+        // vCPUs are stopped: finish the disk copies, then let QEMU send the device state.
+        await completeMirrors(qmp, mirrors, signal);
+        await qmp.execute('migrate-continue', { state: 'pre-switchover' }, { signal, timeoutMs: QUERY_TIMEOUT_MS });
+        continue;
+      }
       if (q.status === 'failed' || q.status === 'cancelled') {
         started = false;
         throw new PolyvisorError('MIGRATION_FAILED', `the source QEMU reports the migration ${q.status}: ${q['error-desc'] ?? 'no reason given'}`, {
@@ -71,7 +94,10 @@ export async function migrateOut(c: SourceContext, uri: string, t: MigrationTuni
         await qmp.execute('migrate-set-parameters', { 'downtime-limit': Math.max(1, Math.round(steer.downtimeLimitMs)) }, { signal, timeoutMs: QUERY_TIMEOUT_MS });
         c.logger.debug({ downtimeLimitMs: steer.downtimeLimitMs, pass: p.iteration }, 'downtime limit raised');
       }
-      await sleep(o.intervalMs ?? 100, signal).catch((err: unknown) => {
+      // Near the end (stop-and-copy, or little left to send) look often: the sooner the completion is
+      // seen, the sooner a host-to-host target is told to resume the guest.
+      const nearEnd = q.status === 'device' || (p.iteration >= 2 && p.remainingBytes < 16 * 1024 ** 2);
+      await sleep(nearEnd ? 10 : (o.intervalMs ?? 100), signal).catch((err: unknown) => {
         if (!sawPostcopy) throw err;
       });
     }
@@ -81,6 +107,8 @@ export async function migrateOut(c: SourceContext, uri: string, t: MigrationTuni
       // The cancel lost the race with the end of the migration: the target holds the VM now.
       if (q?.status === 'completed') return toStats(q, sawPostcopy, maxThrottle);
     }
+    if (mirrors.length) await cancelMirrors(qmp, mirrors);
+    if (tlsAdded) await removeTlsCreds(qmp);
     await resetCapabilities(qmp).catch(() => undefined);
     if (sawPostcopy && !isPolyvisorError(err, 'MIGRATION_FAILED')) {
       throw new PolyvisorError('MIGRATION_FAILED', `the migration failed after the switch to post-copy: ${(err as Error).message}`, { cause: err, details: { side: 'source', postcopy: true } });
@@ -128,6 +156,7 @@ async function cancel(c: SourceContext): Promise<QueryMigrate | undefined> {
   }
 }
 
-async function resetCapabilities(qmp: QmpClient): Promise<void> {
+/** Capabilities back off, so a later save to disk or same-host move does not inherit them. */
+export async function resetCapabilities(qmp: QmpClient): Promise<void> {
   await qmp.execute('migrate-set-capabilities', { capabilities: RESET_CAPS.map((capability) => ({ capability, state: false })) }, { timeoutMs: 5_000 });
 }

@@ -12,6 +12,9 @@ function fakeQmp(bitmaps: Array<{ name: string; persistent: boolean; granularity
     once: async () => ({ event: 'JOB_STATUS_CHANGE', data: { id: lastJob, status: 'concluded' }, timestamp: { seconds: 0, microseconds: 0 } }),
     execute: async (cmd: string, args?: Record<string, unknown>) => {
       calls.push([cmd, args]);
+      if (cmd === 'x-debug-query-block-graph') {
+        return { nodes: [{ id: 1, name: '/machine/peripheral/dev-data/virtio-backend', type: 'block-backend' }, { id: 2, name: 'disk-data', type: 'block-driver' }], edges: [{ parent: 1, child: 2, name: 'root' }] };
+      }
       if (cmd === 'query-named-block-nodes') return [{ 'node-name': 'disk-data', 'dirty-bitmaps': live }, { 'node-name': 'file-data' }];
       if (cmd === 'block-dirty-bitmap-remove') live = live.filter((b) => b.name !== args!['name']);
       if (cmd === 'block-dirty-bitmap-add') live.push({ name: String(args!['name']), persistent: Boolean(args!['persistent']), granularity: 65536 });

@@ -9,7 +9,7 @@
 import type { QmpClient } from '../../qmp/index.js';
 import { PolyvisorError, newId } from '../../shared/index.js';
 import type { LoadSnapshotResult } from '../snapshots.js';
-import { diskNodes } from './names.js';
+import { activeNodes } from './block-graph.js';
 
 /** A RAM snapshot of a large guest under TCG can take a while. */
 export const SNAPSHOT_JOB_TIMEOUT_MS = 10 * 60_000;
@@ -18,7 +18,6 @@ interface JobInfo { id: string; status: string; error?: string }
 interface Bitmap { name: string; persistent?: boolean; granularity?: number }
 interface NamedNode { 'node-name': string; 'dirty-bitmaps'?: Bitmap[] }
 
-const nodesOf = (disks: readonly string[]) => disks.map((d) => diskNodes(d).format);
 
 async function runJob(qmp: QmpClient, command: string, args: Record<string, unknown>, signal: AbortSignal): Promise<void> {
   const id = newId(`pv-${command}`);
@@ -35,16 +34,16 @@ async function runJob(qmp: QmpClient, command: string, args: Record<string, unkn
 }
 
 export async function saveSnapshot(qmp: QmpClient, tag: string, disks: readonly string[], signal: AbortSignal): Promise<void> {
-  const nodes = nodesOf(disks);
+  const nodes = await activeNodes(qmp, disks, signal);
   await runJob(qmp, 'snapshot-save', { tag, vmstate: nodes[0], devices: nodes }, signal);
 }
 
 export async function deleteSnapshot(qmp: QmpClient, tag: string, disks: readonly string[], signal: AbortSignal): Promise<void> {
-  await runJob(qmp, 'snapshot-delete', { tag, devices: nodesOf(disks) }, signal);
+  await runJob(qmp, 'snapshot-delete', { tag, devices: await activeNodes(qmp, disks, signal) }, signal);
 }
 
 export async function loadSnapshot(qmp: QmpClient, tag: string, disks: readonly string[], signal: AbortSignal): Promise<LoadSnapshotResult> {
-  const nodes = nodesOf(disks);
+  const nodes = await activeNodes(qmp, disks, signal);
   const all = await qmp.execute<NamedNode[]>('query-named-block-nodes', { flat: true }, { signal });
   const removed: Array<{ node: string; bitmap: Bitmap }> = [];
   for (const n of all) {
@@ -68,7 +67,7 @@ export async function loadSnapshot(qmp: QmpClient, tag: string, disks: readonly 
 
 /** Disk-only internal snapshots of every disk in one transaction (all or none). */
 export async function diskSnapshot(qmp: QmpClient, tag: string, disks: readonly string[], signal: AbortSignal): Promise<void> {
-  const actions = nodesOf(disks).map((device) => ({ type: 'blockdev-snapshot-internal-sync', data: { device, name: tag } }));
+  const actions = (await activeNodes(qmp, disks, signal)).map((device) => ({ type: 'blockdev-snapshot-internal-sync', data: { device, name: tag } }));
   try {
     await qmp.execute('transaction', { actions }, { signal });
   } catch (err) {

@@ -1,0 +1,80 @@
+/**
+ * The target side of host-to-host moves, called by the source daemon (thin
+ * routes, DESIGN rule 1). Permission `vm:migrate-in` (admin and operator):
+ * a token that may place VMs on this host.
+ */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { IncomingRequest, IncomingService } from '../../migration/index.js';
+import { fail, validateName } from '../../shared/index.js';
+import { validateSpec, type VmSpec } from '../../spec/index.js';
+import { bodyOf, parseWith } from '../validate.js';
+
+interface IdParams { id: string }
+
+const tags = ['migration'];
+const id = z.string().regex(/^mig-[a-z0-9]{1,16}-[0-9a-f]{8}$/, 'a migration id like mig-xxxx-0123abcd');
+const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+const pem = (kind: string) => z.string().max(16_384).regex(new RegExp(`^-----BEGIN ${kind}-----[\\s\\S]+-----END ${kind}-----\\s*$`), `a PEM ${kind}`);
+
+const incomingBody = z.object({
+  migrationId: id,
+  mode: z.enum(['live', 'offline']),
+  source: z.object({
+    host: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/),
+    qemuVersion: z.string().regex(/^[0-9][0-9a-z.+~-]{0,40}$|^unknown$/),
+    accel: z.enum(['kvm', 'tcg']),
+    cpuFlags: z.array(z.string().regex(/^[a-z0-9_.-]{1,40}$/)).max(1024),
+  }).strict(),
+  vm: z.object({ id: uuid, name: z.string(), spec: z.record(z.string(), z.unknown()), state: z.enum(['running', 'paused', 'stopped', 'created', 'suspended']) }).strict(),
+  disks: z.array(z.object({
+    name: z.string(), format: z.enum(['qcow2', 'raw']), virtualSize: z.number().int().min(0).max(2 ** 53), fileBytes: z.number().int().min(0).max(2 ** 53), copy: z.boolean(),
+  }).strict()).max(16),
+  saveFileBytes: z.number().int().min(0).max(2 ** 53).optional(),
+  tuning: z.object({
+    downtimeLimitMs: z.number().min(0).max(100_000), maxBandwidthBytesPerS: z.number().min(0).optional(), autoConverge: z.boolean(), postcopy: z.boolean(),
+    multifdChannels: z.number().int().min(0).max(16), xbzrleCacheBytes: z.number().int().min(0),
+  }).strict().optional(),
+  features: z.array(z.enum(['postcopy-ram', 'multifd', 'xbzrle', 'pause-before-switchover'])).max(8),
+  tls: z.object({ hostname: z.string().regex(/^[a-z0-9.-]{1,63}$/), caCert: pem('CERTIFICATE'), serverCert: pem('CERTIFICATE'), serverKey: pem('PRIVATE KEY') }).strict().optional(),
+  timeoutSeconds: z.number().int().min(1).max(86_400),
+}).strict();
+
+const abortBody = z.object({ vm: z.string(), vmId: uuid }).strict();
+
+/** The spec as the source's store holds it (normalized, memory in bytes), checked again by our own schema. */
+function checkedSpec(spec: Record<string, unknown>, name: string): VmSpec {
+  const memory = spec['memory'];
+  const s = validateSpec({ ...spec, memory: typeof memory === 'number' ? `${Math.ceil(memory / 1024)}Ki` : memory });
+  if (s.name !== name) fail('INVALID_BODY', `vm.name ${name} and the spec's name ${s.name} differ`);
+  return s;
+}
+
+const idOf = (v: string): string => parseWith(id, v, 'migration id', 'INVALID_ARGUMENT');
+
+export function incomingMigrationRoutes(app: FastifyInstance, incoming: IncomingService): void {
+  app.post('/v1/migrations/incoming', {
+    config: { permission: 'vm:migrate-in', doc: { summary: 'Target of a host-to-host move: check compatibility, reserve the VM, start the incoming side', tags, body: incomingBody } },
+  }, async (req) => {
+    const b = bodyOf<z.infer<typeof incomingBody>>(req);
+    validateName(b.vm.name, 'VM name');
+    const spec = checkedSpec(b.vm.spec, b.vm.name);
+    for (const d of b.disks) if (!spec.disks.some((x) => x.name === d.name)) fail('INVALID_BODY', `disk ${d.name} is not in the VM's spec`);
+    return incoming.prepare({ ...b, vm: { ...b.vm, spec } } as IncomingRequest);
+  });
+
+  app.get<{ Params: IdParams }>('/v1/migrations/incoming/:id', {
+    config: { permission: 'vm:migrate-in', doc: { summary: 'State of an incoming move', tags } },
+  }, async (req) => incoming.status(idOf(req.params.id)));
+
+  app.post<{ Params: IdParams }>('/v1/migrations/incoming/:id/commit', {
+    config: { permission: 'vm:migrate-in', doc: { summary: 'Take the VM over: from now on this host owns it', tags } },
+  }, async (req) => incoming.commit(idOf(req.params.id)));
+
+  app.post<{ Params: IdParams }>('/v1/migrations/incoming/:id/abort', {
+    config: { permission: 'vm:migrate-in', doc: { summary: 'Roll an uncommitted move back (idempotent); says whether it had been committed', tags, body: abortBody } },
+  }, async (req) => {
+    const b = bodyOf<z.infer<typeof abortBody>>(req);
+    return incoming.abort(idOf(req.params.id), { name: b.vm, id: b.vmId });
+  });
+}

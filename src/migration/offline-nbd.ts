@@ -1,0 +1,79 @@
+/**
+ * Offline move of a stopped or suspended VM: the target serves each file
+ * (disk images, and the save file of a suspended VM), created at its final
+ * size, writable over NBD with `qemu-nbd -f raw`; the source copies into it
+ * with `qemu-img convert -n --target-is-zero -f raw -O raw` (zero areas are
+ * skipped, so sparse images stay sparse). A byte-for-byte copy keeps
+ * everything inside a qcow2 (internal snapshots, bitmaps) as it was.
+ * qemu-nbd runs detached with a pidfile `<vmDir>/nbd-<name>.pid`, so a
+ * restarted daemon finds and stops it (killStaleExports).
+ */
+import { readdir, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { pidAlive, pidArgv, runChecked, signalPid, sleep } from '../shared/index.js';
+import { progressParser } from '../storage/index.js';
+
+const PID_PREFIX = 'nbd-';
+
+/** A TCP port free on `host` right now (the OS picks it). */
+export function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const a = srv.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface FileExport {
+  name: string;
+  host: string;
+  port: number;
+  pidFile: string;
+}
+
+/** Target: serves `file` writable as export `name` on host:port until stopExport. */
+export async function exportFile(vmDir: string, name: string, file: string, host: string, signal: AbortSignal): Promise<FileExport> {
+  const port = await freePort(host);
+  const pidFile = path.join(vmDir, `${PID_PREFIX}${name}.pid`);
+  await runChecked('qemu-nbd', [
+    '--fork', '--persistent', '--shared=2', '--format=raw', `--pid-file=${pidFile}`,
+    `--bind=${host}`, `--port=${port}`, `--export-name=${name}`, file,
+  ], { timeoutMs: 30_000, signal, missingCode: 'QEMU_IMG_MISSING', failCode: 'MIGRATION_FAILED' });
+  return { name, host, port, pidFile };
+}
+
+/** Stops the qemu-nbd whose pidfile is `pidFile` (only if that PID still runs qemu-nbd). */
+export async function stopExport(pidFile: string): Promise<void> {
+  const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
+  if (Number.isInteger(pid) && pid > 0 && (await pidArgv(pid))?.[0]?.includes('qemu-nbd')) {
+    signalPid(pid, 'SIGTERM');
+    for (let i = 0; i < 100 && pidAlive(pid); i++) await sleep(50);
+    if (pidAlive(pid)) signalPid(pid, 'SIGKILL');
+  }
+  await rm(pidFile, { force: true });
+}
+
+/** Restart recovery: stops every qemu-nbd an unfinished offline move left in `vmDir`. */
+export async function killStaleExports(vmDir: string): Promise<void> {
+  for (const n of await readdir(vmDir).catch(() => [] as string[])) {
+    if (n.startsWith(PID_PREFIX) && n.endsWith('.pid')) await stopExport(path.join(vmDir, n));
+  }
+}
+
+/** Source: copies `file` byte for byte into the export. */
+export async function copyFileToNbd(
+  file: string, to: { host: string; port: number; exportName: string }, o: { signal: AbortSignal; onProgress?: (fraction: number) => void },
+): Promise<void> {
+  const uri = `nbd://${to.host}:${to.port}/${encodeURIComponent(to.exportName)}`;
+  const p = progressParser((f) => o.onProgress?.(f));
+  await runChecked('qemu-img', ['convert', '-p', '-n', '--target-is-zero', '-f', 'raw', '-O', 'raw', file, uri], {
+    timeoutMs: 24 * 3_600_000, signal: o.signal, missingCode: 'QEMU_IMG_MISSING', failCode: 'MIGRATION_FAILED',
+    env: { ...process.env, LC_ALL: 'C' }, onStdout: (c) => p.push(c),
+  });
+  p.done();
+}

@@ -1,0 +1,75 @@
+/** Create a VM from the spec's schema; the same form edits a stopped VM (PUT) or clones one under a new name. */
+import { useEffect, useState, type FormEvent } from 'react';
+import { api, ApiError, enc, errorText } from '../api/client.js';
+import { putVm } from '../api/store.js';
+import type { VmView } from '../api/types.js';
+import { SchemaForm, type Schema } from '../components/SchemaForm.js';
+import { navigate } from '../router.js';
+
+type Mode = 'create' | 'edit' | 'clone';
+
+/** The spec as the API returned it, made fit to send back: memory as a size text (a bare number would mean MiB). */
+function draftOf(vm: VmView, mode: Mode): Record<string, unknown> {
+  const spec = JSON.parse(JSON.stringify(vm.spec)) as Record<string, unknown>;
+  const m = spec['memory'];
+  if (typeof m === 'number') spec['memory'] = m % 1024 ** 2 === 0 ? `${m / 1024 ** 2}Mi` : `${Math.ceil(m / 1024)}Ki`;
+  if (mode === 'clone') spec['name'] = `${vm.name}-copy`;
+  return spec;
+}
+
+export default function CreateVm({ mode, from }: { mode: Mode; from?: string }) {
+  const [schema, setSchema] = useState<Schema | null>(null);
+  const [value, setValue] = useState<Record<string, unknown>>({});
+  const [formKey, setFormKey] = useState(0);
+  const [errors, setErrors] = useState<ReadonlyMap<string, string>>(new Map());
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    void (async () => {
+      try {
+        setSchema(await api<Schema>('GET', '/v1/spec/schema'));
+        if (from) {
+          setValue(draftOf(await api<VmView>('GET', `/v1/vms/${enc(from)}`), mode));
+          setFormKey((k) => k + 1);
+        }
+      } catch (err) {
+        setError(errorText(err));
+      }
+    })();
+  }, [from, mode]);
+
+  const submit = async (e: FormEvent): Promise<void> => {
+    e.preventDefault();
+    setBusy(true);
+    setError('');
+    setErrors(new Map());
+    try {
+      const vm = mode === 'edit' && from
+        ? await api<VmView>('PUT', `/v1/vms/${enc(from)}`, { spec: value })
+        : await api<VmView>('POST', '/v1/vms', { spec: value });
+      putVm(vm);
+      navigate(`/vms/${enc(vm.name)}`);
+    } catch (err) {
+      if (err instanceof ApiError) setErrors(new Map(err.fields.map((f) => [f.field, f.message])));
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const title = mode === 'edit' ? `Edit ${from}` : mode === 'clone' ? `Clone ${from}` : 'Create a VM';
+  return (
+    <form className="create card" onSubmit={(e) => void submit(e)} noValidate aria-labelledby="create-title">
+      <h1 id="create-title">{title}</h1>
+      {mode === 'clone' && <p className="small muted">The copy gets the same configuration. Disks with a <code>size</code> are created empty for it; disks with a <code>path</code> would share that image: point them elsewhere or make them read-only.</p>}
+      {mode === 'edit' && <p className="small muted">The name and the disks stay; change disks on the VM page&apos;s storage routes.</p>}
+      {!schema ? <p className="muted">Loading the spec schema…</p> : <SchemaForm key={formKey} schema={schema} value={value} onChange={setValue} errors={errors} />}
+      {error && <p className="error" role="alert" data-testid="form-error">{error}</p>}
+      <div className="row end">
+        <button type="button" onClick={() => history.back()}>Cancel</button>
+        <button type="submit" className="primary" disabled={busy || !schema}>{mode === 'edit' ? 'Save' : 'Create'}</button>
+      </div>
+    </form>
+  );
+}
