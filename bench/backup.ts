@@ -119,7 +119,9 @@ async function main(): Promise<void> {
     const row = (name: string, how: string, k: keyof typeof res) => [
       name, how, `${(summarize(res[k].ms).median / 1000).toFixed(2)} s`, `${(summarize(res[k].bytes).median / MiB).toFixed(1)} MiB`,
     ];
-    const body = `Measured ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} by \`npx tsx bench/backup.ts\`, ${ROUNDS} rounds (medians), on ${machine}.
+    const body = `## Backups and snapshots: incremental vs full vs qemu-img convert
+
+Measured ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} by \`npx tsx bench/backup.ts\`, ${ROUNDS} rounds (medians), on ${machine}.
 A running TCG test guest with a 1 GiB qcow2 disk holding 384 MiB of random data; before each incremental the guest overwrites 64 MiB with random data.
 Backup times are wall time of the API call (target creation, blockdev-backup, SHA-256 of the result, catalogue write).
 

@@ -16,6 +16,7 @@ import { loadGuest } from './lib/guest.js';
 import { stopLibvirt, type StartedDaemon } from './lib/libvirt.js';
 import { describeMachine } from './lib/machine.js';
 import { libvirtMigrations } from './lib/migration-libvirt.js';
+import { linkMiBps } from './lib/link.js';
 import { heartbeats, type MigrationCase } from './lib/migration-polyvisor.js';
 import { startDaemon, stopDaemon, type Daemon } from './lib/polyvisor.js';
 import { qemusMentioning, sleep, stopPid } from './lib/proc.js';
@@ -26,11 +27,16 @@ const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const LIBVIRT = process.env['BENCH_LIBVIRT'] !== '0';
 const log = (s: string): void => void process.stderr.write(`[migration-hosts] ${s}\n`);
 
-const CASES: MigrationCase[] = [
+/** Bandwidth cap (MiB/s) of the "link-bound" cases: slower than QEMU under TCG can send, so the link, not the CPU, limits. */
+const CAP = Number(process.env['BENCH_LINK_CAP'] ?? 256);
+type Case = MigrationCase & { capMiBps?: number };
+const CASES: Case[] = [
   { label: '256 MiB idle', memory: '262084Ki', memoryMiB: 256, memtestMb: 128, rateMbps: 0 },
   { label: '256 MiB writing 200 MB/s', memory: '262084Ki', memoryMiB: 256, memtestMb: 128, rateMbps: 200 },
   { label: '1 GiB idle', memory: '1048324Ki', memoryMiB: 1024, memtestMb: 512, rateMbps: 0 },
   { label: '1 GiB writing 200 MB/s', memory: '1048324Ki', memoryMiB: 1024, memtestMb: 512, rateMbps: 200 },
+  { label: `1 GiB idle, link capped at ${CAP} MiB/s`, memory: '1048324Ki', memoryMiB: 1024, memtestMb: 512, rateMbps: 0, capMiBps: CAP },
+  { label: `1 GiB writing 100 MB/s, link capped at ${CAP} MiB/s`, memory: '1048324Ki', memoryMiB: 1024, memtestMb: 512, rateMbps: 100, capMiBps: CAP },
 ];
 
 interface Side { d: Daemon; url: string; vm: PolyvisorClient; mig: MigrationClient; token: string }
@@ -57,11 +63,11 @@ async function intact(s: Side, name: string, hb0: number): Promise<boolean> {
   }
 }
 
-async function move(from: Side, to: Side | undefined, name: string): Promise<Sample> {
+async function move(from: Side, to: Side | undefined, name: string, capMiBps?: number): Promise<Sample> {
   const before = heartbeats(await from.vm.serialLog(name, 4 * 1024 * 1024));
   const hb0 = before.at(-1)?.hb ?? 0;
   const rates = before.slice(-5).map((h) => h.rate).sort((x, y) => x - y);
-  const req: MigrateRequest = to ? { target: { url: to.url, token: to.token } } : {};
+  const req: MigrateRequest = { ...(to ? { target: { url: to.url, token: to.token } } : {}), ...(capMiBps ? { bandwidthMiBps: capMiBps } : {}) };
   const r: MigrationResultView = await from.mig.migrate(name, req);
   const commit = r.commitMs ?? 0;
   return {
@@ -83,8 +89,14 @@ async function main(): Promise<void> {
   const libvirtStarted: StartedDaemon[] = [];
   let a: Side | undefined;
   let b: Side | undefined;
-  const row = (c: MigrationCase, who: string, s: Sample[], pause: boolean, passes = true): string[] => [
-    c.label, who, String(s.length), med(s.map((x) => x.totalMs)), med(s.map((x) => x.downtimeMs)), pause ? med(s.map((x) => x.pauseMs)) : '–',
+  const link = await linkMiBps('127.0.0.1', '127.0.0.2');
+  log(`link 127.0.0.1 → 127.0.0.2: ${Math.round(link)} MiB/s`);
+  /** RAM ÷ bandwidth in ms, and the median total over it, for moves that cross the TCP link. */
+  const ideal = (c: Case): number => (c.memoryMiB / (c.capMiBps ?? link)) * 1000;
+  const vsLink = (c: Case, s: Sample[], tcp: boolean): string[] =>
+    tcp ? [String(Math.round(ideal(c))), (summarize(s.map((x) => x.totalMs)).median / ideal(c)).toFixed(2)] : ['–', '–'];
+  const row = (c: Case, who: string, s: Sample[], pause: boolean, passes = true, tcp = true): string[] => [
+    c.label, who, String(s.length), med(s.map((x) => x.totalMs)), ...vsLink(c, s, tcp), med(s.map((x) => x.downtimeMs)), pause ? med(s.map((x) => x.pauseMs)) : '–',
     med(s.map((x) => x.wallMs)), passes ? med(s.map((x) => x.passes)) : '–', passes ? `${Math.max(...s.map((x) => x.throttle))}%` : '–',
     med(s.map((x) => x.rateMbps)), s.every((x) => x.intact) ? `yes (${s.length}/${s.length})` : `NO (${s.filter((x) => x.intact).length}/${s.length})`,
   ];
@@ -97,19 +109,20 @@ async function main(): Promise<void> {
       await a.vm.action(name, 'start');
       while ((heartbeats(await a.vm.serialLog(name, 4 * 1024 * 1024)).at(-1)?.hb ?? 0) < 3) await sleep(300);
       const same: Sample[] = [];
-      for (let r = 0; r < ROUNDS; r++) same.push(await move(a, undefined, name));
+      if (!c.capMiBps) for (let r = 0; r < ROUNDS; r++) same.push(await move(a, undefined, name));
       const hosts: Sample[] = [];
       let [from, to] = [a, b];
       for (let r = 0; r < ROUNDS; r++) {
-        const s = await move(from, to, name);
+        const s = await move(from, to, name, c.capMiBps);
         log(`${c.label} host-to-host #${r + 1}: total ${s.totalMs} ms, downtime ${s.downtimeMs} ms, pause ${s.pauseMs} ms, wall ${s.wallMs} ms, ${s.passes} passes, throttle ${s.throttle}%, guest ${s.rateMbps} MB/s, intact ${s.intact}`);
         hosts.push(s);
         [from, to] = [to, from];
       }
       await from.vm.removeVm(name, { force: true });
-      rows.push(row(c, 'Polyvisor, same host (unix socket)', same, false), row(c, 'Polyvisor, host to host (TCP, 127.0.0.1 → 127.0.0.2)', hosts, true));
+      if (same.length) rows.push(row(c, 'Polyvisor, same host (unix socket)', same, false, true, false));
+      rows.push(row(c, 'Polyvisor, host to host (TCP, 127.0.0.1 → 127.0.0.2)', hosts, true));
       for (const [k, x] of same.entries()) log(`${c.label} same host #${k + 1}: total ${x.totalMs} ms, downtime ${x.downtimeMs} ms, ${x.passes} passes, throttle ${x.throttle}%, guest ${x.rateMbps} MB/s`);
-      if (LIBVIRT) {
+      if (LIBVIRT && !c.capMiBps) {
         const lv = await libvirtMigrations(root, import.meta.dirname, guest, c, ROUNDS, `pvbench-mh${i}`, libvirtStarted);
         if (lv.failure) notes.push(`${c.label}, libvirt: ${lv.failure}`);
         rows.push(row(c, 'libvirt `virsh migrate --live`', lv.samples.map((s) => ({ ...s, pauseMs: s.downtimeMs })), false, false));
@@ -131,8 +144,11 @@ async function main(): Promise<void> {
     'Times in ms, median (min–max). total/downtime are QEMU\'s; "pause" = downtime + the commit round trip (the target',
     'keeps the guest paused under -S until the source\'s commit reaches it, so this is what the guest really sees);',
     'wall = the whole operation (target preparation, compatibility check and commit included).',
+    `Link: one TCP stream 127.0.0.1 → 127.0.0.2 measured at ${Math.round(link)} MiB/s (median of 3 × 1 GiB, bench/lib/link.ts) before the daemons started.`,
+    '"RAM ÷ link" = guest RAM over that bandwidth (or over the cap in the capped cases, where Polyvisor sets the',
+    'migration bandwidth to the cap); "total ÷" = median total over it. Goal: total within 1.5× of RAM ÷ link.',
     '',
-    table(['case', 'who', 'moves', 'total', 'downtime', 'pause', 'wall', 'passes', 'max throttle', 'guest MB/s', 'intact'], rows),
+    table(['case', 'who', 'moves', 'total', 'RAM ÷ link', 'total ÷', 'downtime', 'pause', 'wall', 'passes', 'max throttle', 'guest MB/s', 'intact'], rows),
     '',
     ...notes.map((n) => `- ${n}`),
   ].join('\n');
