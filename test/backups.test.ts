@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackupClient, SnapshotClient, type BackupEntry } from '../src/client/index.js';
 import { isPolyvisorError } from '../src/shared/index.js';
 import { ROOT, killQemusUnder, startDaemon, type TestDaemon } from './helpers/daemon.js';
+import { collectEvents } from './helpers/events.js';
 import { guestShell } from './helpers/shell.js';
 import { READY, guestSpec, waitForLine, waitForState } from './helpers/vm.js';
 
@@ -126,6 +127,7 @@ describe('backups of a running guest', () => {
 
   it('backs up a stopped VM, verifies, prunes whole chains and restores over the VM', async () => {
     await d.client.action(VM, 'kill');
+    const events = await collectEvents(d.socket, VM, (e) => (e.type === 'vm.backups' ? `${e.action} ${e.name ?? ''}`.trim() : undefined));
     const off = await b.create(VM);
     expect(off).toMatchObject({ kind: 'full', mode: 'offline' });
     expect(off.fullReason).toMatch(/stopped/);
@@ -144,6 +146,9 @@ describe('backups of a running guest', () => {
     const pr = await b.prune(VM, { keepLast: 1 });
     expect(pr.removed.length).toBe(all.length - 2);
     expect((await b.list(VM)).map((x) => x.id)).toEqual([off.id, inc.id]);
+    // the catalogue's changes were announced on the event stream; the dry run changed nothing and said nothing
+    events.stop();
+    expect(events.seen).toEqual([`created ${off.id}`, `created ${inc.id}`, 'pruned']);
     expect(await codeOf(b.verify(VM, taken[0]!.backup.id))).toBe('BACKUP_NOT_FOUND');
     expect(existsSync(path.join(d.stateDir, 'backups', (await d.client.getVm(VM)).id, taken[0]!.backup.disks[0]!.file))).toBe(false);
 

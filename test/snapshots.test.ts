@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SnapshotClient } from '../src/client/index.js';
 import { isPolyvisorError } from '../src/shared/index.js';
 import { ROOT, killQemusUnder, startDaemon, type TestDaemon } from './helpers/daemon.js';
+import { collectEvents } from './helpers/events.js';
 import { guestShell } from './helpers/shell.js';
 import { READY, guestSpec, waitForLine, waitForState } from './helpers/vm.js';
 
@@ -44,6 +45,8 @@ async function scribble(vm: string, offsetMiB: number): Promise<string> {
 describe('snapshot tree of a running guest', () => {
   it('reverts to exactly the data of each node; deleting a middle node keeps the others', async () => {
     const vm = 'snapper';
+    // Every change to the tree is announced on the event stream (a UI re-reads on it).
+    const events = await collectEvents(d.socket, vm, (e) => (e.type === 'vm.snapshots' ? `${e.action} ${e.name}` : undefined));
     await d.client.createVm(guestSpec(vm, { disks: [{ name: 'data', size: '16Mi' }] }));
     await d.client.action(vm, 'start');
     await waitForLine(d.client, vm, READY);
@@ -107,6 +110,8 @@ describe('snapshot tree of a running guest', () => {
     expect(cli.stdout).toMatch(/^ {3}├─ c {2}\[ram/m);
     expect(cli.stdout).toMatch(/^ {3}│ {2}└─ e \* {2}\[disk, offline/m);
     await d.client.action(vm, 'kill');
+    events.stop();
+    expect(events.seen).toEqual(['created a', 'created b', 'created c', 'reverted a', 'deleted b', 'reverted c', 'reverted a', 'created d', 'reverted d', 'reverted c', 'created e']);
   });
 });
 

@@ -191,6 +191,11 @@ describe('the web UI in Chromium', () => {
     await page.waitForSelector('[data-snapshot="after-upgrade"]');
     expect(await page.$('button:has-text("revert")')).toBeNull();
     expect(await page.$('text=Take snapshot')).toBeNull();
+    // A snapshot taken and deleted by another client (the CLI, a script) shows in the open tree without a reload.
+    expect((await httpCall(d.url, 'POST', '/v1/vms/web1/snapshots', { token: admin, body: { name: 'from-script', ram: false } })).status).toBe(201);
+    await page.waitForSelector('[data-snapshot="after-upgrade"] [data-snapshot="from-script"]', { timeout: 60_000 });
+    expect((await httpCall(d.url, 'DELETE', '/v1/vms/web1/snapshots/from-script', { token: admin })).status).toBeLessThan(300);
+    await page.waitForSelector('[data-snapshot="from-script"]', { state: 'detached', timeout: 60_000 });
     await page.click('role=tab[name=console]');
     await page.waitForSelector('text=Your role may not attach to consoles');
     await page.context().close();

@@ -1,9 +1,9 @@
 /**
- * One stream of events for every listener: VM state changes and removals
- * (from the StateKeeper) and operation progress, numbered so a client can
+ * One stream of events for every listener: VM state changes, removals and
+ * snapshot/backup changes (from the StateKeeper) and operation progress, numbered so a client can
  * resume after a reconnect (SSE Last-Event-ID) from the last 1,000.
  */
-import type { OperationRegistry, StateKeeper } from '../lifecycle/index.js';
+import type { ContentChange, OperationRegistry, StateKeeper } from '../lifecycle/index.js';
 import type { EventView, OperationView } from '../spec/index.js';
 
 type Listener = (e: EventView) => void;
@@ -19,12 +19,15 @@ export class EventBus {
     const onState = (c: { vm: string; id: string; from: string; to: string; reason: string; at: string }): void =>
       this.publish({ type: 'vm.state', at: c.at, vm: c.vm, id: c.id, from: c.from, to: c.to, reason: c.reason });
     const onRemoved = (r: { vm: string; id: string }): void => this.publish({ type: 'vm.removed', at: new Date().toISOString(), vm: r.vm, id: r.id });
+    const onContent = (c: ContentChange): void =>
+      this.publish({ type: c.what === 'snapshots' ? 'vm.snapshots' : 'vm.backups', at: c.at, vm: c.vm, id: c.id, action: c.action, name: c.name });
     const onOp = (op: OperationView): void =>
       this.publish({ type: 'operation', at: op.updatedAt, vm: op.vm, operation: op });
     states.on('state', onState);
     states.on('removed', onRemoved);
+    states.on('content', onContent);
     operations.on('operation', onOp);
-    this.unsubscribe.push(() => states.off('state', onState), () => states.off('removed', onRemoved), () => operations.off('operation', onOp));
+    this.unsubscribe.push(() => states.off('state', onState), () => states.off('removed', onRemoved), () => states.off('content', onContent), () => operations.off('operation', onOp));
   }
 
   publish(e: Unnumbered<EventView>): void {

@@ -116,7 +116,10 @@ export async function pruneBackups(s: BackupService, vm: string, policy: Retenti
     const all = await s.o.target.list(rec.id);
     const kept = selectKept(all, policy);
     const gone: BackupRecord[] = all.filter((r) => !kept.has(r.id)).reverse(); // newest first: children before their parents
-    if (!dryRun) for (const r of gone) await s.o.target.remove(r);
+    if (!dryRun && gone.length > 0) {
+      for (const r of gone) await s.o.target.remove(r);
+      s.o.vms.states.contentChanged(rec, 'backups', 'pruned');
+    }
     return { vm, kept: all.filter((r) => kept.has(r.id)).map((r) => ({ id: r.id, why: kept.get(r.id)! })), removed: gone.map((r) => r.id), dryRun };
   });
 }

@@ -104,6 +104,7 @@ export class BackupService {
         await t.commit(record);
         if (instance) await this.dropOldBitmaps(instance, disks, bitmap);
         this.log.info({ vm, id, kind: record.kind, fullReason, ms: record.durationMs }, 'backup created');
+        this.o.vms.states.contentChanged(rec, 'backups', 'created', id);
         return record;
       } catch (err) {
         if (instance) for (const d of disks) await instance.removeBitmap(d, bitmap, timeoutSignal(10_000)).catch(() => undefined);

@@ -11,6 +11,7 @@ export function eventLine(e: EventView): string {
   const t = e.at.slice(11, 23);
   if (e.type === 'vm.state') return `${t} ${e.vm}: ${e.from} -> ${e.to} (${e.reason})\n`;
   if (e.type === 'vm.removed') return `${t} ${e.vm}: removed\n`;
+  if (e.type === 'vm.snapshots' || e.type === 'vm.backups') return `${t} ${e.vm}: ${e.type.slice(3, -1)} ${e.name ? `${e.name} ` : ''}${e.action}\n`;
   const o = e.operation;
   return `${t} ${o.vm ?? '-'}: operation ${o.id} ${o.kind} ${o.status} ${Math.round(o.progress * 100)}%\n`;
 }

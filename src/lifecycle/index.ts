@@ -1,6 +1,6 @@
 export { VmService, type VmServiceOptions, type StopOptions, type OpOptions } from './vm-service.js';
 export { OperationRegistry, type OperationContext, type OperationRegistryOptions } from './operations.js';
-export { StateKeeper, type StateChange } from './state-keeper.js';
+export { StateKeeper, type StateChange, type ContentChange } from './state-keeper.js';
 export { KeyedQueue } from './job-queue.js';
 export {
   TRANSITIONS,

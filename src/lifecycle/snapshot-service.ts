@@ -128,6 +128,7 @@ export class SnapshotService {
         throw err;
       }
       this.log.info({ vm, snapshot: node.name, kind: node.kind, type, consistency }, 'snapshot created');
+      this.o.vms.states.contentChanged(rec, 'snapshots', 'created', node.name);
       return { ...node, type, depth, current: true, vmStateBytes: type === 'internal' ? (await this.sizes(images[0]!))(node.name) : 0, fileBytes: await fileBytes(dir, rec, node) };
     });
   }
@@ -171,6 +172,7 @@ export class SnapshotService {
       // Disk contents jumped back: whatever dirty bitmaps say no longer describes them, so the next backup is full.
       await writeCatalogue(dir, { ...doc, current: name, bitmapsResetAt: new Date().toISOString(), bitmapsResetReason: undefined, pending: undefined });
       this.log.info({ vm, snapshot: name, live, bitmapsReset }, 'snapshot reverted');
+      this.o.vms.states.contentChanged(rec, 'snapshots', 'reverted', name);
       return { vm, snapshot: name, ram: live && n.kind === 'ram', restarted: restart, bitmapsReset, state: rec.state };
     }).catch(async (err: unknown) => {
       if (restart) await this.o.vms.start(vm).catch(() => undefined); // the revert failed: run the VM as it was
@@ -200,11 +202,13 @@ export class SnapshotService {
         const reset = live ? {} : { bitmapsResetAt: at, bitmapsResetReason: `deleting external snapshot ${name} of the stopped VM at ${at} rewrote its disk images` };
         await writeCatalogue(dir, { ...withoutNode(marked, name), ...reset });
         this.log.info({ vm, snapshot: name, type: 'external' }, 'snapshot deleted');
+        this.o.vms.states.contentChanged(rec, 'snapshots', 'deleted', name);
         return;
       }
       await this.dropTag(name, imagesOf(rec, dir, n.disks), live ? snapshottable(vm, inst) : undefined, n.disks);
       await writeCatalogue(dir, withoutNode(doc, name));
       this.log.info({ vm, snapshot: name }, 'snapshot deleted');
+      this.o.vms.states.contentChanged(rec, 'snapshots', 'deleted', name);
     });
   }
 

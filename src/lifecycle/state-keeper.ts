@@ -17,12 +17,28 @@ export interface StateChange {
   at: string;
 }
 
-export class StateKeeper extends EventEmitter<{ state: [StateChange]; removed: [{ vm: string; id: string }] }> {
+/** A VM's snapshots or backups changed (created, deleted, reverted, pruned, restored). */
+export interface ContentChange {
+  vm: string;
+  id: string;
+  what: 'snapshots' | 'backups';
+  action: string;
+  /** The snapshot name or backup id acted on, when there is one. */
+  name: string | null;
+  at: string;
+}
+
+export class StateKeeper extends EventEmitter<{ state: [StateChange]; removed: [{ vm: string; id: string }]; content: [ContentChange] }> {
   constructor(
     private readonly store: Store,
     private readonly log: Logger,
   ) {
     super();
+  }
+
+  /** Tells listeners that `rec`'s snapshots or backups changed (after the change is durable). */
+  contentChanged(rec: { name: string; id: string }, what: ContentChange['what'], action: string, name: string | null = null): void {
+    this.emit('content', { vm: rec.name, id: rec.id, what, action, name, at: new Date().toISOString() });
   }
 
   /** Moves `rec` to `to` (durably) and returns the new record. */

@@ -44,6 +44,9 @@ export interface OperationView {
 export type EventView =
   | { seq: number; type: 'vm.state'; at: string; vm: string; id: string; from: string; to: string; reason: string }
   | { seq: number; type: 'vm.removed'; at: string; vm: string; id: string }
+  /** The VM's snapshot tree or backup catalogue changed: re-read it. `name` is the snapshot or backup acted on. */
+  | { seq: number; type: 'vm.snapshots'; at: string; vm: string; id: string; action: string; name: string | null }
+  | { seq: number; type: 'vm.backups'; at: string; vm: string; id: string; action: string; name: string | null }
   | { seq: number; type: 'operation'; at: string; vm: string | null; operation: OperationView };
 
 export interface AuditView {

@@ -24,9 +24,11 @@ export interface State {
   rates: ReadonlyMap<string, Rates>;
   host: HostRates | null;
   live: 'connecting' | 'live' | 'offline';
+  /** "VM/snapshots" or "VM/backups" → a counter bumped by each change event, for pages to re-read on. */
+  contents: ReadonlyMap<string, number>;
 }
 
-let state: State = { me: null, health: null, vms: new Map(), loaded: false, ops: new Map(), events: [], rates: new Map(), host: null, live: 'connecting' };
+let state: State = { me: null, health: null, vms: new Map(), loaded: false, ops: new Map(), events: [], rates: new Map(), host: null, live: 'connecting', contents: new Map() };
 const subs = new Set<() => void>();
 
 function set(patch: Partial<State>): void {
@@ -47,6 +49,11 @@ export function can(permission: string): boolean {
 }
 export function useCan(permission: string): boolean {
   return useStore((s) => s.me?.permissions.includes(permission) ?? false);
+}
+
+/** Changes whenever the VM's snapshots or backups change (from any client): a dependency for re-reading them. */
+export function useContentVersion(vm: string, what: 'snapshots' | 'backups'): number {
+  return useStore((s) => s.contents.get(`${vm}/${what}`) ?? 0);
 }
 
 export function putVm(vm: VmView): void {
@@ -84,6 +91,11 @@ function apply(e: EventView): void {
   set({ events: [...state.events.slice(-199), e] });
   if (e.type === 'vm.removed') return dropVm(e.vm);
   if (e.type === 'operation') return putOp(e.operation);
+  if (e.type === 'vm.snapshots' || e.type === 'vm.backups') {
+    const key = `${e.vm}/${e.type.slice(3)}`;
+    set({ contents: new Map(state.contents).set(key, (state.contents.get(key) ?? 0) + 1) });
+    return void refreshVm(e.vm); // an external snapshot or a revert also changes the VM's disks
+  }
   const cur = state.vms.get(e.vm);
   if (cur) putVm({ ...cur, state: e.to as VmView['state'], stateReason: e.reason });
   void refreshVm(e.vm);

@@ -1,7 +1,7 @@
 /** Backups of a VM: create (incremental when possible, or full), verify, restore (asks first). */
 import { useCallback, useEffect, useState } from 'react';
 import { api, enc, errorText } from '../api/client.js';
-import { useCan } from '../api/store.js';
+import { useCan, useContentVersion } from '../api/store.js';
 import type { BackupVerify, BackupView, VmView } from '../api/types.js';
 import { confirmAction } from '../components/Confirm.js';
 import { when } from '../format.js';
@@ -14,7 +14,8 @@ export function Backups({ vm }: { vm: VmView }) {
   const allowed = useCan('vm:backup');
   const base = `/v1/vms/${enc(vm.name)}/backups`;
   const load = useCallback(() => api<BackupView[]>('GET', base).then(setList, (e: unknown) => setError(errorText(e))), [base]);
-  useEffect(() => { void load(); }, [load]);
+  const version = useContentVersion(vm.name, 'backups');
+  useEffect(() => { void load(); }, [load, version]);
 
   const run = async (what: string, work: () => Promise<string>): Promise<void> => {
     setBusy(what);

@@ -1,7 +1,7 @@
 /** The snapshot tree of a VM: create, revert (asks first) and delete. */
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { api, enc, errorText } from '../api/client.js';
-import { useCan } from '../api/store.js';
+import { useCan, useContentVersion } from '../api/store.js';
 import type { SnapshotList, SnapshotView, VmView } from '../api/types.js';
 import { confirmAction } from '../components/Confirm.js';
 import { bytes, when } from '../format.js';
@@ -18,7 +18,8 @@ export function Snapshots({ vm }: { vm: VmView }) {
   const base = `/v1/vms/${enc(vm.name)}/snapshots`;
 
   const load = useCallback(() => api<SnapshotList>('GET', base).then(setList, (e: unknown) => setError(errorText(e))), [base]);
-  useEffect(() => { void load(); }, [load, vm.state]);
+  const version = useContentVersion(vm.name, 'snapshots');
+  useEffect(() => { void load(); }, [load, vm.state, version]);
 
   const run = async (work: () => Promise<unknown>): Promise<void> => {
     setBusy(true);

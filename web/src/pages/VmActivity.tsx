@@ -12,7 +12,7 @@ export function VmActivity({ vm }: { vm: VmView }) {
   const canAudit = useCan('audit:read');
   const [audit, setAudit] = useState<AuditView[] | null>(null);
   const [error, setError] = useState('');
-  const mine = useMemo(() => events.filter((e) => e.vm === vm.name && e.type === 'vm.state').slice(-50).reverse(), [events, vm.name]);
+  const mine = useMemo(() => events.filter((e) => e.vm === vm.name && e.type !== 'operation').slice(-50).reverse(), [events, vm.name]);
   const myOps = useMemo(() => [...ops.values()].filter((o: OperationView) => o.vm === vm.name).reverse().slice(0, 20), [ops, vm.name]);
   useEffect(() => {
     if (canAudit) api<AuditView[]>('GET', `/v1/audit?resource=${enc(vm.name)}&limit=50`).then(setAudit, (e: unknown) => setError(errorText(e)));
@@ -20,9 +20,11 @@ export function VmActivity({ vm }: { vm: VmView }) {
   return (
     <div className="grid2">
       <div className="card">
-        <h2>State changes (since this page opened)</h2>
-        {mine.length === 0 ? <p className="muted">None yet.</p> : <ul className="plain">{mine.map((e) => e.type === 'vm.state' && (
-          <li key={e.seq}><span className="mono small">{when(e.at)}</span> {e.from} → <b>{e.to}</b> <span className="muted small">{e.reason}</span></li>
+        <h2>Events (since this page opened)</h2>
+        {mine.length === 0 ? <p className="muted">None yet.</p> : <ul className="plain">{mine.map((e) => (
+          <li key={e.seq}><span className="mono small">{when(e.at)}</span> {e.type === 'vm.state' ? <>{e.from} → <b>{e.to}</b> <span className="muted small">{e.reason}</span></>
+            : e.type === 'vm.snapshots' || e.type === 'vm.backups' ? <>{e.type === 'vm.snapshots' ? 'snapshot' : 'backup'} {e.name ? <b>{e.name}</b> : null} {e.action}</>
+              : e.type === 'vm.removed' ? 'removed' : null}</li>
         ))}</ul>}
         <h2>Operations</h2>
         {myOps.length === 0 ? <p className="muted">None kept.</p> : <table><tbody>{myOps.map((o) => <OpRow key={o.id} op={o} />)}</tbody></table>}
