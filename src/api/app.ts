@@ -118,7 +118,7 @@ export async function buildApi(o: ApiOptions): Promise<{ app: FastifyInstance; r
   statsRoutes(app, o.service);
   auditRoutes(app, o.platform.auditStore);
   vmRoutes(app, o.service, o.platform.operations);
-  vmEditRoutes(app, o.service);
+  vmEditRoutes(app, o.service, o.platform.operations);
   if (o.migrations) migrationRoutes(app, o.migrations, o.platform.operations);
   if (o.incoming) incomingMigrationRoutes(app, o.incoming);
   if (o.storage) storageRoutes(app, o.storage);

@@ -1,11 +1,11 @@
 /** polyvisor backup create|list|verify|restore|prune VM …: backups of a VM. */
 import type { Command } from 'commander';
 import { BackupClient, type BackupEntry, type BackupPolicy } from '../client/index.js';
-import { PolyvisorError, isErrorCode } from '../shared/index.js';
 import { connectionFrom, platformFrom, type GlobalOptions } from './context.js';
 import { formatBytes, table } from './format.js';
 import { count, registerBackupScheduleCommands } from './backup-schedule-commands.js';
-import { mib, ProgressBar } from './progress-bar.js';
+import { followOperation } from './follow-operation.js';
+import { mib } from './progress-bar.js';
 
 
 export function registerBackupCommands(program: Command, out: (s: string) => void): void {
@@ -23,21 +23,13 @@ export function registerBackupCommands(program: Command, out: (s: string) => voi
     .option('--no-progress', 'no progress bar')
     .action(async (vm: string, o: { full?: boolean; bwlimit?: number; progress?: boolean }) => {
       const op = await client().createAsync(vm, { ...(o.full ? { full: true } : {}), ...(o.bwlimit ? { bwlimitMiB: o.bwlimit } : {}) });
-      const bar = o.progress === false ? undefined : new ProgressBar();
-      let cur = op;
-      try {
-        while (cur.status === 'running') {
-          cur = await platformFrom(g()).waitOperation(op.id, 1);
-          const d = (cur.detail ?? {}) as { phase?: string; doneBytes?: number; totalBytes?: number };
-          bar?.update({ fraction: cur.progress, text: `${d.phase ?? ''} ${mib(d.doneBytes ?? 0)} of ${mib(d.totalBytes ?? 0)}` });
-        }
-      } finally {
-        bar?.done();
-      }
-      if (cur.status !== 'succeeded') {
-        const e = cur.error ?? { code: 'BACKUP_FAILED', message: `the backup ${cur.status}`, hint: '' };
-        throw new PolyvisorError(isErrorCode(e.code) ? e.code : 'BACKUP_FAILED', e.message, e.hint ? { hint: e.hint } : undefined);
-      }
+      const cur = await followOperation(platformFrom(g()), op, {
+        failCode: 'BACKUP_FAILED', ...(o.progress === false ? { progress: false } : {}),
+        text: (c) => {
+          const d = (c.detail ?? {}) as { phase?: string; doneBytes?: number; totalBytes?: number };
+          return `${d.phase ?? ''} ${mib(d.doneBytes ?? 0)} of ${mib(d.totalBytes ?? 0)}`;
+        },
+      });
       const r = cur.result as BackupEntry;
       const bytes = r.disks.reduce((n, d) => n + d.sizeBytes, 0);
       print(r, () => `backup ${vm}/${r.id}: ${r.kind} (${r.mode}), ${formatBytes(bytes)} in ${(r.durationMs / 1000).toFixed(1)} s${r.fullReason ? `\n  full because ${r.fullReason}` : ''}\n`);

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import type { VmActionName } from '../client/index.js';
-import type { VmView } from '../spec/index.js';
-import { clientFrom, type GlobalOptions } from './context.js';
+import type { CloneView, VmView } from '../spec/index.js';
+import { clientFrom, platformFrom, type GlobalOptions } from './context.js';
+import { followOperation } from './follow-operation.js';
 import { vmDetails, vmTable } from './format.js';
-import { specDocument, type CreateFlags } from './spec-input.js';
+import { readSpecDocument, specDocument, type CreateFlags } from './spec-input.js';
 import { addBulkOptions, runBulk, type BulkFlags } from './bulk.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -41,6 +42,22 @@ export function registerVmCommands(program: Command, out: (s: string) => void): 
       let v = await c.createVm(await specDocument(name, f));
       if (f.start) v = await c.action(name, 'start');
       show(v, f.json);
+    });
+
+  vm.command('clone <source> <name>')
+    .description('copy a stopped VM: its disks are copied (a snapshot chain flattened), read-only images shared; MACs and host port forwards are not copied')
+    .option('-f, --from <file>', "the clone's spec, edited from the source's (YAML or JSON; its name must be <name>)")
+    .option('--no-progress', 'no progress bar')
+    .option('--json', 'print JSON')
+    .action(async (source: string, name: string, o: { from?: string; progress?: boolean; json?: boolean }) => {
+      const c = clientFrom(g());
+      const spec = o.from ? await readSpecDocument(o.from) : undefined;
+      const op = await followOperation(platformFrom(g()), await c.cloneVmAsync(source, name, spec), {
+        failCode: 'DISK_CREATE_FAILED', ...(o.progress === false ? { progress: false } : {}), text: () => `copying the disks of ${source}`,
+      });
+      const r = op.result as CloneView;
+      out(o.json || g().json ? JSON.stringify(r, null, 2) + '\n'
+        : `${name}: cloned from ${source} (${r.vm.state}); copied ${r.copied.join(', ') || 'no disks'}${r.shared.length ? `; shared read-only ${r.shared.join(', ')}` : ''}\n${r.notes.map((n) => `  note: ${n}\n`).join('')}`);
     });
 
   vm.command('list')

@@ -1,7 +1,7 @@
 /** Typed REST client of polyvisord. The CLI and web UI talk to the daemon only through it. */
 import { createRequire } from 'node:module';
 import type WebSocket from 'ws';
-import type { HealthView, VmView } from '../spec/index.js';
+import type { HealthView, OperationView, VmView } from '../spec/index.js';
 import { decode, request, webSocketTarget, type Endpoint } from './transport.js';
 
 export type VmActionName = 'start' | 'stop' | 'kill' | 'pause' | 'resume' | 'reboot' | 'suspend';
@@ -40,6 +40,14 @@ export class PolyvisorClient {
   /** Sends a spec document (already parsed from YAML/JSON); the daemon validates it. */
   createVm(spec: unknown): Promise<VmView> {
     return this.call('POST', '/v1/vms', { spec });
+  }
+
+  /**
+   * Starts a clone of a stopped VM as an operation (its result is a CloneView):
+   * disks copied, read-only images shared; `spec` edits the clone's configuration.
+   */
+  cloneVmAsync(source: string, name: string, spec?: unknown): Promise<OperationView> {
+    return this.call('POST', `/v1/vms/${encodeURIComponent(source)}/clone?async=true`, { name, ...(spec !== undefined ? { spec } : {}) });
   }
 
   removeVm(name: string, opts: { force?: boolean } = {}): Promise<void> {

@@ -50,7 +50,7 @@ export class VmService {
   private readonly instances: InstanceRegistry;
   /** Why the guest last shut down, to name the reason when its process exits. */
   private readonly shutdownReasons = new Map<string, string>();
-  private readonly log: Logger;
+  readonly log: Logger;
 
   constructor(private readonly opts: VmServiceOptions) {
     this.log = opts.logger.child({ component: 'lifecycle' });
@@ -62,6 +62,12 @@ export class VmService {
     return this.opts.store.listVms({ host: this.opts.host, ...filter });
   }
 
+  /** The VM named `name`, or undefined. */
+  async find(name: string): Promise<VmRecord | undefined> {
+    validateName(name, 'VM name');
+    return (await this.opts.store.getVm(name)) ?? undefined;
+  }
+
   async get(name: string): Promise<VmRecord> {
     validateName(name, 'VM name');
     const rec = await this.opts.store.getVm(name);
@@ -69,12 +75,22 @@ export class VmService {
     return rec;
   }
 
+  /** The VM's own directory (its managed disks, runtime files, snapshot catalogue). */
+  dirOf(rec: Pick<VmRecord, 'id'>): string {
+    return vmDir(this.opts.vmsDir, rec.id);
+  }
+
   /** Runtime files of a VM (serial log, console socket…), wherever it is. */
   files(rec: VmRecord) {
     return this.opts.driver.files(vmDir(this.opts.vmsDir, rec.id));
   }
 
-  async create(spec: VmSpec): Promise<VmRecord> {
+  /**
+   * Creates a VM. `fill`, when given, runs after the disks were made and before
+   * the VM is recorded (a clone copies data into them): if it fails, nothing
+   * of the VM is left.
+   */
+  async create(spec: VmSpec, fill?: (dir: string) => Promise<void>): Promise<VmRecord> {
     validateName(spec.name, 'VM name');
     return this.queue.run(spec.name, async () => {
       if (await this.opts.store.getVm(spec.name)) fail('VM_EXISTS', `a VM named ${spec.name} already exists`);
@@ -86,6 +102,7 @@ export class VmService {
       let created: Awaited<ReturnType<typeof prepareDisks>> = [];
       try {
         created = await prepareDisks(spec, dir, { signal: timeoutSignal(OP_TIMEOUT_MS) });
+        if (fill) await fill(dir);
         const rec = await this.opts.store.createVm({
           id, name: spec.name, spec, state: 'created', stateReason: 'created', host: this.opts.host, runtime: null,
         });

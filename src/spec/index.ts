@@ -18,5 +18,5 @@ export { specJsonSchema } from './json-schema.js';
 export { cloudInitSchema, CLOUD_INIT_DISK, CLOUD_INIT_SEED_FILE, type CloudInitSpec } from './cloud-init.js';
 export { parseSize, formatSize } from './units.js';
 export { VM_STATES, type VmState } from './state.js';
-export type { VmView, HealthView, ErrorBody } from './views.js';
+export type { VmView, CloneView, HealthView, ErrorBody } from './views.js';
 export { ROLES, OPERATION_STATUSES, type Role, type TokenView, type TokenCreatedView, type OperationStatus, type OperationView, type EventView, type AuditView } from './api-views.js';

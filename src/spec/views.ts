@@ -18,6 +18,17 @@ export interface VmView {
   files: { serialLog: string; dir: string };
 }
 
+/** What POST /v1/vms/:name/clone returns (or its operation's result). */
+export interface CloneView {
+  vm: VmView;
+  /** Disks whose data were copied from the source. */
+  copied: string[];
+  /** Read-only images both VMs use. */
+  shared: string[];
+  /** What the clone does not take from the source, and why (MACs, host port forwards). */
+  notes: string[];
+}
+
 export interface HealthView {
   ok: true;
   version: string;

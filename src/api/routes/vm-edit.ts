@@ -3,19 +3,55 @@
  * UI's edit form, `curl -X PUT` alike). The name cannot change, and neither
  * can the disks: their files exist already, so they change through the disk
  * routes (/v1/vms/:name/disks). Validation is the create route's.
+ *
+ * POST /v1/vms/:name/clone: a new VM whose disks are copies of this stopped
+ * VM's, with its spec or an edited one (async=true: an operation with progress).
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { fail, validateName } from '../../shared/index.js';
-import { specJsonSchema, validateSpec } from '../../spec/index.js';
-import type { VmService } from '../../lifecycle/index.js';
+import { specJsonSchema, validateSpec, type CloneView } from '../../spec/index.js';
+import { checkClone, cloneVm, type OperationContext, type OperationRegistry, type VmService } from '../../lifecycle/index.js';
 import { presentVm } from '../present.js';
-import { bodyOf } from '../validate.js';
+import { bodyOf, queryOf } from '../validate.js';
 
 const editBody = z.object({ spec: z.unknown() }).strict();
 const EDITABLE_STATES = new Set(['created', 'stopped', 'error']);
+const cloneBody = z.object({
+  name: z.string().describe('name of the new VM'),
+  spec: z.unknown().optional().describe("the new VM's spec, edited from the source's (default: the source's; its name must be `name`)"),
+}).strict();
+const cloneQuery = z.object({ async: z.enum(['true', 'false']).optional().describe('true: answer 202 with an operation at once') }).strict();
 
-export function vmEditRoutes(app: FastifyInstance, service: VmService): void {
+export function vmEditRoutes(app: FastifyInstance, service: VmService, ops: OperationRegistry): void {
+  app.post<{ Params: { name: string } }>('/v1/vms/:name/clone', {
+    config: {
+      permission: 'vm:write',
+      doc: {
+        summary: 'Clone a stopped VM: its disks are copied, read-only images shared; MACs (and, with the source spec, host port forwards) are not copied',
+        tags: ['vms'], body: cloneBody, query: cloneQuery, response: { status: 201, description: '{vm, copied, shared, notes} (202 and an operation with async=true)' },
+      },
+    },
+  }, async (req, reply) => {
+    const source = req.params.name;
+    validateName(source, 'VM name');
+    const body = bodyOf<z.infer<typeof cloneBody>>(req);
+    validateName(body.name, 'VM name');
+    const spec = body.spec === undefined ? undefined : validateSpec(body.spec);
+    const request = { name: body.name, ...(spec ? { spec } : {}) };
+    await checkClone(service, source, request); // a clear 4xx now rather than a failed operation later
+    const work = async (ctx: OperationContext): Promise<CloneView> => {
+      const r = await cloneVm(service, source, request, { signal: ctx.signal, onProgress: (f) => ctx.progress(f) });
+      return { vm: presentVm(service, r.record), copied: r.copied, shared: r.shared, notes: r.notes };
+    };
+    const actor = req.principal?.actor ?? 'anonymous';
+    if (queryOf<z.infer<typeof cloneQuery>>(req).async === 'true') {
+      const op = ops.start('vm.clone', source, actor, work);
+      return reply.status(202).header('location', `/v1/operations/${op.id}`).send(op);
+    }
+    return reply.status(201).send(await ops.run('vm.clone', source, actor, work));
+  });
+
   app.put<{ Params: { name: string } }>('/v1/vms/:name', {
     config: {
       permission: 'vm:write',

@@ -1,5 +1,5 @@
 /** Shapes the UI reads: the API's view types (spec/) and the typed client's (client/; types only, nothing of node:http reaches the bundle), local copies of the few that live beside server code. */
-export type { VmView, HealthView, ErrorBody } from '../../../src/spec/views.js';
+export type { VmView, CloneView, HealthView, ErrorBody } from '../../../src/spec/views.js';
 export type { OperationView, EventView, AuditView, Role } from '../../../src/spec/api-views.js';
 
 export interface WhoamiView {

@@ -2,7 +2,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, ApiError, enc, errorText } from '../api/client.js';
 import { putVm } from '../api/store.js';
-import type { VmView } from '../api/types.js';
+import type { CloneView, VmView } from '../api/types.js';
 import { SchemaForm, type Schema } from '../components/SchemaForm.js';
 import { navigate } from '../router.js';
 
@@ -13,7 +13,11 @@ function draftOf(vm: VmView, mode: Mode): Record<string, unknown> {
   const spec = JSON.parse(JSON.stringify(vm.spec)) as Record<string, unknown>;
   const m = spec['memory'];
   if (typeof m === 'number') spec['memory'] = m % 1024 ** 2 === 0 ? `${m / 1024 ** 2}Mi` : `${Math.ceil(m / 1024)}Ki`;
-  if (mode === 'clone') spec['name'] = `${vm.name}-copy`;
+  if (mode === 'clone') {
+    spec['name'] = `${vm.name}-copy`;
+    // The clone gets its own MAC; host ports cannot be listened on twice.
+    spec['networks'] = (spec['networks'] as Array<Record<string, unknown>> | undefined)?.map(({ mac: _mac, ...n }) => ({ ...n, portForwards: [] }));
+  }
   return spec;
 }
 
@@ -47,7 +51,9 @@ export default function CreateVm({ mode, from }: { mode: Mode; from?: string }) 
     try {
       const vm = mode === 'edit' && from
         ? await api<VmView>('PUT', `/v1/vms/${enc(from)}`, { spec: value })
-        : await api<VmView>('POST', '/v1/vms', { spec: value });
+        : mode === 'clone' && from
+          ? (await api<CloneView>('POST', `/v1/vms/${enc(from)}/clone`, { name: value['name'], spec: value })).vm
+          : await api<VmView>('POST', '/v1/vms', { spec: value });
       putVm(vm);
       navigate(`/vms/${enc(vm.name)}`);
     } catch (err) {
@@ -62,7 +68,7 @@ export default function CreateVm({ mode, from }: { mode: Mode; from?: string }) 
   return (
     <form className="create card" onSubmit={(e) => void submit(e)} noValidate aria-labelledby="create-title">
       <h1 id="create-title">{title}</h1>
-      {mode === 'clone' && <p className="small muted">The copy gets the same configuration. Disks with a <code>size</code> are created empty for it; disks with a <code>path</code> would share that image: point them elsewhere or make them read-only.</p>}
+      {mode === 'clone' && <p className="small muted">The copy starts from the same configuration, which you may change here. The VM must be stopped: its disks are copied (snapshots are not), read-only images are shared, and disks you add are created empty. The copy gets its own MAC address and no host port forwards.</p>}
       {mode === 'edit' && <p className="small muted">The name and the disks stay; change disks on the VM page&apos;s storage routes.</p>}
       {!schema ? <p className="muted">Loading the spec schema…</p> : <SchemaForm key={formKey} schema={schema} value={value} onChange={setValue} errors={errors} />}
       {error && <p className="error" role="alert" data-testid="form-error">{error}</p>}
