@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PlatformClient, SnapshotClient } from '../src/client/index.js';
+import { OpsClient, PlatformClient, SnapshotClient } from '../src/client/index.js';
 import { isPolyvisorError } from '../src/shared/index.js';
 import type { CloneView } from '../src/spec/index.js';
 import { killQemusUnder, startDaemon, tempStateDir, type TestDaemon } from './helpers/daemon.js';
@@ -123,13 +123,20 @@ describe('vm clone', () => {
     expect((await d.client.getVm('orig')).state).toBe('stopped'); // the source is free again
   });
 
-  it('the daemon killed halfway through a clone: no VM after the restart, and the clone then works', async () => {
+  it('the daemon killed halfway through a clone: no VM after the restart, doctor names the leftover copy, and the clone then works', async () => {
+    const before = vmDirs();
     const op = await d.client.cloneVmAsync('orig', 'again');
     await new Promise((r) => setTimeout(r, 3000));
     await d.kill9();
     d = await startDaemon({ stateDir });
     expect(await codeOf(d.client.getVm('again'))).toBe('VM_NOT_FOUND');
     expect(op.status).toBe('running');
+    // the partial copy sits in a directory no VM owns: doctor lists it with the command that removes it
+    const leftover = vmDirs().filter((x) => !before.includes(x));
+    expect(leftover).toHaveLength(1);
+    const report = await new OpsClient({ endpoint: { socketPath: d.socket } }).doctor();
+    const f = report.findings.find((x) => x.check === 'orphan-dir' && x.subject?.endsWith(leftover[0]!));
+    expect(f?.fix?.argv).toEqual(['rm', '-r', '--', path.join(stateDir, 'vms', leftover[0]!)]);
     const p = new PlatformClient({ endpoint: { socketPath: d.socket } });
     const done = await p.waitOperation((await d.client.cloneVmAsync('orig', 'again')).id, 120);
     expect(done.status).toBe('succeeded');
