@@ -30,8 +30,8 @@ async function operatorToken(d: TestDaemon, name: string): Promise<string> {
   return (await new PlatformClient({ endpoint: { socketPath: d.socket } }).createToken(name, 'operator')).token;
 }
 
-async function startB(extra: string[] = []): Promise<TestDaemon> {
-  return startDaemon({ extraArgs: ['--listen', '127.0.0.2:0', '--host-name', 'host-b', ...extra], ...(b ? { stateDir: b.stateDir } : {}) });
+async function startB(extra: string[] = [], env?: NodeJS.ProcessEnv): Promise<TestDaemon> {
+  return startDaemon({ extraArgs: ['--listen', '127.0.0.2:0', '--host-name', 'host-b', ...extra], ...(b ? { stateDir: b.stateDir } : {}), ...(env ? { env } : {}) });
 }
 
 beforeAll(async () => {
@@ -233,6 +233,35 @@ describe('source daemon killed halfway', () => {
     await expectTargetClean(a, 'h2');
     await expectIntact(b.client, 'h2', hb0);
     toB = { url: b.url, token: await operatorToken(b, 'from-a2') };
+  });
+
+  it('after the stream completed, before the commit: the restarted source commits, the target owns the VM, the source copy goes', async () => {
+    // A test-only delay holds the source between the completed stream and the commit; the daemon is killed there.
+    await b.stop();
+    b = await startB([], { POLYVISOR_TEST_DELAYS: 'host-migrate:before-commit=30000' });
+    migB = new MigrationClient({ endpoint: { socketPath: b.socket } });
+    const sourcePid = (await b.client.getVm('h2')).runtime!.pid;
+    const hb0 = lastHb(await b.client.serialLog('h2', 4 * 1024 * 1024));
+    void migB.migrate('h2', { target: toA }).catch(() => undefined);
+    await waitPhase(migB, 'h2', 'switching-over');
+    await b.kill9();
+    expect(processesUnder(b.stateDir)).toContain(sourcePid); // the source QEMU lives on, its guest stopped
+    b = await startB();
+    migB = new MigrationClient({ endpoint: { socketPath: b.socket } });
+    // In the background after re-adoption, the source settles with the target: commit, then its copy goes.
+    const deadline = Date.now() + 60_000;
+    while ((await b.client.getVm('h2').then(() => true, () => false)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    await expect(b.client.getVm('h2')).rejects.toMatchObject({ code: 'VM_NOT_FOUND' });
+    expect(b.log()).toMatch(/settling it with the target/);
+    expect(b.log()).toMatch(/the target took the VM over/);
+    expect((await a.client.getVm('h2')).state).toBe('running');
+    expect(processesUnder(b.stateDir)).not.toContain(sourcePid);
+    expect(vmDirs(b)).toEqual([]);
+    await expectIntact(a.client, 'h2', hb0);
+    // back to b for the tests below
+    toB = { url: b.url, token: await operatorToken(b, 'from-a3') };
+    const back = await migA.migrate('h2', { target: toB });
+    await expectMoved('h2', a, b, back);
   });
 });
 

@@ -9,7 +9,7 @@ import { buildApi, createApiPlatform } from '../api/index.js';
 import { createQemuDriver } from '../drivers/qemu/index.js';
 import { DiskService, SnapshotService, VmService, withCloudInitSeed } from '../lifecycle/index.js';
 import { BackupScheduler, BackupService, LocalDirTarget, scheduleRunner } from '../backup/index.js';
-import { IncomingService, MigrationService, discardUnfinishedIncoming, recoverOutgoing } from '../migration/index.js';
+import { IncomingService, MigrationService, discardUnfinishedIncoming, recoverOutgoing, settleOutgoing } from '../migration/index.js';
 import { migrationAddress, migrationPeers } from './migration-wiring.js';
 import { VERSION, writeFileAtomic, type Logger } from '../shared/index.js';
 import { ImageLibrary, PoolService } from '../storage/index.js';
@@ -49,6 +49,8 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     await discardUnfinishedIncoming({ vms: service, store, driver, logger });
     await recoverOutgoing({ vms: service, driver, logger });
     await service.reconcile();
+    // Contacts other daemons: in the background, on each VM's queue.
+    void settleOutgoing({ vms: service, driver, logger, host: config.hostName, peers: migrationPeers }).catch((err: unknown) => logger.error({ err }, 'settling interrupted moves failed'));
     const migrations = new MigrationService({ vms: service, driver, logger, host: config.hostName, peers: migrationPeers });
     const incoming = new IncomingService({
       vms: service, store, driver, host: config.hostName, address: migrationAddress(splitListen(config.listen)?.host),

@@ -3,6 +3,7 @@ export { checkClone, cloneVm, type CloneRequest, type CloneResult, type CloneOpt
 export { OperationRegistry, type OperationContext, type OperationRegistryOptions } from './operations.js';
 export { StateKeeper, type StateChange, type ContentChange } from './state-keeper.js';
 export { KeyedQueue } from './job-queue.js';
+export { faultPoint } from './fault-points.js';
 export {
   TRANSITIONS,
   ACTIONS,

@@ -23,7 +23,7 @@ import path from 'node:path';
 import {
   canMigrateIn, canMigrateOut, type Driver, type MigrationProgress, type MigrationSource, type MigrationStats, type MigrationTlsFiles, type VmInstance,
 } from '../drivers/index.js';
-import type { VmService } from '../lifecycle/index.js';
+import { faultPoint, type VmService } from '../lifecycle/index.js';
 import { fail, isPolyvisorError, newId, PolyvisorError, timeoutSignal, writeFileAtomic, type Logger } from '../shared/index.js';
 import { imageInfo } from '../storage/index.js';
 import type { VmRecord } from '../store/index.js';
@@ -31,7 +31,7 @@ import type { ActiveMigration } from './active.js';
 import type { SourceFacts } from './compat.js';
 import { copyFileToNbd } from './offline-nbd.js';
 import type { MigrateOptions } from './options.js';
-import { STATE_EXPORT, TLS_HOSTNAME, type CommitResult, type IncomingDisk, type IncomingReady, type IncomingRequest, type MigrationPeer, type MigrationTargetRef } from './peer.js';
+import { STATE_EXPORT, TLS_HOSTNAME, type CommitResult, type IncomingDisk, type IncomingReady, type IncomingRequest, type MigrationPeer, type MigrationTargetRef, type PeerFactory } from './peer.js';
 import type { MigrationPlan } from './policy.js';
 import { steering } from './steer.js';
 import { checkMigrationSafety } from './safety.js';
@@ -40,6 +40,15 @@ import type { MigrationResult, ProgressListener } from './result.js';
 const HEARTBEAT_MS = 1_000;
 /** In the source's VM directory while a host-to-host live move runs. */
 export const OUTGOING_MARKER = 'migration-out.json';
+
+/** What the outgoing marker holds: enough for a restarted daemon to settle the move with the target. */
+interface OutgoingMarker {
+  migrationId: string;
+  target: string;
+  ref?: MigrationTargetRef;
+  before?: VmRecord['state'];
+  at: string;
+}
 
 export interface HostMigrationDeps {
   vms: VmService;
@@ -163,8 +172,10 @@ async function moveLive(d: HostMigrationDeps, rec: VmRecord, source: VmInstance 
   const migrationId = newId('mig');
   const tlsDir = path.join(lplan.dir, `migration-tls-${migrationId}`);
   rec = await d.vms.states.set(rec, 'migrating', `live migration to ${d.target.url}`);
-  // A restarted daemon that finds this cancels the stream (recoverOutgoing): the target then cleans up.
-  await writeFileAtomic(path.join(lplan.dir, OUTGOING_MARKER), JSON.stringify({ migrationId, target: d.target.url, at: new Date().toISOString() }));
+  // A restarted daemon that finds this cancels a stream still running (recoverOutgoing: the target then
+  // cleans up) or settles a completed one with the target (settleOutgoing), hence the target's token (0600).
+  const marker: OutgoingMarker = { migrationId, target: d.target.url, ref: d.target, before, at: new Date().toISOString() };
+  await writeFileAtomic(path.join(lplan.dir, OUTGOING_MARKER), JSON.stringify(marker), 0o600);
   let ready: IncomingReady | undefined;
   let stopWatch = (): void => undefined;
   let stats: MigrationStats;
@@ -202,6 +213,7 @@ async function moveLive(d: HostMigrationDeps, rec: VmRecord, source: VmInstance 
     });
   }
   stopWatch();
+  await faultPoint('host-migrate:before-commit');
   const tCommit = Date.now();
   const commit = await commitOrResolve(d, rec, before, migrationId, source).finally(async () => {
     await rm(tlsDir, { recursive: true, force: true });
@@ -309,10 +321,64 @@ export async function recoverOutgoing(o: { vms: VmService; driver: Driver; logge
     const text = await readFile(marker, 'utf8').catch(() => undefined);
     if (text === undefined) continue;
     const outcome = canMigrateIn(o.driver) && o.driver.cancelOutgoing ? await o.driver.cancelOutgoing(dir) : 'none';
+    if (outcome === 'completed') {
+      // Kept for settleOutgoing, once the VM is re-adopted.
+      o.logger.warn({ vm: rec.name, target: (JSON.parse(text) as OutgoingMarker).target }, 'a host-to-host move had sent everything when the daemon died: settling it with the target');
+      continue;
+    }
     await rm(marker, { force: true });
-    const log = outcome === 'completed' ? o.logger.error.bind(o.logger) : o.logger.warn.bind(o.logger);
-    log({ vm: rec.name, outcome, move: text }, outcome === 'completed'
-      ? 'a host-to-host move had sent everything when the daemon died: the VM stays stopped here; check the target before resuming it'
-      : 'cancelled a host-to-host move interrupted by a daemon restart: the VM keeps running here');
+    o.logger.warn({ vm: rec.name, outcome }, 'cancelled a host-to-host move interrupted by a daemon restart: the VM keeps running here');
   }
+}
+
+/**
+ * After re-adoption: a VM whose completed move the daemon did not see
+ * through. The target still waits, the guest paused, for the commit: commit
+ * now (the target owns the VM; the source copy goes), or, if the target has
+ * given up meanwhile, resume the VM here (the target never ran it). When the
+ * target cannot be asked, the VM is left in state error with the reason.
+ */
+export async function settleOutgoing(o: { vms: VmService; driver: Driver; logger: Logger; host: string; peers: PeerFactory }): Promise<string[]> {
+  const settled: string[] = [];
+  for (const rec0 of await o.vms.list()) {
+    const dir = o.vms.plan(rec0).dir;
+    const file = path.join(dir, OUTGOING_MARKER);
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    if (text === undefined) continue;
+    const mk = JSON.parse(text) as OutgoingMarker;
+    const log = o.logger.child({ vm: rec0.name, target: mk.target, migrationId: mk.migrationId });
+    try {
+      if (!mk.ref || !mk.before) fail('MIGRATION_FAILED', 'the move was started by an older daemon that did not keep the target credentials');
+      const d: HostMigrationDeps = { vms: o.vms, driver: o.driver, logger: o.logger, host: o.host, target: mk.ref, peer: o.peers(mk.ref) };
+      const before = mk.before;
+      const outcome = await o.vms.exclusive(rec0.name, async (rec, inst): Promise<'moved' | 'kept'> => {
+        if (!inst) {
+          await d.peer.commit(mk.migrationId); // the source QEMU is gone: only the target's copy can run
+          return 'moved';
+        }
+        try {
+          await commitOrResolve(d, rec, before, mk.migrationId, inst);
+          return 'moved';
+        } catch (err) {
+          // The target had given up (it never ran the guest): commitOrResolve resumed it here.
+          if ((await o.vms.get(rec.name)).state === before) return 'kept';
+          throw err;
+        }
+      });
+      if (outcome === 'moved') {
+        await o.vms.remove(rec0.name, { force: true });
+        settled.push(rec0.name);
+      }
+      log.warn({ outcome }, outcome === 'moved' ? 'the target took the VM over: the source copy is removed' : 'the target had given the move up: the VM runs on here');
+    } catch (err) {
+      log.error({ err }, 'could not settle the interrupted move with the target');
+      await o.vms.exclusive(rec0.name, async (rec) => {
+        if (rec.state !== 'error') await o.vms.states.set(rec, 'error', `a move to ${mk.target} was interrupted after the stream completed and could not be settled (${(err as Error).message}); check the target before starting this copy`);
+      }).catch(() => undefined);
+    } finally {
+      await rm(file, { force: true });
+      await rm(path.join(dir, `migration-tls-${mk.migrationId}`), { recursive: true, force: true });
+    }
+  }
+  return settled;
 }

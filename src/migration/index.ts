@@ -5,7 +5,7 @@ export { choosePolicy, shouldSwitchToPostcopy, DEFAULT_DOWNTIME_MS, type Migrati
 export { checkMigrationSafety, tcgDirtyBitmapRisk, safeMemorySuggestion, type SafetyInput } from './safety.js';
 export { IncomingService, discardUnfinishedIncoming, type IncomingServiceOptions } from './incoming.js';
 export { checkCompatibility, describeIncompatibilities, type CompatInput, type Incompatibility, type SourceFacts } from './compat.js';
-export { recoverOutgoing, type HostMoveResult } from './host-migration.js';
+export { recoverOutgoing, settleOutgoing, type HostMoveResult } from './host-migration.js';
 export {
   STATE_EXPORT, TLS_HOSTNAME,
   type MigrationPeer, type PeerFactory, type MigrationTargetRef, type IncomingRequest, type IncomingReady, type IncomingStatus,
