@@ -5,8 +5,6 @@
  */
 import http from 'node:http';
 import net from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,12 +12,14 @@ import { stubDriver } from '../drivers/stub-driver.js';
 import { VmService } from '../lifecycle/index.js';
 import { silentLogger } from '../shared/index.js';
 import type { Role } from '../spec/index.js';
-import { openSqliteStore, type SqliteStore } from '../store/sqlite/index.js';
+import type { SqliteStore } from '../store/sqlite/index.js';
 import { buildApi } from './app.js';
 import { roleAllows } from './auth/permissions.js';
 import type { RegisteredRoute } from './openapi.js';
-import { createApiPlatform, type ApiPlatform } from './platform.js';
+import type { ApiPlatform } from './platform.js';
+import { openStubStack, type StubStack } from '../../test/helpers/stub-stack.js';
 
+let stack: StubStack;
 let dir: string;
 let store: SqliteStore;
 let platform: ApiPlatform;
@@ -28,22 +28,14 @@ let base: URL;
 const tokens: Partial<Record<Role, string>> = {};
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'pv-api-'));
-  store = openSqliteStore(path.join(dir, 'state.db'));
-  const service = new VmService({ store, driver: stubDriver, host: 'h', vmsDir: path.join(dir, 'vms'), logger: silentLogger });
-  platform = createApiPlatform({ service, store, logger: silentLogger, rateLimitPerSecond: 10_000 });
-  api = await buildApi({ service, platform, listener: 'tcp', logger: silentLogger, version: 't', host: 'h', limits: { headersTimeoutMs: 500, requestTimeoutMs: 1000, checkIntervalMs: 100 } });
+  stack = await openStubStack('api', { listener: 'tcp', rateLimitPerSecond: 10_000, limits: { headersTimeoutMs: 500, requestTimeoutMs: 1000, checkIntervalMs: 100 } });
+  ({ dir, store, platform, api } = stack);
   await api.app.listen({ host: '127.0.0.1', port: 0 });
   const addr = api.app.server.address() as net.AddressInfo;
   base = new URL(`http://127.0.0.1:${addr.port}`);
   for (const role of ['admin', 'operator', 'viewer'] as const) tokens[role] = (await platform.tokens.create(`t-${role}`, role)).token;
 });
-afterAll(async () => {
-  await api?.close();
-  await platform?.close();
-  await store?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => stack?.close());
 
 /** Status of a request; streams (SSE) are cut as soon as the status is known. */
 function statusOf(method: string, url: string, token?: string, body?: unknown): Promise<{ status: number; json: unknown }> {

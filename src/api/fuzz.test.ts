@@ -3,38 +3,25 @@
  * random and hostile bodies, query strings and path parameters. No answer is a
  * 5xx, the daemon does not crash, and nothing changes in the store.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stubDriver } from '../drivers/stub-driver.js';
-import { VmService } from '../lifecycle/index.js';
-import { silentLogger } from '../shared/index.js';
-import { openSqliteStore, type SqliteStore } from '../store/sqlite/index.js';
-import { buildApi } from './app.js';
-import { createApiPlatform, type ApiPlatform } from './platform.js';
+import type { SqliteStore } from '../store/sqlite/index.js';
+import type { buildApi } from './app.js';
+import type { ApiPlatform } from './platform.js';
+import { openStubStack, type StubStack } from '../../test/helpers/stub-stack.js';
 
-let dir: string;
+let stack: StubStack;
 let store: SqliteStore;
 let platform: ApiPlatform;
 let api: Awaited<ReturnType<typeof buildApi>>;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'pv-fuzz-'));
-  store = openSqliteStore(path.join(dir, 'state.db'));
-  const service = new VmService({ store, driver: stubDriver, host: 'h', vmsDir: path.join(dir, 'vms'), logger: silentLogger });
-  platform = createApiPlatform({ service, store, logger: silentLogger, rateLimitPerSecond: 0 });
-  api = await buildApi({ service, platform, listener: 'unix', logger: silentLogger, version: 't', host: 'h' });
+  stack = await openStubStack('fuzz', { listener: 'unix', rateLimitPerSecond: 0 });
+  ({ store, platform, api } = stack);
   await api.app.ready();
   await platform.tokens.create('keep', 'viewer');
 });
-afterAll(async () => {
-  await api?.close();
-  await platform?.close();
-  await store?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => stack?.close());
 
 const hostileString = fc.oneof(
   fc.string(),

@@ -3,22 +3,18 @@
  * sample, editing a stopped VM's spec, and how the page and its assets are
  * served (also when dist/web is not built).
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stubDriver } from '../drivers/stub-driver.js';
-import { VmService } from '../lifecycle/index.js';
-import { silentLogger } from '../shared/index.js';
-import { openSqliteStore, type SqliteStore } from '../store/sqlite/index.js';
-import { buildApi } from './app.js';
-import { createApiPlatform, type ApiPlatform } from './platform.js';
+import type { buildApi } from './app.js';
+import type { ApiPlatform } from './platform.js';
+import { openStubStack, type StubStack } from '../../test/helpers/stub-stack.js';
 import { UI_CSP, uiRoutes } from './routes/ui.js';
 
+let stack: StubStack;
 let dir: string;
-let store: SqliteStore;
 let platform: ApiPlatform;
 let api: Awaited<ReturnType<typeof buildApi>>;
 const tokens: Record<string, string> = {};
@@ -26,20 +22,13 @@ const call = (method: 'GET' | 'PUT' | 'POST', url: string, role = 'admin', paylo
   api.app.inject({ method, url, headers: { authorization: `Bearer ${tokens[role]}` }, ...(payload !== undefined ? { payload: payload as object } : {}) });
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'pv-webroutes-'));
-  store = openSqliteStore(path.join(dir, 'state.db'));
-  const service = new VmService({ store, driver: stubDriver, host: 'h', vmsDir: path.join(dir, 'vms'), logger: silentLogger });
-  platform = createApiPlatform({ service, store, logger: silentLogger, rateLimitPerSecond: 10_000 });
-  api = await buildApi({ service, platform, listener: 'tcp', logger: silentLogger, version: 't', host: 'h' });
+  stack = await openStubStack('webroutes', { listener: 'tcp', rateLimitPerSecond: 10_000 });
+  const { service } = stack;
+  ({ dir, platform, api } = stack);
   for (const role of ['admin', 'operator', 'viewer'] as const) tokens[role] = (await platform.tokens.create(`t-${role}`, role)).token;
   await service.create((await import('../spec/index.js')).validateSpec({ name: 'ed', memory: '128Mi', disks: [{ name: 'd0', size: '8Mi' }] }));
 });
-afterAll(async () => {
-  await api?.close();
-  await platform?.close();
-  await store?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => stack?.close());
 
 describe('GET /v1/whoami', () => {
   it('names the token and lists exactly the permissions of its role', async () => {
