@@ -56,7 +56,6 @@ function clonable(rec: VmRecord): void {
 }
 
 export async function cloneVm(vms: VmService, source: string, req: CloneRequest, o: CloneOptions = {}): Promise<CloneResult> {
-  const onProgress = o.onProgress;
   await checkClone(vms, source, req);
   return vms.exclusive(source, async (rec) => {
     clonable(rec);
@@ -66,7 +65,7 @@ export async function cloneVm(vms: VmService, source: string, req: CloneRequest,
     const base = req.spec ?? { ...rec.spec, name: req.name };
     const macs = new Set(rec.spec.networks.map((n) => n.mac));
     const networks = base.networks.map((n) => freshNetwork(n, macs, !req.spec, notes));
-    const copies: Array<{ disk: DiskSpec; from: string; virtualSize: number }> = [];
+    const copies: Array<{ disk: DiskSpec; from: string; sourceFormat: DiskSpec['format']; virtualSize: number }> = [];
     const disks: DiskSpec[] = [];
     for (const d of base.disks) {
       const src = rec.spec.disks.find((s) => s.name === d.name);
@@ -80,7 +79,7 @@ export async function cloneVm(vms: VmService, source: string, req: CloneRequest,
       const { path: _path, ...rest } = d;
       const disk: DiskSpec = { ...rest, size };
       disks.push(disk);
-      copies.push({ disk, from: from[d.name]!, virtualSize });
+      copies.push({ disk, from: from[d.name]!, sourceFormat: src.format, virtualSize });
     }
     const spec: VmSpec = { ...base, networks, disks };
     const shared = disks.filter((d) => d.path !== undefined).map((d) => d.name);
@@ -90,8 +89,8 @@ export async function cloneVm(vms: VmService, source: string, req: CloneRequest,
       for (const c of copies) {
         const to = managedDiskPath(c.disk, dir);
         await convertImage(c.from, to, {
-          format: c.disk.format, sourceFormat: rec.spec.disks.find((s) => s.name === c.disk.name)!.format, overwrite: true, signal,
-          ...(onProgress ? { onProgress: (f: number) => onProgress((done + f * c.virtualSize) / total) } : {}),
+          format: c.disk.format, sourceFormat: c.sourceFormat, overwrite: true, signal,
+          ...(o.onProgress ? { onProgress: (f: number) => o.onProgress!((done + f * c.virtualSize) / total) } : {}),
         });
         if (c.disk.size! > c.virtualSize) await resizeImage(to, c.disk.format, c.disk.size!, { signal });
         done += c.virtualSize;
