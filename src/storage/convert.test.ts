@@ -98,4 +98,11 @@ describe('convertImage', () => {
     expect((await readFile(p('out.raw'))).equals(data)).toBe(true);
     expect((await readdir(dir)).sort()).toEqual(['out.raw', 'src.raw']);
   });
+
+  it('clears the temp file a killed writer of the same destination left', async () => {
+    await writeFile(p('.out.raw.0badc0de.tmp'), 'half-written by a process that died');
+    await writeFile(p('.other.raw.0badc0de.tmp'), 'not ours');
+    await convertImage(p('src.raw'), p('out.raw'), { format: 'raw', sourceFormat: 'raw' });
+    expect((await readdir(dir)).sort()).toEqual(['.other.raw.0badc0de.tmp', 'out.raw', 'src.raw']);
+  });
 });

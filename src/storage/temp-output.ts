@@ -3,7 +3,7 @@
  * place only when complete (DESIGN rule 8), so a crash, failure or abort never
  * leaves a half-written image under the real name.
  */
-import { link, lstat, open, rename, unlink } from 'node:fs/promises';
+import { link, lstat, open, readdir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { PolyvisorError, fail, fsyncDir } from '../shared/index.js';
@@ -18,13 +18,24 @@ export function tempNameFor(dest: string): string {
   return path.join(path.dirname(dest), `.${path.basename(dest)}.${randomBytes(4).toString('hex')}.tmp`);
 }
 
+/** Removes temp files of `dest` left by a process that died while writing it (a crash skips writeViaTemp's cleanup). */
+async function removeTempsOf(dest: string): Promise<string[]> {
+  const dir = path.dirname(dest);
+  const prefix = `.${path.basename(dest)}.`;
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.startsWith(prefix) && n.endsWith('.tmp'));
+  for (const n of names) await unlink(path.join(dir, n)).catch(() => undefined);
+  return names;
+}
+
 /**
  * Calls `write(tmp)`, then fsyncs and moves the result to `dest`. The temp
- * file is removed if `write` or the move fails; filesystem errors become
+ * file is removed if `write` or the move fails, and temp files of `dest` that
+ * a killed process left are removed first; filesystem errors become
  * DISK_CREATE_FAILED.
  */
 export async function writeViaTemp(dest: string, opts: CommitOptions, write: (tmp: string) => Promise<void>): Promise<void> {
   if (!opts.overwrite && (await exists(dest))) fail('DISK_CREATE_FAILED', `${dest} already exists`, { hint: 'Remove it first, or choose another destination.' });
+  await removeTempsOf(dest); // a daemon killed while writing `dest` before: the next write clears what it left
   const tmp = tempNameFor(dest);
   try {
     await write(tmp);
