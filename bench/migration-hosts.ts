@@ -8,7 +8,7 @@
  * checked with the guest's memtest (heartbeat goes on, bad=0). Writes the
  * "migration-hosts" section of docs/benchmarks.md.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MigrationClient, PlatformClient, PolyvisorClient, type MigrateRequest, type MigrationResultView } from '../src/client/index.js';
@@ -25,6 +25,15 @@ import { summarize } from './lib/stats.js';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const LIBVIRT = process.env['BENCH_LIBVIRT'] !== '0';
+/** BENCH_CASES=2,4 runs only those cases (0-based, as listed below); BENCH_KEEP=1 keeps the daemons' state dirs and logs. */
+const ONLY = process.env['BENCH_CASES']?.split(',').map(Number);
+const KEEP = process.env['BENCH_KEEP'] === '1';
+/**
+ * BENCH_TCP_RMEM_MAX=6291456 sets the kernel's TCP receive buffer limit (net.ipv4.tcp_rmem, max) for the run and
+ * restores it afterwards: how far a stream can run ahead of the target (doctor's migration-buffers check).
+ */
+const RMEM_FILE = '/proc/sys/net/ipv4/tcp_rmem';
+const RMEM_MAX = process.env['BENCH_TCP_RMEM_MAX'];
 const log = (s: string): void => void process.stderr.write(`[migration-hosts] ${s}\n`);
 
 /** Bandwidth cap (MiB/s) of the "link-bound" cases: slower than QEMU under TCG can send, so the link, not the CPU, limits. */
@@ -89,12 +98,22 @@ async function main(): Promise<void> {
   const libvirtStarted: StartedDaemon[] = [];
   let a: Side | undefined;
   let b: Side | undefined;
+  const rmemBefore = readFileSync(RMEM_FILE, 'utf8').trim();
+  if (RMEM_MAX) writeFileSync(RMEM_FILE, `${rmemBefore.split(/\s+/).slice(0, 2).join(' ')} ${Number(RMEM_MAX)}`);
+  const rmem = readFileSync(RMEM_FILE, 'utf8').trim().split(/\s+/);
+  log(`net.ipv4.tcp_rmem: ${rmem.join(' ')}${RMEM_MAX ? ` (set for this run; was ${rmemBefore})` : ''}`);
   const link = await linkMiBps('127.0.0.1', '127.0.0.2');
   log(`link 127.0.0.1 → 127.0.0.2: ${Math.round(link)} MiB/s`);
   /** RAM ÷ bandwidth in ms, and the median total over it, for moves that cross the TCP link. */
   const ideal = (c: Case): number => (c.memoryMiB / (c.capMiBps ?? link)) * 1000;
-  const vsLink = (c: Case, s: Sample[], tcp: boolean): string[] =>
-    tcp ? [String(Math.round(ideal(c))), (summarize(s.map((x) => x.totalMs)).median / ideal(c)).toFixed(2)] : ['–', '–'];
+  /** The same link measured while this case's guest runs (its vCPU shares the 2 cores with both ends of the stream). */
+  const busyLink = new Map<Case, number>();
+  const vsLink = (c: Case, s: Sample[], tcp: boolean): string[] => {
+    if (!tcp) return ['–', '–', '–'];
+    const total = summarize(s.map((x) => x.totalMs)).median;
+    const busy = c.capMiBps ? undefined : busyLink.get(c);
+    return [String(Math.round(ideal(c))), (total / ideal(c)).toFixed(2), busy ? `${Math.round(busy)} / ${(total / ((c.memoryMiB / busy) * 1000)).toFixed(2)}` : '–'];
+  };
   const row = (c: Case, who: string, s: Sample[], pause: boolean, passes = true, tcp = true): string[] => [
     c.label, who, String(s.length), med(s.map((x) => x.totalMs)), ...vsLink(c, s, tcp), med(s.map((x) => x.downtimeMs)), pause ? med(s.map((x) => x.pauseMs)) : '–',
     med(s.map((x) => x.wallMs)), passes ? med(s.map((x) => x.passes)) : '–', passes ? `${Math.max(...s.map((x) => x.throttle))}%` : '–',
@@ -104,10 +123,15 @@ async function main(): Promise<void> {
     a = await side(path.join(root, 'a'), '127.0.0.1:0');
     b = await side(path.join(root, 'b'), '127.0.0.2:0');
     for (const [i, c] of CASES.entries()) {
+      if (ONLY && !ONLY.includes(i)) continue;
       const name = `mh${i}`;
       await a.vm.createVm({ name, memory: c.memory, boot: { kernel: guest.kernel, initrd: guest.initrd, cmdline: `${guest.cmdline} pv.name=${name} pv.memtest=${c.memtestMb}:${c.rateMbps}` } });
       await a.vm.action(name, 'start');
       while ((heartbeats(await a.vm.serialLog(name, 4 * 1024 * 1024)).at(-1)?.hb ?? 0) < 3) await sleep(300);
+      if (!c.capMiBps) {
+        busyLink.set(c, await linkMiBps('127.0.0.1', '127.0.0.2', 512));
+        log(`${c.label}: link with the guest running ${Math.round(busyLink.get(c)!)} MiB/s`);
+      }
       const same: Sample[] = [];
       if (!c.capMiBps) for (let r = 0; r < ROUNDS; r++) same.push(await move(a, undefined, name));
       const hosts: Sample[] = [];
@@ -129,10 +153,12 @@ async function main(): Promise<void> {
       }
     }
   } finally {
+    if (RMEM_MAX) writeFileSync(RMEM_FILE, rmemBefore);
     for (const s of [a, b]) if (s) await stopDaemon(s.d).catch(() => undefined);
     await stopLibvirt(libvirtStarted).catch(() => undefined);
     for (const pid of qemusMentioning(root)) await stopPid(pid, 'SIGKILL').catch(() => undefined);
-    rmSync(root, { recursive: true, force: true });
+    if (KEEP) log(`kept ${root}`);
+    else rmSync(root, { recursive: true, force: true });
   }
   const m = await describeMachine('qemu-system-x86_64');
   const body = [
@@ -144,15 +170,19 @@ async function main(): Promise<void> {
     'Times in ms, median (min–max). total/downtime are QEMU\'s; "pause" = downtime + the commit round trip (the target',
     'keeps the guest paused under -S until the source\'s commit reaches it, so this is what the guest really sees);',
     'wall = the whole operation (target preparation, compatibility check and commit included).',
+    `TCP receive buffers (net.ipv4.tcp_rmem max): ${Math.round(Number(rmem[2]) / 1024 ** 2)} MiB${RMEM_MAX ? ', set for this run (BENCH_TCP_RMEM_MAX)' : ', as the host has it'}.`,
     `Link: one TCP stream 127.0.0.1 → 127.0.0.2 measured at ${Math.round(link)} MiB/s (median of 3 × 1 GiB, bench/lib/link.ts) before the daemons started.`,
     '"RAM ÷ link" = guest RAM over that bandwidth (or over the cap in the capped cases, where Polyvisor sets the',
     'migration bandwidth to the cap); "total ÷" = median total over it. Goal: total within 1.5× of RAM ÷ link.',
+    '"busy link / total ÷" = the same link measured (3 × 512 MiB) while the case\'s guest runs, before its first move, and',
+    'the median total over RAM ÷ that: under TCG the guest\'s vCPU takes one of the 2 cores from the stream\'s two ends.',
     '',
-    table(['case', 'who', 'moves', 'total', 'RAM ÷ link', 'total ÷', 'downtime', 'pause', 'wall', 'passes', 'max throttle', 'guest MB/s', 'intact'], rows),
+    table(['case', 'who', 'moves', 'total', 'RAM ÷ link', 'total ÷', 'busy link / total ÷', 'downtime', 'pause', 'wall', 'passes', 'max throttle', 'guest MB/s', 'intact'], rows),
     '',
     ...notes.map((n) => `- ${n}`),
   ].join('\n');
   process.stdout.write(`${body}\n`);
+  if (ONLY) return; // a partial run does not replace the section
   writeSection(path.join(path.resolve(import.meta.dirname, '..'), 'docs', 'benchmarks.md'), 'migration-hosts', body);
 }
 

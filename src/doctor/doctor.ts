@@ -1,6 +1,7 @@
 /** Runs every check with a deadline each; a check that throws becomes a finding, never a failed report. */
 import { timeoutSignal } from '../shared/index.js';
 import { hostChecks } from './host-checks.js';
+import { networkChecks } from './network-checks.js';
 import { poolChecks, storeChecks } from './storage-checks.js';
 import type { DoctorDeps, DoctorReport, Finding, Severity } from './types.js';
 import { clockChecks, orphanDirs, orphanProcesses, vmChecks } from './vm-checks.js';
@@ -12,6 +13,7 @@ export async function runDoctor(d: DoctorDeps, parent?: AbortSignal): Promise<Do
   const recs = await d.vms.list();
   const checks: Array<[string, (s: AbortSignal) => Promise<Finding[]>]> = [
     ['host', (s) => hostChecks(d, s)],
+    ['migration-buffers', () => networkChecks(d)],
     ['pool', () => poolChecks(d)],
     ['store', () => storeChecks(d)],
     ['vm', () => vmChecks(d, recs)],

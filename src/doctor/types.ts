@@ -13,7 +13,7 @@ export interface Fix {
 }
 
 export interface Finding {
-  /** Which check: qemu, qemu-img, accel, pool, store, vm-process, vm-disk, orphan-process, orphan-dir, clock, qemu-bug. */
+  /** Which check: qemu, qemu-img, accel, pool, store, vm-process, vm-disk, orphan-process, orphan-dir, clock, qemu-bug, migration-buffers. */
   check: string;
   severity: Severity;
   /** What the finding is about: a VM, pool, PID or path. */
@@ -47,6 +47,8 @@ export interface DoctorDeps {
   poolMinFreeRatio?: number;
   /** Guest clocks further off than this are reported (default 2 s). */
   maxClockSkewSeconds?: number;
+  /** Where the kernel's settings are read (default /proc/sys; tests point it elsewhere). */
+  procSysDir?: string;
 }
 
 export const fix = (...argv: string[]): Fix => ({ argv, command: argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ') });

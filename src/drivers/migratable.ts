@@ -66,8 +66,14 @@ export interface MigrateOutOptions {
    * to switch now, or a new downtime limit to apply from the next pass.
    */
   onProgress?: (p: MigrationProgress) => MigrationSteer | void;
-  /** Sampling interval (default 100 ms). */
+  /** Sampling interval (default 100 ms; a MIGRATION event cuts a wait short). */
   intervalMs?: number;
+  /**
+   * Called once, as soon as the source sees the stream completed (its guest
+   * stopped for good), before the final numbers are read: a host-to-host
+   * move starts its commit here so the target resumes the guest sooner.
+   */
+  onCompleted?: () => void;
   /**
    * Non-shared disks: mirror each to the target's NBD export (blockdev-mirror
    * sync=full) before the RAM stream starts, and complete the mirrors while

@@ -180,6 +180,23 @@ async function moveLive(d: HostMigrationDeps, rec: VmRecord, source: VmInstance 
   let stopWatch = (): void => undefined;
   let stats: MigrationStats;
   const steer = steering(m, plan, c.onProgress);
+  // Started the moment the source sees the stream completed (its guest stopped for good): the target
+  // waits paused for this, so every millisecond until it is sent is guest downtime.
+  let commitP: Promise<CommitResult> | undefined;
+  let tCommit = 0;
+  const startCommit = (): Promise<CommitResult> => {
+    if (!commitP) {
+      m.phase = 'switching-over';
+      stopWatch();
+      commitP = (async () => {
+        await faultPoint('host-migrate:before-commit');
+        tCommit = Date.now();
+        return commitOrResolve(d, rec, before, migrationId, source);
+      })();
+      commitP.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled meanwhile
+    }
+    return commitP;
+  };
   try {
     const tls = opts.tls ? await makeTls(d, tlsDir, signal) : undefined;
     ready = await d.peer.prepare({
@@ -198,24 +215,28 @@ async function moveLive(d: HostMigrationDeps, rec: VmRecord, source: VmInstance 
         c.onProgress?.(idleProgress('mirroring', Date.now() - t0, rec.spec.memory));
       },
       onProgress: steer.onProgress,
+      onCompleted: () => void startCommit(),
     });
-    m.phase = 'switching-over';
   } catch (err) {
-    stopWatch();
-    const cause = (m.controller.signal.aborted && m.controller.signal.reason instanceof Error ? m.controller.signal.reason : err) as Error;
-    if (ready) await d.peer.abort(migrationId, { name, id: rec.id }).catch((e2: unknown) => d.logger.warn({ err: e2 }, 'could not tell the target to roll back; it removes the migration itself when the stream breaks or times out'));
-    await rm(tlsDir, { recursive: true, force: true });
-    await rm(path.join(lplan.dir, OUTGOING_MARKER), { force: true });
-    await d.vms.states.set(rec, before, `migration to ${d.target.url} failed or was cancelled: ${cause.message}`);
-    if (isPolyvisorError(cause, 'ABORTED') || isPolyvisorError(cause, 'MIGRATION_INCOMPATIBLE') || isPolyvisorError(cause, 'VM_EXISTS')) throw cause;
-    throw new PolyvisorError(isPolyvisorError(cause, 'TIMEOUT') ? 'TIMEOUT' : 'MIGRATION_FAILED', `${cause.message}; VM ${name} keeps running on ${d.host} (pid ${source.info.pid})`, {
-      cause, ...(isPolyvisorError(cause) && cause.details !== undefined ? { details: cause.details } : {}),
-    });
+    if (commitP) {
+      // The stream had completed and the commit is under way: the move stands, only its numbers are lost.
+      d.logger.warn({ vm: name, err }, 'reading the final migration numbers failed after the stream completed');
+      stats = { totalTimeMs: Date.now() - t0, downtimeMs: 0, setupTimeMs: 0, transferredBytes: 0, totalBytes: 0, iterations: 0, postcopy: false, cpuThrottlePercent: 0, mbps: 0 };
+    } else {
+      stopWatch();
+      const cause = (m.controller.signal.aborted && m.controller.signal.reason instanceof Error ? m.controller.signal.reason : err) as Error;
+      if (ready) await d.peer.abort(migrationId, { name, id: rec.id }).catch((e2: unknown) => d.logger.warn({ err: e2 }, 'could not tell the target to roll back; it removes the migration itself when the stream breaks or times out'));
+      await rm(tlsDir, { recursive: true, force: true });
+      await rm(path.join(lplan.dir, OUTGOING_MARKER), { force: true });
+      await d.vms.states.set(rec, before, `migration to ${d.target.url} failed or was cancelled: ${cause.message}`);
+      if (isPolyvisorError(cause, 'ABORTED') || isPolyvisorError(cause, 'MIGRATION_INCOMPATIBLE') || isPolyvisorError(cause, 'VM_EXISTS')) throw cause;
+      throw new PolyvisorError(isPolyvisorError(cause, 'TIMEOUT') ? 'TIMEOUT' : 'MIGRATION_FAILED', `${cause.message}; VM ${name} keeps running on ${d.host} (pid ${source.info.pid})`, {
+        cause, ...(isPolyvisorError(cause) && cause.details !== undefined ? { details: cause.details } : {}),
+      });
+    }
   }
-  stopWatch();
-  await faultPoint('host-migrate:before-commit');
-  const tCommit = Date.now();
-  const commit = await commitOrResolve(d, rec, before, migrationId, source).finally(async () => {
+  if (!ready) fail('MIGRATION_FAILED', `the stream to ${d.target.url} completed before the target was prepared`); // cannot happen: the stream needs the target's address
+  const commit = await startCommit().finally(async () => {
     await rm(tlsDir, { recursive: true, force: true });
     await rm(path.join(lplan.dir, OUTGOING_MARKER), { force: true });
   });

@@ -183,10 +183,13 @@ export class IncomingService {
         const to = e.req.vm.state === 'paused' ? 'paused' : 'running';
         next = await this.o.vms.states.set(rec, to, `live-migrated from ${e.req.source.host}`, { runtime: inst.info });
         e.phase = 'committed';
-        await this.dropClaim(e);
         t = step('storeMs', t);
+        // The row says this host owns the VM: the guest may run. The claim goes right after (a restart in
+        // between keeps the VM, since only a row still `migrating` with a claim is discarded).
         if (to === 'running') await inst.resume(timeoutSignal(10_000));
-        step('resumeMs', t);
+        t = step('resumeMs', t);
+        await this.dropClaim(e);
+        step('claimMs', t);
       } else {
         for (const x of e.exports) await stopExport(x.pidFile);
         const to = e.req.vm.state === 'suspended' ? 'suspended' : 'stopped';

@@ -7,6 +7,7 @@
 import type { QmpClient } from '../../qmp/index.js';
 import { isPolyvisorError, PolyvisorError, sleep, timeoutSignal, type Logger } from '../../shared/index.js';
 import type { MigrateOutOptions, MigrationStats, MigrationTuning } from '../migratable.js';
+import { MigrationEvents } from './migration.js';
 import { FINAL_STATUSES, migrationCapabilities, migrationParameters, toProgress, toStats, type QueryMigrate } from './migrate-params.js';
 import { cancelMirrors, completeMirrors, startMirrors, waitMirrorsReady } from './migrate-nbd.js';
 import { addTlsCreds, removeTlsCreds, TLS_OBJECT_ID } from './migrate-tls.js';
@@ -35,6 +36,7 @@ export async function migrateOut(c: SourceContext, uri: string, t: MigrationTuni
   let lastPass: number | undefined;
   const mirrors = o.mirrors ?? [];
   let tlsAdded = false;
+  const events = new MigrationEvents(qmp);
   try {
     const t0 = Date.now();
     const slow = { signal: o.signal, timeoutMs: QUERY_TIMEOUT_MS };
@@ -67,6 +69,7 @@ export async function migrateOut(c: SourceContext, uri: string, t: MigrationTuni
         [lastStatus, lastPass] = [q.status, q.ram?.['dirty-sync-count']];
       }
       if (q.status === 'completed') {
+        o.onCompleted?.();
         const done = await settledStats(qmp, q);
         c.logger.debug({ queryMigrate: done }, 'outgoing migration completed');
         return toStats(done, sawPostcopy, maxThrottle);
@@ -97,7 +100,7 @@ export async function migrateOut(c: SourceContext, uri: string, t: MigrationTuni
       // Near the end (stop-and-copy, or little left to send) look often: the sooner the completion is
       // seen, the sooner a host-to-host target is told to resume the guest.
       const nearEnd = q.status === 'device' || (p.iteration >= 2 && p.remainingBytes < 16 * 1024 ** 2);
-      await sleep(nearEnd ? 10 : (o.intervalMs ?? 100), signal).catch((err: unknown) => {
+      await events.nap(nearEnd ? 10 : (o.intervalMs ?? 100), signal).catch((err: unknown) => {
         if (!sawPostcopy) throw err;
       });
     }
@@ -114,6 +117,8 @@ export async function migrateOut(c: SourceContext, uri: string, t: MigrationTuni
       throw new PolyvisorError('MIGRATION_FAILED', `the migration failed after the switch to post-copy: ${(err as Error).message}`, { cause: err, details: { side: 'source', postcopy: true } });
     }
     throw err;
+  } finally {
+    events.close();
   }
 }
 
@@ -123,9 +128,11 @@ export async function migrateOut(c: SourceContext, uri: string, t: MigrationTuni
  * read 0. Ask again briefly so the stats are the real ones.
  */
 async function settledStats(qmp: QmpClient, q: QueryMigrate): Promise<QueryMigrate> {
+  // Never throws: the migration has completed, a failed look at its numbers must not undo it.
   for (let i = 0; i < 40 && !q['total-time']; i++) {
     await sleep(25);
-    q = await qmp.execute<QueryMigrate>('query-migrate', undefined, { timeoutMs: 5_000 });
+    const again = await qmp.execute<QueryMigrate>('query-migrate', undefined, { timeoutMs: 5_000 }).catch(() => undefined);
+    if (again?.status === 'completed') q = again;
   }
   return q;
 }
