@@ -263,6 +263,31 @@ describe('source daemon killed halfway', () => {
     const back = await migA.migrate('h2', { target: toB });
     await expectMoved('h2', a, b, back);
   });
+
+  it('after the stream completed, the target gave up before the restarted source could commit: the guest resumes on the source, intact', async () => {
+    // The target gives up the way its commit watchdog does (abortEntry), here through its abort route while the source daemon is down.
+    await b.stop();
+    b = await startB([], { POLYVISOR_TEST_DELAYS: 'host-migrate:before-commit=30000' });
+    migB = new MigrationClient({ endpoint: { socketPath: b.socket } });
+    const v = await b.client.getVm('h2');
+    const sourcePid = v.runtime!.pid;
+    const hb0 = lastHb(await b.client.serialLog('h2', 4 * 1024 * 1024));
+    void migB.migrate('h2', { target: toA }).catch(() => undefined);
+    await waitPhase(migB, 'h2', 'switching-over');
+    await b.kill9();
+    const marker = JSON.parse(readFileSync(path.join(v.files.dir, 'migration-out.json'), 'utf8')) as { migrationId: string };
+    expect(await migA.abortIncoming(marker.migrationId, { name: 'h2', id: v.id })).toMatchObject({ outcome: 'aborted' });
+    await expectTargetClean(a, 'h2');
+    b = await startB();
+    migB = new MigrationClient({ endpoint: { socketPath: b.socket } });
+    await waitForState(b.client, 'h2', 'running', 60_000);
+    expect(b.log()).toMatch(/the target had given the move up: the VM runs on here/);
+    const after = await b.client.getVm('h2');
+    expect(after.runtime!.pid).toBe(sourcePid); // the same QEMU, resumed: the target never ran the guest
+    expect(existsSync(path.join(after.files.dir, 'migration-out.json'))).toBe(false);
+    await expectIntact(b.client, 'h2', hb0);
+    // What the move had set up on the source process is gone: a save (the next test suspends it) must not stop at pause-before-switchover.
+  });
 });
 
 /** `polyvisor --socket SOCK ARGS…` with its own remotes file in `configDir`. */

@@ -154,6 +154,13 @@ export interface MigrationSource {
   migrateOut(uri: string, tuning: MigrationTuning, o: MigrateOutOptions): Promise<MigrationStats>;
   /** Switches a running pre-copy migration to post-copy now. */
   startPostcopy(signal: AbortSignal): Promise<void>;
+  /**
+   * After a completed outgoing migration the target did not take over (the
+   * guest stays here): drops what the move set up on this process (disk
+   * mirrors, migration capabilities, TLS credentials), so a later save or
+   * move starts clean. Does not resume the guest.
+   */
+  undoOutgoing(signal: AbortSignal): Promise<void>;
 }
 
 /** A target process waiting for (or loading) an incoming migration. */

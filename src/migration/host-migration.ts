@@ -273,7 +273,9 @@ async function commitOrResolve(d: HostMigrationDeps, rec: VmRecord, before: VmRe
   if (outcome === 'committed') return { migrationId, vm: rec.name, state: before, pid: null, handoverMs: 0 };
   const msg = (commitErr as Error).message;
   if (outcome === 'aborted') {
-    // The target never ran the guest (it waits paused under -S until the commit): resuming here is safe.
+    // The target never ran the guest (it waits paused under -S until the commit): resuming here is safe,
+    // once what the move set up here is undone (a later save would otherwise stop at pause-before-switchover).
+    if (canMigrateOut(source)) await source.undoOutgoing(timeoutSignal(30_000)).catch((err: unknown) => d.logger.warn({ vm: rec.name, err }, 'could not undo all the move had set up on the source'));
     if (before === 'running') await source.resume(timeoutSignal(15_000));
     await d.vms.states.set(rec, before, `the target refused the commit (${msg}); the VM stays here`);
     throw new PolyvisorError('MIGRATION_FAILED', `the target ${d.target.url} did not take VM ${rec.name} over (${msg}); it keeps running on ${d.host} (pid ${source.info.pid})`, { cause: commitErr, details: { side: 'target' } });

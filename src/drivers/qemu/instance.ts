@@ -12,7 +12,7 @@ import { deleteSnapshot, diskSnapshot, loadSnapshot, saveSnapshot } from './snap
 import { activeFile, externalSnapshot, streamDisk } from './snapshot-external.js';
 import { mapQmpEvent, PAUSED_STATES } from './events.js';
 import { hotplugDisk, hotUnplugDisk } from './hotplug.js';
-import { migrateOut, startPostcopy } from './migrate-source.js';
+import { migrateOut, startPostcopy, undoOutgoing } from './migrate-source.js';
 import { terminate, waitGone } from './process.js';
 import { saveState } from './save.js';
 import { collectQemuStats } from './stats.js';
@@ -138,6 +138,10 @@ export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, S
 
   startPostcopy(signal: AbortSignal): Promise<void> {
     return startPostcopy(this.qmp, signal);
+  }
+
+  undoOutgoing(signal: AbortSignal): Promise<void> {
+    return undoOutgoing(this.qmp, signal);
   }
 
   attachDisk(disk: HotplugDisk, signal: AbortSignal): Promise<void> {

@@ -117,8 +117,8 @@ async function deleteNbdNodes(qmp: QmpClient, mirrors: readonly NbdMirror[]): Pr
 }
 
 /** Restart recovery: cancels every migration mirror job and drops every nbd client node we added, whatever disks they were for. */
-export async function cancelAllMirrors(qmp: QmpClient): Promise<void> {
-  const signal = timeoutSignal(30_000);
+export async function cancelAllMirrors(qmp: QmpClient, parent?: AbortSignal): Promise<void> {
+  const signal = timeoutSignal(30_000, parent);
   const ours = (await qmp.execute<BlockJob[]>('query-block-jobs', undefined, { signal })).filter((j) => j.device.startsWith('mig-'));
   for (const j of ours) await qmp.execute('block-job-cancel', { device: j.device, force: true }, { signal }).catch(() => undefined);
   while ((await qmp.execute<BlockJob[]>('query-block-jobs', undefined, { signal })).some((j) => j.device.startsWith('mig-'))) await sleep(20, signal);

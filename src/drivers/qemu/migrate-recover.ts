@@ -17,9 +17,7 @@ import type { LaunchPlan } from '../driver.js';
 import { runtimeFiles } from './files.js';
 import { commitIncomingFiles, incomingFiles, INCOMING_PREFIX } from './migrate-files.js';
 import { isQemuOf, readPidFile, terminate } from './process.js';
-import { cancelAllMirrors } from './migrate-nbd.js';
-import { resetCapabilities } from './migrate-source.js';
-import { removeTlsCreds } from './migrate-tls.js';
+import { undoOutgoing } from './migrate-source.js';
 
 const LOADED = new Set(['running', 'paused']);
 
@@ -115,9 +113,7 @@ export async function cancelOutgoing(dir: string, log: Logger): Promise<'cancell
   // What the move had set up on the source: disk mirrors to the target, capabilities, TLS.
   try {
     qmp = await QmpClient.connect(runtimeFiles(path.resolve(dir)).qmpSocket, { timeoutMs: 5_000 });
-    await cancelAllMirrors(qmp);
-    await resetCapabilities(qmp);
-    await removeTlsCreds(qmp);
+    await undoOutgoing(qmp, timeoutSignal(30_000));
   } catch (err) {
     log.warn({ err }, 'could not undo everything the interrupted move had set up on the source');
   } finally {

@@ -9,7 +9,7 @@ import { isPolyvisorError, PolyvisorError, sleep, timeoutSignal, type Logger } f
 import type { MigrateOutOptions, MigrationStats, MigrationTuning } from '../migratable.js';
 import { MigrationEvents } from './migration.js';
 import { FINAL_STATUSES, migrationCapabilities, migrationParameters, toProgress, toStats, type QueryMigrate } from './migrate-params.js';
-import { cancelMirrors, completeMirrors, startMirrors, waitMirrorsReady } from './migrate-nbd.js';
+import { cancelAllMirrors, cancelMirrors, completeMirrors, startMirrors, waitMirrorsReady } from './migrate-nbd.js';
 import { addTlsCreds, removeTlsCreds, TLS_OBJECT_ID } from './migrate-tls.js';
 
 /** Capabilities a save to disk needs off again after a live migration (multifd would break it). */
@@ -161,6 +161,13 @@ async function cancel(c: SourceContext): Promise<QueryMigrate | undefined> {
     c.logger.warn({ err }, 'cancelling the outgoing migration did not finish cleanly');
     return undefined;
   }
+}
+
+/** What a move set up on the source (mirrors, capabilities, TLS), undone for a guest that stays here. */
+export async function undoOutgoing(qmp: QmpClient, signal: AbortSignal): Promise<void> {
+  await cancelAllMirrors(qmp, signal);
+  await resetCapabilities(qmp);
+  await removeTlsCreds(qmp);
 }
 
 /** Capabilities back off, so a later save to disk or same-host move does not inherit them. */

@@ -16,6 +16,7 @@ import type { RuntimeFiles } from '../driver.js';
 import { migrationSocket } from './files.js';
 import { SAVE_BANDWIDTH_BYTES_PER_S, waitMigration } from './migration.js';
 import { terminate, waitGone } from './process.js';
+import { resetCapabilities } from './migrate-source.js';
 
 export interface SaveContext {
   qmp: QmpClient;
@@ -60,6 +61,8 @@ export async function saveState(c: SaveContext, signal: AbortSignal, onProgress?
     });
     received.catch(() => undefined); // awaited below; do not leak an unhandled rejection meanwhile
     await new Promise<void>((resolve, reject) => server.listen(sockPath, resolve).once('error', reject));
+    // A plain stream: nothing a live migration may have left set (pause-before-switchover would stop the save halfway).
+    await resetCapabilities(c.qmp);
     await c.qmp.execute('migrate-set-parameters', { 'max-bandwidth': SAVE_BANDWIDTH_BYTES_PER_S }, { signal });
     await c.qmp.execute('migrate', { uri: `unix:${sockPath}` }, { signal });
     migrating = true;
