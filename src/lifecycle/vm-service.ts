@@ -249,6 +249,9 @@ export class VmService {
         this.instances.add(cur.name, res.instance);
         adopted.push(cur.name);
         const status = await res.instance.status(timeoutSignal(10_000));
+        // A move whose stream completed before the restart leaves the source stopped (post-migrate) until it is
+        // settled with the target: it stays `migrating`, so nothing resumes this copy meanwhile.
+        if (cur.state === 'migrating' && status === 'other') return this.states.set(cur, 'migrating', 're-adopted after daemon restart; its move is settled next', { runtime: res.instance.info });
         const to = status === 'paused' ? 'paused' : 'running';
         return this.states.set(cur, to, `re-adopted after daemon restart`, { runtime: res.instance.info });
       });
