@@ -281,10 +281,14 @@ describe('source daemon killed halfway', () => {
     b = await startB();
     migB = new MigrationClient({ endpoint: { socketPath: b.socket } });
     await waitForState(b.client, 'h2', 'running', 60_000);
+    // The settle step logs its outcome, then removes the marker.
+    const markerFile = path.join(v.files.dir, 'migration-out.json');
+    const deadline = Date.now() + 20_000;
+    while ((!/the target had given the move up/.test(b.log()) || existsSync(markerFile)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(b.log()).toMatch(/the target had given the move up: the VM runs on here/);
+    expect(existsSync(markerFile)).toBe(false);
     const after = await b.client.getVm('h2');
     expect(after.runtime!.pid).toBe(sourcePid); // the same QEMU, resumed: the target never ran the guest
-    expect(existsSync(path.join(after.files.dir, 'migration-out.json'))).toBe(false);
     await expectIntact(b.client, 'h2', hb0);
     // What the move had set up on the source process is gone: a save (the next test suspends it) must not stop at pause-before-switchover.
   });

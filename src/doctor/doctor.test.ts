@@ -1,7 +1,7 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { fix, parseVersion, type DoctorDeps } from './index.js';
 import { networkChecks, parseTcpMem } from './network-checks.js';
 
@@ -20,8 +20,13 @@ describe('doctor helpers', () => {
 });
 
 describe('migration-buffers check', () => {
+  const made: string[] = [];
+  afterAll(async () => {
+    for (const d of made) await rm(d, { recursive: true, force: true });
+  });
   const deps = async (rmem: string | null): Promise<DoctorDeps> => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'pv-procsys-'));
+    made.push(dir);
     if (rmem !== null) {
       await mkdir(path.join(dir, 'net', 'ipv4'), { recursive: true });
       await writeFile(path.join(dir, 'net', 'ipv4', 'tcp_rmem'), rmem);

@@ -3,7 +3,7 @@
  * unix socket and loopback port, and stops it by PID.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { PolyvisorClient } from '../../src/client/index.js';
 
@@ -28,8 +28,14 @@ export interface DaemonOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** Env var naming the file where state directories are listed, for test/setup/global.ts to remove after the run. */
+export const STATE_DIR_LIST = 'POLYVISOR_TEST_STATE_DIR_LIST';
+
 export function tempStateDir(tag: string): string {
-  return mkdtempSync(path.join('/tmp', `pv-${tag}-`));
+  const dir = mkdtempSync(path.join('/tmp', `pv-${tag}-`));
+  const list = process.env[STATE_DIR_LIST];
+  if (list) appendFileSync(list, `${dir}\n`);
+  return dir;
 }
 
 export async function startDaemon(o: DaemonOptions = {}): Promise<TestDaemon> {

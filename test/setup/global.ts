@@ -1,13 +1,29 @@
-/** Once per integration run: the test guest and the compiled daemon must exist. */
-import { existsSync } from 'node:fs';
+/**
+ * Once per integration run: the test guest and the compiled daemon must exist.
+ * Afterwards the daemons' state directories the run made are removed
+ * (POLYVISOR_TEST_KEEP=1 keeps them for a look).
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { STATE_DIR_LIST } from '../helpers/daemon.js';
 import { testGuest } from '../helpers/guest.js';
 
-export default function setup(): void {
+export default function setup(): () => void {
   const root = path.resolve(import.meta.dirname, '..', '..');
   if (!existsSync(path.join(root, 'dist', 'daemon', 'main.js'))) {
     throw new Error('dist/ is missing: run `npm run build` (scripts/test.sh does)');
   }
   const g = testGuest(true);
   process.env['POLYVISOR_TEST_GUEST'] = g.dir;
+  const listDir = mkdtempSync(path.join(os.tmpdir(), 'pv-run-'));
+  const list = path.join(listDir, 'state-dirs');
+  process.env[STATE_DIR_LIST] = list;
+  return () => {
+    if (process.env['POLYVISOR_TEST_KEEP'] !== '1') {
+      const dirs = existsSync(list) ? readFileSync(list, 'utf8').split('\n').filter((d) => d.startsWith('/tmp/pv-')) : [];
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    }
+    rmSync(listDir, { recursive: true, force: true });
+  };
 }
