@@ -1,6 +1,6 @@
 /** Polling a migration (outgoing or incoming) through query-migrate until it ends. */
 import type { QmpClient } from '../../qmp/index.js';
-import { abortError, PolyvisorError, type ErrorCode } from '../../shared/index.js';
+import { abortError, PolyvisorError, sleep, type ErrorCode } from '../../shared/index.js';
 
 export interface MigrateInfo {
   status?: string;
@@ -63,20 +63,15 @@ export class MigrationEvents {
   /** Sleeps `ms`, or less if a MIGRATION event comes (or came since the last nap). Rejects when `signal` aborts. */
   async nap(ms: number, signal?: AbortSignal): Promise<void> {
     if (!this.pending) {
-      await new Promise<void>((resolve, reject) => {
-        if (signal?.aborted) return reject(abortError(signal, 'wait'));
-        const done = (err?: Error): void => {
-          clearTimeout(timer);
-          this.wake = undefined;
-          signal?.removeEventListener('abort', onAbort);
-          if (err) reject(err);
-          else resolve();
-        };
-        const onAbort = (): void => done(abortError(signal!, 'wait'));
-        const timer = setTimeout(() => done(), ms);
-        this.wake = () => done();
-        signal?.addEventListener('abort', onAbort, { once: true });
-      });
+      const woken = new AbortController();
+      this.wake = () => woken.abort();
+      try {
+        await sleep(ms, signal ? AbortSignal.any([signal, woken.signal]) : woken.signal);
+      } catch (err) {
+        if (signal?.aborted) throw err; // otherwise it was the event: wake up
+      } finally {
+        this.wake = undefined;
+      }
     }
     this.pending = false;
   }
