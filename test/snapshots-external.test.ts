@@ -14,17 +14,20 @@ import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BackupClient, SnapshotClient } from '../src/client/index.js';
 import { isPolyvisorError } from '../src/shared/index.js';
 import { ROOT, killQemusUnder, startDaemon, type TestDaemon } from './helpers/daemon.js';
+import { removeAllVms } from './helpers/isolate.js';
+import { limit } from './helpers/limits.js';
 import { guestShell } from './helpers/shell.js';
 import { READY, guestSpec, waitForLine, waitForState } from './helpers/vm.js';
 
 let d: TestDaemon;
 let s: SnapshotClient;
 let b: BackupClient;
-const VM = 'overlay';
+/** The VM of the running test (each test makes its own) and its disk directory. */
+let VM = '';
 let dir = '';
 /** The VM's active image of `disk` (the spec moves to a new overlay with every external snapshot). */
 async function active(disk = 'data'): Promise<string> {
@@ -44,20 +47,21 @@ beforeAll(async () => {
   s = new SnapshotClient({ endpoint: { socketPath: d.socket } });
   b = new BackupClient({ endpoint: { socketPath: d.socket } });
 });
+afterEach(() => removeAllVms(d));
 afterAll(async () => {
   await d?.stop();
   killQemusUnder(d.stateDir);
 });
 
 async function guestSum(): Promise<string> {
-  const out = await guestShell(d.client, VM, 'sync; echo 3 > /proc/sys/vm/drop_caches; md5sum /dev/vda', 60_000);
+  const out = await guestShell(d.client, VM, 'sync; echo 3 > /proc/sys/vm/drop_caches; md5sum /dev/vda', limit('shell', 2));
   const m = /^([0-9a-f]{32})\s/m.exec(out);
   if (!m) throw new Error(`no md5sum in ${JSON.stringify(out)}`);
   return m[1]!;
 }
 
 async function scribble(offsetMiB: number): Promise<string> {
-  await guestShell(d.client, VM, `dd if=/dev/urandom of=/dev/vda bs=1M count=2 seek=${offsetMiB} conv=fsync 2>/dev/null; sync`, 60_000);
+  await guestShell(d.client, VM, `dd if=/dev/urandom of=/dev/vda bs=1M count=2 seek=${offsetMiB} conv=fsync 2>/dev/null; sync`, limit('shell', 2));
   return guestSum();
 }
 
@@ -93,10 +97,22 @@ async function noStrays(): Promise<void> {
   expect(await chainOk('logs')).toEqual(await chainOk('data'));
 }
 
+/** Creates this test's VM (a data and a logs disk) and points the helpers at it. */
+async function makeVm(name: string): Promise<void> {
+  VM = name;
+  const v = await d.client.createVm(guestSpec(VM, { disks: [{ name: 'data', size: '16Mi' }, { name: 'logs', size: '8Mi' }] }));
+  dir = path.join(d.stateDir, 'vms', v.id, 'disks');
+}
+
+/** Writes a 2 MiB pattern into the stopped VM's active data image from the host. */
+async function hostWrite(offsetMiB: number, pattern: number): Promise<void> {
+  const r = spawnSync('qemu-io', ['-f', 'qcow2', '-c', `write -P ${pattern} ${offsetMiB}M 2M`, await active()], { encoding: 'utf8' });
+  expect(r.status, r.stdout + r.stderr).toBe(0);
+}
+
 describe('external snapshots in the tree', () => {
   it('running: create, backup across overlays, delete middle, revert, delete with two dependents', async () => {
-    const v = await d.client.createVm(guestSpec(VM, { disks: [{ name: 'data', size: '16Mi' }, { name: 'logs', size: '8Mi' }] }));
-    dir = path.join(d.stateDir, 'vms', v.id, 'disks');
+    await makeVm('overlay');
     await d.client.action(VM, 'start');
     await waitForLine(d.client, VM, READY);
     const full = await b.create(VM);
@@ -156,8 +172,22 @@ describe('external snapshots in the tree', () => {
   });
 
   it('stopped: create, delete with one dependent (commit) and with two (rebase), revert', async () => {
+    // set-up, offline: a stopped VM with a backup and one external node c that is not current
+    // (c holds other data than the active image), as a running VM's tree is after deleting its current root
+    await makeVm('overlay-off');
+    await d.client.action(VM, 'start');
     await d.client.action(VM, 'kill');
     await waitForState(d.client, VM, 'stopped');
+    await b.create(VM);
+    await hostWrite(0, 0x11);
+    await s.create(VM, { name: 'a', type: 'external' });
+    await hostWrite(4, 0x22);
+    await s.create(VM, { name: 'c', type: 'external' });
+    await s.revert(VM, 'a');
+    await hostWrite(8, 0x33);
+    await s.remove(VM, 'a');
+    expect((await s.list(VM)).snapshots.map((n) => [n.name, n.parent, n.current])).toEqual([['c', null, false]]);
+
     const sumNow = hostSum(await active());
     const sumC = hostSum(await nodeFile('c'));
     const dd = await s.create(VM, { name: 'd', type: 'external' });

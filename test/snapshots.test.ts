@@ -7,11 +7,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SnapshotClient } from '../src/client/index.js';
 import { isPolyvisorError } from '../src/shared/index.js';
 import { ROOT, killQemusUnder, startDaemon, type TestDaemon } from './helpers/daemon.js';
 import { collectEvents } from './helpers/events.js';
+import { removeAllVms } from './helpers/isolate.js';
+import { limit } from './helpers/limits.js';
 import { guestShell } from './helpers/shell.js';
 import { READY, guestSpec, waitForLine, waitForState } from './helpers/vm.js';
 
@@ -23,6 +25,8 @@ beforeAll(async () => {
   d = await startDaemon();
   s = new SnapshotClient({ endpoint: { socketPath: d.socket } });
 });
+// every test makes its own VMs; none outlives it
+afterEach(() => removeAllVms(d));
 afterAll(async () => {
   await d?.stop();
   killQemusUnder(d.stateDir);
@@ -30,7 +34,7 @@ afterAll(async () => {
 
 /** md5sum of the whole data disk as the guest reads it from the device (page cache dropped). */
 async function diskSum(vm: string): Promise<string> {
-  const out = await guestShell(d.client, vm, 'sync; echo 3 > /proc/sys/vm/drop_caches; md5sum /dev/vda', 60_000);
+  const out = await guestShell(d.client, vm, 'sync; echo 3 > /proc/sys/vm/drop_caches; md5sum /dev/vda', limit('shell', 2));
   const m = /^([0-9a-f]{32})\s/m.exec(out);
   if (!m) throw new Error(`no md5sum in ${JSON.stringify(out)}`);
   return m[1]!;
@@ -38,7 +42,7 @@ async function diskSum(vm: string): Promise<string> {
 
 /** Overwrites 2 MiB at `offsetMiB` with random data and syncs; returns the new disk sum. */
 async function scribble(vm: string, offsetMiB: number): Promise<string> {
-  await guestShell(d.client, vm, `dd if=/dev/urandom of=/dev/vda bs=1M count=2 seek=${offsetMiB} conv=fsync 2>/dev/null; sync`, 60_000);
+  await guestShell(d.client, vm, `dd if=/dev/urandom of=/dev/vda bs=1M count=2 seek=${offsetMiB} conv=fsync 2>/dev/null; sync`, limit('shell', 2));
   return diskSum(vm);
 }
 
