@@ -11,6 +11,7 @@ import { auditRoutes } from './routes/audit.js';
 import { eventRoutes } from './routes/events.js';
 import { operationRoutes } from './routes/operations.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { secretRoutes, type SecretsService } from './routes/secrets.js';
 import type { SnapshotService, VmService } from '../lifecycle/index.js';
 import type { IncomingService, MigrationService } from '../migration/index.js';
 import type { Logger } from '../shared/index.js';
@@ -62,6 +63,8 @@ export interface ApiOptions {
   metrics?: MetricsExporter;
   /** Serves /v1/doctor when given. */
   doctor?: DoctorRunner;
+  /** Serves /v1/secrets when given (the daemon's secrets store). */
+  secrets?: SecretsService;
 }
 
 /** A slow or malicious client cannot hold the daemon: headers and bodies must arrive in time. */
@@ -112,6 +115,7 @@ export async function buildApi(o: ApiOptions): Promise<{ app: FastifyInstance; r
   systemRoutes(app, { version: o.version, host: o.host });
   openApiRoute(app, routes, o.version);
   tokenRoutes(app, o.platform.tokens);
+  if (o.secrets) secretRoutes(app, o.secrets);
   operationRoutes(app, o.platform.operations);
   eventRoutes(app, o.platform.events);
   whoamiRoutes(app);

@@ -3,3 +3,4 @@ export { createApiPlatform, type ApiPlatform, type PlatformOptions } from './pla
 export { PERMISSIONS, ROLE_PERMISSIONS, roleAllows, rolesWith, type Permission } from './auth/permissions.js';
 export { openApiDocument, type RegisteredRoute } from './openapi.js';
 export type { DoctorRunner } from './routes/doctor.js';
+export type { SecretsService } from './routes/secrets.js';

@@ -8,6 +8,7 @@ import { registerVmCommands } from './vm-commands.js';
 import { registerOperationCommands } from './operation-commands.js';
 import { registerRemoteCommands } from './remote-commands.js';
 import { registerTokenCommands } from './token-commands.js';
+import { registerSecretCommands } from './secret-commands.js';
 import { registerMigrateCommands } from './migrate-commands.js';
 import { registerStorageCommands } from './storage-commands.js';
 import { registerSnapshotCommands } from './snapshot-commands.js';
@@ -30,6 +31,7 @@ export function buildProgram(out: (s: string) => void = (s) => void process.stdo
   registerVmCommands(program, out);
   registerOperationCommands(program, out);
   registerTokenCommands(program, out);
+  registerSecretCommands(program, out);
   registerRemoteCommands(program, out);
   registerMigrateCommands(program, out);
   registerStorageCommands(program, out);

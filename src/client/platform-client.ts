@@ -1,6 +1,6 @@
 /** Typed client of the API platform: tokens, operations, the event stream and the audit log. */
 import http from 'node:http';
-import type { AuditView, EventView, OperationView, Role, TokenCreatedView, TokenView, VmView } from '../spec/index.js';
+import type { AuditView, EventView, OperationView, Role, SecretRotationView, SecretView, TokenCreatedView, TokenView, VmView } from '../spec/index.js';
 import { PolyvisorError } from '../shared/index.js';
 import { decode, request, requestTarget, type Endpoint } from './transport.js';
 import type { VmActionName } from './client.js';
@@ -36,6 +36,25 @@ export class PlatformClient {
 
   revokeToken(name: string): Promise<void> {
     return this.call('DELETE', `/v1/tokens/${encodeURIComponent(name)}`);
+  }
+
+  /** Names and times of the secrets store (admin); never values. */
+  listSecrets(): Promise<SecretView[]> {
+    return this.call('GET', '/v1/secrets');
+  }
+
+  /** Stores (or replaces) a secret; the value travels in the body only. */
+  setSecret(name: string, value: string): Promise<SecretView> {
+    return this.call('PUT', `/v1/secrets/${encodeURIComponent(name)}`, { value });
+  }
+
+  removeSecret(name: string): Promise<void> {
+    return this.call('DELETE', `/v1/secrets/${encodeURIComponent(name)}`);
+  }
+
+  /** Re-encrypts every secret under a new key, all or nothing. */
+  rotateSecretKey(): Promise<SecretRotationView> {
+    return this.call('POST', '/v1/secrets/rotate-key');
   }
 
   /** Starts a VM action as an operation and returns at once (202). */

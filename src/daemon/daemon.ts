@@ -14,6 +14,7 @@ import { migrationAddress, migrationPeers } from './migration-wiring.js';
 import { VERSION, writeFileAtomic, type Logger } from '../shared/index.js';
 import { ImageLibrary, PoolService } from '../storage/index.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
+import { SecretStore } from '../secrets/index.js';
 import { splitListen, type DaemonConfig } from './config.js';
 import { takeLock } from './lock.js';
 import { ensureTlsCertificate } from './tls.js';
@@ -67,6 +68,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     const backups = new BackupService({ vms: service, target: new LocalDirTarget(path.join(config.stateDir, 'backups')), vmsDir: config.vmsDir, logger });
     const backupSchedules = new BackupScheduler({ meta: store, run: scheduleRunner(backups), logger: logger.child({ component: 'backup-schedules' }) });
     undo.unshift(() => backupSchedules.stop());
+    const secrets = await SecretStore.open({ stateDir: config.stateDir, logger: logger.child({ component: 'secrets' }) });
     const platform = createApiPlatform({ service, store, logger: logger.child({ component: 'api' }), rateLimitPerSecond: config.apiRateLimit });
     undo.unshift(() => platform.close());
     const metrics = wireMetrics({ version: VERSION, service, platform, pools, backups, logger });
@@ -74,7 +76,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     const doctor = doctorRunner({ config, service, driver, pools, integrityCheck: () => store.integrityCheck() });
     const apis: Array<Awaited<ReturnType<typeof buildApi>>> = [];
     const mk = async (listener: 'unix' | 'tcp', tls?: { key: Buffer; cert: Buffer }) => {
-      const api = await buildApi({ service, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, doctor, listener, logger: logger.child({ component: 'api' }), version: VERSION, host: config.hostName, fastifyLogger: logger, ...(tls ? { tls } : {}) });
+      const api = await buildApi({ service, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, doctor, secrets, listener, logger: logger.child({ component: 'api' }), version: VERSION, host: config.hostName, fastifyLogger: logger, ...(tls ? { tls } : {}) });
       apis.push(api);
       undo.unshift(() => api.close());
       return api.app;

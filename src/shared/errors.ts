@@ -99,6 +99,7 @@ export const catalogue = {
   FORBIDDEN: e(403, EXIT.usage, 'The token\'s role does not allow this; ask an admin for a token with a stronger role (docs/api.md lists what each role may do).'),
   BODY_TOO_LARGE: e(413, EXIT.usage, 'Request bodies are limited to 1 MiB; send less (disk images go through the image library, not the request body).'),
   RATE_LIMITED: e(429, EXIT.unavailable, 'Too many requests for this token; wait the seconds in the Retry-After header and retry.'),
+  AUTH_RATE_LIMITED: e(429, EXIT.unavailable, 'Too many requests with a wrong token came from this address; wait the seconds in the Retry-After header, then retry with a valid token.'),
   TOKEN_NOT_FOUND: e(404, EXIT.notFound, 'List tokens with `polyvisor token list`.'),
   TOKEN_EXISTS: e(409, EXIT.conflict, 'Pick another token name, or revoke the existing token with `polyvisor token revoke NAME`.'),
   OPERATION_NOT_FOUND: e(404, EXIT.notFound, 'List operations with `polyvisor operation list`; finished operations are kept for a while, then forgotten.'),
@@ -106,6 +107,9 @@ export const catalogue = {
   CERTIFICATE_UNTRUSTED: e(495, EXIT.usage, 'The daemon\'s TLS certificate is not pinned: check its fingerprint (`polyvisord` logs it) and run `polyvisor remote add NAME URL --accept-certificate`.'),
   CERTIFICATE_MISMATCH: e(495, EXIT.failure, 'The daemon presented another certificate than the pinned one (regenerated, or someone in between); nothing was sent. If the change is expected, remove and re-add the remote.'),
   TLS_SETUP_FAILED: e(500, EXIT.failure, 'The daemon could not create or read its TLS certificate in the tls/ folder of its state directory; check that `openssl` is installed (`apt-get install openssl`) and the directory is writable.'),
+  // secrets (docs/security.md)
+  SECRET_NOT_FOUND: e(404, EXIT.notFound, 'List secret names with `polyvisor secret list`; set one with `polyvisor secret set NAME` (value on standard input).'),
+  SECRETS_UNREADABLE: e(500, EXIT.failure, 'secrets.key or secrets.json in the state directory is missing, damaged or from another installation; restore both from the same backup (docs/security.md).'),
   // daemon and client
   DAEMON_UNREACHABLE: e(503, EXIT.unavailable, 'Start the daemon with `polyvisord` (or `npm run demo`), or point --socket/--url at it.'),
   CONFIG_INVALID: e(400, EXIT.usage, 'Fix the named config key in the file, environment variable or flag.'),

@@ -13,6 +13,19 @@ export interface TokenView {
   lastUsedAt: string | null;
 }
 
+/** A secret in the secrets store: its name and times, never its value. */
+export interface SecretView {
+  name: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Answer of a key rotation: the new key's id and how many values it re-sealed. */
+export interface SecretRotationView {
+  key: string;
+  secrets: number;
+}
+
 /** Answer of token creation: the only time the secret is shown. */
 export interface TokenCreatedView extends TokenView {
   token: string;

@@ -12,12 +12,14 @@ import { silentLogger } from '../../src/shared/index.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/index.js';
 import { buildApi, type ApiOptions } from '../../src/api/app.js';
 import { createApiPlatform, type ApiPlatform } from '../../src/api/platform.js';
+import { SecretStore } from '../../src/secrets/index.js';
 
 export interface StubStack {
   dir: string;
   store: SqliteStore;
   service: VmService;
   platform: ApiPlatform;
+  secrets: SecretStore;
   api: Awaited<ReturnType<typeof buildApi>>;
   close(): Promise<void>;
 }
@@ -27,9 +29,10 @@ export async function openStubStack(tag: string, o: { listener: 'tcp' | 'unix'; 
   const store = openSqliteStore(path.join(dir, 'state.db'));
   const service = new VmService({ store, driver: stubDriver, host: 'h', vmsDir: path.join(dir, 'vms'), logger: silentLogger });
   const platform = createApiPlatform({ service, store, logger: silentLogger, rateLimitPerSecond: o.rateLimitPerSecond });
-  const api = await buildApi({ service, platform, listener: o.listener, logger: silentLogger, version: 't', host: 'h', ...(o.limits ? { limits: o.limits } : {}) });
+  const secrets = await SecretStore.open({ stateDir: dir });
+  const api = await buildApi({ service, platform, secrets, listener: o.listener, logger: silentLogger, version: 't', host: 'h', ...(o.limits ? { limits: o.limits } : {}) });
   return {
-    dir, store, service, platform, api,
+    dir, store, service, platform, secrets, api,
     async close() {
       await api.close();
       await platform.close();

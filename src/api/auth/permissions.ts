@@ -23,6 +23,7 @@ export const PERMISSIONS = [
   'storage:read',
   'storage:write',
   'token:admin',
+  'secret:admin', // the secrets store: names, set, remove, rotate the key (values are never returned)
   'audit:read',
 ] as const;
 
