@@ -12,15 +12,20 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BackupClient, SnapshotClient } from '../src/client/index.js';
 import { isPolyvisorError, sleep } from '../src/shared/index.js';
 import { killQemusUnder, startDaemon, tempStateDir, type TestDaemon } from './helpers/daemon.js';
+import { daemonAlive, removeAllVms } from './helpers/isolate.js';
+import { limit, scaled } from './helpers/limits.js';
 import { guestShell } from './helpers/shell.js';
 import { READY, guestSpec, waitForLine, waitForState } from './helpers/vm.js';
 
-const VM = 'xfault';
+/** The VM of the running test (each test makes its own). */
+let VM = '';
 const stateDir = tempStateDir('xfaults');
+/** How long the test delay holds the daemon at a step: far beyond the moment it is killed. */
+const HOLD_MS = scaled(20_000);
 let d: TestDaemon;
 let dir = '';
 const snaps = () => new SnapshotClient({ endpoint: { socketPath: d.socket } });
@@ -30,6 +35,17 @@ const codeOf = (p: Promise<unknown>) => p.then(() => 'no error', (e: unknown) =>
 beforeAll(async () => {
   d = await startDaemon({ stateDir });
 });
+/** True while the daemon runs with test delays (killDuring put it there and has not restarted it plainly yet). */
+let delayed = false;
+// a test that failed halfway through killDuring leaves no dead or delayed daemon, and no VM, to the next
+afterEach(async () => {
+  if (delayed || !daemonAlive(d)) {
+    await d?.stop();
+    d = await startDaemon({ stateDir });
+    delayed = false;
+  }
+  await removeAllVms(d);
+});
 afterAll(async () => {
   await d?.stop();
   killQemusUnder(stateDir);
@@ -38,6 +54,7 @@ afterAll(async () => {
 /** Restarts the daemon with `delays`, starts `op`, SIGKILLs the daemon `afterMs` later, starts it again without delays. */
 async function killDuring(delays: string, op: () => Promise<unknown>, afterMs: number, state: string): Promise<void> {
   await d.stop();
+  delayed = true;
   d = await startDaemon({ stateDir, env: { POLYVISOR_TEST_DELAYS: delays } });
   await waitForState(d.client, VM, state);
   const p = op().catch(() => undefined);
@@ -45,6 +62,7 @@ async function killDuring(delays: string, op: () => Promise<unknown>, afterMs: n
   await d.kill9();
   await p;
   d = await startDaemon({ stateDir });
+  delayed = false;
   await waitForState(d.client, VM, state);
 }
 
@@ -71,9 +89,10 @@ async function strays(): Promise<string[]> {
 
 /** Waits until the restarted daemon has cleaned up: every image in the chain and beside it belongs to a node or is active. */
 async function settled(): Promise<void> {
-  for (let i = 0; ; i++) {
+  const deadline = Date.now() + limit('state');
+  for (;;) {
     if ((await strays()).length === 0 && !(await chain()).includes('?') && !(await snaps().list(VM)).snapshots.some((n) => n.deleting)) return;
-    if (i > 150) throw new Error(`not cleaned up: strays ${JSON.stringify(await strays())}, chain ${JSON.stringify(await chain())}`);
+    if (Date.now() > deadline) throw new Error(`not cleaned up: strays ${JSON.stringify(await strays())}, chain ${JSON.stringify(await chain())}`);
     await sleep(200);
   }
 }
@@ -88,22 +107,33 @@ function hostSum(file: string): string {
 }
 
 async function guestSum(): Promise<string> {
-  const out = await guestShell(d.client, VM, 'sync; echo 3 > /proc/sys/vm/drop_caches; md5sum /dev/vda', 60_000);
+  const out = await guestShell(d.client, VM, 'sync; echo 3 > /proc/sys/vm/drop_caches; md5sum /dev/vda', limit('shell', 2));
   return /^([0-9a-f]{32})\s/m.exec(out)![1]!;
+}
+
+/** Creates this test's VM with a 16 MiB data disk; with `boot`, starts it and waits for the guest, else leaves it stopped (started and killed once). */
+async function makeVm(name: string, boot: boolean): Promise<void> {
+  VM = name;
+  const v = await d.client.createVm(guestSpec(VM, { disks: [{ name: 'data', size: '16Mi' }] }));
+  dir = path.join(stateDir, 'vms', v.id, 'disks');
+  await d.client.action(VM, 'start');
+  if (boot) {
+    await waitForLine(d.client, VM, READY);
+  } else {
+    await d.client.action(VM, 'kill');
+    await waitForState(d.client, VM, 'stopped');
+  }
 }
 
 describe('SIGKILL of the daemon during external snapshot work', () => {
   it('create, killed after each step: no row, data intact, the next create succeeds', async () => {
-    const v = await d.client.createVm(guestSpec(VM, { disks: [{ name: 'data', size: '16Mi' }] }));
-    dir = path.join(stateDir, 'vms', v.id, 'disks');
-    await d.client.action(VM, 'start');
-    await waitForLine(d.client, VM, READY);
-    await guestShell(d.client, VM, 'dd if=/dev/urandom of=/dev/vda bs=1M count=4 conv=fsync 2>/dev/null; sync', 60_000);
+    await makeVm('xfault-create', true);
+    await guestShell(d.client, VM, 'dd if=/dev/urandom of=/dev/vda bs=1M count=4 conv=fsync 2>/dev/null; sync', limit('shell', 2));
     let sum = await guestSum();
     let n = 0;
     for (const step of ['after-files', 'after-spec', 'after-switch']) {
       const name = `s${++n}`;
-      await killDuring(`external-create:${step}=20000`, () => snaps().create(VM, { name, type: 'external' }), 2500, 'running');
+      await killDuring(`external-create:${step}=${HOLD_MS}`, () => snaps().create(VM, { name, type: 'external' }), scaled(2500), 'running');
       await settled();
       expect((await snaps().list(VM)).snapshots.map((x) => x.name), step).not.toContain(name);
       expect(await chain(), step).toEqual(['*', ...Array.from({ length: n - 1 }, (_, i) => `s${n - 1 - i}`)]);
@@ -113,15 +143,22 @@ describe('SIGKILL of the daemon during external snapshot work', () => {
       expect(s.parent, step).toBe(n === 1 ? null : `s${n - 1}`);
       expect((await chain()).slice(0, 2), step).toEqual(['*', name]);
       expect(await strays(), step).toEqual([]);
-      await guestShell(d.client, VM, `dd if=/dev/urandom of=/dev/vda bs=1M count=1 seek=${n * 2} conv=fsync 2>/dev/null; sync`, 60_000);
+      await guestShell(d.client, VM, `dd if=/dev/urandom of=/dev/vda bs=1M count=1 seek=${n * 2} conv=fsync 2>/dev/null; sync`, limit('shell', 2));
       sum = await guestSum();
     }
     expect(await chain()).toEqual(['*', 's3', 's2', 's1']);
   });
 
   it('delete, killed after the merge: the restarted daemon finishes it (or rm does)', async () => {
+    // set-up: a running guest with data under the external chain s1 → s2 → s3
+    await makeVm('xfault-delete', true);
+    for (const [i, name] of ['s1', 's2', 's3'].entries()) {
+      await guestShell(d.client, VM, `dd if=/dev/urandom of=/dev/vda bs=1M count=1 seek=${i * 2} conv=fsync 2>/dev/null; sync`, limit('shell', 2));
+      await snaps().create(VM, { name, type: 'external' });
+    }
+    expect(await chain()).toEqual(['*', 's3', 's2', 's1']);
     const sum = await guestSum();
-    await killDuring('external-delete:after-merge=20000', () => snaps().remove(VM, 's2'), 3000, 'running');
+    await killDuring(`external-delete:after-merge=${HOLD_MS}`, () => snaps().remove(VM, 's2'), scaled(3000), 'running');
     const s2 = (await snaps().list(VM)).snapshots.find((x) => x.name === 's2');
     // the row is marked until the recovery (started with the daemon) has finished the delete
     if (s2) {
@@ -138,12 +175,15 @@ describe('SIGKILL of the daemon during external snapshot work', () => {
   });
 
   it('restore over the stopped VM, killed halfway: the VM stays stopped, its disk whole; the restore then succeeds', async () => {
-    await guestShell(d.client, VM, 'dd if=/dev/urandom of=/dev/vda bs=1M count=12 seek=2 conv=fsync 2>/dev/null; sync', 60_000);
+    // set-up: a running guest whose disk is a chain under an external node
+    await makeVm('xfault-restore', true);
+    await snaps().create(VM, { name: 's1', type: 'external' });
+    await guestShell(d.client, VM, 'dd if=/dev/urandom of=/dev/vda bs=1M count=12 seek=2 conv=fsync 2>/dev/null; sync', limit('shell', 2));
     const bk = await backups().create(VM);
     await d.client.action(VM, 'kill');
     await waitForState(d.client, VM, 'stopped');
     const before = await chain();
-    await killDuring('', () => backups().restore(VM, bk.id, { confirm: true }), 150, 'stopped');
+    await killDuring('', () => backups().restore(VM, bk.id, { confirm: true }), scaled(150), 'stopped');
     const after = await chain();
     // either untouched (chain and tree as before) or fully restored (one image, empty tree)
     expect([JSON.stringify(before), JSON.stringify(['*'])]).toContain(JSON.stringify(after));
@@ -156,15 +196,19 @@ describe('SIGKILL of the daemon during external snapshot work', () => {
   });
 
   it('stopped VM: create and revert killed after the spec changed are undone / finished at restart', async () => {
+    // set-up: a stopped VM with data on its disk (written from the host)
+    await makeVm('xfault-stopped', false);
+    const w = spawnSync('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0x5a 1M 4M', await active()], { encoding: 'utf8' });
+    expect(w.status, w.stdout + w.stderr).toBe(0);
     await snaps().create(VM, { name: 'o1', type: 'external' });
     const sum = hostSum(await active());
-    await killDuring('external-create:after-spec=20000', () => snaps().create(VM, { name: 'o2', type: 'external' }), 2500, 'stopped');
+    await killDuring(`external-create:after-spec=${HOLD_MS}`, () => snaps().create(VM, { name: 'o2', type: 'external' }), scaled(2500), 'stopped');
     await settled();
     expect((await snaps().list(VM)).snapshots.map((n) => n.name)).toEqual(['o1']);
     expect(await chain()).toEqual(['*', 'o1']);
     expect(hostSum(await active())).toBe(sum);
 
-    await killDuring('external-revert:after-spec=20000', () => snaps().revert(VM, 'o1'), 2500, 'stopped');
+    await killDuring(`external-revert:after-spec=${HOLD_MS}`, () => snaps().revert(VM, 'o1'), scaled(2500), 'stopped');
     await settled();
     const l = await snaps().list(VM);
     expect(l.current).toBe('o1');
