@@ -4,6 +4,7 @@ import https from 'node:https';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { installAuditHook } from './audit-log.js';
+import { installRedaction } from './redact.js';
 import { installAuth, requirePermissions } from './auth/authenticate.js';
 import { collectRoutes, openApiRoute, type RegisteredRoute } from './openapi.js';
 import type { ApiPlatform } from './platform.js';
@@ -110,6 +111,7 @@ export async function buildApi(o: ApiOptions): Promise<{ app: FastifyInstance; r
   const routes = collectRoutes(app);
   installAuth(app, { listener: o.listener, tokens: o.platform.tokens, limiter: o.platform.limiter, failures: o.platform.failures });
   installAuditHook(app, o.platform.audit);
+  installRedaction(app);
   if (o.metrics) metricsRoutes(app, o.metrics);
   if (o.doctor) doctorRoutes(app, o.doctor);
   systemRoutes(app, { version: o.version, host: o.host });

@@ -8,6 +8,7 @@ import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { EventView } from '../../spec/index.js';
 import { matchesVm, type EventBus } from '../event-bus.js';
+import { redactForRole } from '../redact.js';
 import { queryOf } from '../validate.js';
 
 const eventsQuery = z.object({ vm: z.string().max(63).optional().describe('only events of this VM') }).strict();
@@ -40,7 +41,7 @@ export function eventRoutes(app: FastifyInstance, bus: EventBus): void {
       const unsubscribe = bus.subscribe((e: EventView) => {
         if (!matchesVm(e, q.vm)) return;
         if (res.writableLength > MAX_BUFFERED) return void res.destroy();
-        res.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+        res.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(redactForRole(e, req.principal?.role))}\n\n`);
       }, Number.isInteger(lastId) && lastId >= 0 ? lastId : undefined);
       const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
       open.add(end);
@@ -52,7 +53,7 @@ export function eventRoutes(app: FastifyInstance, bus: EventBus): void {
       const unsubscribe = bus.subscribe((e) => {
         if (!matchesVm(e, filter)) return;
         if (socket.bufferedAmount > MAX_BUFFERED) return void socket.terminate();
-        socket.send(JSON.stringify(e));
+        socket.send(JSON.stringify(redactForRole(e, req.principal?.role)));
       });
       const end = (): void => {
         unsubscribe();

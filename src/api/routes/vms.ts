@@ -83,7 +83,8 @@ export function vmRoutes(app: FastifyInstance, service: VmService, ops: Operatio
   });
 
   app.get<{ Params: NameParams }>('/v1/vms/:name/serial-log', {
-    config: { permission: 'vm:read', doc: { summary: 'The end of the serial console log (text/plain)', tags, query: logQuery } },
+    // vm:console, not vm:read: the console log shows what the guest printed (passwords, keys, cloud-init output).
+    config: { permission: 'vm:console', doc: { summary: 'The end of the serial console log (text/plain)', tags, query: logQuery } },
   }, async (req, reply) => {
     const rec = await service.get(req.params.name);
     const want = queryOf<z.infer<typeof logQuery>>(req).bytes ?? 65536;
