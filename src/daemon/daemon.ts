@@ -3,7 +3,7 @@
  * Startup: config → lock → store → driver → lifecycle (re-adopt VMs) → API.
  * Shutdown: API → lifecycle (VMs keep running) → store → lock.
  */
-import { chmod, mkdir, rm } from 'node:fs/promises';
+import { chmod, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { buildApi, createApiPlatform } from '../api/index.js';
 import { createQemuDriver } from '../drivers/qemu/index.js';
@@ -17,6 +17,7 @@ import { openSqliteStore } from '../store/sqlite/index.js';
 import { SecretStore } from '../secrets/index.js';
 import { splitListen, type DaemonConfig } from './config.js';
 import { takeLock } from './lock.js';
+import { makeStatePrivate, setPrivateUmask } from './private-state.js';
 import { ensureTlsCertificate } from './tls.js';
 import { wireMetrics } from './metrics-wiring.js';
 import { doctorRunner } from './doctor-wiring.js';
@@ -29,9 +30,8 @@ export interface RunningDaemon {
 }
 
 export async function startDaemon(config: DaemonConfig, logger: Logger & { level?: string }): Promise<RunningDaemon> {
-  await mkdir(config.stateDir, { recursive: true, mode: 0o750 });
-  await mkdir(config.vmsDir, { recursive: true, mode: 0o750 });
-  await mkdir(config.cacheDir, { recursive: true, mode: 0o750 });
+  setPrivateUmask();
+  await makeStatePrivate(config, logger);
   const unlock = await takeLock(path.join(config.stateDir, 'polyvisord.pid'));
   const undo: Array<() => Promise<void>> = [unlock];
   try {
@@ -71,7 +71,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     const secrets = await SecretStore.open({ stateDir: config.stateDir, logger: logger.child({ component: 'secrets' }) });
     const platform = createApiPlatform({ service, store, logger: logger.child({ component: 'api' }), rateLimitPerSecond: config.apiRateLimit });
     undo.unshift(() => platform.close());
-    const metrics = wireMetrics({ version: VERSION, service, platform, pools, backups, logger });
+    const metrics = wireMetrics({ version: VERSION, service, platform, pools, backups, migrations, logger });
     undo.unshift(async () => metrics.close());
     const doctor = doctorRunner({ config, service, driver, pools, integrityCheck: () => store.integrityCheck() });
     const apis: Array<Awaited<ReturnType<typeof buildApi>>> = [];
