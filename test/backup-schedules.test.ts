@@ -7,13 +7,16 @@
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BackupClient, BackupScheduleClient, type BackupScheduleEntry } from '../src/client/index.js';
 import { sleep } from '../src/shared/index.js';
 import { ROOT, killQemusUnder, startDaemon, tempStateDir, type TestDaemon } from './helpers/daemon.js';
+import { daemonAlive, removeAllVms } from './helpers/isolate.js';
+import { limit, scaled } from './helpers/limits.js';
 import { READY, guestSpec, waitForLine, waitForState } from './helpers/vm.js';
 
-const VM = 'sched';
+/** The VM of the running test (each test makes its own). */
+let VM = '';
 const stateDir = tempStateDir('sched');
 let d: TestDaemon;
 const bk = () => new BackupClient({ endpoint: { socketPath: d.socket } });
@@ -23,12 +26,18 @@ const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 
 beforeAll(async () => {
   d = await startDaemon({ stateDir });
 });
+// a test that failed while its daemon was down leaves a running daemon, and no VM or schedule, to the next
+afterEach(async () => {
+  if (!daemonAlive(d)) d = await startDaemon({ stateDir });
+  for (const x of await sc().list()) await sc().remove(x.name);
+  await removeAllVms(d);
+});
 afterAll(async () => {
   await d?.stop();
   killQemusUnder(stateDir);
 });
 
-async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = limit('operation', 0.5)): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await f();
@@ -40,6 +49,7 @@ async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs
 
 describe('backup schedules', () => {
   it('runs by label selector, applies retention after each run, shows next runs; CLI add/list/rm', async () => {
+    VM = 'sched';
     await d.client.createVm(guestSpec(VM, { labels: { tier: 'web' }, disks: [{ name: 'data', size: '16Mi' }] }));
     await d.client.action(VM, 'start');
     await waitForLine(d.client, VM, READY);
@@ -66,6 +76,11 @@ describe('backup schedules', () => {
   });
 
   it('a run missed while the daemon was down runs once at start', async () => {
+    // set-up: a running VM labelled tier=web (its guest need not be up for a backup) and the schedule web-often
+    VM = 'sched-missed';
+    await d.client.createVm(guestSpec(VM, { labels: { tier: 'web' }, disks: [{ name: 'data', size: '16Mi' }] }));
+    await d.client.action(VM, 'start');
+    await sc().create('web-often', { selector: { tier: 'web' }, when: 'every 6s', retention: { keepLast: 1 }, full: true });
     await sc().update('web-often', { selector: { tier: 'web' }, when: 'every 6s', retention: { keepLast: 50 }, full: true });
     await d.stop();
     const downAt = new Date().toISOString();
@@ -76,7 +91,7 @@ describe('backup schedules', () => {
     const caughtUp = await until('the catch-up run', async () => {
       const s = await sc().get('web-often');
       return s.lastRunAt && s.lastRunAt > upAt ? s : undefined;
-    }, 20_000);
+    }, scaled(20_000));
     const since = (await bk().list(VM)).filter((r) => r.createdAt > downAt);
     expect(since).toHaveLength(1);
     expect(since[0]!.id).toBe(caughtUp.lastResult!.backedUp[0]!.id);

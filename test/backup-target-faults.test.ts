@@ -9,14 +9,18 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BackupClient, PlatformClient, type BackupEntry } from '../src/client/index.js';
 import { isPolyvisorError, sleep } from '../src/shared/index.js';
 import { killQemusUnder, startDaemon, tempStateDir, type TestDaemon } from './helpers/daemon.js';
+import { removeAllVms } from './helpers/isolate.js';
+import { limit, scaled } from './helpers/limits.js';
 import { guestShell } from './helpers/shell.js';
+import { limitSeconds } from './helpers/waits.js';
 import { READY, guestSpec, waitForLine } from './helpers/vm.js';
 
-const VM = 'tgt';
+/** The VM of the running test (each test makes its own). */
+let VM = '';
 const stateDir = tempStateDir('bktarget');
 const mounted: string[] = [];
 let d: TestDaemon;
@@ -45,13 +49,21 @@ beforeAll(async () => {
   d = await startDaemon({ stateDir });
   b = new BackupClient({ endpoint: { socketPath: d.socket } });
 });
+// no test leaves a mount or a VM to the next
+afterEach(async () => {
+  for (const m of [...mounted].reverse()) {
+    spawnSync('umount', ['-l', m]);
+    mounted.splice(mounted.indexOf(m), 1);
+  }
+  await removeAllVms(d);
+});
 afterAll(async () => {
   for (const m of [...mounted].reverse()) spawnSync('umount', ['-l', m]);
   await d?.stop();
   killQemusUnder(stateDir);
 });
 
-const write = (mib: number, seekMiB: number) => guestShell(d.client, VM, `dd if=/dev/urandom of=/dev/vda bs=1M count=${mib} seek=${seekMiB} conv=fsync 2>/dev/null; sync`, 120_000);
+const write = (mib: number, seekMiB: number) => guestShell(d.client, VM, `dd if=/dev/urandom of=/dev/vda bs=1M count=${mib} seek=${seekMiB} conv=fsync 2>/dev/null; sync`, limit('shell', 4));
 
 /** The incremental restores to exactly the disk as it was when taken (reference copied while paused). */
 async function restoresIdentically(take: () => Promise<BackupEntry>, copy: string): Promise<BackupEntry> {
@@ -66,15 +78,19 @@ async function restoresIdentically(take: () => Promise<BackupEntry>, copy: strin
   return r;
 }
 
-describe('backup target faults', () => {
-  let last: BackupEntry;
+/** Creates this test's VM (a 64 MiB data disk), starts it and waits for the guest. */
+async function bootVm(name: string): Promise<void> {
+  VM = name;
+  const v = await d.client.createVm(guestSpec(VM, { disks: [{ name: 'data', size: '64Mi' }] }));
+  diskPath = path.join(stateDir, 'vms', v.id, 'disks', 'data.qcow2');
+  bdir = path.join(stateDir, 'backups', v.id);
+  await d.client.action(VM, 'start');
+  await waitForLine(d.client, VM, READY);
+}
 
+describe('backup target faults', () => {
   it('a full target: BACKUP_TARGET_FULL, nothing recorded or left, and the chain goes on after', async () => {
-    const v = await d.client.createVm(guestSpec(VM, { disks: [{ name: 'data', size: '64Mi' }] }));
-    diskPath = path.join(stateDir, 'vms', v.id, 'disks', 'data.qcow2');
-    bdir = path.join(stateDir, 'backups', v.id);
-    await d.client.action(VM, 'start');
-    await waitForLine(d.client, VM, READY);
+    await bootVm('tgt-full');
     await write(1, 0);
     const full = await b.create(VM);
     mountTmpfs(bdir, '8M');
@@ -88,25 +104,33 @@ describe('backup target faults', () => {
     expect((await d.client.getVm(VM)).state).toBe('running');
 
     unmount(bdir); // "a bigger target": the directory underneath, which holds the same chain
-    last = await restoresIdentically(() => b.create(VM), 'after-full');
+    const last = await restoresIdentically(() => b.create(VM), 'after-full');
     expect(last).toMatchObject({ kind: 'incremental', parent: full.id });
   });
 
   it('a target unmounted halfway: BACKUP_TARGET_GONE, the VM runs on, the next backup is incremental; progress is reported', async () => {
+    // set-up: a running guest with a good chain (a full and an incremental) on the plain target
+    await bootVm('tgt-gone');
+    await write(1, 0);
+    await b.create(VM);
+    await write(4, 2);
+    const last = await b.create(VM);
+    expect(last.kind).toBe('incremental');
     mountTmpfs(bdir, '256M');
     await write(32, 16);
     const p = new PlatformClient({ endpoint: { socketPath: d.socket } });
     const op = await b.createAsync(VM, { bwlimitMiB: 4 });
     let cur = op;
-    for (let i = 0; cur.status === 'running' && !((cur.detail?.['doneBytes'] as number) > 0); i++) {
-      if (i > 200) throw new Error('no progress reported');
+    const deadline = Date.now() + scaled(20_000);
+    while (cur.status === 'running' && !((cur.detail?.['doneBytes'] as number) > 0)) {
+      if (Date.now() > deadline) throw new Error('no progress reported');
       await sleep(100);
       cur = await p.getOperation(op.id);
     }
     expect(cur.detail).toMatchObject({ phase: 'copying' });
     expect(cur.detail?.['totalBytes']).toBeGreaterThan(cur.detail?.['doneBytes'] as number);
     unmount(bdir, true);
-    cur = await p.waitOperation(op.id, 120);
+    cur = await p.waitOperation(op.id, limitSeconds('operation'));
     expect(cur.status).toBe('failed');
     expect(cur.error?.code).toBe('BACKUP_TARGET_GONE');
     expect((await d.client.getVm(VM)).state).toBe('running');

@@ -9,36 +9,40 @@
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BackupClient, SnapshotClient, type BackupEntry } from '../src/client/index.js';
 import { isPolyvisorError } from '../src/shared/index.js';
 import { ROOT, killQemusUnder, startDaemon, type TestDaemon } from './helpers/daemon.js';
 import { collectEvents } from './helpers/events.js';
+import { removeAllVms } from './helpers/isolate.js';
+import { limit } from './helpers/limits.js';
 import { guestShell } from './helpers/shell.js';
 import { READY, guestSpec, waitForLine, waitForState } from './helpers/vm.js';
 
 let d: TestDaemon;
 let b: BackupClient;
 const codeOf = (p: Promise<unknown>) => p.then(() => 'no error', (e: unknown) => (isPolyvisorError(e) ? e.code : e));
-const VM = 'bk';
+/** The VM of the running test (each test makes its own) and its data disk. */
+let VM = '';
 let diskPath = '';
 
 beforeAll(async () => {
   d = await startDaemon();
   b = new BackupClient({ endpoint: { socketPath: d.socket } });
 });
+afterEach(() => removeAllVms(d));
 afterAll(async () => {
   await d?.stop();
   killQemusUnder(d.stateDir);
 });
 
 function qemuImg(...args: string[]): { status: number | null; out: string } {
-  const r = spawnSync('qemu-img', args, { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync('qemu-img', args, { encoding: 'utf8', timeout: limit('operation') });
   return { status: r.status, out: r.stdout + r.stderr };
 }
 
 async function scribble(offsetMiB: number, mib = 2): Promise<void> {
-  await guestShell(d.client, VM, `dd if=/dev/urandom of=/dev/vda bs=1M count=${mib} seek=${offsetMiB} conv=fsync 2>/dev/null; sync`, 60_000);
+  await guestShell(d.client, VM, `dd if=/dev/urandom of=/dev/vda bs=1M count=${mib} seek=${offsetMiB} conv=fsync 2>/dev/null; sync`, limit('shell', 2));
 }
 
 /** The disk as it is now: the VM is paused (QEMU drains and flushes) while qemu-img copies it. */
@@ -57,12 +61,17 @@ function sameAs(ref: string, image: string): boolean {
   return r.status === 0;
 }
 
-describe('backups of a running guest', () => {
-  const taken: Array<{ backup: BackupEntry; ref: string }> = [];
+/** Creates this test's VM with a 32 MiB data disk and points the helpers at it. */
+async function makeVm(name: string): Promise<void> {
+  VM = name;
+  const v = await d.client.createVm(guestSpec(VM, { disks: [{ name: 'data', size: '32Mi' }] }));
+  diskPath = path.join(d.stateDir, 'vms', v.id, 'disks', 'data.qcow2');
+}
 
+describe('backups of a running guest', () => {
   it('full + 3 incrementals each restore to exactly the disk at that point', async () => {
-    const v = await d.client.createVm(guestSpec(VM, { disks: [{ name: 'data', size: '32Mi' }] }));
-    diskPath = path.join(d.stateDir, 'vms', v.id, 'disks', 'data.qcow2');
+    const taken: Array<{ backup: BackupEntry; ref: string }> = [];
+    await makeVm('bk');
     await d.client.action(VM, 'start');
     await waitForLine(d.client, VM, READY);
     for (let i = 0; i < 4; i++) {
@@ -88,6 +97,12 @@ describe('backups of a running guest', () => {
   });
 
   it('keeps the chain over a graceful stop and says why it goes full after a kill or a revert', async () => {
+    // set-up: a running guest with data and a full backup (its dirty bitmap tracks what follows)
+    await makeVm('bk-chain');
+    await d.client.action(VM, 'start');
+    await waitForLine(d.client, VM, READY);
+    await scribble(0, 16);
+    expect(await b.create(VM)).toMatchObject({ kind: 'full' });
     await d.client.action(VM, 'stop', { timeoutSeconds: 30 });
     await waitForState(d.client, VM, 'stopped');
     await d.client.action(VM, 'start');
@@ -126,6 +141,10 @@ describe('backups of a running guest', () => {
   });
 
   it('backs up a stopped VM, verifies, prunes whole chains and restores over the VM', async () => {
+    // set-up: an older backup chain (for the prune to remove), and the VM running (no need to wait for its guest)
+    await makeVm('bk-off');
+    const taken = [{ backup: await b.create(VM) }];
+    await d.client.action(VM, 'start');
     await d.client.action(VM, 'kill');
     const events = await collectEvents(d.socket, VM, (e) => (e.type === 'vm.backups' ? `${e.action} ${e.name ?? ''}`.trim() : undefined));
     const off = await b.create(VM);
