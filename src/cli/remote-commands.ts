@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { fail, validateName } from '../shared/index.js';
 import { table } from './format.js';
+import { readSecretFile, readSecretFromStdin } from './secret-input.js';
 import { LOCAL_REMOTE, checkRemoteUrl, configDir, getRemote, readRemotes, writeRemotes } from './remotes.js';
 
 export function registerRemoteCommands(program: Command, out: (s: string) => void): void {
@@ -9,17 +10,20 @@ export function registerRemoteCommands(program: Command, out: (s: string) => voi
 
   remote.command('add <name> <url>')
     .description('add a daemon reachable at URL (http://HOST:PORT, or https://HOST:PORT whose certificate is pinned) with an API token')
-    .option('--token <token>', 'API token (or POLYVISOR_TOKEN when running commands)')
+    .option('--token-file <file>', 'read the API token from this file')
+    .option('--token-stdin', 'read the API token from standard input')
+    .option('--token <token>', 'API token on the command line (visible in ps and shell history: prefer --token-file or --token-stdin)')
     .option('--default', 'make it the default remote')
     .option('--accept-certificate', 'https: pin the certificate the daemon presents without asking')
     .option('--fingerprint <sha256>', 'https: pin only if the certificate has this SHA-256 fingerprint')
-    .action(async (name: string, url: string, o: { token?: string; default?: boolean; acceptCertificate?: boolean; fingerprint?: string }) => {
+    .action(async (name: string, url: string, o: { token?: string; tokenFile?: string; tokenStdin?: boolean; default?: boolean; acceptCertificate?: boolean; fingerprint?: string }) => {
       validateName(name, 'remote name');
       if (name === LOCAL_REMOTE) fail('INVALID_ARGUMENT', `"${LOCAL_REMOTE}" is reserved for this host's unix socket`);
+      const token = await tokenOption(o);
       const doc = readRemotes();
       const checked = checkRemoteUrl(url);
       const fingerprint = checked.startsWith('https:') ? await pinCertificate(checked, o, (s) => void process.stderr.write(s)) : undefined;
-      doc.remotes[name] = { url: checked, ...(o.token ? { token: o.token } : {}), ...(fingerprint ? { fingerprint } : {}) };
+      doc.remotes[name] = { url: checked, ...(token ? { token } : {}), ...(fingerprint ? { fingerprint } : {}) };
       if (o.default) doc.default = name;
       await writeRemotes(doc);
       out(`${name}: added${o.default ? ' (default)' : ''}\n`);
@@ -59,6 +63,18 @@ export function registerRemoteCommands(program: Command, out: (s: string) => voi
       await writeRemotes(doc);
       out(`default remote: ${name} (${configDir()})\n`);
     });
+}
+
+/** The token from --token-file, --token-stdin or (with a warning) --token; at most one of them. */
+async function tokenOption(o: { token?: string; tokenFile?: string; tokenStdin?: boolean }): Promise<string | undefined> {
+  const given = [o.token !== undefined, o.tokenFile !== undefined, o.tokenStdin === true].filter(Boolean).length;
+  if (given > 1) fail('INVALID_ARGUMENT', 'give the token one way only: --token-file, --token-stdin or --token');
+  if (o.tokenFile !== undefined) return readSecretFile(o.tokenFile, 'API token', { trimNewline: true });
+  if (o.tokenStdin) return readSecretFromStdin('API token');
+  if (o.token !== undefined) {
+    process.stderr.write('warning: --token puts the token where `ps` and your shell history show it; use --token-file FILE or --token-stdin instead\n');
+  }
+  return o.token;
 }
 
 /**

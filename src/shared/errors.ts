@@ -95,7 +95,7 @@ export const catalogue = {
   TIMEOUT: e(504, EXIT.timeout, 'The operation took longer than allowed; retry, or raise the timeout option.'),
   ABORTED: e(499, EXIT.failure, 'The operation was cancelled before it finished; nothing was changed.'),
   // API access (docs/api.md)
-  UNAUTHENTICATED: e(401, EXIT.usage, 'Send `Authorization: Bearer TOKEN` (the CLI: `polyvisor remote add NAME URL --token TOKEN`); an admin creates tokens with `polyvisor token create`.'),
+  UNAUTHENTICATED: e(401, EXIT.usage, 'Send `Authorization: Bearer TOKEN` (the CLI: `polyvisor remote add NAME URL --token-file FILE`); an admin creates tokens with `polyvisor token create`.'),
   FORBIDDEN: e(403, EXIT.usage, 'The token\'s role does not allow this; ask an admin for a token with a stronger role (docs/api.md lists what each role may do).'),
   BODY_TOO_LARGE: e(413, EXIT.usage, 'Request bodies are limited to 1 MiB; send less (disk images go through the image library, not the request body).'),
   RATE_LIMITED: e(429, EXIT.unavailable, 'Too many requests for this token; wait the seconds in the Retry-After header and retry.'),
@@ -103,7 +103,7 @@ export const catalogue = {
   TOKEN_NOT_FOUND: e(404, EXIT.notFound, 'List tokens with `polyvisor token list`.'),
   TOKEN_EXISTS: e(409, EXIT.conflict, 'Pick another token name, or revoke the existing token with `polyvisor token revoke NAME`.'),
   OPERATION_NOT_FOUND: e(404, EXIT.notFound, 'List operations with `polyvisor operation list`; finished operations are kept for a while, then forgotten.'),
-  REMOTE_NOT_FOUND: e(404, EXIT.notFound, 'List remotes with `polyvisor remote list`, or add one with `polyvisor remote add NAME URL --token TOKEN`.'),
+  REMOTE_NOT_FOUND: e(404, EXIT.notFound, 'List remotes with `polyvisor remote list`, or add one with `polyvisor remote add NAME URL --token-file FILE`.'),
   CERTIFICATE_UNTRUSTED: e(495, EXIT.usage, 'The daemon\'s TLS certificate is not pinned: check its fingerprint (`polyvisord` logs it) and run `polyvisor remote add NAME URL --accept-certificate`.'),
   CERTIFICATE_MISMATCH: e(495, EXIT.failure, 'The daemon presented another certificate than the pinned one (regenerated, or someone in between); nothing was sent. If the change is expected, remove and re-add the remote.'),
   TLS_SETUP_FAILED: e(500, EXIT.failure, 'The daemon could not create or read its TLS certificate in the tls/ folder of its state directory; check that `openssl` is installed (`apt-get install openssl`) and the directory is writable.'),

@@ -21,10 +21,21 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * The token lives in sessionStorage: gone when the tab closes, never shared
+ * with other tabs or kept on disk for the next browser session (audit defect
+ * 13). A token an older UI left in localStorage is removed on load.
+ */
+try {
+  localStorage.removeItem(TOKEN_KEY);
+} catch {
+  /* storage disabled */
+}
+
 export const token = {
-  get: (): string | null => localStorage.getItem(TOKEN_KEY),
-  set: (t: string): void => localStorage.setItem(TOKEN_KEY, t),
-  clear: (): void => localStorage.removeItem(TOKEN_KEY),
+  get: (): string | null => sessionStorage.getItem(TOKEN_KEY),
+  set: (t: string): void => sessionStorage.setItem(TOKEN_KEY, t),
+  clear: (): void => sessionStorage.removeItem(TOKEN_KEY),
 };
 
 const listeners = new Set<() => void>();
