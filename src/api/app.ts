@@ -5,6 +5,7 @@ import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { installAuditHook } from './audit-log.js';
 import { installRedaction } from './redact.js';
+import { installSecurityHeaders } from './security-headers.js';
 import { installAuth, requirePermissions } from './auth/authenticate.js';
 import { collectRoutes, openApiRoute, type RegisteredRoute } from './openapi.js';
 import type { ApiPlatform } from './platform.js';
@@ -105,11 +106,12 @@ export async function buildApi(o: ApiOptions): Promise<{ app: FastifyInstance; r
     ...requestIdOptions,
   }) as unknown as FastifyInstance;
   installRequestContext(app);
+  installSecurityHeaders(app);
   await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
   installErrorHandling(app);
   requirePermissions(app);
   const routes = collectRoutes(app);
-  installAuth(app, { listener: o.listener, tokens: o.platform.tokens, limiter: o.platform.limiter, failures: o.platform.failures });
+  installAuth(app, { listener: o.listener, tokens: o.platform.tokens, limiter: o.platform.limiter, failures: o.platform.failures, badTokens: o.platform.badTokens });
   installAuditHook(app, o.platform.audit);
   installRedaction(app);
   if (o.metrics) metricsRoutes(app, o.metrics);

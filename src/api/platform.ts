@@ -17,6 +17,8 @@ export interface PlatformOptions {
   logger: Logger;
   /** Requests per second per token on TCP (bursts of twice that); 0 turns the limit off. Default 50. */
   rateLimitPerSecond?: number;
+  /** Wrong tokens per minute per source address (bursts of that many) before AUTH_RATE_LIMITED; 0 turns it off. Default 10. */
+  authFailuresPerMinute?: number;
 }
 
 export interface ApiPlatform {
@@ -27,11 +29,13 @@ export interface ApiPlatform {
   readonly auditStore: AuditStore;
   readonly limiter: RateLimiter;
   readonly failures: RateLimiter;
+  readonly badTokens: RateLimiter;
   close(): Promise<void>;
 }
 
 export function createApiPlatform(o: PlatformOptions): ApiPlatform {
   const rate = o.rateLimitPerSecond ?? 50;
+  const badPerMinute = o.authFailuresPerMinute ?? 10;
   const operations = new OperationRegistry();
   const events = new EventBus(o.service.states, operations);
   const audit = new AuditLog(o.store, o.logger.child({ component: 'audit' }));
@@ -46,8 +50,9 @@ export function createApiPlatform(o: PlatformOptions): ApiPlatform {
     audit,
     auditStore: o.store,
     limiter: new RateLimiter(rate, rate * 2),
-    // Missing or bad tokens, per remote address: a tenth of the token rate (at least 5/s), bursts of the rate (at least 20).
+    // Requests without a token, per remote address: a tenth of the token rate (at least 5/s), bursts of the rate (at least 20).
     failures: new RateLimiter(rate > 0 ? Math.max(5, rate / 10) : 0, Math.max(20, rate)),
+    badTokens: new RateLimiter(badPerMinute / 60, badPerMinute),
     // Running operations are not cancelled: the VmService finishes its queued jobs on shutdown.
     close: async () => {
       operations.off('operation', onOp);

@@ -24,6 +24,7 @@ const configSchema = z
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']),
     stopTimeoutSeconds: z.coerce.number().int().min(1).max(3600),
     apiRateLimit: z.coerce.number().int().min(0).max(1_000_000),
+    authFailuresPerMinute: z.coerce.number().int().min(0).max(1_000_000),
     migrationMemoryReserveMiB: z.coerce.number().int().min(0).max(16 * 1024 * 1024),
     tls: z.union([z.boolean(), z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])])
       .transform((v) => v === true || v === '1' || v === 'true' || v === 'yes' || v === 'on'),
@@ -43,6 +44,7 @@ const ENV: Record<string, keyof z.infer<typeof configSchema>> = {
   POLYVISOR_LOG_LEVEL: 'logLevel',
   POLYVISOR_STOP_TIMEOUT: 'stopTimeoutSeconds',
   POLYVISOR_API_RATE_LIMIT: 'apiRateLimit',
+  POLYVISOR_AUTH_FAILURES_PER_MINUTE: 'authFailuresPerMinute',
   POLYVISOR_TLS: 'tls',
   POLYVISOR_MIGRATION_MEMORY_RESERVE_MIB: 'migrationMemoryReserveMiB',
 };
@@ -68,6 +70,7 @@ export function loadConfig(src: ConfigSources = {}): DaemonConfig {
     logLevel: 'info',
     stopTimeoutSeconds: 60,
     apiRateLimit: 50,
+    authFailuresPerMinute: 10,
     tls: false,
     migrationMemoryReserveMiB: 256,
   };

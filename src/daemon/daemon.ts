@@ -69,7 +69,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     const backupSchedules = new BackupScheduler({ meta: store, run: scheduleRunner(backups), logger: logger.child({ component: 'backup-schedules' }) });
     undo.unshift(() => backupSchedules.stop());
     const secrets = await SecretStore.open({ stateDir: config.stateDir, logger: logger.child({ component: 'secrets' }) });
-    const platform = createApiPlatform({ service, store, logger: logger.child({ component: 'api' }), rateLimitPerSecond: config.apiRateLimit });
+    const platform = createApiPlatform({ service, store, logger: logger.child({ component: 'api' }), rateLimitPerSecond: config.apiRateLimit, authFailuresPerMinute: config.authFailuresPerMinute });
     undo.unshift(() => platform.close());
     const metrics = wireMetrics({ version: VERSION, service, platform, pools, backups, migrations, logger });
     undo.unshift(async () => metrics.close());

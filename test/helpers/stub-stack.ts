@@ -24,11 +24,11 @@ export interface StubStack {
   close(): Promise<void>;
 }
 
-export async function openStubStack(tag: string, o: { listener: 'tcp' | 'unix'; rateLimitPerSecond: number; limits?: ApiOptions['limits'] }): Promise<StubStack> {
+export async function openStubStack(tag: string, o: { listener: 'tcp' | 'unix'; rateLimitPerSecond: number; authFailuresPerMinute?: number; limits?: ApiOptions['limits'] }): Promise<StubStack> {
   const dir = await mkdtemp(path.join(tmpdir(), `pv-${tag}-`));
   const store = openSqliteStore(path.join(dir, 'state.db'));
   const service = new VmService({ store, driver: stubDriver, host: 'h', vmsDir: path.join(dir, 'vms'), logger: silentLogger });
-  const platform = createApiPlatform({ service, store, logger: silentLogger, rateLimitPerSecond: o.rateLimitPerSecond });
+  const platform = createApiPlatform({ service, store, logger: silentLogger, rateLimitPerSecond: o.rateLimitPerSecond, authFailuresPerMinute: o.authFailuresPerMinute ?? 0 });
   const secrets = await SecretStore.open({ stateDir: dir });
   const api = await buildApi({ service, platform, secrets, listener: o.listener, logger: silentLogger, version: 't', host: 'h', ...(o.limits ? { limits: o.limits } : {}) });
   return {

@@ -16,8 +16,14 @@ export interface AuthOptions {
   tokens: TokenService;
   /** Per token. */
   limiter: RateLimiter;
-  /** Per remote address, for requests with a missing or bad token. */
+  /** Per remote address, for requests without a token. */
   failures: RateLimiter;
+  /**
+   * Per remote address, for requests with a wrong token (guesses): once it is
+   * empty, every request with a token from that address is refused with
+   * AUTH_RATE_LIMITED before the token is even checked.
+   */
+  badTokens: RateLimiter;
 }
 
 /** Refuses to register any route that does not declare a known permission. */
@@ -54,11 +60,21 @@ export function installAuth(app: FastifyInstance, o: AuthOptions): void {
     }
     if (permission === 'public') return;
     const token = tokenOf(req);
+    const source = `ip:${req.ip}`;
+    if (token !== undefined) {
+      const blocked = o.badTokens.peek(source);
+      if (blocked > 0) throw limited(reply, blocked, 'too many wrong tokens from this address', 'AUTH_RATE_LIMITED');
+    }
     const rec = token ? await o.tokens.verify(token) : undefined;
     if (!rec) {
-      const wait = o.failures.take(`ip:${req.ip}`);
-      if (wait > 0) throw limited(reply, wait, 'too many requests without a valid token from this address');
-      throw new PolyvisorError('UNAUTHENTICATED', token === undefined ? 'this route needs an API token' : 'the API token is not valid (mistyped, or revoked)');
+      if (token === undefined) {
+        const wait = o.failures.take(source);
+        if (wait > 0) throw limited(reply, wait, 'too many requests without a token from this address');
+        throw new PolyvisorError('UNAUTHENTICATED', 'this route needs an API token');
+      }
+      const wait = o.badTokens.take(source);
+      if (wait > 0) throw limited(reply, wait, 'too many wrong tokens from this address', 'AUTH_RATE_LIMITED');
+      throw new PolyvisorError('UNAUTHENTICATED', 'the API token is not valid (mistyped, or revoked)');
     }
     const principal: Principal = { actor: rec.name, role: rec.role, via: 'tcp' };
     req.principal = principal;
@@ -70,7 +86,7 @@ export function installAuth(app: FastifyInstance, o: AuthOptions): void {
   });
 }
 
-function limited(reply: FastifyReply, seconds: number, message: string): PolyvisorError {
+function limited(reply: FastifyReply, seconds: number, message: string, code: 'RATE_LIMITED' | 'AUTH_RATE_LIMITED' = 'RATE_LIMITED'): PolyvisorError {
   void reply.header('retry-after', String(seconds));
-  return new PolyvisorError('RATE_LIMITED', message);
+  return new PolyvisorError(code, message);
 }

@@ -26,6 +26,15 @@ export class RateLimiter {
     return Math.max(1, Math.ceil((1 - b.tokens) / this.rate));
   }
 
+  /** 0 if a request could go ahead now, else the seconds to wait; takes nothing. */
+  peek(key: string, now = Date.now()): number {
+    if (this.rate <= 0) return 0;
+    const b = this.buckets.get(key);
+    if (!b) return 0;
+    const tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.rate);
+    return tokens >= 1 ? 0 : Math.max(1, Math.ceil((1 - tokens) / this.rate));
+  }
+
   /** Forgets full buckets (they behave like new ones), or everything if none is full. */
   private sweep(now: number): void {
     for (const [k, b] of this.buckets) if (b.tokens + ((now - b.at) / 1000) * this.rate >= this.burst) this.buckets.delete(k);

@@ -2,7 +2,7 @@
  * API tokens: 32 random bytes, shown once; the store keeps only their SHA-256.
  * The "pvt_" prefix lets secret scanners recognise a leaked token.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { fail, validateName } from '../../shared/index.js';
 import { ROLES, type Role, type TokenCreatedView, type TokenView } from '../../spec/index.js';
 import type { TokenRecord, TokenStore } from '../../store/index.js';
@@ -13,6 +13,12 @@ const TOKEN_PATTERN = /^pvt_[A-Za-z0-9_-]{43}$/;
 const TOUCH_EVERY_MS = 60_000;
 
 export const hashToken = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
+
+function sameHash(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'hex');
+  const y = Buffer.from(b, 'hex');
+  return x.length === y.length && x.length === 32 && timingSafeEqual(x, y);
+}
 
 export function generateToken(): string {
   return TOKEN_PREFIX + randomBytes(32).toString('base64url');
@@ -46,8 +52,11 @@ export class TokenService {
   /** The token's record, or undefined if it is malformed, unknown or revoked. */
   async verify(token: string): Promise<TokenRecord | undefined> {
     if (!TOKEN_PATTERN.test(token)) return undefined;
-    const rec = await this.store.findTokenByHash(hashToken(token));
-    if (!rec) return undefined;
+    const hash = hashToken(token);
+    const rec = await this.store.findTokenByHash(hash);
+    // The lookup is by the SHA-256 of a random token (an attacker cannot steer
+    // its prefix); the stored hash is still compared in constant time.
+    if (!rec || !sameHash(rec.hash, hash)) return undefined;
     const now = Date.now();
     if (now - (this.touched.get(rec.name) ?? 0) > TOUCH_EVERY_MS) {
       this.touched.set(rec.name, now);

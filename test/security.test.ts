@@ -1,0 +1,156 @@
+/**
+ * Issue 23 against a real daemon (no VMs: light): private file modes and the
+ * umask (audit defect 11), the secrets store through the CLI with a planted
+ * value that appears nowhere in clear, tokens read from a file or standard
+ * input (defect 13), security headers, and wrong tokens rate-limited.
+ */
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, startDaemon, tempStateDir, type TestDaemon } from './helpers/daemon.js';
+import { httpCall } from './helpers/http.js';
+
+const PLANTED = 'planted-Secret-4b7d-never-in-clear';
+const configDir = path.join(tempStateDir('sec-cfg'), 'polyvisor');
+let d: TestDaemon;
+let stateDir: string;
+
+beforeAll(async () => {
+  d = await startDaemon();
+  stateDir = d.stateDir;
+});
+afterAll(async () => {
+  await d?.stop();
+});
+
+/** The CLI with `input` on its standard input. */
+function cli(args: string[], input = '', env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [path.join(ROOT, 'bin', 'polyvisor.js'), ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, POLYVISOR_CONFIG_DIR: configDir, ...env } });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    p.stdin.end(input);
+  });
+}
+const local = (args: string[], input?: string) => cli(['--socket', d.socket, ...args], input);
+const mode = (p: string): number => statSync(p).mode & 0o777;
+
+function assertPrivate(dir: string): void {
+  expect(mode(dir)).toBe(0o700);
+  for (const sub of ['vms', 'cache']) expect(mode(path.join(dir, sub)), sub).toBe(0o700);
+  for (const f of ['polyvisor.db', 'polyvisor.db-wal', 'polyvisor.db-shm', 'secrets.key', 'daemon.json']) {
+    const p = path.join(dir, f);
+    if (f !== 'polyvisor.db-shm' || existsSync(p)) expect(mode(p), f).toBe(0o600);
+  }
+}
+
+describe('private state (audit defect 11)', () => {
+  it('umask 077, the state directory 0700, database, key and info files 0600, the socket 0600 inside it', () => {
+    const status = readFileSync(`/proc/${d.pid}/status`, 'utf8');
+    expect(status).toMatch(/^Umask:\s+0077$/m);
+    assertPrivate(stateDir);
+    expect(path.dirname(d.socket)).toBe(stateDir);
+    expect(statSync(d.socket).isSocket()).toBe(true);
+    expect(mode(d.socket)).toBe(0o600);
+  });
+});
+
+describe('secrets store', () => {
+  it('set from standard input and from a file, list shows names only, rm, rotate-key; an operator is refused', async () => {
+    const set = await local(['secret', 'set', 'db-pass'], `${PLANTED}\n`);
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toBe('db-pass: stored\n');
+    const file = path.join(tempStateDir('sec-file'), 'v');
+    writeFileSync(file, `${PLANTED}-file`);
+    expect((await local(['secret', 'set', 'from-file', '--from-file', file])).code).toBe(0);
+    const list = await local(['secret', 'list', '--json']);
+    expect((JSON.parse(list.stdout) as Array<{ name: string }>).map((s) => s.name)).toEqual(['db-pass', 'from-file']);
+    expect(list.stdout).not.toContain(PLANTED);
+    const rot = await local(['secret', 'rotate-key']);
+    expect(rot.code, rot.stderr).toBe(0);
+    expect(rot.stdout).toMatch(/2 secret\(s\) re-encrypted/);
+    expect((await local(['secret', 'rm', 'from-file'])).stdout).toBe('from-file: removed\n');
+    const missing = await local(['secret', 'rm', 'from-file']);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toMatch(/no secret named from-file/);
+    expect((await local(['secret', 'set', 'empty'], '')).code).toBe(2);
+    const op = (await local(['token', 'create', 'sec-op', '--role', 'operator'])).stdout.trim();
+    const refused = await httpCall(d.url, 'GET', '/v1/secrets', { token: op });
+    expect([refused.status, (refused.json as { code: string }).code]).toEqual([403, 'FORBIDDEN']);
+  });
+
+  it('the planted value is nowhere in clear: database, state files, daemon log, argv', () => {
+    const needle = Buffer.from(PLANTED);
+    const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+      const p = path.join(dir, e.name);
+      return e.isDirectory() ? walk(p) : e.isFile() ? [p] : [];
+    });
+    for (const f of walk(stateDir)) expect(readFileSync(f).includes(needle), f).toBe(false);
+    expect(d.log()).not.toContain(PLANTED);
+    expect(readFileSync(`/proc/${d.pid}/cmdline`).includes(needle)).toBe(false);
+  });
+});
+
+describe('remote tokens out of argv (audit defect 13)', () => {
+  let token: string;
+  beforeAll(async () => {
+    token = (await local(['token', 'create', 'sec-viewer', '--role', 'viewer'])).stdout.trim();
+  });
+  const remoteToken = (name: string): string | undefined =>
+    (JSON.parse(readFileSync(path.join(configDir, 'remotes.json'), 'utf8')) as { remotes: Record<string, { token?: string }> }).remotes[name]?.token;
+
+  it('--token-file and --token-stdin store the token without a warning; --token still works but warns', async () => {
+    const file = path.join(tempStateDir('sec-tok'), 'token');
+    writeFileSync(file, `${token}\n`);
+    const a = await cli(['remote', 'add', 'by-file', d.url, '--token-file', file]);
+    expect([a.code, a.stderr]).toEqual([0, '']);
+    expect(remoteToken('by-file')).toBe(token);
+    const b = await cli(['remote', 'add', 'by-stdin', d.url, '--token-stdin'], `${token}\n`);
+    expect([b.code, b.stderr]).toEqual([0, '']);
+    expect(remoteToken('by-stdin')).toBe(token);
+    expect((await cli(['--remote', 'by-stdin', 'vm', 'list', '--json'])).stdout.trim()).toBe('[]');
+    const c = await cli(['remote', 'add', 'by-argv', d.url, '--token', token]);
+    expect(c.code).toBe(0);
+    expect(c.stderr).toMatch(/warning: --token puts the token where `ps` and your shell history show it/);
+    expect(remoteToken('by-argv')).toBe(token);
+    expect((await cli(['remote', 'add', 'both', d.url, '--token', token, '--token-stdin'], token)).code).toBe(2);
+  });
+});
+
+describe('TCP answers', () => {
+  it('carry the security headers', async () => {
+    for (const url of ['/v1/health', '/v1/vms', '/']) {
+      const r = await httpCall(d.url, 'GET', url);
+      expect(r.headers['x-frame-options'], url).toBe('DENY');
+      expect(r.headers['x-content-type-options']).toBe('nosniff');
+      expect(r.headers['referrer-policy']).toBe('no-referrer');
+      expect(String(r.headers['content-security-policy'])).toMatch(/frame-ancestors 'none'/);
+    }
+  });
+
+  it('wrong tokens: 10 answer 401, then 429 AUTH_RATE_LIMITED with Retry-After (last: it blocks this address for a while)', async () => {
+    const wrong = `pvt_${'B'.repeat(43)}`;
+    for (let i = 0; i < 10; i++) expect((await httpCall(d.url, 'GET', '/v1/vms', { token: wrong })).status).toBe(401);
+    const r = await httpCall(d.url, 'GET', '/v1/vms', { token: wrong });
+    expect(r.status).toBe(429);
+    expect((r.json as { code: string }).code).toBe('AUTH_RATE_LIMITED');
+    expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
+  });
+});
+
+describe('a state directory left with loose modes', () => {
+  it('is made private again when the daemon starts', async () => {
+    await d.stop();
+    chmodSync(stateDir, 0o755);
+    chmodSync(path.join(stateDir, 'vms'), 0o755);
+    chmodSync(path.join(stateDir, 'polyvisor.db'), 0o644);
+    chmodSync(path.join(stateDir, 'secrets.key'), 0o644);
+    d = await startDaemon({ stateDir });
+    assertPrivate(stateDir);
+    expect((await local(['secret', 'list', '--json'])).stdout).toContain('db-pass');
+  });
+});
