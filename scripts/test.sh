@@ -18,6 +18,7 @@ static typecheck npx tsc --noEmit -p tsconfig.json
 static typecheck-web npx tsc --noEmit -p web/tsconfig.json
 static lint npx eslint --no-error-on-unmatched-pattern src test bench web
 static import-directions npx depcruise src web/src --config .dependency-cruiser.cjs --output-type err
+static npm-audit bash scripts/npm-audit.sh # high/critical advisories in runtime dependencies; an unreachable registry is reported, not fatal
 
 runs_failed=""
 vitest_project() {
