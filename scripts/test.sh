@@ -23,9 +23,14 @@ static npm-audit bash scripts/npm-audit.sh # high/critical advisories in runtime
 runs_failed=""
 vitest_project() {
   echo "== vitest $1"
-  npx vitest run --project "$1" --reporter=default --reporter=json --outputFile.json="$results/$1.json" || runs_failed="$runs_failed $1"
+  "${@:2}" npx vitest run --project "$1" --reporter=default --reporter=json --outputFile.json="$results/$1.json" || runs_failed="$runs_failed $1"
 }
 vitest_project unit
-vitest_project integration
+# Load mode (POLYVISOR_TEST_LOAD=1): the integration tests run beside one busy loop per core, as on a busy host.
+if [ "${POLYVISOR_TEST_LOAD:-0}" = 1 ]; then
+  vitest_project integration bash scripts/cpu-load.sh
+else
+  vitest_project integration
+fi
 
 node scripts/summarize.mjs "$results" "$static_passed" "$static_failed" "$runs_failed"

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { PolyvisorClient } from '../../src/client/index.js';
+import { limit } from './limits.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
@@ -16,6 +17,8 @@ export interface TestDaemon {
   pid: number;
   client: PolyvisorClient;
   log: () => string;
+  /** False once the process has exited (killed by a test, or crashed). */
+  alive(): boolean;
   /** SIGTERM and wait. */
   stop(): Promise<void>;
   /** SIGKILL and wait: the daemon dies, its VMs do not. */
@@ -48,7 +51,7 @@ export async function startDaemon(o: DaemonOptions = {}): Promise<TestDaemon> {
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + limit('daemon');
   for (;;) {
     if (existsSync(infoFile)) break;
     if (child.exitCode !== null) throw new Error(`polyvisord exited with ${child.exitCode}:\n${output}`);
@@ -70,6 +73,7 @@ export async function startDaemon(o: DaemonOptions = {}): Promise<TestDaemon> {
     pid: child.pid!,
     client: new PolyvisorClient({ endpoint: { socketPath: info.socket } }),
     log: () => output,
+    alive: () => child.exitCode === null && child.signalCode === null,
     stop: () => stopWith('SIGTERM'),
     kill9: () => stopWith('SIGKILL'),
   };

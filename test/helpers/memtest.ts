@@ -1,5 +1,6 @@
 /** Reading the test guest's memtest heartbeat (`MEMTEST hb=… bad=…`) from the serial log. */
 import type { PolyvisorClient } from '../../src/client/index.js';
+import { limit } from './limits.js';
 
 export interface Heartbeat {
   hb: number;
@@ -25,13 +26,13 @@ export function badLines(log: string): string[] {
 }
 
 /** Waits until a heartbeat with hb > `after` exists; returns all heartbeats. */
-export async function waitHeartbeat(client: PolyvisorClient, name: string, after: number, timeoutMs = 60_000): Promise<Heartbeat[]> {
+export async function waitHeartbeat(client: PolyvisorClient, name: string, after: number, timeoutMs = limit('heartbeat', 2)): Promise<Heartbeat[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const log = await client.serialLog(name, 4 * 1024 * 1024);
     const hbs = heartbeats(log);
     if (hbs.length && hbs[hbs.length - 1]!.hb > after) return hbs;
-    if (Date.now() > deadline) throw new Error(`${name}: no memtest heartbeat after hb=${after}; log tail:\n${log.slice(-1500)}`);
+    if (Date.now() > deadline) throw new Error(`${name}: no memtest heartbeat after hb=${after} within ${timeoutMs} ms; log tail:\n${log.slice(-1500)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -41,7 +42,7 @@ export async function waitHeartbeat(client: PolyvisorClient, name: string, after
  * after `lastHb`, and memtest reports no bad page, ever.
  */
 export async function expectIntact(client: PolyvisorClient, name: string, lastHb: number, beats = 3): Promise<Heartbeat[]> {
-  const hbs = await waitHeartbeat(client, name, lastHb + beats, 30_000 + beats * 5_000);
+  const hbs = await waitHeartbeat(client, name, lastHb + beats, limit('heartbeat', 1 + beats / 6));
   const log = await client.serialLog(name, 4 * 1024 * 1024);
   const bad = badLines(log);
   const worst = Math.max(...hbs.map((h) => h.bad));

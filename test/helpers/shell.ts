@@ -1,9 +1,10 @@
 /** Runs a command in the test guest's serial shell and returns what it printed between two markers. */
 import type { PolyvisorClient } from '../../src/client/index.js';
+import { limit } from './limits.js';
 
 let seq = 0;
 
-export async function guestShell(client: PolyvisorClient, vm: string, command: string, timeoutMs = 30_000): Promise<string> {
+export async function guestShell(client: PolyvisorClient, vm: string, command: string, timeoutMs = limit('shell')): Promise<string> {
   const tag = `pv${Date.now().toString(36)}${++seq}`;
   const ws = client.openConsole(vm);
   let out = '';
@@ -17,7 +18,7 @@ export async function guestShell(client: PolyvisorClient, vm: string, command: s
     for (;;) {
       const m = re.exec(out);
       if (m) return m[1]!.replace(/\r/g, '');
-      if (Date.now() > deadline) throw new Error(`${vm}: no answer to ${JSON.stringify(command)}; console:\n${out.slice(-1500)}`);
+      if (Date.now() > deadline) throw new Error(`${vm}: no answer to ${JSON.stringify(command)} within ${timeoutMs} ms; console:\n${out.slice(-1500)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   } finally {

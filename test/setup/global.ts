@@ -1,5 +1,6 @@
 /**
- * Once per integration run: the test guest and the compiled daemon must exist.
+ * Once per integration run: the test guest and the compiled daemon must exist,
+ * and the guest's boot time is measured (test/helpers/limits.ts scales waits by it).
  * Afterwards the daemons' state directories the run made are removed
  * (POLYVISOR_TEST_KEEP=1 keeps them for a look).
  */
@@ -8,14 +9,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { STATE_DIR_LIST } from '../helpers/daemon.js';
 import { testGuest } from '../helpers/guest.js';
+import { REFERENCE_BOOT_MS } from '../helpers/limits.js';
+import { calibrateBoot } from './calibrate.js';
 
-export default function setup(): () => void {
+export default async function setup(): Promise<() => void> {
   const root = path.resolve(import.meta.dirname, '..', '..');
   if (!existsSync(path.join(root, 'dist', 'daemon', 'main.js'))) {
     throw new Error('dist/ is missing: run `npm run build` (scripts/test.sh does)');
   }
   const g = testGuest(true);
   process.env['POLYVISOR_TEST_GUEST'] = g.dir;
+  const bootMs = await calibrateBoot(g);
+  process.env['POLYVISOR_TEST_BOOT_MS'] = String(bootMs);
+  console.log(`calibration: the test guest boots in ${bootMs} ms (reference ${REFERENCE_BOOT_MS} ms): guest waits x${Math.max(1, bootMs / REFERENCE_BOOT_MS).toFixed(2)}`);
   const listDir = mkdtempSync(path.join(os.tmpdir(), 'pv-run-'));
   const list = path.join(listDir, 'state-dirs');
   process.env[STATE_DIR_LIST] = list;
