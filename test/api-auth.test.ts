@@ -3,7 +3,7 @@
  * lifecycle through the CLI and remotes, every registered route (from the
  * daemon's own OpenAPI document) with every role, and no token in any log line.
  */
-import { statSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDaemon, tempStateDir, type TestDaemon } from './helpers/daemon.js';
@@ -43,8 +43,12 @@ describe('tokens', () => {
   });
 
   it('work through a remote; a revoked token answers 401', async () => {
-    const add = await remote(['remote', 'add', 'lab', d.url, '--token', tokens['operator']!, '--default']);
+    const tokenFile = path.join(path.dirname(configDir), 'operator.token');
+    mkdirSync(path.dirname(tokenFile), { recursive: true });
+    writeFileSync(tokenFile, `${tokens['operator']!}\n`, { mode: 0o600 });
+    const add = await remote(['remote', 'add', 'lab', d.url, '--token-file', tokenFile, '--default']);
     expect(add.code, add.stderr).toBe(0);
+    expect(add.stderr).not.toMatch(/warning/); // the token never was in argv
     expect(statSync(path.join(configDir, 'remotes.json')).mode & 0o777).toBe(0o600);
     expect((await remote(['remote', 'list'])).stdout).toMatch(/lab\s+http:\/\/127\.0\.0\.1:\d+\s+yes\s+\*/);
     expect((await remote(['vm', 'list', '--json'])).stdout.trim()).toBe('[]');
@@ -85,6 +89,9 @@ describe('tokens', () => {
       }
     }
     expect(n).toBeGreaterThan(15);
+    // The secrets store's routes are in the walk, admin only.
+    expect(doc.paths['/v1/secrets/{name}']?.['put']?.['x-roles']).toEqual(['admin']);
+    expect(doc.paths['/v1/secrets/rotate-key']?.['post']?.['x-roles']).toEqual(['admin']);
   });
 
   it('the audit log names who did what; refusals are in it too', async () => {
