@@ -63,6 +63,12 @@ describe('/v1/secrets', () => {
     expect(extra.statusCode).toBe(400);
     expect(extra.body).not.toContain(PLANTED);
     expect((await call('PUT', '/v1/secrets/bad%20name', 'admin', { value: PLANTED })).json()).toMatchObject({ code: 'INVALID_NAME' });
+    const broken = await stack.api.app.inject({ method: 'PUT', url: '/v1/secrets/x', headers: { authorization: `Bearer ${tokens.admin!}`, 'content-type': 'application/json' }, payload: `{"value": "${PLANTED}` });
+    expect(broken.statusCode).toBe(400);
+    expect(broken.body).not.toContain(PLANTED);
+    const wrongType = await call('PUT', '/v1/secrets/x', 'admin', { value: { nested: PLANTED } });
+    expect(wrongType.statusCode).toBe(400);
+    expect(wrongType.body).not.toContain(PLANTED);
   });
 
   it('no value in the audit log or the database file', async () => {
