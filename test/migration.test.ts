@@ -8,10 +8,12 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MigrationClient, type MigrateRequest, type MigrationResultView } from '../src/client/index.js';
 import { ROOT, killQemusUnder, processesUnder, startDaemon, type TestDaemon } from './helpers/daemon.js';
 import { expectIntact, lastHb, waitHeartbeat } from './helpers/memtest.js';
+import { QmpClient } from '../src/qmp/index.js';
+import { limit } from './helpers/limits.js';
 import { READY, guestSpec, waitForLine } from './helpers/vm.js';
 
 const MEM = '262084Ki';
@@ -22,6 +24,19 @@ const measured: Array<{ case: string; totalMs: number; downtimeMs: number; passe
 beforeAll(async () => {
   d = await startDaemon();
   mig = new MigrationClient({ endpoint: { socketPath: d.socket } });
+});
+// Every test boots its own VMs on a live daemon: one that failed halfway (daemon left killed, VM left
+// behind) costs that test alone.
+beforeEach(async () => {
+  if (!d.alive()) {
+    d = await startDaemon({ stateDir: d.stateDir });
+    mig = new MigrationClient({ endpoint: { socketPath: d.socket } });
+  }
+});
+afterEach(async () => {
+  if (!d.alive()) return;
+  for (const v of await d.client.listVms().catch(() => [])) await d.client.removeVm(v.name, { force: true }).catch(() => undefined);
+  killQemusUnder(d.stateDir);
 });
 afterAll(async () => {
   if (process.env['PV_MIGRATION_DEBUG']) console.log(d.log().split('\n').filter((l) => /migrat/.test(l)).join('\n'));
@@ -74,14 +89,12 @@ describe('live migration between two QEMU processes on one host', () => {
     const v = await d.client.getVm('unsafe');
     expect(v.state).toBe('running');
     expect(v.runtime!.pid).toBe(pid);
-    await d.client.action('unsafe', 'kill');
   });
 
   it('idle guest (memtest only verifying)', async () => {
     await bootWriter('idle', 0);
     const r = await migrateAndVerify('idle', 'idle');
     expect(r.stats.downtimeMs).toBeLessThan(200);
-    await d.client.action('idle', 'kill');
   });
 
   it('guest writing 20 MB/s', async () => {
@@ -90,6 +103,7 @@ describe('live migration between two QEMU processes on one host', () => {
   });
 
   it('CLI: `polyvisor vm migrate` draws progress on stderr and prints the result', async () => {
+    await bootWriter('w20', 20);
     const before = await d.client.getVm('w20');
     const hb0 = lastHb(await d.client.serialLog('w20', 4 * 1024 * 1024));
     const r = await cli(['vm', 'migrate', 'w20', '--downtime-ms', '100', '--bandwidth', '100', '--json']);
@@ -106,62 +120,67 @@ describe('live migration between two QEMU processes on one host', () => {
   });
 
   it('cancel halfway: the source keeps running, the target is gone, nothing is left behind', async () => {
-    const before = await d.client.getVm('w20');
-    const hb0 = lastHb(await d.client.serialLog('w20', 4 * 1024 * 1024));
-    const p = mig.migrate('w20', { bandwidthMiBps: 16 }).catch((e: unknown) => e as { code: string; message: string });
-    await waitTransferring('w20');
+    await bootWriter('w20-cancel', 20);
+    const before = await d.client.getVm('w20-cancel');
+    const hb0 = lastHb(await d.client.serialLog('w20-cancel', 4 * 1024 * 1024));
+    const p = mig.migrate('w20-cancel', { bandwidthMiBps: 16 }).catch((e: unknown) => e as { code: string; message: string });
+    await waitTransferring('w20-cancel');
     const target = targetPidOf(before.files.dir, before.runtime!.pid);
     expect(target).toBeDefined();
-    await mig.cancel('w20');
+    await mig.cancel('w20-cancel');
     const err = await p;
     expect(err).toMatchObject({ code: 'ABORTED' });
-    await expectRolledBack('w20', before.runtime!.pid, before.files.dir, target!);
-    await expectIntact(d.client, 'w20', hb0);
-    await expect(mig.status('w20')).rejects.toMatchObject({ code: 'MIGRATION_NOT_RUNNING' });
+    await expectRolledBack('w20-cancel', before.runtime!.pid, before.files.dir, target!);
+    await expectIntact(d.client, 'w20-cancel', hb0);
+    await expect(mig.status('w20-cancel')).rejects.toMatchObject({ code: 'MIGRATION_NOT_RUNNING' });
   });
 
   it('target killed halfway: the source keeps running and the error says what happened', async () => {
-    const before = await d.client.getVm('w20');
-    const hb0 = lastHb(await d.client.serialLog('w20', 4 * 1024 * 1024));
-    const p = mig.migrate('w20', { bandwidthMiBps: 16 }).catch((e: unknown) => e as { code: string; message: string });
-    await waitTransferring('w20');
+    await bootWriter('w20-tkill', 20);
+    const before = await d.client.getVm('w20-tkill');
+    const hb0 = lastHb(await d.client.serialLog('w20-tkill', 4 * 1024 * 1024));
+    const p = mig.migrate('w20-tkill', { bandwidthMiBps: 16 }).catch((e: unknown) => e as { code: string; message: string });
+    await waitTransferring('w20-tkill');
     const target = targetPidOf(before.files.dir, before.runtime!.pid);
     expect(target).toBeDefined();
     process.kill(target!, 'SIGKILL');
     const err = await p;
     expect(err).toMatchObject({ code: 'MIGRATION_FAILED' });
     expect((err as { message: string }).message).toMatch(/target QEMU \(pid \d+\) exited during the migration.*keeps running on the source/);
-    await expectRolledBack('w20', before.runtime!.pid, before.files.dir, target!);
-    await expectIntact(d.client, 'w20', hb0);
+    await expectRolledBack('w20-tkill', before.runtime!.pid, before.files.dir, target!);
+    await expectIntact(d.client, 'w20-tkill', hb0);
     // …and it can still be migrated afterwards.
-    await migrateAndVerify('w20', 'write 20 MB/s, after a failed attempt');
+    await migrateAndVerify('w20-tkill', 'write 20 MB/s, after a failed attempt');
   });
 
   it('source daemon killed halfway: on restart the unfinished migration is rolled back, the source keeps the VM', async () => {
-    const before = await d.client.getVm('w20');
-    const hb0 = lastHb(await d.client.serialLog('w20', 4 * 1024 * 1024));
-    const p = mig.migrate('w20', { bandwidthMiBps: 16 }).catch((e: unknown) => e);
-    await waitTransferring('w20');
+    await bootWriter('w20-skill', 20);
+    const before = await d.client.getVm('w20-skill');
+    const hb0 = lastHb(await d.client.serialLog('w20-skill', 4 * 1024 * 1024));
+    const p = mig.migrate('w20-skill', { bandwidthMiBps: 16 }).catch((e: unknown) => e);
+    await waitTransferring('w20-skill');
     const target = targetPidOf(before.files.dir, before.runtime!.pid);
     expect(target).toBeDefined();
     await restartDaemon(() => p);
-    await expectRolledBack('w20', before.runtime!.pid, before.files.dir, target!);
-    await expectIntact(d.client, 'w20', hb0);
+    await expectRolledBack('w20-skill', before.runtime!.pid, before.files.dir, target!);
+    await expectIntact(d.client, 'w20-skill', hb0);
   });
 
   it('source daemon killed halfway, migration finished while it was down: on restart the target owns the VM', async () => {
-    const before = await d.client.getVm('w20');
-    const hb0 = lastHb(await d.client.serialLog('w20', 4 * 1024 * 1024));
-    const p = mig.migrate('w20', { bandwidthMiBps: 64 }).catch((e: unknown) => e);
-    await waitTransferring('w20');
+    await bootWriter('w20-done', 20);
+    const before = await d.client.getVm('w20-done');
+    const hb0 = lastHb(await d.client.serialLog('w20-done', 4 * 1024 * 1024));
+    const p = mig.migrate('w20-done', { bandwidthMiBps: 64 }).catch((e: unknown) => e);
+    await waitTransferring('w20-done');
     const target = targetPidOf(before.files.dir, before.runtime!.pid);
     expect(target).toBeDefined();
-    // QEMU carries on without the daemon: 64 MiB/s moves this guest in about 4 s.
+    // QEMU carries on without the daemon (64 MiB/s moves this guest in about 4 s): the test asks the
+    // source QEMU itself until the stream has completed, then starts the daemon again.
     await restartDaemon(async () => {
       await p;
-      await new Promise((r) => setTimeout(r, 10_000));
+      await waitSourceCompleted(before.files.dir);
     });
-    const v = await d.client.getVm('w20');
+    const v = await d.client.getVm('w20-done');
     expect(v.state).toBe('running');
     expect(v.runtime!.pid).toBe(target);
     const procs = processesUnder(d.stateDir);
@@ -169,10 +188,9 @@ describe('live migration between two QEMU processes on one host', () => {
     expect(procs).not.toContain(before.runtime!.pid);
     expect(incomingDirs(before.files.dir)).toEqual([]);
     expect(Number(readFileSync(path.join(before.files.dir, 'qemu.pid'), 'utf8'))).toBe(target);
-    await expectIntact(d.client, 'w20', hb0);
-    expect((await d.client.action('w20', 'pause')).state).toBe('paused');
-    expect((await d.client.action('w20', 'resume')).state).toBe('running');
-    await d.client.action('w20', 'kill');
+    await expectIntact(d.client, 'w20-done', hb0);
+    expect((await d.client.action('w20-done', 'pause')).state).toBe('paused');
+    expect((await d.client.action('w20-done', 'resume')).state).toBe('running');
   });
 
   it('guest writing 200 MB/s, with the policy defaults (unlimited bandwidth, auto-converge)', async () => {
@@ -183,6 +201,7 @@ describe('live migration between two QEMU processes on one host', () => {
   });
 
   it('a paused VM moves and stays paused; resumed, its memory is intact', async () => {
+    await bootWriter('w200', 200);
     const hb0 = lastHb(await d.client.serialLog('w200', 4 * 1024 * 1024));
     expect((await d.client.action('w200', 'pause')).state).toBe('paused');
     const r = await mig.migrate('w200');
@@ -197,11 +216,13 @@ describe('live migration between two QEMU processes on one host', () => {
   });
 
   it('post-copy after the first pass, guest writing 200 MB/s', async () => {
+    await bootWriter('w200', 200);
     const r = await migrateAndVerify('w200', 'write 200 MB/s, post-copy', { postcopy: 'after-precopy' });
     expect(r.stats.postcopy).toBe(true);
   });
 
   it('post-copy "auto": switches by itself when pre-copy cannot converge (200 MB/s writer, 64 MiB/s link)', async () => {
+    await bootWriter('w200', 200);
     const r = await migrateAndVerify('w200', 'write 200 MB/s, 64 MiB/s cap, post-copy auto', { postcopy: 'auto', bandwidthMiBps: 64 });
     expect(r.stats.postcopy).toBe(true);
     expect(r.policy.autoConverge).toBe(false);
@@ -209,6 +230,7 @@ describe('live migration between two QEMU processes on one host', () => {
   });
 
   it('post-copy "manual": switches when asked through the API', async () => {
+    await bootWriter('w200', 200);
     const p = mig.migrate('w200', { postcopy: 'manual', bandwidthMiBps: 32 });
     await waitTransferring('w200');
     const hb0 = lastHb(await d.client.serialLog('w200', 4 * 1024 * 1024));
@@ -225,7 +247,6 @@ describe('live migration between two QEMU processes on one host', () => {
     expect(v.runtime!.pid).toBe(r.targetPid);
     expect((await d.client.action('w200', 'pause')).state).toBe('paused');
     expect((await d.client.action('w200', 'resume')).state).toBe('running');
-    await d.client.action('w200', 'kill');
   });
 });
 
@@ -249,12 +270,29 @@ async function restartDaemon(meanwhile: () => Promise<unknown>): Promise<void> {
   mig = new MigrationClient({ endpoint: { socketPath: d.socket } });
 }
 
+/** With the daemon down: asks the VM's source QEMU (its monitor is free) until its outgoing stream completed. */
+async function waitSourceCompleted(vmDir: string): Promise<void> {
+  const qmp = await QmpClient.connect(path.join(vmDir, 'qmp.sock'));
+  try {
+    const deadline = Date.now() + limit('operation');
+    for (;;) {
+      const q = await qmp.execute<{ status?: string }>('query-migrate');
+      if (q.status === 'completed') return;
+      if (Date.now() > deadline) throw new Error(`the source QEMU's migration is ${q.status} after ${limit('operation')} ms, not completed`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    qmp.close();
+  }
+}
+
 async function waitTransferring(name: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
+  const timeoutMs = limit('operation');
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const s = await mig.status(name).catch(() => undefined);
     if (s?.phase === 'transferring' && (s.progress?.transferredBytes ?? 0) > 8 * 1024 ** 2) return;
-    if (Date.now() > deadline) throw new Error(`migration of ${name} did not start transferring: ${JSON.stringify(s)}`);
+    if (Date.now() > deadline) throw new Error(`migration of ${name} did not start transferring within ${timeoutMs} ms: ${JSON.stringify(s)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -19,9 +19,13 @@ interface MigrateFlags {
   json?: boolean;
   to?: string;
   tls?: boolean;
+  diskMirror?: string;
+  mirrorStall?: string;
+  diskBandwidth?: string;
 }
 
 const POSTCOPY = ['off', 'manual', 'after-precopy', 'auto'];
+const DISK_MIRROR = ['auto', 'background', 'write-blocking'];
 
 function intFlag(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -51,6 +55,13 @@ export function migrateRequest(f: MigrateFlags): MigrateRequest {
   if (f.tls) {
     if (!r.target) fail('INVALID_ARGUMENT', '--tls encrypts a move to another host: give --to REMOTE');
     r.tls = true;
+  }
+  if (f.diskMirror !== undefined || f.mirrorStall !== undefined || f.diskBandwidth !== undefined) {
+    if (!r.target) fail('INVALID_ARGUMENT', '--disk-mirror, --mirror-stall and --disk-bandwidth apply to moves to another host: give --to REMOTE');
+    if (f.diskMirror !== undefined && !DISK_MIRROR.includes(f.diskMirror)) fail('INVALID_ARGUMENT', `--disk-mirror takes one of ${DISK_MIRROR.join(', ')}`);
+    if (f.diskMirror !== undefined) r.diskMirror = f.diskMirror as NonNullable<MigrateRequest['diskMirror']>;
+    set('mirrorStallSeconds', intFlag('mirror-stall', f.mirrorStall));
+    set('diskBandwidthMiBps', intFlag('disk-bandwidth', f.diskBandwidth));
   }
   return r;
 }
@@ -100,6 +111,9 @@ export function registerMigrateCommands(program: Command, out: (s: string) => vo
     .description('live-migrate a running VM into a new QEMU process, or with --to to another host (live, or offline if stopped/suspended)')
     .option('--to <remote>', 'move to the daemon of this remote (polyvisor remote add; its token needs vm:migrate-in)')
     .option('--tls', 'encrypt the stream and disk copies to the other host (per-migration certificates)')
+    .option('--disk-mirror <mode>', `how disks the other host cannot see are mirrored: ${DISK_MIRROR.join(', ')} (default auto: write-blocking once a mirror stops gaining)`)
+    .option('--mirror-stall <seconds>', 'auto: seconds a background mirror may gain nothing before it goes write-blocking (default 10)')
+    .option('--disk-bandwidth <MiBps>', "cap each disk mirror's background copy (default unlimited)")
     .option('--downtime-ms <n>', 'longest pause at switch-over (default 50)')
     .option('--bandwidth <MiBps>', 'cap the stream (default unlimited on one host)')
     .option('--postcopy [mode]', `allow post-copy: ${POSTCOPY.join(', ')} (no value: after-precopy)`)

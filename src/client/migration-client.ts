@@ -16,6 +16,12 @@ export interface MigrateRequest {
   target?: { url: string; token: string; tlsFingerprint?: string };
   /** Encrypt the stream and the disk copies (host-to-host). */
   tls?: boolean;
+  /** Non-shared disks: auto (default: background, write-blocking once a mirror stops gaining), background or write-blocking. */
+  diskMirror?: 'auto' | 'background' | 'write-blocking';
+  /** auto: seconds a background mirror may gain nothing before it goes write-blocking (default 10). */
+  mirrorStallSeconds?: number;
+  /** Cap on each disk mirror's background copy, MiB/s. */
+  diskBandwidthMiBps?: number;
 }
 
 export interface MigrationProgressView {
@@ -53,6 +59,8 @@ export interface MigrationResultView {
   stats: {
     totalTimeMs: number; downtimeMs: number; setupTimeMs: number; transferredBytes: number; totalBytes: number;
     iterations: number; postcopy: boolean; cpuThrottlePercent: number; mbps: number;
+    /** Host-to-host moves that mirrored non-shared disks: the mode used and the time spent converging. */
+    mirrors?: { disks: number; mode: 'background' | 'write-blocking'; switchedToActive: number; syncMs: number; behindBytes: number; convergeMs: number };
   };
   policy: { downtimeLimitMs: number; finalDowntimeLimitMs: number; maxBandwidthBytesPerS: number | null; autoConverge: boolean; postcopy: PostcopyModeName; multifdChannels: number; xbzrle: boolean };
   explanation: string;

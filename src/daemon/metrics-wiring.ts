@@ -1,12 +1,13 @@
 /** Feeds the MetricsExporter (VM samples and pools on scrape, state changes and operations as they happen) and logs operations with their ids. */
 import type { ApiPlatform } from '../api/index.js';
 import type { BackupService } from '../backup/index.js';
+import type { MigrationService } from '../migration/index.js';
 import { sampleVms, type VmService } from '../lifecycle/index.js';
 import { MetricsExporter } from '../metrics/index.js';
 import type { PoolService } from '../storage/index.js';
 import type { Logger } from '../shared/index.js';
 
-export function wireMetrics(o: { version: string; service: VmService; platform: ApiPlatform; pools: PoolService; backups?: BackupService; logger: Logger; perVmTimeoutMs?: number }): { exporter: MetricsExporter; close: () => void } {
+export function wireMetrics(o: { version: string; service: VmService; platform: ApiPlatform; pools: PoolService; backups?: BackupService; migrations?: MigrationService; logger: Logger; perVmTimeoutMs?: number }): { exporter: MetricsExporter; close: () => void } {
   const exporter = new MetricsExporter({ version: o.version });
   exporter.setSources({
     vms: (signal) => sampleVms(o.service, { signal, perVmTimeoutMs: o.perVmTimeoutMs ?? 2_000 }),
@@ -31,12 +32,16 @@ export function wireMetrics(o: { version: string; service: VmService; platform: 
   o.service.states.on('state', onState);
   o.service.states.on('removed', onRemoved);
   o.platform.operations.on('operation', onOp);
+  const offMoves = o.migrations?.onFinished((r) => {
+    if (r.stats.mirrors) exporter.mirrorsFinished(r.stats.mirrors);
+  });
   return {
     exporter,
     close: () => {
       o.service.states.off('state', onState);
       o.service.states.off('removed', onRemoved);
       o.platform.operations.off('operation', onOp);
+      offMoves?.();
     },
   };
 }

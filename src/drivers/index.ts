@@ -29,6 +29,8 @@ export {
   type IncomingOptions,
   type NbdMirror,
   type MirrorProgress,
+  type MirrorMode,
+  type MirrorStats,
   type MigrationTlsFiles,
   type HostFacts,
 } from './migratable.js';

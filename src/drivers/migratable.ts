@@ -54,6 +54,31 @@ export interface MigrationStats {
   postcopy: boolean;
   cpuThrottlePercent: number;
   mbps: number;
+  /** Non-shared disks mirrored to the target (host-to-host moves that copy disks). */
+  mirrors?: MirrorStats;
+}
+
+/**
+ * How a disk mirror copies: `background` copies dirty blocks behind the
+ * guest's writes (may fall behind a fast writer); `write-blocking` (QEMU's
+ * active mirroring) completes each guest write on both sides, so the copy
+ * never falls behind, at the price of the target's write latency.
+ */
+export type MirrorMode = 'background' | 'write-blocking';
+
+/** What the disk mirrors of a move did. */
+export interface MirrorStats {
+  disks: number;
+  /** write-blocking when any disk ended in that mode. */
+  mode: MirrorMode;
+  /** Background mirrors restarted in write-blocking mode because they stopped gaining on the guest. */
+  switchedToActive: number;
+  /** From the first mirror's start until every disk was in sync. */
+  syncMs: number;
+  /** Bytes the mirrors still had to copy when the vCPUs stopped for the switch-over (0: in step). */
+  behindBytes: number;
+  /** At the switch-over, vCPUs stopped: from then until every mirror had copied all and ended. */
+  convergeMs: number;
 }
 
 /** What the caller may ask of a running migration after a progress sample. */
@@ -82,6 +107,12 @@ export interface MigrateOutOptions {
   mirrors?: readonly NbdMirror[];
   /** Called while the disks are being mirrored, before the RAM stream starts. */
   onMirrorProgress?: (p: MirrorProgress) => void;
+  /** How the mirrors copy; `auto` (default) starts in background mode and goes write-blocking when a mirror stops gaining. */
+  mirrorMode?: 'auto' | MirrorMode;
+  /** auto: how long a background mirror may gain nothing before it goes write-blocking (default 10 s). */
+  mirrorStallMs?: number;
+  /** Cap on each disk mirror's background copy, bytes/s (absent: unlimited). */
+  mirrorSpeedBytesPerS?: number;
   /** Encrypt the stream (and the NBD connections) with these credentials. */
   tls?: MigrationTlsFiles;
 }

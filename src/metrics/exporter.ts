@@ -7,7 +7,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { readHost } from './host.js';
 import { ScrapeMetrics } from './scrape-metrics.js';
-import type { MetricSources, OperationMetricSample, PoolMetricSample, StateChangeSample, VmMetricSample } from './types.js';
+import type { MetricSources, MirrorMetricSample, OperationMetricSample, PoolMetricSample, StateChangeSample, VmMetricSample } from './types.js';
 
 export interface ExporterOptions {
   version: string;
@@ -51,6 +51,10 @@ export class MetricsExporter {
     total: new Counter({ name: 'polyvisor_migrations_total', help: 'Finished live migrations by outcome (succeeded, failed)', labelNames: ['outcome'], registers: [this.registry] }),
     duration: new Histogram({ name: 'polyvisor_migration_duration_seconds', help: 'Time VMs spent in state migrating, by outcome', labelNames: ['outcome'], buckets: DURATION_BUCKETS, registers: [this.registry] }),
     started: new Map<string, number>(),
+    mirrors: new Counter({ name: 'polyvisor_migration_disk_mirrors_total', help: 'Disks mirrored by finished host-to-host moves, by the mirror mode they ended in (background, write-blocking)', labelNames: ['mode'], registers: [this.registry] }),
+    switched: new Counter({ name: 'polyvisor_migration_disk_mirror_switches_total', help: 'Background disk mirrors restarted in write-blocking mode because they stopped gaining on the guest', registers: [this.registry] }),
+    converge: new Histogram({ name: 'polyvisor_migration_disk_mirror_converge_seconds', help: 'Time the switch-over waited, vCPUs stopped, for disk mirrors that were behind to be in sync again', labelNames: ['mode'], buckets: FAST_BUCKETS, registers: [this.registry] }),
+    sync: new Histogram({ name: 'polyvisor_migration_disk_mirror_sync_seconds', help: 'Time from the start of the disk mirrors until every disk was in sync, before the RAM stream', labelNames: ['mode'], buckets: DURATION_BUCKETS, registers: [this.registry] }),
   };
   private readonly scrapeDuration = new Gauge({ name: 'polyvisor_scrape_duration_seconds', help: 'Time the last scrape spent sampling host, VMs and pools', registers: [this.registry] });
   private readonly scrapeErrors = new Counter({ name: 'polyvisor_scrape_errors_total', help: 'Scrape sources that failed or timed out', labelNames: ['source'], registers: [this.registry] });
@@ -90,6 +94,14 @@ export class MetricsExporter {
     if ((c.from === 'running' || c.from === 'paused') && (c.to === 'stopped' || c.to === 'error')) {
       this.stops.inc({ vm: c.vm, cause: stopCause(c.reason) });
     }
+  }
+
+  /** A host-to-host move that mirrored disks finished: mode, switches and convergence time. */
+  mirrorsFinished(m: MirrorMetricSample): void {
+    this.migrations.mirrors.inc({ mode: m.mode }, m.disks);
+    if (m.switchedToActive) this.migrations.switched.inc(m.switchedToActive);
+    this.migrations.converge.observe({ mode: m.mode }, m.convergeMs / 1000);
+    this.migrations.sync.observe({ mode: m.mode }, m.syncMs / 1000);
   }
 
   /** Forgets the series of a removed VM so they do not linger. */

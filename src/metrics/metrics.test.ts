@@ -86,6 +86,18 @@ describe('MetricsExporter', () => {
     expect(text).toContain('polyvisor_migration_duration_seconds_count{outcome="failed"} 1');
   });
 
+  it('counts mirrored disks by the mode they ended in, switches to write-blocking and the time spent converging', async () => {
+    const ex = new MetricsExporter({ version: '1', processMetrics: false });
+    ex.mirrorsFinished({ mode: 'write-blocking', disks: 2, switchedToActive: 1, syncMs: 4_000, behindBytes: 0, convergeMs: 0 });
+    ex.mirrorsFinished({ mode: 'background', disks: 1, switchedToActive: 0, syncMs: 1_000, behindBytes: 4096, convergeMs: 120 });
+    const text = await ex.render();
+    expect(text).toContain('polyvisor_migration_disk_mirrors_total{mode="write-blocking"} 2');
+    expect(text).toContain('polyvisor_migration_disk_mirrors_total{mode="background"} 1');
+    expect(text).toContain('polyvisor_migration_disk_mirror_switches_total 1');
+    expect(text).toContain('polyvisor_migration_disk_mirror_converge_seconds_sum{mode="background"} 0.12');
+    expect(text).toContain('polyvisor_migration_disk_mirror_sync_seconds_count{mode="write-blocking"} 1');
+  });
+
   it('tells user stops from guest power-offs and crashes', () => {
     expect(stopCause('killed by user')).toBe('user');
     expect(stopCause('guest powered off')).toBe('guest');

@@ -53,3 +53,13 @@ export interface MetricSources {
   /** When each VM's newest backup in the catalogue finished (unix seconds); read at most once a minute. */
   lastBackups?(signal: AbortSignal): Promise<Array<{ vm: string; at: number }>>;
 }
+
+/** The disk mirrors of a finished host-to-host move (drivers' MirrorStats). */
+export interface MirrorMetricSample {
+  mode: string;
+  disks: number;
+  switchedToActive: number;
+  syncMs: number;
+  behindBytes: number;
+  convergeMs: number;
+}

@@ -30,6 +30,7 @@ import type { VmRecord } from '../store/index.js';
 import type { ActiveMigration } from './active.js';
 import type { SourceFacts } from './compat.js';
 import { copyFileToNbd } from './offline-nbd.js';
+import { checkReady } from './peer-reply.js';
 import type { MigrateOptions } from './options.js';
 import { STATE_EXPORT, TLS_HOSTNAME, type CommitResult, type IncomingDisk, type IncomingReady, type IncomingRequest, type MigrationPeer, type MigrationTargetRef, type PeerFactory } from './peer.js';
 import type { MigrationPlan } from './policy.js';
@@ -199,11 +200,11 @@ async function moveLive(d: HostMigrationDeps, rec: VmRecord, source: VmInstance 
   };
   try {
     const tls = opts.tls ? await makeTls(d, tlsDir, signal) : undefined;
-    ready = await d.peer.prepare({
+    ready = checkReady(await d.peer.prepare({
       migrationId, mode: 'live', source: await sourceFacts(d, source), vm: { id: rec.id, name, spec: rec.spec, state: before },
       disks, tuning: plan.tuning, features: features(plan, copied.length > 0), timeoutSeconds: Math.ceil(plan.timeoutMs / 1000),
       ...(tls ? { tls: tls.wire } : {}),
-    });
+    }), d.target, { migrationId, live: true, exports: copied.map((x) => x.name) });
     stopWatch = watchTarget(d, migrationId, m);
     m.phase = copied.length ? 'mirroring' : 'transferring';
     stats = await (source as VmInstance & MigrationSource).migrateOut(ready.uri!, plan.tuning, {
@@ -216,6 +217,9 @@ async function moveLive(d: HostMigrationDeps, rec: VmRecord, source: VmInstance 
       },
       onProgress: steer.onProgress,
       onCompleted: () => void startCommit(),
+      mirrorMode: opts.diskMirror ?? 'auto',
+      ...(opts.mirrorStallSeconds ? { mirrorStallMs: opts.mirrorStallSeconds * 1000 } : {}),
+      ...(opts.diskBandwidthMiBps ? { mirrorSpeedBytesPerS: opts.diskBandwidthMiBps * 1024 ** 2 } : {}),
     });
   } catch (err) {
     if (commitP) {
@@ -294,10 +298,10 @@ async function moveOffline(d: HostMigrationDeps, rec: VmRecord, c: HostMoveConte
   const migrationId = newId('mig');
   let ready: IncomingReady | undefined;
   try {
-    ready = await d.peer.prepare({
+    ready = checkReady(await d.peer.prepare({
       migrationId, mode: 'offline', source: await sourceFacts(d, undefined), vm: { id: rec.id, name, spec: rec.spec, state: rec.state },
       disks, features: [], timeoutSeconds: Math.ceil(c.plan.timeoutMs / 1000), ...(saveFileBytes !== undefined ? { saveFileBytes } : {}),
-    });
+    }), d.target, { migrationId, live: false, exports: [...disks.filter((x) => x.copy).map((x) => x.name), ...(saveFileBytes !== undefined ? [STATE_EXPORT] : [])] });
     c.m.phase = 'copying';
     const files = [...disks.filter((x) => x.copy).map((x) => [x.name, lplan.diskPaths[x.name]!, x.fileBytes] as const),
       ...(saveFileBytes !== undefined ? [[STATE_EXPORT, saveFile, saveFileBytes] as const] : [])];

@@ -39,6 +39,7 @@ export type { MigrationResult, ProgressListener } from './result.js';
 export class MigrationService {
   private readonly active = new ActiveMigrations();
   private readonly log: Logger;
+  private readonly finished = new Set<(r: MigrationResult | HostMoveResult) => void>();
 
   constructor(private readonly o: MigrationServiceOptions) {
     this.log = o.logger.child({ component: 'migration' });
@@ -66,10 +67,25 @@ export class MigrationService {
    * `opts.target` to another daemon (live, or offline when it is stopped).
    * Aborting `cancel` (an API operation's cancel) rolls back like migrate-cancel.
    */
+  /** Calls `listener` with the result of every move that succeeded (metrics); returns the unsubscribe. */
+  onFinished(listener: (r: MigrationResult | HostMoveResult) => void): () => void {
+    this.finished.add(listener);
+    return () => this.finished.delete(listener);
+  }
+
   async migrate(name: string, opts: MigrateOptions = {}, onProgress?: ProgressListener, cancel?: AbortSignal): Promise<MigrationResult | HostMoveResult> {
+    const r = await this.move(name, opts, onProgress, cancel);
+    for (const l of this.finished) l(r);
+    return r;
+  }
+
+  private async move(name: string, opts: MigrateOptions, onProgress?: ProgressListener, cancel?: AbortSignal): Promise<MigrationResult | HostMoveResult> {
     const driver = this.o.driver;
     if (!canMigrateIn(driver)) fail('MIGRATION_FAILED', `the ${driver.name} driver cannot receive live migrations`);
     if (opts.tls && !opts.target) fail('INVALID_ARGUMENT', 'tls applies to moves to another host (give target); a move on this host never leaves it');
+    if ((opts.diskMirror || opts.mirrorStallSeconds || opts.diskBandwidthMiBps) && !opts.target) {
+      fail('INVALID_ARGUMENT', 'diskMirror, mirrorStallSeconds and diskBandwidthMiBps apply to moves to another host (give target); a move on this host shares its disks');
+    }
     if (opts.target && !this.o.peers) fail('MIGRATION_FAILED', 'this daemon was started without host-to-host migration');
     const rec0 = await this.o.vms.get(name);
     const plan = choosePolicy(opts, { transport: opts.target ? 'tcp' : 'unix', memoryBytes: rec0.spec.memory });

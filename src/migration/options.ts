@@ -28,7 +28,17 @@ export interface MigrateOptions {
   target?: MigrationTargetRef;
   /** Encrypt the stream and the disk copies (host-to-host live moves): TLS with a per-migration CA. */
   tls?: boolean;
+  /** How non-shared disks are mirrored (host-to-host live moves); default auto. */
+  diskMirror?: DiskMirrorChoice;
+  /** auto: seconds a background mirror may gain nothing before it goes write-blocking (default 10). */
+  mirrorStallSeconds?: number;
+  /** Cap on each disk mirror's background copy in MiB/s (absent or 0: unlimited). */
+  diskBandwidthMiBps?: number;
 }
+
+/** auto: background mirroring, switched to write-blocking (active) for a disk whose mirror stops gaining on the guest. */
+export const DISK_MIRROR_MODES = ['auto', 'background', 'write-blocking'] as const;
+export type DiskMirrorChoice = (typeof DISK_MIRROR_MODES)[number];
 
 const FINGERPRINT = /^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{64}$/;
 
@@ -56,6 +66,9 @@ const FIELDS: Record<keyof MigrateOptions, [Check, string]> = {
   timeoutSeconds: [int(1, 86_400), 'a whole number of seconds from 1 to 86400'],
   target: [isTarget, 'an object { url: "http(s)://HOST:PORT", token, tlsFingerprint? } naming the target daemon'],
   tls: [bool, 'true or false'],
+  diskMirror: [(v) => (DISK_MIRROR_MODES as readonly unknown[]).includes(v), `one of ${DISK_MIRROR_MODES.join(', ')}`],
+  mirrorStallSeconds: [int(1, 3_600), 'a whole number of seconds from 1 to 3600'],
+  diskBandwidthMiBps: [int(0, 1_000_000), 'a whole number of MiB/s from 0 (unlimited) to 1000000'],
 };
 
 /** Checks an untrusted object (an API body) and returns typed options; unknown keys are refused. */

@@ -9,9 +9,9 @@
 import type { QmpClient } from '../../qmp/index.js';
 import { PolyvisorError, newId, sleep } from '../../shared/index.js';
 import type { BackupJob, DiskBitmap } from '../backups.js';
+import { JOB_OUTER_LIMIT_MS, watchBlockJobs } from './block-job-watch.js';
 import { activeNodes } from './block-graph.js';
 
-export const BACKUP_JOB_TIMEOUT_MS = 6 * 3600_000;
 /** Job ids and target node names of our backups start with this. */
 const PREFIX = 'pvbk';
 
@@ -47,27 +47,6 @@ async function cleanupLeftovers(qmp: QmpClient, signal: AbortSignal): Promise<vo
   for (const n of nodes) if (n['node-name'].startsWith(PREFIX) && /t\d+$/.test(n['node-name'])) await qmp.execute('blockdev-del', { 'node-name': n['node-name'] }, { signal }).catch(() => undefined);
 }
 
-/** Reports the jobs' offset/len (query-block-jobs) every 500 ms until `until` settles. */
-async function withProgress<T>(qmp: QmpClient, ids: string[], report: BackupJob['onProgress'], until: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (!report) return until;
-  let finished = false;
-  const poll = (async () => {
-    while (!finished) {
-      await sleep(500, signal).catch(() => undefined);
-      if (finished || signal.aborted) return;
-      const jobs = await qmp.execute<Array<{ device: string; offset: number; len: number }>>('query-block-jobs', undefined, { signal }).catch(() => []);
-      const ours = jobs.filter((j) => ids.includes(j.device));
-      if (!finished && ours.length > 0) report(ours.reduce((n, j) => n + j.offset, 0), ours.reduce((n, j) => n + j.len, 0));
-    }
-  })();
-  try {
-    return await until;
-  } finally {
-    finished = true;
-    await poll;
-  }
-}
-
 export async function backupDisks(qmp: QmpClient, job: BackupJob, signal: AbortSignal): Promise<void> {
   await cleanupLeftovers(qmp, signal);
   const disks = Object.keys(job.targets);
@@ -83,7 +62,7 @@ export async function backupDisks(qmp: QmpClient, job: BackupJob, signal: AbortS
       }, { signal });
       added.push(targetNode(i));
     }
-    const done = jobIds.map((id) => qmp.once('BLOCK_JOB_COMPLETED', { signal, timeoutMs: BACKUP_JOB_TIMEOUT_MS, filter: (e) => (e.data as { device?: string }).device === id }));
+    const done = jobIds.map((id) => qmp.once('BLOCK_JOB_COMPLETED', { signal, timeoutMs: JOB_OUTER_LIMIT_MS, filter: (e) => (e.data as { device?: string }).device === id }));
     for (const p of done) p.catch(() => undefined);
     const active = await activeNodes(qmp, disks, signal);
     const actions = disks.flatMap((_d, i) => {
@@ -99,7 +78,7 @@ export async function backupDisks(qmp: QmpClient, job: BackupJob, signal: AbortS
       ];
     });
     await qmp.execute('transaction', { actions }, { signal });
-    const events = await withProgress(qmp, jobIds, job.onProgress, Promise.all(done), signal);
+    const events = await watchBlockJobs(qmp, jobIds, Promise.all(done), signal, { what: `backup of ${disks.join(', ')}`, ...(job.onProgress ? { onProgress: job.onProgress } : {}) });
     const failed = events.map((e) => (e.data as { error?: string }).error).filter((x) => x !== undefined);
     if (failed.length > 0) {
       for (const d of disks) await removeBitmap(qmp, d, job.newBitmap, signal).catch(() => undefined);

@@ -157,8 +157,8 @@ export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, S
     return collectQemuStats(this.qmp, this.info.pid, this.plan.spec, signal, this.nicStats);
   }
 
-  saveSnapshot(tag: string, disks: readonly string[], signal: AbortSignal): Promise<void> { return saveSnapshot(this.qmp, tag, disks, signal); }
-  loadSnapshot(tag: string, disks: readonly string[], signal: AbortSignal): Promise<LoadSnapshotResult> { return loadSnapshot(this.qmp, tag, disks, signal); }
+  saveSnapshot(tag: string, disks: readonly string[], signal: AbortSignal): Promise<void> { return saveSnapshot(this.qmp, tag, disks, signal, this.plan.spec.memory); }
+  loadSnapshot(tag: string, disks: readonly string[], signal: AbortSignal): Promise<LoadSnapshotResult> { return loadSnapshot(this.qmp, tag, disks, signal, this.plan.spec.memory); }
   deleteSnapshot(tag: string, disks: readonly string[], signal: AbortSignal): Promise<void> { return deleteSnapshot(this.qmp, tag, disks, signal); }
   diskSnapshot(tag: string, disks: readonly string[], signal: AbortSignal): Promise<void> { return diskSnapshot(this.qmp, tag, disks, signal); }
   freezeFilesystems(signal: AbortSignal): Promise<boolean> {

@@ -5,16 +5,19 @@
  * has resumed the guest. Knows nothing of policy (migration/ decides).
  */
 import type { QmpClient } from '../../qmp/index.js';
-import { isPolyvisorError, PolyvisorError, sleep, timeoutSignal, type Logger } from '../../shared/index.js';
+import { isPolyvisorError, mibOf, PolyvisorError, sleep, timeoutSignal, WorkDeadline, type Logger } from '../../shared/index.js';
 import type { MigrateOutOptions, MigrationStats, MigrationTuning } from '../migratable.js';
 import { MigrationEvents } from './migration.js';
 import { FINAL_STATUSES, migrationCapabilities, migrationParameters, toProgress, toStats, type QueryMigrate } from './migrate-params.js';
-import { cancelAllMirrors, cancelMirrors, completeMirrors, startMirrors, waitMirrorsReady } from './migrate-nbd.js';
+import { DEFAULT_MIRROR_STALL_MS, DiskMirrors } from './disk-mirrors.js';
+import { cancelAllMirrors } from './migrate-nbd.js';
 import { addTlsCreds, removeTlsCreds, TLS_OBJECT_ID } from './migrate-tls.js';
 
 /** Capabilities a save to disk needs off again after a live migration (multifd would break it). */
 const RESET_CAPS = ['postcopy-ram', 'multifd', 'auto-converge', 'xbzrle', 'pause-before-switchover'];
 const QUERY_TIMEOUT_MS = 60_000;
+/** A stream that sends nothing for this long (target or link stuck) is given up; the move's own timeout bounds the rest. */
+export const STREAM_STALL_MS = 120_000;
 
 export interface SourceContext {
   qmp: QmpClient;
@@ -23,8 +26,12 @@ export interface SourceContext {
   expectPause: (reason: string) => void;
 }
 
+/** The only migration addresses Polyvisor builds; QEMU would run an `exec:` one through a shell. */
+const SAFE_URI = /^(tcp:[A-Za-z0-9.:[\]-]{1,255}:\d{1,5}|unix:\/[A-Za-z0-9._/-]{1,4000})$/;
+
 export async function migrateOut(c: SourceContext, uri: string, t: MigrationTuning, o: MigrateOutOptions): Promise<MigrationStats> {
   const { qmp } = c;
+  if (!SAFE_URI.test(uri)) throw new PolyvisorError('MIGRATION_FAILED', `refusing the migration address ${JSON.stringify(uri.slice(0, 80))}: only tcp:HOST:PORT and unix:/PATH are used`, { details: { side: 'source' } });
   const current = await qmp.execute<QueryMigrate>('query-migrate', undefined, { signal: o.signal });
   if (current.status !== undefined && !FINAL_STATUSES.has(current.status)) {
     throw new PolyvisorError('MIGRATION_FAILED', `a migration of this VM is already in progress (QEMU status ${current.status})`);
@@ -34,9 +41,15 @@ export async function migrateOut(c: SourceContext, uri: string, t: MigrationTuni
   let maxThrottle = 0;
   let lastStatus: string | undefined;
   let lastPass: number | undefined;
-  const mirrors = o.mirrors ?? [];
+  const mirrors = o.mirrors?.length ? new DiskMirrors(qmp, o.mirrors, {
+    mode: o.mirrorMode ?? 'auto', stallMs: o.mirrorStallMs ?? DEFAULT_MIRROR_STALL_MS, logger: c.logger,
+    ...(o.mirrorSpeedBytesPerS ? { speedBytesPerS: o.mirrorSpeedBytesPerS } : {}),
+    ...(o.tls ? { tls: o.tls } : {}), ...(o.onMirrorProgress ? { onProgress: o.onMirrorProgress } : {}),
+  }) : undefined;
   let tlsAdded = false;
   const events = new MigrationEvents(qmp);
+  // Progress here is bytes sent: "left" for the deadline is their negative, so every byte counts as a gain.
+  const stream = new WorkDeadline('the outgoing migration stream', { stallMs: STREAM_STALL_MS });
   try {
     const t0 = Date.now();
     const slow = { signal: o.signal, timeoutMs: QUERY_TIMEOUT_MS };
@@ -44,13 +57,12 @@ export async function migrateOut(c: SourceContext, uri: string, t: MigrationTuni
       await addTlsCreds(qmp, o.tls, 'client', o.signal);
       tlsAdded = true;
     }
-    if (mirrors.length) {
-      await startMirrors(qmp, mirrors, o.tls, o.signal);
-      await waitMirrorsReady(qmp, mirrors, o.signal, o.onMirrorProgress);
-      c.logger.debug({ ms: Date.now() - t0, disks: mirrors.map((m) => m.disk) }, 'disk mirrors in sync');
+    if (mirrors) {
+      await mirrors.start(o.signal);
+      await mirrors.waitReady(o.signal);
     }
     const caps = migrationCapabilities(t, 'source');
-    if (mirrors.length) caps.push({ capability: 'pause-before-switchover', state: true });
+    if (mirrors) caps.push({ capability: 'pause-before-switchover', state: true });
     await qmp.execute('migrate-set-capabilities', { capabilities: caps }, slow);
     await qmp.execute('migrate-set-parameters', {
       ...migrationParameters(t, 'source'), ...(o.tls ? { 'tls-creds': TLS_OBJECT_ID, 'tls-hostname': o.tls.hostname } : {}),
@@ -72,11 +84,11 @@ export async function migrateOut(c: SourceContext, uri: string, t: MigrationTuni
         o.onCompleted?.();
         const done = await settledStats(qmp, q);
         c.logger.debug({ queryMigrate: done }, 'outgoing migration completed');
-        return toStats(done, sawPostcopy, maxThrottle);
+        return withMirrors(toStats(done, sawPostcopy, maxThrottle), mirrors);
       }
       if (q.status === 'pre-switchover') {
         // vCPUs are stopped: finish the disk copies, then let QEMU send the device state.
-        await completeMirrors(qmp, mirrors, signal);
+        await mirrors?.complete(signal);
         await qmp.execute('migrate-continue', { state: 'pre-switchover' }, { signal, timeoutMs: QUERY_TIMEOUT_MS });
         continue;
       }
@@ -87,6 +99,10 @@ export async function migrateOut(c: SourceContext, uri: string, t: MigrationTuni
         });
       }
       const p = toProgress(q);
+      if (q.status === 'active' || q.status === 'postcopy-active') {
+        stream.sample(-p.transferredBytes, `${q.status}, pass ${p.iteration}, sent ${mibOf(p.transferredBytes, p.transferredBytes + p.remainingBytes)}`);
+        if (stream.stalled()) throw new PolyvisorError('MIGRATION_FAILED', stream.timeout().message, { details: { side: 'source', status: q.status } });
+      }
       sawPostcopy ||= p.postcopy;
       maxThrottle = Math.max(maxThrottle, p.cpuThrottlePercent);
       const steer = o.onProgress?.(p);
@@ -108,9 +124,9 @@ export async function migrateOut(c: SourceContext, uri: string, t: MigrationTuni
     if (started && !sawPostcopy) {
       const q = await cancel(c);
       // The cancel lost the race with the end of the migration: the target holds the VM now.
-      if (q?.status === 'completed') return toStats(q, sawPostcopy, maxThrottle);
+      if (q?.status === 'completed') return withMirrors(toStats(q, sawPostcopy, maxThrottle), mirrors);
     }
-    if (mirrors.length) await cancelMirrors(qmp, mirrors);
+    if (mirrors) await mirrors.cancel();
     if (tlsAdded) await removeTlsCreds(qmp);
     await resetCapabilities(qmp).catch(() => undefined);
     if (sawPostcopy && !isPolyvisorError(err, 'MIGRATION_FAILED')) {
@@ -119,7 +135,12 @@ export async function migrateOut(c: SourceContext, uri: string, t: MigrationTuni
     throw err;
   } finally {
     events.close();
+    mirrors?.close();
   }
+}
+
+function withMirrors(s: MigrationStats, mirrors: DiskMirrors | undefined): MigrationStats {
+  return mirrors ? { ...s, mirrors: mirrors.stats() } : s;
 }
 
 /**

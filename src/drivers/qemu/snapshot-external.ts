@@ -11,7 +11,7 @@ import { PolyvisorError, newId } from '../../shared/index.js';
 import type { ExternalOverlay, StreamRequest } from '../snapshots.js';
 import { diskChain } from './block-graph.js';
 import { diskNodes } from './names.js';
-import { SNAPSHOT_JOB_TIMEOUT_MS } from './snapshot-jobs.js';
+import { JOB_OUTER_LIMIT_MS, watchBlockJobs } from './block-job-watch.js';
 
 interface NamedNode { 'node-name': string; 'dirty-bitmaps'?: Array<{ name: string; persistent?: boolean; granularity?: number }> }
 
@@ -67,11 +67,11 @@ export async function streamDisk(qmp: QmpClient, r: StreamRequest, signal: Abort
   const base = r.backingFile === null ? undefined : chain[r.index + 2];
   if (r.backingFile !== null && base === undefined) throw new PolyvisorError('SNAPSHOT_FAILED', `disk ${r.disk}: the chain QEMU has open is shorter than the one on disk`);
   const id = `${newId('st').replace(/-/g, '').slice(0, 20)}`;
-  const done = qmp.once('BLOCK_JOB_COMPLETED', { signal, timeoutMs: SNAPSHOT_JOB_TIMEOUT_MS, filter: (e) => (e.data as { device?: string }).device === id });
+  const done = qmp.once('BLOCK_JOB_COMPLETED', { signal, timeoutMs: JOB_OUTER_LIMIT_MS, filter: (e) => (e.data as { device?: string }).device === id });
   done.catch(() => undefined);
   try {
     await qmp.execute('block-stream', { 'job-id': id, device: top, ...(base ? { 'base-node': base, 'backing-file': r.backingFile } : {}) }, { signal });
-    const ev = await done;
+    const ev = await watchBlockJobs(qmp, [id], done, signal, { what: `block-stream on disk ${r.disk}` });
     const error = (ev.data as { error?: string }).error;
     if (error) throw new Error(error);
   } catch (err) {
