@@ -9,23 +9,39 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OpsClient, PlatformClient, SnapshotClient } from '../src/client/index.js';
 import { isPolyvisorError } from '../src/shared/index.js';
 import type { CloneView } from '../src/spec/index.js';
 import { killQemusUnder, startDaemon, tempStateDir, type TestDaemon } from './helpers/daemon.js';
 import { freePort, runCli } from './helpers/http.js';
+import { daemonAlive, removeAllVms } from './helpers/isolate.js';
+import { limit, scaled } from './helpers/limits.js';
 import { guestShell } from './helpers/shell.js';
+import { limitSeconds } from './helpers/waits.js';
 import { READY, guestSpec, waitForLine, waitForState } from './helpers/vm.js';
 
-const DELAY_MS = 10_000;
+const DELAY_MS = scaled(10_000);
 let d: TestDaemon;
 let stateDir = '';
 const codeOf = (p: Promise<unknown>) => p.then(() => 'no error', (e: unknown) => (isPolyvisorError(e) ? e.code : e));
 
+/** The daemon every test starts with: it holds each clone at the test delay after the copy. */
+const startDelayed = () => startDaemon({ stateDir, env: { POLYVISOR_TEST_DELAYS: `clone:after-copy=${DELAY_MS}` } });
+let delayedPid = 0;
 beforeAll(async () => {
   stateDir = tempStateDir('clone');
-  d = await startDaemon({ stateDir, env: { POLYVISOR_TEST_DELAYS: `clone:after-copy=${DELAY_MS}` } });
+  d = await startDelayed();
+  delayedPid = d.pid;
+});
+// a test that killed or replaced the daemon leaves the next one the delayed daemon again, and no VM
+afterEach(async () => {
+  if (d.pid !== delayedPid || !daemonAlive(d)) {
+    await d.stop();
+    d = await startDelayed();
+    delayedPid = d.pid;
+  }
+  await removeAllVms(d);
 });
 afterAll(async () => {
   await d?.stop();
@@ -33,13 +49,13 @@ afterAll(async () => {
 });
 
 async function diskSum(vm: string): Promise<string> {
-  const out = await guestShell(d.client, vm, 'sync; echo 3 > /proc/sys/vm/drop_caches; md5sum /dev/vda', 60_000);
+  const out = await guestShell(d.client, vm, 'sync; echo 3 > /proc/sys/vm/drop_caches; md5sum /dev/vda', limit('shell', 2));
   const m = /^([0-9a-f]{32})\s/m.exec(out);
   if (!m) throw new Error(`no md5sum in ${JSON.stringify(out)}`);
   return m[1]!;
 }
 const scribble = (vm: string, offsetMiB: number) =>
-  guestShell(d.client, vm, `dd if=/dev/urandom of=/dev/vda bs=1M count=2 seek=${offsetMiB} conv=fsync 2>/dev/null; sync`, 60_000);
+  guestShell(d.client, vm, `dd if=/dev/urandom of=/dev/vda bs=1M count=2 seek=${offsetMiB} conv=fsync 2>/dev/null; sync`, limit('shell', 2));
 
 function imageInfo(file: string): { 'backing-filename'?: string; 'virtual-size': number } {
   const r = spawnSync('qemu-img', ['info', '-U', '--output=json', file], { encoding: 'utf8' });
@@ -49,6 +65,15 @@ function imageInfo(file: string): { 'backing-filename'?: string; 'virtual-size':
 
 /** VM directories on disk (one per VM the store knows, if nothing leaked). */
 const vmDirs = (): string[] => readdirSync(path.join(stateDir, 'vms'));
+
+/** A stopped VM (started and killed once: its guest need not boot) with a 16 MiB data disk, to clone from. */
+async function stoppedSource(name: string): Promise<string> {
+  await d.client.createVm(guestSpec(name, { disks: [{ name: 'data', size: '16Mi' }] }));
+  await d.client.action(name, 'start');
+  await d.client.action(name, 'kill');
+  await waitForState(d.client, name, 'stopped');
+  return name;
+}
 
 describe('vm clone', () => {
   it('copies the disk chain flat, with its own MAC and no port forwards; both VMs run apart', async () => {
@@ -68,7 +93,7 @@ describe('vm clone', () => {
 
     expect(await codeOf(d.client.cloneVmAsync('orig', 'copy'))).toBe('INVALID_TRANSITION');
     await d.client.action('orig', 'stop');
-    await waitForState(d.client, 'orig', 'stopped', 60_000);
+    await waitForState(d.client, 'orig', 'stopped', limit('state', 2));
 
     // (run without blocking this process: it drains the daemon's log pipe)
     const cli = await runCli(['--socket', d.socket, 'vm', 'clone', 'orig', 'copy', '--json', '--no-progress']);
@@ -109,24 +134,26 @@ describe('vm clone', () => {
   });
 
   it('a clone cancelled halfway leaves no VM and no files', async () => {
+    const src = await stoppedSource('orig-cancel');
     const before = vmDirs();
     const p = new PlatformClient({ endpoint: { socketPath: d.socket } });
-    const op = await d.client.cloneVmAsync('orig', 'half');
+    const op = await d.client.cloneVmAsync(src, 'half');
     // the copy is done and the daemon waits at the test delay before recording the VM: cancel there
-    await new Promise((r) => setTimeout(r, 3000));
+    await new Promise((r) => setTimeout(r, scaled(3000)));
     await p.cancelOperation(op.id);
-    const end = await p.waitOperation(op.id, 60);
+    const end = await p.waitOperation(op.id, limitSeconds('operation', 0.5));
     expect(end.status).toBe('cancelled');
     expect(end.error?.code).toBe('ABORTED');
     expect(await codeOf(d.client.getVm('half'))).toBe('VM_NOT_FOUND');
     expect(vmDirs().sort()).toEqual(before.sort());
-    expect((await d.client.getVm('orig')).state).toBe('stopped'); // the source is free again
+    expect((await d.client.getVm(src)).state).toBe('stopped'); // the source is free again
   });
 
   it('the daemon killed halfway through a clone: no VM after the restart, doctor names the leftover copy, and the clone then works', async () => {
+    const src = await stoppedSource('orig-killed');
     const before = vmDirs();
-    const op = await d.client.cloneVmAsync('orig', 'again');
-    await new Promise((r) => setTimeout(r, 3000));
+    const op = await d.client.cloneVmAsync(src, 'again');
+    await new Promise((r) => setTimeout(r, scaled(3000)));
     await d.kill9();
     d = await startDaemon({ stateDir });
     expect(await codeOf(d.client.getVm('again'))).toBe('VM_NOT_FOUND');
@@ -138,7 +165,7 @@ describe('vm clone', () => {
     const f = report.findings.find((x) => x.check === 'orphan-dir' && x.subject?.endsWith(leftover[0]!));
     expect(f?.fix?.argv).toEqual(['rm', '-r', '--', path.join(stateDir, 'vms', leftover[0]!)]);
     const p = new PlatformClient({ endpoint: { socketPath: d.socket } });
-    const done = await p.waitOperation((await d.client.cloneVmAsync('orig', 'again')).id, 120);
+    const done = await p.waitOperation((await d.client.cloneVmAsync(src, 'again')).id, limitSeconds('operation'));
     expect(done.status).toBe('succeeded');
     const v = (done.result as CloneView).vm;
     expect(existsSync(path.join(v.files.dir, 'disks', 'data.qcow2'))).toBe(true);
