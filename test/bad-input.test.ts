@@ -71,25 +71,40 @@ describe('bad input is refused and leaves nothing behind', () => {
     expect(processesUnder(d.stateDir)).toEqual([]);
   });
 
+  // The tests below make the VM dup themselves and remove it at their end (so 'nothing was written' above stays true in any order).
   it('a duplicate name', async () => {
     await d.client.createVm(guestSpec('dup'));
-    const dirs = vmDirs();
-    await expectCode(d.client.createVm(guestSpec('dup')), 'VM_EXISTS');
-    expect(vmDirs()).toEqual(dirs);
+    try {
+      const dirs = vmDirs();
+      await expectCode(d.client.createVm(guestSpec('dup')), 'VM_EXISTS');
+      expect(vmDirs()).toEqual(dirs);
+    } finally {
+      await d.client.removeVm('dup', { force: true });
+    }
   });
 
   it('operations invalid in the current state list what is allowed', async () => {
-    const e = await expectCode(d.client.action('dup', 'pause'), 'INVALID_TRANSITION');
-    expect(e.message).toMatch(/cannot pause VM dup while it is created; allowed now: start, remove/);
-    await expectCode(d.client.action('dup', 'resume'), 'INVALID_TRANSITION');
-    await expectCode(d.client.action('dup', 'stop'), 'INVALID_TRANSITION');
-    expect((await d.client.getVm('dup')).state).toBe('created');
+    await d.client.createVm(guestSpec('dup'));
+    try {
+      const e = await expectCode(d.client.action('dup', 'pause'), 'INVALID_TRANSITION');
+      expect(e.message).toMatch(/cannot pause VM dup while it is created; allowed now: start, remove/);
+      await expectCode(d.client.action('dup', 'resume'), 'INVALID_TRANSITION');
+      await expectCode(d.client.action('dup', 'stop'), 'INVALID_TRANSITION');
+      expect((await d.client.getVm('dup')).state).toBe('created');
+    } finally {
+      await d.client.removeVm('dup', { force: true });
+    }
   });
 
   it('malformed bodies and unknown routes', async () => {
-    await expectCode(d.client.createVm('just a string'), 'SPEC_INVALID');
-    await expectCode(d.client.action('dup', 'stop', { timeoutSeconds: -1 }), 'INVALID_BODY');
-    await expectCode(d.client.action('dup', 'explode' as never), 'ROUTE_NOT_FOUND');
+    await d.client.createVm(guestSpec('dup'));
+    try {
+      await expectCode(d.client.createVm('just a string'), 'SPEC_INVALID');
+      await expectCode(d.client.action('dup', 'stop', { timeoutSeconds: -1 }), 'INVALID_BODY');
+      await expectCode(d.client.action('dup', 'explode' as never), 'ROUTE_NOT_FOUND');
+    } finally {
+      await d.client.removeVm('dup', { force: true });
+    }
   });
 });
 

@@ -1,7 +1,8 @@
 /** Bulk actions by label selector through the CLI: dry run, concurrency, per-VM table; exactly the matching VMs change. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { killQemusUnder, startDaemon, type TestDaemon } from './helpers/daemon.js';
 import { runCli } from './helpers/http.js';
+import { removeAllVms } from './helpers/isolate.js';
 import { guestSpec } from './helpers/vm.js';
 
 let d: TestDaemon;
@@ -14,9 +15,14 @@ const VMS: Array<[string, Record<string, string>, boolean]> = [
 
 beforeAll(async () => {
   d = await startDaemon();
+});
+/** Set-up of one test: creates the four VMs and starts those marked to start (no guest needs to boot); `killed` are then killed. */
+async function setUpVms(killed: string[] = []): Promise<void> {
   for (const [name, labels] of VMS) await d.client.createVm(guestSpec(name, { labels }));
   for (const [name, , start] of VMS) if (start) await d.client.action(name, 'start');
-});
+  for (const name of killed) await d.client.action(name, 'kill');
+}
+afterEach(() => removeAllVms(d));
 afterAll(async () => {
   await d?.stop();
   killQemusUnder(d.stateDir);
@@ -27,6 +33,7 @@ const states = async () => Object.fromEntries((await d.client.listVms()).map((v)
 
 describe('bulk actions by label', () => {
   it('--dry-run lists what would happen and changes nothing', async () => {
+    await setUpVms();
     const r = await cli(['vm', 'stop', '-l', 'env=test', '--dry-run']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^VM\s+BEFORE\s+RESULT/);
@@ -38,6 +45,7 @@ describe('bulk actions by label', () => {
   });
 
   it('stop -l env=test stops exactly the matching running VMs, two at a time', async () => {
+    await setUpVms();
     const r = await cli(['vm', 'stop', '-l', 'env=test', '--concurrency', '2', '--force', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const rows = JSON.parse(r.stdout) as Array<{ vm: string; result: string; after: string | null }>;
@@ -46,6 +54,7 @@ describe('bulk actions by label', () => {
   });
 
   it('selectors combine labels (AND); start and kill work the same way', async () => {
+    await setUpVms(['t1', 't2']); // as the stop by env=test leaves them
     const r = await cli(['vm', 'start', '-l', 'env=test,tier=db']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/t2\s+stopped\s+ok\s+running/);

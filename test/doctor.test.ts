@@ -6,11 +6,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DoctorFindingView, DoctorReportView } from '../src/client/index.js';
 import { run, runChecked } from '../src/shared/index.js';
 import { killQemusUnder, startDaemon, tempStateDir, type TestDaemon } from './helpers/daemon.js';
 import { runCli } from './helpers/http.js';
+import { removeAllVms } from './helpers/isolate.js';
+import { scaled } from './helpers/limits.js';
 import { guestSpec } from './helpers/vm.js';
 
 let d: TestDaemon;
@@ -20,11 +22,20 @@ let tmpfs: string | undefined;
 beforeAll(async () => {
   d = await startDaemon();
 });
-afterAll(async () => {
+// no test leaves an orphan process, a VM, or the tiny pool and its tmpfs to the next
+afterEach(async () => {
   if (orphan?.pid && orphan.exitCode === null) process.kill(orphan.pid, 'SIGKILL');
+  orphan = undefined;
+  await removeAllVms(d);
+  if (tmpfs) {
+    await runCli(['--socket', d.socket, 'pool', 'rm', 'tiny']);
+    await run('umount', [tmpfs], { timeoutMs: scaled(10_000) });
+    tmpfs = undefined;
+  }
+});
+afterAll(async () => {
   await d?.stop();
   killQemusUnder(d.stateDir);
-  if (tmpfs) await run('umount', [tmpfs], { timeoutMs: 10_000 });
 });
 
 async function doctor(): Promise<DoctorReportView> {
@@ -43,7 +54,7 @@ async function applyFix(f: DoctorFindingView): Promise<void> {
     const r = await runCli(['--socket', d.socket, ...args]);
     expect(r.code, r.stderr).toBe(0);
   } else {
-    await runChecked(cmd!, args, { timeoutMs: 15_000, failCode: 'INTERNAL' });
+    await runChecked(cmd!, args, { timeoutMs: scaled(15_000), failCode: 'INTERNAL' });
   }
 }
 
@@ -66,7 +77,7 @@ describe('polyvisor doctor', () => {
   it('finds an orphaned QEMU process, and `kill PID` clears it', async () => {
     const sock = path.join(d.stateDir, 'vms', 'orphan-qmp.sock');
     orphan = spawn('qemu-system-x86_64', ['-machine', 'none', '-display', 'none', '-nodefaults', '-S', '-qmp', `unix:${sock},server=on,wait=off`], { stdio: 'ignore' });
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, scaled(500)));
     const found = problems(await doctor(), 'orphan-process');
     expect(found.map((f) => f.subject)).toEqual([String(orphan.pid)]);
     expect(found[0]!.fix!.command).toBe(`kill ${orphan.pid}`);
@@ -88,7 +99,7 @@ describe('polyvisor doctor', () => {
 
   it('finds a deleted disk file, and `polyvisor disk detach` clears it', async () => {
     const img = path.join(tempStateDir('dk'), 'data.qcow2');
-    await runChecked('qemu-img', ['create', '-q', '-f', 'qcow2', img, '16M'], { timeoutMs: 10_000, failCode: 'INTERNAL' });
+    await runChecked('qemu-img', ['create', '-q', '-f', 'qcow2', img, '16M'], { timeoutMs: scaled(10_000), failCode: 'INTERNAL' });
     await d.client.createVm(guestSpec('dk', { disks: [{ name: 'data', path: img, format: 'qcow2' }] }));
     expect(problems(await doctor(), 'vm-disk')).toEqual([]);
     rmSync(img);
@@ -102,10 +113,10 @@ describe('polyvisor doctor', () => {
 
   it('finds a full pool (a 16 MiB tmpfs), and removing the volume it names clears it', async () => {
     tmpfs = mkdtempSync(path.join('/tmp', 'pv-tmpfs-'));
-    await runChecked('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', tmpfs], { timeoutMs: 10_000, failCode: 'INTERNAL' });
+    await runChecked('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', tmpfs], { timeoutMs: scaled(10_000), failCode: 'INTERNAL' });
     expect((await runCli(['--socket', d.socket, 'pool', 'add', 'tiny', tmpfs])).code).toBe(0);
     expect(problems(await doctor(), 'pool')).toEqual([]);
-    await run('dd', ['if=/dev/zero', `of=${path.join(tmpfs, 'filler.raw')}`, 'bs=1M', 'count=15'], { timeoutMs: 30_000 });
+    await run('dd', ['if=/dev/zero', `of=${path.join(tmpfs, 'filler.raw')}`, 'bs=1M', 'count=15'], { timeoutMs: scaled(30_000) });
     const found = problems(await doctor(), 'pool');
     expect(found).toHaveLength(1);
     expect(found[0]).toMatchObject({ subject: 'tiny', fix: { command: 'polyvisor volume rm tiny filler' } });

@@ -3,11 +3,16 @@
  * writing its disk raises its write bytes), a frozen QEMU does not stall the
  * scrape, the endpoint needs a token on TCP, and the daemon's JSON log lines
  * carry a level, a component and request ids but no secret.
+ *
+ * Every test has a daemon and VMs of its own (the counters it checks count
+ * from that daemon's start); a guest is waited for only where a test talks
+ * to it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { PlatformClient, request } from '../src/client/index.js';
 import { killQemusUnder, startDaemon, type TestDaemon } from './helpers/daemon.js';
 import { freePort, getWithRetry, httpCall, runCli } from './helpers/http.js';
+import { limit, scaled } from './helpers/limits.js';
 import { guestShell } from './helpers/shell.js';
 import { READY, guestSpec, waitForLine } from './helpers/vm.js';
 
@@ -15,24 +20,29 @@ let d: TestDaemon;
 let viewer = '';
 let webPort = 0;
 
-beforeAll(async () => {
+/**
+ * Set-up of one test: a fresh daemon with a viewer token, m1 (a data disk, a
+ * port forward to its port 80) and m2 started, idle created; waits for the
+ * guests named in `ready`.
+ */
+async function setUp(ready: string[] = []): Promise<void> {
   d = await startDaemon();
   webPort = await freePort();
   await d.client.createVm(guestSpec('m1', { disks: [{ name: 'data', size: '64Mi' }], labels: { env: 'test' }, networks: [{ portForwards: [{ hostPort: webPort, guestPort: 80 }] }] }));
   await d.client.createVm(guestSpec('m2'));
   await d.client.createVm(guestSpec('idle'));
   for (const n of ['m1', 'm2']) await d.client.action(n, 'start');
-  for (const n of ['m1', 'm2']) await waitForLine(d.client, n, READY);
+  for (const n of ready) await waitForLine(d.client, n, READY);
   viewer = (await new PlatformClient({ endpoint: { socketPath: d.socket } }).createToken('prom', 'viewer')).token;
-});
-afterAll(async () => {
+}
+afterEach(async () => {
   await d?.stop();
-  killQemusUnder(d.stateDir);
+  if (d) killQemusUnder(d.stateDir);
 });
 
 async function scrape(): Promise<{ text: string; ms: number }> {
   const t0 = performance.now();
-  const r = await request({ socketPath: d.socket }, 'GET', '/metrics', undefined, { timeoutMs: 30_000 });
+  const r = await request({ socketPath: d.socket }, 'GET', '/metrics', undefined, { timeoutMs: limit('daemon') });
   expect(r.status).toBe(200);
   expect(r.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
   return { text: r.body, ms: performance.now() - t0 };
@@ -45,6 +55,7 @@ function value(text: string, series: string): number | undefined {
 
 describe('/metrics with running guests', () => {
   it('has host, VM state, CPU and disk series', async () => {
+    await setUp(['m1']);
     const { text } = await scrape();
     expect(value(text, 'polyvisor_vm_state{vm="m1",state="running"}')).toBe(1);
     expect(value(text, 'polyvisor_vm_state{vm="idle",state="created"}')).toBe(1);
@@ -61,11 +72,12 @@ describe('/metrics with running guests', () => {
   });
 
   it('a guest writing its disk raises its write bytes and ops; CPU time moves', async () => {
+    await setUp(['m1']);
     const before = (await scrape()).text;
     const w0 = value(before, 'polyvisor_vm_disk_write_bytes_total{vm="m1",disk="data"}')!;
     const o0 = value(before, 'polyvisor_vm_disk_write_operations_total{vm="m1",disk="data"}')!;
     const c0 = value(before, 'polyvisor_vm_cpu_seconds_total{vm="m1"}')!;
-    const out = await guestShell(d.client, 'm1', 'dd if=/dev/zero of=/dev/vda bs=1M count=8 2>&1; sync', 60_000);
+    const out = await guestShell(d.client, 'm1', 'dd if=/dev/zero of=/dev/vda bs=1M count=8 2>&1; sync', limit('shell', 2));
     expect(out).toMatch(/8\+0 records out/);
     const after = (await scrape()).text;
     expect(value(after, 'polyvisor_vm_disk_write_bytes_total{vm="m1",disk="data"}')! - w0).toBeGreaterThanOrEqual(8 * 1024 ** 2);
@@ -74,10 +86,12 @@ describe('/metrics with running guests', () => {
   });
 
   it('a guest serving HTTP raises its NIC byte and packet counters (read through its guest agent)', async () => {
+    await setUp(['m1']);
     const series = (dir: string, unit: string): string => `polyvisor_vm_network_${dir}_${unit}_total{vm="m1",nic="net0"}`;
     // The agent may come up after the readiness line; a guest whose agent did not answer is asked again 30 s later.
     let before = '';
-    for (let i = 0; i < 45 && value(before, series('transmit', 'bytes')) === undefined; i++) {
+    const deadline = Date.now() + scaled(45_000);
+    for (let i = 0; Date.now() < deadline && value(before, series('transmit', 'bytes')) === undefined; i++) {
       if (i > 0) await new Promise((r) => setTimeout(r, 1000));
       before = (await scrape()).text;
     }
@@ -94,6 +108,7 @@ describe('/metrics with running guests', () => {
   });
 
   it('a frozen QEMU costs the scrape its per-VM timeout, and shows as stats_up 0', async () => {
+    await setUp();
     const pid = (await d.client.getVm('m2')).runtime!.pid;
     process.kill(pid, 'SIGSTOP');
     try {
@@ -109,8 +124,9 @@ describe('/metrics with running guests', () => {
   });
 
   it('a backup shows as the VM\'s last backup timestamp', async () => {
+    await setUp();
     const t0 = Date.now() / 1000;
-    const r = await request({ socketPath: d.socket }, 'POST', '/v1/vms/m1/backups', {}, { timeoutMs: 120_000 });
+    const r = await request({ socketPath: d.socket }, 'POST', '/v1/vms/m1/backups', {}, { timeoutMs: limit('operation') });
     expect(r.status, r.body).toBe(201);
     const at = value((await scrape()).text, 'polyvisor_vm_last_backup_success_timestamp_seconds{vm="m1"}');
     expect(at).toBeGreaterThanOrEqual(Math.floor(t0));
@@ -118,6 +134,7 @@ describe('/metrics with running guests', () => {
   });
 
   it('needs a token on TCP; a viewer token may scrape', async () => {
+    await setUp();
     expect((await httpCall(d.url, 'GET', '/metrics')).status).toBe(401);
     const ok = await httpCall(d.url, 'GET', '/metrics', { token: viewer });
     expect(ok.status).toBe(200);
@@ -130,6 +147,7 @@ describe('/metrics with running guests', () => {
 
 describe('polyvisor top', () => {
   it('--once prints one frame with every VM, its state and rates', async () => {
+    await setUp();
     const r = await runCli(['--socket', d.socket, 'top', '--once', '--interval', '1']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^polyvisor top - .* VMs: 3 \(2 running\)/);
@@ -142,6 +160,7 @@ describe('polyvisor top', () => {
 
 describe('daemon logs', () => {
   it('are JSON lines with a level and a component, carry request ids, and never a token', async () => {
+    await setUp();
     await httpCall(d.url, 'GET', '/v1/vms', { token: viewer });
     const lines = d.log().split('\n').filter((l) => l.trim());
     expect(lines.length).toBeGreaterThan(10);

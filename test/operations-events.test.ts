@@ -6,11 +6,14 @@
  */
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PlatformClient } from '../src/client/index.js';
 import type { EventView } from '../src/spec/index.js';
 import { killQemusUnder, processesUnder, startDaemon, tempStateDir, type TestDaemon } from './helpers/daemon.js';
 import { runCli } from './helpers/http.js';
+import { removeAllVms } from './helpers/isolate.js';
+import { limit, scaled } from './helpers/limits.js';
+import { limitSeconds } from './helpers/waits.js';
 import { guestSpec } from './helpers/vm.js';
 
 let d: TestDaemon;
@@ -19,6 +22,7 @@ beforeAll(async () => {
   d = await startDaemon();
   p = new PlatformClient({ endpoint: { socketPath: d.socket } });
 });
+afterEach(() => removeAllVms(d));
 afterAll(async () => {
   await d?.stop();
   killQemusUnder(d.stateDir);
@@ -31,14 +35,14 @@ describe('events and operations', () => {
     await d.client.action('ev', 'stop', { force: true });
     let started: () => void = () => undefined;
     const ready = new Promise<void>((r) => (started = r));
-    const follow = runCli(['--socket', d.socket, 'events', '--vm', 'ev', '--json'], {}, (out) => /"to":"running"/.test(out), () => setTimeout(started, 700));
+    const follow = runCli(['--socket', d.socket, 'events', '--vm', 'ev', '--json'], {}, (out) => /"to":"running"/.test(out), () => setTimeout(started, scaled(700)));
     const all: EventView[] = [];
     const stop = new AbortController();
     const unfiltered = p.followEvents((e) => all.push(e), { signal: stop.signal });
     await ready;
     const op = await p.startAction('ev', 'start');
     expect(op).toMatchObject({ kind: 'vm.start', vm: 'ev', status: 'running', actor: 'local' });
-    const done = await p.waitOperation(op.id, 60);
+    const done = await p.waitOperation(op.id, limitSeconds('operation', 0.5));
     expect(done).toMatchObject({ status: 'succeeded', progress: 1 });
     expect(PlatformClient.vmOf(done)?.state).toBe('running');
     // The driver's log line for this start names the operation and the request that began it.
@@ -51,9 +55,10 @@ describe('events and operations', () => {
     expect(events.every((e) => e.vm === 'ev')).toBe(true);
     expect(events.some((e) => e.type === 'operation' && e.operation.id === op.id)).toBe(true);
     const stopOp = await p.startAction('ev', 'stop', { force: true });
-    expect((await p.waitOperation(stopOp.id, 60)).status).toBe('succeeded');
+    expect((await p.waitOperation(stopOp.id, limitSeconds('operation', 0.5))).status).toBe('succeeded');
     const seen = () => all.some((e) => e.type === 'operation' && e.operation.id === stopOp.id && e.operation.status === 'succeeded');
-    for (let i = 0; i < 50 && !seen(); i++) await new Promise((r) => setTimeout(r, 50)); // another connection: may trail the answer
+    const trail = Date.now() + scaled(2_500); // another connection: may trail the answer
+    while (Date.now() < trail && !seen()) await new Promise((r) => setTimeout(r, 50));
     stop.abort();
     await unfiltered;
     expect(seen()).toBe(true);
@@ -68,19 +73,20 @@ describe('events and operations', () => {
 describe('cancelling a start halfway', () => {
   let slow: TestDaemon;
   beforeAll(async () => {
-    // A QEMU that daemonizes, then keeps its parent busy for 4 s: the start is caught with QEMU up but not yet adopted.
+    // A QEMU that daemonizes, then keeps its parent busy for 4 s (scaled to the run): the start is caught with QEMU up but not yet adopted.
     const dir = tempStateDir('slowqemu');
     const fake = path.join(dir, 'qemu-slow.mjs');
     writeFileSync(fake, [
       '#!/usr/bin/env node',
       "import { spawnSync } from 'node:child_process';",
       "const r = spawnSync('qemu-system-x86_64', process.argv.slice(2), { stdio: 'inherit' });",
-      "if (r.status === 0 && process.argv.includes('-daemonize')) await new Promise((res) => setTimeout(res, 4000));",
+      `if (r.status === 0 && process.argv.includes('-daemonize')) await new Promise((res) => setTimeout(res, ${scaled(4000)}));`,
       'process.exit(r.status ?? 1);',
     ].join('\n'));
     chmodSync(fake, 0o755);
     slow = await startDaemon({ extraArgs: ['--qemu', fake] });
   });
+  afterEach(() => removeAllVms(slow));
   afterAll(async () => {
     await slow?.stop();
     killQemusUnder(slow.stateDir);
@@ -91,7 +97,7 @@ describe('cancelling a start halfway', () => {
     await slow.client.createVm(guestSpec('half'));
     const pidFile = path.join(slow.stateDir, 'vms', (await slow.client.getVm('half')).id, 'qemu.pid');
     const op = await sp.startAction('half', 'start');
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + limit('state');
     // Halfway: QEMU has daemonized (pidfile written) but the daemon has not adopted it yet.
     while (!existsSync(pidFile) || processesUnder(slow.stateDir).length === 0) {
       if (Date.now() > deadline) throw new Error('QEMU never came up');
@@ -100,7 +106,7 @@ describe('cancelling a start halfway', () => {
     expect((await slow.client.getVm('half')).state).toBe('starting');
     const cancelling = await sp.cancelOperation(op.id);
     expect(cancelling.status).toBe('running');
-    const done = await sp.waitOperation(op.id, 60);
+    const done = await sp.waitOperation(op.id, limitSeconds('operation', 0.5));
     expect(done.status).toBe('cancelled');
     expect(done.error?.code).toBe('ABORTED');
     const v = await slow.client.getVm('half');
@@ -110,7 +116,7 @@ describe('cancelling a start halfway', () => {
     expect(processesUnder(slow.stateDir)).toEqual([]);
     // Consistent: it starts normally afterwards, and cancelling a finished operation changes nothing.
     const again = await sp.startAction('half', 'start');
-    expect((await sp.waitOperation(again.id, 60)).status).toBe('succeeded');
+    expect((await sp.waitOperation(again.id, limitSeconds('operation', 0.5))).status).toBe('succeeded');
     expect((await sp.cancelOperation(again.id)).status).toBe('succeeded');
     expect(processesUnder(slow.stateDir).length).toBe(1);
     await slow.client.action('half', 'kill');

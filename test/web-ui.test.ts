@@ -6,18 +6,22 @@
  * guest's answer, take snapshots and see them in the tree, a viewer sees no
  * stop button. Saves the screenshots linked from the README. Also checks how
  * the daemon serves the page (types, caching, CSP, client routes).
+ * Each test makes the VMs it shows (the daemon, its tokens and the browser
+ * are shared) and none outlives it.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PlatformClient } from '../src/client/index.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { PlatformClient, SnapshotClient, StorageClient } from '../src/client/index.js';
 import { launchChromium } from './helpers/browser.js';
 import { ROOT, killQemusUnder, startDaemon, type TestDaemon } from './helpers/daemon.js';
 import { httpCall } from './helpers/http.js';
 import { testGuest } from './helpers/guest.js';
+import { removeAllVms } from './helpers/isolate.js';
+import { limit, scaled } from './helpers/limits.js';
 import { READY, guestSpec, waitForLine } from './helpers/vm.js';
 
 const SHOTS = path.join(ROOT, 'docs', 'screenshots');
@@ -35,12 +39,22 @@ beforeAll(async () => {
   browser = await launchChromium();
   mkdirSync(SHOTS, { recursive: true });
 });
+afterEach(async () => {
+  await removeAllVms(d);
+  const storage = new StorageClient({ endpoint: { socketPath: d.socket } });
+  for (const i of await storage.listImages()) await storage.removeImage(String(i['name'])).catch(() => undefined);
+});
 afterAll(async () => {
   await browser?.close();
-  for (const vm of ['web1', 'web2', 'web-mig']) await d?.client.action(vm, 'kill').catch(() => undefined);
   await d?.stop();
   if (d) killQemusUnder(d.stateDir);
 });
+
+/** Set-up: web1 as the form test makes it (a 16 MiB data disk, its description), started; its guest need not be up. */
+async function startWeb1(): Promise<void> {
+  await d.client.createVm(guestSpec('web1', { description: 'made in the web UI', disks: [{ name: 'data', size: '16Mi' }] }));
+  await d.client.action('web1', 'start');
+}
 
 async function logIn(token: string, width = 1280): Promise<Page> {
   const ctx = await browser.newContext({ viewport: { width, height: 860 } });
@@ -101,7 +115,7 @@ describe('the web UI in Chromium', () => {
     await page.fill('[name=name]', 'web1');
     await page.fill('[name=memory]', 'lots');
     await page.click('button:has-text("Create")');
-    const shown = await page.textContent('.field-error[data-field=memory]', { timeout: 10_000 });
+    const shown = await page.textContent('.field-error[data-field=memory]', { timeout: scaled(10_000) });
     const api = await httpCall(d.url, 'POST', '/v1/vms', { token: admin, body: { spec: { name: 'web1', memory: 'lots' } } });
     const apiMessage = (api.json as { details: Array<{ field: string; message: string }> }).details.find((x) => x.field === 'memory')?.message;
     expect(apiMessage).toBeTruthy();
@@ -122,16 +136,16 @@ describe('the web UI in Chromium', () => {
     // Start: the state changes arrive on the event stream; the page is never reloaded.
     await page.evaluate('window.pvMarker = 42');
     await page.click('button[data-action=start]');
-    await page.waitForSelector('.vm-head [data-testid=vm-state]:text-is("running")', { timeout: 60_000 });
+    await page.waitForSelector('.vm-head [data-testid=vm-state]:text-is("running")', { timeout: limit('state', 2) });
     expect(await page.evaluate('window.pvMarker')).toBe(42);
     await waitForLine(d.client, 'web1', READY);
 
     // Serial console: keys typed in xterm.js reach the guest's shell, its answer comes back.
     await page.click('role=tab[name=console]');
-    await expect.poll(() => page.textContent('[role=status]:has-text("Serial console")'), { timeout: 30_000 }).toContain('attached');
+    await expect.poll(() => page.textContent('[role=status]:has-text("Serial console")'), { timeout: limit('state') }).toContain('attached');
     await page.click('[data-testid=serial-console]');
     await page.keyboard.type('echo pv-$((6*7))-ok\n');
-    await expect.poll(() => page.textContent('.xterm-rows'), { timeout: 20_000 }).toContain('pv-42-ok');
+    await expect.poll(() => page.textContent('.xterm-rows'), { timeout: scaled(20_000) }).toContain('pv-42-ok');
     await page.screenshot({ path: path.join(SHOTS, 'vm-console.png') });
 
     // Snapshots: two, a child under the first; both show in the tree.
@@ -140,7 +154,7 @@ describe('the web UI in Chromium', () => {
       await page.fill('[name=snapshot-name]', name);
       await page.fill('[name=snapshot-description]', description);
       await page.click('button:has-text("Take snapshot")');
-      await page.waitForSelector(`[data-snapshot="${name}"]`, { timeout: 120_000 });
+      await page.waitForSelector(`[data-snapshot="${name}"]`, { timeout: limit('operation') });
     }
     await page.waitForSelector('[data-snapshot="before-upgrade"] [data-snapshot="after-upgrade"] >> text=you are here');
     const listed = await httpCall(d.url, 'GET', '/v1/vms/web1/snapshots', { token: admin });
@@ -159,6 +173,7 @@ describe('the web UI in Chromium', () => {
   });
 
   it('shows live stats on the dashboard without layout shifts, and fits a phone', async () => {
+    await startWeb1();
     await d.client.createVm(guestSpec('web2'));
     await d.client.createVm(guestSpec('web3-stopped'));
     await d.client.action('web2', 'start');
@@ -167,7 +182,7 @@ describe('the web UI in Chromium', () => {
       new PerformanceObserver((l) => { for (const e of l.getEntries()) if (!e.hadRecentInput) window.pvShift += e.value; })
         .observe({ type: 'layout-shift', buffered: false });`);
     // Two stats samples make a rate; wait for a CPU figure on the running VMs.
-    await expect.poll(() => page.evaluate(`[...document.querySelectorAll('tr[data-vm="web1"] td.metric .num')].some((e) => /%/.test(e.textContent))`), { timeout: 30_000 }).toBe(true);
+    await expect.poll(() => page.evaluate(`[...document.querySelectorAll('tr[data-vm="web1"] td.metric .num')].some((e) => /%/.test(e.textContent))`), { timeout: scaled(30_000) }).toBe(true);
     await page.waitForTimeout(7_000); // a few more samples and state events: nothing may move
     expect(await page.evaluate('window.pvShift')).toBeLessThan(0.01);
     const rows = await page.$$eval('table.vms tbody tr', (trs) => trs.map((t) => [t.getAttribute('data-vm'), t.querySelector('[data-testid=vm-state]')?.textContent]));
@@ -182,6 +197,11 @@ describe('the web UI in Chromium', () => {
   });
 
   it('hides what a viewer may not do', async () => {
+    // set-up: web1 running with the snapshots the form test takes (after-upgrade under before-upgrade, current)
+    await startWeb1();
+    const snaps = new SnapshotClient({ endpoint: { socketPath: d.socket } });
+    await snaps.create('web1', { name: 'before-upgrade', description: 'clean install' });
+    await snaps.create('web1', { name: 'after-upgrade', description: 'packages updated' });
     const page = await logIn(viewer);
     await page.click('text=web1');
     await page.waitForSelector('.vm-head [data-testid=vm-state]:text-is("running")');
@@ -193,9 +213,9 @@ describe('the web UI in Chromium', () => {
     expect(await page.$('text=Take snapshot')).toBeNull();
     // A snapshot taken and deleted by another client (the CLI, a script) shows in the open tree without a reload.
     expect((await httpCall(d.url, 'POST', '/v1/vms/web1/snapshots', { token: admin, body: { name: 'from-script', ram: false } })).status).toBe(201);
-    await page.waitForSelector('[data-snapshot="after-upgrade"] [data-snapshot="from-script"]', { timeout: 60_000 });
+    await page.waitForSelector('[data-snapshot="after-upgrade"] [data-snapshot="from-script"]', { timeout: limit('operation', 0.5) });
     expect((await httpCall(d.url, 'DELETE', '/v1/vms/web1/snapshots/from-script', { token: admin })).status).toBeLessThan(300);
-    await page.waitForSelector('[data-snapshot="from-script"]', { state: 'detached', timeout: 60_000 });
+    await page.waitForSelector('[data-snapshot="from-script"]', { state: 'detached', timeout: limit('operation', 0.5) });
     await page.click('role=tab[name=console]');
     await page.waitForSelector('text=Your role may not attach to consoles');
     await page.context().close();
@@ -204,6 +224,9 @@ describe('the web UI in Chromium', () => {
   });
 
   it('edits and clones a VM through the form, and shows storage and operations', async () => {
+    // set-up: the stopped VM to edit, and a VM start for the operations page to list
+    await d.client.createVm(guestSpec('web3-stopped'));
+    await startWeb1();
     const page = await logIn(admin);
     await page.goto(`${d.url}/vms/web3-stopped`);
     await page.click('a:has-text("edit")');
@@ -234,26 +257,27 @@ describe('the web UI in Chromium', () => {
     await page.fill('form[aria-label="Import an image"] >> label:has-text("Checksum") >> input', `sha256:${sha}`);
     await page.click('button:has-text("Import")');
     await page.waitForSelector('progress[aria-label="import progress"]');
-    await page.waitForSelector('tr:has-text("tiny"):has-text("verified")', { timeout: 60_000 });
+    await page.waitForSelector('tr:has-text("tiny"):has-text("verified")', { timeout: scaled(60_000) });
     await page.click('nav >> text=Operations');
     await page.waitForSelector('tr:has-text("vm.start"):has-text("succeeded")');
     await page.context().close();
   });
 
   it('backs up, verifies and restores a VM from the page', async () => {
+    await startWeb1();
     const page = await logIn(admin);
     await page.goto(`${d.url}/vms/web1#backups`);
     await page.click('button:has-text("Back up now")');
-    await page.waitForSelector('[role=status]:has-text("taken")', { timeout: 120_000 });
+    await page.waitForSelector('[role=status]:has-text("taken")', { timeout: limit('operation') });
     const [backup] = (await httpCall(d.url, 'GET', '/v1/vms/web1/backups', { token: admin })).json as Array<{ id: string }>;
     expect(backup).toBeDefined();
     await page.click(`tr:has-text("${backup!.id}") >> button:has-text("verify")`);
-    await page.waitForSelector(`[role=status]:has-text("${backup!.id} verified")`, { timeout: 60_000 });
+    await page.waitForSelector(`[role=status]:has-text("${backup!.id} verified")`, { timeout: limit('operation', 0.5) });
     await d.client.action('web1', 'kill');
     await page.waitForSelector('.vm-head [data-testid=vm-state]:text-is("stopped")');
     await page.click(`tr:has-text("${backup!.id}") >> button:has-text("restore")`);
     await page.click('[data-testid=confirm-yes]');
-    await page.waitForSelector(`[role=status]:has-text("Restored web1 from ${backup!.id}")`, { timeout: 120_000 });
+    await page.waitForSelector(`[role=status]:has-text("Restored web1 from ${backup!.id}")`, { timeout: limit('operation') });
     await page.context().close();
   });
 
@@ -264,13 +288,13 @@ describe('the web UI in Chromium', () => {
     await waitForLine(d.client, 'web-mig', READY);
     const page = await logIn(admin);
     await page.goto(`${d.url}/vms/web-mig#display`);
-    await page.waitForSelector('[role=status]:has-text("Display: connected")', { timeout: 30_000 });
+    await page.waitForSelector('[role=status]:has-text("Display: connected")', { timeout: limit('state') });
     expect(await page.$('[data-testid=vnc-display] canvas')).not.toBeNull();
     const pidBefore = (await d.client.getVm('web-mig')).runtime?.pid;
     await page.click('role=tab[name=migration]');
     await page.click('button:has-text("Migrate")');
     await page.waitForSelector('progress[aria-label="migration progress"]');
-    await page.waitForSelector('[role=status]:has-text("Migrated")', { timeout: 120_000 });
+    await page.waitForSelector('[role=status]:has-text("Migrated")', { timeout: limit('operation') });
     expect(await page.getAttribute('progress[aria-label="migration progress"]', 'value')).toBe('1');
     const after = await d.client.getVm('web-mig');
     expect(after.state).toBe('running');
@@ -280,6 +304,8 @@ describe('the web UI in Chromium', () => {
   });
 
   it('drives the VM from the keyboard alone', async () => {
+    await d.client.createVm(guestSpec('web2'));
+    await d.client.action('web2', 'start');
     const page = await logIn(admin);
     // Tab to the first VM link and open it with Enter.
     for (let i = 0; i < 30; i++) {
@@ -294,7 +320,7 @@ describe('the web UI in Chromium', () => {
     // Focus starts on Cancel: Tab to the confirm button, Enter.
     await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
-    await page.waitForSelector('.vm-head [data-testid=vm-state]:text-is("stopped")', { timeout: 30_000 });
+    await page.waitForSelector('.vm-head [data-testid=vm-state]:text-is("stopped")', { timeout: limit('state') });
     await page.context().close();
   });
 });
