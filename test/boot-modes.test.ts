@@ -1,16 +1,19 @@
 /** Boot from disk under BIOS and UEFI, SATA disks, odd memory sizes, user-mode port forwards. */
 import { copyFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { killQemusUnder, startDaemon, type TestDaemon } from './helpers/daemon.js';
 import { testGuest } from './helpers/guest.js';
 import { freePort, getWithRetry } from './helpers/http.js';
+import { removeAllVms } from './helpers/isolate.js';
+import { limit } from './helpers/limits.js';
 import { READY, guestSpec, waitForLine } from './helpers/vm.js';
 
 let d: TestDaemon;
 beforeAll(async () => {
   d = await startDaemon();
 });
+afterEach(() => removeAllVms(d));
 afterAll(async () => {
   await d?.stop();
   killQemusUnder(d.stateDir);
@@ -19,7 +22,7 @@ afterAll(async () => {
 async function bootAndStop(name: string, spec: object): Promise<void> {
   await d.client.createVm(spec);
   expect((await d.client.action(name, 'start')).state).toBe('running');
-  await waitForLine(d.client, name, READY, { timeoutMs: 120_000 });
+  await waitForLine(d.client, name, READY, { timeoutMs: limit('boot', 2) });
   await d.client.action(name, 'kill');
 }
 

@@ -2,29 +2,34 @@
  * The VNC display over a WebSocket (the noVNC transport) against a real
  * daemon and QEMU: the RFB greeting comes through, the version handshake
  * reaches QEMU and its security types come back; a VM without a VNC display
- * is refused with close code 4409.
+ * is refused with close code 4409. Each test makes its own VMs.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
 import { killQemusUnder, startDaemon, type TestDaemon } from './helpers/daemon.js';
+import { removeAllVms } from './helpers/isolate.js';
+import { scaled } from './helpers/limits.js';
 import { guestSpec } from './helpers/vm.js';
 
 let d: TestDaemon;
 
 beforeAll(async () => {
   d = await startDaemon();
-  await d.client.createVm(guestSpec('vnc1', { display: { vnc: true } }));
-  await d.client.createVm(guestSpec('novnc'));
-  await d.client.action('vnc1', 'start');
 });
+/** Set-up: a running VM with a VNC display (QEMU answers VNC without the guest having booted). */
+async function vncVm(name: string): Promise<string> {
+  await d.client.createVm(guestSpec(name, { display: { vnc: true } }));
+  await d.client.action(name, 'start');
+  return name;
+}
+afterEach(() => removeAllVms(d));
 afterAll(async () => {
-  await d?.client.action('vnc1', 'kill').catch(() => undefined);
   await d?.stop();
   if (d) killQemusUnder(d.stateDir);
 });
 
 /** Collects binary frames until `enough` says the bytes so far suffice. */
-function readUntil(ws: WebSocket, enough: (b: Buffer) => boolean, timeoutMs = 20_000): Promise<Buffer> {
+function readUntil(ws: WebSocket, enough: (b: Buffer) => boolean, timeoutMs = scaled(20_000)): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     let buf = Buffer.alloc(0);
     const timer = setTimeout(() => {
@@ -46,7 +51,7 @@ function readUntil(ws: WebSocket, enough: (b: Buffer) => boolean, timeoutMs = 20
 
 describe('VNC over WebSocket', () => {
   it('relays the RFB handshake between the client and QEMU', async () => {
-    const ws = d.client.openVnc('vnc1');
+    const ws = d.client.openVnc(await vncVm('vnc1'));
     const greeting = readUntil(ws, (b) => b.length >= 12);
     await new Promise((res, rej) => { ws.once('open', res); ws.once('error', rej); });
     expect((await greeting).toString('latin1')).toBe('RFB 003.008\n');
@@ -61,8 +66,9 @@ describe('VNC over WebSocket', () => {
   });
 
   it('two viewers at once each get their own session', async () => {
-    const a = d.client.openVnc('vnc1');
-    const b = d.client.openVnc('vnc1');
+    const vm = await vncVm('vnc2');
+    const a = d.client.openVnc(vm);
+    const b = d.client.openVnc(vm);
     const [ga, gb] = await Promise.all([readUntil(a, (x) => x.length >= 12), readUntil(b, (x) => x.length >= 12)]);
     expect(ga.toString('latin1')).toBe('RFB 003.008\n');
     expect(gb.toString('latin1')).toBe('RFB 003.008\n');
@@ -72,6 +78,7 @@ describe('VNC over WebSocket', () => {
 
   it('refuses a VM without a VNC display, and an unknown VM', async () => {
     const closeOf = (ws: WebSocket) => new Promise<{ code: number; reason: string }>((res) => ws.once('close', (code, reason) => res({ code, reason: reason.toString() })));
+    await d.client.createVm(guestSpec('novnc'));
     const none = await closeOf(d.client.openVnc('novnc'));
     expect(none.code).toBe(4409);
     expect(none.reason).toMatch(/display\.vnc/);
