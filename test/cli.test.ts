@@ -2,8 +2,10 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, killQemusUnder, startDaemon, tempStateDir, type TestDaemon } from './helpers/daemon.js';
+import { removeAllVms } from './helpers/isolate.js';
+import { scaled } from './helpers/limits.js';
 import { READY, guestSpec, waitForLine } from './helpers/vm.js';
 import { stringify } from 'yaml';
 
@@ -11,6 +13,7 @@ let d: TestDaemon;
 beforeAll(async () => {
   d = await startDaemon();
 });
+afterEach(() => removeAllVms(d));
 afterAll(async () => {
   await d?.stop();
   killQemusUnder(d.stateDir);
@@ -28,16 +31,22 @@ function cli(args: string[], input?: string): Promise<{ code: number; stdout: st
       // Type slowly, like a person: the guest shell needs time to answer before we detach.
       const parts = input.split('\u001d');
       p.stdin.write(parts[0]!);
-      setTimeout(() => p.stdin.end('\u001d'), 4000);
+      setTimeout(() => p.stdin.end('\u001d'), scaled(4000));
     } else p.stdin.end();
   });
 }
 
 describe('polyvisor CLI', () => {
   const specFile = path.join(tempStateDir('spec'), 'web.yaml');
+  const writeSpec = () => writeFileSync(specFile, stringify({ ...guestSpec('web'), labels: { env: 'test' } }));
+  /** Set-up: the VM web made from the spec file, as the first test makes it. */
+  async function createWeb(): Promise<void> {
+    writeSpec();
+    await d.client.createVm({ ...guestSpec('web'), labels: { env: 'test' } });
+  }
 
   it('creates from a YAML file and lists as a table and as JSON', async () => {
-    writeFileSync(specFile, stringify({ ...guestSpec('web'), labels: { env: 'test' } }));
+    writeSpec();
     const c = await cli(['vm', 'create', 'web', '--from', specFile]);
     expect(c.stderr).toBe('');
     expect(c.code).toBe(0);
@@ -52,6 +61,7 @@ describe('polyvisor CLI', () => {
   });
 
   it('exit codes say what went wrong', async () => {
+    await createWeb();
     const dup = await cli(['vm', 'create', 'web', '--from', specFile]);
     expect(dup.code).toBe(4);
     expect(dup.stderr).toMatch(/error: a VM named web already exists\n {2}hint: /);
@@ -67,6 +77,7 @@ describe('polyvisor CLI', () => {
   });
 
   it('starts, shows, and attaches to the console; Ctrl-] detaches', async () => {
+    await createWeb();
     expect((await cli(['vm', 'start', 'web'])).stdout).toBe('web: running (started)\n');
     await waitForLine(d.client, 'web', READY);
     const show = await cli(['vm', 'show', 'web']);
@@ -79,6 +90,9 @@ describe('polyvisor CLI', () => {
   });
 
   it('stops with --json and removes', async () => {
+    await createWeb();
+    await d.client.action('web', 'start');
+    await waitForLine(d.client, 'web', READY); // a graceful stop needs the guest up
     const s = JSON.parse((await cli(['vm', 'stop', 'web', '--json'])).stdout) as { state: string };
     expect(s.state).toBe('stopped');
     expect((await cli(['vm', 'rm', 'web'])).stdout).toBe('web: removed\n');

@@ -8,10 +8,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StorageClient, type Progress } from '../src/client/index.js';
 import { isPolyvisorError } from '../src/shared/index.js';
 import { ROOT, killQemusUnder, startDaemon, type TestDaemon } from './helpers/daemon.js';
+import { removeAllVms } from './helpers/isolate.js';
 import { guestShell } from './helpers/shell.js';
 import { READY, guestSpec, waitForLine } from './helpers/vm.js';
 
@@ -22,6 +23,14 @@ const codeOf = (p: Promise<unknown>) => p.then(() => 'no error', (e: unknown) =>
 beforeAll(async () => {
   d = await startDaemon();
   s = new StorageClient({ endpoint: { socketPath: d.socket } });
+});
+// no test leaves a VM, a volume or a library image to the next
+afterEach(async () => {
+  if (!d) return;
+  await removeAllVms(d);
+  for (const v of await s.listVolumes('default')) await s.deleteVolume('default', String(v['name'])).catch(() => undefined);
+  for (const v of await s.listVolumes('default')) await s.deleteVolume('default', String(v['name'])).catch(() => undefined); // linked clones first, then their bases
+  for (const i of await s.listImages()) await s.removeImage(String(i['name'])).catch(() => undefined);
 });
 afterAll(async () => {
   await d?.stop();
@@ -46,6 +55,7 @@ describe('pools and volumes through the API', () => {
 describe('hot-plug into a running guest', () => {
   const vm = 'hp';
   it('plugs a volume in (visible in the guest), refuses deleting it, and unplugs it', async () => {
+    await s.createVolume('default', { name: 'data', size: '64Mi' }); // set-up: the volume to plug
     await d.client.createVm(guestSpec(vm));
     await d.client.action(vm, 'start');
     await waitForLine(d.client, vm, READY);
