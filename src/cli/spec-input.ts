@@ -1,5 +1,6 @@
 /** Builds the spec document for `vm create` from a file and/or flags (the daemon validates it). */
 import { readFileSync } from 'node:fs';
+import type { parse as YamlParse } from 'yaml';
 import { fail, validateAbsolutePath } from '../shared/index.js';
 
 export interface CreateFlags {
@@ -53,7 +54,9 @@ export async function specDocument(name: string, f: CreateFlags, readStdin: () =
 
 /** Reads a YAML/JSON spec file ("-" for stdin) into a plain document. */
 export async function readSpecDocument(from: string, readStdin: () => string = () => readFileSync(0, 'utf8')): Promise<Record<string, unknown>> {
-  const { parse: parseYaml } = await import('yaml'); // loaded only by the commands that read specs
+  // Loaded only by the commands that read specs. yaml is CommonJS: its exports are `default`, both
+  // under Node and in the CLI bundle (scripts/build-cli.mjs), which has no named exports for it.
+  const parseYaml = ((await import('yaml')) as unknown as { default: { parse: typeof YamlParse } }).default.parse;
   let text: string;
   try {
     text = from === '-' ? readStdin() : readFileSync(from, 'utf8');
