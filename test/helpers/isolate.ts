@@ -5,15 +5,9 @@
  */
 import { killQemusUnder, type TestDaemon } from './daemon.js';
 
-/** Whether the daemon's process still exists. */
+/** Whether the daemon's process is still running (false when there is none). */
 export function daemonAlive(d: TestDaemon | undefined): boolean {
-  if (!d) return false;
-  try {
-    process.kill(d.pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  return d?.alive() ?? false;
 }
 
 /** Force-removes every VM the daemon knows, then SIGKILLs any QEMU still running under its state directory. */
