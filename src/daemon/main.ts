@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { isPolyvisorError, VERSION } from '../shared/index.js';
 import { loadConfig } from './config.js';
 import { startDaemon } from './daemon.js';
-import { createLogger } from './logger.js';
+import { createLogger, resolveLogFormat } from './logger.js';
 
 const HELP = `polyvisord ${VERSION}: the Polyvisor daemon
 
@@ -16,6 +16,7 @@ Options (each also settable in the config file or environment, see docs/config.m
   --qemu PATH          qemu-system-x86_64 binary        (POLYVISOR_QEMU)
   --accel auto|kvm|tcg accelerator override            (POLYVISOR_ACCEL)
   --log-level LEVEL    trace|debug|info|warn|error      (POLYVISOR_LOG_LEVEL)
+  --log-format FORMAT  text|json|auto: auto is text on a terminal, JSON elsewhere (POLYVISOR_LOG_FORMAT)
   --tls                serve HTTPS on the TCP listener  (POLYVISOR_TLS=1)
 `;
 
@@ -25,6 +26,7 @@ export async function main(argv: string[]): Promise<void> {
     options: {
       config: { type: 'string' }, 'state-dir': { type: 'string' }, socket: { type: 'string' }, listen: { type: 'string' },
       'host-name': { type: 'string' }, qemu: { type: 'string' }, accel: { type: 'string' }, 'log-level': { type: 'string' },
+      'log-format': { type: 'string' },
       tls: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
     },
     strict: true,
@@ -35,11 +37,15 @@ export async function main(argv: string[]): Promise<void> {
     ...(values.config ? { file: values.config } : {}),
     flags: {
       stateDir: values['state-dir'], socket: values.socket, listen: values.listen, hostName: values['host-name'],
-      qemuBinary: values.qemu, accel: values.accel, logLevel: values['log-level'],
+      qemuBinary: values.qemu, accel: values.accel, logLevel: values['log-level'], logFormat: values['log-format'],
       tls: values.tls ? 'true' : undefined,
     },
   });
-  const logger = createLogger(config.logLevel);
+  const tty = process.stdout.isTTY === true;
+  const logger = createLogger(config.logLevel, undefined, {
+    format: resolveLogFormat(config.logFormat, tty),
+    color: tty && !process.env['NO_COLOR'],
+  });
   const daemon = await startDaemon(config, logger);
   const stop = (sig: string) => {
     logger.info({ signal: sig }, 'shutting down; VMs keep running');
