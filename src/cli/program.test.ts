@@ -23,7 +23,7 @@ describe('lazy command tree', () => {
 
   it('builds everything for help, no verb or an unknown verb', () => {
     const all = names();
-    expect(all).toEqual(expect.arrayContaining(['vm', 'pool', 'snapshot', 'backup', 'spec', 'console', 'doctor', 'top']));
+    expect(all).toEqual(expect.arrayContaining(['vm', 'pool', 'snapshot', 'backup', 'spec', 'console', 'doctor', 'top', 'completion']));
     expect(names(['--help'])).toEqual(all);
     expect(names(['frobnicate'])).toEqual(all);
   });

@@ -19,6 +19,7 @@ import { registerSnapshotCommands } from './snapshot-commands.js';
 import { registerBackupCommands } from './backup-commands.js';
 import { registerDoctorCommands } from './doctor-commands.js';
 import { registerTopCommand } from './top.js';
+import { registerCompletionCommands } from './completion-commands.js';
 
 export type Out = (s: string) => void;
 type Register = (program: Command, out: Out) => void;
@@ -62,6 +63,8 @@ const GROUPS: Array<{ verbs: string[]; register: Register[] }> = [
   { verbs: ['top'], register: [registerTopCommand] },
   { verbs: ['console'], register: [registerConsoleCommand] },
   { verbs: ['spec'], register: [registerSpecCommands] },
+  // Completion walks the whole tree, whatever verb it completes.
+  { verbs: ['completion', '__complete'], register: [(p, out) => registerCompletionCommands(p, out, () => buildProgram(() => {}))] },
 ];
 
 /** Global options that take a value (their value is not the verb). */
