@@ -26,7 +26,7 @@ const remote = (args: string[], extra: NodeJS.ProcessEnv = {}) => runCli(args, {
 
 describe('tokens', () => {
   it('are created on the trusted socket and shown once; the list never has the secret', async () => {
-    for (const role of ['admin', 'operator', 'viewer']) {
+    for (const role of ['admin', 'operator', 'viewer', 'peer']) {
       const c = await local(['token', 'create', `t-${role}`, '--role', role]);
       expect(c.code, c.stderr).toBe(0);
       expect(c.stdout).toMatch(/^pvt_[A-Za-z0-9_-]{43}\n$/);
@@ -36,7 +36,7 @@ describe('tokens', () => {
     }
     const list = await local(['token', 'list', '--json']);
     const parsed = JSON.parse(list.stdout) as Array<{ name: string; role: string; prefix: string }>;
-    expect(parsed.map((t) => [t.name, t.role])).toEqual([['t-admin', 'admin'], ['t-operator', 'operator'], ['t-viewer', 'viewer']]);
+    expect(parsed.map((t) => [t.name, t.role])).toEqual([['t-admin', 'admin'], ['t-operator', 'operator'], ['t-peer', 'peer'], ['t-viewer', 'viewer']]);
     for (const s of secrets) expect(list.stdout).not.toContain(s.slice(8));
     expect((await local(['token', 'create', 't-admin', '--role', 'viewer'])).code).toBe(4);
     expect((await local(['token', 'create', 'x', '--role', 'root'])).code).toBe(2);
@@ -80,7 +80,7 @@ describe('tokens', () => {
         const anon = await httpCall(d.url, M, url, { body });
         if (op['x-permission'] === 'public') expect(anon.status).not.toBe(401);
         else expect(anon.status, `${M} ${p}`).toBe(401);
-        for (const role of ['admin', 'operator', 'viewer']) {
+        for (const role of ['admin', 'operator', 'viewer', 'peer']) {
           const res = await httpCall(d.url, M, url, { body, token: tokens[role]! });
           if (op['x-roles'].includes(role) || op['x-permission'] === 'public') expect([401, 403], `${M} ${p} as ${role}: ${JSON.stringify(res.json)}`).not.toContain(res.status);
           else expect(res.status, `${M} ${p} as ${role}`).toBe(403);

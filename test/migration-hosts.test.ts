@@ -5,7 +5,8 @@
  * bad=0. RAM 262084Ki (QEMU 7.2 TCG dirty-bitmap bug, docs/migration.md).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
@@ -32,22 +33,25 @@ let toA: NonNullable<MigrateRequest['target']>;
 let bSpecial = false;
 const measured: Array<Record<string, unknown>> = [];
 
-async function operatorToken(d: TestDaemon, name: string): Promise<string> {
-  return (await new PlatformClient({ endpoint: { socketPath: d.socket } }).createToken(name, 'operator')).token;
+/** A token of the peer role: what a source needs on its target (receive VMs, nothing else). */
+async function peerToken(d: TestDaemon, name: string): Promise<string> {
+  return (await new PlatformClient({ endpoint: { socketPath: d.socket } }).createToken(name, 'peer')).token;
 }
 
 let tokens = 0;
-async function startA(): Promise<void> {
-  a = await startDaemon({ extraArgs: ['--host-name', 'host-a'], ...(a ? { stateDir: a.stateDir } : {}) });
+let aSpecial = false;
+async function startA(env?: NodeJS.ProcessEnv): Promise<void> {
+  a = await startDaemon({ extraArgs: ['--host-name', 'host-a'], ...(a ? { stateDir: a.stateDir } : {}), ...(env ? { env } : {}) });
+  aSpecial = env !== undefined;
   migA = new MigrationClient({ endpoint: { socketPath: a.socket } });
-  toA = { url: a.url, token: await operatorToken(a, `from-b${++tokens}`) };
+  toA = { url: a.url, token: await peerToken(a, `from-b${++tokens}`) };
 }
 
 async function startB(extra: string[] = [], env?: NodeJS.ProcessEnv): Promise<void> {
   b = await startDaemon({ extraArgs: ['--listen', '127.0.0.2:0', '--host-name', 'host-b', ...extra], ...(b ? { stateDir: b.stateDir } : {}), ...(env ? { env } : {}) });
   bSpecial = env !== undefined || extra.length > 0;
   migB = new MigrationClient({ endpoint: { socketPath: b.socket } });
-  toB = { url: b.url, token: await operatorToken(b, `from-a${++tokens}`) };
+  toB = { url: b.url, token: await peerToken(b, `from-a${++tokens}`) };
 }
 
 beforeAll(async () => {
@@ -59,7 +63,10 @@ beforeAll(async () => {
 // Every test starts with both daemons up, plain, and no VM on either: a test that failed halfway
 // (a daemon left killed, a VM left behind) costs that test alone.
 beforeEach(async () => {
-  if (!a.alive()) await startA();
+  if (!a.alive() || aSpecial) {
+    if (a.alive()) await a.stop();
+    await startA();
+  }
   if (!b.alive() || bSpecial) {
     if (b.alive()) await b.stop();
     await startB();
@@ -119,10 +126,12 @@ async function waitPhase(mig: MigrationClient, name: string, phase: string, time
   }
 }
 
-/** Waits (bounded) until `cond` holds; the error names what was awaited. */
-async function until(what: string, cond: () => boolean, timeoutMs = limit('state')): Promise<void> {
+/** Waits (bounded) until `cond` holds, running `step` before each look; the error names what was awaited. */
+async function until(what: string, cond: () => boolean, timeoutMs = limit('state'), step?: () => Promise<void>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
+  for (;;) {
+    await step?.();
+    if (cond()) return;
     if (Date.now() > deadline) throw new Error(`${what}: not seen within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -142,9 +151,29 @@ async function bootFlood(name: string): Promise<void> {
   await guestShell(a.client, name, `dd if=/dev/urandom of=/tmp/blk bs=1M count=8 2>/dev/null; ${FLOOD_PASS('0')} echo filled`, limit('shell', 3));
 }
 
-/** Starts passes 1, 2… of the writer, flat out, in the background until /tmp/stop exists. */
+/** Passes 1, 2… of the writer, flat out, in the background until /tmp/stop exists. */
+const startFloodCommand = (): string => `(p=1; while :; do ${FLOOD_PASS('$p', '[ -e /tmp/stop ] && break 2;')} p=$((p+1)); done; echo "$p $i" > /tmp/flood.done) & true`;
+
 async function startFlood(d: TestDaemon, name: string): Promise<void> {
-  await guestShell(d.client, name, `(p=1; while :; do ${FLOOD_PASS('$p', '[ -e /tmp/stop ] && break 2;')} p=$((p+1)); done; echo "FLOOD-STOPPED $p $i") & true`);
+  await guestShell(d.client, name, startFloodCommand());
+}
+
+/**
+ * Runs a command in the guest's serial shell and returns once the shell has started it (its BEGIN marker came
+ * back), without waiting for the end: during a move the rest of the answer may come from the target.
+ */
+async function startInGuest(d: TestDaemon, name: string, command: string): Promise<void> {
+  const tag = `pvs${Date.now().toString(36)}`;
+  const ws = d.client.openConsole(name);
+  let out = '';
+  ws.on('message', (c: Buffer) => (out += c.toString()));
+  await new Promise((res, rej) => { ws.once('open', res); ws.once('error', rej); });
+  ws.send(`x=${tag}; echo "BEGIN-$x"; ${command}; echo "END-$x"\n`);
+  try {
+    await until(`the guest's shell starting ${JSON.stringify(command.slice(0, 40))}`, () => out.includes(`BEGIN-${tag}`), limit('shell'));
+  } finally {
+    ws.close();
+  }
 }
 
 /**
@@ -152,9 +181,11 @@ async function startFlood(d: TestDaemon, name: string): Promise<void> {
  * that wrote it (read past the page cache): no write the guest completed on the source was lost by the move.
  */
 async function expectNoWriteLost(d: TestDaemon, name: string): Promise<void> {
-  await guestShell(d.client, name, 'touch /tmp/stop');
-  const log = await waitForLine(d.client, name, 'FLOOD-STOPPED', { prefix: true });
-  const [, p, i] = /FLOOD-STOPPED (\d+) (\d+)/.exec(log)!;
+  // The writer leaves its last pass and block in /tmp/flood.done when it sees /tmp/stop.
+  const state = await guestShell(d.client, name, 'touch /tmp/stop; n=0; while [ ! -s /tmp/flood.done ] && [ $n -lt 60 ]; do sleep 1; n=$((n+1)); done; echo "FLOOD-STOPPED $(cat /tmp/flood.done 2>/dev/null)"', limit('shell', 3));
+  const m = /FLOOD-STOPPED (\d+) (\d+)/.exec(state);
+  if (!m) throw new Error(`the disk writer in ${name} left no state after /tmp/stop:\n${state}`);
+  const [, p, i] = m;
   expect(Number(p)).toBeGreaterThan(1); // the writer ran through the move
   const verdict = await guestShell(d.client, name, `p=${p}; i=${i}; k=0; while [ $k -lt 8 ]; do eval "s$k=$(dd if=/tmp/blk bs=1M skip=$k count=1 2>/dev/null | md5sum | cut -c1-32)"; k=$((k+1)); done; ` +
     'bad=0; j=0; while [ $j -lt 32 ]; do if [ $j -lt $i ]; then q=$p; else q=$((p-1)); fi; want=$(eval echo \\$s$(((j+q)%8))); ' +
@@ -197,7 +228,7 @@ describe('live migration between two daemons', () => {
     const small = await startDaemon({ extraArgs: ['--listen', '127.0.0.3:0', '--host-name', 'host-c'], env: { POLYVISOR_MIGRATION_MEMORY_RESERVE_MIB: String(16 * 1024 * 1024) } });
     try {
       const pid = (await a.client.getVm('h-small')).runtime!.pid;
-      const err = await migA.migrate('h-small', { target: { url: small.url, token: await operatorToken(small, 'from-a') } }).then(() => ({ code: 'none', message: '', details: [] }), (e: unknown) => e as { code: string; message: string; details: Array<{ what: string }> });
+      const err = await migA.migrate('h-small', { target: { url: small.url, token: await peerToken(small, 'from-a') } }).then(() => ({ code: 'none', message: '', details: [] }), (e: unknown) => e as { code: string; message: string; details: Array<{ what: string }> });
       expect(err).toMatchObject({ code: 'MIGRATION_INCOMPATIBLE' });
       expect(err.message).toMatch(/memory: the VM needs .* available/);
       expect(err.details.map((x) => x.what)).toEqual(['memory']);
@@ -273,21 +304,29 @@ describe('live migration between two daemons', () => {
   });
 
   it('a disk mirror behind at the switch-over (guest writing its non-shared disk flat out, both cores busy): the move converges and no write is lost', async () => {
+    // A test-only delay holds the move for 15 s between "every mirror in sync" and the RAM stream; the writer
+    // starts flat out then, against a mirror capped at 4 MiB/s, so at the switch-over the mirror is behind and
+    // must catch up with the vCPUs stopped.
+    await a.stop();
+    await startA({ POLYVISOR_TEST_DELAYS: 'host-migrate:mirrors-ready=15000' });
     await bootFlood('h-behind');
-    // The disk mirror copies at most 2 MiB/s and the RAM stream runs at 32 MiB/s (about 8 s for this guest): the
-    // writer starts once the disks are in sync and the RAM stream runs, so the mirror falls behind before the
-    // switch-over and must catch up with the vCPUs stopped.
-    const op = await migA.migrateAsync('h-behind', { target: toB, diskMirror: 'background', diskBandwidthMiBps: 2, bandwidthMiBps: 32 });
-    await waitPhase(migA, 'h-behind', 'transferring');
+    const op = await migA.migrateAsync('h-behind', { target: toB, diskMirror: 'background', diskBandwidthMiBps: 4 });
+    let synced = false;
+    await until('every disk mirror in sync', () => synced, limit('operation'), async () => {
+      const s = await migA.status('h-behind').catch(() => undefined);
+      synced = !!s?.disks && s.disks.disks > 0 && s.disks.readyDisks === s.disks.disks;
+    });
     const r = await withHog(async () => {
-      await startFlood(a, 'h-behind');
+      // Started without waiting for the shell's whole answer: it may come from the target.
+      await startInGuest(a, 'h-behind', startFloodCommand());
       return finished(a, op.id);
     });
-    measured.push({ case: 'host-to-host, mirror (2 MiB/s) behind a flat-out writer at the switch-over', totalMs: r.stats.totalTimeMs, downtimeMs: r.stats.downtimeMs, wallMs: r.wallMs, mirrors: r.stats.mirrors });
+    measured.push({ case: 'host-to-host, mirror (4 MiB/s) behind a flat-out writer at the switch-over', totalMs: r.stats.totalTimeMs, downtimeMs: r.stats.downtimeMs, wallMs: r.wallMs, mirrors: r.stats.mirrors });
     expect(r.copiedDisks).toEqual(['data']);
     expect(r.stats.mirrors).toMatchObject({ disks: 1, mode: 'background', switchedToActive: 0 });
     expect(r.stats.mirrors!.behindBytes).toBeGreaterThan(0);
     expect(r.stats.mirrors!.convergeMs).toBeGreaterThan(0);
+    expect(a.log()).toMatch(/disk mirrors were behind at the switch-over and converged with the vCPUs stopped/);
     await expectMoved('h-behind', a, b, r);
     await expectNoWriteLost(b, 'h-behind');
   });
@@ -378,6 +417,33 @@ describe('a hostile target daemon', () => {
     } finally {
       evil.close();
       rmSync(path.dirname(marker), { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a hostile source daemon', () => {
+  it('asking the target to copy over a disk given by path (audit defect 3): refused, the host file untouched; an operator token cannot receive VMs', async () => {
+    const dir = mkdtempSync('/tmp/pv-victim-');
+    const victim = path.join(dir, 'precious.raw');
+    writeFileSync(victim, Buffer.alloc(1024 ** 2, 'precious'));
+    const qemuVersion = /version (\d+\.\d+\.\d+)/.exec(spawnSync('qemu-system-x86_64', ['--version'], { encoding: 'utf8' }).stdout)![1]!;
+    const req = {
+      migrationId: `mig-evil${++tokens}-0123abcd`, mode: 'offline', source: { host: 'evil', qemuVersion, accel: 'tcg', cpuFlags: [] },
+      vm: { id: randomUUID(), name: 'evil-in', spec: { name: 'evil-in', memory: '64Mi', disks: [{ name: 'data', path: victim, format: 'raw' }] }, state: 'stopped' },
+      disks: [{ name: 'data', format: 'raw', virtualSize: 1024 ** 2, fileBytes: 1024 ** 2, copy: true }], features: [], timeoutSeconds: 60,
+    };
+    try {
+      const peer = new MigrationClient({ endpoint: { url: b.url }, token: toB.token });
+      await expect(peer.prepareIncoming(req)).rejects.toMatchObject({ code: 'INVALID_BODY', message: expect.stringMatching(/disk data is given by path \(shared storage\): the target never creates or overwrites it/) });
+      expect(readFileSync(victim).equals(Buffer.alloc(1024 ** 2, 'precious'))).toBe(true);
+      await expect(b.client.getVm('evil-in')).rejects.toMatchObject({ code: 'VM_NOT_FOUND' });
+      expect(vmDirs(b)).toEqual([]);
+      // Receiving a VM is the peer role's alone: an operator of the target may not.
+      const op = (await new PlatformClient({ endpoint: { socketPath: b.socket } }).createToken(`op${++tokens}`, 'operator')).token;
+      await expect(new MigrationClient({ endpoint: { url: b.url }, token: op }).prepareIncoming({ ...req, disks: [{ ...req.disks[0], copy: false }] })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      expect(readFileSync(victim).equals(Buffer.alloc(1024 ** 2, 'precious'))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -20,7 +20,7 @@ async function side(dir: string, listen: string): Promise<Side> {
   const d = await startDaemon(dir, { listen });
   const url = (JSON.parse(readFileSync(path.join(dir, 'daemon.json'), 'utf8')) as { url: string }).url;
   const endpoint = { socketPath: d.socket };
-  const token = (await new PlatformClient({ endpoint }).createToken('bench', 'operator')).token;
+  const token = (await new PlatformClient({ endpoint }).createToken('bench', 'peer')).token;
   return { d, url, vm: new PolyvisorClient({ endpoint }), mig: new MigrationClient({ endpoint }), token };
 }
 

@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stubDriver } from '../drivers/stub-driver.js';
 import { VmService } from '../lifecycle/index.js';
-import { silentLogger } from '../shared/index.js';
+import { ROLES, silentLogger } from '../shared/index.js';
 import type { Role } from '../spec/index.js';
 import type { SqliteStore } from '../store/sqlite/index.js';
 import { buildApi } from './app.js';
@@ -33,7 +33,7 @@ beforeAll(async () => {
   await api.app.listen({ host: '127.0.0.1', port: 0 });
   const addr = api.app.server.address() as net.AddressInfo;
   base = new URL(`http://127.0.0.1:${addr.port}`);
-  for (const role of ['admin', 'operator', 'viewer'] as const) tokens[role] = (await platform.tokens.create(`t-${role}`, role)).token;
+  for (const role of ROLES) tokens[role] = (await platform.tokens.create(`t-${role}`, role)).token;
 });
 afterAll(() => stack?.close());
 
@@ -87,7 +87,7 @@ describe('routes', () => {
       if (r.permission === 'public') expect([401, 403], `${r.method} ${r.url}`).not.toContain(anon.status);
       else expect(anon.status, `${r.method} ${r.url} without token`).toBe(401);
       expect((await statusOf(r.method, url, 'pvt_' + 'x'.repeat(43), body)).status === 401 || r.permission === 'public').toBe(true);
-      for (const role of ['admin', 'operator', 'viewer'] as const) {
+      for (const role of ROLES) {
         const res = await statusOf(r.method, url, tokens[role], body);
         if (roleAllows(role, r.permission)) expect([401, 403], `${r.method} ${r.url} as ${role}: ${JSON.stringify(res.json)}`).not.toContain(res.status);
         else expect(res.status, `${r.method} ${r.url} as ${role}`).toBe(403);

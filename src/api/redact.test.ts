@@ -2,6 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROLES } from '../shared/index.js';
 import { validateSpec, type Role } from '../spec/index.js';
 import { openStubStack, type StubStack } from '../../test/helpers/stub-stack.js';
 import { REDACTED, redactForRole } from './redact.js';
@@ -12,7 +13,7 @@ const tokens: Partial<Record<Role, string>> = {};
 
 beforeAll(async () => {
   stack = await openStubStack('redact', { listener: 'tcp', rateLimitPerSecond: 10_000 });
-  for (const role of ['admin', 'operator', 'viewer'] as const) tokens[role] = (await stack.platform.tokens.create(`t-${role}`, role)).token;
+  for (const role of ROLES) tokens[role] = (await stack.platform.tokens.create(`t-${role}`, role)).token;
   const kernel = path.join(stack.dir, 'vmlinuz');
   await writeFile(kernel, 'not a kernel');
   await stack.service.create(validateSpec({ name: 'ci', boot: { kernel }, cloudInit: { userData: PLANTED } }));

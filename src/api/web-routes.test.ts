@@ -8,6 +8,7 @@ import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROLES } from '../shared/index.js';
 import type { buildApi } from './app.js';
 import type { ApiPlatform } from './platform.js';
 import { openStubStack, type StubStack } from '../../test/helpers/stub-stack.js';
@@ -25,7 +26,7 @@ beforeAll(async () => {
   stack = await openStubStack('webroutes', { listener: 'tcp', rateLimitPerSecond: 10_000 });
   const { service } = stack;
   ({ dir, platform, api } = stack);
-  for (const role of ['admin', 'operator', 'viewer'] as const) tokens[role] = (await platform.tokens.create(`t-${role}`, role)).token;
+  for (const role of ROLES) tokens[role] = (await platform.tokens.create(`t-${role}`, role)).token;
   await service.create((await import('../spec/index.js')).validateSpec({ name: 'ed', memory: '128Mi', disks: [{ name: 'd0', size: '8Mi' }] }));
 });
 afterAll(() => stack?.close());

@@ -113,6 +113,8 @@ export interface MigrateOutOptions {
   mirrorStallMs?: number;
   /** Cap on each disk mirror's background copy, bytes/s (absent: unlimited). */
   mirrorSpeedBytesPerS?: number;
+  /** Awaited once every mirror is in sync, before the RAM stream starts (a test delay point). */
+  onMirrorsReady?: () => Promise<void>;
   /** Encrypt the stream (and the NBD connections) with these credentials. */
   tls?: MigrationTlsFiles;
 }

@@ -218,6 +218,7 @@ async function moveLive(d: HostMigrationDeps, rec: VmRecord, source: VmInstance 
       onProgress: steer.onProgress,
       onCompleted: () => void startCommit(),
       mirrorMode: opts.diskMirror ?? 'auto',
+      onMirrorsReady: () => faultPoint('host-migrate:mirrors-ready'),
       ...(opts.mirrorStallSeconds ? { mirrorStallMs: opts.mirrorStallSeconds * 1000 } : {}),
       ...(opts.diskBandwidthMiBps ? { mirrorSpeedBytesPerS: opts.diskBandwidthMiBps * 1024 ** 2 } : {}),
     });

@@ -53,6 +53,29 @@ interface Entry {
   failed?: Error;
 }
 
+/**
+ * The target decides what is copied, not the request (audit defect 3): a disk
+ * is copied exactly when the spec keeps it in the VM's own directory; a disk
+ * given by path is shared storage that must already be here, and is never
+ * created, emptied or exported writable. The request must list the spec's
+ * disks, each once.
+ */
+function checkCopies(req: IncomingRequest): void {
+  const names = req.vm.spec.disks.map((d) => d.name);
+  const listed = req.disks.map((d) => d.name);
+  if (listed.length !== names.length || !names.every((n) => listed.includes(n))) {
+    fail('INVALID_BODY', `the move lists disks ${listed.join(', ') || 'none'} but the VM's spec has ${names.join(', ') || 'none'}`);
+  }
+  for (const d of req.disks) {
+    const inVmDir = req.vm.spec.disks.find((x) => x.name === d.name)!.path === undefined;
+    if (d.copy !== inVmDir) {
+      fail('INVALID_BODY', inVmDir
+        ? `disk ${d.name} lives in the VM's directory: it must be copied (copy: true)`
+        : `disk ${d.name} is given by path (shared storage): the target never creates or overwrites it (copy must be false)`);
+    }
+  }
+}
+
 export class IncomingService {
   private readonly byId = new Map<string, Entry>();
   private readonly log: Logger;
@@ -74,6 +97,7 @@ export class IncomingService {
         details: problems, hint: problems.map((p) => p.fix).join('; '),
       });
     }
+    checkCopies(req);
     const shared = req.vm.spec.disks.filter((d) => d.path !== undefined);
     if (shared.length) await checkDiskSources({ ...req.vm.spec, disks: shared });
     // No row yet, so no job queue to run on: the store's unique name settles a race between two prepares.

@@ -2,6 +2,7 @@
  * Every route declares one permission in its options (`config: { permission }`);
  * each role holds a fixed set of them. docs/api.md renders this table.
  */
+import { ROLES } from '../../shared/index.js';
 import type { Role } from '../../spec/index.js';
 
 export const PERMISSIONS = [
@@ -30,13 +31,19 @@ export const PERMISSIONS = [
 export type Permission = (typeof PERMISSIONS)[number];
 
 const VIEWER: readonly Permission[] = ['system:read', 'metrics:read', 'vm:read', 'operation:read', 'event:read', 'storage:read'];
-const OPERATOR: readonly Permission[] = [...VIEWER, 'vm:write', 'vm:operate', 'vm:console', 'vm:migrate', 'vm:migrate-in', 'vm:snapshot', 'vm:backup', 'backup:schedule', 'operation:cancel'];
+const OPERATOR: readonly Permission[] = [...VIEWER, 'vm:write', 'vm:operate', 'vm:console', 'vm:migrate', 'vm:snapshot', 'vm:backup', 'backup:schedule', 'operation:cancel'];
+/**
+ * Another daemon's credential for moving VMs here, and nothing else (audit defect 3): receiving a VM
+ * creates files and QEMU processes from a spec the peer sends, so it is not part of the operator role.
+ */
+const PEER: readonly Permission[] = ['system:read', 'vm:migrate-in'];
 const ADMIN: readonly Permission[] = PERMISSIONS.filter((p) => p !== 'public');
 
 export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
   admin: new Set(ADMIN),
   operator: new Set(OPERATOR),
   viewer: new Set(VIEWER),
+  peer: new Set(PEER),
 };
 
 export function isPermission(p: unknown): p is Permission {
@@ -49,5 +56,5 @@ export function roleAllows(role: Role, permission: Permission): boolean {
 
 /** The roles holding `permission`, strongest first (for error messages and the OpenAPI document). */
 export function rolesWith(permission: Permission): Role[] {
-  return (['admin', 'operator', 'viewer'] as const).filter((r) => roleAllows(r, permission));
+  return ROLES.filter((r) => roleAllows(r, permission));
 }

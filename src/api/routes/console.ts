@@ -9,7 +9,10 @@ export function consoleRoutes(app: FastifyInstance, service: VmService, hub: Con
   }, async (socket, req) => {
     try {
       const rec = await service.get(req.params.name);
-      if (rec.state !== 'running' && rec.state !== 'paused') {
+      // A live move keeps the guest running until the switch-over: its console stays usable (it closes when the
+      // source process ends; the client connects again to reach the VM where it now runs).
+      const live = rec.state === 'running' || rec.state === 'paused' || (rec.state === 'migrating' && rec.runtime !== null);
+      if (!live) {
         socket.close(4409, `VM ${rec.name} is ${rec.state}; start it first`);
         return;
       }

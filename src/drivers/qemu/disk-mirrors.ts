@@ -172,7 +172,10 @@ export class DiskMirrors {
       const js = await this.jobs(signal);
       this.failIfGone(js, 'at the switch-over');
       const left = js.reduce((a, j) => a + (j.len - j.offset), 0);
-      if (first) this.behindBytes = left;
+      if (first) {
+        this.behindBytes = left;
+        this.o.logger.debug({ jobs: js }, 'disk mirrors when the migration stopped the vCPUs');
+      }
       first = false;
       if (js.every((j) => j.ready)) break;
       w.sample(left, this.seen(js));

@@ -60,6 +60,7 @@ export async function migrateOut(c: SourceContext, uri: string, t: MigrationTuni
     if (mirrors) {
       await mirrors.start(o.signal);
       await mirrors.waitReady(o.signal);
+      await o.onMirrorsReady?.();
     }
     const caps = migrationCapabilities(t, 'source');
     if (mirrors) caps.push({ capability: 'pause-before-switchover', state: true });

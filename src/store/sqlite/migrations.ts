@@ -72,6 +72,25 @@ export const MIGRATIONS: readonly Migration[] = [
         CREATE INDEX audit_log_resource ON audit_log (resource, id);
       `),
   },
+  {
+    // The peer role (another daemon's credential for host-to-host moves); SQLite cannot change a CHECK: rebuild.
+    version: 5,
+    name: 'api-tokens-peer-role',
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE api_tokens_new (
+          name         TEXT PRIMARY KEY,
+          role         TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'viewer', 'peer')),
+          hash         TEXT NOT NULL UNIQUE,
+          prefix       TEXT NOT NULL,
+          created_at   TEXT NOT NULL,
+          last_used_at TEXT
+        ) STRICT;
+        INSERT INTO api_tokens_new SELECT name, role, hash, prefix, created_at, last_used_at FROM api_tokens;
+        DROP TABLE api_tokens;
+        ALTER TABLE api_tokens_new RENAME TO api_tokens;
+      `),
+  },
 ];
 
 /** The highest schema version recorded in `db` (0 for a fresh file). */

@@ -1,5 +1,5 @@
 /** The api_tokens and audit_log tables (TokenStore and AuditStore of the SQLite backend). */
-import { fail } from '../../shared/index.js';
+import { fail, ROLES as ROLE_LIST } from '../../shared/index.js';
 import type { AuditView, Role } from '../../spec/index.js';
 import type { AuditEntry, AuditFilter, AuditStore, TokenRecord, TokenStore } from '../store.js';
 import { guard, sqliteCode, toStoreError, type Db } from './database.js';
@@ -7,7 +7,7 @@ import { guard, sqliteCode, toStoreError, type Db } from './database.js';
 interface TokenRow { name: string; role: string; hash: string; prefix: string; created_at: string; last_used_at: string | null }
 interface AuditRow { id: number; at: string; actor: string; action: string; resource: string | null; outcome: string; status: number; detail: string }
 
-const ROLES: ReadonlySet<string> = new Set(['admin', 'operator', 'viewer']);
+const ROLES: ReadonlySet<string> = new Set(ROLE_LIST);
 /** Audit rows kept; older ones are pruned as new ones arrive. */
 export const AUDIT_KEEP = 100_000;
 

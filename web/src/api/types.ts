@@ -4,7 +4,7 @@ export type { OperationView, EventView, AuditView, Role } from '../../../src/spe
 
 export interface WhoamiView {
   actor: string;
-  role: 'admin' | 'operator' | 'viewer';
+  role: 'admin' | 'operator' | 'viewer' | 'peer';
   via: 'unix' | 'tcp';
   permissions: string[];
 }
