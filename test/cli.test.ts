@@ -64,7 +64,7 @@ describe('polyvisor CLI', () => {
     await createWeb();
     const dup = await cli(['vm', 'create', 'web', '--from', specFile]);
     expect(dup.code).toBe(4);
-    expect(dup.stderr).toMatch(/error: a VM named web already exists\n {2}hint: /);
+    expect(dup.stderr).toMatch(/^error\[VM_EXISTS\]: a VM named web already exists\n {2}hint: /);
     expect((await cli(['vm', 'show', 'nope'])).code).toBe(3);
     expect((await cli(['vm', 'pause', 'web'])).code).toBe(4);
     expect((await cli(['vm', 'create', 'bad name', '--memory', '64Mi'])).code).toBe(2);

@@ -25,7 +25,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     if (isPolyvisorError(err)) {
       if (program.opts<GlobalOptions>().json) process.stderr.write(JSON.stringify(err.toJSON()) + '\n');
-      else process.stderr.write(`error: ${err.message}\n  hint: ${err.hint}\n`);
+      else process.stderr.write(`error[${err.code}]: ${err.message}\n  hint: ${err.hint}\n`);
       return exitCodeFor(err.code);
     }
     process.stderr.write(`error: ${(err as Error).stack ?? String(err)}\n`);

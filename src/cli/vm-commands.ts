@@ -6,6 +6,8 @@ import { followOperation } from './follow-operation.js';
 import { vmDetails, vmTable } from './format.js';
 import { readSpecDocument, specDocument, type CreateFlags } from './spec-input.js';
 import { addBulkOptions, runBulk, type BulkFlags } from './bulk.js';
+import { isPolyvisorError, PolyvisorError } from '../shared/index.js';
+import { stopWaitText, waitNotice } from './wait-notice.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -105,7 +107,12 @@ export function registerVmCommands(program: Command, out: (s: string) => void): 
     .action(async (name: string | undefined, o: BulkFlags & { timeout?: number; force?: boolean }) => {
       const body = { ...(o.timeout !== undefined ? { timeoutSeconds: o.timeout } : {}), ...(o.force ? { force: true } : {}) };
       if (name === undefined || o.label) return void (await runBulk(clientFrom(g()), 'stop', { ...o, json: o.json || g().json }, body, out));
-      show(await clientFrom(g()).action(name, 'stop', body), o.json);
+      const notice = o.force ? undefined : waitNotice({ text: (s) => stopWaitText(name, o.timeout, s) });
+      try {
+        show(await clientFrom(g()).action(name, 'stop', body), o.json);
+      } finally {
+        notice?.done();
+      }
     });
 
   vm.command('rm <name>')
@@ -113,7 +120,18 @@ export function registerVmCommands(program: Command, out: (s: string) => void): 
     .description('remove a stopped VM and the disks Polyvisor created for it')
     .option('--force', 'kill it first if it runs')
     .action(async (name: string, o: { force?: boolean }) => {
-      await clientFrom(g()).removeVm(name, o.force ? { force: true } : {});
+      try {
+        await clientFrom(g()).removeVm(name, o.force ? { force: true } : {});
+      } catch (err) {
+        // Say the next command: the catalogue's hint is for every transition.
+        if (!o.force && isPolyvisorError(err, 'INVALID_TRANSITION')) {
+          throw new PolyvisorError('INVALID_TRANSITION', err.message, {
+            cause: err,
+            hint: `Stop it first (\`polyvisor vm stop ${name}\`), or kill and remove it in one go with \`polyvisor vm rm ${name} --force\`.`,
+          });
+        }
+        throw err;
+      }
       out(`${name}: removed\n`);
     });
 }

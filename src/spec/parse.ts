@@ -1,13 +1,10 @@
 import { parse as parseYaml } from 'yaml';
-import type { z } from 'zod';
 import { fail } from '../shared/index.js';
 import { SPEC_VERSION, vmSpecSchema, type VmSpec } from './schema.js';
 
-export interface FieldProblem {
-  /** Dotted path of the field, e.g. "cpu.count" or "disks.0.path". */
-  field: string;
-  message: string;
-}
+import { problemsOf } from './problems.js';
+
+export { problemsOf, type FieldProblem } from './problems.js';
 
 /**
  * Upgraders from older spec versions: upgraders[n] turns a version-n document
@@ -33,10 +30,6 @@ export function upgradeSpec(doc: Record<string, unknown>): Record<string, unknow
     version += 1;
   }
   return { ...out, version: SPEC_VERSION };
-}
-
-export function problemsOf(error: z.ZodError): FieldProblem[] {
-  return error.issues.map((i) => ({ field: i.path.map(String).join('.') || '(root)', message: i.message }));
 }
 
 /** Validates a parsed document (object) and returns the normalized spec. */

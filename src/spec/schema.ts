@@ -22,11 +22,13 @@ const absPath = z
   .refine((p) => !p.split('/').includes('..'), 'must not contain ".."');
 
 /** A size: "256Mi", "1Gi", "262084Ki", or a number (of MiB for memory, of bytes for disks). */
-const sizeText = (what: string, min: number, max: number, numberUnit: number) =>
-  z.union([z.string(), z.number().int().positive()]).transform((v, ctx) => {
+const sizeText = (what: string, min: number, max: number, numberUnit: number) => {
+  // One phrasing for the form (whatever the wrong value's type) and one for the range.
+  const form = `${what} must look like 512Mi, 2Gi or 262084Ki`;
+  return z.union([z.string(), z.number().int(form).positive(form)], { error: form }).transform((v, ctx) => {
     const bytes = typeof v === 'number' ? v * numberUnit : parseSize(v);
     if (bytes === undefined) {
-      ctx.addIssue({ code: 'custom', message: `${what} must look like 512Mi, 2Gi or 262084Ki` });
+      ctx.addIssue({ code: 'custom', message: form });
       return z.NEVER;
     }
     if (bytes < min || bytes > max) {
@@ -35,6 +37,7 @@ const sizeText = (what: string, min: number, max: number, numberUnit: number) =>
     }
     return bytes;
   });
+};
 
 const labelKey = z.string().regex(/^[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?$/, 'label keys: lowercase letters, digits, . _ / - (max 63)');
 const labelValue = z.string().regex(/^[A-Za-z0-9._-]{0,63}$/, 'label values: letters, digits, . _ - (max 63)');
