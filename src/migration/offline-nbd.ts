@@ -11,7 +11,7 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { pidAlive, pidArgv, runChecked, signalPid, sleep } from '../shared/index.js';
+import { pidAlive, pidArgv, runChecked, signalPid, sleep, WorkDeadline } from '../shared/index.js';
 import { progressParser } from '../storage/index.js';
 
 const PID_PREFIX = 'nbd-';
@@ -65,15 +65,31 @@ export async function killStaleExports(vmDir: string): Promise<void> {
   }
 }
 
-/** Source: copies `file` byte for byte into the export. */
+/** qemu-img reports every 1 %: a copy whose progress does not move for this long is given up (the target or the link is stuck). */
+export const COPY_STALL_MS = 10 * 60_000;
+
+/** Source: copies `file` byte for byte into the export; bounded by its progress, not by a constant. */
 export async function copyFileToNbd(
-  file: string, to: { host: string; port: number; exportName: string }, o: { signal: AbortSignal; onProgress?: (fraction: number) => void },
+  file: string, to: { host: string; port: number; exportName: string }, o: { signal: AbortSignal; onProgress?: (fraction: number) => void; stallMs?: number },
 ): Promise<void> {
   const uri = `nbd://${to.host}:${to.port}/${encodeURIComponent(to.exportName)}`;
-  const p = progressParser((f) => o.onProgress?.(f));
-  await runChecked('qemu-img', ['convert', '-p', '-n', '--target-is-zero', '-f', 'raw', '-O', 'raw', file, uri], {
-    timeoutMs: 24 * 3_600_000, signal: o.signal, missingCode: 'QEMU_IMG_MISSING', failCode: 'MIGRATION_FAILED',
-    env: { ...process.env, LC_ALL: 'C' }, onStdout: (c) => p.push(c),
+  const watch = new WorkDeadline(`copying ${to.exportName} to the target`, { stallMs: o.stallMs ?? COPY_STALL_MS });
+  watch.sample(1, '0 %');
+  const p = progressParser((f) => {
+    watch.sample(1 - f, `${(f * 100).toFixed(1)} %`);
+    o.onProgress?.(f);
   });
+  const stalled = new AbortController();
+  const timer = setInterval(() => {
+    if (watch.stalled()) stalled.abort(watch.timeout());
+  }, 1_000);
+  try {
+    await runChecked('qemu-img', ['convert', '-p', '-n', '--target-is-zero', '-f', 'raw', '-O', 'raw', file, uri], {
+      timeoutMs: 24 * 3_600_000, signal: AbortSignal.any([o.signal, stalled.signal]), missingCode: 'QEMU_IMG_MISSING', failCode: 'MIGRATION_FAILED',
+      env: { ...process.env, LC_ALL: 'C' }, onStdout: (c) => p.push(c),
+    });
+  } finally {
+    clearInterval(timer);
+  }
   p.done();
 }

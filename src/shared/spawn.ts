@@ -59,7 +59,9 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions): Pro
     }, opts.timeoutMs);
     const onAbort = (): void => {
       child.kill('SIGKILL');
-      finish(() => reject(new PolyvisorError('ABORTED', `${cmd} was cancelled`)));
+      // A watchdog that aborts with a catalogue error (a stalled copy's TIMEOUT) is reported as that error.
+      const reason: unknown = opts.signal?.reason;
+      finish(() => reject(reason instanceof PolyvisorError ? reason : new PolyvisorError('ABORTED', `${cmd} was cancelled`)));
     };
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     if (opts.signal?.aborted) onAbort();
