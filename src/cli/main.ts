@@ -12,9 +12,8 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  const [{ CommanderError }, { EXIT, exitCodeFor, isPolyvisorError }, { buildProgram }] = await Promise.all([
-    import('commander'), import('../shared/index.js'), import('./program.js'),
-  ]);
+  // One dynamic import, with named imports behind it: the bundler keeps only what is used.
+  const { CommanderError, EXIT, exitCodeFor, isPolyvisorError, buildProgram } = await import('./program.js');
   const program = buildProgram(undefined, argv);
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -5,6 +5,10 @@
  */
 import { Command } from 'commander';
 import { VERSION } from '../shared/index.js';
+
+// What main.ts needs to run a command, loaded with the tree in one dynamic import.
+export { CommanderError } from 'commander';
+export { EXIT, exitCodeFor, isPolyvisorError } from '../shared/index.js';
 import { attachConsole } from './console.js';
 import { clientFrom, type GlobalOptions } from './context.js';
 import { readSpecDocument } from './spec-input.js';
