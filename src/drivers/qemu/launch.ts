@@ -16,6 +16,14 @@ import { QemuInstance } from './instance.js';
 import { isQemuOf, readPidFile, terminate } from './process.js';
 import { restoreState } from './restore.js';
 
+/**
+ * A QEMU that has just daemonized answers its monitor within milliseconds on
+ * a quiet host; on a saturated one (seen: load 10 on 2 cores) the greeting and
+ * qmp_capabilities took over 5 s. The process exists, so waiting longer costs
+ * nothing but the time a truly hung QEMU takes to be reported.
+ */
+export const FRESH_QEMU_QMP_TIMEOUT_MS = 60_000;
+
 export interface LaunchContext {
   qemuBinary: string;
   logger: Logger;
@@ -63,7 +71,7 @@ export async function launch(ctx: LaunchContext, plan: LaunchPlan, signal: Abort
     throwIfAborted(signal, `starting VM ${plan.spec.name}`);
     pid = await readPidFile(files.pidFile);
     if (pid === undefined) fail('QEMU_START_FAILED', `QEMU daemonized but wrote no pidfile at ${files.pidFile}`);
-    qmp = await QmpClient.connect(files.qmpSocket, { signal });
+    qmp = await QmpClient.connect(files.qmpSocket, { signal, timeoutMs: FRESH_QEMU_QMP_TIMEOUT_MS });
     if (plan.restoreFrom !== undefined) {
       await restoreState({ qmp, dir, saveFile: plan.restoreFrom, signal, logger: log });
     }

@@ -17,6 +17,7 @@ import { QemuInstance } from './instance.js';
 import { commitIncomingFiles, incomingFiles, incomingSocket, makeIncomingDir } from './migrate-files.js';
 import { migrationCapabilities, migrationParameters } from './migrate-params.js';
 import { waitMigration } from './migration.js';
+import { FRESH_QEMU_QMP_TIMEOUT_MS } from './launch.js';
 import { startNbdExports, stopNbdExports } from './migrate-nbd.js';
 import { addTlsCreds, TLS_OBJECT_ID } from './migrate-tls.js';
 import { readPidFile, terminate } from './process.js';
@@ -52,7 +53,7 @@ export async function prepareIncoming(
     await runChecked(ctx.qemuBinary, argv, { timeoutMs: 30_000, signal, missingCode: 'QEMU_MISSING', failCode: 'MIGRATION_FAILED' });
     pid = await readPidFile(files.pidFile);
     if (pid === undefined) fail('MIGRATION_FAILED', `the migration target QEMU wrote no pidfile at ${files.pidFile}`);
-    qmp = await QmpClient.connect(files.qmpSocket, { signal });
+    qmp = await QmpClient.connect(files.qmpSocket, { signal, timeoutMs: FRESH_QEMU_QMP_TIMEOUT_MS });
     await qmp.execute('migrate-set-capabilities', { capabilities: migrationCapabilities(o.tuning, 'target') }, { signal });
     if (o.tls) await addTlsCreds(qmp, o.tls, 'server', signal);
     const params = { ...migrationParameters(o.tuning, 'target'), ...(o.tls ? { 'tls-creds': TLS_OBJECT_ID } : {}) };
