@@ -8,17 +8,18 @@
  * checked with the guest's memtest (heartbeat goes on, bad=0). Writes the
  * "migration-hosts" section of docs/benchmarks.md.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MigrationClient, PlatformClient, PolyvisorClient, type MigrateRequest, type MigrationResultView } from '../src/client/index.js';
+import type { MigrateRequest, MigrationResultView } from '../src/client/index.js';
 import { loadGuest } from './lib/guest.js';
 import { stopLibvirt, type StartedDaemon } from './lib/libvirt.js';
 import { describeMachine } from './lib/machine.js';
 import { libvirtMigrations } from './lib/migration-libvirt.js';
 import { linkMiBps } from './lib/link.js';
+import { side, type Side } from './lib/migration-disk-polyvisor.js';
 import { heartbeats, type MigrationCase } from './lib/migration-polyvisor.js';
-import { startDaemon, stopDaemon, type Daemon } from './lib/polyvisor.js';
+import { stopDaemon } from './lib/polyvisor.js';
 import { qemusMentioning, sleep, stopPid } from './lib/proc.js';
 import { table, writeSection } from './lib/report.js';
 import { summarize } from './lib/stats.js';
@@ -48,17 +49,7 @@ const CASES: Case[] = [
   { label: `1 GiB writing 100 MB/s, link capped at ${CAP} MiB/s`, memory: '1048324Ki', memoryMiB: 1024, memtestMb: 512, rateMbps: 100, capMiBps: CAP },
 ];
 
-interface Side { d: Daemon; url: string; vm: PolyvisorClient; mig: MigrationClient; token: string }
 interface Sample { totalMs: number; downtimeMs: number; pauseMs: number; wallMs: number; intact: boolean; passes: number; throttle: number; rateMbps: number }
-
-async function side(dir: string, listen: string): Promise<Side> {
-  mkdirSync(dir, { recursive: true });
-  const d = await startDaemon(dir, { listen });
-  const url = (JSON.parse(readFileSync(path.join(dir, 'daemon.json'), 'utf8')) as { url: string }).url;
-  const endpoint = { socketPath: d.socket };
-  const token = (await new PlatformClient({ endpoint }).createToken('bench', 'peer')).token;
-  return { d, url, vm: new PolyvisorClient({ endpoint }), mig: new MigrationClient({ endpoint }), token };
-}
 
 /** The guest's heartbeat goes on at least 3 times after `hb0` on `s`, all bad=0. */
 async function intact(s: Side, name: string, hb0: number): Promise<boolean> {

@@ -13,9 +13,10 @@ import { prefillDisk, startWriter, writerAfterMove, writerCount, type DiskMover,
 import { startDaemon, stopDaemon, type Daemon } from './polyvisor.js';
 import { sleep } from './proc.js';
 
-interface Side { d: Daemon; url: string; vm: PolyvisorClient; mig: MigrationClient; token: string }
+/** One daemon of a host-to-host pair: its clients and a peer token (what a source needs on it). */
+export interface Side { d: Daemon; url: string; vm: PolyvisorClient; mig: MigrationClient; token: string }
 
-async function side(dir: string, listen: string): Promise<Side> {
+export async function side(dir: string, listen: string): Promise<Side> {
   mkdirSync(dir, { recursive: true });
   const d = await startDaemon(dir, { listen });
   const url = (JSON.parse(readFileSync(path.join(dir, 'daemon.json'), 'utf8')) as { url: string }).url;
