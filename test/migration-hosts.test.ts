@@ -16,6 +16,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { MigrationClient, PlatformClient, request, type MigrateRequest, type MigrationResultView } from '../src/client/index.js';
 import { ROOT, killQemusUnder, processesUnder, startDaemon, type TestDaemon } from './helpers/daemon.js';
 import { expectIntact, lastHb, waitHeartbeat } from './helpers/memtest.js';
+import { removeAllVms } from './helpers/isolate.js';
 import { limit } from './helpers/limits.js';
 import { guestShell } from './helpers/shell.js';
 import { READY, guestSpec, waitForLine, waitForState } from './helpers/vm.js';
@@ -74,11 +75,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const d of [a, b]) {
-    if (!d.alive()) continue;
-    for (const v of await d.client.listVms().catch(() => [])) await d.client.removeVm(v.name, { force: true }).catch(() => undefined);
-    killQemusUnder(d.stateDir);
-  }
+  for (const d of [a, b]) await removeAllVms(d);
 });
 
 afterAll(async () => {

@@ -13,6 +13,7 @@ import { MigrationClient, type MigrateRequest, type MigrationResultView } from '
 import { ROOT, killQemusUnder, processesUnder, startDaemon, type TestDaemon } from './helpers/daemon.js';
 import { expectIntact, lastHb, waitHeartbeat } from './helpers/memtest.js';
 import { QmpClient } from '../src/qmp/index.js';
+import { removeAllVms } from './helpers/isolate.js';
 import { limit } from './helpers/limits.js';
 import { READY, guestSpec, waitForLine } from './helpers/vm.js';
 
@@ -33,11 +34,7 @@ beforeEach(async () => {
     mig = new MigrationClient({ endpoint: { socketPath: d.socket } });
   }
 });
-afterEach(async () => {
-  if (!d.alive()) return;
-  for (const v of await d.client.listVms().catch(() => [])) await d.client.removeVm(v.name, { force: true }).catch(() => undefined);
-  killQemusUnder(d.stateDir);
-});
+afterEach(() => removeAllVms(d));
 afterAll(async () => {
   if (process.env['PV_MIGRATION_DEBUG']) console.log(d.log().split('\n').filter((l) => /migrat/.test(l)).join('\n'));
   console.log(`migration numbers:\n${measured.map((m) => JSON.stringify(m)).join('\n')}`);
