@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fix, parseVersion, type DoctorDeps } from './index.js';
+import { hostChecks } from './host-checks.js';
+import { accelFinding, cpuVirtualization } from './kvm-advice.js';
 import { networkChecks, parseTcpMem } from './network-checks.js';
 
 describe('doctor helpers', () => {
@@ -43,5 +45,62 @@ describe('migration-buffers check', () => {
     expect(f!.fix!.argv).toEqual(['sysctl', '-w', 'net.ipv4.tcp_rmem=4096 131072 6291456']);
     expect(f!.fix!.command).toBe(`sysctl -w 'net.ipv4.tcp_rmem=4096 131072 6291456'`);
     expect(await networkChecks(await deps(null))).toEqual([]);
+  });
+});
+
+describe('KVM advice follows the CPU flags', () => {
+  const made: string[] = [];
+  afterAll(async () => {
+    for (const d of made) await rm(d, { recursive: true, force: true });
+  });
+  const cpuinfo = (flags: string) => `processor\t: 0\nvendor_id\t: X\nflags\t\t: fpu vme de pse ${flags} sse2\n\nprocessor\t: 1\nflags\t\t: fpu vme de pse ${flags} sse2\n`;
+  const tcg = { accel: 'tcg' as const, reason: '/dev/kvm missing (no KVM kernel module, or no hardware virtualization)', kvmTried: false };
+
+  it('reads vmx, svm and the hypervisor flag from /proc/cpuinfo text', () => {
+    expect(cpuVirtualization(cpuinfo('vmx'))).toEqual({ flag: 'vmx', guest: false });
+    expect(cpuVirtualization(cpuinfo('svm hypervisor'))).toEqual({ flag: 'svm', guest: true });
+    expect(cpuVirtualization(cpuinfo('hypervisor'))).toEqual({ flag: null, guest: true });
+    expect(cpuVirtualization('Processor\t: ARMv7\nFeatures\t: half thumb\n')).toBeNull();
+  });
+
+  it('no vmx/svm: the CPU or the outer hypervisor must offer it, TCG meanwhile, and never modprobe', () => {
+    const bare = accelFinding(tcg, { cpuinfo: cpuinfo('lm'), kvmDevice: false });
+    expect(bare).toMatchObject({ check: 'accel', severity: 'warning', fix: null });
+    expect(bare.message).toMatch(/this CPU offers no hardware virtualization \(no vmx or svm flag/);
+    expect(bare.message).toMatch(/firmware/);
+    expect(bare.message).toMatch(/Meanwhile guests run under TCG/);
+    const nested = accelFinding(tcg, { cpuinfo: cpuinfo('lm hypervisor'), kvmDevice: false });
+    expect(nested.message).toMatch(/the VM this host runs in offers no hardware virtualization/);
+    expect(nested.message).toMatch(/nested virtualization .* outer hypervisor/);
+    expect(nested.fix).toBeNull();
+    for (const f of [bare, nested]) expect(f.message).not.toMatch(/modprobe/);
+  });
+
+  it('vmx or svm but no /dev/kvm: load kvm_intel or kvm_amd', () => {
+    expect(accelFinding(tcg, { cpuinfo: cpuinfo('vmx'), kvmDevice: false }).fix!.argv).toEqual(['modprobe', 'kvm_intel']);
+    expect(accelFinding(tcg, { cpuinfo: cpuinfo('svm hypervisor'), kvmDevice: false }).fix!.argv).toEqual(['modprobe', 'kvm_amd']);
+  });
+
+  it('KVM device present or tried, or no flags to read: the probe reason, no module to load', () => {
+    const tried = { accel: 'tcg' as const, reason: 'KVM does not work: no output (nested virtualization?); using TCG', kvmTried: true };
+    expect(accelFinding(tried, { cpuinfo: cpuinfo('vmx'), kvmDevice: true })).toMatchObject({ fix: null, message: expect.stringContaining('KVM does not work') });
+    expect(accelFinding(tcg, { cpuinfo: cpuinfo('vmx'), kvmDevice: true }).fix).toBeNull();
+    expect(accelFinding(tcg, { cpuinfo: null, kvmDevice: false }).fix).toBeNull();
+    expect(accelFinding({ accel: 'kvm', reason: 'KVM works', kvmTried: true }, { cpuinfo: cpuinfo('vmx'), kvmDevice: true })).toMatchObject({ severity: 'ok', fix: null });
+  });
+
+  it('the host check reads the injected cpuinfo file and KVM device path', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'pv-cpuinfo-'));
+    made.push(dir);
+    const qemu = path.join(dir, 'qemu');
+    await writeFile(qemu, '#!/bin/sh\necho "QEMU emulator version 9.1.0"\n', { mode: 0o755 });
+    await writeFile(path.join(dir, 'cpuinfo'), cpuinfo('svm'));
+    const deps = { qemuBinary: qemu, qemuImgBinary: qemu, probeAccel: async () => tcg, cpuinfoFile: path.join(dir, 'cpuinfo'), kvmDevice: path.join(dir, 'kvm') } as unknown as DoctorDeps;
+    const accel = (await hostChecks(deps, new AbortController().signal)).find((f) => f.check === 'accel')!;
+    expect(accel.fix!.command).toBe('modprobe kvm_amd');
+    await writeFile(path.join(dir, 'cpuinfo'), cpuinfo('hypervisor'));
+    const none = (await hostChecks(deps, new AbortController().signal)).find((f) => f.check === 'accel')!;
+    expect(none.fix).toBeNull();
+    expect(none.message).toMatch(/outer hypervisor/);
   });
 });

@@ -1,5 +1,6 @@
 /** Hypervisor tools on this host: QEMU and qemu-img versions, the accelerator, known QEMU bugs. */
 import { run } from '../shared/index.js';
+import { accelFinding, readAccelHost } from './kvm-advice.js';
 import { fix, type DoctorDeps, type Finding } from './types.js';
 
 const INSTALL = fix('apt-get', 'install', '--no-install-recommends', 'qemu-system-x86', 'qemu-utils');
@@ -26,14 +27,7 @@ export async function hostChecks(d: DoctorDeps, signal: AbortSignal): Promise<Fi
   const out = [qemu.finding, img.finding];
   if (!qemu.version) return out;
   const probe = await d.probeAccel(signal).catch((err: unknown) => ({ accel: null, reason: (err as Error).message, kvmTried: false }));
-  if (probe.accel === 'kvm') out.push({ check: 'accel', severity: 'ok', subject: 'kvm', message: `KVM works: ${probe.reason}`, fix: null });
-  else {
-    out.push({
-      check: 'accel', severity: probe.accel === 'tcg' ? 'warning' : 'critical', subject: probe.accel ?? 'none',
-      message: `guests run under ${probe.accel === 'tcg' ? 'TCG (software emulation, 10-50x slower)' : 'no accelerator'}; KVM not used: ${probe.reason}`,
-      fix: probe.kvmTried ? null : fix('modprobe', 'kvm'),
-    });
-  }
+  out.push(accelFinding(probe, await readAccelHost(d)));
   const [major] = qemu.version;
   if (major < 9 && probe.accel === 'tcg') {
     out.push({

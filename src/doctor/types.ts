@@ -49,6 +49,10 @@ export interface DoctorDeps {
   maxClockSkewSeconds?: number;
   /** Where the kernel's settings are read (default /proc/sys; tests point it elsewhere). */
   procSysDir?: string;
+  /** Where the CPU flags are read (default /proc/cpuinfo; tests point it elsewhere). */
+  cpuinfoFile?: string;
+  /** The KVM device (default /dev/kvm). */
+  kvmDevice?: string;
 }
 
 export const fix = (...argv: string[]): Fix => ({ argv, command: argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ') });

@@ -15,6 +15,7 @@ import { StateKeeper } from './state-keeper.js';
 import { assertAction } from './transitions.js';
 import { vmDir } from './vm-paths.js';
 import { checkBootFiles } from './boot-files.js';
+import { checkPortForwards } from './port-forwards.js';
 
 export interface VmServiceOptions {
   store: Store;
@@ -267,6 +268,7 @@ export class VmService {
   }
 
   private async launch(rec: VmRecord, reason: string, restoreFrom: string | undefined, signal?: AbortSignal): Promise<VmRecord> {
+    await checkPortForwards(rec.spec, await this.list()); // before anything changes: a held port leaves the VM as it was
     rec = await this.states.set(rec, 'starting', restoreFrom ? 'restoring from disk' : 'starting');
     let inst: VmInstance | undefined;
     try {

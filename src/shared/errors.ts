@@ -43,6 +43,7 @@ export const catalogue = {
   // hypervisor
   QEMU_MISSING: e(503, EXIT.unavailable, 'Install QEMU: `apt-get install qemu-system-x86 qemu-utils`, or set qemuBinary in the config.'),
   QEMU_START_FAILED: e(500, EXIT.failure, 'Read the QEMU message above; `polyvisor vm show NAME` has the serial log path.'),
+  PORT_IN_USE: e(409, EXIT.conflict, 'Stop the VM the message names (`polyvisor vm stop NAME`) or the program holding the port (`ss -ltnup` lists them), or give this VM another hostPort in its portForwards.'),
   QEMU_GONE: e(409, EXIT.conflict, 'The QEMU process of this VM is no longer running; start the VM again.'),
   QMP_FAILED: e(500, EXIT.failure, 'QEMU refused the command; the message has its reason.'),
   QMP_DISCONNECTED: e(503, EXIT.unavailable, 'The QEMU monitor closed; check whether the VM process is still running.'),
