@@ -2,7 +2,8 @@
  * Issue 23 against a real daemon (no VMs: light): private file modes and the
  * umask (audit defect 11), the secrets store through the CLI with a planted
  * value that appears nowhere in clear, tokens read from a file or standard
- * input (defect 13), security headers, and wrong tokens rate-limited.
+ * input (defect 13), host files in a spec only for admins or inside pools
+ * (defect 2), security headers, and wrong tokens rate-limited.
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -118,6 +119,48 @@ describe('remote tokens out of argv (audit defect 13)', () => {
     expect(c.stderr).toMatch(/warning: --token puts the token where `ps` and your shell history show it/);
     expect(remoteToken('by-argv')).toBe(token);
     expect((await cli(['remote', 'add', 'both', d.url, '--token', token, '--token-stdin'], token)).code).toBe(2);
+  });
+});
+
+describe('host files in a spec (audit defect 2)', () => {
+  const spec = (name: string, extra: Record<string, unknown>) => ({ spec: { version: 1, name, memory: '64Mi', ...extra } });
+  let op: string;
+  let admin: string;
+  beforeAll(async () => {
+    op = (await local(['token', 'create', 'paths-op', '--role', 'operator'])).stdout.trim();
+    admin = (await local(['token', 'create', 'paths-admin', '--role', 'admin'])).stdout.trim();
+  });
+
+  it('an operator may not name /etc/shadow, the database or a kernel outside the pools; the answer is the same for a file that does not exist and nothing is created', async () => {
+    const answers = [];
+    for (const extra of [
+      { disks: [{ name: 'd', path: '/etc/shadow' }] },
+      { disks: [{ name: 'd', path: path.join(stateDir, 'polyvisor.db') }] },
+      { disks: [{ name: 'd', path: '/etc/no-such-file-here' }] },
+      { boot: { kernel: '/boot/vmlinuz-anything' } },
+    ]) {
+      const r = await httpCall(d.url, 'POST', '/v1/vms', { token: op, body: spec('steal', extra) });
+      expect(r.status).toBe(403);
+      expect((r.json as { code: string }).code).toBe('PATH_NOT_ALLOWED');
+      answers.push((r.json as { message: string }).message.replace(/: \/\S+ is/, ': X is'));
+    }
+    expect(answers[0]).toBe(answers[2]); // existing and missing files read alike
+    expect((await httpCall(d.url, 'GET', '/v1/vms/steal', { token: op })).status).toBe(404);
+  });
+
+  it("a volume of a pool is the operator's to use; a clone or an edit naming a host file is refused; an admin may name any file", async () => {
+    expect((await local(['volume', 'create', 'default', 'sec-vol', '--size', '16Mi'])).code).toBe(0);
+    const vol = (await httpCall(d.url, 'GET', '/v1/pools/default/volumes/sec-vol', { token: op })).json as { path: string };
+    const made = await httpCall(d.url, 'POST', '/v1/vms', { token: op, body: spec('pooled', { disks: [{ name: 'd', path: vol.path }] }) });
+    expect(made.status).toBe(201);
+    const edit = await httpCall(d.url, 'PUT', '/v1/vms/pooled', { token: op, body: spec('pooled', { disks: [{ name: 'd', path: vol.path }], boot: { kernel: '/etc/shadow' } }) });
+    expect([edit.status, (edit.json as { code: string }).code]).toEqual([403, 'PATH_NOT_ALLOWED']);
+    const clone = await httpCall(d.url, 'POST', '/v1/vms/pooled/clone', { token: op, body: { name: 'pooled2', ...spec('pooled2', { disks: [{ name: 'd', path: '/etc/shadow', readOnly: true }] }) } });
+    expect([clone.status, (clone.json as { code: string }).code]).toEqual([403, 'PATH_NOT_ALLOWED']);
+    const byAdmin = await httpCall(d.url, 'POST', '/v1/vms', { token: admin, body: spec('admins', { disks: [{ name: 'd', path: '/etc/hostname', readOnly: true }] }) });
+    expect(byAdmin.status).toBe(201);
+    for (const vm of ['pooled', 'admins']) expect((await local(['vm', 'rm', vm])).code).toBe(0);
+    expect((await local(['volume', 'rm', 'default', 'sec-vol'])).code).toBe(0);
   });
 });
 

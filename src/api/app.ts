@@ -6,6 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { installAuditHook } from './audit-log.js';
 import { installRedaction } from './redact.js';
 import { installSecurityHeaders } from './security-headers.js';
+import { installPathGuard } from './path-guard.js';
 import { installAuth, requirePermissions } from './auth/authenticate.js';
 import { collectRoutes, openApiRoute, type RegisteredRoute } from './openapi.js';
 import type { ApiPlatform } from './platform.js';
@@ -30,6 +31,7 @@ import { snapshotRoutes } from './routes/snapshots.js';
 import { backupRoutes } from './routes/backups.js';
 import { backupScheduleRoutes } from './routes/backups-schedules.js';
 import type { BackupScheduler, BackupService } from '../backup/index.js';
+import type { SpecPathPolicy } from '../storage/index.js';
 import { systemRoutes } from './routes/system.js';
 import { uiRoutes } from './routes/ui.js';
 import { whoamiRoutes } from './routes/whoami.js';
@@ -67,6 +69,8 @@ export interface ApiOptions {
   doctor?: DoctorRunner;
   /** Serves /v1/secrets when given (the daemon's secrets store). */
   secrets?: SecretsService;
+  /** Which host files a non-admin's spec may name (audit defect 2); without it, any. */
+  pathPolicy?: SpecPathPolicy;
 }
 
 /** A slow or malicious client cannot hold the daemon: headers and bodies must arrive in time. */
@@ -114,6 +118,7 @@ export async function buildApi(o: ApiOptions): Promise<{ app: FastifyInstance; r
   installAuth(app, { listener: o.listener, tokens: o.platform.tokens, limiter: o.platform.limiter, failures: o.platform.failures, badTokens: o.platform.badTokens });
   installAuditHook(app, o.platform.audit);
   installRedaction(app);
+  if (o.pathPolicy) installPathGuard(app, o.pathPolicy);
   if (o.metrics) metricsRoutes(app, o.metrics);
   if (o.doctor) doctorRoutes(app, o.doctor);
   systemRoutes(app, { version: o.version, host: o.host });

@@ -27,6 +27,10 @@ const configSchema = z
     apiRateLimit: z.coerce.number().int().min(0).max(1_000_000),
     authFailuresPerMinute: z.coerce.number().int().min(0).max(1_000_000),
     migrationMemoryReserveMiB: z.coerce.number().int().min(0).max(16 * 1024 * 1024),
+    /** Folders whose files any role's spec may name (audit defect 2); admins may name any file. */
+    pathRoots: z.union([z.array(z.string()), z.string()])
+      .transform((v) => (Array.isArray(v) ? v : v.split(':')).filter((p) => p !== ''))
+      .pipe(z.array(z.string().regex(/^\/[^\0]*$/, 'absolute folder paths (POLYVISOR_PATH_ROOTS: separated by ":")'))),
     tls: z.union([z.boolean(), z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])])
       .transform((v) => v === true || v === '1' || v === 'true' || v === 'yes' || v === 'on'),
   })
@@ -49,6 +53,7 @@ const ENV: Record<string, keyof z.infer<typeof configSchema>> = {
   POLYVISOR_AUTH_FAILURES_PER_MINUTE: 'authFailuresPerMinute',
   POLYVISOR_TLS: 'tls',
   POLYVISOR_MIGRATION_MEMORY_RESERVE_MIB: 'migrationMemoryReserveMiB',
+  POLYVISOR_PATH_ROOTS: 'pathRoots',
 };
 
 export const CONFIG_KEYS = Object.values(ENV);
@@ -76,6 +81,7 @@ export function loadConfig(src: ConfigSources = {}): DaemonConfig {
     authFailuresPerMinute: 10,
     tls: false,
     migrationMemoryReserveMiB: 256,
+    pathRoots: [] as string[],
   };
   const fileName = src.file ?? env['POLYVISOR_CONFIG'];
   const fromFile = fileName ? readConfigFile(fileName) : {};
@@ -96,6 +102,7 @@ export function loadConfig(src: ConfigSources = {}): DaemonConfig {
     vmsDir: path.join(stateDir, 'vms'),
     dbFile: path.join(stateDir, 'polyvisor.db'),
     cacheDir: path.join(stateDir, 'cache'),
+    pathRoots: c.pathRoots.map((p) => path.resolve(p)),
   };
 }
 

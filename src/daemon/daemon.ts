@@ -12,7 +12,7 @@ import { BackupScheduler, BackupService, LocalDirTarget, scheduleRunner } from '
 import { IncomingService, MigrationService, discardUnfinishedIncoming, recoverOutgoing, settleOutgoing } from '../migration/index.js';
 import { migrationAddress, migrationPeers } from './migration-wiring.js';
 import { VERSION, writeFileAtomic, type Logger } from '../shared/index.js';
-import { ImageLibrary, PoolService } from '../storage/index.js';
+import { ImageLibrary, PoolService, SpecPathPolicy } from '../storage/index.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import { SecretStore } from '../secrets/index.js';
 import { splitListen, type DaemonConfig } from './config.js';
@@ -61,6 +61,9 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     const pools = new PoolService({ stateDir: config.stateDir, logger });
     await pools.init();
     const library = new ImageLibrary({ dir: path.join(config.stateDir, 'library'), downloadsDir: path.join(config.cacheDir, 'downloads'), logger });
+    const pathPolicy = new SpecPathPolicy({
+      poolDirs: async () => (await pools.listPools()).map((p) => p.path), libraryDir: path.join(config.stateDir, 'library'), vmsDir: config.vmsDir, extraRoots: config.pathRoots,
+    });
     const storage = { pools, library, disks: new DiskService({ vms: service, pools, library, vmsDir: config.vmsDir, logger }) };
 
     const snapshots = new SnapshotService({ vms: service, vmsDir: config.vmsDir, logger });
@@ -76,7 +79,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     const doctor = doctorRunner({ config, service, driver, pools, integrityCheck: () => store.integrityCheck() });
     const apis: Array<Awaited<ReturnType<typeof buildApi>>> = [];
     const mk = async (listener: 'unix' | 'tcp', tls?: { key: Buffer; cert: Buffer }) => {
-      const api = await buildApi({ service, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, doctor, secrets, listener, logger: logger.child({ component: 'api' }), version: VERSION, host: config.hostName, fastifyLogger: logger, ...(tls ? { tls } : {}) });
+      const api = await buildApi({ service, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, doctor, secrets, pathPolicy, listener, logger: logger.child({ component: 'api' }), version: VERSION, host: config.hostName, fastifyLogger: logger, ...(tls ? { tls } : {}) });
       apis.push(api);
       undo.unshift(() => api.close());
       return api.app;
