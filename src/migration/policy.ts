@@ -45,7 +45,7 @@ export function choosePolicy(o: MigrateOptions, ctx: PolicyContext): MigrationPl
   } else {
     why.push(ctx.transport === 'unix'
       ? 'bandwidth unlimited: both ends are on this host, so the copy costs no network (QEMU would cap it at 128 MiB/s)'
-      : 'bandwidth unlimited: pass bandwidthMiBps to leave room for other traffic on the link');
+      : 'bandwidth unlimited: cap it (--bandwidth MiBps; API bandwidthMiBps) to leave room for other traffic on the link');
   }
 
   const postcopy: PostcopyMode = o.postcopy ?? 'off';
@@ -70,7 +70,11 @@ export function choosePolicy(o: MigrateOptions, ctx: PolicyContext): MigrationPl
 
   const multifdChannels = o.multifd ?? 1;
   if (multifdChannels > 1) why.push(`multifd with ${multifdChannels} channels as asked`);
-  else if (o.multifd === undefined) why.push('one stream (no multifd): one unix-socket stream already moves several Gbit/s here, and extra sender threads compete with the vCPUs');
+  else if (o.multifd === undefined) {
+    why.push(ctx.transport === 'unix'
+      ? 'one stream (no multifd): one unix-socket stream already moves several Gbit/s here, and extra sender threads compete with the vCPUs'
+      : 'one TCP stream (no multifd): ask for --multifd N if one stream cannot fill the link; extra sender threads compete with the vCPUs');
+  }
 
   const xbzrleCacheBytes = o.xbzrle ? xbzrleCache(ctx.memoryBytes) : 0;
   if (o.xbzrle) why.push(`XBZRLE on with a ${Math.round(xbzrleCacheBytes / 1024 ** 2)} MiB cache as asked`);

@@ -36,7 +36,7 @@ export function checkMigrationSafety(i: SafetyInput, forceUnsafe: boolean): stri
   const what = `VM ${i.vm} runs under TCG on QEMU ${i.qemuVersion} with ${Math.ceil(i.memoryBytes / 1024)} KiB of RAM (a multiple of 256 KiB)`;
   if (forceUnsafe) return [`${what}: forced despite QEMU's TCG dirty-bitmap bug; the guest may be corrupted after the move`];
   throw new PolyvisorError('MIGRATION_UNSAFE', `${what}: QEMU before 9.0 can lose guest memory writes during this migration and still report success`, {
-    hint: `Use a memory size that is not a multiple of 256 KiB, such as ${safeMemorySuggestion(i.memoryBytes)} (or 262084Ki for 256Mi), or KVM, or QEMU >= 9.0; --force-unsafe migrates anyway.`,
+    hint: `Give VM ${i.vm} a memory size that is not a multiple of 256 KiB, such as ${safeMemorySuggestion(i.memoryBytes)}, run it under KVM, or use QEMU >= 9.0; \`polyvisor vm migrate ${i.vm} --force-unsafe\` moves it anyway.`,
     details: { accel: i.accel, qemuVersion: i.qemuVersion, memoryKiB: Math.ceil(i.memoryBytes / 1024) },
   });
 }
