@@ -7,7 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import { z, type ZodType } from 'zod';
 import type { Permission } from './auth/permissions.js';
 import { rolesWith } from './auth/permissions.js';
-import type { RouteDoc } from './auth/principal.js';
+import type { ResponseDoc, RouteDoc } from './auth/principal.js';
+import { jsonDocument } from './schemas/index.js';
 
 export interface RegisteredRoute {
   method: string;
@@ -32,22 +33,65 @@ export function collectRoutes(app: FastifyInstance): RegisteredRoute[] {
   return routes;
 }
 
-const jsonSchema = (s: ZodType): Record<string, unknown> => {
-  const { $schema: _drop, ...rest } = z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-  return rest;
-};
+type Json = Record<string, unknown>;
+
+/**
+ * JSON Schema of a zod schema. Schemas registered with an id (`.meta({ id })`,
+ * the shared views of api/schemas/) become components: their definitions go
+ * to `defs` and the references point at `#/components/schemas/ID`.
+ */
+function jsonSchema(s: ZodType, io: 'input' | 'output', defs: Json): Json {
+  const { $schema: _drop, $defs, ...rest } = z.toJSONSchema(s, { io, unrepresentable: 'any' }) as Json & { $defs?: Json };
+  for (const [id, def] of Object.entries($defs ?? {})) {
+    const moved = relink(def) as Json;
+    if (defs[id] !== undefined && JSON.stringify(defs[id]) !== JSON.stringify(moved)) throw new Error(`two different schemas are registered as ${id}`);
+    defs[id] = moved;
+  }
+  return relink(rest) as Json;
+}
+
+const relink = (v: unknown): unknown => JSON.parse(JSON.stringify(v).replaceAll('"#/$defs/', '"#/components/schemas/'));
+
+/** A JSON Schema placed inside the document: an `$id` would make it a resource of its own, and one may appear only once. */
+const embedded = (s: Json): Json => JSON.parse(JSON.stringify(s, (k, v: unknown) => (k === '$id' || k === '$schema' ? undefined : v))) as Json;
+
+/** The answers a route documents: its success answer (by default 200, or 101 for a WebSocket) and any others. */
+export function responseDocs(r: RegisteredRoute): ResponseDoc[] {
+  const primary = r.doc?.response ?? { status: r.websocket ? 101 : 200, description: r.websocket ? 'WebSocket' : 'OK' };
+  return [primary, ...(r.doc?.otherResponses ?? [])];
+}
+
+/** A success answer that says nothing about its body although it has one (every answer but 204 and a WebSocket's 101 has a body). */
+export function undocumentedBody(d: ResponseDoc): boolean {
+  return d.status !== 204 && d.status !== 101 && !d.schema && !d.jsonSchema && !d.contentType;
+}
+
+function responsesOf(r: RegisteredRoute, defs: Json): Json {
+  const out: Record<string, { description: string; content?: Record<string, Json> }> = {};
+  for (const d of responseDocs(r)) {
+    const entry = (out[String(d.status)] ??= { description: d.description });
+    if (entry.description !== d.description) entry.description += `; ${d.description}`;
+    const type = d.contentType ?? 'application/json';
+    const media: Json | undefined = d.schema && d.contentType === undefined ? { schema: jsonSchema(d.schema, 'output', defs) }
+      : d.jsonSchema ? { schema: embedded(d.jsonSchema()) }
+      : d.contentType ? { schema: { type: 'string' }, ...(d.itemSchema ? { 'x-itemSchema': jsonSchema(d.itemSchema, 'output', defs) } : {}) }
+      : undefined;
+    if (media) (entry.content ??= {})[type] = media;
+  }
+  return out;
+}
 
 export const openApiPath = (url: string): string => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 
 export function openApiDocument(routes: readonly RegisteredRoute[], info: { version: string }): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
+  const defs: Json = {};
   for (const r of routes) {
     const params = [...r.url.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
     const query = r.doc?.query instanceof z.ZodObject
-      ? Object.entries((r.doc.query as z.ZodObject).shape).map(([name, s]) => ({ name, in: 'query', required: !(s as ZodType).safeParse(undefined).success, schema: jsonSchema(s as ZodType) }))
+      ? Object.entries((r.doc.query as z.ZodObject).shape).map(([name, s]) => ({ name, in: 'query', required: !(s as ZodType).safeParse(undefined).success, schema: jsonSchema(s as ZodType, 'input', defs) }))
       : [];
-    const body = r.doc?.bodyJsonSchema ? r.doc.bodyJsonSchema() : r.doc?.body ? jsonSchema(r.doc.body) : undefined;
-    const ok = r.doc?.response ?? { status: r.websocket ? 101 : 200, description: r.websocket ? 'WebSocket' : 'OK' };
+    const body = r.doc?.bodyJsonSchema ? embedded(r.doc.bodyJsonSchema()) : r.doc?.body ? jsonSchema(r.doc.body, 'input', defs) : undefined;
     const op: Record<string, unknown> = {
       summary: r.doc?.summary ?? `${r.method} ${r.url}`,
       tags: r.doc?.tags ?? [r.url.split('/')[2] ?? 'misc'],
@@ -56,7 +100,7 @@ export function openApiDocument(routes: readonly RegisteredRoute[], info: { vers
       security: r.permission === 'public' ? [] : [{ bearer: [] }],
       parameters: [...params, ...query],
       responses: {
-        [String(ok.status)]: { description: ok.description },
+        ...responsesOf(r, defs),
         default: { description: 'an error from the catalogue (docs/errors.md)', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
       },
     };
@@ -71,6 +115,7 @@ export function openApiDocument(routes: readonly RegisteredRoute[], info: { vers
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
       schemas: {
+        ...defs,
         Error: {
           type: 'object',
           required: ['code', 'message', 'hint'],
@@ -83,5 +128,5 @@ export function openApiDocument(routes: readonly RegisteredRoute[], info: { vers
 
 export function openApiRoute(app: FastifyInstance, routes: readonly RegisteredRoute[], version: string): void {
   let cached: Record<string, unknown> | undefined;
-  app.get('/v1/openapi.json', { config: { permission: 'public', doc: { summary: 'This document', tags: ['system'] } } }, async () => (cached ??= openApiDocument(routes, { version })));
+  app.get('/v1/openapi.json', { config: { permission: 'public', doc: { summary: 'This document', tags: ['system'], response: { status: 200, description: 'the OpenAPI 3.1 document', schema: jsonDocument } } } }, async () => (cached ??= openApiDocument(routes, { version })));
 }

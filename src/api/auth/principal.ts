@@ -18,8 +18,24 @@ export interface RouteDoc {
   query?: ZodType;
   /** JSON Schema of the body when it is not a zod schema (the VM spec). */
   bodyJsonSchema?: () => Record<string, unknown>;
-  /** Success status and a description of what comes back. */
-  response?: { status: number; description: string };
+  /** The success answer: status, description and what its body is (docs/api.md "The contract"). */
+  response?: ResponseDoc;
+  /** Other successful answers: 202 with an operation (async=true), 201 beside 200, an NDJSON progress stream, a WebSocket upgrade. */
+  otherResponses?: ResponseDoc[];
+}
+
+/** One successful answer of a route. A body is a zod schema of what the handler returns, or a JSON Schema, or a non-JSON content type. */
+export interface ResponseDoc {
+  status: number;
+  description: string;
+  /** The JSON body, as the zod schema of the handler's result (api/schemas/). */
+  schema?: ZodType;
+  /** The JSON Schema of the body when it is not a zod schema (the VM spec). */
+  jsonSchema?: () => Record<string, unknown>;
+  /** The body's media type when it is not application/json (text/plain, text/event-stream, text/html…). */
+  contentType?: string;
+  /** Streams (Server-Sent Events, NDJSON): the JSON of each item (an event's data, a line). */
+  itemSchema?: ZodType;
 }
 
 declare module 'fastify' {

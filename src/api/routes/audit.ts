@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AuditStore } from '../../store/index.js';
 import { queryOf } from '../validate.js';
+import { auditSchema } from '../schemas/index.js';
 
 const auditQuery = z.object({
   actor: z.string().max(63).optional(),
@@ -12,7 +13,7 @@ const auditQuery = z.object({
 }).strict();
 
 export function auditRoutes(app: FastifyInstance, audit: AuditStore): void {
-  app.get('/v1/audit', { config: { permission: 'audit:read', doc: { summary: 'The audit log, newest first', tags: ['audit'], query: auditQuery } } }, async (req) => {
+  app.get('/v1/audit', { config: { permission: 'audit:read', doc: { summary: 'The audit log, newest first', tags: ['audit'], query: auditQuery, response: { status: 200, description: 'audit entries, newest first', schema: z.array(auditSchema) } } } }, async (req) => {
     const q = queryOf<z.infer<typeof auditQuery>>(req);
     return audit.listAudit(Object.fromEntries(Object.entries(q).filter(([, v]) => v !== undefined)));
   });

@@ -3,10 +3,14 @@ import type { FastifyInstance } from 'fastify';
 import type { BackupScheduler, RetentionPolicy, ScheduleInput } from '../../backup/index.js';
 import { fail } from '../../shared/index.js';
 import { bool, body, optString, str } from './body.js';
+import { z } from 'zod';
+import type { ResponseDoc } from '../auth/principal.js';
+import { scheduleSchema } from '../schemas/index.js';
 
 interface NameParams { name: string }
-const write = { config: { permission: 'backup:schedule' as const } };
-const read = { config: { permission: 'vm:read' as const } };
+const tags = ['backups'];
+const write = (summary: string, response: ResponseDoc) => ({ config: { permission: 'backup:schedule' as const, doc: { summary, tags, response } } });
+const read = (summary: string, response: ResponseDoc) => ({ config: { permission: 'vm:read' as const, doc: { summary, tags, response } } });
 const KEEP = ['keepLast', 'keepHourly', 'keepDaily', 'keepWeekly', 'keepMonthly', 'keepYearly'] as const;
 
 function scheduleBody(raw: unknown, withName: boolean): ScheduleInput {
@@ -33,16 +37,16 @@ function scheduleBody(raw: unknown, withName: boolean): ScheduleInput {
 }
 
 export function backupScheduleRoutes(app: FastifyInstance, schedules: BackupScheduler): void {
-  app.get('/v1/backup-schedules', read, async () => schedules.list());
-  app.get<{ Params: NameParams }>('/v1/backup-schedules/:name', read, async (req) => schedules.get(req.params.name));
+  app.get('/v1/backup-schedules', read('List backup schedules', { status: 200, description: 'the schedules', schema: z.array(scheduleSchema) }), async () => schedules.list());
+  app.get<{ Params: NameParams }>('/v1/backup-schedules/:name', read('One backup schedule', { status: 200, description: 'the schedule', schema: scheduleSchema }), async (req) => schedules.get(req.params.name));
   /** {name, vm? | selector?, when, retention?, full?, enabled?} */
-  app.post('/v1/backup-schedules', write, async (req, reply) => reply.status(201).send(await schedules.create(scheduleBody(req.body, true))));
+  app.post('/v1/backup-schedules', write('Create a schedule {name, vm? | selector?, when, retention?, full?, enabled?}', { status: 201, description: 'the schedule', schema: scheduleSchema }), async (req, reply) => reply.status(201).send(await schedules.create(scheduleBody(req.body, true))));
   /** {vm? | selector?, when, retention?, full?, enabled?}: replaces the schedule (its run history stays). */
-  app.put<{ Params: NameParams }>('/v1/backup-schedules/:name', write, async (req) => {
+  app.put<{ Params: NameParams }>('/v1/backup-schedules/:name', write('Replace a schedule (its run history stays)', { status: 200, description: 'the schedule', schema: scheduleSchema }), async (req) => {
     const { name: _n, ...rest } = scheduleBody(req.body, false);
     return schedules.update(req.params.name, rest);
   });
-  app.delete<{ Params: NameParams }>('/v1/backup-schedules/:name', write, async (req, reply) => {
+  app.delete<{ Params: NameParams }>('/v1/backup-schedules/:name', write('Remove a schedule', { status: 204, description: 'removed' }), async (req, reply) => {
     await schedules.remove(req.params.name);
     return reply.status(204).send();
   });

@@ -4,11 +4,15 @@ import { pruneBackups, restoreBackup, verifyBackup, type BackupService, type Cre
 import type { OperationContext, OperationRegistry } from '../../lifecycle/index.js';
 import { fail } from '../../shared/index.js';
 import { bool, body, optString, strings } from './body.js';
+import { z } from 'zod';
+import type { ResponseDoc } from '../auth/principal.js';
+import { backupSchema, operationSchema, pruneSchema, restoreSchema, verifySchema } from '../schemas/index.js';
 
 interface NameParams { name: string }
 interface IdParams { name: string; id: string }
-const write = { config: { permission: 'vm:backup' as const } };
-const read = { config: { permission: 'vm:read' as const } };
+const tags = ['backups'];
+const write = (summary: string, response: ResponseDoc, otherResponses: ResponseDoc[] = []) => ({ config: { permission: 'vm:backup' as const, doc: { summary, tags, response, otherResponses } } });
+const read = (summary: string, response: ResponseDoc) => ({ config: { permission: 'vm:read' as const, doc: { summary, tags, response } } });
 const KEEP = ['keepLast', 'keepHourly', 'keepDaily', 'keepWeekly', 'keepMonthly', 'keepYearly'] as const;
 
 /** ?async=1: answer 202 with an operation at once. */
@@ -19,11 +23,13 @@ function wantsAsync(req: FastifyRequest): boolean {
 }
 
 export function backupRoutes(app: FastifyInstance, backups: BackupService, ops?: OperationRegistry): void {
-  app.get<{ Params: NameParams }>('/v1/vms/:name/backups', read, async (req) => backups.list(req.params.name));
-  app.get<{ Params: IdParams }>('/v1/vms/:name/backups/:id', read, async (req) => backups.get(req.params.name, req.params.id));
+  app.get<{ Params: NameParams }>('/v1/vms/:name/backups', read('The backups of a VM, oldest first', { status: 200, description: 'the backups', schema: z.array(backupSchema) }), async (req) => backups.list(req.params.name));
+  app.get<{ Params: IdParams }>('/v1/vms/:name/backups/:id', read('One backup', { status: 200, description: 'the backup', schema: backupSchema }), async (req) => backups.get(req.params.name, req.params.id));
 
   /** {full?, bwlimitMiB?}; ?async=1 answers 202 with an operation whose progress and detail (phase, doneBytes, totalBytes) follow the copy. */
-  app.post<{ Params: NameParams }>('/v1/vms/:name/backups', write, async (req, reply) => {
+  app.post<{ Params: NameParams }>('/v1/vms/:name/backups', write('Back up a VM {full?, bwlimitMiB?}: incremental when its bitmap can be trusted', { status: 201, description: 'the backup', schema: backupSchema }, [
+    { status: 202, description: 'async=1: the operation, at once; its result is the backup', schema: operationSchema },
+  ]), async (req, reply) => {
     const b = body(req.body ?? {});
     const full = bool(b, 'full');
     const bw = b['bwlimitMiB'];
@@ -40,7 +46,7 @@ export function backupRoutes(app: FastifyInstance, backups: BackupService, ops?:
   });
 
   /** {boot?, bootTimeoutSeconds?}: boot restores into a scratch VM and waits for the guest's readiness line. */
-  app.post<{ Params: IdParams }>('/v1/vms/:name/backups/:id/verify', write, async (req) => {
+  app.post<{ Params: IdParams }>('/v1/vms/:name/backups/:id/verify', write('Verify a backup\'s files (checksums, qemu-img check); boot: also boot a scratch VM from it', { status: 200, description: 'what was checked and any problems', schema: verifySchema }), async (req) => {
     const b = body(req.body ?? {});
     const t = b['bootTimeoutSeconds'];
     if (t !== undefined && (typeof t !== 'number' || !Number.isSafeInteger(t) || t < 5 || t > 3600)) fail('INVALID_BODY', 'bootTimeoutSeconds must be a whole number from 5 to 3600');
@@ -48,7 +54,7 @@ export function backupRoutes(app: FastifyInstance, backups: BackupService, ops?:
   });
 
   /** {toVm?, disks?, confirm?} */
-  app.post<{ Params: IdParams }>('/v1/vms/:name/backups/:id/restore', write, async (req) => {
+  app.post<{ Params: IdParams }>('/v1/vms/:name/backups/:id/restore', write('Restore a backup {toVm?, disks?, confirm?}', { status: 200, description: 'what was restored', schema: restoreSchema }), async (req) => {
     const b = body(req.body ?? {});
     const toVm = optString(b, 'toVm');
     const disks = strings(b, 'disks');
@@ -57,7 +63,7 @@ export function backupRoutes(app: FastifyInstance, backups: BackupService, ops?:
   });
 
   /** {keepLast?, keepHourly?, keepDaily?, keepWeekly?, keepMonthly?, keepYearly?, dryRun?} */
-  app.post<{ Params: NameParams }>('/v1/vms/:name/backups/prune', write, async (req) => {
+  app.post<{ Params: NameParams }>('/v1/vms/:name/backups/prune', write('Remove backups a retention policy does not keep {keepLast?…, dryRun?}', { status: 200, description: 'kept (and why) and removed', schema: pruneSchema }), async (req) => {
     const b = body(req.body ?? {});
     const policy: RetentionPolicy = {};
     for (const k of KEEP) {

@@ -5,7 +5,7 @@ import type { ConsoleHub } from '../console-hub.js';
 export function consoleRoutes(app: FastifyInstance, service: VmService, hub: ConsoleHub): void {
   app.get<{ Params: { name: string } }>('/v1/vms/:name/console', {
     websocket: true,
-    config: { permission: 'vm:console', doc: { summary: 'Serial console over a WebSocket (binary frames both ways)', tags: ['vms'] } },
+    config: { permission: 'vm:console', doc: { summary: 'Serial console over a WebSocket (binary frames both ways)', tags: ['vms'], response: { status: 101, description: 'WebSocket upgrade; closes 4409 when the VM is not running, 4404 when there is none' } } },
   }, async (socket, req) => {
     try {
       const rec = await service.get(req.params.name);

@@ -10,9 +10,12 @@ import type { EventView } from '../../spec/index.js';
 import { matchesVm, type EventBus } from '../event-bus.js';
 import { redactForRole } from '../redact.js';
 import { queryOf } from '../validate.js';
+import { eventSchema, TEXT } from '../schemas/index.js';
 
 const eventsQuery = z.object({ vm: z.string().max(63).optional().describe('only events of this VM') }).strict();
 const MAX_BUFFERED = 1024 * 1024;
+const EVENT_STREAM = { status: 200, description: 'Server-Sent Events: `id: SEQ`, `event: TYPE`, `data: JSON` of the event', contentType: TEXT.events, itemSchema: eventSchema };
+const EVENT_SOCKET = { status: 101, description: 'WebSocket upgrade: one JSON text frame per event' };
 const KEEPALIVE_MS = 15_000;
 
 export function eventRoutes(app: FastifyInstance, bus: EventBus): void {
@@ -24,7 +27,7 @@ export function eventRoutes(app: FastifyInstance, bus: EventBus): void {
   app.route<{ Querystring: { vm?: string } }>({
     method: 'GET',
     url: '/v1/events',
-    config: { permission: 'event:read', doc: { summary: 'Event stream (text/event-stream; a WebSocket upgrade gets JSON frames)', tags: ['events'], query: eventsQuery } },
+    config: { permission: 'event:read', doc: { summary: 'Event stream (text/event-stream; a WebSocket upgrade gets JSON frames)', tags: ['events'], query: eventsQuery, response: EVENT_STREAM, otherResponses: [EVENT_SOCKET] } },
     handler: async (req, reply) => {
       const q = queryOf<z.infer<typeof eventsQuery>>(req);
       const lastId = Number(req.headers['last-event-id']);

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { MetricsExporter } from '../../metrics/index.js';
+import { TEXT } from '../schemas/index.js';
 
 export function metricsRoutes(app: FastifyInstance, exporter: MetricsExporter): void {
   app.addHook('onResponse', async (req, reply) => {
@@ -13,6 +14,6 @@ export function metricsRoutes(app: FastifyInstance, exporter: MetricsExporter): 
     exporter.apiRequest(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
   });
   app.get('/metrics', {
-    config: { permission: 'metrics:read', doc: { summary: 'Prometheus metrics of the host, the VMs and the daemon (text format 0.0.4)', tags: ['system'] } },
+    config: { permission: 'metrics:read', doc: { summary: 'Prometheus metrics of the host, the VMs and the daemon (text format 0.0.4)', tags: ['system'], response: { status: 200, description: 'the Prometheus text exposition', contentType: TEXT.prometheus } } },
   }, async (_req, reply) => reply.type(exporter.contentType).send(await exporter.render()));
 }

@@ -9,6 +9,7 @@ import type { IncomingRequest, IncomingService } from '../../migration/index.js'
 import { fail, validateName } from '../../shared/index.js';
 import { validateSpec, type VmSpec } from '../../spec/index.js';
 import { bodyOf, parseWith } from '../validate.js';
+import { abortSchema, commitSchema, incomingReadySchema, incomingStatusSchema } from '../schemas/index.js';
 
 interface IdParams { id: string }
 
@@ -54,7 +55,7 @@ const idOf = (v: string): string => parseWith(id, v, 'migration id', 'INVALID_AR
 
 export function incomingMigrationRoutes(app: FastifyInstance, incoming: IncomingService): void {
   app.post('/v1/migrations/incoming', {
-    config: { permission: 'vm:migrate-in', doc: { summary: 'Target of a host-to-host move: check compatibility, reserve the VM, start the incoming side', tags, body: incomingBody } },
+    config: { permission: 'vm:migrate-in', doc: { summary: 'Target of a host-to-host move: check compatibility, reserve the VM, start the incoming side', tags, body: incomingBody, response: { status: 200, description: 'where to send the stream and the disks', schema: incomingReadySchema } } },
   }, async (req) => {
     const b = bodyOf<z.infer<typeof incomingBody>>(req);
     validateName(b.vm.name, 'VM name');
@@ -64,15 +65,15 @@ export function incomingMigrationRoutes(app: FastifyInstance, incoming: Incoming
   });
 
   app.get<{ Params: IdParams }>('/v1/migrations/incoming/:id', {
-    config: { permission: 'vm:migrate-in', doc: { summary: 'State of an incoming move', tags } },
+    config: { permission: 'vm:migrate-in', doc: { summary: 'State of an incoming move', tags, response: { status: 200, description: 'its phase', schema: incomingStatusSchema } } },
   }, async (req) => incoming.status(idOf(req.params.id)));
 
   app.post<{ Params: IdParams }>('/v1/migrations/incoming/:id/commit', {
-    config: { permission: 'vm:migrate-in', doc: { summary: 'Take the VM over: from now on this host owns it', tags } },
+    config: { permission: 'vm:migrate-in', doc: { summary: 'Take the VM over: from now on this host owns it', tags, response: { status: 200, description: 'the VM runs here now', schema: commitSchema } } },
   }, async (req) => incoming.commit(idOf(req.params.id)));
 
   app.post<{ Params: IdParams }>('/v1/migrations/incoming/:id/abort', {
-    config: { permission: 'vm:migrate-in', doc: { summary: 'Roll an uncommitted move back (idempotent); says whether it had been committed', tags, body: abortBody } },
+    config: { permission: 'vm:migrate-in', doc: { summary: 'Roll an uncommitted move back (idempotent); says whether it had been committed', tags, body: abortBody, response: { status: 200, description: 'what the abort found', schema: abortSchema } } },
   }, async (req) => {
     const b = bodyOf<z.infer<typeof abortBody>>(req);
     return incoming.abort(idOf(req.params.id), { name: b.vm, id: b.vmId });

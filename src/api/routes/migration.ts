@@ -10,8 +10,10 @@ import type { MigrationProgress, MirrorProgress } from '../../drivers/index.js';
 import type { OperationContext, OperationRegistry } from '../../lifecycle/index.js';
 import { fail, validateName } from '../../shared/index.js';
 import { parseMigrateOptions, type MigrationService } from '../../migration/index.js';
+import { migrationResultSchema, migrationStatusSchema, operationSchema } from '../schemas/index.js';
 
 interface NameParams { name: string }
+const tags = ['migration'];
 
 function objectBody(body: unknown): Record<string, unknown> {
   if (body === undefined || body === null) return {};
@@ -49,7 +51,16 @@ export function operationProgress(ctx: OperationContext, status: () => { phase: 
 }
 
 export function migrationRoutes(app: FastifyInstance, migrations: MigrationService, ops?: OperationRegistry): void {
-  app.post<{ Params: NameParams }>('/v1/vms/:name/migrate', { config: { permission: 'vm:migrate' as const } }, async (req, reply) => {
+  app.post<{ Params: NameParams }>('/v1/vms/:name/migrate', {
+    config: {
+      permission: 'vm:migrate',
+      doc: {
+        summary: 'Move a running VM to a new QEMU process, or with target to another daemon; answers when the move has finished', tags,
+        response: { status: 200, description: 'the result and the policy\'s explanation', schema: migrationResultSchema },
+        otherResponses: [{ status: 202, description: 'async=1: the operation, at once; its cancel rolls the move back; its result is the move\'s', schema: operationSchema }],
+      },
+    },
+  }, async (req, reply) => {
     const name = req.params.name;
     validateName(name, 'VM name');
     const opts = parseMigrateOptions(objectBody(req.body));
@@ -60,19 +71,25 @@ export function migrationRoutes(app: FastifyInstance, migrations: MigrationServi
     return reply.status(202).header('location', `/v1/operations/${op.id}`).send(op);
   });
 
-  app.get<{ Params: NameParams }>('/v1/vms/:name/migration', { config: { permission: 'vm:read' as const } }, async (req) => {
+  app.get<{ Params: NameParams }>('/v1/vms/:name/migration', {
+    config: { permission: 'vm:read', doc: { summary: 'Progress of the VM\'s move in progress (MIGRATION_NOT_RUNNING when none is)', tags, response: { status: 200, description: 'the move as it is', schema: migrationStatusSchema } } },
+  }, async (req) => {
     validateName(req.params.name, 'VM name');
     const s = migrations.status(req.params.name);
     if (!s) fail('MIGRATION_NOT_RUNNING', `no migration of VM ${req.params.name} is in progress`);
     return s;
   });
 
-  app.post<{ Params: NameParams }>('/v1/vms/:name/migrate/cancel', { config: { permission: 'vm:migrate' as const } }, async (req) => {
+  app.post<{ Params: NameParams }>('/v1/vms/:name/migrate/cancel', {
+    config: { permission: 'vm:migrate', doc: { summary: 'Cancel the move in progress: it rolls back, the VM keeps running here', tags, response: { status: 200, description: 'the move, cancelling', schema: migrationStatusSchema } } },
+  }, async (req) => {
     validateName(req.params.name, 'VM name');
     return migrations.cancel(req.params.name);
   });
 
-  app.post<{ Params: NameParams }>('/v1/vms/:name/migrate/postcopy', { config: { permission: 'vm:migrate' as const } }, async (req) => {
+  app.post<{ Params: NameParams }>('/v1/vms/:name/migrate/postcopy', {
+    config: { permission: 'vm:migrate', doc: { summary: 'Switch the move in progress to post-copy (it must have been started with postcopy: manual)', tags, response: { status: 200, description: 'the move', schema: migrationStatusSchema } } },
+  }, async (req) => {
     validateName(req.params.name, 'VM name');
     return migrations.requestPostcopy(req.params.name);
   });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { OperationRegistry } from '../../lifecycle/index.js';
 import { OPERATION_STATUSES } from '../../spec/index.js';
 import { queryOf } from '../validate.js';
+import { operationSchema } from '../schemas/index.js';
 
 const listQuery = z.object({ vm: z.string().optional(), status: z.enum(OPERATION_STATUSES).optional() }).strict();
 const waitQuery = z.object({ timeout: z.coerce.number().min(0).max(3600).optional().describe('seconds to wait at most (default 60)') }).strict();
@@ -12,15 +13,15 @@ interface IdParams { id: string }
 
 export function operationRoutes(app: FastifyInstance, ops: OperationRegistry): void {
   const tags = ['operations'];
-  app.get('/v1/operations', { config: { permission: 'operation:read', doc: { summary: 'List operations, newest first', tags, query: listQuery } } }, async (req) => {
+  app.get('/v1/operations', { config: { permission: 'operation:read', doc: { summary: 'List operations, newest first', tags, query: listQuery, response: { status: 200, description: 'operations, newest first', schema: z.array(operationSchema) } } } }, async (req) => {
     const q = queryOf<z.infer<typeof listQuery>>(req);
     return ops.list({ ...(q.vm ? { vm: q.vm } : {}), ...(q.status ? { status: q.status } : {}) });
   });
 
-  app.get<{ Params: IdParams }>('/v1/operations/:id', { config: { permission: 'operation:read', doc: { summary: 'One operation', tags } } }, async (req) => ops.get(req.params.id));
+  app.get<{ Params: IdParams }>('/v1/operations/:id', { config: { permission: 'operation:read', doc: { summary: 'One operation', tags, response: { status: 200, description: 'the operation', schema: operationSchema } } } }, async (req) => ops.get(req.params.id));
 
   app.post<{ Params: IdParams }>('/v1/operations/:id/wait', {
-    config: { permission: 'operation:read', doc: { summary: 'Wait until the operation finishes or the timeout passes; answers with it as it then is', tags, query: waitQuery } },
+    config: { permission: 'operation:read', doc: { summary: 'Wait until the operation finishes or the timeout passes; answers with it as it then is', tags, query: waitQuery, response: { status: 200, description: 'the operation, finished or still running', schema: operationSchema } } },
   }, async (req) => {
     const q = queryOf<z.infer<typeof waitQuery>>(req);
     const gone = new AbortController();
@@ -34,6 +35,6 @@ export function operationRoutes(app: FastifyInstance, ops: OperationRegistry): v
   });
 
   app.delete<{ Params: IdParams }>('/v1/operations/:id', {
-    config: { permission: 'operation:cancel', doc: { summary: 'Cancel a running operation (its work rolls back); a finished one is returned unchanged', tags } },
+    config: { permission: 'operation:cancel', doc: { summary: 'Cancel a running operation (its work rolls back); a finished one is returned unchanged', tags, response: { status: 200, description: 'the operation', schema: operationSchema } } },
   }, async (req) => ops.cancel(req.params.id));
 }

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { SecretRotationView, SecretView } from '../../spec/index.js';
 import { bodyOf } from '../validate.js';
+import { secretRotationSchema, secretSchema } from '../schemas/index.js';
 
 export interface SecretsService {
   list(): Promise<SecretView[]>;
@@ -20,11 +21,11 @@ const tags = ['secrets'];
 
 export function secretRoutes(app: FastifyInstance, secrets: SecretsService): void {
   app.get('/v1/secrets', {
-    config: { permission: 'secret:admin', doc: { summary: 'List secrets: names and times, never values', tags } },
+    config: { permission: 'secret:admin', doc: { summary: 'List secrets: names and times, never values', tags, response: { status: 200, description: 'the secrets', schema: z.array(secretSchema) } } },
   }, async (): Promise<SecretView[]> => secrets.list());
 
   app.put<{ Params: { name: string } }>('/v1/secrets/:name', {
-    config: { permission: 'secret:admin', doc: { summary: 'Store a secret (201 when new, 200 when replaced); the value is never returned', tags, body: setBody, response: { status: 200, description: 'the name and times' } } },
+    config: { permission: 'secret:admin', doc: { summary: 'Store a secret (201 when new, 200 when replaced); the value is never returned', tags, body: setBody, response: { status: 200, description: 'replaced: the name and times', schema: secretSchema }, otherResponses: [{ status: 201, description: 'created: the name and times', schema: secretSchema }] } },
   }, async (req, reply) => {
     const b = bodyOf<z.infer<typeof setBody>>(req);
     const r = await secrets.set(req.params.name, b.value);
@@ -40,6 +41,6 @@ export function secretRoutes(app: FastifyInstance, secrets: SecretsService): voi
   });
 
   app.post('/v1/secrets/rotate-key', {
-    config: { permission: 'secret:admin', doc: { summary: 'Re-encrypt every secret under a new key, all or nothing', tags, response: { status: 200, description: 'the new key id and the count of secrets' } } },
+    config: { permission: 'secret:admin', doc: { summary: 'Re-encrypt every secret under a new key, all or nothing', tags, response: { status: 200, description: 'the new key id and the count of secrets', schema: secretRotationSchema } } },
   }, async (): Promise<SecretRotationView> => secrets.rotateKey());
 }

@@ -6,15 +6,10 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { sampleVms, type VmSample, type VmService } from '../../lifecycle/index.js';
-import { readHost, type HostSample } from '../../metrics/index.js';
+import { sampleVms, type VmService } from '../../lifecycle/index.js';
+import { readHost } from '../../metrics/index.js';
 import { queryOf } from '../validate.js';
-
-export interface StatsView {
-  at: string;
-  host: HostSample;
-  vms: VmSample[];
-}
+import { statsSchema, type StatsView } from '../schemas/index.js';
 
 const statsQuery = z.object({
   interval: z.coerce.number().int().min(2).max(60).optional().describe('WebSocket only: seconds between samples (default 5)'),
@@ -48,7 +43,7 @@ export function statsRoutes(app: FastifyInstance, service: VmService): void {
   app.route({
     method: 'GET',
     url: '/v1/stats',
-    config: { permission: 'metrics:read', doc: { summary: 'Host and per-VM resource counters (a WebSocket upgrade gets one every interval seconds)', tags: ['system'], query: statsQuery } },
+    config: { permission: 'metrics:read', doc: { summary: 'Host and per-VM resource counters (a WebSocket upgrade gets one every interval seconds)', tags: ['system'], query: statsQuery, response: { status: 200, description: 'one sample', schema: statsSchema }, otherResponses: [{ status: 101, description: 'WebSocket upgrade: one JSON sample per text frame, every interval seconds' }] } },
     handler: async (req) => {
       queryOf<z.infer<typeof statsQuery>>(req);
       return sample();

@@ -6,6 +6,9 @@ import type { DiskService } from '../../lifecycle/index.js';
 import type { ImageLibrary, PoolService, VolumeFormat } from '../../storage/index.js';
 import { withProgress } from '../progress-stream.js';
 import { bool, body, optString, str } from './body.js';
+import { z } from 'zod';
+import type { ResponseDoc } from '../auth/principal.js';
+import { imageSchema, poolSchema, progressStream, volumeSchema } from '../schemas/index.js';
 
 export interface StorageServices {
   pools: PoolService;
@@ -15,8 +18,10 @@ export interface StorageServices {
 
 interface PoolParams { pool: string }
 interface VolParams { pool: string; volume: string }
-const read = { config: { permission: 'storage:read' as const } };
-const write = { config: { permission: 'storage:write' as const } };
+const tags = ['storage'];
+const read = (summary: string, response: ResponseDoc) => ({ config: { permission: 'storage:read' as const, doc: { summary, tags, response } } });
+const write = (summary: string, response: ResponseDoc, otherResponses: ResponseDoc[] = []) => ({ config: { permission: 'storage:write' as const, doc: { summary, tags, response, otherResponses } } });
+const removed: ResponseDoc = { status: 204, description: 'removed' };
 
 export function sizeOf(v: unknown, what = 'size'): number {
   const n = typeof v === 'number' ? v : typeof v === 'string' ? parseSize(v) : undefined;
@@ -31,20 +36,20 @@ function volFormat(v: unknown): VolumeFormat | undefined {
 }
 
 export function storageRoutes(app: FastifyInstance, s: StorageServices): void {
-  app.get('/v1/pools', read, async () => s.pools.listPools());
-  app.post('/v1/pools', write, async (req, reply) => {
+  app.get('/v1/pools', read('List storage pools with their space', { status: 200, description: 'the pools', schema: z.array(poolSchema) }), async () => s.pools.listPools());
+  app.post('/v1/pools', write('Add a directory pool {name, path}', { status: 201, description: 'the pool', schema: poolSchema }), async (req, reply) => {
     const b = body(req.body);
     return reply.status(201).send(await s.pools.addPool({ name: str(b, 'name'), path: str(b, 'path') }));
   });
-  app.get<{ Params: PoolParams }>('/v1/pools/:pool', read, async (req) => s.pools.getPool(req.params.pool));
-  app.delete<{ Params: PoolParams }>('/v1/pools/:pool', write, async (req, reply) => {
+  app.get<{ Params: PoolParams }>('/v1/pools/:pool', read('One pool', { status: 200, description: 'the pool', schema: poolSchema }), async (req) => s.pools.getPool(req.params.pool));
+  app.delete<{ Params: PoolParams }>('/v1/pools/:pool', write('Remove an empty pool (its directory stays)', removed), async (req, reply) => {
     await s.pools.removePool(req.params.pool);
     return reply.status(204).send();
   });
 
-  app.get<{ Params: PoolParams }>('/v1/pools/:pool/volumes', read, async (req) => s.pools.listVolumes(req.params.pool));
+  app.get<{ Params: PoolParams }>('/v1/pools/:pool/volumes', read('List the volumes of a pool', { status: 200, description: 'the volumes', schema: z.array(volumeSchema) }), async (req) => s.pools.listVolumes(req.params.pool));
   /** {name, size, format?} | {name, cloneFrom, linked?, format?} | {name, fromImage, linked?} | {name, importPath, format?} */
-  app.post<{ Params: PoolParams }>('/v1/pools/:pool/volumes', write, async (req, reply) => {
+  app.post<{ Params: PoolParams }>('/v1/pools/:pool/volumes', write('Create a volume: blank {name, size}, a clone {cloneFrom, linked?}, from an image {fromImage, linked?} or an import {importPath}', { status: 201, description: 'the volume', schema: volumeSchema }, [progressStream]), async (req, reply) => {
     const b = body(req.body);
     const pool = req.params.pool;
     const name = str(b, 'name');
@@ -62,18 +67,18 @@ export function storageRoutes(app: FastifyInstance, s: StorageServices): void {
       return s.pools.createVolume(pool, { name, sizeBytes: sizeOf(b['size']), ...f });
     });
   });
-  app.get<{ Params: VolParams }>('/v1/pools/:pool/volumes/:volume', read, async (req) => s.pools.getVolume(req.params.pool, req.params.volume));
-  app.post<{ Params: VolParams }>('/v1/pools/:pool/volumes/:volume/resize', write, async (req) =>
+  app.get<{ Params: VolParams }>('/v1/pools/:pool/volumes/:volume', read('One volume', { status: 200, description: 'the volume', schema: volumeSchema }), async (req) => s.pools.getVolume(req.params.pool, req.params.volume));
+  app.post<{ Params: VolParams }>('/v1/pools/:pool/volumes/:volume/resize', write('Grow a volume {size}', { status: 200, description: 'the volume', schema: volumeSchema }), async (req) =>
     s.pools.resizeVolume(req.params.pool, req.params.volume, sizeOf(body(req.body)['size'])));
-  app.delete<{ Params: VolParams }>('/v1/pools/:pool/volumes/:volume', write, async (req, reply) => {
+  app.delete<{ Params: VolParams }>('/v1/pools/:pool/volumes/:volume', write('Delete a volume no VM uses', removed), async (req, reply) => {
     await s.disks.deleteVolume(req.params.pool, req.params.volume);
     return reply.status(204).send();
   });
 
-  app.get('/v1/images', read, async () => s.library.list());
-  app.get<{ Params: { image: string } }>('/v1/images/:image', read, async (req) => s.library.get(req.params.image));
+  app.get('/v1/images', read('List the image library', { status: 200, description: 'the images', schema: z.array(imageSchema) }), async () => s.library.list());
+  app.get<{ Params: { image: string } }>('/v1/images/:image', read('One library image', { status: 200, description: 'the image', schema: imageSchema }), async (req) => s.library.get(req.params.image));
   /** {name, url|path, checksum?|checksumUrl?, insecureNoChecksum?, kind?} */
-  app.post('/v1/images', write, async (req, reply) => {
+  app.post('/v1/images', write('Import an image from a URL or a path, verified against its checksum', { status: 201, description: 'the image', schema: imageSchema }, [progressStream]), async (req, reply) => {
     const b = body(req.body);
     const k = b['kind'];
     if (k !== undefined && k !== 'iso' && k !== 'disk') fail('INVALID_BODY', 'kind must be "iso" or "disk"');
@@ -88,7 +93,7 @@ export function storageRoutes(app: FastifyInstance, s: StorageServices): void {
       onProgress: (p) => report({ ...p, ...(p.totalBytes ? { fraction: p.doneBytes / p.totalBytes } : {}) }),
     }));
   });
-  app.delete<{ Params: { image: string } }>('/v1/images/:image', write, async (req, reply) => {
+  app.delete<{ Params: { image: string } }>('/v1/images/:image', write('Remove an image no VM uses', removed), async (req, reply) => {
     await s.disks.removeImage(req.params.image);
     return reply.status(204).send();
   });

@@ -4,14 +4,15 @@ import { z } from 'zod';
 import { ROLES } from '../../spec/index.js';
 import type { TokenService } from '../auth/tokens.js';
 import { bodyOf } from '../validate.js';
+import { tokenCreatedSchema, tokenSchema } from '../schemas/index.js';
 
 const createBody = z.object({ name: z.string().describe('1-63 letters, digits, "-", "_", "."'), role: z.enum(ROLES) }).strict();
 
 export function tokenRoutes(app: FastifyInstance, tokens: TokenService): void {
-  app.get('/v1/tokens', { config: { permission: 'token:admin', doc: { summary: 'List API tokens (never their secrets)', tags: ['tokens'] } } }, async () => tokens.list());
+  app.get('/v1/tokens', { config: { permission: 'token:admin', doc: { summary: 'List API tokens (never their secrets)', tags: ['tokens'], response: { status: 200, description: 'the tokens', schema: z.array(tokenSchema) } } } }, async () => tokens.list());
 
   app.post('/v1/tokens', {
-    config: { permission: 'token:admin', doc: { summary: 'Create a token; the answer is the only time its secret is shown', tags: ['tokens'], body: createBody, response: { status: 201, description: 'the token with its secret' } } },
+    config: { permission: 'token:admin', doc: { summary: 'Create a token; the answer is the only time its secret is shown', tags: ['tokens'], body: createBody, response: { status: 201, description: 'the token with its secret', schema: tokenCreatedSchema } } },
   }, async (req, reply) => {
     const b = bodyOf<z.infer<typeof createBody>>(req);
     return reply.status(201).send(await tokens.create(b.name, b.role));

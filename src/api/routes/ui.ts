@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { TEXT } from '../schemas/index.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -52,11 +53,11 @@ export function uiRoutes(app: FastifyInstance, root: string | null = webRoot() ?
     if (!root) return reply.status(503).send(NOT_BUILT);
     return reply.send(await readFile(path.join(root, 'index.html')));
   };
-  const doc = { summary: 'The web UI shell (its data calls need a token over TCP)', tags: ['system'] };
+  const doc = { summary: 'The web UI shell (its data calls need a token over TCP)', tags: ['system'], response: { status: 200, description: 'the page (503 with a page that says how to build it when dist/web is missing)', contentType: TEXT.html } };
   app.get('/', { config: { permission: 'public', doc } }, shell);
   for (const url of CLIENT_ROUTES) app.get(url, { config: { permission: 'public', doc: { ...doc, summary: `The web UI shell for the client route ${url}` } } }, shell);
   app.get<{ Params: { file: string } }>('/assets/:file', {
-    config: { permission: 'public', doc: { summary: 'A built asset of the web UI (content-hashed, cached for a year)', tags: ['system'] } },
+    config: { permission: 'public', doc: { summary: 'A built asset of the web UI (content-hashed, cached for a year)', tags: ['system'], response: { status: 200, description: 'the file, typed by its extension (gzip-encoded when accepted)', contentType: TEXT.asset } } },
   }, async (req, reply) => {
     const file = req.params.file;
     if (!root || !ASSET.test(file) || file.startsWith('.') || file.endsWith('.gz')) return reply.status(404).type('text/plain').send('no such asset');

@@ -14,6 +14,7 @@ import { specJsonSchema, validateSpec, type CloneView } from '../../spec/index.j
 import { checkClone, cloneVm, type OperationContext, type OperationRegistry, type VmService } from '../../lifecycle/index.js';
 import { presentVm } from '../present.js';
 import { bodyOf, queryOf } from '../validate.js';
+import { cloneViewSchema, operationSchema, vmViewSchema } from '../schemas/index.js';
 
 const editBody = z.object({ spec: z.unknown() }).strict();
 const EDITABLE_STATES = new Set(['created', 'stopped', 'error']);
@@ -29,7 +30,8 @@ export function vmEditRoutes(app: FastifyInstance, service: VmService, ops: Oper
       permission: 'vm:write',
       doc: {
         summary: 'Clone a stopped VM: its disks are copied, read-only images shared; MACs (and, with the source spec, host port forwards) are not copied',
-        tags: ['vms'], body: cloneBody, query: cloneQuery, response: { status: 201, description: '{vm, copied, shared, notes} (202 and an operation with async=true)' },
+        tags: ['vms'], body: cloneBody, query: cloneQuery, response: { status: 201, description: 'the clone: {vm, copied, shared, notes}', schema: cloneViewSchema },
+        otherResponses: [{ status: 202, description: 'async=true: the operation, at once; its result is the clone', schema: operationSchema }],
       },
     },
   }, async (req, reply) => {
@@ -58,7 +60,7 @@ export function vmEditRoutes(app: FastifyInstance, service: VmService, ops: Oper
       doc: {
         summary: 'Replace the spec of a VM that is not running (same name, same disks)', tags: ['vms'], body: editBody,
         bodyJsonSchema: () => ({ type: 'object', required: ['spec'], properties: { spec: specJsonSchema() }, additionalProperties: false }),
-        response: { status: 200, description: 'the VM' },
+        response: { status: 200, description: 'the VM', schema: vmViewSchema },
       },
     },
   }, async (req) => {

@@ -7,6 +7,7 @@ import { specJsonSchema, validateSpec } from '../../spec/index.js';
 import type { OperationContext, OperationRegistry, VmService } from '../../lifecycle/index.js';
 import { presentVm } from '../present.js';
 import { bodyOf, queryOf } from '../validate.js';
+import { operationSchema, TEXT, vmViewSchema } from '../schemas/index.js';
 
 const ACTIONS = ['start', 'stop', 'kill', 'pause', 'resume', 'reboot', 'suspend'] as const;
 type Action = (typeof ACTIONS)[number];
@@ -35,18 +36,20 @@ function parseLabelSelector(q: unknown): Record<string, string> | undefined {
   return out;
 }
 
+const ASYNC = { status: 202, description: 'async=true: the operation, at once (Location: /v1/operations/ID); its result is the VM', schema: operationSchema };
+
 const actor = (req: FastifyRequest): string => req.principal?.actor ?? 'anonymous';
 
 export function vmRoutes(app: FastifyInstance, service: VmService, ops: OperationRegistry): void {
   const tags = ['vms'];
-  app.get('/v1/vms', { config: { permission: 'vm:read', doc: { summary: 'List VMs', tags, query: listQuery } } }, async (req) => {
+  app.get('/v1/vms', { config: { permission: 'vm:read', doc: { summary: 'List VMs', tags, query: listQuery, response: { status: 200, description: 'the VMs', schema: z.array(vmViewSchema) } } } }, async (req) => {
     const labels = parseLabelSelector(queryOf<z.infer<typeof listQuery>>(req).label);
     const list = await service.list(labels ? { labels } : undefined);
     return list.map((r) => presentVm(service, r));
   });
 
   app.post('/v1/vms', {
-    config: { permission: 'vm:write', doc: { summary: 'Create a VM from a spec', tags, body: createBody, bodyJsonSchema: () => ({ type: 'object', required: ['spec'], properties: { spec: specJsonSchema() }, additionalProperties: false }), response: { status: 201, description: 'the VM' } } },
+    config: { permission: 'vm:write', doc: { summary: 'Create a VM from a spec', tags, body: createBody, bodyJsonSchema: () => ({ type: 'object', required: ['spec'], properties: { spec: specJsonSchema() }, additionalProperties: false }), response: { status: 201, description: 'the VM', schema: vmViewSchema } } },
   }, async (req, reply) => {
     const body = bodyOf<z.infer<typeof createBody>>(req);
     if (!('spec' in body)) fail('INVALID_BODY', 'the body must be {"spec": {...}}', { details: [{ field: 'spec', message: 'required' }] });
@@ -54,7 +57,7 @@ export function vmRoutes(app: FastifyInstance, service: VmService, ops: Operatio
     return reply.status(201).send(presentVm(service, rec));
   });
 
-  app.get<{ Params: NameParams }>('/v1/vms/:name', { config: { permission: 'vm:read', doc: { summary: 'One VM', tags } } },
+  app.get<{ Params: NameParams }>('/v1/vms/:name', { config: { permission: 'vm:read', doc: { summary: 'One VM', tags, response: { status: 200, description: 'the VM', schema: vmViewSchema } } } },
     async (req) => presentVm(service, await service.get(req.params.name)));
 
   app.delete<{ Params: NameParams }>('/v1/vms/:name', {
@@ -66,7 +69,7 @@ export function vmRoutes(app: FastifyInstance, service: VmService, ops: Operatio
   });
 
   app.post<{ Params: NameParams & { action: string } }>('/v1/vms/:name/:action', {
-    config: { permission: 'vm:operate', doc: { summary: `Run an action: ${ACTIONS.join(', ')}`, tags, body: actionBody, query: actionQuery, response: { status: 200, description: 'the VM (202 and an operation with async=true)' } } },
+    config: { permission: 'vm:operate', doc: { summary: `Run an action: ${ACTIONS.join(', ')}`, tags, body: actionBody, query: actionQuery, response: { status: 200, description: 'the VM after the action', schema: vmViewSchema }, otherResponses: [ASYNC] } },
   }, async (req, reply) => {
     const { name, action } = req.params;
     if (!(ACTIONS as readonly string[]).includes(action)) fail('ROUTE_NOT_FOUND', `unknown action ${action}; use one of ${ACTIONS.join(', ')}`);
@@ -84,7 +87,7 @@ export function vmRoutes(app: FastifyInstance, service: VmService, ops: Operatio
 
   app.get<{ Params: NameParams }>('/v1/vms/:name/serial-log', {
     // vm:console, not vm:read: the console log shows what the guest printed (passwords, keys, cloud-init output).
-    config: { permission: 'vm:console', doc: { summary: 'The end of the serial console log (text/plain)', tags, query: logQuery } },
+    config: { permission: 'vm:console', doc: { summary: 'The end of the serial console log (text/plain)', tags, query: logQuery, response: { status: 200, description: 'the last bytes of the log (empty before the first start)', contentType: TEXT.plain } } },
   }, async (req, reply) => {
     const rec = await service.get(req.params.name);
     const want = queryOf<z.infer<typeof logQuery>>(req).bytes ?? 65536;

@@ -39,7 +39,7 @@ export class VncSessions {
 export function vncRoutes(app: FastifyInstance, service: VmService, sessions: VncSessions): void {
   app.get<{ Params: { name: string } }>('/v1/vms/:name/vnc', {
     websocket: true,
-    config: { permission: 'vm:console', doc: { summary: 'VNC display (RFB) over a WebSocket for noVNC (binary frames both ways)', tags: ['vms'] } },
+    config: { permission: 'vm:console', doc: { summary: 'VNC display (RFB) over a WebSocket for noVNC (binary frames both ways)', tags: ['vms'], response: { status: 101, description: 'WebSocket upgrade; closes 4409 without a VNC display or a running VM, 4404 when there is none' } } },
   }, async (socket, req) => {
     try {
       const rec = await service.get(req.params.name);

@@ -1,0 +1,74 @@
+/**
+ * Every service the daemon wires (src/daemon/daemon.ts), on the stub driver
+ * (VM records without processes): real SQLite, real pools, library, disks,
+ * snapshots and backups (qemu-img), schedules, moves, metrics and doctor. So
+ * every route of the daemon is registered, and the ones that need no running
+ * guest really work. `close()` undoes all of it.
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { buildApi, createApiPlatform, type ApiPlatform } from '../../src/api/index.js';
+import { BackupScheduler, BackupService, LocalDirTarget, scheduleRunner } from '../../src/backup/index.js';
+import { migrationPeers } from '../../src/daemon/migration-wiring.js';
+import { wireMetrics } from '../../src/daemon/metrics-wiring.js';
+import { runDoctor } from '../../src/doctor/index.js';
+import { stubDriver } from '../../src/drivers/stub-driver.js';
+import { DiskService, SnapshotService, VmService } from '../../src/lifecycle/index.js';
+import { IncomingService, MigrationService } from '../../src/migration/index.js';
+import { SecretStore } from '../../src/secrets/index.js';
+import { silentLogger } from '../../src/shared/index.js';
+import { ImageLibrary, PoolService } from '../../src/storage/index.js';
+import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/index.js';
+
+export interface FullStubStack {
+  dir: string;
+  store: SqliteStore;
+  service: VmService;
+  platform: ApiPlatform;
+  api: Awaited<ReturnType<typeof buildApi>>;
+  close(): Promise<void>;
+}
+
+export async function openFullStubStack(tag: string, listener: 'tcp' | 'unix' = 'tcp'): Promise<FullStubStack> {
+  const dir = await mkdtemp(path.join(tmpdir(), `pv-${tag}-`));
+  const stateDir = path.join(dir, 'state');
+  const vmsDir = path.join(stateDir, 'vms');
+  await mkdir(vmsDir, { recursive: true });
+  const logger = silentLogger;
+  const store = openSqliteStore(path.join(stateDir, 'state.db'));
+  const service = new VmService({ store, driver: stubDriver, host: 'h', vmsDir, logger });
+  const migrations = new MigrationService({ vms: service, driver: stubDriver, logger, host: 'h', peers: migrationPeers });
+  const incoming = new IncomingService({ vms: service, store, driver: stubDriver, host: 'h', address: '127.0.0.1', memoryReserveBytes: 0, logger });
+  const pools = new PoolService({ stateDir, logger });
+  await pools.init();
+  const library = new ImageLibrary({ dir: path.join(stateDir, 'library'), downloadsDir: path.join(dir, 'cache', 'downloads'), logger });
+  const storage = { pools, library, disks: new DiskService({ vms: service, pools, library, vmsDir, logger }) };
+  const snapshots = new SnapshotService({ vms: service, vmsDir, logger });
+  const backups = new BackupService({ vms: service, target: new LocalDirTarget(path.join(stateDir, 'backups')), vmsDir, logger });
+  const backupSchedules = new BackupScheduler({ meta: store, run: scheduleRunner(backups), logger });
+  const secrets = await SecretStore.open({ stateDir });
+  const platform = createApiPlatform({ service, store, logger, rateLimitPerSecond: 0, authFailuresPerMinute: 0 });
+  const metrics = wireMetrics({ version: 't', service, platform, pools, backups, migrations, logger });
+  const doctor = (signal: AbortSignal) => runDoctor({
+    host: 'h', vms: service, probeAccel: (s) => stubDriver.probeAccel(s), pools: () => pools.listPools(), volumes: (p) => pools.listVolumes(p),
+    integrityCheck: () => store.integrityCheck(), qemuBinary: 'qemu-system-x86_64', qemuImgBinary: 'qemu-img', vmsDir, dbFile: path.join(stateDir, 'state.db'),
+  }, signal);
+  const api = await buildApi({
+    service, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, doctor, secrets,
+    listener, logger, version: 't', host: 'h',
+  });
+  return {
+    dir, store, service, platform, api,
+    async close() {
+      await api.close();
+      await backupSchedules.stop();
+      metrics.close();
+      await incoming.close();
+      await platform.close();
+      await service.close();
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
