@@ -4,7 +4,7 @@
  * a start cancelled halfway (QEMU already up) leaves the VM stopped with no
  * process left.
  */
-import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PlatformClient } from '../src/client/index.js';
@@ -70,19 +70,26 @@ describe('events and operations', () => {
   });
 });
 
+/** Processes (the slow wrapper, or QEMU after it) with a VM's -uuid and this state directory in their argv. */
+function startingUnder(stateDir: string): number[] {
+  return readdirSync('/proc').filter((e) => /^\d+$/.test(e) && Number(e) !== process.pid).filter((e) => {
+    try {
+      const argv = readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0');
+      return argv.includes('-uuid') && argv.some((a) => a.includes(stateDir));
+    } catch {
+      return false;
+    }
+  }).map(Number);
+}
+
 describe('cancelling a start halfway', () => {
   let slow: TestDaemon;
   beforeAll(async () => {
-    // A QEMU that daemonizes, then keeps its parent busy for 4 s (scaled to the run): the start is caught with QEMU up but not yet adopted.
+    // A QEMU that takes 4 s (scaled to the run) before it starts: the start is caught with the process up but QEMU not yet adopted.
     const dir = tempStateDir('slowqemu');
-    const fake = path.join(dir, 'qemu-slow.mjs');
-    writeFileSync(fake, [
-      '#!/usr/bin/env node',
-      "import { spawnSync } from 'node:child_process';",
-      "const r = spawnSync('qemu-system-x86_64', process.argv.slice(2), { stdio: 'inherit' });",
-      `if (r.status === 0 && process.argv.includes('-daemonize')) await new Promise((res) => setTimeout(res, ${scaled(4000)}));`,
-      'process.exit(r.status ?? 1);',
-    ].join('\n'));
+    const fake = path.join(dir, 'qemu-slow.sh');
+    // Only a VM's start waits (its argv has -uuid); the daemon's probes of QEMU do not.
+    writeFileSync(fake, `#!/bin/sh\ncase " $* " in *" -uuid "*) sleep ${(scaled(4000) / 1000).toFixed(1)} ;; esac\nexec qemu-system-x86_64 "$@"\n`);
     chmodSync(fake, 0o755);
     slow = await startDaemon({ extraArgs: ['--qemu', fake] });
   });
@@ -95,11 +102,10 @@ describe('cancelling a start halfway', () => {
   it('leaves the VM stopped, consistent, and no QEMU behind', async () => {
     const sp = new PlatformClient({ endpoint: { socketPath: slow.socket } });
     await slow.client.createVm(guestSpec('half'));
-    const pidFile = path.join(slow.stateDir, 'vms', (await slow.client.getVm('half')).id, 'qemu.pid');
     const op = await sp.startAction('half', 'start');
     const deadline = Date.now() + limit('state');
-    // Halfway: QEMU has daemonized (pidfile written) but the daemon has not adopted it yet.
-    while (!existsSync(pidFile) || processesUnder(slow.stateDir).length === 0) {
+    // Halfway: the process that becomes QEMU runs, and the daemon has not adopted it yet.
+    while (startingUnder(slow.stateDir).length === 0) {
       if (Date.now() > deadline) throw new Error('QEMU never came up');
       await new Promise((r) => setTimeout(r, 50));
     }

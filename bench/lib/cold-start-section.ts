@@ -135,7 +135,7 @@ Per-round paired differences of "ready" (median and range over rounds): ${paired
 
 Where the time goes: ${preLaunchLine(r)}. "returned" is when the command exited;
 "log created" is when the VM's serial log file appeared: for A and B, QEMU creates it while
-opening its chardevs, just before \`-daemonize\` returns, so it marks QEMU starting and
+opening its chardevs, before its machine is built (B: just before \`-daemonize\` returns), so it marks QEMU starting and
 "created → ready" is QEMU plus the guest's boot (the same for both, and where most of the
 run-to-run noise is). For C, libvirt creates the file early in its own start sequence, so
 C's "created → ready" still includes most of libvirt's work before QEMU runs.

@@ -39,7 +39,8 @@ export function buildQemuArgv(plan: LaunchPlan, env: ArgvEnv): string[] {
     '-nodefaults',
     '-no-user-config',
     '-msg', 'timestamp=on',
-    '-daemonize',
+    // seccomp (audit defect 5): no obsolete syscalls, no set*uid, no fork/exec, no scheduler/affinity changes.
+    '-sandbox', 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny',
     '-pidfile', files.pidFile,
     '-qmp', `unix:${optValue(files.qmpSocket)},server=on,wait=off`,
     '-machine', spec.machine.type,

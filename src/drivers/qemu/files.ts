@@ -18,11 +18,14 @@ export const FILE_NAMES: Readonly<RuntimeFiles> = {
   saveFile: 'state.save',
 };
 
+/** QEMU's own stdout and stderr (start-up errors, runtime warnings); the previous run's is kept as qemu.log.1. */
+export const QEMU_LOG = 'qemu.log';
+
 /** Sockets used only while a save or restore streams the migration state. */
 export const MIGRATION_SOCKETS = { out: 'mig-out.sock', in: 'mig-in.sock' } as const;
 
 export function runtimeFiles(dir: string): RuntimeFiles {
-  const abs = path.resolve(dir); // QEMU -daemonize changes its cwd to "/"
+  const abs = path.resolve(dir); // QEMU runs with "/" as its working directory
   const files = Object.fromEntries(
     Object.entries(FILE_NAMES).map(([k, name]) => [k, path.join(abs, name)]),
   ) as unknown as RuntimeFiles;

@@ -1,6 +1,6 @@
 /** A running QEMU process of one VM, driven through QMP (and the guest agent for reboots). */
 import { GuestAgentClient, type QmpClient } from '../../qmp/index.js';
-import { timeoutSignal, type Logger } from '../../shared/index.js';
+import { sleep, timeoutSignal, type Logger } from '../../shared/index.js';
 import type { DriverEvent, LaunchPlan, RunStatus, RuntimeFiles, RuntimeInfo, VmInstance } from '../driver.js';
 import type { MigrateOutOptions, MigrationSource, MigrationStats, MigrationTuning } from '../migratable.js';
 import type { DiskHotplug, HotplugDisk } from '../disk-hotplug.js';
@@ -26,6 +26,8 @@ export interface InstanceInit {
   qmp: QmpClient;
   info: RuntimeInfo;
   logger: Logger;
+  /** The process's exit status, when this daemon started it (after a restart it is not our child). */
+  exited?: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 /** How long reboot() gives the guest agent to answer before falling back to a hard reset. */
@@ -44,6 +46,7 @@ export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, S
   private detached = false;
   private nextPauseReason: string | undefined;
   private exitReason: string | undefined;
+  private readonly exited: Promise<unknown> | undefined;
   private ioError = false;
 
   constructor(init: InstanceInit) {
@@ -52,6 +55,13 @@ export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, S
     this.plan = init.plan;
     this.qmp = init.qmp;
     this.log = init.logger;
+    this.exited = init.exited?.then((e) => {
+      if (e.signal === null) return;
+      // QEMU's seccomp filter kills it with SIGSYS on a forbidden call (fork, exec, setuid...).
+      const why = e.signal === 'SIGSYS' ? 'QEMU was killed by SIGSYS: it made a system call its seccomp sandbox forbids' : `QEMU was killed by ${e.signal}`;
+      this.exitReason ??= why;
+      this.log.warn({ pid: this.info.pid, signal: e.signal }, why);
+    });
     this.qmp.on('event', (e) => {
       if (e.event === 'BLOCK_IO_ERROR') this.ioError = true;
       if (e.event === 'SHUTDOWN') this.exitReason ??= (e.data as { reason?: string }).reason;
@@ -187,6 +197,8 @@ export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, S
       this.log.warn({ pid: this.info.pid }, 'QEMU monitor closed but the process is still running');
       return;
     }
+    // Our child: its exit status (a signal) names the cause; give the exit event a moment to arrive.
+    if (this.exited) await Promise.race([this.exited, sleep(500)]);
     if (!this.detached) this.emit({ type: 'exited', reason: this.exitReason ?? 'QEMU ended without a shutdown event (crashed or killed)' });
   }
 

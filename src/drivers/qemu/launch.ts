@@ -1,23 +1,25 @@
 /**
  * Starting QEMU for a LaunchPlan: prepare the runtime directory, spawn QEMU
- * daemonized (argv array, no shell), read its pidfile, connect QMP, and for a
+ * detached in its own session (argv array, no shell; spawn-detached.ts says
+ * why not -daemonize), wait for its monitor and connect QMP, and for a
  * restore stream the save file in. Any failure after the spawn kills the
  * process again (revert stack of one).
  */
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { QmpClient } from '../../qmp/index.js';
-import { fail, PolyvisorError, runChecked, sleep, throwIfAborted, timeoutSignal, type Logger } from '../../shared/index.js';
+import { fail, PolyvisorError, throwIfAborted, timeoutSignal, type Logger } from '../../shared/index.js';
 import type { Accel, LaunchPlan, RuntimeFiles } from '../driver.js';
 import { buildQemuArgv, type OvmfFiles } from './argv.js';
-import { runtimeFiles, migrationSocket } from './files.js';
+import { QEMU_LOG, runtimeFiles, migrationSocket } from './files.js';
 import { ensureNvram, findOvmf } from './firmware.js';
 import { QemuInstance } from './instance.js';
 import { isQemuOf, readPidFile, terminate } from './process.js';
 import { restoreState } from './restore.js';
+import { exitError, spawnDetached, waitForSocket } from './spawn-detached.js';
 
 /**
- * A QEMU that has just daemonized answers its monitor within milliseconds on
+ * A QEMU that has just started answers its monitor within milliseconds on
  * a quiet host; on a saturated one (seen: load 10 on 2 cores) the greeting and
  * qmp_capabilities took over 5 s. The process exists, so waiting longer costs
  * nothing but the time a truly hung QEMU takes to be reported.
@@ -30,7 +32,7 @@ export interface LaunchContext {
   /** The accelerator this VM runs under (already resolved from the probe and the spec). */
   accel: Accel;
   ovmf?: readonly OvmfFiles[];
-  /** How long QEMU may take to daemonize (default 30 s). */
+  /** How long QEMU may take to open its monitor socket (default 30 s). */
   spawnTimeoutMs?: number;
 }
 
@@ -58,31 +60,32 @@ export async function launch(ctx: LaunchContext, plan: LaunchPlan, signal: Abort
   const argv = buildQemuArgv(plan, { accel: ctx.accel, files, ...(firmware ? { firmware } : {}) });
   log.debug({ argv }, 'starting QEMU');
   const t0 = Date.now();
+  const logFile = path.join(dir, QEMU_LOG);
+  await rename(logFile, `${logFile}.1`).catch(() => undefined);
   let pid: number | undefined;
   let qmp: QmpClient | undefined;
   try {
-    // The operation's signal is NOT passed here: killing the -daemonize parent
-    // mid-fork can orphan the daemonized child before it writes its pidfile.
-    // The parent returns in ~60 ms; a cancel is honoured right after, and the
-    // catch below terminates the child by its pidfile.
-    await runChecked(ctx.qemuBinary, argv, {
-      timeoutMs: ctx.spawnTimeoutMs ?? 30_000, missingCode: 'QEMU_MISSING', failCode: 'QEMU_START_FAILED',
-    });
+    const q = await spawnDetached(ctx.qemuBinary, argv, logFile, 'QEMU_MISSING');
+    pid = q.pid;
+    await waitForSocket(q, files.qmpSocket, logFile, timeoutSignal(ctx.spawnTimeoutMs ?? 30_000, signal));
+    let gone: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    void q.exited.then((e) => (gone = e));
+    try {
+      qmp = await QmpClient.connect(files.qmpSocket, { signal, timeoutMs: FRESH_QEMU_QMP_TIMEOUT_MS });
+    } catch (err) {
+      // A QEMU that fails while building the machine closes its monitor: its log says why.
+      const e = gone ?? (await Promise.race([q.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 500))]));
+      throw e ? await exitError(e, logFile, 'while starting') : err;
+    }
     throwIfAborted(signal, `starting VM ${plan.spec.name}`);
-    pid = await readPidFile(files.pidFile);
-    if (pid === undefined) fail('QEMU_START_FAILED', `QEMU daemonized but wrote no pidfile at ${files.pidFile}`);
-    qmp = await QmpClient.connect(files.qmpSocket, { signal, timeoutMs: FRESH_QEMU_QMP_TIMEOUT_MS });
     if (plan.restoreFrom !== undefined) {
       await restoreState({ qmp, dir, saveFile: plan.restoreFrom, signal, logger: log });
     }
     const info = { pid, accel: ctx.accel, startedAt: new Date().toISOString(), qemuVersion: qmp.version.text };
     log.info({ pid, accel: ctx.accel, ms: Date.now() - t0, restored: plan.restoreFrom !== undefined }, 'QEMU started');
-    return new QemuInstance({ plan: { ...plan, dir }, files, pid, qmp, info, logger: log });
+    return new QemuInstance({ plan: { ...plan, dir }, files, pid, qmp, info, logger: log, exited: q.exited });
   } catch (err) {
     qmp?.close();
-    // After a cancel or timeout the child may still be writing its pidfile: wait for it briefly.
-    const interrupted = err instanceof PolyvisorError && (err.code === 'ABORTED' || err.code === 'TIMEOUT');
-    pid ??= interrupted ? await readPidFileSoon(files.pidFile) : await readPidFile(files.pidFile);
     if (pid !== undefined) await terminate(pid, plan.id, timeoutSignal(10_000)).catch(() => undefined);
     throw err instanceof PolyvisorError || !(err instanceof Error)
       ? err
@@ -94,14 +97,4 @@ export async function launch(ctx: LaunchContext, plan: LaunchPlan, signal: Abort
 async function removeStale(files: RuntimeFiles, dir: string): Promise<void> {
   const stale = [files.qmpSocket, files.agentSocket, files.serialSocket, files.vncSocket, files.pidFile, migrationSocket(dir, 'out'), migrationSocket(dir, 'in')];
   await Promise.all(stale.map((f) => rm(f, { force: true })));
-}
-
-/** The pidfile's PID, waiting up to 2 s for a daemonizing QEMU to write it. */
-async function readPidFileSoon(file: string): Promise<number | undefined> {
-  for (let i = 0; i < 40; i++) {
-    const pid = await readPidFile(file);
-    if (pid !== undefined) return pid;
-    await sleep(50);
-  }
-  return undefined;
 }

@@ -1,5 +1,6 @@
 /**
- * The QEMU process of a VM, which runs daemonized: not our child, so we watch
+ * The QEMU process of a VM, which runs in a session of its own and outlives
+ * the daemon: after a daemon restart it is not our child, so we watch
  * it through its pidfile and /proc. A process counts as this VM's QEMU only
  * while its argv carries `-uuid <id>` (guards against PID reuse); a zombie
  * (empty cmdline) counts as gone.

@@ -1,0 +1,71 @@
+/**
+ * Starting QEMU as a detached process of its own session instead of with
+ * `-daemonize`: QEMU's seccomp sandbox (`-sandbox spawn=deny`) forbids the
+ * fork that -daemonize does after the filter is installed (QEMU dies with
+ * "Bad system call"), and libvirt starts QEMU the same way. The VM still
+ * outlives the daemon: a new session, no terminal, stdio in `qemu.log`.
+ *
+ * QEMU is ready when its monitor answers qmp_capabilities: QMP commands run in
+ * the main loop, which only turns once the machine is built. If QEMU exits
+ * first, the error names its exit status and the last lines of its log.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { open, readFile, stat } from 'node:fs/promises';
+import { PolyvisorError, sleep, type ErrorCode } from '../../shared/index.js';
+
+export interface DetachedQemu {
+  pid: number;
+  /** Settles when the process exits (never rejects). */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  child: ChildProcess;
+}
+
+/** Spawns `binary argv` detached, stdout and stderr appended to `logFile` (0600). */
+export async function spawnDetached(binary: string, argv: readonly string[], logFile: string, missingCode: ErrorCode): Promise<DetachedQemu> {
+  const log = await open(logFile, 'a', 0o600);
+  try {
+    const child = spawn(binary, argv, { detached: true, stdio: ['ignore', log.fd, log.fd], cwd: '/' });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+      child.once('error', () => resolve({ code: null, signal: null }));
+    });
+    const pid = await new Promise<number>((resolve, reject) => {
+      child.once('spawn', () => resolve(child.pid!));
+      child.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'ENOENT'
+        ? new PolyvisorError(missingCode, `${binary} is not installed or not on PATH`, { cause: err })
+        : new PolyvisorError('QEMU_START_FAILED', `cannot start ${binary}: ${err.message}`, { cause: err })));
+    });
+    child.unref();
+    return { pid, exited, child };
+  } finally {
+    await log.close();
+  }
+}
+
+/** The last `lines` lines of a log file ('' when it cannot be read). */
+export async function logTail(file: string, lines = 5): Promise<string> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text.trim().split('\n').slice(-lines).join('\n');
+}
+
+/**
+ * Waits until `socket` exists; rejects with QEMU_START_FAILED (the exit status
+ * and the log's tail) if the process exits first, or when `signal` fires.
+ */
+export async function waitForSocket(q: DetachedQemu, socket: string, logFile: string, signal: AbortSignal): Promise<void> {
+  let gone: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  void q.exited.then((e) => (gone = e));
+  for (;;) {
+    if (gone) throw await exitError(gone, logFile, 'before its monitor socket appeared');
+    if (await stat(socket).then((s) => s.isSocket(), () => false)) return;
+    if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new PolyvisorError('ABORTED', 'starting QEMU was cancelled');
+    await sleep(20);
+  }
+}
+
+/** The error for a QEMU that exited during start-up. */
+export async function exitError(e: { code: number | null; signal: NodeJS.Signals | null }, logFile: string, when: string): Promise<PolyvisorError> {
+  const tail = await logTail(logFile);
+  const status = e.signal ? `signal ${e.signal}` : `status ${e.code}`;
+  return new PolyvisorError('QEMU_START_FAILED', `QEMU exited with ${status} ${when}${tail ? `: ${tail}` : ''}`);
+}
