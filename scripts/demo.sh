@@ -1,44 +1,123 @@
 #!/usr/bin/env bash
 # The main job on a fresh Debian machine: sets up what is missing, runs the
 # daemon (API + web page on http://127.0.0.1:8006, embedded SQLite store) and
-# a demo VM booted from the project's test guest. Ctrl-C stops the daemon;
-# the VM keeps running (VMs outlive the daemon) until `polyvisor vm stop demo`.
+# a demo VM booted from the project's test guest, with a small blank disk so
+# snapshots and backups work on it. Ctrl-C stops the daemon; the VM keeps
+# running (VMs outlive the daemon) until `polyvisor vm stop demo`.
+#
+# Environment: POLYVISOR_STATE_DIR (default .state/demo), POLYVISOR_LISTEN
+# (default 127.0.0.1:8006, "off" for none), POLYVISOR_DEMO_WEB_PORT (the host
+# port forwarded to the demo VM's web server, default 8080), POLYVISOR_LOG_LEVEL,
+# POLYVISOR_SKIP_SETUP=1 (skip scripts/setup.sh: the integration tests set it,
+# their run's setup already built everything).
+# The daemon's log goes to daemon.log in the state directory (text lines).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
 STATE=${POLYVISOR_STATE_DIR:-$PWD/.state/demo}
 LISTEN=${POLYVISOR_LISTEN:-127.0.0.1:8006}
+WEB_PORT=${POLYVISOR_DEMO_WEB_PORT:-8080}
+LOG=$STATE/daemon.log
+say() { printf '[demo] %s\n' "$*" >&2; }
+die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
+
+# Checked before anything is installed, built or started, so a clash is reported at once.
+command -v node >/dev/null || die "Node.js is missing: install Node.js 20 or newer (e.g. apt-get install nodejs), then run this again"
+[[ $WEB_PORT =~ ^[0-9]+$ ]] || die "POLYVISOR_DEMO_WEB_PORT=$WEB_PORT is not a port number"
+if [ -f "$STATE/daemon.json" ]; then
+  running=$(node -e '
+    const i = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    let alive = false; try { process.kill(i.pid, 0); alive = true; } catch {}
+    if (alive) console.log(`${i.pid} ${i.url ?? "(no TCP listener)"}`);' "$STATE/daemon.json" 2>/dev/null || true)
+  if [ -n "$running" ]; then
+    die "a Polyvisor daemon (pid ${running%% *}) already runs for $STATE and serves ${running#* }: use it (export POLYVISOR_STATE_DIR=$STATE), or stop it with \`kill ${running%% *}\` and run this again"
+  fi
+fi
+if [ "$LISTEN" != off ]; then
+  problem=$(node -e '
+    const a = process.argv[1]; const i = a.lastIndexOf(":");
+    const host = a.slice(0, i).replace(/^\[|\]$/g, ""), port = Number(a.slice(i + 1));
+    if (i < 1 || !Number.isInteger(port) || port < 0 || port > 65535) { console.log("it is not HOST:PORT"); process.exit(); }
+    const s = require("net").createServer();
+    s.once("error", (e) => console.log(e.code === "EADDRINUSE" ? "the port is already in use by another program" : e.code === "EACCES" ? "binding it needs root (ports below 1024)" : e.code === "EADDRNOTAVAIL" ? "this host has no such address" : e.code));
+    s.listen({ host, port, exclusive: true }, () => s.close());' "$LISTEN")
+  if [ -n "$problem" ]; then
+    die "cannot listen on $LISTEN: $problem. Pick a free address with POLYVISOR_LISTEN (e.g. POLYVISOR_LISTEN=127.0.0.1:8007 bash scripts/demo.sh), or stop what holds it (ss -ltnp shows it). Nothing was started."
+  fi
+fi
+
+[ "${POLYVISOR_SKIP_SETUP:-0}" = 1 ] || bash scripts/setup.sh
 mkdir -p "$STATE"
 export POLYVISOR_STATE_DIR=$STATE
 pv() { node bin/polyvisor.js "$@"; }
+# Runs a CLI command quietly; shows its output only when it fails.
+quiet() { local out; if ! out=$("$@" 2>&1); then printf '%s\n' "$out" >&2; return 1; fi; }
 
-node bin/polyvisord.js --state-dir "$STATE" --listen "$LISTEN" --log-level "${POLYVISOR_LOG_LEVEL:-info}" &
+rm -f "$STATE/daemon.json" # stale (its daemon is gone, checked above): readiness is its reappearance
+say "starting polyvisord (log: $LOG)"
+printf '\n--- %s demo.sh starts polyvisord ---\n' "$(date -Is)" >>"$LOG"
+node bin/polyvisord.js --state-dir "$STATE" --listen "$LISTEN" --log-format text --log-level "${POLYVISOR_LOG_LEVEL:-info}" >>"$LOG" 2>&1 &
 DAEMON=$!
-trap 'kill -TERM $DAEMON 2>/dev/null; wait $DAEMON' INT TERM
-for _ in $(seq 100); do [ -f "$STATE/daemon.json" ] && break; sleep 0.1; done
+# Until the banner: any failure stops the daemon this script started (and says so).
+trap 'kill -TERM $DAEMON 2>/dev/null; wait $DAEMON 2>/dev/null; echo "demo: stopped polyvisord after a failure (log: $LOG)" >&2' EXIT
+trap 'exit 130' INT TERM
+for _ in $(seq 300); do
+  [ -f "$STATE/daemon.json" ] && break
+  if ! kill -0 $DAEMON 2>/dev/null; then
+    tail -n 5 "$LOG" >&2
+    die "polyvisord exited while starting (above: the end of $LOG)"
+  fi
+  sleep 0.1
+done
+[ -f "$STATE/daemon.json" ] || { kill -TERM $DAEMON; die "polyvisord did not become ready in 30 s; see $LOG"; }
+URL=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).url ?? "")' "$STATE/daemon.json")
 
-GUEST=$(bash guest/build.sh | tail -n 1)
-CMDLINE=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).cmdline)' "$GUEST/manifest.json")
-if ! pv vm show demo >/dev/null 2>&1; then
-  pv vm create demo --memory 256Mi --kernel "$GUEST/vmlinuz" --initrd "$GUEST/initrd.img" \
-    --append "$CMDLINE pv.name=demo" --label app=demo --forward 127.0.0.1:8080:80
+GUEST=$(bash guest/build.sh 2>/dev/null | tail -n 1)
+CMDLINE=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).cmdline)' "$GUEST/manifest.json")
+disks=$({ pv vm show demo --json 2>/dev/null || true; } | node -e 'let s="";process.stdin.on("data",c=>s+=c).on("end",()=>{try{const v=JSON.parse(s);console.log(`${v.state} ${v.spec.disks.length}`)}catch{console.log("none")}})')
+if [ "${disks#* }" = 0 ]; then
+  say "the demo VM of an older demo has no disk: recreating it"
+  quiet pv vm rm demo --force
+  disks=none
+fi
+if [ "$disks" = none ]; then
+  say "creating the demo VM (test guest, 256 MiB, a 64 MiB blank disk, web server on 127.0.0.1:$WEB_PORT)"
+  quiet pv vm create demo --from - --kernel "$GUEST/vmlinuz" --initrd "$GUEST/initrd.img" --append "$CMDLINE pv.name=demo" <<YAML
+version: 1
+memory: 256Mi
+labels: { app: demo }
+disks:
+  - { name: data, size: 64Mi }   # a blank qcow2 in the VM's directory: snapshots and backups work on it
+networks:
+  - name: net0
+    portForwards: [{ hostPort: $WEB_PORT, guestPort: 80 }]
+YAML
 fi
 state=$(pv vm show demo --json | node -e 'let s="";process.stdin.on("data",c=>s+=c).on("end",()=>console.log(JSON.parse(s).state))')
-case $state in running|paused) ;; suspended) pv vm resume demo ;; *) pv vm start demo ;; esac
+case $state in
+  running | paused) ;;
+  suspended) say "resuming the demo VM"; quiet pv vm resume demo ;;
+  *) say "starting the demo VM"; quiet pv vm start demo ;;
+esac
 # An admin token for the web UI, kept (mode 0600) in the state directory for later runs.
 TOKEN_FILE=$STATE/web-admin.token
 if [ ! -s "$TOKEN_FILE" ]; then
   pv token revoke demo-web >/dev/null 2>&1 || true
-  (umask 077; pv token create demo-web --role admin 2>/dev/null > "$TOKEN_FILE")
+  (umask 077; pv token create demo-web --role admin 2>/dev/null >"$TOKEN_FILE")
 fi
+
+trap - EXIT
+trap 'kill -TERM $DAEMON 2>/dev/null; wait $DAEMON 2>/dev/null; exit 130' INT TERM
+# The banner is the last thing printed: the daemon writes to its log file, not here.
 cat <<MSG
 
 Polyvisor is running.
-  Web UI:     http://$LISTEN/   (log in with the admin token in $TOKEN_FILE)
-  API:        http://$LISTEN/v1/vms   (and the unix socket $STATE/polyvisord.sock)
-  Demo VM:    guest web server at http://127.0.0.1:8080/
-  Try:        POLYVISOR_STATE_DIR=$STATE node bin/polyvisor.js vm list
-              POLYVISOR_STATE_DIR=$STATE node bin/polyvisor.js console demo   (Ctrl-] detaches)
-Ctrl-C stops the daemon; the demo VM keeps running.
+  Web UI:       ${URL:-(no TCP listener: POLYVISOR_LISTEN=off)}/
+  Admin token:  $TOKEN_FILE   (paste it into the web UI's login)
+  Demo VM:      demo   (its web server: http://127.0.0.1:$WEB_PORT/)
+  CLI:          export POLYVISOR_STATE_DIR=$STATE
+                node bin/polyvisor.js vm list        (README "Using it" for more)
+  Daemon log:   $LOG
+  Stop:         Ctrl-C stops the daemon (the demo VM keeps running); node bin/polyvisor.js vm stop demo stops the VM
 MSG
-wait $DAEMON
+wait $DAEMON || true
+echo "demo: polyvisord stopped (log: $LOG)" >&2

@@ -21,16 +21,22 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# npm packages: `npm ci` only when package-lock.json changed since the last install.
+# npm packages: `npm ci` only when package-lock.json changed since the last install: the hash kept in
+# node_modules/.polyvisor-lock differs, and npm's own record of the last install
+# (node_modules/.package-lock.json, written by npm ci / npm install) is older than package-lock.json.
+# `npm ci` empties node_modules first: it must not run when nothing changed.
 lock_hash=$(sha256sum package-lock.json | cut -c1-16)
-if [ ! -f node_modules/.polyvisor-lock ] || [ "$(cat node_modules/.polyvisor-lock)" != "$lock_hash" ]; then
+installed=0
+[ -f node_modules/.polyvisor-lock ] && [ "$(cat node_modules/.polyvisor-lock)" = "$lock_hash" ] && installed=1
+[ -f node_modules/.package-lock.json ] && ! [ package-lock.json -nt node_modules/.package-lock.json ] && installed=1
+if [ "$installed" = 0 ]; then
   log "npm ci (better-sqlite3 compiles from source: about 90 s)"
   npm ci --no-audit --no-fund --loglevel=error
-  echo "$lock_hash" > node_modules/.polyvisor-lock
 fi
+echo "$lock_hash" > node_modules/.polyvisor-lock
 
-log "building TypeScript and the web UI (dist/web)"
-npm run --silent build
+# TypeScript, the CLI bundle and the web UI: built only when an input changed (a stamp in dist/).
+bash scripts/build-if-changed.sh
 
 log "building the test guest (cached by package versions)"
 bash guest/build.sh >/dev/null

@@ -38,6 +38,7 @@ import { whoamiRoutes } from './routes/whoami.js';
 import { statsRoutes } from './routes/stats.js';
 import { vmEditRoutes } from './routes/vm-edit.js';
 import { vmRoutes } from './routes/vms.js';
+import { bulkRoutes } from './routes/vm-bulk.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { doctorRoutes, type DoctorRunner } from './routes/doctor.js';
 import type { MetricsExporter } from '../metrics/index.js';
@@ -130,6 +131,7 @@ export async function buildApi(o: ApiOptions): Promise<{ app: FastifyInstance; r
   whoamiRoutes(app);
   statsRoutes(app, o.service);
   auditRoutes(app, o.platform.auditStore);
+  bulkRoutes(app, { service: o.service, snapshots: o.snapshots, backups: o.backups, migrations: o.migrations }, o.platform.operations);
   vmRoutes(app, o.service, o.platform.operations);
   vmEditRoutes(app, o.service, o.platform.operations);
   if (o.migrations) migrationRoutes(app, o.migrations, o.platform.operations);

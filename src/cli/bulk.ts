@@ -1,27 +1,23 @@
 /**
  * Bulk VM actions by label selector: `polyvisor vm stop -l env=test`, with
- * --dry-run, --concurrency N and a per-VM result table. A VM whose state does
- * not allow the action is skipped (and listed), never failed.
+ * --dry-run, --concurrency N and a per-VM result table. The daemon runs them
+ * as one operation (POST /v1/vms/actions); this draws its progress (n of m
+ * VMs done) and prints its report. A VM whose state does not allow the action
+ * is skipped (and listed), never failed.
  */
 import type { Command } from 'commander';
-import type { PolyvisorClient, VmActionName } from '../client/index.js';
-import { PolyvisorError } from '../shared/index.js';
+import { BulkClient, type BulkRequest, type PlatformClient } from '../client/index.js';
+import { isErrorCode, PolyvisorError } from '../shared/index.js';
+import type { BulkActionName, BulkReport, BulkVmResult, OperationView } from '../spec/index.js';
 import { table } from './format.js';
+import { ProgressBar } from './progress-bar.js';
 
 export interface BulkFlags {
   label?: string[];
   dryRun?: boolean;
   concurrency?: number;
   json?: boolean;
-}
-
-export interface BulkRow {
-  vm: string;
-  before: string;
-  result: 'ok' | 'failed' | 'skipped' | 'would run';
-  after: string | null;
-  detail: string;
-  ms: number;
+  progress?: boolean;
 }
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
@@ -31,7 +27,8 @@ export function addBulkOptions(cmd: Command): Command {
   return cmd
     .option('-l, --label <k=v>', 'act on every VM with these labels instead of one name (repeatable, or k=v,k2=v2)', collect)
     .option('--dry-run', 'with -l: list what would be done, do nothing')
-    .option('--concurrency <n>', 'with -l: VMs acted on at once (default 4)', (v) => Number(v));
+    .option('--concurrency <n>', 'with -l: VMs acted on at once (default 4)', (v) => Number(v))
+    .option('--no-progress', 'with -l: no progress line on stderr');
 }
 
 export function parseSelector(sel: string[]): Record<string, string> {
@@ -44,45 +41,55 @@ export function parseSelector(sel: string[]): Record<string, string> {
   return out;
 }
 
-/** Runs `fn` over `items`, at most `limit` at a time, keeping their order in the result. */
-export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return out;
+/** The DETAIL column: why it failed or was skipped, what it made. */
+export function detailOf(r: BulkVmResult, action: BulkActionName): string {
+  if (r.error) return `error[${r.error.code}]: ${r.error.message}`;
+  if (r.result === 'planned') return `would ${action}`;
+  if (r.reason) return r.reason;
+  return r.output ? Object.entries(r.output).map(([k, v]) => `${k}=${String(v)}`).join(' ') : '';
 }
 
-export async function runBulk(client: PolyvisorClient, action: VmActionName, f: BulkFlags, body: Record<string, unknown>, out: (s: string) => void): Promise<BulkRow[]> {
+/** The per-VM table and its summary line. */
+export function renderReport(rep: BulkReport): string {
+  const shown = (r: BulkVmResult): string => (r.result === 'planned' ? 'would run' : r.result);
+  const rows = rep.results.map((r) => [r.vm, r.before, shown(r), r.after ?? '-', r.ms ? `${(r.ms / 1000).toFixed(1)}s` : '-', detailOf(r, rep.action)]);
+  const count = (k: BulkVmResult['result']) => rep.results.filter((r) => r.result === k).length;
+  const what = [rep.selector, rep.names?.join(',')].filter(Boolean).join(' ');
+  return (rows.length ? table(['VM', 'BEFORE', 'RESULT', 'AFTER', 'TIME', 'DETAIL'], rows) : '')
+    + `${rep.total} VM(s) match ${what}: ${rep.dryRun ? `${count('planned')} would run` : `${rep.ok} ok, ${rep.failed} failed`}, ${rep.skipped} skipped\n`;
+}
+
+const progressText = (op: OperationView): string => {
+  const r = BulkClient.reportOf(op);
+  return r ? `${r.action}: ${r.done}/${r.total} VMs done (${r.ok} ok, ${r.failed} failed, ${r.skipped} skipped)` : op.kind;
+};
+
+export async function runBulk(
+  c: { bulk: BulkClient; platform: PlatformClient }, action: BulkActionName, f: BulkFlags, options: Record<string, unknown>, out: (s: string) => void,
+): Promise<BulkReport> {
   const labels = parseSelector(f.label ?? []);
   if (!Object.keys(labels).length) throw new PolyvisorError('INVALID_ARGUMENT', 'give a VM name or a label selector (-l KEY=VALUE)');
   const conc = f.concurrency ?? 4;
   if (!Number.isInteger(conc) || conc < 1 || conc > 64) throw new PolyvisorError('INVALID_ARGUMENT', '--concurrency must be an integer from 1 to 64');
-  const vms = await client.listVms({ labels });
-  const rows = await mapLimit(vms, conc, async (v): Promise<BulkRow> => {
-    const base = { vm: v.name, before: v.state };
-    if (!v.actions.includes(action)) return { ...base, result: 'skipped', after: v.state, detail: `${action} not allowed while ${v.state}`, ms: 0 };
-    if (f.dryRun) return { ...base, result: 'would run', after: null, detail: `would ${action}`, ms: 0 };
-    const t0 = Date.now();
-    try {
-      const after = await client.action(v.name, action, body);
-      return { ...base, result: 'ok', after: after.state, detail: after.stateReason, ms: Date.now() - t0 };
-    } catch (err) {
-      return { ...base, result: 'failed', after: null, detail: (err as Error).message, ms: Date.now() - t0 };
+  const req: BulkRequest = {
+    action, selector: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(','), concurrency: conc,
+    ...(f.dryRun ? { dryRun: true } : {}), ...(Object.keys(options).length ? { options } : {}),
+  };
+  let op = await c.bulk.start(req);
+  const bar = f.progress === false || f.dryRun ? undefined : new ProgressBar();
+  try {
+    while (op.status === 'running') {
+      op = await c.platform.waitOperation(op.id, 1);
+      bar?.update({ fraction: op.progress, text: progressText(op) });
     }
-  });
-  if (f.json) out(JSON.stringify(rows, null, 2) + '\n');
-  else {
-    out(table(['VM', 'BEFORE', 'RESULT', 'AFTER', 'TIME', 'DETAIL'], rows.map((r) => [r.vm, r.before, r.result, r.after ?? '-', r.ms ? `${(r.ms / 1000).toFixed(1)}s` : '-', r.detail])));
-    const count = (k: BulkRow['result']) => rows.filter((r) => r.result === k).length;
-    out(`${rows.length} VM(s) match ${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',')}: ${f.dryRun ? `${count('would run')} would run` : `${count('ok')} ok, ${count('failed')} failed`}, ${count('skipped')} skipped\n`);
+  } finally {
+    bar?.done();
   }
-  const failed = rows.filter((r) => r.result === 'failed');
-  if (failed.length) throw new PolyvisorError('BULK_FAILED', `${action} failed for ${failed.map((r) => r.vm).join(', ')}`);
-  return rows;
+  const rep = BulkClient.reportOf(op);
+  if (rep) out(f.json ? JSON.stringify(rep.results, null, 2) + '\n' : renderReport(rep));
+  if (op.status !== 'succeeded' || !rep) {
+    const e = op.error ?? { code: 'BULK_FAILED', message: `bulk ${action} ${op.status}`, hint: '' };
+    throw new PolyvisorError(isErrorCode(e.code) ? e.code : 'BULK_FAILED', e.message, e.hint ? { hint: e.hint } : undefined);
+  }
+  return rep;
 }

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { VmActionName } from '../client/index.js';
 import type { CloneView, VmView } from '../spec/index.js';
-import { clientFrom, platformFrom, type GlobalOptions } from './context.js';
+import { BulkClient } from '../client/index.js';
+import { clientFrom, connectionFrom, platformFrom, type GlobalOptions } from './context.js';
 import { followOperation } from './follow-operation.js';
 import { vmDetails, vmTable } from './format.js';
 import { readSpecDocument, specDocument, type CreateFlags } from './spec-input.js';
@@ -24,6 +25,7 @@ function labelsFrom(sel: string[] | undefined): Record<string, string> | undefin
 export function registerVmCommands(program: Command, out: (s: string) => void): void {
   const g = (): GlobalOptions => program.opts<GlobalOptions>();
   const show = (v: VmView, json?: boolean) => out(json || g().json ? JSON.stringify(v, null, 2) + '\n' : `${v.name}: ${v.state} (${v.stateReason})\n`);
+  const bulk = () => ({ bulk: new BulkClient(connectionFrom(g())), platform: platformFrom(g()) });
   const vm = program.command('vm').description('create, list and control virtual machines');
 
   vm.command('create <name>')
@@ -94,7 +96,7 @@ export function registerVmCommands(program: Command, out: (s: string) => void): 
       .description(description)
       .option('--json', 'print JSON')
       .action(async (name: string | undefined, o: BulkFlags) => {
-        if (name === undefined || o.label) return void (await runBulk(clientFrom(g()), action, { ...o, json: o.json || g().json }, {}, out));
+        if (name === undefined || o.label) return void (await runBulk(bulk(), action, { ...o, json: o.json || g().json }, {}, out));
         show(await clientFrom(g()).action(name, action), o.json);
       });
   }
@@ -106,7 +108,7 @@ export function registerVmCommands(program: Command, out: (s: string) => void): 
     .option('--json', 'print JSON')
     .action(async (name: string | undefined, o: BulkFlags & { timeout?: number; force?: boolean }) => {
       const body = { ...(o.timeout !== undefined ? { timeoutSeconds: o.timeout } : {}), ...(o.force ? { force: true } : {}) };
-      if (name === undefined || o.label) return void (await runBulk(clientFrom(g()), 'stop', { ...o, json: o.json || g().json }, body, out));
+      if (name === undefined || o.label) return void (await runBulk(bulk(), 'stop', { ...o, json: o.json || g().json }, body, out));
       const notice = o.force ? undefined : waitNotice({ text: (s) => stopWaitText(name, o.timeout, s) });
       try {
         show(await clientFrom(g()).action(name, 'stop', body), o.json);

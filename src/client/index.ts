@@ -8,3 +8,4 @@ export { SnapshotClient, type SnapshotClientOptions, type SnapshotEntry, type Sn
 export { OpsClient, type DoctorReportView, type DoctorFindingView } from './ops-client.js';
 export { BackupClient, type BackupClientOptions, type BackupEntry, type BackupVerify, type BackupRestore, type BackupPolicy, type BackupPrune, type BackupRequest } from './backup-client.js';
 export { BackupScheduleClient, type BackupScheduleRequest, type BackupScheduleEntry } from './backup-schedule-client.js';
+export { BulkClient, type BulkRequest, type BulkClientOptions } from './bulk-client.js';

@@ -1,6 +1,7 @@
 export { VmService, type VmServiceOptions, type StopOptions, type OpOptions } from './vm-service.js';
 export { checkClone, cloneVm, type CloneRequest, type CloneResult, type CloneOptions } from './vm-clone.js';
 export { OperationRegistry, type OperationContext, type OperationRegistryOptions } from './operations.js';
+export { runBulk, mapLimit, type BulkRunRequest, type BulkStep, type BulkTarget } from './bulk-run.js';
 export { StateKeeper, type StateChange, type ContentChange } from './state-keeper.js';
 export { KeyedQueue } from './job-queue.js';
 export { faultPoint } from './fault-points.js';

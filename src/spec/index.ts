@@ -20,3 +20,4 @@ export { parseSize, formatSize } from './units.js';
 export { VM_STATES, type VmState } from './state.js';
 export type { VmView, CloneView, HealthView, ErrorBody } from './views.js';
 export { ROLES, OPERATION_STATUSES, type Role, type TokenView, type TokenCreatedView, type SecretView, type SecretRotationView, type OperationStatus, type OperationView, type EventView, type AuditView } from './api-views.js';
+export { BULK_ACTIONS, BULK_RESULTS, type BulkActionName, type BulkResultName, type BulkVmResult, type BulkReport } from './bulk-views.js';

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { fail, validateName } from '../../shared/index.js';
 import { specJsonSchema, validateSpec } from '../../spec/index.js';
 import type { OperationContext, OperationRegistry, VmService } from '../../lifecycle/index.js';
+import { parseLabelSelector } from '../label-selector.js';
 import { presentVm } from '../present.js';
 import { bodyOf, queryOf } from '../validate.js';
 import { operationSchema, TEXT, vmViewSchema } from '../schemas/index.js';
@@ -23,18 +24,6 @@ const actionQuery = z.object({ async: z.enum(['true', 'false']).optional().descr
 const listQuery = z.object({ label: z.union([z.string(), z.array(z.string())]).optional().describe('key=value[,key=value]; every label must match') }).strict();
 const removeQuery = z.object({ force: z.enum(['true', 'false']).optional().describe('kill the VM first if it runs') }).strict();
 const logQuery = z.object({ bytes: z.coerce.number().int().min(1).max(4 * 1024 * 1024).optional().describe('default 65536') }).strict();
-
-function parseLabelSelector(q: unknown): Record<string, string> | undefined {
-  if (q === undefined) return undefined;
-  const items = (Array.isArray(q) ? q : [q]).flatMap((s) => String(s).split(','));
-  const out: Record<string, string> = {};
-  for (const item of items) {
-    const m = /^([a-z0-9][a-z0-9._/-]{0,62})=([A-Za-z0-9._-]{0,63})$/.exec(item.trim());
-    if (!m) fail('INVALID_ARGUMENT', `label selector ${JSON.stringify(item)} must look like key=value`);
-    out[m[1]!] = m[2]!;
-  }
-  return out;
-}
 
 const ASYNC = { status: 202, description: 'async=true: the operation, at once (Location: /v1/operations/ID); its result is the VM', schema: operationSchema };
 
