@@ -13,6 +13,7 @@ import { roleAllows, rolesWith, type Permission } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
 import { BULK_PERMISSION, prepareBulk, type BulkServices } from '../bulk-actions.js';
 import { parseLabelSelector } from '../label-selector.js';
+import { bulkOperationSchema } from '../schemas/index.js';
 import { bodyOf, queryOf } from '../validate.js';
 
 const bulkBody = z.object({
@@ -67,7 +68,8 @@ export function bulkRoutes(app: FastifyInstance, s: BulkServices, ops: Operation
       doc: {
         summary: `Bulk action (${BULK_ACTIONS.join(', ')}) on the VMs a label selector or a list of names picks, as one operation with per-VM results; also needs the action's own permission (vm:snapshot, vm:backup, vm:migrate)`,
         tags: ['vms'], body: bulkBody, query: bulkQuery,
-        response: { status: 200, description: 'the finished operation; detail is the report (per-VM result, before/after state, error); status failed with BULK_FAILED when any VM failed. 202 and the running operation with async=true' },
+        response: { status: 200, description: 'the finished operation; detail is the report (per-VM result, before/after state, error); status failed with BULK_FAILED when any VM failed', schema: bulkOperationSchema },
+        otherResponses: [{ status: 202, description: 'async=true: the running operation, at once (Location: /v1/operations/ID)', schema: bulkOperationSchema }],
       },
     },
   }, async (req, reply) => {

@@ -7,3 +7,4 @@ export { snapshotSchema, snapshotListSchema, revertSchema } from './snapshots.js
 export { backupSchema, verifySchema, restoreSchema, pruneSchema, scheduleSchema } from './backups.js';
 export { migrationResultSchema, migrationStatusSchema, incomingReadySchema, incomingStatusSchema, commitSchema, abortSchema } from './migration.js';
 export { doctorSchema, jsonDocument, TEXT } from './system.js';
+export { bulkOperationSchema, bulkReportSchema } from './bulk.js';
