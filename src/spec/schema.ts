@@ -36,7 +36,7 @@ const sizeText = (what: string, min: number, max: number, numberUnit: number) =>
       return z.NEVER;
     }
     return bytes;
-  });
+  }).pipe(z.number()); // never fails: says what the output is (bytes), for the API's response schemas
 };
 
 const labelKey = z.string().regex(/^[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?$/, 'label keys: lowercase letters, digits, . _ / - (max 63)');

@@ -4,7 +4,9 @@
  * and a JSON body (or each item of a stream) must validate against the
  * document's JSON Schema with ajv (draft 2020-12, what OpenAPI 3.1 uses).
  */
+import http from 'node:http';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import WebSocket from 'ws';
 
 type Json = Record<string, unknown>;
 interface Media { schema?: Json; 'x-itemSchema'?: Json }
@@ -81,3 +83,68 @@ export class ResponseChecker {
     return out;
   }
 }
+
+export interface RawAnswer { status: number; contentType: string; body: string }
+
+/** One request with its raw answer; an event stream is read until `sseEvents` data lines came (or 5 s passed), then cut. */
+export function rawCall(base: string, method: string, url: string, o: { token?: string; body?: unknown; sseEvents?: number } = {}): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const payload = o.body === undefined ? undefined : JSON.stringify(o.body);
+    const headers: Record<string, string> = {};
+    if (o.token) headers['authorization'] = `Bearer ${o.token}`;
+    if (payload !== undefined) headers['content-type'] = 'application/json';
+    const req = http.request(new URL(url, base), { method, headers }, (res) => {
+      const contentType = String(res.headers['content-type'] ?? '');
+      let body = '';
+      const done = (): void => resolve({ status: res.statusCode!, contentType, body });
+      if (contentType.startsWith('text/event-stream')) {
+        const timer = setTimeout(() => { res.destroy(); done(); }, 5000);
+        res.on('data', (c: Buffer) => {
+          body += c.toString();
+          if ((body.match(/^data: /gm) ?? []).length >= (o.sseEvents ?? 1)) {
+            clearTimeout(timer);
+            res.destroy();
+            done();
+          }
+        });
+        return;
+      }
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', done);
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/** Opens a WebSocket and closes it again: the status of the upgrade (101), or of the refusal. */
+export function upgradeStatus(base: string, url: string, token?: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(new URL(url, base.replace(/^http/, 'ws')).toString(), { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    ws.on('upgrade', (res) => {
+      resolve(res.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      res.resume();
+    });
+    ws.on('error', (err) => reject(err));
+  });
+}
+
+/**
+ * Answers only a running guest gives (or a second daemon), with why: proven
+ * against the document by test/api-contract.test.ts with real QEMU; every
+ * other documented answer is proven by src/api/responses.test.ts.
+ */
+export const GUEST_ANSWERS: Record<string, string> = {
+  'POST /v1/vms/:name/:action 200': 'start, stop, pause… finish only with a QEMU',
+  'POST /v1/vms/:name/migrate 200': 'a finished move needs a running guest',
+  'GET /v1/vms/:name/migration 200': 'a move in progress',
+  'POST /v1/vms/:name/migrate/cancel 200': 'a move in progress',
+  'POST /v1/vms/:name/migrate/postcopy 200': 'a move in progress with postcopy manual',
+  'POST /v1/migrations/incoming 200': 'the target side of a host-to-host move: a driver that receives VMs',
+  'GET /v1/migrations/incoming/:id 200': 'a prepared incoming move',
+  'POST /v1/migrations/incoming/:id/commit 200': 'a finished stream from the source',
+};
