@@ -192,10 +192,11 @@ async function main(): Promise<void> {
       '`node -e 0` here) and Node\'s http and net, which the floor row pays too; commander and the called verb\'s',
       'commands, about half of the CLI\'s own JavaScript time (mostly V8 compiling each commander function on its',
       'first call, so the cost scales with the number of commands and options registered: the `vm` group',
-      'registers ~20 commands for one `vm list`); garbage collection. Tried and dropped: a CommonJS bundle (no',
-      'ES module loader): with zod inlined it was slower (1.8×), without it no better than the split ES bundle.',
-      'Left: registering only the called subcommand of a group, and a V8 code cache for the bundle (what',
-      'Node ≥ 22\'s compile cache gives for free).',
+      'registers ~20 commands for one `vm list`); garbage collection. Tried beside this build (side runs, busy',
+      'host, `vm list` CPU time ÷ `node -e 0`): a CommonJS bundle with zod inlined, 1.8× (slower); without zod, 1.56×',
+      'against 1.62× for this build; the same CommonJS bundle run through `vm.Script` with a V8 code cache',
+      '(`cachedData` written after the first run), 1.47×. Left: that code cache, which needs a CommonJS entry in',
+      '`bin/` (an ES module entry alone costs the ES loader), and registering only the called subcommand of a group.',
     ].filter((l, i, all) => !(l === '' && all[i - 1] === '')).join('\n');
     process.stdout.write(body + '\n');
     const doc = path.join(ROOT, 'docs', 'benchmarks.md');
