@@ -137,6 +137,12 @@ describe('every route on its happy path, checked against the OpenAPI document', 
     await call('DELETE', '/v1/backup-schedules/:name', { name: 'nightly' }, { want: 204 });
   }, 180_000);
 
+  it('bulk actions: finished and asynchronous', async () => {
+    await call('POST', '/v1/vms/actions', {}, { body: { action: 'stop', selector: 'tier=web', dryRun: true } });
+    const op = (await call('POST', '/v1/vms/actions', {}, { body: { action: 'snapshot', names: ['a'], options: { name: 'bulk-1' } }, query: 'async=true', want: 202 })).json();
+    await call('POST', '/v1/operations/:id/wait', { id: String(op['id']) }, { query: 'timeout=30' });
+  });
+
   it('moves: the asynchronous start and the target\'s idempotent abort', async () => {
     await call('POST', '/v1/vms/:name/migrate', { name: 'a' }, { body: {}, query: 'async=1', want: 202 });
     const vm = (await call('GET', '/v1/vms/:name', { name: 'a' })).json();

@@ -11,7 +11,8 @@ import { backupSchema, operationSchema, pruneSchema, restoreSchema, verifySchema
 interface NameParams { name: string }
 interface IdParams { name: string; id: string }
 const tags = ['backups'];
-const write = (summary: string, response: ResponseDoc, otherResponses: ResponseDoc[] = []) => ({ config: { permission: 'vm:backup' as const, doc: { summary, tags, response, otherResponses } } });
+const asyncQuery = z.object({ async: z.enum(['1', 'true', '0', 'false']).optional().describe('1/true: answer 202 with an operation at once') });
+const write = (summary: string, response: ResponseDoc, otherResponses: ResponseDoc[] = []) => ({ config: { permission: 'vm:backup' as const, doc: { summary, tags, response, otherResponses, ...(otherResponses.length ? { query: asyncQuery } : {}) } } });
 const read = (summary: string, response: ResponseDoc) => ({ config: { permission: 'vm:read' as const, doc: { summary, tags, response } } });
 const KEEP = ['keepLast', 'keepHourly', 'keepDaily', 'keepWeekly', 'keepMonthly', 'keepYearly'] as const;
 

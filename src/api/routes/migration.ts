@@ -6,6 +6,7 @@
  * GET …/migration.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import type { MigrationProgress, MirrorProgress } from '../../drivers/index.js';
 import type { OperationContext, OperationRegistry } from '../../lifecycle/index.js';
 import { fail, validateName } from '../../shared/index.js';
@@ -56,6 +57,7 @@ export function migrationRoutes(app: FastifyInstance, migrations: MigrationServi
       permission: 'vm:migrate',
       doc: {
         summary: 'Move a running VM to a new QEMU process, or with target to another daemon; answers when the move has finished', tags,
+        query: z.object({ async: z.enum(['1', 'true', '0', 'false']).optional().describe('1/true: answer 202 with an operation at once') }),
         response: { status: 200, description: 'the result and the policy\'s explanation', schema: migrationResultSchema },
         otherResponses: [{ status: 202, description: 'async=1: the operation, at once; its cancel rolls the move back; its result is the move\'s', schema: operationSchema }],
       },

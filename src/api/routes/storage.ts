@@ -8,7 +8,7 @@ import { withProgress } from '../progress-stream.js';
 import { bool, body, optString, str } from './body.js';
 import { z } from 'zod';
 import type { ResponseDoc } from '../auth/principal.js';
-import { imageSchema, poolSchema, progressStream, volumeSchema } from '../schemas/index.js';
+import { imageSchema, poolSchema, progressQuery, progressStream, volumeSchema } from '../schemas/index.js';
 
 export interface StorageServices {
   pools: PoolService;
@@ -20,7 +20,9 @@ interface PoolParams { pool: string }
 interface VolParams { pool: string; volume: string }
 const tags = ['storage'];
 const read = (summary: string, response: ResponseDoc) => ({ config: { permission: 'storage:read' as const, doc: { summary, tags, response } } });
-const write = (summary: string, response: ResponseDoc, otherResponses: ResponseDoc[] = []) => ({ config: { permission: 'storage:write' as const, doc: { summary, tags, response, otherResponses } } });
+const write = (summary: string, response: ResponseDoc, otherResponses: ResponseDoc[] = []) => ({
+  config: { permission: 'storage:write' as const, doc: { summary, tags, response, otherResponses, ...(otherResponses.includes(progressStream) ? { query: progressQuery } : {}) } },
+});
 const removed: ResponseDoc = { status: 204, description: 'removed' };
 
 export function sizeOf(v: unknown, what = 'size'): number {

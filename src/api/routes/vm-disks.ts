@@ -5,7 +5,7 @@ import { parseFormatList } from '../../storage/index.js';
 import { withProgress } from '../progress-stream.js';
 import { bool, body, optString, str, strings } from './body.js';
 import type { StorageServices } from './storage.js';
-import { attachSchema, exportSchema, progressStream } from '../schemas/index.js';
+import { attachSchema, exportSchema, progressQuery, progressStream } from '../schemas/index.js';
 
 interface NameParams { name: string }
 const BUSES = ['virtio', 'sata', 'scsi'] as const;
@@ -36,7 +36,7 @@ export function vmDiskRoutes(app: FastifyInstance, s: StorageServices): void {
 
   /** {formats: "vdi,vhdx" | [..], outDir, disks?} */
   app.post<{ Params: NameParams }>('/v1/vms/:name/export', {
-    config: { permission: 'storage:write', doc: { summary: 'Export the disks of a stopped VM to vdi, vhdx, vmdk, qcow2… in a directory, with a SHA256SUMS', tags, response: { status: 200, description: 'the files written', schema: exportSchema }, otherResponses: [progressStream] } },
+    config: { permission: 'storage:write', doc: { summary: 'Export the disks of a stopped VM to vdi, vhdx, vmdk, qcow2… in a directory, with a SHA256SUMS', tags, response: { status: 200, description: 'the files written', schema: exportSchema }, query: progressQuery, otherResponses: [progressStream] } },
   }, async (req, reply) => {
     const b = body(req.body);
     const f = b['formats'];

@@ -2,7 +2,7 @@
 export { describes } from './describes.js';
 export { tokenSchema, tokenCreatedSchema, secretSchema, secretRotationSchema, operationSchema, eventSchema, auditSchema } from './platform.js';
 export { vmViewSchema, cloneViewSchema, healthSchema, whoamiSchema, statsSchema, type StatsView, type WhoamiView } from './vms.js';
-export { poolSchema, volumeSchema, imageSchema, attachSchema, exportSchema, progressLineSchema, progressStream } from './storage.js';
+export { poolSchema, volumeSchema, imageSchema, attachSchema, exportSchema, progressLineSchema, progressQuery, progressStream } from './storage.js';
 export { snapshotSchema, snapshotListSchema, revertSchema } from './snapshots.js';
 export { backupSchema, verifySchema, restoreSchema, pruneSchema, scheduleSchema } from './backups.js';
 export { migrationResultSchema, migrationStatusSchema, incomingReadySchema, incomingStatusSchema, commitSchema, abortSchema } from './migration.js';

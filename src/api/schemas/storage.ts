@@ -63,5 +63,8 @@ export const progressLineSchema = z.union([
   z.object({ error: z.object({ code: z.string(), message: z.string(), hint: z.string(), details: z.unknown().optional() }) }),
 ]).meta({ id: 'ProgressLine' });
 
+/** The query string of a long storage route: `?progress=ndjson` asks for the stream. */
+export const progressQuery = z.object({ progress: z.literal('ndjson').optional().describe('ndjson: stream progress lines, then the result') });
+
 /** The NDJSON alternative of a long storage route (`?progress=ndjson`). */
 export const progressStream = { status: 200, description: 'with ?progress=ndjson: one JSON line per progress report, then {result} or {error}', contentType: 'application/x-ndjson', itemSchema: progressLineSchema };
