@@ -20,6 +20,8 @@ export interface Demo {
   webPort: number;
   output: () => string;
   client: () => PolyvisorClient;
+  /** Types into the script's standard input (its terminal, when run under `script`). */
+  write: (text: string) => void;
   /** Resolves when the script has printed its banner; rejects if it exits first or takes too long. */
   ready: Promise<void>;
   stop: () => Promise<void>;
@@ -85,5 +87,5 @@ export async function startDemo(o: { env?: NodeJS.ProcessEnv; command?: (script:
     }
     killQemusUnder(stateDir);
   };
-  return { stateDir, pid: child.pid!, webPort, output: () => out.replace(/\r/g, ''), client, ready, stop };
+  return { stateDir, pid: child.pid!, webPort, write: (t) => void child.stdin!.write(t), output: () => out.replace(/\r/g, ''), client, ready, stop };
 }
