@@ -1,7 +1,8 @@
 /** Hosts and VMs at a glance, kept current by the event and stats streams. */
-import { useEffect, useMemo } from 'react';
-import { useStore } from '../api/store.js';
+import { useEffect, useMemo, useState } from 'react';
+import { useCan, useStore } from '../api/store.js';
 import type { VmView } from '../api/types.js';
+import { BulkBar } from '../components/BulkBar.js';
 import { Link } from '../components/Link.js';
 import { Sparkline } from '../components/Sparkline.js';
 import { StateBadge } from '../components/StateBadge.js';
@@ -16,6 +17,13 @@ export function Dashboard() {
   const host = useStore((s) => s.host);
   const rates = useStore((s) => s.rates);
   const list = useMemo(() => [...vms.values()].sort((a, b) => a.name.localeCompare(b.name)), [vms]);
+  // Ticked VMs for the bulk bar; a VM that is removed drops out of the selection.
+  const [ticked, setTicked] = useState<ReadonlySet<string>>(new Set());
+  const selected = useMemo(() => list.filter((v) => ticked.has(v.name)).map((v) => v.name), [list, ticked]);
+  const canOperate = useCan('vm:operate');
+  const canSnapshot = useCan('vm:snapshot');
+  const canBulk = canOperate || canSnapshot;
+  const tick = (name: string, on: boolean): void => setTicked((t) => { const n = new Set(t); if (on) n.add(name); else n.delete(name); return n; });
   const counts = useMemo(() => list.reduce<Record<string, number>>((c, v) => ({ ...c, [v.state]: (c[v.state] ?? 0) + 1 }), {}), [list]);
 
   useEffect(() => {
@@ -41,11 +49,12 @@ export function Dashboard() {
       </section>
       <section aria-labelledby="vms-title">
         <h1 id="vms-title">Virtual machines</h1>
+        {canBulk && list.length > 0 && <BulkBar selected={selected} onClear={() => setTicked(new Set())} />}
         {!loaded ? <p className="muted">Loading…</p> : list.length === 0 ? <p className="muted">No VMs yet. <Link to="/create">Create one</Link>.</p> : (
           <div className="table-wrap">
             <table className="vms" data-testid="vm-table">
-              <thead><tr><th>Name</th><th>State</th><th className="r">vCPU</th><th className="r">Memory</th><th>CPU</th><th title="resident memory of the VM's QEMU process">Memory used</th><th>Disk I/O</th><th>Network</th></tr></thead>
-              <tbody>{list.map((v) => <Row key={v.name} vm={v} r={rates.get(v.name)} />)}</tbody>
+              <thead><tr><th>{canBulk && <input type="checkbox" className="pick" aria-label="select every VM" data-testid="pick-all" checked={selected.length > 0 && selected.length === list.length} onChange={(e) => setTicked(new Set(e.target.checked ? list.map((v) => v.name) : []))} />}Name</th><th>State</th><th className="r">vCPU</th><th className="r">Memory</th><th>CPU</th><th title="resident memory of the VM's QEMU process">Memory used</th><th>Disk I/O</th><th>Network</th></tr></thead>
+              <tbody>{list.map((v) => <Row key={v.name} vm={v} r={rates.get(v.name)} pick={canBulk ? { on: ticked.has(v.name), set: (on) => tick(v.name, on) } : undefined} />)}</tbody>
             </table>
           </div>
         )}
@@ -54,11 +63,12 @@ export function Dashboard() {
   );
 }
 
-function Row({ vm, r }: { vm: VmView; r: { cpu: number[]; mem: number[]; disk: number[]; net: number[] } | undefined }) {
+/** `pick`: the row's checkbox for bulk actions (absent when the user may not act on VMs). */
+function Row({ vm, r, pick }: { vm: VmView; r: { cpu: number[]; mem: number[]; disk: number[]; net: number[] } | undefined; pick: { on: boolean; set: (on: boolean) => void } | undefined }) {
   const on = vm.state === 'running' || vm.state === 'paused';
   return (
     <tr data-vm={vm.name}>
-      <td><Link to={`/vms/${encodeURIComponent(vm.name)}`}>{vm.name}</Link></td>
+      <td>{pick && <input type="checkbox" className="pick" aria-label={`select ${vm.name}`} checked={pick.on} onChange={(e) => pick.set(e.target.checked)} />}<Link to={`/vms/${encodeURIComponent(vm.name)}`}>{vm.name}</Link></td>
       <td><StateBadge state={vm.state} /></td>
       <td className="r num">{vm.spec.cpu.count}</td>
       <td className="r num">{bytes(vm.spec.memory)}</td>
