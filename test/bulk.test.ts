@@ -1,6 +1,13 @@
-/** Bulk actions by label selector through the CLI: dry run, concurrency, per-VM table; exactly the matching VMs change. */
+/**
+ * Bulk actions by label selector through the CLI (which calls POST
+ * /v1/vms/actions): dry run, concurrency, per-VM table; exactly the matching
+ * VMs change; a VM that cannot start fails in the middle, the others start.
+ */
+import { copyFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { killQemusUnder, startDaemon, type TestDaemon } from './helpers/daemon.js';
+import { killQemusUnder, startDaemon, tempStateDir, type TestDaemon } from './helpers/daemon.js';
+import { testGuest } from './helpers/guest.js';
 import { runCli } from './helpers/http.js';
 import { removeAllVms } from './helpers/isolate.js';
 import { guestSpec } from './helpers/vm.js';
@@ -67,5 +74,24 @@ describe('bulk actions by label', () => {
   it('refuses a bad selector and a missing name', async () => {
     expect((await cli(['vm', 'stop', '-l', 'oops'])).stderr).toMatch(/not KEY=VALUE/);
     expect((await cli(['vm', 'pause'])).stderr).toMatch(/give a VM name or a label selector/);
+  });
+
+  it('a VM that cannot start fails in the middle: the others start, the table names it with its code, the exit code says so', async () => {
+    // m2's kernel file is gone by the time it starts.
+    const kernel = path.join(tempStateDir('bulk-kernel'), 'vmlinuz');
+    copyFileSync(testGuest().kernel, kernel);
+    await d.client.createVm(guestSpec('m1', { labels: { env: 'mix' } }));
+    const spec = guestSpec('m2', { labels: { env: 'mix' } });
+    await d.client.createVm({ ...spec, boot: { ...spec.boot, kernel } });
+    await d.client.createVm(guestSpec('m3', { labels: { env: 'mix' } }));
+    rmSync(kernel);
+    const r = await cli(['vm', 'start', '-l', 'env=mix', '--concurrency', '1']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/m1\s+created\s+ok\s+running/);
+    expect(r.stdout).toMatch(/m2\s+created\s+failed\s+-\s+\S+\s+error\[[A-Z_]+\]: .*vmlinuz/);
+    expect(r.stdout).toMatch(/m3\s+created\s+ok\s+running/);
+    expect(r.stdout).toContain('3 VM(s) match env=mix: 2 ok, 1 failed, 0 skipped');
+    expect(r.stderr).toMatch(/error\[BULK_FAILED\]: start failed for 1 of 3 VMs: m2 \([A-Z_]+\)/);
+    expect(await states()).toEqual({ m1: 'running', m2: expect.not.stringMatching(/^running$/), m3: 'running' });
   });
 });
