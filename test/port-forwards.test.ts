@@ -6,9 +6,8 @@
  */
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from './helpers/demo.js';
 import { killQemusUnder, startDaemon, type TestDaemon } from './helpers/daemon.js';
-import { runCli } from './helpers/http.js';
+import { freePort, runCli } from './helpers/http.js';
 import { removeAllVms } from './helpers/isolate.js';
 import { guestSpec } from './helpers/vm.js';
 

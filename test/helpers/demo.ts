@@ -5,10 +5,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { PolyvisorClient } from '../../src/client/index.js';
 import { killQemusUnder, ROOT, tempStateDir } from './daemon.js';
+import { freePort } from './http.js';
 import { limit } from './limits.js';
 
 export const BANNER_START = 'Polyvisor is running.';
@@ -25,15 +25,6 @@ export interface Demo {
   /** Resolves when the script has printed its banner; rejects if it exits first or takes too long. */
   ready: Promise<void>;
   stop: () => Promise<void>;
-}
-
-/** A port free on 127.0.0.1 at this moment. */
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen({ host: '127.0.0.1', port: 0 }, r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 /**
