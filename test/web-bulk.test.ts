@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PlatformClient, SnapshotClient } from '../src/client/index.js';
-import { launchChromium } from './helpers/browser.js';
+import { launchChromium, logInWebUi } from './helpers/browser.js';
 import { ROOT, killQemusUnder, startDaemon, type TestDaemon } from './helpers/daemon.js';
 import { removeAllVms } from './helpers/isolate.js';
 import { limit } from './helpers/limits.js';
@@ -36,18 +36,7 @@ afterAll(async () => {
   if (d) killQemusUnder(d.stateDir);
 });
 
-async function logIn(token: string): Promise<Page & { problems: string[] }> {
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-  const page = await ctx.newPage() as Page & { problems: string[] };
-  page.problems = [];
-  page.on('pageerror', (e) => page.problems.push(e.message));
-  page.on('console', (m) => { if (m.type() === 'error' && !/status of 40[0-9]/.test(m.text())) page.problems.push(m.text()); });
-  await page.goto(d.url);
-  await page.fill('#token', token);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('text=Virtual machines');
-  return page;
-}
+const logIn = (token: string) => logInWebUi(browser, d.url, token);
 
 /** bulk1 and bulk2 with a small disk, bulk3 without one (a snapshot of it must fail). */
 async function threeVms(): Promise<void> {
