@@ -5,7 +5,9 @@
  * daemon without -daemonize, which the sandbox forbids), and a QEMU asked to
  * run a program is killed by the filter: QEMU's own `migrate exec:` path forks
  * a shell, the kernel answers with SIGSYS, and the VM's exit reason says so.
- * A start that fails reports QEMU's own words from its log.
+ * A start that fails reports QEMU's own words from its log. Each QEMU runs in
+ * a cgroup of its own with CPU, memory and thread limits from its spec, and
+ * the group goes when the process does.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -14,6 +16,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DriverEvent, LaunchPlan, VmInstance } from '../src/drivers/index.js';
 import { createQemuDriver, type QemuDriver } from '../src/drivers/qemu/index.js';
+import { VmCgroups, cgroupLimits } from '../src/drivers/qemu/cgroups.js';
 import type { QmpClient } from '../src/qmp/index.js';
 import { pidArgv, PolyvisorError, signalPid, sleep, timeoutSignal } from '../src/shared/index.js';
 import { validateSpec } from '../src/spec/index.js';
@@ -79,6 +82,33 @@ describe('QEMU under its seccomp sandbox', () => {
     expect(events.find((e) => e.type === 'exited')).toMatchObject({ reason: expect.stringMatching(/SIGSYS.*seccomp/) });
     expect(existsSync(`/proc/${pid}`)).toBe(false);
     expect(existsSync(marker)).toBe(false); // the program never ran
+  });
+
+  it('runs in a cgroup of its own with limits from the spec, removed when QEMU exits', async () => {
+    const cg = new VmCgroups();
+    const version = await cg.probe();
+    expect(version, 'this host lets root make cgroups (v1 or v2)').toMatch(/^v[12]$/);
+    const p = plan({ cpu: { count: 2 } });
+    const { inst, events } = await start(p);
+    const groups = readFileSync(`/proc/${inst.info.pid}/cgroup`, 'utf8');
+    expect(groups).toContain(`/polyvisor/vm-${p.id}`);
+    const limits = cgroupLimits(p.spec, 'tcg');
+    const dirs = await cg.dirs(p.id);
+    if (version === 'v2') {
+      expect(readFileSync(path.join(dirs['']!, 'cpu.max'), 'utf8').trim()).toBe('300000 100000');
+      expect(Number(readFileSync(path.join(dirs['']!, 'memory.max'), 'utf8'))).toBe(limits.memoryBytes);
+    } else {
+      expect(readFileSync(path.join(dirs['cpu']!, 'cpu.cfs_quota_us'), 'utf8').trim()).toBe('300000');
+      // The kernel rounds the memory limit down to whole pages.
+      expect(Number(readFileSync(path.join(dirs['memory']!, 'memory.limit_in_bytes'), 'utf8'))).toBe(Math.floor(limits.memoryBytes / 4096) * 4096);
+      expect(readFileSync(path.join(dirs['pids']!, 'cgroup.procs'), 'utf8').split('\n')).toContain(String(inst.info.pid));
+    }
+    await inst.kill(timeoutSignal(limit('state')));
+    const deadline = Date.now() + limit('state');
+    while (Object.values(dirs).some((d) => existsSync(d))) {
+      if (Date.now() > deadline) throw new Error(`cgroups of ${p.id} still there after QEMU exited: ${JSON.stringify(dirs)}; events ${JSON.stringify(events)}`);
+      await sleep(50);
+    }
   });
 
   it("a QEMU that cannot start reports its own error from qemu.log, and leaves no process", async () => {

@@ -2,12 +2,14 @@
 import { runDoctor } from '../doctor/index.js';
 import type { DoctorRunner } from '../api/index.js';
 import type { Driver } from '../drivers/index.js';
+import { VmCgroups } from '../drivers/qemu/index.js';
 import type { VmService } from '../lifecycle/index.js';
 import type { PoolService } from '../storage/index.js';
 import type { DaemonConfig } from './config.js';
 
 export function doctorRunner(o: { config: DaemonConfig; service: VmService; driver: Driver; pools: PoolService; integrityCheck: () => Promise<string[]> }): DoctorRunner {
   const c = o.config;
+  const cgroups = new VmCgroups();
   return (signal) => runDoctor({
     host: c.hostName,
     vms: o.service,
@@ -19,5 +21,6 @@ export function doctorRunner(o: { config: DaemonConfig; service: VmService; driv
     qemuImgBinary: c.qemuImgBinary,
     vmsDir: c.vmsDir,
     dbFile: c.dbFile,
+    probeCgroups: () => cgroups.probe(),
   }, signal);
 }

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fix, parseVersion, type DoctorDeps } from './index.js';
+import { confinementChecks } from './confinement-checks.js';
 import { hostChecks } from './host-checks.js';
 import { accelFinding, cpuVirtualization } from './kvm-advice.js';
 import { networkChecks, parseTcpMem } from './network-checks.js';
@@ -102,5 +103,15 @@ describe('KVM advice follows the CPU flags', () => {
     const none = (await hostChecks(deps, new AbortController().signal)).find((f) => f.check === 'accel')!;
     expect(none.fix).toBeNull();
     expect(none.message).toMatch(/outer hypervisor/);
+  });
+});
+
+describe('cgroups check', () => {
+  it('ok with the hierarchy named, a warning with the reason and a fix when none can be used, nothing when not asked', async () => {
+    const base = {} as Parameters<typeof confinementChecks>[0];
+    expect(await confinementChecks({ ...base, probeCgroups: async () => 'v1' as const })).toMatchObject([{ check: 'cgroups', severity: 'ok', subject: 'cgroup v1', fix: null }]);
+    const bad = await confinementChecks({ ...base, probeCgroups: async () => ({ unavailable: 'no cgroup v2 at /x' }) });
+    expect(bad).toMatchObject([{ check: 'cgroups', severity: 'warning', message: expect.stringContaining('no cgroup v2 at /x'), fix: { argv: ['mount', '-t', 'cgroup2', 'none', '/sys/fs/cgroup'] } }]);
+    expect(await confinementChecks(base)).toEqual([]);
   });
 });

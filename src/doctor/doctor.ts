@@ -1,5 +1,6 @@
 /** Runs every check with a deadline each; a check that throws becomes a finding, never a failed report. */
 import { timeoutSignal } from '../shared/index.js';
+import { confinementChecks } from './confinement-checks.js';
 import { hostChecks } from './host-checks.js';
 import { networkChecks } from './network-checks.js';
 import { poolChecks, storeChecks } from './storage-checks.js';
@@ -14,6 +15,7 @@ export async function runDoctor(d: DoctorDeps, parent?: AbortSignal): Promise<Do
   const checks: Array<[string, (s: AbortSignal) => Promise<Finding[]>]> = [
     ['host', (s) => hostChecks(d, s)],
     ['migration-buffers', () => networkChecks(d)],
+    ['cgroups', () => confinementChecks(d)],
     ['pool', () => poolChecks(d)],
     ['store', () => storeChecks(d)],
     ['vm', () => vmChecks(d, recs)],

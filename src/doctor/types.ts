@@ -13,7 +13,7 @@ export interface Fix {
 }
 
 export interface Finding {
-  /** Which check: qemu, qemu-img, accel, pool, store, vm-process, vm-disk, orphan-process, orphan-dir, clock, qemu-bug, migration-buffers. */
+  /** Which check: qemu, qemu-img, accel, pool, store, vm-process, vm-disk, orphan-process, orphan-dir, clock, qemu-bug, migration-buffers, cgroups. */
   check: string;
   severity: Severity;
   /** What the finding is about: a VM, pool, PID or path. */
@@ -53,6 +53,8 @@ export interface DoctorDeps {
   cpuinfoFile?: string;
   /** The KVM device (default /dev/kvm). */
   kvmDevice?: string;
+  /** Which cgroup hierarchy VMs are placed in, or why none can be. */
+  probeCgroups?(): Promise<'v1' | 'v2' | { unavailable: string }>;
 }
 
 export const fix = (...argv: string[]): Fix => ({ argv, command: argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ') });

@@ -12,6 +12,7 @@ import { adopt } from './adopt.js';
 import type { OvmfFiles } from './argv.js';
 import { runtimeFiles } from './files.js';
 import { launch } from './launch.js';
+import { VmCgroups } from './cgroups.js';
 import { prepareIncoming } from './migrate-incoming.js';
 import { hostFactsProbe } from './migrate-host-facts.js';
 import { makeMigrationTls } from './migrate-tls.js';
@@ -27,6 +28,8 @@ export interface QemuDriverOptions {
   logger?: Logger;
   /** OVMF code/vars pairs to look for (default: Debian's ovmf package). */
   ovmf?: readonly OvmfFiles[];
+  /** Where the cgroup hierarchy is mounted (default /sys/fs/cgroup); false: no per-VM cgroups. */
+  cgroupRoot?: string | false;
 }
 
 export interface QemuDriver extends Bootable, Migratable {
@@ -37,6 +40,7 @@ export interface QemuDriver extends Bootable, Migratable {
 export function createQemuDriver(o: QemuDriverOptions = {}): QemuDriver {
   const qemuBinary = o.qemuBinary ?? 'qemu-system-x86_64';
   const logger = o.logger ?? silentLogger;
+  const cgroups = o.cgroupRoot === false ? undefined : new VmCgroups(o.cgroupRoot, logger);
   let probe: Promise<AccelProbe> | undefined;
 
   const probeOnce = (signal: AbortSignal): Promise<AccelProbe> => {
@@ -61,12 +65,12 @@ export function createQemuDriver(o: QemuDriverOptions = {}): QemuDriver {
     resolveAccel,
     async start(plan: LaunchPlan, signal: AbortSignal): Promise<VmInstance> {
       const accel = await resolveAccel(plan.spec.machine.accel, signal);
-      const inst = await launch({ qemuBinary, logger, accel, ...(o.ovmf ? { ovmf: o.ovmf } : {}) }, plan, signal);
+      const inst = await launch({ qemuBinary, logger, accel, ...(cgroups ? { cgroups } : {}), ...(o.ovmf ? { ovmf: o.ovmf } : {}) }, plan, signal);
       if (plan.restoreFrom !== undefined) await rm(plan.restoreFrom, { force: true });
       return inst;
     },
     adopt: (plan: LaunchPlan, signal: AbortSignal): Promise<AdoptResult> => adopt(plan, signal, logger),
-    prepareIncoming: (plan, io, signal) => prepareIncoming({ qemuBinary, logger, ...(o.ovmf ? { ovmf: o.ovmf } : {}) }, plan, io, signal),
+    prepareIncoming: (plan, io, signal) => prepareIncoming({ qemuBinary, logger, ...(cgroups ? { cgroups } : {}), ...(o.ovmf ? { ovmf: o.ovmf } : {}) }, plan, io, signal),
     hostFacts: hostFactsProbe(qemuBinary, (signal) => resolveAccel('auto', signal)),
     makeMigrationTls,
     discardIncoming,

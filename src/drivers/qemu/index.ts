@@ -5,3 +5,4 @@ export { runtimeFiles, FILE_NAMES, MAX_SOCKET_PATH_BYTES } from './files.js';
 export { findOvmf, OVMF_CANDIDATES } from './firmware.js';
 export { diskNodes, netIds, stableMac, type DiskNodes } from './names.js';
 export { QemuInstance } from './instance.js';
+export { VmCgroups, cgroupLimits, type CgroupLimits } from './cgroups.js';

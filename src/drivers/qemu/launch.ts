@@ -7,16 +7,18 @@
  */
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { QmpClient } from '../../qmp/index.js';
+import type { QmpClient } from '../../qmp/index.js';
 import { fail, PolyvisorError, throwIfAborted, timeoutSignal, type Logger } from '../../shared/index.js';
 import type { Accel, LaunchPlan, RuntimeFiles } from '../driver.js';
+import type { VmSpec } from '../../spec/index.js';
 import { buildQemuArgv, type OvmfFiles } from './argv.js';
 import { QEMU_LOG, runtimeFiles, migrationSocket } from './files.js';
 import { ensureNvram, findOvmf } from './firmware.js';
 import { QemuInstance } from './instance.js';
 import { isQemuOf, readPidFile, terminate } from './process.js';
 import { restoreState } from './restore.js';
-import { exitError, spawnDetached, waitForSocket } from './spawn-detached.js';
+import { startQemu } from './spawn-detached.js';
+import { cgroupLimits, type VmCgroups } from './cgroups.js';
 
 /**
  * A QEMU that has just started answers its monitor within milliseconds on
@@ -32,6 +34,8 @@ export interface LaunchContext {
   /** The accelerator this VM runs under (already resolved from the probe and the spec). */
   accel: Accel;
   ovmf?: readonly OvmfFiles[];
+  /** Per-VM cgroups (CPU, memory, threads); none when undefined. */
+  cgroups?: VmCgroups;
   /** How long QEMU may take to open its monitor socket (default 30 s). */
   spawnTimeoutMs?: number;
 }
@@ -65,25 +69,21 @@ export async function launch(ctx: LaunchContext, plan: LaunchPlan, signal: Abort
   let pid: number | undefined;
   let qmp: QmpClient | undefined;
   try {
-    const q = await spawnDetached(ctx.qemuBinary, argv, logFile, 'QEMU_MISSING');
-    pid = q.pid;
-    await waitForSocket(q, files.qmpSocket, logFile, timeoutSignal(ctx.spawnTimeoutMs ?? 30_000, signal));
-    let gone: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-    void q.exited.then((e) => (gone = e));
-    try {
-      qmp = await QmpClient.connect(files.qmpSocket, { signal, timeoutMs: FRESH_QEMU_QMP_TIMEOUT_MS });
-    } catch (err) {
-      // A QEMU that fails while building the machine closes its monitor: its log says why.
-      const e = gone ?? (await Promise.race([q.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 500))]));
-      throw e ? await exitError(e, logFile, 'while starting') : err;
-    }
+    const q = await startQemu({
+      binary: ctx.qemuBinary, argv, qmpSocket: files.qmpSocket, logFile, signal,
+      socketTimeoutMs: ctx.spawnTimeoutMs ?? 30_000, qmpTimeoutMs: FRESH_QEMU_QMP_TIMEOUT_MS,
+      onPid: (p, exited) => placeInCgroup(ctx.cgroups, plan.id, plan.spec, ctx.accel, p, exited).then(() => {
+        pid = p;
+      }),
+    });
+    qmp = q.qmp;
     throwIfAborted(signal, `starting VM ${plan.spec.name}`);
     if (plan.restoreFrom !== undefined) {
       await restoreState({ qmp, dir, saveFile: plan.restoreFrom, signal, logger: log });
     }
-    const info = { pid, accel: ctx.accel, startedAt: new Date().toISOString(), qemuVersion: qmp.version.text };
-    log.info({ pid, accel: ctx.accel, ms: Date.now() - t0, restored: plan.restoreFrom !== undefined }, 'QEMU started');
-    return new QemuInstance({ plan: { ...plan, dir }, files, pid, qmp, info, logger: log, exited: q.exited });
+    const info = { pid: q.pid, accel: ctx.accel, startedAt: new Date().toISOString(), qemuVersion: qmp.version.text };
+    log.info({ pid: q.pid, accel: ctx.accel, ms: Date.now() - t0, restored: plan.restoreFrom !== undefined }, 'QEMU started');
+    return new QemuInstance({ plan: { ...plan, dir }, files, pid: q.pid, qmp, info, logger: log, exited: q.exited });
   } catch (err) {
     qmp?.close();
     if (pid !== undefined) await terminate(pid, plan.id, timeoutSignal(10_000)).catch(() => undefined);
@@ -91,6 +91,17 @@ export async function launch(ctx: LaunchContext, plan: LaunchPlan, signal: Abort
       ? err
       : new PolyvisorError('QEMU_START_FAILED', `starting QEMU for VM ${plan.spec.name} failed: ${err.message}`, { cause: err });
   }
+}
+
+/**
+ * Moves a just-spawned QEMU into the cgroup `key` (the VM's id; a migration
+ * target beside its source on one host gets its own), removed again when that
+ * process exits.
+ */
+export async function placeInCgroup(cg: VmCgroups | undefined, key: string, spec: VmSpec, accel: Accel, pid: number, exited: Promise<unknown>): Promise<void> {
+  if (!cg) return;
+  await cg.place(key, pid, cgroupLimits(spec, accel));
+  void exited.then(() => cg.remove(key));
 }
 
 /** Sockets and the pidfile of an earlier run (QEMU refuses to bind over a stale socket file). */

@@ -7,8 +7,8 @@
  */
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { QmpClient } from '../../qmp/index.js';
-import { fail, isPolyvisorError, PolyvisorError, runChecked, timeoutSignal, type Logger } from '../../shared/index.js';
+import type { QmpClient } from '../../qmp/index.js';
+import { fail, isPolyvisorError, PolyvisorError, timeoutSignal, type Logger } from '../../shared/index.js';
 import type { Accel, LaunchPlan, VmInstance } from '../driver.js';
 import type { IncomingMigration, IncomingOptions, NbdMirror } from '../migratable.js';
 import { buildQemuArgv, type OvmfFiles } from './argv.js';
@@ -17,7 +17,10 @@ import { QemuInstance } from './instance.js';
 import { commitIncomingFiles, incomingFiles, incomingSocket, makeIncomingDir } from './migrate-files.js';
 import { migrationCapabilities, migrationParameters } from './migrate-params.js';
 import { waitMigration } from './migration.js';
-import { FRESH_QEMU_QMP_TIMEOUT_MS } from './launch.js';
+import { FRESH_QEMU_QMP_TIMEOUT_MS, placeInCgroup } from './launch.js';
+import { QEMU_LOG } from './files.js';
+import { startQemu } from './spawn-detached.js';
+import type { VmCgroups } from './cgroups.js';
 import { startNbdExports, stopNbdExports } from './migrate-nbd.js';
 import { addTlsCreds, TLS_OBJECT_ID } from './migrate-tls.js';
 import { readPidFile, terminate } from './process.js';
@@ -25,6 +28,7 @@ import { readPidFile, terminate } from './process.js';
 export interface IncomingContext {
   qemuBinary: string;
   logger: Logger;
+  cgroups?: VmCgroups;
   ovmf?: readonly OvmfFiles[];
 }
 
@@ -50,10 +54,15 @@ export async function prepareIncoming(
     await rm(incDir, { recursive: true, force: true });
   };
   try {
-    await runChecked(ctx.qemuBinary, argv, { timeoutMs: 30_000, signal, missingCode: 'QEMU_MISSING', failCode: 'MIGRATION_FAILED' });
-    pid = await readPidFile(files.pidFile);
-    if (pid === undefined) fail('MIGRATION_FAILED', `the migration target QEMU wrote no pidfile at ${files.pidFile}`);
-    qmp = await QmpClient.connect(files.qmpSocket, { signal, timeoutMs: FRESH_QEMU_QMP_TIMEOUT_MS });
+    const q = await startQemu({
+      binary: ctx.qemuBinary, argv, qmpSocket: files.qmpSocket, logFile: path.join(dir, QEMU_LOG), signal,
+      socketTimeoutMs: 30_000, qmpTimeoutMs: FRESH_QEMU_QMP_TIMEOUT_MS,
+      onPid: (p, exited) => placeInCgroup(ctx.cgroups, `${plan.id}-in`, plan.spec, o.accel, p, exited).then(() => {
+        pid = p;
+      }),
+    });
+    qmp = q.qmp;
+    const started = q;
     await qmp.execute('migrate-set-capabilities', { capabilities: migrationCapabilities(o.tuning, 'target') }, { signal });
     if (o.tls) await addTlsCreds(qmp, o.tls, 'server', signal);
     const params = { ...migrationParameters(o.tuning, 'target'), ...(o.tls ? { 'tls-creds': TLS_OBJECT_ID } : {}) };
@@ -62,7 +71,7 @@ export async function prepareIncoming(
     const uri = o.listen ? `tcp:${o.listen.host}:${o.listen.port}` : `unix:${incomingSocket(incDir)}`;
     await qmp.execute('migrate-incoming', { uri }, { signal });
     log.info({ pid, uri, nbd: nbd?.map((n) => n.disk) }, 'migration target waiting');
-    return new Target({ plan: { ...plan, dir }, incDir, pid, qmp, uri, accel: o.accel, log, abort, ...(nbd ? { nbd } : {}) });
+    return new Target({ plan: { ...plan, dir }, incDir, pid: started.pid, exited: started.exited, qmp, uri, accel: o.accel, log, abort, ...(nbd ? { nbd } : {}) });
   } catch (err) {
     await abort();
     throw isPolyvisorError(err) && err.code !== 'QMP_FAILED' && err.code !== 'QMP_DISCONNECTED'
@@ -75,6 +84,7 @@ interface TargetInit {
   plan: LaunchPlan;
   incDir: string;
   pid: number;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   qmp: QmpClient;
   uri: string;
   accel: Accel;
@@ -117,7 +127,7 @@ class Target implements IncomingMigration {
     this.state = 'committed';
     const info = { pid: this.pid, accel: this.t.accel, startedAt: new Date().toISOString(), qemuVersion: this.t.qmp.version.text };
     this.t.log.info({ pid: this.pid }, 'migration target now owns the VM');
-    return new QemuInstance({ plan: this.t.plan, files, pid: this.pid, qmp: this.t.qmp, info, logger: this.t.log });
+    return new QemuInstance({ plan: this.t.plan, files, pid: this.pid, qmp: this.t.qmp, info, logger: this.t.log, exited: this.t.exited });
   }
 
   async abort(): Promise<void> {

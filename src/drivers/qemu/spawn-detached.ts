@@ -11,7 +11,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { open, readFile, stat } from 'node:fs/promises';
-import { PolyvisorError, sleep, type ErrorCode } from '../../shared/index.js';
+import { QmpClient } from '../../qmp/index.js';
+import { PolyvisorError, sleep, timeoutSignal, type ErrorCode } from '../../shared/index.js';
 
 export interface DetachedQemu {
   pid: number;
@@ -68,4 +69,31 @@ export async function exitError(e: { code: number | null; signal: NodeJS.Signals
   const tail = await logTail(logFile);
   const status = e.signal ? `signal ${e.signal}` : `status ${e.code}`;
   return new PolyvisorError('QEMU_START_FAILED', `QEMU exited with ${status} ${when}${tail ? `: ${tail}` : ''}`);
+}
+
+export interface StartedQemu extends DetachedQemu {
+  qmp: QmpClient;
+}
+
+/**
+ * Spawns QEMU detached and connects its monitor. `started` runs with the PID
+ * as soon as the process exists (the cgroup placement). On any failure the
+ * process is left for the caller to terminate by `onPid`'s PID.
+ */
+export async function startQemu(o: {
+  binary: string; argv: readonly string[]; qmpSocket: string; logFile: string; signal: AbortSignal;
+  socketTimeoutMs: number; qmpTimeoutMs: number; onPid: (pid: number, exited: DetachedQemu['exited']) => Promise<void> | void;
+}): Promise<StartedQemu> {
+  const q = await spawnDetached(o.binary, o.argv, o.logFile, 'QEMU_MISSING');
+  await o.onPid(q.pid, q.exited);
+  await waitForSocket(q, o.qmpSocket, o.logFile, timeoutSignal(o.socketTimeoutMs, o.signal));
+  let gone: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  void q.exited.then((e) => (gone = e));
+  try {
+    return { ...q, qmp: await QmpClient.connect(o.qmpSocket, { signal: o.signal, timeoutMs: o.qmpTimeoutMs }) };
+  } catch (err) {
+    // A QEMU that fails while building the machine closes its monitor: its log says why.
+    const e = gone ?? (await Promise.race([q.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 500))]));
+    throw e ? await exitError(e, o.logFile, 'while starting') : err;
+  }
 }
