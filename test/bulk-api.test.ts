@@ -229,7 +229,7 @@ describe('bad input and roles', () => {
       }
     }
     const real = await call({ action: 'start', selector: 'env=test' }, tokens['operator']);
-    expect(rows(real.json as OperationView)).toEqual([['t1', 'ok', 'created', 'running'], ['t2', 'ok', 'created', 'running']]);
+    expect(rows(real.json as OperationView), JSON.stringify(report(real.json as OperationView).results)).toEqual([['t1', 'ok', 'created', 'running'], ['t2', 'ok', 'created', 'running']]);
     expect((real.json as OperationView).actor).toBe('bulk-operator');
     const denied = await call({ action: 'kill', selector: 'env=test' }, tokens['viewer']);
     expect((denied.json as { message: string }).message).toMatch(/role viewer .* it needs vm:operate/);
