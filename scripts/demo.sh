@@ -45,8 +45,12 @@ if [ "$LISTEN" != off ]; then
   fi
 fi
 
-[ "${POLYVISOR_SKIP_SETUP:-0}" = 1 ] || bash scripts/setup.sh
 mkdir -p "$STATE"
+GUEST=
+if [ "${POLYVISOR_SKIP_SETUP:-0}" != 1 ]; then
+  POLYVISOR_SETUP_GUEST_FILE=$STATE/.guest-dir bash scripts/setup.sh # it builds the test guest and names its directory
+  GUEST=$(cat "$STATE/.guest-dir")
+fi
 export POLYVISOR_STATE_DIR=$STATE
 pv() { node bin/polyvisor.js "$@"; }
 # Runs a CLI command quietly; shows its output only when it fails.
@@ -60,7 +64,10 @@ DAEMON=$!
 # Until the banner: any failure stops the daemon this script started (and says so).
 trap 'kill -TERM $DAEMON 2>/dev/null; wait $DAEMON 2>/dev/null; echo "demo: stopped polyvisord after a failure (log: $LOG)" >&2' EXIT
 trap 'exit 130' INT TERM
-for _ in $(seq 300); do
+# While the daemon starts: the test guest and its kernel command line.
+[ -n "$GUEST" ] || GUEST=$(bash guest/build.sh 2>/dev/null | tail -n 1)
+CMDLINE=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).cmdline)' "$GUEST/manifest.json")
+for _ in $(seq 600); do
   [ -f "$STATE/daemon.json" ] && break
   if ! kill -0 $DAEMON 2>/dev/null; then
     tail -n 5 "$LOG" >&2
@@ -68,18 +75,17 @@ for _ in $(seq 300); do
   fi
   sleep 0.1
 done
-[ -f "$STATE/daemon.json" ] || { kill -TERM $DAEMON; die "polyvisord did not become ready in 30 s; see $LOG"; }
+[ -f "$STATE/daemon.json" ] || { kill -TERM $DAEMON; die "polyvisord did not become ready in 60 s; see $LOG"; }
 URL=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).url ?? "")' "$STATE/daemon.json")
 
-GUEST=$(bash guest/build.sh 2>/dev/null | tail -n 1)
-CMDLINE=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).cmdline)' "$GUEST/manifest.json")
-disks=$({ pv vm show demo --json 2>/dev/null || true; } | node -e 'let s="";process.stdin.on("data",c=>s+=c).on("end",()=>{try{const v=JSON.parse(s);console.log(`${v.state} ${v.spec.disks.length}`)}catch{console.log("none")}})')
-if [ "${disks#* }" = 0 ]; then
+# One look at the demo VM: "STATE DISKS", or "none".
+info=$({ pv vm show demo --json 2>/dev/null || true; } | node -e 'let s="";process.stdin.on("data",c=>s+=c).on("end",()=>{try{const v=JSON.parse(s);console.log(`${v.state} ${v.spec.disks.length}`)}catch{console.log("none")}})')
+if [ "$info" != none ] && [ "${info#* }" = 0 ]; then
   say "the demo VM of an older demo has no disk: recreating it"
   quiet pv vm rm demo --force
-  disks=none
+  info=none
 fi
-if [ "$disks" = none ]; then
+if [ "$info" = none ]; then
   say "creating the demo VM (test guest, 256 MiB, a 64 MiB blank disk, web server on 127.0.0.1:$WEB_PORT)"
   quiet pv vm create demo --from - --kernel "$GUEST/vmlinuz" --initrd "$GUEST/initrd.img" --append "$CMDLINE pv.name=demo" <<YAML
 version: 1
@@ -91,9 +97,9 @@ networks:
   - name: net0
     portForwards: [{ hostPort: $WEB_PORT, guestPort: 80 }]
 YAML
+  info="created 1"
 fi
-state=$(pv vm show demo --json | node -e 'let s="";process.stdin.on("data",c=>s+=c).on("end",()=>console.log(JSON.parse(s).state))')
-case $state in
+case ${info% *} in
   running | paused) ;;
   suspended) say "resuming the demo VM"; quiet pv vm resume demo ;;
   *) say "starting the demo VM"; quiet pv vm start demo ;;

@@ -9,9 +9,11 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 # prometheus (promtool checks and unit-tests ops/prometheus/alerts.yml), openssl (the daemon's TLS certificate),
 # chromium (the web UI's end-to-end tests drive Debian's browser through playwright-core; nothing is downloaded).
 PKGS=(qemu-system-x86 qemu-utils ovmf busybox-static qemu-guest-agent cpio python3 make g++ ca-certificates openssl xorriso prometheus chromium)
+# One dpkg-query for all of them (one call per package cost about a second on a busy host).
+installed=" $(dpkg-query -W -f='${Package}=${Status}\n' "${PKGS[@]}" 2>/dev/null | sed -n 's/=install ok installed$//p' | tr '\n' ' ') "
 missing=()
 for p in "${PKGS[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  [[ $installed == *" $p "* ]] || missing+=("$p")
 done
 if ((${#missing[@]})); then
   log "installing Debian packages: ${missing[*]}"
@@ -39,5 +41,7 @@ echo "$lock_hash" > node_modules/.polyvisor-lock
 bash scripts/build-if-changed.sh
 
 log "building the test guest (cached by package versions)"
-bash guest/build.sh >/dev/null
+GUEST_DIR=$(bash guest/build.sh | tail -n 1)
+# For scripts/demo.sh, which would otherwise ask guest/build.sh again (seconds of apt-cache on a busy host).
+[ -n "${POLYVISOR_SETUP_GUEST_FILE:-}" ] && printf '%s\n' "$GUEST_DIR" >"$POLYVISOR_SETUP_GUEST_FILE"
 log "ready"
