@@ -87,7 +87,7 @@ export class ResponseChecker {
 export interface RawAnswer { status: number; contentType: string; body: string }
 
 /** One request with its raw answer; an event stream is read until `sseEvents` data lines came (or 5 s passed), then cut. */
-export function rawCall(base: string, method: string, url: string, o: { token?: string; body?: unknown; sseEvents?: number } = {}): Promise<RawAnswer> {
+export function rawCall(base: string, method: string, url: string, o: { token?: string; body?: unknown; sseEvents?: number; timeoutMs?: number } = {}): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     const payload = o.body === undefined ? undefined : JSON.stringify(o.body);
     const headers: Record<string, string> = {};
@@ -113,6 +113,7 @@ export function rawCall(base: string, method: string, url: string, o: { token?: 
       res.on('end', done);
     });
     req.on('error', reject);
+    if (o.timeoutMs) req.setTimeout(o.timeoutMs, () => req.destroy(new Error(`${method} ${url}: no answer in ${o.timeoutMs} ms`)));
     req.end(payload);
   });
 }
