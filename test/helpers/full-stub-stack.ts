@@ -8,7 +8,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { buildApi, createApiPlatform, type ApiPlatform } from '../../src/api/index.js';
+import { buildApi, createApiPlatform } from '../../src/api/index.js';
 import { BackupScheduler, BackupService, LocalDirTarget, scheduleRunner } from '../../src/backup/index.js';
 import { migrationPeers } from '../../src/daemon/migration-wiring.js';
 import { wireMetrics } from '../../src/daemon/metrics-wiring.js';
@@ -19,16 +19,11 @@ import { IncomingService, MigrationService } from '../../src/migration/index.js'
 import { SecretStore } from '../../src/secrets/index.js';
 import { silentLogger } from '../../src/shared/index.js';
 import { ImageLibrary, PoolService } from '../../src/storage/index.js';
-import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/index.js';
+import { openSqliteStore } from '../../src/store/sqlite/index.js';
+import type { StubStack } from './stub-stack.js';
 
-export interface FullStubStack {
-  dir: string;
-  store: SqliteStore;
-  service: VmService;
-  platform: ApiPlatform;
-  api: Awaited<ReturnType<typeof buildApi>>;
-  close(): Promise<void>;
-}
+/** The stub stack's parts (test/helpers/stub-stack.ts), with every service behind its API. */
+export type FullStubStack = StubStack;
 
 export async function openFullStubStack(tag: string, listener: 'tcp' | 'unix' = 'tcp'): Promise<FullStubStack> {
   const dir = await mkdtemp(path.join(tmpdir(), `pv-${tag}-`));
@@ -59,7 +54,7 @@ export async function openFullStubStack(tag: string, listener: 'tcp' | 'unix' = 
     listener, logger, version: 't', host: 'h',
   });
   return {
-    dir, store, service, platform, api,
+    dir, store, service, platform, secrets, api,
     async close() {
       await api.close();
       await backupSchedules.stop();
