@@ -90,10 +90,27 @@ export async function startQemu(o: {
   let gone: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   void q.exited.then((e) => (gone = e));
   try {
-    return { ...q, qmp: await QmpClient.connect(o.qmpSocket, { signal: o.signal, timeoutMs: o.qmpTimeoutMs }) };
+    return { ...q, qmp: await connectWhenListening(o.qmpSocket, o.signal, o.qmpTimeoutMs, () => gone !== undefined) };
   } catch (err) {
     // A QEMU that fails while building the machine closes its monitor: its log says why.
     const e = gone ?? (await Promise.race([q.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 500))]));
     throw e ? await exitError(e, o.logFile, 'while starting') : err;
+  }
+}
+
+/**
+ * QEMU binds its monitor socket and only then listens on it: a connect in
+ * between is refused. Retries a refused connect (every 20 ms) while QEMU runs.
+ */
+async function connectWhenListening(socket: string, signal: AbortSignal, timeoutMs: number, exited: () => boolean): Promise<QmpClient> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await QmpClient.connect(socket, { signal, timeoutMs: Math.max(1, deadline - Date.now()) });
+    } catch (err) {
+      const refused = err instanceof PolyvisorError && /\((ECONNREFUSED|ENOENT)\)/.test(err.message);
+      if (!refused || exited() || signal.aborted || Date.now() >= deadline) throw err;
+      await sleep(20);
+    }
   }
 }
