@@ -164,6 +164,42 @@ describe('host files in a spec (audit defect 2)', () => {
   });
 });
 
+describe('tokens that expire, and the audit log (audit defect 13, retention)', () => {
+  it('a token with an expiry works until then, then answers 401 TOKEN_EXPIRED; token list shows when', async () => {
+    const soon = new Date(Date.now() + 3000).toISOString();
+    const made = await httpCall(d.url, 'POST', '/v1/tokens', { token: (await local(['token', 'create', 'exp-admin', '--role', 'admin'])).stdout.trim(), body: { name: 'short', role: 'viewer', expiresAt: soon } });
+    expect(made.status).toBe(201);
+    const short = (made.json as { token: string; expiresAt: string }).token;
+    expect((made.json as { expiresAt: string }).expiresAt).toBe(soon);
+    expect((await httpCall(d.url, 'GET', '/v1/vms', { token: short })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, Date.parse(soon) - Date.now() + 200));
+    const late = await httpCall(d.url, 'GET', '/v1/vms', { token: short });
+    expect([late.status, (late.json as { code: string }).code]).toEqual([401, 'TOKEN_EXPIRED']);
+    const list = await local(['token', 'list']);
+    expect(list.stdout).toMatch(new RegExp(`short\\s+viewer\\s+\\S+\\s+\\S+\\s+\\S+\\s+${soon.replace(/[.]/g, '\\.')}`));
+    const cli = await local(['token', 'create', 'quarter', '--role', 'viewer', '--expires', '90d', '--json']);
+    const days = (Date.parse((JSON.parse(cli.stdout) as { expiresAt: string }).expiresAt) - Date.now()) / 86_400_000;
+    expect(Math.round(days)).toBe(90);
+    for (const bad of [['--expires', 'soon'], ['--expires', '2001-01-01']]) {
+      const r = await local(['token', 'create', 'never-made', '--role', 'viewer', ...bad]);
+      expect(r.code, bad.join(' ')).toBe(2);
+    }
+    expect((await local(['token', 'list', '--json'])).stdout).not.toContain('never-made');
+  });
+
+  it('audit list --since shows what happened since then, the refused expired token included', async () => {
+    const r = await local(['audit', 'list', '--since', '10m', '--json']);
+    expect(r.code).toBe(0);
+    const entries = JSON.parse(r.stdout) as { actor: string; action: string; outcome: string; at: string }[];
+    expect(entries.length).toBeGreaterThan(0);
+    expect(entries.every((e) => Date.parse(e.at) >= Date.now() - 11 * 60_000)).toBe(true);
+    expect(entries).toContainEqual(expect.objectContaining({ action: 'POST /v1/tokens', outcome: 'ok' }));
+    expect(entries.some((e) => e.action === 'GET /v1/vms' && e.outcome === 'denied')).toBe(true);
+    expect(JSON.parse((await local(['audit', 'list', '--since', '2099-01-01', '--json'])).stdout)).toEqual([]);
+    expect((await local(['audit', '--since', 'yesterday'])).code).toBe(2);
+  });
+});
+
 describe('TCP answers', () => {
   it('carry the security headers', async () => {
     for (const url of ['/v1/health', '/v1/vms', '/']) {

@@ -26,8 +26,9 @@ export class PlatformClient {
     return decode<T>(await request(this.o.endpoint, method, path, body, { ...(this.o.token ? { token: this.o.token } : {}), ...(t ? { timeoutMs: t } : {}) }));
   }
 
-  createToken(name: string, role: Role): Promise<TokenCreatedView> {
-    return this.call('POST', '/v1/tokens', { name, role });
+  /** `expiresAt`: an ISO time after which the token stops working; absent: never. */
+  createToken(name: string, role: Role, expiresAt?: string): Promise<TokenCreatedView> {
+    return this.call('POST', '/v1/tokens', { name, role, ...(expiresAt !== undefined ? { expiresAt } : {}) });
   }
 
   listTokens(): Promise<TokenView[]> {
@@ -78,7 +79,7 @@ export class PlatformClient {
     return this.call('DELETE', `/v1/operations/${encodeURIComponent(id)}`);
   }
 
-  audit(filter: { actor?: string; resource?: string; before?: number; limit?: number } = {}): Promise<AuditView[]> {
+  audit(filter: { actor?: string; resource?: string; before?: number; since?: string; limit?: number } = {}): Promise<AuditView[]> {
     return this.call('GET', `/v1/audit${q(filter)}`);
   }
 

@@ -27,6 +27,10 @@ const configSchema = z
     apiRateLimit: z.coerce.number().int().min(0).max(1_000_000),
     authFailuresPerMinute: z.coerce.number().int().min(0).max(1_000_000),
     migrationMemoryReserveMiB: z.coerce.number().int().min(0).max(16 * 1024 * 1024),
+    /** Days the audit log keeps its entries (0: forever). */
+    auditRetentionDays: z.coerce.number().int().min(0).max(36_500),
+    /** Where entries past their retention are appended as JSON lines before removal; unset: they are only removed. */
+    auditArchiveDir: z.string().regex(/^\/[^\0]*$/, 'an absolute folder path').optional(),
     /** Folders whose files any role's spec may name (audit defect 2); admins may name any file. */
     pathRoots: z.union([z.array(z.string()), z.string()])
       .transform((v) => (Array.isArray(v) ? v : v.split(':')).filter((p) => p !== ''))
@@ -36,7 +40,7 @@ const configSchema = z
   })
   .strict();
 
-export type DaemonConfig = Required<z.infer<typeof configSchema>> & { vmsDir: string; dbFile: string; cacheDir: string };
+export type DaemonConfig = Required<Omit<z.infer<typeof configSchema>, 'auditArchiveDir'>> & { auditArchiveDir?: string | undefined; vmsDir: string; dbFile: string; cacheDir: string };
 
 const ENV: Record<string, keyof z.infer<typeof configSchema>> = {
   POLYVISOR_STATE_DIR: 'stateDir',
@@ -54,6 +58,8 @@ const ENV: Record<string, keyof z.infer<typeof configSchema>> = {
   POLYVISOR_TLS: 'tls',
   POLYVISOR_MIGRATION_MEMORY_RESERVE_MIB: 'migrationMemoryReserveMiB',
   POLYVISOR_PATH_ROOTS: 'pathRoots',
+  POLYVISOR_AUDIT_RETENTION_DAYS: 'auditRetentionDays',
+  POLYVISOR_AUDIT_ARCHIVE_DIR: 'auditArchiveDir',
 };
 
 export const CONFIG_KEYS = Object.values(ENV);
@@ -82,6 +88,7 @@ export function loadConfig(src: ConfigSources = {}): DaemonConfig {
     tls: false,
     migrationMemoryReserveMiB: 256,
     pathRoots: [] as string[],
+    auditRetentionDays: 90,
   };
   const fileName = src.file ?? env['POLYVISOR_CONFIG'];
   const fromFile = fileName ? readConfigFile(fileName) : {};

@@ -21,6 +21,7 @@ import { makeStatePrivate, setPrivateUmask } from './private-state.js';
 import { ensureTlsCertificate } from './tls.js';
 import { wireMetrics } from './metrics-wiring.js';
 import { doctorRunner } from './doctor-wiring.js';
+import { AuditRetention } from './audit-retention.js';
 
 export interface RunningDaemon {
   socket: string;
@@ -74,6 +75,9 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     const secrets = await SecretStore.open({ stateDir: config.stateDir, logger: logger.child({ component: 'secrets' }) });
     const platform = createApiPlatform({ service, store, logger: logger.child({ component: 'api' }), rateLimitPerSecond: config.apiRateLimit, authFailuresPerMinute: config.authFailuresPerMinute });
     undo.unshift(() => platform.close());
+    const auditRetention = new AuditRetention({ store, days: config.auditRetentionDays, archiveDir: config.auditArchiveDir, logger: logger.child({ component: 'audit' }) });
+    auditRetention.start();
+    undo.unshift(() => auditRetention.stop());
     const metrics = wireMetrics({ version: VERSION, service, platform, pools, backups, migrations, logger });
     undo.unshift(async () => metrics.close());
     const doctor = doctorRunner({ config, service, driver, pools, integrityCheck: () => store.integrityCheck() });

@@ -11,6 +11,8 @@ export interface TokenView {
   prefix: string;
   createdAt: string;
   lastUsedAt: string | null;
+  /** After this time the token no longer works; null: never. */
+  expiresAt: string | null;
 }
 
 /** A secret in the secrets store: its name and times, never its value. */

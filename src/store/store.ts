@@ -72,11 +72,13 @@ export interface TokenRecord {
   prefix: string;
   createdAt: string;
   lastUsedAt: string | null;
+  /** After this time the token no longer works; null: never. */
+  expiresAt: string | null;
 }
 
 export interface TokenStore {
   /** Throws TOKEN_EXISTS if the name is taken. */
-  createToken(rec: Omit<TokenRecord, 'createdAt' | 'lastUsedAt'>): Promise<TokenRecord>;
+  createToken(rec: Omit<TokenRecord, 'createdAt' | 'lastUsedAt' | 'expiresAt'> & { expiresAt?: string | null }): Promise<TokenRecord>;
   findTokenByHash(hash: string): Promise<TokenRecord | undefined>;
   /** Sorted by name. */
   listTokens(): Promise<TokenRecord[]>;
@@ -92,6 +94,8 @@ export interface AuditFilter {
   resource?: string;
   /** Only entries with a smaller id (paging backwards). */
   before?: number;
+  /** Only entries at or after this ISO time. */
+  since?: string;
   /** Newest first; default 100, at most 1000. */
   limit?: number;
 }
@@ -100,4 +104,8 @@ export interface AuditStore {
   appendAudit(entry: AuditEntry): Promise<void>;
   /** Newest first. */
   listAudit(filter?: AuditFilter): Promise<AuditView[]>;
+  /** Up to `limit` entries older than `before` (an ISO time), oldest first: what retention removes next. */
+  auditOlderThan(before: string, limit: number): Promise<AuditView[]>;
+  /** Removes every entry with an id up to `id`; returns how many went. */
+  deleteAuditThrough(id: number): Promise<number>;
 }

@@ -9,7 +9,7 @@ import { PolyvisorError } from '../../shared/index.js';
 import { isPermission, roleAllows, rolesWith } from './permissions.js';
 import { LOCAL_ADMIN, type Principal } from './principal.js';
 import type { RateLimiter } from './rate-limit.js';
-import type { TokenService } from './tokens.js';
+import { TokenService } from './tokens.js';
 
 export interface AuthOptions {
   listener: 'unix' | 'tcp';
@@ -75,6 +75,9 @@ export function installAuth(app: FastifyInstance, o: AuthOptions): void {
       const wait = o.badTokens.take(source);
       if (wait > 0) throw limited(reply, wait, 'too many wrong tokens from this address', 'AUTH_RATE_LIMITED');
       throw new PolyvisorError('UNAUTHENTICATED', 'the API token is not valid (mistyped, or revoked)');
+    }
+    if (TokenService.expired(rec)) {
+      throw new PolyvisorError('TOKEN_EXPIRED', `the API token ${rec.name} expired at ${rec.expiresAt}`);
     }
     const principal: Principal = { actor: rec.name, role: rec.role, via: 'tcp' };
     req.principal = principal;

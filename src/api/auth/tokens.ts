@@ -24,18 +24,29 @@ export function generateToken(): string {
   return TOKEN_PREFIX + randomBytes(32).toString('base64url');
 }
 
-export const tokenView = (r: TokenRecord): TokenView => ({ name: r.name, role: r.role, prefix: r.prefix, createdAt: r.createdAt, lastUsedAt: r.lastUsedAt });
+export const tokenView = (r: TokenRecord): TokenView => ({ name: r.name, role: r.role, prefix: r.prefix, createdAt: r.createdAt, lastUsedAt: r.lastUsedAt, expiresAt: r.expiresAt });
+
+/** Longest lifetime a token may be given (ten years). */
+const MAX_LIFETIME_MS = 10 * 365 * 86_400_000;
 
 export class TokenService {
   private readonly touched = new Map<string, number>();
 
   constructor(private readonly store: TokenStore) {}
 
-  async create(name: string, role: string): Promise<TokenCreatedView> {
+  /** `expiresAt`: an ISO time in the future (at most ten years ahead); absent: the token never expires. */
+  async create(name: string, role: string, expiresAt?: string): Promise<TokenCreatedView> {
     validateName(name, 'token name');
     if (!(ROLES as readonly string[]).includes(role)) fail('INVALID_BODY', `role must be one of ${ROLES.join(', ')}`);
+    let expires: string | null = null;
+    if (expiresAt !== undefined) {
+      const t = Date.parse(expiresAt);
+      if (!/^\d{4}-\d{2}-\d{2}T/.test(expiresAt) || Number.isNaN(t)) fail('INVALID_BODY', `expiresAt ${JSON.stringify(expiresAt)} must be an ISO 8601 time like 2027-01-31T00:00:00Z`, { details: [{ field: 'expiresAt', message: 'an ISO 8601 time' }] });
+      if (t <= Date.now() || t - Date.now() > MAX_LIFETIME_MS) fail('INVALID_BODY', `expiresAt ${expiresAt} must be in the future and at most ten years ahead`, { details: [{ field: 'expiresAt', message: 'in the future, at most ten years ahead' }] });
+      expires = new Date(t).toISOString();
+    }
     const token = generateToken();
-    const rec = await this.store.createToken({ name, role: role as Role, hash: hashToken(token), prefix: token.slice(0, 8) });
+    const rec = await this.store.createToken({ name, role: role as Role, hash: hashToken(token), prefix: token.slice(0, 8), expiresAt: expires });
     return { ...tokenView(rec), token };
   }
 
@@ -49,7 +60,7 @@ export class TokenService {
     this.touched.delete(name);
   }
 
-  /** The token's record, or undefined if it is malformed, unknown or revoked. */
+  /** The token's record, or undefined if it is malformed, unknown or revoked (expiry is the caller's to check: expired()). */
   async verify(token: string): Promise<TokenRecord | undefined> {
     if (!TOKEN_PATTERN.test(token)) return undefined;
     const hash = hashToken(token);
@@ -63,5 +74,10 @@ export class TokenService {
       await this.store.touchToken(rec.name, new Date(now).toISOString());
     }
     return rec;
+  }
+
+  /** True once the token's expiry time has passed. */
+  static expired(rec: TokenRecord, now = Date.now()): boolean {
+    return rec.expiresAt !== null && Date.parse(rec.expiresAt) <= now;
   }
 }

@@ -6,7 +6,11 @@ import type { TokenService } from '../auth/tokens.js';
 import { bodyOf } from '../validate.js';
 import { tokenCreatedSchema, tokenSchema } from '../schemas/index.js';
 
-const createBody = z.object({ name: z.string().describe('1-63 letters, digits, "-", "_", "."'), role: z.enum(ROLES) }).strict();
+const createBody = z.object({
+  name: z.string().describe('1-63 letters, digits, "-", "_", "."'),
+  role: z.enum(ROLES),
+  expiresAt: z.string().optional().describe('ISO 8601 time after which the token no longer works (at most ten years ahead); absent: never'),
+}).strict();
 
 export function tokenRoutes(app: FastifyInstance, tokens: TokenService): void {
   app.get('/v1/tokens', { config: { permission: 'token:admin', doc: { summary: 'List API tokens (never their secrets)', tags: ['tokens'], response: { status: 200, description: 'the tokens', schema: z.array(tokenSchema) } } } }, async () => tokens.list());
@@ -15,7 +19,7 @@ export function tokenRoutes(app: FastifyInstance, tokens: TokenService): void {
     config: { permission: 'token:admin', doc: { summary: 'Create a token; the answer is the only time its secret is shown', tags: ['tokens'], body: createBody, response: { status: 201, description: 'the token with its secret', schema: tokenCreatedSchema } } },
   }, async (req, reply) => {
     const b = bodyOf<z.infer<typeof createBody>>(req);
-    return reply.status(201).send(await tokens.create(b.name, b.role));
+    return reply.status(201).send(await tokens.create(b.name, b.role, b.expiresAt));
   });
 
   app.delete<{ Params: { name: string } }>('/v1/tokens/:name', {

@@ -11,6 +11,7 @@ const tokenFields = {
   prefix: z.string().describe('the first characters of the token, to recognise it'),
   createdAt: at,
   lastUsedAt: at.nullable(),
+  expiresAt: at.nullable().describe('after this time the token no longer works; null: never'),
 };
 export const tokenSchema = describes<TokenView>()(z.object(tokenFields).meta({ id: 'Token' }));
 export const tokenCreatedSchema = describes<TokenCreatedView>()(z.object({ ...tokenFields, token: z.string().describe('the secret: shown this once') }).meta({ id: 'TokenCreated' }));

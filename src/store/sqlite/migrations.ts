@@ -91,6 +91,16 @@ export const MIGRATIONS: readonly Migration[] = [
         ALTER TABLE api_tokens_new RENAME TO api_tokens;
       `),
   },
+  {
+    // Tokens may expire (audit defect 13); NULL: never. The audit log is pruned by age: an index on its time.
+    version: 6,
+    name: 'token-expiry-audit-time',
+    up: (db) =>
+      db.exec(`
+        ALTER TABLE api_tokens ADD COLUMN expires_at TEXT;
+        CREATE INDEX audit_log_at ON audit_log (at);
+      `),
+  },
 ];
 
 /** The highest schema version recorded in `db` (0 for a fresh file). */

@@ -149,13 +149,15 @@ class SqliteStoreImpl implements SqliteStore {
     return guard(`initializing meta ${key}`, () => tx.immediate());
   }
 
-  createToken(rec: Omit<TokenRecord, 'createdAt' | 'lastUsedAt'>): Promise<TokenRecord> { return this.tables.createToken(rec); }
+  createToken(rec: Omit<TokenRecord, 'createdAt' | 'lastUsedAt' | 'expiresAt'> & { expiresAt?: string | null }): Promise<TokenRecord> { return this.tables.createToken(rec); }
   findTokenByHash(hash: string): Promise<TokenRecord | undefined> { return this.tables.findTokenByHash(hash); }
   listTokens(): Promise<TokenRecord[]> { return this.tables.listTokens(); }
   deleteToken(name: string): Promise<void> { return this.tables.deleteToken(name); }
   touchToken(name: string, at: string): Promise<void> { return this.tables.touchToken(name, at); }
   appendAudit(e: AuditEntry): Promise<void> { return this.tables.appendAudit(e); }
   listAudit(f?: AuditFilter): Promise<AuditView[]> { return this.tables.listAudit(f); }
+  auditOlderThan(before: string, limit: number): Promise<AuditView[]> { return this.tables.auditOlderThan(before, limit); }
+  deleteAuditThrough(id: number): Promise<number> { return this.tables.deleteAuditThrough(id); }
 
   async integrityCheck(): Promise<string[]> {
     return guard('checking integrity', () => this.db.prepare<[], string>('PRAGMA integrity_check').pluck().all());

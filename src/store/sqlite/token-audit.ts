@@ -4,7 +4,7 @@ import type { AuditView, Role } from '../../spec/index.js';
 import type { AuditEntry, AuditFilter, AuditStore, TokenRecord, TokenStore } from '../store.js';
 import { guard, sqliteCode, toStoreError, type Db } from './database.js';
 
-interface TokenRow { name: string; role: string; hash: string; prefix: string; created_at: string; last_used_at: string | null }
+interface TokenRow { name: string; role: string; hash: string; prefix: string; created_at: string; last_used_at: string | null; expires_at: string | null }
 interface AuditRow { id: number; at: string; actor: string; action: string; resource: string | null; outcome: string; status: number; detail: string }
 
 const ROLES: ReadonlySet<string> = new Set(ROLE_LIST);
@@ -13,7 +13,7 @@ export const AUDIT_KEEP = 100_000;
 
 const toToken = (r: TokenRow): TokenRecord => {
   if (!ROLES.has(r.role)) throw new Error(`store: unknown token role ${JSON.stringify(r.role)}`);
-  return { name: r.name, role: r.role as Role, hash: r.hash, prefix: r.prefix, createdAt: r.created_at, lastUsedAt: r.last_used_at };
+  return { name: r.name, role: r.role as Role, hash: r.hash, prefix: r.prefix, createdAt: r.created_at, lastUsedAt: r.last_used_at, expiresAt: r.expires_at };
 };
 
 const toAudit = (r: AuditRow): AuditView => ({
@@ -26,9 +26,9 @@ export class TokenAuditTables implements TokenStore, AuditStore {
   private appended = 0;
 
   constructor(private readonly db: Db) {
-    const cols = 'name, role, hash, prefix, created_at, last_used_at';
+    const cols = 'name, role, hash, prefix, created_at, last_used_at, expires_at';
     this.q = {
-      insertToken: db.prepare<[TokenRow]>(`INSERT INTO api_tokens (${cols}) VALUES (@name, @role, @hash, @prefix, @created_at, @last_used_at)`),
+      insertToken: db.prepare<[TokenRow]>(`INSERT INTO api_tokens (${cols}) VALUES (@name, @role, @hash, @prefix, @created_at, @last_used_at, @expires_at)`),
       byHash: db.prepare<[string], TokenRow>(`SELECT ${cols} FROM api_tokens WHERE hash = ?`),
       list: db.prepare<[], TokenRow>(`SELECT ${cols} FROM api_tokens ORDER BY name`),
       remove: db.prepare<[string]>('DELETE FROM api_tokens WHERE name = ?'),
@@ -37,13 +37,15 @@ export class TokenAuditTables implements TokenStore, AuditStore {
         'INSERT INTO audit_log (at, actor, action, resource, outcome, status, detail) VALUES (@at, @actor, @action, @resource, @outcome, @status, @detail)',
       ),
       prune: db.prepare<[number]>('DELETE FROM audit_log WHERE id <= (SELECT MAX(id) FROM audit_log) - ?'),
+      olderThan: db.prepare<[string, number], AuditRow>('SELECT id, at, actor, action, resource, outcome, status, detail FROM audit_log WHERE at < ? ORDER BY id LIMIT ?'),
+      deleteThrough: db.prepare<[number]>('DELETE FROM audit_log WHERE id <= ?'),
     };
   }
 
-  async createToken(input: Omit<TokenRecord, 'createdAt' | 'lastUsedAt'>): Promise<TokenRecord> {
-    const rec: TokenRecord = { ...input, createdAt: new Date().toISOString(), lastUsedAt: null };
+  async createToken(input: Omit<TokenRecord, 'createdAt' | 'lastUsedAt' | 'expiresAt'> & { expiresAt?: string | null }): Promise<TokenRecord> {
+    const rec: TokenRecord = { ...input, createdAt: new Date().toISOString(), lastUsedAt: null, expiresAt: input.expiresAt ?? null };
     try {
-      this.q.insertToken.run({ name: rec.name, role: rec.role, hash: rec.hash, prefix: rec.prefix, created_at: rec.createdAt, last_used_at: null });
+      this.q.insertToken.run({ name: rec.name, role: rec.role, hash: rec.hash, prefix: rec.prefix, created_at: rec.createdAt, last_used_at: null, expires_at: rec.expiresAt });
     } catch (err) {
       if (sqliteCode(err) === 'SQLITE_CONSTRAINT_PRIMARYKEY') fail('TOKEN_EXISTS', `a token named ${rec.name} already exists`, { cause: err });
       throw toStoreError(`creating token ${rec.name}`, err);
@@ -87,9 +89,18 @@ export class TokenAuditTables implements TokenStore, AuditStore {
     add('actor = ?', f.actor);
     add('resource = ?', f.resource);
     add('id < ?', f.before);
+    add('at >= ?', f.since);
     const limit = Math.min(Math.max(f.limit ?? 100, 1), 1000);
     const sql = `SELECT id, at, actor, action, resource, outcome, status, detail FROM audit_log
       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`;
     return guard('reading the audit log', () => this.db.prepare<Array<string | number>, AuditRow>(sql).all(...params)).map(toAudit);
+  }
+
+  async auditOlderThan(before: string, limit: number): Promise<AuditView[]> {
+    return guard('reading old audit entries', () => this.q.olderThan.all(before, limit)).map(toAudit);
+  }
+
+  async deleteAuditThrough(id: number): Promise<number> {
+    return guard('pruning the audit log', () => this.q.deleteThrough.run(id)).changes;
   }
 }
