@@ -11,9 +11,10 @@ const allow = {
   backup: ['spec', 'shared', 'qmp', 'drivers', 'storage', 'store', 'lifecycle'],
   cluster: ['spec', 'shared', 'qmp', 'drivers', 'storage', 'store', 'lifecycle', 'migration'],
   metrics: ['shared'],
+  history: ['shared', 'spec'], // resource history rings and their file; the daemon feeds it readings
   secrets: ['shared'], // the secrets store; the daemon wires it, api/ sees it through an interface
   doctor: ['spec', 'shared', 'qmp', 'drivers', 'storage', 'store', 'lifecycle'],
-  api: ['spec', 'shared', 'storage', 'lifecycle', 'migration', 'backup', 'cluster', 'metrics', 'doctor', 'drivers', 'store'],
+  api: ['spec', 'shared', 'storage', 'lifecycle', 'migration', 'backup', 'cluster', 'metrics', 'history', 'doctor', 'drivers', 'store'],
   client: ['shared', 'spec'],
   cli: ['client', 'spec', 'shared'],
   web: ['client', 'spec', 'shared'],

@@ -21,3 +21,4 @@ export { VM_STATES, type VmState } from './state.js';
 export type { VmView, CloneView, HealthView, ErrorBody } from './views.js';
 export { ROLES, OPERATION_STATUSES, type Role, type TokenView, type TokenCreatedView, type SecretView, type SecretRotationView, type OperationStatus, type OperationView, type EventView, type AuditView } from './api-views.js';
 export { BULK_ACTIONS, BULK_RESULTS, type BulkActionName, type BulkResultName, type BulkVmResult, type BulkReport } from './bulk-views.js';
+export { HISTORY_RANGES, type HistoryRange, type VmHistoryPoint, type HostHistoryPoint, type HistoryView, type VmHistoryView, type HostHistoryView } from './history-views.js';

@@ -1,0 +1,93 @@
+/**
+ * Turns two readings of cumulative counters into the figures of one step:
+ * CPU percent and bytes per second. Pure. A rate needs a previous reading of
+ * the same process no older than `maxGapMs`; a counter that went down (QEMU
+ * restarted, a disk detached) gives null for that figure, never a negative.
+ */
+
+/** One sample of a VM: counters summed over its disks and NICs; null where not read. */
+export interface VmReading {
+  t: number;
+  vcpus: number;
+  cpuSeconds: number | null;
+  rssBytes: number | null;
+  guestUsedBytes: number | null;
+  guestTotalBytes: number | null;
+  diskReadBytes: number | null;
+  diskWriteBytes: number | null;
+  netRxBytes: number | null;
+  netTxBytes: number | null;
+}
+
+export interface HostReading {
+  t: number;
+  /** CPU time of all cores in every mode, seconds. */
+  cpuTotalSeconds: number;
+  /** Of which idle and iowait. */
+  cpuIdleSeconds: number;
+  memUsedBytes: number;
+  memTotalBytes: number;
+  load1: number;
+}
+
+/** The figures of a VM point without its time (spec/history-views.ts). */
+export interface VmFigures {
+  cpuPercent: number | null;
+  memHostBytes: number | null;
+  memGuestUsedBytes: number | null;
+  memGuestTotalBytes: number | null;
+  diskReadBps: number | null;
+  diskWriteBps: number | null;
+  netRxBps: number | null;
+  netTxBps: number | null;
+}
+
+export interface HostFigures {
+  cpuPercent: number | null;
+  memUsedBytes: number | null;
+  memTotalBytes: number | null;
+  load1: number | null;
+}
+
+const round = (x: number, digits: number): number => {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+};
+
+function perSecond(now: number | null, before: number | null | undefined, seconds: number | null): number | null {
+  if (seconds === null || now === null || before === null || before === undefined) return null;
+  const d = now - before;
+  return d < 0 ? null : round(d / seconds, 1);
+}
+
+function elapsed(t: number, prev: { t: number } | undefined, maxGapMs: number): number | null {
+  if (!prev) return null;
+  const ms = t - prev.t;
+  return ms > 0 && ms <= maxGapMs ? ms / 1000 : null;
+}
+
+export function vmFigures(r: VmReading, prev: VmReading | undefined, maxGapMs: number): VmFigures {
+  const s = elapsed(r.t, prev, maxGapMs);
+  const cpu = perSecond(r.cpuSeconds, prev?.cpuSeconds, s);
+  return {
+    cpuPercent: cpu === null || r.vcpus < 1 ? null : round((cpu / r.vcpus) * 100, 2),
+    memHostBytes: r.rssBytes,
+    memGuestUsedBytes: r.guestUsedBytes,
+    memGuestTotalBytes: r.guestTotalBytes,
+    diskReadBps: perSecond(r.diskReadBytes, prev?.diskReadBytes, s),
+    diskWriteBps: perSecond(r.diskWriteBytes, prev?.diskWriteBytes, s),
+    netRxBps: perSecond(r.netRxBytes, prev?.netRxBytes, s),
+    netTxBps: perSecond(r.netTxBytes, prev?.netTxBytes, s),
+  };
+}
+
+export function hostFigures(r: HostReading, prev: HostReading | undefined, maxGapMs: number): HostFigures {
+  const s = elapsed(r.t, prev, maxGapMs);
+  let cpuPercent: number | null = null;
+  if (s !== null && prev) {
+    const total = r.cpuTotalSeconds - prev.cpuTotalSeconds;
+    const idle = r.cpuIdleSeconds - prev.cpuIdleSeconds;
+    if (total > 0 && idle >= 0 && idle <= total) cpuPercent = round(((total - idle) / total) * 100, 2);
+  }
+  return { cpuPercent, memUsedBytes: r.memUsedBytes, memTotalBytes: r.memTotalBytes, load1: r.load1 };
+}
