@@ -36,6 +36,7 @@ import { systemRoutes } from './routes/system.js';
 import { uiRoutes } from './routes/ui.js';
 import { whoamiRoutes } from './routes/whoami.js';
 import { statsRoutes } from './routes/stats.js';
+import { historyRoutes, type HistoryQueries } from './routes/history.js';
 import { vmEditRoutes } from './routes/vm-edit.js';
 import { vmRoutes } from './routes/vms.js';
 import { bulkRoutes } from './routes/vm-bulk.js';
@@ -70,6 +71,8 @@ export interface ApiOptions {
   doctor?: DoctorRunner;
   /** Serves /v1/secrets when given (the daemon's secrets store). */
   secrets?: SecretsService;
+  /** Serves /v1/vms/{name}/history and /v1/host/history when given (the daemon's history recorder). */
+  history?: HistoryQueries;
   /** Which host files a non-admin's spec may name (audit defect 2); without it, any. */
   pathPolicy?: SpecPathPolicy;
 }
@@ -130,6 +133,7 @@ export async function buildApi(o: ApiOptions): Promise<{ app: FastifyInstance; r
   eventRoutes(app, o.platform.events);
   whoamiRoutes(app);
   statsRoutes(app, o.service);
+  if (o.history) historyRoutes(app, o.service, o.history);
   auditRoutes(app, o.platform.auditStore);
   bulkRoutes(app, { service: o.service, snapshots: o.snapshots, backups: o.backups, migrations: o.migrations }, o.platform.operations);
   vmRoutes(app, o.service, o.platform.operations);

@@ -54,6 +54,7 @@ describe('every route on its happy path, checked against the OpenAPI document', 
     await call('GET', '/v1/spec/schema');
     await call('GET', '/v1/whoami');
     await call('GET', '/v1/stats');
+    await call('GET', '/v1/host/history', {}, { query: 'range=1h' });
     await call('GET', '/metrics');
     await call('GET', '/v1/doctor');
     await call('POST', '/v1/tokens', {}, { body: { name: 'viewer-1', role: 'viewer' }, want: 201 });
@@ -73,6 +74,7 @@ describe('every route on its happy path, checked against the OpenAPI document', 
     await call('GET', '/v1/vms/:name', { name: 'a' });
     await call('PUT', '/v1/vms/:name', { name: 'a' }, { body: { spec: { ...(created.json()['spec'] as object), memory: '192Mi' } } });
     await call('GET', '/v1/vms/:name/serial-log', { name: 'a' });
+    await call('GET', '/v1/vms/:name/history', { name: 'a' }, { query: 'range=1d' });
     const op = (await call('POST', '/v1/vms/:name/:action', { name: 'a', action: 'start' }, { query: 'async=true', body: {}, want: 202 })).json();
     await call('POST', '/v1/operations/:id/wait', { id: String(op['id']) }, { query: 'timeout=10' });
     await call('GET', '/v1/operations/:id', { id: String(op['id']) });

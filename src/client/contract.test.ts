@@ -11,7 +11,7 @@ import type net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFullStubStack } from '../../test/helpers/full-stub-stack.js';
 import * as clientModule from './index.js';
-import { BackupClient, BackupScheduleClient, BulkClient, MigrationClient, OpsClient, PlatformClient, PolyvisorClient, SnapshotClient, StorageClient } from './index.js';
+import { BackupClient, BackupScheduleClient, BulkClient, HistoryClient, MigrationClient, OpsClient, PlatformClient, PolyvisorClient, SnapshotClient, StorageClient } from './index.js';
 
 /** Documented operations the typed client does not call, and why. */
 const NOT_IN_CLIENT: Record<string, string> = {
@@ -88,6 +88,7 @@ function plan() {
       create: ['a'], createAsync: ['a'], list: ['a'], get: ['a', 'b1'], verify: ['a', 'b1'], restore: ['a', 'b1', {}], prune: ['a', { keepLast: 1 }],
     }],
     BackupScheduleClient: [new BackupScheduleClient(o), { list: [], get: ['s'], create: ['s', { when: 'every 6h' }], update: ['s', { when: 'every 6h' }], remove: ['s'] }],
+    HistoryClient: [new HistoryClient(o), { vm: ['a', '1d'], host: [] }],
     BulkClient: [new BulkClient(o), { start: [{ action: 'stop', selector: 'tier=web' }], run: [{ action: 'start', names: ['a'], dryRun: true }] }],
     socketOpened,
   } as const;

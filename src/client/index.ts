@@ -9,3 +9,4 @@ export { OpsClient, type DoctorReportView, type DoctorFindingView } from './ops-
 export { BackupClient, type BackupClientOptions, type BackupEntry, type BackupVerify, type BackupRestore, type BackupPolicy, type BackupPrune, type BackupRequest } from './backup-client.js';
 export { BackupScheduleClient, type BackupScheduleRequest, type BackupScheduleEntry } from './backup-schedule-client.js';
 export { BulkClient, type BulkRequest, type BulkClientOptions } from './bulk-client.js';
+export { HistoryClient, type HistoryClientOptions } from './history-client.js';

@@ -31,6 +31,8 @@ const configSchema = z
     auditRetentionDays: z.coerce.number().int().min(0).max(36_500),
     /** Where entries past their retention are appended as JSON lines before removal; unset: they are only removed. */
     auditArchiveDir: z.string().regex(/^\/[^\0]*$/, 'an absolute folder path').optional(),
+    /** Seconds between resource history samples (host and each running VM; docs/operations.md). */
+    historyIntervalSeconds: z.coerce.number().int().min(1).max(60),
     /** Folders whose files any role's spec may name (audit defect 2); admins may name any file. */
     pathRoots: z.union([z.array(z.string()), z.string()])
       .transform((v) => (Array.isArray(v) ? v : v.split(':')).filter((p) => p !== ''))
@@ -60,6 +62,7 @@ const ENV: Record<string, keyof z.infer<typeof configSchema>> = {
   POLYVISOR_PATH_ROOTS: 'pathRoots',
   POLYVISOR_AUDIT_RETENTION_DAYS: 'auditRetentionDays',
   POLYVISOR_AUDIT_ARCHIVE_DIR: 'auditArchiveDir',
+  POLYVISOR_HISTORY_INTERVAL: 'historyIntervalSeconds',
 };
 
 export const CONFIG_KEYS = Object.values(ENV);
@@ -89,6 +92,7 @@ export function loadConfig(src: ConfigSources = {}): DaemonConfig {
     migrationMemoryReserveMiB: 256,
     pathRoots: [] as string[],
     auditRetentionDays: 90,
+    historyIntervalSeconds: 10,
   };
   const fileName = src.file ?? env['POLYVISOR_CONFIG'];
   const fromFile = fileName ? readConfigFile(fileName) : {};

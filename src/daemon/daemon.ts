@@ -20,6 +20,7 @@ import { takeLock } from './lock.js';
 import { makeStatePrivate, setPrivateUmask } from './private-state.js';
 import { ensureTlsCertificate } from './tls.js';
 import { wireMetrics } from './metrics-wiring.js';
+import { wireHistory } from './history-wiring.js';
 import { doctorRunner } from './doctor-wiring.js';
 import { AuditRetention } from './audit-retention.js';
 
@@ -80,10 +81,12 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     undo.unshift(() => auditRetention.stop());
     const metrics = wireMetrics({ version: VERSION, service, platform, pools, backups, migrations, logger });
     undo.unshift(async () => metrics.close());
+    const history = wireHistory({ stateDir: config.stateDir, service, intervalSeconds: config.historyIntervalSeconds, logger });
+    undo.unshift(() => history.close());
     const doctor = doctorRunner({ config, service, driver, pools, integrityCheck: () => store.integrityCheck() });
     const apis: Array<Awaited<ReturnType<typeof buildApi>>> = [];
     const mk = async (listener: 'unix' | 'tcp', tls?: { key: Buffer; cert: Buffer }) => {
-      const api = await buildApi({ service, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, doctor, secrets, pathPolicy, listener, logger: logger.child({ component: 'api' }), version: VERSION, host: config.hostName, fastifyLogger: logger, ...(tls ? { tls } : {}) });
+      const api = await buildApi({ service, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, doctor, secrets, pathPolicy, listener, logger: logger.child({ component: 'api' }), version: VERSION, host: config.hostName, fastifyLogger: logger, ...(tls ? { tls } : {}) });
       apis.push(api);
       undo.unshift(() => api.close());
       return api.app;

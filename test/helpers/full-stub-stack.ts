@@ -12,6 +12,7 @@ import { buildApi, createApiPlatform } from '../../src/api/index.js';
 import { BackupScheduler, BackupService, LocalDirTarget, scheduleRunner } from '../../src/backup/index.js';
 import { migrationPeers } from '../../src/daemon/migration-wiring.js';
 import { wireMetrics } from '../../src/daemon/metrics-wiring.js';
+import { wireHistory } from '../../src/daemon/history-wiring.js';
 import { runDoctor } from '../../src/doctor/index.js';
 import { stubDriver } from '../../src/drivers/stub-driver.js';
 import { DiskService, SnapshotService, VmService } from '../../src/lifecycle/index.js';
@@ -45,12 +46,14 @@ export async function openFullStubStack(tag: string, listener: 'tcp' | 'unix' = 
   const secrets = await SecretStore.open({ stateDir });
   const platform = createApiPlatform({ service, store, logger, rateLimitPerSecond: 0, authFailuresPerMinute: 0 });
   const metrics = wireMetrics({ version: 't', service, platform, pools, backups, migrations, logger });
+  const history = wireHistory({ stateDir, service, intervalSeconds: 10, logger });
+  await history.recorder.tick(); // a first host point, so the history answer has one to check
   const doctor = (signal: AbortSignal) => runDoctor({
     host: 'h', vms: service, probeAccel: (s) => stubDriver.probeAccel(s), pools: () => pools.listPools(), volumes: (p) => pools.listVolumes(p),
     integrityCheck: () => store.integrityCheck(), qemuBinary: 'qemu-system-x86_64', qemuImgBinary: 'qemu-img', vmsDir, dbFile: path.join(stateDir, 'state.db'),
   }, signal);
   const api = await buildApi({
-    service, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, doctor, secrets,
+    service, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, doctor, secrets,
     listener, logger, version: 't', host: 'h',
   });
   return {
@@ -59,6 +62,7 @@ export async function openFullStubStack(tag: string, listener: 'tcp' | 'unix' = 
       await api.close();
       await backupSchedules.stop();
       metrics.close();
+      await history.close();
       await incoming.close();
       await platform.close();
       await service.close();

@@ -8,3 +8,4 @@ export { backupSchema, verifySchema, restoreSchema, pruneSchema, scheduleSchema 
 export { migrationResultSchema, migrationStatusSchema, incomingReadySchema, incomingStatusSchema, commitSchema, abortSchema } from './migration.js';
 export { doctorSchema, jsonDocument, TEXT } from './system.js';
 export { bulkOperationSchema, bulkReportSchema } from './bulk.js';
+export { vmHistorySchema, hostHistorySchema } from './history.js';
