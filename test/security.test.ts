@@ -7,12 +7,14 @@
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, startDaemon, tempStateDir, type TestDaemon } from './helpers/daemon.js';
 import { httpCall } from './helpers/http.js';
 
 const PLANTED = 'planted-Secret-4b7d-never-in-clear';
+const PEER_TOKEN = 'pvt_planted-peer-token-never-in-clear';
 const configDir = path.join(tempStateDir('sec-cfg'), 'polyvisor');
 let d: TestDaemon;
 let stateDir: string;
@@ -197,6 +199,47 @@ describe('tokens that expire, and the audit log (audit defect 13, retention)', (
     expect(entries.some((e) => e.action === 'GET /v1/vms' && e.outcome === 'denied')).toBe(true);
     expect(JSON.parse((await local(['audit', 'list', '--since', '2099-01-01', '--json'])).stdout)).toEqual([]);
     expect((await local(['audit', '--since', 'yesterday'])).code).toBe(2);
+  });
+});
+
+describe('where operators may move VMs (audit defect 7)', () => {
+  it('a URL of the operator\'s choosing is refused before anything connects; registered peers are listed without tokens and resolved by name', async () => {
+    const op = (await local(['token', 'create', 'mig-op', '--role', 'operator'])).stdout.trim();
+    // A listener standing for "a server of the operator's own": it must never be contacted.
+    let contacted = 0;
+    const trap = net.createServer((c) => {
+      contacted++;
+      c.destroy();
+    });
+    await new Promise<void>((r) => trap.listen(0, '127.0.0.1', r));
+    const trapUrl = `http://127.0.0.1:${(trap.address() as net.AddressInfo).port}`;
+    try {
+      const raw = await httpCall(d.url, 'POST', '/v1/vms/any/migrate', { token: op, body: { target: { url: trapUrl, token: 'pvt_whatever-token' } } });
+      expect([raw.status, (raw.json as { code: string }).code]).toEqual([403, 'MIGRATION_TARGET_NOT_ALLOWED']);
+      const bulk = await httpCall(d.url, 'POST', '/v1/vms/actions', { token: op, body: { action: 'migrate', selector: 'app=none', options: { target: { url: trapUrl, token: 'pvt_whatever-token' } } } });
+      expect([bulk.status, (bulk.json as { code: string }).code]).toEqual([403, 'MIGRATION_TARGET_NOT_ALLOWED']);
+      // The admin registers a peer; its token goes to the secrets store.
+      const tokenFile = path.join(tempStateDir('peer-tok'), 'token');
+      writeFileSync(tokenFile, `${PEER_TOKEN}\n`);
+      const added = await local(['peer', 'add', 'b', trapUrl, '--token-file', tokenFile]);
+      expect(added.code, added.stderr).toBe(0);
+      expect((await cli(['--url', d.url, 'peer', 'add', 'c', trapUrl, '--token-file', tokenFile], '', { POLYVISOR_TOKEN: op })).code).toBe(2); // operators may not
+      const listed = await cli(['--url', d.url, 'peer', 'list', '--json'], '', { POLYVISOR_TOKEN: op });
+      expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ name: 'b', url: trapUrl, tlsFingerprint: null })]);
+      expect(listed.stdout).not.toContain(PEER_TOKEN);
+      // Named, the peer is resolved (the move then fails on the VM, not on the target check).
+      const byName = await httpCall(d.url, 'POST', '/v1/vms/any/migrate', { token: op, body: { peer: 'b' } });
+      expect([byName.status, (byName.json as { code: string }).code]).toEqual([404, 'VM_NOT_FOUND']);
+      const unknown = await httpCall(d.url, 'POST', '/v1/vms/any/migrate', { token: op, body: { peer: 'nope' } });
+      expect([unknown.status, (unknown.json as { code: string }).code]).toEqual([404, 'PEER_NOT_FOUND']);
+      expect(contacted).toBe(0);
+      expect(readFileSync(path.join(stateDir, 'secrets.json'), 'utf8')).not.toContain(PEER_TOKEN);
+      expect(d.log()).not.toContain(PEER_TOKEN);
+      expect((await local(['peer', 'rm', 'b'])).code).toBe(0);
+      expect(JSON.parse((await local(['peer', 'list', '--json'])).stdout)).toEqual([]);
+    } finally {
+      trap.close();
+    }
   });
 });
 

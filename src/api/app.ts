@@ -16,7 +16,7 @@ import { operationRoutes } from './routes/operations.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { secretRoutes, type SecretsService } from './routes/secrets.js';
 import type { SnapshotService, VmService } from '../lifecycle/index.js';
-import type { IncomingService, MigrationService } from '../migration/index.js';
+import type { IncomingService, MigrationService, PeerRegistry } from '../migration/index.js';
 import type { Logger } from '../shared/index.js';
 import { ConsoleHub } from './console-hub.js';
 import { installErrorHandling } from './errors.js';
@@ -24,6 +24,7 @@ import { installRequestContext, requestIdOptions } from './request-context.js';
 import { consoleRoutes } from './routes/console.js';
 import { VncSessions, vncRoutes } from './routes/vnc.js';
 import { migrationRoutes } from './routes/migration.js';
+import { peerRoutes } from './routes/peers.js';
 import { incomingMigrationRoutes } from './routes/migration-incoming.js';
 import { storageRoutes, type StorageServices } from './routes/storage.js';
 import { vmDiskRoutes } from './routes/vm-disks.js';
@@ -71,6 +72,8 @@ export interface ApiOptions {
   doctor?: DoctorRunner;
   /** Serves /v1/secrets when given (the daemon's secrets store). */
   secrets?: SecretsService;
+  /** Registered migration peers (audit defect 7): serves /v1/peers, resolves `peer` in moves; without it raw targets only. */
+  peers?: PeerRegistry;
   /** Serves /v1/vms/{name}/history and /v1/host/history when given (the daemon's history recorder). */
   history?: HistoryQueries;
   /** Which host files a non-admin's spec may name (audit defect 2); without it, any. */
@@ -135,10 +138,11 @@ export async function buildApi(o: ApiOptions): Promise<{ app: FastifyInstance; r
   statsRoutes(app, o.service);
   if (o.history) historyRoutes(app, o.service, o.history);
   auditRoutes(app, o.platform.auditStore);
-  bulkRoutes(app, { service: o.service, snapshots: o.snapshots, backups: o.backups, migrations: o.migrations }, o.platform.operations);
+  bulkRoutes(app, { service: o.service, snapshots: o.snapshots, backups: o.backups, migrations: o.migrations, peers: o.peers }, o.platform.operations);
   vmRoutes(app, o.service, o.platform.operations);
   vmEditRoutes(app, o.service, o.platform.operations);
-  if (o.migrations) migrationRoutes(app, o.migrations, o.platform.operations);
+  if (o.migrations) migrationRoutes(app, o.migrations, o.platform.operations, o.peers);
+  if (o.peers) peerRoutes(app, o.peers);
   if (o.incoming) incomingMigrationRoutes(app, o.incoming);
   if (o.storage) storageRoutes(app, o.storage);
   if (o.storage) vmDiskRoutes(app, o.storage);

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { BackupService } from '../backup/index.js';
 import { ACTIONS, type BulkStep, type BulkTarget, type SnapshotService, type VmService } from '../lifecycle/index.js';
-import { parseMigrateOptions, type MigrationService } from '../migration/index.js';
+import { parseMigrateOptions, type MigrationService, type PeerRegistry } from '../migration/index.js';
 import { fail } from '../shared/index.js';
 import type { BulkActionName, VmState } from '../spec/index.js';
 import type { Permission } from './auth/permissions.js';
@@ -18,6 +18,8 @@ export interface BulkServices {
   snapshots?: SnapshotService | undefined;
   backups?: BackupService | undefined;
   migrations?: MigrationService | undefined;
+  /** Registered migration peers (a bulk move names one, like a single move). */
+  peers?: PeerRegistry | undefined;
 }
 
 /** The permission the single-VM route of each action declares. */

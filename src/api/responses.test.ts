@@ -65,6 +65,9 @@ describe('every route on its happy path, checked against the OpenAPI document', 
     await call('GET', '/v1/secrets');
     await call('POST', '/v1/secrets/rotate-key');
     await call('DELETE', '/v1/secrets/:name', { name: 'db' }, { want: 204 });
+    await call('POST', '/v1/peers', {}, { body: { name: 'b', url: 'http://127.0.0.1:8006', token: 'pvt_peer-token-x' }, want: 201 });
+    await call('GET', '/v1/peers');
+    await call('DELETE', '/v1/peers/:name', { name: 'b' }, { want: 204 });
     await call('GET', '/v1/audit', {}, { query: 'limit=50' });
   }, 120_000);
 

@@ -18,6 +18,7 @@ interface MigrateFlags {
   progress?: boolean;
   json?: boolean;
   to?: string;
+  toPeer?: string;
   tls?: boolean;
   diskMirror?: string;
   mirrorStall?: string;
@@ -51,13 +52,15 @@ export function migrateRequest(f: MigrateFlags): MigrateRequest {
   set('autoConverge', f.autoConverge);
   set('xbzrle', f.xbzrle);
   if (f.forceUnsafe) r.forceUnsafe = true;
+  if (f.to !== undefined && f.toPeer !== undefined) fail('INVALID_ARGUMENT', 'give --to REMOTE or --to-peer PEER, not both');
   if (f.to !== undefined) r.target = targetOf(f.to);
+  if (f.toPeer !== undefined) r.peer = f.toPeer;
   if (f.tls) {
-    if (!r.target) fail('INVALID_ARGUMENT', '--tls encrypts a move to another host: give --to REMOTE');
+    if (!r.target && !r.peer) fail('INVALID_ARGUMENT', '--tls encrypts a move to another host: give --to-peer PEER or --to REMOTE');
     r.tls = true;
   }
   if (f.diskMirror !== undefined || f.mirrorStall !== undefined || f.diskBandwidth !== undefined) {
-    if (!r.target) fail('INVALID_ARGUMENT', '--disk-mirror, --mirror-stall and --disk-bandwidth apply to moves to another host: give --to REMOTE');
+    if (!r.target && !r.peer) fail('INVALID_ARGUMENT', '--disk-mirror, --mirror-stall and --disk-bandwidth apply to moves to another host: give --to-peer PEER or --to REMOTE');
     if (f.diskMirror !== undefined && !DISK_MIRROR.includes(f.diskMirror)) fail('INVALID_ARGUMENT', `--disk-mirror takes one of ${DISK_MIRROR.join(', ')}`);
     if (f.diskMirror !== undefined) r.diskMirror = f.diskMirror as NonNullable<MigrateRequest['diskMirror']>;
     set('mirrorStallSeconds', intFlag('mirror-stall', f.mirrorStall));
@@ -109,7 +112,8 @@ export function registerMigrateCommands(program: Command, out: (s: string) => vo
 
   vm.command('migrate <name>')
     .description('live-migrate a running VM into a new QEMU process, or with --to to another host (live, or offline if stopped/suspended)')
-    .option('--to <remote>', 'move to the daemon of this remote (polyvisor remote add; its token needs vm:migrate-in)')
+    .option('--to-peer <peer>', 'move to a daemon an admin registered on this one (polyvisor peer list)')
+    .option('--to <remote>', 'admins: move to the daemon of this remote (polyvisor remote add; its token needs the peer role there)')
     .option('--tls', 'encrypt the stream and disk copies to the other host (per-migration certificates)')
     .option('--disk-mirror <mode>', `how disks the other host cannot see are mirrored: ${DISK_MIRROR.join(', ')} (default auto: write-blocking once a mirror stops gaining)`)
     .option('--mirror-stall <seconds>', 'auto: seconds a background mirror may gain nothing before it goes write-blocking (default 10)')

@@ -15,6 +15,7 @@ import { readSpecDocument } from './spec-input.js';
 import { registerVmCommands } from './vm-commands.js';
 import { registerOperationCommands } from './operation-commands.js';
 import { registerRemoteCommands } from './remote-commands.js';
+import { registerPeerCommands } from './peer-commands.js';
 import { registerTokenCommands } from './token-commands.js';
 import { registerSecretCommands } from './secret-commands.js';
 import { registerMigrateCommands } from './migrate-commands.js';
@@ -60,6 +61,7 @@ const GROUPS: Array<{ verbs: string[]; register: Register[] }> = [
   { verbs: ['token', 'audit'], register: [registerTokenCommands] },
   { verbs: ['secret'], register: [registerSecretCommands] },
   { verbs: ['remote'], register: [registerRemoteCommands] },
+  { verbs: ['peer'], register: [registerPeerCommands] },
   { verbs: ['pool', 'volume', 'image', 'disk'], register: [registerStorageCommands] },
   { verbs: ['snapshot'], register: [registerSnapshotCommands] },
   { verbs: ['backup'], register: [registerBackupCommands] },

@@ -75,7 +75,7 @@ function plan() {
     }],
     MigrationClient: [new MigrationClient(o), {
       migrate: ['a', {}], migrateAsync: ['a', {}], prepareIncoming: [{}], incomingStatus: ['mig-x-0123abcd'], commitIncoming: ['mig-x-0123abcd'],
-      abortIncoming: ['mig-x-0123abcd', { name: 'a', id: 'i' }], status: ['a'], cancel: ['a'], startPostcopy: ['a'],
+      abortIncoming: ['mig-x-0123abcd', { name: 'a', id: 'i' }], status: ['a'], cancel: ['a'], startPostcopy: ['a'], listPeers: [], addPeer: ['b', { url: 'http://127.0.0.1:1', token: 'pvt_peer-token-x' }], removePeer: ['b'],
     }],
     StorageClient: [new StorageClient(o), {
       listPools: [], getPool: ['p'], addPool: ['p', '/srv/p'], removePool: ['p'], listVolumes: ['p'], getVolume: ['p', 'v'], createVolume: ['p', { name: 'v', size: '1Gi' }, () => undefined],

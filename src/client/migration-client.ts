@@ -12,8 +12,10 @@ export interface MigrateRequest {
   xbzrle?: boolean;
   forceUnsafe?: boolean;
   timeoutSeconds?: number;
-  /** Move to another daemon: its URL, a token with vm:migrate-in there, and its TLS fingerprint for https. */
+  /** Move to another daemon: its URL, a token with vm:migrate-in there, and its TLS fingerprint for https (admins only). */
   target?: { url: string; token: string; tlsFingerprint?: string };
+  /** Move to a peer an admin registered on the source daemon (GET /v1/peers). */
+  peer?: string;
   /** Encrypt the stream and the disk copies (host-to-host). */
   tls?: boolean;
   /** Non-shared disks: auto (default: background, write-blocking once a mirror stops gaining), background or write-blocking. */
@@ -86,12 +88,34 @@ export interface MigrationOperationView {
   result?: unknown;
 }
 
+/** A daemon VMs may be moved to, as registered on the source (its token is never returned). */
+export interface PeerView {
+  name: string;
+  url: string;
+  tlsFingerprint: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
 export class MigrationClient {
   constructor(private readonly o: { endpoint: Endpoint; token?: string; timeoutMs?: number }) {}
 
   private async call<T>(method: string, path: string, body?: unknown, timeoutMs?: number): Promise<T> {
     const t = timeoutMs ?? this.o.timeoutMs;
     return decode<T>(await request(this.o.endpoint, method, path, body, { ...(this.o.token ? { token: this.o.token } : {}), ...(t ? { timeoutMs: t } : {}) }));
+  }
+
+  listPeers(): Promise<PeerView[]> {
+    return this.call('GET', '/v1/peers');
+  }
+
+  /** Registers (or replaces) a peer daemon: its URL, a token of its peer role, its pinned fingerprint for https (admin). */
+  addPeer(name: string, target: { url: string; token: string; tlsFingerprint?: string }): Promise<PeerView> {
+    return this.call('POST', '/v1/peers', { name, ...target });
+  }
+
+  removePeer(name: string): Promise<void> {
+    return this.call('DELETE', `/v1/peers/${encodeURIComponent(name)}`);
   }
 
   /** Resolves when the migration has finished; the timeout follows the request's own (default 600 s) plus a margin. */

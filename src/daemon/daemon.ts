@@ -9,7 +9,7 @@ import { buildApi, createApiPlatform } from '../api/index.js';
 import { createQemuDriver } from '../drivers/qemu/index.js';
 import { DiskService, SnapshotService, VmService, withCloudInitSeed } from '../lifecycle/index.js';
 import { BackupScheduler, BackupService, LocalDirTarget, scheduleRunner } from '../backup/index.js';
-import { IncomingService, MigrationService, discardUnfinishedIncoming, recoverOutgoing, settleOutgoing } from '../migration/index.js';
+import { IncomingService, MigrationService, discardUnfinishedIncoming, recoverOutgoing, settleOutgoing, PeerRegistry } from '../migration/index.js';
 import { migrationAddress, migrationPeers } from './migration-wiring.js';
 import { VERSION, writeFileAtomic, type Logger } from '../shared/index.js';
 import { ImageLibrary, PoolService, SpecPathPolicy } from '../storage/index.js';
@@ -74,6 +74,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     const backupSchedules = new BackupScheduler({ meta: store, run: scheduleRunner(backups), logger: logger.child({ component: 'backup-schedules' }) });
     undo.unshift(() => backupSchedules.stop());
     const secrets = await SecretStore.open({ stateDir: config.stateDir, logger: logger.child({ component: 'secrets' }) });
+    const peers = new PeerRegistry(secrets);
     const platform = createApiPlatform({ service, store, logger: logger.child({ component: 'api' }), rateLimitPerSecond: config.apiRateLimit, authFailuresPerMinute: config.authFailuresPerMinute });
     undo.unshift(() => platform.close());
     const auditRetention = new AuditRetention({ store, days: config.auditRetentionDays, archiveDir: config.auditArchiveDir, logger: logger.child({ component: 'audit' }) });
@@ -86,7 +87,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     const doctor = doctorRunner({ config, service, driver, pools, integrityCheck: () => store.integrityCheck() });
     const apis: Array<Awaited<ReturnType<typeof buildApi>>> = [];
     const mk = async (listener: 'unix' | 'tcp', tls?: { key: Buffer; cert: Buffer }) => {
-      const api = await buildApi({ service, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, doctor, secrets, pathPolicy, listener, logger: logger.child({ component: 'api' }), version: VERSION, host: config.hostName, fastifyLogger: logger, ...(tls ? { tls } : {}) });
+      const api = await buildApi({ service, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, doctor, secrets, peers, pathPolicy, listener, logger: logger.child({ component: 'api' }), version: VERSION, host: config.hostName, fastifyLogger: logger, ...(tls ? { tls } : {}) });
       apis.push(api);
       undo.unshift(() => api.close());
       return api.app;

@@ -24,8 +24,10 @@ export interface MigrateOptions {
   forceUnsafe?: boolean;
   /** Give up (and roll back, if before switch-over) after this long; default 600. */
   timeoutSeconds?: number;
-  /** Move to another Polyvisor daemon (host-to-host) instead of a new process on this host. */
+  /** Move to another Polyvisor daemon (host-to-host) instead of a new process on this host. Raw targets are admins' (audit defect 7). */
   target?: MigrationTargetRef;
+  /** Move to a peer an admin registered on this daemon (`polyvisor peer add`); resolved to `target` by the API. */
+  peer?: string;
   /** Encrypt the stream and the disk copies (host-to-host live moves): TLS with a per-migration CA. */
   tls?: boolean;
   /** How non-shared disks are mirrored (host-to-host live moves); default auto. */
@@ -42,7 +44,8 @@ export type DiskMirrorChoice = (typeof DISK_MIRROR_MODES)[number];
 
 const FINGERPRINT = /^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{64}$/;
 
-function isTarget(v: unknown): boolean {
+/** A target's URL, token and optional pinned fingerprint, as an API body or a peer registration gives them. */
+export function isTarget(v: unknown): boolean {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
   const t = v as Record<string, unknown>;
   if (Object.keys(t).some((k) => !['url', 'token', 'tlsFingerprint'].includes(k))) return false;
@@ -65,6 +68,7 @@ const FIELDS: Record<keyof MigrateOptions, [Check, string]> = {
   forceUnsafe: [bool, 'true or false'],
   timeoutSeconds: [int(1, 86_400), 'a whole number of seconds from 1 to 86400'],
   target: [isTarget, 'an object { url: "http(s)://HOST:PORT", token, tlsFingerprint? } naming the target daemon'],
+  peer: [(v) => typeof v === 'string' && /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(v), 'the name of a registered peer (polyvisor peer list)'],
   tls: [bool, 'true or false'],
   diskMirror: [(v) => (DISK_MIRROR_MODES as readonly unknown[]).includes(v), `one of ${DISK_MIRROR_MODES.join(', ')}`],
   mirrorStallSeconds: [int(1, 3_600), 'a whole number of seconds from 1 to 3600'],

@@ -99,6 +99,8 @@ export const catalogue = {
   UNAUTHENTICATED: e(401, EXIT.usage, 'Send `Authorization: Bearer TOKEN` (the CLI: `polyvisor remote add NAME URL --token-file FILE`); an admin creates tokens with `polyvisor token create`.'),
   FORBIDDEN: e(403, EXIT.usage, 'The token\'s role does not allow this; ask an admin for a token with a stronger role (docs/api.md lists what each role may do).'),
   TOKEN_EXPIRED: e(401, EXIT.usage, 'Ask an admin for a new token (`polyvisor token create NAME --role ROLE --expires 90d`) and store it with `polyvisor remote add NAME URL --token-file FILE`.'),
+  MIGRATION_TARGET_NOT_ALLOWED: e(403, EXIT.usage, 'Move the VM to a peer an admin registered (`polyvisor peer list`; `polyvisor vm migrate NAME --to-peer PEER`); only admins may name a target URL themselves.'),
+  PEER_NOT_FOUND: e(404, EXIT.notFound, 'List the registered peers with `polyvisor peer list`; an admin adds one with `polyvisor peer add NAME URL --token-file FILE`.'),
   PATH_NOT_ALLOWED: e(403, EXIT.usage, 'Take the disk from a pool (`polyvisor volume create`), the image library (`polyvisor image import`) or the VM\'s own directory (a disk with a size); an admin may name any host file, or add its folder to the daemon\'s pathRoots.'),
   BODY_TOO_LARGE: e(413, EXIT.usage, 'Request bodies are limited to 1 MiB; send less (disk images go through the image library, not the request body).'),
   RATE_LIMITED: e(429, EXIT.unavailable, 'Too many requests for this token; wait the seconds in the Retry-After header and retry.'),

@@ -16,7 +16,7 @@ import { wireHistory } from '../../src/daemon/history-wiring.js';
 import { runDoctor } from '../../src/doctor/index.js';
 import { stubDriver } from '../../src/drivers/stub-driver.js';
 import { DiskService, SnapshotService, VmService } from '../../src/lifecycle/index.js';
-import { IncomingService, MigrationService } from '../../src/migration/index.js';
+import { IncomingService, MigrationService, PeerRegistry } from '../../src/migration/index.js';
 import { SecretStore } from '../../src/secrets/index.js';
 import { silentLogger } from '../../src/shared/index.js';
 import { ImageLibrary, PoolService } from '../../src/storage/index.js';
@@ -53,7 +53,7 @@ export async function openFullStubStack(tag: string, listener: 'tcp' | 'unix' = 
     integrityCheck: () => store.integrityCheck(), qemuBinary: 'qemu-system-x86_64', qemuImgBinary: 'qemu-img', vmsDir, dbFile: path.join(stateDir, 'state.db'),
   }, signal);
   const api = await buildApi({
-    service, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, doctor, secrets,
+    service, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, doctor, secrets, peers: new PeerRegistry(secrets),
     listener, logger, version: 't', host: 'h',
   });
   return {

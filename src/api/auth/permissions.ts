@@ -24,6 +24,7 @@ export const PERMISSIONS = [
   'storage:read',
   'storage:write',
   'token:admin',
+  'peer:admin', // register and remove the daemons VMs may be moved to (audit defect 7)
   'secret:admin', // the secrets store: names, set, remove, rotate the key (values are never returned)
   'audit:read',
 ] as const;

@@ -10,7 +10,8 @@ import { z } from 'zod';
 import type { MigrationProgress, MirrorProgress } from '../../drivers/index.js';
 import type { OperationContext, OperationRegistry } from '../../lifecycle/index.js';
 import { fail, validateName } from '../../shared/index.js';
-import { parseMigrateOptions, type MigrationService } from '../../migration/index.js';
+import { parseMigrateOptions, type MigrationService, type PeerRegistry } from '../../migration/index.js';
+import { resolveMigrationTarget } from '../migration-target.js';
 import { migrationResultSchema, migrationStatusSchema, operationSchema } from '../schemas/index.js';
 
 interface NameParams { name: string }
@@ -51,7 +52,7 @@ export function operationProgress(ctx: OperationContext, status: () => { phase: 
   };
 }
 
-export function migrationRoutes(app: FastifyInstance, migrations: MigrationService, ops?: OperationRegistry): void {
+export function migrationRoutes(app: FastifyInstance, migrations: MigrationService, ops?: OperationRegistry, peers?: PeerRegistry): void {
   app.post<{ Params: NameParams }>('/v1/vms/:name/migrate', {
     config: {
       permission: 'vm:migrate',
@@ -65,7 +66,7 @@ export function migrationRoutes(app: FastifyInstance, migrations: MigrationServi
   }, async (req, reply) => {
     const name = req.params.name;
     validateName(name, 'VM name');
-    const opts = parseMigrateOptions(objectBody(req.body));
+    const opts = await resolveMigrationTarget(parseMigrateOptions(objectBody(req.body)), req.principal?.role, peers);
     if (!asyncWanted(req.query) || !ops) return migrations.migrate(name, opts);
     await migrations.vmExists(name); // 404 now rather than a failed operation later
     const work = (ctx: OperationContext) => migrations.migrate(name, opts, operationProgress(ctx, () => migrations.status(name)), ctx.signal);

@@ -14,6 +14,8 @@ import type { Principal } from '../auth/principal.js';
 import { BULK_PERMISSION, prepareBulk, type BulkServices } from '../bulk-actions.js';
 import { parseLabelSelector } from '../label-selector.js';
 import { bulkOperationSchema } from '../schemas/index.js';
+import { parseMigrateOptions } from '../../migration/index.js';
+import { resolveMigrationTarget } from '../migration-target.js';
 import { bodyOf, queryOf } from '../validate.js';
 
 const bulkBody = z.object({
@@ -76,7 +78,9 @@ export function bulkRoutes(app: FastifyInstance, s: BulkServices, ops: Operation
     const b = bodyOf<Body>(req);
     const q = queryOf<z.infer<typeof bulkQuery>>(req);
     authorize(req, b.action, []);
-    const prepared = prepareBulk(s, b.action, b.options ?? {});
+    // A bulk move goes where a single one may (audit defect 7): registered peers, or any URL for admins.
+    const options = b.action === 'migrate' ? { ...await resolveMigrationTarget(parseMigrateOptions(b.options ?? {}), req.principal?.role, s.peers) } : (b.options ?? {});
+    const prepared = prepareBulk(s, b.action, options);
     const targets = await pick(s, b);
     authorize(req, b.action, targets.map((t) => t.name));
     const op = ops.start(`bulk.${b.action}`, null, req.principal?.actor ?? 'anonymous', (ctx) => runBulk({

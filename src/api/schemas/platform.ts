@@ -1,6 +1,7 @@
 /** Answers of the API platform: tokens, secrets, operations, events, audit entries. */
 import { z } from 'zod';
 import { OPERATION_STATUSES, ROLES, type AuditView, type EventView, type OperationView, type SecretRotationView, type SecretView, type TokenCreatedView, type TokenView } from '../../spec/index.js';
+import type { PeerView } from '../../migration/index.js';
 import { describes } from './describes.js';
 
 const at = z.string().describe('ISO 8601 time');
@@ -17,6 +18,9 @@ export const tokenSchema = describes<TokenView>()(z.object(tokenFields).meta({ i
 export const tokenCreatedSchema = describes<TokenCreatedView>()(z.object({ ...tokenFields, token: z.string().describe('the secret: shown this once') }).meta({ id: 'TokenCreated' }));
 
 export const secretSchema = describes<SecretView>()(z.object({ name: z.string(), createdAt: at, updatedAt: at }).meta({ id: 'Secret', description: 'a secret: its name and times, never its value' }));
+export const peerSchema = describes<PeerView>()(z.object({
+  name: z.string(), url: z.string(), tlsFingerprint: z.string().nullable(), createdAt: at, updatedAt: at,
+}).meta({ id: 'Peer', description: 'a daemon VMs may be moved to; its token is never returned' }));
 export const secretRotationSchema = describes<SecretRotationView>()(z.object({ key: z.string(), secrets: z.number().int() }).meta({ id: 'SecretRotation' }));
 
 const errorOf = z.object({ code: z.string(), message: z.string(), hint: z.string() });
