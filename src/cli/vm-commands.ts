@@ -9,6 +9,7 @@ import { readSpecDocument, specDocument, type CreateFlags } from './spec-input.j
 import { addBulkOptions, runBulk, type BulkFlags } from './bulk.js';
 import { isPolyvisorError, PolyvisorError } from '../shared/index.js';
 import { stopWaitText, waitNotice } from './wait-notice.js';
+import { registerHistoryCommand } from './history-commands.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -136,4 +137,6 @@ export function registerVmCommands(program: Command, out: (s: string) => void): 
       }
       out(`${name}: removed\n`);
     });
+
+  registerHistoryCommand(vm, g, out);
 }
