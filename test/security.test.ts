@@ -11,6 +11,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, startDaemon, tempStateDir, type TestDaemon } from './helpers/daemon.js';
+import { testGuest } from './helpers/guest.js';
 import { httpCall } from './helpers/http.js';
 
 const PLANTED = 'planted-Secret-4b7d-never-in-clear';
@@ -240,6 +241,18 @@ describe('where operators may move VMs (audit defect 7)', () => {
     } finally {
       trap.close();
     }
+  });
+});
+
+describe('a start the host cannot hold (audit defect 10)', () => {
+  it('a VM needing more RAM than the host has available is refused with the figures, and stays as it was', async () => {
+    const g = testGuest();
+    expect((await local(['vm', 'create', 'huge', '--memory', '64Gi', '--kernel', g.kernel, '--initrd', g.initrd])).code).toBe(0);
+    const r = await local(['vm', 'start', 'huge']);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/error\[HOST_MEMORY_LOW\]: VM huge needs 65536 MiB of guest RAM \(\+64 MiB for QEMU, \+256 MiB the host keeps\), and this host has \d+ MiB available/);
+    expect(JSON.parse((await local(['vm', 'show', 'huge', '--json'])).stdout)).toMatchObject({ state: 'created', runtime: null });
+    expect((await local(['vm', 'rm', 'huge'])).code).toBe(0);
   });
 });
 

@@ -46,7 +46,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
       logger: logger.child({ component: 'qemu' }),
     }));
     const service = new VmService({
-      store, driver, host: config.hostName, vmsDir: config.vmsDir, logger, stopTimeoutSeconds: config.stopTimeoutSeconds,
+      store, driver, host: config.hostName, vmsDir: config.vmsDir, logger, stopTimeoutSeconds: config.stopTimeoutSeconds, memoryReserveBytes: config.migrationMemoryReserveMiB * 1024 ** 2,
     });
     undo.unshift(() => service.close());
     await discardUnfinishedIncoming({ vms: service, store, driver, logger });

@@ -16,6 +16,7 @@ import { assertAction } from './transitions.js';
 import { vmDir } from './vm-paths.js';
 import { checkBootFiles } from './boot-files.js';
 import { checkPortForwards } from './port-forwards.js';
+import { checkHostMemory } from './memory-admission.js';
 
 export interface VmServiceOptions {
   store: Store;
@@ -27,6 +28,10 @@ export interface VmServiceOptions {
   logger: Logger;
   /** Default seconds a graceful stop waits before forcing (default 60). */
   stopTimeoutSeconds?: number;
+  /** RAM the host keeps for itself: a start needing more than MemAvailable minus this is refused (default 256 MiB). */
+  memoryReserveBytes?: number;
+  /** Where MemAvailable is read (tests give their own). */
+  readMeminfo?: () => Promise<string>;
 }
 
 /** Cancellation and progress of one operation (the API's operations pass them in). */
@@ -269,6 +274,7 @@ export class VmService {
 
   private async launch(rec: VmRecord, reason: string, restoreFrom: string | undefined, signal?: AbortSignal): Promise<VmRecord> {
     await checkPortForwards(rec.spec, await this.list()); // before anything changes: a held port leaves the VM as it was
+    await checkHostMemory(rec.spec, this.opts.memoryReserveBytes ?? 256 * 1024 ** 2, this.opts.readMeminfo);
     rec = await this.states.set(rec, 'starting', restoreFrom ? 'restoring from disk' : 'starting');
     let inst: VmInstance | undefined;
     try {

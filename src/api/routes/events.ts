@@ -10,6 +10,8 @@ import type { EventView } from '../../spec/index.js';
 import { matchesVm, type EventBus } from '../event-bus.js';
 import { redactForRole } from '../redact.js';
 import { queryOf } from '../validate.js';
+import { PolyvisorError } from '../../shared/index.js';
+import type { Principal } from '../auth/principal.js';
 import { eventSchema, TEXT } from '../schemas/index.js';
 
 const eventsQuery = z.object({ vm: z.string().max(63).optional().describe('only events of this VM') }).strict();
@@ -17,9 +19,26 @@ const MAX_BUFFERED = 1024 * 1024;
 const EVENT_STREAM = { status: 200, description: 'Server-Sent Events: `id: SEQ`, `event: TYPE`, `data: JSON` of the event', contentType: TEXT.events, itemSchema: eventSchema };
 const EVENT_SOCKET = { status: 101, description: 'WebSocket upgrade: one JSON text frame per event' };
 const KEEPALIVE_MS = 15_000;
+/** Event streams one token may hold at once (audit defect 10): one viewer cannot take every slot. */
+export const STREAMS_PER_TOKEN = 16;
 
-export function eventRoutes(app: FastifyInstance, bus: EventBus): void {
+export function eventRoutes(app: FastifyInstance, bus: EventBus, perToken = STREAMS_PER_TOKEN): void {
   const open = new Set<() => void>();
+  const held = new Map<string, number>();
+  /** The key a TCP token's streams count under; the local unix socket (root) is not capped. */
+  const keyOf = (p: Principal | undefined): string | undefined => (p?.via === 'tcp' ? p.actor : undefined);
+  const take = (key: string | undefined): (() => void) => {
+    if (key === undefined) return () => undefined;
+    held.set(key, (held.get(key) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const n = (held.get(key) ?? 1) - 1;
+      if (n <= 0) held.delete(key);
+      else held.set(key, n);
+    };
+  };
   app.addHook('preClose', async () => {
     for (const end of [...open]) end();
   });
@@ -27,7 +46,13 @@ export function eventRoutes(app: FastifyInstance, bus: EventBus): void {
   app.route<{ Querystring: { vm?: string } }>({
     method: 'GET',
     url: '/v1/events',
-    config: { permission: 'event:read', doc: { summary: 'Event stream (text/event-stream; a WebSocket upgrade gets JSON frames)', tags: ['events'], query: eventsQuery, response: EVENT_STREAM, otherResponses: [EVENT_SOCKET] } },
+    config: { permission: 'event:read', doc: { summary: `Event stream (text/event-stream; a WebSocket upgrade gets JSON frames); at most ${perToken} at once per token`, tags: ['events'], query: eventsQuery, response: EVENT_STREAM, otherResponses: [EVENT_SOCKET] } },
+    preHandler: async (req) => {
+      const key = keyOf(req.principal);
+      if (key !== undefined && (held.get(key) ?? 0) >= perToken) {
+        throw new PolyvisorError('TOO_MANY_STREAMS', `token ${key} already holds ${perToken} event streams`);
+      }
+    },
     handler: async (req, reply) => {
       const q = queryOf<z.infer<typeof eventsQuery>>(req);
       const lastId = Number(req.headers['last-event-id']);
@@ -35,7 +60,9 @@ export function eventRoutes(app: FastifyInstance, bus: EventBus): void {
       const res: ServerResponse = reply.raw;
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
       res.write(': polyvisor events\n\n');
+      const release = take(keyOf(req.principal));
       const end = (): void => {
+        release();
         clearInterval(keepalive);
         unsubscribe();
         open.delete(end);
@@ -53,18 +80,21 @@ export function eventRoutes(app: FastifyInstance, bus: EventBus): void {
     wsHandler: (socket, req) => {
       const vm = (req.query as { vm?: unknown }).vm;
       const filter = typeof vm === 'string' ? vm : undefined;
+      const release = take(keyOf(req.principal));
       const unsubscribe = bus.subscribe((e) => {
         if (!matchesVm(e, filter)) return;
         if (socket.bufferedAmount > MAX_BUFFERED) return void socket.terminate();
         socket.send(JSON.stringify(redactForRole(e, req.principal?.role)));
       });
       const end = (): void => {
+        release();
         unsubscribe();
         open.delete(end);
         socket.close(1001, 'daemon shutting down');
       };
       open.add(end);
       socket.on('close', () => {
+        release();
         unsubscribe();
         open.delete(end);
       });
