@@ -7,6 +7,9 @@ import { COARSE, stepStart } from './tiers.js';
 
 export type Figures = Record<string, number | null>;
 
+/** Bytes and rates (large figures) to whole numbers, percentages and loads to two decimals: smaller answers, no false precision. */
+export const roundFigure = (x: number): number => (Math.abs(x) >= 1000 ? Math.round(x) : Math.round(x * 100) / 100);
+
 /** Means of each figure over the points given (which must share their keys). */
 export function average<F extends Figures>(points: readonly F[]): F {
   const out: Figures = {};
@@ -22,7 +25,7 @@ export function average<F extends Figures>(points: readonly F[]): F {
         n++;
       }
     }
-    out[k] = n === 0 ? null : Math.round((sum / n) * 100) / 100;
+    out[k] = n === 0 ? null : roundFigure(sum / n);
   }
   return out as F;
 }

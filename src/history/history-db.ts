@@ -26,11 +26,14 @@ export class HistoryDb {
   private readonly select: Database.Statement;
   private readonly writeMany: (points: readonly StoredPoint[]) => void;
 
-  /** `file` ':memory:' keeps nothing across restarts (the fallback when the file cannot be opened). */
-  constructor(readonly file: string) {
+  /**
+   * `file` ':memory:' keeps nothing across restarts (the fallback when the file
+   * cannot be opened). `synchronous` FULL only for comparison (bench/history.ts).
+   */
+  constructor(readonly file: string, o: { synchronous?: 'NORMAL' | 'FULL' } = {}) {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma(`synchronous = ${o.synchronous ?? 'NORMAL'}`);
     this.db.exec(`CREATE TABLE IF NOT EXISTS points (
       series TEXT NOT NULL, tier INTEGER NOT NULL, slot INTEGER NOT NULL, t INTEGER NOT NULL,
       ${COLUMNS.map((c) => `${c} REAL`).join(', ')},

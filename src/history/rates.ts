@@ -3,6 +3,7 @@
  * CPU percent and bytes per second. Pure. A rate needs a previous reading of
  * the same process no older than `maxGapMs`; a counter that went down (QEMU
  * restarted, a disk detached) gives null for that figure, never a negative.
+ * Rates are whole bytes per second; percentages keep two decimals.
  */
 
 /** One sample of a VM: counters summed over its disks and NICs; null where not read. */
@@ -54,11 +55,17 @@ const round = (x: number, digits: number): number => {
   return Math.round(x * f) / f;
 };
 
+/** Growth of a counter per second, or null (no previous reading, or the counter went down). */
 function perSecond(now: number | null, before: number | null | undefined, seconds: number | null): number | null {
   if (seconds === null || now === null || before === null || before === undefined) return null;
   const d = now - before;
-  return d < 0 ? null : round(d / seconds, 1);
+  return d < 0 ? null : d / seconds;
 }
+
+const bytesPerSecond = (now: number | null, before: number | null | undefined, seconds: number | null): number | null => {
+  const r = perSecond(now, before, seconds);
+  return r === null ? null : Math.round(r);
+};
 
 function elapsed(t: number, prev: { t: number } | undefined, maxGapMs: number): number | null {
   if (!prev) return null;
@@ -74,10 +81,10 @@ export function vmFigures(r: VmReading, prev: VmReading | undefined, maxGapMs: n
     memHostBytes: r.rssBytes,
     memGuestUsedBytes: r.guestUsedBytes,
     memGuestTotalBytes: r.guestTotalBytes,
-    diskReadBps: perSecond(r.diskReadBytes, prev?.diskReadBytes, s),
-    diskWriteBps: perSecond(r.diskWriteBytes, prev?.diskWriteBytes, s),
-    netRxBps: perSecond(r.netRxBytes, prev?.netRxBytes, s),
-    netTxBps: perSecond(r.netTxBytes, prev?.netTxBytes, s),
+    diskReadBps: bytesPerSecond(r.diskReadBytes, prev?.diskReadBytes, s),
+    diskWriteBps: bytesPerSecond(r.diskWriteBytes, prev?.diskWriteBytes, s),
+    netRxBps: bytesPerSecond(r.netRxBytes, prev?.netRxBytes, s),
+    netTxBps: bytesPerSecond(r.netTxBytes, prev?.netTxBytes, s),
   };
 }
 
