@@ -9,7 +9,7 @@ import { canHotplugDisks } from '../drivers/index.js';
 import { fail, timeoutSignal, validateAbsolutePath, validateName, type Logger } from '../shared/index.js';
 import { CLOUD_INIT_DISK, diskSchema, problemsOf, type DiskSpec, type VmSpec } from '../spec/index.js';
 import {
-  exportImages, probeFormat, resolveDiskPaths,
+  exportImages, imageInfo, probeFormat, refuseOutsideReferences, resolveDiskPaths,
   type DiskFormat, type ExportProgress, type ExportResult, type ImageLibrary, type PoolService, type VolumeFormat, type VolumeView,
 } from '../storage/index.js';
 import type { VmRecord } from '../store/index.js';
@@ -127,6 +127,7 @@ export class DiskService {
   async importVolume(pool: string, req: { name: string; file: string; format?: VolumeFormat }, onProgress?: (f: number) => void): Promise<VolumeView> {
     const file = validateAbsolutePath(req.file, 'image file');
     const sourceFormat = await probeFormat(file);
+    refuseOutsideReferences(file, await imageInfo(file)); // audit defect 12: no backing file or foreign extent
     return this.o.pools.importVolume(pool, { name: req.name, file, sourceFormat, sizeOnHost: await statSize(file), ...(req.format ? { format: req.format } : {}) }, onProgress ? { onProgress } : {});
   }
 

@@ -22,6 +22,8 @@ export interface ImageInfo {
   corrupt: boolean;
   encrypted: boolean;
   clusterSize: number | undefined;
+  /** vmdk: the files its extents read (a descriptor may name any host file). */
+  extentFiles: string[];
 }
 
 const infoJson = z.looseObject({
@@ -34,7 +36,10 @@ const infoJson = z.looseObject({
   'dirty-flag': z.boolean().optional(),
   encrypted: z.boolean().optional(),
   'cluster-size': z.number().int().positive().optional(),
-  'format-specific': z.looseObject({ data: z.looseObject({ corrupt: z.boolean().optional() }).optional() }).optional(),
+  'format-specific': z.looseObject({ data: z.looseObject({
+    corrupt: z.boolean().optional(),
+    extents: z.array(z.looseObject({ filename: z.string().optional() })).optional(),
+  }).optional() }).optional(),
 });
 
 /** Parses the JSON qemu-img info prints; throws (a bug-level Error) if its shape is unexpected. */
@@ -51,6 +56,7 @@ export function parseImageInfo(stdout: string): ImageInfo {
     corrupt: j['format-specific']?.data?.corrupt ?? false,
     encrypted: j.encrypted ?? false,
     clusterSize: j['cluster-size'],
+    extentFiles: (j['format-specific']?.data?.extents ?? []).flatMap((e) => (e.filename === undefined ? [] : [e.filename])),
   };
 }
 

@@ -11,6 +11,7 @@ export { IMAGE_FORMATS, type ImageFormat, type ImageInfo, type ImageCheck } from
 export type { QemuImgOptions } from './qemu-img-run.js';
 export type { CommitOptions } from './temp-output.js';
 export { DISKS_DIR, managedDiskPath, resolveDiskPaths, checkDiskSources } from './disk-paths.js';
+export { refuseOutsideReferences } from './image-refs.js';
 export { SpecPathPolicy, specHostPaths, isInside, type PathPolicyOptions } from './path-policy.js';
 export { prepareDisks, removeCreatedDisks, type CreatedDisk } from './prepare-disks.js';
 export { DISK_FORMATS, FORMAT_TRAITS, READABLE_FORMATS, isDiskFormat, toDiskFormat, parseFormatList, type DiskFormat, type FormatTraits } from './formats.js';

@@ -1,4 +1,5 @@
 /** What a file about to enter the library is: an ISO 9660 image, or a disk image qemu-img reads safely. */
+import { refuseOutsideReferences } from '../image-refs.js';
 import { open, stat } from 'node:fs/promises';
 import { fail } from '../../shared/index.js';
 import { READABLE_FORMATS } from '../formats.js';
@@ -40,7 +41,7 @@ export async function inspectImage(file: string, want: ImageKind | undefined, op
     return { kind: 'iso', format: 'raw', virtualSize: info.virtualSize };
   }
   if (!READABLE_FORMATS.includes(info.format)) fail('FORMAT_UNSUPPORTED', `the image is ${info.format}; the library takes ${READABLE_FORMATS.join(', ')} or ISO`);
-  if (info.backingFile !== undefined) fail('IMAGE_INVALID', 'the image has a backing file; flatten it first (`qemu-img convert`)');
+  refuseOutsideReferences(file, info);
   if (info.encrypted) fail('IMAGE_INVALID', 'the image is encrypted; Polyvisor cannot use encrypted images yet');
   const bytes = (await stat(file)).size;
   if (info.format === 'raw' && (bytes === 0 || bytes % 512 !== 0)) {
