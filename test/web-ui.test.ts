@@ -258,7 +258,7 @@ describe('the web UI in Chromium', () => {
     await page.click('button:has-text("Import")');
     await page.waitForSelector('progress[aria-label="import progress"]');
     await page.waitForSelector('tr:has-text("tiny"):has-text("verified")', { timeout: scaled(60_000) });
-    await page.click('nav >> text=Operations');
+    await page.click('nav >> text=Tasks');
     await page.waitForSelector('tr:has-text("vm.start"):has-text("succeeded")');
     await page.context().close();
   });

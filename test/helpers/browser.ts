@@ -1,4 +1,6 @@
 /** Debian's Chromium driven by playwright-core (no browser download): the flags the project runs it with. */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env['POLYVISOR_CHROMIUM'] ?? '/usr/bin/chromium';
@@ -26,4 +28,24 @@ export async function logInWebUi(browser: Browser, url: string, token: string, w
   await page.click('button[type=submit]');
   await page.waitForSelector('text=Virtual machines');
   return page;
+}
+
+/** axe-core's source, read once (devDependency `axe-core`). */
+let axeSource: string | undefined;
+
+export interface AxeProblem { id: string; impact: string; help: string; targets: string[] }
+
+/**
+ * Runs axe-core on the page as it is now and returns its serious and critical
+ * violations (WCAG 2.x A/AA and best practices). The source goes in with
+ * `evaluate` rather than addScriptTag: the daemon's CSP (script-src 'self')
+ * refuses inline script tags, and turning the CSP off for the test would test
+ * a different page.
+ */
+export async function axeProblems(page: Page): Promise<AxeProblem[]> {
+  axeSource ??= readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  if (!(await page.evaluate('typeof window.axe !== "undefined"'))) await page.evaluate(axeSource);
+  const found = await page.evaluate(`window.axe.run(document, { resultTypes: ['violations'], runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] } })
+    .then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 5).map((n) => String(n.target)) })))`) as AxeProblem[];
+  return found.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }

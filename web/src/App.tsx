@@ -1,22 +1,29 @@
-/** Shell: login gate, navigation, the live connection, and the page for the current path. */
-import { lazy, Suspense, useEffect, useState } from 'react';
+/**
+ * Shell: the login gate, then the frame of a fleet manager: header, the
+ * resource tree on the left (a menu at phone width), the selected object's
+ * page in the middle, the task log along the bottom, toasts and keyboard
+ * shortcuts. What fills the tree and the middle comes from the registry
+ * (registry.ts), filled by the feature folders (features/).
+ */
+import { Suspense, useEffect, useState } from 'react';
 import { api, onUnauthorized, token } from './api/client.js';
 import { setMe, startLive, stopLive, useStore } from './api/store.js';
 import type { WhoamiView } from './api/types.js';
 import { ConfirmHost } from './components/Confirm.js';
 import { Link } from './components/Link.js';
-import { Dashboard } from './pages/Dashboard.js';
+import { ResourceTree } from './components/ResourceTree.js';
+import { Shortcuts } from './components/Shortcuts.js';
+import { TaskLog } from './components/TaskLog.js';
+import { ToastHost } from './components/Toasts.js';
+import './features/index.js';
 import { Login } from './pages/Login.js';
-import { match, navigate, usePath } from './router.js';
-
-const VmPage = lazy(() => import('./pages/VmPage.js'));
-const CreateVm = lazy(() => import('./pages/CreateVm.js'));
-const Storage = lazy(() => import('./pages/Storage.js'));
-const Operations = lazy(() => import('./pages/Operations.js'));
+import { pageFor } from './registry.js';
+import { navigate, usePath } from './router.js';
 
 export function App() {
   const [me, setLocalMe] = useState<WhoamiView | null>(null);
   const [checking, setChecking] = useState(token.get() !== null);
+  const [menu, setMenu] = useState(false);
   const path = usePath();
 
   const enter = (who: WhoamiView): void => {
@@ -35,40 +42,37 @@ export function App() {
     api<WhoamiView>('GET', '/v1/whoami').then(enter, () => token.clear()).finally(() => setChecking(false));
     return () => stopLive();
   }, []);
+  const found = pageFor(path);
+  const title = found ? found.page.title(found.params) : 'Polyvisor';
+  useEffect(() => { document.title = `${title} · Polyvisor`; }, [title]);
+  useEffect(() => setMenu(false), [path]);
 
   if (checking) return null;
   if (!me) return <><Login onIn={enter} /><ConfirmHost /></>;
   return (
-    <div className="app">
+    <div className={`layout${menu ? ' menu-open' : ''}`}>
+      <a href="#main" className="skip">Skip to the page</a>
       <header className="top">
+        <button type="button" className="menu-btn" aria-expanded={menu} aria-controls="resource-tree" onClick={() => setMenu(!menu)}>☰ Resources</button>
         <Link to="/" className="brand">Polyvisor</Link>
         <nav aria-label="Main">
-          <Link to="/">Dashboard</Link>
           {me.permissions.includes('vm:write') && <Link to="/create">Create VM</Link>}
-          <Link to="/storage">Storage</Link>
-          <Link to="/operations">Operations</Link>
         </nav>
         <LiveBadge />
+        <button type="button" className="small-btn" aria-label="Keyboard shortcuts" aria-keyshortcuts="?" onClick={() => window.dispatchEvent(new KeyboardEvent('keydown', { key: '?' }))}>?</button>
         <span className="who" title={`token ${me.actor}`}>{me.actor} · {me.role}</span>
         <button type="button" onClick={() => { leave(); navigate('/'); }}>Log out</button>
       </header>
-      <main>
-        <Suspense fallback={<p className="muted">Loading…</p>}>{page(path)}</Suspense>
+      <ResourceTree onPick={() => setMenu(false)} />
+      <main id="main" tabIndex={-1} aria-label={title}>
+        <Suspense fallback={<p className="muted">Loading…</p>}>{found?.page.render(found.params)}</Suspense>
       </main>
+      <TaskLog />
       <ConfirmHost />
+      <ToastHost />
+      <Shortcuts ctx={{ page: found?.page.id ?? '', params: found?.params ?? {} }} />
     </div>
   );
-}
-
-function page(path: string) {
-  let m: Record<string, string> | null;
-  if ((m = match('/vms/:name', path))) return <VmPage key={m['name']} name={m['name']!} />;
-  if ((m = match('/vms/:name/edit', path))) return <CreateVm key={`e-${m['name']}`} from={m['name']!} mode="edit" />;
-  if ((m = match('/vms/:name/clone', path))) return <CreateVm key={`c-${m['name']}`} from={m['name']!} mode="clone" />;
-  if (path === '/create') return <CreateVm key="new" mode="create" />;
-  if (path === '/storage') return <Storage />;
-  if (path === '/operations') return <Operations />;
-  return <Dashboard />;
 }
 
 function LiveBadge() {

@@ -9,13 +9,27 @@ export function navigate(to: string): void {
   history.pushState(null, '', to);
   subs.forEach((s) => s());
   window.scrollTo(0, 0);
+  document.getElementById('main')?.scrollTo(0, 0);
 }
 
+const subscribe = (fn: () => void): (() => void) => {
+  subs.add(fn);
+  return () => subs.delete(fn);
+};
+
 export function usePath(): string {
-  return useSyncExternalStore((fn) => {
-    subs.add(fn);
-    return () => subs.delete(fn);
-  }, () => location.pathname);
+  return useSyncExternalStore(subscribe, () => location.pathname);
+}
+
+/** The path with its query ("/storage?pool=default"): what the tree compares its links with. */
+export function useLocation(): string {
+  return useSyncExternalStore(subscribe, () => location.pathname + location.search);
+}
+
+/** One query parameter of the current location, kept current on navigation. */
+export function useQuery(name: string): string | null {
+  const loc = useLocation();
+  return new URLSearchParams(loc.slice(loc.indexOf('?') + 1 || loc.length)).get(name);
 }
 
 /** `pattern` like "/vms/:name"; returns the decoded params or null. */

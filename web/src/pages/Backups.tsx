@@ -56,7 +56,7 @@ export function Backups({ vm }: { vm: VmView }) {
       {note && <p className="ok" role="status">{note}</p>}
       {error && <p className="error" role="alert">{error}</p>}
       {list && (list.length === 0 ? <p className="muted">No backups yet.</p> : (
-        <div className="table-wrap"><table>
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Backups table"><table>
           <thead><tr><th>ID</th><th>Kind</th><th>Mode</th><th>Taken</th><th>Disks</th>{allowed && <th />}</tr></thead>
           <tbody>{list.map((b) => (
             <tr key={b.id}>

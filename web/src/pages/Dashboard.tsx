@@ -7,11 +7,15 @@ import { Link } from '../components/Link.js';
 import { Sparkline } from '../components/Sparkline.js';
 import { StateBadge } from '../components/StateBadge.js';
 import { bytes, last, pct, rate } from '../format.js';
+import { HostGraphs } from '../features/datacenter/HostGraphs.js';
+import { useQuery } from '../router.js';
 
 let marked = false;
 
 export function Dashboard() {
-  const vms = useStore((s) => s.vms);
+  const all = useStore((s) => s.vms);
+  const onHost = useQuery('host');
+  const vms = useMemo(() => (onHost ? new Map([...all].filter(([, v]) => v.host === onHost)) : all), [all, onHost]);
   const loaded = useStore((s) => s.loaded);
   const health = useStore((s) => s.health);
   const host = useStore((s) => s.host);
@@ -37,7 +41,7 @@ export function Dashboard() {
     <>
       <section className="hosts" aria-label="Hosts">
         <div className="card host">
-          <h2>{health?.host ?? 'host'}</h2>
+          <h2><Link to={`/?host=${encodeURIComponent(health?.host ?? '')}`}>{health?.host ?? 'host'}</Link></h2>
           <dl className="kv">
             <dt>CPU</dt><dd><span className="num">{pct(last(host?.cpu))}</span> <Sparkline values={host?.cpu ?? []} max={1} label="host CPU" /></dd>
             <dt>Memory</dt><dd><span className="num">{host ? `${bytes(host.memUsed)} / ${bytes(host.memTotal)}` : '—'}</span> <Sparkline values={host?.mem ?? []} max={1} label="host memory" /></dd>
@@ -47,8 +51,9 @@ export function Dashboard() {
           </dl>
         </div>
       </section>
+      {onHost && <HostGraphs host={onHost} />}
       <section aria-labelledby="vms-title">
-        <h1 id="vms-title">Virtual machines</h1>
+        <h1 id="vms-title">Virtual machines{onHost ? <span className="muted small"> on {onHost}</span> : null}</h1>
         {canBulk && list.length > 0 && <BulkBar selected={selected} onClear={() => setTicked(new Set())} />}
         {!loaded ? <p className="muted">Loading…</p> : list.length === 0 ? <p className="muted">No VMs yet. <Link to="/create">Create one</Link>.</p> : (
           <div className="table-wrap">

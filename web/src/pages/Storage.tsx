@@ -4,11 +4,13 @@ import { api, ApiError, errorText, headers } from '../api/client.js';
 import { useCan } from '../api/store.js';
 import type { ErrorBody, ImageView, PoolView } from '../api/types.js';
 import { bytes, when } from '../format.js';
+import { useQuery } from '../router.js';
 
 export default function Storage() {
   const [pools, setPools] = useState<PoolView[] | null>(null);
   const [images, setImages] = useState<ImageView[] | null>(null);
   const [error, setError] = useState('');
+  const picked = useQuery('pool');
   const load = useCallback(() => {
     api<PoolView[]>('GET', '/v1/pools').then(setPools, (e: unknown) => setError(errorText(e)));
     api<ImageView[]>('GET', '/v1/images').then(setImages, (e: unknown) => setError(errorText(e)));
@@ -21,10 +23,10 @@ export default function Storage() {
       <section className="card" aria-labelledby="pools-title">
         <h2 id="pools-title">Pools</h2>
         {!pools ? <p className="muted">Loading…</p> : pools.length === 0 ? <p className="muted">No pools.</p> : (
-          <div className="table-wrap"><table>
+          <div className="table-wrap" tabIndex={0} role="region" aria-label="Pools table"><table>
             <thead><tr><th>Name</th><th>Kind</th><th>Path</th><th className="r">Volumes</th><th>Usage</th></tr></thead>
             <tbody>{pools.map((p) => (
-              <tr key={p.name}>
+              <tr key={p.name} data-pool={p.name} className={picked === p.name ? 'picked' : undefined} aria-current={picked === p.name ? 'true' : undefined}>
                 <td>{p.name}{p.default && <span className="tag">default</span>}</td><td>{p.kind}</td><td className="mono small">{p.path}</td><td className="r num">{p.volumes}</td>
                 <td><meter min={0} max={p.capacityBytes || 1} value={p.usedBytes} high={(p.capacityBytes || 1) * 0.85} aria-label={`${p.name} usage`} />
                   <span className="num small"> {bytes(p.usedBytes)} of {bytes(p.capacityBytes)} used · volumes hold {bytes(p.allocatedBytes)}</span></td>
@@ -37,7 +39,7 @@ export default function Storage() {
         <h2 id="images-title">Image library</h2>
         <ImportForm onDone={load} />
         {!images ? <p className="muted">Loading…</p> : images.length === 0 ? <p className="muted">No images yet.</p> : (
-          <div className="table-wrap"><table>
+          <div className="table-wrap" tabIndex={0} role="region" aria-label="Image library table"><table>
             <thead><tr><th>Name</th><th>Kind</th><th>Format</th><th className="r">Size</th><th>Checksum</th><th>Imported</th></tr></thead>
             <tbody>{images.map((i) => (
               <tr key={i.name}>

@@ -1,12 +1,13 @@
 /** One VM: its state and actions, then tabs for the details, consoles, snapshots, backups, migration and activity. */
 import { lazy, Suspense, useEffect, useState } from 'react';
-import { api, enc, errorText } from '../api/client.js';
+import { enc } from '../api/client.js';
 import { refreshVm, useCan, useStore } from '../api/store.js';
 import type { VmView } from '../api/types.js';
-import { confirmAction } from '../components/Confirm.js';
 import { Link } from '../components/Link.js';
 import { StateBadge } from '../components/StateBadge.js';
-import { navigate } from '../router.js';
+import { ORDER, RISKY, removeVm, vmAction } from '../features/vms/actions.js';
+import { VmGraphs } from '../features/vms/VmGraphs.js';
+import { allActions } from '../registry.js';
 import { VmActivity } from './VmActivity.js';
 import { VmDetails } from './VmDetails.js';
 import { Snapshots } from './Snapshots.js';
@@ -16,16 +17,11 @@ import { Migration } from './Migration.js';
 const SerialConsole = lazy(() => import('./SerialConsole.js'));
 const VncConsole = lazy(() => import('./VncConsole.js'));
 
+/** The key the registry gives a VM action (features/vms). */
+const keyOf = (action: string): string | undefined => allActions().find((a) => a.id === `vm.${action}`)?.key;
+
 const TABS = ['summary', 'console', 'display', 'snapshots', 'backups', 'migration', 'activity'] as const;
 type Tab = (typeof TABS)[number];
-
-/** Actions that may lose the guest's unsaved data ask first. */
-const RISKY: Record<string, string> = {
-  stop: 'The guest is asked to shut down; after the timeout it is killed, and unsaved data in it may be lost.',
-  kill: 'The QEMU process is killed at once, like pulling the plug: unsaved data in the guest is lost.',
-  reboot: 'The guest is reset; programs running in it lose unsaved data.',
-};
-const ORDER = ['start', 'stop', 'pause', 'resume', 'reboot', 'suspend', 'kill'];
 
 export default function VmPage({ name }: { name: string }) {
   const vm = useStore((s) => s.vms.get(name));
@@ -38,31 +34,22 @@ export default function VmPage({ name }: { name: string }) {
 
   useEffect(() => { void refreshVm(name); }, [name]);
   useEffect(() => { history.replaceState(null, '', `${location.pathname}#${tab}`); }, [tab]);
+  useEffect(() => {
+    // A link or the address bar that changes only the hash opens that tab.
+    const follow = (): void => { const h = location.hash.slice(1); if ((TABS as readonly string[]).includes(h)) setTab(h as Tab); };
+    window.addEventListener('hashchange', follow);
+    return () => window.removeEventListener('hashchange', follow);
+  }, []);
 
   if (!vm) return loaded ? <p>No VM named <b>{name}</b>. <Link to="/">Back to the dashboard</Link></p> : <p className="muted">Loading…</p>;
 
   const act = async (action: string): Promise<void> => {
-    const risk = RISKY[action];
-    if (risk && !(await confirmAction(`${action[0]!.toUpperCase()}${action.slice(1)} ${vm.name}?`, <p>{risk}</p>, action))) return;
     setError('');
     setBusy(action);
-    try {
-      await api('POST', `/v1/vms/${enc(vm.name)}/${action}?async=true`, {});
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setBusy('');
-    }
+    setError(await vmAction(vm, action));
+    setBusy('');
   };
-  const remove = async (): Promise<void> => {
-    if (!(await confirmAction(`Delete ${vm.name}?`, <p>The VM and the disks in its directory are deleted. This cannot be undone.</p>, 'Delete'))) return;
-    try {
-      await api('DELETE', `/v1/vms/${enc(vm.name)}`);
-      navigate('/');
-    } catch (err) {
-      setError(errorText(err));
-    }
-  };
+  const remove = async (): Promise<void> => setError(await removeVm(vm));
 
   return (
     <article className="vm-page">
@@ -73,7 +60,7 @@ export default function VmPage({ name }: { name: string }) {
       </header>
       <div className="toolbar" role="toolbar" aria-label="VM actions">
         {canOperate && ORDER.filter((a) => vm.actions.includes(a)).map((a) => (
-          <button key={a} type="button" className={RISKY[a] ? 'danger-outline' : ''} disabled={busy !== ''} onClick={() => void act(a)} data-action={a}>{a}</button>
+          <button key={a} type="button" aria-keyshortcuts={keyOf(a)} title={keyOf(a) ? `key ${keyOf(a)}` : undefined} className={RISKY[a] ? 'danger-outline' : ''} disabled={busy !== ''} onClick={() => void act(a)} data-action={a}>{a}</button>
         ))}
         {canWrite && <Link to={`/vms/${enc(vm.name)}/clone`} className="button">clone</Link>}
         {canWrite && vm.state !== 'running' && vm.state !== 'paused' && <Link to={`/vms/${enc(vm.name)}/edit`} className="button">edit</Link>}
@@ -92,7 +79,7 @@ export default function VmPage({ name }: { name: string }) {
 
 function body(tab: Tab, vm: VmView) {
   switch (tab) {
-    case 'summary': return <VmDetails vm={vm} />;
+    case 'summary': return <><VmGraphs vm={vm} /><VmDetails vm={vm} /></>;
     case 'console': return <SerialConsole vm={vm} />;
     case 'display': return <VncConsole vm={vm} />;
     case 'snapshots': return <Snapshots vm={vm} />;

@@ -1,0 +1,5 @@
+/** Every feature of the UI registers itself (tree section, pages, actions) when imported: add a folder, add a line. */
+import './datacenter/index.js';
+import './vms/index.js';
+import './storage/index.js';
+import './operations/index.js';
