@@ -19,6 +19,7 @@ import { COARSE, FINE, HistoryDb, VM_COLUMNS, type StoredPoint } from '../src/hi
 import { httpGetter, latencies, percentile } from './lib/api-load.js';
 import { loadNow } from './lib/machine.js';
 import { ROOT, startDaemon, stopDaemon } from './lib/polyvisor.js';
+import { runOk } from './lib/proc.js';
 import { table, writeSection } from './lib/report.js';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
@@ -62,6 +63,7 @@ function roundWrite(dir: string, sync: 'NORMAL' | 'FULL', rounds: number): numbe
   return median(times);
 }
 
+const commit = (await runOk('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], 10_000)).trim();
 const root = mkdtempSync(path.join(os.tmpdir(), 'pv-bench-history-'));
 const stateDir = path.join(root, 's');
 mkdirSync(stateDir);
@@ -109,7 +111,7 @@ try {
   const pAll = median(pMed);
   const body = `## History query (\`bench/history.ts\`)
 
-${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}, commit of the run's \`dist/\`, ${os.cpus().length} cores, load at start of the report ${loadNow()}.
+${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}, commit ${commit} (its \`dist/\` plus the day's uncommitted work), ${os.cpus().length} cores, load at start of the report ${loadNow()}.
 \`GET /v1/vms/NAME/history?range=1d\` (1,440 points, ${Math.round(JSON.stringify(answer).length / 1024)} KiB of JSON) beside \`GET /v1/vms/NAME\`,
 ${CALLS} calls each per round, interleaved, one at a time over the unix socket; the history file holds a day and an hour for ${VMS} VMs
 (${VMS * (COARSE.slots + FINE.slots)} rows, ${fileMiB} MiB with its WAL). Goal: history under 20 ms.

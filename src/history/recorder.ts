@@ -32,6 +32,14 @@ export interface RecorderOptions {
   now?: () => number;
 }
 
+type Row = Array<number | null>;
+// Points built as literals of one shape (not key by key): a day's 1,440 serialize faster. Column order: VM_COLUMNS, HOST_COLUMNS.
+const vmPoint = (r: Row): VmHistoryPoint => ({
+  t: r[0] as number, cpuPercent: r[1] ?? null, memHostBytes: r[2] ?? null, memGuestUsedBytes: r[3] ?? null, memGuestTotalBytes: r[4] ?? null,
+  diskReadBps: r[5] ?? null, diskWriteBps: r[6] ?? null, netRxBps: r[7] ?? null, netTxBps: r[8] ?? null,
+});
+const hostPoint = (r: Row): HostHistoryPoint => ({ t: r[0] as number, cpuPercent: r[1] ?? null, memUsedBytes: r[2] ?? null, memTotalBytes: r[3] ?? null, load1: r[4] ?? null });
+
 const HOST = 'host';
 const vmSeries = (id: string): string => `vm:${id}`;
 const PRUNE_EVERY_MS = 3_600_000;
@@ -127,22 +135,17 @@ export class HistoryRecorder {
   }
 
   vm(id: string, range: HistoryRange): HistoryView<VmHistoryPoint> {
-    return this.query(vmSeries(id), range, VM_COLUMNS) as unknown as HistoryView<VmHistoryPoint>;
+    return this.query(vmSeries(id), range, vmPoint);
   }
 
   host(range: HistoryRange): HistoryView<HostHistoryPoint> {
-    return this.query(HOST, range, HOST_COLUMNS) as unknown as HistoryView<HostHistoryPoint>;
+    return this.query(HOST, range, hostPoint);
   }
 
-  private query(key: string, range: HistoryRange, columns: readonly string[]): HistoryView<Record<string, number | null>> {
+  private query<P>(key: string, range: HistoryRange, point: (row: Row) => P): HistoryView<P> {
     const { tier, spanMs } = tierOf(range);
     const rows = this.o.db.read(key, tier, stepStart(tier, this.now()) - spanMs);
-    const points = rows.map((row) => {
-      const p: Record<string, number | null> = { t: row[0] as number };
-      columns.forEach((c, i) => { p[c] = row[i + 1] ?? null; });
-      return p;
-    });
-    return { range, stepSeconds: tier.stepMs / 1000, points };
+    return { range, stepSeconds: tier.stepMs / 1000, points: rows.map(point) };
   }
 
   /** Forgets a removed VM's history. */
