@@ -5,6 +5,7 @@
  * restarted, a disk detached) gives null for that figure, never a negative.
  * Rates are whole bytes per second; percentages keep two decimals.
  */
+import type { HostHistoryPoint, VmHistoryPoint } from '../spec/index.js';
 
 /** One sample of a VM: counters summed over its disks and NICs; null where not read. */
 export interface VmReading {
@@ -31,24 +32,9 @@ export interface HostReading {
   load1: number;
 }
 
-/** The figures of a VM point without its time (spec/history-views.ts). */
-export interface VmFigures {
-  cpuPercent: number | null;
-  memHostBytes: number | null;
-  memGuestUsedBytes: number | null;
-  memGuestTotalBytes: number | null;
-  diskReadBps: number | null;
-  diskWriteBps: number | null;
-  netRxBps: number | null;
-  netTxBps: number | null;
-}
-
-export interface HostFigures {
-  cpuPercent: number | null;
-  memUsedBytes: number | null;
-  memTotalBytes: number | null;
-  load1: number | null;
-}
+/** The figures of a point without its time (spec/history-views.ts). */
+export type VmFigures = Omit<VmHistoryPoint, 't'>;
+export type HostFigures = Omit<HostHistoryPoint, 't'>;
 
 const round = (x: number, digits: number): number => {
   const f = 10 ** digits;

@@ -57,6 +57,7 @@ export class HistoryRecorder {
   private busy: Promise<void> | null = null;
   private prunedAt = 0;
   private closed = false;
+  private readonly stop = new AbortController();
   private readonly now: () => number;
 
   constructor(private readonly o: RecorderOptions) {
@@ -78,12 +79,12 @@ export class HistoryRecorder {
   /** One sampling round; a round still running when the next is due makes that one skip. */
   tick(): Promise<void> {
     if (this.busy) return this.busy;
-    this.busy = this.round().catch((err: unknown) => this.o.logger.warn({ err }, 'history sampling failed')).finally(() => { this.busy = null; });
+    this.busy = this.round().catch((err: unknown) => { if (!this.closed) this.o.logger.warn({ err }, 'history sampling failed'); }).finally(() => { this.busy = null; });
     return this.busy;
   }
 
   private async round(): Promise<void> {
-    const r = await this.o.source.read(AbortSignal.timeout(Math.max(2_000, this.intervalMs)));
+    const r = await this.o.source.read(AbortSignal.any([AbortSignal.timeout(Math.max(2_000, this.intervalMs)), this.stop.signal]));
     if (this.closed) return;
     const out: StoredPoint[] = [];
     const seen = new Set<string>();
@@ -158,6 +159,7 @@ export class HistoryRecorder {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
+    this.stop.abort(); // a round in flight gives up its monitor calls
     await this.busy;
     const out: StoredPoint[] = [];
     for (const [key, s] of this.series) this.flushMinute(key, s, out);
