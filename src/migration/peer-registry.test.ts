@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SecretStore } from '../secrets/index.js';
-import { PolyvisorError, silentLogger } from '../shared/index.js';
+import { silentLogger, type PolyvisorError } from '../shared/index.js';
 import { PeerRegistry } from './peer-registry.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'pv-peers-'));
