@@ -170,6 +170,7 @@ describe('the fleet frame', () => {
     const rows = await page.$$eval('[data-testid=bulk-report] tbody tr', (trs) => trs.map((t) => [t.getAttribute('data-vm'), ...[...t.children].slice(1, 4).map((c) => c.textContent)]));
     expect(rows).toEqual([['fleet-a', 'running', 'ok', 'stopped'], ['fleet-b', 'running', 'ok', 'stopped']]);
     await page.waitForSelector('[data-testid=task-log] tr[data-kind="bulk.stop"][data-status=succeeded]');
+    expect(await page.locator('[data-testid=task-log] tr[data-kind="bulk.stop"] td').nth(1).textContent()).toBe('2 VMs');
     for (const vm of ['fleet-a', 'fleet-b']) await waitForState(d.client, vm, 'stopped');
     expect((await d.client.getVm('fleet-c')).state).toBe('created');
     await expectAccessible(page, 'bulk report');

@@ -32,6 +32,13 @@ export function useNow(on: boolean): number {
   return now;
 }
 
+/** What a task acted on: its VM, or for a bulk the number of VMs it names. */
+export function objectOf(op: OperationView): string {
+  if (op.vm) return op.vm;
+  const total = op.detail?.['total'];
+  return typeof total === 'number' ? `${total} VM${total === 1 ? '' : 's'}` : '—';
+}
+
 export const opHref = (op: OperationView): string => `/operations?op=${encodeURIComponent(op.id)}`;
 
 export function TaskLog() {
@@ -60,7 +67,7 @@ export function TaskLog() {
                 return (
                   <tr key={i} data-op={op.id} data-kind={op.kind} data-vm={op.vm ?? ''} data-status={op.status} className="clickable" onClick={(e) => { if (!(e.target instanceof HTMLAnchorElement)) navigate(opHref(op)); }}>
                     <td><Link to={opHref(op)}>{op.kind}</Link></td>
-                    <td>{op.vm ?? '—'}</td>
+                    <td>{objectOf(op)}</td>
                     <td>{op.actor}</td>
                     <td><span className={`state op-${op.status}`}>{op.status}</span>{op.error && <span className="small error" title={op.error.hint}> {op.error.code}</span>}</td>
                     <td><progress max={1} value={op.progress} aria-label={`${op.kind} ${op.vm ?? ''} progress`} /> <span className="num small pct">{Math.round(op.progress * 100)}%</span></td>

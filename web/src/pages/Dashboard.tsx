@@ -58,7 +58,7 @@ export function Dashboard() {
         {!loaded ? <p className="muted">Loading…</p> : list.length === 0 ? <p className="muted">No VMs yet. <Link to="/create">Create one</Link>.</p> : (
           <div className="table-wrap">
             <table className="vms" data-testid="vm-table">
-              <thead><tr><th>{canBulk && <input type="checkbox" className="pick" aria-label="select every VM" data-testid="pick-all" checked={selected.length > 0 && selected.length === list.length} onChange={(e) => setTicked(new Set(e.target.checked ? list.map((v) => v.name) : []))} />}Name</th><th>State</th><th className="r">vCPU</th><th className="r">Memory</th><th>CPU</th><th title="resident memory of the VM's QEMU process">Memory used</th><th>Disk I/O</th><th>Network</th></tr></thead>
+              <thead><tr><th>{canBulk && <input type="checkbox" className="pick" aria-label="select every VM" data-testid="pick-all" checked={selected.length > 0 && selected.length === list.length} onChange={(e) => setTicked(new Set(e.target.checked ? list.map((v) => v.name) : []))} />}Name</th><th>State</th><th className="r">vCPU</th><th className="r">Memory</th><th>CPU</th><th title="resident memory of the VM's QEMU process on the host: guest RAM it touched plus QEMU's own">QEMU holds</th><th>Disk I/O</th><th>Network</th></tr></thead>
               <tbody>{list.map((v) => <Row key={v.name} vm={v} r={rates.get(v.name)} pick={canBulk ? { on: ticked.has(v.name), set: (on) => tick(v.name, on) } : undefined} />)}</tbody>
             </table>
           </div>
