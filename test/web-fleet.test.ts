@@ -14,6 +14,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PlatformClient } from '../src/client/index.js';
 import { axeProblems, launchChromium, logInWebUi, type WatchedPage } from './helpers/browser.js';
 import { ROOT, killQemusUnder, startDaemon, type TestDaemon } from './helpers/daemon.js';
+import { testGuest } from './helpers/guest.js';
 import { httpCall } from './helpers/http.js';
 import { removeAllVms } from './helpers/isolate.js';
 import { limit } from './helpers/limits.js';
@@ -23,11 +24,13 @@ const SHOTS = path.join(ROOT, 'docs', 'screenshots');
 let d: TestDaemon;
 let browser: Browser;
 let operator: string;
+let admin: string;
 
 beforeAll(async () => {
   d = await startDaemon({ env: { POLYVISOR_HISTORY_INTERVAL: '2' } }); // history points within seconds of a start
   const p = new PlatformClient({ endpoint: { socketPath: d.socket } });
   operator = (await p.createToken('fleet-operator', 'operator')).token;
+  admin = (await p.createToken('fleet-admin', 'admin')).token; // host paths (the test guest's kernel) are an admin's
   browser = await launchChromium();
   mkdirSync(SHOTS, { recursive: true });
 });
@@ -179,6 +182,46 @@ describe('the fleet frame', () => {
     await page.context().close();
   });
 
+  it('creates and starts a VM from the wizard: a refused field shows on its step with the API\'s message, the summary is the YAML sent', async () => {
+    const g = testGuest();
+    const page = await logInWebUi(browser, d.url, admin);
+    await page.click('h1');
+    await page.keyboard.press('w');
+    await page.waitForSelector('#wz-name');
+    await expectAccessible(page, 'wizard: name');
+    await page.fill('#wz-name', 'fleet-w');
+    await page.fill('#wz-labels', 'tier=web');
+    await page.click('button:text-is("Next")');
+    await page.fill('#wz-kernel', g.kernel);
+    await page.fill('#wz-initrd', g.initrd);
+    await page.fill('#wz-cmdline', `${g.cmdline} pv.name=fleet-w`);
+    await page.click('button:text-is("Next")');
+    await page.waitForSelector('[data-testid=host-free]:has-text("free")');
+    await page.fill('#wz-memory', 'lots');
+    await expectAccessible(page, 'wizard: CPU and memory');
+    await page.click('button[data-step="6"]');
+    await page.click('button:text-is("Create")');
+    // The daemon refuses the memory: the wizard goes back to that step and shows the API's own message under the field.
+    const shown = await page.textContent('.field-error[data-field=memory]');
+    const api = await httpCall(d.url, 'POST', '/v1/vms', { token: admin, body: { spec: { name: 'fleet-w', memory: 'lots' } } });
+    expect(shown).toBe((api.json as { details: Array<{ field: string; message: string }> }).details.find((x) => x.field === 'memory')?.message);
+    expect(await page.getAttribute('button[data-step="2"]', 'aria-current')).toBe('step');
+    await page.fill('#wz-memory', '128Mi');
+    await page.click('button[data-step="6"]');
+    const yaml = await page.textContent('[data-testid=wizard-yaml]');
+    for (const line of ['name: fleet-w', 'memory: 128Mi', 'tier: web', `kernel: ${g.kernel}`]) expect(yaml).toContain(line);
+    await expectAccessible(page, 'wizard: summary');
+    await page.screenshot({ path: path.join(SHOTS, 'fleet-wizard-summary-desktop.png') });
+    await page.click('button:text-is("Create")');
+    await page.waitForURL(/\/vms\/fleet-w/);
+    await page.waitForSelector('[data-testid=task-log] tr[data-kind="vm.start"][data-vm="fleet-w"][data-status=succeeded]', { timeout: limit('state') });
+    await page.waitForSelector('.vm-head [data-testid=vm-state]:text-is("running")', { timeout: limit('state') });
+    expect((await d.client.getVm('fleet-w')).spec).toMatchObject({ labels: { tier: 'web' }, memory: 128 * 1024 ** 2 });
+    await waitForLine(d.client, 'fleet-w', READY);
+    expect(page.problems).toEqual([]);
+    await page.context().close();
+  });
+
   it('every page, desktop and phone, light and dark: no serious or critical axe violation; screenshots', async () => {
     await threeVms();
     await d.client.action('fleet-a', 'start');
@@ -192,6 +235,7 @@ describe('the fleet frame', () => {
       ['storage', '/storage', 'td:has-text("default")'],
       ['tasks', '/operations', 'h1:text-is("Tasks")'],
       ['create', '/create', '[name=memory]'],
+      ['wizard', '/create?wizard', '#wz-name'],
     ];
     for (const [width, tag] of [[1280, 'desktop'], [390, 'phone']] as const) {
       const page: WatchedPage = await logInWebUi(browser, d.url, operator, width);

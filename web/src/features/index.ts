@@ -3,3 +3,4 @@ import './datacenter/index.js';
 import './vms/index.js';
 import './storage/index.js';
 import './operations/index.js';
+import './wizard/index.js';

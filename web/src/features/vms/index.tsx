@@ -3,6 +3,7 @@ import { lazy } from 'react';
 import { getState } from '../../api/store.js';
 import { navigate } from '../../router.js';
 import { registerAction, registerPage, type ActionContext } from '../../registry.js';
+import { CreatePage } from '../wizard/index.js';
 import { removeVm, vmAction, vmOf } from './actions.js';
 
 const VmPage = lazy(() => import('../../pages/VmPage.js'));
@@ -11,7 +12,7 @@ const CreateVm = lazy(() => import('../../pages/CreateVm.js'));
 registerPage({ id: 'vm', pattern: '/vms/:name', title: (p) => `VM ${p['name']}`, render: (p) => <VmPage key={p['name']} name={p['name']!} /> });
 registerPage({ id: 'vm-edit', pattern: '/vms/:name/edit', title: (p) => `Edit ${p['name']}`, render: (p) => <CreateVm key={`e-${p['name']}`} from={p['name']!} mode="edit" /> });
 registerPage({ id: 'vm-clone', pattern: '/vms/:name/clone', title: (p) => `Clone ${p['name']}`, render: (p) => <CreateVm key={`c-${p['name']}`} from={p['name']!} mode="clone" /> });
-registerPage({ id: 'create', pattern: '/create', title: () => 'Create VM', render: () => <CreateVm key="new" mode="create" /> });
+registerPage({ id: 'create', pattern: '/create', title: () => 'Create VM', render: () => <CreatePage /> });
 
 /** A key on the VM page runs one of the VM's actions, when its state allows it. */
 const onVm = (action: string, key: string, label: string): void => registerAction({
