@@ -1,7 +1,8 @@
 export { PolyvisorClient, type ClientOptions, type VmActionName } from './client.js';
 export { request, decode, urlTarget, requestTarget, webSocketTarget, type Endpoint, type RawResponse } from './transport.js';
 export { fetchCertificate, formatFingerprint, normalizeFingerprint, pinnedConnection, type PeerCertificate } from './tls.js';
-export { MigrationClient, type MigrateRequest, type MigrationStatus, type MigrationProgressView, type MigrationResultView, type PostcopyModeName, type PeerView } from './migration-client.js';
+export { MigrationClient, type MigrateRequest, type MigrationStatus, type MigrationProgressView, type MigrationResultView, type PostcopyModeName } from './migration-client.js';
+export type { PeerView } from '../spec/index.js';
 export { StorageClient, type StorageClientOptions, type Progress } from './storage-client.js';
 export { PlatformClient, type PlatformClientOptions } from './platform-client.js';
 export { SnapshotClient, type SnapshotClientOptions, type SnapshotEntry, type SnapshotListing, type SnapshotRevert } from './snapshot-client.js';

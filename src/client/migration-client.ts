@@ -1,4 +1,5 @@
 /** Typed REST client for live migration (POST /v1/vms/:name/migrate and friends). */
+import type { PeerView } from '../spec/index.js';
 import { decode, request, type Endpoint } from './transport.js';
 
 export type PostcopyModeName = 'off' | 'manual' | 'after-precopy' | 'auto';
@@ -86,15 +87,6 @@ export interface MigrationOperationView {
   detail?: Record<string, unknown>;
   error: { code: string; message: string; hint: string } | null;
   result?: unknown;
-}
-
-/** A daemon VMs may be moved to, as registered on the source (its token is never returned). */
-export interface PeerView {
-  name: string;
-  url: string;
-  tlsFingerprint: string | null;
-  createdAt: string;
-  updatedAt: string;
 }
 
 export class MigrationClient {

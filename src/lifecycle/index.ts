@@ -21,3 +21,4 @@ export { SnapshotService, type SnapshotServiceOptions, type CreateSnapshotReques
 export { MAX_SNAPSHOT_DEPTH, type SnapshotNode, type SnapshotKind, type Consistency } from './snapshot-catalogue.js';
 export { readCatalogue as readSnapshotCatalogue } from './snapshot-catalogue.js';
 export { writeCatalogue as writeSnapshotCatalogue } from './snapshot-catalogue.js';
+export { QEMU_OVERHEAD_BYTES } from './memory-admission.js';

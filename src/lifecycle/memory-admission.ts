@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { fail } from '../shared/index.js';
 import type { VmSpec } from '../spec/index.js';
 
+/** A running QEMU's RAM beside its guest RAM (device model, buffers): what a start or an incoming move must find free too. */
 export const QEMU_OVERHEAD_BYTES = 64 * 1024 ** 2;
 const MiB = 1024 ** 2;
 

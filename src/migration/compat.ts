@@ -5,6 +5,7 @@
  * with how to fix it; the target refuses with MIGRATION_INCOMPATIBLE when
  * the list is not empty (unit-tested in compat.test.ts).
  */
+import { QEMU_OVERHEAD_BYTES } from '../lifecycle/index.js';
 import type { HostFacts } from '../drivers/index.js';
 import type { VmSpec } from '../spec/index.js';
 
@@ -32,8 +33,6 @@ export interface Incompatibility {
   fix: string;
 }
 
-/** A running QEMU's RAM is its guest RAM plus some overhead (device model, TCG translation cache). */
-const QEMU_OVERHEAD_BYTES = 64 * 1024 ** 2;
 
 function majorMinor(v: string): [number, number] {
   const [a = 0, b = 0] = v.split('.').map(Number);

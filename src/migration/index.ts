@@ -11,4 +11,4 @@ export {
   type MigrationPeer, type PeerFactory, type MigrationTargetRef, type IncomingRequest, type IncomingReady, type IncomingStatus,
   type IncomingDisk, type CommitResult, type AbortResult,
 } from './peer.js';
-export { PeerRegistry, type PeerSecrets, type PeerView } from './peer-registry.js';
+export { PeerRegistry, type PeerSecrets } from './peer-registry.js';

@@ -10,6 +10,7 @@
  * fingerprints, never tokens.
  */
 import { fail, validateName } from '../shared/index.js';
+import type { PeerView } from '../spec/index.js';
 import { isTarget } from './options.js';
 import type { MigrationTargetRef } from './peer.js';
 
@@ -20,14 +21,6 @@ export interface PeerSecrets {
   reveal(name: string): Promise<string>;
   remove(name: string): Promise<void>;
   has(name: string): boolean;
-}
-
-export interface PeerView {
-  name: string;
-  url: string;
-  tlsFingerprint: string | null;
-  createdAt: string;
-  updatedAt: string;
 }
 
 const PREFIX = 'peer.';

@@ -15,6 +15,15 @@ export interface TokenView {
   expiresAt: string | null;
 }
 
+/** A daemon VMs may be moved to, as registered on the source (its token is never shown). */
+export interface PeerView {
+  name: string;
+  url: string;
+  tlsFingerprint: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
 /** A secret in the secrets store: its name and times, never its value. */
 export interface SecretView {
   name: string;

@@ -5,7 +5,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { PeerRegistry, PeerView } from '../../migration/index.js';
+import type { PeerRegistry } from '../../migration/index.js';
+import type { PeerView } from '../../spec/index.js';
 import { bodyOf } from '../validate.js';
 import { peerSchema } from '../schemas/index.js';
 

@@ -1,7 +1,6 @@
 /** Answers of the API platform: tokens, secrets, operations, events, audit entries. */
 import { z } from 'zod';
-import { OPERATION_STATUSES, ROLES, type AuditView, type EventView, type OperationView, type SecretRotationView, type SecretView, type TokenCreatedView, type TokenView } from '../../spec/index.js';
-import type { PeerView } from '../../migration/index.js';
+import { OPERATION_STATUSES, ROLES, type AuditView, type EventView, type OperationView, type PeerView, type SecretRotationView, type SecretView, type TokenCreatedView, type TokenView } from '../../spec/index.js';
 import { describes } from './describes.js';
 
 const at = z.string().describe('ISO 8601 time');

@@ -1,6 +1,7 @@
 /** A running QEMU process of one VM, driven through QMP (and the guest agent for reboots). */
 import { GuestAgentClient, type QmpClient } from '../../qmp/index.js';
 import { sleep, timeoutSignal, type Logger } from '../../shared/index.js';
+import type { ExitStatus } from './spawn-detached.js';
 import type { DriverEvent, LaunchPlan, RunStatus, RuntimeFiles, RuntimeInfo, VmInstance } from '../driver.js';
 import type { MigrateOutOptions, MigrationSource, MigrationStats, MigrationTuning } from '../migratable.js';
 import type { DiskHotplug, HotplugDisk } from '../disk-hotplug.js';
@@ -27,7 +28,7 @@ export interface InstanceInit {
   info: RuntimeInfo;
   logger: Logger;
   /** The process's exit status, when this daemon started it (after a restart it is not our child). */
-  exited?: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  exited?: Promise<ExitStatus>;
 }
 
 /** How long reboot() gives the guest agent to answer before falling back to a hard reset. */

@@ -72,9 +72,10 @@ export async function launch(ctx: LaunchContext, plan: LaunchPlan, signal: Abort
     const q = await startQemu({
       binary: ctx.qemuBinary, argv, qmpSocket: files.qmpSocket, logFile, signal,
       socketTimeoutMs: ctx.spawnTimeoutMs ?? 30_000, qmpTimeoutMs: FRESH_QEMU_QMP_TIMEOUT_MS,
-      onPid: (p, exited) => placeInCgroup(ctx.cgroups, plan.id, plan.spec, ctx.accel, p, exited).then(() => {
+      onPid: async (p, exited) => {
         pid = p;
-      }),
+        await placeInCgroup(ctx.cgroups, plan.id, plan.spec, ctx.accel, p, exited);
+      },
     });
     qmp = q.qmp;
     throwIfAborted(signal, `starting VM ${plan.spec.name}`);

@@ -19,7 +19,7 @@ import { migrationCapabilities, migrationParameters } from './migrate-params.js'
 import { waitMigration } from './migration.js';
 import { FRESH_QEMU_QMP_TIMEOUT_MS, placeInCgroup } from './launch.js';
 import { QEMU_LOG } from './files.js';
-import { startQemu } from './spawn-detached.js';
+import { startQemu, type ExitStatus } from './spawn-detached.js';
 import type { VmCgroups } from './cgroups.js';
 import { startNbdExports, stopNbdExports } from './migrate-nbd.js';
 import { addTlsCreds, TLS_OBJECT_ID } from './migrate-tls.js';
@@ -57,12 +57,12 @@ export async function prepareIncoming(
     const q = await startQemu({
       binary: ctx.qemuBinary, argv, qmpSocket: files.qmpSocket, logFile: path.join(dir, QEMU_LOG), signal,
       socketTimeoutMs: 30_000, qmpTimeoutMs: FRESH_QEMU_QMP_TIMEOUT_MS,
-      onPid: (p, exited) => placeInCgroup(ctx.cgroups, `${plan.id}-in`, plan.spec, o.accel, p, exited).then(() => {
+      onPid: async (p, exited) => {
         pid = p;
-      }),
+        await placeInCgroup(ctx.cgroups, `${plan.id}-in`, plan.spec, o.accel, p, exited);
+      },
     });
     qmp = q.qmp;
-    const started = q;
     await qmp.execute('migrate-set-capabilities', { capabilities: migrationCapabilities(o.tuning, 'target') }, { signal });
     if (o.tls) await addTlsCreds(qmp, o.tls, 'server', signal);
     const params = { ...migrationParameters(o.tuning, 'target'), ...(o.tls ? { 'tls-creds': TLS_OBJECT_ID } : {}) };
@@ -71,7 +71,7 @@ export async function prepareIncoming(
     const uri = o.listen ? `tcp:${o.listen.host}:${o.listen.port}` : `unix:${incomingSocket(incDir)}`;
     await qmp.execute('migrate-incoming', { uri }, { signal });
     log.info({ pid, uri, nbd: nbd?.map((n) => n.disk) }, 'migration target waiting');
-    return new Target({ plan: { ...plan, dir }, incDir, pid: started.pid, exited: started.exited, qmp, uri, accel: o.accel, log, abort, ...(nbd ? { nbd } : {}) });
+    return new Target({ plan: { ...plan, dir }, incDir, pid: q.pid, exited: q.exited, qmp, uri, accel: o.accel, log, abort, ...(nbd ? { nbd } : {}) });
   } catch (err) {
     await abort();
     throw isPolyvisorError(err) && err.code !== 'QMP_FAILED' && err.code !== 'QMP_DISCONNECTED'
@@ -84,7 +84,7 @@ interface TargetInit {
   plan: LaunchPlan;
   incDir: string;
   pid: number;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  exited: Promise<ExitStatus>;
   qmp: QmpClient;
   uri: string;
   accel: Accel;

@@ -14,10 +14,17 @@ import { open, readFile, stat } from 'node:fs/promises';
 import { QmpClient } from '../../qmp/index.js';
 import { PolyvisorError, sleep, timeoutSignal, type ErrorCode } from '../../shared/index.js';
 
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
 export interface DetachedQemu {
   pid: number;
   /** Settles when the process exits (never rejects). */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  exited: Promise<ExitStatus>;
+  /** How it exited, once it has; undefined while it runs. */
+  exitStatus(): ExitStatus | undefined;
   child: ChildProcess;
 }
 
@@ -26,9 +33,10 @@ export async function spawnDetached(binary: string, argv: readonly string[], log
   const log = await open(logFile, 'a', 0o600);
   try {
     const child = spawn(binary, argv, { detached: true, stdio: ['ignore', log.fd, log.fd], cwd: '/' });
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-      child.once('exit', (code, signal) => resolve({ code, signal }));
-      child.once('error', () => resolve({ code: null, signal: null }));
+    let status: ExitStatus | undefined;
+    const exited = new Promise<ExitStatus>((resolve) => {
+      child.once('exit', (code, signal) => resolve((status = { code, signal })));
+      child.once('error', () => resolve((status = { code: null, signal: null })));
     });
     const pid = await new Promise<number>((resolve, reject) => {
       child.once('spawn', () => resolve(child.pid!));
@@ -37,7 +45,7 @@ export async function spawnDetached(binary: string, argv: readonly string[], log
         : new PolyvisorError('QEMU_START_FAILED', `cannot start ${binary}: ${err.message}`, { cause: err })));
     });
     child.unref();
-    return { pid, exited, child };
+    return { pid, exited, exitStatus: () => status, child };
   } finally {
     await log.close();
   }
@@ -54,9 +62,8 @@ export async function logTail(file: string, lines = 5): Promise<string> {
  * and the log's tail) if the process exits first, or when `signal` fires.
  */
 export async function waitForSocket(q: DetachedQemu, socket: string, logFile: string, signal: AbortSignal): Promise<void> {
-  let gone: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  void q.exited.then((e) => (gone = e));
   for (;;) {
+    const gone = q.exitStatus();
     if (gone) throw await exitError(gone, logFile, 'before its monitor socket appeared');
     if (await stat(socket).then((s) => s.isSocket(), () => false)) return;
     if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new PolyvisorError('ABORTED', 'starting QEMU was cancelled');
@@ -65,7 +72,7 @@ export async function waitForSocket(q: DetachedQemu, socket: string, logFile: st
 }
 
 /** The error for a QEMU that exited during start-up. */
-export async function exitError(e: { code: number | null; signal: NodeJS.Signals | null }, logFile: string, when: string): Promise<PolyvisorError> {
+export async function exitError(e: ExitStatus, logFile: string, when: string): Promise<PolyvisorError> {
   const tail = await logTail(logFile);
   const status = e.signal ? `signal ${e.signal}` : `status ${e.code}`;
   return new PolyvisorError('QEMU_START_FAILED', `QEMU exited with ${status} ${when}${tail ? `: ${tail}` : ''}`);
@@ -87,13 +94,11 @@ export async function startQemu(o: {
   const q = await spawnDetached(o.binary, o.argv, o.logFile, 'QEMU_MISSING');
   await o.onPid(q.pid, q.exited);
   await waitForSocket(q, o.qmpSocket, o.logFile, timeoutSignal(o.socketTimeoutMs, o.signal));
-  let gone: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  void q.exited.then((e) => (gone = e));
   try {
-    return { ...q, qmp: await connectWhenListening(o.qmpSocket, o.signal, o.qmpTimeoutMs, () => gone !== undefined) };
+    return { ...q, qmp: await connectWhenListening(o.qmpSocket, o.signal, o.qmpTimeoutMs, () => q.exitStatus() !== undefined) };
   } catch (err) {
     // A QEMU that fails while building the machine closes its monitor: its log says why.
-    const e = gone ?? (await Promise.race([q.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 500))]));
+    const e = q.exitStatus() ?? (await Promise.race([q.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 500))]));
     throw e ? await exitError(e, o.logFile, 'while starting') : err;
   }
 }
