@@ -14,7 +14,8 @@ const allow = {
   history: ['shared', 'spec'], // resource history rings and their file; the daemon feeds it readings
   secrets: ['shared'], // the secrets store; the daemon wires it, api/ sees it through an interface
   doctor: ['spec', 'shared', 'qmp', 'drivers', 'storage', 'store', 'lifecycle'],
-  api: ['spec', 'shared', 'storage', 'lifecycle', 'migration', 'backup', 'cluster', 'metrics', 'history', 'doctor', 'drivers', 'store'],
+  endpoints: ['spec', 'shared', 'drivers', 'storage', 'store', 'lifecycle'], // named connections to other hypervisors, their inventory, moves in and out
+  api: ['spec', 'shared', 'storage', 'lifecycle', 'migration', 'backup', 'cluster', 'metrics', 'history', 'doctor', 'drivers', 'store', 'endpoints'],
   client: ['shared', 'spec'],
   cli: ['client', 'spec', 'shared'],
   web: ['client', 'spec', 'shared'],
@@ -33,9 +34,9 @@ for (const [from, targets] of Object.entries(allow)) {
 }
 forbidden.push(
   { name: 'concrete-backends-only-in-daemon', severity: 'error',
-    comment: 'Only daemon/ names drivers/qemu, store/sqlite or store/etcd.',
-    from: { path: '^src/', pathNot: '^src/(daemon|drivers/qemu|store/sqlite|store/etcd)/' },
-    to: { path: '^src/(drivers/qemu|store/sqlite|store/etcd)/' } },
+    comment: 'Only daemon/ names a concrete driver (drivers/qemu, libvirt, vsphere, proxmox) or store backend.',
+    from: { path: '^src/', pathNot: '^src/(daemon|drivers/(qemu|libvirt|vsphere|proxmox)|store/sqlite|store/etcd)/' },
+    to: { path: '^src/(drivers/(qemu|libvirt|vsphere|proxmox)|store/sqlite|store/etcd)/' } },
   { name: 'lifecycle-uses-interfaces-only', severity: 'error',
     from: { path: '^src/lifecycle/' }, to: { path: '^src/(drivers|store)/', pathNot: '^src/(drivers|store)/index\\.ts$' } },
   { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },

@@ -8,7 +8,10 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 # Debian packages: QEMU and disk tools, UEFI firmware, SQLite build needs, xorriso (cloud-init seeds),
 # prometheus (promtool checks and unit-tests ops/prometheus/alerts.yml), openssl (the daemon's TLS certificate),
 # chromium (the web UI's end-to-end tests drive Debian's browser through playwright-core; nothing is downloaded).
-PKGS=(qemu-system-x86 qemu-utils ovmf busybox-static qemu-guest-agent cpio python3 make g++ ca-certificates openssl xorriso prometheus chromium)
+# libvirt (the libvirt driver's daemon, virsh, virt-xml-validate), Go and govmomi (vcsim, VMware's vCenter simulator, built
+# by scripts/vcsim-build.sh for the vSphere driver's tests).
+PKGS=(qemu-system-x86 qemu-utils ovmf busybox-static qemu-guest-agent cpio python3 make g++ ca-certificates openssl xorriso prometheus chromium
+  libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients golang-go golang-github-vmware-govmomi-dev)
 # One dpkg-query for all of them (one call per package cost about a second on a busy host).
 installed=" $(dpkg-query -W -f='${Package}=${Status}\n' "${PKGS[@]}" 2>/dev/null | sed -n 's/=install ok installed$//p' | tr '\n' ' ') "
 missing=()
@@ -39,6 +42,9 @@ echo "$lock_hash" > node_modules/.polyvisor-lock
 
 # TypeScript, the CLI bundle and the web UI: built only when an input changed (a stamp in dist/).
 bash scripts/build-if-changed.sh
+
+# vcsim for the vSphere driver's tests (cached by the Go and govmomi versions).
+[ -f scripts/vcsim-build.sh ] && bash scripts/vcsim-build.sh >/dev/null
 
 log "building the test guest (cached by package versions)"
 GUEST_DIR=$(bash guest/build.sh | tail -n 1)

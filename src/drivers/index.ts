@@ -40,3 +40,13 @@ export {
   canSnapshot, canSnapshotExternal, type Snapshottable, type LoadSnapshotResult, type ExternalSnapshottable, type ExternalOverlay, type StreamRequest,
 } from './snapshots.js';
 export { canBackup, type Backupable, type BackupJob, type DiskBitmap } from './backups.js';
+export {
+  CAPABILITIES, CAPABILITY_TEXT, matrix, yes, no, isCapability,
+  type Capability, type CapabilityCell, type CapabilityMatrix,
+} from './capabilities.js';
+export type {
+  EndpointConnection, EndpointDriver, EndpointSession, EndpointInfo, ForeignVm, ForeignVmState, ForeignDisk, ForeignNic,
+  ForeignPower, ForeignSnapshot, ForeignSnapshots, ForeignMigration, ForeignReconfigure, ForeignClone, ExportableDisk,
+  ForeignExporter, ForeignImporter, ForeignChange, ForeignEvents, ForeignVmStats, ForeignMetrics, ForeignConsoles, Progress,
+} from './endpoint.js';
+export { DriverRegistry, sessionCapabilities, SHAPED_CAPABILITIES, type DriverRow } from './registry.js';
