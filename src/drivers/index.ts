@@ -50,3 +50,5 @@ export type {
   ForeignExporter, ForeignImporter, ForeignChange, ForeignEvents, ForeignVmStats, ForeignMetrics, ForeignConsoles, Progress,
 } from './endpoint.js';
 export { DriverRegistry, sessionCapabilities, SHAPED_CAPABILITIES, type DriverRow } from './registry.js';
+export { FILE_FORMAT_DRIVERS } from './file-format-drivers.js';
+export { renderDriverDocs } from './driver-docs.js';

@@ -6,3 +6,4 @@ export { findOvmf, OVMF_CANDIDATES } from './firmware.js';
 export { diskNodes, netIds, stableMac, type DiskNodes } from './names.js';
 export { QemuInstance } from './instance.js';
 export { VmCgroups, cgroupLimits, type CgroupLimits } from './cgroups.js';
+export { QEMU_CAPABILITIES, QEMU_DRIVER_NAME } from './capabilities.js';

@@ -1,0 +1,14 @@
+/**
+ * The driver table of this daemon: the native QEMU engine (the `local`
+ * endpoint), the drivers for remote endpoints, and the hypervisors reached
+ * only through their file formats. The only place that names them.
+ */
+import { DriverRegistry, FILE_FORMAT_DRIVERS } from '../drivers/index.js';
+import { QEMU_CAPABILITIES, QEMU_DRIVER_NAME } from '../drivers/qemu/index.js';
+
+export function buildDriverRegistry(): DriverRegistry {
+  const reg = new DriverRegistry();
+  reg.describe({ name: QEMU_DRIVER_NAME, title: 'QEMU run by this daemon (the `local` endpoint): KVM where the host has it, else TCG', live: true, urlExample: '(built in: endpoint "local")', capabilities: QEMU_CAPABILITIES });
+  for (const row of FILE_FORMAT_DRIVERS) reg.describe(row);
+  return reg;
+}

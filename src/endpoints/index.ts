@@ -1,0 +1,3 @@
+export { EndpointService, type EndpointServiceOptions } from './endpoint-service.js';
+export { EndpointStore, checkEndpointInput, type EndpointInput, type EndpointRecord, type EndpointSecrets } from './endpoint-store.js';
+export { FOREIGN_ACTIONS, ACTION_CAPABILITY, isForeignAction, actionsFor, splitRef, checkForeignName, type ForeignAction } from './foreign-actions.js';
