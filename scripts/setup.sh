@@ -8,10 +8,10 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 # Debian packages: QEMU and disk tools, UEFI firmware, SQLite build needs, xorriso (cloud-init seeds),
 # prometheus (promtool checks and unit-tests ops/prometheus/alerts.yml), openssl (the daemon's TLS certificate),
 # chromium (the web UI's end-to-end tests drive Debian's browser through playwright-core; nothing is downloaded).
-# libvirt (the libvirt driver's daemon, virsh, virt-xml-validate), Go and govmomi (vcsim, VMware's vCenter simulator, built
+# libvirt (the libvirt driver's daemon, virsh, virt-xml-validate with the xmllint it runs), Go and govmomi (vcsim, VMware's vCenter simulator, built
 # by scripts/vcsim-build.sh for the vSphere driver's tests).
 PKGS=(qemu-system-x86 qemu-utils ovmf busybox-static qemu-guest-agent cpio python3 make g++ ca-certificates openssl xorriso prometheus chromium
-  libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients golang-go golang-github-vmware-govmomi-dev)
+  libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libxml2-utils golang-go golang-github-vmware-govmomi-dev)
 # One dpkg-query for all of them (one call per package cost about a second on a busy host).
 installed=" $(dpkg-query -W -f='${Package}=${Status}\n' "${PKGS[@]}" 2>/dev/null | sed -n 's/=install ok installed$//p' | tr '\n' ' ') "
 missing=()
