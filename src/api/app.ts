@@ -25,6 +25,8 @@ import { consoleRoutes } from './routes/console.js';
 import { VncSessions, vncRoutes } from './routes/vnc.js';
 import { migrationRoutes } from './routes/migration.js';
 import { peerRoutes } from './routes/peers.js';
+import { endpointRoutes } from './routes/endpoints.js';
+import type { EndpointService } from '../endpoints/index.js';
 import { incomingMigrationRoutes } from './routes/migration-incoming.js';
 import { storageRoutes, type StorageServices } from './routes/storage.js';
 import { vmDiskRoutes } from './routes/vm-disks.js';
@@ -78,6 +80,8 @@ export interface ApiOptions {
   history?: HistoryQueries;
   /** Which host files a non-admin's spec may name (audit defect 2); without it, any. */
   pathPolicy?: SpecPathPolicy;
+  /** Other hypervisors and the inventory across them: serves /v1/drivers, /v1/endpoints, /v1/inventory when given. */
+  endpoints?: EndpointService;
 }
 
 /** A slow or malicious client cannot hold the daemon: headers and bodies must arrive in time. */
@@ -143,6 +147,7 @@ export async function buildApi(o: ApiOptions): Promise<{ app: FastifyInstance; r
   vmEditRoutes(app, o.service, o.platform.operations);
   if (o.migrations) migrationRoutes(app, o.migrations, o.platform.operations, o.peers);
   if (o.peers) peerRoutes(app, o.peers);
+  if (o.endpoints) endpointRoutes(app, o.endpoints, o.platform.operations);
   if (o.incoming) incomingMigrationRoutes(app, o.incoming);
   if (o.storage) storageRoutes(app, o.storage);
   if (o.storage) vmDiskRoutes(app, o.storage);

@@ -154,6 +154,32 @@ describe('every route on its happy path, checked against the OpenAPI document', 
     await call('POST', '/v1/migrations/incoming/:id/abort', { id: 'mig-abc-0123abcd' }, { body: { vm: 'a', vmId: String(vm['id']) } });
   });
 
+  it('endpoints, drivers, the inventory and foreign VMs (on the in-memory stand-in driver of test/helpers/mem-driver.ts)', async () => {
+    await call('GET', '/v1/drivers');
+    await call('POST', '/v1/endpoints', {}, { body: { name: 'm1', driver: 'mem', url: 'mem://x', user: 'u', password: 'pw-not-shown' }, want: 201 });
+    await call('GET', '/v1/endpoints');
+    await call('GET', '/v1/endpoints/:endpoint', { endpoint: 'm1' });
+    await call('POST', '/v1/endpoints/:endpoint/test', { endpoint: 'm1' }, { body: {} });
+    await call('GET', '/v1/inventory', {}, { query: 'fresh=true' });
+    const vm = { endpoint: 'm1', vm: 'a' };
+    await call('GET', '/v1/endpoints/:endpoint/vms/:vm', vm);
+    await call('POST', '/v1/endpoints/:endpoint/vms/:vm/reconfigure', vm, { body: { cpus: 2, memory: '512Mi' } });
+    await call('POST', '/v1/endpoints/:endpoint/vms/:vm/:action', { ...vm, action: 'start' }, { body: {} });
+    await call('POST', '/v1/endpoints/:endpoint/vms/:vm/:action', { ...vm, action: 'pause' }, { body: {}, query: 'async=true', want: 202 });
+    await call('POST', '/v1/endpoints/:endpoint/vms/:vm/snapshots', vm, { body: { name: 's1', memory: true } });
+    await call('POST', '/v1/endpoints/:endpoint/vms/:vm/snapshots', vm, { body: { name: 's2' }, query: 'async=true', want: 202 });
+    await call('GET', '/v1/endpoints/:endpoint/vms/:vm/snapshots', vm);
+    await call('POST', '/v1/endpoints/:endpoint/vms/:vm/snapshots/:snap/revert', { ...vm, snap: 's1' }, { body: {} });
+    await call('DELETE', '/v1/endpoints/:endpoint/vms/:vm/snapshots/:snap', { ...vm, snap: 's1' }, { want: 204 });
+    await call('POST', '/v1/endpoints/:endpoint/vms/:vm/migrate', vm, { body: { host: 'h2' } });
+    await call('POST', '/v1/endpoints/:endpoint/vms/:vm/clone', vm, { body: { name: 'a2' } });
+    await call('POST', '/v1/endpoints/:endpoint/vms/:vm/clone', vm, { body: { name: 'a3' }, query: 'async=true', want: 202 });
+    await call('POST', '/v1/endpoints/:endpoint/vms/:vm/migrate', vm, { body: { host: 'h1' }, query: 'async=true', want: 202 });
+    await call('POST', '/v1/endpoints/:endpoint/vms/:vm/snapshots/:snap/revert', { ...vm, snap: 's2' }, { body: {}, query: 'async=true', want: 202 });
+    expect((await call('GET', '/v1/endpoints')).body).not.toContain('pw-not-shown');
+    await call('DELETE', '/v1/endpoints/:endpoint', { endpoint: 'm1' }, { want: 204 });
+  });
+
   it('the web UI: its shell, client routes and an asset', async () => {
     const routes = stack.api.routes.filter((r) => r.permission === 'public' && r.method === 'GET' && !r.url.startsWith('/v1/') && !r.url.includes(':file'));
     for (const r of routes) await call('GET', r.url, { name: 'a' });

@@ -23,6 +23,7 @@ import { wireMetrics } from './metrics-wiring.js';
 import { wireHistory } from './history-wiring.js';
 import { doctorRunner } from './doctor-wiring.js';
 import { AuditRetention } from './audit-retention.js';
+import { wireEndpoints } from './endpoint-wiring.js';
 
 export interface RunningDaemon {
   socket: string;
@@ -75,6 +76,8 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     undo.unshift(() => backupSchedules.stop());
     const secrets = await SecretStore.open({ stateDir: config.stateDir, logger: logger.child({ component: 'secrets' }) });
     const peers = new PeerRegistry(secrets);
+    const endpoints = wireEndpoints({ service, secrets, logger });
+    undo.unshift(() => endpoints.close());
     const platform = createApiPlatform({ service, store, logger: logger.child({ component: 'api' }), rateLimitPerSecond: config.apiRateLimit, authFailuresPerMinute: config.authFailuresPerMinute });
     undo.unshift(() => platform.close());
     const auditRetention = new AuditRetention({ store, days: config.auditRetentionDays, archiveDir: config.auditArchiveDir, logger: logger.child({ component: 'audit' }) });
@@ -87,7 +90,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     const doctor = doctorRunner({ config, service, driver, pools, integrityCheck: () => store.integrityCheck() });
     const apis: Array<Awaited<ReturnType<typeof buildApi>>> = [];
     const mk = async (listener: 'unix' | 'tcp', tls?: { key: Buffer; cert: Buffer }) => {
-      const api = await buildApi({ service, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, doctor, secrets, peers, pathPolicy, listener, logger: logger.child({ component: 'api' }), version: VERSION, host: config.hostName, fastifyLogger: logger, ...(tls ? { tls } : {}) });
+      const api = await buildApi({ service, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, doctor, secrets, peers, endpoints, pathPolicy, listener, logger: logger.child({ component: 'api' }), version: VERSION, host: config.hostName, fastifyLogger: logger, ...(tls ? { tls } : {}) });
       apis.push(api);
       undo.unshift(() => api.close());
       return api.app;

@@ -13,6 +13,8 @@ import { BackupScheduler, BackupService, LocalDirTarget, scheduleRunner } from '
 import { migrationPeers } from '../../src/daemon/migration-wiring.js';
 import { wireMetrics } from '../../src/daemon/metrics-wiring.js';
 import { wireHistory } from '../../src/daemon/history-wiring.js';
+import { wireEndpoints } from '../../src/daemon/endpoint-wiring.js';
+import { memDriver } from './mem-driver.js';
 import { runDoctor } from '../../src/doctor/index.js';
 import { stubDriver } from '../../src/drivers/stub-driver.js';
 import { DiskService, SnapshotService, VmService } from '../../src/lifecycle/index.js';
@@ -54,6 +56,7 @@ export async function openFullStubStack(tag: string, listener: 'tcp' | 'unix' = 
   }, signal);
   const api = await buildApi({
     service, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, doctor, secrets, peers: new PeerRegistry(secrets),
+    endpoints: wireEndpoints({ service, secrets, logger, extraDrivers: [memDriver({ events: true }).driver] }),
     listener, logger, version: 't', host: 'h',
   });
   return {

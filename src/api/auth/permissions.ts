@@ -25,6 +25,7 @@ export const PERMISSIONS = [
   'storage:write',
   'token:admin',
   'peer:admin', // register and remove the daemons VMs may be moved to (audit defect 7)
+  'endpoint:admin', // add and remove endpoints (other hypervisors) and their credentials
   'secret:admin', // the secrets store: names, set, remove, rotate the key (values are never returned)
   'audit:read',
 ] as const;

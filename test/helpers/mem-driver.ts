@@ -1,0 +1,99 @@
+/**
+ * An in-memory endpoint driver, a stand-in written for the tests of the code
+ * around drivers (EndpointService, the API's routes and their documented
+ * answers, the CLI). It is not a hypervisor: the real drivers have their own
+ * integration files against libvirtd, vcsim and the Proxmox fake.
+ */
+import {
+  matrix, no, yes, type CapabilityMatrix, type EndpointConnection, type EndpointDriver, type EndpointSession, type ForeignChange,
+  type ForeignSnapshot, type ForeignVm,
+} from '../../src/drivers/index.js';
+import { fail } from '../../src/shared/index.js';
+
+export const memVm = (name: string, state: ForeignVm['state'] = 'stopped', host = 'h1'): ForeignVm => ({
+  id: `id-${name}`, name, state, cpus: 1, memoryBytes: 256 * 1024 ** 2, host, guestOs: 'other', firmware: 'bios',
+  disks: [{ name: 'disk0', sizeBytes: 1024 ** 3, location: `/mem/${name}.img`, format: 'raw' }], nics: [{ mac: '52:54:00:00:00:01', network: 'net0', model: 'virtio' }],
+});
+
+export interface MemDriver {
+  driver: EndpointDriver;
+  /** Calls the sessions received, in order (connect, list, start NAME…). */
+  calls: string[];
+  vms: Map<string, ForeignVm>;
+  /** false: every call fails with ENDPOINT_UNREACHABLE. */
+  setUp(up: boolean): void;
+  /** Pushes a change to the watchers (when events are on). */
+  emit(c: ForeignChange): void;
+}
+
+export function memDriver(o: { name?: string; events?: boolean; full?: boolean; password?: string } = {}): MemDriver {
+  const calls: string[] = [];
+  const vms = new Map<string, ForeignVm>([['a', memVm('a')], ['b', memVm('b', 'running')]]);
+  const snaps = new Map<string, ForeignSnapshot[]>();
+  let up = true;
+  let emit: ((c: ForeignChange) => void) | null = null;
+  const check = () => { if (!up) fail('ENDPOINT_UNREACHABLE', 'the in-memory endpoint is down'); };
+  const get = (n: string): ForeignVm => { check(); const v = vms.get(n); if (!v) fail('FOREIGN_VM_NOT_FOUND', `no VM named ${n}`); return v; };
+  const setState = (n: string, state: ForeignVm['state']) => { vms.set(n, { ...get(n), state }); emit?.({ vm: n, state }); };
+  const full = o.full !== false;
+  const session = (_c: EndpointConnection): EndpointSession => ({
+    async info() { check(); return { product: 'in-memory test driver 1.0', version: '1.0', hosts: ['h1', 'h2'] }; },
+    async list() { calls.push('list'); check(); return [...vms.values()]; },
+    async get(n) { return get(n); },
+    async close() {},
+    power: {
+      async start(n) { calls.push(`start ${n}`); if (get(n).state === 'running') fail('INVALID_TRANSITION', `${n} is running`); setState(n, 'running'); },
+      async kill(n) { calls.push(`kill ${n}`); setState(n, 'stopped'); },
+      ...(full ? {
+        async shutdown(n: string) { calls.push(`shutdown ${n}`); setState(n, 'stopped'); },
+        async pause(n: string) { setState(n, 'paused'); },
+        async resume(n: string) { setState(n, 'running'); },
+        async suspend(n: string) { setState(n, 'suspended'); },
+        async reboot(n: string) { get(n); },
+      } : {}),
+    },
+    ...(full ? {
+      snapshots: {
+        async list(n: string) { get(n); return snaps.get(n) ?? []; },
+        async create(n: string, s: { name: string; description?: string; memory: boolean }) {
+          const list = (snaps.get(n) ?? []).map((x) => ({ ...x, current: false }));
+          const cur = (snaps.get(n) ?? []).find((x) => x.current)?.name ?? null;
+          snaps.set(n, [...list, { name: s.name, parent: cur, createdAt: new Date().toISOString(), description: s.description ?? '', memory: s.memory, current: true }]);
+        },
+        async revert(n: string, s: string) {
+          const list = snaps.get(n) ?? [];
+          if (!list.some((x) => x.name === s)) fail('ENDPOINT_TASK_FAILED', `no snapshot ${s}`);
+          snaps.set(n, list.map((x) => ({ ...x, current: x.name === s })));
+          if (list.find((x) => x.name === s)!.memory) setState(n, 'running');
+        },
+        async remove(n: string, s: string) {
+          const list = snaps.get(n) ?? [];
+          const gone = list.find((x) => x.name === s);
+          if (!gone) fail('ENDPOINT_TASK_FAILED', `no snapshot ${s}`);
+          snaps.set(n, list.filter((x) => x.name !== s).map((x) => (x.parent === s ? { ...x, parent: gone.parent } : x)));
+        },
+      },
+      migration: { async migrate(n: string, host: string) { vms.set(n, { ...get(n), host }); } },
+      reconfigure: { async setCpuMemory(n: string, c: { cpus?: number; memoryBytes?: number }) { const v = get(n); vms.set(n, { ...v, cpus: c.cpus ?? v.cpus, memoryBytes: c.memoryBytes ?? v.memoryBytes }); } },
+      clone: { async clone(n: string, to: string) { const v = { ...get(n), name: to, id: `id-${to}`, state: 'stopped' as const }; vms.set(to, v); return v; } },
+    } : {}),
+    ...(o.events ? { events: { watch: (cb: (c: ForeignChange) => void) => { emit = cb; return () => { emit = null; }; } } } : {}),
+  });
+  const caps: CapabilityMatrix = full
+    ? matrix({
+      'power.start': yes(), 'power.stop': yes(), 'power.kill': yes(), 'power.pause': yes(), 'power.suspend': yes(), 'power.reboot': yes(),
+      'snapshot.create': yes(), 'snapshot.memory': yes(), 'snapshot.tree': yes(), 'snapshot.revert': yes(), 'snapshot.delete': yes(),
+      'migrate.live': yes(), reconfigure: yes(), clone: yes(), ...(o.events ? { events: yes() } : {}),
+    })
+    : matrix({ 'power.start': yes(), 'power.kill': yes(), 'power.pause': no('no pause here'), ...(o.events ? { events: yes() } : {}) });
+  const driver: EndpointDriver = {
+    name: o.name ?? 'mem', title: 'in-memory test driver (not a hypervisor)', urlExample: 'mem://anything', capabilities: caps,
+    async connect(c) {
+      calls.push('connect');
+      check();
+      if (o.password !== undefined && c.password !== o.password) fail('ENDPOINT_AUTH_FAILED', 'the in-memory endpoint refused the password');
+      return session(c);
+    },
+  };
+  return { driver, calls, vms, setUp: (v) => { up = v; }, emit: (c) => emit?.(c) };
+}
