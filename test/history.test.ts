@@ -44,7 +44,7 @@ async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => bool
 
 const withRates = (p: VmHistoryPoint): boolean => p.cpuPercent !== null && p.diskReadBps !== null;
 
-it('a running VM gets 10 s points with its CPU, host memory, guest memory size and disk rates; the host gets its own', async () => {
+it('a running VM gets 10 s points with its CPU, host memory, guest memory size and use, and disk rates; the host gets its own', async () => {
   await d.client.createVm(guestSpec('hist-a', { disks: [{ name: 'data', size: '16Mi' }] }));
   await d.client.action('hist-a', 'start');
   await waitForLine(d.client, 'hist-a', READY);
@@ -59,7 +59,11 @@ it('a running VM gets 10 s points with its CPU, host memory, guest memory size a
   expect(p.cpuPercent).toBeGreaterThanOrEqual(0);
   expect(p.memHostBytes).toBeGreaterThan(16 * 2 ** 20);
   expect(p.memGuestTotalBytes).toBe(128 * 2 ** 20);
-  expect(p.memGuestUsedBytes).toBeNull(); // no balloon statistics yet (docs/operations.md)
+  // The guest's own figure, from its virtio-balloon statistics (the test guest loads virtio_balloon).
+  const g = await until('a point with the memory the guest uses', () => history().vm('hist-a'), (v) => v.points.some((x) => x.memGuestUsedBytes !== null));
+  const used = g.points.filter((x) => x.memGuestUsedBytes !== null).at(-1)!.memGuestUsedBytes!;
+  expect(used).toBeGreaterThan(4 * 2 ** 20); // a kernel, busybox, httpd and qemu-ga
+  expect(used).toBeLessThan(128 * 2 ** 20);
   expect(p.diskWriteBps).toBeGreaterThanOrEqual(0);
   const host = await until('a host point with CPU', () => history().host(), (v) => v.points.some((x) => x.cpuPercent !== null));
   const hp = host.points.at(-1)!;

@@ -90,6 +90,7 @@ describe('the fleet frame', () => {
     expect((await httpCall(d.url, 'GET', '/v1/vms/fleet-c/history?range=1h', { token: operator })).json).toMatchObject({ range: '1h', points: [] });
     expect(await page.textContent('[data-graph=memory] [data-series="QEMU holds on host"]')).toBe('—');
     expect(await page.textContent('[data-graph=memory]')).toContain('guest uses');
+    expect(await page.textContent('[data-testid=guest-uses]')).toContain('—');
     for (const r of ['6h', '1d', '1h']) {
       await page.click(`button[data-range="${r}"]`);
       expect(await page.getAttribute(`button[data-range="${r}"]`, 'aria-pressed')).toBe('true');
@@ -119,17 +120,20 @@ describe('the fleet frame', () => {
     await expectAccessible(page, 'task page');
 
     // History of the running VM: once the daemon has a point, the page shows its figures on first paint, each labelled.
-    type Point = { cpuPercent: number | null; memHostBytes: number | null };
+    type Point = { cpuPercent: number | null; memHostBytes: number | null; memGuestUsedBytes: number | null };
     let point: Point | undefined;
     await expect.poll(async () => {
       const h = (await httpCall(d.url, 'GET', '/v1/vms/fleet-c/history?range=1h', { token: operator })).json as { points: Point[] };
-      point = h.points.findLast((p) => p.cpuPercent != null && p.memHostBytes != null);
+      point = h.points.findLast((p) => p.cpuPercent != null && p.memHostBytes != null && p.memGuestUsedBytes != null);
       return point !== undefined;
     }, { timeout: limit('state', 2) }).toBe(true);
     await page.goto(`${d.url}/vms/fleet-c`);
     await page.waitForSelector('[data-graph=cpu] path.graph-line[d^=M]');
     expect(await page.textContent('[data-graph=cpu] [data-series=CPU]')).toMatch(/^\d+(\.\d)?%$/);
     expect(await page.textContent('[data-graph=memory] [data-series="QEMU holds on host"]')).toMatch(/^[\d.]+ (KiB|MiB|GiB)$/);
+    // The guest's own figure (its balloon statistics) beside QEMU's, in the graph and live in the summary.
+    expect(await page.textContent('[data-graph=memory] [data-series="guest uses"]')).toMatch(/^[\d.]+ (KiB|MiB)$/);
+    await page.waitForSelector('[data-testid=guest-uses] .num:text-matches("^[0-9.]+ (KiB|MiB)$")', { timeout: limit('state') });
     // Hovering the graph's left edge shows the oldest point's figures and its time.
     await page.hover('[data-graph=cpu] svg', { position: { x: 1, y: 20 } });
     expect(await page.textContent('[data-graph=cpu] .graph-value:last-child dd')).toMatch(/^\d\d:\d\d:\d\d$/);

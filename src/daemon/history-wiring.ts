@@ -20,7 +20,7 @@ export function vmReadingOf(s: VmSample, t: number): VmReading | null {
     vcpus: s.vcpus,
     cpuSeconds: st.cpuSeconds,
     rssBytes: st.rssBytes,
-    guestUsedBytes: null, // no balloon statistics or agent figure is collected yet (docs/operations.md)
+    guestUsedBytes: st.guestMemory?.usedBytes ?? null, // the guest's balloon statistics; null when it does not report
     guestTotalBytes: st.balloonBytes ?? s.memoryBytes,
     diskReadBytes: sum(st.disks, (d) => d.readBytes),
     diskWriteBytes: sum(st.disks, (d) => d.writeBytes),

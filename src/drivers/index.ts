@@ -35,7 +35,7 @@ export {
   type HostFacts,
 } from './migratable.js';
 export { canHotplugDisks, type DiskHotplug, type HotplugDisk } from './disk-hotplug.js';
-export { canReportStats, type StatsSource, type VmStats, type DiskCounters, type NicCounters } from './stats.js';
+export { canReportStats, type StatsSource, type VmStats, type GuestMemory, type DiskCounters, type NicCounters } from './stats.js';
 export {
   canSnapshot, canSnapshotExternal, type Snapshottable, type LoadSnapshotResult, type ExternalSnapshottable, type ExternalOverlay, type StreamRequest,
 } from './snapshots.js';

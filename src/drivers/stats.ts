@@ -24,6 +24,18 @@ export interface NicCounters {
   txPackets: number;
 }
 
+/** The guest's own view of its memory (virtio-balloon statistics), bytes. */
+export interface GuestMemory {
+  /** What the guest's kernel manages (its MemTotal). */
+  totalBytes: number;
+  /** Free plus reclaimable (its MemAvailable). */
+  availableBytes: number;
+  /** totalBytes − availableBytes. */
+  usedBytes: number;
+  /** When the guest made this report, ms since the epoch. */
+  reportedAt: number;
+}
+
 export interface VmStats {
   /** CPU time (user + system) of the whole hypervisor process, seconds. */
   cpuSeconds: number | null;
@@ -33,6 +45,8 @@ export interface VmStats {
   rssBytes: number | null;
   /** Guest memory as the balloon reports it; null without a balloon device. */
   balloonBytes: number | null;
+  /** The guest's report of its memory; null when it has not reported (no balloon driver in the guest, not booted yet). */
+  guestMemory: GuestMemory | null;
   disks: DiskCounters[];
   /** Only for NICs whose backend keeps counters (user-mode networking keeps none). */
   nics: NicCounters[];

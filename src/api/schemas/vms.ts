@@ -66,6 +66,7 @@ const vmStats = z.object({
   vcpuSeconds: z.array(z.object({ vcpu: z.number().int(), seconds: z.number() })),
   rssBytes: z.number().nullable(),
   balloonBytes: z.number().nullable(),
+  guestMemory: z.object({ totalBytes: z.number(), availableBytes: z.number(), usedBytes: z.number(), reportedAt: z.number() }).nullable(),
   disks: z.array(z.object({
     disk: z.string(), readBytes: z.number(), writeBytes: z.number(), readOps: z.number(), writeOps: z.number(), flushOps: z.number(), readSeconds: z.number(), writeSeconds: z.number(),
   })),

@@ -13,6 +13,7 @@ import type { Accel, LaunchPlan, RuntimeFiles } from '../driver.js';
 import { diskArgs } from './argv-disks.js';
 import { hotplugPortArgs, withSeedDisk } from './argv-extras.js';
 import { agentArgs, displayArgs, networkArgs, serialArgs } from './argv-devices.js';
+import { balloonArgs } from './balloon.js';
 import { opts, optValue } from './qemu-opts.js';
 
 /** An installed OVMF pair. The argv uses `code` and the VM's own NVRAM (files.nvram), copied from `vars`. */
@@ -56,6 +57,7 @@ export function buildQemuArgv(plan: LaunchPlan, env: ArgvEnv): string[] {
     ...agentArgs(spec, files),
     ...displayArgs(spec, files),
     ...hotplugPortArgs(plan),
+    ...balloonArgs(),
     ...(plan.restoreFrom === undefined ? [] : ['-incoming', 'defer']),
   ];
 }

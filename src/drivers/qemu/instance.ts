@@ -18,6 +18,7 @@ import { terminate, waitGone } from './process.js';
 import { saveState } from './save.js';
 import { collectQemuStats } from './stats.js';
 import { GuestNicStats } from './nic-stats.js';
+import { GuestBalloon } from './balloon.js';
 import type { StatsSource, VmStats } from '../stats.js';
 
 export interface InstanceInit {
@@ -44,6 +45,7 @@ export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, S
   private readonly log: Logger;
   private readonly listeners = new Set<(e: DriverEvent) => void>();
   private nicStats: GuestNicStats | undefined;
+  private readonly balloon: GuestBalloon;
   private detached = false;
   private nextPauseReason: string | undefined;
   private exitReason: string | undefined;
@@ -56,6 +58,8 @@ export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, S
     this.plan = init.plan;
     this.qmp = init.qmp;
     this.log = init.logger;
+    this.balloon = new GuestBalloon(init.qmp);
+    void this.balloon.enable(); // started, adopted or received: the guest reports from now on (read() retries if this failed)
     this.exited = init.exited?.then((e) => {
       if (e.signal === null) return;
       // QEMU's seccomp filter kills it with SIGSYS on a forbidden call (fork, exec, setuid...).
@@ -165,7 +169,7 @@ export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, S
 
   stats(signal: AbortSignal): Promise<VmStats> {
     this.nicStats ??= new GuestNicStats(this.files.agentSocket, this.plan.spec, this.plan.id);
-    return collectQemuStats(this.qmp, this.info.pid, this.plan.spec, signal, this.nicStats);
+    return collectQemuStats(this.qmp, this.info.pid, this.plan.spec, signal, { nics: this.nicStats, balloon: this.balloon });
   }
 
   saveSnapshot(tag: string, disks: readonly string[], signal: AbortSignal): Promise<void> { return saveSnapshot(this.qmp, tag, disks, signal, this.plan.spec.memory); }

@@ -1,7 +1,8 @@
 /**
  * VmStats of a QEMU process: vCPU thread times from query-cpus-fast thread ids
  * and /proc/<pid>/task/<tid>/stat, process CPU and RSS from /proc, the balloon
- * from query-balloon, disk counters from query-blockstats. User-mode (slirp)
+ * from query-balloon and the guest's own memory figures from its statistics
+ * (balloon.ts), disk counters from query-blockstats. User-mode (slirp)
  * NICs keep no counters QMP can report: `nics` comes from the guest agent
  * (nic-stats.ts) when the caller passes one.
  */
@@ -9,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import type { QmpClient } from '../../qmp/index.js';
 import type { VmSpec } from '../../spec/index.js';
 import type { DiskCounters, NicCounters, VmStats } from '../stats.js';
+import type { GuestBalloon } from './balloon.js';
 import { diskNodes } from './names.js';
 
 /** USER_HZ: the unit of utime/stime in /proc/<pid>/stat on Linux (100 on every mainstream arch). */
@@ -50,7 +52,14 @@ async function rss(pid: number): Promise<number | null> {
   }
 }
 
-export async function collectQemuStats(qmp: QmpClient, pid: number, spec: VmSpec, signal: AbortSignal, nics?: { read(signal: AbortSignal): Promise<NicCounters[]> }): Promise<VmStats> {
+export interface GuestSources {
+  /** Per-NIC counters from the guest agent. */
+  nics?: { read(signal: AbortSignal): Promise<NicCounters[]> };
+  /** The guest's memory from the balloon's statistics. */
+  balloon?: Pick<GuestBalloon, 'read'>;
+}
+
+export async function collectQemuStats(qmp: QmpClient, pid: number, spec: VmSpec, signal: AbortSignal, guest: GuestSources = {}): Promise<VmStats> {
   const monitorCalls: VmStats['monitorCalls'] = [];
   const call = async <T>(command: string): Promise<T | null> => {
     const t0 = performance.now();
@@ -66,6 +75,12 @@ export async function collectQemuStats(qmp: QmpClient, pid: number, spec: VmSpec
   const cpus = (await call<Array<{ 'cpu-index': number; 'thread-id': number }>>('query-cpus-fast')) ?? [];
   const blocks = (await call<BlockStat[]>('query-blockstats')) ?? [];
   const balloon = await call<{ actual: number }>('query-balloon'); // null: no balloon device
+  const t0 = performance.now();
+  const guestMemory = guest.balloon ? await guest.balloon.read(signal).catch((err: unknown) => {
+    if (signal.aborted) throw err;
+    return null;
+  }) : null;
+  if (guest.balloon) monitorCalls.push({ command: 'qom-get guest-stats', seconds: (performance.now() - t0) / 1000 });
   const vcpuSeconds: VmStats['vcpuSeconds'] = [];
   for (const c of cpus) {
     const s = await procCpu(`/proc/${pid}/task/${c['thread-id']}/stat`);
@@ -76,8 +91,9 @@ export async function collectQemuStats(qmp: QmpClient, pid: number, spec: VmSpec
     vcpuSeconds,
     rssBytes: await rss(pid),
     balloonBytes: balloon?.actual ?? null,
+    guestMemory,
     disks: diskCounters(spec, blocks),
-    nics: nics ? await nics.read(signal) : [],
+    nics: guest.nics ? await guest.nics.read(signal) : [],
     monitorCalls,
   };
 }

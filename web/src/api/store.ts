@@ -11,7 +11,8 @@ import type { EventView, HealthView, OperationView, StatsView, VmView, WhoamiVie
 export const HISTORY = 40;
 
 /** Per VM: CPU as a fraction of its vCPUs, memory as bytes resident, disk and network as bytes per second. */
-export interface Rates { cpu: number[]; mem: number[]; disk: number[]; net: number[] }
+/** Live figures of a VM; `guest` is the memory the guest reports in use (null: it did not report). */
+export interface Rates { cpu: number[]; mem: number[]; disk: number[]; net: number[]; guest: number | null }
 export interface HostRates { cpu: number[]; mem: number[]; memUsed: number; memTotal: number; cpus: number; load: number }
 
 export interface State {
@@ -121,7 +122,7 @@ function applyStats(s: StatsView): void {
   const before = new Map(p.vms.map((v) => [v.name, v]));
   for (const v of s.vms) {
     const b = before.get(v.name);
-    const r = rates.get(v.name) ?? { cpu: [], mem: [], disk: [], net: [] };
+    const r = rates.get(v.name) ?? { cpu: [], mem: [], disk: [], net: [], guest: null };
     const st = v.stats;
     const bs = b?.stats;
     const cpu = st?.cpuSeconds != null && bs?.cpuSeconds != null ? Math.max(0, (st.cpuSeconds - bs.cpuSeconds) / dt / Math.max(1, v.vcpus)) : 0;
@@ -129,7 +130,7 @@ function applyStats(s: StatsView): void {
     const sum = (xs: Array<{ a: number }>): number => xs.reduce((n, x) => n + x.a, 0);
     const disk = st && bs ? Math.max(0, sum(st.disks.map((d) => ({ a: d.readBytes + d.writeBytes }))) - sum(bs.disks.map((d) => ({ a: d.readBytes + d.writeBytes })))) / dt : 0;
     const net = st && bs ? Math.max(0, sum(st.nics.map((n) => ({ a: n.rxBytes + n.txBytes }))) - sum(bs.nics.map((n) => ({ a: n.rxBytes + n.txBytes })))) / dt : 0;
-    rates.set(v.name, { cpu: push(r.cpu, cpu), mem: push(r.mem, mem), disk: push(r.disk, disk), net: push(r.net, net) });
+    rates.set(v.name, { cpu: push(r.cpu, cpu), mem: push(r.mem, mem), disk: push(r.disk, disk), net: push(r.net, net), guest: st?.guestMemory?.usedBytes ?? null });
   }
   const busy = (h: StatsView['host']): number => Object.entries(h.cpuSeconds).filter(([k]) => k !== 'idle' && k !== 'iowait').reduce((n, [, x]) => n + x, 0);
   const hostCpu = Math.max(0, Math.min(1, (busy(s.host) - busy(p.host)) / dt / Math.max(1, s.host.cpus)));

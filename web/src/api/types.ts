@@ -46,7 +46,7 @@ export interface VmSample {
   state: string;
   vcpus: number;
   memoryBytes: number;
-  stats: { cpuSeconds: number | null; rssBytes: number | null; balloonBytes: number | null; disks: DiskCounters[]; nics: NicCounters[] } | null;
+  stats: { cpuSeconds: number | null; rssBytes: number | null; balloonBytes: number | null; guestMemory?: { usedBytes: number; totalBytes: number } | null; disks: DiskCounters[]; nics: NicCounters[] } | null;
 }
 export interface HostSample {
   cpuSeconds: Record<string, number>;

@@ -11,6 +11,8 @@ export interface Series {
   /** What the figure means, shown under the legend. */
   meaning?: string;
   values: ReadonlyArray<number | null>;
+  /** Shown instead of — when this series has no value at the time shown (e.g. "guest did not report"). */
+  missing?: string;
   /** Which colour (CSS class `ser-N`). */
   tone: 1 | 2 | 3;
 }
@@ -31,6 +33,9 @@ export function HistoryGraph({ title, t, series, format, max, id }: { title: str
     return -1;
   })();
   const shown = at ?? lastWithData;
+  // A series' `missing` text only where another series has a figure (the VM ran); a gap stays —.
+  const ran = shown >= 0 && series.some((s) => s.values[shown] != null);
+  const miss = (s: Series): string | undefined => (ran ? s.missing : undefined);
 
   const move = (e: PointerEvent<SVGSVGElement>): void => {
     const r = e.currentTarget.getBoundingClientRect();
@@ -63,7 +68,7 @@ export function HistoryGraph({ title, t, series, format, max, id }: { title: str
     <figure className="graph" data-graph={id} aria-labelledby={titleId}>
       <figcaption id={titleId} className="graph-title">{title}</figcaption>
       <svg viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" className="graph-svg" tabIndex={0} role="img"
-        aria-label={`${title}: ${shown >= 0 ? series.map((s) => `${s.label} ${fmt(s.values[shown], format)}`).join(', ') : 'no data'}. Arrow keys move through time.`}
+        aria-label={`${title}: ${shown >= 0 ? series.map((s) => `${s.label} ${fmt(s.values[shown], format, miss(s))}`).join(', ') : 'no data'}. Arrow keys move through time.`}
         onPointerMove={move} onPointerLeave={() => setAt(null)} onKeyDown={key} onBlur={() => setAt(null)}>
         <line x1="0" x2={W} y1={H - PAD} y2={H - PAD} className="graph-axis" />
         <line x1="0" x2={W} y1={PAD} y2={PAD} className="graph-topline" />
@@ -75,7 +80,7 @@ export function HistoryGraph({ title, t, series, format, max, id }: { title: str
         {series.map((s) => (
           <div key={s.label} className="graph-value">
             <dt><span className={`swatch ser-${s.tone}`} aria-hidden="true" />{s.label}</dt>
-            <dd className="num" data-series={s.label}>{shown >= 0 ? fmt(s.values[shown], format) : '—'}</dd>
+            <dd className="num" data-series={s.label}>{shown >= 0 ? fmt(s.values[shown], format, miss(s)) : '—'}</dd>
             {s.meaning && <dd className="small muted">{s.meaning}</dd>}
           </div>
         ))}
@@ -85,4 +90,4 @@ export function HistoryGraph({ title, t, series, format, max, id }: { title: str
   );
 }
 
-const fmt = (v: number | null | undefined, format: (n: number) => string): string => (v == null ? '—' : format(v));
+const fmt = (v: number | null | undefined, format: (n: number) => string, missing = '—'): string => (v == null ? missing : format(v));

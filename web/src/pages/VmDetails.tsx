@@ -32,6 +32,7 @@ export function VmDetails({ vm }: { vm: VmView }) {
           <dt>Process</dt><dd>{vm.runtime ? `pid ${vm.runtime.pid} · ${vm.runtime.accel} · QEMU ${vm.runtime.qemuVersion}` : '—'}</dd>
           <dt>Started</dt><dd>{when(vm.runtime?.startedAt)}</dd>
           <dt>CPU</dt><dd><span className="num">{on ? pct(last(r?.cpu)) : '—'}</span> <Sparkline values={on ? r?.cpu ?? [] : []} max={1} label="CPU" width={160} /></dd>
+          <dt>Guest uses</dt><dd data-testid="guest-uses"><span className="num">{on ? (r?.guest != null ? bytes(r.guest) : r ? 'guest did not report' : '—') : '—'}</span> <span className="small muted">memory the guest OS reports in use (its balloon statistics), of {bytes(s.memory)}</span></dd>
           <dt>QEMU holds</dt><dd><span className="num">{on ? bytes(last(r?.mem)) : '—'}</span> <Sparkline values={on ? r?.mem ?? [] : []} max={s.memory * 1.25} label="memory" width={160} /> <span className="small muted">resident memory of the QEMU process on the host</span></dd>
           <dt>Disk I/O</dt><dd><span className="num">{on ? rate(last(r?.disk)) : '—'}</span> <Sparkline values={on ? r?.disk ?? [] : []} label="disk" width={160} /></dd>
           <dt>Network</dt><dd><span className="num">{on ? rate(last(r?.net)) : '—'}</span> <Sparkline values={on ? r?.net ?? [] : []} label="network" width={160} /></dd>

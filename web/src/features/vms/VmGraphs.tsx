@@ -30,7 +30,7 @@ export function VmGraphs({ vm }: { vm: VmView }) {
             series={[{ label: 'CPU', meaning: 'of the VM\'s vCPUs, as the host schedules QEMU', values: col('cpuPercent'), tone: 1 }]} />
           <HistoryGraph id="memory" title="Memory" t={t} format={bytes} max={vm.spec.memory}
             series={[
-              { label: 'guest uses', meaning: 'memory the guest OS reports in use (balloon or agent figures; — when the guest reports none)', values: col('memGuestUsedBytes'), tone: 1 },
+              { label: 'guest uses', meaning: 'memory the guest OS reports in use: its total less what it has available (virtio-balloon statistics)', values: col('memGuestUsedBytes'), tone: 1, missing: 'guest did not report' },
               { label: 'QEMU holds on host', meaning: 'resident memory of the QEMU process: guest RAM it touched plus QEMU\'s own', values: col('memHostBytes'), tone: 2 },
             ]} />
           <HistoryGraph id="disk" title="Disk I/O" t={t} format={perSecond}
