@@ -25,6 +25,7 @@ import { consoleRoutes } from './routes/console.js';
 import { VncSessions, vncRoutes } from './routes/vnc.js';
 import { migrationRoutes } from './routes/migration.js';
 import { peerRoutes } from './routes/peers.js';
+import { specCheckRoutes } from './routes/spec-check.js';
 import { endpointRoutes } from './routes/endpoints.js';
 import type { EndpointService } from '../endpoints/index.js';
 import { incomingMigrationRoutes } from './routes/migration-incoming.js';
@@ -145,6 +146,7 @@ export async function buildApi(o: ApiOptions): Promise<{ app: FastifyInstance; r
   bulkRoutes(app, { service: o.service, snapshots: o.snapshots, backups: o.backups, migrations: o.migrations, peers: o.peers }, o.platform.operations);
   vmRoutes(app, o.service, o.platform.operations);
   vmEditRoutes(app, o.service, o.platform.operations);
+  specCheckRoutes(app, { service: o.service, pathPolicy: o.pathPolicy });
   if (o.migrations) migrationRoutes(app, o.migrations, o.platform.operations, o.peers);
   if (o.peers) peerRoutes(app, o.peers);
   if (o.endpoints) endpointRoutes(app, o.endpoints, o.platform.operations);

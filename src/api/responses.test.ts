@@ -75,6 +75,8 @@ describe('every route on its happy path, checked against the OpenAPI document', 
     const created = await call('POST', '/v1/vms', {}, { body: { spec: { name: 'a', memory: '128Mi', labels: { tier: 'web' }, disks: [{ name: 'root', size: '16Mi' }] } }, want: 201 });
     await call('GET', '/v1/vms');
     await call('GET', '/v1/vms/:name', { name: 'a' });
+    await call('POST', '/v1/specs/validate', {}, { body: { spec: { name: 'a', memory: 'lots' } } });
+    await call('POST', '/v1/specs/validate', {}, { body: { spec: { name: 'a-new', disks: [{ name: 'root', size: '8Mi' }] } } });
     await call('PUT', '/v1/vms/:name', { name: 'a' }, { body: { spec: { ...(created.json()['spec'] as object), memory: '192Mi' } } });
     await call('GET', '/v1/vms/:name/serial-log', { name: 'a' });
     await call('GET', '/v1/vms/:name/history', { name: 'a' }, { query: 'range=1d' });

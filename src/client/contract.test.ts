@@ -11,7 +11,7 @@ import type net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFullStubStack } from '../../test/helpers/full-stub-stack.js';
 import * as clientModule from './index.js';
-import { BackupClient, BackupScheduleClient, BulkClient, EndpointClient, HistoryClient, MigrationClient, OpsClient, PlatformClient, PolyvisorClient, SnapshotClient, StorageClient } from './index.js';
+import { BackupClient, BackupScheduleClient, BulkClient, EndpointClient, HistoryClient, MigrationClient, OpsClient, PlatformClient, PolyvisorClient, SnapshotClient, SpecClient, StorageClient } from './index.js';
 
 /** Documented operations the typed client does not call, and why. */
 const NOT_IN_CLIENT: Record<string, string> = {
@@ -89,6 +89,7 @@ function plan() {
     }],
     BackupScheduleClient: [new BackupScheduleClient(o), { list: [], get: ['s'], create: ['s', { when: 'every 6h' }], update: ['s', { when: 'every 6h' }], remove: ['s'] }],
     HistoryClient: [new HistoryClient(o), { vm: ['a', '1d'], host: [] }],
+    SpecClient: [new SpecClient(o), { validate: [{ name: 'a', memory: '12x' }] }],
     EndpointClient: [new EndpointClient(o), {
       drivers: [], list: [], show: ['e'], add: [{ name: 'e', driver: 'libvirt', url: 'qemu:///system' }], test: ['e'], remove: ['e'], inventory: [{ endpoint: 'e', fresh: true }],
       vm: ['e', 'v'], action: ['e', 'v', 'start'], actionAsync: ['e', 'v', 'stop'], snapshots: ['e', 'v'], snapshot: ['e', 'v', { name: 's' }], revert: ['e', 'v', 's'],

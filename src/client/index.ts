@@ -11,4 +11,5 @@ export { BackupClient, type BackupClientOptions, type BackupEntry, type BackupVe
 export { BackupScheduleClient, type BackupScheduleRequest, type BackupScheduleEntry } from './backup-schedule-client.js';
 export { BulkClient, type BulkRequest, type BulkClientOptions } from './bulk-client.js';
 export { HistoryClient, type HistoryClientOptions } from './history-client.js';
+export { SpecClient, type SpecClientOptions } from './spec-client.js';
 export { EndpointClient, type EndpointClientOptions, type EndpointAddRequest, type ForeignActionName } from './endpoint-client.js';

@@ -22,3 +22,4 @@ export { MAX_SNAPSHOT_DEPTH, type SnapshotNode, type SnapshotKind, type Consiste
 export { readCatalogue as readSnapshotCatalogue } from './snapshot-catalogue.js';
 export { writeCatalogue as writeSnapshotCatalogue } from './snapshot-catalogue.js';
 export { QEMU_OVERHEAD_BYTES } from './memory-admission.js';
+export { checkBootFiles } from './boot-files.js';
