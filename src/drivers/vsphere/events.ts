@@ -1,0 +1,79 @@
+/**
+ * State changes pushed by vCenter: a PropertyCollector of the watch's own
+ * (CreatePropertyCollector, so watches do not take each other's updates) with
+ * a filter on every VM's name and power state through a container view, read
+ * with WaitForUpdatesEx in a long-poll loop that carries the version. The first
+ * answer is the current state (learned, not reported); later ones are changes:
+ * a VM entering (created), its power state changing, or leaving (removed).
+ */
+import type { ForeignChange, ForeignEvents } from '../endpoint.js';
+import { vmState } from './inventory.js';
+import { filterSpec, viewObjectSet, type Properties } from './property-collector.js';
+import type { SoapClient } from './soap-client.js';
+import { asArray, ref, text, type MoRef, type Node } from './soap-envelope.js';
+
+/** How long one WaitForUpdatesEx may wait on the server before answering empty (s). */
+const MAX_WAIT_S = 30;
+
+export function eventsPart(soap: SoapClient, props: Properties): ForeignEvents {
+  return {
+    watch(onChange, onError) {
+      const ac = new AbortController();
+      let collector: MoRef | null = null;
+      const names = new Map<string, string>();
+      const loop = async (): Promise<void> => {
+        const setup = AbortSignal.any([ac.signal, AbortSignal.timeout(60_000)]);
+        const pc = ref((await soap.call('CreatePropertyCollector', soap.content.propertyCollector, {}, setup)).returnval);
+        if (!pc) throw new Error('CreatePropertyCollector returned no collector');
+        collector = pc;
+        const view = await props.view(['VirtualMachine'], setup);
+        await soap.call('CreateFilter', pc, {
+          spec: filterSpec(viewObjectSet(view), [{ type: 'VirtualMachine', paths: ['name', 'runtime.powerState'] }]),
+          partialUpdates: false,
+        }, setup);
+        let version = '';
+        let first = true;
+        while (!ac.signal.aborted) {
+          const signal = AbortSignal.any([ac.signal, AbortSignal.timeout((MAX_WAIT_S + 30) * 1000)]);
+          const b = await soap.call('WaitForUpdatesEx', pc, { version, options: { maxWaitSeconds: MAX_WAIT_S } }, signal);
+          const set = b.returnval as Node | undefined;
+          if (!set) continue; // waited MAX_WAIT_S without a change
+          version = text(set.version) ?? version;
+          for (const fs of asArray<Node>(set.filterSet)) {
+            for (const o of asArray<Node>(fs.objectSet)) {
+              const change = readChange(o, names);
+              if (change && !first) onChange(change);
+            }
+          }
+          first = false;
+        }
+      };
+      loop().catch((err: unknown) => {
+        if (!ac.signal.aborted) onError(err instanceof Error ? err : new Error(String(err)));
+      }).finally(() => {
+        const pc = collector;
+        if (pc) soap.call('DestroyPropertyCollector', pc, {}, AbortSignal.timeout(10_000)).catch(() => undefined);
+      });
+      return () => ac.abort();
+    },
+  };
+}
+
+/** One ObjectUpdate → a change, keeping the id → name map current. Exported for tests. */
+export function readChange(o: Node, names: Map<string, string>): ForeignChange | null {
+  const obj = ref(o.obj);
+  if (!obj) return null;
+  const kind = text(o.kind);
+  let state: string | null = null;
+  for (const c of asArray<Node>(o.changeSet)) {
+    const name = text(c.name);
+    if (name === 'name' && text(c.op) !== 'remove') names.set(obj.value, text(c.val) ?? obj.value);
+    if (name === 'runtime.powerState') state = text(c.val);
+  }
+  const vm = names.get(obj.value) ?? obj.value;
+  if (kind === 'leave') {
+    names.delete(obj.value);
+    return { vm, gone: true };
+  }
+  return state === null ? null : { vm, state: vmState(state) };
+}

@@ -1,0 +1,97 @@
+/**
+ * The PropertyCollector: many objects' properties in one round trip.
+ * Container views (one per set of types, made once per session) let one
+ * RetrievePropertiesEx read every VM (or host, datastore…) of the inventory;
+ * ContinueRetrievePropertiesEx follows the pages vCenter cuts.
+ */
+import { PolyvisorError } from '../../shared/index.js';
+import type { SoapClient } from './soap-client.js';
+import { asArray, ref, text, type MoRef, type Node, type SoapObject } from './soap-envelope.js';
+
+export interface ObjectProps {
+  obj: MoRef;
+  props: Record<string, unknown>;
+}
+
+/** The objects of a container view (skip the view itself, follow its `view` property). */
+export function viewObjectSet(view: MoRef): SoapObject {
+  return {
+    obj: view,
+    skip: true,
+    selectSet: { $type: 'TraversalSpec', name: 'view', type: 'ContainerView', path: 'view', skip: false },
+  };
+}
+
+export function filterSpec(objectSet: SoapObject | SoapObject[], propSet: { type: string; paths: string[] }[]): SoapObject {
+  return {
+    propSet: propSet.map((p) => ({ type: p.type, all: false, pathSet: p.paths })),
+    objectSet: objectSet as SoapObject[],
+  };
+}
+
+export function readObjects(objects: unknown): ObjectProps[] {
+  const out: ObjectProps[] = [];
+  for (const o of asArray<Node>(objects)) {
+    const obj = ref(o.obj);
+    if (!obj) continue;
+    const props: Record<string, unknown> = {};
+    for (const p of asArray<Node>(o.propSet)) props[text(p.name) ?? ''] = p.val;
+    out.push({ obj, props });
+  }
+  return out;
+}
+
+export class Properties {
+  private readonly views = new Map<string, Promise<MoRef>>();
+
+  constructor(private readonly soap: SoapClient) {}
+
+  /** A container view over the whole inventory for `types`, made once per session. */
+  view(types: string[], signal: AbortSignal): Promise<MoRef> {
+    const key = types.join(',');
+    let v = this.views.get(key);
+    if (!v) {
+      const c = this.soap.content;
+      v = this.soap
+        .call('CreateContainerView', c.viewManager, { container: c.rootFolder, type: types, recursive: true }, signal)
+        .then((b) => {
+          const r = ref(b.returnval);
+          if (!r) throw new PolyvisorError('ENDPOINT_PROTOCOL', 'CreateContainerView returned no view');
+          return r;
+        });
+      v.catch(() => this.views.delete(key));
+      this.views.set(key, v);
+    }
+    return v;
+  }
+
+  /** RetrievePropertiesEx, then ContinueRetrievePropertiesEx until the last page. */
+  async retrieve(spec: SoapObject, signal: AbortSignal, vm?: string): Promise<ObjectProps[]> {
+    const pc = this.soap.content.propertyCollector;
+    let b = await this.soap.call('RetrievePropertiesEx', pc, { specSet: spec, options: {} }, signal, vm);
+    let r = b.returnval as Node | undefined;
+    const out = readObjects(r?.objects);
+    let token = text(r?.token);
+    while (token) {
+      b = await this.soap.call('ContinueRetrievePropertiesEx', pc, { token }, signal, vm);
+      r = b.returnval as Node | undefined;
+      out.push(...readObjects(r?.objects));
+      token = text(r?.token);
+    }
+    return out;
+  }
+
+  /** Properties of every object of `type` in the inventory. */
+  async all(type: string, paths: string[], signal: AbortSignal): Promise<ObjectProps[]> {
+    const view = await this.view([type], signal);
+    return this.retrieve(filterSpec(viewObjectSet(view), [{ type, paths }]), signal);
+  }
+
+  /** Properties of one object (FOREIGN_VM_NOT_FOUND when it is gone, naming `vm`). */
+  async one(obj: MoRef, paths: string[], signal: AbortSignal, vm?: string): Promise<Record<string, unknown>> {
+    const got = await this.retrieve(filterSpec({ obj, skip: false }, [{ type: obj.type, paths }]), signal, vm);
+    const o = got[0];
+    if (!o) throw new PolyvisorError('FOREIGN_VM_NOT_FOUND', `${vm ?? obj.value} no longer exists on the endpoint`);
+    return o.props;
+  }
+}
