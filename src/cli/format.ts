@@ -1,4 +1,4 @@
-import type { VmView } from '../spec/index.js';
+import type { InventoryVmView, VmView } from '../spec/index.js';
 
 export function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -21,19 +21,21 @@ export function table(headers: string[], rows: string[][]): string {
   return [line(headers), ...rows.map(line)].join('\n') + '\n';
 }
 
-export function vmTable(vms: VmView[]): string {
-  return table(
-    ['NAME', 'STATE', 'VCPUS', 'MEMORY', 'ACCEL', 'PID', 'LABELS'],
-    vms.map((v) => [
-      v.name,
-      v.state,
-      String(v.spec.cpu.count),
-      formatBytes(v.spec.memory),
-      v.runtime?.accel ?? '-',
-      v.runtime ? String(v.runtime.pid) : '-',
-      Object.entries(v.spec.labels).map(([k, val]) => `${k}=${val}`).join(',') || '-',
-    ]),
-  );
+/** Local VMs, then (when there are any) other endpoints' VMs with their ENDPOINT column. */
+export function vmTable(vms: VmView[], foreign: InventoryVmView[] = []): string {
+  const headers = ['NAME', 'STATE', 'VCPUS', 'MEMORY', 'ACCEL', 'PID', 'LABELS', ...(foreign.length ? ['ENDPOINT'] : [])];
+  const rows = vms.map((v) => [
+    v.name,
+    v.state,
+    String(v.spec.cpu.count),
+    formatBytes(v.spec.memory),
+    v.runtime?.accel ?? '-',
+    v.runtime ? String(v.runtime.pid) : '-',
+    Object.entries(v.spec.labels).map(([k, val]) => `${k}=${val}`).join(',') || '-',
+    ...(foreign.length ? ['local'] : []),
+  ]);
+  for (const r of foreign) rows.push([r.ref, r.state, String(r.cpus), formatBytes(r.memoryBytes), '-', '-', '-', r.endpoint]);
+  return table(headers, rows);
 }
 
 export function vmDetails(v: VmView): string {

@@ -16,6 +16,7 @@ import { registerVmCommands } from './vm-commands.js';
 import { registerOperationCommands } from './operation-commands.js';
 import { registerRemoteCommands } from './remote-commands.js';
 import { registerPeerCommands } from './peer-commands.js';
+import { registerEndpointCommands } from './endpoint-commands.js';
 import { registerTokenCommands } from './token-commands.js';
 import { registerSecretCommands } from './secret-commands.js';
 import { registerMigrateCommands } from './migrate-commands.js';
@@ -62,6 +63,7 @@ const GROUPS: Array<{ verbs: string[]; register: Register[] }> = [
   { verbs: ['secret'], register: [registerSecretCommands] },
   { verbs: ['remote'], register: [registerRemoteCommands] },
   { verbs: ['peer'], register: [registerPeerCommands] },
+  { verbs: ['endpoint', 'driver'], register: [registerEndpointCommands] },
   { verbs: ['pool', 'volume', 'image', 'disk'], register: [registerStorageCommands] },
   { verbs: ['snapshot'], register: [registerSnapshotCommands] },
   { verbs: ['backup'], register: [registerBackupCommands] },

@@ -10,6 +10,19 @@ import { addBulkOptions, runBulk, type BulkFlags } from './bulk.js';
 import { isPolyvisorError, PolyvisorError } from '../shared/index.js';
 import { stopWaitText, waitNotice } from './wait-notice.js';
 import { registerHistoryCommand } from './history-commands.js';
+import { endpointClientFrom, foreignVmDetails, inventoryTable } from './endpoint-commands.js';
+import type { ForeignActionName } from '../client/index.js';
+
+/** "ENDPOINT/NAME" addresses a VM of another hypervisor; a plain NAME (or local/NAME) is this daemon's. */
+export function foreignRef(ref: string): { endpoint: string; vm: string } | undefined {
+  const i = ref.indexOf('/');
+  if (i < 0) return undefined;
+  const endpoint = ref.slice(0, i);
+  const vm = ref.slice(i + 1);
+  if (!endpoint || !vm) throw new PolyvisorError('INVALID_ARGUMENT', `"${ref}" is not ENDPOINT/NAME`);
+  return endpoint === 'local' ? undefined : { endpoint, vm };
+}
+const localName = (ref: string): string => (ref.startsWith('local/') ? ref.slice('local/'.length) : ref);
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -28,6 +41,10 @@ export function registerVmCommands(program: Command, out: (s: string) => void): 
   const show = (v: VmView, json?: boolean) => out(json || g().json ? JSON.stringify(v, null, 2) + '\n' : `${v.name}: ${v.state} (${v.stateReason})\n`);
   const bulk = () => ({ bulk: new BulkClient(connectionFrom(g())), platform: platformFrom(g()) });
   const vm = program.command('vm').description('create, list and control virtual machines');
+  const foreignAction = async (f: { endpoint: string; vm: string }, action: ForeignActionName, json?: boolean) => {
+    const v = await endpointClientFrom(g()).action(f.endpoint, f.vm, action);
+    out(json || g().json ? JSON.stringify(v, null, 2) + '\n' : `${v.ref}: ${v.state}\n`);
+  };
 
   vm.command('create <name>')
     .description('create a VM from a spec file and/or flags')
@@ -67,20 +84,37 @@ export function registerVmCommands(program: Command, out: (s: string) => void): 
 
   vm.command('list')
     .alias('ls')
-    .description('list VMs')
+    .description('list VMs: this daemon\'s, then every endpoint\'s (column ENDPOINT; foreign VMs are ENDPOINT/NAME)')
     .option('-l, --label <k=v>', 'only VMs with these labels (repeatable, or k=v,k2=v2)', collect)
-    .option('--json', 'print JSON')
-    .action(async (o: { label?: string[]; json?: boolean }) => {
+    .option('--endpoint <name>', 'only this endpoint\'s VMs ("local" for this daemon\'s); with --json: inventory rows')
+    .option('--fresh', 'ask every endpoint now instead of using the cached inventory')
+    .option('--json', 'print JSON (without --endpoint: this daemon\'s VMs, as before)')
+    .action(async (o: { label?: string[]; endpoint?: string; fresh?: boolean; json?: boolean }) => {
+      if (o.endpoint !== undefined) {
+        const inv = await endpointClientFrom(g()).inventory({ endpoint: o.endpoint, fresh: o.fresh === true });
+        for (const e of inv.errors) process.stderr.write(`warning: endpoint ${e.endpoint}: ${e.code}: ${e.message}${inv.stale.includes(e.endpoint) ? ' (rows from the cache)' : ''}\n`);
+        return out(o.json || g().json ? JSON.stringify(inv.vms, null, 2) + '\n' : inventoryTable(inv.vms));
+      }
       const labels = labelsFrom(o.label);
       const vms = await clientFrom(g()).listVms(labels ? { labels } : {});
-      out(o.json || g().json ? JSON.stringify(vms, null, 2) + '\n' : vmTable(vms));
+      if (o.json || g().json) return out(JSON.stringify(vms, null, 2) + '\n');
+      // Foreign VMs have no labels here; a daemon without endpoints (or a role that may not list them) shows only its own.
+      const inv = labels ? undefined : await endpointClientFrom(g()).inventory({ fresh: o.fresh === true }).catch(() => undefined);
+      const foreign = (inv?.vms ?? []).filter((r) => r.endpoint !== 'local');
+      for (const e of inv?.errors ?? []) process.stderr.write(`warning: endpoint ${e.endpoint}: ${e.code}: ${e.message}${inv!.stale.includes(e.endpoint) ? ' (rows from the cache)' : ''}\n`);
+      out(vmTable(vms, foreign));
     });
 
   vm.command('show <name>')
-    .description('show one VM')
+    .description('show one VM (NAME, or ENDPOINT/NAME for another hypervisor\'s)')
     .option('--json', 'print JSON')
     .action(async (name: string, o: { json?: boolean }) => {
-      const v = await clientFrom(g()).getVm(name);
+      const f = foreignRef(name);
+      if (f) {
+        const fv = await endpointClientFrom(g()).vm(f.endpoint, f.vm);
+        return out(o.json || g().json ? JSON.stringify(fv, null, 2) + '\n' : foreignVmDetails(fv));
+      }
+      const v = await clientFrom(g()).getVm(localName(name));
       out(o.json || g().json ? JSON.stringify(v, null, 2) + '\n' : vmDetails(v));
     });
 
@@ -98,7 +132,9 @@ export function registerVmCommands(program: Command, out: (s: string) => void): 
       .option('--json', 'print JSON')
       .action(async (name: string | undefined, o: BulkFlags) => {
         if (name === undefined || o.label) return void (await runBulk(bulk(), action, { ...o, json: o.json || g().json }, {}, out));
-        show(await clientFrom(g()).action(name, action), o.json);
+        const f = foreignRef(name);
+        if (f) return foreignAction(f, action);
+        show(await clientFrom(g()).action(localName(name), action), o.json);
       });
   }
 
@@ -110,6 +146,9 @@ export function registerVmCommands(program: Command, out: (s: string) => void): 
     .action(async (name: string | undefined, o: BulkFlags & { timeout?: number; force?: boolean }) => {
       const body = { ...(o.timeout !== undefined ? { timeoutSeconds: o.timeout } : {}), ...(o.force ? { force: true } : {}) };
       if (name === undefined || o.label) return void (await runBulk(bulk(), 'stop', { ...o, json: o.json || g().json }, body, out));
+      const f = foreignRef(name);
+      if (f) return foreignAction(f, o.force ? 'kill' : 'stop');
+      name = localName(name);
       const notice = o.force ? undefined : waitNotice({ text: (s) => stopWaitText(name, o.timeout, s) });
       try {
         show(await clientFrom(g()).action(name, 'stop', body), o.json);

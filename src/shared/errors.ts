@@ -115,7 +115,7 @@ export const catalogue = {
   CERTIFICATE_MISMATCH: e(495, EXIT.failure, 'Nothing was sent. If the daemon\'s certificate was regenerated on purpose, pin the new one: `polyvisor remote remove NAME`, then `polyvisor remote add NAME URL --fingerprint SHA256`; otherwise someone may be in between.'),
   TLS_SETUP_FAILED: e(500, EXIT.failure, 'The daemon could not create or read its TLS certificate in the tls/ folder of its state directory; check that `openssl` is installed (`apt-get install openssl`) and the directory is writable.'),
   // endpoints and drivers (docs/drivers.md)
-  ENDPOINT_NOT_FOUND: e(404, EXIT.notFound, 'List endpoints with `polyvisor endpoint list`; an admin adds one with `polyvisor endpoint add NAME --driver libvirt|vsphere|proxmox --url URL`.'),
+  ENDPOINT_NOT_FOUND: e(404, EXIT.notFound, 'List endpoints with `polyvisor endpoint list`; an admin adds one with `polyvisor endpoint add NAME --driver DRIVER --url URL` (drivers: `polyvisor driver list`).'),
   ENDPOINT_EXISTS: e(409, EXIT.conflict, 'Pick another endpoint name, or remove the existing one with `polyvisor endpoint rm NAME`.'),
   ENDPOINT_UNREACHABLE: e(502, EXIT.unavailable, 'Check the endpoint\'s URL and that the hypervisor is up and reachable from the daemon\'s host (`polyvisor endpoint test NAME`); nothing was changed.'),
   ENDPOINT_AUTH_FAILED: e(502, EXIT.usage, 'The hypervisor refused the credentials: store the right ones with `polyvisor endpoint add NAME ... --user U --password-file F` (or --token-file F) again.'),
