@@ -18,6 +18,8 @@ import { isPolyvisorError, pidAlive } from '../src/shared/index.js';
 import { describeConformance } from './helpers/driver-conformance.js';
 import { limit } from './helpers/limits.js';
 import { makeSelfSignedCert } from './fakes/proxmox/cert.js';
+import { ROUTES } from './fakes/proxmox/routes.js';
+import { EXCERPT } from './fakes/proxmox/schema.js';
 import { FAKE_PASSWORD, FAKE_TOKEN, FAKE_USER, startFakeProxmox, type FakeProxmox } from './fakes/proxmox/server.js';
 
 const driver = createProxmoxDriver({ pollMs: 20 });
@@ -234,7 +236,8 @@ describe('Proxmox VE driver against a fake that follows the published API (no re
     }
   });
 
-  it('every answer of the fake matched the shape the published schema documents', () => {
+  it('every answer of the fake matched the shape the published schema documents; it serves exactly the excerpt\'s methods', () => {
+    expect(Object.keys(ROUTES).sort()).toEqual(Object.keys(EXCERPT.methods).filter((k) => k !== 'POST /access/ticket').sort());
     expect(fake.problems).toEqual([]);
     expect(fake.requests.filter((r) => r.status === 501)).toEqual([]);
   });

@@ -19,6 +19,8 @@ export function apiBase(raw: string): URL {
   if (u.search || u.hash) fail('INVALID_ARGUMENT', 'a Proxmox VE endpoint URL has no query or fragment: https://HOST:8006');
   const p = u.pathname.replace(/\/+$/, '');
   if (p !== '' && p !== '/api2/json') fail('INVALID_ARGUMENT', `unexpected path "${u.pathname}" in a Proxmox VE endpoint URL: give https://HOST:8006`);
-  const port = u.port || String(PVE_DEFAULT_PORT);
+  // URL drops an explicit :443 (https's default); only a URL without any port gets pveproxy's 8006.
+  const explicit443 = /^https:\/\/(\[[^\]]+\]|[^/:]+):443(\/|$)/i.test(raw.trim());
+  const port = u.port || (explicit443 ? '443' : String(PVE_DEFAULT_PORT));
   return new URL(`https://${u.hostname.includes(':') && !u.hostname.startsWith('[') ? `[${u.hostname}]` : u.hostname}:${port}/api2/json`);
 }
