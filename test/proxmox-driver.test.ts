@@ -236,6 +236,19 @@ describe('Proxmox VE driver against a fake that follows the published API (no re
     }
   });
 
+  it('kill on a Proxmox VE older than 8.2 (no overrule-shutdown): a plain stop after the refusal', async () => {
+    const old = await startFakeProxmox({ stepMs: 20, withoutParams: { 'POST /nodes/{node}/qemu/{vmid}/status/stop': ['overrule-shutdown'] } });
+    try {
+      const s = await driver.connect({ name: 'old', url: old.url, token: FAKE_TOKEN, ca: old.ca }, sig());
+      await s.power!.kill!('db', sig());
+      expect((await s.get('db', sig())).state).toBe('stopped');
+      expect(old.requests.filter((r) => r.path.endsWith('/status/stop')).map((r) => r.status)).toEqual([400, 200]);
+      await s.close();
+    } finally {
+      await old.stop();
+    }
+  });
+
   it('every answer of the fake matched the shape the published schema documents; it serves exactly the excerpt\'s methods', () => {
     expect(Object.keys(ROUTES).sort()).toEqual(Object.keys(EXCERPT.methods).filter((k) => k !== 'POST /access/ticket').sort());
     expect(fake.problems).toEqual([]);

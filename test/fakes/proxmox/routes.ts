@@ -138,6 +138,9 @@ export const ROUTES: Record<string, Handler> = {
 
   'POST /nodes/{node}/qemu/{vmid}/status/stop': (c) => {
     const vm = vmOf(c);
+    if (truthy(c.params['overrule-shutdown'])) {
+      for (const t of c.tasks.running()) if (t.type === 'qmshutdown' && t.id === String(vm.vmid)) t.stop();
+    }
     return worker(c, 'qmstop', vm, async () => {
       if (vm.lock === 'suspended') throw new Error('VM is locked (suspended)');
       if (running(vm)) stopVm(vm);

@@ -38,6 +38,8 @@ export interface FakeProxmoxOptions {
   authFailureDelayMs?: number;
   ticketLifetimeMs?: number;
   cert?: CertPair;
+  /** Parameters an older Proxmox VE lacks, by method key (e.g. stop's overrule-shutdown, new in 8.2). */
+  withoutParams?: Record<string, string[]>;
 }
 
 export interface RequestRecord {
@@ -170,7 +172,9 @@ export async function startFakeProxmox(opts: FakeProxmoxOptions = {}): Promise<F
       const hit = MATCHERS.map((m) => ({ m, g: m.re.exec(rel) })).filter((x) => x.g);
       const route = hit.find((x) => x.m.method === method);
       if (!route) return answer(501, `Method '${method} /api2/json${rel}' not implemented`, { data: null });
-      const schema = methodSchema(route.m.key);
+      const full = methodSchema(route.m.key);
+      const gone = opts.withoutParams?.[route.m.key] ?? [];
+      const schema = gone.length ? { ...full, parameters: Object.fromEntries(Object.entries(full.parameters).filter(([k]) => !gone.includes(k))) } : full;
 
       let user: string;
       const authz = req.headers['authorization'] ?? '';
