@@ -3,6 +3,7 @@
  * devices around them → libvirt elements, mirroring what the native QEMU
  * driver starts (src/drivers/qemu/argv-devices.ts). Pure.
  */
+import { PolyvisorError } from '../../shared/index.js';
 import type { NetworkSpec, VmSpec } from '../../spec/index.js';
 import { USER_ALIAS } from './domain-xml-disks.js';
 import { el, type XmlNode } from './domain-xml-node.js';
@@ -21,10 +22,17 @@ export interface DeviceXmlOptions {
 /**
  * User-mode networking. Without port forwards: libvirt's SLIRP (`type='user'`).
  * With them: the passt backend, the only user-mode backend libvirt forwards
- * ports for (`<portForward>`, libvirt 9.0+, needs the passt binary).
+ * ports for (`<portForward>`); Debian's libvirt 9.0 refuses it ("Invalid value
+ * for attribute 'type' in element 'backend'"), so port forwards need
+ * `passt: true` (a libvirt that takes it, and the passt binary), else they are
+ * SPEC_INVALID.
  */
-export function interfaceElements(spec: VmSpec, bootOrder: Map<string, number>): XmlNode[] {
-  return spec.networks.map((n) => {
+export function interfaceElements(spec: VmSpec, bootOrder: Map<string, number>, passt: boolean): XmlNode[] {
+  return spec.networks.map((n, i) => {
+    if (n.portForwards.length > 0 && !passt) {
+      const message = 'this libvirt forwards ports only with the passt backend, which it does not take; use the local driver, or drop the port forwards';
+      throw new PolyvisorError('SPEC_INVALID', `network ${n.name}: ${message}`, { details: [{ field: `networks.${i}.portForwards`, message }] });
+    }
     const order = bootOrder.get(`net:${n.name}`);
     return el('interface', { type: 'user' }, [
       n.mac !== undefined && el('mac', { address: n.mac }),
@@ -79,10 +87,18 @@ export function displayElements(spec: VmSpec, o: DeviceXmlOptions): XmlNode[] {
   ];
 }
 
-/** USB only with VNC (the tablet); spare root ports on q35; a virtio-serial controller is implicit with the agent. */
-export function controllerElements(spec: VmSpec): XmlNode[] {
-  const ports = spec.machine.type === 'q35' ? Array.from({ length: HOTPLUG_PORTS }, () => el('controller', { type: 'pci', model: 'pcie-root-port' })) : [];
-  return [el('controller', { type: 'usb', index: 0, model: spec.display.vnc ? 'qemu-xhci' : 'none' }), ...ports];
+/**
+ * USB only with VNC (the tablet). On q35: pcie-root and one root port per
+ * PCIe device this XML has (libvirt fills free ports first) plus
+ * HOTPLUG_PORTS spare ones, so disks and NICs can be hot-plugged as on the
+ * native driver. A virtio-serial controller is implicit with the agent.
+ */
+export function controllerElements(spec: VmSpec, virtioDisks: number, scsi: boolean): XmlNode[] {
+  const usb = el('controller', { type: 'usb', index: 0, model: spec.display.vnc ? 'qemu-xhci' : 'none' });
+  if (spec.machine.type !== 'q35') return [usb];
+  const devices = virtioDisks + (scsi ? 1 : 0) + spec.networks.length + (spec.agent.enabled ? 1 : 0) + (spec.display.vnc ? 1 : 0) + 1; // + balloon
+  const ports = Array.from({ length: devices + HOTPLUG_PORTS }, (_, i) => el('controller', { type: 'pci', index: i + 1, model: 'pcie-root-port' }));
+  return [usb, el('controller', { type: 'pci', index: 0, model: 'pcie-root' }), ...ports];
 }
 
 /** A virtio balloon, as the native driver starts (and libvirt adds by default). */

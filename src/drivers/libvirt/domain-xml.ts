@@ -9,9 +9,12 @@ import { PolyvisorError } from '../../shared/index.js';
 import type { VmSpec } from '../../spec/index.js';
 import { bootIndexes } from '../qemu/argv.js';
 import { agentElements, balloonElement, controllerElements, displayElements, interfaceElements, serialElements } from './domain-xml-devices.js';
-import { diskControllers, diskElements, seedDisk } from './domain-xml-disks.js';
+import { diskControllers, diskElements, seedDisk, xmlBus } from './domain-xml-disks.js';
+import { hintsFor } from './domain-xml-hints.js';
 import { metadataElement, type Hint } from './domain-xml-metadata.js';
 import { el, renderXml, textEl, XML_ILLEGAL, type XmlNode } from './domain-xml-node.js';
+import { parseDomainDocument } from './domain-xml-parse.js';
+import { readCore } from './domain-xml-read.js';
 
 export const DEFAULT_EMULATOR = '/usr/bin/qemu-system-x86_64';
 /** Debian's ovmf package: the 4 MiB build without Secure Boot (what the native driver uses). */
@@ -38,16 +41,21 @@ export interface DomainXmlOptions {
   domainType?: 'kvm' | 'qemu';
   /** UEFI: this VM's variable store (libvirt copies the template there if missing); else libvirt's default path. */
   nvramPath?: string;
+  /** The libvirt takes `<backend type='passt'/>` with `<portForward>` (needed for port forwards; Debian's 9.0 does not). */
+  passt?: boolean;
   /** UEFI firmware pair; default Debian's OVMF_CODE_4M.fd / OVMF_VARS_4M.fd. */
   ovmf?: { code: string; vars: string };
 }
 
 export function domainXml(spec: VmSpec, o: DomainXmlOptions): string {
-  return renderXml(domainNode(spec, o, []));
+  const plain = domainNode(spec, o, []);
+  // Read the XML back: every spec value it says differently becomes a hint, or SPEC_INVALID when no hint may carry it.
+  const hints = hintsFor(spec, readCore(parseDomainDocument(renderXml(plain))).spec, new Set(Object.keys(o.diskFormats ?? {})));
+  return renderXml(hints.length === 0 ? plain : domainNode(spec, o, hints));
 }
 
 /** The <domain> tree with the given hints in its metadata. */
-export function domainNode(spec: VmSpec, o: DomainXmlOptions, hints: Hint[]): XmlNode {
+function domainNode(spec: VmSpec, o: DomainXmlOptions, hints: Hint[]): XmlNode {
   const type = domainType(spec, o);
   if (spec.cpu.model === 'host' && type !== 'kvm') {
     throw invalid('cpu.model', `cpu model "host" needs KVM, but the domain type is ${type}; use "max"`);
@@ -73,8 +81,8 @@ export function domainNode(spec: VmSpec, o: DomainXmlOptions, hints: Hint[]): Xm
       textEl('emulator', o.emulator ?? DEFAULT_EMULATOR),
       ...diskElements({ spec, disks, paths: o.diskPaths, formats: o.diskFormats ?? {}, bootOrder: boot }),
       ...diskControllers(spec, disks),
-      ...controllerElements(spec),
-      ...interfaceElements(spec, boot),
+      ...controllerElements(spec, disks.filter((d) => xmlBus(spec, d) === 'virtio').length, disks.some((d) => xmlBus(spec, d) === 'scsi')),
+      ...interfaceElements(spec, boot, o.passt === true),
       ...serialElements(spec, o),
       ...agentElements(spec, o),
       ...displayElements(spec, o),
