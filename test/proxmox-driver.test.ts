@@ -190,6 +190,10 @@ describe('Proxmox VE driver against a fake that follows the published API (no re
     await session.migration!.migrate('db', 'pve2', sig(), (f) => moved.push(f));
     expect(moved).toEqual([0.25, 0.5, 0.75, 1]);
     expect(await session.get('db', sig())).toMatchObject({ host: 'pve2', state: 'running', id: 'pve2/101' });
+    const stats = (await session.metrics!.stats(sig())).find((r) => r.vm === 'db');
+    expect(stats).toMatchObject({ cpuSeconds: null, cpuFraction: expect.any(Number), memoryUsedBytes: expect.any(Number), netRxBytes: expect.any(Number), diskWriteBytes: expect.any(Number) });
+    expect(stats!.cpuFraction!).toBeGreaterThan(0);
+    expect(stats!.netRxBytes!).toBeGreaterThan(0);
   });
 
   it('a clone given up halfway is stopped on Proxmox and leaves no VM behind', async () => {

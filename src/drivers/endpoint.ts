@@ -161,6 +161,8 @@ export interface ForeignEvents {
 export interface ForeignVmStats {
   vm: string;
   cpuSeconds: number | null;
+  /** CPU in use now as a fraction of the VM's vCPUs (0-1), from hypervisors that give no cumulative counter (Proxmox). */
+  cpuFraction?: number | null;
   memoryUsedBytes: number | null;
   diskReadBytes: number | null;
   diskWriteBytes: number | null;

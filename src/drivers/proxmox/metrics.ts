@@ -1,8 +1,8 @@
 /**
  * Per-VM figures from one GET /cluster/resources?type=vm: memory in use and
  * the disk and network byte counters since the guest started. Proxmox gives
- * CPU only as a current utilisation fraction, not a counter: cpuSeconds is
- * null rather than invented. VMs whose name is taken twice are keyed by
+ * CPU only as a current utilisation fraction of the VM's vCPUs, not a
+ * counter: it is cpuFraction, and cpuSeconds is null rather than invented. VMs whose name is taken twice are keyed by
  * their id (node/vmid).
  */
 import type { ForeignMetrics } from '../endpoint.js';
@@ -22,6 +22,7 @@ export function metricsPart(x: PveContext): ForeignMetrics {
         .map((r) => ({
           vm: count.get(r.name) === 1 ? r.name : vmId(r.node, r.vmid),
           cpuSeconds: null,
+          cpuFraction: n(r.cpu),
           memoryUsedBytes: n(r.mem),
           diskReadBytes: n(r.diskread),
           diskWriteBytes: n(r.diskwrite),
