@@ -186,7 +186,7 @@ describe('the fleet frame', () => {
     await page.context().close();
   });
 
-  it('creates and starts a VM from the wizard: a refused field shows on its step with the API\'s message, the summary is the YAML sent', async () => {
+  it('creates and starts a VM from the wizard: fields checked as you type with the CLI\'s messages, a refused field on its step, the summary is the YAML sent; then from a template and a clone', async () => {
     const g = testGuest();
     const page = await logInWebUi(browser, d.url, admin);
     await page.click('h1');
@@ -202,13 +202,21 @@ describe('the fleet frame', () => {
     await page.click('button:text-is("Next")');
     await page.waitForSelector('[data-testid=host-free]:has-text("free")');
     await page.fill('#wz-memory', 'lots');
+    // Checked as you type (POST /v1/specs/validate, debounced): the create's own message shows under the field, nothing pressed.
+    const api = await httpCall(d.url, 'POST', '/v1/vms', { token: admin, body: { spec: { name: 'fleet-w', memory: 'lots' } } });
+    const want = (api.json as { details: Array<{ field: string; message: string }> }).details.find((x) => x.field === 'memory')?.message;
+    expect(want).toBeTruthy();
+    await page.waitForSelector('.field-error[data-field=memory]');
+    expect(await page.textContent('.field-error[data-field=memory]')).toBe(want);
+    expect(await page.getAttribute('#wz-memory', 'aria-invalid')).toBe('true');
+    expect(await page.textContent('[data-testid=wizard-check]')).toBe('1 problem on this step');
+    expect(await page.textContent('button[data-step="2"]')).toContain('⚠');
     await expectAccessible(page, 'wizard: CPU and memory');
     await page.click('button[data-step="6"]');
     await page.click('button:text-is("Create")');
     // The daemon refuses the memory: the wizard goes back to that step and shows the API's own message under the field.
-    const shown = await page.textContent('.field-error[data-field=memory]');
-    const api = await httpCall(d.url, 'POST', '/v1/vms', { token: admin, body: { spec: { name: 'fleet-w', memory: 'lots' } } });
-    expect(shown).toBe((api.json as { details: Array<{ field: string; message: string }> }).details.find((x) => x.field === 'memory')?.message);
+    await page.waitForSelector('button[data-step="2"][aria-current=step]');
+    expect(await page.textContent('.field-error[data-field=memory]')).toBe(want);
     expect(await page.getAttribute('button[data-step="2"]', 'aria-current')).toBe('step');
     await page.fill('#wz-memory', '128Mi');
     await page.click('button[data-step="6"]');
@@ -222,6 +230,40 @@ describe('the fleet frame', () => {
     await page.waitForSelector('.vm-head [data-testid=vm-state]:text-is("running")', { timeout: limit('state') });
     expect((await d.client.getVm('fleet-w')).spec).toMatchObject({ labels: { tier: 'web' }, memory: 128 * 1024 ** 2 });
     await waitForLine(d.client, 'fleet-w', READY);
+
+    // Create from template: the VM's spec fills the wizard, the name starts empty; a taken name is the create's VM_EXISTS, as you type.
+    await page.click('[data-testid=template-wizard]');
+    await page.waitForURL(/\/create\?wizard&from=fleet-w/);
+    await page.waitForSelector('#wz-name');
+    expect(await page.inputValue('#wz-name')).toBe('');
+    expect(await page.inputValue('#wz-labels')).toBe('tier=web');
+    await page.fill('#wz-name', 'fleet-w');
+    await page.waitForSelector('.field-error[data-field=name]');
+    expect(await page.textContent('.field-error[data-field=name]')).toBe('a VM named fleet-w already exists');
+    await page.fill('#wz-name', 'fleet-t');
+    await page.waitForSelector('[data-testid=wizard-check]:text-is("The daemon accepts this step.")');
+    await page.click('button[data-step="2"]');
+    expect(await page.inputValue('#wz-memory')).toBe('128Mi');
+    await page.click('button[data-step="6"]');
+    await page.uncheck('text=start it once created');
+    const tyaml = await page.textContent('[data-testid=wizard-yaml]');
+    for (const line of ['name: fleet-t', 'memory: 128Mi', 'tier: web', `kernel: ${g.kernel}`]) expect(tyaml).toContain(line);
+    await page.click('button:text-is("Create")');
+    await page.waitForURL(/\/vms\/fleet-t$/);
+    const t = (await d.client.getVm('fleet-t')).spec;
+    const w = (await d.client.getVm('fleet-w')).spec;
+    expect({ ...t, name: w.name, networks: w.networks }).toEqual(w);
+
+    // Clone in steps: the clone route, under the name typed.
+    await page.click('[data-testid=clone-wizard]');
+    await page.waitForURL(/\/create\?wizard&clone=fleet-t/);
+    await page.waitForSelector('#wz-name');
+    await page.fill('#wz-name', 'fleet-t2');
+    await page.click('button[data-step="6"]');
+    await page.uncheck('text=start it once created');
+    await page.click('button:text-is("Clone")');
+    await page.waitForURL(/\/vms\/fleet-t2$/);
+    expect((await d.client.getVm('fleet-t2')).spec).toMatchObject({ memory: 128 * 1024 ** 2, labels: { tier: 'web' }, boot: { kernel: g.kernel } });
     expect(page.problems).toEqual([]);
     await page.context().close();
   });

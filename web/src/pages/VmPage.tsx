@@ -63,6 +63,8 @@ export default function VmPage({ name }: { name: string }) {
           <button key={a} type="button" aria-keyshortcuts={keyOf(a)} title={keyOf(a) ? `key ${keyOf(a)}` : undefined} className={RISKY[a] ? 'danger-outline' : ''} disabled={busy !== ''} onClick={() => void act(a)} data-action={a}>{a}</button>
         ))}
         {canWrite && <Link to={`/vms/${enc(vm.name)}/clone`} className="button">clone</Link>}
+        {canWrite && <Link to={`/create?wizard&clone=${enc(vm.name)}`} className="button" data-testid="clone-wizard">clone in steps</Link>}
+        {canWrite && <Link to={`/create?wizard&from=${enc(vm.name)}`} className="button" data-testid="template-wizard">new from template</Link>}
         {canWrite && vm.state !== 'running' && vm.state !== 'paused' && <Link to={`/vms/${enc(vm.name)}/edit`} className="button">edit</Link>}
         {canWrite && vm.state !== 'running' && vm.state !== 'paused' && <button type="button" className="danger-outline" onClick={() => void remove()}>delete</button>}
       </div>
