@@ -5,7 +5,7 @@
  * the task and end up in its exitstatus, as on a real node.
  */
 import {
-  checkLock, configOf, die, figuresOf, paramError, PveError, type Cluster, type Vm, type VmConf,
+  checkLock, configOf, die, figuresOf, paramError, PveError, type Cluster, type Snapshot, type Vm, type VmConf,
 } from './state.js';
 import type { TaskCtx, Tasks } from './tasks.js';
 
@@ -24,6 +24,29 @@ const copyConf = (conf: VmConf): VmConf => ({ ...conf, devices: { ...conf.device
 const worker = (c: Call, type: string, vm: Vm, work: (t: TaskCtx) => Promise<void>): string =>
   c.tasks.start(c.params['node']!, type, String(vm.vmid), c.user, work);
 const running = (vm: Vm): boolean => vm.status === 'running';
+
+/** Holds a config lock on `vm` while `work` runs, as qemu-server does for snapshots, rollbacks and migrations. */
+async function withLock(vm: Vm, lock: string, work: () => Promise<void>): Promise<void> {
+  vm.lock = lock;
+  try {
+    await work();
+  } finally {
+    delete vm.lock;
+  }
+}
+
+/** A task on an existing snapshot of the VM: it must exist and the VM must not be locked. */
+function snapshotTask(c: Call, type: string, lock: string, work: (vm: Vm, snap: Snapshot, t: TaskCtx) => Promise<void>): string {
+  const vm = vmOf(c);
+  const name = c.params['snapname']!;
+  return worker(c, type, vm, async (t) => {
+    const snap = vm.snapshots.get(name);
+    if (!snap) throw new Error(`snapshot '${name}' does not exist`);
+    checkLock(vm);
+    await withLock(vm, lock, () => t.step());
+    await work(vm, snap, t);
+  });
+}
 
 function startVm(vm: Vm, t: TaskCtx): void {
   if (running(vm)) throw new Error(`VM ${vm.vmid} already running`);
@@ -220,17 +243,14 @@ export const ROUTES: Record<string, Handler> = {
       checkLock(vm);
       if (vm.snapshots.has(name)) throw new Error(`snapshot name '${name}' already used`);
       const withRam = truthy(c.params['vmstate']) && running(vm);
-      vm.lock = 'snapshot';
-      try {
+      await withLock(vm, 'snapshot', async () => {
         if (withRam) {
           t.log(`saving VM state and RAM using storage 'local-lvm'`);
           await t.step();
         }
         t.log(`snapshotting 'drive-scsi0' (local-lvm:vm-${vm.vmid}-disk-0)`);
         await t.step();
-      } finally {
-        delete vm.lock;
-      }
+      });
       vm.snapshots.set(name, {
         name, parent: vm.parent, snaptime: Math.floor(Date.now() / 1000), description: c.params['description'] ?? '', vmstate: withRam, conf: copyConf(vm.conf),
       });
@@ -238,45 +258,21 @@ export const ROUTES: Record<string, Handler> = {
     });
   },
 
-  'DELETE /nodes/{node}/qemu/{vmid}/snapshot/{snapname}': (c) => {
-    const vm = vmOf(c);
-    const name = c.params['snapname']!;
-    return worker(c, 'qmdelsnapshot', vm, async (t) => {
-      const snap = vm.snapshots.get(name);
-      if (!snap) throw new Error(`snapshot '${name}' does not exist`);
-      checkLock(vm);
-      vm.lock = 'snapshot-delete';
-      try {
-        await t.step();
-      } finally {
-        delete vm.lock;
-      }
-      for (const s of vm.snapshots.values()) if (s.parent === name) s.parent = snap.parent;
-      if (vm.parent === name) vm.parent = snap.parent;
-      vm.snapshots.delete(name);
-    });
-  },
+  'DELETE /nodes/{node}/qemu/{vmid}/snapshot/{snapname}': (c) =>
+    snapshotTask(c, 'qmdelsnapshot', 'snapshot-delete', async (vm, snap) => {
+      for (const s of vm.snapshots.values()) if (s.parent === snap.name) s.parent = snap.parent;
+      if (vm.parent === snap.name) vm.parent = snap.parent;
+      vm.snapshots.delete(snap.name);
+    }),
 
-  'POST /nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback': (c) => {
-    const vm = vmOf(c);
-    const name = c.params['snapname']!;
-    return worker(c, 'qmrollback', vm, async (t) => {
-      const snap = vm.snapshots.get(name);
-      if (!snap) throw new Error(`snapshot '${name}' does not exist`);
-      checkLock(vm);
-      vm.lock = 'rollback';
-      try {
-        if (running(vm)) t.log(`stopping VM ${vm.vmid}`);
-        await t.step();
-      } finally {
-        delete vm.lock;
-      }
+  'POST /nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback': (c) =>
+    snapshotTask(c, 'qmrollback', 'rollback', async (vm, snap, t) => {
+      if (running(vm)) t.log(`stopped VM ${vm.vmid}`);
       stopVm(vm);
       vm.conf = copyConf(snap.conf);
-      vm.parent = name;
+      vm.parent = snap.name;
       if (snap.vmstate || truthy(c.params['start'])) startVm(vm, t);
-    });
-  },
+    }),
 
   'POST /nodes/{node}/qemu/{vmid}/migrate': (c) => {
     const target = c.params['target']!;
@@ -287,8 +283,7 @@ export const ROUTES: Record<string, Handler> = {
     const online = running(vm);
     if (online && !truthy(c.params['online'])) die(`can't migrate running VM without --online`);
     return worker(c, 'qmigrate', vm, async (t) => {
-      vm.lock = 'migrate';
-      try {
+      await withLock(vm, 'migrate', async () => {
         t.log(`starting migration of VM ${vm.vmid} to node '${target}' (10.0.0.${c.cluster.nodes.indexOf(target) + 1})`);
         if (online) {
           t.log(`starting online/live migration on unix:/run/qemu-server/${vm.vmid}.migrate`);
@@ -299,9 +294,7 @@ export const ROUTES: Record<string, Handler> = {
           }
         } else await t.step();
         t.log('migration finished successfully (duration 00:00:02)');
-      } finally {
-        delete vm.lock;
-      }
+      });
       vm.node = target;
     });
   },
