@@ -149,7 +149,7 @@ export async function buildApi(o: ApiOptions): Promise<{ app: FastifyInstance; r
   specCheckRoutes(app, { service: o.service, pathPolicy: o.pathPolicy });
   if (o.migrations) migrationRoutes(app, o.migrations, o.platform.operations, o.peers);
   if (o.peers) peerRoutes(app, o.peers);
-  if (o.endpoints) endpointRoutes(app, o.endpoints, o.platform.operations);
+  if (o.endpoints) endpointRoutes(app, o.endpoints, o.platform.operations, o.service);
   if (o.incoming) incomingMigrationRoutes(app, o.incoming);
   if (o.storage) storageRoutes(app, o.storage);
   if (o.storage) vmDiskRoutes(app, o.storage);

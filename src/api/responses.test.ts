@@ -178,6 +178,8 @@ describe('every route on its happy path, checked against the OpenAPI document', 
     await call('POST', '/v1/endpoints/:endpoint/vms/:vm/clone', vm, { body: { name: 'a3' }, query: 'async=true', want: 202 });
     await call('POST', '/v1/endpoints/:endpoint/vms/:vm/migrate', vm, { body: { host: 'h1' }, query: 'async=true', want: 202 });
     await call('POST', '/v1/endpoints/:endpoint/vms/:vm/snapshots/:snap/revert', { ...vm, snap: 's2' }, { body: {}, query: 'async=true', want: 202 });
+    await call('POST', '/v1/endpoints/:endpoint/vms/:vm/import', { endpoint: 'm1', vm: 'a2' }, { body: { name: 'imported-a2', start: false } });
+    await call('POST', '/v1/endpoints/:endpoint/vms/:vm/import', { endpoint: 'm1', vm: 'a2' }, { body: { name: 'imported-a2b', start: false }, query: 'async=true', want: 202 });
     expect((await call('GET', '/v1/endpoints')).body).not.toContain('pw-not-shown');
     await call('DELETE', '/v1/endpoints/:endpoint', { endpoint: 'm1' }, { want: 204 });
   });

@@ -17,6 +17,7 @@ import { registerOperationCommands } from './operation-commands.js';
 import { registerRemoteCommands } from './remote-commands.js';
 import { registerPeerCommands } from './peer-commands.js';
 import { registerEndpointCommands } from './endpoint-commands.js';
+import { registerImportCommand } from './import-commands.js';
 import { registerTokenCommands } from './token-commands.js';
 import { registerSecretCommands } from './secret-commands.js';
 import { registerMigrateCommands } from './migrate-commands.js';
@@ -64,6 +65,7 @@ const GROUPS: Array<{ verbs: string[]; register: Register[] }> = [
   { verbs: ['remote'], register: [registerRemoteCommands] },
   { verbs: ['peer'], register: [registerPeerCommands] },
   { verbs: ['endpoint', 'driver'], register: [registerEndpointCommands] },
+  { verbs: ['import'], register: [registerImportCommand] },
   { verbs: ['pool', 'volume', 'image', 'disk'], register: [registerStorageCommands] },
   { verbs: ['snapshot'], register: [registerSnapshotCommands] },
   { verbs: ['backup'], register: [registerBackupCommands] },

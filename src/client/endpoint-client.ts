@@ -1,5 +1,7 @@
 /** Typed client of endpoints (other hypervisors), drivers, the inventory and foreign VMs (/v1/endpoints, /v1/drivers, /v1/inventory). */
 import type { DriverView, EndpointView, ForeignSnapshotView, ForeignVmView, InventoryView, OperationView } from '../spec/index.js';
+
+export interface ImportRequestBody { name?: string; shutdown?: boolean; start?: boolean }
 import { decode, request, type Endpoint } from './transport.js';
 
 export interface EndpointClientOptions {
@@ -56,5 +58,7 @@ export class EndpointClient {
   removeSnapshot(endpoint: string, vm: string, snap: string): Promise<void> { return this.call('DELETE', `${vmPath(endpoint, vm)}/snapshots/${enc(snap)}`); }
   migrate(endpoint: string, vm: string, host: string): Promise<ForeignVmView> { return this.call('POST', `${vmPath(endpoint, vm)}/migrate`, { host }); }
   reconfigure(endpoint: string, vm: string, change: { cpus?: number; memory?: string | number }): Promise<ForeignVmView> { return this.call('POST', `${vmPath(endpoint, vm)}/reconfigure`, change); }
+  /** Starts an import (move.toLocal) as an operation; its result is an ImportView. */
+  importAsync(endpoint: string, vm: string, req: ImportRequestBody = {}): Promise<OperationView> { return this.call('POST', `${vmPath(endpoint, vm)}/import?async=true`, req); }
   clone(endpoint: string, vm: string, name: string): Promise<ForeignVmView> { return this.call('POST', `${vmPath(endpoint, vm)}/clone`, { name }); }
 }

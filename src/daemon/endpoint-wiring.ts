@@ -9,7 +9,7 @@ import type { SecretStore } from '../secrets/index.js';
 import { buildDriverRegistry } from './driver-wiring.js';
 
 /** `extraDrivers`: for tests (an in-memory stand-in), added beside the real ones. */
-export function wireEndpoints(o: { service: VmService; secrets: SecretStore; logger: Logger; extraDrivers?: EndpointDriver[] }): EndpointService {
+export function wireEndpoints(o: { service: VmService; secrets: SecretStore; logger: Logger; stagingDir: string; extraDrivers?: EndpointDriver[] }): EndpointService {
   const drivers = buildDriverRegistry();
   for (const d of o.extraDrivers ?? []) drivers.add(d);
   const localRows = async (): Promise<InventoryVmView[]> => (await o.service.list()).map((r) => ({
@@ -24,5 +24,5 @@ export function wireEndpoints(o: { service: VmService; secrets: SecretStore; log
     host: r.host,
     actions: [...new Set(actionsAllowedIn(r.state).filter(isForeignAction).map((a) => ACTION_CAPABILITY[a]))],
   }));
-  return new EndpointService({ drivers, secrets: o.secrets, localRows, logger: o.logger.child({ component: 'endpoints' }) });
+  return new EndpointService({ drivers, vms: o.service, stagingDir: o.stagingDir, secrets: o.secrets, localRows, logger: o.logger.child({ component: 'endpoints' }) });
 }

@@ -15,6 +15,8 @@ import { checkEndpointInput, connectionOf, EndpointStore, viewOf, type EndpointI
 import { ACTION_CAPABILITY, checkForeignName, runPower, type ForeignAction } from './foreign-actions.js';
 import { errorRow, InventoryCache, rowOf } from './inventory.js';
 import { SessionPool } from './sessions.js';
+import { importForeignVm, type ImportContext, type ImportRequest, type ImportResult } from './import-vm.js';
+import type { VmService } from '../lifecycle/index.js';
 
 export interface EndpointServiceOptions {
   drivers: DriverRegistry;
@@ -26,6 +28,9 @@ export interface EndpointServiceOptions {
   pollMs?: number;
   /** One endpoint's listing may take this long before it is reported as an error (default 15 s). */
   listTimeoutMs?: number;
+  /** Imports (move.toLocal) create local VMs here, staging downloads in `stagingDir`. */
+  vms?: VmService;
+  stagingDir?: string;
 }
 
 export class EndpointService {
@@ -184,6 +189,13 @@ export class EndpointService {
       this.cache.touch(endpoint);
       return this.view(r, v);
     });
+  }
+
+  /** Brings a stopped VM of the endpoint here as a local QEMU VM (import-vm.ts). */
+  async importVm(endpoint: string, vm: string, req: ImportRequest, ctx: ImportContext): Promise<ImportResult> {
+    checkForeignName(vm);
+    if (!this.o.vms || !this.o.stagingDir) fail('CAPABILITY_NOT_SUPPORTED', 'this daemon was started without local VMs to import into');
+    return importForeignVm({ endpoints: this, vms: this.o.vms, stagingDir: this.o.stagingDir }, endpoint, vm, req, ctx);
   }
 
   /** The endpoint's session for work that spans services (imports); the capability is checked first. */

@@ -1,4 +1,5 @@
 /** Shapes of endpoints (other hypervisors), drivers and the inventory across them, as the API returns them. */
+import type { VmView } from './views.js';
 
 /** The endpoint every daemon has: its own QEMU engine. */
 export const LOCAL_ENDPOINT = 'local';
@@ -88,4 +89,12 @@ export interface ForeignSnapshotView {
   description: string;
   memory: boolean;
   current: boolean;
+}
+
+/** What `polyvisor import ENDPOINT/VM` gives back: the local VM, and what of the source did not map. */
+export interface ImportView {
+  vm: VmView;
+  source: string;
+  lossy: string[];
+  disks: Array<{ name: string; fromFormat: string; bytes: number }>;
 }

@@ -8,7 +8,16 @@ import {
   matrix, no, yes, type CapabilityMatrix, type EndpointConnection, type EndpointDriver, type EndpointSession, type ForeignChange,
   type ForeignSnapshot, type ForeignVm,
 } from '../../src/drivers/index.js';
+import { Readable } from 'node:stream';
 import { fail } from '../../src/shared/index.js';
+import { validateSpec } from '../../src/spec/index.js';
+
+/** The bytes of a mem VM's disk0: 2 MiB, a pattern that differs per 512-byte sector (so a wrong offset shows). */
+export function memDiskBytes(vm: string): Buffer {
+  const b = Buffer.alloc(2 * 1024 ** 2);
+  for (let i = 0; i < b.length; i += 512) b.write(`${vm}:sector:${i / 512}`, i);
+  return b;
+}
 
 export const memVm = (name: string, state: ForeignVm['state'] = 'stopped', host = 'h1'): ForeignVm => ({
   id: `id-${name}`, name, state, cpus: 1, memoryBytes: 256 * 1024 ** 2, host, guestOs: 'other', firmware: 'bios',
@@ -26,7 +35,7 @@ export interface MemDriver {
   emit(c: ForeignChange): void;
 }
 
-export function memDriver(o: { name?: string; events?: boolean; full?: boolean; password?: string } = {}): MemDriver {
+export function memDriver(o: { name?: string; events?: boolean; full?: boolean; password?: string; failDownloadAfter?: number } = {}): MemDriver {
   const calls: string[] = [];
   const vms = new Map<string, ForeignVm>([['a', memVm('a')], ['b', memVm('b', 'running')]]);
   const snaps = new Map<string, ForeignSnapshot[]>();
@@ -75,6 +84,26 @@ export function memDriver(o: { name?: string; events?: boolean; full?: boolean; 
       },
       migration: { async migrate(n: string, host: string) { vms.set(n, { ...get(n), host }); } },
       reconfigure: { async setCpuMemory(n: string, c: { cpus?: number; memoryBytes?: number }) { const v = get(n); vms.set(n, { ...v, cpus: c.cpus ?? v.cpus, memoryBytes: c.memoryBytes ?? v.memoryBytes }); } },
+      exporter: {
+        async disks(n: string) {
+          get(n);
+          const bytes = memDiskBytes(n);
+          return [{
+            name: 'disk0', sizeBytes: bytes.length, format: 'raw',
+            async open() {
+              if (o.failDownloadAfter === undefined) return Readable.from([bytes.subarray(0, 1024 ** 2), bytes.subarray(1024 ** 2)]);
+              return Readable.from((async function* () {
+                yield bytes.subarray(0, o.failDownloadAfter);
+                fail('ENDPOINT_LOST', 'the in-memory endpoint went away mid-download');
+              })());
+            },
+          }];
+        },
+        async toSpec(n: string) {
+          const v = get(n);
+          return { spec: validateSpec({ name: n, memory: `${v.memoryBytes / 1024 ** 2}Mi`, cpu: { count: v.cpus }, disks: [{ name: 'disk0', size: '2Mi', format: 'raw' }] }), lossy: ['network net0: the in-memory network is not kept'] };
+        },
+      },
       clone: { async clone(n: string, to: string) { const v = { ...get(n), name: to, id: `id-${to}`, state: 'stopped' as const }; vms.set(to, v); return v; } },
     } : {}),
     ...(o.events ? { events: { watch: (cb: (c: ForeignChange) => void) => { emit = cb; return () => { emit = null; }; } } } : {}),
@@ -83,7 +112,7 @@ export function memDriver(o: { name?: string; events?: boolean; full?: boolean; 
     ? matrix({
       'power.start': yes(), 'power.stop': yes(), 'power.kill': yes(), 'power.pause': yes(), 'power.suspend': yes(), 'power.reboot': yes(),
       'snapshot.create': yes(), 'snapshot.memory': yes(), 'snapshot.tree': yes(), 'snapshot.revert': yes(), 'snapshot.delete': yes(),
-      'migrate.live': yes(), reconfigure: yes(), clone: yes(), ...(o.events ? { events: yes() } : {}),
+      'migrate.live': yes(), reconfigure: yes(), clone: yes(), 'move.toLocal': yes(), ...(o.events ? { events: yes() } : {}),
     })
     : matrix({ 'power.start': yes(), 'power.kill': yes(), 'power.pause': no('no pause here'), ...(o.events ? { events: yes() } : {}) });
   const driver: EndpointDriver = {

@@ -10,11 +10,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { EndpointService } from '../../endpoints/index.js';
 import { FOREIGN_ACTIONS, isForeignAction } from '../../endpoints/index.js';
-import type { OperationRegistry } from '../../lifecycle/index.js';
+import type { OperationRegistry, VmService } from '../../lifecycle/index.js';
+import { presentVm } from '../present.js';
+import type { ImportView } from '../../spec/index.js';
 import { fail } from '../../shared/index.js';
 import { parseSize } from '../../spec/index.js';
 import { bodyOf, queryOf } from '../validate.js';
-import { driverSchema, endpointSchema, foreignSnapshotSchema, foreignVmSchema, inventorySchema, operationSchema } from '../schemas/index.js';
+import { driverSchema, endpointSchema, foreignSnapshotSchema, foreignVmSchema, importSchema, inventorySchema, operationSchema } from '../schemas/index.js';
 
 const tags = ['endpoints'];
 const actor = (req: FastifyRequest): string => req.principal?.actor ?? 'anonymous';
@@ -38,12 +40,17 @@ const snapBody = z.object({ name: z.string(), description: z.string().max(1024).
 const migrateBody = z.object({ host: z.string().describe('a host of the same endpoint (`GET /v1/endpoints/{name}` lists them)') }).strict();
 const reconfigureBody = z.object({ cpus: z.number().int().min(1).max(256).optional(), memory: z.union([z.string(), z.number()]).optional().describe('"2Gi", or a number of MiB') }).strict();
 const cloneBody = z.object({ name: z.string() }).strict();
+const importBody = z.object({
+  name: z.string().optional().describe('the local VM\'s name (default: the source\'s)'),
+  shutdown: z.boolean().optional().describe('shut a running source down first (else it is refused)'),
+  start: z.boolean().optional().describe('start the local VM once imported (default true)'),
+}).strict();
 
 interface EP { endpoint: string }
 interface VP extends EP { vm: string }
 const ASYNC = { status: 202, description: 'async=true: the operation, at once (Location: /v1/operations/ID)', schema: operationSchema };
 
-export function endpointRoutes(app: FastifyInstance, endpoints: EndpointService, ops: OperationRegistry): void {
+export function endpointRoutes(app: FastifyInstance, endpoints: EndpointService, ops: OperationRegistry, vms: VmService): void {
   /** Runs long work as an operation: waited for, or answered at once with async=true. */
   const operate = async <T>(req: FastifyRequest, reply: { status(n: number): { header(k: string, v: string): { send(x: unknown): unknown } } }, kind: string, ref: string, work: (signal: AbortSignal, progress: (f: number) => void) => Promise<T>) => {
     const q = queryOf<z.infer<typeof asyncQuery>>(req);
@@ -148,6 +155,17 @@ export function endpointRoutes(app: FastifyInstance, endpoints: EndpointService,
     const { endpoint, vm } = req.params;
     const b = bodyOf<z.infer<typeof cloneBody>>(req);
     return operate(req, reply, 'endpoint.clone', `${endpoint}/${vm}`, (signal, progress) => endpoints.clone(endpoint, vm, b.name, signal, progress));
+  });
+
+  app.post<{ Params: VP }>('/v1/endpoints/:endpoint/vms/:vm/import', {
+    config: { permission: 'vm:write', doc: { summary: 'Bring a stopped VM of the endpoint here as a local QEMU VM (disks copied and converted to qcow2), then start it', tags, body: importBody, query: asyncQuery, response: { status: 200, description: 'the local VM and what did not map', schema: importSchema }, otherResponses: [ASYNC] } },
+  }, async (req, reply) => {
+    const { endpoint, vm } = req.params;
+    const b = bodyOf<z.infer<typeof importBody>>(req);
+    return operate(req, reply, 'endpoint.import', `${endpoint}/${vm}`, async (signal, progress): Promise<ImportView> => {
+      const r = await endpoints.importVm(endpoint, vm, { ...(b.name ? { name: b.name } : {}), shutdown: b.shutdown === true, start: b.start !== false }, { signal, progress });
+      return { ...r, vm: await presentVm(vms, r.vm) };
+    });
   });
 
   app.post<{ Params: VP & { action: string } }>('/v1/endpoints/:endpoint/vms/:vm/:action', {

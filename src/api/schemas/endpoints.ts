@@ -1,7 +1,8 @@
 /** Answers about endpoints (other hypervisors), drivers and the inventory across them. */
 import { z } from 'zod';
-import type { DriverView, EndpointView, ForeignSnapshotView, ForeignVmView, InventoryView, InventoryVmView } from '../../spec/index.js';
+import type { DriverView, EndpointView, ForeignSnapshotView, ForeignVmView, ImportView, InventoryView, InventoryVmView } from '../../spec/index.js';
 import { describes } from './describes.js';
+import { vmViewSchema } from './vms.js';
 
 const at = z.string().describe('ISO 8601 time');
 
@@ -64,3 +65,9 @@ export const foreignVmSchema = describes<ForeignVmView>()(z.object({
 export const foreignSnapshotSchema = describes<ForeignSnapshotView>()(z.object({
   name: z.string(), parent: z.string().nullable(), createdAt: at.nullable(), description: z.string(), memory: z.boolean(), current: z.boolean(),
 }).meta({ id: 'ForeignSnapshot' }));
+export const importSchema = describes<ImportView>()(z.object({
+  vm: vmViewSchema,
+  source: z.string().describe('ENDPOINT/NAME it came from'),
+  lossy: z.array(z.string()).describe('what of the source\'s config did not map, one sentence each'),
+  disks: z.array(z.object({ name: z.string(), fromFormat: z.string(), bytes: z.number() })),
+}).meta({ id: 'Import', description: 'a VM brought from another hypervisor' }));
