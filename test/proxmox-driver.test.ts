@@ -196,6 +196,41 @@ describe('Proxmox VE driver against a fake that follows the published API (no re
     expect(stats!.netRxBytes!).toBeGreaterThan(0);
   });
 
+  it('a migration that outlasts the task timeout is stopped on Proxmox: TIMEOUT naming the task, the VM stays where it was', async () => {
+    const hasty = createProxmoxDriver({ taskTimeoutMs: 120, pollMs: 20 });
+    const s = await hasty.connect(conn(), sig());
+    try {
+      const before = await s.get('db', sig());
+      const r = await codeOf(s.migration!.migrate('db', before.host === 'pve1' ? 'pve2' : 'pve1', sig()));
+      expect(r.code).toBe('TIMEOUT');
+      expect(r.message).toMatch(/qmigrate .* it was stopped \(task UPID:/);
+      const until = Date.now() + limit('state');
+      while (fake.tasks.running().length && Date.now() < until) await new Promise((res) => setTimeout(res, 50));
+      expect(await s.get('db', sig())).toMatchObject({ host: before.host, state: 'running' });
+      expect(fake.cluster.vms.get(101)!.lock).toBeUndefined();
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a VM whose config moved between the two reads of a list is left out of that round, not an error', async () => {
+    fake.cluster.add({ vmid: 150, node: 'pve1', name: 'short-lived' });
+    // The config moves to the other node just as the driver asks for it (a migration's last step).
+    fake.faults.beforeAnswer = (_m, p) => {
+      if (p.endsWith('/nodes/pve1/qemu/150/config')) fake.cluster.vms.get(150)!.node = 'pve2';
+    };
+    try {
+      const names = (await session.list(sig())).map((v) => v.name);
+      expect(names).toContain('web');
+      expect(names).not.toContain('short-lived');
+      expect(fake.requests.some((r) => r.path.endsWith('/nodes/pve1/qemu/150/config') && r.status === 500)).toBe(true);
+      expect((await session.list(sig())).map((v) => v.name)).toContain('short-lived'); // the next round finds it where it is
+    } finally {
+      fake.faults.beforeAnswer = undefined;
+      fake.cluster.vms.delete(150);
+    }
+  });
+
   it('a clone given up halfway is stopped on Proxmox and leaves no VM behind', async () => {
     const ac = new AbortController();
     const r = codeOf(session.clone!.clone('web', 'web-abandoned', AbortSignal.any([ac.signal, sig()]), () => ac.abort()));

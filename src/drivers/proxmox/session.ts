@@ -1,4 +1,5 @@
 /** A connected Proxmox VE endpoint: the inventory calls and the capability parts. */
+import { isPolyvisorError } from '../../shared/index.js';
 import type { EndpointInfo, EndpointSession, ForeignVm } from '../endpoint.js';
 import type { PveClient } from './client.js';
 import { clonePart } from './clone.js';
@@ -50,7 +51,17 @@ export function createSession(client: PveClient, timing: Timing & { listConcurre
           if (g.qmpstatus) qmp.set(`${node}/${g.vmid}`, g.qmpstatus);
         }
       }));
-      return mapLimited(rows, timing.listConcurrency, async (r) => toForeignVm(r, await x.config(r, signal), qmp.get(`${r.node}/${r.vmid}`)));
+      // A VM removed, or migrated (its config moves to the target node), since /cluster/resources answered is left
+      // out of this round rather than failing the whole list; the next poll sees it where it is.
+      const vms = await mapLimited(rows, timing.listConcurrency, async (r) => {
+        try {
+          return toForeignVm(r, await x.config(r, signal), qmp.get(`${r.node}/${r.vmid}`));
+        } catch (err) {
+          if (isPolyvisorError(err, 'FOREIGN_VM_NOT_FOUND')) return null;
+          throw err;
+        }
+      });
+      return vms.filter((v): v is ForeignVm => v !== null);
     },
     get: (vm, signal) => x.get(vm, signal),
     close: async () => client.close(),

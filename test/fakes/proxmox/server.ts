@@ -57,6 +57,8 @@ export interface Faults {
   drop: { match: RegExp; count: number }[];
   /** Planned task failures (the next task of the type dies with the message). */
   failTask(f: TaskFailure): void;
+  /** Called before a request is handled (after authentication): a test changes the cluster at a precise moment. */
+  beforeAnswer?: (method: string, path: string) => void;
 }
 
 export interface FakeProxmox {
@@ -200,6 +202,7 @@ export async function startFakeProxmox(opts: FakeProxmoxOptions = {}): Promise<F
       route.m.names.forEach((n, i) => (params[n] = decodeURIComponent(route.g![i + 1]!)));
       const errors = verifyParams(schema, params);
       if (errors) return answer(400, 'Parameter verification failed.', { data: null, errors });
+      faults.beforeAnswer?.(method, url.pathname);
       const data = await ROUTES[route.m.key]!({ params, user, cluster, tasks });
       const bad = returnProblems(schema.returns, data);
       if (bad.length) problems.push(...bad.map((b) => `${route.m.key}: ${b}`));
