@@ -83,7 +83,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     const auditRetention = new AuditRetention({ store, days: config.auditRetentionDays, archiveDir: config.auditArchiveDir, logger: logger.child({ component: 'audit' }) });
     auditRetention.start();
     undo.unshift(() => auditRetention.stop());
-    const metrics = wireMetrics({ version: VERSION, service, platform, pools, backups, migrations, logger });
+    const metrics = wireMetrics({ version: VERSION, service, platform, pools, backups, migrations, endpoints, logger });
     undo.unshift(async () => metrics.close());
     const history = wireHistory({ stateDir: config.stateDir, service, intervalSeconds: config.historyIntervalSeconds, logger });
     undo.unshift(() => history.close());

@@ -6,13 +6,16 @@ import { sampleVms, type VmService } from '../lifecycle/index.js';
 import { MetricsExporter } from '../metrics/index.js';
 import type { PoolService } from '../storage/index.js';
 import type { Logger } from '../shared/index.js';
+import type { EndpointService } from '../endpoints/index.js';
+import { LOCAL_ENDPOINT } from '../spec/index.js';
 
-export function wireMetrics(o: { version: string; service: VmService; platform: ApiPlatform; pools: PoolService; backups?: BackupService; migrations?: MigrationService; logger: Logger; perVmTimeoutMs?: number }): { exporter: MetricsExporter; close: () => void } {
+export function wireMetrics(o: { version: string; service: VmService; platform: ApiPlatform; pools: PoolService; backups?: BackupService; migrations?: MigrationService; endpoints?: EndpointService; logger: Logger; perVmTimeoutMs?: number }): { exporter: MetricsExporter; close: () => void } {
   const exporter = new MetricsExporter({ version: o.version });
   exporter.setSources({
     vms: (signal) => sampleVms(o.service, { signal, perVmTimeoutMs: o.perVmTimeoutMs ?? 2_000 }),
     pools: () => o.pools.listPools(),
     ...(o.backups ? { lastBackups: () => lastBackups(o.service, o.backups!) } : {}),
+    ...(o.endpoints ? { foreign: () => foreignSamples(o.endpoints!) } : {}),
   });
   const onState = (c: { vm: string; from: string; to: string; reason: string }): void => exporter.stateChanged(c);
   const onRemoved = (r: { vm: string }): void => exporter.vmRemoved(r.vm);
@@ -54,4 +57,14 @@ async function lastBackups(service: VmService, backups: BackupService): Promise<
     if (Number.isFinite(at)) out.push({ vm: rec.name, at });
   }
   return out;
+}
+
+/** Other endpoints' VMs from the inventory (its cache: a scrape does not hold up on a slow endpoint more than its list timeout). */
+export async function foreignSamples(endpoints: EndpointService) {
+  const [inv, eps] = await Promise.all([endpoints.inventory(), endpoints.list()]);
+  const failed = new Set(inv.errors.map((e) => e.endpoint));
+  return {
+    vms: inv.vms.filter((v) => v.endpoint !== LOCAL_ENDPOINT).map((v) => ({ endpoint: v.endpoint, driver: v.driver, vm: v.name, state: v.state, cpus: v.cpus, memoryBytes: v.memoryBytes })),
+    endpoints: eps.map((e) => ({ endpoint: e.name, up: !failed.has(e.name) })),
+  };
 }

@@ -7,6 +7,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { readHost } from './host.js';
 import { ScrapeMetrics } from './scrape-metrics.js';
+import { ForeignMetrics } from './foreign.js';
 import type { MetricSources, MirrorMetricSample, OperationMetricSample, PoolMetricSample, StateChangeSample, VmMetricSample } from './types.js';
 
 export interface ExporterOptions {
@@ -59,11 +60,14 @@ export class MetricsExporter {
   private readonly scrapeDuration = new Gauge({ name: 'polyvisor_scrape_duration_seconds', help: 'Time the last scrape spent sampling host, VMs and pools', registers: [this.registry] });
   private readonly scrapeErrors = new Counter({ name: 'polyvisor_scrape_errors_total', help: 'Scrape sources that failed or timed out', labelNames: ['source'], registers: [this.registry] });
 
+  private readonly foreignSeries: ForeignMetrics;
+
   constructor(private readonly o: ExporterOptions) {
     this.contentType = this.registry.contentType;
     new Gauge({ name: 'polyvisor_build_info', help: 'Version of the daemon', labelNames: ['version'], registers: [this.registry] }).set({ version: o.version }, 1);
     if (o.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'polyvisor_daemon_' });
     this.scrape = new ScrapeMetrics(this.registry);
+    this.foreignSeries = new ForeignMetrics(this.registry);
   }
 
   setSources(s: MetricSources): void {
@@ -137,6 +141,10 @@ export class MetricsExporter {
       for (const m of v.stats?.monitorCalls ?? []) this.qmp.observe({ command: m.command }, m.seconds);
     }
     this.scrape.update(host, vms, pools);
+    if (this.sources?.foreign) {
+      const f = await bounded(this.sources.foreign(signal), signal).catch(() => this.failed('endpoints', { vms: [], endpoints: [] }));
+      this.foreignSeries.update(f.vms, f.endpoints);
+    }
     await this.readBackups(signal);
     this.scrapeDuration.set((performance.now() - t0) / 1000);
     return this.registry.metrics();

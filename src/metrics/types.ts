@@ -52,6 +52,8 @@ export interface MetricSources {
   pools?(signal: AbortSignal): Promise<PoolMetricSample[]>;
   /** When each VM's newest backup in the catalogue finished (unix seconds); read at most once a minute. */
   lastBackups?(signal: AbortSignal): Promise<Array<{ vm: string; at: number }>>;
+  /** Other endpoints' VMs (from the inventory's cache) and whether each endpoint answered. */
+  foreign?(signal: AbortSignal): Promise<{ vms: ForeignVmMetricSample[]; endpoints: EndpointMetricSample[] }>;
 }
 
 /** The disk mirrors of a finished host-to-host move (drivers' MirrorStats). */
@@ -62,4 +64,20 @@ export interface MirrorMetricSample {
   syncMs: number;
   behindBytes: number;
   convergeMs: number;
+}
+
+/** A VM of another endpoint, from the inventory's cache (issue 17: foreign VMs in /metrics with an endpoint label). */
+export interface ForeignVmMetricSample {
+  endpoint: string;
+  driver: string;
+  vm: string;
+  state: string;
+  cpus: number;
+  memoryBytes: number;
+}
+
+export interface EndpointMetricSample {
+  endpoint: string;
+  /** The last listing succeeded. */
+  up: boolean;
 }
