@@ -48,7 +48,9 @@ export function snapshotsPart(x: PveContext): ForeignSnapshots {
       const r = await x.resolve(vm, s);
       if (snap.memory) {
         const now = await x.describe(r, s);
-        if (now.state !== 'running') fail('INVALID_TRANSITION', `a snapshot with RAM needs ${vm} running (it is ${now.state}); Proxmox would silently keep the disks only`);
+        if (now.state !== 'running' && now.state !== 'paused') {
+          fail('INVALID_TRANSITION', `a snapshot with RAM needs ${vm} running or paused (it is ${now.state}); Proxmox would silently keep the disks only`);
+        }
       }
       await x.run(r, '/snapshot', { snapname: snap.name, description: snap.description, vmstate: snap.memory ? 1 : undefined }, `snapshot ${vm}@${snap.name}`, s, onProgress);
     },
