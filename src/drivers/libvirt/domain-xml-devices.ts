@@ -5,7 +5,7 @@
  */
 import { PolyvisorError } from '../../shared/index.js';
 import type { NetworkSpec, VmSpec } from '../../spec/index.js';
-import { USER_ALIAS } from './domain-xml-disks.js';
+import { aliasOf } from './domain-xml-disks.js';
 import { el, type XmlNode } from './domain-xml-node.js';
 
 export const AGENT_CHANNEL = 'org.qemu.guest_agent.0';
@@ -42,7 +42,7 @@ export function interfaceElements(spec: VmSpec, bootOrder: Map<string, number>, 
       order !== undefined && el('boot', { order }),
       // No PXE option ROM unless the NIC is in the boot order (as the native driver does).
       order === undefined && el('rom', { enabled: 'no' }),
-      el('alias', { name: `${USER_ALIAS}${n.name}` }),
+      el('alias', { name: aliasOf(n.name) }),
     ]);
   });
 }

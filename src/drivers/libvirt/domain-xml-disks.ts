@@ -16,7 +16,24 @@ export type XmlDiskBus = 'virtio' | 'sata' | 'scsi' | 'ide';
 const SATA_PORTS = 6;
 const PIIX_UNITS = 4;
 
-export const USER_ALIAS = 'ua-';
+const USER_ALIAS = 'ua-';
+
+/**
+ * A device's user alias from its spec name. libvirt keeps user aliases of
+ * `ua-` + [A-Za-z0-9_-] only (it silently drops one with a "."), so "_" is
+ * written "__" and "." "_0": mgmt.1 → ua-mgmt_01, my_disk → ua-my__disk.
+ */
+export function aliasOf(name: string): string {
+  return USER_ALIAS + name.replace(/_/g, '__').replace(/\./g, '_0');
+}
+
+/** The name in a user alias: decoded when Polyvisor wrote the domain (`ours`), taken as it is otherwise. */
+export function nameOfAlias(alias: string | undefined, ours: boolean): string | undefined {
+  if (alias === undefined || !alias.startsWith(USER_ALIAS)) return undefined;
+  const raw = alias.slice(USER_ALIAS.length);
+  if (!ours || !/^([^_]|__|_0)*$/.test(raw)) return raw;
+  return raw.replace(/_(_|0)/g, (_m, c: string) => (c === '_' ? '_' : '.'));
+}
 
 /** libvirt's disk naming: 0 → a, 25 → z, 26 → aa. */
 export function diskLetters(index: number): string {
@@ -92,7 +109,7 @@ export function diskElements(input: DiskXmlInput): XmlNode[] {
       target,
       ro && el('readonly'),
       order !== undefined && el('boot', { order }),
-      el('alias', { name: `${USER_ALIAS}${d.name}` }),
+      el('alias', { name: aliasOf(d.name) }),
       address,
     ]));
   });

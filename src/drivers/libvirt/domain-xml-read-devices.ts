@@ -7,7 +7,7 @@
  */
 import type { VmSpecInput } from '../../spec/index.js';
 import { AGENT_CHANNEL } from './domain-xml-devices.js';
-import { USER_ALIAS } from './domain-xml-disks.js';
+import { nameOfAlias } from './domain-xml-disks.js';
 import { child, intOf, kids, unknownChildren, type XNode } from './domain-xml-parse.js';
 import { fits, specName } from './domain-xml-read-fit.js';
 
@@ -31,9 +31,9 @@ const MAX_NICS = 8;
 const MAX_FORWARDS = 64;
 const LOCAL = ['127.0.0.1', 'localhost', '::1'];
 
-export function readDevices(devices: XNode | undefined, lossy: string[]): DevicesRead {
+export function readDevices(devices: XNode | undefined, lossy: string[], ours: boolean): DevicesRead {
   const out: DevicesRead = { networks: [], netOrders: new Map(), serial: false, agent: false, vnc: false };
-  readInterfaces(kids(devices, 'interface'), out, lossy);
+  readInterfaces(kids(devices, 'interface'), out, lossy, ours);
   const serials = kids(devices, 'serial');
   out.serial = serials.length > 0;
   if (serials.length > 1) lossy.push(`${serials.length - 1} serial port(s) after the first are not kept`);
@@ -54,7 +54,7 @@ export function readDevices(devices: XNode | undefined, lossy: string[]): Device
   return out;
 }
 
-function readInterfaces(nics: XNode[], out: DevicesRead, lossy: string[]): void {
+function readInterfaces(nics: XNode[], out: DevicesRead, lossy: string[], ours: boolean): void {
   const names = new Set<string>();
   for (const n of nics) {
     const mac = child(n, 'mac')?.attrs['address']?.toLowerCase();
@@ -68,8 +68,7 @@ function readInterfaces(nics: XNode[], out: DevicesRead, lossy: string[]): void 
     const modelAttr = child(n, 'model')?.attrs['type'];
     const model = NIC_MODELS[modelAttr ?? ''] ?? 'e1000';
     if (NIC_MODELS[modelAttr ?? ''] === undefined) lossy.push(`${what}: model ${modelAttr ?? '(default)'} becomes e1000`);
-    const alias = child(n, 'alias')?.attrs['name'];
-    const fromAlias = alias?.startsWith(USER_ALIAS) ? alias.slice(USER_ALIAS.length) : undefined;
+    const fromAlias = nameOfAlias(child(n, 'alias')?.attrs['name'], ours);
     let name = fromAlias !== undefined && fits({ networks: [{ name: fromAlias }] }) ? fromAlias : `net${out.networks.length}`;
     if (names.has(name)) name = specName(`net${out.networks.length}`, `nic${out.networks.length}`);
     names.add(name);

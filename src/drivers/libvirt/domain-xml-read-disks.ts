@@ -5,7 +5,7 @@
  * listed; settings the spec has no field for are listed. Pure.
  */
 import { CLOUD_INIT_DISK, type VmSpecInput } from '../../spec/index.js';
-import { USER_ALIAS } from './domain-xml-disks.js';
+import { aliasOf, nameOfAlias } from './domain-xml-disks.js';
 import { child, intOf, unknownChildren, type XNode } from './domain-xml-parse.js';
 import { fits, specName } from './domain-xml-read-fit.js';
 
@@ -26,13 +26,13 @@ export interface DisksRead {
   orders: Map<string, number>;
 }
 
-export function readDisks(devices: XNode | undefined, o: { lossy: string[]; seedExpected: boolean }): DisksRead {
+export function readDisks(devices: XNode | undefined, o: { lossy: string[]; seedExpected: boolean; ours: boolean }): DisksRead {
   const out: DisksRead = { disks: [], paths: {}, seed: false, orders: new Map() };
   const names = new Set<string>();
   for (const d of devices?.children.filter((c) => c.name === 'disk') ?? []) {
     const dev = child(d, 'target')?.attrs['dev'] ?? `disk${out.disks.length}`;
     const alias = child(d, 'alias')?.attrs['name'];
-    if (o.seedExpected && alias === `${USER_ALIAS}${CLOUD_INIT_DISK}` && d.attrs['device'] === 'cdrom') {
+    if (o.seedExpected && alias === aliasOf(CLOUD_INIT_DISK) && d.attrs['device'] === 'cdrom') {
       out.seed = true;
       continue;
     }
@@ -42,7 +42,7 @@ export function readDisks(devices: XNode | undefined, o: { lossy: string[]; seed
       o.lossy.push(`disk ${dev} is not kept: a spec has at most ${MAX_DISKS} disks`);
       continue;
     }
-    const fromAlias = alias?.startsWith(USER_ALIAS) ? alias.slice(USER_ALIAS.length) : undefined;
+    const fromAlias = nameOfAlias(alias, o.ours);
     let name = fromAlias !== undefined && fits({ disks: [{ name: fromAlias, path: '/p' }] }) ? fromAlias : specName(dev, `disk${out.disks.length}`);
     if (names.has(name) || (o.seedExpected && name === CLOUD_INIT_DISK)) name = `disk${out.disks.length}`;
     names.add(name);

@@ -84,8 +84,8 @@ export function readCore(root: XNode): CoreRead {
   const cpu = readCpu(root, accel, lossy);
   const os = readOs(root, lossy);
   const devices = child(root, 'devices');
-  const disks = readDisks(devices, { lossy, seedExpected: meta?.cloudInit !== undefined });
-  const dev = readDevices(devices, lossy);
+  const disks = readDisks(devices, { lossy, seedExpected: meta?.cloudInit !== undefined, ours: meta !== undefined });
+  const dev = readDevices(devices, lossy, meta !== undefined);
   readOthers(root, lossy);
   const bootOrders = new Map([...disks.orders, ...[...dev.netOrders].map(([k, v]) => [`net:${k}`, v] as const)]);
   const order = bootOrders.size > 0 ? (dev.netOrders.size > 0 ? ['network' as const] : []) : (os.bootDevs ?? ['disk' as const]);
