@@ -41,6 +41,10 @@ export interface Devices {
   controllers: Map<number, string>;
 }
 
+/** Device elements a listing maps (disks and NICs); the reader passes over the rest (xml-read.ts `skip`). */
+const MAPPED = new RegExp(`type="(VirtualDisk|${Object.keys(NIC_MODELS).join('|')})"`);
+export const skipUnmappedDevices = (name: string, attrs: string): boolean => name === 'VirtualDevice' && !MAPPED.test(attrs);
+
 /**
  * The devices of a `config.hardware.device` property (an ArrayOfVirtualDevice
  * wrapping VirtualDevice elements) or of `hardware.device` inside a whole

@@ -3,8 +3,9 @@
  * (CreatePropertyCollector, so watches do not take each other's updates) with
  * a filter on every VM's name and power state through a container view, read
  * with WaitForUpdatesEx in a long-poll loop that carries the version. The first
- * answer is the current state (learned, not reported); later ones are changes:
- * a VM entering (created), its power state changing, or leaving (removed).
+ * answer is every VM's current state, reported too: a change between the
+ * caller's last list and the filter's creation is not lost. Later answers are
+ * changes: a VM entering (created), its power state changing, or leaving.
  */
 import type { ForeignChange, ForeignEvents } from '../endpoint.js';
 import { vmState } from './inventory.js';
@@ -32,7 +33,6 @@ export function eventsPart(soap: SoapClient, props: Properties): ForeignEvents {
           partialUpdates: false,
         }, setup);
         let version = '';
-        let first = true;
         while (!ac.signal.aborted) {
           const signal = AbortSignal.any([ac.signal, AbortSignal.timeout((MAX_WAIT_S + 30) * 1000)]);
           const b = await soap.call('WaitForUpdatesEx', pc, { version, options: { maxWaitSeconds: MAX_WAIT_S } }, signal);
@@ -42,10 +42,9 @@ export function eventsPart(soap: SoapClient, props: Properties): ForeignEvents {
           for (const fs of asArray<Node>(set.filterSet)) {
             for (const o of asArray<Node>(fs.objectSet)) {
               const change = readChange(o, names);
-              if (change && !first) onChange(change);
+              if (change) onChange(change);
             }
           }
-          first = false;
         }
       };
       loop().catch((err: unknown) => {

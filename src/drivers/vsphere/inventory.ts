@@ -7,7 +7,7 @@
  */
 import { PolyvisorError } from '../../shared/index.js';
 import type { EndpointInfo, ForeignVm, ForeignVmState } from '../endpoint.js';
-import { readDevices } from './devices.js';
+import { readDevices, skipUnmappedDevices } from './devices.js';
 import { filterSpec, viewObjectSet, type ObjectProps, type Properties } from './property-collector.js';
 import type { SoapClient } from './soap-client.js';
 import { moRef, num, ref, text, type MoRef } from './soap-envelope.js';
@@ -67,6 +67,8 @@ export class Inventory {
     const got = await this.props.retrieve(
       filterSpec(viewObjectSet(view), [{ type: 'VirtualMachine', paths: VM_PATHS }, { type: 'HostSystem', paths: ['name'] }]),
       signal,
+      undefined,
+      { skip: skipUnmappedDevices },
     );
     const hosts = new Map<string, string>();
     for (const o of got) if (o.obj.type === 'HostSystem') hosts.set(o.obj.value, text(o.props.name) ?? o.obj.value);
@@ -105,7 +107,7 @@ export class Inventory {
     const obj = await this.resolve(vm, signal);
     let props: Record<string, unknown>;
     try {
-      props = await this.props.one(obj, VM_PATHS, signal, vm);
+      props = await this.props.one(obj, VM_PATHS, signal, vm, { skip: skipUnmappedDevices });
     } catch (err) {
       if (err instanceof PolyvisorError && err.code === 'FOREIGN_VM_NOT_FOUND') this.forget(vm);
       throw err;

@@ -7,6 +7,7 @@
 import { PolyvisorError } from '../../shared/index.js';
 import type { SoapClient } from './soap-client.js';
 import { asArray, ref, text, type MoRef, type Node, type SoapObject } from './soap-envelope.js';
+import type { XmlReadOptions } from './xml-read.js';
 
 export interface ObjectProps {
   obj: MoRef;
@@ -66,14 +67,14 @@ export class Properties {
   }
 
   /** RetrievePropertiesEx, then ContinueRetrievePropertiesEx until the last page. */
-  async retrieve(spec: SoapObject, signal: AbortSignal, vm?: string): Promise<ObjectProps[]> {
+  async retrieve(spec: SoapObject, signal: AbortSignal, vm?: string, read?: XmlReadOptions): Promise<ObjectProps[]> {
     const pc = this.soap.content.propertyCollector;
-    let b = await this.soap.call('RetrievePropertiesEx', pc, { specSet: spec, options: {} }, signal, vm);
+    let b = await this.soap.call('RetrievePropertiesEx', pc, { specSet: spec, options: {} }, signal, vm, read);
     let r = b.returnval as Node | undefined;
     const out = readObjects(r?.objects);
     let token = text(r?.token);
     while (token) {
-      b = await this.soap.call('ContinueRetrievePropertiesEx', pc, { token }, signal, vm);
+      b = await this.soap.call('ContinueRetrievePropertiesEx', pc, { token }, signal, vm, read);
       r = b.returnval as Node | undefined;
       out.push(...readObjects(r?.objects));
       token = text(r?.token);
@@ -88,8 +89,8 @@ export class Properties {
   }
 
   /** Properties of one object (FOREIGN_VM_NOT_FOUND when it is gone, naming `vm`). */
-  async one(obj: MoRef, paths: string[], signal: AbortSignal, vm?: string): Promise<Record<string, unknown>> {
-    const got = await this.retrieve(filterSpec({ obj, skip: false }, [{ type: obj.type, paths }]), signal, vm);
+  async one(obj: MoRef, paths: string[], signal: AbortSignal, vm?: string, read?: XmlReadOptions): Promise<Record<string, unknown>> {
+    const got = await this.retrieve(filterSpec({ obj, skip: false }, [{ type: obj.type, paths }]), signal, vm, read);
     const o = got[0];
     if (!o) throw new PolyvisorError('FOREIGN_VM_NOT_FOUND', `${vm ?? obj.value} no longer exists on the endpoint`);
     return o.props;

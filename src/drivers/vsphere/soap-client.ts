@@ -8,6 +8,7 @@ import { PolyvisorError } from '../../shared/index.js';
 import { faultError } from './faults.js';
 import { envelope, moRef, parseResponse, ref, text, type MoRef, type Node, type SoapObject } from './soap-envelope.js';
 import { Transport, type TransportOptions } from './transport.js';
+import type { XmlReadOptions } from './xml-read.js';
 
 export interface ServiceContent {
   rootFolder: MoRef;
@@ -40,7 +41,7 @@ export class SoapClient {
   }
 
   /** Calls `method` on `self`; resolves with the response element's children (`returnval`…). */
-  async call(method: string, self: MoRef, params: SoapObject, signal: AbortSignal, vm?: string): Promise<Node> {
+  async call(method: string, self: MoRef, params: SoapObject, signal: AbortSignal, vm?: string, read?: XmlReadOptions): Promise<Node> {
     const res = await this.transport.request({
       method: 'POST',
       path: this.sdkPath,
@@ -61,7 +62,7 @@ export class SoapClient {
     }
     let parsed;
     try {
-      parsed = parseResponse(xml);
+      parsed = parseResponse(xml, read);
     } catch (err) {
       throw new PolyvisorError('ENDPOINT_PROTOCOL', `${this.transport.opts.label}: ${method} answered XML the driver cannot read`, { cause: err });
     }

@@ -2,12 +2,14 @@
  * vim25 SOAP envelopes: a small serializer from plain objects to the request
  * XML, and the response parsed with fast-xml-parser into plain objects. Pure.
  *
+ * Responses are read by xml-read.ts (fast-xml-parser's shape, faster).
+ *
  * Request values: strings, numbers and booleans become text; a `MoRef` becomes
  * `<tag type="T">value</tag>`; an object with `$type` gets `xsi:type`; arrays
  * repeat the tag. Keys are written in insertion order (vim25 is an XML Schema
  * sequence: callers write fields in the WSDL's order).
  */
-import { XMLParser } from 'fast-xml-parser';
+import { parseXml, type XmlReadOptions } from './xml-read.js';
 
 export interface MoRef {
   type: string;
@@ -54,17 +56,6 @@ export function envelope(method: string, self: MoRef, params: SoapObject = {}): 
 
 /** A parsed XML node: text, attributes under `@name`, children by tag name (one or an array). */
 export type Node = Record<string, unknown>;
-
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@',
-  textNodeName: '#text',
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: false,
-  processEntities: true,
-  htmlEntities: false,
-});
 
 export function asArray<T = Node>(v: unknown): T[] {
   if (v === undefined || v === null || v === '') return [];
@@ -126,8 +117,8 @@ export interface SoapFault {
 export type ParsedResponse = { ok: true; body: Node } | { ok: false; fault: SoapFault };
 
 /** Parses a response envelope: the `<method>Response` element's content, or the fault. */
-export function parseResponse(xml: string): ParsedResponse {
-  const doc = parser.parse(xml) as Node;
+export function parseResponse(xml: string, read?: XmlReadOptions): ParsedResponse {
+  const doc = parseXml(xml, read);
   const env = child(doc, 'Envelope') as Node | undefined;
   const body = env ? (child(env, 'Body') as Node | undefined) : undefined;
   if (!body || typeof body !== 'object') throw new Error('no SOAP body in the response');
