@@ -272,7 +272,12 @@ describe('vSphere driver on vcsim (VMware\'s vCenter simulator, not a real vCent
     // insecure (a lab's choice) skips the check.
     const lab = await driver.connect(conn({ ca: undefined, insecure: true }), sig());
     expect((await lab.info(sig())).product).toContain('vCenter');
+    // close() ends a watch still long-polling (no error reported for it) and logs out.
+    const errors: Error[] = [];
+    lab.events!.watch(() => undefined, (e) => errors.push(e));
+    await new Promise((r) => setTimeout(r, 500));
     await lab.close();
+    expect(errors).toEqual([]);
 
     const plain = await errorOf(driver.connect(conn({ url: sim.url.replace('https:', 'http:') }), sig()));
     expect(isPolyvisorError(plain, 'INVALID_ARGUMENT')).toBe(true);

@@ -16,8 +16,11 @@ import { asArray, ref, text, type MoRef, type Node } from './soap-envelope.js';
 /** How long one WaitForUpdatesEx may wait on the server before answering empty (s). */
 const MAX_WAIT_S = 30;
 
-export function eventsPart(soap: SoapClient, props: Properties): ForeignEvents {
-  return {
+/** The events part, and a function that stops every watch still running (the session's close calls it). */
+export function eventsPart(soap: SoapClient, props: Properties): { part: ForeignEvents; stopAll: () => Promise<void> } {
+  const running = new Set<Promise<void>>();
+  const stops = new Set<() => void>();
+  const part: ForeignEvents = {
     watch(onChange, onError) {
       const ac = new AbortController();
       let collector: MoRef | null = null;
@@ -47,15 +50,26 @@ export function eventsPart(soap: SoapClient, props: Properties): ForeignEvents {
           }
         }
       };
-      loop().catch((err: unknown) => {
+      const stop = (): void => ac.abort();
+      const done = loop().catch((err: unknown) => {
         if (!ac.signal.aborted) onError(err instanceof Error ? err : new Error(String(err)));
-      }).finally(() => {
+      }).then(async () => {
         const pc = collector;
-        if (pc) soap.call('DestroyPropertyCollector', pc, {}, AbortSignal.timeout(10_000)).catch(() => undefined);
+        if (pc) await soap.call('DestroyPropertyCollector', pc, {}, AbortSignal.timeout(10_000)).catch(() => undefined);
+      }).finally(() => {
+        running.delete(done);
+        stops.delete(stop);
       });
-      return () => ac.abort();
+      running.add(done);
+      stops.add(stop);
+      return stop;
     },
   };
+  const stopAll = async (): Promise<void> => {
+    for (const s of [...stops]) s();
+    await Promise.all([...running]);
+  };
+  return { part, stopAll };
 }
 
 /** One ObjectUpdate → a change, keeping the id → name map current. Exported for tests. */

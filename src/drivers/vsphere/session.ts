@@ -48,19 +48,23 @@ export async function openSession(c: EndpointConnection, signal: AbortSignal): P
   }
   const props = new Properties(soap);
   const inv = new Inventory(soap, props);
+  const events = eventsPart(soap, props);
   return {
     soap,
     info: (signal) => inv.info(signal),
     list: (signal) => inv.list(signal),
     get: (vm, signal) => inv.get(vm, signal),
-    close: () => soap.logout(AbortSignal.timeout(10_000)),
+    close: async () => {
+      await events.stopAll();
+      await soap.logout(AbortSignal.timeout(10_000));
+    },
     power: powerPart(soap, props, inv),
     snapshots: snapshotsPart(soap, props, inv),
     migration: migrationPart(soap, props, inv),
     reconfigure: reconfigurePart(soap, props, inv),
     clone: clonePart(soap, props, inv),
     exporter: exporterPart(soap, props, inv),
-    events: eventsPart(soap, props),
+    events: events.part,
     metrics: metricsPart(props),
   };
 }
