@@ -102,13 +102,27 @@ function apply(e: EventView): void {
   void refreshVm(e.vm);
 }
 
+/** True when a fresh list says what the store holds: keeping the store's map spares every VM view a render (the second read at start). */
+function sameVms(have: ReadonlyMap<string, VmView>, fresh: readonly VmView[]): boolean {
+  return have.size === fresh.length && fresh.every((v) => {
+    const h = have.get(v.name);
+    return h !== undefined && JSON.stringify(h) === JSON.stringify(v);
+  });
+}
+
+/** Answers of list reads are applied newest request first: a slow early read never overwrites a later one. */
+let loadSeq = 0;
+let appliedSeq = 0;
 async function loadAll(): Promise<void> {
+  const mine = ++loadSeq;
   const [vms, ops, health] = await Promise.all([
     api<VmView[]>('GET', '/v1/vms'),
     state.me?.permissions.includes('operation:read') ? api<OperationView[]>('GET', '/v1/operations') : Promise.resolve([]),
     api<HealthView>('GET', '/v1/health'),
   ]);
-  set({ vms: new Map(vms.map((v) => [v.name, v])), ops: new Map(ops.reverse().map((o) => [o.id, o])), health, loaded: true });
+  if (mine < appliedSeq) return;
+  appliedSeq = mine;
+  set({ vms: sameVms(state.vms, vms) ? state.vms : new Map(vms.map((v) => [v.name, v])), ops: new Map(ops.reverse().map((o) => [o.id, o])), health, loaded: true });
 }
 
 let prev: StatsView | null = null;
@@ -169,6 +183,9 @@ export function startLive(): void {
       if (!stopped) setTimeout(() => connect(path, onMessage, onOpen, opened ? 500 : Math.min(delay * 2, 10_000)), delay);
     };
   };
+  // First paint with data: read the lists at once, beside the event stream's connection, instead of after it. The
+  // read on the stream's open stays: it is the one that sees every change the early read may have missed.
+  void loadAll().catch(() => undefined);
   connect('/v1/events', (e) => apply(e as EventView), () => {
     set({ live: 'live' });
     void loadAll().catch(() => undefined);

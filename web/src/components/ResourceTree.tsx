@@ -3,13 +3,15 @@
  * (datacenter → host → VMs, storage → pools, operations…), narrowed by a
  * search (`/` focuses it; Enter opens the first match), a state filter and a
  * grouping by state or by a label's value. Nested lists of links: Tab walks
- * them, each group has a button that folds it.
+ * them, each group has a button that folds it. A list of many leaves is
+ * windowed (TreeWindow.tsx): only the rows in view are in the document.
  */
 import { useMemo, useState, type KeyboardEvent } from 'react';
 import { useStore } from '../api/store.js';
 import { treeSections, type TreeNode, type TreeSection, type TreeView } from '../registry.js';
 import { navigate, useLocation } from '../router.js';
 import { Link } from './Link.js';
+import { WINDOW_FROM, WindowedList } from './TreeWindow.js';
 
 const STATES = ['all', 'running', 'stopped', 'created', 'paused', 'suspended', 'migrating', 'error'];
 
@@ -82,7 +84,10 @@ function Node({ node, folded, fold, onPick }: { node: TreeNode; folded: Readonly
           ? <Link to={node.to} className="tn-link" data-kind={node.kind} data-node={node.id} aria-current={here ? 'page' : undefined} onClick={() => onPick?.()}>{label}</Link>
           : <span className="tn-link" data-kind={node.kind}>{label}</span>}
       </div>
-      {kids.length > 0 && open && <ul>{kids.map((c) => <Node key={c.id} node={c} folded={folded} fold={fold} onPick={onPick} />)}</ul>}
+      {kids.length > 0 && open && (kids.length >= WINDOW_FROM && kids.every((c) => !c.children?.length)
+        // Hundreds of leaves (VMs under a host or a group): only the rows in view are rendered.
+        ? <WindowedList items={kids} render={(c) => <Node key={c.id} node={c} folded={folded} fold={fold} onPick={onPick} />} />
+        : <ul>{kids.map((c) => <Node key={c.id} node={c} folded={folded} fold={fold} onPick={onPick} />)}</ul>)}
     </li>
   );
 }
