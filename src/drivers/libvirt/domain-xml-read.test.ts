@@ -191,6 +191,17 @@ describe('readDomainXml on what libvirt 9.0 dumps of a Polyvisor domain', () => 
     });
   }
 
+  it('live XML of a running UEFI guest: the spec it was defined from, nothing lossy', () => {
+    const want = validateSpec({
+      name: 'lx-uefi', memory: '256Mi', machine: { accel: 'tcg' }, boot: { firmware: 'uefi' },
+      disks: [{ name: 'root', path: '/tmp/lx-run/uefi-overlay.qcow2' }],
+    });
+    const r = readDomainXml(fixture('libvirt90-dumpxml-live-uefi.xml'));
+    expect(r.lossy).toEqual([]);
+    expect(r.uuid).toBe('aaaaaaaa-0000-4000-8000-000000000002');
+    expect(r.spec).toEqual(want);
+  });
+
   it('ignores hints once the XML no longer says what they were written against, and says so', () => {
     // Written for accel auto on a TCG host (hint: xml "tcg", spec "auto"); someone made it a kvm domain since.
     const spec = validateSpec({ name: 'edited', boot: { kernel: '/k' } });
