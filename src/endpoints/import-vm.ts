@@ -13,13 +13,12 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
-import type { EndpointSession, ExportableDisk, ForeignVm } from '../drivers/index.js';
+import type { Capability, EndpointSession, ExportableDisk, ForeignVm } from '../drivers/index.js';
 import type { VmService } from '../lifecycle/index.js';
 import type { VmRecord } from '../store/index.js';
 import { fail, isValidName, sleep } from '../shared/index.js';
 import type { DiskSpec, VmSpec } from '../spec/index.js';
 import { convertDisk, imageInfo, managedDiskPath, refuseOutsideReferences } from '../storage/index.js';
-import type { EndpointService } from './endpoint-service.js';
 
 export interface ImportRequest {
   /** Name of the local VM (default: the source's, when it is a valid name). */
@@ -45,7 +44,12 @@ export interface ImportContext {
 
 const SHUTDOWN_WAIT_MS = 300_000;
 
-export async function importForeignVm(o: { endpoints: EndpointService; vms: VmService; stagingDir: string }, endpoint: string, vm: string, req: ImportRequest, ctx: ImportContext): Promise<ImportResult> {
+/** The part of EndpointService an import uses: the endpoint's session, its capability checked first. */
+export interface SessionSource {
+  withSession<T>(endpoint: string, cap: Capability, signal: AbortSignal, fn: (s: EndpointSession) => Promise<T>): Promise<T>;
+}
+
+export async function importForeignVm(o: { endpoints: SessionSource; vms: VmService; stagingDir: string }, endpoint: string, vm: string, req: ImportRequest, ctx: ImportContext): Promise<ImportResult> {
   return o.endpoints.withSession(endpoint, 'move.toLocal', ctx.signal, async (s) => {
     const src = await s.get(vm, ctx.signal);
     const name = req.name ?? src.name;

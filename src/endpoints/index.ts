@@ -2,3 +2,4 @@ export { EndpointService, type EndpointServiceOptions } from './endpoint-service
 export { EndpointStore, checkEndpointInput, type EndpointInput, type EndpointRecord, type EndpointSecrets } from './endpoint-store.js';
 export { FOREIGN_ACTIONS, ACTION_CAPABILITY, isForeignAction, actionsFor, splitRef, checkForeignName, type ForeignAction } from './foreign-actions.js';
 export { importForeignVm, diskName, type ImportRequest, type ImportResult } from './import-vm.js';
+export { localSession, localVm } from './local-session.js';

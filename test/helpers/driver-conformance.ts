@@ -68,7 +68,11 @@ export function describeConformance(driver: EndpointDriver, f: ConformanceFixtur
 
   it(`${driver.name}: the session's parts match the capability matrix`, () => {
     const has = sessionCapabilities(f.session());
-    for (const c of SHAPED_CAPABILITIES) expect(has.has(c), `${driver.name} ${c}: matrix says ${m[c].supported}`).toBe(m[c].supported);
+    for (const c of SHAPED_CAPABILITIES) {
+      // A supported cell the session does not carry must be shown elsewhere (alsoShown: e.g. the local engine's moves between daemons).
+      if (m[c].supported && !has.has(c) && f.alsoShown?.includes(c)) continue;
+      expect(has.has(c), `${driver.name} ${c}: matrix says ${m[c].supported}`).toBe(m[c].supported);
+    }
   });
 
   it(`${driver.name}: info, list and get`, async () => {
@@ -204,8 +208,8 @@ export function describeConformance(driver: EndpointDriver, f: ConformanceFixtur
       await waitState(s, f.vm, 'running', f.stateWaitMs);
       await sn.create(f.vm, { name: 'conf-mem', memory: true }, sig());
       expect((await sn.list(f.vm, sig())).find((x) => x.name === 'conf-mem')!.memory).toBe(true);
-      await s.power!.kill!(f.vm, sig());
-      await waitState(s, f.vm, 'stopped', f.stateWaitMs);
+      // Reverting a running VM to a snapshot with RAM leaves it running from that RAM (every hypervisor agrees on
+      // this case; a stopped VM's revert differs: vSphere powers it on, a local VM keeps its disks only).
       await sn.revert(f.vm, 'conf-mem', sig());
       await waitState(s, f.vm, 'running', f.stateWaitMs);
       await s.power!.kill!(f.vm, sig());
