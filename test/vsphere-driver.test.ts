@@ -283,6 +283,31 @@ describe('vSphere driver on vcsim (VMware\'s vCenter simulator, not a real vCent
     expect(isPolyvisorError(plain, 'INVALID_ARGUMENT')).toBe(true);
   });
 
+  it('a session ended behind the driver\'s back (as vCenter\'s idle timeout does) is renewed: calls and a watch go on', async () => {
+    const s = (await driver.connect(conn(), sig())) as VsphereSession;
+    const vm = 'DC0_H0_VM1';
+    const seen: string[] = [];
+    const errors: Error[] = [];
+    const stop = s.events!.watch((c) => c.vm === vm && seen.push(c.state ?? ''), (e) => errors.push(e));
+    try {
+      if ((await s.get(vm, sig())).state !== 'stopped') await s.power!.kill!(vm, sig());
+      await s.list(sig());
+      await s.soap.call('Logout', s.soap.content.sessionManager, {}, sig());
+      // vcsim answers property reads without a session; a power operation needs one: NotAuthenticated, re-login, repeat.
+      await s.power!.start!(vm, sig());
+      expect(s.soap.generation).toBe(1);
+      expect((await s.list(sig())).find((v) => v.name === vm)!.state, 'the list works with a new container view').toBe('running');
+      await s.power!.kill!(vm, sig());
+      const until = Date.now() + 20_000;
+      while (Date.now() < until && seen[seen.length - 1] !== 'stopped') await new Promise((r) => setTimeout(r, 100));
+      expect(seen[seen.length - 1], 'the watch reports the power-off after the re-login').toBe('stopped');
+      expect(errors).toEqual([]);
+    } finally {
+      stop();
+      await s.close();
+    }
+  });
+
   it('vcsim killed mid-call: the events long-poll and the next call fail with ENDPOINT_LOST, no hang', async () => {
     const doomed = await startVcsim({ hosts: 1, vms: 1 });
     const s = await driver.connect({ name: 'doomed', url: doomed.url, user: doomed.user, password: doomed.password, ca: doomed.ca }, sig());

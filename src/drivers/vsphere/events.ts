@@ -6,6 +6,7 @@
  * answer is every VM's current state, reported too: a change between the
  * caller's last list and the filter's creation is not lost. Later answers are
  * changes: a VM entering (created), its power state changing, or leaving.
+ * After a re-login (vCenter ended the idle session) the watch starts over.
  */
 import type { ForeignChange, ForeignEvents } from '../endpoint.js';
 import { vmState } from './inventory.js';
@@ -50,8 +51,19 @@ export function eventsPart(soap: SoapClient, props: Properties): { part: Foreign
           }
         }
       };
+      // A re-login (an expired session) takes the collector with the old session: start over.
+      const run = async (): Promise<void> => {
+        for (let tries = 0; ; tries++) {
+          const gen = soap.generation;
+          try {
+            return await loop();
+          } catch (err) {
+            if (ac.signal.aborted || soap.generation === gen || tries >= 3) throw err;
+          }
+        }
+      };
       const stop = (): void => ac.abort();
-      const done = loop().catch((err: unknown) => {
+      const done = run().catch((err: unknown) => {
         if (!ac.signal.aborted) onError(err instanceof Error ? err : new Error(String(err)));
       }).then(async () => {
         const pc = collector;

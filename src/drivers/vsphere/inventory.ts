@@ -63,13 +63,12 @@ export class Inventory {
 
   /** Every VM (templates included) in one round trip with the host names. */
   async list(signal: AbortSignal): Promise<ForeignVm[]> {
-    const view = await this.props.view(['VirtualMachine', 'HostSystem'], signal);
-    const got = await this.props.retrieve(
+    const got = await this.props.withView(['VirtualMachine', 'HostSystem'], signal, (view) => this.props.retrieve(
       filterSpec(viewObjectSet(view), [{ type: 'VirtualMachine', paths: VM_PATHS }, { type: 'HostSystem', paths: ['name'] }]),
       signal,
       undefined,
       { skip: skipUnmappedDevices },
-    );
+    ));
     const hosts = new Map<string, string>();
     for (const o of got) if (o.obj.type === 'HostSystem') hosts.set(o.obj.value, text(o.props.name) ?? o.obj.value);
     this.rememberHosts(hosts);
@@ -138,8 +137,7 @@ export class Inventory {
   }
 
   async info(signal: AbortSignal): Promise<VsphereInfo> {
-    const view = await this.props.view(['Datacenter', 'ClusterComputeResource', 'HostSystem', 'Datastore'], signal);
-    const got = await this.props.retrieve(
+    const got = await this.props.withView(['Datacenter', 'ClusterComputeResource', 'HostSystem', 'Datastore'], signal, (view) => this.props.retrieve(
       filterSpec(viewObjectSet(view), [
         { type: 'Datacenter', paths: ['name'] },
         { type: 'ClusterComputeResource', paths: ['name', 'host'] },
@@ -147,7 +145,7 @@ export class Inventory {
         { type: 'Datastore', paths: ['summary.name', 'summary.capacity', 'summary.freeSpace', 'summary.url'] },
       ]),
       signal,
-    );
+    ));
     const of = (t: string): ObjectProps[] => got.filter((o) => o.obj.type === t);
     const hostName = new Map(of('HostSystem').map((o) => [o.obj.value, text(o.props.name) ?? o.obj.value]));
     this.rememberHosts(hostName);

@@ -44,11 +44,16 @@ export function readObjects(objects: unknown): ObjectProps[] {
 
 export class Properties {
   private readonly views = new Map<string, Promise<MoRef>>();
+  private generation = 0;
 
   constructor(private readonly soap: SoapClient) {}
 
-  /** A container view over the whole inventory for `types`, made once per session. */
+  /** A container view over the whole inventory for `types`, made once per (vSphere) session. */
   view(types: string[], signal: AbortSignal): Promise<MoRef> {
+    if (this.generation !== this.soap.generation) {
+      this.views.clear(); // a new login: the old session's views are gone
+      this.generation = this.soap.generation;
+    }
     const key = types.join(',');
     let v = this.views.get(key);
     if (!v) {
@@ -64,6 +69,17 @@ export class Properties {
       this.views.set(key, v);
     }
     return v;
+  }
+
+  /** Runs `fn` with the view for `types`; once more with a new view when a re-login made the first one stale. */
+  async withView<T>(types: string[], signal: AbortSignal, fn: (view: MoRef) => Promise<T>): Promise<T> {
+    const gen = this.soap.generation;
+    try {
+      return await fn(await this.view(types, signal));
+    } catch (err) {
+      if (gen === this.soap.generation) throw err;
+      return fn(await this.view(types, signal));
+    }
   }
 
   /** RetrievePropertiesEx, then ContinueRetrievePropertiesEx until the last page. */
@@ -84,8 +100,7 @@ export class Properties {
 
   /** Properties of every object of `type` in the inventory. */
   async all(type: string, paths: string[], signal: AbortSignal): Promise<ObjectProps[]> {
-    const view = await this.view([type], signal);
-    return this.retrieve(filterSpec(viewObjectSet(view), [{ type, paths }]), signal);
+    return this.withView([type], signal, (view) => this.retrieve(filterSpec(viewObjectSet(view), [{ type, paths }]), signal));
   }
 
   /** Properties of one object (FOREIGN_VM_NOT_FOUND when it is gone, naming `vm`). */

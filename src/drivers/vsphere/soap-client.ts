@@ -3,6 +3,12 @@
  * endpoint's path), the session cookie vCenter sets at Login sent back on every
  * call, faults mapped to the catalogue (faults.ts). Login and Logout through
  * the SessionManager; the ServiceContent read once at connect.
+ *
+ * vCenter ends idle sessions (30 min by default): a call answered
+ * NotAuthenticated did not run, so the client logs in again (once, shared by
+ * concurrent calls) and repeats it. Objects of the old session (container
+ * views, property collectors) are gone then: `generation` counts logins so
+ * their owners can tell.
  */
 import { PolyvisorError } from '../../shared/index.js';
 import { faultError } from './faults.js';
@@ -25,6 +31,10 @@ export interface ServiceContent {
 export class SoapClient {
   readonly transport: Transport;
   private cookie: string | null = null;
+  private creds: { user: string; password: string } | null = null;
+  private relogging: Promise<void> | null = null;
+  /** Incremented by every login after the first. */
+  generation = 0;
   private soapAction = 'urn:vim25/6.5';
   content!: ServiceContent;
 
@@ -42,6 +52,31 @@ export class SoapClient {
 
   /** Calls `method` on `self`; resolves with the response element's children (`returnval`…). */
   async call(method: string, self: MoRef, params: SoapObject, signal: AbortSignal, vm?: string, read?: XmlReadOptions): Promise<Node> {
+    const gen = this.generation;
+    try {
+      return await this.once(method, self, params, signal, vm, read);
+    } catch (err) {
+      const expired = err instanceof PolyvisorError && (err.details as { fault?: string } | undefined)?.fault === 'NotAuthenticated';
+      if (!expired || !this.creds || method === 'Login' || method === 'Logout') throw err;
+      if (gen === this.generation) await this.relogin(signal);
+      return this.once(method, self, params, signal, vm, read);
+    }
+  }
+
+  private relogin(signal: AbortSignal): Promise<void> {
+    this.relogging ??= (async () => {
+      this.cookie = null;
+      try {
+        await this.once('Login', this.content.sessionManager, { userName: this.creds!.user, password: this.creds!.password }, signal);
+        this.generation++;
+      } finally {
+        this.relogging = null;
+      }
+    })();
+    return this.relogging;
+  }
+
+  private async once(method: string, self: MoRef, params: SoapObject, signal: AbortSignal, vm?: string, read?: XmlReadOptions): Promise<Node> {
     const res = await this.transport.request({
       method: 'POST',
       path: this.sdkPath,
@@ -96,6 +131,7 @@ export class SoapClient {
 
   async login(user: string, password: string, signal: AbortSignal): Promise<void> {
     await this.call('Login', this.content.sessionManager, { userName: user, password }, signal);
+    this.creds = { user, password };
   }
 
   /** Ends the vSphere session (best effort) and closes the sockets. */
@@ -106,6 +142,7 @@ export class SoapClient {
       // The session ends with its sockets anyway; a failed logout changes nothing for the caller.
     } finally {
       this.cookie = null;
+      this.creds = null;
       this.transport.close();
     }
   }
