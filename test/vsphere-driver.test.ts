@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EndpointConnection, ForeignChange } from '../src/drivers/index.js';
 import { createVsphereDriver, type VsphereSession } from '../src/drivers/vsphere/index.js';
 import { isPolyvisorError } from '../src/shared/index.js';
-import { describeConformance, waitState } from './helpers/driver-conformance.js';
+import { describeConformance, errorOf, waitState } from './helpers/driver-conformance.js';
 import { testGuest } from './helpers/guest.js';
 import { freePort } from './helpers/http.js';
 import { startVcsim, type Vcsim } from './helpers/vcsim.js';
@@ -36,15 +36,6 @@ const work = mkdtempSync(path.join(os.tmpdir(), 'pv-vsphere-test-'));
 
 function conn(over: Partial<EndpointConnection> = {}): EndpointConnection {
   return { name: 'vcsim', url: sim.url, user: sim.user, password: sim.password, ca: sim.ca, ...over };
-}
-
-async function errorOf(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  return undefined;
 }
 
 /** PUT a file onto vcsim's datastore (as `govc datastore.upload` would). */

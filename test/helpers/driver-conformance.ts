@@ -42,6 +42,16 @@ export async function waitState(s: EndpointSession, vm: string, want: ForeignVmS
   throw new Error(`${vm} did not reach ${want} within ${ms} ms (last ${last})`);
 }
 
+/** What `p` rejected with (undefined when it resolved): for asserting a driver's typed errors. */
+export async function errorOf(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
 /** The registry's gate refuses `cap` for `driver` with the typed error, before anything is asked of the endpoint. */
 export function expectRefused(reg: DriverRegistry, driver: string, cap: Capability): void {
   let err: unknown;
