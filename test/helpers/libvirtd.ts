@@ -17,6 +17,8 @@ export interface PrivateLibvirtd {
   pid: number;
   /** PIDs of the QEMUs this libvirtd runs now (from its pidfiles). */
   qemuPids(): number[];
+  /** The PID of the QEMU of domain `name` on this libvirtd, or null. */
+  qemuPid(name: string): number | null;
   stop(): void;
 }
 
@@ -38,11 +40,18 @@ export function startLibvirtd(tag = 'libvirtd'): PrivateLibvirtd {
       .map((f) => Number(readFileSync(path.join(run, f), 'utf8')))
       .filter((p) => Number.isInteger(p) && p > 0 && existsSync(`/proc/${p}`));
   };
+  const qemuPid = (name: string): number | null => {
+    const f = path.join(dir, 'run', 'qemu', `${name}.pid`);
+    if (!existsSync(f)) return null;
+    const p = Number(readFileSync(f, 'utf8'));
+    return Number.isInteger(p) && p > 0 && existsSync(`/proc/${p}`) ? p : null;
+  };
   return {
     dir,
     uri,
     pid,
     qemuPids,
+    qemuPid,
     stop(): void {
       const left = qemuPids();
       script('stop', dir);
