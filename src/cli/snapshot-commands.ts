@@ -16,12 +16,20 @@ export function renderSnapshotTree(nodes: SnapshotEntry[]): string {
       const size = n.vmStateBytes > 0 ? ` ram ${formatBytes(n.vmStateBytes)}` : '';
       const ext = n.type === 'external' ? `, external ${formatBytes(n.fileBytes)}` : '';
       const gone = n.deleting ? ' (delete unfinished)' : '';
-      lines.push(`${prefix}${last ? '└─ ' : '├─ '}${n.name}${n.current ? ' *' : ''}  [${n.kind}, ${n.consistency}${size}${ext}]${gone} ${n.createdAt}${n.description ? `  ${n.description}` : ''}`);
+      const frozen = n.frozenFilesystems !== undefined ? `, ${n.frozenFilesystems} fs frozen` : '';
+      lines.push(`${prefix}${last ? '└─ ' : '├─ '}${n.name}${n.current ? ' *' : ''}  [${n.kind}, ${n.consistency}${frozen}${size}${ext}]${gone} ${n.createdAt}${n.description ? `  ${n.description}` : ''}`);
       walk(n.name, prefix + (last ? '   ' : '│  '));
     });
   };
   walk(null, '');
   return lines.length ? lines.join('\n') + '\n' : 'no snapshots\n';
+}
+
+/** `application-consistent: 2 filesystems frozen`, `crash-consistent: <why>`, or the bare label when no freeze was tried. */
+export function consistencyText(s: Pick<SnapshotEntry, 'consistency' | 'frozenFilesystems' | 'freezeNote'>): string {
+  if (s.frozenFilesystems === undefined) return s.consistency;
+  const n = `${s.frozenFilesystems} filesystem${s.frozenFilesystems === 1 ? '' : 's'} frozen`;
+  return `${s.consistency}: ${n}${s.freezeNote ? ` (${s.freezeNote})` : ''}`;
 }
 
 export function registerSnapshotCommands(program: Command, out: (s: string) => void): void {
@@ -42,7 +50,7 @@ export function registerSnapshotCommands(program: Command, out: (s: string) => v
       const s = await client().create(vm, {
         name, ...(o.description ? { description: o.description } : {}), ...(o.diskOnly || o.external ? { ram: false } : {}), ...(o.external ? { type: 'external' as const } : {}),
       });
-      print(s, () => `snapshot ${vm}/${s.name}: created (${s.type === 'external' ? 'external ' : ''}${s.kind}, ${s.consistency}, depth ${s.depth})\n`);
+      print(s, () => `snapshot ${vm}/${s.name}: created (${s.type === 'external' ? 'external ' : ''}${s.kind}, ${consistencyText(s)}, depth ${s.depth})\n`);
     });
   snap.command('list <vm>').alias('ls').description('the snapshot tree (* marks the node the VM runs from)').action(async (vm: string) => {
     const l = await client().list(vm);

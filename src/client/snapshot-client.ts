@@ -13,6 +13,10 @@ export interface SnapshotEntry {
   parent: string | null;
   kind: 'ram' | 'disk';
   consistency: 'full-state' | 'application-consistent' | 'crash-consistent' | 'offline';
+  /** Live disk snapshots: filesystems the guest agent froze (absent: no freeze was tried). */
+  frozenFilesystems?: number;
+  /** Why a live disk snapshot is only crash-consistent. */
+  freezeNote?: string;
   createdAt: string;
   disks: string[];
   vmState: string;

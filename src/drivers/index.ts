@@ -37,7 +37,7 @@ export {
 export { canHotplugDisks, type DiskHotplug, type HotplugDisk } from './disk-hotplug.js';
 export { canReportStats, type StatsSource, type VmStats, type GuestMemory, type DiskCounters, type NicCounters } from './stats.js';
 export {
-  canSnapshot, canSnapshotExternal, type Snapshottable, type LoadSnapshotResult, type ExternalSnapshottable, type ExternalOverlay, type StreamRequest,
+  canSnapshot, canSnapshotExternal, type Snapshottable, type LoadSnapshotResult, type FreezeResult, type ExternalSnapshottable, type ExternalOverlay, type StreamRequest,
 } from './snapshots.js';
 export { canBackup, type Backupable, type BackupJob, type DiskBitmap } from './backups.js';
 export {

@@ -10,6 +10,16 @@ export interface LoadSnapshotResult {
   bitmapsReset: string[];
 }
 
+/** What a guest filesystem freeze did. */
+export interface FreezeResult {
+  /** The guest agent was reached: a thaw is owed, even when the freeze failed. */
+  answered: boolean;
+  /** Filesystems the agent froze (its reply to guest-fsfreeze-freeze). */
+  frozen: number;
+  /** Why nothing (or not everything) was frozen: no agent, or the agent's error. */
+  error?: string;
+}
+
 export interface Snapshottable {
   /** Saves RAM, device and disk state of `disks` under `tag` (the first disk holds the RAM state). */
   saveSnapshot(tag: string, disks: readonly string[], signal: AbortSignal): Promise<void>;
@@ -19,8 +29,8 @@ export interface Snapshottable {
   deleteSnapshot(tag: string, disks: readonly string[], signal: AbortSignal): Promise<void>;
   /** Disk-only internal snapshot of `disks`, atomically (one transaction), while the guest runs. */
   diskSnapshot(tag: string, disks: readonly string[], signal: AbortSignal): Promise<void>;
-  /** Freezes the guest's filesystems; false when the guest agent does not answer. */
-  freezeFilesystems(signal: AbortSignal): Promise<boolean>;
+  /** Freezes the guest's filesystems through the guest agent and says how many it froze. */
+  freezeFilesystems(signal: AbortSignal): Promise<FreezeResult>;
   thawFilesystems(signal: AbortSignal): Promise<void>;
 }
 

@@ -24,6 +24,10 @@ export interface SnapshotNode {
   parent: string | null;
   kind: SnapshotKind;
   consistency: Consistency;
+  /** Live disk snapshots: filesystems the guest agent froze (application-consistent needs 1 or more). Absent: no freeze was tried (RAM, offline, or an older file). */
+  frozenFilesystems?: number;
+  /** Why a live disk snapshot is only crash-consistent (no agent, an agent error, nothing frozen). */
+  freezeNote?: string;
   createdAt: string;
   /** Spec names of the disks the snapshot covers. */
   disks: string[];

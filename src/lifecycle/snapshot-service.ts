@@ -7,7 +7,7 @@
  * never loses another node's data; the tree (parent, current) lives in the
  * VM's snapshots.json. Everything runs inside VmService.exclusive().
  */
-import { canSnapshot, canSnapshotExternal, type VmInstance } from '../drivers/index.js';
+import { canSnapshot, canSnapshotExternal, type Snapshottable, type VmInstance } from '../drivers/index.js';
 import { fail, timeoutSignal, validateName, type Logger } from '../shared/index.js';
 import type { DiskSpec } from '../spec/index.js';
 import { resolveDiskPaths } from '../storage/index.js';
@@ -17,6 +17,7 @@ import {
   type Consistency, type SnapshotCatalogue, type SnapshotNode, type SnapshotType,
 } from './snapshot-catalogue.js';
 import { createExternal, deleteExternal, revertExternal, sweepExternal, type ExternalContext } from './snapshot-external.js';
+import { freezeOutcome, type FreezeOutcome } from './snapshot-consistency.js';
 import { fileBytes } from './snapshot-sizes.js';
 import { imageSnapshots, offlineSnapshot } from './snapshot-offline.js';
 import type { VmService } from './vm-service.js';
@@ -85,17 +86,12 @@ export class SnapshotService {
       const ext = type === 'external' || doc.pending ? this.external(rec, dir, live ? inst : undefined, signal) : undefined;
       if (ext) doc = await sweepExternal(ext, doc);
       let consistency: Consistency = 'offline';
+      let freeze: FreezeOutcome | undefined;
       let files: Record<string, string> | undefined;
       const instance = live ? snapshottable(vm, inst) : undefined;
       if (type === 'external') {
         files = await createExternal(ext!, req.name, disks, async (f) => {
-          const frozen = await instance!.freezeFilesystems(signal);
-          try {
-            await f();
-          } finally {
-            if (frozen) await instance!.thawFilesystems(timeoutSignal(30_000));
-          }
-          consistency = frozen ? 'application-consistent' : 'crash-consistent';
+          freeze = await whileFrozen(instance!, signal, f);
         });
       } else if (instance && ram) {
         await this.removeOrphanTag(req.name, images, inst, disks, signal);
@@ -103,19 +99,15 @@ export class SnapshotService {
         consistency = 'full-state';
       } else if (instance) {
         await this.removeOrphanTag(req.name, images, inst, disks, signal);
-        const frozen = await instance.freezeFilesystems(signal);
-        try {
-          await instance.diskSnapshot(req.name, disks, signal);
-        } finally {
-          if (frozen) await instance.thawFilesystems(timeoutSignal(30_000));
-        }
-        consistency = frozen ? 'application-consistent' : 'crash-consistent';
+        freeze = await whileFrozen(instance, signal, () => instance.diskSnapshot(req.name, disks, signal));
       } else {
         await this.removeOrphanTag(req.name, images, undefined, disks, signal);
         await offlineSnapshot('-c', req.name, images, signal);
       }
+      if (freeze) consistency = freeze.consistency;
       const node: SnapshotNode = {
         name: req.name, description: req.description ?? '', parent: doc.current, kind: ram ? 'ram' : 'disk', consistency,
+        ...(freeze ? { frozenFilesystems: freeze.frozenFilesystems, ...(freeze.freezeNote ? { freezeNote: freeze.freezeNote } : {}) } : {}),
         createdAt: new Date().toISOString(), disks, vmState: rec.state, type, ...(files ? { files } : {}),
       };
       // Offline, the image holding the dirty bitmaps became the snapshot file: the next backup is full.
@@ -127,7 +119,7 @@ export class SnapshotService {
         if (type === 'internal') await this.dropTag(node.name, images, instance, disks).catch(() => undefined);
         throw err;
       }
-      this.log.info({ vm, snapshot: node.name, kind: node.kind, type, consistency }, 'snapshot created');
+      this.log.info({ vm, snapshot: node.name, kind: node.kind, type, consistency, frozenFilesystems: node.frozenFilesystems }, 'snapshot created');
       this.o.vms.states.contentChanged(rec, 'snapshots', 'created', node.name);
       return { ...node, type, depth, current: true, vmStateBytes: type === 'internal' ? (await this.sizes(images[0]!))(node.name) : 0, fileBytes: await fileBytes(dir, rec, node) };
     });
@@ -325,4 +317,16 @@ function imagesOf(rec: VmRecord, dir: string, disks: readonly string[]): string[
 function snapshottable(vm: string, inst: VmInstance | undefined) {
   if (!canSnapshot(inst)) fail('SNAPSHOT_UNSUPPORTED', `the driver of VM ${vm} cannot snapshot a running VM`);
   return inst;
+}
+
+/** Runs `f` with the guest's filesystems frozen (when the agent answers), thaws, and says what the freeze achieved. */
+async function whileFrozen(instance: Snapshottable, signal: AbortSignal, f: () => Promise<void>): Promise<FreezeOutcome> {
+  const frozen = await instance.freezeFilesystems(signal);
+  try {
+    await f();
+  } finally {
+    // An agent that answered is thawed even after a failed or empty freeze: qemu-ga stays in its frozen state until told.
+    if (frozen.answered) await instance.thawFilesystems(timeoutSignal(30_000));
+  }
+  return freezeOutcome(frozen);
 }

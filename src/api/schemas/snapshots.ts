@@ -8,7 +8,10 @@ export const snapshotSchema = describes<SnapshotView>()(z.object({
   description: z.string(),
   parent: z.string().nullable(),
   kind: z.enum(['ram', 'disk']),
-  consistency: z.enum(['full-state', 'application-consistent', 'crash-consistent', 'offline']),
+  consistency: z.enum(['full-state', 'application-consistent', 'crash-consistent', 'offline'])
+    .describe('application-consistent: the guest agent froze 1 or more filesystems and none failed; crash-consistent: a live disk snapshot without that'),
+  frozenFilesystems: z.number().int().min(0).optional().describe('live disk snapshots: filesystems the guest agent froze; absent when no freeze was tried (RAM or offline snapshots)'),
+  freezeNote: z.string().optional().describe('why a live disk snapshot is only crash-consistent (no agent, an agent error, nothing frozen)'),
   createdAt: z.string(),
   disks: z.array(z.string()),
   vmState: z.string(),

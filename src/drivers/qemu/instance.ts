@@ -5,10 +5,10 @@ import type { ExitStatus } from './spawn-detached.js';
 import type { DriverEvent, LaunchPlan, RunStatus, RuntimeFiles, RuntimeInfo, VmInstance } from '../driver.js';
 import type { MigrateOutOptions, MigrationSource, MigrationStats, MigrationTuning } from '../migratable.js';
 import type { DiskHotplug, HotplugDisk } from '../disk-hotplug.js';
-import type { ExternalOverlay, ExternalSnapshottable, LoadSnapshotResult, Snapshottable, StreamRequest } from '../snapshots.js';
+import type { ExternalOverlay, ExternalSnapshottable, FreezeResult, LoadSnapshotResult, Snapshottable, StreamRequest } from '../snapshots.js';
 import type { BackupJob, Backupable, DiskBitmap } from '../backups.js';
 import { backupDisks, listBitmaps, removeBitmap } from './backup-jobs.js';
-import { agentCall } from './snapshot-freeze.js';
+import { freezeGuest, thawGuest } from './snapshot-freeze.js';
 import { deleteSnapshot, diskSnapshot, loadSnapshot, saveSnapshot } from './snapshot-jobs.js';
 import { activeFile, externalSnapshot, streamDisk } from './snapshot-external.js';
 import { mapQmpEvent, PAUSED_STATES } from './events.js';
@@ -176,10 +176,11 @@ export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, S
   loadSnapshot(tag: string, disks: readonly string[], signal: AbortSignal): Promise<LoadSnapshotResult> { return loadSnapshot(this.qmp, tag, disks, signal, this.plan.spec.memory); }
   deleteSnapshot(tag: string, disks: readonly string[], signal: AbortSignal): Promise<void> { return deleteSnapshot(this.qmp, tag, disks, signal); }
   diskSnapshot(tag: string, disks: readonly string[], signal: AbortSignal): Promise<void> { return diskSnapshot(this.qmp, tag, disks, signal); }
-  freezeFilesystems(signal: AbortSignal): Promise<boolean> {
-    return this.plan.spec.agent.enabled ? agentCall(this.files.agentSocket, 'guest-fsfreeze-freeze', signal, this.log) : Promise.resolve(false);
+  freezeFilesystems(signal: AbortSignal): Promise<FreezeResult> {
+    if (!this.plan.spec.agent.enabled) return Promise.resolve({ answered: false, frozen: 0, error: 'the VM has no guest agent (agent.enabled is false)' });
+    return freezeGuest(this.files.agentSocket, signal, this.log);
   }
-  async thawFilesystems(signal: AbortSignal): Promise<void> { await agentCall(this.files.agentSocket, 'guest-fsfreeze-thaw', signal, this.log); }
+  async thawFilesystems(signal: AbortSignal): Promise<void> { await thawGuest(this.files.agentSocket, signal, this.log); }
   externalSnapshot(overlays: readonly ExternalOverlay[], signal: AbortSignal): Promise<void> { return externalSnapshot(this.qmp, overlays, signal); }
   activeFile(disk: string, signal: AbortSignal): Promise<string> { return activeFile(this.qmp, disk, signal); }
   streamDisk(r: StreamRequest, signal: AbortSignal): Promise<void> { return streamDisk(this.qmp, r, signal); }
