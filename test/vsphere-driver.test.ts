@@ -39,10 +39,10 @@ function conn(over: Partial<EndpointConnection> = {}): EndpointConnection {
 }
 
 /** PUT a file onto vcsim's datastore (as `govc datastore.upload` would). */
-function upload(dsPath: string, body: Buffer): Promise<void> {
-  const u = new URL(`/folder/${dsPath}?dcPath=DC0&dsName=LocalDS_0`, sim.url);
+function upload(dsPath: string, body: Buffer, to: Vcsim = sim): Promise<void> {
+  const u = new URL(`/folder/${dsPath}?dcPath=DC0&dsName=LocalDS_0`, to.url);
   return new Promise((resolve, reject) => {
-    const req = https.request(u, { method: 'PUT', ca: sim.ca, headers: { 'Content-Length': String(body.length) } }, (res) => {
+    const req = https.request(u, { method: 'PUT', ca: to.ca, headers: { 'Content-Length': String(body.length) } }, (res) => {
       res.resume();
       res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`upload answered ${res.statusCode}`))));
     });
@@ -299,9 +299,23 @@ describe('vSphere driver on vcsim (VMware\'s vCenter simulator, not a real vCent
     }
   });
 
-  it('vcsim killed mid-call: the events long-poll and the next call fail with ENDPOINT_LOST, no hang', async () => {
+  it('vcsim killed mid-call: a disk download, the events long-poll and the next call fail with ENDPOINT_LOST, no hang', async () => {
     const doomed = await startVcsim({ hosts: 1, vms: 1 });
     const s = await driver.connect({ name: 'doomed', url: doomed.url, user: doomed.user, password: doomed.password, ca: doomed.ca }, sig());
+    // A 64 MiB "vmdk" (KDMV magic, then zeros) to be half-read when vcsim dies.
+    const big = Buffer.alloc(64 * 1024 * 1024);
+    big.write('KDMV');
+    await upload('DC0_H0_VM0/disk1.vmdk', big, doomed);
+    if ((await s.get('DC0_H0_VM0', sig())).state !== 'stopped') await s.power!.kill!('DC0_H0_VM0', sig());
+    const [disk] = await s.exporter!.disks('DC0_H0_VM0', sig());
+    expect(disk!.sizeBytes).toBe(big.length);
+    const stream = (await disk!.open(AbortSignal.timeout(60_000))) as NodeJS.ReadableStream & { pause(): void };
+    const first = await new Promise<Buffer>((resolve) => stream.once('data', (c: Buffer) => {
+      stream.pause();
+      resolve(c);
+    }));
+    expect(first.subarray(0, 4).toString()).toBe('KDMV');
+
     let stop: (() => void) | null = null;
     const watchErr = new Promise<Error>((resolve) => {
       stop = s.events!.watch(() => undefined, resolve);
@@ -310,6 +324,12 @@ describe('vSphere driver on vcsim (VMware\'s vCenter simulator, not a real vCent
     await s.list(sig());
     await new Promise((r) => setTimeout(r, 1_000));
     await doomed.kill();
+    const rest = await errorOf((async () => {
+      let n = first.length;
+      for await (const c of stream) n += (c as Buffer).length;
+      if (n < big.length) throw new Error(`the stream ended after ${n} bytes without an error`);
+    })());
+    expect(isPolyvisorError(rest, 'ENDPOINT_LOST'), String(rest)).toBe(true);
     const lost = await Promise.race([watchErr, new Promise<string>((r) => setTimeout(() => r('no error within 30 s'), 30_000))]);
     expect(isPolyvisorError(lost, 'ENDPOINT_LOST'), String(lost)).toBe(true);
     const next = await errorOf(s.list(AbortSignal.timeout(30_000)));
@@ -317,4 +337,5 @@ describe('vSphere driver on vcsim (VMware\'s vCenter simulator, not a real vCent
     stop!();
     await s.close();
   });
+
 });

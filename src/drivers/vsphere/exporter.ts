@@ -107,7 +107,7 @@ export function exporterPart(soap: SoapClient, props: Properties, inv: Inventory
           name: d.name,
           sizeBytes: bytes,
           format,
-          open: async (sig) => get(target, dcPath, sig),
+          open: async (sig) => t.body(await get(target, dcPath, sig), `download of [${target.datastore}] ${target.path}`, sig),
         });
       }
       return out;

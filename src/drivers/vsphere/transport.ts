@@ -10,6 +10,7 @@
 import https from 'node:https';
 import http from 'node:http';
 import type { IncomingMessage } from 'node:http';
+import { PassThrough, type Readable } from 'node:stream';
 import { PolyvisorError, abortError } from '../../shared/index.js';
 
 export interface TransportOptions {
@@ -72,8 +73,6 @@ export class Transport {
       });
       req.on('response', (res) => {
         this.answered = true;
-        // A failure while the body streams is the endpoint going away.
-        res.on('aborted', () => res.destroy(this.lost(r.what, new Error('response aborted'))));
         resolve(res);
       });
       req.on('error', (err) => reject(signal.aborted ? abortError(signal, r.what) : this.mapError(err, r.what)));
@@ -93,6 +92,28 @@ export class Transport {
     }
     if (!res.complete) throw this.lost(what, new Error('response ended early'));
     return Buffer.concat(chunks).toString('utf8');
+  }
+
+  /**
+   * A response body as a stream whose failures are catalogue errors: the
+   * connection closing before the end is ENDPOINT_LOST, the caller's signal
+   * TIMEOUT/ABORTED. Destroying the stream ends the download.
+   */
+  body(res: IncomingMessage, what: string, signal: AbortSignal): Readable {
+    const out = new PassThrough();
+    const fail = (err: unknown): void => {
+      if (out.destroyed) return;
+      out.destroy(signal.aborted ? abortError(signal, what) : err instanceof PolyvisorError ? err : this.lost(what, err));
+    };
+    res.on('error', fail);
+    res.on('close', () => {
+      if (!res.complete) fail(new Error('the connection closed before the end'));
+    });
+    out.on('close', () => {
+      if (!res.complete) res.destroy();
+    });
+    res.pipe(out);
+    return out;
   }
 
   mapError(err: unknown, what: string): PolyvisorError {
