@@ -5,9 +5,10 @@
  * (reload), "ready" being the page's own `pv-dashboard-ready` mark (first
  * animation frame after the VM table is rendered from the API's answer).
  * Beside it, in the same rounds:
- * - the same page from an earlier commit (`BENCH_BEFORE`, default the commit
- *   before the tree was windowed), built into a temporary folder and served
- *   by its own daemon on the same VMs' twin state: today's page before this
+ * - the page of an earlier commit (`BENCH_BEFORE`, default the commit
+ *   before the tree was windowed): its web/ built into a temporary folder
+ *   beside a copy of this checkout's dist/, so the same daemon code serves
+ *   it, with the same VMs in a twin state folder: today's page before this
  *   change;
  * - `GET /v1/vms` from Node (TCP + token, JSON parsed): the floor any page
  *   that shows the list pays.
@@ -17,7 +18,7 @@
  * Env: BENCH_ROUNDS (default 5), BENCH_SIZES (default "200,1000"), BENCH_BEFORE (commit; "none" skips it).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -38,18 +39,19 @@ const ms = (s: Summary): string => `${s.median.toFixed(1)} (${s.min.toFixed(1)}�
 
 interface Site { label: string; daemon: Daemon; url: string; token: string; root: string; client: PolyvisorClient }
 
-/** `git archive` of a commit into a temporary folder, with this checkout's node_modules, compiled (daemon and web UI). */
+/**
+ * The daemon of this checkout (a copy of dist/) serving the web UI of `commit`
+ * (web/ from `git archive`, built by Vite): only the page differs between the
+ * two sites, so the comparison is the UI's own.
+ */
 function buildBefore(commit: string): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pv-bench-before-'));
-  log(`building ${commit} in ${dir}`);
+  log(`building the web UI of ${commit} in ${dir}`);
   execFileSync('bash', ['-c', `git -C "$1" archive "$2" | tar -x -C "$3"`, 'x', ROOT, commit, dir], { stdio: 'inherit' });
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
-  try {
-    execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: dir, stdio: 'inherit' });
-  } catch {
-    if (!existsSync(path.join(dir, 'dist', 'daemon', 'main.js'))) throw new Error(`${commit} did not compile`);
-  }
+  cpSync(path.join(ROOT, 'dist'), path.join(dir, 'dist'), { recursive: true, filter: (src) => !src.startsWith(path.join(ROOT, 'dist', 'web')) });
   execFileSync(process.execPath, ['scripts/build-web.mjs', '--quiet'], { cwd: dir, stdio: 'inherit' });
+  if (!existsSync(path.join(dir, 'dist', 'web', 'index.html'))) throw new Error(`the web UI of ${commit} did not build`);
   return dir;
 }
 
@@ -141,7 +143,7 @@ async function main(): Promise<void> {
     sections.push(
       '## Web UI: dashboard ready with 200 and 1,000 VMs (`bench/web-dashboard.ts`)',
       '',
-      `Chromium ${await browser.version()} headless (Debian's) at 1280×900 against polyvisord on 127.0.0.1, VMs created (not running), viewer token; ${ROUNDS} rounds, each: a new browser context loads \`/\` (cold cache), then reloads it (warm). "Ready" is the page's \`pv-dashboard-ready\` mark (first animation frame after the VM table is rendered from the API's answer), from navigation start. *now* is commit ${commit}; *before* is ${BEFORE === 'none' ? 'not measured' : `commit ${BEFORE} (the frame before the resource tree was windowed), built by the benchmark into a temporary folder and served by its own daemon with the same VMs, in the same rounds`}. "tree rows" is how many VM links the resource tree put in the document. Load ${loadNow()} at the end, ${os.cpus().length} CPUs. Milliseconds, median (min–max).`,
+      `Chromium ${await browser.version()} headless (Debian's) at 1280×900 against polyvisord on 127.0.0.1, VMs created (not running), viewer token; ${ROUNDS} rounds, each: a new browser context loads \`/\` (cold cache), then reloads it (warm). "Ready" is the page's \`pv-dashboard-ready\` mark (first animation frame after the VM table is rendered from the API's answer), from navigation start. *now* is commit ${commit}; *before* is ${BEFORE === 'none' ? 'not measured' : `the web UI of commit ${BEFORE} (the frame before the resource tree was windowed), built by the benchmark and served by a copy of the same daemon build on a twin state folder with the same VMs, in the same rounds (only the page differs)`}. "tree rows" is how many VM links the resource tree put in the document. Load ${loadNow()} at the end, ${os.cpus().length} CPUs. Milliseconds, median (min–max).`,
       '',
       table(['VMs', 'cache', 'now: ready ms', 'now: tree rows', 'before: ready ms', 'before: tree rows', 'now ÷ before', 'now ÷ GET /v1/vms'], rowsOut),
     );

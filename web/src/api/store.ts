@@ -183,9 +183,6 @@ export function startLive(): void {
       if (!stopped) setTimeout(() => connect(path, onMessage, onOpen, opened ? 500 : Math.min(delay * 2, 10_000)), delay);
     };
   };
-  // First paint with data: read the lists at once, beside the event stream's connection, instead of after it. The
-  // read on the stream's open stays: it is the one that sees every change the early read may have missed.
-  void loadAll().catch(() => undefined);
   connect('/v1/events', (e) => apply(e as EventView), () => {
     set({ live: 'live' });
     void loadAll().catch(() => undefined);

@@ -1,5 +1,6 @@
 /** Every feature of the UI registers itself (tree section, pages, actions) when imported: add a folder, add a line. */
 import './datacenter/index.js';
+import './endpoints/index.js';
 import './vms/index.js';
 import './storage/index.js';
 import './operations/index.js';
