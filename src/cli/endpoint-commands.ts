@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { EndpointClient } from '../client/index.js';
-import { fail } from '../shared/index.js';
+import { fail, isErrorCode, PolyvisorError } from '../shared/index.js';
 import type { DriverView, EndpointView, ForeignVmView, InventoryVmView } from '../spec/index.js';
 import { connectionFrom, type GlobalOptions } from './context.js';
 import { formatBytes, table } from './format.js';
@@ -75,7 +75,9 @@ export function registerEndpointCommands(program: Command, out: (s: string) => v
   ep.command('add <name>')
     .description('add an endpoint (admin); the connection is proven first, nothing is kept when it fails')
     .requiredOption('--driver <driver>', 'libvirt, vsphere or proxmox (`polyvisor driver list`)')
-    .requiredOption('--url <url>', 'qemu+unix:///system?socket=PATH, https://VCENTER/sdk, https://PVE:8006')
+    // The program's own --url (the daemon's URL) would take this flag wherever it stands: here --url is always the
+    // endpoint's URL, and the daemon is named by --socket, --remote or POLYVISOR_URL.
+    .option('--url <url>', 'the endpoint: qemu+unix:///system?socket=PATH, https://VCENTER/sdk, https://PVE:8006 (name the daemon with --socket, --remote or POLYVISOR_URL)')
     .option('--user <user>', 'user name (vSphere: user@vsphere.local; Proxmox: root@pam)')
     .option('--password-file <file>', 'read the password from this file')
     .option('--password-stdin', 'read the password from standard input')
@@ -83,15 +85,18 @@ export function registerEndpointCommands(program: Command, out: (s: string) => v
     .option('--ca <file>', 'PEM file of the CA (or self-signed certificate) to trust')
     .option('--insecure', 'do not check the certificate (labs only)')
     .option('--json', 'print JSON')
-    .action(async (name: string, o: { driver: string; url: string; user?: string; passwordFile?: string; passwordStdin?: boolean; tokenFile?: string; ca?: string; insecure?: boolean; json?: boolean }) => {
+    .action(async (name: string, o: { driver: string; url?: string; user?: string; passwordFile?: string; passwordStdin?: boolean; tokenFile?: string; ca?: string; insecure?: boolean; json?: boolean }) => {
+      const url = o.url ?? g().url;
+      if (url === undefined) fail('INVALID_ARGUMENT', 'give the endpoint\'s URL with --url URL');
       const ways = [o.passwordFile, o.passwordStdin, o.tokenFile].filter((x) => x !== undefined).length;
       if (ways > 1) fail('INVALID_ARGUMENT', 'give at most one of --password-file, --password-stdin and --token-file');
       const password = o.passwordFile !== undefined ? await readSecretFile(o.passwordFile, 'password', { trimNewline: true })
         : o.passwordStdin ? await readSecretFromStdin('password') : undefined;
       const token = o.tokenFile !== undefined ? await readSecretFile(o.tokenFile, 'API token', { trimNewline: true }) : undefined;
       const ca = o.ca !== undefined ? await readFile(o.ca, 'utf8').catch((err: unknown) => fail('INVALID_ARGUMENT', `cannot read --ca ${o.ca}`, { cause: err })) : undefined;
-      const e = await endpointClientFrom(g()).add({
-        name, driver: o.driver, url: o.url, ...(o.user ? { user: o.user } : {}), ...(password !== undefined ? { password } : {}),
+      const { url: _endpointUrl, ...daemon } = g();
+      const e = await endpointClientFrom(daemon).add({
+        name, driver: o.driver, url, ...(o.user ? { user: o.user } : {}), ...(password !== undefined ? { password } : {}),
         ...(token !== undefined ? { token } : {}), ...(ca !== undefined ? { ca } : {}), ...(o.insecure ? { insecure: true } : {}),
       });
       out(json(o) ? JSON.stringify(e, null, 2) + '\n' : `endpoint ${e.name}: added (${e.status?.product ?? e.driver}, ${e.status?.vms ?? 0} VMs)\n`);
@@ -115,12 +120,13 @@ export function registerEndpointCommands(program: Command, out: (s: string) => v
     });
 
   ep.command('test <name>')
-    .description('connect afresh: product, hosts, VM count (exit 5 when it fails)')
+    .description('connect afresh: product, hosts, VM count (fails with the endpoint\'s error code when it cannot connect)')
     .option('--json', 'print JSON')
     .action(async (name: string, o: { json?: boolean }) => {
       const e = await endpointClientFrom(g()).test(name);
       out(json(o) ? JSON.stringify(e, null, 2) + '\n' : endpointDetails(e));
-      if (e.status && !e.status.reachable) process.exitCode = 5;
+      const err = e.status?.error;
+      if (err) throw new PolyvisorError(isErrorCode(err.code) ? err.code : 'ENDPOINT_UNREACHABLE', `endpoint ${name}: ${err.message}`);
     });
 
   ep.command('rm <name>')

@@ -34,6 +34,7 @@ export interface EndpointRecord extends EndpointInput {
 }
 
 const PREFIX = 'endpoint.';
+const hasControlOrSpace = (t: string): boolean => [...t].some((ch) => ch.charCodeAt(0) <= 0x20);
 const MAX_URL = 2048;
 const MAX_CA = 64 * 1024;
 
@@ -49,7 +50,7 @@ export function checkEndpointInput(i: EndpointInput): void {
     fail('INVALID_ARGUMENT', `url ${JSON.stringify(i.url)} is not a URL`);
   }
   if (u.username || u.password) fail('INVALID_ARGUMENT', 'put the user in --user and the password in a file (--password-file), not in the URL');
-  if (i.user !== undefined && (i.user.length === 0 || i.user.length > 256 || /[\s\x00-\x1f]/.test(i.user))) fail('INVALID_ARGUMENT', 'user must be 1-256 characters without spaces');
+  if (i.user !== undefined && (i.user.length === 0 || i.user.length > 256 || hasControlOrSpace(i.user))) fail('INVALID_ARGUMENT', 'user must be 1-256 characters without spaces');
   if (i.password !== undefined && (i.password.length === 0 || i.password.length > 1024)) fail('INVALID_ARGUMENT', 'password must be 1-1024 characters');
   if (i.token !== undefined && (i.token.length === 0 || i.token.length > 2048 || /[\s]/.test(i.token))) fail('INVALID_ARGUMENT', 'token must be 1-2048 characters without spaces');
   if (i.password !== undefined && i.token !== undefined) fail('INVALID_ARGUMENT', 'give a password or a token, not both');

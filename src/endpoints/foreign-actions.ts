@@ -58,7 +58,7 @@ export function splitRef(ref: string): { endpoint: string; vm: string } {
 
 /** A foreign VM's name as it may travel in a URL and reach a driver: 1-255 characters, no control characters. */
 export function checkForeignName(vm: string): string {
-  if (typeof vm !== 'string' || vm.length === 0 || vm.length > 255 || /[\x00-\x1f\x7f]/.test(vm)) {
+  if (typeof vm !== 'string' || vm.length === 0 || vm.length > 255 || [...vm].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f)) {
     fail('INVALID_NAME', `VM name ${JSON.stringify(vm)} is not valid: 1-255 characters without control characters`);
   }
   return vm;
