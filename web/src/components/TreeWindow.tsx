@@ -5,8 +5,11 @@
  * scrollbar and the position stay true. Rows have one height (measured from
  * a rendered row). The first row is always rendered, so "Enter opens the
  * first VM found" and Tab into the list start where the list starts.
+ * Nothing is measured while React renders: a forced layout of the page (with
+ * a VM table of 1,000 rows beside the tree) cost more than the rows saved;
+ * measuring waits for the frame after the first paint, and for scrolls.
  */
-import { useEffect, useLayoutEffect, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 
 /** Lists at least this long are windowed; shorter ones render whole. */
 export const WINDOW_FROM = 80;
@@ -36,12 +39,15 @@ export function WindowedList<T>({ items, render, className }: { items: readonly 
     let frame = 0;
     const update = (): void => {
       frame = 0;
+      const row = ul.querySelector<HTMLElement>(':scope > li.tn');
+      const h = row?.getBoundingClientRect().height ?? 0; // fractional: 150 rows of 27.94 px are not 150 of 28
+      if (h > 0 && Math.abs(h - rowH) > 0.01) { setRowH(h); return; } // the effect runs again with it
       const top = ul.getBoundingClientRect().top - pane.getBoundingClientRect().top;
       const next = visibleRange(count, rowH, top, pane.clientHeight);
       setRange((r) => (r.start === next.start && r.end === next.end ? r : next));
     };
     const later = (): void => { if (!frame) frame = requestAnimationFrame(update); };
-    update();
+    frame = requestAnimationFrame(() => { frame = requestAnimationFrame(update); }); // after the first paint
     pane.addEventListener('scroll', later, { passive: true });
     window.addEventListener('resize', later);
     return () => {
@@ -50,12 +56,6 @@ export function WindowedList<T>({ items, render, className }: { items: readonly 
       if (frame) cancelAnimationFrame(frame);
     };
   }, [count, rowH]);
-
-  useLayoutEffect(() => {
-    const row = ref.current?.querySelector<HTMLElement>(':scope > li.tn');
-    const h = row?.getBoundingClientRect().height ?? 0; // fractional: 150 rows of 27.94 px are not 150 of 28
-    if (h > 0 && Math.abs(h - rowH) > 0.01) setRowH(h);
-  });
 
   const start = Math.min(range.start, count);
   const end = Math.min(Math.max(range.end, start), count);
