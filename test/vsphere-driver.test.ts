@@ -106,6 +106,10 @@ describe('vSphere driver on vcsim (VMware\'s vCenter simulator, not a real vCent
     expect(standalone.nics[0]!.mac).toMatch(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
     expect(standalone.nics[0]!.network).toBeTruthy();
     expect(['running', 'stopped']).toContain(standalone.state);
+    // A brief list (the inventory's rows) has everything but the devices.
+    const brief = await session.list(sig(), { brief: true });
+    expect(brief.map(({ disks: _d, nics: _n, ...r }) => r)).toEqual(vms.map(({ disks: _d, nics: _n, ...r }) => r));
+    expect(brief.every((v) => v.disks.length === 0 && v.nics.length === 0)).toBe(true);
     // get() by name and by managed object id give the same VM.
     expect((await session.get(standalone.id, sig())).name).toBe('DC0_H0_VM0');
   });

@@ -182,7 +182,11 @@ export interface ForeignConsoles {
 /** A connected endpoint. Optional parts present exactly when the driver's matrix says supported. */
 export interface EndpointSession {
   info(signal: AbortSignal): Promise<EndpointInfo>;
-  list(signal: AbortSignal): Promise<ForeignVm[]>;
+  /**
+   * Every VM. `brief`: the caller needs no disks and NICs (the inventory's rows), so a driver for which they
+   * are the expensive part (vSphere: the device list of every VM) may leave them empty; get() always has them.
+   */
+  list(signal: AbortSignal, opts?: { brief?: boolean }): Promise<ForeignVm[]>;
   /** FOREIGN_VM_NOT_FOUND when absent. */
   get(vm: string, signal: AbortSignal): Promise<ForeignVm>;
   close(): Promise<void>;

@@ -61,10 +61,11 @@ export class Inventory {
     private readonly props: Properties,
   ) {}
 
-  /** Every VM (templates included) in one round trip with the host names. */
-  async list(signal: AbortSignal): Promise<ForeignVm[]> {
+  /** Every VM (templates included) in one round trip with the host names; `brief` leaves the device list (disks, NICs) out. */
+  async list(signal: AbortSignal, brief = false): Promise<ForeignVm[]> {
+    const paths = brief ? VM_PATHS.filter((p) => p !== 'config.hardware.device') : VM_PATHS;
     const got = await this.props.withView(['VirtualMachine', 'HostSystem'], signal, (view) => this.props.retrieve(
-      filterSpec(viewObjectSet(view), [{ type: 'VirtualMachine', paths: VM_PATHS }, { type: 'HostSystem', paths: ['name'] }]),
+      filterSpec(viewObjectSet(view), [{ type: 'VirtualMachine', paths }, { type: 'HostSystem', paths: ['name'] }]),
       signal,
       undefined,
       { skip: skipUnmappedDevices },

@@ -52,7 +52,7 @@ export async function openSession(c: EndpointConnection, signal: AbortSignal): P
   return {
     soap,
     info: (signal) => inv.info(signal),
-    list: (signal) => inv.list(signal),
+    list: (signal, opts) => inv.list(signal, opts?.brief === true),
     get: (vm, signal) => inv.get(vm, signal),
     close: async () => {
       await events.stopAll();
