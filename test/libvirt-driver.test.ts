@@ -222,7 +222,8 @@ describe('libvirt driver against two private libvirtd (real libvirt 9.0, QEMU un
     await session.power!.kill!('lv-mig', sig());
   });
 
-  it('a domain made with `virsh define` directly is listed and adopted: its XML read into a spec, what does not map listed', async () => {
+  it('a domain made with `virsh define` directly is listed and adopted: its XML read into a spec, what does not map listed; its pty console read', async () => {
+    const g = testGuest();
     const disk = path.join(work, 'foreign.qcow2');
     spawnSync('qemu-img', ['create', '-q', '-f', 'qcow2', disk, '32M']);
     const xmlFile = path.join(work, 'foreign.xml');
@@ -232,8 +233,9 @@ describe('libvirt driver against two private libvirtd (real libvirt 9.0, QEMU un
   <name>made-by-virsh</name>
   <memory unit='MiB'>192</memory>
   <vcpu>2</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
+  <os><type arch='x86_64' machine='pc'>hvm</type><kernel>${g.kernel}</kernel><initrd>${g.initrd}</initrd><cmdline>${g.cmdline}</cmdline></os>
   <features><acpi/></features>
+  <cpu mode='maximum'/>
   <devices>
     <emulator>/usr/bin/qemu-system-x86_64</emulator>
     <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${disk}'/><target dev='vda' bus='virtio'/></disk>
@@ -259,6 +261,16 @@ describe('libvirt driver against two private libvirtd (real libvirt 9.0, QEMU un
     expect(lossy.join('\n')).toMatch(/sound/);
     const disks = await session.exporter!.disks('made-by-virsh', sig());
     expect(disks).toEqual([expect.objectContaining({ name: 'vda', format: 'qcow2', localPath: disk, sizeBytes: 32 * 1024 * 1024 })]);
+    // Its serial console is a pty (as virt-install makes them): opened as the tty device.
+    await session.power!.start!('made-by-virsh', sig());
+    const s = await session.consoles!.serial('made-by-virsh', sig());
+    try {
+      await readUntil(s, new RegExp(READY), limit('boot')).catch(() => undefined); // may have passed before the open
+      await shell(s, 'echo pty-$((5*5))', /pty-25/);
+    } finally {
+      s.destroy();
+    }
+    await session.power!.kill!('made-by-virsh', sig());
   });
 
   it('faults: no libvirtd behind the socket, unknown VM, start of a running VM, a URI that would run a program', async () => {

@@ -37,6 +37,7 @@ export function createLibvirtDriver(options: Partial<LibvirtOptions> = {}): Endp
       try {
         await session.info(signal);
       } catch (err) {
+        for (const h of ctx.hosts) h.virsh.close();
         if (authFile) await rm(path.dirname(authFile), { recursive: true, force: true });
         throw err;
       }

@@ -1,7 +1,8 @@
 /**
- * info, list and get. A cold list is two virsh calls per host, run side by
- * side: `list --all --uuid --name` (ids) and `domstats --state --vcpu
- * --balloon --block` (state, CPUs, memory, disks of every domain in one RPC:
+ * info, list and get. A list is two commands per host on its long-lived
+ * interactive virsh (virsh-shell.ts; started by connect's `version`): `list
+ * --all --uuid --name` (ids) and `domstats --state --vcpu --balloon --block`
+ * (state, CPUs, memory, disks of every domain in one RPC:
  * virConnectGetAllDomainStats). NICs, firmware and guest OS need the XML:
  * `get` reads it, `list` leaves them empty (docs/drivers-libvirt.md).
  */
@@ -12,7 +13,7 @@ import type { HostConn, LibvirtContext } from './context.js';
 import { num, parseDomstats, parseUuidNames } from './virsh-parse.js';
 
 export async function endpointInfo(ctx: LibvirtContext, signal: AbortSignal): Promise<EndpointInfo> {
-  const versions = await Promise.all(ctx.hosts.map((h) => h.virsh.call(['version'], signal)));
+  const versions = await Promise.all(ctx.hosts.map(async (h) => (await h.virsh.fixed([['version']], signal))[0]!));
   const first = versions[0]!;
   const lib = /Running against daemon:\s*([\d.]+)/.exec(first)?.[1] ?? /Using library: libvirt ([\d.]+)/.exec(first)?.[1];
   const hv = /Running hypervisor: (\S+) ([\d.]+)/.exec(first);
@@ -25,10 +26,7 @@ export async function endpointInfo(ctx: LibvirtContext, signal: AbortSignal): Pr
 }
 
 async function listHost(ctx: LibvirtContext, h: HostConn, signal: AbortSignal): Promise<ForeignVm[]> {
-  const [ids, stats] = await Promise.all([
-    h.virsh.call(['list', '--all', '--uuid', '--name'], signal),
-    h.virsh.call(['domstats', '--raw', '--state', '--vcpu', '--balloon', '--block'], signal),
-  ]);
+  const [ids, stats] = (await h.virsh.fixed([['list', '--all', '--uuid', '--name'], ['domstats', '--raw', '--state', '--vcpu', '--balloon', '--block']], signal)) as [string, string];
   const rows = parseDomstats(stats);
   const out: ForeignVm[] = [];
   for (const { uuid, name } of parseUuidNames(ids)) {

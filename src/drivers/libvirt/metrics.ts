@@ -11,7 +11,7 @@ export function metricsPart(ctx: LibvirtContext): ForeignMetrics {
   return {
     async stats(signal) {
       const per = await Promise.all(
-        ctx.hosts.map(async (h) => parseDomstats(await h.virsh.call(['domstats', '--raw', '--list-active', '--cpu-total', '--balloon', '--block', '--interface'], signal))),
+        ctx.hosts.map(async (h) => parseDomstats((await h.virsh.fixed([['domstats', '--raw', '--list-active', '--cpu-total', '--balloon', '--block', '--interface']], signal))[0]!)),
       );
       const out: ForeignVmStats[] = [];
       for (const rows of per) {

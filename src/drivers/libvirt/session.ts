@@ -21,6 +21,7 @@ export function libvirtSession(ctx: LibvirtContext, authFile: string | null): En
     list: (signal) => listVms(ctx, signal),
     get: (vm, signal) => getVm(ctx, vm, signal),
     close: async () => {
+      for (const h of ctx.hosts) h.virsh.close();
       if (authFile) await rm(path.dirname(authFile), { recursive: true, force: true });
     },
     power: powerPart(ctx),

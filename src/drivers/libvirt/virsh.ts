@@ -9,12 +9,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { run } from '../../shared/index.js';
+import { VIRSH_TIMEOUT_MS } from './timeouts.js';
 import { virshError } from './virsh-errors.js';
+import { VirshShell } from './virsh-shell.js';
 
-/** How long one virsh call may take unless told otherwise (a list, a dumpxml, a start). */
-export const VIRSH_TIMEOUT_MS = 60_000;
-/** Long work: migration, managed save, snapshots with RAM, disk copies. */
-export const LONG_TIMEOUT_MS = 30 * 60_000;
+export { LONG_TIMEOUT_MS, VIRSH_TIMEOUT_MS } from './timeouts.js';
 
 export interface VirshOptions {
   timeoutMs?: number;
@@ -27,6 +26,8 @@ export interface VirshOptions {
 
 /** One libvirt connection as virsh reaches it: a URI and, for authenticated URIs, an auth file (0600). */
 export class Virsh {
+  private shell: VirshShell | null = null;
+
   constructor(
     readonly uri: string,
     private readonly authFile: string | null = null,
@@ -65,6 +66,18 @@ export class Virsh {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  }
+
+  /** Fixed bulk commands (no user text) on this host's long-lived interactive virsh (virsh-shell.ts). */
+  fixed(commands: string[][], signal: AbortSignal): Promise<string[]> {
+    this.shell ??= new VirshShell(this.uri, () => this.env());
+    return this.shell.run(commands, signal);
+  }
+
+  /** Ends the interactive virsh, if one runs. */
+  close(): void {
+    this.shell?.close();
+    this.shell = null;
   }
 
   /** Environment for a long-running virsh child (events) started elsewhere. */
