@@ -180,6 +180,9 @@ describe('every route on its happy path, checked against the OpenAPI document', 
     await call('POST', '/v1/endpoints/:endpoint/vms/:vm/snapshots/:snap/revert', { ...vm, snap: 's2' }, { body: {}, query: 'async=true', want: 202 });
     await call('POST', '/v1/endpoints/:endpoint/vms/:vm/import', { endpoint: 'm1', vm: 'a2' }, { body: { name: 'imported-a2', start: false } });
     await call('POST', '/v1/endpoints/:endpoint/vms/:vm/import', { endpoint: 'm1', vm: 'a2' }, { body: { name: 'imported-a2b', start: false }, query: 'async=true', want: 202 });
+    for (const n of ['mv1', 'mv2']) await call('POST', '/v1/vms', {}, { body: { spec: { name: n, memory: '64Mi', disks: [{ name: 'd', size: '1Mi' }] } }, want: 201 });
+    await call('POST', '/v1/vms/:name/move', { name: 'mv1' }, { body: { endpoint: 'm1' } });
+    await call('POST', '/v1/vms/:name/move', { name: 'mv2' }, { body: { endpoint: 'm1', keep: true }, query: 'async=true', want: 202 });
     expect((await call('GET', '/v1/endpoints')).body).not.toContain('pw-not-shown');
     await call('DELETE', '/v1/endpoints/:endpoint', { endpoint: 'm1' }, { want: 204 });
   });

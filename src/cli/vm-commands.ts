@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { VmActionName } from '../client/index.js';
-import type { CloneView, VmView } from '../spec/index.js';
+import type { CloneView, MoveOutView, VmView } from '../spec/index.js';
 import { BulkClient } from '../client/index.js';
 import { clientFrom, connectionFrom, platformFrom, type GlobalOptions } from './context.js';
 import { followOperation } from './follow-operation.js';
@@ -155,6 +155,21 @@ export function registerVmCommands(program: Command, out: (s: string) => void): 
       } finally {
         notice?.done();
       }
+    });
+
+  vm.command('move <name>')
+    .description('move a stopped VM to another hypervisor\'s endpoint (libvirt): its disks copied as qcow2, then the local VM removed')
+    .requiredOption('--to <endpoint>', 'the endpoint (`polyvisor endpoint list`)')
+    .option('--start', 'start it there once defined')
+    .option('--keep', 'keep the local VM (a copy rather than a move)')
+    .option('--no-progress', 'no progress bar')
+    .option('--json', 'print JSON')
+    .action(async (name: string, o: { to: string; start?: boolean; keep?: boolean; progress: boolean; json?: boolean }) => {
+      const op = await endpointClientFrom(g()).moveAsync(name, { endpoint: o.to, ...(o.start ? { start: true } : {}), ...(o.keep ? { keep: true } : {}) });
+      const done = await followOperation(platformFrom(g()), op, { failCode: 'ENDPOINT_TASK_FAILED', ...(o.progress === false ? { progress: false } : {}), text: () => `moving ${name} to ${o.to}` });
+      const r = done.result as MoveOutView;
+      out(o.json || g().json ? JSON.stringify(r, null, 2) + '\n'
+        : `${name}: moved to ${r.vm.ref} (${r.vm.state}); copied ${r.copied.join(', ') || 'no disks'}${r.shared.length ? `; shared ${r.shared.join(', ')}` : ''}${r.localRemoved ? '' : '; the local VM is kept'}\n`);
     });
 
   vm.command('rm <name>')

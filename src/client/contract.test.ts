@@ -93,7 +93,7 @@ function plan() {
     EndpointClient: [new EndpointClient(o), {
       drivers: [], list: [], show: ['e'], add: [{ name: 'e', driver: 'libvirt', url: 'qemu:///system' }], test: ['e'], remove: ['e'], inventory: [{ endpoint: 'e', fresh: true }],
       vm: ['e', 'v'], action: ['e', 'v', 'start'], actionAsync: ['e', 'v', 'stop'], snapshots: ['e', 'v'], snapshot: ['e', 'v', { name: 's' }], revert: ['e', 'v', 's'],
-      removeSnapshot: ['e', 'v', 's'], migrate: ['e', 'v', 'h2'], reconfigure: ['e', 'v', { cpus: 2 }], clone: ['e', 'v', 'c'], importAsync: ['e', 'v', { shutdown: true }],
+      removeSnapshot: ['e', 'v', 's'], migrate: ['e', 'v', 'h2'], reconfigure: ['e', 'v', { cpus: 2 }], clone: ['e', 'v', 'c'], importAsync: ['e', 'v', { shutdown: true }], moveAsync: ['v', { endpoint: 'e' }],
     }],
     BulkClient: [new BulkClient(o), { start: [{ action: 'stop', selector: 'tier=web' }], run: [{ action: 'start', names: ['a'], dryRun: true }] }],
     socketOpened,

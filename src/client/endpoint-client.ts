@@ -60,5 +60,7 @@ export class EndpointClient {
   reconfigure(endpoint: string, vm: string, change: { cpus?: number; memory?: string | number }): Promise<ForeignVmView> { return this.call('POST', `${vmPath(endpoint, vm)}/reconfigure`, change); }
   /** Starts an import (move.toLocal) as an operation; its result is an ImportView. */
   importAsync(endpoint: string, vm: string, req: ImportRequestBody = {}): Promise<OperationView> { return this.call('POST', `${vmPath(endpoint, vm)}/import?async=true`, req); }
+  /** Moves a stopped local VM to an endpoint, as an operation; its result is a MoveOutView. */
+  moveAsync(vm: string, to: { endpoint: string; start?: boolean; keep?: boolean }): Promise<OperationView> { return this.call('POST', `/v1/vms/${enc(vm)}/move?async=true`, to); }
   clone(endpoint: string, vm: string, name: string): Promise<ForeignVmView> { return this.call('POST', `${vmPath(endpoint, vm)}/clone`, { name }); }
 }

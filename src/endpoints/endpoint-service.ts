@@ -9,13 +9,14 @@ import type { Capability, DriverRegistry, EndpointSession, ForeignVm } from '../
 import { fail, type Logger } from '../shared/index.js';
 import {
   LOCAL_ENDPOINT, type DriverView, type EndpointStatusView, type EndpointView, type ForeignSnapshotView, type ForeignVmView,
-  type InventoryView, type InventoryVmView,
+  type InventoryView, type InventoryVmView, type MoveOutView,
 } from '../spec/index.js';
 import { checkEndpointInput, connectionOf, EndpointStore, viewOf, type EndpointInput, type EndpointRecord, type EndpointSecrets } from './endpoint-store.js';
 import { ACTION_CAPABILITY, checkForeignName, runPower, type ForeignAction } from './foreign-actions.js';
 import { errorRow, InventoryCache, rowOf } from './inventory.js';
 import { SessionPool } from './sessions.js';
 import { importForeignVm, type ImportContext, type ImportRequest, type ImportResult } from './import-vm.js';
+import { moveToEndpoint, type MoveOutRequest } from './move-out.js';
 import type { VmService } from '../lifecycle/index.js';
 
 export interface EndpointServiceOptions {
@@ -196,6 +197,15 @@ export class EndpointService {
     checkForeignName(vm);
     if (!this.o.vms || !this.o.stagingDir) fail('CAPABILITY_NOT_SUPPORTED', 'this daemon was started without local VMs to import into');
     return importForeignVm({ endpoints: this, vms: this.o.vms, stagingDir: this.o.stagingDir }, endpoint, vm, req, ctx);
+  }
+
+  /** Moves a stopped local VM to the endpoint (move-out.ts). */
+  async moveOut(name: string, endpoint: string, req: MoveOutRequest, ctx: ImportContext): Promise<MoveOutView> {
+    if (!this.o.vms) fail('CAPABILITY_NOT_SUPPORTED', 'this daemon was started without local VMs to move');
+    const r = await moveToEndpoint({ endpoints: this, vms: this.o.vms, logger: this.o.logger }, name, endpoint, req, ctx);
+    this.cache.touch(endpoint);
+    const rec = await this.store.get(endpoint);
+    return { ...r, vm: this.view(rec, r.vm) };
   }
 
   /** The endpoint's session for work that spans services (imports); the capability is checked first. */

@@ -98,3 +98,15 @@ export interface ImportView {
   lossy: string[];
   disks: Array<{ name: string; fromFormat: string; bytes: number }>;
 }
+
+/** What `polyvisor vm move VM --to ENDPOINT` gives back. */
+export interface MoveOutView {
+  vm: ForeignVmView;
+  endpoint: string;
+  /** Disks copied as qcow2 to the endpoint. */
+  copied: string[];
+  /** Read-only images both sides name by path. */
+  shared: string[];
+  /** false with keep: the local VM is still here. */
+  localRemoved: boolean;
+}

@@ -25,5 +25,5 @@ export { HISTORY_RANGES, type HistoryRange, type VmHistoryPoint, type HostHistor
 export { SPEC_CHECK_CODES, type SpecCheckCode, type SpecProblem, type SpecCheckView } from './spec-check-views.js';
 export {
   LOCAL_ENDPOINT, FOREIGN_VM_STATES, type ForeignVmStateName, type EndpointView, type EndpointStatusView, type CapabilityCellView,
-  type DriverView, type InventoryVmView, type InventoryView, type ForeignVmView, type ForeignSnapshotView, type ImportView,
+  type DriverView, type InventoryVmView, type InventoryView, type ForeignVmView, type ForeignSnapshotView, type ImportView, type MoveOutView,
 } from './endpoint-views.js';

@@ -8,9 +8,11 @@ import {
   matrix, no, yes, type CapabilityMatrix, type EndpointConnection, type EndpointDriver, type EndpointSession, type ForeignChange,
   type ForeignSnapshot, type ForeignVm,
 } from '../../src/drivers/index.js';
+import os from 'node:os';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { fail } from '../../src/shared/index.js';
-import { validateSpec } from '../../src/spec/index.js';
+import { validateSpec, type VmSpec } from '../../src/spec/index.js';
 
 /** The bytes of a mem VM's disk0: 2 MiB, a pattern that differs per 512-byte sector (so a wrong offset shows). */
 export function memDiskBytes(vm: string): Buffer {
@@ -35,7 +37,7 @@ export interface MemDriver {
   emit(c: ForeignChange): void;
 }
 
-export function memDriver(o: { name?: string; events?: boolean; full?: boolean; password?: string; failDownloadAfter?: number } = {}): MemDriver {
+export function memDriver(o: { name?: string; events?: boolean; full?: boolean; password?: string; failDownloadAfter?: number; diskRoot?: string; failDefine?: boolean } = {}): MemDriver {
   const calls: string[] = [];
   const vms = new Map<string, ForeignVm>([['a', memVm('a')], ['b', memVm('b', 'running')]]);
   const snaps = new Map<string, ForeignSnapshot[]>();
@@ -104,6 +106,19 @@ export function memDriver(o: { name?: string; events?: boolean; full?: boolean; 
           return { spec: validateSpec({ name: n, memory: `${v.memoryBytes / 1024 ** 2}Mi`, cpu: { count: v.cpus }, disks: [{ name: 'disk0', size: '2Mi', format: 'raw' }] }), lossy: ['network net0: the in-memory network is not kept'] };
         },
       },
+      importer: {
+        diskDir: (n: string) => path.join(o.diskRoot ?? path.join(os.tmpdir(), 'pv-mem-disks'), n),
+        async define(spec: VmSpec, disks: Record<string, { path: string; format: string }>) {
+          check();
+          if (o.failDefine) fail('ENDPOINT_TASK_FAILED', 'the in-memory endpoint refused the definition');
+          const v: ForeignVm = {
+            ...memVm(spec.name), cpus: spec.cpu.count, memoryBytes: spec.memory,
+            disks: Object.entries(disks).map(([name, d]) => ({ name, sizeBytes: null, location: d.path, format: d.format })),
+          };
+          vms.set(spec.name, v);
+          return v;
+        },
+      },
       clone: { async clone(n: string, to: string) { const v = { ...get(n), name: to, id: `id-${to}`, state: 'stopped' as const }; vms.set(to, v); return v; } },
     } : {}),
     ...(o.events ? { events: { watch: (cb: (c: ForeignChange) => void) => { emit = cb; return () => { emit = null; }; } } } : {}),
@@ -112,7 +127,7 @@ export function memDriver(o: { name?: string; events?: boolean; full?: boolean; 
     ? matrix({
       'power.start': yes(), 'power.stop': yes(), 'power.kill': yes(), 'power.pause': yes(), 'power.suspend': yes(), 'power.reboot': yes(),
       'snapshot.create': yes(), 'snapshot.memory': yes(), 'snapshot.tree': yes(), 'snapshot.revert': yes(), 'snapshot.delete': yes(),
-      'migrate.live': yes(), reconfigure: yes(), clone: yes(), 'move.toLocal': yes(), ...(o.events ? { events: yes() } : {}),
+      'migrate.live': yes(), reconfigure: yes(), clone: yes(), 'move.toLocal': yes(), 'move.fromLocal': yes(), ...(o.events ? { events: yes() } : {}),
     })
     : matrix({ 'power.start': yes(), 'power.kill': yes(), 'power.pause': no('no pause here'), ...(o.events ? { events: yes() } : {}) });
   const driver: EndpointDriver = {

@@ -16,7 +16,8 @@ import type { ImportView } from '../../spec/index.js';
 import { fail } from '../../shared/index.js';
 import { parseSize } from '../../spec/index.js';
 import { bodyOf, queryOf } from '../validate.js';
-import { driverSchema, endpointSchema, foreignSnapshotSchema, foreignVmSchema, importSchema, inventorySchema, operationSchema } from '../schemas/index.js';
+import { driverSchema, endpointSchema, foreignSnapshotSchema, foreignVmSchema, importSchema, inventorySchema, moveOutSchema, operationSchema } from '../schemas/index.js';
+import { validateName } from '../../shared/index.js';
 
 const tags = ['endpoints'];
 const actor = (req: FastifyRequest): string => req.principal?.actor ?? 'anonymous';
@@ -40,6 +41,11 @@ const snapBody = z.object({ name: z.string(), description: z.string().max(1024).
 const migrateBody = z.object({ host: z.string().describe('a host of the same endpoint (`GET /v1/endpoints/{name}` lists them)') }).strict();
 const reconfigureBody = z.object({ cpus: z.number().int().min(1).max(256).optional(), memory: z.union([z.string(), z.number()]).optional().describe('"2Gi", or a number of MiB') }).strict();
 const cloneBody = z.object({ name: z.string() }).strict();
+const moveBody = z.object({
+  endpoint: z.string().describe('the endpoint to move the VM to (a driver with move.fromLocal: libvirt)'),
+  start: z.boolean().optional().describe('start it there once defined'),
+  keep: z.boolean().optional().describe('keep the local VM (a copy rather than a move)'),
+}).strict();
 const importBody = z.object({
   name: z.string().optional().describe('the local VM\'s name (default: the source\'s)'),
   shutdown: z.boolean().optional().describe('shut a running source down first (else it is refused)'),
@@ -166,6 +172,15 @@ export function endpointRoutes(app: FastifyInstance, endpoints: EndpointService,
       const r = await endpoints.importVm(endpoint, vm, { ...(b.name ? { name: b.name } : {}), shutdown: b.shutdown === true, start: b.start !== false }, { signal, progress });
       return { ...r, vm: await presentVm(vms, r.vm) };
     });
+  });
+
+  app.post<{ Params: { name: string } }>('/v1/vms/:name/move', {
+    config: { permission: 'vm:migrate', doc: { summary: 'Move a stopped local VM to another hypervisor\'s endpoint (its disks copied as qcow2); the local VM is removed unless keep', tags, body: moveBody, query: asyncQuery, response: { status: 200, description: 'the VM on the endpoint', schema: moveOutSchema }, otherResponses: [ASYNC] } },
+  }, async (req, reply) => {
+    const name = validateName(req.params.name, 'VM name');
+    const b = bodyOf<z.infer<typeof moveBody>>(req);
+    await vms.get(name); // 404 now rather than a failed operation later
+    return operate(req, reply, 'vm.move', name, (signal, progress) => endpoints.moveOut(name, b.endpoint, { start: b.start === true, keep: b.keep === true }, { signal, progress }));
   });
 
   app.post<{ Params: VP & { action: string } }>('/v1/endpoints/:endpoint/vms/:vm/:action', {

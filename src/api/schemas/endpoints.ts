@@ -1,6 +1,6 @@
 /** Answers about endpoints (other hypervisors), drivers and the inventory across them. */
 import { z } from 'zod';
-import type { DriverView, EndpointView, ForeignSnapshotView, ForeignVmView, ImportView, InventoryView, InventoryVmView } from '../../spec/index.js';
+import type { DriverView, EndpointView, ForeignSnapshotView, ForeignVmView, ImportView, InventoryView, InventoryVmView, MoveOutView } from '../../spec/index.js';
 import { describes } from './describes.js';
 import { vmViewSchema } from './vms.js';
 
@@ -71,3 +71,10 @@ export const importSchema = describes<ImportView>()(z.object({
   lossy: z.array(z.string()).describe('what of the source\'s config did not map, one sentence each'),
   disks: z.array(z.object({ name: z.string(), fromFormat: z.string(), bytes: z.number() })),
 }).meta({ id: 'Import', description: 'a VM brought from another hypervisor' }));
+export const moveOutSchema = describes<MoveOutView>()(z.object({
+  vm: foreignVmSchema,
+  endpoint: z.string(),
+  copied: z.array(z.string()).describe('disks copied as qcow2 to the endpoint'),
+  shared: z.array(z.string()).describe('read-only images both sides name by path'),
+  localRemoved: z.boolean().describe('false with keep: the local VM is still here'),
+}).meta({ id: 'MoveOut', description: 'a local VM moved to another hypervisor' }));

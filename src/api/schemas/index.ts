@@ -10,4 +10,4 @@ export { doctorSchema, jsonDocument, TEXT } from './system.js';
 export { bulkOperationSchema, bulkReportSchema } from './bulk.js';
 export { vmHistorySchema, hostHistorySchema } from './history.js';
 export { specCheckSchema } from './spec-check.js';
-export { endpointSchema, driverSchema, inventorySchema, inventoryVmSchema, foreignVmSchema, foreignSnapshotSchema, importSchema } from './endpoints.js';
+export { endpointSchema, driverSchema, inventorySchema, inventoryVmSchema, foreignVmSchema, foreignSnapshotSchema, importSchema, moveOutSchema } from './endpoints.js';
