@@ -6,10 +6,14 @@
 import { DriverRegistry, FILE_FORMAT_DRIVERS } from '../drivers/index.js';
 import { QEMU_CAPABILITIES, QEMU_DRIVER_NAME } from '../drivers/qemu/index.js';
 import { createProxmoxDriver } from '../drivers/proxmox/index.js';
+import { createLibvirtDriver } from '../drivers/libvirt/index.js';
+import { createVsphereDriver } from '../drivers/vsphere/index.js';
 
 export function buildDriverRegistry(): DriverRegistry {
   const reg = new DriverRegistry();
   reg.describe({ name: QEMU_DRIVER_NAME, title: 'QEMU run by this daemon (the `local` endpoint): KVM where the host has it, else TCG', live: true, urlExample: '(built in: endpoint "local")', capabilities: QEMU_CAPABILITIES });
+  reg.add(createLibvirtDriver());
+  reg.add(createVsphereDriver());
   reg.add(createProxmoxDriver());
   for (const row of FILE_FORMAT_DRIVERS) reg.describe(row);
   return reg;

@@ -228,7 +228,7 @@ export class EndpointService {
   private async listEndpoint(r: EndpointRecord): Promise<ForeignVm[]> {
     const signal = AbortSignal.timeout(this.o.listTimeoutMs ?? 15_000);
     return this.pool.use(r, async (s) => {
-      const rows = await s.list(signal);
+      const rows = await s.list(signal, { brief: true }); // rows need no disks or NICs (vSphere: a sixth of the answer)
       this.cache.store(r.name, rows, s);
       return rows;
     }, signal);
