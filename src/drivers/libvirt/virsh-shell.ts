@@ -7,9 +7,10 @@
  * virsh's own command parser; commands that name a domain spawn virsh with
  * an argv array instead (virsh.ts).
  *
- * Framing: after each command, `echo` prints a random marker; virsh runs under
- * `stdbuf -oL` so its stdout arrives a line at a time; the prompts and the
- * lines in which virsh echoes what it read are dropped. An `error:` on stderr
+ * Framing: after each command, `echo` prints a random marker (virsh flushes
+ * its stdout when it prompts for the next line, so the marker arrives without
+ * `stdbuf`); the prompts and the lines in which virsh echoes what it read are
+ * dropped. An `error:` on stderr
  * fails the batch (mapped like any virsh error). Each batch has a timeout and
  * the caller's AbortSignal; on either, or when virsh dies, the process is
  * killed and the next batch starts a new one.
@@ -56,7 +57,7 @@ export class VirshShell {
   }
 
   private start(): ChildProcess {
-    const c = spawn('stdbuf', ['-oL', 'virsh', '-q', '-c', this.uri], { env: this.env(), stdio: ['pipe', 'pipe', 'pipe'], shell: false });
+    const c = spawn('virsh', ['-q', '-c', this.uri], { env: this.env(), stdio: ['pipe', 'pipe', 'pipe'], shell: false });
     this.out = '';
     this.err = '';
     c.stdout!.setEncoding('utf8').on('data', (d: string) => {
@@ -87,6 +88,8 @@ export class VirshShell {
     const marks = commands.map(() => `__pv_${randomBytes(6).toString('hex')}__`);
     const lines = commands.map((cmd, i) => `${cmd.join(' ')}\necho ${marks[i]}\n`).join('');
     const sent = new Set(lines.split('\n').filter((l) => l !== ''));
+    let scanned = 0;
+    let seen = false;
     this.out = '';
     this.err = '';
     return new Promise<string[]>((resolve, reject) => {
@@ -125,8 +128,14 @@ export class VirshShell {
         // virsh echoes each command after its prompt ("virsh # list …", the prompt possibly at the end of
         // the previous batch's output): prompts become line breaks and the lines that are our own commands
         // go, so a marker is only ever found in echo's own output.
-        const clean = this.out.replace(/virsh # /g, '\n').split('\n').filter((l) => !sent.has(l)).join('\n');
+        // Cheap test first (a big domstats arrives in hundreds of chunks), the full clean-up
+        // only once the last marker is somewhere in what arrived.
         const last = marks[marks.length - 1]!;
+        const from = Math.max(0, scanned - last.length);
+        scanned = this.out.length;
+        if (!seen && this.out.indexOf(last, from) < 0) return;
+        seen = true;
+        const clean = this.out.replace(/virsh # /g, '\n').split('\n').filter((l) => !sent.has(l)).join('\n');
         if (!clean.includes(last)) return;
         const parts: string[] = [];
         let rest = clean;
