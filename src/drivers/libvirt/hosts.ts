@@ -20,7 +20,7 @@ export interface LibvirtHost {
 export const URL_EXAMPLE = 'qemu:///system, qemu+ssh://root@node1/system, or several comma-separated (qemu+unix:///system?socket=/run/a/libvirt-sock,qemu+unix:///system?socket=/run/b/libvirt-sock)';
 
 const URI = /^(qemu)(\+(unix|ssh|tcp|tls|libssh|libssh2))?:\/\/([^/?#\s]*)\/(system|session)(\?[^\s#]*)?$/;
-/** Query parameters that run a program on this machine or point libvirt at arbitrary local files are refused. */
+/** Query parameters that run a program, point libvirt at local files, or switch certificate checks off are refused. */
 const REFUSED_PARAMS = new Set(['command', 'no_verify', 'pkipath', 'keyfile', 'known_hosts', 'sshauth']);
 
 export function parseHosts(url: string): LibvirtHost[] {
