@@ -31,10 +31,14 @@ function cacheRoot(): string {
   return process.env['POLYVISOR_DEBIAN_CACHE'] ?? path.join(os.homedir(), '.cache', 'polyvisor', 'debian');
 }
 
-/** Builds the guest if needed (or always, with build=true; a no-op when the cache is current) and returns its files. */
+/**
+ * Builds the guest if needed (or always, with build=true; a no-op when the cache is current) and returns its files.
+ * POLYVISOR_TEST_DEBIAN names a built directory to use as it is.
+ */
 export function debianGuest(build = false): DebianGuest {
-  let dir = process.env['POLYVISOR_TEST_DEBIAN'] ?? path.join(cacheRoot(), 'current');
-  if (build || !existsSync(path.join(dir, 'manifest.json'))) {
+  const given = process.env['POLYVISOR_TEST_DEBIAN'];
+  let dir = given ?? path.join(cacheRoot(), 'current');
+  if (given === undefined && (build || !existsSync(path.join(dir, 'manifest.json')))) {
     const r = spawnSync('bash', [path.join(ROOT, 'guest', 'debian', 'build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
     if (r.status !== 0) throw new Error(`guest/debian/build.sh failed with ${r.status}`);
     dir = r.stdout.trim().split('\n').pop()!;
