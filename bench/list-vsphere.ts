@@ -19,7 +19,6 @@
  * Writes the `list-vsphere` section of docs/benchmarks.md.
  * Env: BENCH_ROUNDS (default 7), BENCH_VMS (default 1000).
  */
-import https from 'node:https';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createVsphereDriver } from '../src/drivers/vsphere/index.js';
@@ -27,6 +26,7 @@ import { startVcsim } from '../test/helpers/vcsim.js';
 import { loadNow } from './lib/machine.js';
 import { ROOT } from './lib/polyvisor.js';
 import { table, writeSection } from './lib/report.js';
+import { nativeList } from './lib/vsphere-native.js';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 7);
 const VMS = Number(process.env['BENCH_VMS'] ?? 1000);
@@ -36,49 +36,6 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 /** The driver's list properties, spelled out here (no driver code in the peer). */
 const BRIEF_PATHS = ['name', 'runtime.powerState', 'runtime.host', 'config.hardware.numCPU', 'config.hardware.memoryMB', 'config.guestId', 'config.firmware'];
 const SAME_PATHS = [...BRIEF_PATHS, 'config.hardware.device'];
-
-const env = (body: string): string =>
-  '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">' +
-  `<soapenv:Body>${body}</soapenv:Body></soapenv:Envelope>`;
-
-/** A minimal SOAP conversation over one keep-alive connection: login, a container view, one retrieve. */
-async function nativeList(url: string, ca: string, user: string, password: string, paths: string[], repeat: number): Promise<{ cold: number; warm: number; count: number }> {
-  const u = new URL(url);
-  const agent = new https.Agent({ keepAlive: true, maxSockets: 1, ca });
-  let cookie = '';
-  const post = (body: string): Promise<string> => new Promise((resolve, reject) => {
-    const data = env(body);
-    const req = https.request({ hostname: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent, headers: { 'Content-Type': 'text/xml', SOAPAction: 'urn:vim25/6.5', 'Content-Length': Buffer.byteLength(data), ...(cookie ? { Cookie: cookie } : {}) } }, (res) => {
-      const c = res.headers['set-cookie']?.[0];
-      if (c) cookie = c.split(';')[0]!;
-      const chunks: Buffer[] = [];
-      res.on('data', (x: Buffer) => chunks.push(x));
-      res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks).toString()) : reject(new Error(`HTTP ${res.statusCode}`))));
-    });
-    req.on('error', reject);
-    req.end(data);
-  });
-  const t0 = performance.now();
-  await post('<Login xmlns="urn:vim25"><_this type="SessionManager">SessionManager</_this>' +
-    `<userName>${user}</userName><password>${password}</password></Login>`);
-  const view = /<returnval type="ContainerView">([^<]+)</.exec(await post('<CreateContainerView xmlns="urn:vim25"><_this type="ViewManager">ViewManager</_this>' +
-    '<container type="Folder">group-d1</container><type>VirtualMachine</type><recursive>true</recursive></CreateContainerView>'))![1]!;
-  const retrieve = (): Promise<string> => post('<RetrievePropertiesEx xmlns="urn:vim25"><_this type="PropertyCollector">propertyCollector</_this><specSet>' +
-    `<propSet><type>VirtualMachine</type>${paths.map((p) => `<pathSet>${p}</pathSet>`).join('')}</propSet>` +
-    `<objectSet><obj type="ContainerView">${view}</obj><skip>true</skip><selectSet xsi:type="TraversalSpec"><name>v</name><type>ContainerView</type><path>view</path><skip>false</skip></selectSet></objectSet>` +
-    '</specSet><options/></RetrievePropertiesEx>');
-  const first = await retrieve();
-  const cold = performance.now() - t0;
-  let warm = 0;
-  for (let i = 0; i < repeat; i++) {
-    const t = performance.now();
-    await retrieve();
-    warm = performance.now() - t;
-  }
-  agent.destroy();
-  if (/<token>/.test(first)) throw new Error('vcsim paged the answer: the native peer reads one page only');
-  return { cold, warm, count: first.split('<obj type="VirtualMachine">').length - 1 };
-}
 
 async function main(): Promise<void> {
   log(`starting vcsim with ${VMS} VMs (${VMS / 2} per resource pool)`);

@@ -37,6 +37,8 @@ const configSchema = z
     pathRoots: z.union([z.array(z.string()), z.string()])
       .transform((v) => (Array.isArray(v) ? v : v.split(':')).filter((p) => p !== ''))
       .pipe(z.array(z.string().regex(/^\/[^\0]*$/, 'absolute folder paths (POLYVISOR_PATH_ROOTS: separated by ":")'))),
+    /** Where disks of VMs moved to a libvirt endpoint go (`vm move --to`): a folder libvirt's QEMU can read. */
+    libvirtDiskRoot: z.string().regex(/^\/[^\0]*$/, 'an absolute folder path'),
     tls: z.union([z.boolean(), z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])])
       .transform((v) => v === true || v === '1' || v === 'true' || v === 'yes' || v === 'on'),
   })
@@ -63,6 +65,7 @@ const ENV: Record<string, keyof z.infer<typeof configSchema>> = {
   POLYVISOR_AUDIT_RETENTION_DAYS: 'auditRetentionDays',
   POLYVISOR_AUDIT_ARCHIVE_DIR: 'auditArchiveDir',
   POLYVISOR_HISTORY_INTERVAL: 'historyIntervalSeconds',
+  POLYVISOR_LIBVIRT_DISK_ROOT: 'libvirtDiskRoot',
 };
 
 export const CONFIG_KEYS = Object.values(ENV);
@@ -93,6 +96,7 @@ export function loadConfig(src: ConfigSources = {}): DaemonConfig {
     pathRoots: [] as string[],
     auditRetentionDays: 90,
     historyIntervalSeconds: 10,
+    libvirtDiskRoot: '/var/lib/polyvisor/libvirt',
   };
   const fileName = src.file ?? env['POLYVISOR_CONFIG'];
   const fromFile = fileName ? readConfigFile(fileName) : {};

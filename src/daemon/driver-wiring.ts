@@ -9,10 +9,11 @@ import { createProxmoxDriver } from '../drivers/proxmox/index.js';
 import { createLibvirtDriver } from '../drivers/libvirt/index.js';
 import { createVsphereDriver } from '../drivers/vsphere/index.js';
 
-export function buildDriverRegistry(): DriverRegistry {
+/** `libvirtDiskRoot`: where disks of VMs moved to a libvirt endpoint go (config libvirtDiskRoot). */
+export function buildDriverRegistry(o: { libvirtDiskRoot?: string } = {}): DriverRegistry {
   const reg = new DriverRegistry();
   reg.describe({ name: QEMU_DRIVER_NAME, title: 'QEMU run by this daemon (the `local` endpoint): KVM where the host has it, else TCG', live: true, urlExample: '(built in: endpoint "local")', capabilities: QEMU_CAPABILITIES });
-  reg.add(createLibvirtDriver());
+  reg.add(createLibvirtDriver(o.libvirtDiskRoot ? { diskRoot: o.libvirtDiskRoot } : {}));
   reg.add(createVsphereDriver());
   reg.add(createProxmoxDriver());
   for (const row of FILE_FORMAT_DRIVERS) reg.describe(row);

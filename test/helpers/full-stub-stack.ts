@@ -56,7 +56,7 @@ export async function openFullStubStack(tag: string, listener: 'tcp' | 'unix' = 
   }, signal);
   const api = await buildApi({
     service, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, doctor, secrets, peers: new PeerRegistry(secrets),
-    endpoints: wireEndpoints({ service, secrets, logger, stagingDir: path.join(dir, 'cache', 'imports'), extraDrivers: [memDriver({ events: true }).driver] }),
+    endpoints: wireEndpoints({ service, secrets, logger, stagingDir: path.join(dir, 'cache', 'imports'), extraDrivers: [memDriver({ events: true, diskRoot: path.join(dir, 'remote') }).driver] }),
     listener, logger, version: 't', host: 'h',
   });
   return {
