@@ -19,7 +19,7 @@
  * which gives the guest 56 KiB less (both ends of the move alike).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -35,7 +35,8 @@ import { limit } from './helpers/limits.js';
 import { badLines, heartbeats } from './helpers/memtest.js';
 
 const EMULATOR = path.resolve(import.meta.dirname, 'helpers', 'qemu-odd-ram.sh');
-const work = mkdtempSync(path.join(os.tmpdir(), 'pv-libvirt-test-'));
+/** Made in beforeAll (a filtered run that skips every test leaves nothing behind). */
+const work = path.join(os.tmpdir(), `pv-libvirt-test-${process.pid}-${Date.now()}`);
 const driver = createLibvirtDriver({ diskRoot: path.join(work, 'vms'), domainType: 'qemu', emulator: EMULATOR });
 const sig = (ms = limit('operation')): AbortSignal => AbortSignal.timeout(ms);
 const READY = 'POLYVISOR-GUEST-READY';
@@ -60,7 +61,7 @@ async function defineGuest(name: string, cmdlineExtra = ''): Promise<void> {
   const g = testGuest();
   const dir = session.importer!.diskDir(name);
   rmSync(dir, { recursive: true, force: true });
-  spawnSync('mkdir', ['-p', dir]);
+  mkdirSync(dir, { recursive: true });
   const disk = path.join(dir, 'data.qcow2');
   const r = spawnSync('qemu-img', ['create', '-q', '-f', 'qcow2', disk, '16M'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`qemu-img create: ${r.stderr}`);
@@ -111,6 +112,7 @@ function virsh(uri: string, ...args: string[]): string {
 
 describe('libvirt driver against two private libvirtd (real libvirt 9.0, QEMU under TCG)', () => {
   beforeAll(async () => {
+    mkdirSync(work, { mode: 0o700 });
     a = startLibvirtd('libvirtd-a');
     b = startLibvirtd('libvirtd-b');
     session = await driver.connect({ name: 'lv', url: `${a.uri},${b.uri}` }, sig());
