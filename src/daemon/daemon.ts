@@ -76,7 +76,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     undo.unshift(() => backupSchedules.stop());
     const secrets = await SecretStore.open({ stateDir: config.stateDir, logger: logger.child({ component: 'secrets' }) });
     const peers = new PeerRegistry(secrets);
-    const endpoints = wireEndpoints({ service, secrets, logger, stagingDir: path.join(config.cacheDir, 'imports'), libvirtDiskRoot: config.libvirtDiskRoot });
+    const endpoints = wireEndpoints({ service, secrets, logger, stagingDir: path.join(config.cacheDir, 'imports'), libvirtDiskRoot: config.libvirtDiskRoot, accel: config.accel });
     undo.unshift(() => endpoints.close());
     const platform = createApiPlatform({ service, store, logger: logger.child({ component: 'api' }), rateLimitPerSecond: config.apiRateLimit, authFailuresPerMinute: config.authFailuresPerMinute });
     undo.unshift(() => platform.close());

@@ -10,10 +10,12 @@ import { createLibvirtDriver } from '../drivers/libvirt/index.js';
 import { createVsphereDriver } from '../drivers/vsphere/index.js';
 
 /** `libvirtDiskRoot`: where disks of VMs moved to a libvirt endpoint go (config libvirtDiskRoot). */
-export function buildDriverRegistry(o: { libvirtDiskRoot?: string } = {}): DriverRegistry {
+export function buildDriverRegistry(o: { libvirtDiskRoot?: string; accel?: 'auto' | 'kvm' | 'tcg' } = {}): DriverRegistry {
   const reg = new DriverRegistry();
   reg.describe({ name: QEMU_DRIVER_NAME, title: 'QEMU run by this daemon (the `local` endpoint): KVM where the host has it, else TCG', live: true, urlExample: '(built in: endpoint "local")', capabilities: QEMU_CAPABILITIES });
-  reg.add(createLibvirtDriver(o.libvirtDiskRoot ? { diskRoot: o.libvirtDiskRoot } : {}));
+  // The daemon's accelerator choice holds for the domains it defines too (nested KVM can hang: tcg means domain type qemu).
+  const domainType = o.accel === 'tcg' ? 'qemu' : o.accel === 'kvm' ? 'kvm' : 'probe';
+  reg.add(createLibvirtDriver({ domainType, ...(o.libvirtDiskRoot ? { diskRoot: o.libvirtDiskRoot } : {}) }));
   reg.add(createVsphereDriver());
   reg.add(createProxmoxDriver());
   for (const row of FILE_FORMAT_DRIVERS) reg.describe(row);

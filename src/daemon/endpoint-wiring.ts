@@ -9,8 +9,8 @@ import type { SecretStore } from '../secrets/index.js';
 import { buildDriverRegistry } from './driver-wiring.js';
 
 /** `extraDrivers`: for tests (an in-memory stand-in), added beside the real ones. */
-export function wireEndpoints(o: { service: VmService; secrets: SecretStore; logger: Logger; stagingDir: string; libvirtDiskRoot?: string; extraDrivers?: EndpointDriver[] }): EndpointService {
-  const drivers = buildDriverRegistry(o.libvirtDiskRoot ? { libvirtDiskRoot: o.libvirtDiskRoot } : {});
+export function wireEndpoints(o: { service: VmService; secrets: SecretStore; logger: Logger; stagingDir: string; libvirtDiskRoot?: string; accel?: 'auto' | 'kvm' | 'tcg'; extraDrivers?: EndpointDriver[] }): EndpointService {
+  const drivers = buildDriverRegistry({ ...(o.libvirtDiskRoot ? { libvirtDiskRoot: o.libvirtDiskRoot } : {}), ...(o.accel ? { accel: o.accel } : {}) });
   for (const d of o.extraDrivers ?? []) drivers.add(d);
   const localRows = async (): Promise<InventoryVmView[]> => (await o.service.list()).map((r) => ({
     endpoint: LOCAL_ENDPOINT,
