@@ -163,19 +163,23 @@ log "configuring the guest"
 echo "LABEL=$LABEL / ext4 defaults,errors=remount-ro 0 1" > "$ROOTFS/etc/fstab"
 echo debian > "$ROOTFS/etc/hostname"
 printf '127.0.0.1\tlocalhost\n127.0.1.1\tdebian\n::1\tlocalhost ip6-localhost ip6-loopback\n' > "$ROOTFS/etc/hosts"
-# Network: eth0 (net.ifnames=0) by DHCP; cloud-init may replace it from its network-config.
+# Network: cloud-init writes interfaces.d/50-cloud-init from the seed's
+# network-config, or DHCP on the first NIC (eth0 with net.ifnames=0) without one.
 cat > "$ROOTFS/etc/network/interfaces" <<'EOF'
 auto lo
 iface lo inet loopback
 
-allow-hotplug eth0
-iface eth0 inet dhcp
+source /etc/network/interfaces.d/*
 EOF
+# Locale: C.UTF-8 (in libc, no `locales` package), set on both sides so
+# cloud-init's locale module finds nothing to regenerate.
+echo 'LANG=C.UTF-8' > "$ROOTFS/etc/default/locale"
 # cloud-init: only NoCloud (Polyvisor's seed ISO, label CIDATA), then None; no
 # probing of cloud metadata services that do not exist here.
 cat > "$ROOTFS/etc/cloud/cloud.cfg.d/90_dpkg.cfg" <<'EOF'
 # written by Polyvisor's guest/debian/build.sh
 datasource_list: [ NoCloud, None ]
+locale: C.UTF-8
 EOF
 # Root: no password (locked). Log in through a cloud-init user with an SSH key.
 chroot "$ROOTFS" passwd -l root >/dev/null
