@@ -66,7 +66,7 @@ async function main(): Promise<void> {
     const cliList: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-      await ctx.addInitScript(`localStorage.setItem('pvToken', ${JSON.stringify(token)})`);
+      await ctx.addInitScript(`sessionStorage.setItem('pvToken', ${JSON.stringify(token)})`);
       const page = await ctx.newPage();
       const ready = async (): Promise<number> => {
         await page.waitForSelector(`table.vms tbody tr:nth-child(${VMS})`, { timeout: 60_000 });
