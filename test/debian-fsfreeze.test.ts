@@ -5,6 +5,8 @@
  * after the thaw, and the snapshot's ext4 (read out of the qcow2 with
  * `qemu-img convert -l snapshot.name=…`) is clean by `e2fsck -fn` — ext4's
  * freeze flushes the journal, so no recovery is pending in the image.
+ * Without an agent the label is crash-consistent and the snapshot's ext4
+ * still has its journal marked for recovery (the control for the check).
  * (The busybox guest's crash-consistent label is checked in
  * test/snapshots.test.ts and test/snapshots-external.test.ts.)
  */
@@ -97,5 +99,25 @@ describe('fsfreeze on the Debian guest', () => {
     const fsck = fsckSnapshot(overlay, 'frozen');
     expect(fsck.out).not.toMatch(/recovery|needs_recovery/i);
     expect(fsck.status, fsck.out).toBe(0);
+  }, limit('boot', 12));
+
+  it('without an agent the same snapshot is crash-consistent, and its ext4 still needs journal recovery', async () => {
+    const vm = 'deb-noagent';
+    const overlay = overlayOf(g, path.join(work, 'noagent.qcow2'));
+    await d.client.createVm(debianSpec(vm, g, overlay, { agent: { enabled: false } }));
+    await d.client.action(vm, 'start');
+    // booted: the serial getty's prompt (there is no agent to ask)
+    const deadline = Date.now() + limit('boot', 4);
+    while (!(await d.client.serialLog(vm, 1024 * 1024)).includes('login:')) {
+      if (Date.now() > deadline) throw new Error(`${vm}: no login prompt on the serial console`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    const snap = await s.create(vm, { name: 'unfrozen', ram: false });
+    expect(snap).toMatchObject({ consistency: 'crash-consistent', frozenFilesystems: 0 });
+    expect(snap.freezeNote).toMatch(/no guest agent/);
+    await d.client.action(vm, 'stop');
+    await waitForState(d.client, vm, 'stopped', limit('state', 4));
+    // the control for the test above: a mounted ext4 caught unfrozen has its journal marked for recovery
+    expect(fsckSnapshot(overlay, 'unfrozen').out).toMatch(/journal recovery/i);
   }, limit('boot', 12));
 });
