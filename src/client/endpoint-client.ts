@@ -1,5 +1,5 @@
 /** Typed client of endpoints (other hypervisors), drivers, the inventory and foreign VMs (/v1/endpoints, /v1/drivers, /v1/inventory). */
-import type { DriverView, EndpointView, ForeignSnapshotView, ForeignVmView, InventoryView, OperationView } from '../spec/index.js';
+import type { DriverView, EndpointAddRequest, EndpointView, ForeignSnapshotView, ForeignVmView, InventoryView, OperationView } from '../spec/index.js';
 
 export interface ImportRequestBody { name?: string; shutdown?: boolean; start?: boolean }
 import { decode, request, type Endpoint } from './transport.js';
@@ -10,16 +10,7 @@ export interface EndpointClientOptions {
   timeoutMs?: number;
 }
 
-export interface EndpointAddRequest {
-  name: string;
-  driver: string;
-  url: string;
-  user?: string;
-  password?: string;
-  token?: string;
-  ca?: string;
-  insecure?: boolean;
-}
+export type { EndpointAddRequest } from '../spec/index.js';
 
 export type ForeignActionName = 'start' | 'stop' | 'kill' | 'pause' | 'resume' | 'suspend' | 'reboot';
 

@@ -1,20 +1,11 @@
 /** Other endpoints' VMs in /metrics with an endpoint label (on the in-memory stand-in driver of test/helpers/mem-driver.ts). */
 import { describe, expect, it } from 'vitest';
-import { memDriver } from '../../test/helpers/mem-driver.js';
+import { memDriver, MemSecrets } from '../../test/helpers/mem-driver.js';
 import { DriverRegistry } from '../drivers/index.js';
 import { EndpointService } from '../endpoints/index.js';
 import { MetricsExporter } from '../metrics/index.js';
 import { silentLogger } from '../shared/index.js';
 import { foreignSamples } from './metrics-wiring.js';
-
-class MemSecrets {
-  readonly m = new Map<string, string>();
-  async list() { return [...this.m.keys()].map((name) => ({ name, createdAt: 'x', updatedAt: 'x' })); }
-  async set(name: string, value: string) { this.m.set(name, value); }
-  async reveal(name: string) { return this.m.get(name)!; }
-  async remove(name: string) { this.m.delete(name); }
-  has(name: string) { return this.m.has(name); }
-}
 
 describe('/metrics: VMs of other endpoints', () => {
   it('carry an endpoint label, follow the VM\'s state, vanish with it, and say when an endpoint is down', async () => {

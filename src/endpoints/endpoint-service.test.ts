@@ -7,20 +7,10 @@
  * events keeping the cache current.
  */
 import { describe, expect, it } from 'vitest';
-import { memDriver as fullMemDriver } from '../../test/helpers/mem-driver.js';
+import { memDriver as fullMemDriver, MemSecrets } from '../../test/helpers/mem-driver.js';
 import { DriverRegistry, type EndpointDriver } from '../drivers/index.js';
 import { isPolyvisorError, silentLogger } from '../shared/index.js';
 import { EndpointService } from './endpoint-service.js';
-import type { EndpointSecrets } from './endpoint-store.js';
-
-class MemSecrets implements EndpointSecrets {
-  readonly m = new Map<string, string>();
-  async list() { return [...this.m.keys()].map((name) => ({ name, createdAt: 'x', updatedAt: 'x' })); }
-  async set(name: string, value: string) { this.m.set(name, value); }
-  async reveal(name: string) { return this.m.get(name)!; }
-  async remove(name: string) { this.m.delete(name); }
-  has(name: string) { return this.m.has(name); }
-}
 
 const memDriver = (o: { events?: boolean } = {}) => fullMemDriver({ ...o, full: false, password: 's3cret-pw' });
 

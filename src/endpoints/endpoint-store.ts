@@ -4,7 +4,7 @@
  * (password, token, CA). Lists and views never carry a password or token.
  */
 import { fail, validateName } from '../shared/index.js';
-import { LOCAL_ENDPOINT, type EndpointView } from '../spec/index.js';
+import { LOCAL_ENDPOINT, type EndpointAddRequest, type EndpointView } from '../spec/index.js';
 import type { EndpointConnection } from '../drivers/index.js';
 
 /** The part of the secrets store endpoints use. */
@@ -17,16 +17,7 @@ export interface EndpointSecrets {
 }
 
 /** What an admin gives to add an endpoint. */
-export interface EndpointInput {
-  name: string;
-  driver: string;
-  url: string;
-  user?: string;
-  password?: string;
-  token?: string;
-  ca?: string;
-  insecure?: boolean;
-}
+export type EndpointInput = EndpointAddRequest;
 
 export interface EndpointRecord extends EndpointInput {
   createdAt: string;

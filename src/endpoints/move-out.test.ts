@@ -10,7 +10,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { memDriver, type MemDriver } from '../../test/helpers/mem-driver.js';
+import { memDriver, type MemDriver, MemSecrets } from '../../test/helpers/mem-driver.js';
 import { DriverRegistry } from '../drivers/index.js';
 import { stubDriver } from '../drivers/stub-driver.js';
 import { VmService } from '../lifecycle/index.js';
@@ -19,15 +19,6 @@ import { validateSpec } from '../spec/index.js';
 import { compareImages, convertDisk, managedDiskPath } from '../storage/index.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import { EndpointService } from './endpoint-service.js';
-
-class MemSecrets {
-  readonly m = new Map<string, string>();
-  async list() { return [...this.m.keys()].map((name) => ({ name, createdAt: 'x', updatedAt: 'x' })); }
-  async set(name: string, value: string) { this.m.set(name, value); }
-  async reveal(name: string) { return this.m.get(name)!; }
-  async remove(name: string) { this.m.delete(name); }
-  has(name: string) { return this.m.has(name); }
-}
 
 let dir: string;
 let vms: VmService;

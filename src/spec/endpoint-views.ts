@@ -7,6 +7,18 @@ export const LOCAL_ENDPOINT = 'local';
 export const FOREIGN_VM_STATES = ['running', 'stopped', 'paused', 'suspended', 'unknown'] as const;
 export type ForeignVmStateName = (typeof FOREIGN_VM_STATES)[number];
 
+/** What an admin gives to add an endpoint (POST /v1/endpoints); the password, token and CA go to the secrets store. */
+export interface EndpointAddRequest {
+  name: string;
+  driver: string;
+  url: string;
+  user?: string;
+  password?: string;
+  token?: string;
+  ca?: string;
+  insecure?: boolean;
+}
+
 /** A named connection to a hypervisor (its credentials are never shown). */
 export interface EndpointView {
   name: string;

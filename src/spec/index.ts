@@ -24,6 +24,6 @@ export { BULK_ACTIONS, BULK_RESULTS, type BulkActionName, type BulkResultName, t
 export { HISTORY_RANGES, type HistoryRange, type VmHistoryPoint, type HostHistoryPoint, type HistoryView, type VmHistoryView, type HostHistoryView } from './history-views.js';
 export { SPEC_CHECK_CODES, type SpecCheckCode, type SpecProblem, type SpecCheckView } from './spec-check-views.js';
 export {
-  LOCAL_ENDPOINT, FOREIGN_VM_STATES, type ForeignVmStateName, type EndpointView, type EndpointStatusView, type CapabilityCellView,
+  LOCAL_ENDPOINT, FOREIGN_VM_STATES, type ForeignVmStateName, type EndpointAddRequest, type EndpointView, type EndpointStatusView, type CapabilityCellView,
   type DriverView, type InventoryVmView, type InventoryView, type ForeignVmView, type ForeignSnapshotView, type ImportView, type MoveOutView,
 } from './endpoint-views.js';

@@ -141,3 +141,13 @@ export function memDriver(o: { name?: string; events?: boolean; full?: boolean; 
   };
   return { driver, calls, vms, setUp: (v) => { up = v; }, emit: (c) => emit?.(c) };
 }
+
+/** The secrets store's interface over a Map (tests of the endpoint code; the real store is src/secrets). */
+export class MemSecrets {
+  readonly m = new Map<string, string>();
+  async list() { return [...this.m.keys()].map((name) => ({ name, createdAt: 'x', updatedAt: 'x' })); }
+  async set(name: string, value: string) { this.m.set(name, value); }
+  async reveal(name: string) { return this.m.get(name)!; }
+  async remove(name: string) { this.m.delete(name); }
+  has(name: string) { return this.m.has(name); }
+}
