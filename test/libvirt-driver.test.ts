@@ -191,7 +191,7 @@ describe('libvirt driver against two private libvirtd (real libvirt 9.0, QEMU un
     let s = await session.consoles!.serial('lv-mig', sig());
     let log: string;
     try {
-      log = await readUntil(s, /MEMTEST hb=3 /, limit('boot') + limit('heartbeat', 3));
+      log = await readUntil(s, /MEMTEST hb=3 [^\n]*\n/, limit('boot') + limit('heartbeat', 3)); // a whole line: heartbeats() parses lines
     } finally {
       s.destroy();
     }
@@ -212,7 +212,7 @@ describe('libvirt driver against two private libvirtd (real libvirt 9.0, QEMU un
     expect(virsh(a.uri, 'list', '--all', '--name')).not.toContain('lv-mig'); // moved, not copied
     s = await session.consoles!.serial('lv-mig', sig());
     try {
-      log = await readUntil(s, new RegExp(`MEMTEST hb=(${hb0 + 4}|${hb0 + 5}|${hb0 + 6}|[1-9]\\d{2,}) `), limit('heartbeat', 2));
+      log = await readUntil(s, new RegExp(`MEMTEST hb=(${hb0 + 4}|${hb0 + 5}|${hb0 + 6}|[1-9]\\d{2,}) [^\\n]*\\n`), limit('heartbeat', 2));
     } finally {
       s.destroy();
     }

@@ -174,11 +174,17 @@ export function describeConformance(driver: EndpointDriver, f: ConformanceFixtur
 
       if (supported('power.stop')) {
         await s.power!.shutdown!(f.vm, sig());
+        // Drivers resolve when the request is accepted: the guest powers off in its own time.
+        await waitState(s, f.vm, 'stopped', f.stateWaitMs);
         exercised.add('power.stop');
       } else expectRefused(reg, driver.name, 'power.stop');
       if (supported('power.kill')) {
-        const now = (await s.get(f.vm, sig())).state;
-        if (now !== 'stopped') await s.power!.kill!(f.vm, sig());
+        // Kill a running VM (a stopped one would prove nothing, and the guest may have just powered off).
+        if ((await s.get(f.vm, sig())).state !== 'running') {
+          await s.power!.start!(f.vm, sig());
+          await waitState(s, f.vm, 'running', f.stateWaitMs);
+        }
+        await s.power!.kill!(f.vm, sig());
         await waitState(s, f.vm, 'stopped', f.stateWaitMs);
         exercised.add('power.kill');
       } else {

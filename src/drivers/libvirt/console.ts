@@ -39,11 +39,27 @@ async function ptyDevice(p: string): Promise<Duplex> {
   const readable = new tty.ReadStream(fh.fd);
   const writable = new tty.WriteStream(fh.fd);
   readable.setRawMode(true);
-  const d = Duplex.from({ readable, writable });
-  d.once('close', () => {
-    readable.destroy();
-    void fh.close().catch(() => undefined);
+  // A Duplex of our own rather than Duplex.from(): destroying that one without an error still emits an
+  // AbortError, which a caller closing the console would have to catch.
+  const d = new Duplex({
+    read() {
+      readable.resume();
+    },
+    write(chunk: Buffer, _enc, cb) {
+      writable.write(chunk, cb);
+    },
+    destroy(err, cb) {
+      readable.destroy();
+      void fh.close().catch(() => undefined);
+      cb(err);
+    },
   });
+  readable.on('data', (c: Buffer) => {
+    if (!d.push(c)) readable.pause();
+  });
+  readable.on('end', () => d.push(null));
+  readable.on('error', (err) => d.destroy(err));
+  writable.on('error', (err) => d.destroy(err));
   return d;
 }
 
