@@ -55,10 +55,12 @@ function timedVirsh(uri: string, args: string[]): number {
 async function main(): Promise<void> {
   const work = mkdtempSync(path.join(os.tmpdir(), 'pv-bench-inventory-'));
   const lv = startLibvirtd('bench-inventory');
-  const sim = await startVcsim({ hosts: 4, vms: VMS / 2 }); // vcsim's VPX model: the count per host of the cluster and per standalone host
-  mkdirSync(path.join(work, 'state'), { mode: 0o700 });
-  const d = await startDaemon(path.join(work, 'state'));
+  let sim: Awaited<ReturnType<typeof startVcsim>> | undefined;
+  let d: Awaited<ReturnType<typeof startDaemon>> | undefined;
   try {
+    sim = await startVcsim({ hosts: 4, vms: VMS / 2 }); // vcsim's VPX model: the count per host of the cluster and per standalone host
+    mkdirSync(path.join(work, 'state'), { mode: 0o700 });
+    d = await startDaemon(path.join(work, 'state'));
     log(`defining ${VMS} libvirt domains`);
     const lines: string[] = [];
     for (let i = 1; i <= VMS; i++) {
@@ -112,8 +114,8 @@ async function main(): Promise<void> {
     process.stdout.write(`${body}\n`);
     writeSection(path.join(ROOT, 'docs', 'benchmarks.md'), 'inventory', body);
   } finally {
-    await stopDaemon(d);
-    await sim.stop();
+    if (d) await stopDaemon(d);
+    await sim?.stop();
     lv.stop();
     rmSync(work, { recursive: true, force: true });
   }
