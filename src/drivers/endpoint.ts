@@ -12,24 +12,15 @@
  * FOREIGN_VM_NOT_FOUND, INVALID_TRANSITION (e.g. start a running VM).
  */
 import type { Duplex } from 'node:stream';
-import type { VmSpec } from '../spec/index.js';
+import type { EndpointAddRequest, VmSpec } from '../spec/index.js';
 import type { CapabilityMatrix } from './capabilities.js';
 
-/** What Polyvisor knows of how to reach an endpoint; credentials come from the secrets store. */
-export interface EndpointConnection {
-  /** The endpoint's name in Polyvisor (for messages and labels). */
-  name: string;
-  /** libvirt URI (qemu:///system, qemu+unix:///system?socket=…), https://vcenter/sdk, https://pve:8006. */
-  url: string;
-  user?: string;
-  password?: string;
-  /** API token (Proxmox `USER@REALM!TOKENID=SECRET`, or a bearer token). */
-  token?: string;
-  /** PEM text of the CA (or self-signed certificate) to trust for https. */
-  ca?: string;
-  /** Skip certificate checks (labs only; the endpoint's list says so). */
-  insecure?: boolean;
-}
+/**
+ * What Polyvisor knows of how to reach an endpoint (the admin's request without the driver's name);
+ * credentials come from the secrets store. url: a libvirt URI, https://vcenter/sdk, https://pve:8006;
+ * token: an API token (Proxmox `USER@REALM!TOKENID=SECRET`); ca: PEM text to trust; insecure: no checks.
+ */
+export type EndpointConnection = Omit<EndpointAddRequest, 'driver'>;
 
 export type ForeignVmState = 'running' | 'stopped' | 'paused' | 'suspended' | 'unknown';
 

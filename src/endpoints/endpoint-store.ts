@@ -51,15 +51,8 @@ export function checkEndpointInput(i: EndpointInput): void {
 }
 
 export function connectionOf(r: EndpointRecord): EndpointConnection {
-  return {
-    name: r.name,
-    url: r.url,
-    ...(r.user !== undefined ? { user: r.user } : {}),
-    ...(r.password !== undefined ? { password: r.password } : {}),
-    ...(r.token !== undefined ? { token: r.token } : {}),
-    ...(r.ca !== undefined ? { ca: r.ca } : {}),
-    ...(r.insecure ? { insecure: true } : {}),
-  };
+  const { driver: _driver, createdAt: _c, updatedAt: _u, ...c } = r;
+  return c;
 }
 
 /** The record without credentials. */

@@ -6,7 +6,7 @@
  * stale, and never holds up the others.
  */
 import type { CapabilityMatrix, EndpointSession, ForeignChange, ForeignVm } from '../drivers/index.js';
-import { isPolyvisorError, PolyvisorError, type Logger } from '../shared/index.js';
+import { isPolyvisorError, type Logger } from '../shared/index.js';
 import type { InventoryVmView } from '../spec/index.js';
 import { actionsFor } from './foreign-actions.js';
 
@@ -105,6 +105,5 @@ export class InventoryCache {
 /** An error as the inventory reports it per endpoint. */
 export function errorRow(endpoint: string, err: unknown): { endpoint: string; code: string; message: string } {
   if (isPolyvisorError(err)) return { endpoint, code: err.code, message: err.message };
-  const pe = new PolyvisorError('ENDPOINT_PROTOCOL', err instanceof Error ? err.message : String(err));
-  return { endpoint, code: pe.code, message: pe.message };
+  return { endpoint, code: 'ENDPOINT_PROTOCOL', message: err instanceof Error ? err.message : String(err) };
 }

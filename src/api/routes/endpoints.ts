@@ -13,11 +13,10 @@ import { FOREIGN_ACTIONS, isForeignAction } from '../../endpoints/index.js';
 import type { OperationRegistry, VmService } from '../../lifecycle/index.js';
 import { presentVm } from '../present.js';
 import type { ImportView } from '../../spec/index.js';
-import { fail } from '../../shared/index.js';
+import { fail, validateName } from '../../shared/index.js';
 import { parseSize } from '../../spec/index.js';
 import { bodyOf, queryOf } from '../validate.js';
 import { driverSchema, endpointSchema, foreignSnapshotSchema, foreignVmSchema, importSchema, inventorySchema, moveOutSchema, operationSchema } from '../schemas/index.js';
-import { validateName } from '../../shared/index.js';
 
 const tags = ['endpoints'];
 const actor = (req: FastifyRequest): string => req.principal?.actor ?? 'anonymous';
