@@ -54,6 +54,19 @@ async function expectAccessible(page: Page, where: string): Promise<void> {
   expect(found, `${where}: ${JSON.stringify(found, null, 1)}`).toEqual([]);
 }
 
+/**
+ * After the wizard's Create or Clone: waits for the new VM's page (the daemon may be slow on a loaded
+ * host: the state limit, not Playwright's 30 s), and on a miss says what the wizard shows instead.
+ */
+async function landsOn(page: Page, url: RegExp): Promise<void> {
+  try {
+    await page.waitForURL(url, { timeout: limit('state') });
+  } catch (err) {
+    const shown = await page.$$eval('.wizard .error, [data-testid=wizard-check]', (es) => es.map((e) => e.textContent)).catch(() => []);
+    throw new Error(`the wizard stayed on ${page.url()}: ${JSON.stringify(shown)} (${(err as Error).message.split('\n')[0]})`);
+  }
+}
+
 const treeVms = (page: Page) => page.$$eval('#resource-tree a[data-kind=vm]', (as) => as.map((a) => a.querySelector('.tn-label')?.textContent));
 const treeGroups = (page: Page) => page.$$eval('#resource-tree li.tn-group', (lis) => lis.map((li) => [li.querySelector('.tn-label')?.textContent, [...li.querySelectorAll('a[data-kind=vm] .tn-label')].map((e) => e.textContent)]));
 
@@ -225,7 +238,7 @@ describe('the fleet frame', () => {
     await expectAccessible(page, 'wizard: summary');
     await page.screenshot({ path: path.join(SHOTS, 'fleet-wizard-summary-desktop.png') });
     await page.click('button:text-is("Create")');
-    await page.waitForURL(/\/vms\/fleet-w/);
+    await landsOn(page, /\/vms\/fleet-w/);
     await page.waitForSelector('[data-testid=task-log] tr[data-kind="vm.start"][data-vm="fleet-w"][data-status=succeeded]', { timeout: limit('state') });
     await page.waitForSelector('.vm-head [data-testid=vm-state]:text-is("running")', { timeout: limit('state') });
     expect((await d.client.getVm('fleet-w')).spec).toMatchObject({ labels: { tier: 'web' }, memory: 128 * 1024 ** 2 });
@@ -249,7 +262,7 @@ describe('the fleet frame', () => {
     const tyaml = await page.textContent('[data-testid=wizard-yaml]');
     for (const line of ['name: fleet-t', 'memory: 128Mi', 'tier: web', `kernel: ${g.kernel}`]) expect(tyaml).toContain(line);
     await page.click('button:text-is("Create")');
-    await page.waitForURL(/\/vms\/fleet-t$/);
+    await landsOn(page, /\/vms\/fleet-t$/);
     const t = (await d.client.getVm('fleet-t')).spec;
     const w = (await d.client.getVm('fleet-w')).spec;
     expect({ ...t, name: w.name, networks: w.networks }).toEqual(w);
@@ -262,7 +275,7 @@ describe('the fleet frame', () => {
     await page.click('button[data-step="6"]');
     await page.uncheck('text=start it once created');
     await page.click('button:text-is("Clone")');
-    await page.waitForURL(/\/vms\/fleet-t2$/);
+    await landsOn(page, /\/vms\/fleet-t2$/);
     expect((await d.client.getVm('fleet-t2')).spec).toMatchObject({ memory: 128 * 1024 ** 2, labels: { tier: 'web' }, boot: { kernel: g.kernel } });
     expect(page.problems).toEqual([]);
     await page.context().close();

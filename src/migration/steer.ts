@@ -18,8 +18,10 @@ export function steering(m: ActiveMigration, plan: MigrationPlan, listener?: Pro
       m.progress = p;
       m.phase = p.postcopy || m.phase === 'postcopy' ? 'postcopy' : 'transferring';
       listener?.(p);
-      if (m.postcopyRequested || shouldSwitchToPostcopy(plan.postcopy, p)) {
-        m.postcopyRequested = false;
+      // The request stands until a sample shows post-copy: the driver can only switch once the stream
+      // is active (not while it is still setting up), so a request made early is asked again next sample.
+      if (p.postcopy) m.postcopyRequested = false;
+      else if (m.postcopyRequested || shouldSwitchToPostcopy(plan.postcopy, p)) {
         m.phase = 'postcopy';
         return 'postcopy';
       }
