@@ -10,8 +10,11 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 # chromium (the web UI's end-to-end tests drive Debian's browser through playwright-core; nothing is downloaded).
 # libvirt (the libvirt driver's daemon, virsh, virt-xml-validate with the xmllint it runs), Go and govmomi (vcsim, VMware's vCenter simulator, built
 # by scripts/vcsim-build.sh for the vSphere driver's tests).
+# Virtual networks: iproute2 (bridges, taps, namespaces), dnsmasq-base (DHCP and DNS per network), nftables (NAT, forwards,
+# firewall), iperf3 (the network benchmark). Clusters: etcd-server and etcd-client (the cluster store; tests start their own members).
 PKGS=(qemu-system-x86 qemu-utils ovmf busybox-static qemu-guest-agent cpio python3 make g++ ca-certificates openssl xorriso prometheus chromium
-  libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libxml2-utils golang-go golang-github-vmware-govmomi-dev)
+  libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libxml2-utils golang-go golang-github-vmware-govmomi-dev
+  iproute2 dnsmasq-base nftables iperf3 etcd-server etcd-client)
 # One dpkg-query for all of them (one call per package cost about a second on a busy host).
 installed=" $(dpkg-query -W -f='${Package}=${Status}\n' "${PKGS[@]}" 2>/dev/null | sed -n 's/=install ok installed$//p' | tr '\n' ' ') "
 missing=()
