@@ -78,6 +78,12 @@ export const catalogue = {
   HOTPLUG_UNSUPPORTED: e(409, EXIT.conflict, 'Stop the VM (`polyvisor vm stop NAME`) and retry: this disk cannot be plugged or unplugged while it runs.'),
   ISO_TOOL_MISSING: e(503, EXIT.unavailable, 'Install xorriso (or genisoimage): `apt-get install xorriso`.'),
   EXPORT_VERIFY_FAILED: e(500, EXIT.failure, 'An exported file did not match its source; nothing was kept. Check free space and the qemu-img message.'),
+  // virtual networks (docs/networks-objects.md)
+  NETWORK_NOT_FOUND: e(404, EXIT.notFound, 'List networks with `polyvisor network list`; an admin creates one with `polyvisor network create NAME --mode nat`.'),
+  NETWORK_EXISTS: e(409, EXIT.conflict, 'Pick another network name, or remove the existing network with `polyvisor network rm NAME`.'),
+  NETWORK_IN_USE: e(409, EXIT.conflict, 'Remove the NICs on this network from the VMs the message names (edit their specs, or `polyvisor vm rm NAME`), then retry.'),
+  NETWORK_UNAVAILABLE: e(503, EXIT.unavailable, 'This daemon cannot build virtual networks (it needs root and `ip`, `nft` and `dnsmasq`: `apt-get install iproute2 nftables dnsmasq-base`); use a user-mode NIC (`type: user`) instead.'),
+  NETWORK_ADDRESSES_EXHAUSTED: e(409, EXIT.conflict, 'Every address of the network\'s DHCP range is reserved; remove a VM from it, or create a network with a larger --dhcp-range.'),
   // snapshots and backups (docs/snapshots-backups.md)
   SNAPSHOT_NOT_FOUND: e(404, EXIT.notFound, 'List the snapshots of the VM with `polyvisor snapshot list VM`.'),
   SNAPSHOT_EXISTS: e(409, EXIT.conflict, 'Pick another snapshot name, or delete the existing one with `polyvisor snapshot rm VM NAME`.'),
