@@ -136,6 +136,12 @@ export const catalogue = {
   // secrets (docs/security.md)
   SECRET_NOT_FOUND: e(404, EXIT.notFound, 'List secret names with `polyvisor secret list`; set one with `polyvisor secret set NAME` (value on standard input).'),
   SECRETS_UNREADABLE: e(500, EXIT.failure, 'Restore secrets.key and secrets.json of the state directory together, from the same backup (docs/security.md): one of them is missing, damaged or from another installation.'),
+  // networks (docs/networks.md)
+  NETWORK_INVALID: e(400, EXIT.usage, 'Fix the field named in the message (details.field): names 1-12 lowercase characters, interface names at most 15, an IPv4 CIDR like 10.123.0.0/24, addresses inside the subnet, VLAN 1-4094, ports 1-65535.'),
+  SUBNET_OVERLAP: e(409, EXIT.conflict, 'Pick another subnet: the message names the network or host route this one overlaps (`ip route` lists the host\'s routes).'),
+  NO_FREE_SUBNET: e(409, EXIT.conflict, 'Every candidate private /24 collides with a network or host route; give the subnet explicitly.'),
+  LINK_NOT_OURS: e(409, EXIT.conflict, 'A network interface with that name exists and was not made by Polyvisor; pick another network name or bridge, or remove that interface yourself (`ip link show NAME`).'),
+  NETWORK_HOST_FAILED: e(500, EXIT.failure, 'The host refused a network change (the message ends with what ip, nft or dnsmasq said); `polyvisor doctor` checks the bridge and tun modules, nftables and IP forwarding.'),
   // daemon and client
   DAEMON_UNREACHABLE: e(503, EXIT.unavailable, 'Start the daemon (`polyvisord`, or `bash scripts/demo.sh` in a checkout), or point --socket, --url or --remote at a running one.'),
   CONFIG_INVALID: e(400, EXIT.usage, 'Fix the named config key in the file, environment variable or flag.'),
