@@ -146,6 +146,7 @@ export const catalogue = {
   DAEMON_UNREACHABLE: e(503, EXIT.unavailable, 'Start the daemon (`polyvisord`, or `bash scripts/demo.sh` in a checkout), or point --socket, --url or --remote at a running one.'),
   CONFIG_INVALID: e(400, EXIT.usage, 'Fix the named config key in the file, environment variable or flag.'),
   STORE_FAILED: e(500, EXIT.failure, 'The state database could not be written; check disk space and run `polyvisor doctor`.'),
+  STORE_UNAVAILABLE: e(503, EXIT.unavailable, 'The cluster store (etcd) did not answer in time: check that a majority of the etcd members run and reach each other (`etcdctl endpoint health --cluster`), then retry; a write that timed out may still have been applied, so read it back first.'),
   STORE_SCHEMA_TOO_NEW: e(500, EXIT.failure, 'The state database was written by a newer Polyvisor; upgrade Polyvisor, or restore the state directory from before the upgrade.'),
   BULK_FAILED: e(500, EXIT.failure, 'The action failed for the VMs listed in the table (DETAIL column); fix those and retry them by name.'),
   DOCTOR_CRITICAL: e(500, EXIT.failure, 'Run the fix command printed under each CRIT finding of `polyvisor doctor`, then run it again.'),

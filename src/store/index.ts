@@ -1,1 +1,2 @@
 export type { Store, MetaStore, VmRecord, VmPatch, VmFilter, VmRuntimeRecord, TokenRecord, TokenStore, AuditEntry, AuditFilter, AuditStore } from './store.js';
+export type { ClusterKv, KeyValue, KvCompare, KvOp, KvTxnResult, KvRangeOptions, KvWatch, KvWatchEvent, Lease } from './kv.js';
