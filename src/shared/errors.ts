@@ -142,6 +142,9 @@ export const catalogue = {
   NO_FREE_SUBNET: e(409, EXIT.conflict, 'Every candidate private /24 collides with a network or host route; give the subnet explicitly.'),
   LINK_NOT_OURS: e(409, EXIT.conflict, 'A network interface with that name exists and was not made by Polyvisor; pick another network name or bridge, or remove that interface yourself (`ip link show NAME`).'),
   NETWORK_HOST_FAILED: e(500, EXIT.failure, 'The host refused a network change (the message ends with what ip, nft or dnsmasq said); `polyvisor doctor` checks the bridge and tun modules, nftables and IP forwarding.'),
+  // cluster scheduler (docs/scheduler.md)
+  NO_HOST_FITS: e(409, EXIT.conflict, 'No host passed every filter; the details list each host and the filter that rejected it (capacity, state, selector, storage, affinity): free capacity, uncordon a host, relax the host selector or the hard (anti-)affinity rules, or add a host.'),
+  HOST_SELECTOR_INVALID: e(400, EXIT.usage, 'Write the host selector as comma-separated requirements like Kubernetes label selectors: `key=value`, `key!=value`, `key in (a,b)`, `key notin (a,b)`, `key` or `!key`.'),
   // daemon and client
   DAEMON_UNREACHABLE: e(503, EXIT.unavailable, 'Start the daemon (`polyvisord`, or `bash scripts/demo.sh` in a checkout), or point --socket, --url or --remote at a running one.'),
   CONFIG_INVALID: e(400, EXIT.usage, 'Fix the named config key in the file, environment variable or flag.'),
