@@ -16,6 +16,8 @@ const configSchema = z
   .object({
     stateDir: z.string().min(1),
     socket: z.string().min(1).optional(),
+    /** Group whose members may use the unix socket (root:GROUP 0660, docs/security.md); unset: the daemon's user alone (0600). */
+    socketGroup: z.string().regex(/^([a-z_][a-z0-9_-]{0,31}\$?|\d{1,10})$/, 'a group name or a numeric gid').optional(),
     listen: z.string().regex(listenPattern, 'HOST:PORT (port 0 picks a free one) or "off"'),
     hostName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'a host name of letters, digits, "-", "_", "."'),
     qemuBinary: z.string().min(1),
@@ -44,11 +46,12 @@ const configSchema = z
   })
   .strict();
 
-export type DaemonConfig = Required<Omit<z.infer<typeof configSchema>, 'auditArchiveDir'>> & { auditArchiveDir?: string | undefined; vmsDir: string; dbFile: string; cacheDir: string };
+export type DaemonConfig = Required<Omit<z.infer<typeof configSchema>, 'auditArchiveDir' | 'socketGroup'>> & { auditArchiveDir?: string | undefined; socketGroup?: string | undefined; vmsDir: string; dbFile: string; cacheDir: string };
 
 const ENV: Record<string, keyof z.infer<typeof configSchema>> = {
   POLYVISOR_STATE_DIR: 'stateDir',
   POLYVISOR_SOCKET: 'socket',
+  POLYVISOR_SOCKET_GROUP: 'socketGroup',
   POLYVISOR_LISTEN: 'listen',
   POLYVISOR_HOST_NAME: 'hostName',
   POLYVISOR_QEMU: 'qemuBinary',

@@ -19,6 +19,7 @@ import { splitListen, type DaemonConfig } from './config.js';
 import { takeLock } from './lock.js';
 import { makeStatePrivate, setPrivateUmask } from './private-state.js';
 import { ensureTlsCertificate } from './tls.js';
+import { checkSocketGroup, shareSocket } from './socket-group.js';
 import { wireMetrics } from './metrics-wiring.js';
 import { wireHistory } from './history-wiring.js';
 import { doctorRunner } from './doctor-wiring.js';
@@ -34,6 +35,7 @@ export interface RunningDaemon {
 
 export async function startDaemon(config: DaemonConfig, logger: Logger & { level?: string }): Promise<RunningDaemon> {
   setPrivateUmask();
+  const socketGid = config.socketGroup !== undefined ? checkSocketGroup({ socket: config.socket, stateDir: config.stateDir, socketGroup: config.socketGroup }) : undefined;
   await makeStatePrivate(config, logger);
   const unlock = await takeLock(path.join(config.stateDir, 'polyvisord.pid'));
   const undo: Array<() => Promise<void>> = [unlock];
@@ -97,7 +99,8 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     };
     await rm(config.socket, { force: true });
     await (await mk('unix')).listen({ path: config.socket });
-    await chmod(config.socket, 0o600); // the socket is trusted as admin: only the daemon's user may connect
+    await chmod(config.socket, 0o600); // the socket is trusted as admin: only the daemon's user may connect…
+    if (socketGid !== undefined) await shareSocket(config.socket, socketGid, logger); // …and the socket group's members (0660)
     let url: string | null = null;
     let tlsFingerprint: string | null = null;
     const tcp = splitListen(config.listen);

@@ -11,6 +11,7 @@ Options (each also settable in the config file or environment, see docs/config.m
   --config FILE        YAML/JSON config file            (POLYVISOR_CONFIG)
   --state-dir DIR      state directory                  (POLYVISOR_STATE_DIR)
   --socket PATH        unix socket of the API           (POLYVISOR_SOCKET)
+  --socket-group GROUP members may use the socket (0660) (POLYVISOR_SOCKET_GROUP)
   --listen HOST:PORT   TCP listener, or "off"           (POLYVISOR_LISTEN)
   --host-name NAME     this host's name                 (POLYVISOR_HOST_NAME)
   --qemu PATH          qemu-system-x86_64 binary        (POLYVISOR_QEMU)
@@ -24,7 +25,7 @@ export async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      config: { type: 'string' }, 'state-dir': { type: 'string' }, socket: { type: 'string' }, listen: { type: 'string' },
+      config: { type: 'string' }, 'state-dir': { type: 'string' }, socket: { type: 'string' }, 'socket-group': { type: 'string' }, listen: { type: 'string' },
       'host-name': { type: 'string' }, qemu: { type: 'string' }, accel: { type: 'string' }, 'log-level': { type: 'string' },
       'log-format': { type: 'string' },
       tls: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
@@ -36,7 +37,7 @@ export async function main(argv: string[]): Promise<void> {
   const config = loadConfig({
     ...(values.config ? { file: values.config } : {}),
     flags: {
-      stateDir: values['state-dir'], socket: values.socket, listen: values.listen, hostName: values['host-name'],
+      stateDir: values['state-dir'], socket: values.socket, socketGroup: values['socket-group'], listen: values.listen, hostName: values['host-name'],
       qemuBinary: values.qemu, accel: values.accel, logLevel: values['log-level'], logFormat: values['log-format'],
       tls: values.tls ? 'true' : undefined,
     },

@@ -19,6 +19,8 @@ export interface PrivatePaths {
   cacheDir: string;
   dbFile: string;
   socket: string;
+  /** The socket is shared with this group: its folder may be group-traversable (0710). */
+  socketGroup?: string | undefined;
 }
 
 /** Sets the process umask (the daemon's own process only: not in worker threads). */
@@ -47,7 +49,7 @@ async function socketDirPrivate(p: PrivatePaths, logger?: Logger): Promise<void>
   const created = await mkdir(dir, { recursive: true, mode: 0o700 });
   if (created !== undefined) return;
   const st = await stat(dir);
-  if ((st.mode & 0o077) !== 0) logger?.warn({ dir, mode: (st.mode & 0o777).toString(8) }, 'the unix socket\'s folder is open to other users; put the socket in a private folder (or leave the default in the state directory)');
+  if ((st.mode & (p.socketGroup !== undefined ? 0o007 : 0o077)) !== 0) logger?.warn({ dir, mode: (st.mode & 0o777).toString(8) }, 'the unix socket\'s folder is open to other users; put the socket in a private folder (or leave the default in the state directory)');
 }
 
 /** Removes group and other bits from `file` if it exists. */
