@@ -27,3 +27,4 @@ export {
   LOCAL_ENDPOINT, FOREIGN_VM_STATES, type ForeignVmStateName, type EndpointAddRequest, type EndpointView, type EndpointStatusView, type CapabilityCellView,
   type DriverView, type InventoryVmView, type InventoryView, type ForeignVmView, type ForeignSnapshotView, type ImportView, type MoveOutView,
 } from './endpoint-views.js';
+export { NETWORK_MODES, type NetworkModeName, type NetworkConfig, type NetworkNicView, type NetworkView, type NetworkDetailView, type LeaseView, type NetworkCreateRequest } from './network-views.js';

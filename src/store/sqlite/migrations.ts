@@ -101,6 +101,37 @@ export const MIGRATIONS: readonly Migration[] = [
         CREATE INDEX audit_log_at ON audit_log (at);
       `),
   },
+  {
+    // Virtual networks (issue 18) and the allocations of the VM NICs on them.
+    version: 7,
+    name: 'networks',
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE networks (
+          name       TEXT PRIMARY KEY,
+          mode       TEXT NOT NULL CHECK (mode IN ('nat', 'isolated', 'bridge')),
+          bridge     TEXT NOT NULL UNIQUE,
+          subnet     TEXT,
+          gateway    TEXT,
+          dhcp_start TEXT,
+          dhcp_end   TEXT,
+          dns_domain TEXT,
+          uplink     TEXT,
+          vlan       INTEGER CHECK (vlan IS NULL OR vlan BETWEEN 1 AND 4094),
+          created_at TEXT NOT NULL
+        ) STRICT;
+        CREATE TABLE network_nics (
+          network TEXT NOT NULL REFERENCES networks (name) ON DELETE CASCADE,
+          vm      TEXT NOT NULL,
+          nic     TEXT NOT NULL,
+          mac     TEXT NOT NULL,
+          ip      TEXT,
+          tap     TEXT NOT NULL UNIQUE,
+          PRIMARY KEY (vm, nic),
+          UNIQUE (network, ip)
+        ) STRICT;
+      `),
+  },
 ];
 
 /** The highest schema version recorded in `db` (0 for a fresh file). */

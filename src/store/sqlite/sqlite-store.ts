@@ -11,12 +11,14 @@ import { guard, openDatabase, sqliteCode, toStoreError, type Db } from './databa
 import { MIGRATIONS, migrate } from './migrations.js';
 import { VM_COLUMNS, toRecord, toRow, type VmRow } from './rows.js';
 import { TokenAuditTables } from './token-audit.js';
+import { NetworkTables } from './network-tables.js';
+import type { NetworkPatch, NetworkRecord, NetworkStore, NicAllocation, NicAllocationFilter } from '../network-store.js';
 
 export interface SqliteStoreOptions {
   logger?: Logger;
 }
 
-export interface SqliteStore extends Store, MetaStore, TokenStore, AuditStore {
+export interface SqliteStore extends Store, MetaStore, TokenStore, AuditStore, NetworkStore {
   /** The database file. */
   readonly file: string;
   /** PRAGMA integrity_check: ['ok'] or the problems SQLite found (for `doctor`). */
@@ -40,12 +42,14 @@ export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): Sq
 class SqliteStoreImpl implements SqliteStore {
   private readonly q;
   private readonly tables: TokenAuditTables;
+  private readonly networks: NetworkTables;
 
   constructor(
     readonly file: string,
     private readonly db: Db,
   ) {
     this.tables = new TokenAuditTables(db);
+    this.networks = new NetworkTables(db);
     this.q = {
       get: db.prepare<[string], VmRow>(`SELECT ${VM_COLUMNS} FROM vms WHERE name = ?`),
       insert: db.prepare<[VmRow]>(
@@ -158,6 +162,14 @@ class SqliteStoreImpl implements SqliteStore {
   listAudit(f?: AuditFilter): Promise<AuditView[]> { return this.tables.listAudit(f); }
   auditOlderThan(before: string, limit: number): Promise<AuditView[]> { return this.tables.auditOlderThan(before, limit); }
   deleteAuditThrough(id: number): Promise<number> { return this.tables.deleteAuditThrough(id); }
+  createNetwork(rec: Omit<NetworkRecord, 'createdAt'>): Promise<NetworkRecord> { return this.networks.createNetwork(rec); }
+  getNetwork(name: string): Promise<NetworkRecord | undefined> { return this.networks.getNetwork(name); }
+  listNetworks(): Promise<NetworkRecord[]> { return this.networks.listNetworks(); }
+  updateNetwork(name: string, patch: NetworkPatch): Promise<NetworkRecord> { return this.networks.updateNetwork(name, patch); }
+  deleteNetwork(name: string): Promise<void> { return this.networks.deleteNetwork(name); }
+  listNicAllocations(f?: NicAllocationFilter): Promise<NicAllocation[]> { return this.networks.listNicAllocations(f); }
+  putNicAllocation(a: NicAllocation): Promise<void> { return this.networks.putNicAllocation(a); }
+  deleteNicAllocations(vm: string, nic?: string): Promise<number> { return this.networks.deleteNicAllocations(vm, nic); }
 
   async integrityCheck(): Promise<string[]> {
     return guard('checking integrity', () => this.db.prepare<[], string>('PRAGMA integrity_check').pluck().all());
