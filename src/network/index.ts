@@ -1,3 +1,12 @@
 export type {
   DhcpReservation, FirewallRule, HostNetworks, Lease, NetPortForward, NetworkDef, NetworkMode, NicAttachment, NicFirewall,
 } from './types.js';
+export { parseIp, formatIp, parseCidr, formatCidr, cidrContains, cidrsOverlap, isHostAddress, MAC_PATTERN, type Cidr } from './ipv4.js';
+export { parseHostRoutes, type HostRoute } from './host-routes.js';
+export {
+  IFNAMSIZ_MAX, NETWORK_NAME_PATTERN, NETWORK_NAME_MAX, IFNAME_PATTERN, BRIDGE_PREFIX, TAP_PREFIX, bridgeNameFor, tapNameFor,
+} from './names.js';
+export {
+  validateNetworkDef, validateNetworkName, validateNicAttachment, validatePort, validateVlan, subnetContains,
+} from './validate.js';
+export { chooseSubnet, addressPlan, defaultsFor, allocateAddress, type DefaultsContext } from './defaults.js';
