@@ -34,6 +34,7 @@ export {
   type MigrationTlsFiles,
   type HostFacts,
 } from './migratable.js';
+export { stableMac, nicMacs } from './nic-mac.js';
 export { canHotplugDisks, type DiskHotplug, type HotplugDisk } from './disk-hotplug.js';
 export { canReportStats, type StatsSource, type VmStats, type GuestMemory, type DiskCounters, type NicCounters } from './stats.js';
 export {

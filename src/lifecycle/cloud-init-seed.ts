@@ -6,7 +6,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Bootable, LaunchPlan } from '../drivers/index.js';
+import { nicMacs, type Bootable, type LaunchPlan } from '../drivers/index.js';
 import { CLOUD_INIT_SEED_FILE } from '../spec/index.js';
 import { buildSeedIso, seedFiles } from '../storage/index.js';
 
@@ -15,7 +15,7 @@ export async function buildSeedFor(plan: LaunchPlan, signal?: AbortSignal): Prom
   if (!ci) return undefined;
   await mkdir(plan.dir, { recursive: true, mode: 0o750 });
   const file = path.join(plan.dir, CLOUD_INIT_SEED_FILE);
-  await buildSeedIso(file, seedFiles(ci, { name: plan.spec.name, id: plan.id }), signal ? { signal } : {});
+  await buildSeedIso(file, seedFiles(ci, { name: plan.spec.name, id: plan.id, macs: nicMacs(plan.id, plan.spec.networks) }), signal ? { signal } : {});
   return file;
 }
 

@@ -16,7 +16,7 @@ export const cloudInitSchema = z
       .describe('instance-id in meta-data (default: the VM id; change it to make cloud-init run again)'),
     userData: text('userData').optional().describe('user-data as given (#cloud-config, a shell script…); default: a #cloud-config with the hostname and sshAuthorizedKeys'),
     sshAuthorizedKeys: z.array(z.string().max(8192).regex(/^[a-z0-9@.-]+ [A-Za-z0-9+/=]+( [^\n\r]*)?$/, 'an OpenSSH public key line')).max(32).default([]),
-    networkConfig: text('networkConfig').optional().describe('network-config (v2 YAML); default: DHCP on every ethernet NIC'),
+    networkConfig: text('networkConfig').optional().describe('network-config (v2 YAML); default: DHCP on each NIC, matched by its MAC (version 1)'),
   })
   .strict();
 

@@ -50,5 +50,5 @@ export {
   type Checksum,
   type ImageKind,
 } from './library/index.js';
-export { seedFiles, buildSeedIso, type SeedFiles } from './cloud-init/index.js';
+export { seedFiles, defaultNetworkConfig, buildSeedIso, type SeedFiles } from './cloud-init/index.js';
 export { exportImages, type ExportSource, type ExportedFile, type ExportProgress, type ExportResult } from './export/index.js';

@@ -33,8 +33,4 @@ export function netIds(netName: string): { netdev: string; device: string } {
   return { netdev: `net-${t}`, device: `nic-${t}` };
 }
 
-/** A stable locally administered MAC (52:54:00:xx:xx:xx) from the VM id and NIC name. */
-export function stableMac(vmId: string, netName: string): string {
-  const b = createHash('sha256').update(`${vmId}/${netName}`).digest();
-  return ['52', '54', '00', ...[0, 1, 2].map((i) => b[i]!.toString(16).padStart(2, '0'))].join(':');
-}
+export { stableMac } from '../nic-mac.js';

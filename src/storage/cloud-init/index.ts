@@ -1,1 +1,1 @@
-export { seedFiles, buildSeedIso, type SeedFiles, type BuildSeedOptions } from './seed.js';
+export { seedFiles, defaultNetworkConfig, buildSeedIso, type SeedFiles, type BuildSeedOptions } from './seed.js';

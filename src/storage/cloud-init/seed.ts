@@ -17,13 +17,24 @@ export interface SeedFiles {
   'network-config': string;
 }
 
-/** The three files, as text. Pure. */
-export function seedFiles(ci: CloudInitSpec, vm: { name: string; id: string }): SeedFiles {
+/**
+ * The default network-config: DHCP on each NIC, found by its MAC and named eth0, eth1… in the spec's
+ * order (version 1, as Proxmox VE writes it). Every cloud-init renderer understands it (Debian's
+ * ifupdown one ignores a version 2 `match: name:` glob).
+ */
+export function defaultNetworkConfig(macs: readonly string[]): string {
+  if (!macs.length) return 'version: 1\nconfig: []\n';
+  const nics = macs.map((mac, i) => `  - type: physical\n    name: eth${i}\n    mac_address: "${mac}"\n    subnets:\n      - type: dhcp\n`);
+  return `version: 1\nconfig:\n${nics.join('')}`;
+}
+
+/** The three files, as text. Pure. `macs`: the VM's NICs' MAC addresses, in the spec's order. */
+export function seedFiles(ci: CloudInitSpec, vm: { name: string; id: string; macs: readonly string[] }): SeedFiles {
   const hostname = ci.hostname ?? vm.name;
   const metaData = `instance-id: ${ci.instanceId ?? vm.id}\nlocal-hostname: ${hostname}\n`;
   const keys = ci.sshAuthorizedKeys.map((k) => `  - ${JSON.stringify(k)}\n`).join('');
   const userData = ci.userData ?? `#cloud-config\nhostname: ${hostname}\n${keys ? `ssh_authorized_keys:\n${keys}` : ''}`;
-  const networkConfig = ci.networkConfig ?? 'version: 2\nethernets:\n  all:\n    match:\n      name: "e*"\n    dhcp4: true\n';
+  const networkConfig = ci.networkConfig ?? defaultNetworkConfig(vm.macs);
   return { 'meta-data': metaData, 'user-data': userData, 'network-config': networkConfig };
 }
 

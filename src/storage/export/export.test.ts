@@ -68,10 +68,17 @@ describe('exportImages', () => {
 
 describe('cloud-init seed', () => {
   it('builds meta-data, user-data and network-config into an ISO labelled cidata', async () => {
-    const files = seedFiles({ sshAuthorizedKeys: ['ssh-ed25519 AAAAC3Nza test@host'] }, { name: 'web', id: 'uuid-1' });
+    const files = seedFiles({ sshAuthorizedKeys: ['ssh-ed25519 AAAAC3Nza test@host'] }, { name: 'web', id: 'uuid-1', macs: ['52:54:00:aa:bb:01', '52:54:00:aa:bb:02'] });
     expect(files['meta-data']).toBe('instance-id: uuid-1\nlocal-hostname: web\n');
     expect(files['user-data']).toBe('#cloud-config\nhostname: web\nssh_authorized_keys:\n  - "ssh-ed25519 AAAAC3Nza test@host"\n');
-    expect(files['network-config']).toMatch(/^version: 2\n/);
+    // DHCP on each NIC found by its MAC, named eth0, eth1 in the spec's order (version 1: every renderer reads it).
+    expect(files['network-config']).toBe([
+      'version: 1', 'config:',
+      '  - type: physical', '    name: eth0', '    mac_address: "52:54:00:aa:bb:01"', '    subnets:', '      - type: dhcp',
+      '  - type: physical', '    name: eth1', '    mac_address: "52:54:00:aa:bb:02"', '    subnets:', '      - type: dhcp', '',
+    ].join('\n'));
+    expect(seedFiles({ sshAuthorizedKeys: [] }, { name: 'web', id: 'uuid-1', macs: [] })['network-config']).toBe('version: 1\nconfig: []\n');
+    expect(seedFiles({ sshAuthorizedKeys: [], networkConfig: 'version: 2\n' }, { name: 'web', id: 'uuid-1', macs: [] })['network-config']).toBe('version: 2\n');
     const iso = path.join(dir, 'seed.iso');
     await buildSeedIso(iso, files);
     expect(await isIso9660(iso)).toBe(true);
