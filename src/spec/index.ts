@@ -28,3 +28,4 @@ export {
   type DriverView, type InventoryVmView, type InventoryView, type ForeignVmView, type ForeignSnapshotView, type ImportView, type MoveOutView,
 } from './endpoint-views.js';
 export { NETWORK_MODES, type NetworkModeName, type NetworkConfig, type NetworkNicView, type NetworkView, type NetworkDetailView, type LeaseView, type NetworkCreateRequest } from './network-views.js';
+export { NETWORK_NAME_PATTERN, NETWORK_NAME_RULE, networkName, firewallRuleSchema, nicFirewallSchema, bandwidthSchema } from './nic-network.js';

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { NAME_PATTERN, NAME_RULE } from '../shared/index.js';
 import { CLOUD_INIT_DISK, cloudInitSchema } from './cloud-init.js';
 import { parseSize } from './units.js';
+import { bandwidthSchema, networkName, nicFirewallSchema } from './nic-network.js';
 
 export const SPEC_VERSION = 1 as const;
 
@@ -74,12 +75,29 @@ const portForward = z
 export const networkSchema = z
   .object({
     name: name.default('net0'),
-    type: z.literal('user').default('user').describe('user-mode networking (bridges come later)'),
+    type: z.enum(['user', 'network']).optional()
+      .describe('user: QEMU user-mode networking (the default); network: a port on the virtual network named by `network`'),
+    network: networkName.optional().describe('the virtual network this NIC is on (implies type network)'),
     model: z.enum(['virtio', 'e1000']).default('virtio'),
     mac: z.string().regex(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/, 'a MAC like 52:54:00:12:34:56 (lowercase)').optional(),
+    ip: z.ipv4().optional().describe('network NICs: a static address reservation (default: one chosen from the DHCP range)'),
+    firewall: nicFirewallSchema.optional().describe('network NICs: per-NIC firewall (default: none)'),
+    antiSpoof: z.boolean().optional().describe('network NICs: drop frames with another MAC or IP (default true)'),
+    linkUp: z.boolean().optional().describe('network NICs: the link state the guest sees (default true)'),
+    bandwidth: bandwidthSchema.optional().describe('network NICs: limits (default: unlimited)'),
     portForwards: z.array(portForward).max(64).default([]),
   })
-  .strict();
+  .strict()
+  .superRefine((n, ctx) => {
+    if (n.type === 'network' && n.network === undefined) ctx.addIssue({ code: 'custom', path: ['network'], message: 'type network needs `network: NAME`' });
+    if (n.type === 'user' || (n.type === undefined && n.network === undefined)) {
+      for (const k of ['network', 'ip', 'firewall', 'bandwidth', 'antiSpoof', 'linkUp'] as const) {
+        if (n[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: `${k} is for NICs on a virtual network (type network)` });
+      }
+    }
+  })
+  // Old specs stay as they were: the network-only defaults are filled on network NICs alone.
+  .transform((n) => (n.network === undefined ? { ...n, type: 'user' as const } : { ...n, type: 'network' as const, antiSpoof: n.antiSpoof ?? true, linkUp: n.linkUp ?? true }));
 
 export const diskSchema = z
   .object({
