@@ -10,3 +10,6 @@ export {
   validateNetworkDef, validateNetworkName, validateNicAttachment, validatePort, validateVlan, subnetContains,
 } from './validate.js';
 export { chooseSubnet, addressPlan, defaultsFor, allocateAddress, type DefaultsContext } from './defaults.js';
+export { nftRuleset, firewallRuleLine, NFT_INET_TABLE, NFT_BRIDGE_TABLE } from './nft-ruleset.js';
+export { dnsmasqPaths, dnsmasqArgv, dnsmasqConfig, dhcpHostsFile, dnsHostsFile, type DnsmasqPaths } from './dnsmasq-config.js';
+export { parseLeases } from './leases.js';
