@@ -1,0 +1,7 @@
+export type {
+  AffinityRule, AffinityTarget, ExplainRow, FilterName, HostCandidate, HostState, HostVm, PlacementRequest, Policy,
+  Rejection, Resources, ScheduleResult, ScoreBreakdown, ScoreMode, Verdict,
+} from './types.js';
+export { DEFAULT_POLICY, resolvePolicy, type PolicyInput } from './policy.js';
+export { parseSelector, unmetRequirement, formatRequirement, type Requirement, type Selector } from './selector.js';
+export { schedule, explain, noHostFitsError } from './schedule.js';
