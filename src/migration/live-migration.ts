@@ -81,13 +81,13 @@ export class MigrationService {
 
   private async move(name: string, opts: MigrateOptions, onProgress?: ProgressListener, cancel?: AbortSignal): Promise<MigrationResult | HostMoveResult> {
     const driver = this.o.driver;
-    if (!canMigrateIn(driver)) fail('MIGRATION_FAILED', `the ${driver.name} driver cannot receive live migrations`);
     if (opts.tls && !opts.target) fail('INVALID_ARGUMENT', 'tls applies to moves to another host (give target); a move on this host never leaves it');
     if ((opts.diskMirror || opts.mirrorStallSeconds || opts.diskBandwidthMiBps) && !opts.target) {
       fail('INVALID_ARGUMENT', 'diskMirror, mirrorStallSeconds and diskBandwidthMiBps apply to moves to another host (give target); a move on this host shares its disks');
     }
     if (opts.target && !this.o.peers) fail('MIGRATION_FAILED', 'this daemon was started without host-to-host migration');
-    const rec0 = await this.o.vms.get(name);
+    const rec0 = await this.o.vms.get(name); // a VM that does not exist is a 404, whatever the driver
+    if (!canMigrateIn(driver)) fail('MIGRATION_FAILED', `the ${driver.name} driver cannot receive live migrations`);
     const plan = choosePolicy(opts, { transport: opts.target ? 'tcp' : 'unix', memoryBytes: rec0.spec.memory });
     const m = new ActiveMigration(name, plan.postcopy, plan.explanation);
     this.active.add(m);
