@@ -23,3 +23,5 @@ export { readCatalogue as readSnapshotCatalogue } from './snapshot-catalogue.js'
 export { writeCatalogue as writeSnapshotCatalogue } from './snapshot-catalogue.js';
 export { QEMU_OVERHEAD_BYTES } from './memory-admission.js';
 export { checkBootFiles } from './boot-files.js';
+export { NetworkService, DEFAULT_NETWORK, type NetworkServiceOptions } from './network-service.js';
+export { networkNics, nicMac, type NetworkNic } from './nic-attachments.js';

@@ -83,7 +83,6 @@ export const catalogue = {
   NETWORK_EXISTS: e(409, EXIT.conflict, 'Pick another network name, or remove the existing network with `polyvisor network rm NAME`.'),
   NETWORK_IN_USE: e(409, EXIT.conflict, 'Remove the NICs on this network from the VMs the message names (edit their specs, or `polyvisor vm rm NAME`), then retry.'),
   NETWORK_UNAVAILABLE: e(503, EXIT.unavailable, 'This daemon cannot build virtual networks (it needs root and `ip`, `nft` and `dnsmasq`: `apt-get install iproute2 nftables dnsmasq-base`); use a user-mode NIC (`type: user`) instead.'),
-  NETWORK_ADDRESSES_EXHAUSTED: e(409, EXIT.conflict, 'Every address of the network\'s DHCP range is reserved; remove a VM from it, or create a network with a larger --dhcp-range.'),
   // snapshots and backups (docs/snapshots-backups.md)
   SNAPSHOT_NOT_FOUND: e(404, EXIT.notFound, 'List the snapshots of the VM with `polyvisor snapshot list VM`.'),
   SNAPSHOT_EXISTS: e(409, EXIT.conflict, 'Pick another snapshot name, or delete the existing one with `polyvisor snapshot rm VM NAME`.'),
