@@ -5,3 +5,4 @@ export type {
 export { DEFAULT_POLICY, resolvePolicy, type PolicyInput } from './policy.js';
 export { parseSelector, unmetRequirement, formatRequirement, type Requirement, type Selector } from './selector.js';
 export { schedule, explain, noHostFitsError } from './schedule.js';
+export { placeAll, type PlaceAllOptions, type PlaceAllResult, type Placement } from './place-all.js';

@@ -1,0 +1,155 @@
+/**
+ * Ready hosts indexed by how much room they have left, so a placement looks
+ * at a few hosts instead of all. Hosts of the same allocatable shape, pool
+ * and priority form a class; inside a class a host's capacity score depends
+ * only on its free share f (scores.ts), so each class keeps its hosts in
+ * buckets by f. Pack scans a class's buckets from the fullest up, spread from
+ * the emptiest down, and the first bucket with a host that passes the filters
+ * holds the class's best host. Each bucket keeps the most free CPU, memory
+ * and disk of its hosts, so buckets that cannot fit the VM are skipped
+ * unopened. Pure (in-memory).
+ */
+import type { LiveHost } from './live-host.js';
+import { allocatable } from './scores.js';
+import type { Policy, Resources } from './types.js';
+
+const BUCKETS = 256;
+
+interface Bucket {
+  readonly members: number[];
+  maxCpus: number;
+  maxMemory: number;
+  maxDisk: number;
+  /** A host left since the maxima were computed: they may be too high (never too low). */
+  dirty: boolean;
+}
+
+export interface HostClass {
+  readonly pool: string;
+  readonly priority: number;
+  readonly allocatable: Resources;
+  readonly buckets: readonly Bucket[];
+}
+
+/** The best host of one class for a request, found by scanning its buckets. */
+export type Pick = (h: LiveHost, index: number) => boolean;
+
+export class CapacityIndex {
+  readonly classes: HostClass[] = [];
+  private readonly classOf: Int32Array;
+  private readonly bucketOf: Int32Array;
+  private readonly posOf: Int32Array;
+  private readonly wc: number;
+  private readonly wm: number;
+  private readonly wd: number;
+
+  constructor(private readonly hosts: readonly LiveHost[], private readonly policy: Policy) {
+    this.classOf = new Int32Array(hosts.length).fill(-1);
+    this.bucketOf = new Int32Array(hosts.length).fill(-1);
+    this.posOf = new Int32Array(hosts.length).fill(-1);
+    const w = policy.weights;
+    this.wc = w.cpu;
+    this.wm = w.memory;
+    this.wd = w.disk;
+    const byKey = new Map<string, number>();
+    hosts.forEach((h, i) => {
+      if (h.state !== 'ready') return;
+      const a = allocatable(h, policy);
+      const key = `${h.pool}\0${h.priority}\0${a.cpus}\0${a.memoryBytes}\0${a.diskBytes}`;
+      let k = byKey.get(key);
+      if (k === undefined) {
+        k = this.classes.length;
+        byKey.set(key, k);
+        const buckets = Array.from({ length: BUCKETS + 1 }, (): Bucket => ({ members: [], maxCpus: -Infinity, maxMemory: -Infinity, maxDisk: -Infinity, dirty: false }));
+        this.classes.push({ pool: h.pool, priority: h.priority, allocatable: a, buckets });
+      }
+      this.classOf[i] = k;
+      this.insert(i);
+    });
+  }
+
+  private bucketFor(h: LiveHost, a: Resources): number {
+    if (h.empty) return BUCKETS;
+    let sum = 0;
+    let weight = 0;
+    if (a.cpus > 0) { sum += this.wc * ((a.cpus - h.cpus) / a.cpus); weight += this.wc; }
+    if (a.memoryBytes > 0) { sum += this.wm * ((a.memoryBytes - h.memoryBytes) / a.memoryBytes); weight += this.wm; }
+    if (a.diskBytes > 0) { sum += this.wd * ((a.diskBytes - h.diskBytes) / a.diskBytes); weight += this.wd; }
+    const f = weight === 0 ? 0 : sum / weight;
+    return Math.max(0, Math.min(BUCKETS - 1, Math.floor(f * BUCKETS)));
+  }
+
+  private insert(i: number): void {
+    const h = this.hosts[i]!;
+    const cls = this.classes[this.classOf[i]!]!;
+    const a = cls.allocatable;
+    const k = this.bucketFor(h, a);
+    const b = cls.buckets[k]!;
+    this.bucketOf[i] = k;
+    this.posOf[i] = b.members.length;
+    b.members.push(i);
+    b.maxCpus = Math.max(b.maxCpus, a.cpus - h.cpus);
+    b.maxMemory = Math.max(b.maxMemory, a.memoryBytes - h.memoryBytes);
+    b.maxDisk = Math.max(b.maxDisk, a.diskBytes - h.diskBytes);
+  }
+
+  private remove(i: number): void {
+    const b = this.classes[this.classOf[i]!]!.buckets[this.bucketOf[i]!]!;
+    const pos = this.posOf[i]!;
+    const last = b.members.pop()!;
+    if (last !== i) {
+      b.members[pos] = last;
+      this.posOf[last] = pos;
+    }
+    b.dirty = true;
+  }
+
+  /** Call after host i's allocation changed. */
+  update(i: number): void {
+    if (this.classOf[i]! < 0) return;
+    this.remove(i);
+    this.insert(i);
+  }
+
+  /**
+   * Scans class `k` for `need`: from the fullest bucket up (pack) or the
+   * emptiest down (spread), calling `consider` for each host with room; stops
+   * after the first bucket in which `consider` accepted a host.
+   */
+  scan(k: number, need: Resources, fullestFirst: boolean, consider: Pick): void {
+    const cls = this.classes[k]!;
+    const a = cls.allocatable;
+    // Tolerance so rounding never skips a bucket whose host passes the filters' own test.
+    const ec = a.cpus * 1e-9;
+    const em = a.memoryBytes * 1e-9;
+    const ed = a.diskBytes * 1e-9;
+    for (let s = 0; s <= BUCKETS; s++) {
+      const b = cls.buckets[fullestFirst ? s : BUCKETS - s]!;
+      const m = b.members;
+      if (m.length === 0) continue;
+      if (!b.dirty && (b.maxCpus + ec < need.cpus || b.maxMemory + em < need.memoryBytes || b.maxDisk + ed < need.diskBytes)) continue;
+      let found = false;
+      let mc = -Infinity;
+      let mm = -Infinity;
+      let md = -Infinity;
+      for (let j = 0; j < m.length; j++) {
+        const i = m[j]!;
+        const h = this.hosts[i]!;
+        const fc = a.cpus - h.cpus;
+        const fm = a.memoryBytes - h.memoryBytes;
+        const fd = a.diskBytes - h.diskBytes;
+        if (fc > mc) mc = fc;
+        if (fm > mm) mm = fm;
+        if (fd > md) md = fd;
+        if (h.cpus + need.cpus <= a.cpus && h.memoryBytes + need.memoryBytes <= a.memoryBytes && h.diskBytes + need.diskBytes <= a.diskBytes) {
+          if (consider(h, i)) found = true;
+        }
+      }
+      b.maxCpus = mc;
+      b.maxMemory = mm;
+      b.maxDisk = md;
+      b.dirty = false;
+      if (found) return;
+    }
+  }
+}
