@@ -15,11 +15,11 @@ import { eventRoutes } from './routes/events.js';
 import { operationRoutes } from './routes/operations.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { secretRoutes, type SecretsService } from './routes/secrets.js';
-import type { SnapshotService, VmService } from '../lifecycle/index.js';
+import type { NetworkService, SnapshotService, VmService } from '../lifecycle/index.js';
 import type { IncomingService, MigrationService, PeerRegistry } from '../migration/index.js';
 import type { Logger } from '../shared/index.js';
 import { ConsoleHub } from './console-hub.js';
-import { installErrorHandling } from './errors.js';
+import { frameworkError, installErrorHandling } from './errors.js';
 import { installRequestContext, requestIdOptions } from './request-context.js';
 import { consoleRoutes } from './routes/console.js';
 import { VncSessions, vncRoutes } from './routes/vnc.js';
@@ -37,6 +37,7 @@ import { backupScheduleRoutes } from './routes/backups-schedules.js';
 import type { BackupScheduler, BackupService } from '../backup/index.js';
 import type { SpecPathPolicy } from '../storage/index.js';
 import { systemRoutes } from './routes/system.js';
+import { networkRoutes } from './routes/networks.js';
 import { uiRoutes } from './routes/ui.js';
 import { whoamiRoutes } from './routes/whoami.js';
 import { statsRoutes } from './routes/stats.js';
@@ -83,6 +84,8 @@ export interface ApiOptions {
   pathPolicy?: SpecPathPolicy;
   /** Other hypervisors and the inventory across them: serves /v1/drivers, /v1/endpoints, /v1/inventory when given. */
   endpoints?: EndpointService;
+  /** Virtual networks: serves /v1/networks when given. */
+  networks?: NetworkService;
 }
 
 /** A slow or malicious client cannot hold the daemon: headers and bodies must arrive in time. */
@@ -118,6 +121,7 @@ export async function buildApi(o: ApiOptions): Promise<{ app: FastifyInstance; r
       return server;
     },
     routerOptions: { maxParamLength: 200 },
+    frameworkErrors: frameworkError,
     return503OnClosing: true,
     ...requestIdOptions,
   }) as unknown as FastifyInstance;
@@ -156,6 +160,7 @@ export async function buildApi(o: ApiOptions): Promise<{ app: FastifyInstance; r
   if (o.snapshots) snapshotRoutes(app, o.snapshots);
   if (o.backups) backupRoutes(app, o.backups, o.platform.operations);
   if (o.backupSchedules) backupScheduleRoutes(app, o.backupSchedules);
+  if (o.networks) networkRoutes(app, o.networks);
   consoleRoutes(app, o.service, hub);
   vncRoutes(app, o.service, vnc);
   uiRoutes(app);

@@ -71,6 +71,14 @@ describe('every route on its happy path, checked against the OpenAPI document', 
     await call('GET', '/v1/audit', {}, { query: 'limit=50' });
   }, 120_000);
 
+  it('virtual networks (on the in-memory host plumbing)', async () => {
+    await call('POST', '/v1/networks', {}, { body: { name: 'lab', mode: 'nat', subnet: '10.91.0.0/24' }, want: 201 });
+    await call('GET', '/v1/networks');
+    await call('GET', '/v1/networks/:name', { name: 'lab' });
+    await call('GET', '/v1/networks/:name/leases', { name: 'lab' });
+    await call('DELETE', '/v1/networks/:name', { name: 'lab' }, { want: 204 });
+  });
+
   it('VMs, operations and events', async () => {
     const created = await call('POST', '/v1/vms', {}, { body: { spec: { name: 'a', memory: '128Mi', labels: { tier: 'web' }, disks: [{ name: 'root', size: '16Mi' }] } }, want: 201 });
     await call('GET', '/v1/vms');

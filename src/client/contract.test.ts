@@ -11,7 +11,7 @@ import type net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFullStubStack } from '../../test/helpers/full-stub-stack.js';
 import * as clientModule from './index.js';
-import { BackupClient, BackupScheduleClient, BulkClient, EndpointClient, HistoryClient, MigrationClient, OpsClient, PlatformClient, PolyvisorClient, SnapshotClient, SpecClient, StorageClient } from './index.js';
+import { BackupClient, BackupScheduleClient, BulkClient, EndpointClient, HistoryClient, MigrationClient, NetworkClient, OpsClient, PlatformClient, PolyvisorClient, SnapshotClient, SpecClient, StorageClient } from './index.js';
 
 /** Documented operations the typed client does not call, and why. */
 const NOT_IN_CLIENT: Record<string, string> = {
@@ -96,6 +96,7 @@ function plan() {
       vm: ['e', 'v'], action: ['e', 'v', 'start'], actionAsync: ['e', 'v', 'stop'], snapshots: ['e', 'v'], snapshot: ['e', 'v', { name: 's' }], revert: ['e', 'v', 's'],
       removeSnapshot: ['e', 'v', 's'], migrate: ['e', 'v', 'h2'], reconfigure: ['e', 'v', { cpus: 2 }], clone: ['e', 'v', 'c'], importAsync: ['e', 'v', { shutdown: true }], moveAsync: ['v', { endpoint: 'e' }],
     }],
+    NetworkClient: [new NetworkClient(o), { list: [], show: ['lab'], leases: ['lab'], create: [{ name: 'lab', mode: 'nat' }], remove: ['lab'] }],
     BulkClient: [new BulkClient(o), { start: [{ action: 'stop', selector: 'tier=web' }], run: [{ action: 'start', names: ['a'], dryRun: true }] }],
     socketOpened,
   } as const;

@@ -28,11 +28,13 @@ export const PERMISSIONS = [
   'endpoint:admin', // add and remove endpoints (other hypervisors) and their credentials
   'secret:admin', // the secrets store: names, set, remove, rotate the key (values are never returned)
   'audit:read',
+  'network:read', // virtual networks, their NICs and leases
+  'network:admin', // create and remove virtual networks (host network configuration: admins only, like Proxmox)
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
 
-const VIEWER: readonly Permission[] = ['system:read', 'metrics:read', 'vm:read', 'operation:read', 'event:read', 'storage:read'];
+const VIEWER: readonly Permission[] = ['system:read', 'metrics:read', 'vm:read', 'operation:read', 'event:read', 'storage:read', 'network:read'];
 const OPERATOR: readonly Permission[] = [...VIEWER, 'vm:write', 'vm:operate', 'vm:console', 'vm:migrate', 'vm:snapshot', 'vm:backup', 'backup:schedule', 'operation:cancel'];
 /**
  * Another daemon's credential for moving VMs here, and nothing else (audit defect 3): receiving a VM

@@ -11,3 +11,4 @@ export { bulkOperationSchema, bulkReportSchema } from './bulk.js';
 export { vmHistorySchema, hostHistorySchema } from './history.js';
 export { specCheckSchema } from './spec-check.js';
 export { endpointSchema, driverSchema, inventorySchema, inventoryVmSchema, foreignVmSchema, foreignSnapshotSchema, importSchema, moveOutSchema } from './endpoints.js';
+export { networkSchema, networkDetailSchema, leaseSchema } from './networks.js';
