@@ -16,6 +16,7 @@ import { registerVmCommands } from './vm-commands.js';
 import { registerOperationCommands } from './operation-commands.js';
 import { registerRemoteCommands } from './remote-commands.js';
 import { registerPeerCommands } from './peer-commands.js';
+import { registerNetworkCommands } from './network-commands.js';
 import { registerEndpointCommands } from './endpoint-commands.js';
 import { registerImportCommand } from './import-commands.js';
 import { registerTokenCommands } from './token-commands.js';
@@ -67,6 +68,7 @@ const GROUPS: Array<{ verbs: string[]; register: Register[] }> = [
   { verbs: ['endpoint', 'driver'], register: [registerEndpointCommands] },
   { verbs: ['import'], register: [registerImportCommand] },
   { verbs: ['pool', 'volume', 'image', 'disk'], register: [registerStorageCommands] },
+  { verbs: ['network'], register: [registerNetworkCommands] },
   { verbs: ['snapshot'], register: [registerSnapshotCommands] },
   { verbs: ['backup'], register: [registerBackupCommands] },
   { verbs: ['doctor'], register: [registerDoctorCommands] },

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { parse as YamlParse } from 'yaml';
 import { fail, validateAbsolutePath } from '../shared/index.js';
+import { nicFromFlag } from './network-flag.js';
 
 export interface CreateFlags {
   from?: string;
@@ -13,6 +14,7 @@ export interface CreateFlags {
   disk?: string[];
   label?: string[];
   forward?: string[];
+  network?: string[];
 }
 
 export async function specDocument(name: string, f: CreateFlags, readStdin: () => string = () => readFileSync(0, 'utf8')): Promise<Record<string, unknown>> {
@@ -48,6 +50,12 @@ export async function specDocument(name: string, f: CreateFlags, readStdin: () =
       return { protocol: m[1] ?? 'tcp', ...(m[2] ? { hostAddress: m[2] } : {}), hostPort: Number(m[3]), guestPort: Number(m[4]) };
     });
     doc['networks'] = [{ name: 'net0', portForwards: forwards }];
+  }
+  if (f.network?.length) {
+    const nics = [...((doc['networks'] as unknown[]) ?? [])];
+    const base = nics.length;
+    f.network.forEach((n, i) => nics.push(nicFromFlag(n, base + i)));
+    doc['networks'] = nics;
   }
   return doc;
 }

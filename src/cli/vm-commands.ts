@@ -57,6 +57,7 @@ export function registerVmCommands(program: Command, out: (s: string) => void): 
     .option('--disk <path>', 'attach an existing image (repeatable)', collect)
     .option('-l, --label <k=v>', 'label (repeatable)', collect)
     .option('--forward <[tcp:][addr:]hostport:guestport>', 'user-mode port forward (repeatable)', collect)
+    .option('--network <name[,model=M][,mac=MAC][,ip=IP]>', 'a NIC on this virtual network (repeatable; see `polyvisor network list`)', collect)
     .option('--start', 'start it right away')
     .option('--json', 'print JSON')
     .action(async (name: string, f: CreateFlags & { start?: boolean; json?: boolean }) => {

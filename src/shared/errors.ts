@@ -79,7 +79,7 @@ export const catalogue = {
   ISO_TOOL_MISSING: e(503, EXIT.unavailable, 'Install xorriso (or genisoimage): `apt-get install xorriso`.'),
   EXPORT_VERIFY_FAILED: e(500, EXIT.failure, 'An exported file did not match its source; nothing was kept. Check free space and the qemu-img message.'),
   // virtual networks (docs/networks-objects.md)
-  NETWORK_NOT_FOUND: e(404, EXIT.notFound, 'List networks with `polyvisor network list`; an admin creates one with `polyvisor network create NAME --mode nat`.'),
+  NETWORK_NOT_FOUND: e(404, EXIT.notFound, 'List networks with `polyvisor network list`; an admin creates one with `polyvisor network create NAME --mode MODE` (nat, isolated or bridge).'),
   NETWORK_EXISTS: e(409, EXIT.conflict, 'Pick another network name, or remove the existing network with `polyvisor network rm NAME`.'),
   NETWORK_IN_USE: e(409, EXIT.conflict, 'Remove the NICs on this network from the VMs the message names (edit their specs, or `polyvisor vm rm NAME`), then retry.'),
   NETWORK_UNAVAILABLE: e(503, EXIT.unavailable, 'This daemon cannot build virtual networks (it needs root and `ip`, `nft` and `dnsmasq`: `apt-get install iproute2 nftables dnsmasq-base`); use a user-mode NIC (`type: user`) instead.'),
@@ -149,6 +149,7 @@ export const catalogue = {
   CONFIG_INVALID: e(400, EXIT.usage, 'Fix the named config key in the file, environment variable or flag.'),
   STORE_FAILED: e(500, EXIT.failure, 'The state database could not be written; check disk space and run `polyvisor doctor`.'),
   STORE_UNAVAILABLE: e(503, EXIT.unavailable, 'The cluster store (etcd) did not answer in time: check that a majority of the etcd members run and reach each other (`etcdctl endpoint health --cluster`), then retry; a write that timed out may still have been applied, so read it back first.'),
+  CLUSTER_NOT_LEADER: e(409, EXIT.conflict, 'This host lost the cluster leadership (its lease expired or another host took over) before the decision was written; nothing was changed, and the current leader decides again: retry, or see who leads with `etcdctl get --prefix /polyvisor/v1/election/`.'),
   STORE_SCHEMA_TOO_NEW: e(500, EXIT.failure, 'The state database was written by a newer Polyvisor; upgrade Polyvisor, or restore the state directory from before the upgrade.'),
   BULK_FAILED: e(500, EXIT.failure, 'The action failed for the VMs listed in the table (DETAIL column); fix those and retry them by name.'),
   DOCTOR_CRITICAL: e(500, EXIT.failure, 'Run the fix command printed under each CRIT finding of `polyvisor doctor`, then run it again.'),
