@@ -5,3 +5,10 @@ export {
   type HostVm, type PlacementRequest, type Policy, type PolicyInput, type Rejection, type Requirement, type Resources,
   type ScheduleResult, type ScoreBreakdown, type ScoreMode, type Selector, type Verdict,
 } from './scheduler/index.js';
+export { clusterKeys, CLUSTER_PREFIX, type ClusterKeys } from './keys.js';
+export { LeaseKeeper, type LeaseKeeperOptions } from './lease.js';
+export { Election, currentLeader, type ElectionOptions, type Leadership } from './election.js';
+export {
+  HostAgent, listHosts, DEFAULT_HOST_TTL_SECONDS,
+  type HostAgentOptions, type HostAgentState, type HostCapacity, type HostRecord, type PublishedHost,
+} from './membership.js';

@@ -16,8 +16,6 @@ export function keysUnder(prefix: string) {
     /** Audit ids are zero-padded so key order is id order. */
     auditEntry: (id: number) => `${p}audit/${String(id).padStart(16, '0')}`,
     auditSeq: `${p}audit-seq`,
-    hosts: `${p}hosts/`,
-    election: (name: string) => `${p}election/${name}/`,
   };
 }
 

@@ -1,0 +1,94 @@
+/**
+ * A lease held in the cluster store and kept alive: renewed every third of
+ * its TTL; lost when the store says it is gone or when a whole TTL passes
+ * (measured from the last renewal's request) without a renewal — after that
+ * the store may already have expired it, so the holder must act as if it had.
+ */
+import { sleep } from '../shared/index.js';
+import type { ClusterKv, Lease } from '../store/index.js';
+
+export interface LeaseKeeperOptions {
+  kv: ClusterKv;
+  ttlSeconds: number;
+  /** Called once when the lease is lost (expired, revoked, or not renewed in time). */
+  onLost?: (why: string) => void;
+}
+
+export class LeaseKeeper {
+  private lease: Lease | undefined;
+  /** Until when (ms since epoch) the lease is surely alive: the last renewal's send time + TTL. */
+  private aliveUntil = 0;
+  private readonly ctl = new AbortController();
+  private loop: Promise<void> | undefined;
+  private lostWhy: string | undefined;
+
+  constructor(private readonly opts: LeaseKeeperOptions) {}
+
+  get id(): string {
+    if (!this.lease) throw new Error('lease: not granted yet');
+    return this.lease.id;
+  }
+
+  get ttlSeconds(): number {
+    return this.opts.ttlSeconds;
+  }
+
+  /** True while the lease is surely alive in the store. */
+  get alive(): boolean {
+    return this.lostWhy === undefined && Date.now() < this.aliveUntil;
+  }
+
+  get lost(): string | undefined {
+    return this.lostWhy;
+  }
+
+  async grant(signal?: AbortSignal): Promise<string> {
+    const sent = Date.now();
+    this.lease = await this.opts.kv.grantLease(this.opts.ttlSeconds, { signal });
+    this.aliveUntil = sent + this.lease.ttlSeconds * 1000;
+    this.loop = this.keepAlive();
+    return this.lease.id;
+  }
+
+  /** Stops renewing without revoking: the store expires the lease after its TTL (what a crashed holder does). */
+  async stop(): Promise<void> {
+    this.ctl.abort();
+    await this.loop;
+  }
+
+  /** Stops renewing and revokes the lease now: every key under it goes at once. */
+  async revoke(): Promise<void> {
+    await this.stop();
+    if (this.lease) await this.opts.kv.revokeLease(this.lease.id);
+    this.markLost('revoked');
+  }
+
+  private markLost(why: string): void {
+    if (this.lostWhy !== undefined) return;
+    this.lostWhy = why;
+    this.aliveUntil = 0;
+    this.opts.onLost?.(why);
+  }
+
+  private async keepAlive(): Promise<void> {
+    const every = (this.opts.ttlSeconds * 1000) / 3;
+    const signal = this.ctl.signal;
+    while (!signal.aborted) {
+      try {
+        await sleep(Math.max(50, Math.min(every, this.aliveUntil - Date.now() - every)), signal);
+      } catch {
+        return;
+      }
+      const sent = Date.now();
+      try {
+        const ttl = await this.opts.kv.keepAliveOnce(this.lease!.id, { signal: AbortSignal.any([signal, AbortSignal.timeout(every)]) });
+        if (ttl <= 0) return this.markLost('the store expired the lease');
+        this.aliveUntil = sent + ttl * 1000;
+      } catch {
+        if (signal.aborted) return;
+        if (Date.now() >= this.aliveUntil) return this.markLost(`not renewed within its TTL of ${this.opts.ttlSeconds} s`);
+        // The store did not answer this time: try again sooner, before the TTL runs out.
+      }
+    }
+  }
+}
