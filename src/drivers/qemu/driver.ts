@@ -66,7 +66,10 @@ export function createQemuDriver(o: QemuDriverOptions = {}): QemuDriver {
     async start(plan: LaunchPlan, signal: AbortSignal): Promise<VmInstance> {
       const accel = await resolveAccel(plan.spec.machine.accel, signal);
       const inst = await launch({ qemuBinary, logger, accel, ...(cgroups ? { cgroups } : {}), ...(o.ovmf ? { ovmf: o.ovmf } : {}) }, plan, signal);
-      if (plan.restoreFrom !== undefined) await rm(plan.restoreFrom, { force: true });
+      if (plan.restoreFrom !== undefined) {
+        await rm(plan.restoreFrom, { force: true });
+        inst.setClockSoon('resumed from disk');
+      }
       return inst;
     },
     adopt: (plan: LaunchPlan, signal: AbortSignal): Promise<AdoptResult> => adopt(plan, signal, logger),

@@ -1,4 +1,5 @@
 /** A running QEMU process of one VM, driven through QMP (and the guest agent for reboots). */
+import { setGuestClockSoon } from './guest-clock.js';
 import { GuestAgentClient, type QmpClient } from '../../qmp/index.js';
 import { sleep, timeoutSignal, type Logger } from '../../shared/index.js';
 import type { ExitStatus } from './spawn-detached.js';
@@ -103,6 +104,12 @@ export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, S
 
   async resume(signal: AbortSignal): Promise<void> {
     await this.qmp.execute('cont', undefined, { signal });
+    this.setClockSoon('resumed');
+  }
+
+  /** Puts the guest's clock right in the background after it stood still (docs/guest.md). */
+  setClockSoon(why: string): void {
+    setGuestClockSoon({ agentEnabled: this.plan.spec.agent.enabled, agentSocket: this.files.agentSocket, log: this.log }, why);
   }
 
   async powerdown(signal: AbortSignal): Promise<void> {

@@ -127,7 +127,9 @@ class Target implements IncomingMigration {
     this.state = 'committed';
     const info = { pid: this.pid, accel: this.t.accel, startedAt: new Date().toISOString(), qemuVersion: this.t.qmp.version.text };
     this.t.log.info({ pid: this.pid }, 'migration target now owns the VM');
-    return new QemuInstance({ plan: this.t.plan, files, pid: this.pid, qmp: this.t.qmp, info, logger: this.t.log, exited: this.t.exited });
+    const inst = new QemuInstance({ plan: this.t.plan, files, pid: this.pid, qmp: this.t.qmp, info, logger: this.t.log, exited: this.t.exited });
+    inst.setClockSoon('moved here');
+    return inst;
   }
 
   async abort(): Promise<void> {
