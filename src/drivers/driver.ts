@@ -17,6 +17,8 @@ export interface LaunchPlan {
   diskPaths: Record<string, string>;
   /** Restore guest state from this save file (suspend to disk) instead of a cold boot. */
   restoreFrom?: string;
+  /** NIC name → the host tap device attached for it (NICs on virtual networks; lifecycle attaches them before a start). */
+  taps?: Record<string, string>;
 }
 
 /** Files a running VM owns inside LaunchPlan.dir. */

@@ -1,4 +1,4 @@
-export { VmService, type VmServiceOptions, type StopOptions, type OpOptions } from './vm-service.js';
+export { VmService, type VmServiceOptions, type VmNicHooks, type StopOptions, type OpOptions } from './vm-service.js';
 export { checkClone, cloneVm, type CloneRequest, type CloneResult, type CloneOptions } from './vm-clone.js';
 export { OperationRegistry, type OperationContext, type OperationRegistryOptions } from './operations.js';
 export { runBulk, mapLimit, type BulkRunRequest, type BulkStep, type BulkTarget } from './bulk-run.js';
@@ -17,6 +17,7 @@ export {
 export { DiskService, type DiskServiceOptions, type AttachRequest, type AttachResult } from './disk-service.js';
 export { withCloudInitSeed, buildSeedFor } from './cloud-init-seed.js';
 export { sampleVms, type VmSample } from './vm-stats.js';
+export { guestInfoOf } from './guest-info.js';
 export { SnapshotService, type SnapshotServiceOptions, type CreateSnapshotRequest, type SnapshotView, type SnapshotList, type RevertResult } from './snapshot-service.js';
 export { MAX_SNAPSHOT_DEPTH, type SnapshotNode, type SnapshotKind, type Consistency } from './snapshot-catalogue.js';
 export { readCatalogue as readSnapshotCatalogue } from './snapshot-catalogue.js';

@@ -32,6 +32,18 @@ export interface VmServiceOptions {
   memoryReserveBytes?: number;
   /** Where MemAvailable is read (tests give their own). */
   readMeminfo?: () => Promise<string>;
+  /** NICs on virtual networks (NetworkService): attached before QEMU starts, detached after it ends. */
+  nics?: VmNicHooks;
+}
+
+/** What the VM lifecycle needs of the virtual networks. */
+export interface VmNicHooks {
+  /** Before QEMU starts: creates and attaches the taps of the VM's network NICs; returns NIC name → tap. Rolls itself back on failure. */
+  attachVm(rec: VmRecord): Promise<Record<string, string>>;
+  /** After QEMU ended (or its start failed): removes the taps. Never throws. */
+  detachVm(rec: VmRecord): Promise<void>;
+  /** The VM was removed: its addresses and taps are free again. */
+  forgetVm(vm: string): Promise<void>;
 }
 
 /** Cancellation and progress of one operation (the API's operations pass them in). */
@@ -200,6 +212,7 @@ export class VmService {
         throw err;
       }
       this.instances.remove(name);
+      await this.opts.nics?.detachVm(rec);
       return this.states.set(rec, 'suspended', 'suspended to disk', { runtime: null });
     }, o.signal);
   }
@@ -213,6 +226,10 @@ export class VmService {
         assertAction(name, 'remove', rec.state);
       }
       await this.opts.store.deleteVm(name);
+      if (this.opts.nics) {
+        await this.opts.nics.detachVm(rec);
+        await this.opts.nics.forgetVm(name);
+      }
       await rm(vmDir(this.opts.vmsDir, rec.id), { recursive: true, force: true });
       this.log.info({ vm: name, id: rec.id }, 'vm removed');
       this.states.emit('removed', { vm: name, id: rec.id });
@@ -250,6 +267,7 @@ export class VmService {
         const res = await this.opts.driver.adopt(this.plan(cur), timeoutSignal(15_000));
         if (!res.ok) {
           stopped.push(cur.name);
+          await this.opts.nics?.detachVm(cur);
           return this.states.set(cur, 'stopped', `QEMU exited while the daemon was down (${res.reason})`, { runtime: null });
         }
         this.instances.add(cur.name, res.instance);
@@ -278,7 +296,11 @@ export class VmService {
     rec = await this.states.set(rec, 'starting', restoreFrom ? 'restoring from disk' : 'starting');
     let inst: VmInstance | undefined;
     try {
-      inst = await this.opts.driver.start({ ...this.plan(rec), ...(restoreFrom ? { restoreFrom } : {}) }, timeoutSignal(OP_TIMEOUT_MS, signal));
+      if (!this.opts.nics && rec.spec.networks.some((n) => n.type === 'network')) {
+        fail('NETWORK_UNAVAILABLE', `VM ${rec.name} has NICs on virtual networks, and this daemon runs without them`);
+      }
+      const taps = this.opts.nics ? await this.opts.nics.attachVm(rec) : {};
+      inst = await this.opts.driver.start({ ...this.plan(rec), taps, ...(restoreFrom ? { restoreFrom } : {}) }, timeoutSignal(OP_TIMEOUT_MS, signal));
       this.instances.add(rec.name, inst);
       throwIfAborted(signal, `start of VM ${rec.name}`); // cancelled just as QEMU came up: roll back
       return await this.states.set(rec, 'running', reason, { runtime: inst.info });
@@ -287,6 +309,7 @@ export class VmService {
         this.instances.remove(rec.name);
         await inst.kill(timeoutSignal(15_000)).catch(() => undefined);
       }
+      await this.opts.nics?.detachVm(rec);
       const back = restoreFrom ? 'suspended' : 'stopped';
       await this.states.set(rec, back, `start failed: ${(err as Error).message}`, { runtime: null });
       throw err;
@@ -313,6 +336,7 @@ export class VmService {
   private async markExited(rec: VmRecord, reason: string): Promise<VmRecord> {
     this.instances.remove(rec.name);
     this.shutdownReasons.delete(rec.name);
+    await this.opts.nics?.detachVm(rec);
     return this.states.set(rec, 'stopped', reason, { runtime: null });
   }
 

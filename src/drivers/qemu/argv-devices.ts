@@ -1,4 +1,4 @@
-/** NICs with user-mode networking, the serial console, the guest agent channel and the display. */
+/** NICs (user-mode networking, or a tap on a virtual network), the serial console, the guest agent channel and the display. */
 import type { RuntimeFiles } from '../driver.js';
 import type { VmSpec } from '../../spec/index.js';
 import { netIds, stableMac } from './names.js';
@@ -8,12 +8,19 @@ const NIC_MODEL = { virtio: 'virtio-net-pci', e1000: 'e1000' } as const;
 
 export const AGENT_PORT_NAME = 'org.qemu.guest_agent.0';
 
-export function networkArgs(vmId: string, spec: VmSpec, bootIndex: Map<string, number>): string[] {
+export function networkArgs(vmId: string, spec: VmSpec, bootIndex: Map<string, number>, taps: Readonly<Record<string, string>> = {}): string[] {
   const args: string[] = [];
   for (const n of spec.networks) {
     const ids = netIds(n.name);
-    const fwds = n.portForwards.map((f) => ['hostfwd', `${f.protocol}:${f.hostAddress}:${f.hostPort}-:${f.guestPort}`] as const);
-    args.push('-netdev', opts('user', [['id', ids.netdev], ...fwds]));
+    if (n.type === 'network') {
+      // The tap exists already (lifecycle attached it to the network's bridge); QEMU only opens it.
+      const tap = taps[n.name];
+      if (tap === undefined) throw new Error(`NIC ${n.name} is on network ${String(n.network)} but no tap was attached for it`);
+      args.push('-netdev', opts('tap', [['id', ids.netdev], ['ifname', tap], ['script', 'no'], ['downscript', 'no']]));
+    } else {
+      const fwds = n.portForwards.map((f) => ['hostfwd', `${f.protocol}:${f.hostAddress}:${f.hostPort}-:${f.guestPort}`] as const);
+      args.push('-netdev', opts('user', [['id', ids.netdev], ...fwds]));
+    }
     const boot = bootIndex.get(`net:${n.name}`);
     args.push('-device', opts(NIC_MODEL[n.model], [
       ['netdev', ids.netdev],

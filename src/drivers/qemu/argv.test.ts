@@ -58,6 +58,10 @@ const cases: Array<[string, LaunchPlan, ArgvEnv]> = [
     boot: { order: ['network', 'disk'] },
   }), env()],
   ['odd-memory-restore', plan({ name: 'odd', memory: '262084Ki', boot: KERNEL, serial: { enabled: true } }, { restoreFrom: `${DIR}/state.save` }), env()],
+  ['virtual-network-tap', plan({
+    name: 'net', memory: '128Mi', boot: KERNEL,
+    networks: [{ name: 'net0', network: 'lab' }, { name: 'mgmt', network: 'mgmt', model: 'e1000', mac: '52:54:00:aa:bb:01' }, { name: 'user' }],
+  }, { taps: { net0: 'pvt-0123456789a', mgmt: 'pvt-bcdef012345' } }), env()],
   ['cloud-init-seed', plan({ name: 'ci', memory: '128Mi', boot: KERNEL, cloudInit: { hostname: 'ci-host' } }), env()],
 ];
 
@@ -79,6 +83,10 @@ describe('argv pieces', () => {
   it('is pure: same plan, same argv', () => {
     const [, p, e] = cases[1]!;
     expect(buildQemuArgv(p, e)).toEqual(buildQemuArgv(p, e));
+  });
+
+  it('refuses a NIC on a virtual network without its tap (a bug in the caller, never a silent user-mode NIC)', () => {
+    expect(() => buildQemuArgv(plan({ name: 'n', boot: KERNEL, networks: [{ network: 'lab' }] }), env())).toThrow(/no tap was attached/);
   });
 
   it('passes memory in KiB, exactly', () => {

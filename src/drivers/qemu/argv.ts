@@ -52,7 +52,7 @@ export function buildQemuArgv(plan: LaunchPlan, env: ArgvEnv): string[] {
     ...firmwareArgs(spec, env),
     ...kernelArgs(spec),
     ...diskArgs(seeded.spec, seeded.diskPaths, boot),
-    ...networkArgs(plan.id, spec, boot),
+    ...networkArgs(plan.id, spec, boot, plan.taps),
     ...serialArgs(spec, files),
     ...agentArgs(spec, files),
     ...displayArgs(spec, files),
