@@ -80,7 +80,7 @@ export function parseMigrateOptions(body: Record<string, unknown>): MigrateOptio
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(body)) {
     if (v === undefined) continue;
-    const f = FIELDS[k as keyof MigrateOptions] as [Check, string] | undefined;
+    const f = Object.hasOwn(FIELDS, k) ? FIELDS[k as keyof MigrateOptions] as [Check, string] : undefined; // not "toString" from the prototype
     if (!f) fail('INVALID_BODY', `unknown migration option "${k}"; known: ${Object.keys(FIELDS).join(', ')}`);
     if (!f[0](v)) fail('INVALID_BODY', `migration option ${k} must be ${f[1]}`);
     out[k] = v;

@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { PolyvisorError } from '../../shared/index.js';
 import { TEXT } from '../schemas/index.js';
 
 const TYPES: Record<string, string> = {
@@ -60,11 +61,12 @@ export function uiRoutes(app: FastifyInstance, root: string | null = webRoot() ?
     config: { permission: 'public', doc: { summary: 'A built asset of the web UI (content-hashed, cached for a year)', tags: ['system'], response: { status: 200, description: 'the file, typed by its extension (gzip-encoded when accepted)', contentType: TEXT.asset } } },
   }, async (req, reply) => {
     const file = req.params.file;
-    if (!root || !ASSET.test(file) || file.startsWith('.') || file.endsWith('.gz')) return reply.status(404).type('text/plain').send('no such asset');
+    const missing = (): never => { throw new PolyvisorError('ROUTE_NOT_FOUND', 'no such asset of the web UI'); };
+    if (!root || !ASSET.test(file) || file.startsWith('.') || file.endsWith('.gz')) return missing();
     const full = path.join(root, 'assets', file);
     const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')) ? await readFile(`${full}.gz`).catch(() => undefined) : undefined;
     const buf = gzip ?? await readFile(full).catch(() => undefined);
-    if (!buf) return reply.status(404).type('text/plain').send('no such asset');
+    if (!buf) return missing();
     if (gzip) reply.header('content-encoding', 'gzip');
     return secure(reply).type(TYPES[path.extname(file)] ?? 'application/octet-stream').header('vary', 'accept-encoding')
       .header('cache-control', 'public, max-age=31536000, immutable').send(buf);

@@ -1,0 +1,70 @@
+/**
+ * Issue 23, hostile input: every route of the full stub stack (taken from the
+ * served OpenAPI document, so a new route is fuzzed without editing this
+ * file) gets POLYVISOR_FUZZ_PER_ROUTE seeded bodies (default 100 here, 20 for a
+ * route whose only input is its query string: POLYVISOR_FUZZ_QUERY_ONLY; the
+ * full 10,000 per route is bench/fuzz-api.ts) as the admin, through fastify's
+ * inject: schema-shaped bodies mutated into wrong types, huge strings, deep
+ * nesting, unicode, prototype-pollution keys, numbers past their limits,
+ * broken JSON and wrong content types. No answer is a 5xx, every 4xx has the
+ * catalogue's shape, and a refused request changes nothing. The seed is
+ * printed on a failure; POLYVISOR_FUZZ_SEED replays it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openFullStubStack, type FullStubStack } from '../../test/helpers/full-stub-stack.js';
+import { fuzzRoutes, type OpenApiDoc } from '../../test/helpers/api-fuzz.js';
+import { catalogue } from '../shared/index.js';
+
+const PER_ROUTE = Number(process.env['POLYVISOR_FUZZ_PER_ROUTE'] ?? 100);
+const QUERY_ONLY = Number(process.env['POLYVISOR_FUZZ_QUERY_ONLY'] ?? 20);
+const SEED = Number(process.env['POLYVISOR_FUZZ_SEED'] ?? Date.now() % 2 ** 31);
+
+let stack: FullStubStack;
+let doc: OpenApiDoc;
+
+beforeAll(async () => {
+  stack = await openFullStubStack('fuzz-routes', 'unix');
+  await stack.api.app.ready();
+  doc = JSON.parse((await stack.api.app.inject({ method: 'GET', url: '/v1/openapi.json' })).body) as OpenApiDoc;
+}, 60_000);
+afterAll(() => stack?.close());
+
+/** What a refused request must leave alone: VMs, tokens, secrets' names, peers. */
+async function snapshot(): Promise<string> {
+  return JSON.stringify([await stack.store.listVms(), (await stack.platform.tokens.list()).map((t) => [t.name, t.role, t.expiresAt]), await stack.secrets.list()]);
+}
+
+/** Routes from the document; event streams are left out (they never end) and WebSocket-only routes answer a plain GET like any other. */
+function routesOf(d: OpenApiDoc): Array<{ method: string; url: string }> {
+  return Object.entries(d.paths).flatMap(([p, ops]) => Object.entries(ops)
+    .filter(([, op]) => !Object.values(op.responses).some((r) => r.content && Object.keys(r.content).some((c) => c.includes('event-stream'))))
+    .map(([m]) => ({ method: m.toUpperCase(), url: p.replace(/\{([^}]+)\}/g, ':$1') })));
+}
+
+describe('fuzzing every route from the OpenAPI document', () => {
+  it(`${PER_ROUTE} hostile requests per route: no 5xx, catalogue-shaped 4xx, no state change on a refusal`, async () => {
+    const routes = routesOf(doc);
+    expect(routes.length).toBeGreaterThan(90);
+    const res = await fuzzRoutes({ app: stack.api.app, doc, routes, perRoute: PER_ROUTE, seed: SEED, snapshot, codes: new Set(Object.keys(catalogue)), queryOnlyPerRoute: QUERY_ONLY, maxProblems: 200 });
+    console.log(`fuzz: seed ${SEED}, ${routes.length} routes x ${PER_ROUTE} (query-only ${QUERY_ONLY}) = ${res.requests} requests in ${(res.ms / 1000).toFixed(1)} s (${Math.round(res.requests / (res.ms / 1000))}/s); statuses ${JSON.stringify(res.byStatus)}`);
+    console.log(`slowest: ${Object.entries(res.msByRoute).sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, ms]) => `${k} ${Math.round(ms)} ms`).join(', ')}`);
+    expect(res.problems, `seed ${SEED} (replay with POLYVISOR_FUZZ_SEED=${SEED})`).toEqual([]);
+    expect(res.requests).toBe(res.expected);
+    expect(res.requests).toBeGreaterThan(routes.length * Math.min(PER_ROUTE, QUERY_ONLY));
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    expect(Object.keys(Object.prototype)).toEqual([]);
+  }, 600_000);
+
+  it('every route with a body: Object.prototype names as fields (toString, constructor…) are refused, never a 500', async () => {
+    const routes = routesOf(doc).filter((r) => r.method !== 'GET' && r.method !== 'DELETE');
+    const before = await snapshot();
+    for (const r of routes) {
+      for (const k of ['toString', 'constructor', 'hasOwnProperty', 'valueOf', '__defineGetter__', 'isPrototypeOf']) {
+        const url = r.url.replace(/:([A-Za-z0-9_]+)/g, 'nope');
+        const res = await stack.api.app.inject({ method: r.method as 'POST', url, payload: { [k]: false } });
+        expect(res.statusCode, `${r.method} ${url} {"${k}": false} -> ${res.body}`).toBeLessThan(500);
+      }
+    }
+    expect(await snapshot()).toBe(before);
+  }, 120_000);
+});
