@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultsFor } from './defaults.js';
-import { dhcpHostsFile, dnsHostsFile, dnsmasqArgv, dnsmasqConfig, dnsmasqPaths } from './dnsmasq-config.js';
+import { dnsmasqArgv, dnsmasqConfig, dnsmasqPaths } from './dnsmasq-config.js';
 import { parseLeases } from './leases.js';
 
 const paths = dnsmasqPaths('/var/lib/polyvisor', 'lab');
@@ -14,7 +14,7 @@ describe('dnsmasq config', () => {
   it('keeps every file under STATE/networks/NAME and passes only the config and pid file on argv', () => {
     expect(paths).toEqual({
       dir: '/var/lib/polyvisor/networks/lab', conf: '/var/lib/polyvisor/networks/lab/dnsmasq.conf', pid: '/var/lib/polyvisor/networks/lab/dnsmasq.pid',
-      leases: '/var/lib/polyvisor/networks/lab/dnsmasq.leases', dhcpHosts: '/var/lib/polyvisor/networks/lab/dhcp-hosts', dnsHosts: '/var/lib/polyvisor/networks/lab/dns-hosts',
+      leases: '/var/lib/polyvisor/networks/lab/dnsmasq.leases',
     });
     expect(dnsmasqArgv(paths)).toEqual(['--conf-file=/var/lib/polyvisor/networks/lab/dnsmasq.conf', '--pid-file=/var/lib/polyvisor/networks/lab/dnsmasq.pid']);
   });
@@ -24,8 +24,7 @@ describe('dnsmasq config', () => {
     expect(lines).toEqual(expect.arrayContaining([
       'bind-interfaces', 'interface=pvbr-lab', 'except-interface=lo', 'listen-address=10.123.5.1',
       'domain=lab', 'local=/lab/', 'expand-hosts', 'dhcp-range=10.123.5.128,10.123.5.254,255.255.255.0,1h', 'dhcp-authoritative',
-      'dhcp-leasefile=/var/lib/polyvisor/networks/lab/dnsmasq.leases', 'dhcp-hostsfile=/var/lib/polyvisor/networks/lab/dhcp-hosts',
-      'addn-hosts=/var/lib/polyvisor/networks/lab/dns-hosts', 'dhcp-option=option:router,10.123.5.1',
+      'dhcp-leasefile=/var/lib/polyvisor/networks/lab/dnsmasq.leases', 'dhcp-option=option:router,10.123.5.1',
     ]));
     expect(lines).not.toContain('no-resolv');
   });
@@ -38,8 +37,10 @@ describe('dnsmasq config', () => {
   });
 
   it('writes reservations with host names so VM names resolve', () => {
-    expect(dhcpHostsFile(lab)).toBe('52:54:00:00:00:01,10.123.5.2,web\n52:54:00:00:00:02,10.123.5.3\n');
-    expect(dnsHostsFile(lab)).toBe('10.123.5.2 web.lab web\n');
+    const lines = dnsmasqConfig(lab, paths).split('\n');
+    expect(lines.filter((l) => /^(dhcp-host|host-record)=/.test(l))).toEqual([
+      'dhcp-host=52:54:00:00:00:01,10.123.5.2,web', 'host-record=web.lab,web,10.123.5.2', 'dhcp-host=52:54:00:00:00:02,10.123.5.3',
+    ]);
   });
 });
 

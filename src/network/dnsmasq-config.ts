@@ -1,8 +1,11 @@
 /**
  * One dnsmasq per nat/isolated network: DHCP (pool and reservations) and DNS
- * (the VMs' names under the network's domain). Polyvisor writes the config,
- * the hosts files and keeps the lease file and pid file under
- * STATE/networks/NAME/. Pure.
+ * (the VMs' names under the network's domain). Polyvisor writes the config
+ * and keeps the lease file and pid file under STATE/networks/NAME/. The
+ * reservations sit in the config itself (dhcp-host, host-record): dnsmasq
+ * reads it as root before it drops to an unprivileged user, which could not
+ * read separate hosts files in a 0700 state directory; a change of
+ * reservations restarts dnsmasq (the lease file keeps the leases). Pure.
  */
 import { join } from 'node:path';
 import { formatIp, parseCidr } from './ipv4.js';
@@ -13,10 +16,6 @@ export interface DnsmasqPaths {
   conf: string;
   pid: string;
   leases: string;
-  /** dhcp-hostsfile: MAC,IP,HOSTNAME per reservation. */
-  dhcpHosts: string;
-  /** addn-hosts: IP NAME.DOMAIN NAME, so reserved names resolve before their first lease. */
-  dnsHosts: string;
 }
 
 export function dnsmasqPaths(stateDir: string, network: string): DnsmasqPaths {
@@ -26,8 +25,6 @@ export function dnsmasqPaths(stateDir: string, network: string): DnsmasqPaths {
     conf: join(dir, 'dnsmasq.conf'),
     pid: join(dir, 'dnsmasq.pid'),
     leases: join(dir, 'dnsmasq.leases'),
-    dhcpHosts: join(dir, 'dhcp-hosts'),
-    dnsHosts: join(dir, 'dns-hosts'),
   };
 }
 
@@ -62,23 +59,14 @@ export function dnsmasqConfig(def: NetworkDef, paths: DnsmasqPaths): string {
     'dhcp-authoritative',
     'dhcp-no-override',
     `dhcp-leasefile=${paths.leases}`,
-    `dhcp-hostsfile=${paths.dhcpHosts}`,
-    `addn-hosts=${paths.dnsHosts}`,
     `dhcp-option=option:dns-server,${def.gateway}`,
   ];
   if (def.mode === 'isolated') lines.push('no-resolv', 'dhcp-option=3');
   else lines.push(`dhcp-option=option:router,${def.gateway}`);
+  // Reservations: the address for a MAC, and the name (bare and under the domain) before the first lease too.
+  for (const r of def.reservations) {
+    lines.push(`dhcp-host=${r.mac},${r.ip}${r.hostname ? `,${r.hostname}` : ''}`);
+    if (r.hostname) lines.push(`host-record=${r.hostname}.${domain},${r.hostname},${r.ip}`);
+  }
   return `${lines.join('\n')}\n`;
-}
-
-export function dhcpHostsFile(def: NetworkDef): string {
-  return def.reservations.map((r) => `${r.mac},${r.ip}${r.hostname ? `,${r.hostname}` : ''}\n`).join('');
-}
-
-export function dnsHostsFile(def: NetworkDef): string {
-  const domain = def.dnsDomain ?? def.name;
-  return def.reservations
-    .filter((r) => r.hostname !== null)
-    .map((r) => `${r.ip} ${r.hostname!}.${domain} ${r.hostname!}\n`)
-    .join('');
 }

@@ -36,9 +36,3 @@ export async function stopDnsmasq(paths: DnsmasqPaths): Promise<void> {
   for (let i = 0; i < 50 && pidAlive(pid); i++) await sleep(100);
   if (pidAlive(pid)) signalPid(pid, 'SIGKILL');
 }
-
-/** dnsmasq re-reads its hosts files on SIGHUP. */
-export async function reloadDnsmasq(paths: DnsmasqPaths): Promise<boolean> {
-  const pid = await dnsmasqPid(paths);
-  return pid !== null && signalPid(pid, 'SIGHUP');
-}

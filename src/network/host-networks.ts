@@ -7,8 +7,8 @@
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PolyvisorError, silentLogger, writeFileAtomic, type Logger } from '../shared/index.js';
-import { dhcpHostsFile, dnsHostsFile, dnsmasqConfig, dnsmasqPaths } from './dnsmasq-config.js';
-import { dnsmasqPid, reloadDnsmasq, startDnsmasq, stopDnsmasq } from './dnsmasq-process.js';
+import { dnsmasqConfig, dnsmasqPaths } from './dnsmasq-config.js';
+import { dnsmasqPid, startDnsmasq, stopDnsmasq } from './dnsmasq-process.js';
 import { parseCidr } from './ipv4.js';
 import { parseLeases } from './leases.js';
 import { ALIAS_PREFIX, linkAddresses, listLinks, netAlias, nicAlias, type LinkInfo } from './links.js';
@@ -125,12 +125,8 @@ export class LinuxHostNetworks implements HostNetworks {
     const paths = dnsmasqPaths(this.opts.stateDir, def.name);
     await mkdir(paths.dir, { recursive: true, mode: 0o755 });
     const confChanged = await writeIfChanged(paths.conf, dnsmasqConfig(def, paths));
-    const hostsChanged = (await writeIfChanged(paths.dhcpHosts, dhcpHostsFile(def))) || (await writeIfChanged(paths.dnsHosts, dnsHostsFile(def)));
     const pid = await dnsmasqPid(paths);
-    if (pid !== null && !confChanged) {
-      if (hostsChanged) await reloadDnsmasq(paths);
-      return;
-    }
+    if (pid !== null && !confChanged) return;
     if (pid !== null) await stopDnsmasq(paths);
     const started = await startDnsmasq(this.runner, paths);
     this.log.info({ network: def.name, pid: started }, 'dnsmasq started');

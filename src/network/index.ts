@@ -11,7 +11,7 @@ export {
 } from './validate.js';
 export { chooseSubnet, addressPlan, defaultsFor, allocateAddress, type DefaultsContext } from './defaults.js';
 export { nftRuleset, firewallRuleLine, NFT_INET_TABLE, NFT_BRIDGE_TABLE } from './nft-ruleset.js';
-export { dnsmasqPaths, dnsmasqArgv, dnsmasqConfig, dhcpHostsFile, dnsHostsFile, type DnsmasqPaths } from './dnsmasq-config.js';
+export { dnsmasqPaths, dnsmasqArgv, dnsmasqConfig, type DnsmasqPaths } from './dnsmasq-config.js';
 export { parseLeases } from './leases.js';
 export { hostCommandRunner, type CommandRunner, type HostRunnerOptions } from './runner.js';
 export { parseLinks, netAlias, nicAlias, type LinkInfo } from './links.js';
