@@ -86,15 +86,34 @@ export class CapacityIndex {
     const k = this.bucketFor(h, a);
     const b = cls.buckets[k]!;
     this.bucketOf[i] = k;
-    this.posOf[i] = b.members.length;
-    b.members.push(i);
+    if (k === BUCKETS) {
+      // Empty hosts of a class all score the same: kept in name order, the first that passes wins.
+      const m = b.members;
+      let lo = 0;
+      let hi = m.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (this.hosts[m[mid]!]!.name < h.name) lo = mid + 1;
+        else hi = mid;
+      }
+      m.splice(lo, 0, i);
+    } else {
+      this.posOf[i] = b.members.length;
+      b.members.push(i);
+    }
     b.maxCpus = Math.max(b.maxCpus, a.cpus - h.cpus);
     b.maxMemory = Math.max(b.maxMemory, a.memoryBytes - h.memoryBytes);
     b.maxDisk = Math.max(b.maxDisk, a.diskBytes - h.diskBytes);
   }
 
   private remove(i: number): void {
-    const b = this.classes[this.classOf[i]!]!.buckets[this.bucketOf[i]!]!;
+    const k = this.bucketOf[i]!;
+    const b = this.classes[this.classOf[i]!]!.buckets[k]!;
+    b.dirty = true;
+    if (k === BUCKETS) {
+      b.members.splice(b.members.indexOf(i), 1);
+      return;
+    }
     const pos = this.posOf[i]!;
     const last = b.members.pop()!;
     if (last !== i) {
@@ -124,9 +143,11 @@ export class CapacityIndex {
     const em = a.memoryBytes * 1e-9;
     const ed = a.diskBytes * 1e-9;
     for (let s = 0; s <= BUCKETS; s++) {
-      const b = cls.buckets[fullestFirst ? s : BUCKETS - s]!;
+      const k = fullestFirst ? s : BUCKETS - s;
+      const b = cls.buckets[k]!;
       const m = b.members;
       if (m.length === 0) continue;
+      if (k === BUCKETS) b.dirty = false; // every empty host has the whole class's allocatable free
       if (!b.dirty && (b.maxCpus + ec < need.cpus || b.maxMemory + em < need.memoryBytes || b.maxDisk + ed < need.diskBytes)) continue;
       let found = false;
       let mc = -Infinity;
@@ -142,7 +163,10 @@ export class CapacityIndex {
         if (fm > mm) mm = fm;
         if (fd > md) md = fd;
         if (h.cpus + need.cpus <= a.cpus && h.memoryBytes + need.memoryBytes <= a.memoryBytes && h.diskBytes + need.diskBytes <= a.diskBytes) {
-          if (consider(h, i)) found = true;
+          if (consider(h, i)) {
+            found = true;
+            if (k === BUCKETS) return; // the rest of the empty hosts score the same and sort after it
+          }
         }
       }
       b.maxCpus = mc;

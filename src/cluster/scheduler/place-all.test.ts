@@ -90,12 +90,14 @@ describe('placeAll', () => {
     expect(placeAll(reqs, hosts, p, { order: 'given', naive: true }).placements).toEqual(got.placements);
   });
 
-  it('the index and the full scan agree on a larger cluster, largest VMs first', () => {
+  it('the index and the full scan agree on a larger cluster, in the order given and largest VMs first', () => {
     const { hosts, reqs } = randomCluster(9, 200, 2000);
     for (const p of [DEFAULT_POLICY, spread]) {
       const fast = placeAll(reqs, hosts, p);
       expect(placeAll(reqs, hosts, p, { naive: true }).placements).toEqual(fast.placements);
     }
+    const big = placeAll(reqs, hosts, DEFAULT_POLICY, { order: 'largest-first' });
+    expect(placeAll(reqs, hosts, DEFAULT_POLICY, { order: 'largest-first', naive: true }).placements).toEqual(big.placements);
   });
 
   it('updates allocations and VM lists, never past capacity, and is deterministic under shuffled hosts', () => {
@@ -113,6 +115,13 @@ describe('placeAll', () => {
     const shuffled = [...hosts].reverse();
     expect(placeAll(reqs, shuffled, DEFAULT_POLICY).placements).toEqual(res.placements);
     expect(placeAll([...reqs], hosts, DEFAULT_POLICY).placements).toEqual(res.placements);
+  });
+
+  it('order: the order given by default, the biggest first on request', () => {
+    const one = [host('h', { capacity: { cpus: 16, memoryBytes: 10 * GiB, diskBytes: 1000 * GiB } })];
+    const reqs = [vm('small', { memoryBytes: 4 * GiB }), vm('big', { memoryBytes: 8 * GiB })];
+    expect(placeAll(reqs, one, DEFAULT_POLICY).placements.map((x) => x.host)).toEqual(['h', null]);
+    expect(placeAll(reqs, one, DEFAULT_POLICY, { order: 'largest-first' }).placements.map((x) => x.host)).toEqual([null, 'h']);
   });
 
   it('a VM that fits nowhere is reported with how many hosts each filter rejected; the rest still place', () => {

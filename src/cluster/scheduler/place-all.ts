@@ -17,7 +17,10 @@ import { compareTiers, tierOf, type TierKey } from './tiers.js';
 import type { AffinityTarget, FilterName, HostCandidate, PlacementRequest, Policy } from './types.js';
 
 export interface PlaceAllOptions {
-  /** 'largest-first' (default) places the biggest VMs first, which packs tighter; 'given' keeps the order. */
+  /**
+   * 'given' (default) places in the order given, as VMs arrive; 'largest-first' places the biggest first
+   * (in bench/placement.ts it packed worse: it crowds the memory-heavy VMs onto the first hosts and strands their disk).
+   */
   readonly order?: 'largest-first' | 'given';
   /** Scan every host for every VM instead of using the index (the benchmark's peer). */
   readonly naive?: boolean;
@@ -111,7 +114,30 @@ function scanPick(c: CompiledRequest, cl: Cluster, p: Policy, ctx: ScoreContext,
   return best?.index;
 }
 
-function indexedPick(c: CompiledRequest, cl: Cluster, idx: CapacityIndex, p: Policy, ctx: ScoreContext): number | undefined {
+interface Tier { readonly key: TierKey; readonly classes: readonly number[] }
+
+/** The index's classes grouped by tier, best first; the same for every request with the same pool preferences. */
+function tiersOf(c: CompiledRequest, idx: CapacityIndex, cache: Map<string, Tier[]>): Tier[] {
+  const id = `${c.req.restrictToPools ? 1 : 0}${JSON.stringify(c.req.preferredPools ?? [])}`;
+  let tiers = cache.get(id);
+  if (tiers) return tiers;
+  const byKey = new Map<string, { key: TierKey; classes: number[] }>();
+  idx.classes.forEach((cls, k) => {
+    if (!c.poolAllowed(cls.pool)) return;
+    const key = tierOf(c, cls);
+    const s = `${key[0]}\0${key[1]}`;
+    const t = byKey.get(s) ?? { key, classes: [] };
+    t.classes.push(k);
+    byKey.set(s, t);
+  });
+  tiers = [...byKey.values()].sort((a, b) => compareTiers(a.key, b.key));
+  cache.set(id, tiers);
+  return tiers;
+}
+
+function indexedPick(
+  c: CompiledRequest, cl: Cluster, idx: CapacityIndex, p: Policy, ctx: ScoreContext, cache: Map<string, Tier[]>,
+): number | undefined {
   // Hard affinity: only the hosts running the first target that restricts anything.
   for (const t of c.mustBeWith) {
     if ('group' in t && !cl.groupPlaced(t.group) && c.groups.has(t.group)) continue;
@@ -121,18 +147,14 @@ function indexedPick(c: CompiledRequest, cl: Cluster, idx: CapacityIndex, p: Pol
   const touched = new Set<number>();
   for (const t of c.mustAvoid) for (const i of cl.hostsOf(t)) touched.add(i);
   for (const r of c.soft) for (const i of cl.hostsOf(r.target)) touched.add(i);
-  const tiers = new Map<string, { key: TierKey; classes: number[]; touched: number[] }>();
-  const tierFor = (key: TierKey) => {
-    const s = `${key[0]}\0${key[1]}`;
-    let t = tiers.get(s);
-    if (!t) tiers.set(s, (t = { key, classes: [], touched: [] }));
-    return t;
-  };
-  idx.classes.forEach((cls, k) => {
-    if (c.poolAllowed(cls.pool)) tierFor(tierOf(c, cls)).classes.push(k);
-  });
-  for (const i of touched) tierFor(tierOf(c, cl.hosts[i]!)).touched.push(i);
-  const ordered = [...tiers.values()].sort((a, b) => compareTiers(a.key, b.key));
+  const ordered = tiersOf(c, idx, cache).map((t) => ({ ...t, touched: [] as number[] }));
+  for (const i of touched) {
+    const key = tierOf(c, cl.hosts[i]!);
+    let t = ordered.find((x) => compareTiers(x.key, key) === 0);
+    if (!t) ordered.push((t = { key, classes: [], touched: [] }));
+    t.touched.push(i);
+  }
+  ordered.sort((a, b) => compareTiers(a.key, b.key));
   const pack = p.mode === 'pack';
   for (const tier of ordered) {
     let best: Best | undefined;
@@ -170,8 +192,9 @@ export function placeAll(
   const cl = new Cluster(live);
   const ctx = scoreContext(live, p);
   const idx = opts.naive ? undefined : new CapacityIndex(live, p);
+  const tierCache = new Map<string, Tier[]>();
   const order = requests.map((_, i) => i);
-  if ((opts.order ?? 'largest-first') === 'largest-first') {
+  if (opts.order === 'largest-first') {
     const d = requests.map((r) => demand(r, ctx, p));
     order.sort((a, b) => d[b]! - d[a]! || a - b);
   }
@@ -180,7 +203,7 @@ export function placeAll(
   for (const n of order) {
     const req = requests[n]!;
     const c = compileRequest(req, p);
-    const i = idx ? indexedPick(c, cl, idx, p, ctx) : scanPick(c, cl, p, ctx);
+    const i = idx ? indexedPick(c, cl, idx, p, ctx, tierCache) : scanPick(c, cl, p, ctx);
     if (i === undefined) {
       placements[n] = { vm: req.vm, host: null, rejectedBy: rejectionCounts(c, cl, p) };
       continue;

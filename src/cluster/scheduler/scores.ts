@@ -39,13 +39,16 @@ export function scoreContext(hosts: readonly { capacity: Resources }[], p: Polic
 
 /** Weighted share (0..1) of the host's allocatable capacity left after adding `need`. */
 export function remainingShare(h: LiveHost, need: Resources, p: Policy): number {
-  const a = allocatable(h, p);
+  const o = p.overcommit;
   const w = p.weights;
+  const ac = h.capacity.cpus * o.cpu;
+  const am = h.capacity.memoryBytes * o.memory;
+  const ad = h.capacity.diskBytes * o.disk;
   let sum = 0;
   let weight = 0;
-  if (a.cpus > 0) { sum += w.cpu * ((a.cpus - h.cpus - need.cpus) / a.cpus); weight += w.cpu; }
-  if (a.memoryBytes > 0) { sum += w.memory * ((a.memoryBytes - h.memoryBytes - need.memoryBytes) / a.memoryBytes); weight += w.memory; }
-  if (a.diskBytes > 0) { sum += w.disk * ((a.diskBytes - h.diskBytes - need.diskBytes) / a.diskBytes); weight += w.disk; }
+  if (ac > 0) { sum += w.cpu * ((ac - h.cpus - need.cpus) / ac); weight += w.cpu; }
+  if (am > 0) { sum += w.memory * ((am - h.memoryBytes - need.memoryBytes) / am); weight += w.memory; }
+  if (ad > 0) { sum += w.disk * ((ad - h.diskBytes - need.diskBytes) / ad); weight += w.disk; }
   return weight === 0 ? 0 : sum / weight;
 }
 
