@@ -12,6 +12,21 @@ import { problemsOf } from '../spec/index.js';
 
 const listenPattern = /^(off|(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|0\.0\.0\.0|\[::1\]|localhost|[0-9.]+):\d{1,5})$/;
 
+const absPath = z.string().regex(/^\/[^\0]*$/, 'an absolute file path');
+const storeSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('sqlite') }).strict(),
+  z.object({
+    kind: z.literal('etcd'),
+    endpoints: z.array(z.string().regex(/^https?:\/\/[^\s/]+$/, 'etcd client URLs like http://127.0.0.1:2379')).min(1),
+    prefix: z.string().regex(/^\/[A-Za-z0-9_./-]*$/, 'a key prefix like /polyvisor/v1/').optional(),
+    timeoutMs: z.number().int().min(100).max(600_000).optional(),
+    /** PEM files: the CA of the members' certificates, and a client certificate and key when they require one. */
+    tls: z.object({ ca: absPath.optional(), cert: absPath.optional(), key: absPath.optional() }).strict().optional(),
+  }).strict(),
+]);
+
+export type StoreConfig = z.infer<typeof storeSchema>;
+
 const configSchema = z
   .object({
     stateDir: z.string().min(1),
@@ -41,6 +56,8 @@ const configSchema = z
       .pipe(z.array(z.string().regex(/^\/[^\0]*$/, 'absolute folder paths (POLYVISOR_PATH_ROOTS: separated by ":")'))),
     /** Where disks of VMs moved to a libvirt endpoint go (`vm move --to`): a folder libvirt's QEMU can read. */
     libvirtDiskRoot: z.string().regex(/^\/[^\0]*$/, 'an absolute folder path'),
+    /** Where VMs, tokens, audit and meta live: the embedded SQLite file (default) or an etcd cluster (docs/cluster-store.md). */
+    store: storeSchema,
     tls: z.union([z.boolean(), z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])])
       .transform((v) => v === true || v === '1' || v === 'true' || v === 'yes' || v === 'on'),
   })
@@ -100,6 +117,7 @@ export function loadConfig(src: ConfigSources = {}): DaemonConfig {
     auditRetentionDays: 90,
     historyIntervalSeconds: 10,
     libvirtDiskRoot: '/var/lib/polyvisor/libvirt',
+    store: { kind: 'sqlite' } as StoreConfig,
   };
   const fileName = src.file ?? env['POLYVISOR_CONFIG'];
   const fromFile = fileName ? readConfigFile(fileName) : {};

@@ -1,5 +1,5 @@
 /**
- * Composition root: the only place that names drivers/qemu and store/sqlite.
+ * Composition root: the only place that names drivers/qemu and a store backend (store-wiring.ts).
  * Startup: config → lock → store → driver → lifecycle (re-adopt VMs) → API.
  * Shutdown: API → lifecycle (VMs keep running) → store → lock.
  */
@@ -13,7 +13,7 @@ import { IncomingService, MigrationService, discardUnfinishedIncoming, recoverOu
 import { migrationAddress, migrationPeers } from './migration-wiring.js';
 import { VERSION, writeFileAtomic, type Logger } from '../shared/index.js';
 import { ImageLibrary, PoolService, SpecPathPolicy } from '../storage/index.js';
-import { openSqliteStore } from '../store/sqlite/index.js';
+import { openStore } from './store-wiring.js';
 import { SecretStore } from '../secrets/index.js';
 import { splitListen, type DaemonConfig } from './config.js';
 import { takeLock } from './lock.js';
@@ -40,7 +40,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
   const unlock = await takeLock(path.join(config.stateDir, 'polyvisord.pid'));
   const undo: Array<() => Promise<void>> = [unlock];
   try {
-    const store = await openSqliteStore(config.dbFile, { logger: logger.child({ component: 'store' }) });
+    const { store, integrityCheck } = await openStore(config, logger.child({ component: 'store' }));
     undo.unshift(() => store.close());
     const driver = withCloudInitSeed(createQemuDriver({
       qemuBinary: config.qemuBinary,
@@ -89,7 +89,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     undo.unshift(async () => metrics.close());
     const history = wireHistory({ stateDir: config.stateDir, service, intervalSeconds: config.historyIntervalSeconds, logger });
     undo.unshift(() => history.close());
-    const doctor = doctorRunner({ config, service, driver, pools, integrityCheck: () => store.integrityCheck() });
+    const doctor = doctorRunner({ config, service, driver, pools, integrityCheck });
     const apis: Array<Awaited<ReturnType<typeof buildApi>>> = [];
     const mk = async (listener: 'unix' | 'tcp', tls?: { key: Buffer; cert: Buffer }) => {
       const api = await buildApi({ service, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, doctor, secrets, peers, endpoints, pathPolicy, listener, logger: logger.child({ component: 'api' }), version: VERSION, host: config.hostName, fastifyLogger: logger, ...(tls ? { tls } : {}) });
