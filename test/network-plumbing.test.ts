@@ -5,7 +5,7 @@
  * guests boot with plain QEMU (TCG) on taps of a NAT network.
  * Nothing is configured in the test runner's own namespace.
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,7 +44,10 @@ const httpGet = (url: string): string => {
   const m = /^http:\/\/([^:/]+)(?::(\d+))?\/$/.exec(url)!;
   return `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${m[1]} ${m[2] ?? '80'} | grep -v '^HTTP\\|: '`;
 };
-const nic1 = nic('g1', MAC1, '10.123.5.2', { portForwards: [{ protocol: 'tcp', hostPort: 8080, guestPort: 80 }] });
+const nic1 = nic('g1', MAC1, '10.123.5.2', {
+  portForwards: [{ protocol: 'tcp', hostPort: 8080, guestPort: 80 }],
+  bandwidth: { inBytesPerS: 10_000_000, outBytesPerS: 10_000_000 },
+});
 const nic2 = nic('g2', MAC2, '10.123.5.3');
 
 /** nft ruleset, links with details and addresses, bridge timers (which tick) masked. */
@@ -60,11 +63,9 @@ beforeAll(async () => {
   host = await lab.add('host');
   outside = await lab.add('out');
   await lab.veth(host, 'pvup0', '10.200.0.1/24', outside, 'pvout0', '10.200.0.2/24');
-  await mkdtemp(join(dir, 'www-')).then(async (www) => {
-    const { writeFile } = await import('node:fs/promises');
-    await writeFile(join(www, 'index.html'), 'outside-server\n');
-    lab.start(outside, 'busybox', ['httpd', '-f', '-p', '10.200.0.2:8000', '-h', www]);
-  });
+  const www = await mkdtemp(join(dir, 'www-'));
+  await writeFile(join(www, 'index.html'), 'outside-server\n');
+  lab.start(outside, 'busybox', ['httpd', '-f', '-p', '10.200.0.2:8000', '-h', www]);
   nets = new LinuxHostNetworks({ stateDir: join(dir, 'state'), runner: hostCommandRunner({ netns: host }) });
   await nets.ensure(natNet);
   await nets.attach(nic1);
@@ -88,6 +89,9 @@ describe('a NAT network in a namespace', () => {
     const leases = await nets.leases(natNet.name);
     expect(leases.map((l) => [l.mac, l.ip]).sort()).toEqual([[MAC1, '10.123.5.2'], [MAC2, '10.123.5.3']]);
     expect((await g1.sh('ip -4 -o addr show dev eth0')).out).toContain('10.123.5.2/24');
+    // g1's limits are in place: tbf on its tap (to the guest), a policer in the bridge table (from it).
+    expect((await lab.exec(host, 'tc', ['qdisc', 'show', 'dev', nic1.tap])).stdout).toMatch(/qdisc tbf .* rate 80Mbit/);
+    expect((await lab.exec(host, 'nft', ['list', 'table', 'bridge', 'polyvisor'])).stdout).toContain(`iifname "${nic1.tap}" limit rate over`);
   });
 
   it('guests resolve each other by name and ping each other', async () => {
@@ -171,7 +175,10 @@ describe('a NAT network in a namespace', () => {
   });
 
   it('remove() leaves no link, rule, dnsmasq process or file', async () => {
-    const dnsmasqBefore = (await lab.pidsIn(host)).length;
+    const pidFiles = [natNet.name, isoNet.name].map((n) => join(dir, 'state', 'networks', n, 'dnsmasq.pid'));
+    const dnsmasqPids = await Promise.all(pidFiles.map(async (f) => Number((await readFile(f, 'utf8')).trim())));
+    const inHost = await lab.pidsIn(host);
+    for (const pid of dnsmasqPids) expect(inHost).toContain(pid);
     g1.close();
     g2.close();
     await lab.stop(g1.pid);
@@ -180,7 +187,7 @@ describe('a NAT network in a namespace', () => {
     await nets.detach('g2', 'net0');
     await nets.remove(natNet.name);
     await nets.remove(isoNet.name);
-    expect(dnsmasqBefore).toBeGreaterThanOrEqual(2);
+    for (const pid of dnsmasqPids) expect(() => process.kill(pid, 0)).toThrow();
     expect(await lab.pidsIn(host)).toEqual([]);
     expect((await lab.exec(host, 'nft', ['list', 'ruleset'])).stdout.trim()).toBe('');
     const links = (await lab.exec(host, 'ip', ['-o', 'link'])).stdout.split('\n').filter(Boolean).map((l) => l.split(':')[1]!.trim().split('@')[0]);

@@ -173,7 +173,7 @@ export class LinuxHostNetworks implements HostNetworks {
     }
   }
 
-  /** Traffic to the guest (inBytesPerS) is shaped with tbf on the tap; the guest's own sending is not limited yet (docs/networks.md). */
+  /** Traffic to the guest (inBytesPerS) is shaped with tbf on the tap; what the guest sends is policed in the bridge table (nft-ruleset.ts). */
   private async applyBandwidth(a: NicAttachment, tap: LinkInfo | undefined): Promise<void> {
     const rate = a.bandwidth?.inBytesPerS ?? null;
     if (rate !== null) {

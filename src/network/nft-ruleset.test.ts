@@ -75,6 +75,12 @@ describe('nftRuleset', () => {
     expect(rs).toContain('type filter hook input priority filter + 10; policy accept;\n\t\tip saddr 10.123.5.2 jump out-pvt-a');
   });
 
+  it('polices what a guest sends over its outgoing limit', () => {
+    const rs = nftRuleset([lab], [nic({ bandwidth: { inBytesPerS: null, outBytesPerS: 1_000_000 } })]);
+    expect(rs).toContain('iifname "pvt-a" limit rate over 1000000 bytes/second burst 100000 bytes drop');
+    expect(nftRuleset([lab], [nic({ bandwidth: { inBytesPerS: 1_000_000, outBytesPerS: null } })])).not.toContain('limit rate');
+  });
+
   it('is the same text whatever order networks and NICs come in, and skips NICs of unknown networks', () => {
     const a = nic({ tap: 'pvt-a', antiSpoof: true });
     const b = nic({ tap: 'pvt-b', ip: '10.123.5.3', mac: '52:54:00:00:00:02', antiSpoof: true });

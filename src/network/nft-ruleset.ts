@@ -106,6 +106,14 @@ function spoofChain(n: NicAttachment): string[] {
   return [`\tchain spoof-${n.tap} {`, ...lines, '\t}'];
 }
 
+/** What the guest sends is policed here (tc shapes what it receives, host-networks.ts): over the rate, frames are dropped. */
+function outLimit(n: NicAttachment): string[] {
+  const rate = n.bandwidth?.outBytesPerS ?? null;
+  if (rate === null) return [];
+  const burst = Math.max(Math.ceil(rate / 10), 16_384);
+  return [`\t\tiifname ${q(n.tap)} limit rate over ${rate} bytes/second burst ${burst} bytes drop`];
+}
+
 function bridgeTable(nics: readonly NicAttachment[]): string[] {
   const spoofing = nics.filter((n) => n.antiSpoof);
   return [
@@ -114,6 +122,7 @@ function bridgeTable(nics: readonly NicAttachment[]): string[] {
     '\tchain prerouting {',
     '\t\ttype filter hook prerouting priority filter; policy accept;',
     ...spoofing.map((n) => `\t\tiifname ${q(n.tap)} jump spoof-${n.tap}`),
+    ...nics.flatMap(outLimit),
     '\t}',
     '}',
   ];
