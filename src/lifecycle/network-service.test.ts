@@ -97,6 +97,8 @@ describe('NetworkService', () => {
   });
 
   it('reconciles stored networks and the NICs of running VMs; makes `default` once; says when it cannot build networks', async () => {
+    await svc.reconcile();
+    expect(host.calls).toEqual([]); // no network was ever made: nothing on the host is touched
     expect((await svc.ensureDefault())?.name).toBe('default');
     expect(await svc.ensureDefault()).toBeUndefined();
     const a = vm('a', [{ network: 'default' }], 'running');

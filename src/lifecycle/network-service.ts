@@ -106,13 +106,18 @@ export class NetworkService {
     return this.create({ name: DEFAULT_NETWORK, mode: 'nat' });
   }
 
-  /** Daemon start: the host gets exactly the stored networks and the NICs of the VMs that run. */
+  /**
+   * Daemon start: the host gets exactly the stored networks and the NICs of
+   * the VMs that run. A daemon that never had a network touches nothing (no
+   * nftables table, no links): remove() already took away what the last one had.
+   */
   async reconcile(): Promise<void> {
     if (!this.o.host) return;
     const host = this.o.host;
     await this.serial(async () => {
       const allocs = await this.o.store.listNicAllocations();
       const defs = (await this.o.store.listNetworks()).map((n) => toNetworkDef(n, allocs));
+      if (defs.length === 0) return;
       const names = new Set(defs.map((d) => d.name));
       const nics = [];
       for (const vm of await this.o.vms()) {
