@@ -10,8 +10,7 @@ import type { EventView } from '../../spec/index.js';
 import { matchesVm, type EventBus } from '../event-bus.js';
 import { redactForRole } from '../redact.js';
 import { queryOf } from '../validate.js';
-import { PolyvisorError } from '../../shared/index.js';
-import type { Principal } from '../auth/principal.js';
+import { STREAMS_PER_TOKEN, StreamQuota } from '../auth/stream-quota.js';
 import { eventSchema, TEXT } from '../schemas/index.js';
 
 const eventsQuery = z.object({ vm: z.string().max(63).optional().describe('only events of this VM') }).strict();
@@ -19,26 +18,11 @@ const MAX_BUFFERED = 1024 * 1024;
 const EVENT_STREAM = { status: 200, description: 'Server-Sent Events: `id: SEQ`, `event: TYPE`, `data: JSON` of the event', contentType: TEXT.events, itemSchema: eventSchema };
 const EVENT_SOCKET = { status: 101, description: 'WebSocket upgrade: one JSON text frame per event' };
 const KEEPALIVE_MS = 15_000;
-/** Event streams one token may hold at once (audit defect 10): one viewer cannot take every slot. */
-export const STREAMS_PER_TOKEN = 16;
+export { STREAMS_PER_TOKEN };
 
 export function eventRoutes(app: FastifyInstance, bus: EventBus, perToken = STREAMS_PER_TOKEN): void {
   const open = new Set<() => void>();
-  const held = new Map<string, number>();
-  /** The key a TCP token's streams count under; the local unix socket (root) is not capped. */
-  const keyOf = (p: Principal | undefined): string | undefined => (p?.via === 'tcp' ? p.actor : undefined);
-  const take = (key: string | undefined): (() => void) => {
-    if (key === undefined) return () => undefined;
-    held.set(key, (held.get(key) ?? 0) + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const n = (held.get(key) ?? 1) - 1;
-      if (n <= 0) held.delete(key);
-      else held.set(key, n);
-    };
-  };
+  const quota = new StreamQuota('event streams', perToken);
   app.addHook('preClose', async () => {
     for (const end of [...open]) end();
   });
@@ -47,12 +31,7 @@ export function eventRoutes(app: FastifyInstance, bus: EventBus, perToken = STRE
     method: 'GET',
     url: '/v1/events',
     config: { permission: 'event:read', doc: { summary: `Event stream (text/event-stream; a WebSocket upgrade gets JSON frames); at most ${perToken} at once per token`, tags: ['events'], query: eventsQuery, response: EVENT_STREAM, otherResponses: [EVENT_SOCKET] } },
-    preHandler: async (req) => {
-      const key = keyOf(req.principal);
-      if (key !== undefined && (held.get(key) ?? 0) >= perToken) {
-        throw new PolyvisorError('TOO_MANY_STREAMS', `token ${key} already holds ${perToken} event streams`);
-      }
-    },
+    preHandler: async (req) => quota.check(req.principal),
     handler: async (req, reply) => {
       const q = queryOf<z.infer<typeof eventsQuery>>(req);
       const lastId = Number(req.headers['last-event-id']);
@@ -60,7 +39,7 @@ export function eventRoutes(app: FastifyInstance, bus: EventBus, perToken = STRE
       const res: ServerResponse = reply.raw;
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
       res.write(': polyvisor events\n\n');
-      const release = take(keyOf(req.principal));
+      const release = quota.take(req.principal);
       const end = (): void => {
         release();
         clearInterval(keepalive);
@@ -80,7 +59,7 @@ export function eventRoutes(app: FastifyInstance, bus: EventBus, perToken = STRE
     wsHandler: (socket, req) => {
       const vm = (req.query as { vm?: unknown }).vm;
       const filter = typeof vm === 'string' ? vm : undefined;
-      const release = take(keyOf(req.principal));
+      const release = quota.take(req.principal);
       const unsubscribe = bus.subscribe((e) => {
         if (!matchesVm(e, filter)) return;
         if (socket.bufferedAmount > MAX_BUFFERED) return void socket.terminate();

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { sampleVms, type VmService } from '../../lifecycle/index.js';
 import { readHost } from '../../metrics/index.js';
 import { queryOf } from '../validate.js';
+import { StreamQuota } from '../auth/stream-quota.js';
 import { statsSchema, type StatsView } from '../schemas/index.js';
 
 const statsQuery = z.object({
@@ -37,6 +38,7 @@ function coalesced(service: VmService, maxAgeMs = 1_000): () => Promise<StatsVie
 export function statsRoutes(app: FastifyInstance, service: VmService): void {
   const sample = coalesced(service);
   const open = new Set<() => void>();
+  const quota = new StreamQuota('stats streams');
   app.addHook('preClose', async () => {
     for (const end of [...open]) end();
   });
@@ -44,6 +46,9 @@ export function statsRoutes(app: FastifyInstance, service: VmService): void {
     method: 'GET',
     url: '/v1/stats',
     config: { permission: 'metrics:read', doc: { summary: 'Host and per-VM resource counters (a WebSocket upgrade gets one every interval seconds)', tags: ['system'], query: statsQuery, response: { status: 200, description: 'one sample', schema: statsSchema }, otherResponses: [{ status: 101, description: 'WebSocket upgrade: one JSON sample per text frame, every interval seconds' }] } },
+    preHandler: async (req) => {
+      if (req.headers.upgrade !== undefined) quota.check(req.principal); // a plain GET is one answer, not a stream
+    },
     handler: async (req) => {
       queryOf<z.infer<typeof statsQuery>>(req);
       return sample();
@@ -51,6 +56,7 @@ export function statsRoutes(app: FastifyInstance, service: VmService): void {
     wsHandler: (socket, req) => {
       const parsed = statsQuery.safeParse(req.query);
       const everyMs = (parsed.success ? parsed.data.interval ?? 5 : 5) * 1000;
+      const release = quota.take(req.principal);
       let busy = false;
       const push = async (): Promise<void> => {
         if (busy || socket.readyState !== socket.OPEN) return;
@@ -68,12 +74,14 @@ export function statsRoutes(app: FastifyInstance, service: VmService): void {
       const timer = setInterval(() => void push(), everyMs);
       void push();
       const end = (): void => {
+        release();
         clearInterval(timer);
         open.delete(end);
         socket.close(1001, 'daemon shutting down');
       };
       open.add(end);
       socket.on('close', () => {
+        release();
         clearInterval(timer);
         open.delete(end);
       });

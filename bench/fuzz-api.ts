@@ -1,0 +1,55 @@
+/**
+ * Hostile-input fuzzing at full size (issue 23): BENCH_FUZZ_PER_ROUTE (default
+ * 10,000) seeded requests to every route of the full stub stack through
+ * fastify's inject, with the same generator and checks as
+ * src/api/fuzz-routes.test.ts (which sends 100 per route in the unit suite).
+ * Prints the counts per status, the 5xx count, the problems, and the rate
+ * beside a peer measured in the same run: inject of GET /v1/health, the
+ * cheapest route (what the app's hooks alone cost). Run by hand:
+ * `npx tsx bench/fuzz-api.ts` (no root or libvirt needed) or `bash bench/run.sh fuzz-api`.
+ *
+ * Env: BENCH_FUZZ_PER_ROUTE (10000), BENCH_FUZZ_QUERY_ONLY (routes whose only
+ * input is the query string, e.g. the doctor, which runs real checks: 1000),
+ * BENCH_FUZZ_SEED (random), BENCH_FUZZ_WRITE=1 writes the "fuzz-api" section of docs/benchmarks.md.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { catalogue } from '../src/shared/index.js';
+import { fuzzRoutes, type OpenApiDoc } from '../test/helpers/api-fuzz.js';
+import { openFullStubStack } from '../test/helpers/full-stub-stack.js';
+import { writeSection } from './lib/report.js';
+
+const PER_ROUTE = Number(process.env['BENCH_FUZZ_PER_ROUTE'] ?? 10_000);
+const QUERY_ONLY = Number(process.env['BENCH_FUZZ_QUERY_ONLY'] ?? 1_000);
+const SEED = Number(process.env['BENCH_FUZZ_SEED'] ?? Date.now() % 2 ** 31);
+
+const stack = await openFullStubStack('bench-fuzz', 'unix');
+try {
+  const app = stack.api.app;
+  await app.ready();
+  const doc = JSON.parse((await app.inject({ method: 'GET', url: '/v1/openapi.json' })).body) as OpenApiDoc;
+  const routes = Object.entries(doc.paths).flatMap(([p, ops]) => Object.entries(ops)
+    .filter(([, op]) => !Object.values(op.responses).some((r) => r.content && Object.keys(r.content).some((c) => c.includes('event-stream'))))
+    .map(([m]) => ({ method: m.toUpperCase(), url: p.replace(/\{([^}]+)\}/g, ':$1') })));
+  const peerN = 5_000;
+  const t0 = performance.now();
+  for (let i = 0; i < peerN; i++) await app.inject({ method: 'GET', url: '/v1/health' });
+  const peerRate = peerN / ((performance.now() - t0) / 1000);
+  const snapshot = async () => JSON.stringify([await stack.store.listVms(), (await stack.platform.tokens.list()).map((t) => [t.name, t.role, t.expiresAt]), await stack.secrets.list()]);
+  const res = await fuzzRoutes({ app, doc, routes, perRoute: PER_ROUTE, queryOnlyPerRoute: QUERY_ONLY, seed: SEED, snapshot, codes: new Set(Object.keys(catalogue)), maxProblems: 1_000 });
+  const rate = res.requests / (res.ms / 1000);
+  const fivexx = Object.entries(res.byStatus).filter(([s]) => Number(s) >= 500).reduce((n, [, c]) => n + c, 0);
+  const lines = [
+    `seed ${SEED}: ${routes.length} routes, ${PER_ROUTE} requests per route (${QUERY_ONLY} for query-only routes): ${res.requests} requests in ${(res.ms / 1000).toFixed(0)} s`,
+    `statuses: ${JSON.stringify(res.byStatus)}; 5xx: ${fivexx}; problems: ${res.problems.length}`,
+    `rate: ${rate.toFixed(0)} requests/s; peer (inject GET /v1/health, same run): ${peerRate.toFixed(0)}/s; ratio ${(rate / peerRate).toFixed(2)}x`,
+  ];
+  for (const l of lines) console.log(l);
+  for (const p of res.problems.slice(0, 50)) console.log(`problem: ${p}`);
+  if (process.env['BENCH_FUZZ_WRITE'] === '1') {
+    writeSection(path.join(import.meta.dirname, '..', 'docs', 'benchmarks.md'), 'fuzz-api', `## Fuzzing every route (bench/fuzz-api.ts)\n\n${os.cpus().length} cores, Node ${process.version}, load ${os.loadavg()[0]!.toFixed(1)} at the end\n\n${lines.map((l) => `- ${l}`).join('\n')}\n`);
+  }
+  process.exitCode = fivexx > 0 || res.problems.length > 0 ? 1 : 0;
+} finally {
+  await stack.close();
+}
