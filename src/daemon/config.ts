@@ -56,6 +56,9 @@ const configSchema = z
       .pipe(z.array(z.string().regex(/^\/[^\0]*$/, 'absolute folder paths (POLYVISOR_PATH_ROOTS: separated by ":")'))),
     /** Where disks of VMs moved to a libvirt endpoint go (`vm move --to`): a folder libvirt's QEMU can read. */
     libvirtDiskRoot: z.string().regex(/^\/[^\0]*$/, 'an absolute folder path'),
+    /** Create the `default` NAT network on first run when this host can build networks (docs/networks-objects.md). */
+    defaultNetwork: z.union([z.boolean(), z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])])
+      .transform((v) => v === true || v === '1' || v === 'true' || v === 'yes' || v === 'on'),
     /** Where VMs, tokens, audit and meta live: the embedded SQLite file (default) or an etcd cluster (docs/cluster-store.md). */
     store: storeSchema,
     tls: z.union([z.boolean(), z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])])
@@ -86,6 +89,7 @@ const ENV: Record<string, keyof z.infer<typeof configSchema>> = {
   POLYVISOR_AUDIT_ARCHIVE_DIR: 'auditArchiveDir',
   POLYVISOR_HISTORY_INTERVAL: 'historyIntervalSeconds',
   POLYVISOR_LIBVIRT_DISK_ROOT: 'libvirtDiskRoot',
+  POLYVISOR_DEFAULT_NETWORK: 'defaultNetwork',
 };
 
 export const CONFIG_KEYS = Object.values(ENV);
@@ -117,6 +121,8 @@ export function loadConfig(src: ConfigSources = {}): DaemonConfig {
     auditRetentionDays: 90,
     historyIntervalSeconds: 10,
     libvirtDiskRoot: '/var/lib/polyvisor/libvirt',
+    // Off until every daemon the tests and benches start says so itself: a root daemon would build it in the host's namespace.
+    defaultNetwork: false,
     store: { kind: 'sqlite' } as StoreConfig,
   };
   const fileName = src.file ?? env['POLYVISOR_CONFIG'];

@@ -25,6 +25,7 @@ import { wireHistory } from './history-wiring.js';
 import { doctorRunner } from './doctor-wiring.js';
 import { AuditRetention } from './audit-retention.js';
 import { wireEndpoints } from './endpoint-wiring.js';
+import { wireNetworks } from './network-wiring.js';
 
 export interface RunningDaemon {
   socket: string;
@@ -48,13 +49,20 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
       accelOverride: config.accel,
       logger: logger.child({ component: 'qemu' }),
     }));
-    const service = new VmService({
+    const networks = (await wireNetworks({ stateDir: config.stateDir, store, vms: () => service.list(), logger })).service;
+    const service: VmService = new VmService({
       store, driver, host: config.hostName, vmsDir: config.vmsDir, logger, stopTimeoutSeconds: config.stopTimeoutSeconds, memoryReserveBytes: config.migrationMemoryReserveMiB * 1024 ** 2,
+      ...(networks ? { nics: networks } : {}),
     });
     undo.unshift(() => service.close());
     await discardUnfinishedIncoming({ vms: service, store, driver, logger });
     await recoverOutgoing({ vms: service, driver, logger });
     await service.reconcile();
+    if (networks) {
+      // The host gets exactly the stored networks and the running VMs' NICs; a restart creates nothing twice.
+      await networks.reconcile();
+      if (config.defaultNetwork) await networks.ensureDefault().catch((err: unknown) => logger.warn({ err }, 'could not create the default network'));
+    }
     // Contacts other daemons: in the background, on each VM's queue.
     void settleOutgoing({ vms: service, driver, logger, host: config.hostName, peers: migrationPeers }).catch((err: unknown) => logger.error({ err }, 'settling interrupted moves failed'));
     const migrations = new MigrationService({ vms: service, driver, logger, host: config.hostName, peers: migrationPeers });
@@ -92,7 +100,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     const doctor = doctorRunner({ config, service, driver, pools, integrityCheck });
     const apis: Array<Awaited<ReturnType<typeof buildApi>>> = [];
     const mk = async (listener: 'unix' | 'tcp', tls?: { key: Buffer; cert: Buffer }) => {
-      const api = await buildApi({ service, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, doctor, secrets, peers, endpoints, pathPolicy, listener, logger: logger.child({ component: 'api' }), version: VERSION, host: config.hostName, fastifyLogger: logger, ...(tls ? { tls } : {}) });
+      const api = await buildApi({ service, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, doctor, secrets, peers, endpoints, networks, pathPolicy, listener, logger: logger.child({ component: 'api' }), version: VERSION, host: config.hostName, fastifyLogger: logger, ...(tls ? { tls } : {}) });
       apis.push(api);
       undo.unshift(() => api.close());
       return api.app;

@@ -1,0 +1,59 @@
+/**
+ * Virtual networks in the daemon (issue 18): the NetworkService on the
+ * store's network tables and, when this daemon can build networks (root, and
+ * ip, nft and dnsmasq installed), the Linux host plumbing. Otherwise networks
+ * can still be listed, and creating one or starting a VM on one answers
+ * NETWORK_UNAVAILABLE.
+ */
+import { access, constants } from 'node:fs/promises';
+import path from 'node:path';
+import { NetworkService } from '../lifecycle/index.js';
+import { LinuxHostNetworks, hostCommandRunner, parseHostRoutes, type CommandRunner } from '../network/index.js';
+import type { Logger } from '../shared/index.js';
+import type { NetworkStore, VmRecord } from '../store/index.js';
+
+const TOOLS = ['ip', 'nft', 'dnsmasq'];
+const NETWORK_STORE_METHODS = ['createNetwork', 'listNetworks', 'listNicAllocations', 'putNicAllocation'] as const;
+
+function isNetworkStore(store: unknown): store is NetworkStore {
+  return typeof store === 'object' && store !== null && NETWORK_STORE_METHODS.every((m) => typeof (store as Record<string, unknown>)[m] === 'function');
+}
+
+async function onPath(tool: string): Promise<boolean> {
+  const dirs = [...(process.env['PATH'] ?? '').split(':'), '/usr/sbin', '/sbin'].filter((d) => d !== '');
+  for (const d of dirs) {
+    if (await access(path.join(d, tool), constants.X_OK).then(() => true, () => false)) return true;
+  }
+  return false;
+}
+
+/** Why this daemon cannot build networks, or null when it can. */
+export async function networkBlocker(): Promise<string | null> {
+  if (process.getuid?.() !== 0) return 'the daemon does not run as root';
+  for (const t of TOOLS) if (!(await onPath(t))) return `${t} is not installed`;
+  return null;
+}
+
+export interface NetworkWiring {
+  /** undefined: the store has no network tables (a backend without them). */
+  service: NetworkService | undefined;
+  /** Why networks cannot be built here (null: they can). */
+  blocker: string | null;
+}
+
+export async function wireNetworks(o: { stateDir: string; store: unknown; vms: () => Promise<VmRecord[]>; logger: Logger; runner?: CommandRunner }): Promise<NetworkWiring> {
+  const log = o.logger.child({ component: 'networks' });
+  if (!isNetworkStore(o.store)) {
+    log.info({}, 'the store has no network tables: virtual networks are off');
+    return { service: undefined, blocker: 'the store has no network tables' };
+  }
+  const blocker = o.runner ? null : await networkBlocker();
+  if (blocker !== null) log.info({ reason: blocker }, 'virtual networks cannot be built on this host');
+  const runner = o.runner ?? hostCommandRunner();
+  const host = blocker === null ? new LinuxHostNetworks({ stateDir: o.stateDir, runner, logger: log }) : null;
+  const service = new NetworkService({
+    store: o.store, vms: o.vms, host, logger: o.logger,
+    hostRoutes: async () => parseHostRoutes((await runner.run('ip', ['-j', '-4', 'route', 'show', 'table', 'all'], { allowFail: true })).stdout),
+  });
+  return { service, blocker };
+}
