@@ -117,6 +117,7 @@ async function moveEnded(id: string): Promise<string> {
 describe('answers that need a running guest, checked against the OpenAPI document', () => {
   it('VM actions: start, pause, resume, reboot, stop, kill', async () => {
     await boot('c-act');
+    expect(typeof (await call('GET', '/v1/vms/:name/guest', 'c-act'))['agent']).toBe('object');
     expect((await action('c-act', 'pause')).state).toBe('paused');
     expect((await action('c-act', 'resume')).state).toBe('running');
     expect((await action('c-act', 'reboot')).state).toBe('running');

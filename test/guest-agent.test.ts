@@ -1,5 +1,5 @@
 /**
- * The guest's clock after it stood still: suspended to disk, paused, moved to
+ * What the guest agent gives the API (GET /v1/vms/NAME/guest), and the guest's clock after it stood still: suspended to disk, paused, moved to
  * a new process. Its clock resumes where it stopped; the QEMU driver sets it
  * from the host's through the guest agent (guest-set-time). Each test makes
  * the guest stand still long enough (5 s) that, without that, it would be
@@ -98,4 +98,23 @@ describe('guest clock set from the host after the guest stood still', () => {
     const seen = await settledSkew(moved);
     expect(Math.abs(seen.at(-1)!), `last skews seen (ms): ${seen.slice(-8).join(', ')}`).toBeLessThan(1_000);
   }, limit('boot', 4));
+});
+
+describe('the guest\'s own account of itself (GET /v1/vms/NAME/guest)', () => {
+  it('heartbeat and agent version, hostname, interfaces with their addresses, clock skew; a stopped VM gets AGENT_UNAVAILABLE', async () => {
+    await ready('gi');
+    const info = await d.client.guestInfo('gi');
+    expect(info.agent.responding, JSON.stringify(info.agent)).toBe(true);
+    expect(info.agent.version).toMatch(/^\d+\.\d+/);
+    expect(info.agent.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(info.hostname).toBeTruthy();
+    const lo = info.interfaces.find((i) => i.name === 'lo');
+    expect(lo?.addresses).toContainEqual({ family: 'ipv4', address: '127.0.0.1', prefix: 8 });
+    expect(typeof info.clockSkewMs).toBe('number');
+    expect(Date.parse(info.readAt)).not.toBeNaN();
+    await d.client.action('gi', 'kill');
+    const err = await d.client.guestInfo('gi').catch((e: unknown) => e as { code: string; message: string });
+    expect(err).toMatchObject({ code: 'AGENT_UNAVAILABLE' });
+    expect((err as { message: string }).message).toMatch(/stopped/);
+  }, limit('boot', 3));
 });

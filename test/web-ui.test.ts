@@ -140,6 +140,11 @@ describe('the web UI in Chromium', () => {
     expect(await page.evaluate('window.pvMarker')).toBe(42);
     await waitForLine(d.client, 'web1', READY);
 
+    // The guest tab: the agent's heartbeat and what the guest says about itself (read again every 10 s until the agent answers).
+    await page.click('role=tab[name=guest]');
+    await page.waitForSelector('[data-testid=agent-heartbeat]:has-text("answering (")', { timeout: limit('state', 2) });
+    expect(await page.textContent('[data-testid=guest-hostname]')).not.toBe('—');
+
     // Serial console: keys typed in xterm.js reach the guest's shell, its answer comes back.
     await page.click('role=tab[name=console]');
     await expect.poll(() => page.textContent('[role=status]:has-text("Serial console")'), { timeout: limit('state') }).toContain('attached');

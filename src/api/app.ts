@@ -41,6 +41,7 @@ import { networkRoutes } from './routes/networks.js';
 import { uiRoutes } from './routes/ui.js';
 import { whoamiRoutes } from './routes/whoami.js';
 import { statsRoutes } from './routes/stats.js';
+import { vmGuestRoutes } from './routes/vm-guest.js';
 import { historyRoutes, type HistoryQueries } from './routes/history.js';
 import { vmEditRoutes } from './routes/vm-edit.js';
 import { vmRoutes } from './routes/vms.js';
@@ -146,6 +147,7 @@ export async function buildApi(o: ApiOptions): Promise<{ app: FastifyInstance; r
   whoamiRoutes(app);
   statsRoutes(app, o.service);
   if (o.history) historyRoutes(app, o.service, o.history);
+  vmGuestRoutes(app, o.service);
   auditRoutes(app, o.platform.auditStore);
   bulkRoutes(app, { service: o.service, snapshots: o.snapshots, backups: o.backups, migrations: o.migrations, peers: o.peers }, o.platform.operations);
   vmRoutes(app, o.service, o.platform.operations);

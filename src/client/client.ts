@@ -1,7 +1,7 @@
 /** Typed REST client of polyvisord. The CLI and web UI talk to the daemon only through it. */
 import { createRequire } from 'node:module';
 import type WebSocket from 'ws';
-import type { HealthView, OperationView, VmView } from '../spec/index.js';
+import type { GuestInfoView, HealthView, OperationView, VmView } from '../spec/index.js';
 import { decode, request, webSocketTarget, type Endpoint } from './transport.js';
 
 export type VmActionName = 'start' | 'stop' | 'kill' | 'pause' | 'resume' | 'reboot' | 'suspend';
@@ -61,6 +61,11 @@ export class PolyvisorClient {
   /** The last `bytes` of the VM's serial console log. */
   serialLog(name: string, bytes = 65536): Promise<string> {
     return this.call('GET', `/v1/vms/${encodeURIComponent(name)}/serial-log?bytes=${bytes}`);
+  }
+
+  /** What the running guest says about itself through its agent (heartbeat, version, OS, hostname, addresses, filesystems, clock). */
+  guestInfo(name: string): Promise<GuestInfoView> {
+    return this.call('GET', `/v1/vms/${encodeURIComponent(name)}/guest`);
   }
 
   /** Opens the VM's serial console as a WebSocket (binary frames both ways). */

@@ -67,7 +67,7 @@ function plan() {
   return {
     PolyvisorClient: [new PolyvisorClient(o), {
       health: [], specSchema: [], listVms: [{ labels: { tier: 'web' } }], getVm: ['a'], createVm: [{ name: 'a' }], cloneVmAsync: ['a', 'b'], removeVm: ['a', { force: true }],
-      action: ['a', 'start'], serialLog: ['a'], openConsole: ['a'], openVnc: ['a'],
+      action: ['a', 'start'], serialLog: ['a'], guestInfo: ['a'], openConsole: ['a'], openVnc: ['a'],
     }],
     PlatformClient: [new PlatformClient(o), {
       createToken: ['n', 'viewer'], listTokens: [], revokeToken: ['n'], listSecrets: [], setSecret: ['s', 'v'], removeSecret: ['s'], rotateSecretKey: [],

@@ -35,6 +35,7 @@ export {
   type HostFacts,
 } from './migratable.js';
 export { stableMac, nicMacs } from './nic-mac.js';
+export { canReportGuestInfo, type GuestInfo, type GuestInfoSource } from './guest-info.js';
 export { canHotplugDisks, type DiskHotplug, type HotplugDisk } from './disk-hotplug.js';
 export { canReportStats, type StatsSource, type VmStats, type GuestMemory, type DiskCounters, type NicCounters } from './stats.js';
 export {

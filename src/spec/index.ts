@@ -22,6 +22,7 @@ export type { VmView, CloneView, HealthView, ErrorBody } from './views.js';
 export { ROLES, OPERATION_STATUSES, type Role, type TokenView, type TokenCreatedView, type PeerView, type SecretView, type SecretRotationView, type OperationStatus, type OperationView, type EventView, type AuditView } from './api-views.js';
 export { BULK_ACTIONS, BULK_RESULTS, type BulkActionName, type BulkResultName, type BulkVmResult, type BulkReport } from './bulk-views.js';
 export { HISTORY_RANGES, type HistoryRange, type VmHistoryPoint, type HostHistoryPoint, type HistoryView, type VmHistoryView, type HostHistoryView } from './history-views.js';
+export type { GuestInfoView, GuestAgentStatus, GuestOs, GuestAddress, GuestInterfaceInfo, GuestFilesystem } from './guest-views.js';
 export { SPEC_CHECK_CODES, type SpecCheckCode, type SpecProblem, type SpecCheckView } from './spec-check-views.js';
 export {
   LOCAL_ENDPOINT, FOREIGN_VM_STATES, type ForeignVmStateName, type EndpointAddRequest, type EndpointView, type EndpointStatusView, type CapabilityCellView,

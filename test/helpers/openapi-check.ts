@@ -141,6 +141,7 @@ export function upgradeStatus(base: string, url: string, token?: string): Promis
  */
 export const GUEST_ANSWERS: Record<string, string> = {
   'POST /v1/vms/:name/:action 200': 'start, stop, pause… finish only with a QEMU',
+  'GET /v1/vms/:name/guest 200': 'the guest agent of a running guest',
   'POST /v1/vms/:name/migrate 200': 'a finished move needs a running guest',
   'GET /v1/vms/:name/migration 200': 'a move in progress',
   'POST /v1/vms/:name/migrate/cancel 200': 'a move in progress',

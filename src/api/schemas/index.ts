@@ -10,5 +10,6 @@ export { doctorSchema, jsonDocument, TEXT } from './system.js';
 export { bulkOperationSchema, bulkReportSchema } from './bulk.js';
 export { vmHistorySchema, hostHistorySchema } from './history.js';
 export { specCheckSchema } from './spec-check.js';
+export { guestInfoSchema } from './guest.js';
 export { endpointSchema, driverSchema, inventorySchema, inventoryVmSchema, foreignVmSchema, foreignSnapshotSchema, importSchema, moveOutSchema } from './endpoints.js';
 export { networkSchema, networkDetailSchema, leaseSchema } from './networks.js';

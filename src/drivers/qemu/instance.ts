@@ -1,5 +1,6 @@
 /** A running QEMU process of one VM, driven through QMP (and the guest agent for reboots). */
 import { setGuestClockSoon } from './guest-clock.js';
+import { readGuestInfo } from './guest-info.js';
 import { GuestAgentClient, type QmpClient } from '../../qmp/index.js';
 import { sleep, timeoutSignal, type Logger } from '../../shared/index.js';
 import type { ExitStatus } from './spawn-detached.js';
@@ -21,6 +22,7 @@ import { collectQemuStats } from './stats.js';
 import { GuestNicStats } from './nic-stats.js';
 import { GuestBalloon } from './balloon.js';
 import type { StatsSource, VmStats } from '../stats.js';
+import type { GuestInfo, GuestInfoSource } from '../guest-info.js';
 
 export interface InstanceInit {
   plan: LaunchPlan;
@@ -38,7 +40,7 @@ export const AGENT_REBOOT_TIMEOUT_MS = 2_000;
 /** How long after the monitor closed we wait for the process to disappear before giving up on it. */
 const EXIT_WATCH_MS = 60_000;
 
-export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, StatsSource, Snapshottable, ExternalSnapshottable, Backupable {
+export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, StatsSource, Snapshottable, ExternalSnapshottable, Backupable, GuestInfoSource {
   readonly info: RuntimeInfo;
   readonly files: RuntimeFiles;
   private readonly plan: LaunchPlan;
@@ -105,6 +107,11 @@ export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, S
   async resume(signal: AbortSignal): Promise<void> {
     await this.qmp.execute('cont', undefined, { signal });
     this.setClockSoon('resumed');
+  }
+
+  /** What the guest says about itself through its agent (GuestInfoSource). */
+  guestInfo(signal: AbortSignal): Promise<GuestInfo> {
+    return readGuestInfo(this.files.agentSocket, this.plan.spec.agent.enabled, signal);
   }
 
   /** Puts the guest's clock right in the background after it stood still (docs/guest.md). */

@@ -1,4 +1,4 @@
-/** One VM: its state and actions, then tabs for the details, consoles, snapshots, backups, migration and activity. */
+/** One VM: its state and actions, then tabs for the details, the guest's own account, consoles, snapshots, backups, migration and activity. */
 import { lazy, Suspense, useEffect, useState } from 'react';
 import { enc } from '../api/client.js';
 import { refreshVm, useCan, useStore } from '../api/store.js';
@@ -6,6 +6,7 @@ import type { VmView } from '../api/types.js';
 import { Link } from '../components/Link.js';
 import { StateBadge } from '../components/StateBadge.js';
 import { ORDER, RISKY, removeVm, vmAction } from '../features/vms/actions.js';
+import { GuestInfo } from '../features/vms/GuestInfo.js';
 import { VmGraphs } from '../features/vms/VmGraphs.js';
 import { allActions } from '../registry.js';
 import { VmActivity } from './VmActivity.js';
@@ -20,7 +21,7 @@ const VncConsole = lazy(() => import('./VncConsole.js'));
 /** The key the registry gives a VM action (features/vms). */
 const keyOf = (action: string): string | undefined => allActions().find((a) => a.id === `vm.${action}`)?.key;
 
-const TABS = ['summary', 'console', 'display', 'snapshots', 'backups', 'migration', 'activity'] as const;
+const TABS = ['summary', 'guest', 'console', 'display', 'snapshots', 'backups', 'migration', 'activity'] as const;
 type Tab = (typeof TABS)[number];
 
 export default function VmPage({ name }: { name: string }) {
@@ -82,6 +83,7 @@ export default function VmPage({ name }: { name: string }) {
 function body(tab: Tab, vm: VmView) {
   switch (tab) {
     case 'summary': return <><VmGraphs vm={vm} /><VmDetails vm={vm} /></>;
+    case 'guest': return <GuestInfo vm={vm} />;
     case 'console': return <SerialConsole vm={vm} />;
     case 'display': return <VncConsole vm={vm} />;
     case 'snapshots': return <Snapshots vm={vm} />;
