@@ -29,6 +29,8 @@ export interface DaemonOptions {
   stateDir?: string;
   extraArgs?: string[];
   env?: NodeJS.ProcessEnv;
+  /** Run the daemon (and so its QEMU and network plumbing) inside this network namespace (`ip netns exec NS`); its unix socket works from outside. */
+  netns?: string;
 }
 
 /** Env var naming the file where state directories are listed, for test/setup/global.ts to remove after the run. */
@@ -46,7 +48,9 @@ export async function startDaemon(o: DaemonOptions = {}): Promise<TestDaemon> {
   const infoFile = path.join(stateDir, 'daemon.json');
   rmSync(infoFile, { force: true });
   const args = [path.join(ROOT, 'bin', 'polyvisord.js'), '--state-dir', stateDir, '--listen', '127.0.0.1:0', '--accel', 'tcg', '--log-level', 'debug', ...(o.extraArgs ?? [])];
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
+  // `ip netns exec` execs the command in place: the child's PID is the daemon's.
+  const [bin, argv] = o.netns === undefined ? [process.execPath, args] : ['ip', ['netns', 'exec', o.netns, process.execPath, ...args]];
+  const child: ChildProcess = spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
