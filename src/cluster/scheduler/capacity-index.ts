@@ -5,15 +5,18 @@
  * only on its free share f (scores.ts), so each class keeps its hosts in
  * buckets by f. Pack scans a class's buckets from the fullest up, spread from
  * the emptiest down, and the first bucket with a host that passes the filters
- * holds the class's best host. Each bucket keeps the most free CPU, memory
- * and disk of its hosts, so buckets that cannot fit the VM are skipped
- * unopened. Pure (in-memory).
+ * holds the class's best host. Inside a bucket, hosts sit in sub-buckets by
+ * headroom (the smallest free share of any resource, on a log scale), and each
+ * sub-bucket keeps the most free CPU, memory and disk of its hosts, so hosts
+ * too full for the VM are skipped unopened. Pure (in-memory).
  */
 import type { LiveHost } from './live-host.js';
 import { allocatable } from './scores.js';
 import type { Policy, Resources } from './types.js';
 
 const BUCKETS = 256;
+/** Headroom sub-buckets: [2^-1, 1], [2^-2, 2^-1), … [2^-11, 2^-10), and below. */
+const SUBS = 12;
 
 interface Bucket {
   readonly members: number[];
@@ -24,12 +27,22 @@ interface Bucket {
   dirty: boolean;
 }
 
+interface FreeBucket {
+  /** Hosts in all sub-buckets. */
+  count: number;
+  readonly subs: readonly Bucket[];
+}
+
 export interface HostClass {
   readonly pool: string;
   readonly priority: number;
   readonly allocatable: Resources;
-  readonly buckets: readonly Bucket[];
+  readonly buckets: readonly FreeBucket[];
+  /** Bit k set when bucket k has hosts: the scan jumps over empty buckets. */
+  readonly nonEmpty: Uint32Array;
 }
+
+const newBucket = (): Bucket => ({ members: [], maxCpus: -Infinity, maxMemory: -Infinity, maxDisk: -Infinity, dirty: false });
 
 /** The best host of one class for a request, found by scanning its buckets. */
 export type Pick = (h: LiveHost, index: number) => boolean;
@@ -38,6 +51,7 @@ export class CapacityIndex {
   readonly classes: HostClass[] = [];
   private readonly classOf: Int32Array;
   private readonly bucketOf: Int32Array;
+  private readonly subOf: Int32Array;
   private readonly posOf: Int32Array;
   private readonly wc: number;
   private readonly wm: number;
@@ -46,6 +60,7 @@ export class CapacityIndex {
   constructor(private readonly hosts: readonly LiveHost[], private readonly policy: Policy) {
     this.classOf = new Int32Array(hosts.length).fill(-1);
     this.bucketOf = new Int32Array(hosts.length).fill(-1);
+    this.subOf = new Int32Array(hosts.length).fill(-1);
     this.posOf = new Int32Array(hosts.length).fill(-1);
     const w = policy.weights;
     this.wc = w.cpu;
@@ -60,8 +75,8 @@ export class CapacityIndex {
       if (k === undefined) {
         k = this.classes.length;
         byKey.set(key, k);
-        const buckets = Array.from({ length: BUCKETS + 1 }, (): Bucket => ({ members: [], maxCpus: -Infinity, maxMemory: -Infinity, maxDisk: -Infinity, dirty: false }));
-        this.classes.push({ pool: h.pool, priority: h.priority, allocatable: a, buckets });
+        const buckets = Array.from({ length: BUCKETS + 1 }, (): FreeBucket => ({ count: 0, subs: Array.from({ length: SUBS }, newBucket) }));
+        this.classes.push({ pool: h.pool, priority: h.priority, allocatable: a, buckets, nonEmpty: new Uint32Array((BUCKETS >> 5) + 1) });
       }
       this.classOf[i] = k;
       this.insert(i);
@@ -79,13 +94,25 @@ export class CapacityIndex {
     return Math.max(0, Math.min(BUCKETS - 1, Math.floor(f * BUCKETS)));
   }
 
+  private subFor(h: LiveHost, a: Resources): number {
+    let g = 1;
+    if (a.cpus > 0) g = Math.min(g, (a.cpus - h.cpus) / a.cpus);
+    if (a.memoryBytes > 0) g = Math.min(g, (a.memoryBytes - h.memoryBytes) / a.memoryBytes);
+    if (a.diskBytes > 0) g = Math.min(g, (a.diskBytes - h.diskBytes) / a.diskBytes);
+    return g <= 0 ? 0 : Math.max(0, Math.min(SUBS - 1, SUBS + Math.floor(Math.log2(g))));
+  }
+
   private insert(i: number): void {
     const h = this.hosts[i]!;
     const cls = this.classes[this.classOf[i]!]!;
     const a = cls.allocatable;
     const k = this.bucketFor(h, a);
-    const b = cls.buckets[k]!;
+    const sub = this.subFor(h, a);
+    const fb = cls.buckets[k]!;
+    const b = fb.subs[sub]!;
+    if (fb.count++ === 0) cls.nonEmpty[k >> 5]! |= 1 << (k & 31);
     this.bucketOf[i] = k;
+    this.subOf[i] = sub;
     if (k === BUCKETS) {
       // Empty hosts of a class all score the same: kept in name order, the first that passes wins.
       const m = b.members;
@@ -108,7 +135,10 @@ export class CapacityIndex {
 
   private remove(i: number): void {
     const k = this.bucketOf[i]!;
-    const b = this.classes[this.classOf[i]!]!.buckets[k]!;
+    const cls = this.classes[this.classOf[i]!]!;
+    const fb = cls.buckets[k]!;
+    const b = fb.subs[this.subOf[i]!]!;
+    if (--fb.count === 0) cls.nonEmpty[k >> 5]! &= ~(1 << (k & 31));
     b.dirty = true;
     if (k === BUCKETS) {
       b.members.splice(b.members.indexOf(i), 1);
@@ -135,21 +165,35 @@ export class CapacityIndex {
    * emptiest down (spread), calling `consider` for each host with room; stops
    * after the first bucket in which `consider` accepted a host.
    */
-  scan(k: number, need: Resources, fullestFirst: boolean, consider: Pick): void {
-    const cls = this.classes[k]!;
+  scan(classIndex: number, need: Resources, fullestFirst: boolean, consider: Pick): void {
+    const cls = this.classes[classIndex]!;
     const a = cls.allocatable;
     // Tolerance so rounding never skips a bucket whose host passes the filters' own test.
     const ec = a.cpus * 1e-9;
     const em = a.memoryBytes * 1e-9;
     const ed = a.diskBytes * 1e-9;
-    for (let s = 0; s <= BUCKETS; s++) {
-      const k = fullestFirst ? s : BUCKETS - s;
-      const b = cls.buckets[k]!;
+    const words = cls.nonEmpty;
+    for (let w = fullestFirst ? 0 : words.length - 1; fullestFirst ? w < words.length : w >= 0; w += fullestFirst ? 1 : -1) {
+      let bits = words[w]!;
+      while (bits !== 0) {
+        const bit = fullestFirst ? 31 - Math.clz32(bits & -bits) : 31 - Math.clz32(bits);
+        bits &= ~(1 << bit);
+        if (this.scanBucket(cls, (w << 5) + bit, need, ec, em, ed, consider)) return;
+      }
+    }
+  }
+
+  /** Opens one bucket; true when a host in it was accepted (the scan stops there). */
+  private scanBucket(cls: HostClass, k: number, need: Resources, ec: number, em: number, ed: number, consider: Pick): boolean {
+    const a = cls.allocatable;
+    const fb = cls.buckets[k]!;
+    let found = false;
+    for (let q = 0; q < SUBS; q++) {
+      const b = fb.subs[q]!;
       const m = b.members;
       if (m.length === 0) continue;
       if (k === BUCKETS) b.dirty = false; // every empty host has the whole class's allocatable free
       if (!b.dirty && (b.maxCpus + ec < need.cpus || b.maxMemory + em < need.memoryBytes || b.maxDisk + ed < need.diskBytes)) continue;
-      let found = false;
       let mc = -Infinity;
       let mm = -Infinity;
       let md = -Infinity;
@@ -165,7 +209,7 @@ export class CapacityIndex {
         if (h.cpus + need.cpus <= a.cpus && h.memoryBytes + need.memoryBytes <= a.memoryBytes && h.diskBytes + need.diskBytes <= a.diskBytes) {
           if (consider(h, i)) {
             found = true;
-            if (k === BUCKETS) return; // the rest of the empty hosts score the same and sort after it
+            if (k === BUCKETS) return true; // the rest of the empty hosts score the same and sort after it
           }
         }
       }
@@ -173,7 +217,7 @@ export class CapacityIndex {
       b.maxMemory = mm;
       b.maxDisk = md;
       b.dirty = false;
-      if (found) return;
     }
+    return found;
   }
 }
