@@ -21,6 +21,7 @@ import type { MigrateOptions } from './options.js';
 import { choosePolicy, type MigrationPlan } from './policy.js';
 import { steering } from './steer.js';
 import { checkMigrationSafety } from './safety.js';
+import { refuseNetworkNics } from './network-nics.js';
 import { moveToHost, type HostMoveResult } from './host-migration.js';
 import type { PeerFactory } from './peer.js';
 
@@ -87,6 +88,7 @@ export class MigrationService {
     }
     if (opts.target && !this.o.peers) fail('MIGRATION_FAILED', 'this daemon was started without host-to-host migration');
     const rec0 = await this.o.vms.get(name); // a VM that does not exist is a 404, whatever the driver
+    refuseNetworkNics(rec0);
     if (!canMigrateIn(driver)) fail('MIGRATION_FAILED', `the ${driver.name} driver cannot receive live migrations`);
     const plan = choosePolicy(opts, { transport: opts.target ? 'tcp' : 'unix', memoryBytes: rec0.spec.memory });
     const m = new ActiveMigration(name, plan.postcopy, plan.explanation);
