@@ -1,13 +1,26 @@
 /** Debian's Chromium driven by playwright-core (no browser download): the flags the project runs it with. */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createRequire } from 'node:module';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env['POLYVISOR_CHROMIUM'] ?? '/usr/bin/chromium';
 
-export function launchChromium(): Promise<Browser> {
+/**
+ * Launches Chromium; with `netns`, inside that network namespace (through a wrapper that execs it under
+ * `ip netns exec`: Playwright talks to it over a pipe, so only its network is the namespace's).
+ */
+export function launchChromium(o: { netns?: string } = {}): Promise<Browser> {
+  let exe = CHROMIUM;
+  if (o.netns !== undefined) {
+    if (!/^[a-z0-9-]+$/.test(o.netns)) throw new Error(`bad namespace name ${o.netns}`);
+    const dir = mkdtempSync(path.join(tmpdir(), 'pv-chromium-'));
+    exe = path.join(dir, 'chromium-in-netns');
+    writeFileSync(exe, `#!/bin/sh\nexec ip netns exec ${o.netns} ${CHROMIUM} "$@"\n`, { mode: 0o755 });
+  }
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: exe,
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
