@@ -11,12 +11,13 @@
  * too full for the VM are skipped unopened. Pure (in-memory).
  */
 import type { LiveHost } from './live-host.js';
-import { allocatable } from './scores.js';
+import { allocatable, remainingShare } from './scores.js';
 import type { Policy, Resources } from './types.js';
 
 const BUCKETS = 256;
 /** Headroom sub-buckets: [2^-1, 1], [2^-2, 2^-1), … [2^-11, 2^-10), and below. */
 const SUBS = 12;
+const NOTHING: Resources = { cpus: 0, memoryBytes: 0, diskBytes: 0 };
 
 interface Bucket {
   readonly members: number[];
@@ -44,7 +45,7 @@ export interface HostClass {
 
 const newBucket = (): Bucket => ({ members: [], maxCpus: -Infinity, maxMemory: -Infinity, maxDisk: -Infinity, dirty: false });
 
-/** The best host of one class for a request, found by scanning its buckets. */
+/** Called for each host with room for the VM; true when it accepts the host (passes the remaining filters). */
 export type Pick = (h: LiveHost, index: number) => boolean;
 
 export class CapacityIndex {
@@ -53,19 +54,12 @@ export class CapacityIndex {
   private readonly bucketOf: Int32Array;
   private readonly subOf: Int32Array;
   private readonly posOf: Int32Array;
-  private readonly wc: number;
-  private readonly wm: number;
-  private readonly wd: number;
 
   constructor(private readonly hosts: readonly LiveHost[], private readonly policy: Policy) {
     this.classOf = new Int32Array(hosts.length).fill(-1);
     this.bucketOf = new Int32Array(hosts.length).fill(-1);
     this.subOf = new Int32Array(hosts.length).fill(-1);
     this.posOf = new Int32Array(hosts.length).fill(-1);
-    const w = policy.weights;
-    this.wc = w.cpu;
-    this.wm = w.memory;
-    this.wd = w.disk;
     const byKey = new Map<string, number>();
     hosts.forEach((h, i) => {
       if (h.state !== 'ready') return;
@@ -83,14 +77,9 @@ export class CapacityIndex {
     });
   }
 
-  private bucketFor(h: LiveHost, a: Resources): number {
+  private bucketFor(h: LiveHost): number {
     if (h.empty) return BUCKETS;
-    let sum = 0;
-    let weight = 0;
-    if (a.cpus > 0) { sum += this.wc * ((a.cpus - h.cpus) / a.cpus); weight += this.wc; }
-    if (a.memoryBytes > 0) { sum += this.wm * ((a.memoryBytes - h.memoryBytes) / a.memoryBytes); weight += this.wm; }
-    if (a.diskBytes > 0) { sum += this.wd * ((a.diskBytes - h.diskBytes) / a.diskBytes); weight += this.wd; }
-    const f = weight === 0 ? 0 : sum / weight;
+    const f = remainingShare(h, NOTHING, this.policy);
     return Math.max(0, Math.min(BUCKETS - 1, Math.floor(f * BUCKETS)));
   }
 
@@ -106,7 +95,7 @@ export class CapacityIndex {
     const h = this.hosts[i]!;
     const cls = this.classes[this.classOf[i]!]!;
     const a = cls.allocatable;
-    const k = this.bucketFor(h, a);
+    const k = this.bucketFor(h);
     const sub = this.subFor(h, a);
     const fb = cls.buckets[k]!;
     const b = fb.subs[sub]!;
