@@ -97,7 +97,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     undo.unshift(async () => metrics.close());
     const history = wireHistory({ stateDir: config.stateDir, service, intervalSeconds: config.historyIntervalSeconds, logger });
     undo.unshift(() => history.close());
-    const doctor = doctorRunner({ config, service, driver, pools, integrityCheck });
+    const doctor = doctorRunner({ config, service, driver, pools, integrityCheck, networks });
     const apis: Array<Awaited<ReturnType<typeof buildApi>>> = [];
     const mk = async (listener: 'unix' | 'tcp', tls?: { key: Buffer; cert: Buffer }) => {
       const api = await buildApi({ service, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, doctor, secrets, peers, endpoints, networks, pathPolicy, listener, logger: logger.child({ component: 'api' }), version: VERSION, host: config.hostName, fastifyLogger: logger, ...(tls ? { tls } : {}) });

@@ -3,11 +3,11 @@ import { runDoctor } from '../doctor/index.js';
 import type { DoctorRunner } from '../api/index.js';
 import type { Driver } from '../drivers/index.js';
 import { VmCgroups } from '../drivers/qemu/index.js';
-import type { VmService } from '../lifecycle/index.js';
+import type { NetworkService, VmService } from '../lifecycle/index.js';
 import type { PoolService } from '../storage/index.js';
 import type { DaemonConfig } from './config.js';
 
-export function doctorRunner(o: { config: DaemonConfig; service: VmService; driver: Driver; pools: PoolService; integrityCheck: () => Promise<string[]> }): DoctorRunner {
+export function doctorRunner(o: { config: DaemonConfig; service: VmService; driver: Driver; pools: PoolService; integrityCheck: () => Promise<string[]>; networks?: NetworkService | undefined }): DoctorRunner {
   const c = o.config;
   const cgroups = new VmCgroups();
   return (signal) => runDoctor({
@@ -22,5 +22,6 @@ export function doctorRunner(o: { config: DaemonConfig; service: VmService; driv
     vmsDir: c.vmsDir,
     dbFile: c.dbFile,
     probeCgroups: () => cgroups.probe(),
+    ...(o.networks ? { networks: () => o.networks!.list() } : {}),
   }, signal);
 }

@@ -4,6 +4,7 @@ import { confinementChecks } from './confinement-checks.js';
 import { hostChecks } from './host-checks.js';
 import { networkChecks } from './network-checks.js';
 import { poolChecks, storeChecks } from './storage-checks.js';
+import { virtualNetworkChecks } from './virtual-network-checks.js';
 import type { DoctorDeps, DoctorReport, Finding, Severity } from './types.js';
 import { clockChecks, orphanDirs, orphanProcesses, vmChecks } from './vm-checks.js';
 
@@ -23,6 +24,8 @@ export async function runDoctor(d: DoctorDeps, parent?: AbortSignal): Promise<Do
     ['orphan-dir', () => orphanDirs(d, recs)],
     ['clock', (s) => clockChecks(d, recs, s)],
   ];
+  const nets = d.networks?.bind(d);
+  if (nets) checks.push(['networks', () => virtualNetworkChecks({ networks: nets, ...(d.procSysDir ? { procDir: d.procSysDir.replace(/\/sys$/, '') } : {}) })]);
   const results = await Promise.all(checks.map(async ([name, fn]) => {
     const signal = timeoutSignal(CHECK_TIMEOUT_MS, parent);
     try {

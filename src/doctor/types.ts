@@ -1,6 +1,7 @@
 /** What `polyvisor doctor` reports, and the narrow capabilities its checks read. */
 import type { AccelProbe } from '../drivers/index.js';
 import type { VmService } from '../lifecycle/index.js';
+import type { NetworkConfig } from '../spec/index.js';
 import type { PoolView, VolumeView } from '../storage/index.js';
 
 export type Severity = 'ok' | 'info' | 'warning' | 'critical';
@@ -13,7 +14,7 @@ export interface Fix {
 }
 
 export interface Finding {
-  /** Which check: qemu, qemu-img, accel, pool, store, vm-process, vm-disk, orphan-process, orphan-dir, clock, qemu-bug, migration-buffers, cgroups. */
+  /** Which check: qemu, qemu-img, accel, pool, store, vm-process, vm-disk, orphan-process, orphan-dir, clock, qemu-bug, migration-buffers, cgroups, network-tools, network-kernel, ip-forward, network-dns, network-subnet. */
   check: string;
   severity: Severity;
   /** What the finding is about: a VM, pool, PID or path. */
@@ -53,6 +54,8 @@ export interface DoctorDeps {
   cpuinfoFile?: string;
   /** The KVM device (default /dev/kvm). */
   kvmDevice?: string;
+  /** The stored virtual networks; absent on a daemon that cannot make networks (the network checks are skipped). */
+  networks?(): Promise<NetworkConfig[]>;
   /** Which cgroup hierarchy VMs are placed in, or why none can be. */
   probeCgroups?(): Promise<'v1' | 'v2' | { unavailable: string }>;
 }
