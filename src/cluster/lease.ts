@@ -4,7 +4,7 @@
  * (measured from the last renewal's request) without a renewal — after that
  * the store may already have expired it, so the holder must act as if it had.
  */
-import { sleep } from '../shared/index.js';
+import { anySignal, sleep } from '../shared/index.js';
 import type { ClusterKv, Lease } from '../store/index.js';
 
 export interface LeaseKeeperOptions {
@@ -81,7 +81,7 @@ export class LeaseKeeper {
       }
       const sent = Date.now();
       try {
-        const ttl = await this.opts.kv.keepAliveOnce(this.lease!.id, { signal: AbortSignal.any([signal, AbortSignal.timeout(every)]) });
+        const ttl = await this.opts.kv.keepAliveOnce(this.lease!.id, { signal: anySignal([signal, AbortSignal.timeout(every)]) });
         if (ttl <= 0) return this.markLost('the store expired the lease');
         this.aliveUntil = sent + ttl * 1000;
       } catch {

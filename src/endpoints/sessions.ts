@@ -4,7 +4,7 @@
  * the next call connects again. Connecting never blocks other endpoints.
  */
 import type { DriverRegistry, EndpointSession } from '../drivers/index.js';
-import { isPolyvisorError, type Logger } from '../shared/index.js';
+import { anySignal, isPolyvisorError, type Logger } from '../shared/index.js';
 import { connectionOf, type EndpointRecord } from './endpoint-store.js';
 
 const CONNECT_TIMEOUT_MS = 20_000;
@@ -18,7 +18,7 @@ export class SessionPool {
   get(rec: EndpointRecord, signal?: AbortSignal): Promise<EndpointSession> {
     let s = this.sessions.get(rec.name);
     if (!s) {
-      const sig = signal ? AbortSignal.any([signal, AbortSignal.timeout(CONNECT_TIMEOUT_MS)]) : AbortSignal.timeout(CONNECT_TIMEOUT_MS);
+      const sig = signal ? anySignal([signal, AbortSignal.timeout(CONNECT_TIMEOUT_MS)]) : AbortSignal.timeout(CONNECT_TIMEOUT_MS);
       s = this.drivers.get(rec.driver).connect(connectionOf(rec), sig);
       this.sessions.set(rec.name, s);
       s.catch(() => {

@@ -5,7 +5,7 @@
  * (history-db.ts), and answers range queries from it.
  */
 import type { HistoryRange, HistoryView, HostHistoryPoint, VmHistoryPoint } from '../spec/index.js';
-import type { Logger } from '../shared/index.js';
+import { anySignal, type Logger } from '../shared/index.js';
 import { MinuteAverager, type Figures } from './consolidate.js';
 import type { HistoryDb, StoredPoint } from './history-db.js';
 import { hostFigures, vmFigures, type HostFigures, type HostReading, type VmFigures, type VmReading } from './rates.js';
@@ -84,7 +84,7 @@ export class HistoryRecorder {
   }
 
   private async round(): Promise<void> {
-    const r = await this.o.source.read(AbortSignal.any([AbortSignal.timeout(Math.max(2_000, this.intervalMs)), this.stop.signal]));
+    const r = await this.o.source.read(anySignal([AbortSignal.timeout(Math.max(2_000, this.intervalMs)), this.stop.signal]));
     if (this.closed) return;
     const out: StoredPoint[] = [];
     const seen = new Set<string>();

@@ -4,7 +4,7 @@
  * after it finishes so clients can list it, wait on it or read its outcome.
  */
 import { EventEmitter } from 'node:events';
-import { PolyvisorError, fail, newId, sleep, withLogContext } from '../shared/index.js';
+import { PolyvisorError, anySignal, fail, newId, sleep, withLogContext } from '../shared/index.js';
 import type { OperationView } from '../spec/index.js';
 
 export interface OperationContext {
@@ -106,7 +106,7 @@ export class OperationRegistry extends EventEmitter<{ operation: [OperationView]
     const e = this.ops.get(id);
     if (!e) fail('OPERATION_NOT_FOUND', `no operation ${id}`);
     const stop = new AbortController();
-    const waited = sleep(timeoutMs, signal ? AbortSignal.any([signal, stop.signal]) : stop.signal).catch(() => undefined);
+    const waited = sleep(timeoutMs, signal ? anySignal([signal, stop.signal]) : stop.signal).catch(() => undefined);
     await Promise.race([e.done, waited]);
     stop.abort();
     return { ...e.view };

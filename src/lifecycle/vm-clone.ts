@@ -59,7 +59,7 @@ export async function cloneVm(vms: VmService, source: string, req: CloneRequest,
   await checkClone(vms, source, req);
   return vms.exclusive(source, async (rec) => {
     clonable(rec);
-    const signal = o.signal ? AbortSignal.any([o.signal, timeoutSignal(COPY_MS)]) : timeoutSignal(COPY_MS);
+    const signal = timeoutSignal(COPY_MS, o.signal);
     const from = resolveDiskPaths(rec.spec, vms.dirOf(rec));
     const notes: string[] = [];
     const base = req.spec ?? { ...rec.spec, name: req.name };

@@ -11,7 +11,7 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { pidAlive, pidArgv, runChecked, signalPid, sleep, WorkDeadline } from '../shared/index.js';
+import { anySignal, pidAlive, pidArgv, runChecked, signalPid, sleep, WorkDeadline } from '../shared/index.js';
 import { progressParser } from '../storage/index.js';
 
 const PID_PREFIX = 'nbd-';
@@ -85,7 +85,7 @@ export async function copyFileToNbd(
   }, 1_000);
   try {
     await runChecked('qemu-img', ['convert', '-p', '-n', '--target-is-zero', '-f', 'raw', '-O', 'raw', file, uri], {
-      timeoutMs: 24 * 3_600_000, signal: AbortSignal.any([o.signal, stalled.signal]), missingCode: 'QEMU_IMG_MISSING', failCode: 'MIGRATION_FAILED',
+      timeoutMs: 24 * 3_600_000, signal: anySignal([o.signal, stalled.signal]), missingCode: 'QEMU_IMG_MISSING', failCode: 'MIGRATION_FAILED',
       env: { ...process.env, LC_ALL: 'C' }, onStdout: (c) => p.push(c),
     });
   } finally {

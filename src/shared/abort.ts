@@ -1,9 +1,25 @@
 import { PolyvisorError } from './errors.js';
 
 /** A signal that aborts after `ms`, or when `parent` aborts, whichever first. */
+/** What each combined signal was made from, held strongly for as long as the combined signal lives. */
+const sourcesOf = new WeakMap<AbortSignal, readonly AbortSignal[]>();
+
+/**
+ * AbortSignal.any that keeps its sources alive. Node 20's AbortSignal.any holds
+ * its sources weakly, and an AbortSignal.timeout that nothing else references
+ * can be garbage-collected before it fires: the combined signal then never
+ * aborts (seen in CI: a 5 s stop timeout still unfired after 15 minutes, the
+ * stop job waiting for a guest that ignored the power button for ever).
+ */
+export function anySignal(signals: readonly AbortSignal[]): AbortSignal {
+  const s = AbortSignal.any([...signals]);
+  sourcesOf.set(s, signals);
+  return s;
+}
+
 export function timeoutSignal(ms: number, parent?: AbortSignal): AbortSignal {
   const t = AbortSignal.timeout(ms);
-  return parent ? AbortSignal.any([t, parent]) : t;
+  return parent ? anySignal([t, parent]) : t;
 }
 
 /** Throws the catalogue error matching why `signal` aborted. */

@@ -11,7 +11,7 @@ export {
   type ErrorCode,
   type ErrorOptions,
 } from './errors.js';
-export { timeoutSignal, throwIfAborted, abortError, sleep, waitFor } from './abort.js';
+export { timeoutSignal, anySignal, throwIfAborted, abortError, sleep, waitFor } from './abort.js';
 export { WorkDeadline, mibOf, type WorkDeadlineOptions } from './work-deadline.js';
 export { NAME_PATTERN, NAME_RULE, isValidName, validateName, validateAbsolutePath, safeJoin } from './names.js';
 export { newUuid, newId } from './ids.js';

@@ -8,7 +8,7 @@
  * Proxmox, except migrations and clones, which are stopped (qemu-server
  * cleans up after both).
  */
-import { abortError, PolyvisorError, sleep } from '../../shared/index.js';
+import { abortError, anySignal, PolyvisorError, sleep } from '../../shared/index.js';
 import type { Progress } from '../endpoint.js';
 import type { PveClient } from './client.js';
 import { pveFailure } from './errors.js';
@@ -59,7 +59,7 @@ export async function followTask(c: PveClient, upid: unknown, what: string, sign
   const t = parseUpid(upid);
   const base = `/nodes/${encodeURIComponent(t.node)}/tasks/${encodeURIComponent(t.upid)}`;
   const deadline = AbortSignal.timeout(o.timeoutMs);
-  const sig = AbortSignal.any([signal, deadline]);
+  const sig = anySignal([signal, deadline]);
   let wait = o.pollMs ?? 100;
   let lines = 0;
   let last = -1;

@@ -16,7 +16,7 @@
 import { access, constants, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { isPolyvisorError, run, runChecked, silentLogger, writeFileAtomic, type Logger } from '../../shared/index.js';
+import { anySignal, isPolyvisorError, run, runChecked, silentLogger, writeFileAtomic, type Logger } from '../../shared/index.js';
 import type { Accel, AccelProbe } from '../driver.js';
 import { PROBE_DONE, PROBE_STAGES, probeBootSector } from './probe-image.js';
 import { opts } from './qemu-opts.js';
@@ -47,7 +47,7 @@ export async function runProbeGuest(o: { qemuBinary: string; accel: Accel; timeo
       '-accel', o.accel, '-machine', 'pc', '-m', '128', '-nodefaults', '-no-user-config', '-display', 'none',
       '-serial', 'stdio', '-drive', opts(undefined, [['file', img], ['format', 'raw'], ['if', 'ide']]),
     ];
-    const signal = o.signal ? AbortSignal.any([done.signal, o.signal]) : done.signal;
+    const signal = o.signal ? anySignal([done.signal, o.signal]) : done.signal;
     try {
       const r = await run(o.qemuBinary, args, {
         timeoutMs, signal, missingCode: 'QEMU_MISSING',

@@ -1,6 +1,6 @@
 /** Polling a migration (outgoing or incoming) through query-migrate until it ends. */
 import type { QmpClient } from '../../qmp/index.js';
-import { abortError, PolyvisorError, sleep, type ErrorCode } from '../../shared/index.js';
+import { abortError, anySignal, PolyvisorError, sleep, type ErrorCode } from '../../shared/index.js';
 
 export interface MigrateInfo {
   status?: string;
@@ -66,7 +66,7 @@ export class MigrationEvents {
       const woken = new AbortController();
       this.wake = () => woken.abort();
       try {
-        await sleep(ms, signal ? AbortSignal.any([signal, woken.signal]) : woken.signal);
+        await sleep(ms, signal ? anySignal([signal, woken.signal]) : woken.signal);
       } catch (err) {
         if (signal?.aborted) throw err; // otherwise it was the event: wake up
       } finally {

@@ -13,6 +13,7 @@ import { vmState } from './inventory.js';
 import { filterSpec, viewObjectSet, type Properties } from './property-collector.js';
 import type { SoapClient } from './soap-client.js';
 import { asArray, ref, text, type MoRef, type Node } from './soap-envelope.js';
+import { anySignal } from '../../shared/index.js';
 
 /** How long one WaitForUpdatesEx may wait on the server before answering empty (s). */
 const MAX_WAIT_S = 30;
@@ -27,7 +28,7 @@ export function eventsPart(soap: SoapClient, props: Properties): { part: Foreign
       let collector: MoRef | null = null;
       const names = new Map<string, string>();
       const loop = async (): Promise<void> => {
-        const setup = AbortSignal.any([ac.signal, AbortSignal.timeout(60_000)]);
+        const setup = anySignal([ac.signal, AbortSignal.timeout(60_000)]);
         const pc = ref((await soap.call('CreatePropertyCollector', soap.content.propertyCollector, {}, setup)).returnval);
         if (!pc) throw new Error('CreatePropertyCollector returned no collector');
         collector = pc;
@@ -38,7 +39,7 @@ export function eventsPart(soap: SoapClient, props: Properties): { part: Foreign
         }, setup);
         let version = '';
         while (!ac.signal.aborted) {
-          const signal = AbortSignal.any([ac.signal, AbortSignal.timeout((MAX_WAIT_S + 30) * 1000)]);
+          const signal = anySignal([ac.signal, AbortSignal.timeout((MAX_WAIT_S + 30) * 1000)]);
           const b = await soap.call('WaitForUpdatesEx', pc, { version, options: { maxWaitSeconds: MAX_WAIT_S } }, signal);
           const set = b.returnval as Node | undefined;
           if (!set) continue; // waited MAX_WAIT_S without a change

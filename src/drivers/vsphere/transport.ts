@@ -11,7 +11,7 @@ import https from 'node:https';
 import http from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
-import { PolyvisorError, abortError } from '../../shared/index.js';
+import { PolyvisorError, abortError, anySignal } from '../../shared/index.js';
 
 export interface TransportOptions {
   /** https://host[:port] (the path is the request's). */
@@ -57,7 +57,7 @@ export class Transport {
 
   /** Sends a request; resolves with the response once its headers arrived (the body is the caller's to read). */
   request(r: RequestOptions): Promise<IncomingMessage> {
-    const signal = r.noCeiling ? r.signal : AbortSignal.any([r.signal, AbortSignal.timeout(this.opts.ceilingMs ?? 10 * 60_000)]);
+    const signal = r.noCeiling ? r.signal : anySignal([r.signal, AbortSignal.timeout(this.opts.ceilingMs ?? 10 * 60_000)]);
     if (signal.aborted) return Promise.reject(abortError(signal, r.what));
     const mod = this.opts.origin.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
