@@ -5,7 +5,9 @@
  * per network, and Polyvisor's own nftables table. Types only.
  */
 
-export type NetworkMode = 'nat' | 'isolated' | 'bridge';
+import type { NetworkConfig, NetworkModeName } from '../spec/index.js';
+
+export type NetworkMode = NetworkModeName;
 
 export interface DhcpReservation {
   /** Lowercase, like 52:54:00:12:34:56. */
@@ -15,24 +17,12 @@ export interface DhcpReservation {
   hostname: string | null;
 }
 
-/** A network as the host realises it: what was stored, every default filled in. */
-export interface NetworkDef {
-  /** 1-12 characters, ^[a-z][a-z0-9-]*$ (the bridge and tap names built from it must fit Linux's 15). */
-  name: string;
-  mode: NetworkMode;
-  /** The Linux bridge Polyvisor creates and owns for this network (≤ 15 characters). */
-  bridge: string;
-  /** nat and isolated: the IPv4 subnet (CIDR); the host takes the first usable address (gateway, DNS, DHCP). null in bridge mode. */
-  subnet: string | null;
-  /** The host's address on the bridge (nat and isolated); null in bridge mode. */
-  gateway: string | null;
-  dhcpRange: { start: string; end: string } | null;
-  /** Names under this domain resolve to the network's guests (dnsmasq); null: the network's name. */
-  dnsDomain: string | null;
-  /** bridge mode: the host interface enslaved to the bridge; nat: the interface traffic leaves by (null: any). */
-  uplink: string | null;
-  /** 1-4094: the guests' ports are untagged members of this VLAN (bridge VLAN filtering); null: no VLAN. */
-  vlan: number | null;
+/**
+ * A network as the host realises it: the stored NetworkConfig (spec/network-views.ts: name, mode, the
+ * bridge it owns, subnet and gateway (null in bridge mode), DHCP range, DNS domain, uplink, VLAN), every
+ * default filled in, plus the address reservations of the NICs on it.
+ */
+export interface NetworkDef extends NetworkConfig {
   reservations: DhcpReservation[];
 }
 
