@@ -7,6 +7,7 @@ const allow = {
   storage: ['spec', 'shared'],
   network: ['spec', 'shared'], // host plumbing of virtual networks: bridges, taps, dnsmasq, nftables; its types are the contract lifecycle and api use
   store: ['spec', 'shared'],
+  interchange: ['spec', 'shared', 'storage'], // foreign VM formats: pure readers/writers, and the import/export steps around them (disk conversion through storage/)
   lifecycle: ['spec', 'shared', 'drivers', 'storage', 'store', 'network'],
   migration: ['spec', 'shared', 'qmp', 'drivers', 'storage', 'store', 'lifecycle', 'network'],
   backup: ['spec', 'shared', 'qmp', 'drivers', 'storage', 'store', 'lifecycle'],
@@ -16,7 +17,7 @@ const allow = {
   secrets: ['shared'], // the secrets store; the daemon wires it, api/ sees it through an interface
   doctor: ['spec', 'shared', 'qmp', 'drivers', 'storage', 'store', 'lifecycle', 'network'],
   endpoints: ['spec', 'shared', 'drivers', 'storage', 'store', 'lifecycle'], // named connections to other hypervisors, their inventory, moves in and out
-  api: ['spec', 'shared', 'storage', 'lifecycle', 'migration', 'backup', 'cluster', 'metrics', 'history', 'doctor', 'drivers', 'store', 'endpoints', 'network'],
+  api: ['spec', 'shared', 'storage', 'lifecycle', 'migration', 'backup', 'cluster', 'metrics', 'history', 'doctor', 'drivers', 'store', 'endpoints', 'network', 'interchange'],
   client: ['shared', 'spec'],
   cli: ['client', 'spec', 'shared'],
   web: ['client', 'spec', 'shared'],
