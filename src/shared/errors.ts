@@ -83,6 +83,8 @@ export const catalogue = {
   NETWORK_EXISTS: e(409, EXIT.conflict, 'Pick another network name, or remove the existing network with `polyvisor network rm NAME`.'),
   NETWORK_IN_USE: e(409, EXIT.conflict, 'Remove the NICs on this network from the VMs the message names (edit their specs, or `polyvisor vm rm NAME`), then retry.'),
   NETWORK_UNAVAILABLE: e(503, EXIT.unavailable, 'This daemon cannot build virtual networks (it needs root and `ip`, `nft` and `dnsmasq`: `apt-get install iproute2 nftables dnsmasq-base`); use a user-mode NIC (`type: user`) instead.'),
+  NIC_NOT_FOUND: e(404, EXIT.notFound, 'See the NICs of the VM with `polyvisor vm nic list VM` (or `polyvisor vm show VM`).'),
+  NIC_EXISTS: e(409, EXIT.conflict, 'The VM already has a NIC with this name or MAC; pick another name (`--network NAME,name=net2`) or MAC, or remove it first with `polyvisor vm nic rm VM NIC`.'),
   // snapshots and backups (docs/snapshots-backups.md)
   SNAPSHOT_NOT_FOUND: e(404, EXIT.notFound, 'List the snapshots of the VM with `polyvisor snapshot list VM`.'),
   SNAPSHOT_EXISTS: e(409, EXIT.conflict, 'Pick another snapshot name, or delete the existing one with `polyvisor snapshot rm VM NAME`.'),
