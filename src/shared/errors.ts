@@ -143,6 +143,7 @@ export const catalogue = {
   NO_FREE_SUBNET: e(409, EXIT.conflict, 'Every candidate private /24 collides with a network or host route; give the subnet explicitly.'),
   LINK_NOT_OURS: e(409, EXIT.conflict, 'A network interface with that name exists and was not made by Polyvisor; pick another network name or bridge, or remove that interface yourself (`ip link show NAME`).'),
   NETWORK_HOST_FAILED: e(500, EXIT.failure, 'The host refused a network change (the message ends with what ip, nft or dnsmasq said); `polyvisor doctor` checks the bridge and tun modules, nftables and IP forwarding.'),
+  NETWORK_VLAN_UNSUPPORTED: e(409, EXIT.conflict, 'This host\'s kernel cannot put a bridge\'s ports in VLANs (built without CONFIG_BRIDGE_VLAN_FILTERING, and the message says whether 802.1Q, CONFIG_VLAN_8021Q, is missing too); create the network without --vlan, or run on a kernel with them (`modprobe 8021q`, a distribution kernel); `polyvisor doctor` shows what this host has.'),
   // cluster scheduler (docs/scheduler.md)
   NO_HOST_FITS: e(409, EXIT.conflict, 'No host passed every filter; the details list each host and the filter that rejected it (capacity, state, selector, storage, affinity): free capacity, uncordon a host, relax the host selector or the hard (anti-)affinity rules, or add a host.'),
   HOST_SELECTOR_INVALID: e(400, EXIT.usage, 'Write the host selector as comma-separated requirements like Kubernetes label selectors: `key=value`, `key!=value`, `key in (a,b)`, `key notin (a,b)`, `key` or `!key`.'),
@@ -153,6 +154,15 @@ export const catalogue = {
   STORE_UNAVAILABLE: e(503, EXIT.unavailable, 'The cluster store (etcd) did not answer in time: check that a majority of the etcd members run and reach each other (`etcdctl endpoint health --cluster`), then retry; a write that timed out may still have been applied, so read it back first.'),
   CLUSTER_NOT_LEADER: e(409, EXIT.conflict, 'This host lost the cluster leadership (its lease expired or another host took over) before the decision was written; nothing was changed, and the current leader decides again: retry, or see who leads with `etcdctl get --prefix /polyvisor/v1/election/`.'),
   STORE_SCHEMA_TOO_NEW: e(500, EXIT.failure, 'The state database was written by a newer Polyvisor; upgrade Polyvisor, or restore the state directory from before the upgrade.'),
+  // declarative stacks (docs/stacks.md)
+  STACK_INVALID: e(400, EXIT.usage, 'Fix the field named in the message (details[].field is its path in the stack file); `polyvisor stack schema` prints every field and its rule.'),
+  STACK_CYCLE: e(400, EXIT.usage, 'Break the cycle the message names: remove one of its depends_on entries (`polyvisor stack graph FILE` draws the order).'),
+  STACK_NOT_FOUND: e(404, EXIT.notFound, 'List stacks with `polyvisor stack list`; a stack exists once `polyvisor up FILE` applied it.'),
+  STACK_BUSY: e(409, EXIT.conflict, 'Another apply, down or destroy of this stack is running: wait for its operation (`polyvisor operation list`), then retry.'),
+  STACK_CONFLICT: e(409, EXIT.conflict, 'An object of that name exists and the stack does not own it: rename the member in the stack file, or remove or rename the other object; nothing was changed.'),
+  STACK_APPLY_FAILED: e(500, EXIT.failure, 'Fix the member the message names (details lists every step and its outcome), then run `polyvisor up FILE` again: members already done are kept and the rest continues.'),
+  STACK_NOT_READY: e(504, EXIT.timeout, 'The member started but its readiness condition never held in time: check the guest (`polyvisor console NAME`), or raise the condition\'s timeout in the stack file, then run `polyvisor up FILE` again.'),
+  STACK_CONFIRM: e(400, EXIT.usage, 'Read the plan, then pass --yes to apply it without a prompt (needed when stdin is not a terminal).'),
   BULK_FAILED: e(500, EXIT.failure, 'The action failed for the VMs listed in the table (DETAIL column); fix those and retry them by name.'),
   DOCTOR_CRITICAL: e(500, EXIT.failure, 'Run the fix command printed under each CRIT finding of `polyvisor doctor`, then run it again.'),
   INTERNAL: e(500, EXIT.failure, 'This is a bug; the daemon log has the details.'),
