@@ -147,6 +147,9 @@ export const catalogue = {
   // cluster scheduler (docs/scheduler.md)
   NO_HOST_FITS: e(409, EXIT.conflict, 'No host passed every filter; the details list each host and the filter that rejected it (capacity, state, selector, storage, affinity): free capacity, uncordon a host, relax the host selector or the hard (anti-)affinity rules, or add a host.'),
   HOST_SELECTOR_INVALID: e(400, EXIT.usage, 'Write the host selector as comma-separated requirements like Kubernetes label selectors: `key=value`, `key!=value`, `key in (a,b)`, `key notin (a,b)`, `key` or `!key`.'),
+  // interchange: foreign VM formats (docs/interchange.md)
+  INTERCHANGE_INVALID: e(400, EXIT.usage, 'The file is not a descriptor Polyvisor can read (or declares XML entities, which are never expanded): check it is the format its name says (an import with --dry-run shows what is read).'),
+  INTERCHANGE_LOSSY: e(400, EXIT.usage, 'With --strict every mapping warning refuses the import: read the warnings it lists, then import without --strict to accept them, or fix the source.'),
   // daemon and client
   DAEMON_UNREACHABLE: e(503, EXIT.unavailable, 'Start the daemon (`polyvisord`, or `bash scripts/demo.sh` in a checkout), or point --socket, --url or --remote at a running one.'),
   CONFIG_INVALID: e(400, EXIT.usage, 'Fix the named config key in the file, environment variable or flag.'),
