@@ -158,7 +158,7 @@ export const catalogue = {
   CLUSTER_NOT_LEADER: e(409, EXIT.conflict, 'This host lost the cluster leadership (its lease expired or another host took over) before the decision was written; nothing was changed, and the current leader decides again: retry, or see who leads with `etcdctl get --prefix /polyvisor/v1/election/`.'),
   STORE_SCHEMA_TOO_NEW: e(500, EXIT.failure, 'The state database was written by a newer Polyvisor; upgrade Polyvisor, or restore the state directory from before the upgrade.'),
   // declarative stacks (docs/stacks.md)
-  STACK_INVALID: e(400, EXIT.usage, 'Fix the field named in the message (details[].field is its path in the stack file); `polyvisor stack schema` prints every field and its rule.'),
+  STACK_INVALID: e(400, EXIT.usage, 'Fix the field named in the message (details[].field is its path in the stack file); docs/stacks.md lists every field and its rule.'),
   STACK_CYCLE: e(400, EXIT.usage, 'Break the cycle the message names: remove one of its depends_on entries (`polyvisor stack graph FILE` draws the order).'),
   STACK_NOT_FOUND: e(404, EXIT.notFound, 'List stacks with `polyvisor stack list`; a stack exists once `polyvisor up FILE` applied it.'),
   STACK_BUSY: e(409, EXIT.conflict, 'Another apply, down or destroy of this stack is running: wait for its operation (`polyvisor operation list`), then retry.'),
