@@ -1,5 +1,9 @@
 export {
   SPEC_VERSION,
+  NIC_MODELS,
+  DISK_BUSES,
+  SCSI_CONTROLLERS,
+  VIDEO_MODELS,
   vmSpecSchema,
   diskSchema,
   networkSchema,

@@ -10,6 +10,12 @@ import { bandwidthSchema, networkName, nicFirewallSchema } from './nic-network.j
 
 export const SPEC_VERSION = 1 as const;
 
+/** Device models QEMU 7.2 emulates (`qemu-system-x86_64 -device help`), named as other hypervisors call them. */
+export const NIC_MODELS = ['virtio', 'e1000', 'e1000e', 'vmxnet3', 'rtl8139'] as const;
+export const DISK_BUSES = ['virtio', 'sata', 'scsi', 'ide'] as const;
+export const SCSI_CONTROLLERS = ['virtio-scsi', 'lsilogic', 'lsisas1068', 'megasas', 'pvscsi'] as const;
+export const VIDEO_MODELS = ['std', 'virtio', 'qxl', 'vmware', 'cirrus', 'none'] as const;
+
 const name = z
   .string()
   .regex(NAME_PATTERN, NAME_RULE)
@@ -78,7 +84,8 @@ export const networkSchema = z
     type: z.enum(['user', 'network']).optional()
       .describe('user: QEMU user-mode networking (the default); network: a port on the virtual network named by `network`'),
     network: networkName.optional().describe('the virtual network this NIC is on (implies type network)'),
-    model: z.enum(['virtio', 'e1000']).default('virtio'),
+    model: z.enum(NIC_MODELS).default('virtio')
+      .describe('virtio (fastest); e1000, e1000e, vmxnet3, rtl8139 emulate the NICs of other hypervisors so imported guests keep their drivers'),
     mac: z.string().regex(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/, 'a MAC like 52:54:00:12:34:56 (lowercase)').optional(),
     ip: z.ipv4().optional().describe('network NICs: a static address reservation (default: one chosen from the DHCP range)'),
     firewall: nicFirewallSchema.optional().describe('network NICs: per-NIC firewall (default: none)'),
@@ -106,7 +113,8 @@ export const diskSchema = z
     size: sizeText('disk size', 1024 ** 2, 64 * 1024 ** 4, 1).optional().describe('create an empty image of this size in the VM directory'),
     format: z.enum(['qcow2', 'raw']).default('qcow2'),
     media: z.enum(['disk', 'cdrom']).default('disk'),
-    bus: z.enum(['virtio', 'sata', 'scsi']).default('virtio'),
+    bus: z.enum(DISK_BUSES).default('virtio')
+      .describe('scsi disks sit behind the VM\'s scsiController; ide is the AHCI controller on q35 (which has no IDE) and PIIX IDE on pc'),
     readOnly: z.boolean().default(false),
     cache: z.enum(['none', 'writeback', 'writethrough', 'directsync', 'unsafe']).default('writeback'),
     bootIndex: z.number().int().min(0).max(99).optional(),
@@ -116,8 +124,8 @@ export const diskSchema = z
     if ((d.path === undefined) === (d.size === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['path'], message: 'give exactly one of path (an existing image) or size (a new image)' });
     }
-    if (d.readOnly && d.bus === 'sata' && d.media === 'disk') {
-      ctx.addIssue({ code: 'custom', path: ['readOnly'], message: 'QEMU cannot make a SATA hard disk read-only; use bus virtio or scsi, or media cdrom' });
+    if (d.readOnly && (d.bus === 'sata' || d.bus === 'ide') && d.media === 'disk') {
+      ctx.addIssue({ code: 'custom', path: ['readOnly'], message: 'QEMU cannot make a SATA or IDE hard disk read-only; use bus virtio or scsi, or media cdrom' });
     }
     if (d.media === 'cdrom' && d.size !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['size'], message: 'a cdrom needs a path to an ISO, not a size' });
@@ -131,6 +139,7 @@ export const bootSchema = z
     initrd: absPath.optional(),
     cmdline: z.string().max(4096).regex(/^[\x20-\x7e]*$/, 'printable ASCII only').optional(),
     order: z.array(z.enum(['disk', 'cdrom', 'network'])).max(3).default(['disk', 'cdrom']),
+    secureBoot: z.boolean().optional().describe('UEFI Secure Boot (firmware uefi, machine q35): OVMF\'s secboot build with Microsoft keys enrolled'),
   })
   .strict()
   .superRefine((b, ctx) => {
@@ -160,7 +169,18 @@ export const vmSpecSchema = z
     networks: z.array(networkSchema).max(8).default([]),
     serial: z.object({ enabled: z.boolean().default(true) }).strict().prefault({}),
     agent: z.object({ enabled: z.boolean().default(true) }).strict().prefault({}),
-    display: z.object({ vnc: z.boolean().default(false) }).strict().prefault({}),
+    display: z.object({
+      vnc: z.boolean().default(false),
+      video: z.enum(VIDEO_MODELS).optional()
+        .describe('the video card: std (VGA), virtio, qxl, vmware (SVGA II), cirrus, none (default: std with VNC, none without)'),
+    }).strict().prefault({}),
+    scsiController: z.enum(SCSI_CONTROLLERS).optional()
+      .describe('the controller scsi disks sit behind (default virtio-scsi); lsilogic, lsisas1068, megasas and pvscsi emulate other hypervisors\' controllers'),
+    os: z.object({
+      type: z.enum(['linux', 'windows', 'other']),
+      variant: z.string().max(128).regex(/^[\x20-\x7e]*$/, 'printable ASCII only').optional()
+        .describe('free text, such as the source\'s OS id (ubuntu64Guest, Windows2019_64, debian12)'),
+    }).strict().optional().describe('what the guest runs: a hint kept from imports and for exports, not used to start the VM'),
     cloudInit: cloudInitSchema.optional().describe('NoCloud seed (user-data, meta-data, network-config) attached as a CD-ROM at start'),
   })
   .strict()
@@ -184,6 +204,9 @@ export const vmSpecSchema = z
     });
     if (s.boot.kernel === undefined && s.disks.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['boot'], message: 'nothing to boot: give boot.kernel or at least one disk' });
+    }
+    if (s.boot.secureBoot === true && (s.boot.firmware !== 'uefi' || s.machine.type !== 'q35')) {
+      ctx.addIssue({ code: 'custom', path: ['boot', 'secureBoot'], message: 'secure boot needs boot.firmware uefi and machine type q35' });
     }
     if (s.cpu.model === 'host' && s.machine.accel === 'tcg') {
       ctx.addIssue({ code: 'custom', path: ['cpu', 'model'], message: 'cpu model "host" needs KVM; use "max" with tcg' });

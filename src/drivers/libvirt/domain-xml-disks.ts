@@ -47,7 +47,7 @@ export function diskLetters(index: number): string {
 }
 
 export function xmlBus(spec: VmSpec, d: DiskSpec): XmlDiskBus {
-  const ata = d.bus === 'sata' || (d.media === 'cdrom' && d.bus !== 'scsi');
+  const ata = d.bus === 'sata' || d.bus === 'ide' || (d.media === 'cdrom' && d.bus !== 'scsi');
   if (ata) return spec.machine.type === 'q35' ? 'sata' : 'ide';
   return d.bus;
 }
@@ -116,9 +116,14 @@ export function diskElements(input: DiskXmlInput): XmlNode[] {
   return out;
 }
 
+/** The spec's SCSI controllers as libvirt names them. */
+const LIBVIRT_SCSI_MODEL: Record<NonNullable<VmSpec['scsiController']>, string> = {
+  'virtio-scsi': 'virtio-scsi', lsilogic: 'lsilogic', lsisas1068: 'lsisas1068', megasas: 'lsisas1078', pvscsi: 'vmpvscsi',
+};
+
 /** Controllers the disks need beyond libvirt's implicit ones: one virtio-scsi (else libvirt picks an LSI on pc). */
 export function diskControllers(spec: VmSpec, disks: DiskSpec[]): XmlNode[] {
-  return disks.some((d) => xmlBus(spec, d) === 'scsi') ? [el('controller', { type: 'scsi', index: 0, model: 'virtio-scsi' })] : [];
+  return disks.some((d) => xmlBus(spec, d) === 'scsi') ? [el('controller', { type: 'scsi', index: 0, model: LIBVIRT_SCSI_MODEL[spec.scsiController ?? 'virtio-scsi'] })] : [];
 }
 
 function driveAddress(bus: number, unit: number, scsiUnit: number, ide = false): XmlNode {

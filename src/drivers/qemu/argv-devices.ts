@@ -4,7 +4,14 @@ import type { VmSpec } from '../../spec/index.js';
 import { netIds, stableMac } from './names.js';
 import { opts, optValue } from './qemu-opts.js';
 
-const NIC_MODEL = { virtio: 'virtio-net-pci', e1000: 'e1000' } as const;
+const NIC_MODEL: Record<VmSpec['networks'][number]['model'], string> = {
+  virtio: 'virtio-net-pci', e1000: 'e1000', e1000e: 'e1000e', vmxnet3: 'vmxnet3', rtl8139: 'rtl8139',
+};
+
+/** Video models → QEMU devices (the primary, VGA-compatible variant of each). */
+const VIDEO_DEVICE: Record<Exclude<NonNullable<VmSpec['display']['video']>, 'none'>, string> = {
+  std: 'VGA', virtio: 'virtio-vga', qxl: 'qxl-vga', vmware: 'vmware-svga', cirrus: 'cirrus-vga',
+};
 
 export const AGENT_PORT_NAME = 'org.qemu.guest_agent.0';
 
@@ -60,13 +67,17 @@ export function agentArgs(spec: VmSpec, files: RuntimeFiles): string[] {
 
 /**
  * Headless unless VNC is on: then a VNC server on a unix socket (QEMU 7.2:
- * `-vnc unix:PATH`), a standard VGA card and a USB tablet for an absolute pointer.
+ * `-vnc unix:PATH`), a video card (display.video, standard VGA by default) and
+ * a USB tablet for an absolute pointer. Without VNC the guest has no video
+ * card unless display.video names one.
  */
 export function displayArgs(spec: VmSpec, files: RuntimeFiles): string[] {
-  if (!spec.display.vnc) return ['-display', 'none'];
+  const video = spec.display.video ?? (spec.display.vnc ? 'std' : 'none');
+  const card = video === 'none' ? [] : ['-device', opts(VIDEO_DEVICE[video], [['id', 'video0']])];
+  if (!spec.display.vnc) return ['-display', 'none', ...card];
   return [
     '-vnc', `unix:${optValue(files.vncSocket)}`,
-    '-device', opts('VGA', [['id', 'video0']]),
+    ...card,
     '-device', opts('qemu-xhci', [['id', 'usb0']]),
     '-device', opts('usb-tablet', [['id', 'tablet0'], ['bus', 'usb0.0']]),
   ];

@@ -1,7 +1,9 @@
 /**
  * Disks as `-blockdev` node pairs (protocol node + format node) and guest
- * devices: virtio-blk-pci, SATA (q35's AHCI) or IDE (pc's PIIX), and SCSI
- * behind one virtio-scsi-pci controller. CD-ROMs become ide-cd / scsi-cd.
+ * devices: virtio-blk-pci, SATA or IDE (both on q35's AHCI, which has no
+ * IDE; both on pc's PIIX IDE), and SCSI behind one controller (spec
+ * scsiController: virtio-scsi by default, or an emulated LSI, MegaRAID or
+ * PVSCSI for imported guests). CD-ROMs become ide-cd / scsi-cd.
  */
 import { PolyvisorError } from '../../shared/index.js';
 import type { DiskSpec, VmSpec } from '../../spec/index.js';
@@ -24,24 +26,35 @@ const CACHE: Record<DiskSpec['cache'], { direct: boolean; noFlush: boolean; writ
 const SATA_PORTS = 6;
 const PIIX_UNITS = 4;
 
+/** SCSI controllers → QEMU device and how many targets it has (the LSI 53C895A keeps id 7 for itself). */
+const SCSI_DEVICE: Record<NonNullable<VmSpec['scsiController']>, { device: string; targets: number }> = {
+  'virtio-scsi': { device: 'virtio-scsi-pci', targets: 256 },
+  lsilogic: { device: 'lsi53c895a', targets: 7 },
+  lsisas1068: { device: 'mptsas1068', targets: 8 },
+  megasas: { device: 'megasas-gen2', targets: 64 },
+  pvscsi: { device: 'pvscsi', targets: 64 },
+};
+
 export function diskArgs(spec: VmSpec, diskPaths: Record<string, string>, bootIndex: Map<string, number>): string[] {
   const args: string[] = [];
   let ataIndex = 0;
   let scsi = 0;
   const needScsi = spec.disks.some((d) => d.bus === 'scsi');
-  if (needScsi) args.push('-device', opts('virtio-scsi-pci', [['id', 'scsi0']]));
+  const controller = SCSI_DEVICE[spec.scsiController ?? 'virtio-scsi'];
+  if (needScsi) args.push('-device', opts(controller.device, [['id', 'scsi0']]));
   for (const d of spec.disks) {
     const file = diskPaths[d.name] ?? d.path;
     if (file === undefined) throw new Error(`no image path for disk ${d.name}`);
     const n = diskNodes(d.name);
     const cdrom = d.media === 'cdrom';
     const ro = d.readOnly || cdrom;
-    const ata = d.bus === 'sata' || (cdrom && d.bus !== 'scsi');
+    const ata = d.bus === 'sata' || d.bus === 'ide' || (cdrom && d.bus !== 'scsi');
     if (ro && !cdrom && ata) throw new PolyvisorError('SPEC_INVALID', `disk ${d.name}: QEMU cannot make a SATA/IDE hard disk read-only; use bus virtio or scsi`);
     args.push(...backendArgs(d, file));
     const common = [['drive', n.format], ['id', n.device], ['bootindex', bootIndex.get(d.name)]] as const;
     const wc = cdrom ? undefined : CACHE[d.cache].writeCache;
     if (d.bus === 'scsi') {
+      if (scsi >= controller.targets) throw tooMany(d, `the ${spec.scsiController ?? 'virtio-scsi'} controller has ${controller.targets} targets`);
       args.push('-device', opts(cdrom ? 'scsi-cd' : 'scsi-hd', [['bus', 'scsi0.0'], ['channel', 0], ['scsi-id', scsi++], ['lun', 0], ...common, ['write-cache', wc]]));
     } else if (ata) {
       args.push('-device', opts(cdrom ? 'ide-cd' : 'ide-hd', [...ataBus(spec, d, ataIndex++), ...common, ['write-cache', wc]]));

@@ -63,6 +63,17 @@ const cases: Array<[string, LaunchPlan, ArgvEnv]> = [
     networks: [{ name: 'net0', network: 'lab' }, { name: 'mgmt', network: 'mgmt', model: 'e1000', mac: '52:54:00:aa:bb:01' }, { name: 'user' }],
   }, { taps: { net0: 'pvt-0123456789a', mgmt: 'pvt-bcdef012345' } }), env()],
   ['cloud-init-seed', plan({ name: 'ci', memory: '128Mi', boot: KERNEL, cloudInit: { hostname: 'ci-host' } }), env()],
+  ['vmware-devices-secure-boot', plan({
+    name: 'imported', memory: '1Gi', boot: { firmware: 'uefi', secureBoot: true }, scsiController: 'pvscsi',
+    display: { video: 'vmware' }, os: { type: 'windows', variant: 'windows2019srv_64Guest' },
+    disks: [{ name: 'disk0', path: '/srv/images/disk0.qcow2', bus: 'scsi' }, { name: 'cd', path: '/srv/iso/tools.iso', media: 'cdrom', bus: 'ide' }],
+    networks: [{ name: 'net0', model: 'vmxnet3', mac: '00:50:56:aa:bb:cc' }, { name: 'net1', model: 'e1000e' }],
+  }), env({ firmware: { code: '/usr/share/OVMF/OVMF_CODE_4M.secboot.fd', vars: '/usr/share/OVMF/OVMF_VARS_4M.ms.fd' } })],
+  ['virtualbox-devices-pc', plan({
+    name: 'vbox', machine: { type: 'pc' }, memory: '512Mi', scsiController: 'lsilogic', display: { vnc: true, video: 'cirrus' },
+    disks: [{ name: 'a', path: '/srv/images/a.qcow2', bus: 'ide' }, { name: 'b', path: '/srv/images/b.qcow2', bus: 'scsi' }],
+    networks: [{ name: 'net0', model: 'rtl8139' }],
+  }), env()],
 ];
 
 describe('buildQemuArgv golden files', () => {
@@ -130,6 +141,21 @@ describe('argv pieces', () => {
     } catch (err) {
       expect(isPolyvisorError(err, 'OVMF_MISSING')).toBe(true);
     }
+  });
+
+  it('refuses secure boot without UEFI on q35, and more SCSI disks than the controller has targets', () => {
+    expect(() => validateSpec({ name: 's', boot: { secureBoot: true }, disks: [{ name: 'd', path: '/srv/d.qcow2' }] })).toThrow(/secure boot needs/);
+    expect(() => validateSpec({ name: 's', machine: { type: 'pc' }, boot: { firmware: 'uefi', secureBoot: true }, disks: [{ name: 'd', path: '/srv/d.qcow2' }] })).toThrow(/secure boot needs/);
+    const disks = Array.from({ length: 8 }, (_, i) => ({ name: `d${i}`, path: `/srv/d${i}.qcow2`, bus: 'scsi' as const }));
+    expect(() => buildQemuArgv(plan({ name: 'lsi', scsiController: 'lsilogic', disks }), env())).toThrow(/lsilogic controller has 7 targets/);
+    expect(buildQemuArgv(plan({ name: 'vs', disks }), env()).filter((a) => a.startsWith('scsi-hd'))).toHaveLength(8);
+  });
+
+  it('keeps a video card without VNC only when display.video names one', () => {
+    const headless = buildQemuArgv(plan({ name: 'h', boot: KERNEL }), env());
+    expect(headless.some((a) => a.includes('video0'))).toBe(false);
+    expect(buildQemuArgv(plan({ name: 'h', boot: KERNEL, display: { video: 'virtio' } }), env())).toContain('virtio-vga,id=video0');
+    expect(buildQemuArgv(plan({ name: 'h', boot: KERNEL, display: { vnc: true, video: 'none' } }), env()).some((a) => a.includes('video0'))).toBe(false);
   });
 
   it('refuses more SATA devices than q35 has ports', () => {

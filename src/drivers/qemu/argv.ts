@@ -44,7 +44,7 @@ export function buildQemuArgv(plan: LaunchPlan, env: ArgvEnv): string[] {
     '-sandbox', 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny',
     '-pidfile', files.pidFile,
     '-qmp', `unix:${optValue(files.qmpSocket)},server=on,wait=off`,
-    '-machine', spec.machine.type,
+    '-machine', spec.boot.secureBoot === true ? opts(spec.machine.type, [['smm', true]]) : spec.machine.type,
     '-accel', env.accel,
     '-cpu', cpuModel(spec, env.accel),
     '-smp', opts(String(spec.cpu.count), [['sockets', spec.cpu.sockets], ['cores', spec.cpu.cores], ['threads', spec.cpu.threads]]),
@@ -79,7 +79,10 @@ function cpuModel(spec: VmSpec, accel: Accel): string {
 function firmwareArgs(spec: VmSpec, env: ArgvEnv): string[] {
   if (spec.boot.firmware !== 'uefi') return [];
   if (!env.firmware) throw new PolyvisorError('OVMF_MISSING', `VM ${spec.name} boots with UEFI, but no OVMF firmware was found`);
+  // Secure Boot: the firmware's variable store may be written only from SMM, so the guest cannot change the keys.
+  const secure = spec.boot.secureBoot === true ? ['-global', 'driver=cfi.pflash01,property=secure,value=on'] : [];
   return [
+    ...secure,
     '-drive', opts(undefined, [['if', 'pflash'], ['format', 'raw'], ['unit', 0], ['readonly', true], ['file', env.firmware.code]]),
     '-drive', opts(undefined, [['if', 'pflash'], ['format', 'raw'], ['unit', 1], ['file', env.files.nvram]]),
   ];

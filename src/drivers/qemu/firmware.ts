@@ -10,7 +10,15 @@ export const OVMF_CANDIDATES: readonly OvmfFiles[] = [
   { code: '/usr/share/OVMF/OVMF_CODE.fd', vars: '/usr/share/OVMF/OVMF_VARS.fd' },
 ];
 
-export async function findOvmf(candidates: readonly OvmfFiles[] = OVMF_CANDIDATES): Promise<OvmfFiles> {
+/** Secure Boot: the SMM build, and variables with Microsoft's keys enrolled (what Windows and shim-signed Linux expect). */
+export const OVMF_SECBOOT_CANDIDATES: readonly OvmfFiles[] = [
+  { code: '/usr/share/OVMF/OVMF_CODE_4M.secboot.fd', vars: '/usr/share/OVMF/OVMF_VARS_4M.ms.fd' },
+  { code: '/usr/share/OVMF/OVMF_CODE.secboot.fd', vars: '/usr/share/OVMF/OVMF_VARS.ms.fd' },
+];
+
+/** The OVMF pair to boot with; `secureBoot` looks for the Secure Boot build instead (the candidates given are for plain UEFI). */
+export async function findOvmf(candidates: readonly OvmfFiles[] = OVMF_CANDIDATES, secureBoot = false): Promise<OvmfFiles> {
+  if (secureBoot) candidates = OVMF_SECBOOT_CANDIDATES;
   for (const c of candidates) {
     const [code, vars] = await Promise.all([stat(c.code).catch(() => undefined), stat(c.vars).catch(() => undefined)]);
     if (code?.isFile() && vars?.isFile()) return c;

@@ -58,7 +58,7 @@ export async function launch(ctx: LaunchContext, plan: LaunchPlan, signal: Abort
   if (plan.restoreFrom === undefined) await rename(files.serialLog, `${files.serialLog}.1`).catch(() => undefined);
   let firmware: OvmfFiles | undefined;
   if (plan.spec.boot.firmware === 'uefi') {
-    firmware = await findOvmf(ctx.ovmf);
+    firmware = await findOvmf(ctx.ovmf, plan.spec.boot.secureBoot === true);
     await ensureNvram(files.nvram, firmware);
   }
   const argv = buildQemuArgv(plan, { accel: ctx.accel, files, ...(firmware ? { firmware } : {}) });

@@ -42,7 +42,7 @@ export async function prepareIncoming(
   const log = ctx.logger.child({ vm: plan.spec.name, id: plan.id, role: 'migration-target' });
   const incDir = await makeIncomingDir(dir);
   const files = incomingFiles(dir, incDir);
-  const firmware = plan.spec.boot.firmware === 'uefi' ? await findOvmf(ctx.ovmf) : undefined;
+  const firmware = plan.spec.boot.firmware === 'uefi' ? await findOvmf(ctx.ovmf, plan.spec.boot.secureBoot === true) : undefined;
   const { restoreFrom: _unused, ...cold } = plan;
   const argv = [...buildQemuArgv(cold, { accel: o.accel, files, ...(firmware ? { firmware } : {}) }), ...(o.paused ? ['-S'] : []), '-incoming', 'defer'];
   let pid: number | undefined;
