@@ -147,7 +147,7 @@ export class MetricsExporter {
     }
     await this.readBackups(signal);
     this.scrapeDuration.set((performance.now() - t0) / 1000);
-    return this.registry.metrics();
+    return (await this.registry.metrics()) + this.scrape.vms.text();
   }
 
   /** The backup catalogue is files on disk: read it at most once a minute, not on every scrape. */

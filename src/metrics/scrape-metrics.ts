@@ -1,19 +1,19 @@
 /**
- * Series rebuilt on every scrape from a fresh sample: host, VMs, pools.
+ * Series rebuilt on every scrape from a fresh sample: host and pools in the
+ * prom-client registry, VMs in VmSeries (appended to the registry's text).
  * Counters read from QEMU or /proc are exported as counters (reset, then set).
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { HostSample } from './host.js';
 import type { PoolMetricSample, VmMetricSample } from './types.js';
-
-type Labels<L extends string> = Partial<Record<L, string>>;
-
-export const VM_STATES = ['created', 'starting', 'running', 'paused', 'suspended', 'stopping', 'stopped', 'migrating', 'error'] as const;
+import { VmSeries } from './vm-series.js';
 
 export class ScrapeMetrics {
   private readonly all: Array<Gauge | Counter> = [];
   private readonly g: ReturnType<ScrapeMetrics['gauges']>;
   private readonly c: ReturnType<ScrapeMetrics['counters']>;
+  /** VM series are rendered by VmSeries (cached per VM), not kept in the prom-client registry. */
+  readonly vms = new VmSeries();
 
   constructor(private readonly reg: Registry) {
     this.g = this.gauges();
@@ -40,12 +40,6 @@ export class ScrapeMetrics {
       hostSwapTotal: this.gauge('polyvisor_host_swap_total_bytes', 'Host swap size'),
       hostSwapFree: this.gauge('polyvisor_host_swap_free_bytes', 'Host swap free'),
       hostLoad: this.gauge('polyvisor_host_load_average', 'Host load average', ['period']),
-      vmState: this.gauge('polyvisor_vm_state', '1 for the state the VM is in, 0 for the others', ['vm', 'state']),
-      vmVcpus: this.gauge('polyvisor_vm_vcpus', 'vCPUs in the VM spec', ['vm']),
-      vmMem: this.gauge('polyvisor_vm_memory_bytes', 'Guest RAM in the VM spec', ['vm']),
-      vmRss: this.gauge('polyvisor_vm_memory_rss_bytes', 'Resident memory of the VM\'s QEMU process', ['vm']),
-      vmBalloon: this.gauge('polyvisor_vm_balloon_bytes', 'Guest memory reported by the balloon (only VMs with a balloon device)', ['vm']),
-      vmUp: this.gauge('polyvisor_vm_stats_up', '1 if the VM\'s monitor answered this scrape in time, 0 if not (VMs with a process only)', ['vm']),
       poolCap: this.gauge('polyvisor_pool_capacity_bytes', 'Size of the filesystem holding the pool', ['pool']),
       poolFree: this.gauge('polyvisor_pool_free_bytes', 'Bytes still writable in the pool', ['pool']),
       poolUsed: this.gauge('polyvisor_pool_used_bytes', 'Bytes used on the pool\'s filesystem', ['pool']),
@@ -63,19 +57,6 @@ export class ScrapeMetrics {
       hostNetTx: this.counter('polyvisor_host_network_transmit_bytes_total', 'Bytes sent by a host interface', ['interface']),
       hostNetRxP: this.counter('polyvisor_host_network_receive_packets_total', 'Packets received by a host interface', ['interface']),
       hostNetTxP: this.counter('polyvisor_host_network_transmit_packets_total', 'Packets sent by a host interface', ['interface']),
-      vmCpu: this.counter('polyvisor_vm_cpu_seconds_total', 'CPU time of the VM\'s QEMU process (all threads)', ['vm']),
-      vmVcpu: this.counter('polyvisor_vm_vcpu_seconds_total', 'CPU time of one vCPU thread', ['vm', 'vcpu']),
-      diskRB: this.counter('polyvisor_vm_disk_read_bytes_total', 'Bytes the guest read from a disk', ['vm', 'disk']),
-      diskWB: this.counter('polyvisor_vm_disk_write_bytes_total', 'Bytes the guest wrote to a disk', ['vm', 'disk']),
-      diskRO: this.counter('polyvisor_vm_disk_read_operations_total', 'Read requests of a disk', ['vm', 'disk']),
-      diskWO: this.counter('polyvisor_vm_disk_write_operations_total', 'Write requests of a disk', ['vm', 'disk']),
-      diskFO: this.counter('polyvisor_vm_disk_flush_operations_total', 'Flush requests of a disk', ['vm', 'disk']),
-      diskRS: this.counter('polyvisor_vm_disk_read_seconds_total', 'Time spent in reads of a disk', ['vm', 'disk']),
-      diskWS: this.counter('polyvisor_vm_disk_write_seconds_total', 'Time spent in writes of a disk', ['vm', 'disk']),
-      nicRB: this.counter('polyvisor_vm_network_receive_bytes_total', 'Bytes a NIC received, as the guest counts them (guest agent)', ['vm', 'nic']),
-      nicTB: this.counter('polyvisor_vm_network_transmit_bytes_total', 'Bytes a NIC sent, as the guest counts them (guest agent)', ['vm', 'nic']),
-      nicRP: this.counter('polyvisor_vm_network_receive_packets_total', 'Packets a NIC received, as the guest counts them (guest agent)', ['vm', 'nic']),
-      nicTP: this.counter('polyvisor_vm_network_transmit_packets_total', 'Packets a NIC sent, as the guest counts them (guest agent)', ['vm', 'nic']),
     };
   }
 
@@ -83,7 +64,7 @@ export class ScrapeMetrics {
   update(host: HostSample | null, vms: VmMetricSample[], pools: PoolMetricSample[]): void {
     for (const m of this.all) m.reset();
     if (host) this.setHost(host);
-    for (const v of vms) this.setVm(v);
+    this.vms.update(vms);
     for (const p of pools) {
       this.g.poolCap.set({ pool: p.name }, p.capacityBytes);
       this.g.poolFree.set({ pool: p.name }, p.freeBytes);
@@ -113,39 +94,6 @@ export class ScrapeMetrics {
       c.hostNetTx.inc(l, n.txBytes);
       c.hostNetRxP.inc(l, n.rxPackets);
       c.hostNetTxP.inc(l, n.txPackets);
-    }
-  }
-
-  private setVm(v: VmMetricSample): void {
-    const { g, c } = this;
-    const vm: Labels<'vm'> = { vm: v.name };
-    for (const state of VM_STATES) g.vmState.set({ vm: v.name, state }, v.state === state ? 1 : 0);
-    g.vmVcpus.set(vm, v.vcpus);
-    g.vmMem.set(vm, v.memoryBytes);
-    if (v.statsError !== null) g.vmUp.set(vm, 0);
-    const s = v.stats;
-    if (!s) return;
-    g.vmUp.set(vm, 1);
-    if (s.cpuSeconds !== null) c.vmCpu.inc(vm, s.cpuSeconds);
-    if (s.rssBytes !== null) g.vmRss.set(vm, s.rssBytes);
-    if (s.balloonBytes !== null) g.vmBalloon.set(vm, s.balloonBytes);
-    for (const t of s.vcpuSeconds) c.vmVcpu.inc({ vm: v.name, vcpu: String(t.vcpu) }, t.seconds);
-    for (const d of s.disks) {
-      const l = { vm: v.name, disk: d.disk };
-      c.diskRB.inc(l, d.readBytes);
-      c.diskWB.inc(l, d.writeBytes);
-      c.diskRO.inc(l, d.readOps);
-      c.diskWO.inc(l, d.writeOps);
-      c.diskFO.inc(l, d.flushOps);
-      c.diskRS.inc(l, d.readSeconds);
-      c.diskWS.inc(l, d.writeSeconds);
-    }
-    for (const n of s.nics) {
-      const l = { vm: v.name, nic: n.nic };
-      c.nicRB.inc(l, n.rxBytes);
-      c.nicTB.inc(l, n.txBytes);
-      c.nicRP.inc(l, n.rxPackets);
-      c.nicTP.inc(l, n.txPackets);
     }
   }
 }
