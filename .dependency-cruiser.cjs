@@ -17,7 +17,8 @@ const allow = {
   secrets: ['shared'], // the secrets store; the daemon wires it, api/ sees it through an interface
   doctor: ['spec', 'shared', 'qmp', 'drivers', 'storage', 'store', 'lifecycle', 'network'],
   endpoints: ['spec', 'shared', 'drivers', 'storage', 'store', 'lifecycle'], // named connections to other hypervisors, their inventory, moves in and out
-  api: ['spec', 'shared', 'storage', 'lifecycle', 'migration', 'backup', 'cluster', 'metrics', 'history', 'doctor', 'drivers', 'store', 'endpoints', 'network', 'interchange'],
+  stack: ['spec', 'shared', 'lifecycle', 'storage', 'network', 'store'], // declarative stacks: the pure planner, and apply through the existing services
+  api: ['spec', 'shared', 'storage', 'lifecycle', 'migration', 'backup', 'cluster', 'metrics', 'history', 'doctor', 'drivers', 'store', 'endpoints', 'network', 'interchange', 'stack'],
   client: ['shared', 'spec'],
   cli: ['client', 'spec', 'shared'],
   web: ['client', 'spec', 'shared'],
@@ -41,6 +42,11 @@ forbidden.push(
     to: { path: '^src/(drivers/(qemu|libvirt|vsphere|proxmox)|store/sqlite|store/etcd)/' } },
   { name: 'lifecycle-uses-interfaces-only', severity: 'error',
     from: { path: '^src/lifecycle/' }, to: { path: '^src/(drivers|store|network)/', pathNot: '^src/(drivers|store|network)/index\\.ts$' } },
+  { name: 'stack-uses-interfaces-only', severity: 'error',
+    from: { path: '^src/stack/' }, to: { path: '^src/(store|network)/', pathNot: '^src/(store|network)/index\\.ts$' } },
+  { name: 'stack-planner-is-pure', severity: 'error',
+    comment: 'The stack file, its variables, graph and planner import only spec/ and shared/ (and each other).',
+    from: { path: '^src/stack/(schema|variables|resolve|graph|plan|ownership)\\.ts$' }, to: { path: '^src/', pathNot: '^src/(spec|shared)/|^src/stack/(schema|variables|resolve|graph|plan|ownership)\\.ts$' } },
   { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
   { name: 'not-to-test', severity: 'error', from: { path: '^src/' }, to: { path: '\\.test\\.ts$|^test/' } },
   { name: 'web-ui-imports-only-client-spec-shared', severity: 'error',
