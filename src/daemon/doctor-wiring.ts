@@ -22,6 +22,6 @@ export function doctorRunner(o: { config: DaemonConfig; service: VmService; driv
     vmsDir: c.vmsDir,
     dbFile: c.dbFile,
     probeCgroups: () => cgroups.probe(),
-    ...(o.networks ? { networks: () => o.networks!.list() } : {}),
+    ...(o.networks ? { networks: () => o.networks!.list(), networkVlanSupport: () => o.networks!.vlanSupport() } : {}),
   }, signal);
 }

@@ -25,7 +25,8 @@ export async function runDoctor(d: DoctorDeps, parent?: AbortSignal): Promise<Do
     ['clock', (s) => clockChecks(d, recs, s)],
   ];
   const nets = d.networks?.bind(d);
-  if (nets) checks.push(['networks', () => virtualNetworkChecks({ networks: nets, ...(d.procSysDir ? { procDir: d.procSysDir.replace(/\/sys$/, '') } : {}) })]);
+  const vlan = d.networkVlanSupport?.bind(d);
+  if (nets) checks.push(['networks', () => virtualNetworkChecks({ networks: nets, ...(vlan ? { vlanSupport: vlan } : {}), ...(d.procSysDir ? { procDir: d.procSysDir.replace(/\/sys$/, '') } : {}) })]);
   const results = await Promise.all(checks.map(async ([name, fn]) => {
     const signal = timeoutSignal(CHECK_TIMEOUT_MS, parent);
     try {

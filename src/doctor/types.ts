@@ -1,6 +1,7 @@
 /** What `polyvisor doctor` reports, and the narrow capabilities its checks read. */
 import type { AccelProbe } from '../drivers/index.js';
 import type { VmService } from '../lifecycle/index.js';
+import type { VlanSupport } from '../network/index.js';
 import type { NetworkConfig } from '../spec/index.js';
 import type { PoolView, VolumeView } from '../storage/index.js';
 
@@ -56,6 +57,8 @@ export interface DoctorDeps {
   kvmDevice?: string;
   /** The stored virtual networks; absent on a daemon that cannot make networks (the network checks are skipped). */
   networks?(): Promise<NetworkConfig[]>;
+  /** What the kernel offers for VLAN networks (the network plumbing's probe, once per daemon); null: not probed here. */
+  networkVlanSupport?(): Promise<VlanSupport | null>;
   /** Which cgroup hierarchy VMs are placed in, or why none can be. */
   probeCgroups?(): Promise<'v1' | 'v2' | { unavailable: string }>;
 }

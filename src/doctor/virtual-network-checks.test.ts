@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { NetworkConfig } from '../spec/index.js';
-import { dnsListeners, overlappingRoutes, virtualNetworkChecks } from './virtual-network-checks.js';
+import { dnsListeners, overlappingRoutes, virtualNetworkChecks, vlanFinding } from './virtual-network-checks.js';
 
 const UDP = [
   '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops',
@@ -49,5 +49,18 @@ describe('doctor: virtual networks', () => {
     expect(kernel.map((x) => x.fix?.command)).toEqual(['modprobe bridge', 'modprobe tun']);
     const f2 = await virtualNetworkChecks({ networks: async () => [net({})], sysDir: '/nonexistent', devDir: '/nonexistent', procDir: '/nonexistent' });
     expect(f2.filter((x) => x.check === 'network-kernel').map((x) => x.severity)).toEqual(['critical', 'critical']);
+  });
+
+  it('reports the kernel\'s VLAN support: information without VLAN networks, ok with it', async () => {
+    const none = { bridgeVlanFiltering: false, dot1q: false, detail: 'bridge vlan_filtering: RTNETLINK answers: Operation not supported' };
+    const f = await virtualNetworkChecks({ networks: async () => [], vlanSupport: async () => none, sysDir: '/nonexistent', devDir: '/nonexistent' });
+    const v = f.find((x) => x.check === 'network-vlan')!;
+    expect(v).toMatchObject({ severity: 'info', subject: 'kernel' });
+    expect(v.message).toMatch(/no bridge VLAN filtering \(CONFIG_BRIDGE_VLAN_FILTERING\).*802\.1Q no.*Operation not supported/);
+    expect(v.fix?.command).toBe('modprobe 8021q');
+    expect(vlanFinding(none, ['lan10'])).toMatchObject({ severity: 'critical', subject: 'lan10' });
+    expect(vlanFinding({ bridgeVlanFiltering: true, dot1q: true, detail: '' }, [])).toMatchObject({ severity: 'ok', fix: null });
+    const unknown = await virtualNetworkChecks({ networks: async () => [], vlanSupport: async () => null, sysDir: '/nonexistent', devDir: '/nonexistent' });
+    expect(unknown.some((x) => x.check === 'network-vlan')).toBe(false);
   });
 });

@@ -7,7 +7,7 @@
  */
 import { access, readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
-import { cidrsOverlap, parseCidr, parseHostRoutes } from '../network/index.js';
+import { cidrsOverlap, parseCidr, parseHostRoutes, type VlanSupport } from '../network/index.js';
 import { run } from '../shared/index.js';
 import type { NetworkConfig } from '../spec/index.js';
 import { fix, type Finding } from './types.js';
@@ -15,6 +15,8 @@ import { fix, type Finding } from './types.js';
 export interface VirtualNetworkDeps {
   /** The stored networks (none: only the tools and kernel parts are checked, as information). */
   networks(): Promise<NetworkConfig[]>;
+  /** The kernel's VLAN support as the plumbing probed it (null or absent: not known here). */
+  vlanSupport?(): Promise<VlanSupport | null>;
   procDir?: string;
   sysDir?: string;
   devDir?: string;
@@ -75,6 +77,8 @@ export async function virtualNetworkChecks(d: VirtualNetworkDeps): Promise<Findi
   if (!bridge) out.push({ check: 'network-kernel', severity: missing, subject: 'bridge', message: 'the bridge module is not loaded (it loads when the first bridge is made, if the kernel has it)', fix: fix('modprobe', 'bridge') });
   if (!tun) out.push({ check: 'network-kernel', severity: missing, subject: '/dev/net/tun', message: '/dev/net/tun is missing: QEMU cannot open tap devices', fix: fix('modprobe', 'tun') });
   if (bridge && tun) out.push({ check: 'network-kernel', severity: 'ok', subject: null, message: 'bridge module loaded and /dev/net/tun present', fix: null });
+  const vlan = await d.vlanSupport?.().catch(() => null);
+  if (vlan) out.push(vlanFinding(vlan, nets.filter((n) => n.vlan !== null).map((n) => n.name)));
   if (!nets.length) return out;
 
   if (nets.some((n) => n.mode === 'nat')) {
@@ -109,6 +113,17 @@ export async function virtualNetworkChecks(d: VirtualNetworkDeps): Promise<Findi
   }
   if (!clashes.length) out.push({ check: 'network-subnet', severity: 'ok', subject: null, message: `no network overlaps a host route (${nets.length} ${nets.length === 1 ? 'network' : 'networks'})`, fix: null });
   return out;
+}
+
+/** network-vlan: whether VLAN networks can be made here (bridge VLAN filtering; 802.1Q reported beside it). */
+export function vlanFinding(s: VlanSupport, vlanNetworks: readonly string[]): Finding {
+  const parts = `bridge VLAN filtering ${s.bridgeVlanFiltering ? 'yes' : 'no'}, 802.1Q ${s.dot1q ? 'yes' : 'no'}`;
+  if (s.bridgeVlanFiltering) return { check: 'network-vlan', severity: 'ok', subject: null, message: `VLAN networks can be made (${parts})`, fix: null };
+  return {
+    check: 'network-vlan', severity: vlanNetworks.length ? 'critical' : 'info', subject: vlanNetworks.join(', ') || 'kernel',
+    message: `${vlanNetworks.length ? `networks ${vlanNetworks.join(', ')} need VLANs, but ` : ''}this kernel has no bridge VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING): network create --vlan is refused (${parts}; ${s.detail})`,
+    fix: s.dot1q ? null : fix('modprobe', '8021q'),
+  };
 }
 
 /** inode → the command name of the process holding that socket (scans /proc/PID/fd; the doctor runs as root). */

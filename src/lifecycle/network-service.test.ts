@@ -116,4 +116,17 @@ describe('NetworkService', () => {
     await svc.forgetVm('a');
     expect((await svc.show('default')).nics.map((n) => n.vm)).toEqual(['b']);
   });
+
+  it('refuses a VLAN network on a kernel without bridge VLAN filtering before storing or building anything', async () => {
+    const noVlan = Object.assign(new MemHostNetworks(), {
+      vlanSupport: async () => ({ bridgeVlanFiltering: false, dot1q: false, detail: 'bridge vlan_filtering: Operation not supported' }),
+    });
+    const s2 = new NetworkService({ store, vms: async () => vms, host: noVlan, hostRoutes: async () => [], logger: silentLogger });
+    expect(await codeOf(s2.create({ name: 'v10', mode: 'isolated', vlan: 10 }))).toBe('NETWORK_VLAN_UNSUPPORTED');
+    expect(noVlan.calls).toEqual([]);
+    expect(await store.getNetwork('v10')).toBeFalsy();
+    expect(await codeOf(s2.create({ name: 'flat', mode: 'isolated' }))).toBe('ok');
+    expect(await s2.vlanSupport()).toMatchObject({ bridgeVlanFiltering: false });
+    expect(await svc.vlanSupport()).toBeNull();
+  });
 });

@@ -7,8 +7,8 @@
  */
 import { fail, type Logger } from '../shared/index.js';
 import {
-  allocateAddress, defaultsFor, tapNameFor, validateNetworkDef, validateNicAttachment,
-  type HostNetworks, type HostRoute, type NetworkDef,
+  allocateAddress, defaultsFor, requireVlanSupport, tapNameFor, validateNetworkDef, validateNicAttachment,
+  type HostNetworks, type HostRoute, type NetworkDef, type VlanSupport,
 } from '../network/index.js';
 import type { LeaseView, NetworkCreateRequest, NetworkDetailView, NetworkView, VmSpec } from '../spec/index.js';
 import type { NetworkRecord, NetworkStore, NicAllocation, VmRecord } from '../store/index.js';
@@ -42,6 +42,11 @@ export class NetworkService {
     return this.o.host !== null;
   }
 
+  /** The kernel's VLAN support as the plumbing probed it (once); null when this daemon builds no networks. */
+  async vlanSupport(): Promise<VlanSupport | null> {
+    return (await this.o.host?.vlanSupport?.()) ?? null;
+  }
+
   async create(req: NetworkCreateRequest): Promise<NetworkView> {
     const host = this.requireHost();
     return this.serial(async () => {
@@ -56,6 +61,8 @@ export class NetworkService {
         ...(req.vlan !== undefined ? { vlan: req.vlan } : {}),
       }, { taken: others.map((d) => d.subnet).filter((s): s is string => s !== null), hostRoutes: routes });
       validateNetworkDef(def, others, routes);
+      // A VLAN the kernel cannot carry is refused here, before the record or any link exists.
+      if (def.vlan !== null && host.vlanSupport) requireVlanSupport(def, await host.vlanSupport());
       const { reservations: _r, ...config } = def;
       const rec = await this.o.store.createNetwork(config);
       try {

@@ -15,6 +15,7 @@ import { ALIAS_PREFIX, linkAddresses, listLinks, netAlias, nicAlias, type LinkIn
 import { nftRuleset } from './nft-ruleset.js';
 import type { CommandRunner } from './runner.js';
 import type { HostNetworks, Lease, NetworkDef, NicAttachment } from './types.js';
+import { probeVlanSupport, requireVlanSupport, type VlanSupport } from './vlan-support.js';
 
 export interface LinuxHostNetworksOptions {
   /** The daemon's state directory: dnsmasq files live under STATE/networks/NAME/. */
@@ -38,6 +39,7 @@ export class LinuxHostNetworks implements HostNetworks {
   private readonly nics = new Map<string, NicAttachment>();
   private readonly runner: CommandRunner;
   private readonly log: Logger;
+  private vlanProbe: Promise<VlanSupport> | null = null;
 
   constructor(private readonly opts: LinuxHostNetworksOptions) {
     this.runner = opts.runner;
@@ -66,7 +68,17 @@ export class LinuxHostNetworks implements HostNetworks {
     return link;
   }
 
+  /** Probed once per daemon, in the runner's namespace; a VLAN network is refused before anything is made when it says no. */
+  vlanSupport(): Promise<VlanSupport> {
+    this.vlanProbe ??= probeVlanSupport(this.runner).then((s) => {
+      this.log.info({ ...s }, 'kernel VLAN support probed');
+      return s;
+    });
+    return this.vlanProbe;
+  }
+
   async ensure(def: NetworkDef): Promise<void> {
+    if (def.vlan !== null) requireVlanSupport(def, await this.vlanSupport());
     const links = await listLinks(this.runner);
     const byName = new Map(links.map((l) => [l.name, l]));
     const existing = LinuxHostNetworks.ours(byName.get(def.bridge), netAlias(def.name), 'interface');

@@ -16,3 +16,4 @@ export { parseLeases } from './leases.js';
 export { hostCommandRunner, type CommandRunner, type HostRunnerOptions } from './runner.js';
 export { parseLinks, netAlias, nicAlias, type LinkInfo } from './links.js';
 export { LinuxHostNetworks, type LinuxHostNetworksOptions } from './host-networks.js';
+export { probeVlanSupport, requireVlanSupport, vlanProbeCommands, PROBE_ALIAS, type VlanSupport } from './vlan-support.js';

@@ -6,6 +6,7 @@
  */
 
 import type { NetworkConfig, NetworkModeName } from '../spec/index.js';
+import type { VlanSupport } from './vlan-support.js';
 
 export type NetworkMode = NetworkModeName;
 
@@ -101,4 +102,6 @@ export interface HostNetworks {
    * anyone else's; a second call with the same input changes nothing.
    */
   reconcile(defs: NetworkDef[], nics: NicAttachment[]): Promise<void>;
+  /** What the kernel offers for VLANs (probed once; vlan-support.ts). Absent: a plumbing that needs no kernel (tests). */
+  vlanSupport?(): Promise<VlanSupport>;
 }
