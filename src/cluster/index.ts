@@ -12,3 +12,5 @@ export {
   HostAgent, listHosts, DEFAULT_HOST_TTL_SECONDS,
   type HostAgentOptions, type HostAgentState, type HostCapacity, type HostRecord, type PublishedHost,
 } from './membership.js';
+export { FenceTargets, processStartTicks, type FenceTarget } from './fence-targets.js';
+export { FenceClock, fence, runWatchdog, WATCHDOG_TICK_MS, FENCE_MARGIN_MS, type FenceReport, type FenceVerdict, type WatchdogOptions } from './watchdog.js';

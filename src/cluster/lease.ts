@@ -12,6 +12,8 @@ export interface LeaseKeeperOptions {
   ttlSeconds: number;
   /** Called once when the lease is lost (expired, revoked, or not renewed in time). */
   onLost?: (why: string) => void;
+  /** Called after the grant and every renewal with the moment (ms since epoch) until which the lease is surely alive: what the fencing watchdog is told. */
+  onRenewed?: (aliveUntil: number) => void;
 }
 
 export class LeaseKeeper {
@@ -46,6 +48,7 @@ export class LeaseKeeper {
     const sent = Date.now();
     this.lease = await this.opts.kv.grantLease(this.opts.ttlSeconds, { signal });
     this.aliveUntil = sent + this.lease.ttlSeconds * 1000;
+    this.opts.onRenewed?.(this.aliveUntil);
     this.loop = this.keepAlive();
     return this.lease.id;
   }
@@ -84,6 +87,7 @@ export class LeaseKeeper {
         const ttl = await this.opts.kv.keepAliveOnce(this.lease!.id, { signal: anySignal([signal, AbortSignal.timeout(every)]) });
         if (ttl <= 0) return this.markLost('the store expired the lease');
         this.aliveUntil = sent + ttl * 1000;
+        this.opts.onRenewed?.(this.aliveUntil);
       } catch {
         if (signal.aborted) return;
         if (Date.now() >= this.aliveUntil) return this.markLost(`not renewed within its TTL of ${this.opts.ttlSeconds} s`);

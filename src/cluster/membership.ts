@@ -40,6 +40,8 @@ export interface HostAgentOptions {
   ttlSeconds?: number;
   prefix?: string;
   onLost?: (why: string) => void;
+  /** After every renewal: until when the lease is surely alive (feed it to the fencing watchdog). */
+  onRenewed?: (aliveUntil: number) => void;
 }
 
 export const DEFAULT_HOST_TTL_SECONDS = 10;
@@ -49,7 +51,7 @@ export class HostAgent {
   private record: HostRecord;
 
   constructor(private readonly opts: HostAgentOptions) {
-    this.lease = new LeaseKeeper({ kv: opts.kv, ttlSeconds: opts.ttlSeconds ?? DEFAULT_HOST_TTL_SECONDS, onLost: opts.onLost });
+    this.lease = new LeaseKeeper({ kv: opts.kv, ttlSeconds: opts.ttlSeconds ?? DEFAULT_HOST_TTL_SECONDS, onLost: opts.onLost, onRenewed: opts.onRenewed });
     this.record = { ...opts.host, since: new Date().toISOString() };
   }
 
