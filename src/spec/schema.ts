@@ -148,6 +148,20 @@ export const bootSchema = z
     }
   });
 
+/** High availability in a cluster: restart elsewhere when the VM's host is lost (docs/ha.md). `true` takes every default. */
+export const haSchema = z
+  .union([
+    z.boolean(),
+    z.object({
+      priority: z.number().int().min(0).max(1000).default(0).describe('higher restarts first when capacity is short'),
+      group: name.optional().describe('the host pool (HA group) the VM prefers'),
+      restricted: z.boolean().default(false).describe('only hosts of `group` may run it'),
+      maxRestarts: z.number().int().min(0).max(100).default(3).describe('restarts elsewhere within an hour before HA gives up on it'),
+    }).strict(),
+  ])
+  .transform((v) => (v === false ? undefined : v === true ? { priority: 0, restricted: false, maxRestarts: 3 } : v))
+  .describe('cluster HA: `true`, or {priority, group, restricted, maxRestarts}');
+
 export const vmSpecSchema = z
   .object({
     version: z.literal(SPEC_VERSION).default(SPEC_VERSION).describe('spec format version'),
@@ -181,6 +195,7 @@ export const vmSpecSchema = z
       variant: z.string().max(128).regex(/^[\x20-\x7e]*$/, 'printable ASCII only').optional()
         .describe('free text, such as the source\'s OS id (ubuntu64Guest, Windows2019_64, debian12)'),
     }).strict().optional().describe('what the guest runs: a hint kept from imports and for exports, not used to start the VM'),
+    ha: haSchema.optional(),
     cloudInit: cloudInitSchema.optional().describe('NoCloud seed (user-data, meta-data, network-config) attached as a CD-ROM at start'),
   })
   .strict()
