@@ -15,7 +15,7 @@ import { eventRoutes } from './routes/events.js';
 import { operationRoutes } from './routes/operations.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { secretRoutes, type SecretsService } from './routes/secrets.js';
-import type { NetworkService, SnapshotService, VmService } from '../lifecycle/index.js';
+import type { NetworkService, NicFirewallService, SnapshotService, VmService } from '../lifecycle/index.js';
 import type { IncomingService, MigrationService, PeerRegistry } from '../migration/index.js';
 import type { Logger } from '../shared/index.js';
 import { ConsoleHub } from './console-hub.js';
@@ -38,6 +38,7 @@ import type { BackupScheduler, BackupService } from '../backup/index.js';
 import type { SpecPathPolicy } from '../storage/index.js';
 import { systemRoutes } from './routes/system.js';
 import { networkRoutes } from './routes/networks.js';
+import { vmNicFirewallRoutes } from './routes/vm-nic-firewall.js';
 import { uiRoutes } from './routes/ui.js';
 import { whoamiRoutes } from './routes/whoami.js';
 import { statsRoutes } from './routes/stats.js';
@@ -87,6 +88,8 @@ export interface ApiOptions {
   endpoints?: EndpointService;
   /** Virtual networks: serves /v1/networks when given. */
   networks?: NetworkService;
+  /** The firewalls of VMs' NICs on virtual networks: serves /v1/vms/{name}/nics/{nic}/firewall when given. */
+  nicFirewall?: NicFirewallService;
 }
 
 /** A slow or malicious client cannot hold the daemon: headers and bodies must arrive in time. */
@@ -163,6 +166,7 @@ export async function buildApi(o: ApiOptions): Promise<{ app: FastifyInstance; r
   if (o.backups) backupRoutes(app, o.backups, o.platform.operations);
   if (o.backupSchedules) backupScheduleRoutes(app, o.backupSchedules);
   if (o.networks) networkRoutes(app, o.networks);
+  if (o.nicFirewall) vmNicFirewallRoutes(app, o.nicFirewall);
   consoleRoutes(app, o.service, hub);
   vncRoutes(app, o.service, vnc);
   uiRoutes(app);

@@ -8,3 +8,5 @@ export { readProxmox } from './proxmox-read.js';
 export { writeProxmox, PROXMOX_EXPORT_VMID } from './proxmox-write.js';
 export { parseForeignXml, type XmlElement } from './safe-xml.js';
 export { Warnings } from './map-helpers.js';
+export { readOvf } from './ovf-read.js';
+export { writeOvf } from './ovf-write.js';

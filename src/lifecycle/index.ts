@@ -26,3 +26,4 @@ export { QEMU_OVERHEAD_BYTES } from './memory-admission.js';
 export { checkBootFiles } from './boot-files.js';
 export { NetworkService, DEFAULT_NETWORK, type NetworkServiceOptions } from './network-service.js';
 export { networkNics, nicMac, type NetworkNic } from './nic-attachments.js';
+export { NicFirewallService } from './nic-firewall.js';

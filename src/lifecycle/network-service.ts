@@ -182,6 +182,25 @@ export class NetworkService {
     });
   }
 
+  /**
+   * A running VM's NIC changed in its spec (its firewall): the host's rules
+   * for it are made again from `rec.spec` — the tap and address stay, and the
+   * whole ruleset is reloaded in one nft transaction.
+   */
+  async reapplyNic(rec: Pick<VmRecord, 'name' | 'spec'>, nic: string): Promise<void> {
+    const host = this.requireHost();
+    const n = networkNics(rec.spec).find((x) => x.name === nic);
+    if (!n) fail('NIC_NOT_FOUND', `VM ${rec.name} has no NIC named ${nic} on a virtual network`);
+    await this.serial(async () => {
+      const a = (await this.o.store.listNicAllocations({ vm: rec.name })).find((x) => x.nic === nic);
+      const net = await this.o.store.getNetwork(n.network);
+      if (!a || !net || a.network !== n.network) fail('NIC_NOT_FOUND', `NIC ${nic} of VM ${rec.name} is not attached to network ${n.network}`);
+      const att = toAttachment(rec, n, a);
+      validateNicAttachment(att, toNetworkDef(net, await this.o.store.listNicAllocations({ network: n.network })));
+      await host.attach(att);
+    });
+  }
+
   /** After QEMU ended (or a start failed): removes the VM's taps and rules. Allocations stay (stable addresses). */
   async detachVm(rec: Pick<VmRecord, 'name' | 'spec'>): Promise<void> {
     const nics = networkNics(rec.spec);

@@ -34,5 +34,6 @@ export {
 } from './endpoint-views.js';
 export { NETWORK_MODES, type NetworkModeName, type NetworkConfig, type NetworkNicView, type NetworkView, type NetworkDetailView, type LeaseView, type NetworkCreateRequest } from './network-views.js';
 export { NETWORK_NAME_PATTERN, NETWORK_NAME_RULE, networkName, firewallRuleSchema, nicFirewallSchema, bandwidthSchema } from './nic-network.js';
+export type { NicFirewallSpec, NicFirewallInput, NicFirewallView } from './nic-firewall-view.js';
 export { STACK_MEMBER_KINDS, STACK_ACTIONS, type StackMemberKind, type StackAction, type StackFieldChange, type StackChangeView, type StackPlanView, type StackStepView, type StackApplyView, type StackMemberStatusView, type StackStatusView, type StackSummaryView, type StackDriftView, type StackGraphView, type StackRequest } from './stack-views.js';
 export { planText, planIsEmpty } from './stack-text.js';

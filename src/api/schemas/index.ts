@@ -13,3 +13,4 @@ export { specCheckSchema } from './spec-check.js';
 export { guestInfoSchema } from './guest.js';
 export { endpointSchema, driverSchema, inventorySchema, inventoryVmSchema, foreignVmSchema, foreignSnapshotSchema, importSchema, moveOutSchema } from './endpoints.js';
 export { networkSchema, networkDetailSchema, leaseSchema } from './networks.js';
+export { nicFirewallViewSchema } from './nic-firewall.js';
