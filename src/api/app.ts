@@ -15,7 +15,7 @@ import { eventRoutes } from './routes/events.js';
 import { operationRoutes } from './routes/operations.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { secretRoutes, type SecretsService } from './routes/secrets.js';
-import type { NetworkService, NicFirewallService, SnapshotService, VmService } from '../lifecycle/index.js';
+import type { NetworkService, NicFirewallService, NicService, SnapshotService, VmService } from '../lifecycle/index.js';
 import type { IncomingService, MigrationService, PeerRegistry } from '../migration/index.js';
 import type { Logger } from '../shared/index.js';
 import { ConsoleHub } from './console-hub.js';
@@ -31,6 +31,7 @@ import type { EndpointService } from '../endpoints/index.js';
 import { incomingMigrationRoutes } from './routes/migration-incoming.js';
 import { storageRoutes, type StorageServices } from './routes/storage.js';
 import { vmDiskRoutes } from './routes/vm-disks.js';
+import { vmNicRoutes } from './routes/vm-nics.js';
 import { snapshotRoutes } from './routes/snapshots.js';
 import { backupRoutes } from './routes/backups.js';
 import { backupScheduleRoutes } from './routes/backups-schedules.js';
@@ -90,6 +91,8 @@ export interface ApiOptions {
   networks?: NetworkService;
   /** The firewalls of VMs' NICs on virtual networks: serves /v1/vms/{name}/nics/{nic}/firewall when given. */
   nicFirewall?: NicFirewallService;
+  /** NICs of VMs on virtual networks: serves /v1/vms/{name}/nics and adds `nics` to GET /v1/vms/{name} when given. */
+  nics?: NicService;
 }
 
 /** A slow or malicious client cannot hold the daemon: headers and bodies must arrive in time. */
@@ -153,7 +156,7 @@ export async function buildApi(o: ApiOptions): Promise<{ app: FastifyInstance; r
   vmGuestRoutes(app, o.service);
   auditRoutes(app, o.platform.auditStore);
   bulkRoutes(app, { service: o.service, snapshots: o.snapshots, backups: o.backups, migrations: o.migrations, peers: o.peers }, o.platform.operations);
-  vmRoutes(app, o.service, o.platform.operations);
+  vmRoutes(app, o.service, o.platform.operations, o.nics);
   vmEditRoutes(app, o.service, o.platform.operations);
   specCheckRoutes(app, { service: o.service, pathPolicy: o.pathPolicy });
   if (o.migrations) migrationRoutes(app, o.migrations, o.platform.operations, o.peers);
@@ -167,6 +170,7 @@ export async function buildApi(o: ApiOptions): Promise<{ app: FastifyInstance; r
   if (o.backupSchedules) backupScheduleRoutes(app, o.backupSchedules);
   if (o.networks) networkRoutes(app, o.networks);
   if (o.nicFirewall) vmNicFirewallRoutes(app, o.nicFirewall);
+  if (o.nics) vmNicRoutes(app, o.nics);
   consoleRoutes(app, o.service, hub);
   vncRoutes(app, o.service, vnc);
   uiRoutes(app);

@@ -50,7 +50,12 @@ export function vmDetails(v: VmView): string {
     ['Machine', `${s.machine.type}, accel ${v.runtime?.accel ?? s.machine.accel}, ${s.boot.firmware}`],
     ['Boot', s.boot.kernel ? `kernel ${s.boot.kernel}` : `disk (${s.boot.order.join(', ')})`],
     ...s.disks.map((d): [string, string] => [`Disk ${d.name}`, `${d.path ?? formatBytes(d.size ?? 0)} ${d.format} ${d.bus}${d.readOnly ? ' ro' : ''}`]),
-    ...s.networks.map((n): [string, string] => [`Net ${n.name}`, `${n.type}${n.network !== undefined ? ` ${n.network}` : ''} ${n.model}${n.mac !== undefined ? ` ${n.mac}` : ''}${n.ip !== undefined ? ` ip=${n.ip}` : ''}${n.portForwards.map((f) => ` ${f.protocol}:${f.hostAddress}:${f.hostPort}->${f.guestPort}`).join('')}`]),
+    ...s.networks.map((n): [string, string] => {
+      const seen = v.nics?.find((x) => x.name === n.name);
+      const mac = seen?.mac ?? n.mac;
+      const addrs = seen?.addresses.length ? ` addresses ${seen.addresses.map((a) => `${a.address} (${a.source})`).join(', ')}` : '';
+      return [`Net ${n.name}`, `${n.type}${n.network !== undefined ? ` ${n.network}` : ''} ${n.model}${mac !== undefined ? ` ${mac}` : ''}${n.ip !== undefined ? ` ip=${n.ip}` : ''}${seen && !seen.linkUp ? ' link down' : ''}${addrs}${n.portForwards.map((f) => ` ${f.protocol}:${f.hostAddress}:${f.hostPort}->${f.guestPort}`).join('')}`];
+    }),
     ['Labels', Object.entries(s.labels).map(([k, val]) => `${k}=${val}`).join(', ') || '-'],
     ['PID', v.runtime ? String(v.runtime.pid) : '-'],
     ['Serial log', v.files.serialLog],

@@ -10,6 +10,7 @@ import { addBulkOptions, runBulk, type BulkFlags } from './bulk.js';
 import { isPolyvisorError, PolyvisorError } from '../shared/index.js';
 import { stopWaitText, waitNotice } from './wait-notice.js';
 import { registerGuestCommand } from './guest-commands.js';
+import { registerNicCommands } from './nic-commands.js';
 import { registerHistoryCommand } from './history-commands.js';
 import { endpointClientFrom, foreignVmDetails, inventoryTable } from './endpoint-commands.js';
 import type { ForeignActionName } from '../client/index.js';
@@ -196,4 +197,5 @@ export function registerVmCommands(program: Command, out: (s: string) => void): 
 
   registerHistoryCommand(vm, g, out);
   registerGuestCommand(vm, g, out);
+  registerNicCommands(vm, g, out);
 }

@@ -13,5 +13,5 @@ export { BulkClient, type BulkRequest, type BulkClientOptions } from './bulk-cli
 export { HistoryClient, type HistoryClientOptions } from './history-client.js';
 export { SpecClient, type SpecClientOptions } from './spec-client.js';
 export { EndpointClient, type EndpointClientOptions, type EndpointAddRequest, type ForeignActionName } from './endpoint-client.js';
-export { NetworkClient } from './network-client.js';
-export type { NetworkView, NetworkDetailView, LeaseView, NetworkCreateRequest, NetworkModeName } from '../spec/index.js';
+export { NetworkClient, type NicAddBody, type NicChangeResult } from './network-client.js';
+export type { NetworkView, NetworkDetailView, LeaseView, NetworkCreateRequest, NetworkModeName, VmNicView } from '../spec/index.js';

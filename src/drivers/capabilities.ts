@@ -54,7 +54,7 @@ export const CAPABILITY_TEXT: Record<Capability, string> = {
   'move.fromLocal': 'move a local VM to this endpoint (`polyvisor vm move VM --to ENDPOINT`)',
   reconfigure: 'change CPU count and memory of a stopped VM',
   clone: 'clone a VM',
-  hotplug: 'add and remove disks on a running VM',
+  hotplug: 'add and remove disks and NICs on a running VM',
   import: 'create VMs from disk images and foreign configs',
   export: 'export VMs to disk images and foreign configs',
   metrics: 'per-VM figures in /metrics',

@@ -37,6 +37,7 @@ export {
 export { stableMac, nicMacs } from './nic-mac.js';
 export { canReportGuestInfo, type GuestInfo, type GuestInfoSource } from './guest-info.js';
 export { canHotplugDisks, type DiskHotplug, type HotplugDisk } from './disk-hotplug.js';
+export { canHotplugNics, type NicHotplug, type HotplugNic } from './nic-hotplug.js';
 export { canReportStats, type StatsSource, type VmStats, type GuestMemory, type DiskCounters, type NicCounters } from './stats.js';
 export {
   canSnapshot, canSnapshotExternal, type Snapshottable, type LoadSnapshotResult, type FreezeResult, type ExternalSnapshottable, type ExternalOverlay, type StreamRequest,

@@ -27,3 +27,4 @@ export { checkBootFiles } from './boot-files.js';
 export { NetworkService, DEFAULT_NETWORK, type NetworkServiceOptions } from './network-service.js';
 export { networkNics, nicMac, type NetworkNic } from './nic-attachments.js';
 export { NicFirewallService } from './nic-firewall.js';
+export { NicService, type NicAddRequest, type NicChange } from './nic-hotplug-service.js';

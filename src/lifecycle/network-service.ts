@@ -163,22 +163,47 @@ export class NetworkService {
       const done: string[] = [];
       try {
         for (const n of nics) {
-          const a = await this.allocate(rec, n);
-          const all = await this.o.store.listNicAllocations({ network: n.network });
-          const net = (await this.o.store.getNetwork(n.network))!;
-          const def = toNetworkDef(net, all);
-          const att = toAttachment(rec, n, a);
-          validateNicAttachment(att, def);
-          await host.ensure(def); // the network's DHCP reservations now hold this NIC
-          await host.attach(att);
+          taps[n.name] = await this.attachOne(host, rec, n);
           done.push(n.name);
-          taps[n.name] = a.tap;
         }
       } catch (err) {
         for (const nic of done.reverse()) await host.detach(rec.name, nic).catch((e: unknown) => this.log.warn({ err: e, vm: rec.name, nic }, 'detach after a failed attach failed'));
         throw err;
       }
       return taps;
+    });
+  }
+
+  /**
+   * NIC hot-plug: allocates (or reuses) the address and tap of one network
+   * NIC of `rec` (the NIC need not be in rec.spec yet) and attaches it.
+   * Returns the tap. On failure nothing of it is left on the host.
+   */
+  async attachNic(rec: Pick<VmRecord, 'id' | 'name'>, n: NetworkNic): Promise<string> {
+    if (!(await this.o.store.getNetwork(n.network))) fail('NETWORK_NOT_FOUND', `network ${n.network} does not exist`);
+    const host = this.requireHost();
+    return this.serial(async () => {
+      try {
+        return await this.attachOne(host, rec, n);
+      } catch (err) {
+        await host.detach(rec.name, n.name).catch((e: unknown) => this.log.warn({ err: e, vm: rec.name, nic: n.name }, 'detach after a failed attach failed'));
+        throw err;
+      }
+    });
+  }
+
+  /** Removes one NIC's tap and rules; with `release`, its address and tap allocation go too (the NIC left the spec). */
+  async detachNic(vm: string, nic: string, o: { release: boolean }): Promise<void> {
+    await this.serial(async () => {
+      if (this.o.host) await this.o.host.detach(vm, nic);
+      if (!o.release) return;
+      const gone = (await this.o.store.listNicAllocations({ vm })).find((a) => a.nic === nic);
+      await this.o.store.deleteNicAllocations(vm, nic);
+      // The network's DHCP reservations no longer hold it.
+      if (gone && this.o.host) {
+        const net = await this.o.store.getNetwork(gone.network);
+        if (net) await this.o.host.ensure(toNetworkDef(net, await this.o.store.listNicAllocations({ network: gone.network })));
+      }
     });
   }
 
@@ -219,7 +244,19 @@ export class NetworkService {
     return this.o.store.listNicAllocations({ vm });
   }
 
-  private async allocate(rec: VmRecord, n: NetworkNic): Promise<NicAllocation> {
+  private async attachOne(host: HostNetworks, rec: Pick<VmRecord, 'id' | 'name'>, n: NetworkNic): Promise<string> {
+    const a = await this.allocate(rec, n);
+    const all = await this.o.store.listNicAllocations({ network: n.network });
+    const net = (await this.o.store.getNetwork(n.network))!;
+    const def = toNetworkDef(net, all);
+    const att = toAttachment(rec, n, a);
+    validateNicAttachment(att, def);
+    await host.ensure(def); // the network's DHCP reservations now hold this NIC
+    await host.attach(att);
+    return a.tap;
+  }
+
+  private async allocate(rec: Pick<VmRecord, 'id' | 'name'>, n: NetworkNic): Promise<NicAllocation> {
     const mac = nicMac(rec, n);
     const all = await this.o.store.listNicAllocations();
     const mine = all.find((a) => a.vm === rec.name && a.nic === n.name);

@@ -3,7 +3,7 @@
  * NIC plus its stored allocation (address, tap) becomes a NicAttachment; the
  * stored network plus the allocations on it becomes a NetworkDef. Pure.
  */
-import { stableMac } from '../drivers/index.js';
+import { canHotplugNics, stableMac, type VmInstance } from '../drivers/index.js';
 import type { NetworkDef, NicAttachment } from '../network/index.js';
 import type { NetworkSpec, VmSpec } from '../spec/index.js';
 import type { NetworkRecord, NicAllocation, VmRecord } from '../store/index.js';
@@ -37,4 +37,11 @@ export function toAttachment(rec: Pick<VmRecord, 'name'>, n: NetworkNic, a: NicA
     portForwards: n.portForwards.map((f) => ({ protocol: f.protocol, hostPort: f.hostPort, guestPort: f.guestPort })),
     bandwidth: n.bandwidth ?? null,
   };
+}
+
+/** After QEMU started: the NICs whose spec says linkUp false get their link down (the argv cannot say it). */
+export async function applyLinkStates(spec: VmSpec, inst: VmInstance, signal: AbortSignal): Promise<void> {
+  const down = networkNics(spec).filter((n) => !n.linkUp);
+  if (down.length === 0 || !canHotplugNics(inst)) return;
+  for (const n of down) await inst.setNicLink(n.name, false, signal);
 }

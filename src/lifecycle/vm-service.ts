@@ -17,6 +17,7 @@ import { vmDir } from './vm-paths.js';
 import { checkBootFiles } from './boot-files.js';
 import { checkPortForwards } from './port-forwards.js';
 import { checkHostMemory } from './memory-admission.js';
+import { applyLinkStates } from './nic-attachments.js';
 
 export interface VmServiceOptions {
   store: Store;
@@ -302,6 +303,7 @@ export class VmService {
       const taps = this.opts.nics ? await this.opts.nics.attachVm(rec) : {};
       inst = await this.opts.driver.start({ ...this.plan(rec), taps, ...(restoreFrom ? { restoreFrom } : {}) }, timeoutSignal(OP_TIMEOUT_MS, signal));
       this.instances.add(rec.name, inst);
+      await applyLinkStates(rec.spec, inst, timeoutSignal(15_000, signal));
       throwIfAborted(signal, `start of VM ${rec.name}`); // cancelled just as QEMU came up: roll back
       return await this.states.set(rec, 'running', reason, { runtime: inst.info });
     } catch (err) {

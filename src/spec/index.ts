@@ -22,7 +22,7 @@ export { specJsonSchema } from './json-schema.js';
 export { cloudInitSchema, CLOUD_INIT_DISK, CLOUD_INIT_SEED_FILE, type CloudInitSpec } from './cloud-init.js';
 export { parseSize, formatSize } from './units.js';
 export { VM_STATES, type VmState } from './state.js';
-export type { VmView, CloneView, HealthView, ErrorBody } from './views.js';
+export type { VmView, VmNicView, NicAddressSource, CloneView, HealthView, ErrorBody } from './views.js';
 export { ROLES, OPERATION_STATUSES, type Role, type TokenView, type TokenCreatedView, type PeerView, type SecretView, type SecretRotationView, type OperationStatus, type OperationView, type EventView, type AuditView } from './api-views.js';
 export { BULK_ACTIONS, BULK_RESULTS, type BulkActionName, type BulkResultName, type BulkVmResult, type BulkReport } from './bulk-views.js';
 export { HISTORY_RANGES, type HistoryRange, type VmHistoryPoint, type HostHistoryPoint, type HistoryView, type VmHistoryView, type HostHistoryView } from './history-views.js';

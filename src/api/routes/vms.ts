@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { fail, validateName } from '../../shared/index.js';
 import { specJsonSchema, validateSpec } from '../../spec/index.js';
-import type { OperationContext, OperationRegistry, VmService } from '../../lifecycle/index.js';
+import type { NicService, OperationContext, OperationRegistry, VmService } from '../../lifecycle/index.js';
 import { parseLabelSelector } from '../label-selector.js';
 import { presentVm } from '../present.js';
 import { bodyOf, queryOf } from '../validate.js';
@@ -29,7 +29,7 @@ const ASYNC = { status: 202, description: 'async=true: the operation, at once (L
 
 const actor = (req: FastifyRequest): string => req.principal?.actor ?? 'anonymous';
 
-export function vmRoutes(app: FastifyInstance, service: VmService, ops: OperationRegistry): void {
+export function vmRoutes(app: FastifyInstance, service: VmService, ops: OperationRegistry, nics?: NicService): void {
   const tags = ['vms'];
   app.get('/v1/vms', { config: { permission: 'vm:read', doc: { summary: 'List VMs', tags, query: listQuery, response: { status: 200, description: 'the VMs', schema: z.array(vmViewSchema) } } } }, async (req) => {
     const labels = parseLabelSelector(queryOf<z.infer<typeof listQuery>>(req).label);
@@ -47,7 +47,11 @@ export function vmRoutes(app: FastifyInstance, service: VmService, ops: Operatio
   });
 
   app.get<{ Params: NameParams }>('/v1/vms/:name', { config: { permission: 'vm:read', doc: { summary: 'One VM', tags, response: { status: 200, description: 'the VM', schema: vmViewSchema } } } },
-    async (req) => presentVm(service, await service.get(req.params.name)));
+    async (req) => {
+      const rec = await service.get(req.params.name);
+      // One VM (vm show): its NICs with their addresses too; lists stay cheap.
+      return { ...presentVm(service, rec), ...(nics ? { nics: await nics.viewsOf(rec, { agent: true }) } : {}) };
+    });
 
   app.delete<{ Params: NameParams }>('/v1/vms/:name', {
     config: { permission: 'vm:write', doc: { summary: 'Remove a VM that is not running (force: kill it first)', tags, query: removeQuery, response: { status: 204, description: 'removed' } } },

@@ -1,7 +1,7 @@
 /** Zod schemas of what the API answers, each tied to the type its handler returns (describes.ts); the OpenAPI document's responses. */
 export { describes } from './describes.js';
 export { tokenSchema, tokenCreatedSchema, peerSchema, secretSchema, secretRotationSchema, operationSchema, eventSchema, auditSchema } from './platform.js';
-export { vmViewSchema, cloneViewSchema, healthSchema, whoamiSchema, statsSchema, type StatsView, type WhoamiView } from './vms.js';
+export { vmViewSchema, vmNicSchema, nicChangeSchema, type NicChangeView, cloneViewSchema, healthSchema, whoamiSchema, statsSchema, type StatsView, type WhoamiView } from './vms.js';
 export { poolSchema, volumeSchema, imageSchema, attachSchema, exportSchema, progressLineSchema, progressQuery, progressStream } from './storage.js';
 export { snapshotSchema, snapshotListSchema, revertSchema } from './snapshots.js';
 export { backupSchema, verifySchema, restoreSchema, pruneSchema, scheduleSchema } from './backups.js';

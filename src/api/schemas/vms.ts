@@ -2,8 +2,11 @@
 import { z } from 'zod';
 import type { VmSample } from '../../lifecycle/index.js';
 import type { HostSample } from '../../metrics/index.js';
-import { ROLES, VM_STATES, vmSpecSchema, type CloneView, type HealthView, type Role, type VmView } from '../../spec/index.js';
+import { ROLES, VM_STATES, vmSpecSchema, type CloneView, type HealthView, type Role, type VmView, type VmNicView } from '../../spec/index.js';
 import { describes } from './describes.js';
+
+/** POST /v1/vms/{name}/nics and PATCH …/nics/{nic}: the NIC after the change. */
+export interface NicChangeView { vm: string; nic: VmNicView; live: boolean }
 
 const at = z.string().describe('ISO 8601 time');
 
@@ -22,6 +25,18 @@ export interface StatsView {
   vms: VmSample[];
 }
 
+export const vmNicSchema = describes<VmNicView>()(z.object({
+  name: z.string(),
+  type: z.enum(['user', 'network']),
+  network: z.string().nullable().describe('the virtual network; null for user-mode NICs'),
+  mac: z.string(),
+  model: z.string(),
+  linkUp: z.boolean().describe('the link state the guest sees'),
+  tap: z.string().nullable().describe('the host tap while attached (the VM runs)'),
+  reservedIp: z.string().nullable().describe('the address reserved on its network (nat, isolated)'),
+  addresses: z.array(z.object({ address: z.string(), source: z.enum(['lease', 'agent']).describe('dnsmasq\'s lease for the MAC, or the guest agent') })),
+}).meta({ id: 'VmNic' }));
+
 export const vmViewSchema = describes<VmView>()(z.object({
   id: z.string(),
   name: z.string(),
@@ -34,7 +49,14 @@ export const vmViewSchema = describes<VmView>()(z.object({
   createdAt: at,
   updatedAt: at,
   files: z.object({ serialLog: z.string(), dir: z.string() }),
+  nics: z.array(vmNicSchema).optional().describe('GET /v1/vms/{name}: the NICs with their addresses'),
 }).meta({ id: 'Vm' }));
+
+export const nicChangeSchema = describes<NicChangeView>()(z.object({
+  vm: z.string(),
+  nic: vmNicSchema,
+  live: z.boolean().describe('the running VM got the change at once; false: the spec alone changed'),
+}).meta({ id: 'NicChange' }));
 
 export const cloneViewSchema = describes<CloneView>()(z.object({
   vm: vmViewSchema,

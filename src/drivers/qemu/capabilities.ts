@@ -23,7 +23,7 @@ export const QEMU_CAPABILITIES: CapabilityMatrix = matrix({
   'move.fromLocal': no('it is local'),
   reconfigure: yes('spec edit while stopped'),
   clone: yes(),
-  hotplug: yes('disks'),
+  hotplug: yes('disks and NICs on virtual networks, NIC link up/down'),
   import: yes('disk images into the image library'),
   export: yes('disk images (qcow2, raw, vmdk, vdi, vhdx, vpc)'),
   metrics: yes(),

@@ -66,13 +66,13 @@ export async function hotUnplugDisk(qmp: QmpClient, name: string, signal: AbortS
 
 interface PciDevice { qdev_id?: string; pci_bridge?: { devices?: PciDevice[] } }
 
-/** The first pv-hpN root port with nothing behind it. */
-async function freePort(qmp: QmpClient, signal: AbortSignal): Promise<string> {
+/** The first pv-hpN root port with nothing behind it (disks and NICs share them). */
+export async function freePort(qmp: QmpClient, signal: AbortSignal): Promise<string> {
   const buses = await qmp.execute<Array<{ devices: PciDevice[] }>>('query-pci', undefined, { signal });
   const ports = new Map<string, number>();
   for (const b of buses) for (const dev of b.devices) if (dev.qdev_id?.startsWith('pv-hp')) ports.set(dev.qdev_id, dev.pci_bridge?.devices?.length ?? 0);
   for (let i = 0; i < HOTPLUG_PORTS; i++) if (ports.get(hotplugPortId(i)) === 0) return hotplugPortId(i);
   fail('HOTPLUG_UNSUPPORTED', ports.size === 0
     ? 'this VM was started without hot-plug ports; stop and start it once to get them'
-    : `all ${HOTPLUG_PORTS} hot-plug ports are in use; stop the VM to attach more disks`);
+    : `all ${HOTPLUG_PORTS} hot-plug ports are in use; stop the VM to attach more disks or NICs`);
 }

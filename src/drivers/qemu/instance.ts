@@ -7,6 +7,7 @@ import type { ExitStatus } from './spawn-detached.js';
 import type { DriverEvent, LaunchPlan, RunStatus, RuntimeFiles, RuntimeInfo, VmInstance } from '../driver.js';
 import type { MigrateOutOptions, MigrationSource, MigrationStats, MigrationTuning } from '../migratable.js';
 import type { DiskHotplug, HotplugDisk } from '../disk-hotplug.js';
+import type { HotplugNic, NicHotplug } from '../nic-hotplug.js';
 import type { ExternalOverlay, ExternalSnapshottable, FreezeResult, LoadSnapshotResult, Snapshottable, StreamRequest } from '../snapshots.js';
 import type { BackupJob, Backupable, DiskBitmap } from '../backups.js';
 import { backupDisks, listBitmaps, removeBitmap } from './backup-jobs.js';
@@ -15,6 +16,7 @@ import { deleteSnapshot, diskSnapshot, loadSnapshot, saveSnapshot } from './snap
 import { activeFile, externalSnapshot, streamDisk } from './snapshot-external.js';
 import { mapQmpEvent, PAUSED_STATES } from './events.js';
 import { hotplugDisk, hotUnplugDisk } from './hotplug.js';
+import { hotplugNic, hotUnplugNic, setNicLink } from './nic-hotplug.js';
 import { migrateOut, startPostcopy, undoOutgoing } from './migrate-source.js';
 import { terminate, waitGone } from './process.js';
 import { saveState } from './save.js';
@@ -40,7 +42,7 @@ export const AGENT_REBOOT_TIMEOUT_MS = 2_000;
 /** How long after the monitor closed we wait for the process to disappear before giving up on it. */
 const EXIT_WATCH_MS = 60_000;
 
-export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, StatsSource, Snapshottable, ExternalSnapshottable, Backupable, GuestInfoSource {
+export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, NicHotplug, StatsSource, Snapshottable, ExternalSnapshottable, Backupable, GuestInfoSource {
   readonly info: RuntimeInfo;
   readonly files: RuntimeFiles;
   private readonly plan: LaunchPlan;
@@ -179,6 +181,18 @@ export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, S
 
   detachDisk(name: string, signal: AbortSignal): Promise<void> {
     return hotUnplugDisk(this.qmp, name, signal);
+  }
+
+  attachNic(nic: HotplugNic, signal: AbortSignal): Promise<void> {
+    return hotplugNic(this.qmp, this.plan.spec.machine.type, nic, signal);
+  }
+
+  detachNic(name: string, signal: AbortSignal): Promise<void> {
+    return hotUnplugNic(this.qmp, name, signal);
+  }
+
+  setNicLink(name: string, up: boolean, signal: AbortSignal): Promise<void> {
+    return setNicLink(this.qmp, name, up, signal);
   }
 
   stats(signal: AbortSignal): Promise<VmStats> {
