@@ -3,7 +3,7 @@ const allow = {
   shared: [],
   spec: ['shared'],
   qmp: ['shared'],
-  drivers: ['spec', 'shared', 'qmp'],
+  drivers: ['spec', 'shared', 'qmp', 'interchange'], // interchange: drivers/libvirt serves libvirt domain XML as an interchange format with its own mapping (one mapping, not two)
   storage: ['spec', 'shared'],
   network: ['spec', 'shared'], // host plumbing of virtual networks: bridges, taps, dnsmasq, nftables; its types are the contract lifecycle and api use
   store: ['spec', 'shared'],

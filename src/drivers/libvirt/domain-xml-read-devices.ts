@@ -26,7 +26,7 @@ export interface DevicesRead {
 /** Device kinds handled elsewhere or carrying nothing the spec lacks. */
 const QUIET = ['disk', 'emulator', 'controller', 'input', 'memballoon', 'audio', 'video', 'console', 'serial', 'channel', 'graphics', 'interface'];
 const NIC_QUIET = ['mac', 'source', 'model', 'target', 'alias', 'address', 'boot', 'rom', 'backend', 'portForward', 'driver', 'guest', 'acpi'];
-const NIC_MODELS: Record<string, NetInput['model']> = { virtio: 'virtio', 'virtio-transitional': 'virtio', 'virtio-non-transitional': 'virtio', e1000: 'e1000' };
+const NIC_MODELS: Record<string, NetInput['model']> = { virtio: 'virtio', 'virtio-transitional': 'virtio', 'virtio-non-transitional': 'virtio', e1000: 'e1000', e1000e: 'e1000e', vmxnet3: 'vmxnet3', rtl8139: 'rtl8139' };
 const MAX_NICS = 8;
 const MAX_FORWARDS = 64;
 const LOCAL = ['127.0.0.1', 'localhost', '::1'];

@@ -66,13 +66,12 @@ describe('readDomainXml on domains Polyvisor did not create', () => {
     expect(r.spec).toMatchObject({
       name: 'win10', cpu: { count: 2, model: 'host' }, machine: { type: 'q35', accel: 'kvm' },
       disks: [disk('sda', '/dev/default-pool/testvol1.img', { bus: 'sata' }), disk('sdb', '/dev/default-pool/testvol2.img', { media: 'cdrom', bus: 'sata', readOnly: true })],
-      networks: [{ name: 'net0', model: 'e1000', mac: '00:11:22:33:44:55' }],
+      networks: [{ name: 'net0', model: 'e1000e', mac: '00:11:22:33:44:55' }],
       serial: { enabled: false }, agent: { enabled: false }, display: { vnc: true },
     });
     expect(r.lossy).toEqual([
       '<metadata> element <libosinfo:libosinfo> (namespace http://libosinfo.org/xmlns/libvirt/domain/1.0) is not kept',
       'interface 00:11:22:33:44:55: bridge testsuitebr0 becomes user-mode networking',
-      'interface 00:11:22:33:44:55: model e1000e becomes e1000',
       'channel com.redhat.spice.0 is not kept',
       'the SPICE display becomes VNC',
       'video model qxl becomes VGA',
@@ -136,7 +135,7 @@ describe('readDomainXml on domains Polyvisor did not create', () => {
       boot: { firmware: 'uefi', order: ['network'] },
       disks: [disk('vda', '/var/lib/libvirt/images/web.qcow2', { cache: 'none', bootIndex: 0 }), disk('sda', '/srv/shared/quorum.img', { format: 'raw', bus: 'scsi' })],
       networks: [
-        { name: 'net0', model: 'e1000', mac: '52:54:00:6b:3c:58', portForwards: [] },
+        { name: 'net0', model: 'rtl8139', mac: '52:54:00:6b:3c:58', portForwards: [] },
         { name: 'net1', model: 'virtio', portForwards: [8080, 8081, 8082].map((p) => ({ protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: p, guestPort: p - 8000 })) },
       ],
       serial: { enabled: true }, agent: { enabled: false }, display: { vnc: true },
@@ -160,7 +159,6 @@ describe('readDomainXml on domains Polyvisor did not create', () => {
       'disk sda: <serial> is not kept',
       'disk sdb is not kept: it has no medium',
       'interface 52:54:00:6b:3c:58: network default becomes user-mode networking',
-      'interface 52:54:00:6b:3c:58: model rtl8139 becomes e1000',
       'interface 52:54:00:6b:3c:58: <bandwidth> is not kept',
       'interface 52:54:00:6b:3c:59: a port forward exclusion or unreadable range is not kept',
       'interface 52:54:00:6b:3c:59: port forwards on ::1 are not kept (the spec forwards IPv4 addresses)',

@@ -45,3 +45,4 @@ export function createLibvirtDriver(options: Partial<LibvirtOptions> = {}): Endp
     },
   };
 }
+export { readLibvirtXml, writeLibvirtXml, LIBVIRT_IMAGE_DIR } from './interchange-format.js';
