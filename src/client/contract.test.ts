@@ -11,7 +11,7 @@ import type net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFullStubStack } from '../../test/helpers/full-stub-stack.js';
 import * as clientModule from './index.js';
-import { BackupClient, BackupScheduleClient, BulkClient, EndpointClient, HistoryClient, MigrationClient, NetworkClient, OpsClient, PlatformClient, PolyvisorClient, SnapshotClient, SpecClient, StorageClient } from './index.js';
+import { BackupClient, BackupScheduleClient, BulkClient, EndpointClient, HistoryClient, MigrationClient, NetworkClient, NicFirewallClient, OpsClient, PlatformClient, PolyvisorClient, SnapshotClient, SpecClient, StorageClient } from './index.js';
 
 /** Documented operations the typed client does not call, and why. */
 const NOT_IN_CLIENT: Record<string, string> = {
@@ -101,6 +101,7 @@ function plan() {
       list: [], show: ['lab'], leases: ['lab'], create: [{ name: 'lab', mode: 'nat' }], remove: ['lab'],
       vmNics: ['a'], addVmNic: ['a', { network: 'lab' }], setVmNicLink: ['a', 'net1', false], removeVmNic: ['a', 'net1'],
     }],
+    NicFirewallClient: [new NicFirewallClient(o), { get: ['a', 'net0'], set: ['a', 'net0', { defaultIn: 'drop', rules: [{ direction: 'in', action: 'accept', protocol: 'tcp', port: 22 }] }] }],
     BulkClient: [new BulkClient(o), { start: [{ action: 'stop', selector: 'tier=web' }], run: [{ action: 'start', names: ['a'], dryRun: true }] }],
     socketOpened,
   } as const;

@@ -14,4 +14,5 @@ export { HistoryClient, type HistoryClientOptions } from './history-client.js';
 export { SpecClient, type SpecClientOptions } from './spec-client.js';
 export { EndpointClient, type EndpointClientOptions, type EndpointAddRequest, type ForeignActionName } from './endpoint-client.js';
 export { NetworkClient, type NicAddBody, type NicChangeResult } from './network-client.js';
+export { NicFirewallClient } from './nic-firewall-client.js';
 export type { NetworkView, NetworkDetailView, LeaseView, NetworkCreateRequest, NetworkModeName, VmNicView } from '../spec/index.js';

@@ -10,3 +10,7 @@ export { parseForeignXml, type XmlElement } from './safe-xml.js';
 export { Warnings } from './map-helpers.js';
 export { readOvf } from './ovf-read.js';
 export { writeOvf } from './ovf-write.js';
+export { readVmx } from './vmx-read.js';
+export { writeVmx } from './vmx-write.js';
+export { readVmdkDescriptor, type VmdkDescriptor, type VmdkExtent } from './vmdk-descriptor.js';
+export { parseManifest, writeManifest } from './manifest.js';

@@ -100,6 +100,29 @@ describe('LinuxHostNetworks (recorded commands)', () => {
     await expect(h.attach(nic({ network: 'nope' }))).rejects.toMatchObject({ code: 'NETWORK_INVALID' });
   });
 
+  it('a changed firewall on an attached NIC only reloads the ruleset; a refused reload keeps the NIC\'s old rules', async () => {
+    let nftFails = false;
+    const r = recorder([
+      { ifname: 'eth1', flags: ['UP'], master: 'pvbr-lan' },
+      { ifname: 'pvbr-lan', flags: ['UP'], ifalias: 'polyvisor:net:lan', linkinfo: { info_kind: 'bridge', info_data: { vlan_filtering: 1, nf_call_iptables: 1 } } },
+      { ifname: 'pvt-web0', flags: ['UP'], ifalias: 'polyvisor:nic:web/net0', master: 'pvbr-lan' },
+    ], (l) => nftFails && l === 'nft -f -');
+    const h = new LinuxHostNetworks({ stateDir: state, runner: r.runner });
+    await h.ensure(lan);
+    const open = nic({ bandwidth: null });
+    await h.attach(open);
+    r.calls.length = 0;
+    const rule = { direction: 'in' as const, action: 'drop' as const, protocol: 'tcp' as const, port: 8080, peer: null };
+    await h.attach({ ...open, firewall: { defaultIn: 'accept', defaultOut: 'accept', rules: [rule] } });
+    expect(r.calls.filter((c) => !c.startsWith('bridge vlan'))).toEqual(['nft -f -']);
+    nftFails = true;
+    await expect(h.attach({ ...open, firewall: { defaultIn: 'drop', defaultOut: 'accept', rules: [] } })).rejects.toThrow(/failed/);
+    expect(r.calls.filter((c) => c.startsWith('ip link del'))).toEqual([]); // the tap of a running VM stays
+    nftFails = false;
+    await h.attach(nic({ nic: 'net1', tap: 'pvt-web1', mac: '52:54:00:00:00:02', bandwidth: null }));
+    expect(r.inputs.at(-1)).toContain('iifname "pvt-web0" jump spoof-pvt-web0'); // still held after the refused reload
+  });
+
   it('reconcile removes only Polyvisor\'s leftover links and state directories', async () => {
     const r = recorder([
       { ifname: 'eth1', flags: ['UP'] },

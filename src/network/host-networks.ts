@@ -163,6 +163,7 @@ export class LinuxHostNetworks implements HostNetworks {
     const links = await listLinks(this.runner);
     const tap = LinuxHostNetworks.ours(links.find((l) => l.name === a.tap), nicAlias(a.vm, a.nic), 'interface');
     const created = tap === undefined;
+    const before = this.nics.get(nicKey(a.vm, a.nic));
     try {
       if (created) {
         await this.ip('tuntap', 'add', 'dev', a.tap, 'mode', 'tap');
@@ -178,7 +179,9 @@ export class LinuxHostNetworks implements HostNetworks {
       this.nics.set(nicKey(a.vm, a.nic), a);
       await this.applyRuleset();
     } catch (err) {
-      this.nics.delete(nicKey(a.vm, a.nic));
+      // A NIC that was already attached keeps what it had (its rules stay in force); a new one goes.
+      if (before && !created) this.nics.set(nicKey(a.vm, a.nic), before);
+      else this.nics.delete(nicKey(a.vm, a.nic));
       if (created) await this.runner.run('ip', ['link', 'del', 'dev', a.tap], { allowFail: true });
       await this.applyRuleset().catch(() => undefined);
       throw err;
