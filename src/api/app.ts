@@ -39,6 +39,8 @@ import type { BackupScheduler, BackupService } from '../backup/index.js';
 import type { SpecPathPolicy } from '../storage/index.js';
 import { systemRoutes } from './routes/system.js';
 import { networkRoutes } from './routes/networks.js';
+import { stackRoutes } from './routes/stacks.js';
+import type { StackService } from '../stack/index.js';
 import { vmNicFirewallRoutes } from './routes/vm-nic-firewall.js';
 import { uiRoutes } from './routes/ui.js';
 import { whoamiRoutes } from './routes/whoami.js';
@@ -89,6 +91,8 @@ export interface ApiOptions {
   endpoints?: EndpointService;
   /** Virtual networks: serves /v1/networks when given. */
   networks?: NetworkService;
+  /** Declarative stacks: serves /v1/stacks when given. */
+  stacks?: StackService;
   /** The firewalls of VMs' NICs on virtual networks: serves /v1/vms/{name}/nics/{nic}/firewall when given. */
   nicFirewall?: NicFirewallService;
   /** NICs of VMs on virtual networks: serves /v1/vms/{name}/nics and adds `nics` to GET /v1/vms/{name} when given. */
@@ -169,6 +173,7 @@ export async function buildApi(o: ApiOptions): Promise<{ app: FastifyInstance; r
   if (o.backups) backupRoutes(app, o.backups, o.platform.operations);
   if (o.backupSchedules) backupScheduleRoutes(app, o.backupSchedules);
   if (o.networks) networkRoutes(app, o.networks);
+  if (o.stacks) stackRoutes(app, { stacks: o.stacks, ops: o.platform.operations, pathPolicy: o.pathPolicy });
   if (o.nicFirewall) vmNicFirewallRoutes(app, o.nicFirewall);
   if (o.nics) vmNicRoutes(app, o.nics);
   consoleRoutes(app, o.service, hub);

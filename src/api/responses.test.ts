@@ -86,6 +86,25 @@ describe('every route on its happy path, checked against the OpenAPI document', 
     await call('DELETE', '/v1/networks/:name', { name: 'lab' }, { want: 204 });
   });
 
+  it('declarative stacks: plan, graph, apply, status, drift, down, destroy', async () => {
+    const spec = { memory: '64Mi', disks: [{ name: 'd', size: '1Mi' }] };
+    const document = { name: 'st', vms: { db: { spec }, app: { spec, depends_on: ['db'] } } };
+    await call('POST', '/v1/stacks/plan', {}, { body: { document } });
+    await call('POST', '/v1/stacks/graph', {}, { body: { document } });
+    const wait = async (op: Record<string, unknown>) => {
+      const done = (await call('POST', '/v1/operations/:id/wait', { id: String(op['id']) }, { query: 'timeout=30' })).json();
+      expect(done['status'], JSON.stringify(done['error'])).toBe('succeeded');
+    };
+    // The stub driver starts no VM: the apply makes a volume and a data-less network (real qemu-img, in-memory host plumbing).
+    const made = { name: 'st', volumes: { 'st-data': { size: '1Mi' } }, networks: { stnet: { mode: 'isolated', subnet: '10.92.0.0/24' } } };
+    await wait((await call('POST', '/v1/stacks/apply', {}, { body: { document: made }, want: 202 })).json());
+    await call('GET', '/v1/stacks');
+    await call('GET', '/v1/stacks/:name', { name: 'st' });
+    await call('GET', '/v1/stacks/:name/drift', { name: 'st' });
+    await wait((await call('POST', '/v1/stacks/:name/down', { name: 'st' }, { body: {}, want: 202 })).json());
+    await wait((await call('DELETE', '/v1/stacks/:name', { name: 'st' }, { want: 202 })).json());
+  });
+
   it('VMs, operations and events', async () => {
     const created = await call('POST', '/v1/vms', {}, { body: { spec: { name: 'a', memory: '128Mi', labels: { tier: 'web' }, disks: [{ name: 'root', size: '16Mi' }] } }, want: 201 });
     await call('GET', '/v1/vms');

@@ -7,10 +7,10 @@
 import type { StackAction, StackChangeView, StackPlanView } from './stack-views.js';
 
 const SIGN: Record<StackAction, string> = {
-  create: '+', update: '~', 'update-restart': '~!', replace: '-/+', delete: '-', start: '>', noop: ' ',
+  create: '+', update: '~', 'update-restart': '~!', replace: '-/+', delete: '-', start: '>', stop: '<', noop: ' ',
 };
 const WORD: Record<StackAction, string> = {
-  create: 'create', update: 'update in place', 'update-restart': 'update with restart', replace: 'replace', delete: 'delete', start: 'start', noop: 'unchanged',
+  create: 'create', update: 'update in place', 'update-restart': 'update with restart', replace: 'replace', delete: 'delete', start: 'start', stop: 'stop', noop: 'unchanged',
 };
 
 function changeLines(c: StackChangeView): string[] {

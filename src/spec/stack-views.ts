@@ -12,9 +12,9 @@ export type StackMemberKind = (typeof STACK_MEMBER_KINDS)[number];
  * update it with a restart (a running VM is stopped, changed and started);
  * replace it (removed and made again: its data goes); delete it (the stack owns
  * it and the file no longer names it); start it (a stopped VM of the stack);
- * noop.
+ * stop (down only); noop.
  */
-export const STACK_ACTIONS = ['create', 'update', 'update-restart', 'replace', 'delete', 'start', 'noop'] as const;
+export const STACK_ACTIONS = ['create', 'update', 'update-restart', 'replace', 'delete', 'start', 'stop', 'noop'] as const;
 export type StackAction = (typeof STACK_ACTIONS)[number];
 
 export interface StackFieldChange {

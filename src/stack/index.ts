@@ -4,3 +4,7 @@ export { resolveStack, parseStackText, type DesiredStack, type DesiredVm, type D
 export { buildGraph, graphText, graphDot, dependantsOf, type GraphNode, type StackGraph } from './graph.js';
 export { planStack, diffFields, summarize, type ActualState, type ActualVm, type ActualNetwork, type ActualVolume } from './plan.js';
 export { STACK_LABEL, MEMBER_LABEL, vmOwner, ownedBy, type Owner } from './ownership.js';
+export { StackService, type StackServiceOptions, type StackRunOptions } from './stack-service.js';
+export { applyStack, type ApplyDeps, type ApplyOptions } from './apply.js';
+export { waitReady, checkOnce, describeReadiness } from './readiness.js';
+export { StackRecords, type StackRecord } from './stack-records.js';

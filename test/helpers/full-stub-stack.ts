@@ -24,6 +24,7 @@ import { SecretStore } from '../../src/secrets/index.js';
 import { silentLogger } from '../../src/shared/index.js';
 import { ImageLibrary, PoolService } from '../../src/storage/index.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
+import { StackService } from '../../src/stack/index.js';
 import type { StubStack } from './stub-stack.js';
 
 /** The stub stack's parts (test/helpers/stub-stack.ts), with every service behind its API. */
@@ -57,8 +58,9 @@ export async function openFullStubStack(tag: string, listener: 'tcp' | 'unix' = 
   }, signal);
   const networks = new NetworkService({ store, vms: () => service.list(), host: new MemHostNetworks(), hostRoutes: async () => [], logger });
   const nics = new NicService({ vms: service, networks, logger });
+  const stacks = new StackService({ vms: service, meta: store, networks, pools, logger });
   const api = await buildApi({
-    service, networks, nics, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, doctor, secrets, peers: new PeerRegistry(secrets),
+    service, networks, stacks, nics, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, doctor, secrets, peers: new PeerRegistry(secrets),
     endpoints: wireEndpoints({ service, secrets, logger, stagingDir: path.join(dir, 'cache', 'imports'), extraDrivers: [memDriver({ events: true, diskRoot: path.join(dir, 'remote') }).driver] }),
     listener, logger, version: 't', host: 'h',
   });

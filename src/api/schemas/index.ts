@@ -14,3 +14,4 @@ export { guestInfoSchema } from './guest.js';
 export { endpointSchema, driverSchema, inventorySchema, inventoryVmSchema, foreignVmSchema, foreignSnapshotSchema, importSchema, moveOutSchema } from './endpoints.js';
 export { networkSchema, networkDetailSchema, leaseSchema } from './networks.js';
 export { nicFirewallViewSchema } from './nic-firewall.js';
+export { stackChangeSchema, stackPlanSchema, stackApplySchema, stackStatusSchema, stackSummarySchema, stackDriftSchema, stackGraphSchema } from './stacks.js';
