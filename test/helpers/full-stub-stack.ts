@@ -17,7 +17,7 @@ import { wireEndpoints } from '../../src/daemon/endpoint-wiring.js';
 import { memDriver } from './mem-driver.js';
 import { runDoctor } from '../../src/doctor/index.js';
 import { stubDriver } from '../../src/drivers/stub-driver.js';
-import { DiskService, NetworkService, NicService, SnapshotService, VmService } from '../../src/lifecycle/index.js';
+import { DiskService, NetworkService, NicFirewallService, NicService, SnapshotService, VmService } from '../../src/lifecycle/index.js';
 import { MemHostNetworks } from './mem-networks.js';
 import { IncomingService, MigrationService, PeerRegistry } from '../../src/migration/index.js';
 import { SecretStore } from '../../src/secrets/index.js';
@@ -57,10 +57,11 @@ export async function openFullStubStack(tag: string, listener: 'tcp' | 'unix' = 
     integrityCheck: () => store.integrityCheck(), qemuBinary: 'qemu-system-x86_64', qemuImgBinary: 'qemu-img', vmsDir, dbFile: path.join(stateDir, 'state.db'),
   }, signal);
   const networks = new NetworkService({ store, vms: () => service.list(), host: new MemHostNetworks(), hostRoutes: async () => [], logger });
+  const nicFirewall = new NicFirewallService({ vms: service, networks, logger });
   const nics = new NicService({ vms: service, networks, logger });
   const stacks = new StackService({ vms: service, meta: store, networks, pools, logger });
   const api = await buildApi({
-    service, networks, stacks, nics, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, doctor, secrets, peers: new PeerRegistry(secrets),
+    service, networks, nicFirewall, stacks, nics, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, doctor, secrets, peers: new PeerRegistry(secrets),
     endpoints: wireEndpoints({ service, secrets, logger, stagingDir: path.join(dir, 'cache', 'imports'), extraDrivers: [memDriver({ events: true, diskRoot: path.join(dir, 'remote') }).driver] }),
     listener, logger, version: 't', host: 'h',
   });
