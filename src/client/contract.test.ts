@@ -11,7 +11,7 @@ import type net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFullStubStack } from '../../test/helpers/full-stub-stack.js';
 import * as clientModule from './index.js';
-import { BackupClient, BackupScheduleClient, BulkClient, EndpointClient, HistoryClient, MigrationClient, NetworkClient, NicFirewallClient, OpsClient, PlatformClient, PolyvisorClient, SnapshotClient, SpecClient, StorageClient } from './index.js';
+import { BackupClient, BackupScheduleClient, BulkClient, EndpointClient, HistoryClient, MigrationClient, NetworkClient, NicFirewallClient, OpsClient, PlatformClient, PolyvisorClient, SnapshotClient, SpecClient, StackClient, StorageClient } from './index.js';
 
 /** Documented operations the typed client does not call, and why. */
 const NOT_IN_CLIENT: Record<string, string> = {
@@ -66,6 +66,10 @@ function plan() {
   const o = { endpoint: { url: base }, token: 't' };
   const socketOpened = (ws: { on: (e: string, f: () => void) => void }) => new Promise<void>((r) => { ws.on('error', r); ws.on('close', r); });
   return {
+    StackClient: [new StackClient(o), {
+      list: [], plan: [{ document: { name: 's' } }], graph: [{ document: { name: 's' } }], apply: [{ document: { name: 's' }, variables: { n: '2' } }],
+      status: ['s'], drift: ['s'], down: ['s'], destroy: ['s'],
+    }],
     PolyvisorClient: [new PolyvisorClient(o), {
       health: [], specSchema: [], listVms: [{ labels: { tier: 'web' } }], getVm: ['a'], createVm: [{ name: 'a' }], cloneVmAsync: ['a', 'b'], removeVm: ['a', { force: true }],
       action: ['a', 'start'], serialLog: ['a'], guestInfo: ['a'], openConsole: ['a'], openVnc: ['a'],

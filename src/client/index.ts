@@ -16,3 +16,4 @@ export { EndpointClient, type EndpointClientOptions, type EndpointAddRequest, ty
 export { NetworkClient, type NicAddBody, type NicChangeResult } from './network-client.js';
 export { NicFirewallClient } from './nic-firewall-client.js';
 export type { NetworkView, NetworkDetailView, LeaseView, NetworkCreateRequest, NetworkModeName, VmNicView } from '../spec/index.js';
+export { StackClient } from './stack-client.js';
