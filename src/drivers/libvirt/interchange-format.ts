@@ -89,6 +89,10 @@ function fallback(spec: VmSpec, field: string, w: Warnings): VmSpec | undefined 
     w.add(field, 'secure boot is not written: add <loader secure=\'yes\'> and <smm state=\'on\'/> on the target');
     return { ...spec, boot: { ...spec.boot, secureBoot: undefined } };
   }
+  if (field === 'os') {
+    w.add(field, `the OS hint ${spec.os?.type ?? ''}${spec.os?.variant === undefined ? '' : ` (${spec.os.variant})`} is not kept in the XML`);
+    return { ...spec, os: undefined };
+  }
   if (field === 'scsiController') {
     w.add(field, `the SCSI controller ${spec.scsiController} becomes virtio-scsi`);
     return { ...spec, scsiController: undefined };
