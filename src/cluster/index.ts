@@ -15,3 +15,5 @@ export {
 export { FenceTargets, processStartTicks, type FenceTarget } from './fence-targets.js';
 export { FenceClock, fence, runWatchdog, WATCHDOG_TICK_MS, FENCE_MARGIN_MS, type FenceReport, type FenceVerdict, type WatchdogOptions } from './watchdog.js';
 export { planFailover, HA_RESTART_STATES, type HaPlan, type HaPlanInput, type HaRestart, type HaStuck, type HaVm, type HaWaiting } from './ha-plan.js';
+export { HaManager, candidates, type HaIntent, type HaManagerOptions } from './ha-manager.js';
+export { HaExecutor, type HaExecutorOptions } from './ha-executor.js';

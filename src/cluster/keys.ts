@@ -8,6 +8,11 @@ export function clusterKeys(prefix = CLUSTER_PREFIX) {
     host: (name: string) => `${p}hosts/${name}`,
     /** Candidates of election `name`: one key per candidate's lease, the lowest create revision leads. */
     election: (name: string) => `${p}election/${name}/`,
+    /** HA restarts decided by the leader and not yet carried out by their target host: `ha/restart/VM`. */
+    haRestarts: `${p}ha/restart/`,
+    haRestart: (vm: string) => `${p}ha/restart/${vm}`,
+    /** When HA restarted each VM (for its restart limit): `ha/history/VM`, a JSON array of ms timestamps. */
+    haHistory: (vm: string) => `${p}ha/history/${vm}`,
   };
 }
 

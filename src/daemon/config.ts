@@ -22,6 +22,12 @@ const storeSchema = z.discriminatedUnion('kind', [
     timeoutMs: z.number().int().min(100).max(600_000).optional(),
     /** PEM files: the CA of the members' certificates, and a client certificate and key when they require one. */
     tls: z.object({ ca: absPath.optional(), cert: absPath.optional(), key: absPath.optional() }).strict().optional(),
+    /** This host's lease in the cluster (docs/ha.md): when it is not renewed for this long the host is lost, its watchdog kills its HA VMs and they restart elsewhere. */
+    leaseTtlSeconds: z.number().int().min(2).max(300).optional(),
+    /** The host pool (HA group) this host belongs to. */
+    pool: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'a pool name of letters, digits, "-", "_", "."').optional(),
+    /** Run the cluster's HA manager and executor (default true). */
+    ha: z.boolean().optional(),
   }).strict(),
 ]);
 
@@ -30,6 +36,8 @@ export type StoreConfig = z.infer<typeof storeSchema>;
 const configSchema = z
   .object({
     stateDir: z.string().min(1),
+    /** Where VM directories (managed disks, runtime files) live; default STATE/vms. Cluster hosts point it at storage they all reach for HA (docs/ha.md). */
+    vmsDir: absPath.optional(),
     socket: z.string().min(1).optional(),
     /** Group whose members may use the unix socket (root:GROUP 0660, docs/security.md); unset: the daemon's user alone (0600). */
     socketGroup: z.string().regex(/^([a-z_][a-z0-9_-]{0,31}\$?|\d{1,10})$/, 'a group name or a numeric gid').optional(),
@@ -141,7 +149,7 @@ export function loadConfig(src: ConfigSources = {}): DaemonConfig {
     ...c,
     stateDir,
     socket: path.resolve(c.socket ?? socketIn(stateDir)),
-    vmsDir: path.join(stateDir, 'vms'),
+    vmsDir: c.vmsDir ?? path.join(stateDir, 'vms'),
     dbFile: path.join(stateDir, 'polyvisor.db'),
     cacheDir: path.join(stateDir, 'cache'),
     pathRoots: c.pathRoots.map((p) => path.resolve(p)),

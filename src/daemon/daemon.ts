@@ -7,13 +7,14 @@ import { chmod, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { buildApi, createApiPlatform } from '../api/index.js';
 import { createQemuDriver } from '../drivers/qemu/index.js';
-import { DiskService, NicService, SnapshotService, VmService, withCloudInitSeed, NicFirewallService } from '../lifecycle/index.js';
+import { DiskService, SnapshotService, VmService, withCloudInitSeed, NicFirewallService } from '../lifecycle/index.js';
 import { BackupScheduler, BackupService, LocalDirTarget, scheduleRunner } from '../backup/index.js';
 import { IncomingService, MigrationService, discardUnfinishedIncoming, recoverOutgoing, settleOutgoing, PeerRegistry } from '../migration/index.js';
 import { migrationAddress, migrationPeers } from './migration-wiring.js';
 import { VERSION, writeFileAtomic, type Logger } from '../shared/index.js';
 import { ImageLibrary, PoolService, SpecPathPolicy } from '../storage/index.js';
 import { openStore } from './store-wiring.js';
+import { wireCluster } from './cluster-wiring.js';
 import { SecretStore } from '../secrets/index.js';
 import { splitListen, type DaemonConfig } from './config.js';
 import { takeLock } from './lock.js';
@@ -26,7 +27,6 @@ import { doctorRunner } from './doctor-wiring.js';
 import { AuditRetention } from './audit-retention.js';
 import { wireEndpoints } from './endpoint-wiring.js';
 import { wireNetworks } from './network-wiring.js';
-import { StackService } from '../stack/index.js';
 
 export interface RunningDaemon {
   socket: string;
@@ -42,7 +42,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
   const unlock = await takeLock(path.join(config.stateDir, 'polyvisord.pid'));
   const undo: Array<() => Promise<void>> = [unlock];
   try {
-    const { store, integrityCheck } = await openStore(config, logger.child({ component: 'store' }));
+    const { store, integrityCheck, kv } = await openStore(config, logger.child({ component: 'store' }));
     undo.unshift(() => store.close());
     const driver = withCloudInitSeed(createQemuDriver({
       qemuBinary: config.qemuBinary,
@@ -64,6 +64,9 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
       await networks.reconcile();
       if (config.defaultNetwork) await networks.ensureDefault().catch((err: unknown) => logger.warn({ err }, 'could not create the default network'));
     }
+    // A cluster host (etcd store): joins with a lease, starts its fencing watchdog, runs HA (docs/ha.md).
+    const cluster = kv ? await wireCluster({ config, kv, service, logger }) : undefined;
+    if (cluster) undo.unshift(() => cluster.close());
     // Contacts other daemons: in the background, on each VM's queue.
     void settleOutgoing({ vms: service, driver, logger, host: config.hostName, peers: migrationPeers }).catch((err: unknown) => logger.error({ err }, 'settling interrupted moves failed'));
     const migrations = new MigrationService({ vms: service, driver, logger, host: config.hostName, peers: migrationPeers });
@@ -73,14 +76,12 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     });
     undo.unshift(() => incoming.close());
     const pools = new PoolService({ stateDir: config.stateDir, logger });
-    const stacks = new StackService({ vms: service, meta: store, networks, pools, logger });
     await pools.init();
     const library = new ImageLibrary({ dir: path.join(config.stateDir, 'library'), downloadsDir: path.join(config.cacheDir, 'downloads'), logger });
     const pathPolicy = new SpecPathPolicy({
       poolDirs: async () => (await pools.listPools()).map((p) => p.path), libraryDir: path.join(config.stateDir, 'library'), vmsDir: config.vmsDir, extraRoots: config.pathRoots,
     });
     const storage = { pools, library, disks: new DiskService({ vms: service, pools, library, vmsDir: config.vmsDir, logger }) };
-    const nics = networks ? new NicService({ vms: service, networks, logger }) : undefined;
     const nicFirewall = networks ? new NicFirewallService({ vms: service, networks, logger }) : undefined;
 
     const snapshots = new SnapshotService({ vms: service, vmsDir: config.vmsDir, logger });
@@ -104,7 +105,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     const doctor = doctorRunner({ config, service, driver, pools, integrityCheck, networks });
     const apis: Array<Awaited<ReturnType<typeof buildApi>>> = [];
     const mk = async (listener: 'unix' | 'tcp', tls?: { key: Buffer; cert: Buffer }) => {
-      const api = await buildApi({ service, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, doctor, secrets, peers, endpoints, networks, stacks, ...(nicFirewall ? { nicFirewall } : {}), ...(nics ? { nics } : {}), pathPolicy, listener, logger: logger.child({ component: 'api' }), version: VERSION, host: config.hostName, fastifyLogger: logger, ...(tls ? { tls } : {}) });
+      const api = await buildApi({ service, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, doctor, secrets, peers, endpoints, networks, ...(nicFirewall ? { nicFirewall } : {}), pathPolicy, listener, logger: logger.child({ component: 'api' }), version: VERSION, host: config.hostName, fastifyLogger: logger, ...(tls ? { tls } : {}) });
       apis.push(api);
       undo.unshift(() => api.close());
       return api.app;

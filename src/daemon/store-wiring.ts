@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fail, type Logger } from '../shared/index.js';
-import type { AuditStore, MetaStore, Store, TokenStore } from '../store/index.js';
+import type { AuditStore, ClusterKv, MetaStore, Store, TokenStore } from '../store/index.js';
 import { openEtcdStore, type EtcdTls } from '../store/etcd/index.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import type { DaemonConfig, StoreConfig } from './config.js';
@@ -13,6 +13,8 @@ export interface OpenedStore {
   store: Store & MetaStore & TokenStore & AuditStore;
   /** For doctor: SQLite's integrity check; etcd answers ['ok'] when a quorum serves a read. */
   integrityCheck(): Promise<string[]>;
+  /** The cluster store's key-value side (leases, elections, HA): etcd only. */
+  kv?: ClusterKv;
 }
 
 function readPem(file: string | undefined, what: string): Buffer | undefined {
@@ -45,6 +47,7 @@ export async function openStore(config: Pick<DaemonConfig, 'store' | 'dbFile'>, 
   logger.info({ endpoints: cfg.endpoints, prefix: cfg.prefix }, 'cluster store (etcd) open');
   return {
     store,
+    kv: store.kv,
     integrityCheck: async () => {
       await store.getMeta('store.probe');
       return ['ok'];

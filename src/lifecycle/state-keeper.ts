@@ -41,6 +41,18 @@ export class StateKeeper extends EventEmitter<{ state: [StateChange]; removed: [
     this.emit('content', { vm: rec.name, id: rec.id, what, action, name, at: new Date().toISOString() });
   }
 
+  /**
+   * Takes a VM over from a lost host (cluster HA): one compare-and-set on the
+   * record's generation makes `host` its owner, stopped, with no runtime. Throws
+   * VM_BUSY if the record changed since the HA manager decided.
+   */
+  async takeOver(rec: VmRecord, host: string, reason: string, expectGeneration: number): Promise<VmRecord> {
+    const next = await this.store.updateVm(rec.name, { host, state: 'stopped', stateReason: reason, runtime: null }, expectGeneration);
+    this.log.info({ vm: rec.name, from: rec.host, to: host, reason }, 'vm taken over');
+    this.emit('state', { vm: rec.name, id: rec.id, from: rec.state, to: 'stopped', reason, at: next.updatedAt });
+    return next;
+  }
+
   /** Moves `rec` to `to` (durably) and returns the new record. */
   async set(rec: VmRecord, to: VmState, reason: string, extra: Omit<VmPatch, 'state' | 'stateReason'> = {}): Promise<VmRecord> {
     if (rec.state !== to) assertTransition(rec.name, rec.state, to);

@@ -81,6 +81,11 @@ export class VmService {
     return this.opts.store.listVms({ host: this.opts.host, ...filter });
   }
 
+  /** Every host's VMs (a cluster store holds them all; on one host the same as list()). */
+  listAll(filter?: VmFilter): Promise<VmRecord[]> {
+    return this.opts.store.listVms(filter);
+  }
+
   /** The VM named `name`, or undefined. */
   async find(name: string): Promise<VmRecord | undefined> {
     validateName(name, 'VM name');
@@ -258,6 +263,21 @@ export class VmService {
   }
 
   /** Re-adopts every VM this host owns after a daemon (re)start. */
+  /**
+   * Cluster HA: makes this host the owner of a VM whose host was lost, then
+   * starts it here. `generation` is the record's generation the HA manager
+   * decided on: if the record changed since, VM_BUSY and nothing happens. A VM
+   * this host already took over (a retry after a crash) is just started.
+   */
+  async takeOverAndStart(name: string, from: string, generation: number, o: OpOptions = {}): Promise<VmRecord> {
+    const reason = `HA: restarted on ${this.opts.host} after host ${from} was lost`;
+    return this.job(name, async (rec) => {
+      if (rec.host !== this.opts.host) rec = await this.states.takeOver(rec, this.opts.host, reason, generation);
+      else if (rec.state !== 'stopped') return rec;
+      return this.launch(rec, reason, undefined, o.signal);
+    }, o.signal);
+  }
+
   async reconcile(): Promise<{ adopted: string[]; stopped: string[] }> {
     const adopted: string[] = [];
     const stopped: string[] = [];

@@ -1,0 +1,74 @@
+/**
+ * A daemon on the cluster store (etcd) is a cluster host: it joins with a
+ * lease and publishes its capacity (cluster/membership.ts), starts its
+ * fencing watchdog and keeps it told of each renewal, lists its running HA
+ * VMs as fence targets, and runs the HA executor (restarts decided for it)
+ * and a candidate HA manager (one leads, by etcd's election). docs/ha.md.
+ */
+import { statfs } from 'node:fs/promises';
+import os from 'node:os';
+import { Election, HaExecutor, HaManager, HA_RESTART_STATES, HostAgent, DEFAULT_HOST_TTL_SECONDS } from '../cluster/index.js';
+import type { VmService } from '../lifecycle/index.js';
+import { VERSION, type Logger } from '../shared/index.js';
+import type { ClusterKv } from '../store/index.js';
+import type { DaemonConfig } from './config.js';
+import { startWatchdog } from './watchdog-wiring.js';
+
+export interface ClusterHost {
+  agent: HostAgent;
+  close(): Promise<void>;
+}
+
+export async function wireCluster(o: { config: DaemonConfig; kv: ClusterKv; service: VmService; logger: Logger }): Promise<ClusterHost | undefined> {
+  const cfg = o.config.store;
+  if (cfg.kind !== 'etcd') return undefined;
+  const log = o.logger.child({ component: 'cluster' });
+  const host = o.config.hostName;
+  const prefix = cfg.prefix;
+  const watchdog = startWatchdog(o.config.stateDir, log);
+  const fs = await statfs(o.config.vmsDir).catch(() => undefined);
+  const agent = new HostAgent({
+    kv: o.kv,
+    host: {
+      name: host, state: 'ready',
+      capacity: { cpus: os.cpus().length, memoryBytes: os.totalmem(), diskBytes: fs ? fs.blocks * fs.bsize : 0 },
+      facts: { version: VERSION, ...(cfg.pool ? { pool: cfg.pool } : {}) },
+    },
+    ttlSeconds: cfg.leaseTtlSeconds ?? DEFAULT_HOST_TTL_SECONDS,
+    ...(prefix ? { prefix } : {}),
+    onRenewed: (until) => watchdog.alive(until),
+    onLost: (why) => log.error({ why }, 'this host lost its cluster lease: its HA VMs are fenced by the watchdog and restart elsewhere'),
+  });
+
+  // The watchdog's list: this host's HA VMs with a process. Updated on every state change, before anything else hears of it.
+  const syncTarget = async (name: string) => {
+    const rec = await o.service.find(name).catch(() => undefined);
+    if (rec && rec.host === host && rec.spec.ha && rec.runtime && HA_RESTART_STATES.has(rec.state)) await watchdog.targets.add(name, rec.runtime.pid);
+    else await watchdog.targets.remove(name);
+  };
+  o.service.states.on('state', (c) => void syncTarget(c.vm).catch((err: unknown) => log.error({ err, vm: c.vm }, 'fence target update failed')));
+  o.service.states.on('removed', (r) => void watchdog.targets.remove(r.vm));
+  for (const t of await watchdog.targets.list()) await syncTarget(t.vm);
+  for (const rec of await o.service.list()) await syncTarget(rec.name);
+
+  await agent.join();
+  log.info({ host, ttlSeconds: agent.lease.ttlSeconds, watchdog: watchdog.pid }, 'joined the cluster');
+  const ctl = new AbortController();
+  const runs: Promise<void>[] = [];
+  if (cfg.ha !== false) {
+    const election = new Election({ kv: o.kv, name: 'ha', candidate: host, lease: agent.lease, ...(prefix ? { prefix } : {}) });
+    const manager = new HaManager({ kv: o.kv, store: { listVms: () => o.service.listAll() }, election, log, ...(prefix ? { prefix } : {}) });
+    const executor = new HaExecutor({ kv: o.kv, host, log, ...(prefix ? { prefix } : {}), takeOverAndStart: (n, from, g) => o.service.takeOverAndStart(n, from, g) });
+    runs.push(manager.run(ctl.signal), executor.run(ctl.signal));
+  }
+  return {
+    agent,
+    close: async () => {
+      ctl.abort();
+      await Promise.all(runs);
+      // Not a leave: the VMs keep running after the daemon stops, so the lease must run out and the watchdog fence the HA
+      // ones before they may restart elsewhere. `polyvisor cluster leave` (after a drain) is the clean way out.
+      await agent.lease.stop();
+    },
+  };
+}
