@@ -7,7 +7,7 @@ import { chmod, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { buildApi, createApiPlatform } from '../api/index.js';
 import { createQemuDriver } from '../drivers/qemu/index.js';
-import { DiskService, SnapshotService, VmService, withCloudInitSeed, NicFirewallService } from '../lifecycle/index.js';
+import { DiskService, NicService, SnapshotService, VmService, withCloudInitSeed, NicFirewallService } from '../lifecycle/index.js';
 import { BackupScheduler, BackupService, LocalDirTarget, scheduleRunner } from '../backup/index.js';
 import { IncomingService, MigrationService, discardUnfinishedIncoming, recoverOutgoing, settleOutgoing, PeerRegistry } from '../migration/index.js';
 import { migrationAddress, migrationPeers } from './migration-wiring.js';
@@ -27,6 +27,7 @@ import { doctorRunner } from './doctor-wiring.js';
 import { AuditRetention } from './audit-retention.js';
 import { wireEndpoints } from './endpoint-wiring.js';
 import { wireNetworks } from './network-wiring.js';
+import { StackService } from '../stack/index.js';
 
 export interface RunningDaemon {
   socket: string;
@@ -76,12 +77,14 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     });
     undo.unshift(() => incoming.close());
     const pools = new PoolService({ stateDir: config.stateDir, logger });
+    const stacks = new StackService({ vms: service, meta: store, networks, pools, logger });
     await pools.init();
     const library = new ImageLibrary({ dir: path.join(config.stateDir, 'library'), downloadsDir: path.join(config.cacheDir, 'downloads'), logger });
     const pathPolicy = new SpecPathPolicy({
       poolDirs: async () => (await pools.listPools()).map((p) => p.path), libraryDir: path.join(config.stateDir, 'library'), vmsDir: config.vmsDir, extraRoots: config.pathRoots,
     });
     const storage = { pools, library, disks: new DiskService({ vms: service, pools, library, vmsDir: config.vmsDir, logger }) };
+    const nics = networks ? new NicService({ vms: service, networks, logger }) : undefined;
     const nicFirewall = networks ? new NicFirewallService({ vms: service, networks, logger }) : undefined;
 
     const snapshots = new SnapshotService({ vms: service, vmsDir: config.vmsDir, logger });
@@ -105,7 +108,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     const doctor = doctorRunner({ config, service, driver, pools, integrityCheck, networks });
     const apis: Array<Awaited<ReturnType<typeof buildApi>>> = [];
     const mk = async (listener: 'unix' | 'tcp', tls?: { key: Buffer; cert: Buffer }) => {
-      const api = await buildApi({ service, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, doctor, secrets, peers, endpoints, networks, ...(nicFirewall ? { nicFirewall } : {}), pathPolicy, listener, logger: logger.child({ component: 'api' }), version: VERSION, host: config.hostName, fastifyLogger: logger, ...(tls ? { tls } : {}) });
+      const api = await buildApi({ service, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, doctor, secrets, peers, endpoints, networks, stacks, ...(nicFirewall ? { nicFirewall } : {}), ...(nics ? { nics } : {}), pathPolicy, listener, logger: logger.child({ component: 'api' }), version: VERSION, host: config.hostName, fastifyLogger: logger, ...(tls ? { tls } : {}) });
       apis.push(api);
       undo.unshift(() => api.close());
       return api.app;
