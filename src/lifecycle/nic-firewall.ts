@@ -7,7 +7,7 @@
  * that does not run gets the spec change alone (its rules are made at start).
  */
 import { fail, type Logger } from '../shared/index.js';
-import { validateSpec, type NicFirewallInput, type NicFirewallView, type VmSpec } from '../spec/index.js';
+import { nicFirewallSchema, problemsOf, type NicFirewallInput, type NicFirewallSpec, type NicFirewallView, type VmSpec } from '../spec/index.js';
 import type { VmRecord } from '../store/index.js';
 import type { NetworkService } from './network-service.js';
 import { networkNics, type NetworkNic } from './nic-attachments.js';
@@ -20,6 +20,14 @@ function networkNic(rec: Pick<VmRecord, 'name' | 'spec'>, nic: string): NetworkN
   if (n) return n;
   if (rec.spec.networks.some((x) => x.name === nic)) fail('NETWORK_INVALID', `NIC ${nic} of VM ${rec.name} is not on a virtual network (user-mode NICs have no per-NIC firewall)`, { details: { field: 'nic' } });
   return fail('NIC_NOT_FOUND', `VM ${rec.name} has no NIC named ${nic}`);
+}
+
+/** The rules get their defaults; a bad one fails as SPEC_INVALID naming its field (firewall.rules.N.port…). */
+function parseFirewall(input: NicFirewallInput): NicFirewallSpec {
+  const r = nicFirewallSchema.safeParse(input);
+  if (r.success) return r.data;
+  const problems = problemsOf(r.error).map((p) => ({ ...p, field: `firewall.${p.field}` }));
+  return fail('SPEC_INVALID', `invalid firewall: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, { details: problems });
 }
 
 const view = (rec: Pick<VmRecord, 'name' | 'spec'>, nic: string, live: boolean): NicFirewallView => {
@@ -43,21 +51,20 @@ export class NicFirewallService {
   set(vm: string, nic: string, firewall: NicFirewallInput | null): Promise<NicFirewallView> {
     return this.o.vms.exclusive(vm, async (rec, inst) => {
       networkNic(rec, nic);
-      // The whole spec validated again: the rules get their defaults, and a bad one fails as SPEC_INVALID naming its field.
-      const spec: VmSpec = validateSpec({
+      const fw = firewall === null ? null : parseFirewall(firewall);
+      const spec: VmSpec = {
         ...rec.spec,
         networks: rec.spec.networks.map((n) => {
           if (n.name !== nic) return n;
           const { firewall: _old, ...rest } = n as NetworkNic;
-          return firewall === null ? rest : { ...rest, firewall };
+          return fw === null ? rest : { ...rest, firewall: fw };
         }),
-      });
+      };
       const live = inst !== undefined && LIVE.has(rec.state);
       if (!live) return view(await this.o.vms.saveSpec(rec, spec), nic, false);
       await this.o.networks.reapplyNic({ ...rec, spec }, nic);
       try {
         const out = await this.o.vms.saveSpec(rec, spec);
-        const fw = networkNic(out, nic).firewall;
         this.log.info({ vm, nic, rules: fw?.rules.length ?? 0, defaultIn: fw?.defaultIn ?? null, defaultOut: fw?.defaultOut ?? null }, 'NIC firewall applied to the running VM');
         return view(out, nic, true);
       } catch (err) {
