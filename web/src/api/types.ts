@@ -2,6 +2,7 @@
 export type { VmView, CloneView, HealthView, ErrorBody } from '../../../src/spec/views.js';
 export type { GuestInfoView } from '../../../src/spec/guest-views.js';
 export type { NetworkView, NetworkDetailView, NetworkCreateRequest, NetworkNicView, LeaseView } from '../../../src/spec/network-views.js';
+export type { NicFirewallView, FirewallRuleSpec as FirewallRuleView } from '../../../src/spec/nic-firewall-view.js';
 export type { OperationView, EventView, AuditView, Role } from '../../../src/spec/api-views.js';
 export type { BulkReport, BulkVmResult } from '../../../src/spec/bulk-views.js';
 export type { EndpointView, EndpointStatusView, DriverView, InventoryView, InventoryVmView } from '../../../src/spec/endpoint-views.js';
