@@ -19,3 +19,6 @@ export interface NicFirewallView {
   /** True when the VM runs and its nftables rules now hold this firewall (applied without a restart). */
   live: boolean;
 }
+
+/** One rule of a NIC's firewall, defaults applied. */
+export type FirewallRuleSpec = NicFirewallSpec['rules'][number];

@@ -3,7 +3,8 @@
  * subnet, gateway, bridge and how many NICs use them; an admin creates one
  * (only name and mode are needed: the daemon picks a free subnet) or removes
  * one no VM uses. `?network=NAME` opens one: its NICs (VM, MAC, reserved
- * address, tap) and its DHCP leases from dnsmasq.
+ * address, tap) and its DHCP leases from dnsmasq; `&firewall=VM/NIC` adds
+ * that NIC's firewall editor (FirewallEditor.tsx).
  */
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, ApiError, enc, errorText } from '../../api/client.js';
@@ -15,6 +16,7 @@ import { toast } from '../../components/Toasts.js';
 import { when } from '../../format.js';
 import { navigate, useQuery } from '../../router.js';
 import { reloadNetworks, useNetworks } from './data.js';
+import { FirewallEditor } from './FirewallEditor.js';
 
 const MODES = [
   ['nat', 'NAT: guests reach out through the host, DHCP and DNS on the bridge'],
@@ -50,8 +52,8 @@ function Detail({ name }: { name: string }) {
       <h3>NICs</h3>
       {d.nics.length === 0 ? <p className="muted" data-testid="no-nics">No VM NIC is on this network.</p> : (
         <div className="table-wrap" tabIndex={0} role="region" aria-label={`NICs on ${name}`}><table className="table" data-testid="network-nics">
-          <thead><tr><th>VM</th><th>NIC</th><th>MAC</th><th>Address</th><th>Tap</th></tr></thead>
-          <tbody>{d.nics.map((n) => <tr key={`${n.vm}/${n.nic}`} data-vm={n.vm}><td><Link to={`/vms/${enc(n.vm)}`}>{n.vm}</Link></td><td>{n.nic}</td><td className="num">{n.mac}</td><td className="num">{n.ip ?? '—'}</td><td className="small">{n.tap}</td></tr>)}</tbody>
+          <thead><tr><th>VM</th><th>NIC</th><th>MAC</th><th>Address</th><th>Tap</th><th>Firewall</th></tr></thead>
+          <tbody>{d.nics.map((n) => <tr key={`${n.vm}/${n.nic}`} data-vm={n.vm}><td><Link to={`/vms/${enc(n.vm)}`}>{n.vm}</Link></td><td>{n.nic}</td><td className="num">{n.mac}</td><td className="num">{n.ip ?? '—'}</td><td className="small">{n.tap}</td><td><Link to={`/networks?network=${enc(name)}&firewall=${enc(`${n.vm}/${n.nic}`)}`} aria-label={`firewall of ${n.vm} ${n.nic}`}>firewall</Link></td></tr>)}</tbody>
         </table></div>
       )}
       <h3>DHCP leases</h3>
@@ -120,6 +122,7 @@ function CreateNetwork() {
 export default function NetworksPage() {
   const d = useNetworks();
   const only = useQuery('network');
+  const fwOf = useQuery('firewall'); // VM/NIC: that NIC's firewall editor under the network
   const isAdmin = useCan('network:admin');
   const [error, setError] = useState('');
   const remove = async (n: NetworkView): Promise<void> => {
@@ -162,6 +165,7 @@ export default function NetworksPage() {
         )}
       </div>
       {only && <Detail key={only} name={only} />}
+      {only && fwOf && fwOf.includes('/') && <FirewallEditor key={fwOf} vm={fwOf.slice(0, fwOf.lastIndexOf('/'))} nic={fwOf.slice(fwOf.lastIndexOf('/') + 1)} />}
       {isAdmin && <CreateNetwork />}
     </section>
   );
