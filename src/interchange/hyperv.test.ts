@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { EXPORT_CASES } from '../../test/golden/interchange/export-cases.js';
-import { expectCoreKept, exportDisks, golden, planJson, validatedPlan } from '../../test/golden/interchange/golden.js';
+import { expectCoreKept, exportDisks, golden, planJson, validatedPlan } from '../../test/golden/interchange/golden-text.js';
 import { isPolyvisorError } from '../shared/index.js';
 import { validateSpec } from '../spec/index.js';
 import { readHyperv } from './hyperv-read.js';

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { EXPORT_CASES } from '../../test/golden/interchange/export-cases.js';
-import { expectCoreKept, exportDisks, golden, planJson, validatedPlan } from '../../test/golden/interchange/golden.js';
+import { expectCoreKept, exportDisks, golden, planJson, validatedPlan } from '../../test/golden/interchange/golden-text.js';
 import { validateSpec } from '../spec/index.js';
 import { readProxmox } from './proxmox-read.js';
 import { PROXMOX_EXPORT_VMID, writeProxmox } from './proxmox-write.js';

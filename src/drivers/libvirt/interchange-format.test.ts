@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXPORT_CASES } from '../../../test/golden/interchange/export-cases.js';
-import { expectCoreKept, exportDisks, golden, planJson, validatedPlan } from '../../../test/golden/interchange/golden.js';
+import { expectCoreKept, exportDisks, golden, planJson, validatedPlan } from '../../../test/golden/interchange/golden-text.js';
 import { run } from '../../shared/index.js';
 import { validateSpec } from '../../spec/index.js';
 import { LIBVIRT_IMAGE_DIR, readLibvirtXml, writeLibvirtXml } from './interchange-format.js';
