@@ -1,0 +1,168 @@
+/**
+ * Declarative stacks on a real daemon with real guests (issue 21): a
+ * network-less pair — db, then app (`web-{n}`, count 1) once db's guest agent
+ * answers — comes up in dependency order through `polyvisor up --yes`; a
+ * second plan is empty; a memory change plans and applies "update with
+ * restart" for db alone; a VM killed by hand shows in drift and `up` starts
+ * it again; destroy removes the stack's VMs and leaves a VM of the same name
+ * pattern outside the stack. Bad input (a name held outside the stack, a
+ * cycle) changes nothing.
+ */
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { PlatformClient, StackClient } from '../src/client/index.js';
+import { isPolyvisorError } from '../src/shared/index.js';
+import type { EventView, OperationView, StackApplyView } from '../src/spec/index.js';
+import { killQemusUnder, ROOT, startDaemon, type TestDaemon } from './helpers/daemon.js';
+import { limit } from './helpers/limits.js';
+import { guestSpec } from './helpers/vm.js';
+
+let d: TestDaemon;
+let stacks: StackClient;
+let platform: PlatformClient;
+let dir: string;
+const events: EventView[] = [];
+const stopEvents = new AbortController();
+
+/** A stack member's spec: the test guest without its name (the member gives it). */
+function memberSpec(memory: string): Record<string, unknown> {
+  const { name: _n, ...rest } = guestSpec('x', { memory });
+  return rest;
+}
+
+function stackFile(dbMemory: string): string {
+  const file = path.join(dir, `duo-${dbMemory}.yaml`);
+  writeFileSync(file, stringify({
+    version: 1,
+    name: 'duo',
+    variables: { appMemory: '128Mi' },
+    vms: {
+      db: { spec: memberSpec(dbMemory), ready: { agent: true, timeout: Math.round(limit('boot') / 1000) } },
+      web: { count: 1, name: 'web-{n}', spec: { ...memberSpec('128Mi'), memory: '${var.appMemory}' }, depends_on: ['db'], ready: { agent: true, timeout: Math.round(limit('boot') / 1000) } },
+    },
+  }));
+  return file;
+}
+
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [path.join(ROOT, 'bin', 'polyvisor.js'), '--socket', d.socket, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    p.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+async function finished(op: OperationView): Promise<OperationView> {
+  let cur = op;
+  const deadline = Date.now() + limit('operation', 2);
+  while (cur.status === 'running' && Date.now() < deadline) cur = await platform.waitOperation(op.id, 5);
+  return cur;
+}
+
+beforeAll(async () => {
+  d = await startDaemon();
+  dir = d.stateDir;
+  stacks = new StackClient({ endpoint: { socketPath: d.socket } });
+  platform = new PlatformClient({ endpoint: { socketPath: d.socket } });
+  void platform.followEvents((e) => events.push(e), { signal: stopEvents.signal }).catch(() => undefined);
+  // A VM of the same name pattern outside the stack: nothing the stack does may touch it.
+  await d.client.createVm(guestSpec('web-9'));
+}, limit('daemon'));
+
+afterAll(async () => {
+  stopEvents.abort();
+  await d?.stop();
+  if (d) killQemusUnder(d.stateDir);
+});
+
+describe('declarative stacks with real guests', () => {
+  it('polyvisor up creates db, waits for its guest agent, then creates web-1; a second plan is empty', async () => {
+    const file = stackFile('128Mi');
+    const r = await cli(['up', file, '--yes']);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toContain('+   vm db: create');
+    expect(r.stdout).toMatch(/web-1\s+create\s+done/);
+    // Order: db ran (and its agent answered) before web-1 was created.
+    const seq = events.flatMap((e) => (e.type === 'vm.state' ? [`${e.vm}:${e.to}`] : []));
+    const dbRunning = seq.indexOf('db:running');
+    const webCreated = seq.indexOf('web-1:created');
+    expect(dbRunning, seq.join(' ')).toBeGreaterThanOrEqual(0);
+    expect(webCreated, seq.join(' ')).toBeGreaterThan(dbRunning);
+    const status = await stacks.status('duo');
+    expect(status.members.map((m) => [m.name, m.state, m.readiness])).toEqual([['db', 'running', 'ready'], ['web-1', 'running', 'ready']]);
+    const again = await cli(['stack', 'plan', file]);
+    expect(again.stdout).toContain('Nothing to do');
+    expect((await d.client.getVm('web-1')).spec.labels).toEqual({ 'polyvisor.stack': 'duo', 'polyvisor.stack.member': 'web' });
+  }, limit('boot', 4));
+
+  it('a memory change plans and applies "update with restart" for db alone', async () => {
+    const req = { document: (await import('yaml')).parse((await import('node:fs')).readFileSync(stackFile('192Mi'), 'utf8')) as unknown };
+    const plan = await stacks.plan(req);
+    expect(plan.changes.filter((c) => c.action !== 'noop')).toEqual([expect.objectContaining({
+      name: 'db', action: 'update-restart', fields: [{ field: 'memory', from: '128Mi', to: '192Mi' }],
+    })]);
+    const before = (await d.client.getVm('web-1')).runtime;
+    const op = await finished(await stacks.apply(req));
+    expect(op.status, JSON.stringify(op.error)).toBe('succeeded');
+    const db = await d.client.getVm('db');
+    expect(db.state).toBe('running');
+    expect(db.spec.memory).toBe(192 * 1024 ** 2);
+    expect((await d.client.getVm('web-1')).runtime?.pid).toBe(before?.pid); // web-1 untouched
+  }, limit('boot', 3));
+
+  it('a VM killed by hand shows in drift, and up starts it again', async () => {
+    await d.client.action('web-1', 'kill');
+    const drift = await stacks.drift('duo');
+    expect(drift.drift).toEqual([expect.objectContaining({ name: 'web-1', action: 'start', reason: 'stopped out of band: the next apply starts it' })]);
+    const text = await cli(['stack', 'drift', 'duo']);
+    expect(text.stdout).toContain('stopped out of band');
+    const r = await cli(['up', stackFile('192Mi'), '--yes']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('>   vm web-1 (member web): start');
+    expect((await d.client.getVm('web-1')).state).toBe('running');
+    expect((await stacks.drift('duo')).drift).toEqual([]);
+  }, limit('boot', 3));
+
+  it('bad input changes nothing: a name held outside the stack, a cycle, a variable never declared, up without --yes and no terminal', async () => {
+    const clash = { document: { name: 'other', vms: { web: { count: 9, spec: memberSpec('128Mi') } } } };
+    const err = await stacks.plan(clash).catch((e: unknown) => e);
+    expect(isPolyvisorError(err, 'STACK_CONFLICT')).toBe(true);
+    expect((err as Error).message).toContain('VM web-9 exists and is not the stack\'s');
+    expect(await stacks.apply(clash).catch((e: unknown) => (e as { code?: string }).code)).toBe('STACK_CONFLICT');
+    expect((await d.client.listVms()).map((v) => v.name).sort()).toEqual(['db', 'web-1', 'web-9']);
+
+    const cyc = path.join(dir, 'cycle.yaml');
+    writeFileSync(cyc, stringify({ name: 'cyc', vms: { a: { spec: memberSpec('64Mi'), depends_on: ['b'] }, b: { spec: memberSpec('64Mi'), depends_on: ['a'] } } }));
+    const g = await cli(['stack', 'graph', cyc]);
+    expect(g.code).toBe(2);
+    expect(g.stderr).toContain('depends_on has a cycle: a → b → a');
+
+    const unk = path.join(dir, 'unknown-var.yaml');
+    writeFileSync(unk, stringify({ name: 'u', vms: { a: { spec: { ...memberSpec('64Mi'), memory: '${var.mem}' } } } }));
+    const u = await cli(['stack', 'plan', unk]);
+    expect(u.code).toBe(2);
+    expect(u.stderr).toContain('vms.a.spec.memory: ${var.mem} names no variable of the stack');
+
+    const noTty = await cli(['up', stackFile('256Mi')]);
+    expect(noTty.code).toBe(2);
+    expect(noTty.stderr).toContain('STACK_CONFIRM');
+    expect((await d.client.getVm('db')).spec.memory).toBe(192 * 1024 ** 2);
+  }, limit('operation'));
+
+  it('destroy removes the stack\'s VMs and their disks, and nothing else', async () => {
+    const r = await cli(['stack', 'destroy', 'duo', '--yes']);
+    expect(r.code, r.stderr).toBe(0);
+    const left = await d.client.listVms();
+    expect(left.map((v) => v.name)).toEqual(['web-9']);
+    expect(await stacks.list()).toEqual([]);
+    expect(await stacks.status('duo').catch((e: unknown) => (e as { code?: string }).code)).toBe('STACK_NOT_FOUND');
+    const report = JSON.parse((await cli(['stack', 'list', '--json'])).stdout) as StackApplyView[];
+    expect(report).toEqual([]);
+  }, limit('operation'));
+});
