@@ -1,7 +1,8 @@
 /**
  * The daemon SIGKILLed at exact steps of an external snapshot create (after
  * the overlay file, after the spec points at it, after QEMU switched to it)
- * and delete (after the merge, before the row goes), held there by the
+ * and delete (after the merge, before the row goes; a delete by active
+ * commit with its job ready, and right after QEMU pivoted), held there by the
  * test-only POLYVISOR_TEST_DELAYS hook; and during a restore over the VM's
  * disk. After each restart the daemon finishes or undoes the work on its own
  * (SnapshotService.recover): the VM runs (or stays stopped) as before, the
@@ -172,6 +173,30 @@ describe('SIGKILL of the daemon during external snapshot work', () => {
     expect(await chain()).toEqual(['*', 's3', 's1']);
     expect(await strays()).toEqual([]);
     expect(await guestSum()).toBe(sum);
+  });
+
+  it('delete by active commit (the overlay goes down into the base), plain and killed when the job is ready or right after the pivot: the base is active again, chain whole, data right, backups stay incremental', async () => {
+    await makeVm('xfault-commit', true);
+    const base = await active();
+    await guestShell(d.client, VM, 'dd if=/dev/urandom of=/dev/vda bs=1M count=8 conv=fsync 2>/dev/null; sync', limit('shell', 2));
+    expect((await backups().create(VM)).kind).toBe('full'); // starts the dirty bitmap
+    for (const [i, step] of ['', 'commit-ready', 'after-commit'].entries()) {
+      const name = `c${i}`;
+      await snaps().create(VM, { name, type: 'external' });
+      await guestShell(d.client, VM, `dd if=/dev/urandom of=/dev/vda bs=1M count=1 seek=${i * 2 + 1} conv=fsync 2>/dev/null; sync`, limit('shell', 2));
+      const sum = await guestSum();
+      expect(await chain(), step).toEqual(['*', name]);
+      if (step === '') await snaps().remove(VM, name);
+      else await killDuring(`external-delete:${step}=${HOLD_MS}`, () => snaps().remove(VM, name), scaled(3000), 'running');
+      await settled();
+      expect((await snaps().list(VM)).snapshots, step).toEqual([]);
+      expect(await chain(), step).toEqual(['*']);
+      expect(await active(), step).toBe(base);
+      expect(await strays(), step).toEqual([]);
+      expect(await guestSum(), step).toBe(sum);
+      const b = await backups().create(VM);
+      expect([b.kind, b.fullReason ?? ''], step).toEqual(['incremental', '']);
+    }
   });
 
   it('restore over the stopped VM, killed halfway: the VM stays stopped, its disk whole; the restore then succeeds', async () => {

@@ -49,6 +49,7 @@ export class BackupService {
   create(vm: string, req: CreateBackupRequest = {}, progress: (p: BackupProgress) => void = () => undefined): Promise<BackupRecord> {
     return this.o.vms.exclusive(vm, async (rec, inst) => {
       const started = Date.now();
+      const phases = phaseTimer();
       progress({ phase: 'preparing', doneBytes: 0, totalBytes: 0 });
       const live = LIVE.has(rec.state);
       if (!live && !OFFLINE.has(rec.state)) fail('INVALID_TRANSITION', `VM ${vm} is ${rec.state}; back it up while it is running, paused, created or stopped`);
@@ -71,12 +72,14 @@ export class BackupService {
         if ((await t.identity(rec.id)) !== place) fail('BACKUP_TARGET_GONE', `the backup target (${t.description}) disappeared while backing up VM ${vm} (removed or unmounted)`);
       };
       let total = 0;
+      phases.mark('prepare');
       try {
         if (instance) {
           for (const d of disks) {
             const { virtualSize } = await offlineInfo(sources[d]!, signal);
             await createTarget(paths[d]!, virtualSize, fullReason ? undefined : last!.disks.find((x) => x.disk === d)!.file, signal);
           }
+          phases.mark('targets');
           await instance.backupDisks({
             targets: paths, sync: fullReason ? 'full' : 'incremental', ...(fullReason ? {} : { fromBitmap: last!.bitmap! }), newBitmap: bitmap,
             ...(req.bwlimitMiB ? { speed: req.bwlimitMiB * 1024 * 1024 } : {}),
@@ -91,6 +94,7 @@ export class BackupService {
             await offlineBitmap(sources[d]!, '--add', bitmap, signal);
           }
         }
+        phases.mark('copy');
         await stillThere();
         progress({ phase: 'checksums', doneBytes: total, totalBytes: total });
         const out: BackupDiskFile[] = [];
@@ -99,11 +103,14 @@ export class BackupService {
           version: 1, id, vm, vmId: rec.id, kind: fullReason ? 'full' : 'incremental', parent: fullReason ? null : last!.id, mode: live ? 'live' : 'offline',
           ...(fullReason && last ? { fullReason } : {}), bitmap, createdAt: new Date(started).toISOString(), durationMs: Date.now() - started, disks: out, spec: rec.spec,
         };
+        phases.mark('checksums');
         progress({ phase: 'recording', doneBytes: total, totalBytes: total });
         await stillThere();
         await t.commit(record);
+        phases.mark('record');
         if (instance) await this.dropOldBitmaps(instance, disks, bitmap);
-        this.log.info({ vm, id, kind: record.kind, fullReason, ms: record.durationMs }, 'backup created');
+        phases.mark('bitmaps');
+        this.log.info({ vm, id, kind: record.kind, fullReason, ms: record.durationMs, phases: phases.ms }, 'backup created');
         this.o.vms.states.contentChanged(rec, 'backups', 'created', id);
         return record;
       } catch (err) {
@@ -167,6 +174,20 @@ export class BackupService {
       for (const b of all[d] ?? []) if (b.name.startsWith(BITMAP_PREFIX) && b.name !== keep) await inst.removeBitmap(d, b.name, timeoutSignal(10_000)).catch(() => undefined);
     }
   }
+}
+
+/** Milliseconds per phase, for the log line of each backup (docs/data-paths.md is read off these). */
+function phaseTimer(): { mark(name: string): void; ms: Record<string, number> } {
+  let last = performance.now();
+  const ms: Record<string, number> = {};
+  return {
+    ms,
+    mark(name) {
+      const now = performance.now();
+      ms[name] = Math.round(now - last);
+      last = now;
+    },
+  };
 }
 
 /** ENOSPC from Node, or QEMU's / qemu-img's "No space left on device" in a job or command error. */

@@ -40,7 +40,7 @@ export { canHotplugDisks, type DiskHotplug, type HotplugDisk } from './disk-hotp
 export { canHotplugNics, type NicHotplug, type HotplugNic } from './nic-hotplug.js';
 export { canReportStats, type StatsSource, type VmStats, type GuestMemory, type DiskCounters, type NicCounters } from './stats.js';
 export {
-  canSnapshot, canSnapshotExternal, type Snapshottable, type LoadSnapshotResult, type FreezeResult, type ExternalSnapshottable, type ExternalOverlay, type StreamRequest,
+  canSnapshot, canSnapshotExternal, type Snapshottable, type LoadSnapshotResult, type FreezeResult, type ExternalSnapshottable, type ExternalOverlay, type StreamRequest, type CommitRequest,
 } from './snapshots.js';
 export { canBackup, type Backupable, type BackupJob, type DiskBitmap } from './backups.js';
 export {

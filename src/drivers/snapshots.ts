@@ -40,6 +40,13 @@ export interface ExternalOverlay { disk: string; file: string }
 /** Merge the image below chain[index] into chain[index] (0 = active); its new backing file name, or null for none. */
 export interface StreamRequest { disk: string; index: number; backingFile: string | null }
 
+/** Commit the disk's active overlay into its backing image, which then becomes the active image. */
+export interface CommitRequest {
+  disk: string;
+  /** Called once the job is ready to pivot, before it is told to (a test-only delay point hangs here). */
+  beforeComplete?: () => Promise<void>;
+}
+
 /** External (overlay) snapshots of a running instance. */
 export interface ExternalSnapshottable {
   /** Puts every overlay on top of its disk's active image in one transaction, carrying the dirty bitmaps over. */
@@ -48,6 +55,8 @@ export interface ExternalSnapshottable {
   activeFile(disk: string, signal: AbortSignal): Promise<string>;
   /** block-stream: the image at `index` absorbs its backing image. */
   streamDisk(r: StreamRequest, signal: AbortSignal): Promise<void>;
+  /** Active commit (block-commit + block-job-complete): the overlay's data goes down, QEMU pivots to the backing image. */
+  commitActive?(r: CommitRequest, signal: AbortSignal): Promise<void>;
 }
 
 export function canSnapshotExternal(i: unknown): i is ExternalSnapshottable {

@@ -6,14 +6,16 @@
  * switches (blockdev-snapshot) → catalogue row; every prefix of that order
  * leaves a state sweepExternal() can finish or undo. Revert puts a fresh
  * overlay on the node's file (the VM is stopped for it). Delete merges so no
- * other node loses data: a sole dependent image absorbs the node's file
- * (offline: qemu-img commit into it, which then takes the dependent's name;
- * running: block-stream into the dependent), several dependents are each
- * rebased onto the node's parent (qemu-img rebase, or block-stream for the
- * one in the running chain). Create and revert write their intent into the
+ * other node loses data, moving the smaller side: a sole dependent with less
+ * data than the node's file is committed down into it (offline: qemu-img
+ * commit, the file then takes the dependent's name; running, when the
+ * dependent is the active overlay: an active commit, and the spec names the
+ * node's file from then on), else the node's file is copied up into its
+ * dependents (block-stream for the one in the running chain, qemu-img rebase
+ * for the others). Create and revert write their intent into the
  * catalogue first, so sweepExternal() can finish or undo them after a crash.
  */
-import { rename, rm } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ExternalSnapshottable } from '../drivers/index.js';
 import type { Logger } from '../shared/index.js';
@@ -99,22 +101,42 @@ export async function deleteExternal(c: ExternalContext, doc: SnapshotCatalogue,
     const others = doc.nodes.filter((n) => n.name !== node.name && n.files?.[d]).map((n) => path.join(dir, n.files![d]!));
     const deps: string[] = [];
     for (const x of [active, ...others]) if ((await exists(x)) && (await backingOf(x, c.signal)) === file) deps.push(x);
-    await mergeAway(c, d, file, deps);
+    // A run killed halfway may have left a commit job in QEMU: the rerun finishes by commit, whatever the sizes are now.
+    await mergeAway(c, d, file, deps, node.deleting === true);
   }
   await faultPoint('external-delete:after-merge');
 }
 
-async function mergeAway(c: ExternalContext, disk: string, file: string, deps: string[]): Promise<void> {
+/**
+ * Merges `file` into its dependents, moving the smaller side: when it has one
+ * dependent, the dependent's data goes down into `file` (commit) if that is
+ * less than `file`'s own data, which would otherwise be copied up (stream,
+ * rebase). Running: an active commit when the dependent is the active overlay
+ * (QEMU pivots to `file`, which the spec then names); stopped: qemu-img commit.
+ */
+async function mergeAway(c: ExternalContext, disk: string, file: string, deps: string[], resumed = false): Promise<void> {
   const parent = await backingOf(file, c.signal);
+  const commitDown = deps.length === 1 && (resumed || (await allocated(deps[0]!)) <= (await allocated(file)));
   if (c.inst) {
+    const inst = c.inst;
+    if (deps.length === 1 && deps[0] === c.active[disk] && inst.commitActive && (commitDown || samePath(await inst.activeFile(disk, c.signal), file))) {
+      const pivoted = samePath(await inst.activeFile(disk, c.signal), file);
+      c.log.info({ disk, file: path.basename(file), overlay: path.basename(c.active[disk]!), pivoted }, pivoted ? 'QEMU already writes the base: finishing a delete by commit' : 'deleting by active commit of the overlay into the base');
+      if (!pivoted) await inst.commitActive({ disk, beforeComplete: () => faultPoint('external-delete:commit-ready') }, c.signal);
+      await faultPoint('external-delete:after-commit');
+      const overlay = c.active[disk]!;
+      await c.setActive({ [disk]: file });
+      await rm(overlay, { force: true });
+      return;
+    }
     const chain = await chainOnDisk(c.active[disk]!, c.signal);
     for (const x of deps) {
       const index = chain.indexOf(x);
-      if (index >= 0) await c.inst.streamDisk({ disk, index, backingFile: parent ? path.basename(parent) : null }, c.signal);
+      if (index >= 0) await inst.streamDisk({ disk, index, backingFile: parent ? path.basename(parent) : null }, c.signal);
       else await rebaseOnto(x, parent, c.signal);
     }
     await rm(file, { force: true });
-  } else if (deps.length === 1) {
+  } else if (commitDown) {
     await commitIntoBacking(deps[0]!, c.signal);
     await rename(file, deps[0]!);
   } else {
@@ -122,6 +144,10 @@ async function mergeAway(c: ExternalContext, disk: string, file: string, deps: s
     await rm(file, { force: true });
   }
 }
+
+/** Bytes the file takes on the host (its allocated clusters and metadata). */
+const allocated = async (file: string): Promise<number> => (await stat(file)).blocks * 512;
+const samePath = (a: string, b: string): boolean => path.resolve(a) === path.resolve(b);
 
 /** An overlay we created that no node and no spec uses any more. */
 function disposable(doc: SnapshotCatalogue, disk: string, file: string): boolean {

@@ -8,12 +8,13 @@ import type { DriverEvent, LaunchPlan, RunStatus, RuntimeFiles, RuntimeInfo, VmI
 import type { MigrateOutOptions, MigrationSource, MigrationStats, MigrationTuning } from '../migratable.js';
 import type { DiskHotplug, HotplugDisk } from '../disk-hotplug.js';
 import type { HotplugNic, NicHotplug } from '../nic-hotplug.js';
-import type { ExternalOverlay, ExternalSnapshottable, FreezeResult, LoadSnapshotResult, Snapshottable, StreamRequest } from '../snapshots.js';
+import type { ExternalOverlay, ExternalSnapshottable, FreezeResult, LoadSnapshotResult, Snapshottable, StreamRequest, CommitRequest } from '../snapshots.js';
 import type { BackupJob, Backupable, DiskBitmap } from '../backups.js';
 import { backupDisks, listBitmaps, removeBitmap } from './backup-jobs.js';
 import { freezeGuest, thawGuest } from './snapshot-freeze.js';
 import { deleteSnapshot, diskSnapshot, loadSnapshot, saveSnapshot } from './snapshot-jobs.js';
 import { activeFile, externalSnapshot, streamDisk } from './snapshot-external.js';
+import { commitActive } from './block-commit.js';
 import { mapQmpEvent, PAUSED_STATES } from './events.js';
 import { hotplugDisk, hotUnplugDisk } from './hotplug.js';
 import { hotplugNic, hotUnplugNic, setNicLink } from './nic-hotplug.js';
@@ -212,6 +213,7 @@ export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, N
   externalSnapshot(overlays: readonly ExternalOverlay[], signal: AbortSignal): Promise<void> { return externalSnapshot(this.qmp, overlays, signal); }
   activeFile(disk: string, signal: AbortSignal): Promise<string> { return activeFile(this.qmp, disk, signal); }
   streamDisk(r: StreamRequest, signal: AbortSignal): Promise<void> { return streamDisk(this.qmp, r, signal); }
+  commitActive(r: CommitRequest, signal: AbortSignal): Promise<void> { return commitActive(this.qmp, r, signal); }
 
   bitmaps(disks: readonly string[], signal: AbortSignal): Promise<Record<string, DiskBitmap[]>> { return listBitmaps(this.qmp, disks, signal); }
   backupDisks(job: BackupJob, signal: AbortSignal): Promise<void> { return backupDisks(this.qmp, job, signal); }
