@@ -2,8 +2,8 @@
  * VirtualBox machine XML (`.vbox`, settings 1.x of VirtualBox 4-7) → an
  * ImportPlan: Machine name, OSType, Description; Hardware CPU count, Memory
  * RAMSize, Firmware, Display controller, Network Adapters (type → model,
- * MACAddress, attachment); StorageControllers (in Machine, or in Hardware
- * since 7.0) with AttachedDevices resolved through the MediaRegistry. Media
+ * MACAddress, attachment); StorageControllers (in Hardware, or in Machine as
+ * some older files have them) with AttachedDevices resolved through the MediaRegistry. Media
  * paths keep only their file name: disks are looked up beside the .vbox.
  * Pure.
  */

@@ -101,8 +101,8 @@ export function writeVbox(input: ExportInput): ExportResult {
       xel('Boot', [], order.map((device, i) => xel('Order', [['position', i + 1], ['device', device]]))),
       xel('Display', [['controller', VIDEO[video ?? 'std']], ['VRAMSize', 16]]),
       xel('Network', [], adapters),
+      xel('StorageControllers', [], controllers),
     ]),
-    xel('StorageControllers', [], controllers),
   ]);
   if (spec.memory % 1024 ** 2 !== 0) w.add('memory', `memory ${spec.memory} bytes becomes ${Math.ceil(spec.memory / 1024 ** 2)} MiB`);
   const root = xel('VirtualBox', [['xmlns', 'http://www.virtualbox.org/'], ['version', '1.16-linux']], [machine]);

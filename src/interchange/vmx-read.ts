@@ -28,6 +28,7 @@ const QUIET = /^(\.encoding|config\.version|virtualhw\.(version|productcompatibi
 
 /** Optional devices: one warning each when present. */
 const OPTIONAL = /^(usb|ehci|usb_xhci|sound|serial\d+|parallel\d+|floppy\d+)\.present$/;
+const OPTIONAL_DEVICE = /^(usb|ehci|usb_xhci|sound|serial\d+|parallel\d+|floppy\d+)[.:]/;
 
 export function readVmx(text: string, o: ReadOptions): ImportPlan {
   const vmx = parseVmx(text);
@@ -66,6 +67,7 @@ export function readVmx(text: string, o: ReadOptions): ImportPlan {
       if (isTrue(value)) w.add(key, `the ${key.replace(/\.present$/i, '')} device is not carried over`);
       continue;
     }
+    if (OPTIONAL_DEVICE.test(k)) continue; // the settings of a device warned about (or absent) above
     if (/^(scsi|sata|ide|nvme)\d+(:\d+)?\.|^ethernet\d+\./.test(k)) continue; // the rest of a device read above, or one that is not present
     w.add(key, `${key} = ${JSON.stringify(value)} is not carried over`);
   }

@@ -51,7 +51,7 @@ export function project(s: VmSpec): Projection {
   };
 }
 
-/** Plan disk paths are the descriptor's file names; make them absolute so the spec validates. */
-export function absolutePaths<T extends { disks?: Array<{ path?: string }> }>(spec: T): T {
-  return { ...spec, disks: spec.disks?.map((d) => (d.path === undefined ? d : { ...d, path: `/import/${d.path}` })) };
+/** Plan disk paths are the descriptor's file names (placeholders the import replaces); put converted-image paths there so the spec validates. */
+export function absolutePaths<T extends { disks?: Array<{ name: string; path?: string }> }>(spec: T): T {
+  return { ...spec, disks: spec.disks?.map((d) => (d.path === undefined ? d : { ...d, path: `/import/${d.name}.img` })) };
 }
