@@ -55,6 +55,7 @@ const short = (v: unknown, field: string): string | null => {
 export function diffFields(a: unknown, b: unknown, path = ''): StackFieldChange[] {
   const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
   if (isObj(a) && isObj(b)) {
+    if (path === '' && JSON.stringify(a) === JSON.stringify(b)) return [];
     const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
     return keys.flatMap((k) => diffFields(a[k], b[k], path === '' ? k : `${path}.${k}`));
   }
