@@ -72,7 +72,7 @@ export function FirewallEditor({ vm, nic }: { vm: string; nic: string }) {
 
   if (!fw) return error ? <p className="error" role="alert" data-testid="firewall-error">{error}</p> : <p className="muted">Reading the firewall of {vm}/{nic}…</p>;
   return (
-    <div className="card" data-testid="firewall-editor" data-vm={vm} data-nic={nic}>
+    <div className="card" data-testid="firewall-editor" data-vm={vm} data-nic={nic} data-busy={busy} data-dirty={dirty}>
       <h2>Firewall of {vm} · {nic}</h2>
       <p className="muted small">Rules apply in order; the first that matches decides, then the default policy. Replies to allowed connections always pass, and so does DHCP. {fw.live ? 'The VM runs: a save applies at once.' : 'The VM does not run: the rules apply when it starts.'}</p>
       <div className="row wrap">
