@@ -70,10 +70,10 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     if (cluster) undo.unshift(() => cluster.close());
     // Contacts other daemons: in the background, on each VM's queue.
     void settleOutgoing({ vms: service, driver, logger, host: config.hostName, peers: migrationPeers }).catch((err: unknown) => logger.error({ err }, 'settling interrupted moves failed'));
-    const migrations = new MigrationService({ vms: service, driver, logger, host: config.hostName, peers: migrationPeers });
+    const migrations = new MigrationService({ vms: service, driver, logger, host: config.hostName, peers: migrationPeers, ...(networks ? { networks } : {}) });
     const incoming = new IncomingService({
       vms: service, store, driver, host: config.hostName, address: migrationAddress(splitListen(config.listen)?.host),
-      memoryReserveBytes: config.migrationMemoryReserveMiB * 1024 ** 2, logger,
+      memoryReserveBytes: config.migrationMemoryReserveMiB * 1024 ** 2, logger, ...(networks ? { networks } : {}),
     });
     undo.unshift(() => incoming.close());
     const pools = new PoolService({ stateDir: config.stateDir, logger });

@@ -148,6 +148,14 @@ export class NetworkService {
     }
   }
 
+  /** The networks `spec`'s NICs name that do not exist here (an incoming move checks before it starts). */
+  async missingNetworks(spec: VmSpec): Promise<string[]> {
+    const names = [...new Set(networkNics(spec).map((n) => n.network))];
+    const out: string[] = [];
+    for (const n of names) if (!(await this.o.store.getNetwork(n))) out.push(n);
+    return out;
+  }
+
   /**
    * Before QEMU starts: allocates (or reuses) each network NIC's address and
    * tap, then attaches them. Returns NIC name → tap. A failure halfway
@@ -186,7 +194,9 @@ export class NetworkService {
       try {
         return await this.attachOne(host, rec, n);
       } catch (err) {
+        // The NIC is in no spec yet: its tap and its address both go.
         await host.detach(rec.name, n.name).catch((e: unknown) => this.log.warn({ err: e, vm: rec.name, nic: n.name }, 'detach after a failed attach failed'));
+        await this.o.store.deleteNicAllocations(rec.name, n.name).catch(() => undefined);
         throw err;
       }
     });

@@ -23,7 +23,8 @@ import path from 'node:path';
 import {
   canMigrateIn, canMigrateOut, type Driver, type MigrationProgress, type MigrationSource, type MigrationStats, type MigrationTlsFiles, type VmInstance,
 } from '../drivers/index.js';
-import { faultPoint, type VmService } from '../lifecycle/index.js';
+import { faultPoint, type NetworkService, type VmService } from '../lifecycle/index.js';
+import { pinNicAddresses } from './network-nics.js';
 import { fail, isPolyvisorError, newId, PolyvisorError, timeoutSignal, writeFileAtomic, type Logger } from '../shared/index.js';
 import { imageInfo } from '../storage/index.js';
 import type { VmRecord } from '../store/index.js';
@@ -58,6 +59,13 @@ export interface HostMigrationDeps {
   host: string;
   peer: MigrationPeer;
   target: MigrationTargetRef;
+  /** Virtual networks: the spec sent pins each NIC's address (network-nics.ts). */
+  networks?: Pick<NetworkService, 'allocationsOf'>;
+}
+
+/** The spec the target gets: each network NIC keeps the address it has here. */
+async function sentSpec(d: HostMigrationDeps, rec: VmRecord): Promise<VmRecord['spec']> {
+  return d.networks ? pinNicAddresses(rec.spec, await d.networks.allocationsOf(rec.name)) : rec.spec;
 }
 
 export interface HostMoveContext {
@@ -201,7 +209,7 @@ async function moveLive(d: HostMigrationDeps, rec: VmRecord, source: VmInstance 
   try {
     const tls = opts.tls ? await makeTls(d, tlsDir, signal) : undefined;
     ready = checkReady(await d.peer.prepare({
-      migrationId, mode: 'live', source: await sourceFacts(d, source), vm: { id: rec.id, name, spec: rec.spec, state: before },
+      migrationId, mode: 'live', source: await sourceFacts(d, source), vm: { id: rec.id, name, spec: await sentSpec(d, rec), state: before },
       disks, tuning: plan.tuning, features: features(plan, copied.length > 0), timeoutSeconds: Math.ceil(plan.timeoutMs / 1000),
       ...(tls ? { tls: tls.wire } : {}),
     }), d.target, { migrationId, live: true, exports: copied.map((x) => x.name) });
@@ -300,7 +308,7 @@ async function moveOffline(d: HostMigrationDeps, rec: VmRecord, c: HostMoveConte
   let ready: IncomingReady | undefined;
   try {
     ready = checkReady(await d.peer.prepare({
-      migrationId, mode: 'offline', source: await sourceFacts(d, undefined), vm: { id: rec.id, name, spec: rec.spec, state: rec.state },
+      migrationId, mode: 'offline', source: await sourceFacts(d, undefined), vm: { id: rec.id, name, spec: await sentSpec(d, rec), state: rec.state },
       disks, features: [], timeoutSeconds: Math.ceil(c.plan.timeoutMs / 1000), ...(saveFileBytes !== undefined ? { saveFileBytes } : {}),
     }), d.target, { migrationId, live: false, exports: [...disks.filter((x) => x.copy).map((x) => x.name), ...(saveFileBytes !== undefined ? [STATE_EXPORT] : [])] });
     c.m.phase = 'copying';

@@ -19,11 +19,12 @@ import { mkdir, rm, truncate, unlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { canMigrateIn, type Driver, type IncomingMigration, type MigrationTlsFiles, type NbdMirror } from '../drivers/index.js';
-import type { VmService } from '../lifecycle/index.js';
+import type { NetworkService, VmService } from '../lifecycle/index.js';
 import { fail, PolyvisorError, timeoutSignal, validateName, writeFileAtomic, type Logger } from '../shared/index.js';
 import { checkDiskSources, createImage } from '../storage/index.js';
 import type { Store, VmRecord } from '../store/index.js';
 import { checkCompatibility, describeIncompatibilities } from './compat.js';
+import { refuseMissingNetworks } from './network-nics.js';
 import { exportFile, freePort, killStaleExports, stopExport, type FileExport } from './offline-nbd.js';
 import { STATE_EXPORT, type AbortResult, type CommitResult, type IncomingReady, type IncomingRequest, type IncomingStatus } from './peer.js';
 
@@ -40,6 +41,8 @@ export interface IncomingServiceOptions {
   /** RAM the host keeps for itself: a live move is refused if the VM would eat into it. */
   memoryReserveBytes: number;
   logger: Logger;
+  /** Virtual networks here: the VM's NICs need a network of each name; live moves get their taps before QEMU starts. */
+  networks?: Pick<NetworkService, 'available' | 'missingNetworks' | 'attachVm' | 'detachVm' | 'forgetVm'>;
 }
 
 interface Entry {
@@ -51,6 +54,8 @@ interface Entry {
   watchdog?: NodeJS.Timeout;
   /** Set once the incoming stream failed or the target QEMU died. */
   failed?: Error;
+  /** The NICs' taps were attached here (removed again if the move does not commit). */
+  nics?: boolean;
 }
 
 /**
@@ -98,6 +103,8 @@ export class IncomingService {
       });
     }
     checkCopies(req);
+    const nets = this.o.networks;
+    refuseMissingNetworks(name, req.vm.spec, this.o.host, nets ? await nets.missingNetworks(req.vm.spec) : [], nets?.available ?? false);
     const shared = req.vm.spec.disks.filter((d) => d.path !== undefined);
     if (shared.length) await checkDiskSources({ ...req.vm.spec, disks: shared });
     // No row yet, so no job queue to run on: the store's unique name settles a race between two prepares.
@@ -138,7 +145,10 @@ export class IncomingService {
     if (req.tls) tls = await this.writeTls(plan.dir, req.tls);
     const addr = this.o.address;
     const [port, nbdPort] = [await freePort(addr), await freePort(addr)];
-    e.target = await driver.prepareIncoming(plan, {
+    // The NICs' taps on this host's networks (same MAC, the address the source pinned), before QEMU opens them.
+    const taps = this.o.networks ? await this.o.networks.attachVm(rec) : {};
+    e.nics = true;
+    e.target = await driver.prepareIncoming({ ...plan, taps }, {
       tuning: req.tuning!, accel: req.source.accel, listen: { host: addr, port }, paused: true,
       ...(copied.length ? { nbd: { host: addr, port: nbdPort, disks: copied.map((d) => d.name) } } : {}), ...(tls ? { tls } : {}),
     }, timeoutSignal(60_000));
@@ -261,6 +271,10 @@ export class IncomingService {
     e.phase = e.phase === 'committed' ? e.phase : 'aborted';
     await e.target?.abort();
     for (const x of e.exports) await stopExport(x.pidFile);
+    if (e.nics && rec.id === e.req.vm.id && this.o.networks) {
+      await this.o.networks.detachVm(rec);
+      await this.o.networks.forgetVm(rec.name).catch(() => undefined);
+    }
     if (rec.id === e.req.vm.id) await this.o.store.deleteVm(rec.name).catch(() => undefined);
     await rm(e.dir, { recursive: true, force: true });
   }

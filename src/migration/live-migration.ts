@@ -12,7 +12,7 @@
 import {
   canMigrateIn, canMigrateOut, type Driver, type IncomingMigration, type MigrationStats, type VmInstance,
 } from '../drivers/index.js';
-import type { VmService } from '../lifecycle/index.js';
+import type { NetworkService, VmService } from '../lifecycle/index.js';
 import { fail, isPolyvisorError, PolyvisorError, sleep, timeoutSignal, type Logger } from '../shared/index.js';
 import type { VmRecord } from '../store/index.js';
 import { ActiveMigration, ActiveMigrations, type MigrationStatusView } from './active.js';
@@ -33,6 +33,8 @@ export interface MigrationServiceOptions {
   host?: string;
   /** How to reach another daemon (host-to-host moves); absent: same-host moves only. */
   peers?: PeerFactory;
+  /** Virtual networks: a move to another host sends each NIC's address along (network-nics.ts). */
+  networks?: NetworkService;
 }
 
 export type { MigrationResult, ProgressListener } from './result.js';
@@ -88,7 +90,7 @@ export class MigrationService {
     }
     if (opts.target && !this.o.peers) fail('MIGRATION_FAILED', 'this daemon was started without host-to-host migration');
     const rec0 = await this.o.vms.get(name); // a VM that does not exist is a 404, whatever the driver
-    refuseNetworkNics(rec0);
+    if (!opts.target) refuseNetworkNics(rec0); // host to host: the target plumbs the NICs (network-nics.ts)
     if (!canMigrateIn(driver)) fail('MIGRATION_FAILED', `the ${driver.name} driver cannot receive live migrations`);
     const plan = choosePolicy(opts, { transport: opts.target ? 'tcp' : 'unix', memoryBytes: rec0.spec.memory });
     const m = new ActiveMigration(name, plan.postcopy, plan.explanation);
@@ -101,7 +103,7 @@ export class MigrationService {
       if (opts.target) {
         m.target = opts.target.url;
         const peer = this.o.peers!(opts.target);
-        return await moveToHost({ vms: this.o.vms, driver, logger: this.log, host: this.o.host ?? 'localhost', peer, target: opts.target }, name, {
+        return await moveToHost({ vms: this.o.vms, driver, logger: this.log, host: this.o.host ?? 'localhost', peer, target: opts.target, ...(this.o.networks ? { networks: this.o.networks } : {}) }, name, {
           m, plan, opts, signal, ...(onProgress ? { onProgress } : {}),
         });
       }

@@ -11,6 +11,7 @@ import { dnsmasqConfig, dnsmasqPaths } from './dnsmasq-config.js';
 import { dnsmasqPid, startDnsmasq, stopDnsmasq } from './dnsmasq-process.js';
 import { parseCidr } from './ipv4.js';
 import { parseLeases } from './leases.js';
+import { gatewayMacFor } from './names.js';
 import { ALIAS_PREFIX, linkAddresses, listLinks, netAlias, nicAlias, type LinkInfo } from './links.js';
 import { nftRuleset } from './nft-ruleset.js';
 import type { CommandRunner } from './runner.js';
@@ -112,7 +113,9 @@ export class LinuxHostNetworks implements HostNetworks {
   private async ensureBridge(def: NetworkDef, existing: LinkInfo | undefined): Promise<void> {
     const wantVlan = def.vlan !== null;
     if (existing === undefined) {
-      await this.ip('link', 'add', 'name', def.bridge, 'type', 'bridge', ...(wantVlan ? ['vlan_filtering', '1'] : []));
+      // A gateway bridge gets a stable MAC (names.ts gatewayMacFor): the same on every host with this network.
+      const mac = def.mode !== 'bridge' && def.subnet !== null ? ['address', gatewayMacFor(def.name, def.subnet)] : [];
+      await this.ip('link', 'add', 'name', def.bridge, ...mac, 'type', 'bridge', ...(wantVlan ? ['vlan_filtering', '1'] : []));
       await this.ip('link', 'set', 'dev', def.bridge, 'alias', netAlias(def.name));
     } else if (existing.vlanFiltering !== wantVlan) {
       await this.ip('link', 'set', 'dev', def.bridge, 'type', 'bridge', 'vlan_filtering', wantVlan ? '1' : '0');

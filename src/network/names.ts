@@ -27,3 +27,14 @@ export function bridgeNameFor(network: string): string {
 export function tapNameFor(vm: string, nic: string): string {
   return `${TAP_PREFIX}${shortHash(`${vm}/${nic}`, IFNAMSIZ_MAX - TAP_PREFIX.length)}`;
 }
+
+/**
+ * The MAC of a NAT or isolated network's bridge (its gateway): locally
+ * administered, stable for the network's name and subnet. Two hosts with the
+ * same network give their gateway the same MAC, so a guest moved live between
+ * them keeps reaching it without waiting for its ARP entry to go stale.
+ */
+export function gatewayMacFor(network: string, subnet: string): string {
+  const h = shortHash(`polyvisor-gateway/${network}/${subnet}`, 10);
+  return ['02', ...[0, 2, 4, 6, 8].map((i) => h.slice(i, i + 2))].join(':');
+}
