@@ -1,5 +1,5 @@
 /** Shapes the UI reads: the API's view types (spec/) and the typed client's (client/; types only, nothing of node:http reaches the bundle), local copies of the few that live beside server code. */
-export type { VmView, CloneView, HealthView, ErrorBody } from '../../../src/spec/views.js';
+export type { VmView, VmNicView, CloneView, HealthView, ErrorBody } from '../../../src/spec/views.js';
 export type { GuestInfoView } from '../../../src/spec/guest-views.js';
 export type { NetworkView, NetworkDetailView, NetworkCreateRequest, NetworkNicView, LeaseView } from '../../../src/spec/network-views.js';
 export type { NicFirewallView, FirewallRuleSpec as FirewallRuleView } from '../../../src/spec/nic-firewall-view.js';
