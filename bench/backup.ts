@@ -10,10 +10,17 @@
  * (overlay create; delete = block-stream of the 384 MiB base into the
  * active overlay). Writes the "backup" section of docs/benchmarks.md.
  *
- * Env: BENCH_ROUNDS (default 3), BENCH_DIR (scratch, default /var/tmp), POLYVISOR_TEST_GUEST.
+ * Floors measured in the same run: `qemu-img convert -U` of the disk (full
+ * backup), writing 64 MiB and fsyncing it (incremental), and the internal
+ * snapshot's create/delete (external delete).
+ * With BENCH_BEFORE_DAEMON=/path/to/old/bin/polyvisord.js (a build of an
+ * earlier commit) everything is measured on that daemon first, on a fresh
+ * copy of the same disk, and the table shows before beside after.
+ *
+ * Env: BENCH_ROUNDS (default 3), BENCH_DIR (scratch, default /var/tmp), POLYVISOR_TEST_GUEST, BENCH_BEFORE_DAEMON.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, fsyncSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { BackupClient, PolyvisorClient, SnapshotClient } from '../src/client/index.js';
 import { runChecked } from '../src/shared/index.js';
@@ -42,13 +49,28 @@ async function makeDisk(file: string): Promise<void> {
   rmSync(raw);
 }
 
-async function main(): Promise<void> {
+type Timings = Record<'full' | 'incremental' | 'convert' | 'write64', { ms: number[]; bytes: number[] }> & { snap: Record<'intCreate' | 'intDelete' | 'extCreate' | 'extDelete', number[]> };
+
+/** Writes 64 MiB of random data to a new file and fsyncs it: the floor of an incremental that copies 64 MiB. */
+function write64(file: string): number {
+  const buf = randomBytes(64 * MiB);
+  const t0 = performance.now();
+  const fd = openSync(file, 'w');
+  writeSync(fd, buf);
+  fsyncSync(fd);
+  closeSync(fd);
+  const ms = performance.now() - t0;
+  rmSync(file);
+  return ms;
+}
+
+async function measure(pristine: string, daemonJs: string | undefined): Promise<Timings> {
   const dir = mkdtempSync(path.join(process.env['BENCH_DIR'] ?? '/var/tmp', 'pv-bench-backup-'));
   const stateDir = path.join(dir, 'state');
   const disk = path.join(dir, 'disk.qcow2');
-  await makeDisk(disk);
+  copyFileSync(pristine, disk);
   mkdirSync(stateDir, { recursive: true });
-  const d = await startDaemon(stateDir);
+  const d = await startDaemon(stateDir, daemonJs ? { daemonJs } : {});
   try {
     const client = new PolyvisorClient({ endpoint: { socketPath: d.socket } });
     const b = new BackupClient({ endpoint: { socketPath: d.socket } });
@@ -60,8 +82,8 @@ async function main(): Promise<void> {
       await sleep(100);
     }
     await b.create(VM, { full: true }); // warm-up, starts the bitmap
-    const res: Record<'full' | 'incremental' | 'convert', { ms: number[]; bytes: number[] }> = {
-      full: { ms: [], bytes: [] }, incremental: { ms: [], bytes: [] }, convert: { ms: [], bytes: [] },
+    const res: Omit<Timings, 'snap'> = {
+      full: { ms: [], bytes: [] }, incremental: { ms: [], bytes: [] }, convert: { ms: [], bytes: [] }, write64: { ms: [], bytes: [] },
     };
     const bytesOf = (r: { disks: Array<{ sizeBytes: number }> }) => r.disks.reduce((n, x) => n + x.sizeBytes, 0);
     const steps = {
@@ -86,6 +108,8 @@ async function main(): Promise<void> {
         await runChecked('qemu-img', ['convert', '-U', '-f', 'qcow2', '-O', 'qcow2', disk, out], { timeoutMs: 600_000, failCode: 'INTERNAL' });
         res.convert.ms.push(performance.now() - t0);
         res.convert.bytes.push(statSync(out).size);
+        res.write64.ms.push(write64(path.join(dir, 'w64')));
+        res.write64.bytes.push(64 * MiB);
       },
     };
     const orders: Array<Array<keyof typeof steps>> = [['full', 'incremental', 'convert'], ['convert', 'full', 'incremental'], ['full', 'convert', 'incremental']];
@@ -112,40 +136,63 @@ async function main(): Promise<void> {
       };
       for (const f of r % 2 === 0 ? [internal, external] : [external, internal]) await f();
     }
-    const ms = (k: keyof typeof snap) => `${summarize(snap[k]).median.toFixed(0)} ms`;
-    const ratio = (a: keyof typeof snap, b: keyof typeof snap) => `×${(summarize(snap[a]).median / summarize(snap[b]).median).toFixed(2)}`;
-    const m = await describeMachine('qemu-system-x86_64');
-    const machine = `${m.nproc} × ${m.cpu}, ${m.memoryGiB} GiB, ${m.qemu}, Node ${m.node}, load ${m.load}`;
-    const row = (name: string, how: string, k: keyof typeof res) => [
-      name, how, `${(summarize(res[k].ms).median / 1000).toFixed(2)} s`, `${(summarize(res[k].bytes).median / MiB).toFixed(1)} MiB`,
-    ];
-    const body = `## Backups and snapshots: incremental vs full vs qemu-img convert
-
-Measured ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} by \`npx tsx bench/backup.ts\`, ${ROUNDS} rounds (medians), on ${machine}.
-A running TCG test guest with a 1 GiB qcow2 disk holding 384 MiB of random data; before each incremental the guest overwrites 64 MiB with random data.
-Backup times are wall time of the API call (target creation, blockdev-backup, SHA-256 of the result, catalogue write).
-
-${table(['what', 'how', 'time', 'bytes written'], [
-    row('full backup', 'blockdev-backup sync=full (running VM)', 'full'),
-    row('incremental after 64 MiB changed', 'blockdev-backup sync=bitmap into an overlay', 'incremental'),
-    row('plain copy', 'qemu-img convert -U -O qcow2', 'convert'),
-  ])}
-
-Disk-only snapshots of the same running VM (fsfreeze through the guest agent included), same run:
-
-${table(['snapshot', 'create', 'delete', 'how'], [
-    ['internal', ms('intCreate'), ms('intDelete'), 'blockdev-snapshot-internal-sync / snapshot-delete job'],
-    ['external', ms('extCreate'), ms('extDelete'), 'qemu-img create + blockdev-snapshot / block-stream of the base into the overlay'],
-  ])}
-Ratios external / internal: create ${ratio('extCreate', 'intCreate')}, delete ${ratio('extDelete', 'intDelete')} (deleting the only external node streams the whole 384 MiB base into the overlay; an internal delete only drops refcounts).
-`;
-    writeSection(path.resolve(import.meta.dirname, '..', 'docs', 'benchmarks.md'), 'backup', body);
-    process.stdout.write(body);
+    return { ...res, snap };
   } finally {
     await stopDaemon(d).catch(() => undefined);
     for (const pid of qemusMentioning(stateDir)) await stopPid(pid);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+async function main(): Promise<void> {
+  const scratch = mkdtempSync(path.join(process.env['BENCH_DIR'] ?? '/var/tmp', 'pv-bench-backup-src-'));
+  try {
+    const pristine = path.join(scratch, 'disk.qcow2');
+    await makeDisk(pristine);
+    const before = process.env['BENCH_BEFORE_DAEMON'] ? await measure(pristine, process.env['BENCH_BEFORE_DAEMON']) : undefined;
+    const after = await measure(pristine, undefined);
+    await report(before, after);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+const med = (xs: number[]): number => summarize(xs).median;
+
+async function report(before: Timings | undefined, after: Timings): Promise<void> {
+  const m = await describeMachine('qemu-system-x86_64');
+  const machine = `${m.nproc} × ${m.cpu}, ${m.memoryGiB} GiB, ${m.qemu}, Node ${m.node}, load ${m.load}`;
+  const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+  const rows: string[][] = [];
+  const row = (what: string, k: 'full' | 'incremental', floorName: string, floor: (t: Timings) => number) => {
+    if (before) rows.push([what, 'before', s(med(before[k].ms)), `${(med(before[k].bytes) / MiB).toFixed(1)} MiB`, `${floorName} ${s(floor(before))}`, x(med(before[k].ms), floor(before))]);
+    rows.push([what, before ? 'after' : '', s(med(after[k].ms)), `${(med(after[k].bytes) / MiB).toFixed(1)} MiB`, `${floorName} ${s(floor(after))}`, x(med(after[k].ms), floor(after))]);
+  };
+  row('full backup of the running VM', 'full', 'qemu-img convert -U', (t) => med(t.convert.ms));
+  row('incremental after 64 MiB changed', 'incremental', 'write+fsync of 64 MiB', (t) => med(t.write64.ms));
+  const incOfFull = (t: Timings) => `${((med(t.incremental.ms) / med(t.full.ms)) * 100).toFixed(0)}%`;
+  const snapRows: string[][] = [];
+  for (const [label, t] of [...(before ? [['before', before] as const] : []), [before ? 'after' : '', after] as const]) {
+    const ms = (k: keyof Timings['snap']) => med(t.snap[k]);
+    snapRows.push([label, `${ms('intCreate').toFixed(0)} ms`, `${ms('intDelete').toFixed(0)} ms`, `${ms('extCreate').toFixed(0)} ms`, `${ms('extDelete').toFixed(0)} ms`, x(ms('extDelete'), ms('intDelete')), x(ms('extDelete'), ms('extCreate'))]);
+  }
+  const body = `## Backups and snapshots: incremental vs full vs qemu-img convert
+
+Measured ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} by \`npx tsx bench/backup.ts\`, ${ROUNDS} rounds (medians), on ${machine}.
+A running TCG test guest with a 1 GiB qcow2 disk holding 384 MiB of random data; before each incremental the guest overwrites 64 MiB with random data.
+Backup times are wall time of the API call (target creation, blockdev-backup, SHA-256 of the result, catalogue write). Each floor is measured in the same run, on the same daemon's round${before ? '; "before" is the daemon of an earlier commit (BENCH_BEFORE_DAEMON), measured first on a fresh copy of the same disk' : ''}.
+
+${table(['what', 'daemon', 'time', 'bytes written', 'floor, same run', 'ratio to floor'], rows)}
+
+Incremental as a share of the full backup: ${before ? `before ${incOfFull(before)}, after ` : ''}${incOfFull(after)}.
+
+Disk-only snapshots of the same running VM (fsfreeze through the guest agent included), same run. An internal delete only drops refcounts; an external delete merges: before this change by block-stream of the 384 MiB base into the overlay, now by active commit of the (small) overlay into the base:
+
+${table(['daemon', 'internal create', 'internal delete', 'external create', 'external delete', 'external delete / internal delete', 'external delete / external create'], snapRows)}
+`;
+  writeSection(path.resolve(import.meta.dirname, '..', 'docs', 'benchmarks.md'), 'backup', body);
+  process.stdout.write(body);
 }
 
 await main();

@@ -6,7 +6,10 @@
  * `qemu-img convert` with the same options, alternating, in the same run.
  * Writes the "storage" section of docs/benchmarks.md.
  *
- * Env: BENCH_ROUNDS (default 3), BENCH_DIR (scratch directory, default /var/tmp).
+ * With BENCH_BEFORE_SRC=/path/to/an/older/checkout, that checkout's
+ * exportImages runs too (A0, before), in the same rotation.
+ *
+ * Env: BENCH_ROUNDS (default 3), BENCH_DIR (scratch directory, default /var/tmp), BENCH_BEFORE_SRC.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
@@ -22,6 +25,8 @@ const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 const DATA = 384 * MiB;
 const log = (s: string): void => void process.stderr.write(`[storage-export] ${s}\n`);
+const BEFORE = process.env['BENCH_BEFORE_SRC'];
+const exportBefore = BEFORE ? ((await import(path.join(BEFORE, 'src', 'storage', 'index.js'))) as { exportImages: typeof exportImages }).exportImages : undefined;
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(process.env['BENCH_DIR'] ?? '/var/tmp', 'pv-bench-export-'));
@@ -43,14 +48,19 @@ async function main(): Promise<void> {
     const a: Record<string, number[]> = {};
     const aConvert: Record<string, number[]> = {};
     const b: Record<string, number[]> = {};
+    const a0: Record<string, number[]> = {};
     for (let r = 0; r < ROUNDS; r++) {
       for (const f of formats) {
-        const order = r % 2 === 0 ? ['A', 'B'] : ['B', 'A'];
+        const order = [...(r % 2 === 0 ? ['A', 'B'] : ['B', 'A']), ...(exportBefore ? ['A0'] : [])];
+        if (exportBefore && r % 2 === 1) order.reverse();
         for (const m of order) {
           const out = path.join(dir, `out-${m}-${f}`);
           rmSync(out, { recursive: true, force: true });
           const t0 = performance.now();
-          if (m === 'A') {
+          if (m === 'A0') {
+            await exportBefore!([{ baseName: 'disk', path: src, format: 'qcow2' }], [f as DiskFormat], out);
+            (a0[f] ??= []).push(performance.now() - t0);
+          } else if (m === 'A') {
             const res = await exportImages([{ baseName: 'disk', path: src, format: 'qcow2' }], [f as DiskFormat], out);
             (a[f] ??= []).push(performance.now() - t0);
             (aConvert[f] ??= []).push(res.files[0]!.seconds * 1000);
@@ -71,9 +81,11 @@ async function main(): Promise<void> {
       const Ac = summarize(aConvert[f]!).median;
       const B = summarize(b[f]!).median;
       const mbs = (ms: number) => (DATA / MiB / (ms / 1000)).toFixed(0);
-      return [f, (B / 1000).toFixed(2), mbs(B), (Ac / 1000).toFixed(2), (A / 1000).toFixed(2), mbs(A), (Ac / B).toFixed(2), (A / B).toFixed(2)];
+      const A0 = a0[f] ? summarize(a0[f]).median : undefined;
+      const before = A0 === undefined ? [] : [(A0 / 1000).toFixed(2), (A0 / B).toFixed(2)];
+      return [f, (B / 1000).toFixed(2), mbs(B), (Ac / 1000).toFixed(2), (A / 1000).toFixed(2), mbs(A), (Ac / B).toFixed(2), (A / B).toFixed(2), ...before];
     });
-    const head = ['format', 'B: qemu-img convert (s)', 'B data MiB/s', 'A: convert step (s)', 'A: whole export (s)', 'A data MiB/s', 'A convert / B', 'A whole / B'];
+    const head = ['format', 'B: qemu-img convert (s)', 'B data MiB/s', 'A: convert step (s)', 'A: whole export (s)', 'A data MiB/s', 'A convert / B', 'A whole / B', ...(exportBefore ? ['A0 (before): whole export (s)', 'A0 whole / B'] : [])];
     const m = await describeMachine('qemu-img');
     const machine = `${m.nproc} × ${m.cpu}, ${m.memoryGiB} GiB, ${m.qemu}, Node ${m.node}, load ${m.load}`;
     const body = `## Disk export: Polyvisor vs plain qemu-img convert
@@ -81,7 +93,7 @@ async function main(): Promise<void> {
 Measured ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} by \`npx tsx bench/storage-export.ts\`, ${ROUNDS} rounds (medians), on ${machine}.
 Source: a 1 GiB qcow2 holding 384 MiB of random (incompressible) data in 384 one-MiB extents spread over the disk.
 A is \`exportImages\` (what \`polyvisor disk export\` runs): convert, \`qemu-img check\` (where the format has one), \`qemu-img compare\` with the source, SHA-256, move into place.
-B is a plain \`qemu-img convert\` with the same output options, alternating with A. Throughput counts the 384 MiB of data.
+B is a plain \`qemu-img convert\` with the same output options, alternating with A. Throughput counts the 384 MiB of data.${exportBefore ? '\nA0 is the exportImages of the commit before check, compare and SHA-256 ran at the same time (BENCH_BEFORE_SRC), in the same rotation.' : ''}
 
 ${table(head, rows)}
 
