@@ -38,7 +38,9 @@ import { backupScheduleRoutes } from './routes/backups-schedules.js';
 import type { BackupScheduler, BackupService } from '../backup/index.js';
 import type { SpecPathPolicy } from '../storage/index.js';
 import { systemRoutes } from './routes/system.js';
+import type { HostsService } from '../cluster/index.js';
 import { networkRoutes } from './routes/networks.js';
+import { hostRoutes } from './routes/hosts.js';
 import { stackRoutes } from './routes/stacks.js';
 import type { StackService } from '../stack/index.js';
 import { vmNicFirewallRoutes } from './routes/vm-nic-firewall.js';
@@ -89,6 +91,8 @@ export interface ApiOptions {
   pathPolicy?: SpecPathPolicy;
   /** Other hypervisors and the inventory across them: serves /v1/drivers, /v1/endpoints, /v1/inventory when given. */
   endpoints?: EndpointService;
+  /** The cluster's hosts (or this one host): serves /v1/hosts when given. */
+  hosts?: HostsService;
   /** Virtual networks: serves /v1/networks when given. */
   networks?: NetworkService;
   /** Declarative stacks: serves /v1/stacks when given. */
@@ -173,6 +177,7 @@ export async function buildApi(o: ApiOptions): Promise<{ app: FastifyInstance; r
   if (o.backups) backupRoutes(app, o.backups, o.platform.operations);
   if (o.backupSchedules) backupScheduleRoutes(app, o.backupSchedules);
   if (o.networks) networkRoutes(app, o.networks);
+  if (o.hosts) hostRoutes(app, o.hosts);
   if (o.stacks) stackRoutes(app, { stacks: o.stacks, ops: o.platform.operations, pathPolicy: o.pathPolicy });
   if (o.nicFirewall) vmNicFirewallRoutes(app, o.nicFirewall);
   if (o.nics) vmNicRoutes(app, o.nics);

@@ -71,6 +71,15 @@ describe('every route on its happy path, checked against the OpenAPI document', 
     await call('GET', '/v1/audit', {}, { query: 'limit=50' });
   }, 120_000);
 
+  it('hosts (a cluster directory on an in-memory key-value store)', async () => {
+    const hosts = (await call('GET', '/v1/hosts')).json() as unknown as Array<{ name: string; state: string }>;
+    expect(hosts.map((h) => [h.name, h.state])).toEqual([['h', 'ready'], ['h2', 'down']]);
+    await call('POST', '/v1/hosts/:name/cordon', { name: 'h' }, { want: 204 });
+    expect(((await call('GET', '/v1/hosts')).json() as unknown as Array<{ state: string }>)[0]!.state).toBe('cordoned');
+    await call('POST', '/v1/hosts/:name/uncordon', { name: 'h' }, { want: 204 });
+    await call('POST', '/v1/hosts/:name/cordon', { name: 'nope' }, { want: 404 });
+  });
+
   it('virtual networks (on the in-memory host plumbing)', async () => {
     await call('POST', '/v1/networks', {}, { body: { name: 'lab', mode: 'nat', subnet: '10.91.0.0/24' }, want: 201 });
     await call('GET', '/v1/networks');

@@ -17,6 +17,7 @@ import { registerOperationCommands } from './operation-commands.js';
 import { registerRemoteCommands } from './remote-commands.js';
 import { registerPeerCommands } from './peer-commands.js';
 import { registerNetworkCommands } from './network-commands.js';
+import { registerHostCommands } from './host-commands.js';
 import { registerStackCommands } from './stack-commands.js';
 import { registerEndpointCommands } from './endpoint-commands.js';
 import { registerImportCommand } from './import-commands.js';
@@ -70,6 +71,7 @@ const GROUPS: Array<{ verbs: string[]; register: Register[] }> = [
   { verbs: ['import'], register: [registerImportCommand] },
   { verbs: ['pool', 'volume', 'image', 'disk'], register: [registerStorageCommands] },
   { verbs: ['network'], register: [registerNetworkCommands] },
+  { verbs: ['host'], register: [registerHostCommands] },
   { verbs: ['up', 'down', 'stack'], register: [registerStackCommands] },
   { verbs: ['snapshot'], register: [registerSnapshotCommands] },
   { verbs: ['backup'], register: [registerBackupCommands] },

@@ -11,6 +11,7 @@ import type net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFullStubStack } from '../../test/helpers/full-stub-stack.js';
 import * as clientModule from './index.js';
+import { HostClient } from './index.js';
 import { BackupClient, BackupScheduleClient, BulkClient, EndpointClient, HistoryClient, MigrationClient, NetworkClient, NicFirewallClient, OpsClient, PlatformClient, PolyvisorClient, SnapshotClient, SpecClient, StackClient, StorageClient } from './index.js';
 
 /** Documented operations the typed client does not call, and why. */
@@ -101,6 +102,7 @@ function plan() {
       vm: ['e', 'v'], action: ['e', 'v', 'start'], actionAsync: ['e', 'v', 'stop'], snapshots: ['e', 'v'], snapshot: ['e', 'v', { name: 's' }], revert: ['e', 'v', 's'],
       removeSnapshot: ['e', 'v', 's'], migrate: ['e', 'v', 'h2'], reconfigure: ['e', 'v', { cpus: 2 }], clone: ['e', 'v', 'c'], importAsync: ['e', 'v', { shutdown: true }], moveAsync: ['v', { endpoint: 'e' }],
     }],
+    HostClient: [new HostClient(o), { list: [], cordon: ['h'], uncordon: ['h'] }],
     NetworkClient: [new NetworkClient(o), {
       list: [], show: ['lab'], leases: ['lab'], create: [{ name: 'lab', mode: 'nat' }], remove: ['lab'],
       vmNics: ['a'], addVmNic: ['a', { network: 'lab' }], setVmNicLink: ['a', 'net1', false], removeVmNic: ['a', 'net1'],

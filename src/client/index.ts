@@ -17,3 +17,5 @@ export { NetworkClient, type NicAddBody, type NicChangeResult } from './network-
 export { NicFirewallClient } from './nic-firewall-client.js';
 export type { NetworkView, NetworkDetailView, LeaseView, NetworkCreateRequest, NetworkModeName, VmNicView } from '../spec/index.js';
 export { StackClient } from './stack-client.js';
+export { HostClient } from './host-client.js';
+export type { HostView, HostStateName } from '../spec/index.js';

@@ -12,6 +12,7 @@ import { isPolyvisorError, sleep, type Logger } from '../shared/index.js';
 import type { Store, VmRecord } from '../store/index.js';
 import type { ClusterKv } from '../store/index.js';
 import type { Election } from './election.js';
+import type { HostDirectory } from './host-directory.js';
 import { planFailover, HA_RESTART_STATES, type HaPlan, type HaVm } from './ha-plan.js';
 import { clusterKeys } from './keys.js';
 import { listHosts, type PublishedHost } from './membership.js';
@@ -31,6 +32,8 @@ export interface HaManagerOptions {
   store: Pick<Store, 'listVms'>;
   election: Election;
   log: Logger;
+  /** The live hosts with cordons applied (default: the lease records alone). */
+  directory?: HostDirectory;
   prefix?: string;
   policy?: Policy;
   marginMs?: number;
@@ -87,7 +90,7 @@ export class HaManager {
   /** One pass, as the leader: decides and writes the restarts due now. */
   async tick(signal?: AbortSignal): Promise<HaPlan> {
     const [hosts, vms, intentKvs] = await Promise.all([
-      listHosts(this.o.kv, this.o.prefix, signal),
+      this.o.directory ? this.o.directory.live(signal) : listHosts(this.o.kv, this.o.prefix, signal),
       this.o.store.listVms(),
       this.o.kv.range(this.keys.haRestarts, { prefix: true, ...(signal ? { signal } : {}) }),
     ]);

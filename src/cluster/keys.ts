@@ -4,7 +4,14 @@ export const CLUSTER_PREFIX = '/polyvisor/v1/';
 export function clusterKeys(prefix = CLUSTER_PREFIX) {
   const p = prefix.endsWith('/') ? prefix : `${prefix}/`;
   return {
+    prefix: p,
     hosts: `${p}hosts/`,
+    /** Every host that ever joined (no lease): what `host list` shows as down once its lease is gone. */
+    hostsKnown: `${p}hosts-known/`,
+    hostKnown: (name: string) => `${p}hosts-known/${name}`,
+    /** The administrator's state of a host (cordoned), writable from any host. */
+    hostsAdmin: `${p}hosts-admin/`,
+    hostAdmin: (name: string) => `${p}hosts-admin/${name}`,
     host: (name: string) => `${p}hosts/${name}`,
     /** Candidates of election `name`: one key per candidate's lease, the lowest create revision leads. */
     election: (name: string) => `${p}election/${name}/`,

@@ -55,6 +55,11 @@ export class HostAgent {
     this.record = { ...opts.host, since: new Date().toISOString() };
   }
 
+  /** The record this agent publishes. */
+  get published(): HostRecord {
+    return this.record;
+  }
+
   get key(): string {
     return clusterKeys(this.opts.prefix).host(this.record.name);
   }

@@ -7,7 +7,7 @@
  */
 import { statfs } from 'node:fs/promises';
 import os from 'node:os';
-import { Election, HaExecutor, HaManager, HA_RESTART_STATES, HostAgent, DEFAULT_HOST_TTL_SECONDS } from '../cluster/index.js';
+import { ClusterHosts, Election, HaExecutor, HaManager, HA_RESTART_STATES, HostAgent, HostDirectory, SingleHost, DEFAULT_HOST_TTL_SECONDS, type HostsService } from '../cluster/index.js';
 import type { VmService } from '../lifecycle/index.js';
 import { VERSION, type Logger } from '../shared/index.js';
 import type { ClusterKv } from '../store/index.js';
@@ -16,6 +16,7 @@ import { startWatchdog } from './watchdog-wiring.js';
 
 export interface ClusterHost {
   agent: HostAgent;
+  directory: HostDirectory;
   close(): Promise<void>;
 }
 
@@ -51,18 +52,21 @@ export async function wireCluster(o: { config: DaemonConfig; kv: ClusterKv; serv
   for (const t of await watchdog.targets.list()) await syncTarget(t.vm);
   for (const rec of await o.service.list()) await syncTarget(rec.name);
 
+  const directory = new HostDirectory(o.kv, host, prefix);
   await agent.join();
+  await directory.remember(agent.published);
   log.info({ host, ttlSeconds: agent.lease.ttlSeconds, watchdog: watchdog.pid }, 'joined the cluster');
   const ctl = new AbortController();
   const runs: Promise<void>[] = [];
   if (cfg.ha !== false) {
     const election = new Election({ kv: o.kv, name: 'ha', candidate: host, lease: agent.lease, ...(prefix ? { prefix } : {}) });
-    const manager = new HaManager({ kv: o.kv, store: { listVms: () => o.service.listAll() }, election, log, ...(prefix ? { prefix } : {}) });
+    const manager = new HaManager({ kv: o.kv, directory, store: { listVms: () => o.service.listAll() }, election, log, ...(prefix ? { prefix } : {}) });
     const executor = new HaExecutor({ kv: o.kv, host, log, ...(prefix ? { prefix } : {}), takeOverAndStart: (n, from, g) => o.service.takeOverAndStart(n, from, g) });
     runs.push(manager.run(ctl.signal), executor.run(ctl.signal));
   }
   return {
     agent,
+    directory,
     close: async () => {
       ctl.abort();
       await Promise.all(runs);
@@ -71,4 +75,11 @@ export async function wireCluster(o: { config: DaemonConfig; kv: ClusterKv; serv
       await agent.lease.stop();
     },
   };
+}
+
+/** What /v1/hosts answers from: the cluster's hosts, or this one host. */
+export async function hostsService(o: { config: DaemonConfig; cluster: ClusterHost | undefined; service: VmService }): Promise<HostsService> {
+  if (o.cluster) return new ClusterHosts(o.cluster.directory, () => o.service.listAll());
+  const fs = await statfs(o.config.vmsDir).catch(() => undefined);
+  return new SingleHost({ name: o.config.hostName, version: VERSION, diskBytes: fs ? fs.blocks * fs.bsize : 0, vms: () => o.service.list() });
 }

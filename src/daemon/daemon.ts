@@ -14,7 +14,7 @@ import { migrationAddress, migrationPeers } from './migration-wiring.js';
 import { VERSION, writeFileAtomic, type Logger } from '../shared/index.js';
 import { ImageLibrary, PoolService, SpecPathPolicy } from '../storage/index.js';
 import { openStore } from './store-wiring.js';
-import { wireCluster } from './cluster-wiring.js';
+import { hostsService, wireCluster } from './cluster-wiring.js';
 import { SecretStore } from '../secrets/index.js';
 import { splitListen, type DaemonConfig } from './config.js';
 import { takeLock } from './lock.js';
@@ -68,6 +68,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     // A cluster host (etcd store): joins with a lease, starts its fencing watchdog, runs HA (docs/ha.md).
     const cluster = kv ? await wireCluster({ config, kv, service, logger }) : undefined;
     if (cluster) undo.unshift(() => cluster.close());
+    const hosts = await hostsService({ config, cluster, service });
     // Contacts other daemons: in the background, on each VM's queue.
     void settleOutgoing({ vms: service, driver, logger, host: config.hostName, peers: migrationPeers }).catch((err: unknown) => logger.error({ err }, 'settling interrupted moves failed'));
     const migrations = new MigrationService({ vms: service, driver, logger, host: config.hostName, peers: migrationPeers, ...(networks ? { networks } : {}) });
@@ -108,7 +109,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     const doctor = doctorRunner({ config, service, driver, pools, integrityCheck, networks });
     const apis: Array<Awaited<ReturnType<typeof buildApi>>> = [];
     const mk = async (listener: 'unix' | 'tcp', tls?: { key: Buffer; cert: Buffer }) => {
-      const api = await buildApi({ service, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, doctor, secrets, peers, endpoints, networks, stacks, ...(nicFirewall ? { nicFirewall } : {}), ...(nics ? { nics } : {}), pathPolicy, listener, logger: logger.child({ component: 'api' }), version: VERSION, host: config.hostName, fastifyLogger: logger, ...(tls ? { tls } : {}) });
+      const api = await buildApi({ service, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, doctor, secrets, peers, endpoints, networks, stacks, ...(nicFirewall ? { nicFirewall } : {}), ...(nics ? { nics } : {}), hosts, pathPolicy, listener, logger: logger.child({ component: 'api' }), version: VERSION, host: config.hostName, fastifyLogger: logger, ...(tls ? { tls } : {}) });
       apis.push(api);
       undo.unshift(() => api.close());
       return api.app;

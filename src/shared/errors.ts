@@ -155,6 +155,8 @@ export const catalogue = {
   CONFIG_INVALID: e(400, EXIT.usage, 'Fix the named config key in the file, environment variable or flag.'),
   STORE_FAILED: e(500, EXIT.failure, 'The state database could not be written; check disk space and run `polyvisor doctor`.'),
   STORE_UNAVAILABLE: e(503, EXIT.unavailable, 'The cluster store (etcd) did not answer in time: check that a majority of the etcd members run and reach each other (`etcdctl endpoint health --cluster`), then retry; a write that timed out may still have been applied, so read it back first.'),
+  HOST_NOT_FOUND: e(404, EXIT.notFound, 'List the cluster\'s hosts with `polyvisor host list`.'),
+  NOT_A_CLUSTER: e(409, EXIT.conflict, 'This daemon runs on one host (its store is SQLite): cordon and drain need a cluster; see docs/ha.md and docs/cluster-store.md.'),
   CLUSTER_NOT_LEADER: e(409, EXIT.conflict, 'This host lost the cluster leadership (its lease expired or another host took over) before the decision was written; nothing was changed, and the current leader decides again: retry, or see who leads with `etcdctl get --prefix /polyvisor/v1/election/`.'),
   STORE_SCHEMA_TOO_NEW: e(500, EXIT.failure, 'The state database was written by a newer Polyvisor; upgrade Polyvisor, or restore the state directory from before the upgrade.'),
   // declarative stacks (docs/stacks.md)

@@ -11,6 +11,8 @@ import path from 'node:path';
 import { buildApi, createApiPlatform } from '../../src/api/index.js';
 import { BackupScheduler, BackupService, LocalDirTarget, scheduleRunner } from '../../src/backup/index.js';
 import { migrationPeers } from '../../src/daemon/migration-wiring.js';
+import { ClusterHosts, HostDirectory, clusterKeys } from '../../src/cluster/index.js';
+import { memKv } from './mem-kv.js';
 import { wireMetrics } from '../../src/daemon/metrics-wiring.js';
 import { wireHistory } from '../../src/daemon/history-wiring.js';
 import { wireEndpoints } from '../../src/daemon/endpoint-wiring.js';
@@ -60,8 +62,14 @@ export async function openFullStubStack(tag: string, listener: 'tcp' | 'unix' = 
   const nicFirewall = new NicFirewallService({ vms: service, networks, logger });
   const nics = new NicService({ vms: service, networks, logger });
   const stacks = new StackService({ vms: service, meta: store, networks, pools, logger });
+  // /v1/hosts on a cluster directory over an in-memory key-value store: host 'h' live, 'h2' known and down.
+  const hostKv = memKv();
+  const directory = new HostDirectory(hostKv, 'h');
+  for (const name of ['h', 'h2']) await directory.remember({ name, state: 'ready', capacity: { cpus: 2, memoryBytes: 2 ** 31, diskBytes: 2 ** 34 }, facts: { version: 't' }, since: new Date().toISOString() });
+  await hostKv.put(clusterKeys().host('h'), JSON.stringify({ name: 'h', state: 'ready', capacity: { cpus: 2, memoryBytes: 2 ** 31, diskBytes: 2 ** 34 }, facts: { version: 't' }, since: new Date().toISOString() }));
+  const hosts = new ClusterHosts(directory, () => service.listAll());
   const api = await buildApi({
-    service, networks, nicFirewall, stacks, nics, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, doctor, secrets, peers: new PeerRegistry(secrets),
+    service, hosts, networks, nicFirewall, stacks, nics, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, doctor, secrets, peers: new PeerRegistry(secrets),
     endpoints: wireEndpoints({ service, secrets, logger, stagingDir: path.join(dir, 'cache', 'imports'), extraDrivers: [memDriver({ events: true, diskRoot: path.join(dir, 'remote') }).driver] }),
     listener, logger, version: 't', host: 'h',
   });

@@ -30,6 +30,7 @@ export const PERMISSIONS = [
   'audit:read',
   'network:read', // virtual networks, their NICs and leases
   'network:admin', // create and remove virtual networks (host network configuration: admins only, like Proxmox)
+  'host:admin', // cordon and uncordon cluster hosts (docs/ha.md)
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];

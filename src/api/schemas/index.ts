@@ -13,5 +13,6 @@ export { specCheckSchema } from './spec-check.js';
 export { guestInfoSchema } from './guest.js';
 export { endpointSchema, driverSchema, inventorySchema, inventoryVmSchema, foreignVmSchema, foreignSnapshotSchema, importSchema, moveOutSchema } from './endpoints.js';
 export { networkSchema, networkDetailSchema, leaseSchema } from './networks.js';
+export { hostSchema } from './hosts.js';
 export { nicFirewallViewSchema } from './nic-firewall.js';
 export { stackChangeSchema, stackPlanSchema, stackApplySchema, stackStatusSchema, stackSummarySchema, stackDriftSchema, stackGraphSchema } from './stacks.js';

@@ -4,7 +4,8 @@ import type { VmSpec } from '../../spec/index.js';
 import { netIds, stableMac } from './names.js';
 import { opts, optValue } from './qemu-opts.js';
 
-const NIC_MODEL: Record<VmSpec['networks'][number]['model'], string> = {
+/** The spec's NIC models as QEMU devices (hot-plug uses them too). */
+export const NIC_MODEL: Record<VmSpec['networks'][number]['model'], string> = {
   virtio: 'virtio-net-pci', e1000: 'e1000', e1000e: 'e1000e', vmxnet3: 'vmxnet3', rtl8139: 'rtl8139',
 };
 

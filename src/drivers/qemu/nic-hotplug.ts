@@ -6,18 +6,16 @@
  * the guest to let go (DEVICE_DELETED), then netdev_del. Link: set_link.
  */
 import type { QmpClient } from '../../qmp/index.js';
-import { PolyvisorError, fail, isPolyvisorError } from '../../shared/index.js';
+import { PolyvisorError, isPolyvisorError } from '../../shared/index.js';
 import type { HotplugNic } from '../nic-hotplug.js';
+import { NIC_MODEL } from './argv-devices.js';
 import { UNPLUG_TIMEOUT_MS, freePort } from './hotplug.js';
 import { netIds } from './names.js';
 
-/** The spec's NIC models as QEMU devices (as argv-devices.ts starts them). */
-const NIC_DEVICE: Readonly<Record<string, string>> = { virtio: 'virtio-net-pci', e1000: 'e1000', e1000e: 'e1000e', vmxnet3: 'vmxnet3', rtl8139: 'rtl8139' };
 
 export async function hotplugNic(qmp: QmpClient, machine: 'q35' | 'pc', nic: HotplugNic, signal: AbortSignal): Promise<void> {
   const ids = netIds(nic.name);
-  const driver = NIC_DEVICE[nic.model];
-  if (driver === undefined) fail('HOTPLUG_UNSUPPORTED', `NIC model ${nic.model} cannot be plugged in while the VM runs`);
+  const driver = NIC_MODEL[nic.model];
   const bus = machine === 'q35' ? await freePort(qmp, signal) : undefined;
   await qmp.execute('netdev_add', { type: 'tap', id: ids.netdev, ifname: nic.tap, script: 'no', downscript: 'no', vhost: false }, { signal });
   let plugged = false;

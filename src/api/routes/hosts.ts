@@ -1,0 +1,28 @@
+/**
+ * /v1/hosts: the cluster's hosts (issue 19; docs/ha.md). Every role reads
+ * them; cordoning a host — no new VMs, HA restarts skip it — is host
+ * configuration and needs `host:admin` (admins).
+ */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { HostsService } from '../../cluster/index.js';
+import type { HostView } from '../../spec/index.js';
+import { hostSchema } from '../schemas/index.js';
+
+const tags = ['hosts'];
+type Params = { Params: { name: string } };
+
+export function hostRoutes(app: FastifyInstance, hosts: HostsService): void {
+  app.get('/v1/hosts', {
+    config: { permission: 'system:read', doc: { summary: 'The hosts of the cluster with their state, capacity and what their VMs claim (one host on a single-host daemon)', tags, response: { status: 200, description: 'the hosts', schema: z.array(hostSchema) } } },
+  }, async (): Promise<HostView[]> => hosts.list());
+
+  for (const [verb, cordoned] of [['cordon', true], ['uncordon', false]] as const) {
+    app.post<Params>(`/v1/hosts/:name/${verb}`, {
+      config: { permission: 'host:admin', doc: { summary: cordoned ? 'Cordon a host: no new VMs are placed on it and HA restarts skip it; its VMs keep running' : 'Uncordon a host: it takes VMs again', tags, response: { status: 204, description: cordoned ? 'cordoned' : 'uncordoned' } } },
+    }, async (req, reply) => {
+      await hosts.setCordoned(req.params.name, cordoned);
+      return reply.status(204).send();
+    });
+  }
+}

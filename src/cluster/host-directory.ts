@@ -1,0 +1,74 @@
+/**
+ * The cluster's hosts as operators see them: every host that ever joined
+ * (`hosts-known/NAME`, written at join, no lease) with the live record under
+ * its lease (`hosts/NAME`) when it has one, and the administrator's state
+ * (`hosts-admin/NAME`: cordoned), which any host may write — the live record
+ * belongs to its agent's lease. A known host without a live record is down.
+ */
+import { fail } from '../shared/index.js';
+import type { HostView, VmState } from '../spec/index.js';
+import type { ClusterKv, VmRecord } from '../store/index.js';
+import { HA_RESTART_STATES } from './ha-plan.js';
+import { clusterKeys } from './keys.js';
+import { listHosts, type HostRecord, type PublishedHost } from './membership.js';
+
+export type AdminState = 'cordoned';
+
+const CLAIMING: ReadonlySet<VmState> = new Set<VmState>([...HA_RESTART_STATES, 'stopping', 'migrating']);
+
+export class HostDirectory {
+  private readonly keys: ReturnType<typeof clusterKeys>;
+
+  constructor(private readonly kv: ClusterKv, private readonly self: string, prefix?: string) {
+    this.keys = clusterKeys(prefix);
+  }
+
+  /** Notes a joining host for good (so it shows as down after its lease is gone). */
+  async remember(rec: HostRecord): Promise<void> {
+    await this.kv.put(this.keys.hostKnown(rec.name), JSON.stringify(rec));
+  }
+
+  /** The live hosts with the administrator's state applied (what the scheduler and HA see). */
+  async live(signal?: AbortSignal): Promise<PublishedHost[]> {
+    const [hosts, admin] = await Promise.all([listHosts(this.kv, this.keys.prefix, signal), this.adminStates(signal)]);
+    return hosts.map((h) => (admin.get(h.name) === 'cordoned' && h.state === 'ready' ? { ...h, state: 'cordoned' } : h));
+  }
+
+  async list(vms: readonly VmRecord[], now = Date.now()): Promise<HostView[]> {
+    const [live, known] = await Promise.all([this.live(), this.kv.range(this.keys.hostsKnown, { prefix: true })]);
+    const byName = new Map<string, HostView>();
+    const zero = () => ({ cpus: 0, memoryBytes: 0, diskBytes: 0 });
+    for (const k of known.kvs) {
+      const r = JSON.parse(k.value) as HostRecord;
+      byName.set(r.name, { name: r.name, state: 'down', capacity: r.capacity, allocated: zero(), vms: 0, pool: r.facts['pool'] ?? '', version: r.facts['version'] ?? '', since: r.since, leaseAgeSeconds: null, self: r.name === this.self });
+    }
+    for (const h of live) {
+      byName.set(h.name, {
+        name: h.name, state: h.state, capacity: h.capacity, allocated: zero(), vms: 0, pool: h.facts['pool'] ?? '', version: h.facts['version'] ?? '',
+        since: h.since, leaseAgeSeconds: Math.max(0, Math.round((now - Date.parse(h.since)) / 1000)), self: h.name === this.self,
+      });
+    }
+    for (const rec of vms) {
+      const v = byName.get(rec.host);
+      if (!v) continue;
+      v.vms++;
+      if (!CLAIMING.has(rec.state)) continue;
+      v.allocated.cpus += rec.spec.cpu.count;
+      v.allocated.memoryBytes += rec.spec.memory;
+      v.allocated.diskBytes += rec.spec.disks.reduce((n, d) => n + (d.size ?? 0), 0);
+    }
+    return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Cordons (no new VMs, HA skips it) or uncordons a known host. */
+  async setCordoned(name: string, cordoned: boolean): Promise<void> {
+    if (!(await this.kv.get(this.keys.hostKnown(name)))) fail('HOST_NOT_FOUND', `no host named ${name} ever joined this cluster`);
+    if (cordoned) await this.kv.put(this.keys.hostAdmin(name), JSON.stringify({ state: 'cordoned', at: new Date().toISOString() }));
+    else await this.kv.delete(this.keys.hostAdmin(name));
+  }
+
+  private async adminStates(signal?: AbortSignal): Promise<Map<string, AdminState>> {
+    const { kvs } = await this.kv.range(this.keys.hostsAdmin, { prefix: true, ...(signal ? { signal } : {}) });
+    return new Map(kvs.map((k) => [k.key.slice(this.keys.hostsAdmin.length), (JSON.parse(k.value) as { state: AdminState }).state]));
+  }
+}

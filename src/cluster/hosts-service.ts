@@ -1,0 +1,54 @@
+/**
+ * What the API asks of the hosts: the list (`polyvisor host list`) and
+ * cordons. A cluster host answers from the cluster store (HostDirectory); a
+ * single-host daemon answers with itself and refuses cordons (NOT_A_CLUSTER).
+ */
+import os from 'node:os';
+import { fail } from '../shared/index.js';
+import type { HostView } from '../spec/index.js';
+import type { VmRecord } from '../store/index.js';
+import type { HostDirectory } from './host-directory.js';
+
+export interface HostsService {
+  list(): Promise<HostView[]>;
+  setCordoned(name: string, cordoned: boolean): Promise<void>;
+}
+
+type ListVms = () => Promise<VmRecord[]>;
+
+export class ClusterHosts implements HostsService {
+  constructor(private readonly directory: HostDirectory, private readonly vms: ListVms) {}
+
+  async list(): Promise<HostView[]> {
+    return this.directory.list(await this.vms());
+  }
+
+  async setCordoned(name: string, cordoned: boolean): Promise<void> {
+    await this.directory.setCordoned(name, cordoned);
+  }
+}
+
+export class SingleHost implements HostsService {
+  private readonly since = new Date().toISOString();
+
+  constructor(private readonly o: { name: string; version: string; diskBytes: number; vms: ListVms }) {}
+
+  async list(): Promise<HostView[]> {
+    const vms = await this.o.vms();
+    const active = vms.filter((v) => ['running', 'paused', 'starting', 'stopping', 'migrating'].includes(v.state));
+    return [{
+      name: this.o.name, state: 'ready',
+      capacity: { cpus: os.cpus().length, memoryBytes: os.totalmem(), diskBytes: this.o.diskBytes },
+      allocated: {
+        cpus: active.reduce((n, v) => n + v.spec.cpu.count, 0),
+        memoryBytes: active.reduce((n, v) => n + v.spec.memory, 0),
+        diskBytes: active.reduce((n, v) => n + v.spec.disks.reduce((m, d) => m + (d.size ?? 0), 0), 0),
+      },
+      vms: vms.length, pool: '', version: this.o.version, since: this.since, leaseAgeSeconds: null, self: true,
+    }];
+  }
+
+  setCordoned(name: string): Promise<void> {
+    fail('NOT_A_CLUSTER', `${name}: this daemon runs on one host; cordon, uncordon and drain need a cluster store (etcd)`);
+  }
+}
