@@ -43,6 +43,8 @@ import { networkRoutes } from './routes/networks.js';
 import { hostRoutes } from './routes/hosts.js';
 import { stackRoutes } from './routes/stacks.js';
 import type { StackService } from '../stack/index.js';
+import { interchangeRoutes } from './routes/interchange.js';
+import type { InterchangeService } from '../interchange/index.js';
 import { vmNicFirewallRoutes } from './routes/vm-nic-firewall.js';
 import { uiRoutes } from './routes/ui.js';
 import { whoamiRoutes } from './routes/whoami.js';
@@ -101,6 +103,8 @@ export interface ApiOptions {
   nicFirewall?: NicFirewallService;
   /** NICs of VMs on virtual networks: serves /v1/vms/{name}/nics and adds `nics` to GET /v1/vms/{name} when given. */
   nics?: NicService;
+  /** Foreign VM formats: serves POST /v1/imports and POST /v1/vms/{name}/export-config when given. */
+  interchange?: InterchangeService;
 }
 
 /** A slow or malicious client cannot hold the daemon: headers and bodies must arrive in time. */
@@ -181,6 +185,7 @@ export async function buildApi(o: ApiOptions): Promise<{ app: FastifyInstance; r
   if (o.stacks) stackRoutes(app, { stacks: o.stacks, ops: o.platform.operations, pathPolicy: o.pathPolicy });
   if (o.nicFirewall) vmNicFirewallRoutes(app, o.nicFirewall);
   if (o.nics) vmNicRoutes(app, o.nics);
+  if (o.interchange) interchangeRoutes(app, o.interchange, o.platform.operations);
   consoleRoutes(app, o.service, hub);
   vncRoutes(app, o.service, vnc);
   uiRoutes(app);

@@ -8,7 +8,7 @@
  * (GUEST_ANSWERS); anything else left unchecked fails here.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import type net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -117,6 +117,23 @@ describe('every route on its happy path, checked against the OpenAPI document', 
     await call('GET', '/v1/stacks/:name/drift', { name: 'st' });
     await wait((await call('POST', '/v1/stacks/:name/down', { name: 'st' }, { body: {}, want: 202 })).json());
     await wait((await call('DELETE', '/v1/stacks/:name', { name: 'st' }, { want: 202 })).json());
+  });
+
+  it('foreign VM formats: a file import (dry run, and as an operation) and a config export (waited for, and as an operation)', async () => {
+    const wait = async (op: Record<string, unknown>) => {
+      const done = (await call('POST', '/v1/operations/:id/wait', { id: String(op['id']) }, { query: 'timeout=60' })).json();
+      expect(done['status'], JSON.stringify(done['error'])).toBe('succeeded');
+    };
+    const inDir = path.join(stack.dir, 'interchange-in');
+    mkdirSync(inDir, { recursive: true });
+    expect(spawnSync('qemu-img', ['create', '-q', '-f', 'qcow2', path.join(inDir, 'vm-100-disk-0.qcow2'), '4M']).status).toBe(0);
+    writeFileSync(path.join(inDir, 'pve.conf'), 'cores: 1\nmemory: 64\nname: pvevm\nnet0: e1000=BC:24:11:00:00:01,bridge=vmbr0\nscsi0: local:100/vm-100-disk-0.qcow2,size=4M\nscsihw: virtio-scsi-pci\n');
+    const dry = (await call('POST', '/v1/imports', {}, { body: { path: path.join(inDir, 'pve.conf'), dryRun: true } })).json();
+    expect(dry['dryRun']).toBe(true);
+    await wait((await call('POST', '/v1/imports', {}, { body: { path: path.join(inDir, 'pve.conf') }, query: 'async=true', want: 202 })).json());
+    await call('POST', '/v1/vms/:name/export-config', { name: 'pvevm' }, { body: { format: 'hyperv', out: path.join(stack.dir, 'interchange-out-hv') } });
+    await wait((await call('POST', '/v1/vms/:name/export-config', { name: 'pvevm' }, { body: { format: 'proxmox', out: path.join(stack.dir, 'interchange-out-pve') }, query: 'async=true', want: 202 })).json());
+    await call('DELETE', '/v1/vms/:name', { name: 'pvevm' }, { want: 204 });
   });
 
   it('VMs, operations and events', async () => {

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFullStubStack } from '../../test/helpers/full-stub-stack.js';
 import * as clientModule from './index.js';
 import { HostClient } from './index.js';
-import { BackupClient, BackupScheduleClient, BulkClient, EndpointClient, HistoryClient, MigrationClient, NetworkClient, NicFirewallClient, OpsClient, PlatformClient, PolyvisorClient, SnapshotClient, SpecClient, StackClient, StorageClient } from './index.js';
+import { BackupClient, BackupScheduleClient, BulkClient, EndpointClient, HistoryClient, MigrationClient, NetworkClient, NicFirewallClient, OpsClient, PlatformClient, PolyvisorClient, SnapshotClient, SpecClient, StackClient, StorageClient, InterchangeClient } from './index.js';
 
 /** Documented operations the typed client does not call, and why. */
 const NOT_IN_CLIENT: Record<string, string> = {
@@ -67,6 +67,9 @@ function plan() {
   const o = { endpoint: { url: base }, token: 't' };
   const socketOpened = (ws: { on: (e: string, f: () => void) => void }) => new Promise<void>((r) => { ws.on('error', r); ws.on('close', r); });
   return {
+    InterchangeClient: [new InterchangeClient(o), {
+      importDryRun: [{ path: '/srv/in/vm.conf', virtio: true }], importAsync: [{ path: '/srv/in/vm.conf', name: 'b', strict: true }], exportAsync: ['a', { format: 'proxmox', out: '/srv/out/a' }],
+    }],
     StackClient: [new StackClient(o), {
       list: [], plan: [{ document: { name: 's' } }], graph: [{ document: { name: 's' } }], apply: [{ document: { name: 's' }, variables: { n: '2' } }],
       status: ['s'], drift: ['s'], down: ['s'], destroy: ['s'],

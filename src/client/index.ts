@@ -19,3 +19,4 @@ export type { NetworkView, NetworkDetailView, LeaseView, NetworkCreateRequest, N
 export { StackClient } from './stack-client.js';
 export { HostClient } from './host-client.js';
 export type { HostView, HostStateName } from '../spec/index.js';
+export { InterchangeClient, type FileImportRequest, type ConfigExportRequest } from './interchange-client.js';

@@ -28,6 +28,8 @@ import { AuditRetention } from './audit-retention.js';
 import { wireEndpoints } from './endpoint-wiring.js';
 import { wireNetworks } from './network-wiring.js';
 import { StackService } from '../stack/index.js';
+import { builtinCodecs, InterchangeService } from '../interchange/index.js';
+import { readLibvirtXml, writeLibvirtXml } from '../drivers/libvirt/index.js';
 
 export interface RunningDaemon {
   socket: string;
@@ -79,6 +81,8 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     undo.unshift(() => incoming.close());
     const pools = new PoolService({ stateDir: config.stateDir, logger });
     const stacks = new StackService({ vms: service, meta: store, networks, pools, logger });
+    // Foreign VM formats: interchange's own, and libvirt domain XML through the libvirt driver's mapping.
+    const interchange = new InterchangeService({ vms: service, codecs: { ...builtinCodecs(), libvirt: { read: readLibvirtXml, write: writeLibvirtXml } } });
     await pools.init();
     const library = new ImageLibrary({ dir: path.join(config.stateDir, 'library'), downloadsDir: path.join(config.cacheDir, 'downloads'), logger });
     const pathPolicy = new SpecPathPolicy({
@@ -109,7 +113,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     const doctor = doctorRunner({ config, service, driver, pools, integrityCheck, networks });
     const apis: Array<Awaited<ReturnType<typeof buildApi>>> = [];
     const mk = async (listener: 'unix' | 'tcp', tls?: { key: Buffer; cert: Buffer }) => {
-      const api = await buildApi({ service, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, doctor, secrets, peers, endpoints, networks, stacks, ...(nicFirewall ? { nicFirewall } : {}), ...(nics ? { nics } : {}), hosts, pathPolicy, listener, logger: logger.child({ component: 'api' }), version: VERSION, host: config.hostName, fastifyLogger: logger, ...(tls ? { tls } : {}) });
+      const api = await buildApi({ service, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, doctor, secrets, peers, endpoints, networks, stacks, interchange, ...(nicFirewall ? { nicFirewall } : {}), ...(nics ? { nics } : {}), hosts, pathPolicy, listener, logger: logger.child({ component: 'api' }), version: VERSION, host: config.hostName, fastifyLogger: logger, ...(tls ? { tls } : {}) });
       apis.push(api);
       undo.unshift(() => api.close());
       return api.app;

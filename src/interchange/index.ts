@@ -16,3 +16,6 @@ export { readVmdkDescriptor, type VmdkDescriptor, type VmdkExtent } from './vmdk
 export { parseManifest, writeManifest } from './manifest.js';
 export { readVbox } from './vbox-read.js';
 export { writeVbox } from './vbox-write.js';
+export { InterchangeService, type InterchangeVms, type ImportFileRequest, type ImportFileResult, type ExportRequest, type ExportResultView } from './interchange-service.js';
+export { builtinCodecs, detectFormat, type FormatCodec, type FormatCodecs } from './formats.js';
+export { planFromFile, type FilePlan } from './import-files.js';

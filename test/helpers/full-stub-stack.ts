@@ -27,6 +27,7 @@ import { silentLogger } from '../../src/shared/index.js';
 import { ImageLibrary, PoolService } from '../../src/storage/index.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { StackService } from '../../src/stack/index.js';
+import { builtinCodecs, InterchangeService } from '../../src/interchange/index.js';
 import type { StubStack } from './stub-stack.js';
 
 /** The stub stack's parts (test/helpers/stub-stack.ts), with every service behind its API. */
@@ -69,7 +70,7 @@ export async function openFullStubStack(tag: string, listener: 'tcp' | 'unix' = 
   await hostKv.put(clusterKeys().host('h'), JSON.stringify({ name: 'h', state: 'ready', capacity: { cpus: 2, memoryBytes: 2 ** 31, diskBytes: 2 ** 34 }, facts: { version: 't' }, since: new Date().toISOString() }));
   const hosts = new ClusterHosts(directory, () => service.listAll());
   const api = await buildApi({
-    service, hosts, networks, nicFirewall, stacks, nics, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, doctor, secrets, peers: new PeerRegistry(secrets),
+    service, hosts, networks, nicFirewall, stacks, nics, interchange: new InterchangeService({ vms: service, codecs: builtinCodecs() }), migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, doctor, secrets, peers: new PeerRegistry(secrets),
     endpoints: wireEndpoints({ service, secrets, logger, stagingDir: path.join(dir, 'cache', 'imports'), extraDrivers: [memDriver({ events: true, diskRoot: path.join(dir, 'remote') }).driver] }),
     listener, logger, version: 't', host: 'h',
   });

@@ -16,3 +16,4 @@ export { networkSchema, networkDetailSchema, leaseSchema } from './networks.js';
 export { hostSchema } from './hosts.js';
 export { nicFirewallViewSchema } from './nic-firewall.js';
 export { stackChangeSchema, stackPlanSchema, stackApplySchema, stackStatusSchema, stackSummarySchema, stackDriftSchema, stackGraphSchema } from './stacks.js';
+export { fileImportSchema, configExportSchema } from './interchange.js';

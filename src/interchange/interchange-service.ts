@@ -1,0 +1,207 @@
+/**
+ * `polyvisor import FILE` and `polyvisor export VM --format F --out DIR`
+ * behind the API. Import: the descriptor is mapped (import-files.ts), every
+ * warning refuses the import with --strict (INTERCHANGE_LOSSY), a dry run
+ * returns the spec and warnings and writes nothing; a real import converts
+ * each disk to qcow2 with qemu-img inside VmService.create's fill step, so a
+ * failure halfway leaves no VM, no disk and no record. Export: a stopped VM's
+ * disks are converted to the format the target expects into a staging folder
+ * beside DIR, the descriptor is written by the format's pure writer, then a
+ * manifest (OVF) and SHA256SUMS, and the folder is renamed to DIR only when
+ * whole.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fail, validateAbsolutePath, validateName } from '../shared/index.js';
+import { validateSpec, type DiskSpec, type VmSpec } from '../spec/index.js';
+import { convertDisk, imageInfo, managedDiskPath, refuseOutsideReferences, type DiskFormat } from '../storage/index.js';
+import { type FormatCodecs } from './formats.js';
+import { planFromFile, type LocatedDisk } from './import-files.js';
+import { writeManifest } from './manifest.js';
+import { EXPORT_DISK_FORMAT, type ExportDisk, type InterchangeFormat, type ManifestEntry, type MappingWarning } from './types.js';
+
+/** The part of VmService imports and exports use. */
+export interface InterchangeVms {
+  find(name: string): Promise<unknown>;
+  get(name: string): Promise<{ id: string; name: string; spec: VmSpec; state: string }>;
+  dirOf(rec: { id: string }): string;
+  create(spec: VmSpec, fill?: (dir: string) => Promise<void>): Promise<{ name: string; state: string }>;
+}
+
+export interface ImportFileRequest {
+  path: string;
+  name?: string;
+  strict?: boolean;
+  virtio?: boolean;
+  dryRun?: boolean;
+}
+
+export interface ImportFileResult {
+  format: InterchangeFormat;
+  /** The spec the VM gets (or would get, in a dry run). */
+  spec: VmSpec | Record<string, unknown>;
+  warnings: MappingWarning[];
+  disks: Array<{ name: string; file: string; format: string; found: boolean }>;
+  dryRun: boolean;
+  /** The VM created (not in a dry run). */
+  vm?: { name: string; state: string };
+}
+
+export interface ExportRequest {
+  format: InterchangeFormat;
+  out: string;
+}
+
+export interface ExportResultView {
+  format: InterchangeFormat;
+  out: string;
+  files: Array<{ name: string; bytes: number; sha256: string }>;
+  warnings: MappingWarning[];
+}
+
+export interface WorkContext {
+  signal: AbortSignal;
+  progress: (fraction: number) => void;
+}
+
+/** qemu-img's output format for an export disk (streamOptimized VMDK is its own DiskFormat). */
+function storageFormat(format: InterchangeFormat): { disk: DiskFormat; file: ExportDisk['format']; ext: string } {
+  const e = EXPORT_DISK_FORMAT[format as Exclude<InterchangeFormat, 'xva'>];
+  if (e === undefined) fail('INTERCHANGE_INVALID', `${format} is not a format Polyvisor exports`);
+  if (e.format === 'vmdk') return { disk: e.variant === 'streamOptimized' ? 'vmdk-stream' : 'vmdk', file: 'vmdk', ext: 'vmdk' };
+  return { disk: e.format as DiskFormat, file: e.format, ext: e.format === 'vpc' ? 'vhd' : e.format };
+}
+
+export class InterchangeService {
+  constructor(private readonly o: { vms: InterchangeVms; codecs: FormatCodecs }) {}
+
+  async importFile(req: ImportFileRequest, ctx: WorkContext): Promise<ImportFileResult> {
+    validateAbsolutePath(req.path, 'import file');
+    if (req.name !== undefined) validateName(req.name, 'VM name');
+    const fp = await planFromFile(req.path, { ...(req.name === undefined ? {} : { name: req.name }), ...(req.virtio === true ? { virtio: true } : {}) }, this.o.codecs);
+    const byName = new Map(fp.disks.map((d) => [d.name, d]));
+    const warnings = [...fp.warnings];
+    // Disks whose file is missing: a dry run shows them; a real import cannot make them.
+    const specDisks = (fp.plan.spec.disks ?? []).flatMap((d) => {
+      const located = byName.get(d.name);
+      if (located === undefined) return [d];
+      if (located.found === undefined) return d.media === 'cdrom' ? [] : [{ ...d, path: undefined, size: located.capacity ?? 1024 ** 3 }];
+      if (d.media === 'cdrom') return [{ ...d, path: located.found }];
+      return [{ ...d, path: undefined, size: located.capacity ?? 1024 ** 2, format: 'qcow2' as const }];
+    });
+    const input = { ...fp.plan.spec, disks: specDisks };
+    const disksView = fp.disks.map((d) => ({ name: d.name, file: d.found ?? d.file, format: d.format, found: d.found !== undefined }));
+    if (req.strict === true && warnings.length > 0) {
+      fail('INTERCHANGE_LOSSY', `${warnings.length} mapping warning(s) with --strict: ${warnings.map((w) => `${w.source}: ${w.message}`).join('; ')}`, { details: warnings.map((w) => ({ field: w.source, message: w.message })) });
+    }
+    if (req.dryRun === true) {
+      let spec: VmSpec | Record<string, unknown> = input as Record<string, unknown>;
+      try {
+        spec = validateSpec(input);
+      } catch (err) {
+        warnings.push({ source: 'spec', message: `the mapped spec is not valid yet: ${(err as Error).message}` });
+      }
+      return { format: fp.format, spec, warnings, disks: disksView, dryRun: true };
+    }
+    const missing = fp.disks.filter((d) => d.found === undefined && (fp.plan.spec.disks ?? []).find((s) => s.name === d.name)?.media !== 'cdrom');
+    if (missing.length > 0) fail('FILE_NOT_FOUND', `the descriptor's disk file(s) ${missing.map((d) => d.file).join(', ')} are missing; put them beside ${path.basename(req.path)}`);
+    // Sizes come from the images themselves, probed once (formats declared, never guessed for raw).
+    const converted: Array<{ disk: LocatedDisk; virtualSize: number }> = [];
+    for (const d of fp.disks) {
+      if (d.found === undefined || (fp.plan.spec.disks ?? []).find((s) => s.name === d.name)?.media === 'cdrom') continue;
+      const info = await imageInfo(d.found, { ...(d.format === 'raw' || d.format === 'qcow2' ? { format: d.format } : {}), signal: ctx.signal });
+      if (d.format !== 'raw' && d.format !== 'qcow2' && info.format !== d.format) fail('IMAGE_INVALID', `disk ${d.name} (${d.file}) was named as ${d.format} but is ${info.format}`);
+      refuseOutsideReferences(d.found, info);
+      converted.push({ disk: d, virtualSize: info.virtualSize });
+    }
+    const sizes = new Map(converted.map((c) => [c.disk.name, c.virtualSize]));
+    const spec = validateSpec({ ...input, disks: specDisks.map((d) => (sizes.has(d.name) ? { ...d, size: sizes.get(d.name)! } : d)) });
+    if (await this.o.vms.find(spec.name)) fail('VM_EXISTS', `a VM named ${spec.name} already exists; give another with --name`);
+    const total = converted.reduce((n, c) => n + c.virtualSize, 0) || 1;
+    let done = 0;
+    const vm = await this.o.vms.create(spec, async (dir) => {
+      for (const c of converted) {
+        const target = spec.disks.find((d) => d.name === c.disk.name)!;
+        await convertDisk(c.disk.found!, managedDiskPath(target, dir), {
+          to: 'qcow2', from: c.disk.format, overwrite: true, signal: ctx.signal,
+          onProgress: (f) => ctx.progress((done + f * c.virtualSize) / total),
+        });
+        done += c.virtualSize;
+      }
+    });
+    ctx.progress(1);
+    return { format: fp.format, spec, warnings, disks: disksView, dryRun: false, vm: { name: vm.name, state: vm.state } };
+  }
+
+  async exportVm(name: string, req: ExportRequest, ctx: WorkContext): Promise<ExportResultView> {
+    const out = validateAbsolutePath(req.out, 'output folder');
+    const format = req.format;
+    const write = this.o.codecs[format === 'ova' ? 'ovf' : format]?.write;
+    if (write === undefined || format === 'ova') fail('INTERCHANGE_INVALID', `exporting to ${format} is not available yet`);
+    const rec = await this.o.vms.get(name);
+    if (rec.state !== 'stopped' && rec.state !== 'created') fail('INVALID_TRANSITION', `${name} is ${rec.state}; export a stopped VM (its disks are copied at rest)`);
+    const existing = await readdir(out).catch(() => undefined);
+    if (existing !== undefined && existing.length > 0) fail('INVALID_PATH', `${out} exists and is not empty; give a new or empty folder`);
+    const target = storageFormat(format);
+    const spec = rec.spec;
+    const vmDir = this.o.vms.dirOf(rec);
+    await mkdir(path.dirname(out), { recursive: true });
+    const stage = await mkdtemp(path.join(path.dirname(out), `.${path.basename(out)}.partial-`));
+    try {
+      const disks = spec.disks.filter((d) => d.media === 'disk');
+      const sources = await Promise.all(disks.map(async (d) => {
+        const src = d.path ?? managedDiskPath(d, vmDir);
+        const info = await imageInfo(src, { format: d.format, signal: ctx.signal });
+        return { d, src, virtualSize: info.virtualSize };
+      }));
+      const total = sources.reduce((n, s) => n + s.virtualSize, 0) || 1;
+      let done = 0;
+      const exportDisks: ExportDisk[] = [];
+      for (const [i, s] of sources.entries()) {
+        const file = diskFileName(format, spec.name, s.d, i, target.ext);
+        await convertDisk(s.src, path.join(stage, file), {
+          to: target.disk, from: s.d.format, direct: true, signal: ctx.signal,
+          onProgress: (f) => ctx.progress((0.9 * (done + f * s.virtualSize)) / total),
+        });
+        done += s.virtualSize;
+        const st = await stat(path.join(stage, file));
+        exportDisks.push({ name: s.d.name, file, format: target.file, capacity: s.virtualSize, fileSize: st.size });
+      }
+      const result = write({ spec, disks: exportDisks });
+      for (const f of result.files) await writeFile(path.join(stage, f.name), f.content, { mode: 0o644 });
+      const names = [...result.files.map((f) => f.name), ...exportDisks.map((d) => d.file)];
+      const sums: ManifestEntry[] = [];
+      for (const n of names) sums.push({ file: n, algorithm: 'sha256', digest: await sha256Of(path.join(stage, n), ctx.signal) });
+      if (format === 'ovf') {
+        const mf = `${spec.name}.mf`;
+        await writeFile(path.join(stage, mf), writeManifest(sums, 'ovf'));
+        sums.push({ file: mf, algorithm: 'sha256', digest: await sha256Of(path.join(stage, mf), ctx.signal) });
+      }
+      await writeFile(path.join(stage, 'SHA256SUMS'), writeManifest(sums, 'sums'));
+      if (existing !== undefined) await rm(out, { recursive: true, force: true }); // it was empty
+      await rename(stage, out);
+      ctx.progress(1);
+      const files = await Promise.all([...sums.map((s) => s.file), 'SHA256SUMS'].map(async (n) => ({
+        name: n, bytes: (await stat(path.join(out, n))).size, sha256: sums.find((s) => s.file === n)?.digest ?? await sha256Of(path.join(out, n), ctx.signal),
+      })));
+      return { format, out, files, warnings: result.warnings };
+    } catch (err) {
+      await rm(stage, { recursive: true, force: true });
+      throw err;
+    }
+  }
+}
+
+/** The disk's file name in the export: Proxmox's directory storage wants vm-VMID-disk-N. */
+function diskFileName(format: InterchangeFormat, vm: string, d: DiskSpec, i: number, ext: string): string {
+  if (format === 'proxmox') return `vm-100-disk-${i}.${ext}`;
+  return `${vm}-${d.name}.${ext}`;
+}
+
+async function sha256Of(file: string, signal: AbortSignal): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file, { signal })) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
