@@ -72,12 +72,13 @@ export class BackupService {
         if ((await t.identity(rec.id)) !== place) fail('BACKUP_TARGET_GONE', `the backup target (${t.description}) disappeared while backing up VM ${vm} (removed or unmounted)`);
       };
       let total = 0;
+      const sizes: Record<string, number> = {};
       phases.mark('prepare');
       try {
         if (instance) {
           for (const d of disks) {
-            const { virtualSize } = await offlineInfo(sources[d]!, signal);
-            await createTarget(paths[d]!, virtualSize, fullReason ? undefined : last!.disks.find((x) => x.disk === d)!.file, signal);
+            sizes[d] = (await offlineInfo(sources[d]!, signal)).virtualSize; // asked each time: the disk may have grown
+            await createTarget(paths[d]!, sizes[d], fullReason ? undefined : last!.disks.find((x) => x.disk === d)!.file, signal);
           }
           phases.mark('targets');
           await instance.backupDisks({
@@ -98,7 +99,8 @@ export class BackupService {
         await stillThere();
         progress({ phase: 'checksums', doneBytes: total, totalBytes: total });
         const out: BackupDiskFile[] = [];
-        for (const d of disks) out.push({ disk: d, file: files[d]!, virtualSize: (await offlineInfo(paths[d]!, signal)).virtualSize, ...(await fileFacts(paths[d]!, signal)) });
+        // a live target has the size it was created with: no qemu-img info of it
+        for (const d of disks) out.push({ disk: d, file: files[d]!, virtualSize: sizes[d] ?? (await offlineInfo(paths[d]!, signal)).virtualSize, ...(await fileFacts(paths[d]!, signal)) });
         const record: BackupRecord = {
           version: 1, id, vm, vmId: rec.id, kind: fullReason ? 'full' : 'incremental', parent: fullReason ? null : last!.id, mode: live ? 'live' : 'offline',
           ...(fullReason && last ? { fullReason } : {}), bitmap, createdAt: new Date(started).toISOString(), durationMs: Date.now() - started, disks: out, spec: rec.spec,
