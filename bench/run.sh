@@ -20,7 +20,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 # libvirt, the comparison peer: the daemon, its QEMU driver and virsh.
-PKGS=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients)
+PKGS=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients iptables) # iptables: libvirt's NAT networks (bench/network.ts)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
