@@ -21,6 +21,7 @@ import { registerHostCommands } from './host-commands.js';
 import { registerStackCommands } from './stack-commands.js';
 import { registerEndpointCommands } from './endpoint-commands.js';
 import { registerImportCommand } from './import-commands.js';
+import { registerExportCommand } from './interchange-commands.js';
 import { registerTokenCommands } from './token-commands.js';
 import { registerSecretCommands } from './secret-commands.js';
 import { registerMigrateCommands } from './migrate-commands.js';
@@ -68,7 +69,7 @@ const GROUPS: Array<{ verbs: string[]; register: Register[] }> = [
   { verbs: ['remote'], register: [registerRemoteCommands] },
   { verbs: ['peer'], register: [registerPeerCommands] },
   { verbs: ['endpoint', 'driver'], register: [registerEndpointCommands] },
-  { verbs: ['import'], register: [registerImportCommand] },
+  { verbs: ['import', 'export'], register: [registerImportCommand, registerExportCommand] },
   { verbs: ['pool', 'volume', 'image', 'disk'], register: [registerStorageCommands] },
   { verbs: ['network'], register: [registerNetworkCommands] },
   { verbs: ['host'], register: [registerHostCommands] },
