@@ -8,11 +8,11 @@
  * vSphere lacks become their nearest VMware device, each with a warning.
  * Pure; ovf-read.ts reads the output back.
  */
-import type { DiskSpec, VmSpec } from '../spec/index.js';
-import { commonLossy } from './export-lossy.js';
+import type { VmSpec } from '../spec/index.js';
 import { Warnings } from './map-helpers.js';
 import { CIM_OF_OS } from './ovf-units.js';
 import type { ExportDisk, ExportInput, ExportResult } from './types.js';
+import { vmwareBus, vmwareLossy, type VmwareBus } from './vmware-map.js';
 import { xel, xmlDocument, xtext, type XmlOut } from './xml-write.js';
 
 const NS: Array<readonly [string, string]> = [
@@ -41,21 +41,10 @@ function item(fields: Record<string, string | number | undefined>, extra: XmlOut
   return xel('Item', [['ovf:required', required === false ? 'false' : undefined]], [...rasd, ...extra]);
 }
 
-type Bus = 'ide' | 'sata' | 'scsi';
-
-/** The VMware controller a spec disk goes on: CD-ROMs on IDE unless put on SATA or SCSI; virtio disks on the SCSI controller. */
-function vmwareBus(d: DiskSpec): Bus {
-  if (d.media === 'cdrom') return d.bus === 'scsi' ? 'scsi' : d.bus === 'sata' ? 'sata' : 'ide';
-  return d.bus === 'virtio' ? 'scsi' : d.bus;
-}
-
 export function writeOvf(input: ExportInput): ExportResult {
   const { spec } = input;
   const w = new Warnings();
-  commonLossy(spec, w, { description: true, topology: true });
-  if (spec.cpu.threads > 1) w.add('cpu.threads', `${spec.cpu.threads} threads per core are not kept: ${spec.cpu.count} vCPUs in ${spec.cpu.sockets} sockets`);
-  if (spec.serial.enabled) w.add('serial', 'the serial console is not exported (a VMware serial port needs a backing chosen on the target)');
-  if (spec.machine.type === 'pc') w.add('machine.type', 'the pc machine type is not kept: VMware has one chipset');
+  vmwareLossy(spec, w, 'the serial console is not exported (a VMware serial port needs a backing chosen on the target)');
   const files: XmlOut[] = [];
   const diskDefs: XmlOut[] = [];
   const items: XmlOut[] = [];
@@ -69,7 +58,7 @@ export function writeOvf(input: ExportInput): ExportResult {
 
   // Controllers, created on first use, in the order VMware writes them.
   const controllers = new Map<string, { id: number; next: number }>();
-  const controller = (bus: Bus, index = 0): { id: number; next: number } => {
+  const controller = (bus: VmwareBus, index = 0): { id: number; next: number } => {
     const key = `${bus}${index}`;
     let c = controllers.get(key);
     if (c) return c;
@@ -80,7 +69,7 @@ export function writeOvf(input: ExportInput): ExportResult {
     if (bus === 'scsi') items.push(item({ Address: index, Description: 'SCSI Controller', ElementName: `SCSI controller ${index}`, InstanceID: c.id, ResourceSubType: SCSI_SUBTYPE[spec.scsiController ?? 'virtio-scsi'], ResourceType: 6 }));
     return c;
   };
-  const scsiDisks = spec.disks.filter((d) => vmwareBus(d) === 'scsi');
+  const scsiDisks = spec.disks.filter((d) => vmwareBus(d, 'ide') === 'scsi');
   if (scsiDisks.length > 0) {
     const ctl = spec.scsiController ?? 'virtio-scsi';
     if (ctl === 'virtio-scsi') w.add('scsiController', 'the virtio-scsi controller becomes VMware Paravirtual SCSI (pvscsi): Linux has its driver, Windows needs VMware Tools');
@@ -90,7 +79,7 @@ export function writeOvf(input: ExportInput): ExportResult {
   let fileNo = 1;
   let ideUsed = 0;
   spec.disks.forEach((d, i) => {
-    const bus = vmwareBus(d);
+    const bus = vmwareBus(d, 'ide');
     if (d.media === 'disk' && d.bus === 'virtio') w.add(`disks[${i}].bus`, `the virtio disk ${d.name} goes on the SCSI controller (vSphere has no virtio-blk)`);
     if (d.bootIndex !== undefined) w.add(`disks[${i}].bootIndex`, 'the boot index is not kept: the VM boots from its first disk');
     if (d.readOnly && d.media === 'disk') w.add(`disks[${i}].readOnly`, 'a read-only disk is exported writable');

@@ -6,11 +6,11 @@
  * lacks become their nearest VMware device with a warning. Pure;
  * vmx-read.ts reads the output back.
  */
-import type { DiskSpec, VmSpec } from '../spec/index.js';
-import { commonLossy } from './export-lossy.js';
+import type { VmSpec } from '../spec/index.js';
 import { Warnings } from './map-helpers.js';
 import { escapeVmx } from './vmx-text.js';
 import type { ExportInput, ExportResult } from './types.js';
+import { vmwareBus, vmwareLossy, type VmwareBus } from './vmware-map.js';
 
 const NIC: Record<VmSpec['networks'][number]['model'], string> = { e1000: 'e1000', e1000e: 'e1000e', vmxnet3: 'vmxnet3', virtio: 'vmxnet3', rtl8139: 'e1000' };
 const SCSI: Record<NonNullable<VmSpec['scsiController']>, string> = { 'virtio-scsi': 'pvscsi', pvscsi: 'pvscsi', lsilogic: 'lsilogic', lsisas1068: 'lsisas1068', megasas: 'lsisas1068' };
@@ -18,20 +18,10 @@ const GUEST = { linux: 'otherlinux-64', windows: 'windows9-64', other: 'other-64
 /** VMware accepts static MACs only in its own range 00:50:56:00:00:00-00:50:56:3f:ff:ff. */
 const VMWARE_STATIC_MAC = /^00:50:56:[0-3][0-9a-f]:/;
 
-type Bus = 'scsi' | 'sata' | 'ide';
-
-function vmwareBus(d: DiskSpec): Bus {
-  if (d.media === 'cdrom') return d.bus === 'scsi' ? 'scsi' : d.bus === 'ide' ? 'ide' : 'sata';
-  return d.bus === 'virtio' ? 'scsi' : d.bus;
-}
-
 export function writeVmx(input: ExportInput): ExportResult {
   const { spec } = input;
   const w = new Warnings();
-  commonLossy(spec, w, { description: true, topology: true });
-  if (spec.cpu.threads > 1) w.add('cpu.threads', `${spec.cpu.threads} threads per core are not kept: ${spec.cpu.count} vCPUs in ${spec.cpu.sockets} sockets`);
-  if (spec.serial.enabled) w.add('serial', 'the serial console is not exported');
-  if (spec.machine.type === 'pc') w.add('machine.type', 'the pc machine type is not kept: VMware has one chipset');
+  vmwareLossy(spec, w, 'the serial console is not exported');
   const lines: Array<[string, string | number]> = [
     ['.encoding', 'UTF-8'],
     ['config.version', 8],
@@ -49,16 +39,16 @@ export function writeVmx(input: ExportInput): ExportResult {
   if (spec.description !== '') lines.push(['annotation', spec.description]);
 
   const files = new Map(input.disks.map((d) => [d.name, d.file]));
-  const next: Record<Bus, number> = { scsi: 0, sata: 0, ide: 0 };
-  const present = new Set<Bus>();
+  const next: Record<VmwareBus, number> = { scsi: 0, sata: 0, ide: 0 };
+  const present = new Set<VmwareBus>();
   const devices: Array<[string, string | number]> = [];
-  if (spec.disks.some((d) => vmwareBus(d) === 'scsi' && d.media === 'disk')) {
+  if (spec.disks.some((d) => vmwareBus(d, 'sata') === 'scsi' && d.media === 'disk')) {
     const ctl = spec.scsiController ?? 'virtio-scsi';
     if (ctl === 'virtio-scsi') w.add('scsiController', 'the virtio-scsi controller becomes VMware Paravirtual SCSI (pvscsi)');
     if (ctl === 'megasas') w.add('scsiController', 'the MegaRAID controller becomes an LSI Logic SAS controller');
   }
   spec.disks.forEach((d, i) => {
-    const bus = vmwareBus(d);
+    const bus = vmwareBus(d, 'sata');
     if (d.media === 'disk' && d.bus === 'virtio') w.add(`disks[${i}].bus`, `the virtio disk ${d.name} goes on the SCSI controller (VMware has no virtio-blk)`);
     if (d.bootIndex !== undefined) w.add(`disks[${i}].bootIndex`, 'the boot index is not kept');
     const limit = bus === 'ide' ? 4 : bus === 'sata' ? 30 : 15;
