@@ -5,12 +5,14 @@
  * host crashes (daemon and QEMU SIGKILLed), then its next host hangs (daemon
  * SIGSTOPped: its own watchdog must kill the QEMU); each time the VM runs
  * again on a live host and boots, and the new QEMU never starts while the old
- * one still runs.
+ * one still runs. A cordoned host takes no HA restart; `GET /v1/hosts` shows
+ * the lost host as down.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HostClient } from '../src/client/index.js';
 import type { VmView } from '../src/spec/index.js';
 import { newUuid } from '../src/shared/index.js';
 import { startDaemon, tempStateDir, type TestDaemon } from './helpers/daemon.js';
@@ -90,14 +92,23 @@ describe('cluster HA on three hosts', () => {
     const pid1 = first.runtime!.pid;
     qemuPids.add(pid1);
 
+    // h3 is cordoned: the restart must go to h2.
+    const hostsOf = (d: TestDaemon) => new HostClient({ endpoint: { socketPath: d.socket } });
+    await hostsOf(h1).cordon('h3');
+    expect((await hostsOf(h1).list()).map((h) => [h.name, h.state, h.self])).toEqual([['h1', 'ready', true], ['h2', 'ready', false], ['h3', 'cordoned', false]]);
+
     // Crash: the host's daemon and its QEMU die at once.
     await h1.kill9();
     kill(pid1);
     const v2 = await waitRestarted(hosts.get('h2')!, 'ha1', 'h1', pid1);
-    expect(['h2', 'h3']).toContain(v2.host);
-    expect(v2.stateReason).toMatch(/HA: restarted on h[23] after host h1 was lost/);
-    const owner = hosts.get(v2.host)!;
+    expect(v2.host).toBe('h2');
+    expect(v2.stateReason).toMatch(/HA: restarted on h2 after host h1 was lost/);
+    const owner = hosts.get('h2')!;
     await waitForLine(owner.client, 'ha1', READY);
+    const listed = await hostsOf(owner).list();
+    expect(listed.map((h) => [h.name, h.state])).toEqual([['h1', 'down'], ['h2', 'ready'], ['h3', 'cordoned']]);
+    expect(listed[1]!.vms).toBe(1);
+    await hostsOf(owner).uncordon('h3');
 
     // Hang: the owner's daemon stops answering and renewing; its watchdog must kill the QEMU before anyone restarts it.
     kill(owner.pid, 'SIGSTOP');
