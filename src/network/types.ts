@@ -6,7 +6,6 @@
  */
 
 import type { NetworkConfig, NetworkModeName } from '../spec/index.js';
-import type { VlanSupport } from './vlan-support.js';
 
 export type NetworkMode = NetworkModeName;
 
@@ -25,6 +24,16 @@ export interface DhcpReservation {
  */
 export interface NetworkDef extends NetworkConfig {
   reservations: DhcpReservation[];
+}
+
+/** What this kernel offers for VLANs (vlan-support.ts probes it). */
+export interface VlanSupport {
+  /** CONFIG_BRIDGE_VLAN_FILTERING: `ip link set dev BR type bridge vlan_filtering 1` works. What VLAN networks use. */
+  bridgeVlanFiltering: boolean;
+  /** CONFIG_VLAN_8021Q: `ip link add link DEV type vlan id N` works. */
+  dot1q: boolean;
+  /** What the kernel said for each missing part (empty when both work). */
+  detail: string;
 }
 
 export interface FirewallRule {

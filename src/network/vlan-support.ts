@@ -10,16 +10,9 @@ import { randomBytes } from 'node:crypto';
 import { fail } from '../shared/index.js';
 import { ALIAS_PREFIX } from './links.js';
 import type { CommandRunner } from './runner.js';
-import type { NetworkDef } from './types.js';
+import type { NetworkDef, VlanSupport } from './types.js';
 
-export interface VlanSupport {
-  /** CONFIG_BRIDGE_VLAN_FILTERING: `ip link set dev BR type bridge vlan_filtering 1` works. What VLAN networks use. */
-  bridgeVlanFiltering: boolean;
-  /** CONFIG_VLAN_8021Q: `ip link add link DEV type vlan id N` works. */
-  dot1q: boolean;
-  /** What the kernel said for each missing part (empty when both work). */
-  detail: string;
-}
+export type { VlanSupport };
 
 export const PROBE_ALIAS = `${ALIAS_PREFIX}probe`;
 
