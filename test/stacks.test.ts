@@ -6,7 +6,9 @@
  * restart" for db alone; a VM killed by hand shows in drift and `up` starts
  * it again; destroy removes the stack's VMs and leaves a VM of the same name
  * pattern outside the stack. Bad input (a name held outside the stack, a
- * cycle) changes nothing.
+ * cycle) changes nothing. A member never ready fails naming its condition
+ * and skips its dependant; a daemon killed mid-apply, then apply again,
+ * converges without duplicates.
  */
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -155,14 +157,56 @@ describe('declarative stacks with real guests', () => {
     expect((await d.client.getVm('db')).spec.memory).toBe(192 * 1024 ** 2);
   }, limit('operation'));
 
+  it('a member that never becomes ready fails naming the VM and its condition; its dependant is skipped, the rest kept', async () => {
+    // Its guest agent is off, so `agent: true` never holds.
+    const document = {
+      name: 'slow',
+      vms: {
+        never: { spec: { ...memberSpec('64Mi'), agent: { enabled: false } }, ready: { agent: true, timeout: 3, interval: 1 } },
+        after: { spec: memberSpec('64Mi'), depends_on: ['never'] },
+      },
+    };
+    const op = await finished(await stacks.apply({ document }));
+    expect(op.status).toBe('failed');
+    expect(op.error?.code).toBe('STACK_APPLY_FAILED');
+    expect(op.error?.message).toContain('vm never failed (STACK_NOT_READY: VM never was not ready within 3s by agent (the guest agent answers): its guest agent does not answer');
+    expect(op.error?.message).toContain('1 skipped (after)');
+    const steps = (op.detail as unknown as StackApplyView).steps.map((x) => [x.name, x.result]);
+    expect(steps).toEqual([['never', 'failed'], ['after', 'skipped']]);
+    expect((await d.client.getVm('never')).state).toBe('running'); // made, kept: the next up continues from here
+    expect(await d.client.getVm('after').catch((e: unknown) => (e as { code?: string }).code)).toBe('VM_NOT_FOUND');
+    const gone = await finished(await stacks.destroy('slow'));
+    expect(gone.status, JSON.stringify(gone.error)).toBe('succeeded');
+  }, limit('operation'));
+
   it('destroy removes the stack\'s VMs and their disks, and nothing else', async () => {
     const r = await cli(['stack', 'destroy', 'duo', '--yes']);
     expect(r.code, r.stderr).toBe(0);
     const left = await d.client.listVms();
     expect(left.map((v) => v.name)).toEqual(['web-9']);
     expect(await stacks.list()).toEqual([]);
+    expect(events.some((e) => e.type === 'operation' && e.operation.kind === 'stack.destroy' && e.operation.status === 'succeeded')).toBe(true);
     expect(await stacks.status('duo').catch((e: unknown) => (e as { code?: string }).code)).toBe('STACK_NOT_FOUND');
     const report = JSON.parse((await cli(['stack', 'list', '--json'])).stdout) as StackApplyView[];
     expect(report).toEqual([]);
   }, limit('operation'));
+  it('the daemon killed in the middle of an apply: apply again converges without duplicates', async () => {
+    const document = { name: 'crash', volumes: { 'crash-data': { size: '8Mi' } }, vms: { c1: { spec: memberSpec('128Mi'), depends_on: ['crash-data'], ready: { agent: true, timeout: Math.round(limit('boot') / 1000) } } } };
+    await stacks.apply({ document });
+    const deadline = Date.now() + limit('state');
+    while (!(await d.client.listVms()).some((v) => v.name === 'c1') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await d.kill9(); // c1 exists; its start or readiness wait was under way
+    stopEvents.abort();
+    d = await startDaemon({ stateDir: d.stateDir });
+    stacks = new StackClient({ endpoint: { socketPath: d.socket } });
+    platform = new PlatformClient({ endpoint: { socketPath: d.socket } });
+    const op = await finished(await stacks.apply({ document }));
+    expect(op.status, JSON.stringify(op.error)).toBe('succeeded');
+    expect((await d.client.listVms()).map((v) => v.name).sort()).toEqual(['c1', 'web-9']);
+    const status = await stacks.status('crash');
+    expect(status.members.map((m) => [m.kind, m.name, m.state])).toEqual([['vm', 'c1', 'running'], ['volume', 'crash-data', 'present']]);
+    expect((await stacks.plan({ document })).changes.every((c) => c.action === 'noop')).toBe(true);
+    expect((await finished(await stacks.destroy('crash'))).status).toBe('succeeded');
+    expect((await d.client.listVms()).map((v) => v.name)).toEqual(['web-9']);
+  }, limit('boot', 4));
 });

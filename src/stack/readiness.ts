@@ -31,14 +31,26 @@ export async function tcpTarget(d: ReadinessDeps, vm: string, port: number): Pro
   return undefined;
 }
 
-function tcpOpen(host: string, port: number, signal: AbortSignal): Promise<boolean> {
+/**
+ * True when a TCP connection to host:port opens and stays open for a moment.
+ * The moment matters for forwarded ports: QEMU's user-mode network accepts on
+ * the host side at once and closes the socket when the guest refuses, so an
+ * accept alone proves nothing.
+ */
+function tcpOpen(host: string, port: number, signal: AbortSignal, holdMs = 500): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect({ host, port, signal });
+    let timer: NodeJS.Timeout | undefined;
     const done = (ok: boolean): void => {
+      clearTimeout(timer);
       s.destroy();
       resolve(ok);
     };
-    s.once('connect', () => done(true));
+    s.once('connect', () => {
+      timer = setTimeout(() => done(true), holdMs);
+    });
+    s.once('end', () => done(false));
+    s.once('close', () => done(false));
     s.once('error', () => done(false));
   });
 }
@@ -54,7 +66,7 @@ export async function checkOnce(d: ReadinessDeps, vm: string, r: Readiness, sign
   if (r.tcp !== undefined) {
     const t = await tcpTarget(d, vm, r.tcp);
     if (!t) fail('STACK_INVALID', `VM ${vm}: ready.tcp ${r.tcp} is neither a forwarded guest port nor reachable on a virtual network address`);
-    return (await tcpOpen(t.host, t.port, timeoutSignal(2_000, signal))) ? undefined : `nothing accepts TCP on ${t.host}:${t.port} (guest port ${r.tcp})`;
+    return (await tcpOpen(t.host, t.port, timeoutSignal(2_000, signal))) ? undefined : `nothing accepts TCP on ${t.host}:${t.port} (guest port ${r.tcp}), or it closed at once`;
   }
   fail('STACK_INVALID', `VM ${vm}: ready.exec needs running commands in the guest through its agent, which this daemon's drivers do not offer yet; use agent: true or tcp: PORT`);
 }
