@@ -78,7 +78,7 @@ async function measure(pristine: string, daemonJs: string | undefined): Promise<
     await client.createVm({ name: VM, memory: '256Mi', boot: { kernel: g.kernel, initrd: g.initrd, cmdline: g.cmdline }, disks: [{ name: 'data', path: disk, format: 'qcow2' }] });
     await client.action(VM, 'start');
     for (let i = 0; (await client.serialLog(VM)).includes(g.readyLine) === false; i++) {
-      if (i > 600) throw new Error('guest did not become ready');
+      if (i > 3000) throw new Error('guest did not become ready in 300 s');
       await sleep(100);
     }
     await b.create(VM, { full: true }); // warm-up, starts the bitmap
