@@ -156,7 +156,7 @@ export default function Wizard() {
         </>}
         {step === 4 && <>
           <label className="check"><input type="checkbox" checked={d.network} onChange={(e) => set({ network: e.target.checked })} /> a NIC on user-mode networking (NAT to the host's network; bridges come later)</label>
-          {d.network && <div className="field"><label htmlFor="wz-model">Model</label><select id="wz-model" value={d.model} onChange={(e) => set({ model: e.target.value as Draft['model'] })} {...aria('networks.0.model')}><option value="virtio">virtio</option><option value="e1000">e1000</option></select>{msg('networks.0.model')}</div>}
+          {d.network && <div className="field"><label htmlFor="wz-model">Model</label><select id="wz-model" value={d.model} onChange={(e) => set({ model: e.target.value as Draft['model'] })} {...aria('networks.0.model')}><option value="virtio">virtio</option><option value="e1000">e1000</option><option value="e1000e">e1000e</option><option value="vmxnet3">vmxnet3</option><option value="rtl8139">rtl8139</option></select>{msg('networks.0.model')}</div>}
         </>}
         {step === 5 && <>
           <label className="check"><input type="checkbox" checked={d.cloudInit} onChange={(e) => set({ cloudInit: e.target.checked })} /> attach a cloud-init seed (hostname, SSH keys)</label>

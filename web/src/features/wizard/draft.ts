@@ -16,7 +16,7 @@ export interface Draft {
   kernel: string; initrd: string; cmdline: string; emptySize: string; image: string;
   cpus: string; memory: string;
   disks: Array<{ name: string; size: string }>;
-  network: boolean; model: 'virtio' | 'e1000';
+  network: boolean; model: Spec['networks'][number]['model'];
   cloudInit: boolean; hostname: string; keys: string;
   start: boolean;
   /** The template's spec fields without a wizard field, merged under the draft's. */
