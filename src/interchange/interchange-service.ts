@@ -15,12 +15,12 @@ import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fail, validateAbsolutePath, validateName } from '../shared/index.js';
-import { validateSpec, type DiskSpec, type VmSpec } from '../spec/index.js';
+import { validateSpec, type ConfigExportView, type DiskSpec, type FileImportView, type VmSpec } from '../spec/index.js';
 import { convertDisk, imageInfo, managedDiskPath, refuseOutsideReferences, type DiskFormat } from '../storage/index.js';
 import { type FormatCodecs } from './formats.js';
 import { planFromFile, type LocatedDisk } from './import-files.js';
 import { writeManifest } from './manifest.js';
-import { EXPORT_DISK_FORMAT, type ExportDisk, type InterchangeFormat, type ManifestEntry, type MappingWarning } from './types.js';
+import { EXPORT_DISK_FORMAT, type ExportDisk, type InterchangeFormat, type ManifestEntry } from './types.js';
 
 /** The part of VmService imports and exports use. */
 export interface InterchangeVms {
@@ -38,28 +38,16 @@ export interface ImportFileRequest {
   dryRun?: boolean;
 }
 
-export interface ImportFileResult {
-  format: InterchangeFormat;
-  /** The spec the VM gets (or would get, in a dry run). */
-  spec: VmSpec | Record<string, unknown>;
-  warnings: MappingWarning[];
-  disks: Array<{ name: string; file: string; format: string; found: boolean }>;
-  dryRun: boolean;
-  /** The VM created (not in a dry run). */
-  vm?: { name: string; state: string };
-}
+/** What an import answers (the API's FileImportView). */
+export type ImportFileResult = FileImportView;
 
 export interface ExportRequest {
   format: InterchangeFormat;
   out: string;
 }
 
-export interface ExportResultView {
-  format: InterchangeFormat;
-  out: string;
-  files: Array<{ name: string; bytes: number; sha256: string }>;
-  warnings: MappingWarning[];
-}
+/** What an export answers (the API's ConfigExportView). */
+export type ExportResultView = ConfigExportView;
 
 export interface WorkContext {
   signal: AbortSignal;
@@ -97,7 +85,7 @@ export class InterchangeService {
       fail('INTERCHANGE_LOSSY', `${warnings.length} mapping warning(s) with --strict: ${warnings.map((w) => `${w.source}: ${w.message}`).join('; ')}`, { details: warnings.map((w) => ({ field: w.source, message: w.message })) });
     }
     if (req.dryRun === true) {
-      let spec: VmSpec | Record<string, unknown> = input as Record<string, unknown>;
+      let spec: Record<string, unknown> = input as Record<string, unknown>;
       try {
         spec = validateSpec(input);
       } catch (err) {

@@ -43,7 +43,7 @@ export function interchangeRoutes(app: FastifyInstance, interchange: Interchange
     const b = bodyOf<z.infer<typeof importBody>>(req);
     const q = queryOf<z.infer<typeof asyncQuery>>(req);
     const work = (ctx: { signal: AbortSignal; progress: (f: number) => void }): Promise<FileImportView> =>
-      interchange.importFile({ path: b.path, ...(b.name === undefined ? {} : { name: b.name }), strict: b.strict === true, virtio: b.virtio === true, dryRun: b.dryRun === true }, ctx) as Promise<FileImportView>;
+      interchange.importFile({ path: b.path, ...(b.name === undefined ? {} : { name: b.name }), strict: b.strict === true, virtio: b.virtio === true, dryRun: b.dryRun === true }, ctx);
     if (b.dryRun === true) return work({ signal: AbortSignal.timeout(60_000), progress: () => undefined });
     if (q.async === 'true') {
       const op = ops.start('vm.import-file', b.name ?? b.path, actor(req), work);
