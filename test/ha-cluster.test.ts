@@ -95,6 +95,7 @@ describe('cluster HA on three hosts', () => {
     // h3 is cordoned: the restart must go to h2.
     const hostsOf = (d: TestDaemon) => new HostClient({ endpoint: { socketPath: d.socket } });
     await hostsOf(h1).cordon('h3');
+    await expect(hostsOf(h1).cordon('nope')).rejects.toMatchObject({ code: 'HOST_NOT_FOUND' });
     expect((await hostsOf(h1).list()).map((h) => [h.name, h.state, h.self])).toEqual([['h1', 'ready', true], ['h2', 'ready', false], ['h3', 'cordoned', false]]);
 
     // Crash: the host's daemon and its QEMU die at once.
