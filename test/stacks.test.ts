@@ -10,7 +10,6 @@
  * and skips its dependant; a daemon killed mid-apply, then apply again,
  * converges without duplicates.
  */
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +17,8 @@ import { stringify } from 'yaml';
 import { PlatformClient, StackClient } from '../src/client/index.js';
 import { isPolyvisorError } from '../src/shared/index.js';
 import type { EventView, OperationView, StackApplyView } from '../src/spec/index.js';
-import { killQemusUnder, ROOT, startDaemon, type TestDaemon } from './helpers/daemon.js';
+import { killQemusUnder, startDaemon, type TestDaemon } from './helpers/daemon.js';
+import { runCli, type CliResult } from './helpers/http.js';
 import { limit } from './helpers/limits.js';
 import { guestSpec } from './helpers/vm.js';
 
@@ -49,16 +49,7 @@ function stackFile(dbMemory: string): string {
   return file;
 }
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [path.join(ROOT, 'bin', 'polyvisor.js'), '--socket', d.socket, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    p.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const cli = (args: string[]): Promise<CliResult> => runCli(['--socket', d.socket, ...args]);
 
 async function finished(op: OperationView): Promise<OperationView> {
   let cur = op;
