@@ -12,11 +12,11 @@
  * Polyvisor network, the plumbing's attach included.
  *
  * Throughput: busybox `dd if=/dev/zero | nc` of BENCH_NET_MIB MiB (default
- * 256) into `nc -l` on the peer, timed on the host around the guest command
+ * 256) into `nc -l` on the peer (whose byte count is checked), timed on the host around the guest command
  * minus an empty command's time. Latency: `ping -c 20 -i 0.2`, the average.
  * TCG makes absolute figures low: the ratios matter. Needs root.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -61,14 +61,18 @@ async function boot(make: () => NsGuest): Promise<{ g: NsGuest; ms: number }> {
 
 interface Result { tputMiBs: number[]; rttMs: number[] }
 
-/** `from` sends MIB MiB to `toIp:5001`, where `listen` (a guest, or a host-side starter) receives it. */
-async function measure(from: NsGuest, toIp: string, listen: () => Promise<void>): Promise<Result> {
+/** A receiver for one round: `ready()` once it listens, `bytes()` what it got once the sender is done. */
+interface Receiver { bytes(): Promise<number> }
+
+/** `from` sends MIB MiB to `toIp:5001`, where `listen()` made a receiver; a short count fails the run. */
+async function measure(from: NsGuest, toIp: string, listen: () => Promise<Receiver>): Promise<Result> {
   const r: Result = { tputMiBs: [], rttMs: [] };
   const empty = median([(await from.sh('true')).ms, (await from.sh('true')).ms, (await from.sh('true')).ms]);
   for (let i = 0; i < ROUNDS; i++) {
-    await listen();
+    const rx = await listen();
     const t = await from.sh(`dd if=/dev/zero bs=65536 count=${MIB * 16} 2>/dev/null | nc ${toIp} 5001; echo rc=$?`);
-    if (!/rc=0/.test(t.out)) throw new Error(`${from.name} → ${toIp}: transfer failed: ${t.out}`);
+    const got = await rx.bytes();
+    if (!/rc=0/.test(t.out) || got !== MIB * 1048576) throw new Error(`${from.name} → ${toIp}: transfer failed (${got} bytes received): ${t.out}`);
     r.tputMiBs.push(MIB / ((t.ms - empty) / 1000));
     const p = await from.sh(`ping -c 20 -i 0.2 -W 2 ${toIp} | tail -1`);
     const m = /= [\d.]+\/([\d.]+)\//.exec(p.out);
@@ -78,7 +82,37 @@ async function measure(from: NsGuest, toIp: string, listen: () => Promise<void>)
   return r;
 }
 
-const guestListen = (g: NsGuest) => async (): Promise<void> => { await g.sh('(nc -l -p 5001 > /dev/null &) ; sleep 0.3'); };
+/** busybox nc in the guest; its stdin held open by sleep (nc closes the connection when its stdin ends), the count in /tmp/rx. */
+const guestListen = (g: NsGuest) => async (): Promise<Receiver> => {
+  await g.sh('rm -f /tmp/rx; (sleep 600 | nc -l -p 5001 | wc -c > /tmp/rx &) ; sleep 0.3');
+  return {
+    async bytes() {
+      for (let i = 0; i < 50; i++) {
+        const n = Number((await g.sh('cat /tmp/rx 2>/dev/null')).out.trim());
+        if (n > 0) return n;
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      return 0;
+    },
+  };
+};
+
+/** busybox nc on the host side (in namespace `ns`), stdin held open, bytes counted here; stopped by PID. */
+const hostListen = (ns: string) => async (): Promise<Receiver> => {
+  const child = spawn('ip', ['netns', 'exec', ns, 'busybox', 'nc', '-l', '-p', '5001'], { stdio: ['pipe', 'pipe', 'ignore'] });
+  let n = 0;
+  child.stdout.on('data', (b: Buffer) => { n += b.length; });
+  const done = new Promise<void>((res) => child.once('exit', () => res()));
+  await new Promise((res) => setTimeout(res, 300));
+  return {
+    async bytes() {
+      await Promise.race([done, new Promise((res) => setTimeout(res, 10_000))]);
+      if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
+      return n;
+    },
+  };
+};
+
 const ipOf = async (g: NsGuest): Promise<string> => {
   for (let i = 0; i < 20; i++) {
     const m = /inet (\d+\.\d+\.\d+\.\d+)\//.exec((await g.sh('ip -4 -o addr show dev eth0')).out);
@@ -86,12 +120,6 @@ const ipOf = async (g: NsGuest): Promise<string> => {
     await g.sh('udhcpc -i eth0 -n -q -t 5 -T 2 -s /usr/share/udhcpc/default.script >/dev/null 2>&1');
   }
   throw new Error(`${g.name}: no address`);
-};
-
-/** The receiver is busybox nc on the host side (in namespace `ns`), one per round, stopped by PID at the end. */
-const hostListen = (ns: string) => async (): Promise<void> => {
-  lab.start(ns, 'busybox', ['nc', '-l', '-p', '5001']);
-  await new Promise((r) => setTimeout(r, 300));
 };
 
 async function polyvisorNat(): Promise<{ r: Result; toHost: Result; startWith: number[]; startWithout: number[] }> {
