@@ -28,7 +28,7 @@ export async function startDaemon(stateDir: string, o: { listen?: string; env?: 
   const child = spawn(process.execPath, [o.daemonJs ?? DAEMON, '--state-dir', stateDir, '--listen', o.listen ?? 'off', '--accel', 'tcg'], {
     stdio: ['ignore', fd, fd],
     detached: true,
-    ...(o.env ? { env: { ...process.env, ...o.env } } : {}),
+    env: { ...process.env, POLYVISOR_DEFAULT_NETWORK: '0', ...o.env }, // benches build no network in the host's namespace
   });
   closeSync(fd);
   child.unref();

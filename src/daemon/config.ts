@@ -129,8 +129,8 @@ export function loadConfig(src: ConfigSources = {}): DaemonConfig {
     auditRetentionDays: 90,
     historyIntervalSeconds: 10,
     libvirtDiskRoot: '/var/lib/polyvisor/libvirt',
-    // Off until every daemon the tests and benches start says so itself: a root daemon would build it in the host's namespace.
-    defaultNetwork: false,
+    // libvirt's `default`: a root daemon with ip, nft and dnsmasq makes it on its first start (test and bench daemons say 0).
+    defaultNetwork: true,
     store: { kind: 'sqlite' } as StoreConfig,
   };
   const fileName = src.file ?? env['POLYVISOR_CONFIG'];

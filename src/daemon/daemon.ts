@@ -26,7 +26,7 @@ import { wireHistory } from './history-wiring.js';
 import { doctorRunner } from './doctor-wiring.js';
 import { AuditRetention } from './audit-retention.js';
 import { wireEndpoints } from './endpoint-wiring.js';
-import { wireNetworks } from './network-wiring.js';
+import { ensureDefaultNetworkOnce, wireNetworks } from './network-wiring.js';
 import { StackService } from '../stack/index.js';
 import { builtinCodecs, InterchangeService } from '../interchange/index.js';
 import { readLibvirtXml, writeLibvirtXml } from '../drivers/libvirt/index.js';
@@ -65,7 +65,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     if (networks) {
       // The host gets exactly the stored networks and the running VMs' NICs; a restart creates nothing twice.
       await networks.reconcile();
-      if (config.defaultNetwork) await networks.ensureDefault().catch((err: unknown) => logger.warn({ err }, 'could not create the default network'));
+      if (config.defaultNetwork) await ensureDefaultNetworkOnce(config.stateDir, networks, logger);
     }
     // A cluster host (etcd store): joins with a lease, starts its fencing watchdog, runs HA (docs/ha.md).
     const cluster = kv ? await wireCluster({ config, kv, service, logger }) : undefined;

@@ -5,7 +5,7 @@
  * can still be listed, and creating one or starting a VM on one answers
  * NETWORK_UNAVAILABLE.
  */
-import { access, constants } from 'node:fs/promises';
+import { access, constants, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { NetworkService } from '../lifecycle/index.js';
 import { LinuxHostNetworks, hostCommandRunner, parseHostRoutes, type CommandRunner } from '../network/index.js';
@@ -56,4 +56,22 @@ export async function wireNetworks(o: { stateDir: string; store: unknown; vms: (
     hostRoutes: async () => parseHostRoutes((await runner.run('ip', ['-j', '-4', 'route', 'show', 'table', 'all'], { allowFail: true })).stdout),
   });
   return { service, blocker };
+}
+
+/**
+ * libvirt's `default` network, once: on the first start of a daemon that can
+ * build networks, a NAT network named `default` on a subnet no host route
+ * uses. A marker in the state directory remembers it was made, so an
+ * administrator who removes it does not get it back at the next start.
+ */
+export async function ensureDefaultNetworkOnce(stateDir: string, networks: NetworkService, logger: Logger): Promise<void> {
+  const marker = path.join(stateDir, 'default-network.created');
+  if (await access(marker).then(() => true, () => false)) return;
+  try {
+    const made = await networks.ensureDefault();
+    if (made) logger.info({ network: made.name, subnet: made.subnet, bridge: made.bridge }, 'created the default NAT network');
+    if (networks.available) await writeFile(marker, `${new Date().toISOString()}\n`, { mode: 0o600 });
+  } catch (err) {
+    logger.warn({ err }, 'could not create the default network');
+  }
 }

@@ -50,7 +50,7 @@ export async function startDaemon(o: DaemonOptions = {}): Promise<TestDaemon> {
   const args = [path.join(ROOT, 'bin', 'polyvisord.js'), '--state-dir', stateDir, '--listen', '127.0.0.1:0', '--accel', 'tcg', '--log-level', 'debug', ...(o.extraArgs ?? [])];
   // `ip netns exec` execs the command in place: the child's PID is the daemon's.
   const [bin, argv] = o.netns === undefined ? [process.execPath, args] : ['ip', ['netns', 'exec', o.netns, process.execPath, ...args]];
-  const child: ChildProcess = spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
+  const child: ChildProcess = spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, POLYVISOR_DEFAULT_NETWORK: '0', ...o.env } }); // no default network unless a test asks (in its own namespace)
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));

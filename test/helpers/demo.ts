@@ -41,7 +41,7 @@ export async function startDemo(o: { env?: NodeJS.ProcessEnv; command?: (script:
     stdio: ['pipe', 'pipe', 'pipe'],
     env: {
       ...process.env, POLYVISOR_STATE_DIR: stateDir, POLYVISOR_LISTEN: `127.0.0.1:${await freePort()}`,
-      POLYVISOR_DEMO_WEB_PORT: String(webPort), POLYVISOR_SKIP_SETUP: '1', POLYVISOR_LOG_FORMAT: '', ...o.env,
+      POLYVISOR_DEMO_WEB_PORT: String(webPort), POLYVISOR_SKIP_SETUP: '1', POLYVISOR_LOG_FORMAT: '', POLYVISOR_DEFAULT_NETWORK: '0', ...o.env, // no bridge in the test runner's namespace
     },
   });
   let out = '';
