@@ -41,25 +41,33 @@ export async function hotplugDisk(qmp: QmpClient, machine: 'q35' | 'pc', d: Hotp
   }
 }
 
-export async function hotUnplugDisk(qmp: QmpClient, name: string, signal: AbortSignal): Promise<void> {
-  const n = diskNodes(name);
-  const deleted = qmp.once('DEVICE_DELETED', { signal, timeoutMs: UNPLUG_TIMEOUT_MS, filter: (e) => (e.data as { device?: string }).device === n.device });
+/**
+ * device_del of `deviceId`, then waits for the guest to release it (DEVICE_DELETED). A device on a bus
+ * without hot-plug, or a guest that never lets go, is HOTPLUG_UNSUPPORTED naming `what` (e.g. "disk d1").
+ */
+export async function unplugDevice(qmp: QmpClient, deviceId: string, what: string, signal: AbortSignal, busHint?: string): Promise<void> {
+  const deleted = qmp.once('DEVICE_DELETED', { signal, timeoutMs: UNPLUG_TIMEOUT_MS, filter: (e) => (e.data as { device?: string }).device === deviceId });
   deleted.catch(() => undefined);
   try {
-    await qmp.execute('device_del', { id: n.device }, { signal });
+    await qmp.execute('device_del', { id: deviceId }, { signal });
   } catch (err) {
     if (isPolyvisorError(err, 'QMP_FAILED') && /does not support hotplugging|not hotpluggable/i.test(err.message)) {
-      throw new PolyvisorError('HOTPLUG_UNSUPPORTED', `disk ${name} sits on a bus without hot-plug (it was there at boot)`, { cause: err });
+      throw new PolyvisorError('HOTPLUG_UNSUPPORTED', `${what} sits on a bus without hot-plug (it was there at boot)`, { cause: err, ...(busHint ? { hint: busHint } : {}) });
     }
     throw err;
   }
   try {
     await deleted;
   } catch (err) {
-    throw new PolyvisorError('HOTPLUG_UNSUPPORTED', `the guest did not release disk ${name} within ${UNPLUG_TIMEOUT_MS / 1000} s`, {
+    throw new PolyvisorError('HOTPLUG_UNSUPPORTED', `the guest did not release ${what} within ${UNPLUG_TIMEOUT_MS / 1000} s`, {
       cause: err, hint: 'The guest may not support hot-unplug (no ACPI/PCIe hot-plug driver); stop the VM and retry, the request stays pending in QEMU.',
     });
   }
+}
+
+export async function hotUnplugDisk(qmp: QmpClient, name: string, signal: AbortSignal): Promise<void> {
+  const n = diskNodes(name);
+  await unplugDevice(qmp, n.device, `disk ${name}`, signal);
   await qmp.execute('blockdev-del', { 'node-name': n.format }, { signal });
   await qmp.execute('blockdev-del', { 'node-name': n.file }, { signal });
 }

@@ -6,10 +6,9 @@
  * the guest to let go (DEVICE_DELETED), then netdev_del. Link: set_link.
  */
 import type { QmpClient } from '../../qmp/index.js';
-import { PolyvisorError, isPolyvisorError } from '../../shared/index.js';
 import type { HotplugNic } from '../nic-hotplug.js';
 import { NIC_MODEL } from './argv-devices.js';
-import { UNPLUG_TIMEOUT_MS, freePort } from './hotplug.js';
+import { UNPLUG_TIMEOUT_MS, freePort, unplugDevice } from './hotplug.js';
 import { netIds } from './names.js';
 
 
@@ -35,25 +34,8 @@ export async function hotplugNic(qmp: QmpClient, machine: 'q35' | 'pc', nic: Hot
 
 export async function hotUnplugNic(qmp: QmpClient, name: string, signal: AbortSignal): Promise<void> {
   const ids = netIds(name);
-  const deleted = qmp.once('DEVICE_DELETED', { signal, timeoutMs: UNPLUG_TIMEOUT_MS, filter: (e) => (e.data as { device?: string }).device === ids.device });
-  deleted.catch(() => undefined);
-  try {
-    await qmp.execute('device_del', { id: ids.device }, { signal });
-  } catch (err) {
-    if (isPolyvisorError(err, 'QMP_FAILED') && /does not support hotplugging|not hotpluggable/i.test(err.message)) {
-      throw new PolyvisorError('HOTPLUG_UNSUPPORTED', `NIC ${name} sits on a bus without hot-plug (it was there at boot)`, {
-        cause: err, hint: 'Stop the VM (`polyvisor vm stop NAME`) and remove the NIC then; NICs plugged in while it runs, or on q35 after a restart, can be unplugged live.',
-      });
-    }
-    throw err;
-  }
-  try {
-    await deleted;
-  } catch (err) {
-    throw new PolyvisorError('HOTPLUG_UNSUPPORTED', `the guest did not release NIC ${name} within ${UNPLUG_TIMEOUT_MS / 1000} s`, {
-      cause: err, hint: 'The guest may not support hot-unplug (no ACPI/PCIe hot-plug driver); stop the VM and retry, the request stays pending in QEMU.',
-    });
-  }
+  await unplugDevice(qmp, ids.device, `NIC ${name}`, signal,
+    'Stop the VM (`polyvisor vm stop NAME`) and remove the NIC then; NICs plugged in while it runs, or on q35 after a restart, can be unplugged live.');
   await qmp.execute('netdev_del', { id: ids.netdev }, { signal });
 }
 
