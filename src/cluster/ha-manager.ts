@@ -17,6 +17,7 @@ import { planFailover, HA_RESTART_STATES, type HaPlan, type HaVm } from './ha-pl
 import { clusterKeys } from './keys.js';
 import { listHosts, type PublishedHost } from './membership.js';
 import { DEFAULT_POLICY, type HostCandidate, type Policy } from './scheduler/index.js';
+import { sumClaims, vmClaim } from './vm-claims.js';
 import { FENCE_MARGIN_MS } from './watchdog.js';
 
 export interface HaIntent {
@@ -43,20 +44,13 @@ export interface HaManagerOptions {
 
 const HOUR_MS = 3_600_000;
 
-function diskBytes(rec: VmRecord): number {
-  return rec.spec.disks.reduce((n, d) => n + (d.size ?? 0), 0);
-}
-
 /** What the VMs placed on each live host claim, and the hosts as scheduler candidates. */
 export function candidates(hosts: readonly PublishedHost[], vms: readonly VmRecord[], intents: readonly HaIntent[]): HostCandidate[] {
-  const claims = new Map<string, { cpus: number; memoryBytes: number; diskBytes: number; vms: { name: string }[] }>();
+  const placed = new Map<string, VmRecord[]>();
   const add = (host: string, rec: VmRecord) => {
-    const c = claims.get(host) ?? { cpus: 0, memoryBytes: 0, diskBytes: 0, vms: [] };
-    c.cpus += rec.spec.cpu.count;
-    c.memoryBytes += rec.spec.memory;
-    c.diskBytes += diskBytes(rec);
-    c.vms.push({ name: rec.name });
-    claims.set(host, c);
+    const list = placed.get(host);
+    if (list) list.push(rec);
+    else placed.set(host, [rec]);
   };
   const byName = new Map(vms.map((v) => [v.name, v]));
   for (const rec of vms) if (HA_RESTART_STATES.has(rec.state)) add(rec.host, rec);
@@ -65,14 +59,14 @@ export function candidates(hosts: readonly PublishedHost[], vms: readonly VmReco
     if (rec) add(i.to, rec);
   }
   return hosts.map((h) => {
-    const c = claims.get(h.name);
+    const on = placed.get(h.name) ?? [];
     return {
       name: h.name,
       state: h.state,
       capacity: h.capacity,
-      allocated: { cpus: c?.cpus ?? 0, memoryBytes: c?.memoryBytes ?? 0, diskBytes: c?.diskBytes ?? 0 },
+      allocated: sumClaims(on),
       ...(h.facts['pool'] ? { pool: h.facts['pool'] } : {}),
-      vms: c?.vms ?? [],
+      vms: on.map((r) => ({ name: r.name })),
     };
   });
 }
@@ -105,7 +99,7 @@ export class HaManager {
       if (!ha) continue;
       haVms.push({
         name: rec.name, host: rec.host, state: rec.state, generation: rec.generation,
-        cpus: rec.spec.cpu.count, memoryBytes: rec.spec.memory, diskBytes: diskBytes(rec),
+        ...vmClaim(rec),
         priority: ha.priority, restricted: ha.restricted, maxRestarts: ha.maxRestarts,
         recentRestarts: alive.has(rec.host) ? 0 : await this.recentRestarts(rec.name, now, signal),
         ...(ha.group ? { group: ha.group } : {}),

@@ -6,15 +6,13 @@
  * belongs to its agent's lease. A known host without a live record is down.
  */
 import { fail } from '../shared/index.js';
-import type { HostView, VmState } from '../spec/index.js';
+import type { HostView } from '../spec/index.js';
 import type { ClusterKv, VmRecord } from '../store/index.js';
-import { HA_RESTART_STATES } from './ha-plan.js';
+import { CLAIMING_STATES, sumClaims } from './vm-claims.js';
 import { clusterKeys } from './keys.js';
 import { listHosts, type HostRecord, type PublishedHost } from './membership.js';
 
 export type AdminState = 'cordoned';
-
-const CLAIMING: ReadonlySet<VmState> = new Set<VmState>([...HA_RESTART_STATES, 'stopping', 'migrating']);
 
 export class HostDirectory {
   private readonly keys: ReturnType<typeof clusterKeys>;
@@ -48,14 +46,16 @@ export class HostDirectory {
         since: h.since, leaseAgeSeconds: Math.max(0, Math.round((now - Date.parse(h.since)) / 1000)), self: h.name === this.self,
       });
     }
-    for (const rec of vms) {
-      const v = byName.get(rec.host);
-      if (!v) continue;
-      v.vms++;
-      if (!CLAIMING.has(rec.state)) continue;
-      v.allocated.cpus += rec.spec.cpu.count;
-      v.allocated.memoryBytes += rec.spec.memory;
-      v.allocated.diskBytes += rec.spec.disks.reduce((n, d) => n + (d.size ?? 0), 0);
+    const owned = new Map<string, VmRecord[]>();
+    for (const r of vms) {
+      const list = owned.get(r.host);
+      if (list) list.push(r);
+      else owned.set(r.host, [r]);
+    }
+    for (const v of byName.values()) {
+      const mine = owned.get(v.name) ?? [];
+      v.vms = mine.length;
+      v.allocated = sumClaims(mine.filter((r) => CLAIMING_STATES.has(r.state)));
     }
     return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
   }

@@ -8,6 +8,7 @@ import { fail } from '../shared/index.js';
 import type { HostView } from '../spec/index.js';
 import type { VmRecord } from '../store/index.js';
 import type { HostDirectory } from './host-directory.js';
+import { CLAIMING_STATES, sumClaims } from './vm-claims.js';
 
 export interface HostsService {
   list(): Promise<HostView[]>;
@@ -35,15 +36,10 @@ export class SingleHost implements HostsService {
 
   async list(): Promise<HostView[]> {
     const vms = await this.o.vms();
-    const active = vms.filter((v) => ['running', 'paused', 'starting', 'stopping', 'migrating'].includes(v.state));
     return [{
       name: this.o.name, state: 'ready',
       capacity: { cpus: os.cpus().length, memoryBytes: os.totalmem(), diskBytes: this.o.diskBytes },
-      allocated: {
-        cpus: active.reduce((n, v) => n + v.spec.cpu.count, 0),
-        memoryBytes: active.reduce((n, v) => n + v.spec.memory, 0),
-        diskBytes: active.reduce((n, v) => n + v.spec.disks.reduce((m, d) => m + (d.size ?? 0), 0), 0),
-      },
+      allocated: sumClaims(vms.filter((v) => CLAIMING_STATES.has(v.state))),
       vms: vms.length, pool: '', version: this.o.version, since: this.since, leaseAgeSeconds: null, self: true,
     }];
   }
