@@ -20,6 +20,12 @@ export interface ClusterHost {
   close(): Promise<void>;
 }
 
+/** The size of the file system VM directories live on (0 if it cannot be read). */
+async function vmsDirBytes(config: Pick<DaemonConfig, 'vmsDir'>): Promise<number> {
+  const fs = await statfs(config.vmsDir).catch(() => undefined);
+  return fs ? fs.blocks * fs.bsize : 0;
+}
+
 export async function wireCluster(o: { config: DaemonConfig; kv: ClusterKv; service: VmService; logger: Logger }): Promise<ClusterHost | undefined> {
   const cfg = o.config.store;
   if (cfg.kind !== 'etcd') return undefined;
@@ -27,12 +33,11 @@ export async function wireCluster(o: { config: DaemonConfig; kv: ClusterKv; serv
   const host = o.config.hostName;
   const prefix = cfg.prefix;
   const watchdog = startWatchdog(o.config.stateDir, log);
-  const fs = await statfs(o.config.vmsDir).catch(() => undefined);
   const agent = new HostAgent({
     kv: o.kv,
     host: {
       name: host, state: 'ready',
-      capacity: { cpus: os.cpus().length, memoryBytes: os.totalmem(), diskBytes: fs ? fs.blocks * fs.bsize : 0 },
+      capacity: { cpus: os.cpus().length, memoryBytes: os.totalmem(), diskBytes: await vmsDirBytes(o.config) },
       facts: { version: VERSION, ...(cfg.pool ? { pool: cfg.pool } : {}) },
     },
     ttlSeconds: cfg.leaseTtlSeconds ?? DEFAULT_HOST_TTL_SECONDS,
@@ -80,6 +85,5 @@ export async function wireCluster(o: { config: DaemonConfig; kv: ClusterKv; serv
 /** What /v1/hosts answers from: the cluster's hosts, or this one host. */
 export async function hostsService(o: { config: DaemonConfig; cluster: ClusterHost | undefined; service: VmService }): Promise<HostsService> {
   if (o.cluster) return new ClusterHosts(o.cluster.directory, () => o.service.listAll());
-  const fs = await statfs(o.config.vmsDir).catch(() => undefined);
-  return new SingleHost({ name: o.config.hostName, version: VERSION, diskBytes: fs ? fs.blocks * fs.bsize : 0, vms: () => o.service.list() });
+  return new SingleHost({ name: o.config.hostName, version: VERSION, diskBytes: await vmsDirBytes(o.config), vms: () => o.service.list() });
 }
