@@ -158,6 +158,15 @@ export const catalogue = {
   HOST_NOT_FOUND: e(404, EXIT.notFound, 'List the cluster\'s hosts with `polyvisor host list`.'),
   NOT_A_CLUSTER: e(409, EXIT.conflict, 'This daemon runs on one host (its store is SQLite): cordon and drain need a cluster; see docs/ha.md and docs/cluster-store.md.'),
   CLUSTER_NOT_LEADER: e(409, EXIT.conflict, 'This host lost the cluster leadership (its lease expired or another host took over) before the decision was written; nothing was changed, and the current leader decides again: retry, or see who leads with `etcdctl get --prefix /polyvisor/v1/election/`.'),
+  // cluster membership and drain (docs/cluster.md)
+  CLUSTER_TOKEN_UNKNOWN: e(403, EXIT.usage, 'Ask an admin of a cluster member for a new join token (`polyvisor cluster token create` there) and pass it to `polyvisor cluster join ADDRESS --token TOKEN`.'),
+  CLUSTER_TOKEN_EXPIRED: e(403, EXIT.usage, 'Join tokens expire (default after 1 h): create a new one on a member with `polyvisor cluster token create [--ttl 1h]`.'),
+  CLUSTER_TOKEN_USED: e(403, EXIT.usage, 'A join token admits one host: create another on a member with `polyvisor cluster token create`.'),
+  ETCD_UNREACHABLE: e(503, EXIT.unavailable, 'Check the etcd client URLs (http(s)://HOST:2379) and that a majority of the members run (`etcdctl endpoint health --cluster`), then retry.'),
+  CLUSTER_EXISTS: e(409, EXIT.conflict, 'This host or that etcd prefix already belongs to a cluster: use `polyvisor cluster status`; to add a host, run `polyvisor cluster join ADDRESS --token TOKEN` on it instead.'),
+  CLUSTER_HOST_BUSY: e(409, EXIT.conflict, 'Move or remove the VMs the message names first (`polyvisor host drain HOST`), or say --force where the command offers it.'),
+  HOST_NAME_TAKEN: e(409, EXIT.conflict, 'A live member has this host name: start the joining daemon with another --host-name, or let the other host leave first.'),
+  DRAIN_FAILED: e(409, EXIT.conflict, 'See each VM\'s reason in the drain\'s report (`polyvisor host drain HOST` prints it again); fix it (or stop the VM) and run `polyvisor host drain HOST` again.'),
   STORE_SCHEMA_TOO_NEW: e(500, EXIT.failure, 'The state database was written by a newer Polyvisor; upgrade Polyvisor, or restore the state directory from before the upgrade.'),
   // declarative stacks (docs/stacks.md)
   STACK_INVALID: e(400, EXIT.usage, 'Fix the field named in the message (details[].field is its path in the stack file); docs/stacks.md lists every field and its rule.'),
