@@ -7,14 +7,15 @@
  * regenerated the old pin is refused with CERTIFICATE_MISMATCH.
  */
 import { X509Certificate } from 'node:crypto';
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PlatformClient, PolyvisorClient } from '../src/client/index.js';
+import { OpsClient, PlatformClient, PolyvisorClient } from '../src/client/index.js';
 import { isPolyvisorError } from '../src/shared/index.js';
 import { startDaemon, tempStateDir, type TestDaemon } from './helpers/daemon.js';
 import { runCli } from './helpers/http.js';
+import { NetnsLab } from './helpers/netns.js';
 
 let d: TestDaemon;
 let port: number;
@@ -125,5 +126,51 @@ describe('TLS listener', () => {
     expect(res.stderr).toMatch(/presented a certificate with fingerprint .*not the pinned/);
     const json = await cli(['--json', '--remote', 'lab', 'vm', 'list']);
     expect((JSON.parse(json.stderr.trim()) as { code: string }).code).toBe('CERTIFICATE_MISMATCH');
+  });
+});
+
+describe('TLS by default beyond loopback (audit defect 6), in a network namespace this test makes', () => {
+  const lab = new NetnsLab();
+  afterAll(async () => {
+    await lab.cleanup();
+  });
+
+  it('listening on 0.0.0.0 serves HTTPS without --tls; plain HTTP there is refused at start unless --insecure-http', async () => {
+    const ns = await lab.add('tls');
+    const beyond = tempStateDir('tls-beyond');
+    const a = await startDaemon({ stateDir: beyond, netns: ns, extraArgs: ['--listen', '0.0.0.0:18443'] });
+    try {
+      expect(a.url).toBe('https://0.0.0.0:18443');
+      const https = await lab.exec(ns, 'curl', ['-sk', '-o', '/dev/null', '-w', '%{http_code}', 'https://127.0.0.1:18443/v1/vms']);
+      expect(https.stdout).toBe('401'); // TLS answered; no token, so 401
+      const plain = await lab.exec(ns, 'curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', 'http://127.0.0.1:18443/v1/vms'], true);
+      expect(plain.stdout).not.toBe('401'); // the listener speaks TLS only
+    } finally {
+      await a.stop();
+    }
+    const refused = await startDaemon({ stateDir: tempStateDir('tls-off'), netns: ns, extraArgs: ['--listen', '0.0.0.0:18444'], env: { POLYVISOR_TLS: '0' } })
+      .then(() => 'started', (err: Error) => err.message);
+    expect(refused).toMatch(/reaches beyond this machine, and tls is off/);
+    expect(refused).toMatch(/--insecure-http/);
+    const insecure = await startDaemon({ stateDir: tempStateDir('tls-insecure'), netns: ns, extraArgs: ['--listen', '0.0.0.0:18445', '--insecure-http'] });
+    try {
+      expect(insecure.url).toBe('http://0.0.0.0:18445');
+      const doctor = await new OpsClient({ endpoint: { socketPath: insecure.socket } }).doctor();
+      const finding = doctor.findings.find((f) => f.check === 'api-listener');
+      expect(finding?.severity).toBe('warning');
+      expect(finding?.message).toMatch(/plain HTTP/);
+    } finally {
+      await insecure.stop();
+    }
+  });
+
+  it('remote add refuses http:// to another machine unless --insecure-http', async () => {
+    const tokenFile = path.join(tempStateDir('tls-token'), 'token');
+    writeFileSync(tokenFile, 'pv_not_a_real_token\n');
+    const res = await cli(['remote', 'add', 'far', 'http://192.0.2.10:8006', '--token-file', tokenFile]);
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toMatch(/plain HTTP to another machine/);
+    const ok = await cli(['remote', 'add', 'far', 'http://192.0.2.10:8006', '--token-file', tokenFile, '--insecure-http']);
+    expect(ok.code, ok.stderr).toBe(0);
   });
 });

@@ -9,19 +9,20 @@ export function registerRemoteCommands(program: Command, out: (s: string) => voi
   const remote = program.command('remote').description(`named daemons; "${LOCAL_REMOTE}" is this host's unix socket`);
 
   remote.command('add <name> <url>')
-    .description('add a daemon reachable at URL (http://HOST:PORT, or https://HOST:PORT whose certificate is pinned) with an API token')
+    .description('add a daemon reachable at URL (https://HOST:PORT whose certificate is pinned, or http:// on loopback) with an API token')
     .option('--token-file <file>', 'read the API token from this file')
     .option('--token-stdin', 'read the API token from standard input')
     .option('--token <token>', 'API token on the command line (visible in ps and shell history: prefer --token-file or --token-stdin)')
     .option('--default', 'make it the default remote')
     .option('--accept-certificate', 'https: pin the certificate the daemon presents without asking')
     .option('--fingerprint <sha256>', 'https: pin only if the certificate has this SHA-256 fingerprint')
-    .action(async (name: string, url: string, o: { token?: string; tokenFile?: string; tokenStdin?: boolean; default?: boolean; acceptCertificate?: boolean; fingerprint?: string }) => {
+    .option('--insecure-http', 'accept an http:// URL of another machine (the token crosses the network in clear)')
+    .action(async (name: string, url: string, o: { token?: string; tokenFile?: string; tokenStdin?: boolean; default?: boolean; acceptCertificate?: boolean; fingerprint?: string; insecureHttp?: boolean }) => {
       validateName(name, 'remote name');
       if (name === LOCAL_REMOTE) fail('INVALID_ARGUMENT', `"${LOCAL_REMOTE}" is reserved for this host's unix socket`);
       const token = await tokenOption(o);
       const doc = readRemotes();
-      const checked = checkRemoteUrl(url);
+      const checked = checkRemoteUrl(url, { insecureHttp: o.insecureHttp === true });
       const fingerprint = checked.startsWith('https:') ? await pinCertificate(checked, o, (s) => void process.stderr.write(s)) : undefined;
       doc.remotes[name] = { url: checked, ...(token ? { token } : {}), ...(fingerprint ? { fingerprint } : {}) };
       if (o.default) doc.default = name;

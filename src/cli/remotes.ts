@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fail, validateName, writeFileAtomic } from '../shared/index.js';
+import { fail, isLoopbackHost, validateName, writeFileAtomic } from '../shared/index.js';
 
 export interface Remote {
   url: string;
@@ -53,7 +53,7 @@ export async function writeRemotes(doc: RemotesFile, env: NodeJS.ProcessEnv = pr
   await writeFileAtomic(fileIn(dir), JSON.stringify(doc, null, 2) + '\n', 0o600);
 }
 
-export function checkRemoteUrl(url: string): string {
+export function checkRemoteUrl(url: string, o: { insecureHttp?: boolean } = {}): string {
   let u: URL;
   try {
     u = new URL(url);
@@ -61,6 +61,11 @@ export function checkRemoteUrl(url: string): string {
     fail('INVALID_ARGUMENT', `remote URL ${JSON.stringify(url)} is not a URL; use http://HOST:PORT or https://HOST:PORT`);
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') fail('INVALID_ARGUMENT', `remote URL ${url} must use http:// or https://`);
+  if (u.protocol === 'http:' && !isLoopbackHost(u.hostname) && !o.insecureHttp) {
+    fail('INVALID_ARGUMENT', `remote URL ${url} is plain HTTP to another machine: the API token would cross the network in clear`, {
+      hint: 'use https://HOST:PORT (a daemon listening beyond loopback serves HTTPS by default), or say --insecure-http to accept plain HTTP',
+    });
+  }
   return u.toString().replace(/\/$/, '');
 }
 

@@ -23,6 +23,23 @@ describe('daemon config', () => {
     expect(() => loadConfig({ env: { POLYVISOR_STOP_TIMEOUT: '0' } })).toThrow(/stopTimeoutSeconds/);
   });
 
+  it('serves HTTPS by default beyond loopback, plain HTTP beyond it only when said out loud (audit defect 6)', () => {
+    expect(loadConfig({ env: { POLYVISOR_LISTEN: '127.0.0.1:8006' } }).tls).toBe(false);
+    expect(loadConfig({ env: { POLYVISOR_LISTEN: 'localhost:8006' } }).tls).toBe(false);
+    expect(loadConfig({ env: { POLYVISOR_LISTEN: '0.0.0.0:8006' } }).tls).toBe(true);
+    expect(loadConfig({ env: { POLYVISOR_LISTEN: '192.0.2.10:8006' } }).tls).toBe(true);
+    expect(loadConfig({ env: { POLYVISOR_LISTEN: '0.0.0.0:8006', POLYVISOR_INSECURE_HTTP: '1' } }).tls).toBe(false);
+    expect(loadConfig({ env: { POLYVISOR_LISTEN: '0.0.0.0:8006' }, flags: { insecureHttp: 'true', tls: 'false' } }).tls).toBe(false);
+    expect(() => loadConfig({ env: { POLYVISOR_LISTEN: '0.0.0.0:8006', POLYVISOR_TLS: '0' } })).toThrow(/reaches beyond this machine/);
+    try {
+      loadConfig({ env: { POLYVISOR_LISTEN: '0.0.0.0:8006', POLYVISOR_TLS: 'off' } });
+    } catch (err) {
+      expect((err as { code: string; hint: string }).code).toBe('CONFIG_INVALID');
+      expect((err as { hint: string }).hint).toMatch(/--insecure-http/);
+    }
+    expect(loadConfig({ env: { POLYVISOR_LISTEN: 'off', POLYVISOR_TLS: '0' } }).tls).toBe(false);
+  });
+
   it('reads tls as a boolean from a file, the environment or a flag', () => {
     expect(loadConfig({ env: {} }).tls).toBe(false);
     expect(loadConfig({ env: { POLYVISOR_TLS: '1' } }).tls).toBe(true);

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { DEFAULT_LISTEN, defaultStateDir, fail, socketIn } from '../shared/index.js';
+import { DEFAULT_LISTEN, defaultStateDir, fail, isLoopbackHost, socketIn } from '../shared/index.js';
 import { problemsOf } from '../spec/index.js';
 
 const listenPattern = /^(off|(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|0\.0\.0\.0|\[::1\]|localhost|[0-9.]+):\d{1,5})$/;
@@ -69,12 +69,20 @@ const configSchema = z
       .transform((v) => v === true || v === '1' || v === 'true' || v === 'yes' || v === 'on'),
     /** Where VMs, tokens, audit and meta live: the embedded SQLite file (default) or an etcd cluster (docs/cluster-store.md). */
     store: storeSchema,
-    tls: z.union([z.boolean(), z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])])
+    /** HTTPS on the TCP listener: "auto" (the default) serves HTTPS whenever it listens beyond loopback (audit defect 6). */
+    tls: z.union([z.boolean(), z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', 'auto'])])
+      .transform((v) => (v === 'auto' ? 'auto' as const : v === true || v === '1' || v === 'true' || v === 'yes' || v === 'on')),
+    /** Plain HTTP beyond loopback, said out loud (`--insecure-http`); doctor warns while it is on. */
+    insecureHttp: z.union([z.boolean(), z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])])
       .transform((v) => v === true || v === '1' || v === 'true' || v === 'yes' || v === 'on'),
   })
   .strict();
 
-export type DaemonConfig = Required<Omit<z.infer<typeof configSchema>, 'auditArchiveDir' | 'socketGroup'>> & { auditArchiveDir?: string | undefined; socketGroup?: string | undefined; vmsDir: string; dbFile: string; cacheDir: string };
+export type DaemonConfig = Required<Omit<z.infer<typeof configSchema>, 'auditArchiveDir' | 'socketGroup' | 'tls'>> & {
+  auditArchiveDir?: string | undefined; socketGroup?: string | undefined; vmsDir: string; dbFile: string; cacheDir: string;
+  /** Resolved: whether the TCP listener serves HTTPS. */
+  tls: boolean;
+};
 
 const ENV: Record<string, keyof z.infer<typeof configSchema>> = {
   POLYVISOR_STATE_DIR: 'stateDir',
@@ -91,6 +99,7 @@ const ENV: Record<string, keyof z.infer<typeof configSchema>> = {
   POLYVISOR_API_RATE_LIMIT: 'apiRateLimit',
   POLYVISOR_AUTH_FAILURES_PER_MINUTE: 'authFailuresPerMinute',
   POLYVISOR_TLS: 'tls',
+  POLYVISOR_INSECURE_HTTP: 'insecureHttp',
   POLYVISOR_MIGRATION_MEMORY_RESERVE_MIB: 'migrationMemoryReserveMiB',
   POLYVISOR_PATH_ROOTS: 'pathRoots',
   POLYVISOR_AUDIT_RETENTION_DAYS: 'auditRetentionDays',
@@ -123,7 +132,8 @@ export function loadConfig(src: ConfigSources = {}): DaemonConfig {
     stopTimeoutSeconds: 60,
     apiRateLimit: 50,
     authFailuresPerMinute: 10,
-    tls: false,
+    tls: 'auto',
+    insecureHttp: false,
     migrationMemoryReserveMiB: 256,
     pathRoots: [] as string[],
     auditRetentionDays: 90,
@@ -147,6 +157,7 @@ export function loadConfig(src: ConfigSources = {}): DaemonConfig {
   const stateDir = path.resolve(c.stateDir);
   return {
     ...c,
+    tls: resolveTls(c.listen, c.tls, c.insecureHttp),
     stateDir,
     socket: path.resolve(c.socket ?? socketIn(stateDir)),
     vmsDir: c.vmsDir ?? path.join(stateDir, 'vms'),
@@ -170,6 +181,23 @@ function readConfigFile(file: string): Record<string, unknown> {
 
 function stripUndefined(o: Record<string, string | undefined>): Record<string, string> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Record<string, string>;
+}
+
+/**
+ * Whether the TCP listener serves HTTPS. Beyond loopback the API carries tokens
+ * and migration keys, so plain HTTP there needs `insecureHttp` said out loud;
+ * `tls: false` without it is refused rather than quietly exposed.
+ */
+function resolveTls(listen: string, tls: boolean | 'auto', insecureHttp: boolean): boolean {
+  const tcp = splitListen(listen);
+  const beyond = tcp !== null && !isLoopbackHost(tcp.host);
+  if (tls === 'auto') return beyond && !insecureHttp;
+  if (!tls && beyond && !insecureHttp) {
+    fail('CONFIG_INVALID', `listen ${listen} reaches beyond this machine, and tls is off: tokens would cross the network in clear`, {
+      hint: 'drop "tls: false" (the daemon then serves HTTPS with a generated certificate), or say --insecure-http (POLYVISOR_INSECURE_HTTP=1) to serve plain HTTP anyway',
+    });
+  }
+  return tls;
 }
 
 /** Splits "127.0.0.1:8006" into host and port. */

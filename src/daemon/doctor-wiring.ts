@@ -22,6 +22,7 @@ export function doctorRunner(o: { config: DaemonConfig; service: VmService; driv
     vmsDir: c.vmsDir,
     dbFile: c.dbFile,
     probeCgroups: () => cgroups.probe(),
+    apiListener: { listen: c.listen, tls: c.tls },
     ...(o.networks ? { networks: () => o.networks!.list(), networkVlanSupport: () => o.networks!.vlanSupport() } : {}),
   }, signal);
 }

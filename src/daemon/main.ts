@@ -18,7 +18,9 @@ Options (each also settable in the config file or environment, see docs/config.m
   --accel auto|kvm|tcg accelerator override            (POLYVISOR_ACCEL)
   --log-level LEVEL    trace|debug|info|warn|error      (POLYVISOR_LOG_LEVEL)
   --log-format FORMAT  text|json|auto: auto is text on a terminal, JSON elsewhere (POLYVISOR_LOG_FORMAT)
-  --tls                serve HTTPS on the TCP listener  (POLYVISOR_TLS=1)
+  --tls                serve HTTPS on the TCP listener even on loopback (POLYVISOR_TLS=1);
+                       beyond loopback it is HTTPS by default (a generated certificate)
+  --insecure-http      serve plain HTTP beyond loopback (POLYVISOR_INSECURE_HTTP=1); doctor warns
 `;
 
 export async function main(argv: string[]): Promise<void> {
@@ -28,7 +30,7 @@ export async function main(argv: string[]): Promise<void> {
       config: { type: 'string' }, 'state-dir': { type: 'string' }, socket: { type: 'string' }, 'socket-group': { type: 'string' }, listen: { type: 'string' },
       'host-name': { type: 'string' }, qemu: { type: 'string' }, accel: { type: 'string' }, 'log-level': { type: 'string' },
       'log-format': { type: 'string' },
-      tls: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
+      tls: { type: 'boolean' }, 'insecure-http': { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
     },
     strict: true,
   });
@@ -40,6 +42,7 @@ export async function main(argv: string[]): Promise<void> {
       stateDir: values['state-dir'], socket: values.socket, socketGroup: values['socket-group'], listen: values.listen, hostName: values['host-name'],
       qemuBinary: values.qemu, accel: values.accel, logLevel: values['log-level'], logFormat: values['log-format'],
       tls: values.tls ? 'true' : undefined,
+      insecureHttp: values['insecure-http'] ? 'true' : undefined,
     },
   });
   const tty = process.stdout.isTTY === true;

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { fix, parseVersion, type DoctorDeps } from './index.js';
 import { confinementChecks } from './confinement-checks.js';
 import { hostChecks } from './host-checks.js';
+import { listenerChecks } from './listener-checks.js';
 import { accelFinding, cpuVirtualization } from './kvm-advice.js';
 import { networkChecks, parseTcpMem } from './network-checks.js';
 
@@ -113,5 +114,14 @@ describe('cgroups check', () => {
     const bad = await confinementChecks({ ...base, probeCgroups: async () => ({ unavailable: 'no cgroup v2 at /x' }) });
     expect(bad).toMatchObject([{ check: 'cgroups', severity: 'warning', message: expect.stringContaining('no cgroup v2 at /x'), fix: { argv: ['mount', '-t', 'cgroup2', 'none', '/sys/fs/cgroup'] } }]);
     expect(await confinementChecks(base)).toEqual([]);
+  });
+
+  it('warns about plain HTTP beyond loopback, and only there', async () => {
+    const at = (listen: string, tls: boolean) => listenerChecks({ apiListener: { listen, tls } } as DoctorDeps);
+    expect(await at('0.0.0.0:8006', false)).toMatchObject([{ check: 'api-listener', severity: 'warning', message: expect.stringContaining('plain HTTP') }]);
+    expect(await at('192.0.2.1:8006', true)).toMatchObject([{ severity: 'ok', message: expect.stringContaining('HTTPS') }]);
+    expect(await at('127.0.0.1:8006', false)).toMatchObject([{ severity: 'ok', message: expect.stringContaining('loopback only') }]);
+    expect(await at('[::1]:8006', false)).toMatchObject([{ severity: 'ok' }]);
+    expect(await at('off', false)).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@
 import { timeoutSignal } from '../shared/index.js';
 import { confinementChecks } from './confinement-checks.js';
 import { hostChecks } from './host-checks.js';
+import { listenerChecks } from './listener-checks.js';
 import { networkChecks } from './network-checks.js';
 import { poolChecks, storeChecks } from './storage-checks.js';
 import { virtualNetworkChecks } from './virtual-network-checks.js';
@@ -17,6 +18,7 @@ export async function runDoctor(d: DoctorDeps, parent?: AbortSignal): Promise<Do
     ['host', (s) => hostChecks(d, s)],
     ['migration-buffers', () => networkChecks(d)],
     ['cgroups', () => confinementChecks(d)],
+    ['api-listener', () => listenerChecks(d)],
     ['pool', () => poolChecks(d)],
     ['store', () => storeChecks(d)],
     ['vm', () => vmChecks(d, recs)],

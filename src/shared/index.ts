@@ -29,5 +29,6 @@ export {
   type RunResult,
 } from './spawn.js';
 export { defaultStateDir, socketIn, DEFAULT_LISTEN } from './defaults.js';
+export { isLoopbackHost } from './loopback.js';
 export { VERSION } from './version.js';
 export { ROLES, type Role } from './roles.js';
