@@ -19,3 +19,8 @@ export { HaManager, candidates, type HaIntent, type HaManagerOptions } from './h
 export { HaExecutor, type HaExecutorOptions } from './ha-executor.js';
 export { HostDirectory, type AdminState } from './host-directory.js';
 export { ClusterHosts, SingleHost, type HostsService } from './hosts-service.js';
+export { JoinTokens, JOIN_TOKEN_PREFIX, DEFAULT_JOIN_TOKEN_TTL_SECONDS, MAX_JOIN_TOKEN_TTL_SECONDS, type JoinTokenRecord } from './join-tokens.js';
+export {
+  Membership, PEER_TOKEN_SECRET, etcdUnreachable,
+  type ClusterService, type ClusterStoreSettings, type MembershipOptions, type OpenedCluster,
+} from './membership-service.js';

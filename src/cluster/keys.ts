@@ -13,6 +13,13 @@ export function clusterKeys(prefix = CLUSTER_PREFIX) {
     hostsAdmin: `${p}hosts-admin/`,
     hostAdmin: (name: string) => `${p}hosts-admin/${name}`,
     host: (name: string) => `${p}hosts/${name}`,
+    /** Join tokens by the SHA-256 of the token (docs/cluster.md): `join-tokens/HASH`, no lease; single use, expiring. */
+    joinTokens: `${p}join-tokens/`,
+    joinToken: (hash: string) => `${p}join-tokens/${hash}`,
+    /** The cluster itself: written once by `cluster init` (who, when, the etcd endpoints). */
+    clusterInfo: `${p}cluster/info`,
+    /** A host's drain and its progress per VM (`drain/HOST`), written by the draining host. */
+    drain: (name: string) => `${p}drain/${name}`,
     /** Candidates of election `name`: one key per candidate's lease, the lowest create revision leads. */
     election: (name: string) => `${p}election/${name}/`,
     /** HA restarts decided by the leader and not yet carried out by their target host: `ha/restart/VM`. */

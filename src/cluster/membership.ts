@@ -8,7 +8,7 @@ import type { ClusterKv } from '../store/index.js';
 import { clusterKeys } from './keys.js';
 import { LeaseKeeper } from './lease.js';
 
-export type HostAgentState = 'ready' | 'cordoned' | 'draining';
+export type HostAgentState = 'ready' | 'cordoned' | 'draining' | 'drained';
 
 export interface HostCapacity {
   cpus: number;

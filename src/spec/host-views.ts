@@ -1,5 +1,5 @@
 /** What the API says about the hosts of a cluster (or the one host of a single-host daemon). */
-export const HOST_STATES = ['ready', 'cordoned', 'draining', 'down'] as const;
+export const HOST_STATES = ['ready', 'cordoned', 'draining', 'drained', 'down'] as const;
 export type HostStateName = (typeof HOST_STATES)[number];
 
 export interface HostResourcesView {
@@ -10,7 +10,7 @@ export interface HostResourcesView {
 
 export interface HostView {
   name: string;
-  /** ready; cordoned (no new VMs, HA skips it); draining; down (its lease expired). */
+  /** ready; cordoned (no new VMs, HA skips it); draining (its VMs are being moved off); drained (cordoned, its VMs moved off); down (its lease expired). */
   state: HostStateName;
   capacity: HostResourcesView;
   /** What the VMs that run or are meant to run there claim. */

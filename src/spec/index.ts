@@ -38,4 +38,9 @@ export type { NicFirewallSpec, NicFirewallInput, NicFirewallView } from './nic-f
 export { STACK_MEMBER_KINDS, STACK_ACTIONS, type StackMemberKind, type StackAction, type StackFieldChange, type StackChangeView, type StackPlanView, type StackStepView, type StackApplyView, type StackMemberStatusView, type StackStatusView, type StackSummaryView, type StackDriftView, type StackGraphView, type StackRequest } from './stack-views.js';
 export { planText, planIsEmpty } from './stack-text.js';
 export { HOST_STATES, type HostStateName, type HostView, type HostResourcesView } from './host-views.js';
+export {
+  DRAIN_STATES, DRAIN_VM_ACTIONS, DRAIN_VM_STATES,
+  type ClusterJoinGrantView, type ClusterLeaveView, type ClusterSetupView, type ClusterStatusView, type DrainStateName, type DrainView, type DrainVmView,
+  type EtcdMemberView, type JoinTokenCreatedView,
+} from './cluster-views.js';
 export type { MappingWarningView, FileImportView, ConfigExportView } from './interchange-views.js';

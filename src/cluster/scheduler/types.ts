@@ -4,7 +4,7 @@
  * PlacementRequest from a VM spec.
  */
 
-export type HostState = 'ready' | 'cordoned' | 'draining' | 'down';
+export type HostState = 'ready' | 'cordoned' | 'draining' | 'drained' | 'down';
 
 /** CPUs (vCPUs), memory and disk in bytes. */
 export interface Resources {
