@@ -13,7 +13,7 @@ export { specCheckSchema } from './spec-check.js';
 export { guestInfoSchema } from './guest.js';
 export { endpointSchema, driverSchema, inventorySchema, inventoryVmSchema, foreignVmSchema, foreignSnapshotSchema, importSchema, moveOutSchema } from './endpoints.js';
 export { networkSchema, networkDetailSchema, leaseSchema } from './networks.js';
-export { hostSchema } from './hosts.js';
+export { hostSchema, clusterStatusSchema, joinTokenSchema, clusterSetupSchema, clusterGrantSchema, clusterLeaveSchema, drainSchema } from './hosts.js';
 export { nicFirewallViewSchema } from './nic-firewall.js';
 export { stackChangeSchema, stackPlanSchema, stackApplySchema, stackStatusSchema, stackSummarySchema, stackDriftSchema, stackGraphSchema } from './stacks.js';
 export { fileImportSchema, configExportSchema } from './interchange.js';
