@@ -54,7 +54,7 @@ async function isFile(p: string): Promise<boolean> {
 }
 
 /** Where a disk named by a descriptor is on this host, or a warning saying why it is not used. */
-async function locate(dir: string, d: ImportedDisk, warnings: MappingWarning[]): Promise<string | undefined> {
+async function locate(dir: string, d: ImportedDisk, warnings: MappingWarning[], packaged?: ReadonlySet<string>): Promise<string | undefined> {
   const source = `disk ${d.name}`;
   if (path.isAbsolute(d.file)) {
     if (await isFile(d.file)) return path.resolve(d.file);
@@ -69,16 +69,18 @@ async function locate(dir: string, d: ImportedDisk, warnings: MappingWarning[]):
   const p = path.resolve(dir, d.file);
   if (path.relative(dir, p).startsWith('..') || d.file.includes('\0')) fail('INTERCHANGE_INVALID', `disk ${d.name}: ${JSON.stringify(d.file)} points outside the descriptor's folder`);
   if (await isFile(p)) return p;
-  warnings.push({ source, message: `the file ${d.file} is missing beside the descriptor` });
+  // In an OVA not extracted yet (a dry run): where it will be.
+  if (packaged?.has(path.relative(dir, p).split(path.sep).join('/')) === true) return p;
+  warnings.push({ source, message: `the file ${d.file} is missing ${packaged === undefined ? 'beside the descriptor' : 'from the package'}` });
   return undefined;
 }
 
-/** Reads and maps a descriptor file; nothing is written. */
-export async function planFromFile(file: string, o: ReadOptions, codecs: FormatCodecs): Promise<FilePlan> {
+/** Reads and maps a descriptor file; nothing is written. `packaged`: the members of the OVA the descriptor was extracted from. */
+export async function planFromFile(file: string, o: ReadOptions, codecs: FormatCodecs, packaged?: ReadonlySet<string>): Promise<FilePlan> {
   validateAbsolutePath(file, 'import file');
   const text = await readDescriptor(file);
   const format = detectFormat(file, text.slice(0, 4096));
-  if (format === 'ova') fail('INTERCHANGE_INVALID', `${file}: OVA archives are not read yet; extract it (tar -xf) and import its .ovf`);
+  if (format === 'ova') fail('INTERCHANGE_INVALID', `${file}: an OVA is opened by the import itself (openOva), not read as a descriptor`);
   const read = codecs[format]?.read;
   if (read === undefined) fail('INTERCHANGE_INVALID', `${file}: ${format} descriptors are not read yet`);
   const plan = read(text, o);
@@ -86,7 +88,7 @@ export async function planFromFile(file: string, o: ReadOptions, codecs: FormatC
   const warnings = [...plan.warnings];
   const disks: LocatedDisk[] = [];
   for (const d of plan.disks) {
-    const found = await locate(dir, d, warnings);
+    const found = await locate(dir, d, warnings, packaged);
     disks.push({ ...d, ...(found === undefined ? {} : { found }) });
   }
   return { file, format, plan, disks, warnings };

@@ -19,3 +19,7 @@ export { writeVbox } from './vbox-write.js';
 export { InterchangeService, type InterchangeVms, type ImportFileRequest, type ImportFileResult, type ExportRequest, type ExportResultView } from './interchange-service.js';
 export { builtinCodecs, detectFormat, type FormatCodec, type FormatCodecs } from './formats.js';
 export { planFromFile, type FilePlan } from './import-files.js';
+export { listTar, readMember, checkMemberName, type TarMember } from './tar-read.js';
+export { extractMembers, type Digests } from './tar-extract.js';
+export { writeTar, type TarInputFile } from './tar-write.js';
+export { openOva, type OpenedOva } from './ova-open.js';

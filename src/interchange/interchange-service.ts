@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fail, validateAbsolutePath, validateName } from '../shared/index.js';
 import { validateSpec, type ConfigExportView, type DiskSpec, type FileImportView, type VmSpec } from '../spec/index.js';
@@ -20,6 +21,8 @@ import { convertDisk, imageInfo, managedDiskPath, refuseOutsideReferences, type 
 import { type FormatCodecs } from './formats.js';
 import { planFromFile, type LocatedDisk } from './import-files.js';
 import { writeManifest } from './manifest.js';
+import { openOva, type OpenedOva } from './ova-open.js';
+import { writeTar } from './tar-write.js';
 import { EXPORT_DISK_FORMAT, type ExportDisk, type InterchangeFormat, type ManifestEntry } from './types.js';
 
 /** The part of VmService imports and exports use. */
@@ -63,12 +66,27 @@ function storageFormat(format: InterchangeFormat): { disk: DiskFormat; file: Exp
 }
 
 export class InterchangeService {
-  constructor(private readonly o: { vms: InterchangeVms; codecs: FormatCodecs }) {}
+  /** `workDir`: where an OVA is extracted during its import (default: the system's temp folder). */
+  constructor(private readonly o: { vms: InterchangeVms; codecs: FormatCodecs; workDir?: string }) {}
 
   async importFile(req: ImportFileRequest, ctx: WorkContext): Promise<ImportFileResult> {
     validateAbsolutePath(req.path, 'import file');
     if (req.name !== undefined) validateName(req.name, 'VM name');
-    const fp = await planFromFile(req.path, { ...(req.name === undefined ? {} : { name: req.name }), ...(req.virtio === true ? { virtio: true } : {}) }, this.o.codecs);
+    if (!/\.ova$/i.test(req.path)) return this.importDescriptor(req.path, req, ctx);
+    // An OVA: descriptor and manifest out first (verified), the disks only for a real import, all in a private folder removed afterwards.
+    const st = await stat(req.path).catch(() => fail('FILE_NOT_FOUND', `${req.path}: no such file`));
+    if (!st.isFile()) fail('INTERCHANGE_INVALID', `${req.path} is not a regular file`);
+    const ova = await openOva(req.path, this.o.workDir ?? tmpdir(), ctx.signal);
+    try {
+      return await this.importDescriptor(ova.descriptor, req, ctx, ova);
+    } finally {
+      await ova.cleanup();
+    }
+  }
+
+  private async importDescriptor(file: string, req: ImportFileRequest, ctx: WorkContext, ova?: OpenedOva): Promise<ImportFileResult> {
+    const fp0 = await planFromFile(file, { ...(req.name === undefined ? {} : { name: req.name }), ...(req.virtio === true ? { virtio: true } : {}) }, this.o.codecs, ova?.members);
+    const fp = ova === undefined ? fp0 : { ...fp0, format: 'ova' as const, warnings: [...ova.warnings, ...fp0.warnings] };
     const byName = new Map(fp.disks.map((d) => [d.name, d]));
     const warnings = [...fp.warnings];
     // Disks whose file is missing: a dry run shows them; a real import cannot make them.
@@ -76,11 +94,15 @@ export class InterchangeService {
       const located = byName.get(d.name);
       if (located === undefined) return [d];
       if (located.found === undefined) return d.media === 'cdrom' ? [] : [{ ...d, path: undefined, size: located.capacity ?? 1024 ** 3 }];
+      if (d.media === 'cdrom' && ova !== undefined) {
+        warnings.push({ source: `disk ${d.name}`, message: `the ISO ${located.file} inside the OVA is not kept (the package is removed after import); attach an ISO on this host afterwards` });
+        return [];
+      }
       if (d.media === 'cdrom') return [{ ...d, path: located.found }];
       return [{ ...d, path: undefined, size: located.capacity ?? 1024 ** 2, format: 'qcow2' as const }];
     });
     const input = { ...fp.plan.spec, disks: specDisks };
-    const disksView = fp.disks.map((d) => ({ name: d.name, file: d.found ?? d.file, format: d.format, found: d.found !== undefined }));
+    const disksView = fp.disks.map((d) => ({ name: d.name, file: ova === undefined ? d.found ?? d.file : d.file, format: d.format, found: d.found !== undefined }));
     if (req.strict === true && warnings.length > 0) {
       fail('INTERCHANGE_LOSSY', `${warnings.length} mapping warning(s) with --strict: ${warnings.map((w) => `${w.source}: ${w.message}`).join('; ')}`, { details: warnings.map((w) => ({ field: w.source, message: w.message })) });
     }
@@ -95,6 +117,9 @@ export class InterchangeService {
     }
     const missing = fp.disks.filter((d) => d.found === undefined && (fp.plan.spec.disks ?? []).find((s) => s.name === d.name)?.media !== 'cdrom');
     if (missing.length > 0) fail('FILE_NOT_FOUND', `the descriptor's disk file(s) ${missing.map((d) => d.file).join(', ')} are missing; put them beside ${path.basename(req.path)}`);
+    // The OVA's disks, extracted and checked against its manifest before anything is converted.
+    const share = ova === undefined ? 0 : 0.3;
+    if (ova !== undefined) await ova.extractRest({ signal: ctx.signal, onProgress: (f) => ctx.progress(share * f) });
     // Sizes come from the images themselves, probed once (formats declared, never guessed for raw).
     const converted: Array<{ disk: LocatedDisk; virtualSize: number }> = [];
     for (const d of fp.disks) {
@@ -114,7 +139,7 @@ export class InterchangeService {
         const target = spec.disks.find((d) => d.name === c.disk.name)!;
         await convertDisk(c.disk.found!, managedDiskPath(target, dir), {
           to: 'qcow2', from: c.disk.format, overwrite: true, signal: ctx.signal,
-          onProgress: (f) => ctx.progress((done + f * c.virtualSize) / total),
+          onProgress: (f) => ctx.progress(share + ((1 - share) * (done + f * c.virtualSize)) / total),
         });
         done += c.virtualSize;
       }
@@ -127,7 +152,7 @@ export class InterchangeService {
     const out = validateAbsolutePath(req.out, 'output folder');
     const format = req.format;
     const write = this.o.codecs[format === 'ova' ? 'ovf' : format]?.write;
-    if (write === undefined || format === 'ova') fail('INTERCHANGE_INVALID', `exporting to ${format} is not available yet`);
+    if (write === undefined) fail('INTERCHANGE_INVALID', `exporting to ${format} is not available yet`);
     const rec = await this.o.vms.get(name);
     if (rec.state !== 'stopped' && rec.state !== 'created') fail('INVALID_TRANSITION', `${name} is ${rec.state}; export a stopped VM (its disks are copied at rest)`);
     const existing = await readdir(out).catch(() => undefined);
@@ -137,7 +162,11 @@ export class InterchangeService {
     const vmDir = this.o.vms.dirOf(rec);
     await mkdir(path.dirname(out), { recursive: true });
     const stage = await mkdtemp(path.join(path.dirname(out), `.${path.basename(out)}.partial-`));
+    // An OVA's parts are made in a folder inside the stage, then packed into one tar.
+    const work = format === 'ova' ? path.join(stage, 'parts') : stage;
+    const convertShare = format === 'ova' ? 0.6 : 0.9;
     try {
+      if (work !== stage) await mkdir(work);
       const disks = spec.disks.filter((d) => d.media === 'disk');
       const sources = await Promise.all(disks.map(async (d) => {
         const src = d.path ?? managedDiskPath(d, vmDir);
@@ -149,23 +178,34 @@ export class InterchangeService {
       const exportDisks: ExportDisk[] = [];
       for (const [i, s] of sources.entries()) {
         const file = diskFileName(format, spec.name, s.d, i, target.ext);
-        await convertDisk(s.src, path.join(stage, file), {
+        await convertDisk(s.src, path.join(work, file), {
           to: target.disk, from: s.d.format, direct: true, signal: ctx.signal,
-          onProgress: (f) => ctx.progress((0.9 * (done + f * s.virtualSize)) / total),
+          onProgress: (f) => ctx.progress((convertShare * (done + f * s.virtualSize)) / total),
         });
         done += s.virtualSize;
-        const st = await stat(path.join(stage, file));
+        const st = await stat(path.join(work, file));
         exportDisks.push({ name: s.d.name, file, format: target.file, capacity: s.virtualSize, fileSize: st.size });
       }
       const result = write({ spec, disks: exportDisks });
-      for (const f of result.files) await writeFile(path.join(stage, f.name), f.content, { mode: 0o644 });
+      for (const f of result.files) await writeFile(path.join(work, f.name), f.content, { mode: 0o644 });
       const names = [...result.files.map((f) => f.name), ...exportDisks.map((d) => d.file)];
       const sums: ManifestEntry[] = [];
-      for (const n of names) sums.push({ file: n, algorithm: 'sha256', digest: await sha256Of(path.join(stage, n), ctx.signal) });
-      if (format === 'ovf') {
+      for (const n of names) sums.push({ file: n, algorithm: 'sha256', digest: await sha256Of(path.join(work, n), ctx.signal) });
+      if (format === 'ovf' || format === 'ova') {
         const mf = `${spec.name}.mf`;
-        await writeFile(path.join(stage, mf), writeManifest(sums, 'ovf'));
-        sums.push({ file: mf, algorithm: 'sha256', digest: await sha256Of(path.join(stage, mf), ctx.signal) });
+        await writeFile(path.join(work, mf), writeManifest(sums, 'ovf'));
+        sums.push({ file: mf, algorithm: 'sha256', digest: await sha256Of(path.join(work, mf), ctx.signal) });
+      }
+      if (format === 'ova') {
+        // The descriptor first, then the manifest, then the disks: the order VMware's tools read.
+        const order = [...result.files.map((f) => f.name), `${spec.name}.mf`, ...exportDisks.map((d) => d.file)];
+        const bytes = order.length === 0 ? 1 : (await Promise.all(order.map(async (n) => (await stat(path.join(work, n))).size))).reduce((x, y) => x + y, 0) || 1;
+        const ovaName = `${spec.name}.ova`;
+        const packed = await writeTar(path.join(stage, ovaName), order.map((n) => ({ name: n, path: path.join(work, n) })), {
+          signal: ctx.signal, onBytes: (n) => ctx.progress(convertShare + ((1 - convertShare) * Math.min(n, bytes)) / bytes),
+        });
+        await rm(work, { recursive: true, force: true });
+        sums.splice(0, sums.length, { file: ovaName, algorithm: 'sha256', digest: packed.sha256 });
       }
       await writeFile(path.join(stage, 'SHA256SUMS'), writeManifest(sums, 'sums'));
       if (existing !== undefined) await rm(out, { recursive: true, force: true }); // it was empty

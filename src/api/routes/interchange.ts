@@ -1,6 +1,6 @@
 /**
  * Foreign VM formats (docs/interchange.md): POST /v1/imports reads a
- * descriptor the daemon can read (OVF, VMX, VirtualBox, Hyper-V, libvirt XML,
+ * descriptor the daemon can read (OVF or OVA, VMX, VirtualBox, Hyper-V, libvirt XML,
  * Proxmox) into a VM — or, with dryRun, only shows the mapped spec and its
  * warnings; POST /v1/vms/:name/export-config writes a stopped VM as another
  * hypervisor's config and disks into a folder. Both read or write host files
@@ -23,7 +23,7 @@ const asyncQuery = z.object({ async: z.enum(['true', 'false']).optional().descri
 const ASYNC = { status: 202, description: 'async=true: the operation, at once (Location: /v1/operations/ID)', schema: operationSchema };
 
 const importBody = z.object({
-  path: z.string().describe('absolute path of the descriptor on the daemon\'s host (.ovf .vmx .vbox .xml .conf .ps1); its disks beside it'),
+  path: z.string().describe('absolute path of the descriptor on the daemon\'s host (.ovf .vmx .vbox .xml .conf .ps1; its disks beside it), or an .ova (its manifest verified before any disk is converted)'),
   name: z.string().optional().describe('the VM\'s name (default: the source\'s, made valid)'),
   pool: z.string().optional().describe('reserved: disks go to the VM\'s own folder'),
   strict: z.boolean().optional().describe('refuse the import when anything did not map (INTERCHANGE_LOSSY)'),
@@ -32,7 +32,7 @@ const importBody = z.object({
 }).strict();
 
 const exportBody = z.object({
-  format: z.enum(INTERCHANGE_FORMATS.filter((f) => f !== 'xva') as [string, ...string[]]).describe('ovf, vmx, vbox, hyperv, libvirt, proxmox (ova: not yet)'),
+  format: z.enum(INTERCHANGE_FORMATS.filter((f) => f !== 'xva') as [string, ...string[]]).describe('ova (one tar: descriptor, manifest, disks), ovf, vmx, vbox, hyperv, libvirt, proxmox'),
   out: z.string().describe('absolute path of a new or empty folder on the daemon\'s host'),
 }).strict();
 
