@@ -8,6 +8,7 @@ import { QEMU_CAPABILITIES, QEMU_DRIVER_NAME } from '../drivers/qemu/index.js';
 import { createProxmoxDriver } from '../drivers/proxmox/index.js';
 import { createLibvirtDriver } from '../drivers/libvirt/index.js';
 import { createVsphereDriver } from '../drivers/vsphere/index.js';
+import { createXcpngDriver } from '../drivers/xcpng/index.js';
 
 /** `libvirtDiskRoot`: where disks of VMs moved to a libvirt endpoint go (config libvirtDiskRoot). */
 export function buildDriverRegistry(o: { libvirtDiskRoot?: string; accel?: 'auto' | 'kvm' | 'tcg' } = {}): DriverRegistry {
@@ -18,6 +19,7 @@ export function buildDriverRegistry(o: { libvirtDiskRoot?: string; accel?: 'auto
   reg.add(createLibvirtDriver({ domainType, ...(o.libvirtDiskRoot ? { diskRoot: o.libvirtDiskRoot } : {}) }));
   reg.add(createVsphereDriver());
   reg.add(createProxmoxDriver());
+  reg.add(createXcpngDriver());
   for (const row of FILE_FORMAT_DRIVERS) reg.describe(row);
   return reg;
 }

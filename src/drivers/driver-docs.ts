@@ -28,7 +28,7 @@ export function renderDriverDocs(rows: readonly DriverRow[]): string {
     '',
     '| driver | live endpoint | what it talks to | URL |',
     '| --- | --- | --- | --- |',
-    ...rows.map((r) => `| \`${r.name}\` | ${r.live ? 'yes' : 'no (files only)'} | ${r.title} | \`${r.urlExample}\` |`),
+    ...rows.map((r) => `| \`${r.name}\` | ${r.live ? (r.testedAgainst ? `yes (tested against a simulator only: ${r.testedAgainst})` : 'yes') : 'no (files only)'} | ${r.title} | \`${r.urlExample}\` |`),
     '',
     '## Capability matrix',
     '',

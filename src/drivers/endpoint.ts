@@ -202,6 +202,8 @@ export interface EndpointDriver {
   /** What a URL for it looks like, for help and errors. */
   readonly urlExample: string;
   readonly capabilities: CapabilityMatrix;
+  /** Set when no real server of this kind has been driven yet, only the named simulator or fake (docs/drivers.md says so). */
+  readonly testedAgainst?: string;
   /** Checks the URL and credentials, connects, and proves it with one call; catalogue errors on failure. */
   connect(c: EndpointConnection, signal: AbortSignal): Promise<EndpointSession>;
 }

@@ -15,5 +15,4 @@ const filesOnly = (what: string, formats: string): CapabilityMatrix => matrix({
 
 export const FILE_FORMAT_DRIVERS: readonly DriverRow[] = [
   { name: 'hyperv', title: 'Microsoft Hyper-V, through its file formats (VHDX disks, exported VM configs)', live: false, urlExample: '(none: files only)', capabilities: filesOnly('Hyper-V', 'VHDX / Hyper-V export') },
-  { name: 'xcpng', title: 'XCP-ng / Citrix Hypervisor, through its file formats (XVA, OVA, VHD)', live: false, urlExample: '(none: files only)', capabilities: filesOnly('XCP-ng', 'XVA / OVA / VHD') },
 ];

@@ -15,6 +15,8 @@ export interface DriverRow {
   live: boolean;
   urlExample: string;
   capabilities: CapabilityMatrix;
+  /** Only a simulator or fake has been driven (named), never a real server. */
+  testedAgainst?: string;
 }
 
 export class DriverRegistry {
@@ -25,7 +27,7 @@ export class DriverRegistry {
   add(d: EndpointDriver): this {
     if (this.rows.has(d.name)) throw new Error(`driver ${d.name} registered twice`);
     this.drivers.set(d.name, d);
-    this.rows.set(d.name, { name: d.name, title: d.title, live: true, urlExample: d.urlExample, capabilities: d.capabilities });
+    this.rows.set(d.name, { name: d.name, title: d.title, live: true, urlExample: d.urlExample, capabilities: d.capabilities, ...(d.testedAgainst ? { testedAgainst: d.testedAgainst } : {}) });
     return this;
   }
 

@@ -29,6 +29,7 @@ export function createXcpngDriver(o: XcpngDriverOptions = {}): EndpointDriver {
     title: 'XCP-ng / XenServer pools over XAPI (JSON-RPC on HTTPS, at the pool master); tested against a simulator',
     urlExample: 'https://xcp-master.example.com',
     capabilities: XCPNG_CAPABILITIES,
+    testedAgainst: 'a fake XAPI pool built from the XAPI datamodel (test/fakes/xapi), no real XCP-ng host',
     async connect(c: EndpointConnection, signal: AbortSignal): Promise<EndpointSession> {
       const client = new XapiClient(c, o.requestTimeoutMs ?? 30_000);
       try {
