@@ -177,6 +177,9 @@ export const catalogue = {
   STACK_APPLY_FAILED: e(500, EXIT.failure, 'Fix the member the message names (details lists every step and its outcome), then run `polyvisor up FILE` again: members already done are kept and the rest continues.'),
   STACK_NOT_READY: e(504, EXIT.timeout, 'The member started but its readiness condition never held in time: check the guest (`polyvisor console NAME`), or raise the condition\'s timeout in the stack file, then run `polyvisor up FILE` again.'),
   STACK_CONFIRM: e(400, EXIT.usage, 'Read the plan, then pass --yes to apply it without a prompt (needed when stdin is not a terminal).'),
+  // the appliance image (docs/guest.md)
+  APPLIANCE_BUILD_FAILED: e(500, EXIT.failure, 'The build script\'s messages above name the step that failed; a first build needs root (to install missing Debian packages) and the Debian mirror, later ones reuse ~/.cache/polyvisor/appliance: run `polyvisor appliance build --out DIR` again as root.'),
+  APPLIANCE_SOURCES_MISSING: e(500, EXIT.failure, 'This installation has no guest/appliance/build.sh: run `polyvisor appliance build --out DIR` from a Polyvisor checkout or release tarball that includes the guest/ folder.'),
   BULK_FAILED: e(500, EXIT.failure, 'The action failed for the VMs listed in the table (DETAIL column); fix those and retry them by name.'),
   DOCTOR_CRITICAL: e(500, EXIT.failure, 'Run the fix command printed under each CRIT finding of `polyvisor doctor`, then run it again.'),
   INTERNAL: e(500, EXIT.failure, 'This is a bug; the daemon log has the details.'),
