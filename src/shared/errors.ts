@@ -172,7 +172,7 @@ export const catalogue = {
   STACK_INVALID: e(400, EXIT.usage, 'Fix the field named in the message (details[].field is its path in the stack file); docs/stacks.md lists every field and its rule.'),
   STACK_CYCLE: e(400, EXIT.usage, 'Break the cycle the message names: remove one of its depends_on entries (`polyvisor stack graph FILE` draws the order).'),
   STACK_NOT_FOUND: e(404, EXIT.notFound, 'List stacks with `polyvisor stack list`; a stack exists once `polyvisor up FILE` applied it.'),
-  STACK_BUSY: e(409, EXIT.conflict, 'Another apply, down or destroy of this stack is running: wait for its operation (`polyvisor operation list`), then retry.'),
+  STACK_BUSY: e(409, EXIT.conflict, 'Another apply, down or destroy of this stack is running, on this daemon or another one sharing its store (the message names the holder): wait for it to finish (`polyvisor operation list` on that daemon), then retry. A lock left by a daemon that died is taken over once it expires (60 s), at once from the same host.'),
   STACK_CONFLICT: e(409, EXIT.conflict, 'An object of that name exists and the stack does not own it: rename the member in the stack file, or remove or rename the other object; nothing was changed.'),
   STACK_APPLY_FAILED: e(500, EXIT.failure, 'Fix the member the message names (details lists every step and its outcome), then run `polyvisor up FILE` again: members already done are kept and the rest continues.'),
   STACK_NOT_READY: e(504, EXIT.timeout, 'The member started but its readiness condition never held in time: check the guest (`polyvisor console NAME`), or raise the condition\'s timeout in the stack file, then run `polyvisor up FILE` again.'),
