@@ -32,7 +32,7 @@ export const catalogue = {
   INVALID_BODY: e(400, EXIT.usage, 'Send a JSON body that matches the OpenAPI document of this route.'),
   SPEC_INVALID: e(400, EXIT.usage, 'Fix the listed fields; `polyvisor spec schema` prints every field and its rule.'),
   SPEC_PARSE_FAILED: e(400, EXIT.usage, 'Fix the syntax the message points at (the file must be YAML or JSON); `polyvisor spec validate FILE` checks a file without the daemon.'),
-  SPEC_VERSION_UNSUPPORTED: e(400, EXIT.usage, 'Set `version: 1`, or upgrade Polyvisor to read newer specs.'),
+  SPEC_VERSION_UNSUPPORTED: e(400, EXIT.usage, 'Set `version: 2` (or 1 for a spec without topology and device fields), or upgrade Polyvisor to read newer specs.'),
   // resources
   VM_NOT_FOUND: e(404, EXIT.notFound, 'List VMs with `polyvisor vm list`.'),
   VM_EXISTS: e(409, EXIT.conflict, 'Pick another name, or remove the existing VM with `polyvisor vm rm NAME`.'),
@@ -48,6 +48,7 @@ export const catalogue = {
   QMP_FAILED: e(500, EXIT.failure, 'QEMU refused the command; the message has its reason.'),
   QMP_DISCONNECTED: e(503, EXIT.unavailable, 'See whether the VM process still runs with `polyvisor vm show NAME`; if it ended, start it again with `polyvisor vm start NAME`.'),
   ACCEL_UNAVAILABLE: e(409, EXIT.conflict, 'Use `accel: auto` or `tcg`; `polyvisor doctor` says why KVM does not work here.'),
+  HOST_TOPOLOGY_UNFIT: e(409, EXIT.conflict, 'Change the spec fields the message names to fit this host (its CPUs, NUMA nodes, free hugepages and PCI devices, as /sys shows them), or change the host: reserve hugepages (sysctl vm.nr_hugepages), bind the device and its IOMMU group to vfio-pci.'),
   OVMF_MISSING: e(503, EXIT.unavailable, 'Install UEFI firmware: `apt-get install ovmf`, or use `boot.firmware: bios`.'),
   AGENT_UNAVAILABLE: e(503, EXIT.unavailable, 'Enable `agent` in the VM spec and run qemu-guest-agent in the guest; it answers only once the guest has booted.'),
   VM_SAVE_FAILED: e(500, EXIT.failure, 'The VM was left running (or paused) as before; check free space in the state directory and retry.'),
