@@ -31,6 +31,7 @@ import { registerBackupCommands } from './backup-commands.js';
 import { registerDoctorCommands } from './doctor-commands.js';
 import { registerTopCommand } from './top.js';
 import { registerCompletionCommands } from './completion-commands.js';
+import { registerApplianceCommands } from './appliance-commands.js';
 
 export type Out = (s: string) => void;
 type Register = (program: Command, out: Out) => void;
@@ -80,6 +81,7 @@ const GROUPS: Array<{ verbs: string[]; register: Register[] }> = [
   { verbs: ['top'], register: [registerTopCommand] },
   { verbs: ['console'], register: [registerConsoleCommand] },
   { verbs: ['spec'], register: [registerSpecCommands] },
+  { verbs: ['appliance'], register: [registerApplianceCommands] },
   // Completion walks the whole tree, whatever verb it completes.
   { verbs: ['completion', '__complete'], register: [(p, out) => registerCompletionCommands(p, out, () => buildProgram(() => {}))] },
 ];
