@@ -4,3 +4,4 @@ export { PERMISSIONS, ROLE_PERMISSIONS, roleAllows, rolesWith, type Permission }
 export { openApiDocument, type RegisteredRoute } from './openapi.js';
 export type { DoctorRunner } from './routes/doctor.js';
 export type { SecretsService } from './routes/secrets.js';
+export { TokenService } from './auth/tokens.js';

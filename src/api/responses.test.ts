@@ -79,6 +79,15 @@ describe('every route on its happy path, checked against the OpenAPI document', 
     await call('POST', '/v1/hosts/:name/uncordon', { name: 'h' }, { want: 204 });
   });
 
+  it('cluster membership (the real rules on an in-memory key-value store; etcd and other daemons answered by stubs)', async () => {
+    expect((await call('GET', '/v1/cluster')).json()).toMatchObject({ clustered: true, host: 'h' });
+    const t = (await call('POST', '/v1/cluster/tokens', {}, { body: { ttlSeconds: 60 }, want: 201 })).json() as { token: string };
+    expect((await call('POST', '/v1/cluster/members', {}, { body: { token: t.token, host: 'h3' } })).json()).toMatchObject({ peerToken: 'pvt_stub-peer-token' });
+    expect((await call('POST', '/v1/cluster/leave', {}, { body: {} })).json()).toMatchObject({ left: true });
+    expect((await call('POST', '/v1/cluster/init', {}, { body: { endpoints: ['http://127.0.0.1:2379'] } })).json()).toMatchObject({ restartRequired: true });
+    expect((await call('POST', '/v1/cluster/join', {}, { body: { address: 'http://127.0.0.1:8006', token: t.token } })).json()).toMatchObject({ restartRequired: true });
+  });
+
   it('virtual networks (on the in-memory host plumbing)', async () => {
     await call('POST', '/v1/networks', {}, { body: { name: 'lab', mode: 'nat', subnet: '10.91.0.0/24' }, want: 201 });
     await call('GET', '/v1/networks');

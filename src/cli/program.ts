@@ -18,6 +18,7 @@ import { registerRemoteCommands } from './remote-commands.js';
 import { registerPeerCommands } from './peer-commands.js';
 import { registerNetworkCommands } from './network-commands.js';
 import { registerHostCommands } from './host-commands.js';
+import { registerClusterCommands } from './cluster-commands.js';
 import { registerStackCommands } from './stack-commands.js';
 import { registerEndpointCommands } from './endpoint-commands.js';
 import { registerImportCommand } from './import-commands.js';
@@ -74,6 +75,7 @@ const GROUPS: Array<{ verbs: string[]; register: Register[] }> = [
   { verbs: ['pool', 'volume', 'image', 'disk'], register: [registerStorageCommands] },
   { verbs: ['network'], register: [registerNetworkCommands] },
   { verbs: ['host'], register: [registerHostCommands] },
+  { verbs: ['cluster'], register: [registerClusterCommands] },
   { verbs: ['up', 'down', 'stack'], register: [registerStackCommands] },
   { verbs: ['snapshot'], register: [registerSnapshotCommands] },
   { verbs: ['backup'], register: [registerBackupCommands] },

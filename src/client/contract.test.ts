@@ -11,7 +11,7 @@ import type net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFullStubStack } from '../../test/helpers/full-stub-stack.js';
 import * as clientModule from './index.js';
-import { HostClient } from './index.js';
+import { ClusterClient, HostClient } from './index.js';
 import { BackupClient, BackupScheduleClient, BulkClient, EndpointClient, HistoryClient, MigrationClient, NetworkClient, NicFirewallClient, OpsClient, PlatformClient, PolyvisorClient, SnapshotClient, SpecClient, StackClient, StorageClient, InterchangeClient } from './index.js';
 
 /** Documented operations the typed client does not call, and why. */
@@ -106,6 +106,7 @@ function plan() {
       removeSnapshot: ['e', 'v', 's'], migrate: ['e', 'v', 'h2'], reconfigure: ['e', 'v', { cpus: 2 }], clone: ['e', 'v', 'c'], importAsync: ['e', 'v', { shutdown: true }], moveAsync: ['v', { endpoint: 'e' }],
     }],
     HostClient: [new HostClient(o), { list: [], cordon: ['h'], uncordon: ['h'] }],
+    ClusterClient: [new ClusterClient(o), { status: [], init: [['http://127.0.0.1:2379']], join: ['http://127.0.0.1:8006', 'pvj_x'], createToken: [60], admit: ['pvj_x', 'h3'], leave: [] }],
     NetworkClient: [new NetworkClient(o), {
       list: [], show: ['lab'], leases: ['lab'], create: [{ name: 'lab', mode: 'nat' }], remove: ['lab'],
       vmNics: ['a'], addVmNic: ['a', { network: 'lab' }], setVmNicLink: ['a', 'net1', false], removeVmNic: ['a', 'net1'],

@@ -18,5 +18,7 @@ export { NicFirewallClient } from './nic-firewall-client.js';
 export type { NetworkView, NetworkDetailView, LeaseView, NetworkCreateRequest, NetworkModeName, VmNicView } from '../spec/index.js';
 export { StackClient } from './stack-client.js';
 export { HostClient } from './host-client.js';
+export { ClusterClient } from './cluster-client.js';
 export type { HostView, HostStateName } from '../spec/index.js';
+export type { ClusterSetupView, ClusterStatusView, DrainView, DrainVmView, JoinTokenCreatedView } from '../spec/index.js';
 export { InterchangeClient, type FileImportRequest, type ConfigExportRequest } from './interchange-client.js';

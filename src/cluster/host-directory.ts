@@ -17,8 +17,13 @@ export type AdminState = 'cordoned';
 export class HostDirectory {
   private readonly keys: ReturnType<typeof clusterKeys>;
 
-  constructor(private readonly kv: ClusterKv, private readonly self: string, prefix?: string) {
+  constructor(readonly kv: ClusterKv, private readonly self: string, prefix?: string) {
     this.keys = clusterKeys(prefix);
+  }
+
+  /** The cluster's key prefix (ends with /). */
+  get prefix(): string {
+    return this.keys.prefix;
   }
 
   /** Notes a joining host for good (so it shows as down after its lease is gone). */

@@ -76,6 +76,12 @@ export class HostAgent {
     await this.opts.kv.put(this.key, JSON.stringify(this.record), { lease: this.lease.id, signal });
   }
 
+  /** Publishes more facts (the API URL once the daemon listens) under the same lease. */
+  async addFacts(facts: Record<string, string>, signal?: AbortSignal): Promise<void> {
+    this.record = { ...this.record, facts: { ...this.record.facts, ...facts } };
+    await this.opts.kv.put(this.key, JSON.stringify(this.record), { lease: this.lease.id, signal });
+  }
+
   /** Leaves the cluster at once: the lease is revoked and the record goes with it. */
   async leave(): Promise<void> {
     await this.lease.revoke();

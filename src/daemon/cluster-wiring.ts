@@ -5,11 +5,12 @@
  * VMs as fence targets, and runs the HA executor (restarts decided for it)
  * and a candidate HA manager (one leads, by etcd's election). docs/ha.md.
  */
-import { statfs } from 'node:fs/promises';
+import { mkdir, readFile, statfs, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import os from 'node:os';
 import { ClusterHosts, Election, HaExecutor, HaManager, HA_RESTART_STATES, HostAgent, HostDirectory, SingleHost, DEFAULT_HOST_TTL_SECONDS, type HostsService } from '../cluster/index.js';
 import type { VmService } from '../lifecycle/index.js';
-import { VERSION, type Logger } from '../shared/index.js';
+import { newUuid, VERSION, type Logger } from '../shared/index.js';
 import type { ClusterKv } from '../store/index.js';
 import type { DaemonConfig } from './config.js';
 import { startWatchdog } from './watchdog-wiring.js';
@@ -17,7 +18,26 @@ import { startWatchdog } from './watchdog-wiring.js';
 export interface ClusterHost {
   agent: HostAgent;
   directory: HostDirectory;
+  /** Publishes facts found after joining (the API URL once the daemon listens). */
+  publish(facts: Record<string, string>): Promise<void>;
+  /** Leaves on purpose (`cluster leave`): HA stops here, the watchdog disarms, the lease is revoked. */
+  leave(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * The identity of the storage VM directories live on: a random id kept in
+ * `vmsDir/.polyvisor-storage-id`. Hosts that publish the same id share their
+ * vmsDir (a drain then re-homes stopped VMs by ownership alone).
+ */
+async function storageId(vmsDir: string): Promise<string> {
+  const file = path.join(vmsDir, '.polyvisor-storage-id');
+  const have = await readFile(file, 'utf8').catch(() => '');
+  if (/^[0-9a-f-]{36}$/.test(have.trim())) return have.trim();
+  await mkdir(vmsDir, { recursive: true, mode: 0o750 });
+  const id = newUuid();
+  await writeFile(file, `${id}\n`, { flag: 'wx', mode: 0o644 }).catch(() => undefined); // another host may have won the race
+  return (await readFile(file, 'utf8')).trim();
 }
 
 /** The size of the file system VM directories live on (0 if it cannot be read). */
@@ -38,7 +58,7 @@ export async function wireCluster(o: { config: DaemonConfig; kv: ClusterKv; serv
     host: {
       name: host, state: 'ready',
       capacity: { cpus: os.cpus().length, memoryBytes: os.totalmem(), diskBytes: await vmsDirBytes(o.config) },
-      facts: { version: VERSION, ...(cfg.pool ? { pool: cfg.pool } : {}) },
+      facts: { version: VERSION, storage: await storageId(o.config.vmsDir), ...(cfg.pool ? { pool: cfg.pool } : {}) },
     },
     ttlSeconds: cfg.leaseTtlSeconds ?? DEFAULT_HOST_TTL_SECONDS,
     ...(prefix ? { prefix } : {}),
@@ -69,12 +89,23 @@ export async function wireCluster(o: { config: DaemonConfig; kv: ClusterKv; serv
     const executor = new HaExecutor({ kv: o.kv, host, log, ...(prefix ? { prefix } : {}), takeOverAndStart: (n, from, g) => o.service.takeOverAndStart(n, from, g) });
     runs.push(manager.run(ctl.signal), executor.run(ctl.signal));
   }
+  let left = false;
   return {
     agent,
     directory,
+    publish: (facts) => agent.addFacts(facts),
+    leave: async () => {
+      ctl.abort();
+      await Promise.all(runs);
+      watchdog.leave();
+      await agent.leave();
+      left = true;
+      log.info({ host }, 'left the cluster: watchdog disarmed, lease revoked');
+    },
     close: async () => {
       ctl.abort();
       await Promise.all(runs);
+      if (left) return;
       // Not a leave: the VMs keep running after the daemon stops, so the lease must run out and the watchdog fence the HA
       // ones before they may restart elsewhere. `polyvisor cluster leave` (after a drain) is the clean way out.
       await agent.lease.stop();

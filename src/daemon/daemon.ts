@@ -15,6 +15,8 @@ import { VERSION, writeFileAtomic, type Logger } from '../shared/index.js';
 import { ImageLibrary, PoolService, SpecPathPolicy } from '../storage/index.js';
 import { openStore } from './store-wiring.js';
 import { hostsService, wireCluster } from './cluster-wiring.js';
+import { applyClusterFile } from './cluster-file.js';
+import { wireMembership } from './cluster-membership-wiring.js';
 import { SecretStore } from '../secrets/index.js';
 import { splitListen, type DaemonConfig } from './config.js';
 import { takeLock } from './lock.js';
@@ -40,6 +42,7 @@ export interface RunningDaemon {
 
 export async function startDaemon(config: DaemonConfig, logger: Logger & { level?: string }): Promise<RunningDaemon> {
   setPrivateUmask();
+  config = applyClusterFile(config); // the cluster store `cluster init|join` wrote (docs/cluster.md)
   const socketGid = config.socketGroup !== undefined ? checkSocketGroup({ socket: config.socket, stateDir: config.stateDir, socketGroup: config.socketGroup }) : undefined;
   await makeStatePrivate(config, logger);
   const unlock = await takeLock(path.join(config.stateDir, 'polyvisord.pid'));
@@ -99,6 +102,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     undo.unshift(() => backupSchedules.stop());
     const secrets = await SecretStore.open({ stateDir: config.stateDir, logger: logger.child({ component: 'secrets' }) });
     const peers = new PeerRegistry(secrets);
+    const membership = wireMembership({ config, store, cluster, service, secrets });
     const endpoints = wireEndpoints({ service, secrets, logger, stagingDir: path.join(config.cacheDir, 'imports'), libvirtDiskRoot: config.libvirtDiskRoot, accel: config.accel });
     undo.unshift(() => endpoints.close());
     const platform = createApiPlatform({ service, store, logger: logger.child({ component: 'api' }), rateLimitPerSecond: config.apiRateLimit, authFailuresPerMinute: config.authFailuresPerMinute });
@@ -113,7 +117,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     const doctor = doctorRunner({ config, service, driver, pools, integrityCheck, networks });
     const apis: Array<Awaited<ReturnType<typeof buildApi>>> = [];
     const mk = async (listener: 'unix' | 'tcp', tls?: { key: Buffer; cert: Buffer }) => {
-      const api = await buildApi({ service, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, doctor, secrets, peers, endpoints, networks, stacks, interchange, ...(nicFirewall ? { nicFirewall } : {}), ...(nics ? { nics } : {}), hosts, pathPolicy, listener, logger: logger.child({ component: 'api' }), version: VERSION, host: config.hostName, fastifyLogger: logger, ...(tls ? { tls } : {}) });
+      const api = await buildApi({ service, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, doctor, secrets, peers, endpoints, networks, stacks, interchange, ...(nicFirewall ? { nicFirewall } : {}), ...(nics ? { nics } : {}), hosts, cluster: membership, pathPolicy, listener, logger: logger.child({ component: 'api' }), version: VERSION, host: config.hostName, fastifyLogger: logger, ...(tls ? { tls } : {}) });
       apis.push(api);
       undo.unshift(() => api.close());
       return api.app;
@@ -133,6 +137,8 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
       const addr = app.server.address();
       const port = typeof addr === 'object' && addr ? addr.port : tcp.port;
       url = `${tls ? 'https' : 'http'}://${tcp.host.includes(':') ? `[${tcp.host}]` : tcp.host}:${port}`;
+      // Other hosts reach this one's API (moves between hosts, drains) at this URL.
+      if (cluster) await cluster.publish({ apiUrl: url, ...(tlsFingerprint ? { apiFingerprint: tlsFingerprint } : {}) });
     }
     const info = { pid: process.pid, socket: config.socket, url, tlsFingerprint, version: VERSION, host: config.hostName, startedAt: new Date().toISOString() };
     await writeFileAtomic(path.join(config.stateDir, 'daemon.json'), JSON.stringify(info, null, 2));

@@ -13,6 +13,7 @@ import { BackupScheduler, BackupService, LocalDirTarget, scheduleRunner } from '
 import { migrationPeers } from '../../src/daemon/migration-wiring.js';
 import { ClusterHosts, HostDirectory, clusterKeys } from '../../src/cluster/index.js';
 import { memKv } from './mem-kv.js';
+import { stubMembership } from './stub-membership.js';
 import { wireMetrics } from '../../src/daemon/metrics-wiring.js';
 import { wireHistory } from '../../src/daemon/history-wiring.js';
 import { wireEndpoints } from '../../src/daemon/endpoint-wiring.js';
@@ -69,8 +70,9 @@ export async function openFullStubStack(tag: string, listener: 'tcp' | 'unix' = 
   for (const name of ['h', 'h2']) await directory.remember({ name, state: 'ready', capacity: { cpus: 2, memoryBytes: 2 ** 31, diskBytes: 2 ** 34 }, facts: { version: 't' }, since: new Date().toISOString() });
   await hostKv.put(clusterKeys().host('h'), JSON.stringify({ name: 'h', state: 'ready', capacity: { cpus: 2, memoryBytes: 2 ** 31, diskBytes: 2 ** 34 }, facts: { version: 't' }, since: new Date().toISOString() }));
   const hosts = new ClusterHosts(directory, () => service.listAll());
+  const cluster = await stubMembership({ kv: hostKv, directory, secrets, dir, service });
   const api = await buildApi({
-    service, hosts, networks, nicFirewall, stacks, nics, interchange: new InterchangeService({ vms: service, codecs: builtinCodecs() }), migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, doctor, secrets, peers: new PeerRegistry(secrets),
+    service, hosts, cluster, networks, nicFirewall, stacks, nics, interchange: new InterchangeService({ vms: service, codecs: builtinCodecs() }), migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, doctor, secrets, peers: new PeerRegistry(secrets),
     endpoints: wireEndpoints({ service, secrets, logger, stagingDir: path.join(dir, 'cache', 'imports'), extraDrivers: [memDriver({ events: true, diskRoot: path.join(dir, 'remote') }).driver] }),
     listener, logger, version: 't', host: 'h',
   });

@@ -1,9 +1,9 @@
 /**
  * An in-memory ClusterKv for the stub stacks (no etcd there): get, range,
- * put and delete with revisions; transactions, leases and watches are not
- * modelled and throw. The real thing is tested on etcd (test/etcd-*.test.ts).
+ * put and delete with revisions, and transactions comparing revisions or
+ * values; leases and watches are not modelled and throw. The real thing is tested on etcd (test/etcd-*.test.ts).
  */
-import type { ClusterKv, KeyValue } from '../../src/store/index.js';
+import type { ClusterKv, KeyValue, KvCompare, KvOp } from '../../src/store/index.js';
 
 export function memKv(): ClusterKv {
   const data = new Map<string, KeyValue>();
@@ -27,7 +27,23 @@ export function memKv(): ClusterKv {
       if (n) revision++;
       return n;
     },
-    txn: no('txn'), grantLease: no('grantLease'), keepAliveOnce: no('keepAliveOnce'), revokeLease: no('revokeLease'), watch: no('watch'),
+    async txn(compare, success, failure = []) {
+      const holds = (c: KvCompare): boolean => {
+        const k = data.get(c.key);
+        if (c.target === 'value') return c.op === '=' ? k?.value === c.value : k?.value !== c.value;
+        const have = c.target === 'create' ? k?.createRevision ?? 0 : c.target === 'mod' ? k?.modRevision ?? 0 : k?.version ?? 0;
+        return c.op === '=' ? have === c.value : c.op === '!=' ? have !== c.value : c.op === '<' ? have < c.value : have > c.value;
+      };
+      const ok = compare.every(holds);
+      const gets: KeyValue[][] = [];
+      for (const op of (ok ? success : failure) as KvOp[]) {
+        if ('put' in op) await this.put(op.put, op.value, op.lease ? { lease: op.lease } : {});
+        else if ('delete' in op) await this.delete(op.delete, { prefix: op.prefix === true });
+        gets.push('get' in op ? (await this.range(op.get, { prefix: op.prefix === true })).kvs : []);
+      }
+      return { succeeded: ok, revision, gets };
+    },
+    grantLease: no('grantLease'), keepAliveOnce: no('keepAliveOnce'), revokeLease: no('revokeLease'), watch: no('watch'),
     async close() {},
   };
 }
