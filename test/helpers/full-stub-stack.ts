@@ -16,6 +16,7 @@ import { memKv } from './mem-kv.js';
 import { stubMembership } from './stub-membership.js';
 import { wireMetrics } from '../../src/daemon/metrics-wiring.js';
 import { wireHistory } from '../../src/daemon/history-wiring.js';
+import { SharedVmSamples } from '../../src/daemon/vm-samples.js';
 import { wireEndpoints } from '../../src/daemon/endpoint-wiring.js';
 import { memDriver } from './mem-driver.js';
 import { runDoctor } from '../../src/doctor/index.js';
@@ -53,8 +54,9 @@ export async function openFullStubStack(tag: string, listener: 'tcp' | 'unix' = 
   const backupSchedules = new BackupScheduler({ meta: store, run: scheduleRunner(backups), logger });
   const secrets = await SecretStore.open({ stateDir });
   const platform = createApiPlatform({ service, store, logger, rateLimitPerSecond: 0, authFailuresPerMinute: 0 });
-  const metrics = wireMetrics({ version: 't', service, platform, pools, backups, migrations, logger });
-  const history = wireHistory({ stateDir, service, intervalSeconds: 10, logger });
+  const samples = new SharedVmSamples(service, { perVmTimeoutMs: 2_000 });
+  const metrics = wireMetrics({ version: 't', service, samples, maxAgeMs: 0, platform, pools, backups, migrations, logger });
+  const history = wireHistory({ stateDir, service, samples, intervalSeconds: 10, logger });
   await history.recorder.tick(); // a first host point, so the history answer has one to check
   const doctor = (signal: AbortSignal) => runDoctor({
     host: 'h', vms: service, probeAccel: (s) => stubDriver.probeAccel(s), pools: () => pools.listPools(), volumes: (p) => pools.listVolumes(p),
@@ -82,6 +84,7 @@ export async function openFullStubStack(tag: string, listener: 'tcp' | 'unix' = 
       await api.close();
       await backupSchedules.stop();
       metrics.close();
+      samples.close();
       await history.close();
       await incoming.close();
       await platform.close();

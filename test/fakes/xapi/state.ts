@@ -11,7 +11,7 @@
  * files (raw, made with qemu-img) the export handler serves.
  */
 import { randomUUID } from 'node:crypto';
-import { copyFile, rm } from 'node:fs/promises';
+import { copyFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { runChecked } from '../../../src/shared/index.js';
 import { DATAMODEL } from './datamodel.js';
@@ -168,6 +168,8 @@ export interface VmSeed {
   disksMiB?: number[];
   cd?: boolean;
   macs?: string[];
+  /** The first disk's content: a copy of this raw file (its size is the disk's). */
+  diskFrom?: string;
 }
 
 export const DEFAULT_VMS: VmSeed[] = [
@@ -208,7 +210,8 @@ export async function addVm(db: PoolDb, s: VmSeed, hosts: Record<string, string>
     allowed_operations: [],
   });
   if (host !== NULL_REF) db.mod('host', host, { resident_VMs: [...(db.get('host', host)!['resident_VMs'] as string[]), vm] });
-  for (const [i, size] of (s.disksMiB ?? [16]).entries()) await db.newDisk(vm, `${s.name} disk ${i}`, size, String(i), sr, i === 0);
+  const sizes = s.diskFrom ? [Math.ceil((await stat(s.diskFrom)).size / MiB), ...(s.disksMiB ?? []).slice(1)] : s.disksMiB ?? [16];
+  for (const [i, size] of sizes.entries()) await db.newDisk(vm, `${s.name} disk ${i}`, size, String(i), sr, i === 0, i === 0 ? s.diskFrom : undefined);
   if (s.cd) {
     const vbd = db.add('VBD', { VM: vm, VDI: NULL_REF, device: 'xvdd', userdevice: '3', bootable: false, mode: 'RO', type: 'CD', empty: true });
     db.mod('VM', vm, { VBDs: [...(db.get('VM', vm)!['VBDs'] as string[]), vbd] });
