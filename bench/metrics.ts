@@ -94,7 +94,7 @@ ${before
       r.label, String(r.running), before[i]!.median.toFixed(1), r.median.toFixed(1), (r.median / before[i]!.median).toFixed(2), before[i]!.p95.toFixed(1), r.p95.toFixed(1), r.bytes.toLocaleString('en'), r.series.toLocaleString('en'),
     ]))
     : table(['store', 'running', 'median ms', 'p95 ms', 'bytes', 'series'], rows.map((r) => [r.label, String(r.running), r.median.toFixed(1), r.p95.toFixed(1), r.bytes.toLocaleString('en'), r.series.toLocaleString('en')]))}
-${before ? `\n"before" is the daemon of the commit before the VmSeries cache (BENCH_BEFORE_DAEMON), measured first in the same run on a fresh state directory. Load average at the end: ${load}.\n` : ''}
+${before ? `\n"before" is the daemon of ${process.env['BENCH_BEFORE_LABEL'] ?? 'an earlier commit'} (BENCH_BEFORE_DAEMON), measured first in the same run on a fresh state directory. Load average at the end: ${load}.\n` : ''}
 Each created VM costs 11 series (9 state values, vCPUs, memory); a running one
 adds CPU, per-vCPU, RSS, monitor status and 7 series per disk.`;
 writeSection(path.join(ROOT, 'docs', 'benchmarks.md'), 'metrics', body);

@@ -58,6 +58,8 @@ const configSchema = z
     auditArchiveDir: z.string().regex(/^\/[^\0]*$/, 'an absolute folder path').optional(),
     /** Seconds between resource history samples (host and each running VM; docs/operations.md). */
     historyIntervalSeconds: z.coerce.number().int().min(1).max(60),
+    /** /metrics reuses the newest sampling of the VMs' counters while it is younger than this (0: sample on every scrape); state changes show at once (docs/operations.md). */
+    metricsCacheSeconds: z.coerce.number().int().min(0).max(300),
     /** Folders whose files any role's spec may name (audit defect 2); admins may name any file. */
     pathRoots: z.union([z.array(z.string()), z.string()])
       .transform((v) => (Array.isArray(v) ? v : v.split(':')).filter((p) => p !== ''))
@@ -105,6 +107,7 @@ const ENV: Record<string, keyof z.infer<typeof configSchema>> = {
   POLYVISOR_AUDIT_RETENTION_DAYS: 'auditRetentionDays',
   POLYVISOR_AUDIT_ARCHIVE_DIR: 'auditArchiveDir',
   POLYVISOR_HISTORY_INTERVAL: 'historyIntervalSeconds',
+  POLYVISOR_METRICS_CACHE: 'metricsCacheSeconds',
   POLYVISOR_LIBVIRT_DISK_ROOT: 'libvirtDiskRoot',
   POLYVISOR_DEFAULT_NETWORK: 'defaultNetwork',
 };
@@ -138,6 +141,7 @@ export function loadConfig(src: ConfigSources = {}): DaemonConfig {
     pathRoots: [] as string[],
     auditRetentionDays: 90,
     historyIntervalSeconds: 10,
+    metricsCacheSeconds: 10,
     libvirtDiskRoot: '/var/lib/polyvisor/libvirt',
     // libvirt's `default`: a root daemon with ip, nft and dnsmasq makes it on its first start (test and bench daemons say 0).
     defaultNetwork: true,

@@ -1,14 +1,15 @@
 /**
  * Feeds the history recorder: every interval one reading of the host (/proc)
- * and of each VM with a process (sampleVms: one monitor round per VM, with a
- * deadline each). History lives in <stateDir>/history.db; a file that cannot
+ * and of each VM with a process (a fresh SharedVmSamples sampling: one monitor
+ * round per VM, with a deadline each; /metrics reuses it). History lives in <stateDir>/history.db; a file that cannot
  * be opened leaves history in memory for this run, with a warning.
  */
 import path from 'node:path';
 import { HistoryDb, HistoryRecorder, type HistoryReadings, type HostReading, type VmReading } from '../history/index.js';
-import { sampleVms, type VmSample, type VmService } from '../lifecycle/index.js';
+import type { VmSample, VmService } from '../lifecycle/index.js';
 import { readHost, type HostSample } from '../metrics/index.js';
 import type { Logger } from '../shared/index.js';
+import type { SharedVmSamples } from './vm-samples.js';
 
 const sum = <T>(items: readonly T[], f: (x: T) => number): number | null => (items.length === 0 ? null : items.reduce((a, x) => a + f(x), 0));
 
@@ -41,7 +42,7 @@ export function hostReadingOf(h: HostSample, t: number): HostReading {
   };
 }
 
-export function wireHistory(o: { stateDir: string; service: VmService; intervalSeconds: number; logger: Logger }): { recorder: HistoryRecorder; close: () => Promise<void> } {
+export function wireHistory(o: { stateDir: string; service: VmService; samples: SharedVmSamples; intervalSeconds: number; logger: Logger }): { recorder: HistoryRecorder; close: () => Promise<void> } {
   const log = o.logger.child({ component: 'history' });
   const file = path.join(o.stateDir, 'history.db');
   let db: HistoryDb;
@@ -54,7 +55,7 @@ export function wireHistory(o: { stateDir: string; service: VmService; intervalS
   const source = {
     async read(signal: AbortSignal): Promise<HistoryReadings> {
       const t = Date.now();
-      const [host, vms] = await Promise.all([readHost().catch(() => null), sampleVms(o.service, { signal, perVmTimeoutMs: 2_000 })]);
+      const [host, vms] = await Promise.all([readHost().catch(() => null), o.samples.get(0)]);
       return {
         host: host ? hostReadingOf(host, t) : null,
         vms: vms.flatMap((s) => {

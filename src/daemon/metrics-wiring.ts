@@ -2,17 +2,18 @@
 import type { ApiPlatform } from '../api/index.js';
 import type { BackupService } from '../backup/index.js';
 import type { MigrationService } from '../migration/index.js';
-import { sampleVms, type VmService } from '../lifecycle/index.js';
+import type { VmService } from '../lifecycle/index.js';
 import { MetricsExporter } from '../metrics/index.js';
 import type { PoolService } from '../storage/index.js';
 import type { Logger } from '../shared/index.js';
 import type { EndpointService } from '../endpoints/index.js';
 import { LOCAL_ENDPOINT } from '../spec/index.js';
+import type { SharedVmSamples } from './vm-samples.js';
 
-export function wireMetrics(o: { version: string; service: VmService; platform: ApiPlatform; pools: PoolService; backups?: BackupService; migrations?: MigrationService; endpoints?: EndpointService; logger: Logger; perVmTimeoutMs?: number }): { exporter: MetricsExporter; close: () => void } {
+export function wireMetrics(o: { version: string; service: VmService; samples: SharedVmSamples; maxAgeMs: number; platform: ApiPlatform; pools: PoolService; backups?: BackupService; migrations?: MigrationService; endpoints?: EndpointService; logger: Logger }): { exporter: MetricsExporter; close: () => void } {
   const exporter = new MetricsExporter({ version: o.version });
   exporter.setSources({
-    vms: (signal) => sampleVms(o.service, { signal, perVmTimeoutMs: o.perVmTimeoutMs ?? 2_000 }),
+    vms: () => o.samples.get(o.maxAgeMs), // the history recorder's sampling while it is young enough (vm-samples.ts)
     pools: () => o.pools.listPools(),
     ...(o.backups ? { lastBackups: () => lastBackups(o.service, o.backups!) } : {}),
     ...(o.endpoints ? { foreign: () => foreignSamples(o.endpoints!) } : {}),
@@ -59,12 +60,16 @@ async function lastBackups(service: VmService, backups: BackupService): Promise<
   return out;
 }
 
-/** Other endpoints' VMs from the inventory (its cache: a scrape does not hold up on a slow endpoint more than its list timeout). */
+/**
+ * Other endpoints' VMs from the inventory (its cache: a scrape does not hold up on a slow endpoint more than its list timeout);
+ * asked per endpoint, so this host's own VMs are not listed a second time.
+ */
 export async function foreignSamples(endpoints: EndpointService) {
-  const [inv, eps] = await Promise.all([endpoints.inventory(), endpoints.list()]);
-  const failed = new Set(inv.errors.map((e) => e.endpoint));
+  const eps = (await endpoints.list()).filter((e) => e.name !== LOCAL_ENDPOINT);
+  const invs = await Promise.all(eps.map((e) => endpoints.inventory({ endpoint: e.name })));
+  const failed = new Set(invs.flatMap((inv) => inv.errors.map((e) => e.endpoint)));
   return {
-    vms: inv.vms.filter((v) => v.endpoint !== LOCAL_ENDPOINT).map((v) => ({ endpoint: v.endpoint, driver: v.driver, vm: v.name, state: v.state, cpus: v.cpus, memoryBytes: v.memoryBytes })),
+    vms: invs.flatMap((inv) => inv.vms).map((v) => ({ endpoint: v.endpoint, driver: v.driver, vm: v.name, state: v.state, cpus: v.cpus, memoryBytes: v.memoryBytes })),
     endpoints: eps.map((e) => ({ endpoint: e.name, up: !failed.has(e.name) })),
   };
 }

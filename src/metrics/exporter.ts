@@ -36,6 +36,8 @@ export class MetricsExporter {
   private sources: MetricSources | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private backupsReadAt = 0;
+  /** The VM sampling whose monitor calls and errors were last counted. */
+  private observed: unknown = null;
   private readonly ops = {
     total: new Counter({ name: 'polyvisor_operations_total', help: 'Finished operations by kind (vm.start, migration…) and outcome', labelNames: ['kind', 'outcome'], registers: [this.registry] }),
     duration: new Histogram({ name: 'polyvisor_operation_duration_seconds', help: 'Duration of finished operations', labelNames: ['kind', 'outcome'], buckets: DURATION_BUCKETS, registers: [this.registry] }),
@@ -136,9 +138,12 @@ export class MetricsExporter {
       this.sources ? bounded(this.sources.vms(signal), signal).catch(() => this.failed<VmMetricSample[]>('vms', [])) : [],
       this.sources?.pools ? bounded(this.sources.pools(signal), signal).catch(() => this.failed<PoolMetricSample[]>('pools', [])) : [],
     ]);
-    for (const v of vms) {
-      if (v.statsError !== null) this.scrapeErrors.inc({ source: 'vm' });
-      for (const m of v.stats?.monitorCalls ?? []) this.qmp.observe({ command: m.command }, m.seconds);
+    if (vms !== this.observed) { // a sampling reused from the cache was counted when it was new
+      this.observed = vms;
+      for (const v of vms) {
+        if (v.statsError !== null) this.scrapeErrors.inc({ source: 'vm' });
+        for (const m of v.stats?.monitorCalls ?? []) this.qmp.observe({ command: m.command }, m.seconds);
+      }
     }
     this.scrape.update(host, vms, pools);
     if (this.sources?.foreign) {

@@ -1,5 +1,6 @@
 export {
   SPEC_VERSION,
+  SPEC_VERSIONS,
   NIC_MODELS,
   DISK_BUSES,
   SCSI_CONTROLLERS,
@@ -21,6 +22,13 @@ export { parseSpecText, validateSpec, upgradeSpec, problemsOf, type FieldProblem
 export { specJsonSchema } from './json-schema.js';
 export { cloudInitSchema, CLOUD_INIT_DISK, CLOUD_INIT_SEED_FILE, type CloudInitSpec } from './cloud-init.js';
 export { parseSize, formatSize } from './units.js';
+export {
+  CPU_MODELS, NUMA_POLICIES, HUGEPAGE_SIZES, HUGEPAGE_BYTES, GPU_KINDS, EMULATED_GPUS, isPciAddress,
+  type CpuModelName, type CpuPinning, type NumaNode, type MemoryLayout, type HostdevSpec, type GpuSpec, type DevicesSpec, type MemoryObjectInput,
+} from './topology-schema.js';
+export { parseCpuList, formatCpuList } from './cpu-list.js';
+export type { HostTopologyFacts, HostNumaNode, HostPciDevice, HostMdevType, HostHugepages } from './host-topology-facts.js';
+export { checkAgainstHost, type HostCheck, type ResolvedDevices } from './topology-host-check.js';
 export { VM_STATES, type VmState } from './state.js';
 export type { VmView, VmNicView, NicAddressSource, CloneView, HealthView, ErrorBody } from './views.js';
 export { ROLES, OPERATION_STATUSES, type Role, type TokenView, type TokenCreatedView, type PeerView, type SecretView, type SecretRotationView, type OperationStatus, type OperationView, type EventView, type AuditView } from './api-views.js';

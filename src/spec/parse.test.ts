@@ -68,9 +68,11 @@ describe('VM spec v1', () => {
     expect(problems(() => validateSpec({ name: 'a', boot: { kernel: '/k' }, cpu: { model: 'host' }, machine: { accel: 'tcg' } }))[0]!.field).toBe('cpu.model');
   });
 
-  it('carries a version: absent means 1, newer is refused with its own code', () => {
-    expect(upgradeSpec({ name: 'a' })['version']).toBe(1);
-    expect(() => validateSpec({ name: 'a', version: 2, boot: { kernel: '/k' } })).toThrow(expect.objectContaining({ code: 'SPEC_VERSION_UNSUPPORTED' }));
+  it('carries a version: absent means the newest (2), a spec is written with the lowest that holds it, newer is refused with its own code', () => {
+    expect(upgradeSpec({ name: 'a' })['version']).toBe(2);
+    expect(upgradeSpec({ name: 'a', version: 1 })['version']).toBe(2);
+    expect(validateSpec({ name: 'a', version: 2, boot: { kernel: '/k' } }).version).toBe(1);
+    expect(() => validateSpec({ name: 'a', version: 3, boot: { kernel: '/k' } })).toThrow(expect.objectContaining({ code: 'SPEC_VERSION_UNSUPPORTED' }));
     expect(() => validateSpec({ name: 'a', version: 'one' })).toThrow(expect.objectContaining({ code: 'SPEC_VERSION_UNSUPPORTED' }));
   });
 

@@ -3,15 +3,15 @@ import { fail } from '../shared/index.js';
 import { SPEC_VERSION, vmSpecSchema, type VmSpec } from './schema.js';
 
 import { problemsOf } from './problems.js';
+import { liftMemory, upgradeV1, userField, versionFor } from './spec-v2.js';
 
 export { problemsOf, type FieldProblem } from './problems.js';
 
 /**
  * Upgraders from older spec versions: upgraders[n] turns a version-n document
- * into a version-(n+1) one. Version 1 is the first, so the table is empty; a
- * future v2 adds upgraders[1] and every stored v1 spec keeps loading.
+ * into a version-(n+1) one, so every stored older spec keeps loading.
  */
-const upgraders: Record<number, (doc: Record<string, unknown>) => Record<string, unknown>> = {};
+const upgraders: Record<number, (doc: Record<string, unknown>) => Record<string, unknown>> = { 1: upgradeV1 };
 
 /** Brings a raw document to the current version, or throws SPEC_VERSION_UNSUPPORTED. */
 export function upgradeSpec(doc: Record<string, unknown>): Record<string, unknown> {
@@ -37,15 +37,15 @@ export function validateSpec(doc: unknown): VmSpec {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     fail('SPEC_INVALID', 'the spec must be an object (a YAML mapping or a JSON object)');
   }
-  const upgraded = upgradeSpec(doc as Record<string, unknown>);
+  const upgraded = liftMemory(upgradeSpec(doc as Record<string, unknown>));
   const res = vmSpecSchema.safeParse(upgraded);
   if (!res.success) {
-    const problems = problemsOf(res.error);
+    const problems = problemsOf(res.error).map((p) => ({ ...p, field: userField(p.field) }));
     fail('SPEC_INVALID', `invalid spec: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, {
       details: problems,
     });
   }
-  return res.data;
+  return { ...res.data, version: versionFor(res.data) };
 }
 
 /** Parses YAML or JSON text (JSON is YAML) into a normalized spec. */

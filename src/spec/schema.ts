@@ -5,10 +5,14 @@
 import { z } from 'zod';
 import { NAME_PATTERN, NAME_RULE } from '../shared/index.js';
 import { CLOUD_INIT_DISK, cloudInitSchema } from './cloud-init.js';
-import { parseSize } from './units.js';
+import { memorySize, sizeText } from './size-text.js';
+import { topologyProblems } from './topology-check.js';
+import { cpuModelInput, cpuPinningSchema, cpuTopologySchema, devicesSchema, memoryLayoutSchema, type MemoryObjectInput } from './topology-schema.js';
 import { bandwidthSchema, networkName, nicFirewallSchema } from './nic-network.js';
 
-export const SPEC_VERSION = 1 as const;
+/** The newest spec version this Polyvisor reads (v2: topology and devices, docs/topology.md). */
+export const SPEC_VERSION = 2 as const;
+export const SPEC_VERSIONS = [1, 2] as const;
 
 /** Device models QEMU 7.2 emulates (`qemu-system-x86_64 -device help`), named as other hypervisors call them. */
 export const NIC_MODELS = ['virtio', 'e1000', 'e1000e', 'vmxnet3', 'rtl8139'] as const;
@@ -28,45 +32,52 @@ const absPath = z
   .regex(SAFE_PATH, 'an absolute path of letters, digits and _ . / @ + = : - (no spaces, commas or shell characters)')
   .refine((p) => !p.split('/').includes('..'), 'must not contain ".."');
 
-/** A size: "256Mi", "1Gi", "262084Ki", or a number (of MiB for memory, of bytes for disks). */
-const sizeText = (what: string, min: number, max: number, numberUnit: number) => {
-  // One phrasing for the form (whatever the wrong value's type) and one for the range.
-  const form = `${what} must look like 512Mi, 2Gi or 262084Ki`;
-  return z.union([z.string(), z.number().int(form).positive(form)], { error: form }).transform((v, ctx) => {
-    const bytes = typeof v === 'number' ? v * numberUnit : parseSize(v);
-    if (bytes === undefined) {
-      ctx.addIssue({ code: 'custom', message: form });
-      return z.NEVER;
-    }
-    if (bytes < min || bytes > max) {
-      ctx.addIssue({ code: 'custom', message: `${what} must be between ${min / 1024 ** 2} MiB and ${max / 1024 ** 3} GiB` });
-      return z.NEVER;
-    }
-    return bytes;
-  }).pipe(z.number()); // never fails: says what the output is (bytes), for the API's response schemas
-};
-
 const labelKey = z.string().regex(/^[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?$/, 'label keys: lowercase letters, digits, . _ / - (max 63)');
 const labelValue = z.string().regex(/^[A-Za-z0-9._-]{0,63}$/, 'label values: letters, digits, . _ - (max 63)');
 
 export const cpuSchema = z
   .object({
-    count: z.number().int().min(1).max(256).default(1).describe('vCPUs'),
+    count: z.number().int().min(1).max(256).default(1).describe('vCPUs (online at start)'),
     sockets: z.number().int().min(1).max(16).optional(),
     cores: z.number().int().min(1).max(256).optional(),
     threads: z.number().int().min(1).max(8).optional(),
-    model: z.enum(['host', 'max', 'qemu64', 'kvm64', 'Skylake-Client', 'EPYC']).default('max')
-      .describe('CPU model; "host" needs KVM, "max" gives every feature the accelerator supports'),
+    topology: cpuTopologySchema.optional(),
+    model: cpuModelInput.default('max')
+      .describe('CPU model, or {name, flags: [+feature, -feature]}; "host" needs KVM, "max" gives every feature the accelerator supports'),
+    max: z.number().int().min(1).max(256).optional().describe('vCPU hotplug ceiling: the guest may grow to this many'),
+    pinning: cpuPinningSchema.optional(),
   })
   .strict()
   .transform((c, ctx) => {
-    const sockets = c.sockets ?? 1;
-    const threads = c.threads ?? 1;
-    const cores = c.cores ?? Math.max(1, Math.floor(c.count / (sockets * threads)));
-    if (sockets * cores * threads !== c.count) {
-      ctx.addIssue({ code: 'custom', path: ['count'], message: `sockets × cores × threads (${sockets}×${cores}×${threads}) must equal count (${c.count})` });
+    const total = c.max ?? c.count;
+    const of = c.max === undefined ? `count (${c.count})` : `max (${c.max})`;
+    if (c.max !== undefined && c.max < c.count) ctx.addIssue({ code: 'custom', path: ['max'], message: `cpu.max (${c.max}) must be at least cpu.count (${c.count})` });
+    const t = c.topology;
+    if (t && (c.sockets ?? c.cores ?? c.threads) !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['topology'], message: 'give either cpu.topology or cpu.sockets/cores/threads, not both' });
     }
-    return { count: c.count, sockets, cores, threads, model: c.model };
+    const sockets = t?.sockets ?? c.sockets ?? 1;
+    const dies = t?.dies ?? 1;
+    const threads = t?.threads ?? c.threads ?? 1;
+    const cores = t?.cores ?? c.cores ?? Math.max(1, Math.floor(total / (sockets * dies * threads)));
+    if (sockets * dies * cores * threads !== total) {
+      ctx.addIssue(t
+        ? { code: 'custom', path: ['topology'], message: `sockets × dies × cores × threads (${sockets}×${dies}×${cores}×${threads}) must equal ${of}` }
+        : { code: 'custom', path: ['count'], message: `sockets × cores × threads (${sockets}×${cores}×${threads}) must equal ${of}` });
+    }
+    for (const k of Object.keys(c.pinning?.vcpus ?? {})) {
+      if (Number(k) >= total) ctx.addIssue({ code: 'custom', path: ['pinning', 'vcpus', k], message: `vCPU ${k} does not exist: the VM has vCPUs 0-${total - 1}` });
+    }
+    const model = typeof c.model === 'string' ? c.model : c.model.name;
+    const flags = typeof c.model === 'string' ? [] : c.model.flags;
+    // v2 fields appear only when given, so a v1 spec normalizes exactly as before.
+    return {
+      count: c.count, sockets, cores, threads, model,
+      ...(t ? { dies } : {}),
+      ...(c.max === undefined ? {} : { max: c.max }),
+      ...(flags.length ? { flags } : {}),
+      ...(c.pinning ? { pinning: c.pinning } : {}),
+    };
   });
 
 const portForward = z
@@ -164,13 +175,16 @@ export const haSchema = z
 
 export const vmSpecSchema = z
   .object({
-    version: z.literal(SPEC_VERSION).default(SPEC_VERSION).describe('spec format version'),
+    version: z.union([z.literal(1), z.literal(2)]).default(SPEC_VERSION).describe('spec format version; a spec is written with the lowest version that holds it'),
     name,
     description: z.string().max(1024).default(''),
     labels: z.record(labelKey, labelValue).default({}),
     cpu: cpuSchema.prefault({}),
-    memory: sizeText('memory', 16 * 1024 ** 2, 4 * 1024 ** 4, 1024 ** 2).default(256 * 1024 ** 2)
-      .describe('RAM: "512Mi", "2Gi", "262084Ki", or a number of MiB'),
+    memory: memorySize().default(256 * 1024 ** 2)
+      .describe('RAM: "512Mi", "2Gi", "262084Ki", or a number of MiB (v2: or {size, numa, hugepages, balloon, max})'),
+    memoryLayout: memoryLayoutSchema.optional()
+      .describe('v2: what `memory: {…}` holds besides its size (numa, hugepages, balloon, max), as the normalized spec carries it'),
+    devices: devicesSchema.optional().describe('v2: host PCI devices and the GPU'),
     machine: z
       .object({
         type: z.enum(['q35', 'pc']).default('q35'),
@@ -223,13 +237,14 @@ export const vmSpecSchema = z
     if (s.boot.secureBoot === true && (s.boot.firmware !== 'uefi' || s.machine.type !== 'q35')) {
       ctx.addIssue({ code: 'custom', path: ['boot', 'secureBoot'], message: 'secure boot needs boot.firmware uefi and machine type q35' });
     }
+    topologyProblems(s, ctx);
     if (s.cpu.model === 'host' && s.machine.accel === 'tcg') {
       ctx.addIssue({ code: 'custom', path: ['cpu', 'model'], message: 'cpu model "host" needs KVM; use "max" with tcg' });
     }
   });
 
-/** What users write. */
-export type VmSpecInput = z.input<typeof vmSpecSchema>;
+/** What users write (v2: `memory` may be `{size, numa, hugepages, balloon, max}`). */
+export type VmSpecInput = Omit<z.input<typeof vmSpecSchema>, 'memory'> & { memory?: z.input<typeof vmSpecSchema>['memory'] | MemoryObjectInput };
 /** The normalized spec every other layer reads: all defaults applied, sizes in bytes. */
 export type VmSpec = z.output<typeof vmSpecSchema>;
 export type DiskSpec = VmSpec['disks'][number];
