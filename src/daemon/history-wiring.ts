@@ -53,7 +53,7 @@ export function wireHistory(o: { stateDir: string; service: VmService; samples: 
     db = new HistoryDb(':memory:');
   }
   const source = {
-    async read(signal: AbortSignal): Promise<HistoryReadings> {
+    async read(): Promise<HistoryReadings> {
       const t = Date.now();
       const [host, vms] = await Promise.all([readHost().catch(() => null), o.samples.get(0)]);
       return {
