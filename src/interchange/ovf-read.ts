@@ -153,7 +153,7 @@ function vmwConfig(section: XmlElement, path: string, w: Warnings): Map<string, 
 
 function cpuOf(hw: OvfHardware, w: Warnings, path: string): NonNullable<VmSpecInput['cpu']> {
   const cps = hw.coresPerSocket;
-  if (cps === undefined || cps === 1) return { count: hw.cpus };
+  if (cps === undefined || (cps === 1 && hw.cpus === 1)) return { count: hw.cpus };
   if (hw.cpus % cps !== 0) {
     w.add(`${path}/Item[ResourceType=3]/vmw:CoresPerSocket`, `${hw.cpus} CPUs do not split into sockets of ${cps} cores: one core per socket`);
     return { count: hw.cpus };

@@ -51,7 +51,7 @@ export function writeOvf(input: ExportInput): ExportResult {
   let id = 1;
   const cps = spec.cpu.cores * spec.cpu.threads;
   items.push(item({ AllocationUnits: 'hertz * 10^6', Description: 'Number of Virtual CPUs', ElementName: `${spec.cpu.count} virtual CPU(s)`, InstanceID: id++, ResourceType: 3, VirtualQuantity: spec.cpu.count },
-    cps > 1 && spec.cpu.sockets > 1 ? [xtext('vmw:CoresPerSocket', cps, [['ovf:required', 'false']])] : []));
+    spec.cpu.sockets > 1 ? [xtext('vmw:CoresPerSocket', cps, [['ovf:required', 'false']])] : []));
   const mib = Math.ceil(spec.memory / 1024 ** 2);
   if (mib * 1024 ** 2 !== spec.memory) w.add('memory', `memory ${spec.memory} bytes becomes ${mib} MiB (OVF memory is in whole MiB here)`);
   items.push(item({ AllocationUnits: 'byte * 2^20', Description: 'Memory Size', ElementName: `${mib}MB of memory`, InstanceID: id++, ResourceType: 4, VirtualQuantity: mib }));

@@ -35,6 +35,13 @@ describe('OVF golden files', () => {
     });
   }
 
+  it('keeps sockets of one core each (vmw:CoresPerSocket 1 written and read)', () => {
+    const spec = validateSpec({ name: 'two-sockets', memory: '128M', cpu: { count: 4, sockets: 4, cores: 1 } });
+    const ovf = writeOvf({ spec, disks: [] }).files[0]!.content;
+    expect(ovf).toMatch(/<vmw:CoresPerSocket ovf:required="false">1<\/vmw:CoresPerSocket>/);
+    expect(validateSpec(absolutePaths(readOvf(ovf, {}).spec)).cpu).toMatchObject({ count: 4, sockets: 4, cores: 1 });
+  });
+
   it('reads --virtio: virtio disks, NICs and video, no emulated SCSI controller', () => {
     const c = INTERCHANGE_CASES.find((x) => x.name === 'secure-boot-windows')!;
     const plan = readOvf(writeOvf({ spec: validateSpec(c.spec), disks: c.disks }).files[0]!.content, { virtio: true, name: 'renamed' });
