@@ -1,13 +1,18 @@
 /**
  * Declarative stacks on a real daemon with real guests (issue 21): a
  * network-less pair — db, then app (`web-{n}`, count 1) once db's guest agent
- * answers — comes up in dependency order through `polyvisor up --yes`; a
+ * answers; web-1 is ready once a command run in its guest by the agent
+ * (`exec:`, guest-exec) succeeds — comes up in dependency order through `polyvisor up --yes`; a
  * second plan is empty; a memory change plans and applies "update with
  * restart" for db alone; a VM killed by hand shows in drift and `up` starts
  * it again; destroy removes the stack's VMs and leaves a VM of the same name
  * pattern outside the stack. Bad input (a name held outside the stack, a
  * cycle) changes nothing. A member never ready fails naming its condition
- * and skips its dependant; a daemon killed mid-apply, then apply again,
+ * and skips its dependant, while a second apply of that stack is refused
+ * (STACK_BUSY, naming the holder: the lock is in the store); an `exec:`
+ * condition that exits 3 shows why in status; `--rollback-on-failure`
+ * removes what that apply created, dependants first, and keeps what existed
+ * before; a daemon killed mid-apply (its lock left behind), then apply again,
  * converges without duplicates.
  */
 import { writeFileSync } from 'node:fs';
@@ -43,7 +48,8 @@ function stackFile(dbMemory: string): string {
     variables: { appMemory: '128Mi' },
     vms: {
       db: { spec: memberSpec(dbMemory), ready: { agent: true, timeout: Math.round(limit('boot') / 1000) } },
-      web: { count: 1, name: 'web-{n}', spec: { ...memberSpec('128Mi'), memory: '${var.appMemory}' }, depends_on: ['db'], ready: { agent: true, timeout: Math.round(limit('boot') / 1000) } },
+      // The guest writes this file once its boot is done (guest/rootfs/etc/init.d/rcS): cat exits 1 until then.
+      web: { count: 1, name: 'web-{n}', spec: { ...memberSpec('128Mi'), memory: '${var.appMemory}' }, depends_on: ['db'], ready: { exec: ['/bin/cat', '/run/polyvisor.ready-uptime'], timeout: Math.round(limit('boot') / 1000) } },
     },
   }));
   return file;
@@ -148,27 +154,81 @@ describe('declarative stacks with real guests', () => {
     expect((await d.client.getVm('db')).spec.memory).toBe(192 * 1024 ** 2);
   }, limit('operation'));
 
-  it('a member that never becomes ready fails naming the VM and its condition; its dependant is skipped, the rest kept', async () => {
-    // Its guest agent is off, so `agent: true` never holds.
+  it('a member that never becomes ready fails naming the VM and its condition; its dependant is skipped, the rest kept; a second apply meanwhile is refused', async () => {
+    // never: its guest agent is off, so `agent: true` never holds. badexec: its command exits 3 once the guest booted (and cannot run before).
+    const badexec = ['/bin/sh', '-c', 'cat /run/polyvisor.ready-uptime >/dev/null && echo no database here >&2 && exit 3'];
     const document = {
       name: 'slow',
       vms: {
         never: { spec: { ...memberSpec('64Mi'), agent: { enabled: false } }, ready: { agent: true, timeout: 3, interval: 1 } },
+        badexec: { spec: memberSpec('128Mi'), ready: { exec: badexec, timeout: 3, interval: 1 } }, // 64Mi leaves the agent no room to run commands
         after: { spec: memberSpec('64Mi'), depends_on: ['never'] },
       },
     };
-    const op = await finished(await stacks.apply({ document }));
+    const started = await stacks.apply({ document });
+    // Once a step runs, the lock is held: a second apply (or destroy) of the stack is refused at once, naming the holder.
+    const until = Date.now() + limit('state');
+    while (!((await platform.getOperation(started.id)).detail as unknown as StackApplyView | null)?.steps?.some((x) => x.result === 'running') && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    const second = await stacks.apply({ document }).catch((e: unknown) => e);
+    expect(isPolyvisorError(second, 'STACK_BUSY'), String(second)).toBe(true);
+    expect((second as Error).message).toMatch(new RegExp(`stack slow is locked by the daemon on \\S+ \\(pid ${d.pid}\\), apply since `));
+    expect(await stacks.destroy('slow').catch((e: unknown) => (e as { code?: string }).code)).toBe('STACK_BUSY');
+    const op = await finished(started);
     expect(op.status).toBe('failed');
     expect(op.error?.code).toBe('STACK_APPLY_FAILED');
     expect(op.error?.message).toContain('vm never failed (STACK_NOT_READY: VM never was not ready within 3s by agent (the guest agent answers): its guest agent does not answer');
+    expect(op.error?.message).toContain(`vm badexec failed (STACK_NOT_READY: VM badexec was not ready within 3s by exec ${JSON.stringify(badexec)} (the command exits 0 in the guest): `);
     expect(op.error?.message).toContain('1 skipped (after)');
     const steps = (op.detail as unknown as StackApplyView).steps.map((x) => [x.name, x.result]);
-    expect(steps).toEqual([['never', 'failed'], ['after', 'skipped']]);
+    expect(steps).toEqual([['badexec', 'failed'], ['never', 'failed'], ['after', 'skipped']]);
     expect((await d.client.getVm('never')).state).toBe('running'); // made, kept: the next up continues from here
     expect(await d.client.getVm('after').catch((e: unknown) => (e as { code?: string }).code)).toBe('VM_NOT_FOUND');
+    // Once badexec's guest is up, its command runs and exits 3: status says so, with what it printed.
+    let readiness = '';
+    const booted = Date.now() + limit('boot');
+    while (!readiness.includes('exited') && Date.now() < booted) {
+      readiness = (await stacks.status('slow')).members.find((m) => m.name === 'badexec')?.readiness ?? '';
+      if (!readiness.includes('exited')) await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(readiness).toBe(`not ready: ${JSON.stringify(badexec)} exited 3 (no database here)`);
     const gone = await finished(await stacks.destroy('slow'));
     expect(gone.status, JSON.stringify(gone.error)).toBe('succeeded');
   }, limit('operation'));
+
+  it('--rollback-on-failure removes what that apply created, dependants first, and keeps what existed before', async () => {
+    const keep = { spec: memberSpec('64Mi') };
+    const first = path.join(dir, 'rb-1.yaml');
+    writeFileSync(first, stringify({ name: 'rb', vms: { keep } }));
+    expect((await cli(['up', first, '--yes'])).code).toBe(0);
+    const keepPid = (await d.client.getVm('keep')).runtime?.pid;
+    const second = path.join(dir, 'rb-2.yaml');
+    writeFileSync(second, stringify({
+      name: 'rb',
+      volumes: { 'rb-data': { size: '8Mi' } },
+      vms: {
+        keep,
+        'rb-new': { spec: memberSpec('64Mi'), depends_on: ['rb-data'] },
+        'rb-bad': { spec: memberSpec('64Mi'), depends_on: ['rb-new'], ready: { exec: ['/bin/false'], timeout: 2, interval: 1 } },
+      },
+    }));
+    const r = await cli(['up', second, '--yes', '--rollback-on-failure']);
+    expect(r.code, r.stdout + r.stderr).not.toBe(0);
+    expect(r.stderr).toContain('STACK_APPLY_FAILED');
+    expect(r.stderr).toContain('rolled back: removed vm rb-bad, vm rb-new, volume rb-data');
+    // The report: the three creates, then their removal in reverse dependency order.
+    const rows = r.stdout.split('\n').filter((l) => /^(vm|volume)\s/.test(l) && !/\snoop\s/.test(l)).map((l) => l.split(/\s+/).slice(0, 4).join(' '));
+    expect(rows).toEqual([
+      'volume rb-data create done', 'vm rb-new create done', 'vm rb-bad create failed',
+      'vm rb-bad delete done', 'vm rb-new delete done', 'volume rb-data delete done',
+    ]);
+    expect((await d.client.getVm('keep')).runtime?.pid).toBe(keepPid); // existed before: untouched
+    for (const n of ['rb-new', 'rb-bad']) expect(await d.client.getVm(n).catch((e: unknown) => (e as { code?: string }).code)).toBe('VM_NOT_FOUND');
+    // The last applied state is the one before that apply again: nothing drifted, nothing missing.
+    const status = await stacks.status('rb');
+    expect(status.members.map((m) => [m.kind, m.name, m.state])).toEqual([['vm', 'keep', 'running']]);
+    expect((await stacks.drift('rb')).drift).toEqual([]);
+    expect((await finished(await stacks.destroy('rb'))).status).toBe('succeeded');
+  }, limit('operation', 2));
 
   it('destroy removes the stack\'s VMs and their disks, and nothing else', async () => {
     const r = await cli(['stack', 'destroy', 'duo', '--yes']);

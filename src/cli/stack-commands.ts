@@ -13,7 +13,7 @@ import { followOperation } from './follow-operation.js';
 import { table } from './format.js';
 import { DEFAULT_STACK_FILE, readStackRequest, stackNameOf, type StackInputFlags } from './stack-input.js';
 
-interface ApplyFlags extends StackInputFlags { yes?: boolean; json?: boolean }
+interface ApplyFlags extends StackInputFlags { yes?: boolean; json?: boolean; rollbackOnFailure?: boolean }
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -72,12 +72,13 @@ export function registerStackCommands(program: Command, out: (s: string) => void
       out('Not applied.\n');
       return;
     }
-    await follow(platformFrom(g()), await client().apply(req), out, json(o));
+    await follow(platformFrom(g()), await client().apply(o.rollbackOnFailure ? { ...req, rollbackOnFailure: true } : req), out, json(o));
   };
 
   withInput(program.command('up [file]'))
     .description(`plan a stack file (default ${DEFAULT_STACK_FILE}), then apply it after a prompt: VMs, networks and volumes in dependency order`)
     .option('-y, --yes', 'apply without asking (needed when stdin is not a terminal)')
+    .option('--rollback-on-failure', 'if a member fails, remove what this apply created (not what existed before), dependants first')
     .action(up);
 
   const down = async (stack: string | undefined, o: { json?: boolean }): Promise<void> => {
@@ -101,6 +102,7 @@ export function registerStackCommands(program: Command, out: (s: string) => void
   withInput(st.command('apply [file]'))
     .description('the same as `polyvisor up`: plan, ask, apply')
     .option('-y, --yes', 'apply without asking (needed when stdin is not a terminal)')
+    .option('--rollback-on-failure', 'if a member fails, remove what this apply created (not what existed before), dependants first')
     .action(up);
 
   withInput(st.command('graph [file]'))

@@ -36,6 +36,7 @@ export {
 } from './migratable.js';
 export { stableMac, nicMacs } from './nic-mac.js';
 export { canReportGuestInfo, type GuestInfo, type GuestInfoSource } from './guest-info.js';
+export { canGuestExec, type GuestExec, type GuestExecResult } from './guest-exec.js';
 export { canHotplugDisks, type DiskHotplug, type HotplugDisk } from './disk-hotplug.js';
 export { canHotplugNics, type NicHotplug, type HotplugNic } from './nic-hotplug.js';
 export { canReportStats, type StatsSource, type VmStats, type GuestMemory, type DiskCounters, type NicCounters } from './stats.js';

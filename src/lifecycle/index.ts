@@ -18,6 +18,7 @@ export { DiskService, type DiskServiceOptions, type AttachRequest, type AttachRe
 export { withCloudInitSeed, buildSeedFor } from './cloud-init-seed.js';
 export { sampleVms, type VmSample } from './vm-stats.js';
 export { guestInfoOf } from './guest-info.js';
+export { guestExecOf } from './guest-exec.js';
 export { SnapshotService, type SnapshotServiceOptions, type CreateSnapshotRequest, type SnapshotView, type SnapshotList, type RevertResult } from './snapshot-service.js';
 export { MAX_SNAPSHOT_DEPTH, type SnapshotNode, type SnapshotKind, type Consistency } from './snapshot-catalogue.js';
 export { readCatalogue as readSnapshotCatalogue } from './snapshot-catalogue.js';

@@ -82,6 +82,9 @@ export interface StackStatusView {
   stack: string;
   appliedAt: string;
   members: StackMemberStatusView[];
+  /** The dependency order of the last applied file: levels, and an edge from each member to what it depends on. */
+  order: string[][];
+  edges: Array<{ from: string; to: string }>;
 }
 
 export interface StackSummaryView {
@@ -110,4 +113,6 @@ export interface StackGraphView {
 export interface StackRequest {
   document: unknown;
   variables?: Record<string, string>;
+  /** apply only: on a failure, remove what this apply created (not what existed before), dependants first. */
+  rollbackOnFailure?: boolean;
 }

@@ -4,8 +4,9 @@
  * QEMU). A member begins once every member it depends on is done (and ready);
  * independent members run at once, at most `concurrency` objects at a time.
  * A failure skips the members that depend on it and leaves everything else
- * as it is: no rollback — the next apply plans again from what exists and
- * continues, as Terraform and compose do.
+ * as it is: the next apply plans again from what exists and continues, as
+ * Terraform and compose do — or, with rollbackOnFailure, what this apply
+ * created is removed again, in reverse dependency order (rollback.ts).
  */
 import { PolyvisorError, fail, timeoutSignal } from '../shared/index.js';
 import type { StackApplyView, StackChangeView, StackStepView } from '../spec/index.js';
@@ -13,6 +14,7 @@ import type { NetworkService, VmService } from '../lifecycle/index.js';
 import type { PoolService } from '../storage/index.js';
 import { dependantsOf } from './graph.js';
 import { waitReady } from './readiness.js';
+import { rollBack, type CreatedObject } from './rollback.js';
 import type { DesiredStack, DesiredVm } from './resolve.js';
 import type { StackPlanView } from '../spec/index.js';
 
@@ -32,7 +34,10 @@ export interface ApplyOptions {
   onReport?(r: StackApplyView): void;
   /** Seconds a VM stop waits for the guest before it is forced (default 30). */
   stopTimeoutSeconds?: number;
+  /** On a failure, remove what this apply created (not what existed before), dependants first. */
+  rollbackOnFailure?: boolean;
 }
+
 
 const RUNNING = new Set(['running', 'paused']);
 
@@ -74,7 +79,7 @@ async function ensureRunning(d: ApplyDeps, v: DesiredVm, o: ApplyOptions): Promi
   if (v.ready) await waitReady(d, v.name, v.ready, o.signal);
 }
 
-async function vmStep(d: ApplyDeps, c: StackChangeView, v: DesiredVm | undefined, o: ApplyOptions): Promise<void> {
+async function vmStep(d: ApplyDeps, c: StackChangeView, v: DesiredVm | undefined, o: ApplyOptions, made: () => void): Promise<void> {
   if (c.action === 'delete') {
     await stopIfRunning(d, c.name, o);
     await d.vms.remove(c.name, { force: true });
@@ -85,13 +90,16 @@ async function vmStep(d: ApplyDeps, c: StackChangeView, v: DesiredVm | undefined
     await stopIfRunning(d, c.name, o);
     await d.vms.remove(c.name, { force: true });
   }
-  if (c.action === 'create' || c.action === 'replace') await d.vms.create(v.spec);
+  if (c.action === 'create' || c.action === 'replace') {
+    await d.vms.create(v.spec);
+    if (c.action === 'create') made();
+  }
   if (c.action === 'update-restart') await stopIfRunning(d, c.name, o);
   if (c.action === 'update' || c.action === 'update-restart') await saveSpec(d, v);
   await ensureRunning(d, v, o);
 }
 
-async function networkStep(d: ApplyDeps, c: StackChangeView, desired: DesiredStack): Promise<void> {
+async function networkStep(d: ApplyDeps, c: StackChangeView, desired: DesiredStack, made: () => void): Promise<void> {
   const nets = needs(d, 'networks') as NetworkService;
   if (c.action === 'noop') return;
   if (c.action === 'delete' || c.action === 'replace') {
@@ -102,10 +110,11 @@ async function networkStep(d: ApplyDeps, c: StackChangeView, desired: DesiredSta
     const n = desired.networks.find((x) => x.name === c.name)!;
     await d.own('network', null, c.name);
     await nets.create(n.request);
+    if (c.action === 'create') made();
   }
 }
 
-async function volumeStep(d: ApplyDeps, c: StackChangeView, desired: DesiredStack, pool: string | null): Promise<void> {
+async function volumeStep(d: ApplyDeps, c: StackChangeView, desired: DesiredStack, pool: string | null, made: () => void): Promise<void> {
   const pools = needs(d, 'pools') as PoolService;
   if (c.action === 'noop') return;
   const v = desired.volumes.find((x) => x.name === c.name);
@@ -118,6 +127,7 @@ async function volumeStep(d: ApplyDeps, c: StackChangeView, desired: DesiredStac
   if (c.action === 'create' || c.action === 'replace') {
     await d.own('volume', v.pool, v.name);
     await pools.createVolume(v.pool, { name: v.name, format: v.format, sizeBytes: v.sizeBytes });
+    if (c.action === 'create') made();
   }
   if (c.action === 'update') await pools.resizeVolume(v.pool, v.name, v.sizeBytes, { signal: timeoutSignal(600_000) });
 }
@@ -143,6 +153,7 @@ export async function applyStack(d: ApplyDeps, desired: DesiredStack, plan: Stac
   const publish = (): void => o.onReport?.(report());
   const limit = new Limit(desired.concurrency);
   const vmsByName = new Map(desired.vms.map((v) => [v.name, v]));
+  const created: CreatedObject[] = [];
   const run = async (i: number): Promise<boolean> => {
     const c = plan.changes[i]!;
     const s = steps[i]!;
@@ -156,9 +167,12 @@ export async function applyStack(d: ApplyDeps, desired: DesiredStack, plan: Stac
       publish();
       const t0 = Date.now();
       try {
-        if (c.kind === 'vm') await vmStep(d, c, vmsByName.get(c.name), o);
-        else if (c.kind === 'network') await networkStep(d, c, desired);
-        else await volumeStep(d, c, desired, poolOf(c.name));
+        const made = (): void => {
+          created.push({ kind: c.kind, member: c.member, name: c.name, pool: c.kind === 'volume' ? desired.volumes.find((x) => x.name === c.name)?.pool ?? poolOf(c.name) : null });
+        };
+        if (c.kind === 'vm') await vmStep(d, c, vmsByName.get(c.name), o, made);
+        else if (c.kind === 'network') await networkStep(d, c, desired, made);
+        else await volumeStep(d, c, desired, poolOf(c.name), made);
         s.result = 'done';
       } catch (err) {
         Object.assign(s, { result: 'failed', error: errorOf(err) });
@@ -204,7 +218,18 @@ export async function applyStack(d: ApplyDeps, desired: DesiredStack, plan: Stac
   if (r.failed > 0 || r.skipped > 0) {
     const bad = r.steps.filter((s) => s.result === 'failed');
     const skippedNote = r.skipped > 0 ? `; ${r.skipped} skipped (${[...new Set(bad.flatMap((b) => [...dependantsOf(desired.graph, b.member)]))].join(', ') || 'cancelled'})` : '';
-    fail('STACK_APPLY_FAILED', `stack ${desired.name}: ${bad.map((b) => `${b.kind} ${b.name} failed (${b.error!.code}: ${b.error!.message})`).join('; ')}${skippedNote}; ${r.done} done`, { details: r });
+    let rollbackNote = '';
+    let details = r;
+    if (o.rollbackOnFailure) {
+      const rb = await rollBack(d, desired.graph, created, o);
+      steps.push(...rb);
+      details = report();
+      const failedRb = rb.filter((x) => x.result === 'failed');
+      rollbackNote = created.length === 0 ? '; rolled back: this apply had created nothing'
+        : `; rolled back: removed ${rb.filter((x) => x.result === 'done').map((x) => `${x.kind} ${x.name}`).join(', ') || 'nothing'}${failedRb.length > 0 ? `, could not remove ${failedRb.map((x) => `${x.kind} ${x.name} (${x.error!.code}: ${x.error!.message})`).join(', ')}` : ''}`;
+      publish();
+    }
+    fail('STACK_APPLY_FAILED', `stack ${desired.name}: ${bad.map((b) => `${b.kind} ${b.name} failed (${b.error!.code}: ${b.error!.message})`).join('; ')}${skippedNote}; ${r.done} done${rollbackNote}`, { details });
   }
   return r;
 }

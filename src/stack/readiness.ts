@@ -6,9 +6,12 @@
  */
 import net from 'node:net';
 import { fail, sleep, timeoutSignal, anySignal } from '../shared/index.js';
-import { guestInfoOf, type VmService } from '../lifecycle/index.js';
+import { guestExecOf, guestInfoOf, type VmService } from '../lifecycle/index.js';
 import type { NetworkService } from '../lifecycle/index.js';
 import type { Readiness } from './schema.js';
+
+/** The longest one `exec:` command may run before that try counts as failed. */
+const EXEC_TRY_MS = 10_000;
 
 export interface ReadinessDeps {
   vms: VmService;
@@ -68,7 +71,20 @@ export async function checkOnce(d: ReadinessDeps, vm: string, r: Readiness, sign
     if (!t) fail('STACK_INVALID', `VM ${vm}: ready.tcp ${r.tcp} is neither a forwarded guest port nor reachable on a virtual network address`);
     return (await tcpOpen(t.host, t.port, timeoutSignal(2_000, signal))) ? undefined : `nothing accepts TCP on ${t.host}:${t.port} (guest port ${r.tcp}), or it closed at once`;
   }
-  fail('STACK_INVALID', `VM ${vm}: ready.exec needs running commands in the guest through its agent, which this daemon's drivers do not offer yet; use agent: true or tcp: PORT`);
+  return execOnce(d, vm, r.exec!, signal);
+}
+
+/** One `exec:` try: the argv run by the guest agent (no shell unless the argv names one) exits 0 within EXEC_TRY_MS. */
+async function execOnce(d: ReadinessDeps, vm: string, argv: readonly string[], signal: AbortSignal): Promise<string | undefined> {
+  try {
+    const res = await guestExecOf(d.vms, vm, argv, timeoutSignal(EXEC_TRY_MS, signal));
+    if (res.exitCode === 0) return undefined;
+    const out = (res.stderr || res.stdout).trim().slice(-200);
+    return `${JSON.stringify(argv)} ${res.exitCode === null ? `was ended by signal ${res.signal ?? '?'}` : `exited ${res.exitCode}`}${out ? ` (${out})` : ''}`;
+  } catch (err) {
+    if (signal.aborted) return `${JSON.stringify(argv)} had not finished when the wait ended`;
+    return `${JSON.stringify(argv)} could not run through the guest agent (${(err as Error).message})`;
+  }
 }
 
 /** Waits until `vm` is ready by `r`; throws STACK_NOT_READY naming the VM and the condition after r.timeout seconds. */
@@ -89,5 +105,5 @@ export async function waitReady(d: ReadinessDeps, vm: string, r: Readiness, sign
 export function describeReadiness(r: Readiness): string {
   if (r.agent) return 'agent (the guest agent answers)';
   if (r.tcp !== undefined) return `tcp ${r.tcp} (the port accepts connections)`;
-  return `exec ${JSON.stringify(r.exec)}`;
+  return `exec ${JSON.stringify(r.exec)} (the command exits 0 in the guest)`;
 }

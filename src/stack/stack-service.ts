@@ -1,10 +1,11 @@
 /**
  * Declarative stacks (issue 21): plan, apply, status, drift, down and
  * destroy of a stack, against what the daemon knows is there. The planner is
- * pure (plan.ts); this gathers the actual state, holds the one-apply-at-a-
- * time lock of each stack and keeps the stack's record in the store.
+ * pure (plan.ts); this gathers the actual state, takes the one-apply-at-a-
+ * time lock of each stack in the store (stack-lock.ts, so daemons sharing a
+ * store see each other's) and keeps the stack's record there.
  */
-import { fail, isPolyvisorError, type Logger } from '../shared/index.js';
+import { anySignal, fail, isPolyvisorError, type Logger } from '../shared/index.js';
 import type {
   StackApplyView, StackChangeView, StackDriftView, StackGraphView, StackMemberStatusView, StackPlanView, StackStatusView, StackSummaryView,
 } from '../spec/index.js';
@@ -18,6 +19,7 @@ import { planStack, type ActualState, type ActualVolume } from './plan.js';
 import { checkOnce } from './readiness.js';
 import { resolveStack, type DesiredStack } from './resolve.js';
 import { StackRecords, type StackRecord } from './stack-records.js';
+import { StackLocks, refuseBusy, type StackLockOptions } from './stack-lock.js';
 
 export interface StackServiceOptions {
   vms: VmService;
@@ -25,22 +27,33 @@ export interface StackServiceOptions {
   networks?: NetworkService | undefined;
   pools?: PoolService | undefined;
   logger: Logger;
+  /** The store lock's timing and identity (tests); defaults: 60 s, this host and PID. */
+  lock?: Omit<StackLockOptions, 'logger'>;
 }
 
 export interface StackRunOptions {
   signal: AbortSignal;
   onReport?(r: StackApplyView): void;
+  /** apply only: on a failure, remove what this apply created, in reverse dependency order. */
+  rollbackOnFailure?: boolean;
 }
 
 export class StackService {
   private readonly records: StackRecords;
-  /** Stacks with an apply, down or destroy under way on this daemon. */
-  private readonly busy = new Set<string>();
+  /** The store-held locks of stacks with an apply, down or destroy under way (on any daemon of the store). */
+  private readonly locks: StackLocks;
   private readonly log: Logger;
 
   constructor(private readonly o: StackServiceOptions) {
     this.records = new StackRecords(o.meta);
     this.log = o.logger.child({ component: 'stack' });
+    this.locks = new StackLocks(o.meta, { ...o.lock, logger: this.log });
+  }
+
+  /** Fails with STACK_BUSY, naming the holder, while an apply, down or destroy of `name` runs on any daemon of this store. */
+  async refuseIfBusy(name: string): Promise<void> {
+    const h = await this.locks.holder(name);
+    if (h) refuseBusy(name, h);
   }
 
   /** Validates a stack document with its variable values (STACK_INVALID, STACK_CYCLE). */
@@ -58,13 +71,21 @@ export class StackService {
 
   /** Refused with STACK_BUSY while another apply, down or destroy of the stack runs; refused with STACK_CONFLICT before anything changes. */
   async apply(desired: DesiredStack, o: StackRunOptions): Promise<StackApplyView> {
-    return this.locked(desired.name, async () => {
+    return this.locked(desired.name, 'apply', o, async (o) => {
       const before = await this.records.get(desired.name);
       const plan = planStack(desired, await this.actual(desired, before));
       const rec: StackRecord = { name: desired.name, desired, networks: before?.networks ?? [], volumes: before?.volumes ?? [], appliedAt: new Date().toISOString() };
       await this.records.put(rec);
       this.log.info({ stack: desired.name, summary: plan.summary }, 'stack apply');
       const poolOf = (name: string): string | null => rec.volumes.find((v) => v.name === name)?.pool ?? null;
+      const undo = async (err: unknown): Promise<never> => {
+        // Rolled back: the last applied state is the one before this apply again (none: the stack is forgotten once it owns nothing).
+        if (o.rollbackOnFailure && isPolyvisorError(err, 'STACK_APPLY_FAILED')) {
+          if (before) await this.records.put({ ...rec, desired: before.desired, appliedAt: before.appliedAt });
+          else if (rec.networks.length === 0 && rec.volumes.length === 0 && (await this.ownedVms(desired.name)).length === 0) await this.records.remove(desired.name);
+        }
+        throw err;
+      };
       return applyStack({
         vms: this.o.vms, networks: this.o.networks, pools: this.o.pools,
         own: async (kind, pool, name) => {
@@ -77,7 +98,7 @@ export class StackService {
           else rec.volumes = rec.volumes.filter((v) => !(v.pool === pool && v.name === name));
           await this.records.put(rec);
         },
-      }, desired, plan, o, poolOf);
+      }, desired, plan, o, poolOf).catch(undo);
     });
   }
 
@@ -116,7 +137,7 @@ export class StackService {
       const have = await this.o.pools?.getVolume(v.pool, v.name).catch(() => undefined);
       members.push({ kind: 'volume', member: v.name, name: v.name, state: have ? 'present' : 'missing', address: have?.path ?? null, readiness: 'n/a' });
     }
-    return { stack: name, appliedAt: rec.appliedAt, members };
+    return { stack: name, appliedAt: rec.appliedAt, members, order: rec.desired.graph.order, edges: rec.desired.graph.edges };
   }
 
   /** What changed out of band since the last apply: the last applied state planned against what is there now. */
@@ -136,7 +157,7 @@ export class StackService {
 
   /** Stops every VM of the stack, dependants first. */
   async down(name: string, o: StackRunOptions): Promise<StackApplyView> {
-    return this.locked(name, async () => {
+    return this.locked(name, 'down', o, async (o) => {
       const rec = await this.record(name);
       const owned = new Map((await this.ownedVms(name)).map((v) => [v.name, v]));
       const steps: StackApplyView['steps'] = [];
@@ -162,7 +183,7 @@ export class StackService {
 
   /** Removes every VM, volume and network the stack owns (a VM without the stack's label is never touched), then its record. */
   async destroy(name: string, o: StackRunOptions): Promise<StackApplyView> {
-    return this.locked(name, async () => {
+    return this.locked(name, 'destroy', o, async (o) => {
       const rec = await this.record(name);
       const empty: DesiredStack = { ...rec.desired, vms: [], networks: [], volumes: [] };
       const plan = planStack(empty, await this.actual(empty, rec));
@@ -248,13 +269,13 @@ export class StackService {
     return r;
   }
 
-  private async locked<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    if (this.busy.has(name)) fail('STACK_BUSY', `stack ${name} is being applied, stopped or destroyed by another request`);
-    this.busy.add(name);
+  /** Runs `fn` holding the stack's store lock; its signal also ends when another daemon took the lock over. */
+  private async locked<T>(name: string, what: string, o: StackRunOptions, fn: (o: StackRunOptions) => Promise<T>): Promise<T> {
+    const held = await this.locks.acquire(name, what);
     try {
-      return await fn();
+      return await fn({ ...o, signal: anySignal([o.signal, held.lost]) });
     } finally {
-      this.busy.delete(name);
+      await held.release().catch((err: unknown) => this.log.warn({ stack: name, err: (err as Error).message }, 'stack lock not released; it expires'));
     }
   }
 }

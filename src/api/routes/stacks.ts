@@ -22,10 +22,11 @@ import { operationSchema, stackDriftSchema, stackGraphSchema, stackPlanSchema, s
 const stackBody = z.object({
   document: z.unknown().describe('the stack file as JSON (docs/stacks.md)'),
   variables: z.record(z.string(), z.string()).optional().describe('values of the stack\'s variables (--var k=v)'),
+  rollbackOnFailure: z.boolean().optional().describe('apply only: on a failure, remove what this apply created (not what existed before), dependants first'),
 }).strict();
 const bodyJsonSchema = () => ({
   type: 'object', required: ['document'], additionalProperties: false,
-  properties: { document: stackJsonSchema(), variables: { type: 'object', additionalProperties: { type: 'string' } } },
+  properties: { document: stackJsonSchema(), variables: { type: 'object', additionalProperties: { type: 'string' } }, rollbackOnFailure: { type: 'boolean' } },
 });
 const tags = ['stacks'];
 type Params = { Params: { name: string } };
@@ -74,7 +75,9 @@ export function stackRoutes(app: FastifyInstance, o: StackRouteDeps): void {
     const d = desiredOf(req, o.stacks);
     await authorize(req, d, o.pathPolicy);
     await o.stacks.plan(d); // a conflict (STACK_CONFLICT) or a bad reference answers now, not as a failed operation
-    const op = o.ops.start('stack.apply', null, actor(req), (ctx) => o.stacks.apply(d, { signal: ctx.signal, onReport: (r) => {
+    await o.stacks.refuseIfBusy(d.name); // so does a lock held by another apply (on any daemon of the store)
+    const rollbackOnFailure = bodyOf<StackRequest>(req).rollbackOnFailure === true;
+    const op = o.ops.start('stack.apply', null, actor(req), (ctx) => o.stacks.apply(d, { signal: ctx.signal, rollbackOnFailure, onReport: (r) => {
       ctx.detail?.(r as unknown as Record<string, unknown>);
       if (r.steps.length > 0) ctx.progress((r.done + r.failed + r.skipped) / r.steps.length);
     } }));
@@ -100,6 +103,7 @@ export function stackRoutes(app: FastifyInstance, o: StackRouteDeps): void {
   }, async (req, reply) => {
     validateName(req.params.name, 'stack name');
     await o.stacks.status(req.params.name, AbortSignal.timeout(20_000)); // STACK_NOT_FOUND now
+    await o.stacks.refuseIfBusy(req.params.name);
     const op = o.ops.start('stack.down', null, actor(req), (ctx) => o.stacks.down(req.params.name, { signal: ctx.signal, onReport: (r) => ctx.detail?.(r as unknown as Record<string, unknown>) }));
     return accepted(reply, op);
   });
@@ -112,6 +116,7 @@ export function stackRoutes(app: FastifyInstance, o: StackRouteDeps): void {
     if (nets.length > 0 && !roleAllows(req.principal?.role ?? 'viewer', 'network:admin')) {
       fail('FORBIDDEN', `stack ${req.params.name} owns networks (${nets.join(', ')}); removing them needs the admin role (network:admin)`);
     }
+    await o.stacks.refuseIfBusy(req.params.name);
     const op = o.ops.start('stack.destroy', null, actor(req), (ctx) => o.stacks.destroy(req.params.name, { signal: ctx.signal, onReport: (r) => ctx.detail?.(r as unknown as Record<string, unknown>) }));
     return accepted(reply, op);
   });

@@ -30,6 +30,8 @@ export const stackStatusSchema = describes<StackStatusView>()(z.object({
     kind: z.enum(STACK_MEMBER_KINDS), member: z.string(), name: z.string(),
     state: z.string().describe('a VM\'s state; present or missing'), address: z.string().nullable(), readiness: z.string().describe('ready, not ready: WHY, or n/a'),
   })),
+  order: order.describe('the dependency order of the last applied file'),
+  edges: z.array(z.object({ from: z.string(), to: z.string() })).describe('from a member to a member it depends on'),
 }).meta({ id: 'StackStatus', description: 'every member of a stack with its state, address and readiness' }));
 export const stackSummarySchema = describes<StackSummaryView>()(z.object({
   stack: z.string(), appliedAt: z.string(), vms: z.number().int(), networks: z.number().int(), volumes: z.number().int(),

@@ -1,6 +1,7 @@
 /** A running QEMU process of one VM, driven through QMP (and the guest agent for reboots). */
 import { setGuestClockSoon } from './guest-clock.js';
 import { readGuestInfo } from './guest-info.js';
+import { runGuestExec } from './guest-exec.js';
 import { GuestAgentClient, type QmpClient } from '../../qmp/index.js';
 import { sleep, timeoutSignal, type Logger } from '../../shared/index.js';
 import type { ExitStatus } from './spawn-detached.js';
@@ -26,6 +27,7 @@ import { GuestNicStats } from './nic-stats.js';
 import { GuestBalloon } from './balloon.js';
 import type { StatsSource, VmStats } from '../stats.js';
 import type { GuestInfo, GuestInfoSource } from '../guest-info.js';
+import type { GuestExec, GuestExecResult } from '../guest-exec.js';
 
 export interface InstanceInit {
   plan: LaunchPlan;
@@ -43,7 +45,7 @@ export const AGENT_REBOOT_TIMEOUT_MS = 2_000;
 /** How long after the monitor closed we wait for the process to disappear before giving up on it. */
 const EXIT_WATCH_MS = 60_000;
 
-export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, NicHotplug, StatsSource, Snapshottable, ExternalSnapshottable, Backupable, GuestInfoSource {
+export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, NicHotplug, StatsSource, Snapshottable, ExternalSnapshottable, Backupable, GuestInfoSource, GuestExec {
   readonly info: RuntimeInfo;
   readonly files: RuntimeFiles;
   private readonly plan: LaunchPlan;
@@ -115,6 +117,11 @@ export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, N
   /** What the guest says about itself through its agent (GuestInfoSource). */
   guestInfo(signal: AbortSignal): Promise<GuestInfo> {
     return readGuestInfo(this.files.agentSocket, this.plan.spec.agent.enabled, signal);
+  }
+
+  /** Runs an argv in the guest through its agent (GuestExec). */
+  guestExec(argv: readonly string[], signal: AbortSignal): Promise<GuestExecResult> {
+    return runGuestExec(this.files.agentSocket, this.plan.spec.agent.enabled, argv, signal);
   }
 
   /** Puts the guest's clock right in the background after it stood still (docs/guest.md). */
