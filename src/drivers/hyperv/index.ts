@@ -1,0 +1,2 @@
+export { createHypervDriver, type HypervDriverOptions } from './driver.js';
+export { HYPERV_CAPABILITIES, HYPERV_DRIVER_NAME } from './capabilities.js';
