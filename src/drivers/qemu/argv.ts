@@ -8,12 +8,13 @@
  * by qemu-opts.ts.
  */
 import { PolyvisorError } from '../../shared/index.js';
-import type { VmSpec } from '../../spec/index.js';
+import type { ResolvedDevices, VmSpec } from '../../spec/index.js';
 import type { Accel, LaunchPlan, RuntimeFiles } from '../driver.js';
 import { diskArgs } from './argv-disks.js';
 import { hotplugPortArgs, withSeedDisk } from './argv-extras.js';
 import { agentArgs, displayArgs, networkArgs, serialArgs } from './argv-devices.js';
-import { balloonArgs } from './balloon.js';
+import { cpuMemoryArgs } from './argv-topology.js';
+import { balloonAndDeviceArgs } from './argv-topology-devices.js';
 import { opts, optValue } from './qemu-opts.js';
 
 /** An installed OVMF pair. The argv uses `code` and the VM's own NVRAM (files.nvram), copied from `vars`. */
@@ -27,6 +28,8 @@ export interface ArgvEnv {
   files: RuntimeFiles;
   /** Required when spec.boot.firmware is 'uefi'. */
   firmware?: OvmfFiles;
+  /** PCI addresses for spec.devices' vendor:device selectors (spec checkAgainstHost). */
+  devices?: ResolvedDevices;
 }
 
 export function buildQemuArgv(plan: LaunchPlan, env: ArgvEnv): string[] {
@@ -46,9 +49,7 @@ export function buildQemuArgv(plan: LaunchPlan, env: ArgvEnv): string[] {
     '-qmp', `unix:${optValue(files.qmpSocket)},server=on,wait=off`,
     '-machine', spec.boot.secureBoot === true ? opts(spec.machine.type, [['smm', true]]) : spec.machine.type,
     '-accel', env.accel,
-    '-cpu', cpuModel(spec, env.accel),
-    '-smp', opts(String(spec.cpu.count), [['sockets', spec.cpu.sockets], ['cores', spec.cpu.cores], ['threads', spec.cpu.threads]]),
-    '-m', memoryArg(spec.memory),
+    ...cpuMemoryArgs(spec, cpuModel(spec, env.accel)),
     ...firmwareArgs(spec, env),
     ...kernelArgs(spec),
     ...diskArgs(seeded.spec, seeded.diskPaths, boot),
@@ -57,15 +58,12 @@ export function buildQemuArgv(plan: LaunchPlan, env: ArgvEnv): string[] {
     ...agentArgs(spec, files),
     ...displayArgs(spec, files),
     ...hotplugPortArgs(plan),
-    ...balloonArgs(),
+    ...balloonAndDeviceArgs(spec, plan.id, env.devices),
     ...(plan.restoreFrom === undefined ? [] : ['-incoming', 'defer']),
   ];
 }
 
-/** Memory in KiB, so sizes like 262084Ki reach QEMU exactly (bytes are rounded up to whole KiB). */
-export function memoryArg(bytes: number): string {
-  return `${Math.ceil(bytes / 1024)}K`;
-}
+export { memoryArg } from './argv-topology.js';
 
 function cpuModel(spec: VmSpec, accel: Accel): string {
   if (spec.cpu.model === 'host' && accel !== 'kvm') {
