@@ -38,8 +38,8 @@ for (const [from, targets] of Object.entries(allow)) {
 forbidden.push(
   { name: 'concrete-backends-only-in-daemon', severity: 'error',
     comment: 'Only daemon/ names a concrete driver (drivers/qemu, libvirt, vsphere, proxmox) or store backend.',
-    from: { path: '^src/', pathNot: '^src/(daemon|drivers/(qemu|libvirt|vsphere|proxmox)|store/sqlite|store/etcd)/' },
-    to: { path: '^src/(drivers/(qemu|libvirt|vsphere|proxmox)|store/sqlite|store/etcd)/' } },
+    from: { path: '^src/', pathNot: '^src/(daemon|drivers/(qemu|libvirt|vsphere|proxmox|hyperv)|store/sqlite|store/etcd)/' },
+    to: { path: '^src/(drivers/(qemu|libvirt|vsphere|proxmox|hyperv)|store/sqlite|store/etcd)/' } },
   { name: 'lifecycle-uses-interfaces-only', severity: 'error',
     from: { path: '^src/lifecycle/' }, to: { path: '^src/(drivers|store|network)/', pathNot: '^src/(drivers|store|network)/index\\.ts$' } },
   { name: 'stack-uses-interfaces-only', severity: 'error',

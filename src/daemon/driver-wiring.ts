@@ -6,6 +6,7 @@
 import { DriverRegistry, FILE_FORMAT_DRIVERS } from '../drivers/index.js';
 import { QEMU_CAPABILITIES, QEMU_DRIVER_NAME } from '../drivers/qemu/index.js';
 import { createProxmoxDriver } from '../drivers/proxmox/index.js';
+import { createHypervDriver } from '../drivers/hyperv/index.js';
 import { createLibvirtDriver } from '../drivers/libvirt/index.js';
 import { createVsphereDriver } from '../drivers/vsphere/index.js';
 import { createXcpngDriver } from '../drivers/xcpng/index.js';
@@ -19,6 +20,7 @@ export function buildDriverRegistry(o: { libvirtDiskRoot?: string; accel?: 'auto
   reg.add(createLibvirtDriver({ domainType, ...(o.libvirtDiskRoot ? { diskRoot: o.libvirtDiskRoot } : {}) }));
   reg.add(createVsphereDriver());
   reg.add(createProxmoxDriver());
+  reg.add(createHypervDriver());
   reg.add(createXcpngDriver());
   for (const row of FILE_FORMAT_DRIVERS) reg.describe(row);
   return reg;

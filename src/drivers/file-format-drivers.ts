@@ -1,18 +1,11 @@
 /**
- * Hypervisors no server of which can run here (Hyper-V, XCP-ng): Polyvisor
- * reaches them through their file formats (the interchange work: VHDX and
- * Hyper-V configs, XVA/OVA), not as live endpoints. Their rows say so, with
- * every live capability refused, so nobody is led to think otherwise.
+ * Hypervisors reached only through their file formats, not as live
+ * endpoints: their rows say so, with every live capability refused, so
+ * nobody is led to think otherwise. Hyper-V (drivers/hyperv) and XCP-ng
+ * (drivers/xcpng) have live drivers now, each tested against a simulator and
+ * keeping its file formats' import and export cells; the list is empty until
+ * another hypervisor is reached through files alone.
  */
-import { matrix, no, yes, type CapabilityMatrix } from './capabilities.js';
 import type { DriverRow } from './registry.js';
 
-const filesOnly = (what: string, formats: string): CapabilityMatrix => matrix({
-  'power.start': no(`no ${what} server can run here: not a live endpoint`),
-  import: yes(`from ${formats} files (polyvisor import)`),
-  export: yes(`to ${formats} files (polyvisor export)`),
-});
-
-export const FILE_FORMAT_DRIVERS: readonly DriverRow[] = [
-  { name: 'hyperv', title: 'Microsoft Hyper-V, through its file formats (VHDX disks, exported VM configs)', live: false, urlExample: '(none: files only)', capabilities: filesOnly('Hyper-V', 'VHDX / Hyper-V export') },
-];
+export const FILE_FORMAT_DRIVERS: readonly DriverRow[] = [];

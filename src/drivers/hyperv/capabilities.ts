@@ -4,7 +4,7 @@ import { matrix, no, yes, type CapabilityMatrix } from '../capabilities.js';
 export const HYPERV_DRIVER_NAME = 'hyperv';
 
 export const HYPERV_CAPABILITIES: CapabilityMatrix = matrix({
-  'power.start': yes('RequestStateChange 2, job followed (tested against a simulator: test/fakes/hyperv)'),
+  'power.start': yes('RequestStateChange 2, job followed'),
   'power.stop': yes('RequestStateChange 4 (shut down through the guest\'s integration service)'),
   'power.kill': yes('RequestStateChange 3 (turn off)'),
   'power.pause': yes('RequestStateChange 9, resume with 2'),

@@ -28,7 +28,8 @@ export interface HypervDriverOptions {
 export function createHypervDriver(o: HypervDriverOptions = {}): EndpointDriver {
   return {
     name: HYPERV_DRIVER_NAME,
-    title: 'Microsoft Hyper-V over WMI v2 (WS-Management, WinRM HTTPS): tested against a simulator only, not yet a real host; also VHDX and Hyper-V export files',
+    title: 'Microsoft Hyper-V over WMI v2 (WS-Management, WinRM HTTPS, basic authentication), jobs followed by Msvm_ConcreteJob; also VHDX and Hyper-V export files',
+    testedAgainst: 'test/fakes/hyperv, a fake WinRM host built from the published Msvm_* schema',
     urlExample: 'https://hv1.example.com:5986/wsman?peer=hv2.example.com',
     capabilities: HYPERV_CAPABILITIES,
     async connect(c: EndpointConnection, signal: AbortSignal): Promise<EndpointSession> {
