@@ -7,6 +7,7 @@ import { installAuditHook } from './audit-log.js';
 import { installRedaction } from './redact.js';
 import { installSecurityHeaders } from './security-headers.js';
 import { installPathGuard } from './path-guard.js';
+import { installOwnerGuard } from './owner-guard.js';
 import { installAuth, requirePermissions } from './auth/authenticate.js';
 import { collectRoutes, openApiRoute, type RegisteredRoute } from './openapi.js';
 import type { ApiPlatform } from './platform.js';
@@ -157,6 +158,7 @@ export async function buildApi(o: ApiOptions): Promise<{ app: FastifyInstance; r
   installAuditHook(app, o.platform.audit);
   installRedaction(app);
   if (o.pathPolicy) installPathGuard(app, o.pathPolicy);
+  installOwnerGuard(app, { service: o.service, host: o.host });
   if (o.metrics) metricsRoutes(app, o.metrics);
   if (o.doctor) doctorRoutes(app, o.doctor);
   systemRoutes(app, { version: o.version, host: o.host });
