@@ -12,7 +12,7 @@ import { diskFormatOfFile, importName, macOf, memoryText, nicModelFor, Warnings 
 import { itemsOf, readHardware, type OvfController, type OvfHardware } from './ovf-hardware.js';
 import { attrOf, osFromOvf, productDescription, sectionWarnings } from './ovf-sections.js';
 import { bytesOfQuantity } from './ovf-units.js';
-import { childEl, childEls, childText, localName, parseForeignXml, type XmlElement } from './safe-xml.js';
+import { childEl, childEls, childText, localName, parseForeignXml, walk, type XmlElement } from './safe-xml.js';
 import type { DiskFileFormat, ImportedDisk, ImportPlan, ReadOptions } from './types.js';
 
 type SpecDisk = NonNullable<VmSpecInput['disks']>[number];
@@ -38,7 +38,7 @@ export function readOvf(text: string, o: ReadOptions): ImportPlan {
   if (localName(root.name) !== 'Envelope') fail('INTERCHANGE_INVALID', `not an OVF descriptor (its root element is <${root.name}>, not <Envelope>)`);
   const w = new Warnings();
   const files = referencesOf(root, w);
-  const diskDefs = disksOf(root);
+  const diskDefs = disksOf(root, w);
   const vs = virtualSystemOf(root, w);
   const path = `VirtualSystem[${attrOf(vs, 'id') ?? ''}]`;
   const hwSections = childEls(vs, 'VirtualHardwareSection');
@@ -95,16 +95,34 @@ function referencesOf(root: XmlElement, w: Warnings): Map<string, OvfFile> {
   return out;
 }
 
-function disksOf(root: XmlElement): Map<string, OvfDisk> {
+/** The default values of vApp properties (ProductSection/Property), by key: a Disk's capacity may be `${key}`. */
+function propertyDefaults(root: XmlElement): Map<string, string> {
+  const out = new Map<string, string>();
+  walk(root, (e) => {
+    const key = localName(e.name) === 'Property' ? attrOf(e, 'key') : undefined;
+    const value = attrOf(e, 'value');
+    if (key !== undefined && value !== undefined && !out.has(key)) out.set(key, value);
+  });
+  return out;
+}
+
+function disksOf(root: XmlElement, w: Warnings): Map<string, OvfDisk> {
   const out = new Map<string, OvfDisk>();
+  const props = propertyDefaults(root);
   // OVF 0.9 names the section DiskSection too, but its disks "VirtualDiskDesc" (capacity in bytes).
   const section = childEl(root, 'DiskSection') ?? childEl(root, 'VirtualDiskDescSection');
   for (const d of [...childEls(section, 'Disk'), ...childEls(section, 'VirtualDiskDesc')]) {
     const id = attrOf(d, 'diskId');
     if (id === undefined) fail('INTERCHANGE_INVALID', 'DiskSection/Disk needs ovf:diskId');
     const source = `DiskSection/Disk[${id}]`;
-    const capacity = bytesOfQuantity(attrOf(d, 'capacity') ?? '', attrOf(d, 'capacityAllocationUnits'), 'byte', `${source}/@capacity`);
-    const fileRef = attrOf(d, 'fileRef');
+    let capacityText = attrOf(d, 'capacity') ?? '';
+    const prop = /^\$\{([^}]+)\}$/.exec(capacityText.trim())?.[1];
+    if (prop !== undefined && props.has(prop)) {
+      capacityText = props.get(prop)!;
+      w.add(`${source}/@capacity`, `the capacity is the vApp property ${prop}; its default ${capacityText} is used (resize after import for another value)`);
+    }
+    const capacity = bytesOfQuantity(capacityText, attrOf(d, 'capacityAllocationUnits'), 'byte', `${source}/@capacity`);
+    const fileRef = attrOf(d, 'fileRef') || undefined; // VMware writes ovf:fileRef="" for a blank disk
     const format = attrOf(d, 'format');
     out.set(id, { capacity, source, ...(fileRef === undefined ? {} : { fileRef }), ...(format === undefined ? {} : { format }) });
   }

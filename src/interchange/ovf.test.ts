@@ -36,8 +36,8 @@ describe('OVF golden files', () => {
   }
 
   it('keeps sockets of one core each (vmw:CoresPerSocket 1 written and read)', () => {
-    const spec = validateSpec({ name: 'two-sockets', memory: '128M', cpu: { count: 4, sockets: 4, cores: 1 } });
-    const ovf = writeOvf({ spec, disks: [] }).files[0]!.content;
+    const spec = validateSpec({ name: 'two-sockets', memory: '128M', cpu: { count: 4, sockets: 4, cores: 1 }, disks: [{ name: 'root', size: '1G' }] });
+    const ovf = writeOvf({ spec, disks: [{ name: 'root', file: 'root.vmdk', format: 'vmdk', capacity: 1024 ** 3 }] }).files[0]!.content;
     expect(ovf).toMatch(/<vmw:CoresPerSocket ovf:required="false">1<\/vmw:CoresPerSocket>/);
     expect(validateSpec(absolutePaths(readOvf(ovf, {}).spec)).cpu).toMatchObject({ count: 4, sockets: 4, cores: 1 });
   });
