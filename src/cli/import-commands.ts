@@ -17,7 +17,7 @@ import { importFile, isImportFile } from './interchange-commands.js';
 export function registerImportCommand(program: Command, out: (s: string) => void): void {
   const g = (): GlobalOptions => program.opts<GlobalOptions>();
   program.command('import <source>')
-    .description('bring a VM of another hypervisor here: import ENDPOINT/VM (a stopped VM of an endpoint: disks copied and converted to qcow2, then it starts), or import FILE (an .ovf, .vmx, .vbox, libvirt/Hyper-V .xml, Proxmox .conf or Hyper-V .ps1 on the daemon\'s host, its disks beside it)')
+    .description('bring a VM of another hypervisor here: import ENDPOINT/VM (a stopped VM of an endpoint: disks copied and converted to qcow2, then it starts), or import FILE (an .ova, its manifest checked first; or an .ovf, .vmx, .vbox, libvirt/Hyper-V .xml, Proxmox .conf or Hyper-V .ps1 on the daemon\'s host, its disks beside it)')
     .option('--name <name>', 'the local VM\'s name (default: the source\'s)')
     .option('--shutdown', 'ENDPOINT/VM: shut a running source down first (else it is refused)')
     .option('--no-start', 'ENDPOINT/VM: leave the local VM stopped')
