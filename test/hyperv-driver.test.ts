@@ -12,6 +12,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EndpointConnection, EndpointSession } from '../src/drivers/index.js';
 import { createHypervDriver } from '../src/drivers/hyperv/index.js';
+import { str } from '../src/drivers/hyperv/cim.js';
+import { Transport } from '../src/drivers/hyperv/transport.js';
+import { WsmanClient } from '../src/drivers/hyperv/wsman.js';
 import { isPolyvisorError } from '../src/shared/index.js';
 import { describeConformance, errorOf } from './helpers/driver-conformance.js';
 import { limit } from './helpers/limits.js';
@@ -80,6 +83,30 @@ describe('Hyper-V driver against a fake WinRM/WMI v2 built from Microsoft\'s pub
     expect(g2.spec.boot.firmware).toBe('uefi');
     expect(g2.spec.disks.map((d) => d.bus)).toEqual(['scsi']);
     expect(g2.lossy.join('\n')).toMatch(/Secure Boot was on/);
+  });
+
+  it('libvirt\'s Hyper-V driver\'s own WQL queries (libvirt src/hyperv/hyperv_wmi_classes.h and hyperv_driver.c, replayed verbatim) get the answers WMI gives', async () => {
+    const t = new Transport({ label: 'replay', url: new URL(fake.hosts[1]!.url), user: FAKE_USER, password: FAKE_PASSWORD, ca: fake.ca, requestTimeoutMs: 30_000 });
+    try {
+      const c = new WsmanClient(t);
+      // MSVM_COMPUTERSYSTEM_WQL_SELECT "where " MSVM_COMPUTERSYSTEM_WQL_VIRTUAL "and " MSVM_COMPUTERSYSTEM_WQL_ACTIVE (hypervConnectListDomains).
+      const active = await c.query('select * from Msvm_ComputerSystem where Description = "Microsoft Virtual Machine" and (EnabledState != 0 and EnabledState != 3 and EnabledState != 32769) ', sig());
+      const all = await c.query('select * from Msvm_ComputerSystem where Description = "Microsoft Virtual Machine" ', sig());
+      const host = await c.query('select * from Msvm_ComputerSystem where Description = "Microsoft Hosting Computer System" ', sig());
+      const onHv2 = (await session.list(sig())).filter((v) => v.host === 'HV2');
+      expect(all.map((i) => str(i, 'ElementName')).sort()).toEqual(onHv2.map((v) => v.name).sort());
+      expect(active.map((i) => str(i, 'ElementName')).sort()).toEqual(onHv2.filter((v) => v.state === 'running').map((v) => v.name).sort());
+      expect(active.length).toBeGreaterThan(0);
+      expect(host.map((i) => str(i, 'Name'))).toEqual(['HV2']);
+      // hypervDomainLookupByUUID: the VM by its GUID.
+      const guid = onHv2[0]!.id;
+      const one = await c.query(`select * from Msvm_ComputerSystem where Description = "Microsoft Virtual Machine" and Name = "${guid}"`, sig());
+      expect(one.map((i) => str(i, 'Name'))).toEqual([guid]);
+      // What the fake does not model is refused, not guessed: an OR.
+      expect(await codeOf(c.query('select * from Msvm_ComputerSystem where Name = "a" or Name = "b"', sig()))).toBe('ENDPOINT_PROTOCOL');
+    } finally {
+      t.close();
+    }
   });
 
   it('Hyper-V refusing a transition (32775) is INVALID_TRANSITION; an unknown VM FOREIGN_VM_NOT_FOUND', async () => {
