@@ -74,7 +74,7 @@ export function registerEndpointCommands(program: Command, out: (s: string) => v
 
   ep.command('add <name>')
     .description('add an endpoint (admin); the connection is proven first, nothing is kept when it fails')
-    .requiredOption('--driver <driver>', 'libvirt, vsphere or proxmox (`polyvisor driver list`)')
+    .requiredOption('--driver <driver>', 'libvirt, vsphere, proxmox, hyperv or xcpng (`polyvisor driver list`)')
     // The program's own --url (the daemon's URL) would take this flag wherever it stands: here --url is always the
     // endpoint's URL, and the daemon is named by --socket, --remote or POLYVISOR_URL.
     .option('--url <url>', 'the endpoint: qemu+unix:///system?socket=PATH, https://VCENTER/sdk, https://PVE:8006 (name the daemon with --socket, --remote or POLYVISOR_URL)')

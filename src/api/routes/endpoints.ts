@@ -23,7 +23,7 @@ const actor = (req: FastifyRequest): string => req.principal?.actor ?? 'anonymou
 
 const addBody = z.object({
   name: z.string().describe('1-63 letters, digits, "-", "_", "."; not "local"'),
-  driver: z.string().describe('libvirt, vsphere or proxmox (`GET /v1/drivers`)'),
+  driver: z.string().describe('libvirt, vsphere, proxmox, hyperv or xcpng (`GET /v1/drivers`)'),
   url: z.string().describe('qemu+unix:///system?socket=…, https://vcenter/sdk, https://pve:8006'),
   user: z.string().optional(),
   password: z.string().optional().describe('kept encrypted in the secrets store, never returned'),
