@@ -12,6 +12,7 @@ import { fail, PolyvisorError, throwIfAborted, timeoutSignal, type Logger } from
 import type { Accel, LaunchPlan, RuntimeFiles } from '../driver.js';
 import type { VmSpec } from '../../spec/index.js';
 import { buildQemuArgv, type OvmfFiles } from './argv.js';
+import { applyPinning, checkTopologyOnHost } from './topology-start.js';
 import { QEMU_LOG, runtimeFiles, migrationSocket } from './files.js';
 import { ensureNvram, findOvmf } from './firmware.js';
 import { QemuInstance } from './instance.js';
@@ -61,7 +62,8 @@ export async function launch(ctx: LaunchContext, plan: LaunchPlan, signal: Abort
     firmware = await findOvmf(ctx.ovmf, plan.spec.boot.secureBoot === true);
     await ensureNvram(files.nvram, firmware);
   }
-  const argv = buildQemuArgv(plan, { accel: ctx.accel, files, ...(firmware ? { firmware } : {}) });
+  const devices = await checkTopologyOnHost(plan.spec);
+  const argv = buildQemuArgv(plan, { accel: ctx.accel, files, ...(firmware ? { firmware } : {}), ...(devices ? { devices } : {}) });
   log.debug({ argv }, 'starting QEMU');
   const t0 = Date.now();
   const logFile = path.join(dir, QEMU_LOG);
@@ -79,6 +81,7 @@ export async function launch(ctx: LaunchContext, plan: LaunchPlan, signal: Abort
     });
     qmp = q.qmp;
     throwIfAborted(signal, `starting VM ${plan.spec.name}`);
+    await applyPinning(qmp, plan.spec, q.pid, signal);
     if (plan.restoreFrom !== undefined) {
       await restoreState({ qmp, dir, saveFile: plan.restoreFrom, signal, logger: log });
     }
