@@ -15,6 +15,8 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 PKGS=(qemu-system-x86 qemu-utils ovmf busybox-static qemu-guest-agent cpio python3 make g++ ca-certificates openssl xorriso prometheus chromium
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libxml2-utils golang-go golang-github-vmware-govmomi-dev
   iproute2 dnsmasq-base nftables iperf3 etcd-server etcd-client)
+# The appliance image (guest/appliance/build.sh): GRUB for BIOS and UEFI, FAT and GPT tools, hyperv-daemons is fetched by it.
+PKGS+=(grub-common grub-pc-bin grub-efi-amd64-bin mtools dosfstools fdisk)
 # One dpkg-query for all of them (one call per package cost about a second on a busy host).
 installed=" $(dpkg-query -W -f='${Package}=${Status}\n' "${PKGS[@]}" 2>/dev/null | sed -n 's/=install ok installed$//p' | tr '\n' ' ') "
 missing=()
@@ -53,4 +55,6 @@ log "building the test guest (cached by package versions)"
 GUEST_DIR=$(bash guest/build.sh | tail -n 1)
 # For scripts/demo.sh, which would otherwise ask guest/build.sh again (seconds of apt-cache on a busy host).
 [ -n "${POLYVISOR_SETUP_GUEST_FILE:-}" ] && printf '%s\n' "$GUEST_DIR" >"$POLYVISOR_SETUP_GUEST_FILE"
+log "building the appliance image (cached by its inputs; test/appliance.test.ts writes its formats)"
+bash guest/appliance/build.sh >/dev/null
 log "ready"
