@@ -74,7 +74,7 @@ export class LeaseKeeper {
   }
 
   private async keepAlive(): Promise<void> {
-    const every = (this.opts.ttlSeconds * 1000) / 3;
+    const every = Math.floor((this.opts.ttlSeconds * 1000) / 3); // an integer: AbortSignal.timeout refuses 3333.33 (a 10 s TTL), which made every renewal fail
     const signal = this.ctl.signal;
     while (!signal.aborted) {
       try {
