@@ -6,6 +6,8 @@ export type { NicFirewallView, FirewallRuleSpec as FirewallRuleView } from '../.
 export type { OperationView, EventView, AuditView, Role } from '../../../src/spec/api-views.js';
 export type { BulkReport, BulkVmResult } from '../../../src/spec/bulk-views.js';
 export type { EndpointView, EndpointStatusView, DriverView, InventoryView, InventoryVmView } from '../../../src/spec/endpoint-views.js';
+export type { StackApplyView, StackGraphView, StackPlanView, StackRequest, StackStatusView, StackSummaryView } from '../../../src/spec/stack-views.js';
+export { planIsEmpty, planText } from '../../../src/spec/stack-text.js';
 
 export interface WhoamiView {
   actor: string;

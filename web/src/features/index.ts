@@ -3,6 +3,7 @@ import './datacenter/index.js';
 import './endpoints/index.js';
 import './vms/index.js';
 import './networks/index.js';
+import './stacks/index.js';
 import './storage/index.js';
 import './operations/index.js';
 import './wizard/index.js';
