@@ -15,7 +15,8 @@ export class Tasks {
   readonly failures: TaskFailure[] = [];
   private readonly timers = new Map<string, NodeJS.Timeout>();
 
-  constructor(private readonly db: PoolDb, readonly stepMs: number, readonly steps = 4) {}
+  /** `stepMs` may be changed between operations (a test wanting slower tasks). */
+  constructor(private readonly db: PoolDb, public stepMs: number, readonly steps = 4) {}
 
   /** Starts `run` as a task of `method` on `host`; returns the task ref. */
   start(method: string, host: string, run: () => Promise<unknown>, onStep?: (progress: number) => void): string {
