@@ -76,6 +76,8 @@ describe('every route on its happy path, checked against the OpenAPI document', 
     expect(hosts.map((h) => [h.name, h.state])).toEqual([['h', 'ready'], ['h2', 'down']]);
     await call('POST', '/v1/hosts/:name/cordon', { name: 'h' }, { want: 204 });
     expect(((await call('GET', '/v1/hosts')).json() as unknown as Array<{ state: string }>)[0]!.state).toBe('cordoned');
+    expect((await call('POST', '/v1/hosts/:name/drain', { name: 'h' }, { want: 202 })).json()).toMatchObject({ host: 'h', state: 'draining' });
+    expect((await call('GET', '/v1/hosts/:name/drain', { name: 'h' })).json()).toMatchObject({ host: 'h', state: 'draining' });
     await call('POST', '/v1/hosts/:name/uncordon', { name: 'h' }, { want: 204 });
   });
 

@@ -1,6 +1,7 @@
 /** `polyvisor host list|cordon|uncordon`: the cluster's hosts (issue 19; docs/ha.md). */
 import type { Command } from 'commander';
-import { HostClient, type HostView } from '../client/index.js';
+import { HostClient, type DrainView, type HostView } from '../client/index.js';
+import { PolyvisorError } from '../shared/index.js';
 import { connectionFrom, type GlobalOptions } from './context.js';
 import { formatBytes, table } from './format.js';
 
@@ -15,6 +16,13 @@ export function hostTable(hosts: readonly HostView[]): string {
     h.pool || '-', h.leaseAgeSeconds === null ? '-' : `${h.leaseAgeSeconds}s`, h.version,
   ]));
 }
+
+/** One line per VM of a drain: what it does, where to, how far. */
+export function drainLines(d: DrainView): string {
+  return d.vms.map((v) => `${v.vm}: ${v.action} -> ${v.to ?? '-'}: ${v.state}${v.error ? ` (${v.error})` : ''}\n`).join('');
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function registerHostCommands(program: Command, out: (s: string) => void): void {
   const g = (): GlobalOptions => program.opts<GlobalOptions>();
@@ -37,4 +45,34 @@ export function registerHostCommands(program: Command, out: (s: string) => void)
         out(`${name}: ${verb === 'cordon' ? 'cordoned' : 'uncordoned'}\n`);
       });
   }
+
+  host.command('drain <host>')
+    .description('cordon the host and move every VM it owns to hosts the scheduler picks: running ones live, stopped ones offline (or by owner change on shared storage); prints each VM\'s progress')
+    .option('--no-wait', 'ask for the drain and return; follow it with host drain again or host list')
+    .option('--json', 'print the drain\'s record as JSON when it ends')
+    .action(async (name: string, o: { wait: boolean; json?: boolean }) => {
+      const c = client();
+      let d = await c.drain(name);
+      const seen = new Map<string, string>();
+      const show = (x: DrainView) => {
+        if (o.json || g().json) return;
+        for (const v of x.vms) {
+          const line = drainLines({ ...x, vms: [v] });
+          if (seen.get(v.vm) !== line) out(line);
+          seen.set(v.vm, line);
+        }
+      };
+      show(d);
+      while (o.wait && d.state === 'draining') {
+        await sleep(1000);
+        d = await c.drainStatus(name);
+        show(d);
+      }
+      if (o.json || g().json) out(JSON.stringify(d, null, 2) + '\n');
+      else out(`${name}: ${d.state}\n`);
+      if (d.state === 'failed') {
+        const failed = d.vms.filter((v) => v.state === 'failed');
+        throw new PolyvisorError('DRAIN_FAILED', `${failed.length} VM(s) could not leave ${name}: ${failed.map((v) => `${v.vm} (${v.error ?? '?'})`).join('; ')}; ${name} stays cordoned`);
+      }
+    });
 }

@@ -1,5 +1,5 @@
 /** Typed client of the hosts routes (/v1/hosts, issue 19). */
-import type { HostView } from '../spec/index.js';
+import type { DrainView, HostView } from '../spec/index.js';
 import { decode, request, type Endpoint } from './transport.js';
 
 const enc = encodeURIComponent;
@@ -14,4 +14,6 @@ export class HostClient {
   list(): Promise<HostView[]> { return this.call('GET', '/v1/hosts'); }
   cordon(name: string): Promise<void> { return this.call('POST', `/v1/hosts/${enc(name)}/cordon`); }
   uncordon(name: string): Promise<void> { return this.call('POST', `/v1/hosts/${enc(name)}/uncordon`); }
+  drain(name: string): Promise<DrainView> { return this.call('POST', `/v1/hosts/${enc(name)}/drain`); }
+  drainStatus(name: string): Promise<DrainView> { return this.call('GET', `/v1/hosts/${enc(name)}/drain`); }
 }

@@ -6,13 +6,14 @@
  * belongs to its agent's lease. A known host without a live record is down.
  */
 import { fail } from '../shared/index.js';
-import type { HostView } from '../spec/index.js';
+import type { DrainView, HostView } from '../spec/index.js';
 import type { ClusterKv, VmRecord } from '../store/index.js';
 import { CLAIMING_STATES, sumClaims } from './vm-claims.js';
 import { clusterKeys } from './keys.js';
 import { listHosts, type HostRecord, type PublishedHost } from './membership.js';
 
-export type AdminState = 'cordoned';
+/** cordoned: no new VMs; draining: its VMs are being moved off; drained: cordoned, its VMs moved off. */
+export type AdminState = 'cordoned' | 'draining' | 'drained';
 
 export class HostDirectory {
   private readonly keys: ReturnType<typeof clusterKeys>;
@@ -34,7 +35,10 @@ export class HostDirectory {
   /** The live hosts with the administrator's state applied (what the scheduler and HA see). */
   async live(signal?: AbortSignal): Promise<PublishedHost[]> {
     const [hosts, admin] = await Promise.all([listHosts(this.kv, this.keys.prefix, signal), this.adminStates(signal)]);
-    return hosts.map((h) => (admin.get(h.name) === 'cordoned' && h.state === 'ready' ? { ...h, state: 'cordoned' } : h));
+    return hosts.map((h) => {
+      const a = admin.get(h.name);
+      return a && h.state === 'ready' ? { ...h, state: a } : h;
+    });
   }
 
   async list(vms: readonly VmRecord[], now = Date.now()): Promise<HostView[]> {
@@ -65,11 +69,44 @@ export class HostDirectory {
     return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  /** Cordons (no new VMs, HA skips it) or uncordons a known host. */
+  /** Cordons (no new VMs, HA skips it) or uncordons a known host; uncordoning also ends a drain's record. */
   async setCordoned(name: string, cordoned: boolean): Promise<void> {
-    if (!(await this.kv.get(this.keys.hostKnown(name)))) fail('HOST_NOT_FOUND', `no host named ${name} ever joined this cluster`);
+    await this.mustKnow(name);
     if (cordoned) await this.kv.put(this.keys.hostAdmin(name), JSON.stringify({ state: 'cordoned', at: new Date().toISOString() }));
-    else await this.kv.delete(this.keys.hostAdmin(name));
+    else {
+      await this.kv.delete(this.keys.hostAdmin(name));
+      await this.kv.delete(this.keys.drain(name));
+    }
+  }
+
+  /** Asks a live host to drain itself (drain.ts): it is marked draining and its drain record opened. */
+  async requestDrain(name: string): Promise<DrainView> {
+    await this.mustKnow(name);
+    if (!(await this.kv.get(this.keys.host(name)))) fail('DRAIN_FAILED', `host ${name} is down: nothing can move its VMs live; HA restarts its HA VMs elsewhere`);
+    const cur = await this.drainOf(name);
+    if (cur?.state === 'draining') return cur;
+    const at = new Date().toISOString();
+    const view: DrainView = { host: name, state: 'draining', startedAt: at, finishedAt: null, vms: [] };
+    await this.kv.put(this.keys.drain(name), JSON.stringify(view));
+    await this.kv.put(this.keys.hostAdmin(name), JSON.stringify({ state: 'draining', at }));
+    return view;
+  }
+
+  /** The host's last drain and its progress per VM. */
+  async drainStatus(name: string): Promise<DrainView> {
+    await this.mustKnow(name);
+    const view = await this.drainOf(name);
+    if (!view) fail('HOST_NOT_FOUND', `host ${name} has no drain (none was asked, or it was uncordoned since)`);
+    return view;
+  }
+
+  private async drainOf(name: string): Promise<DrainView | undefined> {
+    const kv = await this.kv.get(this.keys.drain(name));
+    return kv ? JSON.parse(kv.value) as DrainView : undefined;
+  }
+
+  private async mustKnow(name: string): Promise<void> {
+    if (!(await this.kv.get(this.keys.hostKnown(name)))) fail('HOST_NOT_FOUND', `no host named ${name} ever joined this cluster`);
   }
 
   private async adminStates(signal?: AbortSignal): Promise<Map<string, AdminState>> {

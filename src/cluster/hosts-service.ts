@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import { fail } from '../shared/index.js';
-import type { HostView } from '../spec/index.js';
+import type { DrainView, HostView } from '../spec/index.js';
 import type { VmRecord } from '../store/index.js';
 import type { HostDirectory } from './host-directory.js';
 import { CLAIMING_STATES, sumClaims } from './vm-claims.js';
@@ -13,6 +13,9 @@ import { CLAIMING_STATES, sumClaims } from './vm-claims.js';
 export interface HostsService {
   list(): Promise<HostView[]>;
   setCordoned(name: string, cordoned: boolean): Promise<void>;
+  /** Asks the host to drain itself (cluster/drain.ts); answers the drain's record. */
+  drain(name: string): Promise<DrainView>;
+  drainStatus(name: string): Promise<DrainView>;
 }
 
 type ListVms = () => Promise<VmRecord[]>;
@@ -26,6 +29,14 @@ export class ClusterHosts implements HostsService {
 
   async setCordoned(name: string, cordoned: boolean): Promise<void> {
     await this.directory.setCordoned(name, cordoned);
+  }
+
+  drain(name: string): Promise<DrainView> {
+    return this.directory.requestDrain(name);
+  }
+
+  drainStatus(name: string): Promise<DrainView> {
+    return this.directory.drainStatus(name);
   }
 }
 
@@ -46,5 +57,13 @@ export class SingleHost implements HostsService {
 
   setCordoned(name: string): Promise<void> {
     fail('NOT_A_CLUSTER', `${name}: this daemon runs on one host; cordon, uncordon and drain need a cluster store (etcd)`);
+  }
+
+  drain(name: string): Promise<DrainView> {
+    return this.setCordoned(name) as never;
+  }
+
+  drainStatus(name: string): Promise<DrainView> {
+    return this.setCordoned(name) as never;
   }
 }

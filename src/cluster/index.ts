@@ -24,3 +24,4 @@ export {
   Membership, PEER_TOKEN_SECRET, etcdUnreachable,
   type ClusterService, type ClusterStoreSettings, type MembershipOptions, type OpenedCluster,
 } from './membership-service.js';
+export { DrainRunner, planDrain, apiOf, type DrainRunnerOptions } from './drain.js';

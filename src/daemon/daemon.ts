@@ -17,6 +17,7 @@ import { openStore } from './store-wiring.js';
 import { hostsService, wireCluster } from './cluster-wiring.js';
 import { applyClusterFile } from './cluster-file.js';
 import { wireMembership } from './cluster-membership-wiring.js';
+import { wireDrain } from './cluster-drain-wiring.js';
 import { SecretStore } from '../secrets/index.js';
 import { splitListen, type DaemonConfig } from './config.js';
 import { takeLock } from './lock.js';
@@ -104,6 +105,10 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     const secrets = await SecretStore.open({ stateDir: config.stateDir, logger: logger.child({ component: 'secrets' }) });
     const peers = new PeerRegistry(secrets);
     const membership = wireMembership({ config, store, cluster, service, secrets });
+    if (cluster) {
+      const drain = wireDrain({ cluster, service, migrations, secrets, host: config.hostName, logger });
+      undo.unshift(() => drain.close());
+    }
     const endpoints = wireEndpoints({ service, secrets, logger, stagingDir: path.join(config.cacheDir, 'imports'), libvirtDiskRoot: config.libvirtDiskRoot, accel: config.accel });
     undo.unshift(() => endpoints.close());
     const platform = createApiPlatform({ service, store, logger: logger.child({ component: 'api' }), rateLimitPerSecond: config.apiRateLimit, authFailuresPerMinute: config.authFailuresPerMinute });

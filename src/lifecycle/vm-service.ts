@@ -243,6 +243,31 @@ export class VmService {
   }
 
   /**
+   * Cluster: the VM moved to another member, whose daemon owns the shared
+   * record now. Ends this host's process (stopped after the stream), its
+   * taps and its files here; the record stays.
+   */
+  dropLocalCopy(name: string): Promise<void> {
+    validateName(name, 'VM name');
+    return this.queue.run(name, async () => {
+      const inst = this.instances.get(name);
+      if (inst) {
+        this.instances.remove(name); // first: its exit must not be taken for the VM's (the record is the new owner's)
+        await inst.kill(timeoutSignal(15_000));
+      }
+      const rec = await this.opts.store.getVm(name);
+      if (!rec) return;
+      if (this.opts.nics) {
+        await this.opts.nics.detachVm(rec);
+        await this.opts.nics.forgetVm(name);
+      }
+      await rm(vmDir(this.opts.vmsDir, rec.id), { recursive: true, force: true });
+      this.log.info({ vm: name, id: rec.id, owner: rec.host }, 'vm moved to another host: local copy dropped');
+      this.states.emit('removed', { vm: name, id: rec.id });
+    });
+  }
+
+  /**
    * Extension point for other services (disks, snapshots, backups): runs `fn`
    * on the VM's job queue with its freshest record and its live instance
    * (undefined when no QEMU runs), so it never races lifecycle operations.
@@ -386,6 +411,7 @@ export class VmService {
     if (e.type !== 'paused' && e.type !== 'resumed' && e.type !== 'exited') return;
     void this.job(vm, async (rec) => {
       if (this.instances.get(vm) !== inst) return; // a newer instance or none: stale event
+      if (rec.host !== this.opts.host) return; // the VM moved to another cluster member: this process's events are not the VM's
       if (e.type === 'paused' && rec.state === 'running') await this.states.set(rec, 'paused', `paused (${e.reason})`);
       if (e.type === 'resumed' && rec.state === 'paused') await this.states.set(rec, 'running', 'resumed');
       if (e.type === 'exited' && ['running', 'paused', 'starting'].includes(rec.state)) {

@@ -107,8 +107,19 @@ export async function moveToHost(d: HostMigrationDeps, name: string, c: HostMove
     fail('INVALID_TRANSITION', `cannot move VM ${name} while it is ${rec.state}; it must be running, paused, stopped or suspended`);
   });
   // The target owns the VM now: drop the source's process (stopped after the stream), row and files.
-  await d.vms.remove(name, { force: true }).catch((err: unknown) => d.logger.warn({ vm: name, err }, 'removing the source copy after a move failed'));
+  await dropSourceCopy(d.vms, name, d.host).catch((err: unknown) => d.logger.warn({ vm: name, err }, 'removing the source copy after a move failed'));
   return result;
+}
+
+/**
+ * After the target took a VM over: this host's copy goes. On a cluster store
+ * the row is shared and names the target now, so only the process, taps and
+ * files here go; on separate stores the row goes too.
+ */
+async function dropSourceCopy(vms: VmService, name: string, host: string): Promise<void> {
+  const rec = await vms.find(name);
+  if (rec && rec.host !== host) await vms.dropLocalCopy(name);
+  else await vms.remove(name, { force: true });
 }
 
 function describeDisks(rec: VmRecord, diskPaths: Record<string, string>, live: boolean): Promise<IncomingDisk[]> {
@@ -402,7 +413,7 @@ export async function settleOutgoing(o: { vms: VmService; driver: Driver; logger
         }
       });
       if (outcome === 'moved') {
-        await o.vms.remove(rec0.name, { force: true });
+        await dropSourceCopy(o.vms, rec0.name, o.host);
         settled.push(rec0.name);
       }
       log.warn({ outcome }, outcome === 'moved' ? 'the target took the VM over: the source copy is removed' : 'the target had given the move up: the VM runs on here');

@@ -56,6 +56,8 @@ interface Entry {
   failed?: Error;
   /** The NICs' taps were attached here (removed again if the move does not commit). */
   nics?: boolean;
+  /** The store row was made by this prepare (false on a cluster store, where the source's row is shared). */
+  ownRow: boolean;
 }
 
 /**
@@ -109,13 +111,22 @@ export class IncomingService {
     if (shared.length) await checkDiskSources({ ...req.vm.spec, disks: shared });
     // No row yet, so no job queue to run on: the store's unique name settles a race between two prepares.
     {
-      if (await this.o.store.getVm(name)) fail('VM_EXISTS', `a VM named ${name} already exists on ${this.o.host}`);
-      const rec = await this.o.store.createVm({
+      // On a cluster store (docs/cluster.md) the row is shared: a move between members keeps the source's row,
+      // and the commit makes this host its owner. Anything else of that name is another VM.
+      const existing = await this.o.store.getVm(name);
+      const shared = existing !== undefined && existing.id === req.vm.id && existing.host === req.source.host && existing.host !== this.o.host;
+      if (existing && !shared) fail('VM_EXISTS', `a VM named ${name} already exists on ${this.o.host}`);
+      if (shared && existsSync(this.o.vms.plan(existing).dir)) {
+        fail('MIGRATION_FAILED', `VM ${name}'s directory already exists on ${this.o.host}: the two hosts share vmsDir, and a move between them would overwrite the source's files`, {
+          hint: 'moves between hosts that share vmsDir are not supported yet; stop the VM and let a drain re-home it, or give each host its own vmsDir',
+        });
+      }
+      const rec = shared ? existing : await this.o.store.createVm({
         id: req.vm.id, name, spec: req.vm.spec, state: 'migrating', stateReason: `incoming ${req.mode} migration ${req.migrationId} from ${req.source.host}`,
         host: this.o.host, runtime: null,
       });
       const plan = this.o.vms.plan(rec);
-      const e: Entry = { req, phase: 'waiting', dir: plan.dir, exports: [] };
+      const e: Entry = { req, phase: 'waiting', dir: plan.dir, exports: [], ownRow: !shared };
       this.byId.set(req.migrationId, e);
       try {
         await mkdir(plan.dir, { recursive: true, mode: 0o750 });
@@ -215,7 +226,7 @@ export class IncomingService {
         pid = inst.info.pid;
         this.o.vms.replaceInstance(name, inst);
         const to = e.req.vm.state === 'paused' ? 'paused' : 'running';
-        next = await this.o.vms.states.set(rec, to, `live-migrated from ${e.req.source.host}`, { runtime: inst.info });
+        next = await this.o.vms.states.set(rec, to, `live-migrated from ${e.req.source.host}`, { runtime: inst.info, host: this.o.host });
         e.phase = 'committed';
         t = step('storeMs', t);
         // The row says this host owns the VM: the guest may run. The claim goes right after (a restart in
@@ -226,8 +237,9 @@ export class IncomingService {
         step('claimMs', t);
       } else {
         for (const x of e.exports) await stopExport(x.pidFile);
-        const to = e.req.vm.state === 'suspended' ? 'suspended' : 'stopped';
-        next = await this.o.vms.states.set(rec, to, `moved offline from ${e.req.source.host}`);
+        // A shared (cluster) row keeps its state — created, stopped or suspended — and only changes owner.
+        const to = !e.ownRow ? rec.state : e.req.vm.state === 'suspended' ? 'suspended' : 'stopped';
+        next = await this.o.vms.states.set(rec, to, `moved offline from ${e.req.source.host}`, { host: this.o.host });
         e.phase = 'committed';
         await this.dropClaim(e);
       }
@@ -249,7 +261,7 @@ export class IncomingService {
     }
     // Not (or no longer) known here, e.g. after a restart: the store tells.
     const rec = await this.o.store.getVm(vm.name);
-    const committed = rec !== undefined && rec.id === vm.id && rec.state !== 'migrating';
+    const committed = rec !== undefined && rec.id === vm.id && rec.host === this.o.host && rec.state !== 'migrating';
     return { migrationId, outcome: committed ? 'committed' : 'aborted' };
   }
 
@@ -275,7 +287,7 @@ export class IncomingService {
       await this.o.networks.detachVm(rec);
       await this.o.networks.forgetVm(rec.name).catch(() => undefined);
     }
-    if (rec.id === e.req.vm.id) await this.o.store.deleteVm(rec.name).catch(() => undefined);
+    if (rec.id === e.req.vm.id && e.ownRow) await this.o.store.deleteVm(rec.name).catch(() => undefined);
     await rm(e.dir, { recursive: true, force: true });
   }
 

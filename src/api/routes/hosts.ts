@@ -1,13 +1,13 @@
 /**
  * /v1/hosts: the cluster's hosts (issue 19; docs/ha.md). Every role reads
- * them; cordoning a host — no new VMs, HA restarts skip it — is host
- * configuration and needs `host:admin` (admins).
+ * them; cordoning a host — no new VMs, HA restarts skip it — and draining
+ * it are host configuration and need `host:admin` (admins).
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { HostsService } from '../../cluster/index.js';
 import type { HostView } from '../../spec/index.js';
-import { hostSchema } from '../schemas/index.js';
+import { drainSchema, hostSchema } from '../schemas/index.js';
 
 const tags = ['hosts'];
 type Params = { Params: { name: string } };
@@ -25,4 +25,12 @@ export function hostRoutes(app: FastifyInstance, hosts: HostsService): void {
       return reply.status(204).send();
     });
   }
+
+  app.post<Params>('/v1/hosts/:name/drain', {
+    config: { permission: 'host:admin', doc: { summary: 'Drain a host: it is cordoned and moves every VM it owns to hosts the scheduler picks (running ones live); follow it with GET …/drain', tags, response: { status: 202, description: 'the drain, under way', schema: drainSchema } } },
+  }, async (req, reply) => reply.status(202).send(await hosts.drain(req.params.name)));
+
+  app.get<Params>('/v1/hosts/:name/drain', {
+    config: { permission: 'system:read', doc: { summary: 'A host\'s drain: its state and each VM\'s action, target host, progress and error', tags, response: { status: 200, description: 'the drain', schema: drainSchema } } },
+  }, async (req) => hosts.drainStatus(req.params.name));
 }
