@@ -233,12 +233,14 @@ describe('XCP-ng driver against a fake XAPI pool (no real XCP-ng here)', () => {
       await s.close();
     }
     // A short-lived session (xapi's own expiry) too.
-    const short = await startFakeXapi({ stepMs: 10, sessionLifetimeMs: 300, vms: [{ name: 'tiny', disksMiB: [1] }] });
+    // Sessions of 3 s: long enough for a login and one retried call even on a busy machine (a session that runs out
+    // again before the retry is answered is ENDPOINT_AUTH_FAILED by design: one re-login, not a loop).
+    const short = await startFakeXapi({ stepMs: 10, sessionLifetimeMs: 3_000, vms: [{ name: 'tiny', disksMiB: [1] }] });
     try {
       const s2 = await driver.connect({ name: 'short', url: short.url, user: FAKE_USER, password: FAKE_PASSWORD, ca: short.ca }, sig());
-      await new Promise((r) => setTimeout(r, 500));
+      await new Promise((r) => setTimeout(r, 3_200));
       expect((await s2.get('tiny', sig())).state).toBe('stopped');
-      // However often the 300 ms sessions ran out on this (possibly busy) machine: a new login only after a refusal
+      // However often the 3 s sessions ran out on this (possibly busy) machine: a new login only after a refusal
       // (calls refused together share one login).
       const logins = short.calls.filter((c) => c.method === 'session.login_with_password').length;
       expect(logins).toBeGreaterThanOrEqual(2);

@@ -6,6 +6,7 @@
  * error's details (`xapi`).
  */
 import { PolyvisorError, type ErrorCode } from '../../shared/index.js';
+import { transportFailure } from '../transport-codes.js';
 
 /** A XAPI error answer, before mapping (the client retries SESSION_INVALID once). */
 export class XapiError extends Error {
@@ -54,22 +55,11 @@ export function xapiFailure(endpoint: string, what: string, e: XapiError): Polyv
   return new PolyvisorError(code, `XCP-ng endpoint ${endpoint}: ${what} failed: ${sentence(e)}`, { details: { xapi: [e.code, ...e.params] }, ...(hint ? { hint } : {}) });
 }
 
-const TLS_CODES = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_SIGNATURE_FAILURE', 'CERT_UNTRUSTED',
-  'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_REJECTED', 'INVALID_CA',
-]);
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EADDRNOTAVAIL']);
-
 /** A failure below HTTP; `accepted`: the operation was under way (a task followed, a download), so any loss is ENDPOINT_LOST. */
 export function transportError(endpoint: string, origin: string, err: unknown, accepted: boolean): PolyvisorError {
   const e = err as NodeJS.ErrnoException;
-  const code = e?.code ?? '';
-  if (TLS_CODES.has(code) || /certificate|self[- ]signed/i.test(e?.message ?? '')) {
-    return new PolyvisorError('ENDPOINT_TLS_UNTRUSTED', `the certificate of XCP-ng endpoint ${endpoint} (${origin}) is not trusted: ${e.message}`, { cause: err });
-  }
-  if (UNREACHABLE_CODES.has(code) && !accepted) {
-    return new PolyvisorError('ENDPOINT_UNREACHABLE', `XCP-ng endpoint ${endpoint} (${origin}) cannot be reached: ${code}`, { cause: err });
-  }
-  return new PolyvisorError('ENDPOINT_LOST', `XCP-ng endpoint ${endpoint} (${origin}) went away during the call: ${code || e?.message || String(err)}`, { cause: err });
+  const kind = transportFailure(err, accepted);
+  if (kind === 'tls') return new PolyvisorError('ENDPOINT_TLS_UNTRUSTED', `the certificate of XCP-ng endpoint ${endpoint} (${origin}) is not trusted: ${e.message}`, { cause: err });
+  if (kind === 'unreachable') return new PolyvisorError('ENDPOINT_UNREACHABLE', `XCP-ng endpoint ${endpoint} (${origin}) cannot be reached: ${e.code}`, { cause: err });
+  return new PolyvisorError('ENDPOINT_LOST', `XCP-ng endpoint ${endpoint} (${origin}) went away during the call: ${e?.code || e?.message || String(err)}`, { cause: err });
 }
