@@ -29,7 +29,7 @@ describe('owner guard (cluster: only a VM\'s host acts on it)', () => {
       const e = r.json() as { code: string; message: string; hint: string };
       expect(e.code).toBe('VM_ON_OTHER_HOST');
       expect(e.message).toMatch(/runs on host h2, not on h/);
-      expect(e.hint).toMatch(/--remote h2/);
+      expect(e.hint).toMatch(/remote add h2/);
     }
     const rec = (await s.service.find('theirs'))!;
     expect(rec.state).toBe('created');

@@ -23,7 +23,7 @@ export function installOwnerGuard(app: FastifyInstance, o: { service: VmService;
     const rec = await o.service.find(name).catch(() => undefined); // a bad name is the route's own 400
     if (!rec || rec.host === o.host) return;
     fail('VM_ON_OTHER_HOST', `VM ${name} runs on host ${rec.host}, not on ${o.host}: only its host's daemon may change it`, {
-      hint: `send the request to ${rec.host} (\`polyvisor --remote ${rec.host} …\`, its URL is in \`polyvisor host list\`), or move the VM here first`,
+      hint: `send the request to ${rec.host}, whose URL \`polyvisor host list\` shows (as a remote: \`polyvisor remote add ${rec.host} URL --token-file FILE\`), or move the VM here first`,
     });
   });
 }

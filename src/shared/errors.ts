@@ -158,7 +158,7 @@ export const catalogue = {
   STORE_UNAVAILABLE: e(503, EXIT.unavailable, 'The cluster store (etcd) did not answer in time: check that a majority of the etcd members run and reach each other (`etcdctl endpoint health --cluster`), then retry; a write that timed out may still have been applied, so read it back first.'),
   HOST_NOT_FOUND: e(404, EXIT.notFound, 'List the cluster\'s hosts with `polyvisor host list`.'),
   NOT_A_CLUSTER: e(409, EXIT.conflict, 'This daemon runs on one host (its store is SQLite): cordon and drain need a cluster; see docs/ha.md and docs/cluster-store.md.'),
-  VM_ON_OTHER_HOST: e(409, EXIT.conflict, 'The VM runs on another cluster host: send the request to that host (`polyvisor --remote HOST …`), or move the VM first.'),
+  VM_ON_OTHER_HOST: e(409, EXIT.conflict, 'The VM runs on another cluster host: send the request to that host (add it once with `polyvisor remote add NAME URL --token-file FILE`, its URL is in `polyvisor host list`), or move the VM first.'),
   CLUSTER_NOT_LEADER: e(409, EXIT.conflict, 'This host lost the cluster leadership (its lease expired or another host took over) before the decision was written; nothing was changed, and the current leader decides again: retry, or see who leads with `etcdctl get --prefix /polyvisor/v1/election/`.'),
   // cluster membership and drain (docs/cluster.md)
   CLUSTER_TOKEN_UNKNOWN: e(403, EXIT.usage, 'Ask an admin of a cluster member for a new join token (`polyvisor cluster token create` there) and pass it to `polyvisor cluster join ADDRESS --token TOKEN`.'),
