@@ -57,7 +57,7 @@ DISK_MIB=64
 BIOS_PART_START=2048 BIOS_PART_SECTORS=2048 ESP_START=4096
 FAT_ID=504f4c56
 FAT_UUID=504F-4C56
-CMDLINE="console=tty0 console=ttyS0,115200 panic=-1 quiet"
+CMDLINE="console=tty0 console=ttyS0,115200 panic=-1 quiet no_timer_check"
 # Modules beyond the test guest's, for other platforms' devices.
 EXTRA_MODULES=(vmxnet3 vmw_pvscsi vmw_balloon vmw_vmci hv_vmbus hv_utils hv_netvsc hv_storvsc hv_balloon softdog)
 INPUT_FILES=(build.sh pin-ids.py pv-cpuid.c)

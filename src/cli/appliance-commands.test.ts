@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -32,6 +32,7 @@ describe('polyvisor appliance build arguments', () => {
     writeFileSync(path.join(tmp, 'file'), 'x');
     expect(codeOf(() => applianceOutDir('file', tmp))).toBe('INVALID_PATH');
     expect(codeOf(() => applianceOutDir('a\nb', tmp))).toBe('INVALID_PATH');
+    rmSync(tmp, { recursive: true, force: true });
   });
 
   it('finds guest/appliance/build.sh above the CLI, and says APPLIANCE_SOURCES_MISSING elsewhere', () => {
@@ -39,5 +40,6 @@ describe('polyvisor appliance build arguments', () => {
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'pv-appliance-'));
     mkdirSync(path.join(tmp, 'a', 'b'), { recursive: true });
     expect(codeOf(() => findApplianceScript(path.join(tmp, 'a', 'b')))).toBe('APPLIANCE_SOURCES_MISSING');
+    rmSync(tmp, { recursive: true, force: true });
   });
 });
