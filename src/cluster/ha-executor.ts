@@ -4,10 +4,14 @@
  * compare-and-set on its record's generation, in lifecycle) and started; the
  * intent is then removed and the restart noted in the VM's HA history (its
  * restart limit). A stale intent (the record changed since the decision) is
- * dropped. Runs on every host, leader or not.
+ * dropped. Runs on every host, leader or not. Between passes it watches the
+ * intents' prefix from the revision it read, so a new intent is carried out at
+ * once and an idle host costs etcd one open watch, not a read every second
+ * (a thousand hosts polling was a thousand reads a second: bench/cluster-scale.ts);
+ * a pass also runs every `tickMs` (default 5 s) whatever the watch says.
  */
 import { isPolyvisorError, sleep, type Logger } from '../shared/index.js';
-import type { ClusterKv } from '../store/index.js';
+import type { ClusterKv, KvWatch } from '../store/index.js';
 import type { HaIntent } from './ha-manager.js';
 import { clusterKeys } from './keys.js';
 
@@ -18,6 +22,7 @@ export interface HaExecutorOptions {
   takeOverAndStart(name: string, from: string, generation: number): Promise<unknown>;
   log: Logger;
   prefix?: string;
+  /** The longest wait between two passes when the watch shows nothing (default 5 s). */
   tickMs?: number;
   now?: () => number;
 }
@@ -26,6 +31,8 @@ const HOUR_MS = 3_600_000;
 
 export class HaExecutor {
   private readonly keys: ReturnType<typeof clusterKeys>;
+  /** The store revision the last pass read the intents at. */
+  private revision: number | undefined;
 
   constructor(private readonly o: HaExecutorOptions) {
     this.keys = clusterKeys(o.prefix);
@@ -33,7 +40,8 @@ export class HaExecutor {
 
   /** One pass: carries out every intent for this host; returns the VMs started. */
   async tick(signal?: AbortSignal): Promise<string[]> {
-    const { kvs } = await this.o.kv.range(this.keys.haRestarts, { prefix: true, ...(signal ? { signal } : {}) });
+    const { kvs, revision } = await this.o.kv.range(this.keys.haRestarts, { prefix: true, ...(signal ? { signal } : {}) });
+    this.revision = revision;
     const started: string[] = [];
     for (const kv of kvs) {
       const intent = JSON.parse(kv.value) as HaIntent;
@@ -64,12 +72,40 @@ export class HaExecutor {
 
   async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
+      let ok = true;
       try {
         await this.tick(signal);
       } catch (err) {
+        ok = false;
         if (!signal.aborted) this.o.log.warn({ err }, 'HA executor: pass failed; retrying');
       }
-      await sleep(this.o.tickMs ?? 1_000, signal).catch(() => undefined);
+      if (ok && this.revision !== undefined) await this.nextIntent(this.revision, signal);
+      else await sleep(1_000, signal).catch(() => undefined);
     }
+  }
+
+  /** Resolves at the first intent written after `revision`, when the watch ends, or after tickMs, whichever comes first. */
+  private nextIntent(revision: number, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (signal.aborted) return resolve();
+      let w: KvWatch | undefined;
+      const finish = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', finish);
+        w?.close();
+        resolve();
+      };
+      const timer = setTimeout(finish, this.o.tickMs ?? 5_000);
+      signal.addEventListener('abort', finish, { once: true });
+      try {
+        w = this.o.kv.watch(this.keys.haRestarts, { prefix: true, fromRevision: revision }, (e) => {
+          if (e.type === 'put') finish();
+        });
+        // A watch that fails (etcd restarting) falls back to a pass a little later.
+        void w.done.then(() => setTimeout(finish, 500));
+      } catch (err) {
+        this.o.log.warn({ err }, 'HA executor: cannot watch restart intents; passes every tickMs');
+      }
+    });
   }
 }
