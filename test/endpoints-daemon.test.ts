@@ -60,7 +60,7 @@ describe('endpoints through the daemon and the CLI (Proxmox VE fakes, not a real
     expect(untrusted.stderr).toContain('error[ENDPOINT_TLS_UNTRUSTED]');
     const down = await cli(['endpoint', 'add', 'pve-a', '--driver', 'proxmox', '--url', 'https://127.0.0.1:9', '--token-file', file('tok', FAKE_TOKEN), '--ca', ca]);
     expect(down.stderr).toContain('error[ENDPOINT_UNREACHABLE]');
-    const nodriver = await cli(['endpoint', 'add', 'x', '--driver', 'hyperv', '--url', a.url]);
+    const nodriver = await cli(['endpoint', 'add', 'x', '--driver', 'virtualbox', '--url', a.url]);
     expect(nodriver.stderr).toContain('error[DRIVER_NOT_FOUND]');
     expect(nodriver.code).toBe(2);
     expect(JSON.parse((await cli(['endpoint', 'list', '--json'])).stdout)).toEqual([]);
@@ -86,7 +86,8 @@ describe('endpoints through the daemon and the CLI (Proxmox VE fakes, not a real
     expect(only.every((r) => r.ref.startsWith('pve-b/'))).toBe(true);
     const drivers = await cli(['driver', 'list']);
     expect(drivers.stdout).toMatch(/proxmox\s+yes/);
-    expect(drivers.stdout).toMatch(/hyperv\s+files only/);
+    expect(drivers.stdout).toMatch(/hyperv\s+yes/); // live since issue 29 (tested against a fake)
+    expect(drivers.stdout).toMatch(/xcpng\s+yes/);
   });
 
   it('actions by ENDPOINT/NAME, and a capability the driver lacks refused before anything is sent', async () => {

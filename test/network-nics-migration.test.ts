@@ -8,6 +8,8 @@
  * reservation and tap, a's tap and rules are gone. A VM on a network b does
  * not have is refused before anything starts on b, naming the network.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MigrationClient, NetworkClient, PlatformClient } from '../src/client/index.js';
 import { isPolyvisorError } from '../src/shared/index.js';
@@ -49,11 +51,18 @@ afterAll(async () => {
   await lab.cleanup();
 });
 
+/** Each daemon listens on its namespace's address, beyond loopback, so it serves HTTPS (tls: auto); the source pins the target's certificate. */
+function fingerprintOf(d: TestDaemon): string {
+  const info = JSON.parse(readFileSync(path.join(d.stateDir, 'daemon.json'), 'utf8')) as { tlsFingerprint: string | null };
+  if (!info.tlsFingerprint) throw new Error(`${d.url} does not serve TLS`);
+  return info.tlsFingerprint;
+}
+
 describe('live moves carry NICs on virtual networks', () => {
   it('a target without the network refuses before anything starts there, naming it and how to make it', async () => {
     await a.client.createVm(guestSpec('mo', { memory: MEM, networks: [{ network: 'pvo' }] } as never));
     const token = (await new PlatformClient({ endpoint: { socketPath: b.socket } }).createToken('from-a-1', 'peer')).token;
-    const err = await new MigrationClient({ endpoint: { socketPath: a.socket } }).migrate('mo', { target: { url: b.url, token } }).catch((e: unknown) => e);
+    const err = await new MigrationClient({ endpoint: { socketPath: a.socket } }).migrate('mo', { target: { url: b.url, token, tlsFingerprint: fingerprintOf(b) } }).catch((e: unknown) => e);
     expect(isPolyvisorError(err, 'MIGRATION_INCOMPATIBLE')).toBe(true);
     expect((err as Error).message).toMatch(/no network pvo \(used by NIC net0\)/);
     expect((err as { hint: string }).hint).toContain('polyvisor network create pvo');
@@ -73,7 +82,7 @@ describe('live moves carry NICs on virtual networks', () => {
     expect(await taps(nsA)).toEqual([before.tap]);
 
     const token = (await new PlatformClient({ endpoint: { socketPath: b.socket } }).createToken('from-a-2', 'peer')).token;
-    const r = await new MigrationClient({ endpoint: { socketPath: a.socket } }).migrate('mv', { target: { url: b.url, token } });
+    const r = await new MigrationClient({ endpoint: { socketPath: a.socket } }).migrate('mv', { target: { url: b.url, token, tlsFingerprint: fingerprintOf(b) } });
     expect(r).toMatchObject({ vm: 'mv', state: 'running' });
 
     const after = (await nets(b).show('pvm')).nics.find((n) => n.vm === 'mv')!;
