@@ -5,6 +5,7 @@
  * AbortSignal on every request. Failures are catalogue errors; credentials
  * never reach a message.
  */
+import { collectBody } from '../http-body.js';
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { abortError, PolyvisorError } from '../../shared/index.js';
@@ -82,18 +83,8 @@ export class Transport {
       req.on('error', failed);
       req.on('response', (res: IncomingMessage) => {
         answered = true;
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > MAX_BODY) req.destroy(new Error(`answer larger than ${MAX_BODY} bytes`));
-          else chunks.push(c);
-        });
-        res.on('error', failed);
-        res.on('aborted', () => failed(Object.assign(new Error('the answer was cut off'), { code: 'ECONNRESET' })));
-        res.on('end', () => {
-          if (!res.complete) return failed(Object.assign(new Error('the answer was cut off'), { code: 'ECONNRESET' }));
-          finish(() => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        collectBody(req, res, MAX_BODY, failed, (text) => {
+          finish(() => resolve({ status: res.statusCode ?? 0, body: text }));
         });
       });
       req.end(envelope);

@@ -5,6 +5,7 @@
  * them, and answers unwrapped from {"data": ...}. Failures come back as
  * catalogue errors (errors.ts).
  */
+import { collectBody } from '../http-body.js';
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { abortError, PolyvisorError } from '../../shared/index.js';
@@ -103,18 +104,7 @@ export class PveHttp {
       signal.addEventListener('abort', onAbort, { once: true });
       req.on('error', fail);
       req.on('response', (res: IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > MAX_BODY) req.destroy(new Error(`answer larger than ${MAX_BODY} bytes`));
-          else chunks.push(c);
-        });
-        res.on('error', fail);
-        res.on('aborted', () => fail(Object.assign(new Error('the answer was cut off'), { code: 'ECONNRESET' })));
-        res.on('end', () => {
-          if (!res.complete) return fail(Object.assign(new Error('the answer was cut off'), { code: 'ECONNRESET' }));
-          const text = Buffer.concat(chunks).toString('utf8');
+        collectBody(req, res, MAX_BODY, fail, (text) => {
           let parsed: unknown = null;
           try {
             parsed = text ? JSON.parse(text) : null;

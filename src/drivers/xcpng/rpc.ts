@@ -6,6 +6,7 @@
  * A keep-alive agent trusts exactly the endpoint's CA (or nothing when
  * insecure); every request has a timeout and the caller's AbortSignal.
  */
+import { collectBody } from '../http-body.js';
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { abortError, PolyvisorError } from '../../shared/index.js';
@@ -85,18 +86,7 @@ export class XapiRpc {
       signal.addEventListener('abort', onAbort, { once: true });
       req.on('error', fail);
       req.on('response', (res: IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > MAX_BODY) req.destroy(new Error(`answer larger than ${MAX_BODY} bytes`));
-          else chunks.push(c);
-        });
-        res.on('error', fail);
-        res.on('aborted', () => fail(Object.assign(new Error('the answer was cut off'), { code: 'ECONNRESET' })));
-        res.on('end', () => {
-          if (!res.complete) return fail(Object.assign(new Error('the answer was cut off'), { code: 'ECONNRESET' }));
-          const text = Buffer.concat(chunks).toString('utf8');
+        collectBody(req, res, MAX_BODY, fail, (text) => {
           if (res.statusCode !== 200) {
             const info = /Additional information <\/h1>([^<]*)/.exec(text)?.[1]?.trim();
             return finish(() => reject(new PolyvisorError('ENDPOINT_PROTOCOL', `XCP-ng endpoint ${this.o.endpoint} answered ${method} with HTTP ${res.statusCode}${info ? ` (${info})` : ''}`)));
