@@ -41,6 +41,9 @@ export async function migrateOut(c: SourceContext, uri: string, t: MigrationTuni
   let maxThrottle = 0;
   let lastStatus: string | undefined;
   let lastPass: number | undefined;
+  // migrate-continue only wakes QEMU's migration thread: until it runs, query-migrate may still say
+  // pre-switchover (seen under load), and the mirrors, finished already, must not be completed twice.
+  let continued = false;
   const mirrors = o.mirrors?.length ? new DiskMirrors(qmp, o.mirrors, {
     mode: o.mirrorMode ?? 'auto', stallMs: o.mirrorStallMs ?? DEFAULT_MIRROR_STALL_MS, logger: c.logger,
     ...(o.mirrorSpeedBytesPerS ? { speedBytesPerS: o.mirrorSpeedBytesPerS } : {}),
@@ -87,10 +90,11 @@ export async function migrateOut(c: SourceContext, uri: string, t: MigrationTuni
         c.logger.debug({ queryMigrate: done }, 'outgoing migration completed');
         return withMirrors(toStats(done, sawPostcopy, maxThrottle), mirrors);
       }
-      if (q.status === 'pre-switchover') {
+      if (q.status === 'pre-switchover' && !continued) {
         // vCPUs are stopped: finish the disk copies, then let QEMU send the device state.
         await mirrors?.complete(signal);
         await qmp.execute('migrate-continue', { state: 'pre-switchover' }, { signal, timeoutMs: QUERY_TIMEOUT_MS });
+        continued = true;
         continue;
       }
       if (q.status === 'failed' || q.status === 'cancelled') {
