@@ -7,6 +7,7 @@ const [dir, staticPassed, staticFailed, runsFailed = ''] = process.argv.slice(2)
 let passed = Number(staticPassed);
 let failed = Number(staticFailed);
 let skipped = 0;
+const failedNames = [];
 for (const project of ['unit', 'integration']) {
   const file = path.join(dir, `${project}.json`);
   const runFailed = runsFailed.split(' ').includes(project);
@@ -19,9 +20,18 @@ for (const project of ['unit', 'integration']) {
   skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
   let f = r.numFailedTests ?? 0;
   // A test file that failed to load has no assertions but still failed.
-  for (const s of r.testResults ?? []) if (s.status === 'failed' && (s.assertionResults ?? []).length === 0) f += 1;
+  for (const s of r.testResults ?? []) {
+    const file = path.relative(process.cwd(), s.name ?? '');
+    if (s.status === 'failed' && (s.assertionResults ?? []).length === 0) {
+      f += 1;
+      failedNames.push(`${project} ${file}: ${(s.message ?? 'failed to load').split('\n')[0].slice(0, 200)}`);
+    }
+    for (const a of s.assertionResults ?? []) if (a.status === 'failed') failedNames.push(`${project} ${file} > ${a.fullName ?? a.title}`);
+  }
   if (runFailed && f === 0) f = 1; // e.g. an error outside any test
   failed += f;
 }
+// The names of what failed, just above the last line, so a log's tail says what to look at.
+for (const n of failedNames) console.log(`FAILED ${n}`);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failed > 0 ? 1 : 0);

@@ -9,10 +9,11 @@ bash scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 
 results=$(mktemp -d)
 static_passed=0
 static_failed=0
+static_names=""
 static() {
   local name=$1; shift
   echo "== $name: $*"
-  if "$@"; then static_passed=$((static_passed + 1)); else echo "!! $name failed"; static_failed=$((static_failed + 1)); fi
+  if "$@"; then static_passed=$((static_passed + 1)); else echo "!! $name failed"; static_failed=$((static_failed + 1)); static_names="$static_names $name"; fi
 }
 static typecheck npx tsc --noEmit -p tsconfig.json
 static typecheck-web npx tsc --noEmit -p web/tsconfig.json
@@ -33,4 +34,5 @@ else
   vitest_project integration
 fi
 
+[ -n "$static_names" ] && echo "FAILED static:$static_names"
 node scripts/summarize.mjs "$results" "$static_passed" "$static_failed" "$runs_failed"
