@@ -28,7 +28,8 @@ export class SharedVmSamples {
 
   /** A sampling taken at most `maxAgeMs` ago (0: a fresh one, or the one in flight begun after the last change). */
   get(maxAgeMs: number): Promise<VmSample[]> {
-    if (this.last && this.last.gen === this.gen && Date.now() - this.last.at <= maxAgeMs) return Promise.resolve(this.last.samples);
+    // 0 is always fresh, even within the millisecond the last sampling began in.
+    if (maxAgeMs > 0 && this.last && this.last.gen === this.gen && Date.now() - this.last.at <= maxAgeMs) return Promise.resolve(this.last.samples);
     if (this.inflight && this.inflight.gen === this.gen) return this.inflight.p;
     const gen = this.gen;
     const at = Date.now();
