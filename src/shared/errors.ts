@@ -77,6 +77,9 @@ export const catalogue = {
   DISK_NOT_FOUND: e(404, EXIT.notFound, 'See the disks of the VM with `polyvisor vm show NAME`.'),
   DISK_EXISTS: e(409, EXIT.conflict, 'The VM already has a disk with this name or this image; pick another --name.'),
   HOTPLUG_UNSUPPORTED: e(409, EXIT.conflict, 'Stop the VM (`polyvisor vm stop NAME`) and retry: this disk cannot be plugged or unplugged while it runs.'),
+  RESIZE_BEYOND_MAX: e(409, EXIT.conflict, 'Ask for at most the maximum the message names, or raise it: stop the VM (`polyvisor vm stop NAME`), edit `cpu.max` or `memory.max` in its spec (the web UI\'s edit form or PUT /v1/vms/NAME), then start it: QEMU fixes the ceiling at start.'),
+  RESIZE_INVALID: e(400, EXIT.usage, 'Give at least one of --cpus N, --memory SIZE, --balloon SIZE; memory grows in whole 128 MiB blocks and shrinks only while the VM is stopped (lower what a running guest holds with --balloon).'),
+  HOTPLUG_REFUSED: e(409, EXIT.conflict, 'The guest did not take or release the CPU or memory in time (no ACPI hot-plug support, or the memory is in use); the VM was left as it was. Retry, or stop the VM, resize it and start it again.'),
   ISO_TOOL_MISSING: e(503, EXIT.unavailable, 'Install xorriso (or genisoimage): `apt-get install xorriso`.'),
   EXPORT_VERIFY_FAILED: e(500, EXIT.failure, 'An exported file did not match its source; nothing was kept. Check free space and the qemu-img message.'),
   // virtual networks (docs/networks-objects.md)
