@@ -162,6 +162,7 @@ export const catalogue = {
   HOST_NOT_FOUND: e(404, EXIT.notFound, 'List the cluster\'s hosts with `polyvisor host list`.'),
   NOT_A_CLUSTER: e(409, EXIT.conflict, 'This daemon runs on one host (its store is SQLite): cordon and drain need a cluster; see docs/ha.md and docs/cluster-store.md.'),
   VM_ON_OTHER_HOST: e(409, EXIT.conflict, 'The VM runs on another cluster host: send the request to that host (add it once with `polyvisor remote add NAME URL --token-file FILE`, its URL is in `polyvisor host list`), or move the VM first.'),
+  HOST_UNREACHABLE: e(503, EXIT.unavailable, 'The VM\'s host (named in the message, with its API URL) did not answer the forwarded request: check that its daemon runs and that this host reaches that URL (`polyvisor host list` shows its state and lease age); nothing was forwarded if it refused the connection, so retry once it is back, or let HA restart the VM elsewhere if the host is lost.'),
   CLUSTER_NOT_LEADER: e(409, EXIT.conflict, 'This host lost the cluster leadership (its lease expired or another host took over) before the decision was written; nothing was changed, and the current leader decides again: retry, or see who leads with `etcdctl get --prefix /polyvisor/v1/election/`.'),
   // cluster membership and drain (docs/cluster.md)
   CLUSTER_TOKEN_UNKNOWN: e(403, EXIT.usage, 'Ask an admin of a cluster member for a new join token (`polyvisor cluster token create` there) and pass it to `polyvisor cluster join ADDRESS --token TOKEN`.'),
