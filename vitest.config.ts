@@ -5,7 +5,7 @@ export default defineConfig({
     // Real QEMU guests on a 2-core machine: integration files run one at a time.
     fileParallelism: false,
     projects: [
-      { test: { name: 'unit', include: ['src/**/*.test.ts'], testTimeout: 20_000 } },
+      { test: { name: 'unit', include: ['src/**/*.test.ts', 'web/src/**/*.test.tsx'], testTimeout: 20_000 } },
       {
         test: {
           name: 'integration',

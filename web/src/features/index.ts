@@ -7,3 +7,4 @@ import './stacks/index.js';
 import './storage/index.js';
 import './operations/index.js';
 import './wizard/index.js';
+import './interchange/index.js';

@@ -15,6 +15,7 @@ import { VmDetails } from './VmDetails.js';
 import { Snapshots } from './Snapshots.js';
 import { Backups } from './Backups.js';
 import { Migration } from './Migration.js';
+import { ExportPanel } from '../features/interchange/index.js';
 
 const SerialConsole = lazy(() => import('./SerialConsole.js'));
 const VncConsole = lazy(() => import('./VncConsole.js'));
@@ -22,7 +23,7 @@ const VncConsole = lazy(() => import('./VncConsole.js'));
 /** The key the registry gives a VM action (features/vms). */
 const keyOf = (action: string): string | undefined => allActions().find((a) => a.id === `vm.${action}`)?.key;
 
-const TABS = ['summary', 'guest', 'console', 'display', 'snapshots', 'backups', 'migration', 'activity'] as const;
+const TABS = ['summary', 'guest', 'console', 'display', 'snapshots', 'backups', 'migration', 'export', 'activity'] as const;
 type Tab = (typeof TABS)[number];
 
 export default function VmPage({ name }: { name: string }) {
@@ -90,6 +91,7 @@ function body(tab: Tab, vm: VmView) {
     case 'snapshots': return <Snapshots vm={vm} />;
     case 'backups': return <Backups vm={vm} />;
     case 'migration': return <Migration vm={vm} />;
+    case 'export': return <ExportPanel vm={vm} />;
     case 'activity': return <VmActivity vm={vm} />;
   }
 }
