@@ -246,6 +246,8 @@ describe('live migration between two daemons', () => {
     expect(r).toMatchObject({ mode: 'live', target: { host: 'host-b' }, state: 'running' });
     expect(r.stats.downtimeMs).toBeGreaterThan(0);
     await expectMoved('h-idle', a, b, r);
+    // Encrypted without asking (audit defect 4): the target set up TLS for the stream.
+    expect(b.log()).toMatch(/"vm":"h-idle"[^\n]*"tls":true[^\n]*incoming migration prepared/);
     await expectIntact(b.client, 'h-idle', hb0);
     // The target drives the guest now.
     expect((await b.client.action('h-idle', 'pause')).state).toBe('paused');
@@ -358,7 +360,8 @@ describe('live migration between two daemons', () => {
   it('cancel halfway (operation cancel): the source keeps running, the target is left with nothing', async () => {
     const hb0 = await boot(b, 'h-cancel', '128:0', WITH_DISK);
     const before = await b.client.getVm('h-cancel');
-    const op = await migB.migrateAsync('h-cancel', { target: toA, bandwidthMiBps: 16 });
+    // In plain text on request (a trusted link): the target is told no TLS.
+    const op = await migB.migrateAsync('h-cancel', { target: toA, bandwidthMiBps: 16, tls: false });
     await waitPhase(migB, 'h-cancel', 'transferring');
     expect(processesUnder(a.stateDir).length).toBe(1); // the incoming QEMU
     const ops = new PlatformClient({ endpoint: { socketPath: b.socket } });
@@ -366,6 +369,7 @@ describe('live migration between two daemons', () => {
     const end = await ops.waitOperation(op.id, Math.ceil(limit('operation') / 1000));
     expect(end.status).toBe('cancelled');
     expect(end.error?.code).toBe('ABORTED');
+    expect(a.log()).toMatch(/"vm":"h-cancel"[^\n]*"tls":false[^\n]*incoming migration prepared/);
     const v = await b.client.getVm('h-cancel');
     expect([v.state, v.runtime!.pid]).toEqual(['running', before.runtime!.pid]);
     await expectTargetClean(a, 'h-cancel');

@@ -55,9 +55,9 @@ export function migrateRequest(f: MigrateFlags): MigrateRequest {
   if (f.to !== undefined && f.toPeer !== undefined) fail('INVALID_ARGUMENT', 'give --to REMOTE or --to-peer PEER, not both');
   if (f.to !== undefined) r.target = targetOf(f.to);
   if (f.toPeer !== undefined) r.peer = f.toPeer;
-  if (f.tls) {
-    if (!r.target && !r.peer) fail('INVALID_ARGUMENT', '--tls encrypts a move to another host: give --to-peer PEER or --to REMOTE');
-    r.tls = true;
+  if (f.tls !== undefined) {
+    if (!r.target && !r.peer) fail('INVALID_ARGUMENT', '--tls and --no-tls apply to moves to another host: give --to-peer PEER or --to REMOTE');
+    r.tls = f.tls;
   }
   if (f.diskMirror !== undefined || f.mirrorStall !== undefined || f.diskBandwidth !== undefined) {
     if (!r.target && !r.peer) fail('INVALID_ARGUMENT', '--disk-mirror, --mirror-stall and --disk-bandwidth apply to moves to another host: give --to-peer PEER or --to REMOTE');
@@ -114,7 +114,8 @@ export function registerMigrateCommands(program: Command, out: (s: string) => vo
     .description('live-migrate a running VM into a new QEMU process, or with --to to another host (live, or offline if stopped/suspended)')
     .option('--to-peer <peer>', 'move to a daemon an admin registered on this one (polyvisor peer list)')
     .option('--to <remote>', 'admins: move to the daemon of this remote (polyvisor remote add; its token needs the peer role there)')
-    .option('--tls', 'encrypt the stream and disk copies to the other host (per-migration certificates)')
+    .option('--tls', 'encrypt the stream and disk mirrors to the other host (per-migration certificates; the default for live moves)')
+    .option('--no-tls', 'live moves to another host: send the stream and disk mirrors in plain text (a link you trust; saves CPU)')
     .option('--disk-mirror <mode>', `how disks the other host cannot see are mirrored: ${DISK_MIRROR.join(', ')} (default auto: write-blocking once a mirror stops gaining)`)
     .option('--mirror-stall <seconds>', 'auto: seconds a background mirror may gain nothing before it goes write-blocking (default 10)')
     .option('--disk-bandwidth <MiBps>', "cap each disk mirror's background copy (default unlimited)")

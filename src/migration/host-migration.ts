@@ -158,6 +158,11 @@ async function makeTls(d: HostMigrationDeps, dir: string, signal: AbortSignal): 
   return { files, wire: { hostname: TLS_HOSTNAME, caCert: await read('ca-cert.pem'), serverCert: await read('server-cert.pem'), serverKey: await read('server-key.pem') } };
 }
 
+/** Whether this host's driver can make per-migration TLS credentials (QEMU's can; a stand-in driver may not). */
+function canEncrypt(d: HostMigrationDeps): boolean {
+  return canMigrateIn(d.driver) && d.driver.makeMigrationTls !== undefined;
+}
+
 /** A target that stops answering (or reports its side failed) cancels the move. */
 function watchTarget(d: HostMigrationDeps, migrationId: string, m: ActiveMigration): () => void {
   let busy = false;
@@ -218,7 +223,8 @@ async function moveLive(d: HostMigrationDeps, rec: VmRecord, source: VmInstance 
     return commitP;
   };
   try {
-    const tls = opts.tls ? await makeTls(d, tlsDir, signal) : undefined;
+    // TLS unless the caller turned it off (audit defect 4): the stream and the NBD mirrors carry the guest's memory and disks.
+    const tls = (opts.tls ?? canEncrypt(d)) ? await makeTls(d, tlsDir, signal) : undefined;
     ready = checkReady(await d.peer.prepare({
       migrationId, mode: 'live', source: await sourceFacts(d, source), vm: { id: rec.id, name, spec: await sentSpec(d, rec), state: before },
       disks, tuning: plan.tuning, features: features(plan, copied.length > 0), timeoutSeconds: Math.ceil(plan.timeoutMs / 1000),

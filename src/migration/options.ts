@@ -28,7 +28,11 @@ export interface MigrateOptions {
   target?: MigrationTargetRef;
   /** Move to a peer an admin registered on this daemon (`polyvisor peer add`); resolved to `target` by the API. */
   peer?: string;
-  /** Encrypt the stream and the disk copies (host-to-host live moves): TLS with a per-migration CA. */
+  /**
+   * Encrypt and authenticate the stream and the disk mirrors of a host-to-host live move: TLS with a
+   * per-migration CA, both ends verified (audit defect 4). On by default; `false` only for a link the
+   * operator trusts (it saves the encryption's CPU).
+   */
   tls?: boolean;
   /** How non-shared disks are mirrored (host-to-host live moves); default auto. */
   diskMirror?: DiskMirrorChoice;
