@@ -20,7 +20,8 @@ const allow = {
   stack: ['spec', 'shared', 'lifecycle', 'storage', 'network', 'store'], // declarative stacks: the pure planner, and apply through the existing services
   api: ['spec', 'shared', 'storage', 'lifecycle', 'migration', 'backup', 'cluster', 'metrics', 'history', 'doctor', 'drivers', 'store', 'endpoints', 'network', 'interchange', 'stack'],
   client: ['shared', 'spec'],
-  cli: ['client', 'spec', 'shared'],
+  release: ['shared'], // release artefacts: SHA256SUMS and its Ed25519 signature, checked locally by `polyvisor release verify`
+  cli: ['client', 'spec', 'shared', 'release'], // release: the local release check, no daemon involved
   web: ['client', 'spec', 'shared'],
   daemon: null, // composition root: anything
 };

@@ -33,6 +33,7 @@ import { registerDoctorCommands } from './doctor-commands.js';
 import { registerTopCommand } from './top.js';
 import { registerCompletionCommands } from './completion-commands.js';
 import { registerApplianceCommands } from './appliance-commands.js';
+import { registerReleaseCommands } from './release-commands.js';
 
 export type Out = (s: string) => void;
 type Register = (program: Command, out: Out) => void;
@@ -84,6 +85,7 @@ const GROUPS: Array<{ verbs: string[]; register: Register[] }> = [
   { verbs: ['console'], register: [registerConsoleCommand] },
   { verbs: ['spec'], register: [registerSpecCommands] },
   { verbs: ['appliance'], register: [registerApplianceCommands] },
+  { verbs: ['release'], register: [registerReleaseCommands] },
   // Completion walks the whole tree, whatever verb it completes.
   { verbs: ['completion', '__complete'], register: [(p, out) => registerCompletionCommands(p, out, () => buildProgram(() => {}))] },
 ];

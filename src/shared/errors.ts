@@ -186,6 +186,11 @@ export const catalogue = {
   // the appliance image (docs/guest.md)
   APPLIANCE_BUILD_FAILED: e(500, EXIT.failure, 'The build script\'s messages above name the step that failed; a first build needs root (to install missing Debian packages) and the Debian mirror, later ones reuse ~/.cache/polyvisor/appliance: run `polyvisor appliance build --out DIR` again as root.'),
   APPLIANCE_SOURCES_MISSING: e(500, EXIT.failure, 'This installation has no guest/appliance/build.sh: run `polyvisor appliance build --out DIR` from a Polyvisor checkout or release tarball that includes the guest/ folder.'),
+  // releases (docs/releasing.md)
+  RELEASE_MANIFEST_INVALID: e(422, EXIT.failure, 'The directory must hold the SHA256SUMS that scripts/release.sh wrote ("SHA256  PATH" lines, paths inside the directory): run `polyvisor release verify DIR` on the release directory itself, downloaded whole.'),
+  RELEASE_CHECKSUM_MISMATCH: e(422, EXIT.failure, 'Do not use these files: download the release again (the files the message names, or all of it) and run `polyvisor release verify DIR --key PUB.pem` again; a partial download passes with --ignore-missing.'),
+  RELEASE_SIGNATURE_INVALID: e(422, EXIT.failure, 'SHA256SUMS is not signed by this key: check that --key is the release key docs/releasing.md names (compare the fingerprint printed) and that SHA256SUMS and SHA256SUMS.sig come from the same release; otherwise do not use the files.'),
+  RELEASE_KEY_INVALID: e(400, EXIT.usage, 'Give --key an Ed25519 public key in PEM ("BEGIN PUBLIC KEY"); `openssl pkey -in release.key -pubout -out release.pub.pem` derives it from the private key.'),
   BULK_FAILED: e(500, EXIT.failure, 'The action failed for the VMs listed in the table (DETAIL column); fix those and retry them by name.'),
   DOCTOR_CRITICAL: e(500, EXIT.failure, 'Run the fix command printed under each CRIT finding of `polyvisor doctor`, then run it again.'),
   INTERNAL: e(500, EXIT.failure, 'This is a bug; the daemon log has the details.'),
