@@ -559,6 +559,8 @@ describe('offline move', () => {
     const r = JSON.parse(run.stdout) as MigrationResultView;
     measured.push({ case: 'offline move, suspended 256 MiB + 32 MiB disk', wallMs: r.wallMs, bytes: r.stats.transferredBytes });
     expect(r).toMatchObject({ mode: 'offline', state: 'suspended', copiedDisks: ['data'] });
+    // The files went over TLS-only NBD exports (audit defect 4; src/migration/offline-nbd.test.ts shows a plain client refused).
+    expect(a.log()).toMatch(/"vm":"h-off"[^\n]*"mode":"offline"[^\n]*"tls":true[^\n]*incoming migration prepared/);
     await expect(b.client.getVm('h-off')).rejects.toMatchObject({ code: 'VM_NOT_FOUND' });
     expect(vmDirs(b)).toEqual([]);
     expect((await a.client.getVm('h-off')).state).toBe('suspended');

@@ -322,11 +322,15 @@ async function moveOffline(d: HostMigrationDeps, rec: VmRecord, c: HostMoveConte
   const saveFile = d.vms.files(rec).saveFile;
   const saveFileBytes = rec.state === 'suspended' ? (await stat(saveFile)).size : undefined;
   const migrationId = newId('mig');
+  const tlsDir = path.join(lplan.dir, `migration-tls-${migrationId}`);
   let ready: IncomingReady | undefined;
   try {
+    // The files travel over qemu-nbd: TLS with the move's own certificates unless the caller turned it off (audit defect 4).
+    const tls = (c.opts.tls ?? canEncrypt(d)) ? await makeTls(d, tlsDir, c.signal) : undefined;
     ready = checkReady(await d.peer.prepare({
       migrationId, mode: 'offline', source: await sourceFacts(d, undefined), vm: { id: rec.id, name, spec: await sentSpec(d, rec), state: rec.state },
       disks, features: [], timeoutSeconds: Math.ceil(c.plan.timeoutMs / 1000), ...(saveFileBytes !== undefined ? { saveFileBytes } : {}),
+      ...(tls ? { tls: tls.wire } : {}),
     }), d.target, { migrationId, live: false, exports: [...disks.filter((x) => x.copy).map((x) => x.name), ...(saveFileBytes !== undefined ? [STATE_EXPORT] : [])] });
     c.m.phase = 'copying';
     const files = [...disks.filter((x) => x.copy).map((x) => [x.name, lplan.diskPaths[x.name]!, x.fileBytes] as const),
@@ -337,7 +341,7 @@ async function moveOffline(d: HostMigrationDeps, rec: VmRecord, c: HostMoveConte
       const to = ready.nbd.find((n) => n.exportName === exp);
       if (!to) fail('MIGRATION_FAILED', `the target offered no export for ${exp}`);
       await copyFileToNbd(file, to, {
-        signal: c.signal,
+        signal: c.signal, ...(tls ? { tls: tls.files } : {}),
         onProgress: (f) => {
           c.m.disks = { doneBytes: done + f * bytes, totalBytes: total, readyDisks: 0, disks: files.length };
           c.onProgress?.(idleProgress('copying', Date.now() - t0, 0));
@@ -347,9 +351,10 @@ async function moveOffline(d: HostMigrationDeps, rec: VmRecord, c: HostMoveConte
     }
   } catch (err) {
     if (ready) await d.peer.abort(migrationId, { name, id: rec.id }).catch(() => undefined);
+    await rm(tlsDir, { recursive: true, force: true });
     throw err;
   }
-  const commit = await d.peer.commit(migrationId);
+  const commit = await d.peer.commit(migrationId).finally(() => rm(tlsDir, { recursive: true, force: true }));
   return {
     vm: name, state: commit.state, sourcePid: 0, targetPid: 0, wallMs: Date.now() - t0,
     stats: { totalTimeMs: Date.now() - t0, downtimeMs: 0, setupTimeMs: 0, transferredBytes: disks.reduce((a, x) => a + x.fileBytes, 0) + (saveFileBytes ?? 0), totalBytes: 0, iterations: 0, postcopy: false, cpuThrottlePercent: 0, mbps: 0 },

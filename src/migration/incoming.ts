@@ -177,11 +177,12 @@ export class IncomingService {
     const files: Array<[string, string, number]> = req.disks.filter((d) => d.copy).map((d) => [d.name, plan.diskPaths[d.name]!, d.fileBytes]);
     if (req.saveFileBytes !== undefined) files.push([STATE_EXPORT, this.o.vms.files(rec).saveFile, req.saveFileBytes]);
     await mkdir(path.join(plan.dir, 'disks'), { recursive: true, mode: 0o750 });
+    const tls = req.tls ? await this.writeTls(plan.dir, req.tls) : undefined;
     const nbd: NbdMirror[] = [];
     for (const [name, file, bytes] of files) {
       await writeFile(file, '', { mode: 0o640 });
       await truncate(file, bytes);
-      const x = await exportFile(plan.dir, name, file, this.o.address, timeoutSignal(30_000));
+      const x = await exportFile(plan.dir, name, file, this.o.address, timeoutSignal(30_000), tls);
       e.exports.push(x);
       nbd.push({ disk: name, host: x.host, port: x.port, exportName: name });
     }

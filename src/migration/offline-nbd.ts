@@ -7,14 +7,31 @@
  * everything inside a qcow2 (internal snapshots, bitmaps) as it was.
  * qemu-nbd runs detached with a pidfile `<vmDir>/nbd-<name>.pid`, so a
  * restarted daemon finds and stops it (killStaleExports).
+ *
+ * With TLS (the default, audit defect 4) qemu-nbd and qemu-img each get a
+ * tls-creds-x509 object over the move's per-migration certificates with
+ * verify-peer: the server takes only a client of that CA, the client checks
+ * the server's name; a plain-text client is refused by the server.
  */
 import { readdir, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { anySignal, pidAlive, pidArgv, runChecked, signalPid, sleep, WorkDeadline } from '../shared/index.js';
+import { anySignal, pidAlive, pidArgv, PolyvisorError, runChecked, signalPid, sleep, WorkDeadline } from '../shared/index.js';
 import { progressParser } from '../storage/index.js';
+import type { MigrationTlsFiles } from '../drivers/index.js';
 
 const PID_PREFIX = 'nbd-';
+const TLS_ID = 'pv-nbd-tls';
+
+/** QEMU's option syntax splits on commas: a value with one (or a newline) cannot be passed safely. */
+function optValue(what: string, v: string): string {
+  if (/[,\n]/.test(v)) throw new PolyvisorError('MIGRATION_FAILED', `${what} ${JSON.stringify(v)} contains a comma or a newline, which QEMU's option syntax cannot carry`);
+  return v;
+}
+
+function tlsObject(tls: MigrationTlsFiles, endpoint: 'server' | 'client'): string {
+  return `tls-creds-x509,id=${TLS_ID},endpoint=${endpoint},dir=${optValue('the TLS directory', tls.dir)},verify-peer=on`;
+}
 
 /** A TCP port free on `host` right now (the OS picks it). */
 export function freePort(host: string): Promise<number> {
@@ -37,12 +54,13 @@ export interface FileExport {
 }
 
 /** Target: serves `file` writable as export `name` on host:port until stopExport. */
-export async function exportFile(vmDir: string, name: string, file: string, host: string, signal: AbortSignal): Promise<FileExport> {
+export async function exportFile(vmDir: string, name: string, file: string, host: string, signal: AbortSignal, tls?: MigrationTlsFiles): Promise<FileExport> {
   const port = await freePort(host);
   const pidFile = path.join(vmDir, `${PID_PREFIX}${name}.pid`);
   await runChecked('qemu-nbd', [
     '--fork', '--persistent', '--shared=2', '--format=raw', `--pid-file=${pidFile}`,
-    `--bind=${host}`, `--port=${port}`, `--export-name=${name}`, file,
+    `--bind=${host}`, `--port=${port}`, `--export-name=${name}`,
+    ...(tls ? ['--object', tlsObject(tls, 'server'), `--tls-creds=${TLS_ID}`] : []), file,
   ], { timeoutMs: 30_000, signal, missingCode: 'QEMU_IMG_MISSING', failCode: 'MIGRATION_FAILED' });
   return { name, host, port, pidFile };
 }
@@ -70,9 +88,16 @@ export const COPY_STALL_MS = 10 * 60_000;
 
 /** Source: copies `file` byte for byte into the export; bounded by its progress, not by a constant. */
 export async function copyFileToNbd(
-  file: string, to: { host: string; port: number; exportName: string }, o: { signal: AbortSignal; onProgress?: (fraction: number) => void; stallMs?: number },
+  file: string, to: { host: string; port: number; exportName: string },
+  o: { signal: AbortSignal; onProgress?: (fraction: number) => void; stallMs?: number; tls?: MigrationTlsFiles },
 ): Promise<void> {
-  const uri = `nbd://${to.host}:${to.port}/${encodeURIComponent(to.exportName)}`;
+  // Plain: an nbd:// URI. TLS: the target as options, so the nbd client gets the credentials and the server's name.
+  const target = o.tls
+    ? ['--object', tlsObject(o.tls, 'client'), '--target-image-opts', file, [
+      'driver=raw', 'file.driver=nbd', 'file.server.type=inet', `file.server.host=${optValue('the NBD host', to.host)}`, `file.server.port=${to.port}`,
+      `file.export=${optValue('the export name', to.exportName)}`, `file.tls-creds=${TLS_ID}`, `file.tls-hostname=${optValue('the TLS hostname', o.tls.hostname)}`,
+    ].join(',')]
+    : ['-O', 'raw', file, `nbd://${to.host}:${to.port}/${encodeURIComponent(to.exportName)}`];
   const watch = new WorkDeadline(`copying ${to.exportName} to the target`, { stallMs: o.stallMs ?? COPY_STALL_MS });
   watch.sample(1, '0 %');
   const p = progressParser((f) => {
@@ -84,7 +109,7 @@ export async function copyFileToNbd(
     if (watch.stalled()) stalled.abort(watch.timeout());
   }, 1_000);
   try {
-    await runChecked('qemu-img', ['convert', '-p', '-n', '--target-is-zero', '-f', 'raw', '-O', 'raw', file, uri], {
+    await runChecked('qemu-img', ['convert', '-p', '-n', '--target-is-zero', '-f', 'raw', ...target], {
       timeoutMs: 24 * 3_600_000, signal: anySignal([o.signal, stalled.signal]), missingCode: 'QEMU_IMG_MISSING', failCode: 'MIGRATION_FAILED',
       env: { ...process.env, LC_ALL: 'C' }, onStdout: (c) => p.push(c),
     });
