@@ -8,6 +8,8 @@ import { installRedaction } from './redact.js';
 import { installSecurityHeaders } from './security-headers.js';
 import { installPathGuard } from './path-guard.js';
 import { installOwnerGuard } from './owner-guard.js';
+import type { OwnerForwarder } from './owner-forward.js';
+import type { ForwardedIdentityOptions } from './auth/forwarded-identity.js';
 import { installAuth, requirePermissions } from './auth/authenticate.js';
 import { collectRoutes, openApiRoute, type RegisteredRoute } from './openapi.js';
 import type { ApiPlatform } from './platform.js';
@@ -109,6 +111,8 @@ export interface ApiOptions {
   nics?: NicService;
   /** Foreign VM formats: serves POST /v1/imports and POST /v1/vms/{name}/export-config when given. */
   interchange?: InterchangeService;
+  /** A cluster host: writes to other hosts' VMs go to their owner, and requests other hosts forward here run as their caller (docs/cluster.md). */
+  forwarding?: { forwarder: OwnerForwarder; identity: ForwardedIdentityOptions };
 }
 
 /** A slow or malicious client cannot hold the daemon: headers and bodies must arrive in time. */
@@ -154,11 +158,11 @@ export async function buildApi(o: ApiOptions): Promise<{ app: FastifyInstance; r
   installErrorHandling(app);
   requirePermissions(app);
   const routes = collectRoutes(app);
-  installAuth(app, { listener: o.listener, tokens: o.platform.tokens, limiter: o.platform.limiter, failures: o.platform.failures, badTokens: o.platform.badTokens });
+  installAuth(app, { listener: o.listener, tokens: o.platform.tokens, limiter: o.platform.limiter, failures: o.platform.failures, badTokens: o.platform.badTokens, ...(o.forwarding ? { forwarded: o.forwarding.identity } : {}) });
   installAuditHook(app, o.platform.audit);
   installRedaction(app);
   if (o.pathPolicy) installPathGuard(app, o.pathPolicy);
-  installOwnerGuard(app, { service: o.service, host: o.host });
+  installOwnerGuard(app, { service: o.service, host: o.host, ...(o.forwarding ? { forwarder: o.forwarding.forwarder } : {}) });
   if (o.metrics) metricsRoutes(app, o.metrics);
   if (o.doctor) doctorRoutes(app, o.doctor);
   systemRoutes(app, { version: o.version, host: o.host });

@@ -44,6 +44,8 @@ export class AuditLog {
         remote: req.ip || 'unix',
         ms: Math.round(ms),
         ...(req.principal ? { role: req.principal.role, via: req.principal.via } : {}),
+        ...(req.principal?.forwardedBy ? { forwardedBy: req.principal.forwardedBy } : {}),
+        ...(req.forwardedTo ? { forwardedTo: req.forwardedTo } : {}),
         ...(req.errorCode ? { code: req.errorCode } : {}),
       },
     });

@@ -5,3 +5,8 @@ export { openApiDocument, type RegisteredRoute } from './openapi.js';
 export type { DoctorRunner } from './routes/doctor.js';
 export type { SecretsService } from './routes/secrets.js';
 export { TokenService } from './auth/tokens.js';
+export {
+  FORWARDED_BY_HEADER, ON_BEHALF_OF_HEADER, HANDLED_BY_HEADER,
+  type OwnerForwarder, type OwnerAddress, type ForwardedRequest, type ForwardedAnswer,
+} from './owner-forward.js';
+export type { ForwardedIdentityOptions } from './auth/forwarded-identity.js';

@@ -5,16 +5,18 @@
  * another host is refused with VM_ON_OTHER_HOST naming the owner; reads answer
  * from any host. Runs after authentication and permission checks, so callers
  * without the permission learn nothing about where the VM lives. On one host
- * every VM is this host's and the guard never fires.
+ * every VM is this host's and the guard never fires. With a forwarder (a
+ * cluster host, forwardWrites on) the write is sent on to the owner and its
+ * answer returned instead (owner-forward.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import type { VmService } from '../lifecycle/index.js';
-import { fail } from '../shared/index.js';
+import { forwardToOwner, type OwnerForwarder } from './owner-forward.js';
 
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-export function installOwnerGuard(app: FastifyInstance, o: { service: VmService; host: string }): void {
-  app.addHook('preHandler', async (req) => {
+export function installOwnerGuard(app: FastifyInstance, o: { service: VmService; host: string; forwarder?: OwnerForwarder }): void {
+  app.addHook('preHandler', async (req, reply) => {
     if (!WRITES.has(req.method)) return;
     const url = req.routeOptions.url;
     if (url === undefined || !url.startsWith('/v1/vms/:name')) return;
@@ -22,8 +24,6 @@ export function installOwnerGuard(app: FastifyInstance, o: { service: VmService;
     if (typeof name !== 'string') return;
     const rec = await o.service.find(name).catch(() => undefined); // a bad name is the route's own 400
     if (!rec || rec.host === o.host) return;
-    fail('VM_ON_OTHER_HOST', `VM ${name} runs on host ${rec.host}, not on ${o.host}: only its host's daemon may change it`, {
-      hint: `send the request to ${rec.host}, whose URL \`polyvisor host list\` shows (as a remote: \`polyvisor remote add ${rec.host} URL --token-file FILE\`), or move the VM here first`,
-    });
+    return forwardToOwner(req, reply, { forwarder: o.forwarder, self: o.host, vm: name, owner: rec.host });
   });
 }

@@ -71,6 +71,9 @@ const configSchema = z
       .transform((v) => v === true || v === '1' || v === 'true' || v === 'yes' || v === 'on'),
     /** Where VMs, tokens, audit and meta live: the embedded SQLite file (default) or an etcd cluster (docs/cluster-store.md). */
     store: storeSchema,
+    /** A cluster host sends writes to a VM another host owns on to that host (docs/cluster.md); false: they answer VM_ON_OTHER_HOST. */
+    forwardWrites: z.union([z.boolean(), z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])])
+      .transform((v) => v === true || v === '1' || v === 'true' || v === 'yes' || v === 'on'),
     /** HTTPS on the TCP listener: "auto" (the default) serves HTTPS whenever it listens beyond loopback (audit defect 6). */
     tls: z.union([z.boolean(), z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', 'auto'])])
       .transform((v) => (v === 'auto' ? 'auto' as const : v === true || v === '1' || v === 'true' || v === 'yes' || v === 'on')),
@@ -110,6 +113,7 @@ const ENV: Record<string, keyof z.infer<typeof configSchema>> = {
   POLYVISOR_METRICS_CACHE: 'metricsCacheSeconds',
   POLYVISOR_LIBVIRT_DISK_ROOT: 'libvirtDiskRoot',
   POLYVISOR_DEFAULT_NETWORK: 'defaultNetwork',
+  POLYVISOR_FORWARD_WRITES: 'forwardWrites',
 };
 
 export const CONFIG_KEYS = Object.values(ENV);
@@ -145,6 +149,7 @@ export function loadConfig(src: ConfigSources = {}): DaemonConfig {
     libvirtDiskRoot: '/var/lib/polyvisor/libvirt',
     // libvirt's `default`: a root daemon with ip, nft and dnsmasq makes it on its first start (test and bench daemons say 0).
     defaultNetwork: true,
+    forwardWrites: true,
     store: { kind: 'sqlite' } as StoreConfig,
   };
   const fileName = src.file ?? env['POLYVISOR_CONFIG'];

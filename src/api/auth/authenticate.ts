@@ -9,6 +9,7 @@ import { PolyvisorError } from '../../shared/index.js';
 import { isPermission, roleAllows, rolesWith } from './permissions.js';
 import { LOCAL_ADMIN, type Principal } from './principal.js';
 import type { RateLimiter } from './rate-limit.js';
+import { forwardedPrincipal, type ForwardedIdentityOptions } from './forwarded-identity.js';
 import { TokenService } from './tokens.js';
 
 export interface AuthOptions {
@@ -24,6 +25,8 @@ export interface AuthOptions {
    * AUTH_RATE_LIMITED before the token is even checked.
    */
   badTokens: RateLimiter;
+  /** A cluster host: requests other hosts forward with the peer credential run as their original caller (forwarded-identity.ts). */
+  forwarded?: ForwardedIdentityOptions;
 }
 
 /** Refuses to register any route that does not declare a known permission. */
@@ -79,12 +82,12 @@ export function installAuth(app: FastifyInstance, o: AuthOptions): void {
     if (TokenService.expired(rec)) {
       throw new PolyvisorError('TOKEN_EXPIRED', `the API token ${rec.name} expired at ${rec.expiresAt}`);
     }
-    const principal: Principal = { actor: rec.name, role: rec.role, via: 'tcp' };
+    const principal: Principal = (await forwardedPrincipal(req, rec, o.forwarded)) ?? { actor: rec.name, role: rec.role, via: 'tcp' };
     req.principal = principal;
-    const wait = o.limiter.take(`token:${rec.name}`);
-    if (wait > 0) throw limited(reply, wait, `token ${rec.name} sent too many requests`);
-    if (permission !== undefined && !roleAllows(rec.role, permission)) {
-      throw new PolyvisorError('FORBIDDEN', `role ${rec.role} (token ${rec.name}) may not do this: it needs ${permission}, held by ${rolesWith(permission).join(', ')}`);
+    const wait = o.limiter.take(`token:${principal.actor}`);
+    if (wait > 0) throw limited(reply, wait, `token ${principal.actor} sent too many requests`);
+    if (permission !== undefined && !roleAllows(principal.role, permission)) {
+      throw new PolyvisorError('FORBIDDEN', `role ${principal.role} (token ${principal.actor}${principal.forwardedBy ? `, forwarded by ${principal.forwardedBy}` : ''}) may not do this: it needs ${permission}, held by ${rolesWith(permission).join(', ')}`);
     }
   });
 }

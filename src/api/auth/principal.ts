@@ -8,6 +8,8 @@ export interface Principal {
   actor: string;
   role: Role;
   via: 'unix' | 'tcp';
+  /** Set when another cluster host forwarded the request on this caller's behalf (api/owner-forward.ts): that host's name. */
+  forwardedBy?: string;
 }
 
 /** Documentation and validation of a route; the handler parses with the same schemas (api/validate.ts). */
@@ -47,6 +49,8 @@ declare module 'fastify' {
     principal?: Principal;
     /** Catalogue code of the error this request ended with (set by the error handler, read by the audit hook). */
     errorCode?: string;
+    /** Set when this host forwarded the request to the VM's owner (api/owner-forward.ts): the owner's name, for the audit log. */
+    forwardedTo?: string;
   }
 }
 

@@ -60,6 +60,11 @@ export class TokenService {
     this.touched.delete(name);
   }
 
+  /** A token's record by name (forwarded requests name their caller's token: auth/forwarded-identity.ts). */
+  async byName(name: string): Promise<TokenRecord | undefined> {
+    return (await this.store.listTokens()).find((t) => t.name === name);
+  }
+
   /** The token's record, or undefined if it is malformed, unknown or revoked (expiry is the caller's to check: expired()). */
   async verify(token: string): Promise<TokenRecord | undefined> {
     if (!TOKEN_PATTERN.test(token)) return undefined;
