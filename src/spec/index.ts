@@ -51,4 +51,5 @@ export {
   type ClusterJoinGrantView, type ClusterLeaveView, type ClusterSetupView, type ClusterStatusView, type DrainStateName, type DrainView, type DrainVmView,
   type EtcdMemberView, type JoinTokenCreatedView,
 } from './cluster-views.js';
+export type { ScheduleExplainView, ScheduleExplainHostView, ScheduleVerdictView } from './schedule-views.js';
 export type { MappingWarningView, FileImportView, ConfigExportView } from './interchange-views.js';
