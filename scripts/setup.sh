@@ -17,6 +17,10 @@ PKGS=(qemu-system-x86 qemu-utils ovmf busybox-static qemu-guest-agent cpio pytho
   iproute2 dnsmasq-base nftables iperf3 etcd-server etcd-client)
 # The appliance image (guest/appliance/build.sh): GRUB for BIOS and UEFI, FAT and GPT tools, hyperv-daemons is fetched by it.
 PKGS+=(grub-common grub-pc-bin grub-efi-amd64-bin mtools dosfstools fdisk)
+# virt-v2v converts Polyvisor's exported OVAs in test/interchange-v2v.test.ts (LIBGUESTFS_BACKEND=direct): libguestfs-tools
+# (guestfish makes the test's BIOS-bootable Debian disk), linux-image-cloud-amd64 (a kernel in /boot for the libguestfs
+# appliance), nbdkit and libnbd-bin (virt-v2v's `-o local` writes through nbdkit and nbdcopy; Debian only recommends them).
+PKGS+=(virt-v2v libguestfs-tools linux-image-cloud-amd64 nbdkit libnbd-bin)
 # One dpkg-query for all of them (one call per package cost about a second on a busy host).
 installed=" $(dpkg-query -W -f='${Package}=${Status}\n' "${PKGS[@]}" 2>/dev/null | sed -n 's/=install ok installed$//p' | tr '\n' ' ') "
 missing=()
