@@ -59,7 +59,8 @@ const texts = (page: WatchedPage, sel: string): Promise<string[]> => page.$$eval
 it('checks a fixture OVF (mapping and every warning), imports it after the check, exports it as OVF listing the files', async () => {
   const file = path.join(dir, 'xp-lab.ovf');
   const page = await logInWebUi(browser, d.url, admin);
-  await page.goto(`${d.url}/import`);
+  await page.goto(`${d.url}/create`);
+  await page.click('[data-testid=import-link]'); // the create page offers the import
   await waitFor(page, '#import-path');
   await page.fill('#import-path', file);
   await page.fill('#import-name', 'xplab');
@@ -78,6 +79,7 @@ it('checks a fixture OVF (mapping and every warning), imports it after the check
   expect(shown).toEqual(api.warnings.map((w) => [w.source, `${w.source}: ${w.message}`]));
   expect(api.warnings.map((w) => w.source)).toContain('VirtualSystem[XP Lab (old)]/VirtualHardwareSection/Item[InstanceID=5]/ResourceSubType');
   expect(await axeProblems(page)).toEqual([]);
+  await page.screenshot({ path: path.join(ROOT, 'docs/screenshots/import-check-desktop.png'), fullPage: true });
   expect((await d.client.listVms()).map((v) => v.name)).toEqual([]); // checking made nothing
 
   // Changing an input hides Import until checked again; then Import runs the operation and links to the VM.
@@ -109,6 +111,8 @@ it('checks a fixture OVF (mapping and every warning), imports it after the check
   const exported = ops.find((o) => o.kind === 'vm.export-config');
   expect(await page.$$eval('[data-testid=export-panel] [data-testid=mapping-warnings] li', (ls) => ls.map((l) => l.getAttribute('data-source'))))
     .toEqual(exported?.result?.warnings.map((w) => w.source));
+  await page.screenshot({ path: path.join(ROOT, 'docs/screenshots/vm-export-desktop.png'), fullPage: true });
+  expect(await axeProblems(page)).toEqual([]);
   expect(page.problems).toEqual([]);
   await page.context().close();
 

@@ -69,7 +69,7 @@ export default function CreateVm({ mode, from }: { mode: Mode; from?: string }) 
   return (
     <form className="create card" onSubmit={(e) => void submit(e)} noValidate aria-labelledby="create-title">
       <h1 id="create-title">{title}</h1>
-      {mode === 'create' && <p className="small"><Link to="/create?wizard">Step by step instead</Link> (name, source, CPU and memory, disks, network, cloud-init, a YAML summary).</p>}
+      {mode === 'create' && <p className="small"><Link to="/create?wizard">Step by step instead</Link> (name, source, CPU and memory, disks, network, cloud-init, a YAML summary), or <Link to="/import" data-testid="import-link">import another hypervisor&apos;s VM</Link> (OVA, OVF, .vmx, .vbox, Hyper-V, libvirt XML, Proxmox; admins).</p>}
       {mode === 'clone' && <p className="small muted">The copy starts from the same configuration, which you may change here. The VM must be stopped: its disks are copied (snapshots are not), read-only images are shared, and disks you add are created empty. The copy gets its own MAC address and no host port forwards.</p>}
       {mode === 'edit' && <p className="small muted">The name and the disks stay; change disks on the VM page&apos;s storage routes.</p>}
       {!schema ? <p className="muted">Loading the spec schema…</p> : <SchemaForm key={formKey} schema={schema} value={value} onChange={setValue} errors={errors} />}
