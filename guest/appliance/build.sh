@@ -17,7 +17,8 @@
 #
 # Everything comes from Debian packages: the kernel, busybox and qemu-ga come
 # from the test guest (guest/build.sh, cached), GRUB from grub-pc-bin and
-# grub-efi-amd64-bin, hyperv-daemons and systemd-detect-virt from Debian.
+# grub-efi-amd64-bin, hyperv-daemons and systemd-detect-virt from Debian, the
+# SSH server (dropbear) from dropbear-bin and the firewall (nft) from nftables.
 # Progress goes to stderr. Safe to run twice and concurrently (flock).
 set -euo pipefail
 
@@ -59,7 +60,8 @@ FAT_ID=504f4c56
 FAT_UUID=504F-4C56
 CMDLINE="console=tty0 console=ttyS0,115200 panic=-1 quiet no_timer_check"
 # Modules beyond the test guest's, for other platforms' devices.
-EXTRA_MODULES=(vmxnet3 vmw_pvscsi vmw_balloon vmw_vmci hv_vmbus hv_utils hv_netvsc hv_storvsc hv_balloon softdog)
+# nf_tables and nft_ct (conntrack) for the firewall (rootfs/etc/nftables.conf).
+EXTRA_MODULES=(vmxnet3 vmw_pvscsi vmw_balloon vmw_vmci hv_vmbus hv_utils hv_netvsc hv_storvsc hv_balloon softdog nf_tables nft_ct)
 INPUT_FILES=(build.sh pin-ids.py pv-cpuid.c)
 while IFS= read -r f; do INPUT_FILES+=("$f"); done < <(cd "$HERE" && find rootfs -type f | LC_ALL=C sort)
 
@@ -98,7 +100,7 @@ download() { # PKG=VERSION into the current directory
 candidate() { apt-cache policy "$1" 2>/dev/null | sed -n 's/^ *Candidate: //p' | head -n1; }
 
 ensure_packages grub-common grub-pc-bin grub-efi-amd64-bin mtools dosfstools fdisk qemu-utils python3 \
-  gcc libc6-dev cpio gzip kmod systemd
+  gcc libc6-dev cpio gzip kmod systemd dropbear-bin nftables
 
 # The test guest gives the kernel, busybox, qemu-ga and the virtio modules.
 GUEST=$(bash "$REPO/guest/build.sh" | tail -n1)
@@ -117,6 +119,8 @@ VERSIONS="guest=$GUEST_KEY
 grub=$(pkg_version grub-pc-bin)/$(pkg_version grub-efi-amd64-bin)
 hyperv-daemons=$HV_VERSION
 systemd=$(pkg_version systemd)
+dropbear-bin=$(pkg_version dropbear-bin)
+nftables=$(pkg_version nftables)/$(pkg_version libnftables1)
 mtools=$(pkg_version mtools)
 dosfstools=$(pkg_version dosfstools)
 gcc=$(pkg_version gcc)"
@@ -132,6 +136,17 @@ complete() {
 set_current() {
   ln -sfn "$KEY" "$CACHE_ROOT/.current.$$"
   mv -Tf "$CACHE_ROOT/.current.$$" "$CACHE_ROOT/current"
+}
+
+copy_with_libs() { # BINARY ROOT: the binary and the shared libraries it loads, at the same paths
+  local bin=$1 root=$2 lib
+  mkdir -p "$root$(dirname "$bin")"
+  cp "$bin" "$root$bin"
+  for lib in $(ldd "$bin" | awk '/=> \//{print $3} /^\t\/[^ ]+ \(/{print $1}' | sort -u); do
+    [ -e "$root$lib" ] && continue
+    mkdir -p "$root$(dirname "$lib")"
+    cp -L "$lib" "$root$lib"
+  done
 }
 
 build_image() {
@@ -181,6 +196,14 @@ build_image() {
   # The CPUID / backdoor probe.
   gcc -static -O2 -Wall -o "$ROOT/usr/sbin/pv-cpuid" "$HERE/pv-cpuid.c"
   strip "$ROOT/usr/sbin/pv-cpuid"
+
+  # SSH (dropbear: key-only, see rootfs/etc/init.d/rcS) and the firewall (nft), with their libraries.
+  local bin
+  for bin in /usr/sbin/dropbear /usr/bin/dropbearkey /usr/sbin/nft; do
+    copy_with_libs "$bin" "$ROOT"
+  done
+  mkdir -p "$ROOT/root" "$ROOT/etc/dropbear"
+  chmod 700 "$ROOT/root" "$ROOT/etc/dropbear"
 
   # The second opinion: systemd-detect-virt and the libraries it needs, in a
   # second initrd; rcS deletes the files the main one lacks after boot.
