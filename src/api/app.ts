@@ -35,6 +35,8 @@ import { incomingMigrationRoutes } from './routes/migration-incoming.js';
 import { storageRoutes, type StorageServices } from './routes/storage.js';
 import { vmDiskRoutes } from './routes/vm-disks.js';
 import { vmNicRoutes } from './routes/vm-nics.js';
+import { vmResizeRoutes } from './routes/vm-resize.js';
+import { ResizeService } from '../lifecycle/index.js';
 import { snapshotRoutes } from './routes/snapshots.js';
 import { backupRoutes } from './routes/backups.js';
 import { backupScheduleRoutes } from './routes/backups-schedules.js';
@@ -195,6 +197,7 @@ export async function buildApi(o: ApiOptions): Promise<{ app: FastifyInstance; r
   if (o.stacks) stackRoutes(app, { stacks: o.stacks, ops: o.platform.operations, pathPolicy: o.pathPolicy });
   if (o.nicFirewall) vmNicFirewallRoutes(app, o.nicFirewall);
   if (o.nics) vmNicRoutes(app, o.nics);
+  vmResizeRoutes(app, new ResizeService({ vms: o.service, logger: o.logger }));
   if (o.interchange) interchangeRoutes(app, o.interchange, o.platform.operations);
   consoleRoutes(app, o.service, hub);
   vncRoutes(app, o.service, vnc);

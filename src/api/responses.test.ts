@@ -110,6 +110,12 @@ describe('every route on its happy path, checked against the OpenAPI document', 
     await call('DELETE', '/v1/networks/:name', { name: 'lab' }, { want: 204 });
   });
 
+  it('resize of a stopped VM (the spec alone changes; hot-plug into a running guest: test/hotplug.test.ts)', async () => {
+    await call('POST', '/v1/vms', {}, { body: { spec: { name: 'rsvm', memory: { size: '128Mi', max: { size: '512Mi' } }, cpu: { count: 1, max: 3 }, disks: [{ name: 'root', size: '1Mi' }] } }, want: 201 });
+    expect((await call('POST', '/v1/vms/:name/resize', { name: 'rsvm' }, { body: { cpus: 2, memoryMiB: 256 } })).json()).toMatchObject({ live: false, cpus: 2, memoryMiB: 256, maxCpus: 3, maxMemoryMiB: 512, changed: ['cpus', 'memory'] });
+    await call('DELETE', '/v1/vms/:name', { name: 'rsvm' }, { want: 204 });
+  });
+
   it('declarative stacks: plan, graph, apply, status, drift, down, destroy', async () => {
     const spec = { memory: '64Mi', disks: [{ name: 'd', size: '1Mi' }] };
     const document = { name: 'st', vms: { db: { spec }, app: { spec, depends_on: ['db'] } } };

@@ -1,7 +1,7 @@
 /** Typed REST client of polyvisord. The CLI and web UI talk to the daemon only through it. */
 import { createRequire } from 'node:module';
 import type WebSocket from 'ws';
-import type { GuestInfoView, HealthView, OperationView, VmView } from '../spec/index.js';
+import type { GuestInfoView, HealthView, OperationView, ResizeBody, ResizeView, VmView } from '../spec/index.js';
 import { decode, request, webSocketTarget, type Endpoint } from './transport.js';
 
 export type VmActionName = 'start' | 'stop' | 'kill' | 'pause' | 'resume' | 'reboot' | 'suspend';
@@ -56,6 +56,11 @@ export class PolyvisorClient {
 
   action(name: string, action: VmActionName, body: Record<string, unknown> = {}): Promise<VmView> {
     return this.call('POST', `/v1/vms/${encodeURIComponent(name)}/${action}`, body);
+  }
+
+  /** vCPUs, memory or balloon target of a VM (hot-plugged when it runs). */
+  resizeVm(name: string, body: ResizeBody): Promise<ResizeView> {
+    return this.call('POST', `/v1/vms/${encodeURIComponent(name)}/resize`, body);
   }
 
   /** The last `bytes` of the VM's serial console log. */

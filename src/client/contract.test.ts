@@ -78,7 +78,7 @@ function plan() {
     }],
     PolyvisorClient: [new PolyvisorClient(o), {
       health: [], specSchema: [], listVms: [{ labels: { tier: 'web' } }], getVm: ['a'], createVm: [{ name: 'a' }], cloneVmAsync: ['a', 'b'], removeVm: ['a', { force: true }],
-      action: ['a', 'start'], serialLog: ['a'], guestInfo: ['a'], openConsole: ['a'], openVnc: ['a'],
+      action: ['a', 'start'], resizeVm: ['a', { cpus: 2 }], serialLog: ['a'], guestInfo: ['a'], openConsole: ['a'], openVnc: ['a'],
     }],
     PlatformClient: [new PlatformClient(o), {
       createToken: ['n', 'viewer'], listTokens: [], revokeToken: ['n'], listSecrets: [], setSecret: ['s', 'v'], removeSecret: ['s'], rotateSecretKey: [],

@@ -29,3 +29,4 @@ export { NetworkService, DEFAULT_NETWORK, type NetworkServiceOptions } from './n
 export { networkNics, nicMac, type NetworkNic } from './nic-attachments.js';
 export { NicFirewallService } from './nic-firewall.js';
 export { NicService, type NicAddRequest, type NicChange } from './nic-hotplug-service.js';
+export { ResizeService, checkResize, resizedSpec, MEMORY_BLOCK_MIB, type ResizeRequest, type ResizeResult } from './vm-resize-service.js';

@@ -31,6 +31,7 @@ export type { HostTopologyFacts, HostNumaNode, HostPciDevice, HostMdevType, Host
 export { checkAgainstHost, type HostCheck, type ResolvedDevices } from './topology-host-check.js';
 export { VM_STATES, type VmState } from './state.js';
 export type { VmView, VmNicView, NicAddressSource, CloneView, HealthView, ErrorBody } from './views.js';
+export type { ResizeBody, ResizeView } from './resize-view.js';
 export { ROLES, OPERATION_STATUSES, type Role, type TokenView, type TokenCreatedView, type PeerView, type SecretView, type SecretRotationView, type OperationStatus, type OperationView, type EventView, type AuditView } from './api-views.js';
 export { BULK_ACTIONS, BULK_RESULTS, type BulkActionName, type BulkResultName, type BulkVmResult, type BulkReport } from './bulk-views.js';
 export { HISTORY_RANGES, type HistoryRange, type VmHistoryPoint, type HostHistoryPoint, type HistoryView, type VmHistoryView, type HostHistoryView } from './history-views.js';

@@ -61,7 +61,8 @@ function memoryProblems(s: Checked, lay: MemoryLayout, add: Add): void {
       add(['memoryLayout', 'hugepages', 'hostNode'], 'with memory.numa[].hostNodes, the pages come from each node\'s host nodes; drop hostNode');
     }
   }
-  if (lay.max && lay.max.size <= s.memory) add(['memoryLayout', 'max', 'size'], `memory.max.size (${formatSize(lay.max.size)}) must be more than memory (${formatSize(s.memory)})`);
+  // Equal is allowed: a VM grown to its ceiling by `vm resize` keeps it after a restart (the argv then has no DIMM slots left to give).
+  if (lay.max && lay.max.size < s.memory) add(['memoryLayout', 'max', 'size'], `memory.max.size (${formatSize(lay.max.size)}) must be at least memory (${formatSize(s.memory)})`);
   if (lay.balloon && !lay.balloon.enabled && lay.balloon.freePageReporting) add(['memoryLayout', 'balloon', 'freePageReporting'], 'free page reporting needs the balloon (enabled: true)');
 }
 

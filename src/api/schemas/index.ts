@@ -17,3 +17,4 @@ export { hostSchema, clusterStatusSchema, joinTokenSchema, clusterSetupSchema, c
 export { nicFirewallViewSchema } from './nic-firewall.js';
 export { stackChangeSchema, stackPlanSchema, stackApplySchema, stackStatusSchema, stackSummarySchema, stackDriftSchema, stackGraphSchema } from './stacks.js';
 export { fileImportSchema, configExportSchema } from './interchange.js';
+export { resizeViewSchema } from './resize.js';

@@ -24,7 +24,8 @@ export function cpuMemoryArgs(spec: VmSpec, model: string): string[] {
   const smp = v2Smp
     ? opts(undefined, [['cpus', c.count], ['maxcpus', c.max ?? c.count], ['sockets', c.sockets], ['dies', c.dies ?? 1], ['cores', c.cores], ['threads', c.threads]])
     : opts(String(c.count), [['sockets', c.sockets], ['cores', c.cores], ['threads', c.threads]]);
-  const max = spec.memoryLayout?.max;
+  // QEMU refuses slots with maxmem equal to the RAM: a VM already at its ceiling (grown by `vm resize`) starts without slots.
+  const max = spec.memoryLayout?.max && spec.memoryLayout.max.size > spec.memory ? spec.memoryLayout.max : undefined;
   return [
     '-cpu', [model, ...(c.flags ?? [])].join(','),
     '-smp', smp,

@@ -9,6 +9,8 @@ import type { DriverEvent, LaunchPlan, RunStatus, RuntimeFiles, RuntimeInfo, VmI
 import type { MigrateOutOptions, MigrationSource, MigrationStats, MigrationTuning } from '../migratable.js';
 import type { DiskHotplug, HotplugDisk } from '../disk-hotplug.js';
 import type { HotplugNic, NicHotplug } from '../nic-hotplug.js';
+import type { LiveResources, ResourceHotplug } from '../resource-hotplug.js';
+import { addMemory, readResources, setBalloon, setCpus } from './cpu-memory-hotplug.js';
 import type { ExternalOverlay, ExternalSnapshottable, FreezeResult, LoadSnapshotResult, Snapshottable, StreamRequest, CommitRequest } from '../snapshots.js';
 import type { BackupJob, Backupable, DiskBitmap } from '../backups.js';
 import { backupDisks, listBitmaps, removeBitmap } from './backup-jobs.js';
@@ -45,7 +47,7 @@ export const AGENT_REBOOT_TIMEOUT_MS = 2_000;
 /** How long after the monitor closed we wait for the process to disappear before giving up on it. */
 const EXIT_WATCH_MS = 60_000;
 
-export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, NicHotplug, StatsSource, Snapshottable, ExternalSnapshottable, Backupable, GuestInfoSource, GuestExec {
+export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, NicHotplug, ResourceHotplug, StatsSource, Snapshottable, ExternalSnapshottable, Backupable, GuestInfoSource, GuestExec {
   readonly info: RuntimeInfo;
   readonly files: RuntimeFiles;
   private readonly plan: LaunchPlan;
@@ -190,6 +192,11 @@ export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, N
   detachDisk(name: string, signal: AbortSignal): Promise<void> {
     return hotUnplugDisk(this.qmp, name, signal);
   }
+
+  readResources(signal: AbortSignal): Promise<LiveResources> { return readResources(this.qmp, signal); }
+  setCpus(count: number, signal: AbortSignal): Promise<void> { return setCpus(this.qmp, count, signal); }
+  addMemory(bytes: number, signal: AbortSignal): Promise<void> { return addMemory(this.qmp, this.plan.spec, bytes, signal); }
+  setBalloon(bytes: number, signal: AbortSignal): Promise<number> { return setBalloon(this.qmp, bytes, signal); }
 
   attachNic(nic: HotplugNic, signal: AbortSignal): Promise<void> {
     return hotplugNic(this.qmp, this.plan.spec.machine.type, nic, signal);
