@@ -39,7 +39,10 @@ export function readDevices(devices: XNode | undefined, lossy: string[], ours: b
   if (serials.length > 1) lossy.push(`${serials.length - 1} serial port(s) after the first are not kept`);
   for (const c of kids(devices, 'console')) {
     const t = child(c, 'target')?.attrs['type'];
-    if (t !== undefined && t !== 'serial') lossy.push(`a ${t} console is not kept (the spec has the serial console)`);
+    // A serial console (a console's default target on x86) with no <serial> beside it: libvirt adds the serial port
+    // itself (virt-install and virt-v2v write just `<console type='pty'/>`).
+    if (t === undefined || t === 'serial') out.serial = true;
+    else lossy.push(`a ${t} console is not kept (the spec has the serial console)`);
   }
   for (const ch of kids(devices, 'channel')) {
     const name = child(ch, 'target')?.attrs['name'];

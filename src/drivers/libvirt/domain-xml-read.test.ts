@@ -44,7 +44,7 @@ describe('readDomainXml on domains Polyvisor did not create', () => {
       machine: { type: 'q35', accel: 'kvm' }, boot: { firmware: 'bios', order: ['disk'] },
       disks: [disk('vda', '/var/lib/libvirt/images/linux2020.qcow2')],
       networks: [{ name: 'net0', type: 'user', model: 'virtio', mac: '00:11:22:33:44:55', portForwards: [] }],
-      serial: { enabled: false }, agent: { enabled: true }, display: { vnc: true },
+      serial: { enabled: true }, // its <console type="pty"/> is libvirt's serial port, agent: { enabled: true }, display: { vnc: true },
     });
     expect(r.lossy).toEqual([
       '<metadata> element <libosinfo:libosinfo> (namespace http://libosinfo.org/xmlns/libvirt/domain/1.0) is not kept',
@@ -67,7 +67,7 @@ describe('readDomainXml on domains Polyvisor did not create', () => {
       name: 'win10', cpu: { count: 2, model: 'host' }, machine: { type: 'q35', accel: 'kvm' },
       disks: [disk('sda', '/dev/default-pool/testvol1.img', { bus: 'sata' }), disk('sdb', '/dev/default-pool/testvol2.img', { media: 'cdrom', bus: 'sata', readOnly: true })],
       networks: [{ name: 'net0', model: 'e1000e', mac: '00:11:22:33:44:55' }],
-      serial: { enabled: false }, agent: { enabled: false }, display: { vnc: true },
+      serial: { enabled: true }, agent: { enabled: false }, display: { vnc: true },
     });
     expect(r.lossy).toEqual([
       '<metadata> element <libosinfo:libosinfo> (namespace http://libosinfo.org/xmlns/libvirt/domain/1.0) is not kept',
