@@ -11,6 +11,7 @@ import { isPolyvisorError, PolyvisorError } from '../shared/index.js';
 import { stopWaitText, waitNotice } from './wait-notice.js';
 import { registerGuestCommand } from './guest-commands.js';
 import { registerNicCommands } from './nic-commands.js';
+import { registerResizeCommand } from './resize-commands.js';
 import { registerHistoryCommand } from './history-commands.js';
 import { endpointClientFrom, foreignVmDetails, inventoryTable } from './endpoint-commands.js';
 import type { ForeignActionName } from '../client/index.js';
@@ -198,4 +199,5 @@ export function registerVmCommands(program: Command, out: (s: string) => void): 
   registerHistoryCommand(vm, g, out);
   registerGuestCommand(vm, g, out);
   registerNicCommands(vm, g, out);
+  registerResizeCommand(vm, g, out);
 }
