@@ -39,11 +39,12 @@ function sample(sides: Side[], dirs: string[], t0: number): Sample {
 }
 
 async function waitReady(s: Side, name: string, readyLine: string, skip: number): Promise<void> {
-  const deadline = Date.now() + 180_000;
+  // Generous: on a busy host a TCG boot can take minutes (the point here is growth, not speed).
+  const deadline = Date.now() + 600_000;
   for (;;) {
     const text = await s.vm.serialLog(name, 4 * 1024 * 1024);
     if (text.slice(skip).includes(readyLine) || (skip > text.length && text.includes(readyLine))) return;
-    if (Date.now() > deadline) throw new Error(`${name}: no ready line within 180 s`);
+    if (Date.now() > deadline) throw new Error(`${name}: no ready line within 600 s`);
     await sleep(250);
   }
 }
