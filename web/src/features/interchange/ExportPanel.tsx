@@ -57,7 +57,7 @@ export function ExportPanel({ vm }: { vm: VmView }) {
       </form>
       {picked && <p className="muted small" data-testid="export-format-what">{picked.label}: {picked.what}; with a SHA256SUMS file.</p>}
       {error && <p className="error" role="alert">{error}</p>}
-      {op && <OpProgress op={op} label="export" onEnd={onEnd} />}
+      {op && <OpProgress key={op.id} op={op} label="export" onEnd={onEnd} />}
       {done && (
         <>
           <p className="ok" role="status" data-testid="export-done">Wrote {done.files.length} files to <code>{done.out}</code> as {done.format}.</p>

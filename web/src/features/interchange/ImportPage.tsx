@@ -37,6 +37,8 @@ export default function ImportPage() {
   const op = useOperation(started);
   const key = JSON.stringify(bodyOf(inputs, false));
   const current = checked !== null && checked.for === key;
+  // Import once per check; a failed or cancelled import may be tried again.
+  const mayImport = current && (op === null || op.status === 'failed' || op.status === 'cancelled');
 
   useEffect(() => { if (may) api<PoolView[]>('GET', '/v1/pools').then(setPools, () => setPools([])); }, [may]);
 
@@ -59,6 +61,7 @@ export default function ImportPage() {
   const run = async (): Promise<void> => {
     setBusy(true);
     setRefused(null);
+    setDone(null);
     try {
       setStarted(await api<OperationView>('POST', '/v1/imports?async=true', bodyOf(inputs, false)));
     } catch (err) {
@@ -101,8 +104,8 @@ export default function ImportPage() {
         </div>
         <div className="row">
           <button type="submit" disabled={busy || !inputs.path.trim()}>Check</button>
-          {current && !started && <button type="button" className="primary" disabled={busy} onClick={() => void run()}>Import</button>}
-          {checked && !current && !started && <span className="muted small" role="status">The inputs changed since the check: check again.</span>}
+          {mayImport && <button type="button" className="primary" disabled={busy} onClick={() => void run()}>Import</button>}
+          {checked && !current && op === null && <span className="muted small" role="status">The inputs changed since the check: check again.</span>}
         </div>
       </form>
       {refused && (
@@ -114,7 +117,7 @@ export default function ImportPage() {
       {op && (
         <div className="card" data-testid="import-run">
           <h2>Importing {String(bodyOf(inputs, false)['name'] ?? checked?.view.spec['name'] ?? '')}</h2>
-          <OpProgress op={op} label="import" onEnd={onEnd} />
+          <OpProgress key={op.id} op={op} label="import" onEnd={onEnd} />
           {done?.vm && <p className="ok" role="status" data-testid="import-done">Created <Link to={`/vms/${enc(done.vm.name)}`}>{done.vm.name}</Link> ({done.vm.state}).</p>}
         </div>
       )}
