@@ -79,6 +79,10 @@ describe('every route on its happy path, checked against the OpenAPI document', 
     expect((await call('POST', '/v1/hosts/:name/drain', { name: 'h' }, { want: 202 })).json()).toMatchObject({ host: 'h', state: 'draining' });
     expect((await call('GET', '/v1/hosts/:name/drain', { name: 'h' })).json()).toMatchObject({ host: 'h', state: 'draining' });
     await call('POST', '/v1/hosts/:name/uncordon', { name: 'h' }, { want: 204 });
+    await call('POST', '/v1/vms', {}, { body: { spec: { name: 'sched1', memory: '64Mi', disks: [{ name: 'root', size: '1Mi' }] } }, want: 201 });
+    expect((await call('GET', '/v1/schedule/explain', {}, { query: 'vm=sched1' })).json()).toMatchObject({ vm: 'sched1', chosen: 'h', hosts: [{ host: 'h', chosen: true }, { host: 'h2', refusedBy: { filter: 'state' } }] });
+    expect((await call('POST', '/v1/schedule/explain', {}, { body: { spec: { name: 'sched2', memory: '64Mi', disks: [{ name: 'root', size: '1Mi' }] } } })).json()).toMatchObject({ vm: 'sched2', chosen: 'h' });
+    await call('DELETE', '/v1/vms/:name', { name: 'sched1' }, { want: 204 });
   });
 
   it('cluster membership (the real rules on an in-memory key-value store; etcd and other daemons answered by stubs)', async () => {

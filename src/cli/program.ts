@@ -34,6 +34,7 @@ import { registerTopCommand } from './top.js';
 import { registerCompletionCommands } from './completion-commands.js';
 import { registerApplianceCommands } from './appliance-commands.js';
 import { registerReleaseCommands } from './release-commands.js';
+import { registerScheduleCommands } from './schedule-commands.js';
 
 export type Out = (s: string) => void;
 type Register = (program: Command, out: Out) => void;
@@ -77,6 +78,7 @@ const GROUPS: Array<{ verbs: string[]; register: Register[] }> = [
   { verbs: ['network'], register: [registerNetworkCommands] },
   { verbs: ['host'], register: [registerHostCommands] },
   { verbs: ['cluster'], register: [registerClusterCommands] },
+  { verbs: ['schedule'], register: [registerScheduleCommands] },
   { verbs: ['up', 'down', 'stack'], register: [registerStackCommands] },
   { verbs: ['snapshot'], register: [registerSnapshotCommands] },
   { verbs: ['backup'], register: [registerBackupCommands] },

@@ -5,10 +5,12 @@
  */
 import os from 'node:os';
 import { fail } from '../shared/index.js';
-import type { DrainView, HostView } from '../spec/index.js';
+import type { DrainView, HostView, ScheduleExplainView } from '../spec/index.js';
 import type { VmRecord } from '../store/index.js';
 import type { HostDirectory } from './host-directory.js';
 import { CLAIMING_STATES, sumClaims } from './vm-claims.js';
+import { explainTarget, type ExplainTarget } from './schedule-explain.js';
+import { DEFAULT_POLICY } from './scheduler/index.js';
 
 export interface HostsService {
   list(): Promise<HostView[]>;
@@ -16,6 +18,8 @@ export interface HostsService {
   /** Asks the host to drain itself (cluster/drain.ts); answers the drain's record. */
   drain(name: string): Promise<DrainView>;
   drainStatus(name: string): Promise<DrainView>;
+  /** Where the scheduler would place a VM (existing, or a spec) and why, host by host (`polyvisor schedule explain`). */
+  explain(target: ExplainTarget): Promise<ScheduleExplainView>;
 }
 
 type ListVms = () => Promise<VmRecord[]>;
@@ -37,6 +41,11 @@ export class ClusterHosts implements HostsService {
 
   drainStatus(name: string): Promise<DrainView> {
     return this.directory.drainStatus(name);
+  }
+
+  async explain(target: ExplainTarget): Promise<ScheduleExplainView> {
+    const vms = await this.vms();
+    return explainTarget(target, await this.directory.list(vms), vms, DEFAULT_POLICY);
   }
 }
 
@@ -65,5 +74,9 @@ export class SingleHost implements HostsService {
 
   drainStatus(name: string): Promise<DrainView> {
     return this.setCordoned(name) as never;
+  }
+
+  async explain(target: ExplainTarget): Promise<ScheduleExplainView> {
+    return explainTarget(target, await this.list(), await this.o.vms(), DEFAULT_POLICY);
   }
 }

@@ -25,3 +25,4 @@ export {
   type ClusterService, type ClusterStoreSettings, type MembershipOptions, type OpenedCluster,
 } from './membership-service.js';
 export { DrainRunner, planDrain, apiOf, type DrainRunnerOptions } from './drain.js';
+export { explainPlacement, explainTarget, placementRequestOf, candidatesOf, type ExplainTarget } from './schedule-explain.js';

@@ -18,3 +18,4 @@ export { nicFirewallViewSchema } from './nic-firewall.js';
 export { stackChangeSchema, stackPlanSchema, stackApplySchema, stackStatusSchema, stackSummarySchema, stackDriftSchema, stackGraphSchema } from './stacks.js';
 export { fileImportSchema, configExportSchema } from './interchange.js';
 export { resizeViewSchema } from './resize.js';
+export { scheduleExplainSchema } from './schedule.js';
