@@ -166,17 +166,17 @@ interface Proc { pid: number; ppid: number; uid: number; comm: string; capEff: s
 
 /** Every process in the appliance: pid, parent, real uid, comm, effective capabilities. */
 async function processes(): Promise<Proc[]> {
-  const out = await guest(
-    'for d in /proc/[0-9]*; do s=$(cat $d/status 2>/dev/null) || continue; ' +
-      'printf "%s|%s|%s|%s|%s\\n" "${d#/proc/}" "$(echo "$s" | sed -n "s/^PPid:\\t//p")" "$(echo "$s" | sed -n "s/^Uid:\\t\\([0-9]*\\).*/\\1/p")" "$(cat $d/comm)" "$(echo "$s" | sed -n "s/^CapEff:\\t//p")"; done',
-  );
-  return out
-    .trim()
-    .split('\n')
-    .map((l) => {
-      const [pid, ppid, uid, comm, capEff] = l.split('|');
-      return { pid: Number(pid), ppid: Number(ppid), uid: Number(uid), comm: comm!, capEff: capEff! };
-    });
+  // One pass in the guest: each process's comm, then the status lines wanted (parsed here).
+  const out = await guest('for d in /proc/[0-9]*; do c=$(cat $d/comm 2>/dev/null) || continue; echo "== ${d#/proc/} $c"; grep -E "^(PPid|Uid|CapEff):" $d/status; done');
+  const procs: Proc[] = [];
+  for (const block of out.split('== ').slice(1)) {
+    const [head, ...lines] = block.trim().split('\n');
+    const field = (k: string): string => lines.find((l) => l.startsWith(`${k}:`))?.split(/\s+/)[1] ?? '';
+    const sp = head!.indexOf(' ');
+    if (!field('Uid')) continue; // gone between the listing and the read
+    procs.push({ pid: Number(head!.slice(0, sp)), comm: head!.slice(sp + 1), ppid: Number(field('PPid')), uid: Number(field('Uid')), capEff: field('CapEff') });
+  }
+  return procs;
 }
 
 describe('the appliance, hardened (inside the booted qcow2)', () => {
@@ -290,11 +290,12 @@ describe('the appliance, hardened (inside the booted qcow2)', () => {
     expect((await guest('cat /run/polyvisor/services/dropbear.restarts')).trim()).toBe('1');
   });
 
-  it('reports idle memory in use (goal under 32 MB)', async () => {
-    const mem = await guest("grep -E '^(MemTotal|MemAvailable):' /proc/meminfo");
+  it('reports idle memory in use (goal under 32 MiB; printed, not a threshold)', async () => {
+    const mem = await guest("grep -E '^(MemTotal|MemAvailable|Shmem):' /proc/meminfo");
     const kb = (k: string): number => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(mem)![1]);
     const usedMb = (kb('MemTotal') - kb('MemAvailable')) / 1024;
-    console.log(`appliance idle memory in use (MemTotal - MemAvailable): ${usedMb.toFixed(1)} MB`);
+    // Shmem: mostly the userland itself, which lives in RAM (initramfs).
+    console.log(`appliance idle memory in use (MemTotal - MemAvailable): ${usedMb.toFixed(1)} MiB, of which Shmem ${(kb('Shmem') / 1024).toFixed(1)} MiB`);
     expect(usedMb).toBeGreaterThan(0);
   });
 
