@@ -91,7 +91,7 @@ describe('spec v2: memory {size, numa, hugepages, balloon, max}', () => {
     expect(problems(numa({ numa: [{ cpus: '0-3', memory: '2Gi', policy: 'bind' }] }))[0]).toEqual({ field: 'memory.numa.0.policy', message: 'a policy needs hostNodes to apply to' });
     expect(problems(v2({ cpu: { count: 2 }, memory: { size: '2Gi', numa: [{ cpus: '0', memory: '1Gi', distances: [10, 21] }, { cpus: '1', memory: '1Gi', distances: [10, 10] }] } }))[0]).toEqual({ field: 'memory.numa.1.distances.0', message: 'the distance to another node is more than 10' });
     expect(problems(v2({ memory: { size: '1025Mi', hugepages: { size: '2M' } } }))[0]).toEqual({ field: 'memory', message: '1025Mi is not a whole number of 2M hugepages' });
-    expect(problems(v2({ memory: { size: '1Gi', max: { size: '1Gi' } } }))[0]!.field).toBe('memory.max.size');
+    expect(problems(v2({ memory: { size: '1Gi', max: { size: '512Mi' } } }))[0]!.field).toBe('memory.max.size'); // equal is allowed: a VM grown to its ceiling (vm resize)
     expect(problems(v2({ memory: { size: '1Gi', balloon: { enabled: false, freePageReporting: true } } }))[0]!.field).toBe('memory.balloon.freePageReporting');
     expect(problems(v2({ memory: { size: '1Gi', numa: [{ cpus: '0', memory: '1Gi' }], colour: 'x' } as never }))[0]).toEqual({ field: 'memory.colour', message: 'is not a known field' });
   });

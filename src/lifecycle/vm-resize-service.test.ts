@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { validateSpec } from '../spec/index.js';
+import { checkResize, resizedSpec } from './vm-resize-service.js';
+
+const MIB = 1024 ** 2;
+const spec = validateSpec({ name: 'a', disks: [{ name: 'root', size: '1Mi' }], cpu: { count: 1, max: 3 }, memory: { size: '256Mi', max: { size: '512Mi' } } });
+
+describe('vm resize checks (no VM needed)', () => {
+  it('refuses nothing asked, non-whole numbers and requests beyond cpu.max / memory.max, naming field, requested and max', () => {
+    expect(() => checkResize('a', spec, {})).toThrow(expect.objectContaining({ code: 'RESIZE_INVALID' }));
+    expect(() => checkResize('a', spec, { cpus: 1.5 })).toThrow(expect.objectContaining({ code: 'RESIZE_INVALID' }));
+    expect(() => checkResize('a', spec, { cpus: 4 })).toThrow(expect.objectContaining({ code: 'RESIZE_BEYOND_MAX', message: 'cpus: requested 4, cpu.max of VM a is 3' }));
+    expect(() => checkResize('a', spec, { memoryMiB: 1024 })).toThrow(expect.objectContaining({ code: 'RESIZE_BEYOND_MAX', message: 'memory: requested 1024 MiB, memory.max of VM a is 512 MiB' }));
+    expect(() => checkResize('a', spec, { memoryMiB: 384, balloonMiB: 400 })).toThrow(expect.objectContaining({ code: 'RESIZE_BEYOND_MAX', message: 'balloon: requested 400 MiB, VM a has 384 MiB of memory' }));
+    expect(() => checkResize('a', spec, { cpus: 3, memoryMiB: 512, balloonMiB: 512 })).not.toThrow();
+  });
+
+  it('without cpu.max or memory.max the ceiling is what the VM has', () => {
+    const plain = validateSpec({ name: 'b', disks: [{ name: 'root', size: '1Mi' }], cpu: { count: 2 }, memory: '128Mi' });
+    expect(() => checkResize('b', plain, { cpus: 3 })).toThrow(expect.objectContaining({ message: 'cpus: requested 3, cpu.max of VM b is 2 (no cpu.max: the count it started with)' }));
+    expect(() => checkResize('b', plain, { memoryMiB: 256 })).toThrow(expect.objectContaining({ code: 'RESIZE_BEYOND_MAX' }));
+  });
+
+  it('the resized spec keeps NUMA nodes adding up (the DIMM goes to node 0) and stays valid at the ceiling', () => {
+    const numa = validateSpec({ name: 'n', disks: [{ name: 'root', size: '1Mi' }], cpu: { count: 2, max: 4 }, memory: { size: '256Mi', max: { size: '512Mi' }, numa: [{ cpus: '0,2', memory: '128Mi' }, { cpus: '1,3', memory: '128Mi' }] } });
+    const r = resizedSpec(numa, 3, 384 * MIB);
+    expect(r.cpu.count).toBe(3);
+    expect(r.memoryLayout?.numa?.map((n) => n.memory / MIB)).toEqual([256, 128]);
+    const full = resizedSpec(spec, 3, 512 * MIB);
+    expect(full.memory).toBe(512 * MIB);
+  });
+});
