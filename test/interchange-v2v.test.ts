@@ -21,7 +21,7 @@
  * creates a VM that boots the converted disk through SeaBIOS and GRUB to the
  * kernel, systemd and the login prompt on its serial console.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -52,6 +52,8 @@ const GRUB_DEFAULTS = [
 let d: TestDaemon;
 let work: string;
 let biosDisk: string;
+/** The running virt-v2v, stopped by its PID in afterAll if a timeout left it running. */
+let converter: ChildProcess | undefined;
 const cli = (args: string[]) => runCli(['--socket', d.socket, ...args]);
 
 function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}): string {
@@ -109,6 +111,7 @@ function virtV2v(args: string[], timeoutMs: number): Promise<{ code: number | nu
   const start = Date.now();
   return new Promise((resolve) => {
     const p = spawn('virt-v2v', args, { env: V2V_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+    converter = p;
     let output = '';
     p.stdout.on('data', (c: Buffer) => (output += c.toString()));
     p.stderr.on('data', (c: Buffer) => (output += c.toString()));
@@ -118,6 +121,7 @@ function virtV2v(args: string[], timeoutMs: number): Promise<{ code: number | nu
     }, timeoutMs);
     p.on('close', (code) => {
       clearTimeout(timer);
+      converter = undefined;
       resolve({ code, output, seconds: (Date.now() - start) / 1000 });
     });
   });
@@ -130,6 +134,7 @@ beforeAll(async () => {
   work = tempStateDir('v2v');
 }, DEBIAN_BUILD_TIMEOUT_MS);
 afterAll(async () => {
+  if (converter?.pid !== undefined) process.kill(converter.pid, 'SIGTERM');
   if (d) await removeAllVms(d);
   await d?.stop();
   if (d) killQemusUnder(d.stateDir);
