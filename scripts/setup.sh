@@ -20,7 +20,8 @@ PKGS+=(grub-common grub-pc-bin grub-efi-amd64-bin mtools dosfstools fdisk)
 # virt-v2v converts Polyvisor's exported OVAs in test/interchange-v2v.test.ts (LIBGUESTFS_BACKEND=direct): libguestfs-tools
 # (guestfish makes the test's BIOS-bootable Debian disk), linux-image-cloud-amd64 (a kernel in /boot for the libguestfs
 # appliance), nbdkit and libnbd-bin (virt-v2v's `-o local` writes through nbdkit and nbdcopy; Debian only recommends them).
-PKGS+=(virt-v2v libguestfs-tools linux-image-cloud-amd64 nbdkit libnbd-bin)
+# Only with POLYVISOR_TEST_V2V=1, as that test runs only then (minutes of TCG conversion; about 5 min of packages).
+if [ "${POLYVISOR_TEST_V2V:-0}" = 1 ]; then PKGS+=(virt-v2v libguestfs-tools linux-image-cloud-amd64 nbdkit libnbd-bin); fi
 # One dpkg-query for all of them (one call per package cost about a second on a busy host).
 installed=" $(dpkg-query -W -f='${Package}=${Status}\n' "${PKGS[@]}" 2>/dev/null | sed -n 's/=install ok installed$//p' | tr '\n' ' ') "
 missing=()

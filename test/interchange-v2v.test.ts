@@ -20,6 +20,12 @@
  * adds minutes of TCG boot to virt-v2v's own), `polyvisor import` of that XML
  * creates a VM that boots the converted disk through SeaBIOS and GRUB to the
  * kernel, systemd and the login prompt on its serial console.
+ *
+ * Runs only with POLYVISOR_TEST_V2V=1 (scripts/setup.sh then installs
+ * virt-v2v and its helpers): virt-v2v took 883 s on this 2-core host at load
+ * 20-29 (564 s of it the guest's update-initramfs under TCG), more than the
+ * suite's budget allows; it is reported as skipped otherwise. A quiet-host
+ * timing decides whether it can join the default suite.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -127,7 +133,10 @@ function virtV2v(args: string[], timeoutMs: number): Promise<{ code: number | nu
   });
 }
 
+const ENABLED = process.env['POLYVISOR_TEST_V2V'] === '1';
+
 beforeAll(async () => {
+  if (!ENABLED) return;
   const g = debianGuest(true);
   biosDisk = debianBiosDisk(g);
   d = await startDaemon();
@@ -140,7 +149,7 @@ afterAll(async () => {
   if (d) killQemusUnder(d.stateDir);
 });
 
-describe('virt-v2v converts an OVA Polyvisor exported', () => {
+describe.runIf(ENABLED)('virt-v2v converts an OVA Polyvisor exported', () => {
   let xml: string;
 
   it('polyvisor export --format ova, then virt-v2v -i ova: Debian 12 inspected, a qcow2 disk and a libvirt XML written', async () => {
