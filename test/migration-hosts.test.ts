@@ -252,6 +252,11 @@ describe('live migration between two daemons', () => {
     // The target drives the guest now.
     expect((await b.client.action('h-idle', 'pause')).state).toBe('paused');
     expect((await b.client.action('h-idle', 'resume')).state).toBe('running');
+    // A QEMU that arrived encrypted keeps the move's TLS parameter: a plain same-host move and a save must still work.
+    expect((await migB.migrate('h-idle', {})).state).toBe('running');
+    expect((await b.client.action('h-idle', 'suspend')).state).toBe('suspended');
+    expect((await b.client.action('h-idle', 'resume')).state).toBe('running');
+    await expectIntact(b.client, 'h-idle', hb0);
   });
 
   it('a paused VM, with TLS on the stream (per-migration CA, both ends verified): arrives paused, resumes intact', async () => {

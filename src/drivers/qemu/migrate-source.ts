@@ -69,7 +69,8 @@ export async function migrateOut(c: SourceContext, uri: string, t: MigrationTuni
     if (mirrors) caps.push({ capability: 'pause-before-switchover', state: true });
     await qmp.execute('migrate-set-capabilities', { capabilities: caps }, slow);
     await qmp.execute('migrate-set-parameters', {
-      ...migrationParameters(t, 'source'), ...(o.tls ? { 'tls-creds': TLS_OBJECT_ID, 'tls-hostname': o.tls.hostname } : {}),
+      // Without TLS say so: a QEMU that arrived by an encrypted move keeps that move's tls-creds parameter set.
+      ...migrationParameters(t, 'source'), ...(o.tls ? { 'tls-creds': TLS_OBJECT_ID, 'tls-hostname': o.tls.hostname } : { 'tls-creds': '', 'tls-hostname': '' }),
     }, slow);
     c.expectPause('live migration switch-over');
     await qmp.execute('migrate', { uri }, slow);

@@ -43,6 +43,8 @@ export async function makeMigrationTls(dir: string, hostname: string, signal: Ab
 
 /** Adds the tls-creds-x509 object QEMU's migration and NBD code refer to by id. */
 export async function addTlsCreds(qmp: QmpClient, tls: MigrationTlsFiles, endpoint: 'server' | 'client', signal: AbortSignal): Promise<void> {
+  // A QEMU that arrived by an encrypted move still holds that move's object (same id): the new move's replaces it.
+  await qmp.execute('object-del', { id: TLS_OBJECT_ID }, { signal }).catch(() => undefined);
   await qmp.execute('object-add', {
     'qom-type': 'tls-creds-x509', id: TLS_OBJECT_ID, dir: tls.dir, endpoint, 'verify-peer': true,
   }, { signal });

@@ -63,7 +63,8 @@ export async function saveState(c: SaveContext, signal: AbortSignal, onProgress?
     await new Promise<void>((resolve, reject) => server.listen(sockPath, resolve).once('error', reject));
     // A plain stream: nothing a live migration may have left set (pause-before-switchover would stop the save halfway).
     await resetCapabilities(c.qmp);
-    await c.qmp.execute('migrate-set-parameters', { 'max-bandwidth': SAVE_BANDWIDTH_BYTES_PER_S }, { signal });
+    // tls-creds off: a QEMU that arrived by an encrypted move keeps that move's parameter set.
+    await c.qmp.execute('migrate-set-parameters', { 'max-bandwidth': SAVE_BANDWIDTH_BYTES_PER_S, 'tls-creds': '', 'tls-hostname': '' }, { signal });
     await c.qmp.execute('migrate', { uri: `unix:${sockPath}` }, { signal });
     migrating = true;
     const info = await waitMigration(c.qmp, { signal, failCode: 'VM_SAVE_FAILED', what: 'saving the VM state', ...(onProgress ? { onProgress } : {}) });
