@@ -38,12 +38,13 @@ function sample(sides: Side[], dirs: string[], t0: number): Sample {
   };
 }
 
-async function waitReady(s: Side, name: string, readyLine: string, skip: number): Promise<void> {
+/** The daemon starts each boot's serial log afresh (seen: one ready line per log), so any ready line in it is this boot's. */
+async function waitReady(s: Side, name: string, readyLine: string): Promise<void> {
   // Generous: on a busy host a TCG boot can take minutes (the point here is growth, not speed).
   const deadline = Date.now() + 600_000;
   for (;;) {
     const text = await s.vm.serialLog(name, 4 * 1024 * 1024);
-    if (text.slice(skip).includes(readyLine) || (skip > text.length && text.includes(readyLine))) return;
+    if (text.includes(readyLine)) return;
     if (Date.now() > deadline) throw new Error(`${name}: no ready line within 600 s`);
     await sleep(250);
   }
@@ -80,9 +81,8 @@ async function main(): Promise<void> {
         const s = sides[at]!;
         const other = sides[1 - at]!;
         const ep = { socketPath: s.d.socket };
-        const skip = (await s.vm.serialLog(name, 4 * 1024 * 1024)).length;
         await s.vm.action(name, 'start');
-        await waitReady(s, name, g.readyLine, skip);
+        await waitReady(s, name, g.readyLine);
         const snaps = new SnapshotClient({ endpoint: ep });
         for (const old of (await snaps.list(name)).snapshots ?? []) await snaps.remove(name, old.name);
         await snaps.create(name, { name: `r${rounds[i]}` });
