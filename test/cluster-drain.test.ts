@@ -18,6 +18,7 @@ import { newUuid } from '../src/shared/index.js';
 import { processesUnder, startDaemon, type TestDaemon } from './helpers/daemon.js';
 import { startEtcd, type TestEtcd } from './helpers/etcd.js';
 import { runCli } from './helpers/http.js';
+import { killClusterHosts } from './helpers/cluster-hosts.js';
 import { limit } from './helpers/limits.js';
 import { expectIntact, lastHb, waitHeartbeat } from './helpers/memtest.js';
 import { guestSpec, READY, waitForLine } from './helpers/vm.js';
@@ -35,13 +36,6 @@ const restart = async (d: TestDaemon, name: string): Promise<TestDaemon> => {
   await d.stop();
   return startDaemon({ stateDir: d.stateDir, extraArgs: ['--host-name', name] });
 };
-const kill = (pid: number) => {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    /* gone */
-  }
-};
 
 beforeAll(async () => {
   etcd = await startEtcd(1, 'drain');
@@ -51,12 +45,7 @@ beforeAll(async () => {
 }, 3 * limit('daemon'));
 
 afterAll(async () => {
-  for (const d of [h1, h2]) {
-    await d?.kill9();
-    const log = (() => { try { return readFileSync(`${d.stateDir}/watchdog.log`, 'utf8'); } catch { return ''; } })();
-    for (const m of log.matchAll(/watchdog\[(\d+)\]/g)) kill(Number(m[1]));
-  }
-  for (const dir of stateDirs) for (const pid of processesUnder(dir)) kill(pid);
+  await killClusterHosts([h1, h2], stateDirs);
   etcd?.stop();
 });
 

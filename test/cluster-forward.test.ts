@@ -11,12 +11,12 @@
  * a write through h2 is HOST_UNREACHABLE naming h1's URL; with h2 restarted
  * with forwarding off (POLYVISOR_FORWARD_WRITES=0) it is VM_ON_OTHER_HOST.
  */
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newUuid } from '../src/shared/index.js';
 import { processesUnder, startDaemon, type TestDaemon } from './helpers/daemon.js';
 import { startEtcd, type TestEtcd } from './helpers/etcd.js';
 import { httpCall, runCli } from './helpers/http.js';
+import { killClusterHosts } from './helpers/cluster-hosts.js';
 import { limit } from './helpers/limits.js';
 
 let etcd: TestEtcd;
@@ -29,13 +29,6 @@ const cli = (d: TestDaemon, args: string[]) => runCli(['--socket', d.socket, ...
 const restart = async (d: TestDaemon, extraArgs: string[], env: NodeJS.ProcessEnv = {}): Promise<TestDaemon> => {
   await d.stop();
   return startDaemon({ stateDir: d.stateDir, extraArgs, env });
-};
-const kill = (pid: number) => {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    /* gone */
-  }
 };
 const ok = async (d: TestDaemon, args: string[]) => {
   const r = await cli(d, args);
@@ -51,12 +44,7 @@ beforeAll(async () => {
 }, 3 * limit('daemon'));
 
 afterAll(async () => {
-  for (const d of [h1, h2]) {
-    await d?.kill9();
-    const log = (() => { try { return readFileSync(`${d.stateDir}/watchdog.log`, 'utf8'); } catch { return ''; } })();
-    for (const m of log.matchAll(/watchdog\[(\d+)\]/g)) kill(Number(m[1]));
-  }
-  for (const dir of stateDirs) for (const pid of processesUnder(dir)) kill(pid);
+  await killClusterHosts([h1, h2], stateDirs);
   etcd?.stop();
 });
 
