@@ -4,7 +4,8 @@
  * from the guest agent, no password offered, the nftables default-deny input policy, the sysctl
  * values, which processes run as root, the watchdog device held open by an unprivileged feeder,
  * a service restarted after it dies, a graceful shutdown on the agent's guest-shutdown; then the
- * recovery boot entry (single user) and the ACPI power button.
+ * recovery boot entry (single user) and the ACPI power button; last, a hung feeder (SIGSTOP) and the
+ * softdog reset that follows (a second boot, about 60 s of waiting).
  *
  * One image (qcow2) from the cached appliance build (`polyvisor appliance build`, the same cache as
  * test/appliance.test.ts), booted with plain QEMU (TCG) and argv arrays: the seed ISO comes from
@@ -363,5 +364,53 @@ describe('the recovery boot entry', () => {
       expect(serialText(log)).toContain('POLYVISOR-APPLIANCE-STOPPED');
     },
     limit('boot', 2) + limit('state', 2) + limit('shell'),
+  );
+});
+
+describe('the watchdog', () => {
+  it(
+    'resets a hung system: with the feeder stopped (SIGSTOP: alive, so its supervisor does nothing) softdog reboots the machine once its 60 s run out',
+    async () => {
+      const log = path.join(tmp, 'watchdog.log');
+      const agent = path.join(tmp, 'qga-wd.sock');
+      const qmpSock = path.join(tmp, 'qmp-wd.sock');
+      const q = startQemu(log, [
+        '-qmp', `unix:${qmpSock},server=on,wait=off`,
+        '-drive', `file=${image},format=qcow2,if=virtio`,
+        '-nic', 'user,model=virtio-net-pci,restrict=on',
+        '-device', 'virtio-serial-pci',
+        '-chardev', `socket,path=${agent},server=on,wait=off,id=qga0`,
+        '-device', 'virtserialport,chardev=qga0,name=org.qemu.guest_agent.0',
+      ]);
+      await waitLine(log, READY, q.exited, limit('boot', 2));
+      await waitForAgent(agent, limit('boot'));
+      // The appliance's kernel is quiet on the console; QEMU says why the machine went away.
+      const monitor = await QmpClient.connect(qmpSock, { timeoutMs: limit('shell') });
+      const events: Array<{ event: string; data: unknown }> = [];
+      monitor.on('event', (e) => events.push({ event: e.event, data: e.data }));
+      const run = async (script: string): Promise<string> => {
+        const r = await guestSh(agent, script);
+        expect(r.exitcode, `${script}\n${r.stderr}`).toBe(0);
+        return r.stdout;
+      };
+      expect((await run('cd /sys/class/watchdog/watchdog0 && cat state nowayout')).trim().split('\n')).toEqual(['active', '1']);
+      const feeder = (await run('for d in /proc/[0-9]*; do [ "$(cat $d/comm 2>/dev/null)" = watchdog ] && echo ${d#/proc/}; done; true')).trim();
+      expect(feeder, 'the watchdog feeder process').toMatch(/^\d+$/);
+      const stoppedAt = Date.now();
+      await run(`kill -STOP ${feeder}`);
+      expect((await run(`sed -n 's/^State:\\s*//p' /proc/${feeder}/status`)).trim()).toMatch(/^T/);
+      // -no-reboot: the guest's reset ends QEMU (exit 0). Nothing else in the appliance reboots it.
+      const code = await Promise.race([q.exited, new Promise((r) => setTimeout(() => r('timeout'), 60_000 + limit('state', 2)))]);
+      const waited = (Date.now() - stoppedAt) / 1000;
+      monitor.close();
+      expect(code, serialText(log).slice(-1500)).toBe(0);
+      // A reset the guest did itself (-no-reboot turns it into a shutdown event), not a power-off.
+      expect(events.filter((e) => e.event === 'SHUTDOWN').map((e) => e.data), JSON.stringify(events)).toEqual([{ guest: true, reason: 'guest-reset' }]);
+      expect(serialText(log)).not.toContain('POLYVISOR-APPLIANCE-SHUTDOWN');
+      // The reset came from the timer, not at once: the last feed was at most 10 s before the stop.
+      expect(waited).toBeGreaterThan(45);
+      console.log(`watchdog reset ${waited.toFixed(1)} s after the feeder was stopped (softdog soft_margin 60 s, fed every 10 s)`);
+    },
+    limit('boot', 3) + 60_000 + limit('state', 2) + 10_000,
   );
 });
