@@ -1,9 +1,11 @@
 /**
  * Backup benchmark (run by hand: `npx tsx bench/backup.ts`, or `bash
- * bench/run.sh backup`). A running test guest has a 1 GiB qcow2 disk holding
- * 384 MiB of random data. Each round, in rotating order: A) a full backup
- * (`backup create --full`, blockdev-backup), B) the guest overwrites 64 MiB
- * with random data and an incremental backup follows, C) a plain `qemu-img
+ * bench/run.sh backup`). A running test guest has a qcow2 disk of N GiB
+ * (BENCH_DISK_GIB, a comma list: default "1"; "1,8" measures both in one run)
+ * holding N × 384 MiB of random data. Each round, in rotating order: A) a full
+ * backup (`backup create --full`, blockdev-backup), B) the guest overwrites
+ * N × 64 MiB (6.25% of the disk) with random data and an incremental backup
+ * follows, C) a plain `qemu-img
  * convert -U -O qcow2` of the same disk. Time (wall, through the API) and
  * bytes written. Then, on the same running VM, snapshot timings: a
  * disk-only internal snapshot (create, delete) against an external one
@@ -17,7 +19,7 @@
  * earlier commit) everything is measured on that daemon first, on a fresh
  * copy of the same disk, and the table shows before beside after.
  *
- * Env: BENCH_ROUNDS (default 3), BENCH_DIR (scratch, default /var/tmp), POLYVISOR_TEST_GUEST, BENCH_BEFORE_DAEMON.
+ * Env: BENCH_ROUNDS (default 3), BENCH_DISK_GIB (default 1), BENCH_DIR (scratch, default /var/tmp), POLYVISOR_TEST_GUEST, BENCH_BEFORE_DAEMON.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, copyFileSync, fsyncSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
@@ -33,17 +35,18 @@ import { table, writeSection } from './lib/report.js';
 import { summarize } from './lib/stats.js';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const SIZES = (process.env['BENCH_DISK_GIB'] ?? '1').split(',').map(Number);
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
 const VM = 'bkbench';
 const log = (s: string): void => void process.stderr.write(`[backup] ${s}\n`);
 
-async function makeDisk(file: string): Promise<void> {
+async function makeDisk(file: string, gib: number): Promise<void> {
   const raw = `${file}.raw`;
   const fd = openSync(raw, 'w');
   const chunk = randomBytes(MiB);
-  for (let i = 0; i < 384; i++) writeSync(fd, chunk.fill(i & 0xff, 0, 8), 0, MiB, i * (GiB / 512)); // 384 MiB spread over 1 GiB
-  ftruncateSync(fd, GiB);
+  for (let i = 0; i < 384 * gib; i++) writeSync(fd, chunk.fill(i & 0xff, 0, 8), 0, MiB, i * (GiB / 512)); // 384 MiB per GiB, one MiB in every two
+  ftruncateSync(fd, gib * GiB);
   closeSync(fd);
   await runChecked('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', raw, file], { timeoutMs: 600_000, failCode: 'INTERNAL' });
   rmSync(raw);
@@ -51,12 +54,12 @@ async function makeDisk(file: string): Promise<void> {
 
 type Timings = Record<'full' | 'incremental' | 'convert' | 'write64', { ms: number[]; bytes: number[] }> & { snap: Record<'intCreate' | 'intDelete' | 'extCreate' | 'extDelete', number[]> };
 
-/** Writes 64 MiB of random data to a new file and fsyncs it: the floor of an incremental that copies 64 MiB. */
-function write64(file: string): number {
+/** Writes `mib` MiB of random data to a new file and fsyncs it: the floor of an incremental that copies as much. */
+function writeChanged(file: string, mib: number): number {
   const buf = randomBytes(64 * MiB);
   const t0 = performance.now();
   const fd = openSync(file, 'w');
-  writeSync(fd, buf);
+  for (let i = 0; i < mib / 64; i++) writeSync(fd, buf);
   fsyncSync(fd);
   closeSync(fd);
   const ms = performance.now() - t0;
@@ -64,7 +67,7 @@ function write64(file: string): number {
   return ms;
 }
 
-async function measure(pristine: string, daemonJs: string | undefined): Promise<Timings> {
+async function measure(pristine: string, daemonJs: string | undefined, gib: number): Promise<Timings> {
   const dir = mkdtempSync(path.join(process.env['BENCH_DIR'] ?? '/var/tmp', 'pv-bench-backup-'));
   const stateDir = path.join(dir, 'state');
   const disk = path.join(dir, 'disk.qcow2');
@@ -94,7 +97,7 @@ async function measure(pristine: string, daemonJs: string | undefined): Promise<
         res.full.bytes.push(bytesOf(r));
       },
       incremental: async (round: number) => {
-        await guestShell(client, VM, `dd if=/dev/urandom of=/dev/vda bs=1M count=64 seek=${(round * 128) % 896} conv=fsync 2>/dev/null; sync`, 300_000);
+        await guestShell(client, VM, `dd if=/dev/urandom of=/dev/vda bs=1M count=${64 * gib} seek=${(round * 128 * gib) % (896 * gib)} conv=fsync 2>/dev/null; sync`, 600_000);
         const t0 = performance.now();
         const r = await b.create(VM);
         if (r.kind !== 'incremental') throw new Error(`expected an incremental backup, got ${r.kind}: ${r.fullReason}`);
@@ -108,8 +111,8 @@ async function measure(pristine: string, daemonJs: string | undefined): Promise<
         await runChecked('qemu-img', ['convert', '-U', '-f', 'qcow2', '-O', 'qcow2', disk, out], { timeoutMs: 600_000, failCode: 'INTERNAL' });
         res.convert.ms.push(performance.now() - t0);
         res.convert.bytes.push(statSync(out).size);
-        res.write64.ms.push(write64(path.join(dir, 'w64')));
-        res.write64.bytes.push(64 * MiB);
+        res.write64.ms.push(writeChanged(path.join(dir, 'w64'), 64 * gib));
+        res.write64.bytes.push(64 * gib * MiB);
       },
     };
     const orders: Array<Array<keyof typeof steps>> = [['full', 'incremental', 'convert'], ['convert', 'full', 'incremental'], ['full', 'convert', 'incremental']];
@@ -145,51 +148,63 @@ async function measure(pristine: string, daemonJs: string | undefined): Promise<
 }
 
 async function main(): Promise<void> {
-  const scratch = mkdtempSync(path.join(process.env['BENCH_DIR'] ?? '/var/tmp', 'pv-bench-backup-src-'));
-  try {
-    const pristine = path.join(scratch, 'disk.qcow2');
-    await makeDisk(pristine);
-    const before = process.env['BENCH_BEFORE_DAEMON'] ? await measure(pristine, process.env['BENCH_BEFORE_DAEMON']) : undefined;
-    const after = await measure(pristine, undefined);
-    await report(before, after);
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
+  const runs: Array<{ gib: number; before?: Timings; after: Timings }> = [];
+  for (const gib of SIZES) {
+    const scratch = mkdtempSync(path.join(process.env['BENCH_DIR'] ?? '/var/tmp', 'pv-bench-backup-src-'));
+    try {
+      const pristine = path.join(scratch, 'disk.qcow2');
+      log(`${gib} GiB: making the disk`);
+      await makeDisk(pristine, gib);
+      const before = process.env['BENCH_BEFORE_DAEMON'] ? await measure(pristine, process.env['BENCH_BEFORE_DAEMON'], gib) : undefined;
+      const after = await measure(pristine, undefined, gib);
+      runs.push({ gib, ...(before ? { before } : {}), after });
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
   }
+  await report(runs);
 }
 
 const med = (xs: number[]): number => summarize(xs).median;
 
-async function report(before: Timings | undefined, after: Timings): Promise<void> {
+async function report(runs: Array<{ gib: number; before?: Timings; after: Timings }>): Promise<void> {
   const m = await describeMachine('qemu-system-x86_64');
   const machine = `${m.nproc} × ${m.cpu}, ${m.memoryGiB} GiB, ${m.qemu}, Node ${m.node}, load ${m.load}`;
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+  const hasBefore = runs.some((r) => r.before);
   const rows: string[][] = [];
-  const row = (what: string, k: 'full' | 'incremental', floorName: string, floor: (t: Timings) => number) => {
-    if (before) rows.push([what, 'before', s(med(before[k].ms)), `${(med(before[k].bytes) / MiB).toFixed(1)} MiB`, `${floorName} ${s(floor(before))}`, x(med(before[k].ms), floor(before))]);
-    rows.push([what, before ? 'after' : '', s(med(after[k].ms)), `${(med(after[k].bytes) / MiB).toFixed(1)} MiB`, `${floorName} ${s(floor(after))}`, x(med(after[k].ms), floor(after))]);
-  };
-  row('full backup of the running VM', 'full', 'qemu-img convert -U', (t) => med(t.convert.ms));
-  row('incremental after 64 MiB changed', 'incremental', 'write+fsync of 64 MiB', (t) => med(t.write64.ms));
-  const incOfFull = (t: Timings) => `${((med(t.incremental.ms) / med(t.full.ms)) * 100).toFixed(0)}%`;
   const snapRows: string[][] = [];
-  for (const [label, t] of [...(before ? [['before', before] as const] : []), [before ? 'after' : '', after] as const]) {
-    const ms = (k: keyof Timings['snap']) => med(t.snap[k]);
-    snapRows.push([label, `${ms('intCreate').toFixed(0)} ms`, `${ms('intDelete').toFixed(0)} ms`, `${ms('extCreate').toFixed(0)} ms`, `${ms('extDelete').toFixed(0)} ms`, x(ms('extDelete'), ms('intDelete')), x(ms('extDelete'), ms('extCreate'))]);
+  const shares: string[] = [];
+  for (const { gib, before, after } of runs) {
+    const disk = `${gib} GiB (${384 * gib} MiB data)`;
+    const row = (what: string, k: 'full' | 'incremental', floorName: string, floor: (t: Timings) => number) => {
+      for (const [label, t] of [...(before ? [['before', before] as const] : []), [hasBefore ? 'after' : '', after] as const]) {
+        rows.push([disk, what, label, s(med(t[k].ms)), `${(med(t[k].bytes) / MiB).toFixed(1)} MiB`, `${floorName} ${s(floor(t))}`, x(med(t[k].ms), floor(t))]);
+      }
+    };
+    row('full backup of the running VM', 'full', 'qemu-img convert -U', (t) => med(t.convert.ms));
+    row(`incremental after ${64 * gib} MiB changed`, 'incremental', `write+fsync of ${64 * gib} MiB`, (t) => med(t.write64.ms));
+    const incOfFull = (t: Timings) => `${((med(t.incremental.ms) / med(t.full.ms)) * 100).toFixed(0)}%`;
+    shares.push(`${gib} GiB: ${before ? `before ${incOfFull(before)}, after ` : ''}${incOfFull(after)}`);
+    for (const [label, t] of [...(before ? [['before', before] as const] : []), [hasBefore ? 'after' : '', after] as const]) {
+      const ms = (k: keyof Timings['snap']) => med(t.snap[k]);
+      snapRows.push([disk, label, `${ms('intCreate').toFixed(0)} ms`, `${ms('intDelete').toFixed(0)} ms`, `${ms('extCreate').toFixed(0)} ms`, `${ms('extDelete').toFixed(0)} ms`, x(ms('extDelete'), ms('intDelete')), x(ms('extDelete'), ms('extCreate'))]);
+    }
   }
   const body = `## Backups and snapshots: incremental vs full vs qemu-img convert
 
-Measured ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} by \`npx tsx bench/backup.ts\`, ${ROUNDS} rounds (medians), on ${machine}.
-A running TCG test guest with a 1 GiB qcow2 disk holding 384 MiB of random data; before each incremental the guest overwrites 64 MiB with random data.
-Backup times are wall time of the API call (target creation, blockdev-backup, SHA-256 of the result, catalogue write). Each floor is measured in the same run, on the same daemon's round${before ? '; "before" is the daemon of an earlier commit (BENCH_BEFORE_DAEMON), measured first on a fresh copy of the same disk' : ''}.
+Measured ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} by \`BENCH_DISK_GIB=${SIZES.join(',')} npx tsx bench/backup.ts\`, ${ROUNDS} rounds (medians), on ${machine}.
+A running TCG test guest with a qcow2 disk of N GiB holding N × 384 MiB of random data; before each incremental the guest overwrites N × 64 MiB (6.25% of the disk) with random data.
+Backup times are wall time of the API call (target creation, blockdev-backup, SHA-256 of the result, catalogue write). Each floor is measured in the same run, on the same daemon's round${hasBefore ? '; "before" is the daemon of an earlier commit (BENCH_BEFORE_DAEMON), measured first on a fresh copy of the same disk' : ''}.
 
-${table(['what', 'daemon', 'time', 'bytes written', 'floor, same run', 'ratio to floor'], rows)}
+${table(['disk', 'what', 'daemon', 'time', 'bytes written', 'floor, same run', 'ratio to floor'], rows)}
 
-Incremental as a share of the full backup: ${before ? `before ${incOfFull(before)}, after ` : ''}${incOfFull(after)}.
+Incremental as a share of the full backup: ${shares.join('; ')}.
 
-Disk-only snapshots of the same running VM (fsfreeze through the guest agent included), same run. An internal delete only drops refcounts; an external delete merges: before this change by block-stream of the 384 MiB base into the overlay, now by active commit of the (small) overlay into the base:
+Disk-only snapshots of the same running VM (fsfreeze through the guest agent included), same run. An internal delete only drops refcounts; an external delete merges: before issue 28 by block-stream of the whole base into the overlay, now by active commit of the (small) overlay into the base:
 
-${table(['daemon', 'internal create', 'internal delete', 'external create', 'external delete', 'external delete / internal delete', 'external delete / external create'], snapRows)}
+${table(['disk', 'daemon', 'internal create', 'internal delete', 'external create', 'external delete', 'external delete / internal delete', 'external delete / external create'], snapRows)}
 `;
   writeSection(path.resolve(import.meta.dirname, '..', 'docs', 'benchmarks.md'), 'backup', body);
   process.stdout.write(body);
