@@ -3,6 +3,7 @@
  * drivers/qemu implements them; a libvirt driver can follow.
  */
 import type { VmSpec } from '../spec/index.js';
+import type { HotplugLayout } from './resource-hotplug.js';
 
 export type Accel = 'kvm' | 'tcg';
 
@@ -19,6 +20,8 @@ export interface LaunchPlan {
   restoreFrom?: string;
   /** NIC name → the host tap device attached for it (NICs on virtual networks; lifecycle attaches them before a start). */
   taps?: Record<string, string>;
+  /** Target of a live migration: the source's boot-time layout and hot-added vCPUs and DIMMs (the spec holds only the totals). */
+  hotplugged?: HotplugLayout;
 }
 
 /** Files a running VM owns inside LaunchPlan.dir. */

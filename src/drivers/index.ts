@@ -39,7 +39,7 @@ export { canReportGuestInfo, type GuestInfo, type GuestInfoSource } from './gues
 export { canGuestExec, type GuestExec, type GuestExecResult } from './guest-exec.js';
 export { canHotplugDisks, type DiskHotplug, type HotplugDisk } from './disk-hotplug.js';
 export { canHotplugNics, type NicHotplug, type HotplugNic } from './nic-hotplug.js';
-export { canHotplugResources, type LiveResources, type ResourceHotplug } from './resource-hotplug.js';
+export { canHotplugResources, type HotplugLayout, type LiveResources, type ResourceHotplug } from './resource-hotplug.js';
 export { canReportStats, type StatsSource, type VmStats, type GuestMemory, type DiskCounters, type NicCounters } from './stats.js';
 export {
   canSnapshot, canSnapshotExternal, type Snapshottable, type LoadSnapshotResult, type FreezeResult, type ExternalSnapshottable, type ExternalOverlay, type StreamRequest, type CommitRequest,

@@ -21,8 +21,27 @@ export interface LiveResources {
   balloonBytes: number | null;
 }
 
+/**
+ * What was hot-added to a running VM, as its QEMU reports it: the target of a
+ * live migration must start with the same boot-time layout and the same
+ * devices (ids, CPU slots, DIMM addresses), or the migration stream does not
+ * load. The spec carries only the totals (what a cold start boots with).
+ */
+export interface HotplugLayout {
+  /** vCPUs QEMU started with (-smp cpus=). */
+  bootCpus: number;
+  /** Boot RAM (-m), bytes. */
+  bootMemoryBytes: number;
+  /** Hot-added vCPUs: the device type and slot properties (socket-id, die-id, core-id, thread-id, node-id) query-hotpluggable-cpus listed. */
+  cpus: Array<{ id: string; type: string; props: Record<string, number> }>;
+  /** Hot-added DIMMs: device id, backend id, size, guest address and slot, guest NUMA node. */
+  dimms: Array<{ id: string; memdev: string; bytes: number; addr: number; slot: number; node: number }>;
+}
+
 export interface ResourceHotplug {
   readResources(signal: AbortSignal): Promise<LiveResources>;
+  /** What was hot-added (empty lists when nothing was): a live migration's target starts with it. */
+  readHotplugLayout(signal: AbortSignal): Promise<HotplugLayout>;
   /**
    * Plugs vCPUs in or takes hot-added ones out until `count` are plugged. Adding
    * is all or nothing; taking out waits (bounded) for the guest to release each
@@ -37,5 +56,5 @@ export interface ResourceHotplug {
 
 export function canHotplugResources(i: unknown): i is ResourceHotplug {
   const x = i as Partial<ResourceHotplug> | undefined;
-  return typeof x?.readResources === 'function' && typeof x.setCpus === 'function' && typeof x.addMemory === 'function' && typeof x.setBalloon === 'function';
+  return typeof x?.readResources === 'function' && typeof x.readHotplugLayout === 'function' && typeof x.setCpus === 'function' && typeof x.addMemory === 'function' && typeof x.setBalloon === 'function';
 }

@@ -24,6 +24,7 @@ import {
   canMigrateIn, canMigrateOut, type Driver, type MigrationProgress, type MigrationSource, type MigrationStats, type MigrationTlsFiles, type VmInstance,
 } from '../drivers/index.js';
 import { faultPoint, type NetworkService, type VmService } from '../lifecycle/index.js';
+import { hotplugLayoutOf } from './hotplug-layout.js';
 import { pinNicAddresses } from './network-nics.js';
 import { fail, isPolyvisorError, newId, PolyvisorError, timeoutSignal, writeFileAtomic, type Logger } from '../shared/index.js';
 import { imageInfo } from '../storage/index.js';
@@ -225,8 +226,10 @@ async function moveLive(d: HostMigrationDeps, rec: VmRecord, source: VmInstance 
   try {
     // TLS unless the caller turned it off (audit defect 4): the stream and the NBD mirrors carry the guest's memory and disks.
     const tls = (opts.tls ?? canEncrypt(d)) ? await makeTls(d, tlsDir, signal) : undefined;
+    const hotplugged = await hotplugLayoutOf(source, signal); // vm resize: the target starts with the same vCPU and DIMM devices
     ready = checkReady(await d.peer.prepare({
       migrationId, mode: 'live', source: await sourceFacts(d, source), vm: { id: rec.id, name, spec: await sentSpec(d, rec), state: before },
+      ...(hotplugged ? { hotplugged } : {}),
       disks, tuning: plan.tuning, features: features(plan, copied.length > 0), timeoutSeconds: Math.ceil(plan.timeoutMs / 1000),
       ...(tls ? { tls: tls.wire } : {}),
     }), d.target, { migrationId, live: true, exports: copied.map((x) => x.name) });

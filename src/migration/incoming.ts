@@ -159,7 +159,7 @@ export class IncomingService {
     // The NICs' taps on this host's networks (same MAC, the address the source pinned), before QEMU opens them.
     const taps = this.o.networks ? await this.o.networks.attachVm(rec) : {};
     e.nics = true;
-    e.target = await driver.prepareIncoming({ ...plan, taps }, {
+    e.target = await driver.prepareIncoming({ ...plan, taps, ...(req.hotplugged ? { hotplugged: req.hotplugged } : {}) }, {
       tuning: req.tuning!, accel: req.source.accel, listen: { host: addr, port }, paused: true,
       ...(copied.length ? { nbd: { host: addr, port: nbdPort, disks: copied.map((d) => d.name) } } : {}), ...(tls ? { tls } : {}),
     }, timeoutSignal(60_000));

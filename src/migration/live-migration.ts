@@ -23,6 +23,7 @@ import { steering } from './steer.js';
 import { checkMigrationSafety } from './safety.js';
 import { refuseNetworkNics } from './network-nics.js';
 import { moveToHost, type HostMoveResult } from './host-migration.js';
+import { hotplugLayoutOf } from './hotplug-layout.js';
 import type { PeerFactory } from './peer.js';
 
 export interface MigrationServiceOptions {
@@ -124,7 +125,8 @@ export class MigrationService {
         let stats: MigrationStats;
         const steer = steering(m, plan, onProgress);
         try {
-          target = await driver.prepareIncoming(this.o.vms.plan(rec), { tuning: plan.tuning, accel: source.info.accel }, signal);
+          const hotplugged = await hotplugLayoutOf(source, signal); // vm resize: the target gets the same vCPU and DIMM devices
+          target = await driver.prepareIncoming({ ...this.o.vms.plan(rec), ...(hotplugged ? { hotplugged } : {}) }, { tuning: plan.tuning, accel: source.info.accel }, signal);
           const loaded = target.waitLoaded(signal);
           loaded.catch((err: Error) => {
             targetError = err;

@@ -4,7 +4,7 @@
  * client/migration-client.ts) and what comes back. migration/ sees the other
  * daemon only through the MigrationPeer interface; daemon/ wires the client.
  */
-import type { MigrationTuning, NbdMirror } from '../drivers/index.js';
+import type { HotplugLayout, MigrationTuning, NbdMirror } from '../drivers/index.js';
 import type { VmSpec, VmState } from '../spec/index.js';
 import type { SourceFacts } from './compat.js';
 
@@ -31,6 +31,8 @@ export interface IncomingRequest {
   mode: 'live' | 'offline';
   source: SourceFacts;
   vm: { id: string; name: string; spec: VmSpec; state: VmState };
+  /** Live: what was hot-added to the source (vm resize); the target starts with the same boot layout and devices. */
+  hotplugged?: HotplugLayout;
   disks: IncomingDisk[];
   /** Offline move of a suspended VM: the size of its save file, copied as export "state". */
   saveFileBytes?: number;

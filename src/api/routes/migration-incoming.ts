@@ -32,6 +32,19 @@ const incomingBody = z.object({
     name: z.string(), format: z.enum(['qcow2', 'raw']), virtualSize: z.number().int().min(0).max(2 ** 53), fileBytes: z.number().int().min(0).max(2 ** 53), copy: z.boolean(),
   }).strict()).max(16),
   saveFileBytes: z.number().int().min(0).max(2 ** 53).optional(),
+  // What vm resize hot-added on the source (values reach QEMU's argv: ids and types are plain names, never option syntax).
+  hotplugged: z.object({
+    bootCpus: z.number().int().min(1).max(1024),
+    bootMemoryBytes: z.number().int().min(1).max(2 ** 53),
+    cpus: z.array(z.object({
+      id: z.string().regex(/^pv-cpu-[0-9-]{1,40}$/), type: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+      props: z.record(z.string().regex(/^[a-z-]{1,20}$/), z.number().int().min(0).max(4096)),
+    }).strict()).max(1024),
+    dimms: z.array(z.object({
+      id: z.string().regex(/^pv-dimm[0-9]{1,3}$/), memdev: z.string().regex(/^pv-mem[0-9]{1,3}$/), bytes: z.number().int().min(1).max(2 ** 53),
+      addr: z.number().int().min(0).max(2 ** 53), slot: z.number().int().min(0).max(255), node: z.number().int().min(0).max(63),
+    }).strict()).max(256),
+  }).strict().optional(),
   tuning: z.object({
     downtimeLimitMs: z.number().min(0).max(100_000), maxBandwidthBytesPerS: z.number().min(0).optional(), autoConverge: z.boolean(), postcopy: z.boolean(),
     multifdChannels: z.number().int().min(0).max(16), xbzrleCacheBytes: z.number().int().min(0),

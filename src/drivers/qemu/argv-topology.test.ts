@@ -23,6 +23,7 @@ const plan = (input: Omit<VmSpecInput, 'boot'> & { boot?: VmSpecInput['boot'] })
 const env = (over: Partial<ArgvEnv> = {}): ArgvEnv => ({ accel: 'tcg', files: runtimeFiles(DIR), ...over });
 const dev = (devices: ResolvedDevices): Partial<ArgvEnv> => ({ devices });
 
+const MIB = 1024 ** 2;
 const twoNodes = [{ cpus: '0-1', memory: '1Gi' }, { cpus: '2-3', memory: '1Gi' }];
 
 const cases: Array<[string, LaunchPlan, ArgvEnv]> = [
@@ -68,6 +69,24 @@ const cases: Array<[string, LaunchPlan, ArgvEnv]> = [
       numa: [{ cpus: '0-3', memory: '8Gi', hostNodes: '0', distances: [10, 32] }, { cpus: '4-7', memory: '8Gi', hostNodes: '1', distances: [32, 10] }],
     },
   }), env({ accel: 'kvm' })],
+  // A live migration's target after `vm resize` on the source (+1 vCPU, +128 MiB): the spec says the totals, the
+  // plan's hotplugged layout the boot-time ones and the hot-added devices with the source's ids, address and slot.
+  ['topology-hotplugged-migration-target', {
+    ...plan({ name: 'grown', cpu: { count: 2, max: 3 }, memory: { size: '384Mi', max: { size: '512Mi', slots: 4 } } }),
+    hotplugged: {
+      bootCpus: 1, bootMemoryBytes: 256 * MIB,
+      cpus: [{ id: 'pv-cpu-0-0-1-0', type: 'max-x86_64-cpu', props: { 'socket-id': 0, 'die-id': 0, 'core-id': 1, 'thread-id': 0 } }],
+      dimms: [{ id: 'pv-dimm0', memdev: 'pv-mem0', bytes: 128 * MIB, addr: 4294967296, slot: 0, node: 0 }],
+    },
+  }, env()],
+  ['topology-hotplugged-numa-hugepages-target', {
+    ...plan({ name: 'grownnuma', cpu: { count: 3, max: 4 }, memory: { size: '1280Mi', hugepages: { size: '2M' }, max: { size: '2Gi', slots: 2 }, numa: [{ cpus: '0-1', memory: '768Mi' }, { cpus: '2-3', memory: '512Mi' }] } }),
+    hotplugged: {
+      bootCpus: 2, bootMemoryBytes: 1024 * MIB,
+      cpus: [{ id: 'pv-cpu-0-0-2-0', type: 'max-x86_64-cpu', props: { 'node-id': 1, 'socket-id': 0, 'die-id': 0, 'core-id': 2, 'thread-id': 0 } }],
+      dimms: [{ id: 'pv-dimm0', memdev: 'pv-mem0', bytes: 256 * MIB, addr: 4294967296, slot: 0, node: 0 }],
+    },
+  }, env()],
 ];
 
 describe('buildQemuArgv golden files: topology and devices', () => {
@@ -94,6 +113,24 @@ describe('topology argv pieces', () => {
     } catch (err) {
       expect(isPolyvisorError(err) && err.message).toBe('VM x: devices.hostdev.0.pci 8086:1572 was not matched to a PCI device of this host');
     }
+  });
+
+  it('a migration target with hot-added devices boots with the source\'s boot-time -smp and -m; without any, the spec\'s totals', () => {
+    const [, p] = cases.find(([n]) => n === 'topology-hotplugged-migration-target')!;
+    const argv = buildQemuArgv(p, env());
+    expect(argv[argv.indexOf('-smp') + 1]).toBe('cpus=1,maxcpus=3,sockets=1,dies=1,cores=3,threads=1');
+    expect(argv[argv.indexOf('-m') + 1]).toBe('262144K,slots=4,maxmem=524288K');
+    expect(argv).toContain('max-x86_64-cpu,id=pv-cpu-0-0-1-0,socket-id=0,die-id=0,core-id=1,thread-id=0');
+    expect(argv).toContain('pc-dimm,id=pv-dimm0,memdev=pv-mem0,addr=4294967296,slot=0');
+    const cold = buildQemuArgv({ ...p, hotplugged: { bootCpus: 2, bootMemoryBytes: 384 * MIB, cpus: [], dimms: [] } }, env());
+    expect(cold[cold.indexOf('-smp') + 1]).toMatch(/^cpus=2,maxcpus=3,/);
+    expect(cold[cold.indexOf('-m') + 1]).toBe('393216K,slots=4,maxmem=524288K');
+    expect(cold.filter((a) => a.startsWith('pc-dimm'))).toEqual([]);
+  });
+
+  it('memory.max equal to memory: accepted, and the VM starts without DIMM slots (no memory hotplug)', () => {
+    const argv = buildQemuArgv(plan({ name: 'full', memory: { size: '512Mi', max: { size: '512Mi' } } }), env());
+    expect(argv[argv.indexOf('-m') + 1]).toBe('524288K');
   });
 
   it('mdev UUIDs are fixed per VM and slot, and valid UUIDs', () => {

@@ -39,7 +39,8 @@ function listPairs(key: string, list: string): Array<[string, OptValue]> {
   return formatCpuList(parseCpuList(list) ?? []).split(',').filter((x) => x !== '').map((r) => [key, r] as [string, OptValue]);
 }
 
-function backend(id: string, bytes: number, spec: VmSpec, hostNodes: string | undefined, policy: string | undefined): string {
+/** One memory backend like the VM's RAM: plain, or memfd with hugepages; bound to host nodes when given. */
+export function memoryBackendOpt(id: string, bytes: number, spec: VmSpec, hostNodes: string | undefined, policy: string | undefined): string {
   const hp = spec.memoryLayout?.hugepages;
   const bind: Array<[string, OptValue]> = hostNodes === undefined ? [] : [...listPairs('host-nodes', hostNodes), ['policy', policy ?? 'bind']];
   if (!hp) return opts('memory-backend-ram', [['id', id], ['size', bytes], ...bind]);
@@ -55,12 +56,12 @@ function memoryBackendArgs(spec: VmSpec): string[] {
     if (!lay.hugepages) return [];
     const node = lay.hugepages.hostNode;
     return [
-      '-object', backend(RAM_BACKEND_ID, spec.memory, spec, node === undefined ? undefined : String(node), undefined),
+      '-object', memoryBackendOpt(RAM_BACKEND_ID, spec.memory, spec, node === undefined ? undefined : String(node), undefined),
       '-machine', opts(undefined, [['memory-backend', RAM_BACKEND_ID]]),
     ];
   }
   const out: string[] = [];
-  numa.forEach((n, i) => out.push('-object', backend(numaBackendId(i), n.memory, spec, n.hostNodes, n.policy)));
+  numa.forEach((n, i) => out.push('-object', memoryBackendOpt(numaBackendId(i), n.memory, spec, n.hostNodes, n.policy)));
   numa.forEach((n, i) => out.push('-numa', opts('node', [['nodeid', i], ...listPairs('cpus', n.cpus), ['memdev', numaBackendId(i)]])));
   numa.forEach((n, i) => n.distances?.forEach((val, j) => {
     if (j !== i) out.push('-numa', opts('dist', [['src', i], ['dst', j], ['val', val]]));

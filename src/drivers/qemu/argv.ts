@@ -14,6 +14,7 @@ import { diskArgs } from './argv-disks.js';
 import { hotplugPortArgs, withSeedDisk } from './argv-extras.js';
 import { agentArgs, displayArgs, networkArgs, serialArgs } from './argv-devices.js';
 import { cpuMemoryArgs } from './argv-topology.js';
+import { bootTimeSpec, hotpluggedArgs } from './argv-hotplugged.js';
 import { balloonAndDeviceArgs } from './argv-topology-devices.js';
 import { opts, optValue } from './qemu-opts.js';
 
@@ -49,7 +50,8 @@ export function buildQemuArgv(plan: LaunchPlan, env: ArgvEnv): string[] {
     '-qmp', `unix:${optValue(files.qmpSocket)},server=on,wait=off`,
     '-machine', spec.boot.secureBoot === true ? opts(spec.machine.type, [['smm', true]]) : spec.machine.type,
     '-accel', env.accel,
-    ...cpuMemoryArgs(spec, cpuModel(spec, env.accel)),
+    ...cpuMemoryArgs(bootTimeSpec(spec, plan.hotplugged), cpuModel(spec, env.accel)),
+    ...hotpluggedArgs(spec, plan.hotplugged),
     ...firmwareArgs(spec, env),
     ...kernelArgs(spec),
     ...diskArgs(seeded.spec, seeded.diskPaths, boot),

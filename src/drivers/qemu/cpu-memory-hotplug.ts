@@ -22,7 +22,7 @@
 import type { QmpClient } from '../../qmp/index.js';
 import { PolyvisorError, isPolyvisorError } from '../../shared/index.js';
 import { HUGEPAGE_BYTES, type VmSpec } from '../../spec/index.js';
-import type { LiveResources } from '../resource-hotplug.js';
+import type { HotplugLayout, LiveResources } from '../resource-hotplug.js';
 import { UNPLUG_TIMEOUT_MS, unplugDevice } from './hotplug.js';
 
 interface CpuSlot {
@@ -31,7 +31,7 @@ interface CpuSlot {
   'qom-path'?: string;
   props: Record<string, number>;
 }
-interface MemoryDevice { type: string; data: { id?: string; size: number; memdev?: string } }
+interface MemoryDevice { type: string; data: { id?: string; size: number; memdev?: string; addr?: number; slot?: number; node?: number } }
 
 const CPU_PREFIX = 'pv-cpu-';
 const DIMM_PREFIX = 'pv-dimm';
@@ -71,6 +71,30 @@ export async function readResources(qmp: QmpClient, signal: AbortSignal): Promis
     memoryBytes: mem['base-memory'] + (mem['plugged-memory'] ?? 0),
     dimms: devices.filter((d) => d.type === 'dimm').length,
     balloonBytes: balloon,
+  };
+}
+
+/**
+ * The boot-time layout and what was hot-added, for a live migration's target
+ * (argv-hotplugged.ts): vCPUs QEMU plugged at start are the plugged slots that
+ * are not our pv-cpu-* devices; DIMMs are every pc-dimm with its backend,
+ * address and slot.
+ */
+export async function readHotplugLayout(qmp: QmpClient, signal: AbortSignal): Promise<HotplugLayout> {
+  const slots = await cpuSlots(qmp, signal);
+  const mem = await qmp.execute<{ 'base-memory': number }>('query-memory-size-summary', undefined, { signal });
+  const devices = await qmp.execute<MemoryDevice[]>('query-memory-devices', undefined, { signal });
+  const added = slots.filter(hotAdded);
+  return {
+    bootCpus: slots.filter((s) => s['qom-path'] !== undefined && !hotAdded(s)).reduce((n, s) => n + s['vcpus-count'], 0),
+    bootMemoryBytes: mem['base-memory'],
+    cpus: added.map((s) => ({ id: s['qom-path']!.slice(PERIPHERAL.length), type: s.type, props: s.props })),
+    dimms: devices.filter((d) => d.type === 'dimm').map((d) => {
+      if (d.data.id === undefined || d.data.memdev === undefined) {
+        throw new PolyvisorError('MIGRATION_FAILED', 'a DIMM without an id or backend is plugged into this VM (added outside Polyvisor); it cannot be recreated on a migration target');
+      }
+      return { id: d.data.id, memdev: d.data.memdev.replace(/^\/objects\//, ''), bytes: d.data.size, addr: d.data.addr ?? 0, slot: d.data.slot ?? 0, node: d.data.node ?? 0 };
+    }),
   };
 }
 

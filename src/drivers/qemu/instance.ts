@@ -9,8 +9,8 @@ import type { DriverEvent, LaunchPlan, RunStatus, RuntimeFiles, RuntimeInfo, VmI
 import type { MigrateOutOptions, MigrationSource, MigrationStats, MigrationTuning } from '../migratable.js';
 import type { DiskHotplug, HotplugDisk } from '../disk-hotplug.js';
 import type { HotplugNic, NicHotplug } from '../nic-hotplug.js';
-import type { LiveResources, ResourceHotplug } from '../resource-hotplug.js';
-import { addMemory, readResources, setBalloon, setCpus } from './cpu-memory-hotplug.js';
+import type { HotplugLayout, LiveResources, ResourceHotplug } from '../resource-hotplug.js';
+import { addMemory, readHotplugLayout, readResources, setBalloon, setCpus } from './cpu-memory-hotplug.js';
 import type { ExternalOverlay, ExternalSnapshottable, FreezeResult, LoadSnapshotResult, Snapshottable, StreamRequest, CommitRequest } from '../snapshots.js';
 import type { BackupJob, Backupable, DiskBitmap } from '../backups.js';
 import { backupDisks, listBitmaps, removeBitmap } from './backup-jobs.js';
@@ -194,6 +194,7 @@ export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, N
   }
 
   readResources(signal: AbortSignal): Promise<LiveResources> { return readResources(this.qmp, signal); }
+  readHotplugLayout(signal: AbortSignal): Promise<HotplugLayout> { return readHotplugLayout(this.qmp, signal); }
   setCpus(count: number, signal: AbortSignal): Promise<void> { return setCpus(this.qmp, count, signal); }
   addMemory(bytes: number, signal: AbortSignal): Promise<void> { return addMemory(this.qmp, this.plan.spec, bytes, signal); }
   setBalloon(bytes: number, signal: AbortSignal): Promise<number> { return setBalloon(this.qmp, bytes, signal); }
