@@ -21,6 +21,14 @@ describe('vm resize checks (no VM needed)', () => {
     expect(() => checkResize('b', plain, { memoryMiB: 256 })).toThrow(expect.objectContaining({ code: 'RESIZE_BEYOND_MAX' }));
   });
 
+  it('memory.max equal to memory is a VM without memory hotplug: growing it is refused, saying so', () => {
+    const full = validateSpec({ name: 'f', disks: [{ name: 'root', size: '1Mi' }], memory: { size: '512Mi', max: { size: '512Mi' } } });
+    expect(() => checkResize('f', full, { memoryMiB: 640 })).toThrow(expect.objectContaining({
+      code: 'RESIZE_BEYOND_MAX', message: 'memory: requested 640 MiB, memory.max of VM f is 512 MiB (memory.max equals memory: no memory hotplug; raise memory.max while it is stopped)',
+    }));
+    expect(() => checkResize('f', full, { memoryMiB: 256 })).not.toThrow(); // shrinking (a stopped VM) is fine
+  });
+
   it('the resized spec keeps NUMA nodes adding up (the DIMM goes to node 0) and stays valid at the ceiling', () => {
     const numa = validateSpec({ name: 'n', disks: [{ name: 'root', size: '1Mi' }], cpu: { count: 2, max: 4 }, memory: { size: '256Mi', max: { size: '512Mi' }, numa: [{ cpus: '0,2', memory: '128Mi' }, { cpus: '1,3', memory: '128Mi' }] } });
     const r = resizedSpec(numa, 3, 384 * MIB);

@@ -42,7 +42,8 @@ export function checkResize(name: string, spec: VmSpec, r: ResizeRequest): void 
   }
   const maxMiB = memoryCeiling(spec) / MIB;
   if (r.memoryMiB !== undefined && r.memoryMiB > maxMiB) {
-    fail('RESIZE_BEYOND_MAX', `memory: requested ${r.memoryMiB} MiB, memory.max of VM ${name} is ${maxMiB} MiB${spec.memoryLayout?.max ? '' : ' (no memory.max: the memory it started with)'}`);
+    const why = !spec.memoryLayout?.max ? ' (no memory.max: the memory it started with)' : maxMiB === spec.memory / MIB ? ' (memory.max equals memory: no memory hotplug; raise memory.max while it is stopped)' : '';
+    fail('RESIZE_BEYOND_MAX', `memory: requested ${r.memoryMiB} MiB, memory.max of VM ${name} is ${maxMiB} MiB${why}`);
   }
   const memMiB = r.memoryMiB ?? spec.memory / MIB;
   if (r.balloonMiB !== undefined && r.balloonMiB > memMiB) fail('RESIZE_BEYOND_MAX', `balloon: requested ${r.balloonMiB} MiB, VM ${name} has ${memMiB} MiB of memory`);

@@ -92,6 +92,8 @@ describe('spec v2: memory {size, numa, hugepages, balloon, max}', () => {
     expect(problems(v2({ cpu: { count: 2 }, memory: { size: '2Gi', numa: [{ cpus: '0', memory: '1Gi', distances: [10, 21] }, { cpus: '1', memory: '1Gi', distances: [10, 10] }] } }))[0]).toEqual({ field: 'memory.numa.1.distances.0', message: 'the distance to another node is more than 10' });
     expect(problems(v2({ memory: { size: '1025Mi', hugepages: { size: '2M' } } }))[0]).toEqual({ field: 'memory', message: '1025Mi is not a whole number of 2M hugepages' });
     expect(problems(v2({ memory: { size: '1Gi', max: { size: '512Mi' } } }))[0]!.field).toBe('memory.max.size'); // equal is allowed: a VM grown to its ceiling (vm resize)
+    // Equal is accepted and means no memory hotplug (no DIMM slots; docs/topology.md), as a VM grown to its ceiling by vm resize has.
+    expect(validateSpec(v2({ memory: { size: '1Gi', max: { size: '1Gi' } } })).memoryLayout?.max).toEqual({ size: 1024 ** 3, slots: 16 });
     expect(problems(v2({ memory: { size: '1Gi', balloon: { enabled: false, freePageReporting: true } } }))[0]!.field).toBe('memory.balloon.freePageReporting');
     expect(problems(v2({ memory: { size: '1Gi', numa: [{ cpus: '0', memory: '1Gi' }], colour: 'x' } as never }))[0]).toEqual({ field: 'memory.colour', message: 'is not a known field' });
   });
