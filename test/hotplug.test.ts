@@ -9,9 +9,9 @@
  * sees: /sys/devices/system/cpu/online and /proc/meminfo's MemTotal. One boot.
  * The guest starts with 256 MiB (max 512): at 128 MiB with DIMM slots its
  * kernel ran out of memory while booting (seen in the first run).
- * After the hot-add the VM is live-moved on the same host: the target QEMU
- * must start with the source's boot layout plus the hot-added vCPU and DIMM
- * (drivers/qemu/argv-hotplugged.ts), and the guest keeps seeing both.
+ * After the hot-add the VM is live-moved on the same host and to a second
+ * daemon and back: each target QEMU must start with the source's boot layout
+ * plus the hot-added vCPU and DIMM (drivers/qemu/argv-hotplugged.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VmSpecInput } from '../src/spec/index.js';
