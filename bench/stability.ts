@@ -50,6 +50,13 @@ async function waitReady(s: Side, name: string, readyLine: string): Promise<void
   }
 }
 
+/** Mean RSS of each daemon per sixth of the run. */
+function trend(all: Sample[], seconds: number): string[] {
+  const parts: Sample[][] = Array.from({ length: 6 }, () => []);
+  for (const s of all) parts[Math.min(5, Math.floor((s.at / seconds) * 6))]!.push(s);
+  return parts.filter((p) => p.length > 0).map((p) => [0, 1].map((i) => (p.reduce((n, s) => n + s.rssMiB[i]!, 0) / p.length).toFixed(0)).join(' / '));
+}
+
 async function main(): Promise<void> {
   const g = loadGuest();
   const root = mkdtempSync(path.join(os.tmpdir(), 'pv-stability-'));
@@ -61,6 +68,7 @@ async function main(): Promise<void> {
   let first: Sample | undefined;
   let last: Sample | undefined;
   const peak = { rssMiB: [0, 0], fds: [0, 0], qemus: 0, diskMiB: 0 };
+  const all: Sample[] = [];
   const loadBefore = loadNow();
   try {
     for (const [dir, listen] of [[dirs[0]!, '127.0.0.1:0'], [dirs[1]!, '127.0.0.2:0']] as const) sides.push(await side(dir, listen));
@@ -71,6 +79,7 @@ async function main(): Promise<void> {
       s.fds.forEach((v, i) => (peak.fds[i] = Math.max(peak.fds[i]!, v)));
       peak.qemus = Math.max(peak.qemus, s.qemus);
       peak.diskMiB = Math.max(peak.diskMiB, s.diskMiB);
+      all.push(s);
       return s;
     };
     const loop = async (i: number): Promise<void> => {
@@ -122,6 +131,8 @@ async function main(): Promise<void> {
         row('QEMU processes (all stopped at the end: 0)', String(f.qemus), String(last.qemus), String(peak.qemus)),
         row('state directories on disk, MiB', f.diskMiB.toFixed(1), last.diskMiB.toFixed(1), peak.diskMiB.toFixed(1)),
       ]),
+      '',
+      `Trend (mean daemon RSS a / b, MiB, per sixth of the run; a slow rise would show here before the end value): ${trend(all, MINUTES * 60).join(' → ')}.`,
     ].join('\n');
     console.log(body);
     writeSection(path.join(import.meta.dirname, '..', 'docs', 'benchmarks.md'), 'stability', body);
