@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import type { EndpointSession, ForeignVm, ForeignVmState } from '../drivers/index.js';
 import { cloneVm, sampleVms, type SnapshotService, type VmService } from '../lifecycle/index.js';
 import { fail, isPolyvisorError, PolyvisorError } from '../shared/index.js';
-import { validateSpec, type VmState } from '../spec/index.js';
+import { specAsInput, validateSpec, type VmState } from '../spec/index.js';
 import type { VmRecord } from '../store/index.js';
 
 const STATE: Partial<Record<VmState, ForeignVmState>> = { created: 'stopped', stopped: 'stopped', running: 'running', paused: 'paused', suspended: 'suspended' };
@@ -73,7 +73,7 @@ export function localSession(o: { vms: VmService; snapshots: SnapshotService; ho
       async setCpuMemory(name, c) {
         await mapped(vms.exclusive(name, async (rec) => {
           if (rec.state !== 'stopped' && rec.state !== 'created') fail('INVALID_TRANSITION', `VM ${name} is ${rec.state}; change CPU and memory while it is stopped`);
-          const spec = validateSpec({ ...rec.spec, cpu: { ...rec.spec.cpu, count: c.cpus ?? rec.spec.cpu.count, sockets: undefined, cores: undefined, threads: undefined }, memory: `${Math.round((c.memoryBytes ?? rec.spec.memory) / 1024)}Ki` });
+          const spec = validateSpec({ ...specAsInput(rec.spec), cpu: { ...rec.spec.cpu, count: c.cpus ?? rec.spec.cpu.count, sockets: undefined, cores: undefined, threads: undefined }, memory: `${Math.round((c.memoryBytes ?? rec.spec.memory) / 1024)}Ki` });
           return vms.saveSpec(rec, spec);
         }));
       },

@@ -19,6 +19,7 @@ export {
   type CpuSpec,
 } from './schema.js';
 export { parseSpecText, validateSpec, upgradeSpec, problemsOf, type FieldProblem } from './parse.js';
+export { specAsInput } from './spec-input.js';
 export { specJsonSchema } from './json-schema.js';
 export { cloudInitSchema, CLOUD_INIT_DISK, CLOUD_INIT_SEED_FILE, type CloudInitSpec } from './cloud-init.js';
 export { parseSize, formatSize } from './units.js';

@@ -4,6 +4,7 @@ import { isPolyvisorError } from '../shared/index.js';
 import { formatCpuList, parseCpuList } from './cpu-list.js';
 import { specJsonSchema } from './json-schema.js';
 import { validateSpec } from './parse.js';
+import { specAsInput } from './spec-input.js';
 import type { VmSpecInput } from './schema.js';
 
 const K = { kernel: '/k' };
@@ -63,6 +64,12 @@ describe('spec v2: memory {size, numa, hugepages, balloon, max}', () => {
   const numa = (over: object = {}) => v2({
     cpu: { count: 4 },
     memory: { size: '2Gi', numa: [{ cpus: '0-1', memory: '1Gi', hostNodes: '0' }, { cpus: '2-3', memory: '1Gi', hostNodes: '1', policy: 'preferred' }], ...over },
+  });
+
+  it('a normalized spec with NUMA nodes and memory.max reads back as itself through specAsInput (bytes as size text, not MiB)', () => {
+    const s = validateSpec(numa({ hugepages: { size: '2M' }, max: { size: '4Gi', slots: 4 } }));
+    expect(validateSpec(specAsInput(s))).toEqual(s);
+    expect(() => validateSpec({ ...s, memory: `${s.memory / 1024}Ki` })).toThrow(/memory.max.size|numa node memory/);
   });
 
   it('lifts the object form into memory (bytes) + memoryLayout', () => {

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { IncomingRequest, IncomingService } from '../../migration/index.js';
 import { fail, validateName } from '../../shared/index.js';
-import { validateSpec, type VmSpec } from '../../spec/index.js';
+import { specAsInput, validateSpec, type VmSpec } from '../../spec/index.js';
 import { bodyOf, parseWith } from '../validate.js';
 import { abortSchema, commitSchema, incomingReadySchema, incomingStatusSchema } from '../schemas/index.js';
 
@@ -56,20 +56,9 @@ const incomingBody = z.object({
 
 const abortBody = z.object({ vm: z.string(), vmId: uuid }).strict();
 
-const ki = (v: unknown): unknown => (typeof v === 'number' ? `${Math.ceil(v / 1024)}Ki` : v);
-
-/** Byte counts of the normalized spec (memory, memoryLayout's max.size and node sizes) as sizes: a bare number would read as MiB. */
-function sizesAsText(spec: Record<string, unknown>): Record<string, unknown> {
-  const lay = spec['memoryLayout'] as { max?: { size?: unknown }; numa?: unknown } | undefined;
-  if (typeof lay !== 'object' || lay === null) return { ...spec, memory: ki(spec['memory']) };
-  const numa = Array.isArray(lay.numa) ? { numa: (lay.numa as Array<Record<string, unknown>>).map((n) => ({ ...n, memory: ki(n['memory']) })) } : {};
-  const max = typeof lay.max === 'object' && lay.max !== null ? { max: { ...lay.max, size: ki(lay.max.size) } } : {};
-  return { ...spec, memory: ki(spec['memory']), memoryLayout: { ...lay, ...numa, ...max } };
-}
-
 /** The spec as the source's store holds it (normalized, memory in bytes), checked again by our own schema. */
 function checkedSpec(spec: Record<string, unknown>, name: string): VmSpec {
-  const s = validateSpec(sizesAsText(spec));
+  const s = validateSpec(specAsInput(spec));
   if (s.name !== name) fail('INVALID_BODY', `vm.name ${name} and the spec's name ${s.name} differ`);
   return s;
 }

@@ -7,7 +7,7 @@
  * domain-xml-hints.ts. Pure.
  */
 import { fail } from '../../shared/index.js';
-import { validateSpec, type VmSpec, type VmSpecInput } from '../../spec/index.js';
+import { specAsInput, validateSpec, type VmSpec, type VmSpecInput } from '../../spec/index.js';
 import { bootIndexes } from '../qemu/argv.js';
 import { applyHints } from './domain-xml-hints.js';
 import { readMetadata, type PolyvisorMetadata } from './domain-xml-metadata.js';
@@ -44,7 +44,7 @@ function withHints(core: CoreRead): { spec: VmSpec; lossy: string[] } {
   if (hints.length === 0) return core;
   const { spec: hinted, stale } = applyHints(core.spec, hints);
   try {
-    const spec = validateSpec({ ...hinted, memory: `${core.spec.memory / 1024}Ki` }); // a number would be MiB
+    const spec = validateSpec(specAsInput({ ...hinted, memory: core.spec.memory }));
     return { spec, lossy: stale === 0 ? core.lossy : [...core.lossy, `${stale} Polyvisor hint(s) no longer match the XML (edited outside Polyvisor) and were not used`] };
   } catch {
     return { spec: core.spec, lossy: [...core.lossy, 'Polyvisor\'s metadata no longer fits this XML (edited outside Polyvisor): read from the XML alone'] };

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { PolyvisorError } from '../../shared/index.js';
-import type { VmSpec, VmSpecInput } from '../../spec/index.js';
+import { specAsInput, type VmSpec, type VmSpecInput } from '../../spec/index.js';
 import { parseForeignXml, Warnings, type ExportInput, type ExportResult, type ImportPlan, type ReadOptions } from '../../interchange/index.js';
 import { domainXml } from './domain-xml.js';
 import { readDomainXml } from './domain-xml-read.js';
@@ -39,7 +39,7 @@ export function readLibvirtXml(text: string, o: ReadOptions): ImportPlan {
 }
 
 function toInput(s: VmSpec, o: ReadOptions, w: Warnings): VmSpecInput {
-  const input: VmSpecInput = { ...s, memory: `${s.memory / 1024}Ki`, ...(o.name === undefined ? {} : { name: o.name }) };
+  const input = { ...specAsInput(s), ...(o.name === undefined ? {} : { name: o.name }) } as VmSpecInput;
   if (o.virtio === true) {
     input.networks = s.networks.map((n, i) => {
       if (n.model !== 'virtio') w.add(`interface[${i}]`, `NIC model ${n.model} becomes virtio (--virtio)`);
