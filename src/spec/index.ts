@@ -28,8 +28,9 @@ export {
   type CpuModelName, type CpuPinning, type NumaNode, type MemoryLayout, type HostdevSpec, type GpuSpec, type DevicesSpec, type MemoryObjectInput,
 } from './topology-schema.js';
 export { parseCpuList, formatCpuList } from './cpu-list.js';
-export type { HostTopologyFacts, HostNumaNode, HostPciDevice, HostMdevType, HostHugepages } from './host-topology-facts.js';
+export type { HostTopologyFacts, HostNumaNode, HostPciDevice, HostMdevType, HostHugepages, HostCpuInfo } from './host-topology-facts.js';
 export { checkAgainstHost, type HostCheck, type ResolvedDevices } from './topology-host-check.js';
+export { hostGpus, hostInventory, isGpu, type HostGpuView, type HostInventoryView } from './host-inventory.js';
 export { VM_STATES, type VmState } from './state.js';
 export type { VmView, VmNicView, NicAddressSource, CloneView, HealthView, ErrorBody } from './views.js';
 export type { ResizeBody, ResizeView } from './resize-view.js';

@@ -155,19 +155,26 @@ function deviceProblems(spec: VmSpec, host: HostTopologyFacts, inUse: ReadonlySe
   } else if (gpu?.kind === 'paravirtual' && !host.renderNodes.includes(gpu.renderNode)) {
     add('devices.gpu.renderNode', `this host has no ${gpu.renderNode} (render nodes: ${host.renderNodes.join(', ') || 'none'})`);
   }
-  for (const { field, dev } of wholeDevices) groupProblems(field, dev, host, taken, add);
+  for (const { field, dev } of wholeDevices) groupProblems(field, dev, host, taken, inUse, add);
   return out;
 }
 
-/** VFIO gives a guest a whole IOMMU group: every other endpoint in it must be the VM's too, or idle (vfio-pci, pci-stub, unbound). */
-function groupProblems(field: string, dev: HostPciDevice, host: HostTopologyFacts, taken: ReadonlySet<string>, add: Add): void {
+/**
+ * VFIO gives a guest a whole IOMMU group: every other endpoint in it must be the VM's too, or idle (vfio-pci,
+ * pci-stub, unbound) and not given to another VM (one VFIO group opens in one VM only).
+ */
+function groupProblems(field: string, dev: HostPciDevice, host: HostTopologyFacts, taken: ReadonlySet<string>, inUse: ReadonlySet<string>, add: Add): void {
   if (dev.iommuGroup === undefined) {
     add(field, `${dev.address} is in no IOMMU group: the host's IOMMU is off (boot with intel_iommu=on or amd_iommu=on)`);
     return;
   }
-  const others = host.pci.filter((p) => p.iommuGroup === dev.iommuGroup && p.address !== dev.address);
-  const busy = others.filter((p) => !taken.has(p.address) && p.driver !== undefined && !GROUP_SAFE_DRIVERS.has(p.driver));
+  const others = host.pci.filter((p) => p.iommuGroup === dev.iommuGroup && p.address !== dev.address && !taken.has(p.address));
+  const busy = others.filter((p) => p.driver !== undefined && !GROUP_SAFE_DRIVERS.has(p.driver));
   if (busy.length) {
     add(field, `IOMMU group ${dev.iommuGroup} of ${dev.address} also holds ${busy.map((p) => `${p.address} (driver ${p.driver})`).join(', ')}, which the host uses: give ${busy.length > 1 ? 'them' : 'it'} to the VM too, or bind ${busy.length > 1 ? 'them' : 'it'} to vfio-pci`);
+  }
+  const elsewhere = others.filter((p) => inUse.has(p.address));
+  if (elsewhere.length) {
+    add(field, `IOMMU group ${dev.iommuGroup} of ${dev.address} also holds ${elsewhere.map((p) => p.address).join(', ')}, which another VM of this host has: a group goes to one VM whole`);
   }
 }

@@ -11,6 +11,7 @@ import type { QmpClient } from '../../qmp/index.js';
 import { PolyvisorError, run } from '../../shared/index.js';
 import { checkAgainstHost, type ResolvedDevices, type VmSpec } from '../../spec/index.js';
 import { readHostTopology } from './host-topology-read.js';
+import { pciInUse } from './pci-in-use.js';
 
 /** Whether the spec asks for anything only a host check can vouch for. */
 export function needsHostCheck(spec: VmSpec): boolean {
@@ -22,12 +23,14 @@ export function needsHostCheck(spec: VmSpec): boolean {
 /**
  * Throws HOST_TOPOLOGY_UNFIT listing every field that does not fit (details:
  * the FieldProblems); returns the PCI addresses selectors resolved to.
- * `inUse`: PCI addresses other VMs of this host hold.
+ * `inUse`: PCI addresses other VMs of this host hold (default: the vfio-pci
+ * devices on the command lines of this host's running QEMUs, when the spec has devices).
  */
 export async function checkTopologyOnHost(spec: VmSpec, opts: { sysRoot?: string; inUse?: ReadonlySet<string> } = {}): Promise<ResolvedDevices | undefined> {
   if (!needsHostCheck(spec)) return undefined;
   const host = await readHostTopology(opts.sysRoot ?? '/');
-  const { problems, devices } = checkAgainstHost(spec, host, opts.inUse);
+  const inUse = opts.inUse ?? (spec.devices ? await pciInUse(opts.sysRoot ?? '/') : undefined);
+  const { problems, devices } = checkAgainstHost(spec, host, inUse);
   if (problems.length) {
     throw new PolyvisorError('HOST_TOPOLOGY_UNFIT', `VM ${spec.name} does not fit this host: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, { details: problems });
   }
