@@ -5,7 +5,9 @@
  * descriptor outside what the reader accepts), into the refusal stored
  * beside it (`FILE.refused.json`: code and message). The verbatim copies of
  * other projects' files sit under `real-world/` (govmomi's OVF fixtures,
- * VMware appliance descriptors, a real OVA with its SHA1 manifest).
+ * VMware appliance descriptors, a real OVA with its SHA1 manifest; ESXi,
+ * Workstation and Fusion .vmx files from virt-v2v's and libvirt's tests; .vbox
+ * files written by VirtualBox 7 and by libvirt's VirtualBox driver).
  * `UPDATE_GOLDEN=1` rewrites the plans; review the diff.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,6 +21,8 @@ import { listTar, readMember } from './tar-read.js';
 import { parseManifest } from './manifest.js';
 import { createHash } from 'node:crypto';
 import { readProxmox } from './proxmox-read.js';
+import { readVbox } from './vbox-read.js';
+import { readVmx } from './vmx-read.js';
 import type { ImportPlan, Reader } from './types.js';
 
 const DIR = path.resolve(import.meta.dirname, '..', '..', 'test', 'fixtures', 'interchange');
@@ -27,6 +31,8 @@ const READERS: Record<string, { ext: RegExp; read: Reader; format: string }> = {
   proxmox: { ext: /\.conf$/, read: readProxmox, format: 'proxmox' },
   libvirt: { ext: /\.xml$/, read: readLibvirtXml, format: 'libvirt' },
   'real-world/ovf': { ext: /\.ovf$/, read: readOvf, format: 'ovf' },
+  'real-world/vmx': { ext: /\.vmx$/, read: readVmx, format: 'vmx' },
+  'real-world/vbox': { ext: /\.vbox$/, read: readVbox, format: 'vbox' },
 };
 
 function stored(golden: string, text: string): void {
@@ -69,6 +75,15 @@ describe('real-world inputs read into their stored plans (or refusals)', () => {
     const all = readdirSync(dir).filter((f) => f.endsWith('.ovf'));
     expect(all.length).toBeGreaterThanOrEqual(20);
     expect(all.filter((f) => existsSync(path.join(dir, `${f}.plan.json`))).length).toBeGreaterThan(all.length / 2);
+  });
+
+  it('real-world/vmx and real-world/vbox hold verbatim files of VMware ESXi/Workstation/Fusion and VirtualBox, each importable', () => {
+    for (const [sub, ext, least] of [['vmx', '.vmx', 5], ['vbox', '.vbox', 2]] as const) {
+      const dir = path.join(DIR, 'real-world', sub);
+      const all = readdirSync(dir).filter((f) => f.endsWith(ext));
+      expect(all.length).toBeGreaterThanOrEqual(least);
+      for (const f of all) expect(existsSync(path.join(dir, `${f}.plan.json`)), f).toBe(true);
+    }
   });
 
   it('real-world/ova: govmomi\'s ttylinux OVA (macOS tar, SHA1 manifest) lists and verifies', async () => {

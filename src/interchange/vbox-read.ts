@@ -3,8 +3,9 @@
  * ImportPlan: Machine name, OSType, Description; Hardware CPU count, Memory
  * RAMSize, Firmware, Display controller, Network Adapters (type → model,
  * MACAddress, attachment); StorageControllers (in Hardware, or in Machine as
- * some older files have them) with AttachedDevices resolved through the MediaRegistry. Media
- * paths keep only their file name: disks are looked up beside the .vbox.
+ * some older files have them) with AttachedDevices resolved through the MediaRegistry. A medium's
+ * relative location is kept (inside the .vbox's folder); other paths keep only
+ * their file name and are looked up beside the .vbox.
  * Pure.
  */
 import { fail } from '../shared/index.js';
@@ -34,7 +35,7 @@ const VIDEO: Record<string, NonNullable<NonNullable<VmSpecInput['display']>['vid
 const FORMAT: Record<string, DiskFileFormat> = { vdi: 'vdi', vmdk: 'vmdk', vhd: 'vpc', qcow: 'qcow2', qed: 'raw', parallels: 'raw', raw: 'raw' };
 
 /** Quietly dropped parts of Hardware (VirtualBox's own behaviour, nothing a QEMU guest sees) and parts read below. */
-const QUIET_HW = new Set(['CPU', 'Memory', 'Firmware', 'Display', 'Network', 'StorageControllers', 'Boot', 'HID', 'HPET', 'Chipset', 'Paravirt', 'VideoCapture', 'RemoteDisplay', 'BIOS', 'Clipboard', 'DragAndDrop', 'GuestProperties', 'IO', 'HostPci', 'EmulatedUSB', 'Autostart', 'Platform', 'StorageControllers', 'TrustedPlatformModule', 'NVRAM', 'SharedFolders', 'AudioAdapter', 'USB', 'UART', 'LPT', 'Frontend', 'Recording', 'LPTs']);
+const QUIET_HW = new Set(['CPU', 'Memory', 'Firmware', 'Display', 'Network', 'StorageControllers', 'Boot', 'HID', 'HPET', 'Chipset', 'Paravirt', 'VideoCapture', 'RemoteDisplay', 'BIOS', 'Clipboard', 'DragAndDrop', 'GuestProperties', 'IO', 'HostPci', 'EmulatedUSB', 'Autostart', 'Platform', 'StorageControllers', 'TrustedPlatformModule', 'NVRAM', 'SharedFolders', 'AudioAdapter', 'USB', 'UART', 'LPT', 'Frontend', 'Recording', 'LPTs', 'RTC', 'Guest']);
 
 function mediaOf(machine: XmlElement): Map<string, Medium> {
   const out = new Map<string, Medium>();
@@ -92,6 +93,9 @@ export function readVbox(text: string, o: ReadOptions): ImportPlan {
   for (const c of childEls(childEl(hw, 'UART'), 'Port')) if (/^true$/i.test(attrOf(c, 'enabled') ?? '')) w.add(`Hardware/UART/Port[${attrOf(c, 'slot') ?? ''}]`, 'the serial port is not carried over (the spec\'s serial console is always on a socket)');
   if (/^true$/i.test(attrOf(childEl(hw, 'AudioAdapter'), 'enabled') ?? '')) w.add('Hardware/AudioAdapter', 'the sound card is not carried over');
   for (const c of childEls(childEl(childEl(hw, 'USB'), 'Controllers'), 'Controller')) w.add(`Hardware/USB/Controllers/Controller[${attrOf(c, 'name') ?? ''}]`, 'the USB controller is not carried over');
+  if (/^local$/i.test(attrOf(childEl(hw, 'RTC'), 'localOrUTC') ?? '')) w.add('Hardware/RTC/@localOrUTC', 'the clock in local time is not kept: the guest\'s RTC runs in UTC (set the guest to read it as UTC, as Windows does with RealTimeIsUniversal)');
+  const balloon = attrOf(childEl(hw, 'Guest'), 'memoryBalloonSize') ?? '0';
+  if (balloon !== '0') w.add('Hardware/Guest/@memoryBalloonSize', `the ${balloon} MB memory balloon is not carried over (set it after import with polyvisor vm resize --balloon)`);
   for (const c of childEls(childEl(hw, 'SharedFolders'), 'SharedFolder')) w.add(`Hardware/SharedFolders/SharedFolder[${attrOf(c, 'name') ?? ''}]`, 'shared folders are not carried over');
   if (childEl(machine, 'Snapshot')) w.add('Machine/Snapshot', 'snapshots are not carried over: the current state of each disk is imported');
   return { format: 'vbox', spec, disks: imported, warnings: w.list };
@@ -163,8 +167,13 @@ function readStorage(section: XmlElement | undefined, media: Map<string, Medium>
   return { disks, imported, ...(scsiController === undefined ? {} : { scsiController }) };
 }
 
-/** A medium's file name, looked up beside the .vbox (VirtualBox often records absolute paths of the machine it ran on). */
+/**
+ * Where a medium is looked for: a relative location inside the machine's folder as written (VirtualBox records
+ * `Snapshots/{uuid}.vmdk` relative to the .vbox), anything else (an absolute path of the machine it ran on, a
+ * Windows path, `..`) by its file name beside the .vbox.
+ */
 function besideVbox(location: string, where: string, w: Warnings): string {
+  if (!/[:\\]/.test(location) && !location.split('/').some((p) => p === '..' || p === '.' || p === '')) return location;
   const file = baseName(location);
   if (file === '' || file === '..' || file === '.') fail('INTERCHANGE_INVALID', `${where}: ${JSON.stringify(location)} names no file`);
   if (file !== location) w.add(where, `${location} is looked up as ${file} beside the .vbox file`);

@@ -23,8 +23,12 @@ const DEVICE = /^(scsi|sata|ide|nvme)(\d{1,2}):(\d{1,2})\.(.+)$/;
 const CONTROLLER = /^(scsi|sata|ide|nvme)(\d{1,2})\.(.+)$/;
 const NIC = /^ethernet(\d{1,2})\.(.+)$/;
 
-/** Keys read below, or that say nothing a QEMU VM needs (VMware Tools, UUIDs, PCI slots, VMware's own bookkeeping). */
-const QUIET = /^(\.encoding|config\.version|virtualhw\.(version|productcompatibility)|displayname|numvcpus|cpuid\.corespersocket|memsize|firmware|uefi\.securebootenabled|uefi\.secureboot\.enabled|guestos|annotation|nvram|extendedconfigfile|pcibridge\d+\..*|vmci0\..*|hpet0\..*|tools\..*|toolsinstallmanager\..*|uuid\..*|vc\.uuid|cleanshutdown|softpoweroff|checkpoint\..*|migrate\..*|monitor\..*|sched\..*|numa\..*|svga\..*|vmotion\..*|gui\..*|vmxstats\..*|policy\..*|powertype\..*|msg\.autoanswer|replay\..*|virtualhw\..*|floppy\d+\.present|usb\.pcislotnumber|ehci\.pcislotnumber|usb_xhci\.pcislotnumber|sound\.pcislotnumber|toolscripts\..*|isolation\..*|guestinfo\.vmware\..*|bios\.bootorder|hgfs\..*|mks\..*|vmware\.tools\..*|parent\..*|scsi\d+\.pcislotnumber|sata\d+\.pcislotnumber|nvme\d+\.pcislotnumber|ethernet\d+\.pcislotnumber|keyboardandmouseprofile|proxyapps\.publishtohost|vhv\.enable|vpmc\.enable)$/;
+/**
+ * Keys read below, or that say nothing a QEMU VM needs (VMware Tools, UUIDs, PCI slots, VMware's own bookkeeping:
+ * creation time, vCenter ids, fault-tolerance and CPUID caches of the last run, host memory trimming, the VM
+ * generation id that any copy gets anew).
+ */
+const QUIET = /^(\.encoding|config\.version|virtualhw\.(version|productcompatibility)|displayname|numvcpus|cpuid\.corespersocket|memsize|firmware|uefi\.securebootenabled|uefi\.secureboot\.enabled|guestos|annotation|nvram|extendedconfigfile|pcibridge\d+\..*|vmci0\..*|hpet0\..*|tools\..*|toolsinstallmanager\..*|uuid\..*|vc\.uuid|cleanshutdown|softpoweroff|checkpoint\..*|migrate\..*|monitor\..*|sched\..*|numa\..*|svga\..*|vmotion\..*|gui\..*|vmxstats\..*|policy\..*|powertype\..*|msg\.autoanswer|replay\..*|virtualhw\..*|floppy\d+\.present|usb\.pcislotnumber|ehci\.pcislotnumber|usb_xhci\.pcislotnumber|sound\.pcislotnumber|toolscripts\..*|isolation\..*|guestinfo\.vmware\..*|bios\.bootorder|hgfs\..*|mks\..*|vmware\.tools\..*|parent\..*|scsi\d+\.pcislotnumber|sata\d+\.pcislotnumber|nvme\d+\.pcislotnumber|ethernet\d+\.pcislotnumber|keyboardandmouseprofile|proxyapps\.publishtohost|vhv\.enable|vpmc\.enable|vm\.createdate|vm\.genidx?|viv\..*|ftcpt\..*|(host|guest|user)cpuid\..*|evccompatibilitymode|chipset\.onlinestandby|cpuid\.corespersocket\.cookie|remotedisplay\.maxconnections|memallowautoscaledown|memtrimrate|buslogic\.nodriver)$/;
 
 /** Optional devices: one warning each when present. */
 const OPTIONAL = /^(usb|ehci|usb_xhci|sound|serial\d+|parallel\d+|floppy\d+)\.present$/;
@@ -157,7 +161,9 @@ function readNics(vmx: Vmx, o: ReadOptions, w: Warnings, used: Set<string>): Non
     const conn = get(`${p}.connectiontype`) ?? 'bridged';
     const network = get(`${p}.networkname`) ?? get(`${p}.vnet`);
     if (conn !== 'nat' || network !== undefined) {
-      w.add(`${p}.connectionType`, `the ${conn} connection${network ? ` to ${network}` : ''} is not kept: the NIC uses user-mode networking (attach it to a Polyvisor network after import)`);
+      // The key the file has: ESXi names the port group (networkName) and writes no connectionType.
+      const source = vmx.get(`${p}.connectiontype`)?.key ?? vmx.get(`${p}.networkname`)?.key ?? vmx.get(`${p}.vnet`)?.key ?? `${p}.connectionType`;
+      w.add(source, `the ${conn} connection${network ? ` to ${network}` : ''} is not kept: the NIC uses user-mode networking (attach it to a Polyvisor network after import)`);
     }
     return { name: `net${i}`, model, ...(mac ? { mac } : {}) };
   });
