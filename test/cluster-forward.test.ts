@@ -7,10 +7,15 @@
  * is all a start and a stop need here; no guest boots.
  * An operator's start sent to h2 over TCP runs on h1 (h1's QEMU, none on h2);
  * a stop through h2's unix socket runs on h1 as local@h2; both audit logs
- * name the caller. `schedule explain` on h2 lists both hosts. With h1 stopped
+ * name the caller. `schedule explain` on h2 lists both hosts. `vm create
+ * --host auto` on h1 while h1 is cordoned is created by h2 (the create
+ * forwarded there), `--host h1` through h2 lands on h1, a VM that fits
+ * nowhere is refused naming each host and its filter. With h1 stopped
  * a write through h2 is HOST_UNREACHABLE naming h1's URL; with h2 restarted
  * with forwarding off (POLYVISOR_FORWARD_WRITES=0) it is VM_ON_OTHER_HOST.
  */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newUuid } from '../src/shared/index.js';
 import { processesUnder, startDaemon, type TestDaemon } from './helpers/daemon.js';
@@ -95,6 +100,28 @@ describe('a write sent to any member runs on the VM\'s owner', () => {
     expect(x.hosts.every((h) => h.passed && h.score !== null)).toBe(true);
     expect(['h1', 'h2']).toContain(x.chosen);
     expect(await ok(h2, ['schedule', 'explain', 'f1'])).toMatch(new RegExp(`chosen: ${x.chosen}`));
+
+    // vm create --host: the scheduler places it and the create goes to the chosen host.
+    const specFile = async (name: string, memory: string) => {
+      const f = path.join(h1.stateDir, `${name}.json`);
+      await writeFile(f, JSON.stringify({ name, memory, disks: [{ name: 'root', size: '16Mi' }] }));
+      return f;
+    };
+    await ok(h2, ['host', 'cordon', 'h1']);
+    expect(await ok(h1, ['vm', 'create', 'p1', '-f', await specFile('p1', '64Mi'), '--host', 'auto'])).toMatch(/^p1: created on host h2\n/);
+    expect((await h2.client.getVm('p1')).host).toBe('h2');
+    const named = await cli(h2, ['vm', 'create', 'p2', '-f', await specFile('p2', '64Mi'), '--host', 'h1']);
+    expect(named.code).not.toBe(0);
+    expect(named.stderr).toMatch(/NO_HOST_FITS.*host h1 cannot take VM p2: refused by state: host is cordoned/s);
+    await ok(h2, ['host', 'uncordon', 'h1']);
+    expect(await ok(h2, ['vm', 'create', 'p2', '-f', await specFile('p2', '64Mi'), '--host', 'h1'])).toMatch(/^p2: created on host h1\n/);
+    expect((await h1.client.getVm('p2')).host).toBe('h1');
+    const huge = await cli(h2, ['vm', 'create', 'huge', '-f', await specFile('huge', '4Ti'), '--host', 'auto']);
+    expect(huge.code).not.toBe(0);
+    expect(huge.stderr).toMatch(/NO_HOST_FITS/);
+    expect(huge.stderr).toMatch(/no host fits VM huge: h1 refused by memory: needs 4096 GiB memory, .*; h2 refused by memory: needs 4096 GiB memory/);
+    expect((await h1.client.listVms()).map((v) => v.name).sort()).toEqual(['f1', 'p2']); // a host lists the VMs it owns
+    expect((await h2.client.listVms()).map((v) => v.name)).toEqual(['p1']);
 
     // The owner stopped: a write through h2 names h1 and its address.
     const h1Url = h1.url;

@@ -179,7 +179,7 @@ export async function buildApi(o: ApiOptions): Promise<{ app: FastifyInstance; r
   vmGuestRoutes(app, o.service);
   auditRoutes(app, o.platform.auditStore);
   bulkRoutes(app, { service: o.service, snapshots: o.snapshots, backups: o.backups, migrations: o.migrations, peers: o.peers }, o.platform.operations);
-  vmRoutes(app, o.service, o.platform.operations, o.nics);
+  vmRoutes(app, o.service, o.platform.operations, o.nics, o.hosts ? { hosts: o.hosts, self: o.host, ...(o.forwarding ? { forwarder: o.forwarding.forwarder } : {}) } : undefined);
   vmEditRoutes(app, o.service, o.platform.operations);
   specCheckRoutes(app, { service: o.service, pathPolicy: o.pathPolicy });
   if (o.migrations) migrationRoutes(app, o.migrations, o.platform.operations, o.peers);

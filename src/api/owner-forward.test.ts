@@ -4,8 +4,9 @@
  * etcd (records, tokens and audit shared as they are there), the stub driver
  * (records without QEMU processes). h2 forwards with the daemon's real
  * transport (daemon/cluster-forward-wiring.ts); where the owner lives is
- * given directly instead of read from etcd's host records. The etcd-backed
- * run with real QEMU is test/cluster-forward.test.ts.
+ * given directly instead of read from etcd's host records, and the hosts'
+ * states and capacities (what `vm create --host` places by) are made up here.
+ * The etcd-backed run with real QEMU is test/cluster-forward.test.ts.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,8 +16,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stubDriver } from '../drivers/stub-driver.js';
 import { VmService } from '../lifecycle/index.js';
+import { placeNewVm, DEFAULT_POLICY, type HostsService } from '../cluster/index.js';
 import { silentLogger } from '../shared/index.js';
-import { validateSpec } from '../spec/index.js';
+import { validateSpec, type HostView, type HostStateName } from '../spec/index.js';
 import { openSqliteStore, type SqliteStore } from '../store/sqlite/index.js';
 import { sendForwarded } from '../daemon/cluster-forward-wiring.js';
 import { buildApi } from './app.js';
@@ -32,6 +34,22 @@ const tok: Record<string, string> = {};
 let located: OwnerAddress | undefined;
 let enabled = true;
 let h1Platform: ApiPlatform;
+/** The hosts' states as the scheduler sees them (vm create --host). */
+const hostStates: Record<string, HostStateName> = { h1: 'ready', h2: 'ready' };
+const GiB = 1024 ** 3;
+
+/** Only place() is used by these tests; the hosts are made up (8 CPUs, 8 GiB each), the VMs are the shared store's. */
+function madeUpHosts(self: string): HostsService {
+  const view = (name: string): HostView => ({
+    name, state: hostStates[name]!, capacity: { cpus: 8, memoryBytes: 8 * GiB, diskBytes: 100 * GiB }, allocated: { cpus: 0, memoryBytes: 0, diskBytes: 0 },
+    vms: 0, pool: '', version: 't', since: '2026-12-05T00:00:00Z', leaseAgeSeconds: 1, self: name === self,
+  });
+  const unused = async (): Promise<never> => { throw new Error('unused in this test'); };
+  return {
+    list: unused, setCordoned: unused, drain: unused, drainStatus: unused, explain: unused,
+    place: async (spec, want) => placeNewVm({ spec, want, hosts: ['h1', 'h2'].map(view), vms: await store.listVms(), policy: DEFAULT_POLICY }),
+  };
+}
 
 type App = Awaited<ReturnType<typeof buildApi>>['app'];
 let h2tcp: App;
@@ -42,7 +60,7 @@ async function hostApp(host: string, listener: 'tcp' | 'unix', forwarder?: Owner
   const service = new VmService({ store, driver: stubDriver, host, vmsDir: path.join(dir, host), logger: silentLogger });
   const platform = createApiPlatform({ service, store, logger: silentLogger, rateLimitPerSecond: 0, authFailuresPerMinute: 0 });
   const api = await buildApi({
-    service, platform, listener, logger: silentLogger, version: 't', host,
+    service, platform, listener, logger: silentLogger, version: 't', host, hosts: madeUpHosts(host),
     forwarding: { forwarder: forwarder ?? { enabled: false, locate: async () => undefined, send: async () => { throw new Error('unused'); } }, identity: { peerTokenName: PEER_NAME, tokenByName: (n) => platform.tokens.byName(n) } },
   });
   closers.push(async () => { await api.close(); await platform.close(); });
@@ -212,5 +230,83 @@ describe('the owner trusts a forwarded caller only as far as the shared token st
     expect(r.statusCode).toBe(403);
     expect(errOf(r).message).toMatch(/only requests to a VM/);
     expect(await h1Platform.tokens.byName('minted')).toBeUndefined();
+  });
+});
+
+describe('vm create --host: the scheduler places a new VM and the create goes to the chosen host', () => {
+  const disk = { disks: [{ name: 'root', size: '1Gi' }] };
+  const create = (app: App, body: Record<string, unknown>, token = tok['op']!) => app.inject({ method: 'POST', url: '/v1/vms', headers: bearer(token), payload: body });
+
+  it('auto on h2 while h2 is cordoned: the VM is created by h1, whose answer names it', async () => {
+    located = { host: 'h1', url: ownerUrl };
+    hostStates['h2'] = 'cordoned';
+    try {
+      const r = await create(h2tcp, { spec: { name: 'c1', disks: [{ name: 'root', size: '1Gi' }] }, host: 'auto' });
+      expect(r.statusCode, r.body).toBe(201);
+      expect(r.json()).toMatchObject({ name: 'c1', host: 'h1' });
+      expect(r.headers['x-polyvisor-handled-by']).toBe('h1');
+      expect((await store.getVm('c1'))!.host).toBe('h1');
+      const audit = (await store.listAudit({ actor: 'op' })).filter((e) => e.action === 'POST /v1/vms').map((e) => [e.detail['forwardedTo'] ?? null, e.detail['forwardedBy'] ?? null]);
+      expect(audit).toEqual(expect.arrayContaining([['h1', null], [null, 'h2']]));
+    } finally {
+      hostStates['h2'] = 'ready';
+    }
+  });
+
+  it('auto with h1 cordoned is created on h2 itself; a named host is used as named', async () => {
+    hostStates['h1'] = 'cordoned';
+    try {
+      const r = await create(h2tcp, { spec: { name: 'c2', ...disk }, host: 'auto' });
+      expect(r.statusCode, r.body).toBe(201);
+      expect(r.json()).toMatchObject({ name: 'c2', host: 'h2' });
+      expect(r.headers['x-polyvisor-handled-by']).toBe('h2');
+    } finally {
+      hostStates['h1'] = 'ready';
+    }
+    const named = await create(h2tcp, { spec: { name: 'c3', ...disk }, host: 'h1' });
+    expect(named.statusCode, named.body).toBe(201);
+    expect(named.json()).toMatchObject({ name: 'c3', host: 'h1' });
+  });
+
+  it('a VM that fits nowhere is refused with every host and why (schedule explain\'s words); nothing is created', async () => {
+    hostStates['h2'] = 'cordoned';
+    try {
+      const r = await create(h2tcp, { spec: { name: 'huge', memory: '16Gi', ...disk }, host: 'auto' });
+      expect(r.statusCode).toBe(409);
+      expect(errOf(r)).toMatchObject({
+        code: 'NO_HOST_FITS',
+        message: 'no host fits VM huge: h1 refused by memory: needs 16 GiB memory, 8 GiB free of 8 GiB (8 GiB × overcommit 1); h2 refused by state: host is cordoned; only ready hosts take new VMs',
+      });
+      const named = await create(h2tcp, { spec: { name: 'c4', ...disk }, host: 'h2' });
+      expect(named.statusCode).toBe(409);
+      expect(errOf(named).message).toBe('host h2 cannot take VM c4: refused by state: host is cordoned; only ready hosts take new VMs (the scheduler would choose h1)');
+      const unknown = await create(h2tcp, { spec: { name: 'c4', ...disk }, host: 'h9' });
+      expect(unknown.statusCode).toBe(404);
+      expect(errOf(unknown)).toMatchObject({ code: 'HOST_NOT_FOUND', message: expect.stringMatching(/no host named h9 .*hosts: h1, h2/) });
+    } finally {
+      hostStates['h2'] = 'ready';
+    }
+    expect(await store.getVm('huge')).toBeUndefined();
+    expect(await store.getVm('c4')).toBeUndefined();
+  });
+
+  it('a viewer may not create (refused on h2, nothing forwarded); a name in use is VM_EXISTS before any placement', async () => {
+    const v = await create(h2tcp, { spec: { name: 'c5', ...disk }, host: 'auto' }, tok['viewer']!);
+    expect(v.statusCode).toBe(403);
+    const dup = await create(h2tcp, { spec: { name: 'c1', ...disk }, host: 'auto' });
+    expect(dup.statusCode).toBe(409);
+    expect(errOf(dup)).toMatchObject({ code: 'VM_EXISTS', message: expect.stringContaining('on host h1') });
+  });
+
+  it('one hop: a create forwarded to h1 for another host is refused; one for h1 runs there as the caller', async () => {
+    const fwd = (host: string, name: string) => h1tcp.inject({ method: 'POST', url: '/v1/vms', headers: { ...bearer(tok['peer']!), [ON_BEHALF_OF_HEADER]: 'token:op', [FORWARDED_BY_HEADER]: 'h2' }, payload: { spec: { name, ...disk }, host } });
+    const other = await fwd('h2', 'c6');
+    expect(other.statusCode).toBe(409);
+    expect(errOf(other)).toMatchObject({ code: 'VM_ON_OTHER_HOST', message: expect.stringMatching(/a second hop is refused/) });
+    const auto = await fwd('auto', 'c6');
+    expect(auto.statusCode).toBe(409);
+    const here = await fwd('h1', 'c6');
+    expect(here.statusCode, here.body).toBe(201);
+    expect((await store.getVm('c6'))!.host).toBe('h1');
   });
 });

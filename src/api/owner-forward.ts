@@ -82,12 +82,21 @@ export async function forwardToOwner(req: FastifyRequest, reply: FastifyReply, o
       hint: `send the request to ${o.owner}, whose URL \`polyvisor host list\` shows (as a remote: \`polyvisor remote add ${o.owner} URL --token-file FILE\`), or move the VM here first`,
     });
   }
-  const to = await o.forwarder.locate(o.owner);
-  if (!to) fail('HOST_UNREACHABLE', `VM ${o.vm} runs on host ${o.owner}, which is not live in the cluster or publishes no API URL: the request could not be forwarded`);
-  const body = bodyText(req);
+  return relayTo(req, reply, { forwarder: o.forwarder, self: o.self, host: o.owner, what: `VM ${o.vm} runs on host ${o.owner}` });
+}
+
+/**
+ * Sends the request (or `body` instead of its own) to `host`'s API as the
+ * caller and answers with that host's answer. `what` opens the error when
+ * the host cannot be located.
+ */
+export async function relayTo(req: FastifyRequest, reply: FastifyReply, o: { forwarder: OwnerForwarder; self: string; host: string; what: string; body?: unknown }): Promise<FastifyReply> {
+  const to = await o.forwarder.locate(o.host);
+  if (!to) fail('HOST_UNREACHABLE', `${o.what}, which is not live in the cluster or publishes no API URL: the request could not be forwarded`);
+  const body = o.body !== undefined ? JSON.stringify(o.body) : bodyText(req);
   const answer = await o.forwarder.send(to, {
     method: req.method, path: req.url, ...(body !== undefined ? { body } : {}), forwardedBy: o.self, onBehalfOf: onBehalfOf(req),
   });
-  req.forwardedTo = o.owner;
-  return reply.status(answer.status).header('content-type', answer.contentType || 'application/json').header(HANDLED_BY_HEADER, o.owner).send(answer.body);
+  req.forwardedTo = o.host;
+  return reply.status(answer.status).header('content-type', answer.contentType || 'application/json').header(HANDLED_BY_HEADER, o.host).send(answer.body);
 }

@@ -61,12 +61,14 @@ export function registerVmCommands(program: Command, out: (s: string) => void): 
     .option('-l, --label <k=v>', 'label (repeatable)', collect)
     .option('--forward <[tcp:][addr:]hostport:guestport>', 'user-mode port forward (repeatable)', collect)
     .option('--network <name[,model=M][,mac=MAC][,ip=IP]>', 'a NIC on this virtual network (repeatable; see `polyvisor network list`)', collect)
+    .option('--host <host>', '"auto": the cluster\'s scheduler places it (on a single host: this host); or a host\'s name (it must pass the scheduler\'s filters); left out: the host the CLI talks to')
     .option('--start', 'start it right away')
     .option('--json', 'print JSON')
-    .action(async (name: string, f: CreateFlags & { start?: boolean; json?: boolean }) => {
+    .action(async (name: string, f: CreateFlags & { host?: string; start?: boolean; json?: boolean }) => {
       const c = clientFrom(g());
-      let v = await c.createVm(await specDocument(name, f));
+      let v = await c.createVm(await specDocument(name, f), f.host !== undefined ? { host: f.host } : {});
       if (f.start) v = await c.action(name, 'start');
+      if (f.host !== undefined && !(f.json || g().json)) out(`${name}: created on host ${v.host}\n`);
       show(v, f.json);
     });
 

@@ -37,9 +37,12 @@ export class PolyvisorClient {
     return this.call('GET', `/v1/vms/${encodeURIComponent(name)}`);
   }
 
-  /** Sends a spec document (already parsed from YAML/JSON); the daemon validates it. */
-  createVm(spec: unknown): Promise<VmView> {
-    return this.call('POST', '/v1/vms', { spec });
+  /**
+   * Sends a spec document (already parsed from YAML/JSON); the daemon validates it. `host`: "auto" (the
+   * cluster's scheduler places it) or a host's name; the answer's `host` says where it was created.
+   */
+  createVm(spec: unknown, o: { host?: string } = {}): Promise<VmView> {
+    return this.call('POST', '/v1/vms', { spec, ...(o.host !== undefined ? { host: o.host } : {}) });
   }
 
   /**

@@ -5,11 +5,12 @@
  */
 import os from 'node:os';
 import { fail } from '../shared/index.js';
-import type { DrainView, HostView, ScheduleExplainView } from '../spec/index.js';
+import type { DrainView, HostView, ScheduleExplainView, VmSpec } from '../spec/index.js';
 import type { VmRecord } from '../store/index.js';
 import type { HostDirectory } from './host-directory.js';
 import { CLAIMING_STATES, sumClaims } from './vm-claims.js';
 import { explainTarget, type ExplainTarget } from './schedule-explain.js';
+import { placeNewVm, type CreatePlacement, type HostChoice } from './create-placement.js';
 import { DEFAULT_POLICY } from './scheduler/index.js';
 
 export interface HostsService {
@@ -20,6 +21,8 @@ export interface HostsService {
   drainStatus(name: string): Promise<DrainView>;
   /** Where the scheduler would place a VM (existing, or a spec) and why, host by host (`polyvisor schedule explain`). */
   explain(target: ExplainTarget): Promise<ScheduleExplainView>;
+  /** The host a new VM goes to (`vm create --host auto|NAME`): the scheduler's choice, or the named host if it fits. */
+  place(spec: VmSpec, want: HostChoice): Promise<CreatePlacement>;
 }
 
 type ListVms = () => Promise<VmRecord[]>;
@@ -46,6 +49,11 @@ export class ClusterHosts implements HostsService {
   async explain(target: ExplainTarget): Promise<ScheduleExplainView> {
     const vms = await this.vms();
     return explainTarget(target, await this.directory.list(vms), vms, DEFAULT_POLICY);
+  }
+
+  async place(spec: VmSpec, want: HostChoice): Promise<CreatePlacement> {
+    const vms = await this.vms();
+    return placeNewVm({ spec, want, hosts: await this.directory.list(vms), vms, policy: DEFAULT_POLICY });
   }
 }
 
@@ -78,5 +86,11 @@ export class SingleHost implements HostsService {
 
   async explain(target: ExplainTarget): Promise<ScheduleExplainView> {
     return explainTarget(target, await this.list(), await this.o.vms(), DEFAULT_POLICY);
+  }
+
+  /** On one host `auto` is this host, whatever it holds (the daemon's own checks at start still apply). */
+  async place(spec: VmSpec, want: HostChoice): Promise<CreatePlacement> {
+    if (want !== 'auto' && want !== this.o.name) fail('HOST_NOT_FOUND', `this daemon runs on one host, ${this.o.name}; there is no host ${want} to create VM ${spec.name} on (use --host auto or --host ${this.o.name}, or join a cluster)`);
+    return { host: this.o.name, explain: explainTarget({ spec }, await this.list(), await this.o.vms(), DEFAULT_POLICY) };
   }
 }

@@ -25,4 +25,5 @@ export {
   type ClusterService, type ClusterStoreSettings, type MembershipOptions, type OpenedCluster,
 } from './membership-service.js';
 export { DrainRunner, planDrain, apiOf, type DrainRunnerOptions } from './drain.js';
+export { placeNewVm, refusalLines, type CreatePlacement, type HostChoice } from './create-placement.js';
 export { explainPlacement, explainTarget, placementRequestOf, candidatesOf, type ExplainTarget } from './schedule-explain.js';

@@ -6,7 +6,8 @@
  * not expired — its role is read from the store, never from the header — or
  * `local`, the forwarding host's own unix socket (its root, an admin like
  * ours). Only the credential named `peerTokenName` (role peer) may speak for
- * others, only for VM routes, and only once (FORWARDED_BY names the host).
+ * others, only for VM routes (and a create the member placed here), and only
+ * once (FORWARDED_BY names the host).
  */
 import type { FastifyRequest } from 'fastify';
 import { PolyvisorError, NAME_PATTERN } from '../../shared/index.js';
@@ -39,7 +40,8 @@ export async function forwardedPrincipal(req: FastifyRequest, credential: TokenR
   const by = header(req, FORWARDED_BY_HEADER);
   if (by === undefined || !NAME_PATTERN.test(by)) throw refuse(`it names no forwarding host (${FORWARDED_BY_HEADER})`);
   const route = req.routeOptions.url ?? '';
-  if (!route.startsWith('/v1/vms/:name')) throw refuse(`only requests to a VM (/v1/vms/NAME…) are forwarded, not ${req.method} ${route || req.url}`);
+  const create = route === '/v1/vms' && req.method === 'POST'; // vm create --host: the member placed it here
+  if (!route.startsWith('/v1/vms/:name') && !create) throw refuse(`only requests to a VM (/v1/vms/NAME…, or POST /v1/vms placed on this host) are forwarded, not ${req.method} ${route || req.url}`);
   if (claim === 'local') return { actor: `local@${by}`, role: 'admin', via: 'tcp', forwardedBy: by };
   const m = /^token:(.+)$/.exec(claim);
   if (!m || !NAME_PATTERN.test(m[1]!)) throw refuse(`${ON_BEHALF_OF_HEADER} must be "local" or "token:NAME"`);

@@ -2,9 +2,10 @@
 import { open, stat } from 'node:fs/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { fail, validateName } from '../../shared/index.js';
+import { fail, NAME_PATTERN, validateName } from '../../shared/index.js';
 import { specJsonSchema, validateSpec } from '../../spec/index.js';
 import type { NicService, OperationContext, OperationRegistry, VmService } from '../../lifecycle/index.js';
+import { PlacedCreate, type CreatePlacer } from '../create-placement.js';
 import { parseLabelSelector } from '../label-selector.js';
 import { presentVm } from '../present.js';
 import { bodyOf, queryOf } from '../validate.js';
@@ -15,7 +16,11 @@ type Action = (typeof ACTIONS)[number];
 
 interface NameParams { name: string }
 
-const createBody = z.object({ spec: z.unknown() }).strict();
+const createBody = z.object({
+  spec: z.unknown(),
+  host: z.string().regex(NAME_PATTERN, 'auto, or a host name from `polyvisor host list`').optional()
+    .describe('where to create it: "auto" (the scheduler places it; on a single host, this host) or a host\'s name; left out, on the host that receives the request'),
+}).strict();
 const actionBody = z.object({
   timeoutSeconds: z.number().int().min(1).max(3600).optional().describe('stop: seconds to wait for the guest before killing it'),
   force: z.boolean().optional().describe('stop: kill at once'),
@@ -29,8 +34,9 @@ const ASYNC = { status: 202, description: 'async=true: the operation, at once (L
 
 const actor = (req: FastifyRequest): string => req.principal?.actor ?? 'anonymous';
 
-export function vmRoutes(app: FastifyInstance, service: VmService, ops: OperationRegistry, nics?: NicService): void {
+export function vmRoutes(app: FastifyInstance, service: VmService, ops: OperationRegistry, nics?: NicService, placer?: CreatePlacer): void {
   const tags = ['vms'];
+  const placed = new PlacedCreate(service, placer);
   app.get('/v1/vms', { config: { permission: 'vm:read', doc: { summary: 'List VMs', tags, query: listQuery, response: { status: 200, description: 'the VMs', schema: z.array(vmViewSchema) } } } }, async (req) => {
     const labels = parseLabelSelector(queryOf<z.infer<typeof listQuery>>(req).label);
     const list = await service.list(labels ? { labels } : undefined);
@@ -38,11 +44,13 @@ export function vmRoutes(app: FastifyInstance, service: VmService, ops: Operatio
   });
 
   app.post('/v1/vms', {
-    config: { permission: 'vm:write', doc: { summary: 'Create a VM from a spec', tags, body: createBody, bodyJsonSchema: () => ({ type: 'object', required: ['spec'], properties: { spec: specJsonSchema() }, additionalProperties: false }), response: { status: 201, description: 'the VM', schema: vmViewSchema } } },
+    config: { permission: 'vm:write', doc: { summary: 'Create a VM from a spec', tags, body: createBody, bodyJsonSchema: () => ({ type: 'object', required: ['spec'], properties: { spec: specJsonSchema(), host: { type: 'string', description: 'where to create it: "auto" (the scheduler places it) or a host\'s name; left out, on the host that receives the request' } }, additionalProperties: false }), response: { status: 201, description: 'the VM (its `host` names where it was created)', schema: vmViewSchema } } },
   }, async (req, reply) => {
     const body = bodyOf<z.infer<typeof createBody>>(req);
     if (!('spec' in body)) fail('INVALID_BODY', 'the body must be {"spec": {...}}', { details: [{ field: 'spec', message: 'required' }] });
-    const rec = await service.create(validateSpec(body.spec));
+    const spec = validateSpec(body.spec);
+    if (body.host !== undefined) return placed.create(req, reply, { spec, rawSpec: body.spec, want: body.host });
+    const rec = await service.create(spec);
     return reply.status(201).send(presentVm(service, rec));
   });
 
