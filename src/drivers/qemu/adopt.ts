@@ -1,5 +1,5 @@
 /** Re-attaching to a VM's QEMU after a daemon restart (it kept running without us). */
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { QmpClient } from '../../qmp/index.js';
 import { pidArgv, type Logger } from '../../shared/index.js';
@@ -8,8 +8,17 @@ import { runtimeFiles } from './files.js';
 import { QemuInstance } from './instance.js';
 import { recoverInterruptedMigration } from './migrate-recover.js';
 import { argvValue, qemuArgvOf, readPidFile } from './process.js';
+import { VmFileGrants } from './vm-files-grant.js';
+import type { VmUsers } from './vm-user.js';
 
-export async function adopt(plan: LaunchPlan, signal: AbortSignal, logger: Logger): Promise<AdoptResult> {
+/** The real uid a process runs as (/proc/PID/status), undefined when it is gone. */
+export async function processUid(pid: number): Promise<number | undefined> {
+  const text = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const m = /^Uid:\s+(\d+)/m.exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+export async function adopt(plan: LaunchPlan, signal: AbortSignal, logger: Logger, users?: VmUsers): Promise<AdoptResult> {
   const dir = path.resolve(plan.dir);
   const files = runtimeFiles(dir);
   const log = logger.child({ vm: plan.spec.name, id: plan.id });
@@ -30,7 +39,10 @@ export async function adopt(plan: LaunchPlan, signal: AbortSignal, logger: Logge
   }
   const accel: Accel = argvValue(argv, '-accel') === 'kvm' ? 'kvm' : 'tcg';
   const started = await stat(files.pidFile).then((s) => s.mtime.toISOString(), () => new Date().toISOString());
-  log.info({ pid, accel }, 'adopted running QEMU');
+  // A QEMU started before the daemon ran VMs as their own users keeps running as root; it is confined at its next start.
+  const uid = await processUid(pid);
+  const grants = users && uid !== undefined && uid !== 0 ? new VmFileGrants(users, await users.identity(plan.id, dir), dir) : undefined;
+  log.info({ pid, accel, uid }, 'adopted running QEMU');
   const info = { pid, accel, startedAt: started, qemuVersion: qmp.version.text };
-  return { ok: true, instance: new QemuInstance({ plan: { ...plan, dir }, files, pid, qmp, info, logger: log }) };
+  return { ok: true, instance: new QemuInstance({ plan: { ...plan, dir }, files, pid, qmp, info, logger: log, ...(grants ? { grants } : {}) }) };
 }

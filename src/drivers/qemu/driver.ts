@@ -17,6 +17,7 @@ import { prepareIncoming } from './migrate-incoming.js';
 import { hostFactsProbe } from './migrate-host-facts.js';
 import { makeMigrationTls } from './migrate-tls.js';
 import { cancelOutgoing, discardIncoming } from './migrate-recover.js';
+import type { VmUsers } from './vm-user.js';
 
 export interface QemuDriverOptions {
   /** Default "qemu-system-x86_64" (looked up on PATH). */
@@ -30,6 +31,8 @@ export interface QemuDriverOptions {
   ovmf?: readonly OvmfFiles[];
   /** Where the cgroup hierarchy is mounted (default /sys/fs/cgroup); false: no per-VM cgroups. */
   cgroupRoot?: string | false;
+  /** Each VM's QEMU as its own unprivileged user (qemuUser: per-vm, docs/security.md); as the daemon's user when undefined. */
+  users?: VmUsers;
 }
 
 export interface QemuDriver extends Bootable, Migratable {
@@ -65,15 +68,15 @@ export function createQemuDriver(o: QemuDriverOptions = {}): QemuDriver {
     resolveAccel,
     async start(plan: LaunchPlan, signal: AbortSignal): Promise<VmInstance> {
       const accel = await resolveAccel(plan.spec.machine.accel, signal);
-      const inst = await launch({ qemuBinary, logger, accel, ...(cgroups ? { cgroups } : {}), ...(o.ovmf ? { ovmf: o.ovmf } : {}) }, plan, signal);
+      const inst = await launch({ qemuBinary, logger, accel, ...(cgroups ? { cgroups } : {}), ...(o.ovmf ? { ovmf: o.ovmf } : {}), ...(o.users ? { users: o.users } : {}) }, plan, signal);
       if (plan.restoreFrom !== undefined) {
         await rm(plan.restoreFrom, { force: true });
         inst.setClockSoon('resumed from disk');
       }
       return inst;
     },
-    adopt: (plan: LaunchPlan, signal: AbortSignal): Promise<AdoptResult> => adopt(plan, signal, logger),
-    prepareIncoming: (plan, io, signal) => prepareIncoming({ qemuBinary, logger, ...(cgroups ? { cgroups } : {}), ...(o.ovmf ? { ovmf: o.ovmf } : {}) }, plan, io, signal),
+    adopt: (plan: LaunchPlan, signal: AbortSignal): Promise<AdoptResult> => adopt(plan, signal, logger, o.users),
+    prepareIncoming: (plan, io, signal) => prepareIncoming({ qemuBinary, logger, ...(cgroups ? { cgroups } : {}), ...(o.ovmf ? { ovmf: o.ovmf } : {}), ...(o.users ? { users: o.users } : {}) }, plan, io, signal),
     hostFacts: hostFactsProbe(qemuBinary, (signal) => resolveAccel('auto', signal)),
     makeMigrationTls,
     discardIncoming,

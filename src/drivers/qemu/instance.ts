@@ -17,6 +17,7 @@ import { backupDisks, listBitmaps, removeBitmap } from './backup-jobs.js';
 import { freezeGuest, thawGuest } from './snapshot-freeze.js';
 import { deleteSnapshot, diskSnapshot, loadSnapshot, saveSnapshot } from './snapshot-jobs.js';
 import { activeFile, externalSnapshot, streamDisk } from './snapshot-external.js';
+import type { VmFileGrants } from './vm-files-grant.js';
 import { commitActive } from './block-commit.js';
 import { mapQmpEvent, PAUSED_STATES } from './events.js';
 import { hotplugDisk, hotUnplugDisk } from './hotplug.js';
@@ -40,6 +41,8 @@ export interface InstanceInit {
   logger: Logger;
   /** The process's exit status, when this daemon started it (after a restart it is not our child). */
   exited?: Promise<ExitStatus>;
+  /** QEMU runs as the VM's own user: files it opens later (overlays, backup targets, hot-added disks) are granted first. */
+  grants?: VmFileGrants;
 }
 
 /** How long reboot() gives the guest agent to answer before falling back to a hard reset. */
@@ -61,6 +64,7 @@ export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, N
   private exitReason: string | undefined;
   private readonly exited: Promise<unknown> | undefined;
   private ioError = false;
+  private readonly grants: VmFileGrants | undefined;
 
   constructor(init: InstanceInit) {
     this.info = init.info;
@@ -68,6 +72,7 @@ export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, N
     this.plan = init.plan;
     this.qmp = init.qmp;
     this.log = init.logger;
+    this.grants = init.grants;
     this.balloon = new GuestBalloon(init.qmp);
     void this.balloon.enable(); // started, adopted or received: the guest reports from now on (read() retries if this failed)
     this.exited = init.exited?.then((e) => {
@@ -185,7 +190,9 @@ export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, N
     return undoOutgoing(this.qmp, signal);
   }
 
-  attachDisk(disk: HotplugDisk, signal: AbortSignal): Promise<void> {
+  async attachDisk(disk: HotplugDisk, signal: AbortSignal): Promise<void> {
+    await this.grants?.grant(disk.path, disk.readOnly ? 'ro' : 'rw');
+    if (!disk.readOnly) await this.grants?.grantBackingChain(disk.path);
     return hotplugDisk(this.qmp, this.plan.spec.machine.type, disk, signal);
   }
 
@@ -225,13 +232,19 @@ export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, N
     return freezeGuest(this.files.agentSocket, signal, this.log);
   }
   async thawFilesystems(signal: AbortSignal): Promise<void> { await thawGuest(this.files.agentSocket, signal, this.log); }
-  externalSnapshot(overlays: readonly ExternalOverlay[], signal: AbortSignal): Promise<void> { return externalSnapshot(this.qmp, overlays, signal); }
+  async externalSnapshot(overlays: readonly ExternalOverlay[], signal: AbortSignal): Promise<void> {
+    for (const o of overlays) await this.grants?.grant(o.file, 'rw');
+    return externalSnapshot(this.qmp, overlays, signal);
+  }
   activeFile(disk: string, signal: AbortSignal): Promise<string> { return activeFile(this.qmp, disk, signal); }
   streamDisk(r: StreamRequest, signal: AbortSignal): Promise<void> { return streamDisk(this.qmp, r, signal); }
   commitActive(r: CommitRequest, signal: AbortSignal): Promise<void> { return commitActive(this.qmp, r, signal); }
 
   bitmaps(disks: readonly string[], signal: AbortSignal): Promise<Record<string, DiskBitmap[]>> { return listBitmaps(this.qmp, disks, signal); }
-  backupDisks(job: BackupJob, signal: AbortSignal): Promise<void> { return backupDisks(this.qmp, job, signal); }
+  async backupDisks(job: BackupJob, signal: AbortSignal): Promise<void> {
+    for (const t of Object.values(job.targets)) await this.grants?.grant(t, 'rw');
+    return backupDisks(this.qmp, job, signal);
+  }
   removeBitmap(disk: string, name: string, signal: AbortSignal): Promise<void> { return removeBitmap(this.qmp, disk, name, signal); }
 
   private takePauseReason(): string {

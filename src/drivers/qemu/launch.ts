@@ -20,6 +20,8 @@ import { isQemuOf, readPidFile, terminate } from './process.js';
 import { restoreState } from './restore.js';
 import { startQemu } from './spawn-detached.js';
 import { cgroupLimits, type VmCgroups } from './cgroups.js';
+import { grantForStart, startFiles, type VmFileGrants } from './vm-files-grant.js';
+import type { VmUsers } from './vm-user.js';
 
 /**
  * A QEMU that has just started answers its monitor within milliseconds on
@@ -39,6 +41,8 @@ export interface LaunchContext {
   cgroups?: VmCgroups;
   /** How long QEMU may take to open its monitor socket (default 30 s). */
   spawnTimeoutMs?: number;
+  /** Run each VM's QEMU as its own unprivileged user (qemuUser: per-vm); as the daemon's user when undefined. */
+  users?: VmUsers;
 }
 
 export async function launch(ctx: LaunchContext, plan: LaunchPlan, signal: AbortSignal): Promise<QemuInstance> {
@@ -66,6 +70,7 @@ export async function launch(ctx: LaunchContext, plan: LaunchPlan, signal: Abort
   const argv = buildQemuArgv(plan, { accel: ctx.accel, files, ...(firmware ? { firmware } : {}), ...(devices ? { devices } : {}) });
   log.debug({ argv }, 'starting QEMU');
   const t0 = Date.now();
+  const confined = ctx.users ? await confineVm(ctx.users, plan, dir) : undefined;
   const logFile = path.join(dir, QEMU_LOG);
   await rename(logFile, `${logFile}.1`).catch(() => undefined);
   let pid: number | undefined;
@@ -78,6 +83,7 @@ export async function launch(ctx: LaunchContext, plan: LaunchPlan, signal: Abort
         pid = p;
         await placeInCgroup(ctx.cgroups, plan.id, plan.spec, ctx.accel, p, exited);
       },
+      ...(confined ? { user: confined.id } : {}),
     });
     qmp = q.qmp;
     throwIfAborted(signal, `starting VM ${plan.spec.name}`);
@@ -87,7 +93,7 @@ export async function launch(ctx: LaunchContext, plan: LaunchPlan, signal: Abort
     }
     const info = { pid: q.pid, accel: ctx.accel, startedAt: new Date().toISOString(), qemuVersion: qmp.version.text };
     log.info({ pid: q.pid, accel: ctx.accel, ms: Date.now() - t0, restored: plan.restoreFrom !== undefined }, 'QEMU started');
-    return new QemuInstance({ plan: { ...plan, dir }, files, pid: q.pid, qmp, info, logger: log, exited: q.exited });
+    return new QemuInstance({ plan: { ...plan, dir }, files, pid: q.pid, qmp, info, logger: log, exited: q.exited, ...(confined ? { grants: confined } : {}) });
   } catch (err) {
     qmp?.close();
     if (pid !== undefined) await terminate(pid, plan.id, timeoutSignal(10_000)).catch(() => undefined);
@@ -95,6 +101,12 @@ export async function launch(ctx: LaunchContext, plan: LaunchPlan, signal: Abort
       ? err
       : new PolyvisorError('QEMU_START_FAILED', `starting QEMU for VM ${plan.spec.name} failed: ${err.message}`, { cause: err });
   }
+}
+
+/** The VM's user and the grants of the files it starts with (vm-user.ts, vm-files-grant.ts). */
+export async function confineVm(users: VmUsers, plan: LaunchPlan, dir: string): Promise<VmFileGrants> {
+  const id = await users.identity(plan.id, dir);
+  return grantForStart(users, id, { dir, ...startFiles(plan) });
 }
 
 /**

@@ -17,7 +17,9 @@ import { QemuInstance } from './instance.js';
 import { commitIncomingFiles, incomingFiles, incomingSocket, makeIncomingDir } from './migrate-files.js';
 import { migrationCapabilities, migrationParameters } from './migrate-params.js';
 import { waitMigration } from './migration.js';
-import { FRESH_QEMU_QMP_TIMEOUT_MS, placeInCgroup } from './launch.js';
+import { confineVm, FRESH_QEMU_QMP_TIMEOUT_MS, placeInCgroup } from './launch.js';
+import type { VmUsers } from './vm-user.js';
+import type { VmFileGrants } from './vm-files-grant.js';
 import { QEMU_LOG } from './files.js';
 import { startQemu, type ExitStatus } from './spawn-detached.js';
 import type { VmCgroups } from './cgroups.js';
@@ -30,6 +32,7 @@ export interface IncomingContext {
   logger: Logger;
   cgroups?: VmCgroups;
   ovmf?: readonly OvmfFiles[];
+  users?: VmUsers;
 }
 
 export async function prepareIncoming(
@@ -54,7 +57,9 @@ export async function prepareIncoming(
     await rm(incDir, { recursive: true, force: true });
   };
   try {
+    const confined = ctx.users ? await confineVm(ctx.users, plan, dir) : undefined;
     const q = await startQemu({
+      ...(confined ? { user: confined.id } : {}),
       binary: ctx.qemuBinary, argv, qmpSocket: files.qmpSocket, logFile: path.join(dir, QEMU_LOG), signal,
       socketTimeoutMs: 30_000, qmpTimeoutMs: FRESH_QEMU_QMP_TIMEOUT_MS,
       onPid: async (p, exited) => {
@@ -71,7 +76,7 @@ export async function prepareIncoming(
     const uri = o.listen ? `tcp:${o.listen.host}:${o.listen.port}` : `unix:${incomingSocket(incDir)}`;
     await qmp.execute('migrate-incoming', { uri }, { signal });
     log.info({ pid, uri, nbd: nbd?.map((n) => n.disk) }, 'migration target waiting');
-    return new Target({ plan: { ...plan, dir }, incDir, pid: q.pid, exited: q.exited, qmp, uri, accel: o.accel, log, abort, ...(nbd ? { nbd } : {}) });
+    return new Target({ plan: { ...plan, dir }, incDir, pid: q.pid, exited: q.exited, qmp, uri, accel: o.accel, log, abort, ...(nbd ? { nbd } : {}), ...(confined ? { grants: confined } : {}) });
   } catch (err) {
     await abort();
     throw isPolyvisorError(err) && err.code !== 'QMP_FAILED' && err.code !== 'QMP_DISCONNECTED'
@@ -91,6 +96,7 @@ interface TargetInit {
   log: Logger;
   abort: () => Promise<void>;
   nbd?: NbdMirror[];
+  grants?: VmFileGrants;
 }
 
 class Target implements IncomingMigration {
@@ -127,7 +133,7 @@ class Target implements IncomingMigration {
     this.state = 'committed';
     const info = { pid: this.pid, accel: this.t.accel, startedAt: new Date().toISOString(), qemuVersion: this.t.qmp.version.text };
     this.t.log.info({ pid: this.pid }, 'migration target now owns the VM');
-    const inst = new QemuInstance({ plan: this.t.plan, files, pid: this.pid, qmp: this.t.qmp, info, logger: this.t.log, exited: this.t.exited });
+    const inst = new QemuInstance({ plan: this.t.plan, files, pid: this.pid, qmp: this.t.qmp, info, logger: this.t.log, exited: this.t.exited, ...(this.t.grants ? { grants: this.t.grants } : {}) });
     inst.setClockSoon('moved here');
     return inst;
   }

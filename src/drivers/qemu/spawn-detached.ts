@@ -13,6 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { open, readFile, stat } from 'node:fs/promises';
 import { QmpClient } from '../../qmp/index.js';
 import { PolyvisorError, sleep, timeoutSignal, type ErrorCode } from '../../shared/index.js';
+import { asVmUser, type VmIdentity } from './vm-user.js';
 
 export interface ExitStatus {
   code: number | null;
@@ -29,10 +30,11 @@ export interface DetachedQemu {
 }
 
 /** Spawns `binary argv` detached, stdout and stderr appended to `logFile` (0600). */
-export async function spawnDetached(binary: string, argv: readonly string[], logFile: string, missingCode: ErrorCode): Promise<DetachedQemu> {
+export async function spawnDetached(binary: string, argv: readonly string[], logFile: string, missingCode: ErrorCode, user?: VmIdentity): Promise<DetachedQemu> {
   const log = await open(logFile, 'a', 0o600);
   try {
-    const child = spawn(binary, argv, { detached: true, stdio: ['ignore', log.fd, log.fd], cwd: '/' });
+    const cmd = user ? asVmUser(user, binary, argv) : { binary, argv };
+    const child = spawn(cmd.binary, cmd.argv, { detached: true, stdio: ['ignore', log.fd, log.fd], cwd: '/' });
     let status: ExitStatus | undefined;
     const exited = new Promise<ExitStatus>((resolve) => {
       child.once('exit', (code, signal) => resolve((status = { code, signal })));
@@ -90,8 +92,10 @@ export interface StartedQemu extends DetachedQemu {
 export async function startQemu(o: {
   binary: string; argv: readonly string[]; qmpSocket: string; logFile: string; signal: AbortSignal;
   socketTimeoutMs: number; qmpTimeoutMs: number; onPid: (pid: number, exited: DetachedQemu['exited']) => Promise<void> | void;
+  /** Run QEMU as this VM's own user (vm-user.ts); as the daemon's user when undefined. */
+  user?: VmIdentity;
 }): Promise<StartedQemu> {
-  const q = await spawnDetached(o.binary, o.argv, o.logFile, 'QEMU_MISSING');
+  const q = await spawnDetached(o.binary, o.argv, o.logFile, 'QEMU_MISSING', o.user);
   await o.onPid(q.pid, q.exited);
   await waitForSocket(q, o.qmpSocket, o.logFile, timeoutSignal(o.socketTimeoutMs, o.signal));
   try {
