@@ -22,8 +22,9 @@ PKGS+=(grub-common grub-pc-bin grub-efi-amd64-bin mtools dosfstools fdisk)
 # appliance), nbdkit and libnbd-bin (virt-v2v's `-o local` writes through nbdkit and nbdcopy; Debian only recommends them).
 # Only with POLYVISOR_TEST_V2V=1, as that test runs only then (minutes of TCG conversion; about 5 min of packages).
 if [ "${POLYVISOR_TEST_V2V:-0}" = 1 ]; then PKGS+=(virt-v2v libguestfs-tools linux-image-cloud-amd64 nbdkit libnbd-bin); fi
-# One dpkg-query for all of them (one call per package cost about a second on a busy host).
-installed=" $(dpkg-query -W -f='${Package}=${Status}\n' "${PKGS[@]}" 2>/dev/null | sed -n 's/=install ok installed$//p' | tr '\n' ' ') "
+# One dpkg-query for all of them (one call per package cost about a second on a busy host). It exits 1 when
+# any of them is unknown to dpkg (never installed), which under pipefail would end this script silently.
+installed=" $( { dpkg-query -W -f='${Package}=${Status}\n' "${PKGS[@]}" 2>/dev/null || true; } | sed -n 's/=install ok installed$//p' | tr '\n' ' ') "
 missing=()
 for p in "${PKGS[@]}"; do
   [[ $installed == *" $p "* ]] || missing+=("$p")
