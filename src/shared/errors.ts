@@ -43,6 +43,7 @@ export const catalogue = {
   // hypervisor
   QEMU_MISSING: e(503, EXIT.unavailable, 'Install QEMU: `apt-get install qemu-system-x86 qemu-utils`, or set qemuBinary in the config.'),
   QEMU_START_FAILED: e(500, EXIT.failure, 'The message ends with what QEMU said; `polyvisor vm show NAME` has the serial log path, and `polyvisor doctor` checks QEMU and the accelerator.'),
+  VM_FILE_UNREACHABLE: e(409, EXIT.conflict, 'The VM\'s QEMU runs as its own unprivileged user (qemuUser: per-vm) and must pass through every folder above its files: make the named folder searchable (`chmod o+x FOLDER`, or give it the QEMU user range\'s shared group with g+x), move the file into a pool or the image library, or set qemuUser: root in the daemon config.'),
   PORT_IN_USE: e(409, EXIT.conflict, 'Stop the VM the message names (`polyvisor vm stop NAME`) or the program holding the port (`ss -ltnup` lists them), or give this VM another hostPort in its portForwards.'),
   QEMU_GONE: e(409, EXIT.conflict, 'Start the VM again with `polyvisor vm start NAME`; its serial log (path in `polyvisor vm show NAME`) may say why QEMU ended.'),
   QMP_FAILED: e(500, EXIT.failure, 'QEMU refused the command; the message has its reason.'),
@@ -113,6 +114,8 @@ export const catalogue = {
   MIGRATION_TARGET_NOT_ALLOWED: e(403, EXIT.usage, 'Move the VM to a peer an admin registered (`polyvisor peer list`; `polyvisor vm migrate NAME --to-peer PEER`); only admins may name a target URL themselves.'),
   PEER_NOT_FOUND: e(404, EXIT.notFound, 'List the registered peers with `polyvisor peer list`; an admin adds one with `polyvisor peer add NAME URL --token-file FILE`.'),
   HOST_MEMORY_LOW: e(409, EXIT.conflict, 'Stop another VM, give this one less memory (edit its spec while it is stopped), or lower the daemon\'s migrationMemoryReserveMiB; nothing was started.'),
+  QUOTA_EXCEEDED: e(403, EXIT.usage, 'Remove or shrink a VM your role (or token) owns, ask for fewer vCPUs or less memory, or ask an admin to raise the limit the message names (quotas in the daemon config, docs/config.md).'),
+  PORT_FORWARD_NOT_ALLOWED: e(403, EXIT.usage, 'Forward from a loopback address (hostAddress 127.0.0.1, the default) and a host port of 1024 or more; binding other addresses or privileged ports is for admins.'),
   PATH_NOT_ALLOWED: e(403, EXIT.usage, 'Take the disk from a pool (`polyvisor volume create`), the image library (`polyvisor image import`) or the VM\'s own directory (a disk with a size); an admin may name any host file, or add its folder to the daemon\'s pathRoots.'),
   BODY_TOO_LARGE: e(413, EXIT.usage, 'Request bodies are limited to 1 MiB; send less (disk images go through the image library, not the request body).'),
   RATE_LIMITED: e(429, EXIT.unavailable, 'Too many requests for this token; wait the seconds in the Retry-After header and retry.'),
