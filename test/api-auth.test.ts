@@ -14,8 +14,13 @@ const configDir = path.join(tempStateDir('cfg'), 'polyvisor');
 const secrets: string[] = [];
 const tokens: Record<string, string> = {};
 
+// The daemon's config limits one token (role quotas, docs/security.md); the operator role keeps its defaults.
+const quotaConfig = path.join(tempStateDir('quota-cfg'), 'config.yaml');
+
 beforeAll(async () => {
-  d = await startDaemon({ env: { POLYVISOR_API_RATE_LIMIT: '1000' } });
+  mkdirSync(path.dirname(quotaConfig), { recursive: true });
+  writeFileSync(quotaConfig, 'quotas:\n  tokens:\n    t-quota: { vms: 1, vcpus: 2, memory: 256Mi }\n');
+  d = await startDaemon({ env: { POLYVISOR_API_RATE_LIMIT: '1000', POLYVISOR_CONFIG: quotaConfig } });
 });
 afterAll(async () => {
   await d?.stop();
@@ -112,5 +117,39 @@ describe('tokens', () => {
       expect(log).not.toContain(s.slice(4));
     }
     expect(log).not.toMatch(/Bearer/i);
+  });
+});
+
+describe('role quotas and port forwards on a real daemon (audit defects 10 and 9)', () => {
+  const spec = (name: string, extra: Record<string, unknown> = {}) => ({ name, memory: '128Mi', disks: [{ name: 'root', size: '16Mi' }], ...extra });
+
+  it('a token past its quota is refused with the limit, the use and the request; nothing is made', async () => {
+    const c = await local(['token', 'create', 't-quota', '--role', 'operator']);
+    expect(c.code, c.stderr).toBe(0);
+    const token = c.stdout.trim();
+    secrets.push(token);
+    const first = await httpCall(d.url, 'POST', '/v1/vms', { token, body: { spec: spec('quota-1') } });
+    expect(first.status, JSON.stringify(first.json)).toBe(201);
+    const second = await httpCall(d.url, 'POST', '/v1/vms', { token, body: { spec: spec('quota-2', { memory: '64Mi' }) } });
+    expect(second.status).toBe(403);
+    expect(second.json).toMatchObject({ code: 'QUOTA_EXCEEDED', message: 'token t-quota may own 1 VM in all; its other VMs use 1 VM and VM quota-2 asks 1 VM (2 VMs together)', details: { scope: 'token t-quota', limit: 'vms', max: 1, used: 1, requested: 1 } });
+    expect((await httpCall(d.url, 'GET', '/v1/vms/quota-2', { token })).status).toBe(404);
+    // an edit that grows the VM past the token's memory: refused, the VM as it was
+    const grow = await httpCall(d.url, 'PUT', '/v1/vms/quota-1', { token, body: { spec: spec('quota-1', { memory: '512Mi' }) } });
+    expect(grow.json).toMatchObject({ code: 'QUOTA_EXCEEDED', details: { limit: 'memoryBytes', max: 256 * 1024 ** 2, used: 0, requested: 512 * 1024 ** 2 } });
+    expect((await httpCall(d.url, 'GET', '/v1/vms/quota-1', { token })).json).toMatchObject({ spec: { memory: 128 * 1024 ** 2 } });
+    // the unix socket is the admin "local": no limit, and the clone is local's, not the token's
+    const cli = await local(['vm', 'clone', 'quota-1', 'quota-copy']);
+    expect(cli.code, cli.stderr).toBe(0);
+  });
+
+  it('an operator forwards only loopback addresses and unprivileged ports', async () => {
+    const fwd = (hostAddress: string, hostPort: number) => ({ networks: [{ portForwards: [{ hostAddress, hostPort, guestPort: 22 }] }] });
+    const bad = await httpCall(d.url, 'POST', '/v1/vms', { token: tokens['operator']!, body: { spec: spec('fwd-1', fwd('0.0.0.0', 22)) } });
+    expect(bad.status).toBe(403);
+    expect(bad.json).toMatchObject({ code: 'PORT_FORWARD_NOT_ALLOWED', details: [{ field: 'networks.0.portForwards.0.hostAddress' }, { field: 'networks.0.portForwards.0.hostPort' }] });
+    const ok = await httpCall(d.url, 'POST', '/v1/vms', { token: tokens['operator']!, body: { spec: spec('fwd-1', fwd('127.0.0.1', 20022)) } });
+    expect(ok.status, JSON.stringify(ok.json)).toBe(201);
+    for (const vm of ['quota-1', 'quota-copy', 'fwd-1']) expect((await local(['vm', 'rm', vm])).code).toBe(0);
   });
 });

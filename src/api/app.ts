@@ -7,6 +7,7 @@ import { installAuditHook } from './audit-log.js';
 import { installRedaction } from './redact.js';
 import { installSecurityHeaders } from './security-headers.js';
 import { installPathGuard } from './path-guard.js';
+import { installCallerContext } from './caller-context.js';
 import { installOwnerGuard } from './owner-guard.js';
 import type { OwnerForwarder } from './owner-forward.js';
 import type { ForwardedIdentityOptions } from './auth/forwarded-identity.js';
@@ -161,6 +162,7 @@ export async function buildApi(o: ApiOptions): Promise<{ app: FastifyInstance; r
   requirePermissions(app);
   const routes = collectRoutes(app);
   installAuth(app, { listener: o.listener, tokens: o.platform.tokens, limiter: o.platform.limiter, failures: o.platform.failures, badTokens: o.platform.badTokens, ...(o.forwarding ? { forwarded: o.forwarding.identity } : {}) });
+  installCallerContext(app);
   installAuditHook(app, o.platform.audit);
   installRedaction(app);
   if (o.pathPolicy) installPathGuard(app, o.pathPolicy);

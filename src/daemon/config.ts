@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_LISTEN, defaultStateDir, fail, isLoopbackHost, socketIn } from '../shared/index.js';
 import { problemsOf } from '../spec/index.js';
+import { quotasSchema } from './quota-config.js';
 
 const listenPattern = /^(off|(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|0\.0\.0\.0|\[::1\]|localhost|[0-9.]+):\d{1,5})$/;
 
@@ -80,11 +81,13 @@ const configSchema = z
     /** Plain HTTP beyond loopback, said out loud (`--insecure-http`); doctor warns while it is on. */
     insecureHttp: z.union([z.boolean(), z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])])
       .transform((v) => v === true || v === '1' || v === 'true' || v === 'yes' || v === 'on'),
+    /** VM, vCPU and memory limits per role and token (file only; docs/config.md); unset: the defaults (operators bounded by the host's size). */
+    quotas: quotasSchema.optional(),
   })
   .strict();
 
-export type DaemonConfig = Required<Omit<z.infer<typeof configSchema>, 'auditArchiveDir' | 'socketGroup' | 'tls'>> & {
-  auditArchiveDir?: string | undefined; socketGroup?: string | undefined; vmsDir: string; dbFile: string; cacheDir: string;
+export type DaemonConfig = Required<Omit<z.infer<typeof configSchema>, 'auditArchiveDir' | 'socketGroup' | 'tls' | 'quotas'>> & {
+  auditArchiveDir?: string | undefined; socketGroup?: string | undefined; quotas?: z.infer<typeof configSchema>['quotas']; vmsDir: string; dbFile: string; cacheDir: string;
   /** Resolved: whether the TCP listener serves HTTPS. */
   tls: boolean;
 };

@@ -30,6 +30,7 @@ import { wireHistory } from './history-wiring.js';
 import { SharedVmSamples } from './vm-samples.js';
 import { doctorRunner } from './doctor-wiring.js';
 import { AuditRetention } from './audit-retention.js';
+import { resolveQuotas } from './quota-config.js';
 import { wireEndpoints } from './endpoint-wiring.js';
 import { ensureDefaultNetworkOnce, wireNetworks } from './network-wiring.js';
 import { StackService } from '../stack/index.js';
@@ -63,6 +64,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     const service: VmService = new VmService({
       store, driver, host: config.hostName, vmsDir: config.vmsDir, logger, stopTimeoutSeconds: config.stopTimeoutSeconds, memoryReserveBytes: config.migrationMemoryReserveMiB * 1024 ** 2,
       ...(networks ? { nics: networks } : {}),
+      quotas: resolveQuotas(config.quotas),
     });
     undo.unshift(() => service.close());
     await discardUnfinishedIncoming({ vms: service, store, driver, logger });

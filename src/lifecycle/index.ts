@@ -30,3 +30,5 @@ export { networkNics, nicMac, type NetworkNic } from './nic-attachments.js';
 export { NicFirewallService } from './nic-firewall.js';
 export { NicService, type NicAddRequest, type NicChange } from './nic-hotplug-service.js';
 export { ResizeService, checkResize, resizedSpec, MEMORY_BLOCK_MIB, type ResizeRequest, type ResizeResult } from './vm-resize-service.js';
+export { checkQuota, defaultQuotas, footprintOf, type QuotaConfig, type QuotaLimits, type Footprint } from './quotas.js';
+export { checkForwardPolicy, FIRST_UNPRIVILEGED_PORT } from './port-forward-policy.js';

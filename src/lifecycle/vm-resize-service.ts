@@ -71,6 +71,8 @@ export class ResizeService {
   resize(vm: string, r: ResizeRequest): Promise<ResizeResult> {
     return this.o.vms.exclusive(vm, async (rec, inst) => {
       checkResize(vm, rec.spec, r);
+      // Role quotas (docs/security.md): a resize past the VM's hotplug ceiling grows what its owner holds.
+      await this.o.vms.admit(resizedSpec(rec.spec, r.cpus ?? rec.spec.cpu.count, r.memoryMiB !== undefined ? r.memoryMiB * MIB : rec.spec.memory), rec);
       if (LIVE.has(rec.state) && inst) return this.live(rec, inst, r);
       if (!SPEC_ONLY.has(rec.state)) fail('INVALID_TRANSITION', `VM ${vm} is ${rec.state}; it resizes while created, stopped, running or paused`);
       if (r.balloonMiB !== undefined) fail('RESIZE_INVALID', `the balloon target applies to a running VM; ${vm} is ${rec.state} and starts with all of its memory`);

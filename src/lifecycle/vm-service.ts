@@ -5,7 +5,7 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import type { Driver, DriverEvent, LaunchPlan, VmInstance } from '../drivers/index.js';
-import { fail, newUuid, throwIfAborted, timeoutSignal, validateName, type Logger } from '../shared/index.js';
+import { currentCaller, fail, newUuid, throwIfAborted, timeoutSignal, validateName, type Logger } from '../shared/index.js';
 import type { VmSpec } from '../spec/index.js';
 import { checkDiskSources, prepareDisks, removeCreatedDisks, resolveDiskPaths } from '../storage/index.js';
 import type { Store, VmFilter, VmRecord } from '../store/index.js';
@@ -18,6 +18,8 @@ import { checkBootFiles } from './boot-files.js';
 import { checkPortForwards } from './port-forwards.js';
 import { checkHostMemory } from './memory-admission.js';
 import { applyLinkStates } from './nic-attachments.js';
+import { checkQuota, type QuotaConfig } from './quotas.js';
+import { checkForwardPolicy } from './port-forward-policy.js';
 
 export interface VmServiceOptions {
   store: Store;
@@ -35,6 +37,8 @@ export interface VmServiceOptions {
   readMeminfo?: () => Promise<string>;
   /** NICs on virtual networks (NetworkService): attached before QEMU starts, detached after it ends. */
   nics?: VmNicHooks;
+  /** Role and token quotas checked when an API caller creates or grows a VM (docs/security.md); without it, none. */
+  quotas?: QuotaConfig;
 }
 
 /** What the VM lifecycle needs of the virtual networks. */
@@ -69,6 +73,8 @@ export class VmService {
   private readonly instances: InstanceRegistry;
   /** Why the guest last shut down, to name the reason when its process exits. */
   private readonly shutdownReasons = new Map<string, string>();
+  /** Quota checks and the record writes they admit run one at a time, so two creates cannot both fit the last slot. */
+  private readonly admission = new KeyedQueue();
   readonly log: Logger;
 
   constructor(private readonly opts: VmServiceOptions) {
@@ -116,8 +122,10 @@ export class VmService {
    */
   async create(spec: VmSpec, fill?: (dir: string) => Promise<void>): Promise<VmRecord> {
     validateName(spec.name, 'VM name');
+    const caller = currentCaller();
     return this.queue.run(spec.name, async () => {
       if (await this.opts.store.getVm(spec.name)) fail('VM_EXISTS', `a VM named ${spec.name} already exists`);
+      await this.admit(spec); // a clear refusal before any disk is made; checked again when the record is written
       await checkDiskSources(spec);
       await checkBootFiles(spec);
       const id = newUuid();
@@ -127,8 +135,12 @@ export class VmService {
       try {
         created = await prepareDisks(spec, dir, { signal: timeoutSignal(OP_TIMEOUT_MS) });
         if (fill) await fill(dir);
-        const rec = await this.opts.store.createVm({
-          id, name: spec.name, spec, state: 'created', stateReason: 'created', host: this.opts.host, runtime: null,
+        const rec = await this.admission.run('quota', async () => {
+          await this.admit(spec);
+          return this.opts.store.createVm({
+            id, name: spec.name, spec, state: 'created', stateReason: 'created', host: this.opts.host, runtime: null,
+            ...(caller ? { owner: { actor: caller.actor, role: caller.role } } : {}),
+          });
         });
         this.log.info({ vm: spec.name, id }, 'vm created');
         this.states.emit('state', { vm: rec.name, id, from: 'created', to: 'created', reason: 'created', at: rec.createdAt });
@@ -280,6 +292,27 @@ export class VmService {
   /** The live instance of a VM, for read-only observers (metrics); undefined when no QEMU runs. Never queued. */
   liveInstance(name: string): VmInstance | undefined {
     return this.instances.get(name);
+  }
+
+  /**
+   * Whether the API caller in effect (none: the daemon's own work) may have
+   * `spec` as a new VM, or as `replacing`'s new spec: its port forwards
+   * (port-forward-policy.ts) and its role's and token's quotas (quotas.ts).
+   * Throws PORT_FORWARD_NOT_ALLOWED or QUOTA_EXCEEDED.
+   */
+  async admit(spec: VmSpec, replacing?: VmRecord): Promise<void> {
+    const caller = currentCaller();
+    checkForwardPolicy(spec, caller, replacing?.spec);
+    if (!this.opts.quotas || !caller) return;
+    checkQuota({ caller, quotas: this.opts.quotas, vms: await this.opts.store.listVms(), spec, ...(replacing ? { replacing } : {}) });
+  }
+
+  /** saveSpec() of a spec the caller chose (an edit, a resize): admitted first (admit()), in step with other admissions. */
+  saveAdmittedSpec(rec: VmRecord, spec: VmSpec): Promise<VmRecord> {
+    return this.admission.run('quota', async () => {
+      await this.admit(spec, rec);
+      return this.saveSpec(rec, spec);
+    });
   }
 
   /** Persists a new spec for a VM (inside exclusive(), after the change was applied). */

@@ -18,6 +18,7 @@ export { newUuid, newId } from './ids.js';
 export { writeFileAtomic, fsyncDir } from './atomic-file.js';
 export { silentLogger, REDACT_KEYS, type Logger } from './logger.js';
 export { withLogContext, currentLogContext, type LogContext } from './log-context.js';
+export { withCaller, currentCaller, type Caller } from './caller-context.js';
 export {
   run,
   runChecked,

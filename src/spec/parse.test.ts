@@ -65,6 +65,12 @@ describe('VM spec v1', () => {
     expect(problems(() => validateSpec({ name: 'a' }))[0]!.message).toMatch(/nothing to boot/);
     const dup = { hostPort: 8080, guestPort: 80 };
     expect(problems(() => validateSpec({ name: 'a', boot: { kernel: '/k' }, networks: [{ portForwards: [dup, dup] }] }))[0]!.message).toMatch(/forwarded twice/);
+    // 0.0.0.0 takes the port on every address (audit defect 9): it clashes with a loopback forward of the same port, also on another NIC
+    const any = { hostAddress: '0.0.0.0', hostPort: 8080, guestPort: 81 };
+    expect(problems(() => validateSpec({ name: 'a', boot: { kernel: '/k' }, networks: [{ name: 'n0', portForwards: [dup] }, { name: 'n1', portForwards: [any] }] }))[0]).toMatchObject({
+      field: 'networks.1.portForwards.0.hostPort', message: expect.stringMatching(/forwarded twice \(127\.0\.0\.1:8080 takes it too\)/),
+    });
+    expect(() => validateSpec({ name: 'a', boot: { kernel: '/k' }, networks: [{ portForwards: [dup, { ...dup, protocol: 'udp' }, { ...dup, hostAddress: '127.0.0.2' }] }] })).not.toThrow();
     expect(problems(() => validateSpec({ name: 'a', boot: { kernel: '/k' }, cpu: { model: 'host' }, machine: { accel: 'tcg' } }))[0]!.field).toBe('cpu.model');
   });
 

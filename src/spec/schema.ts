@@ -221,14 +221,15 @@ export const vmSpecSchema = z
       seen.add(d.name);
     });
     const nets = new Set<string>();
-    const ports = new Set<string>();
+    const ports: Array<{ protocol: string; hostAddress: string; hostPort: number }> = [];
     s.networks.forEach((n, i) => {
       if (nets.has(n.name)) ctx.addIssue({ code: 'custom', path: ['networks', i, 'name'], message: `duplicate network name "${n.name}"` });
       nets.add(n.name);
       n.portForwards.forEach((f, j) => {
-        const key = `${f.protocol}:${f.hostAddress}:${f.hostPort}`;
-        if (ports.has(key)) ctx.addIssue({ code: 'custom', path: ['networks', i, 'portForwards', j, 'hostPort'], message: `host port ${key} is forwarded twice` });
-        ports.add(key);
+        // 0.0.0.0 takes the port on every address: it clashes with any other forward of that port.
+        const clash = ports.find((p) => p.protocol === f.protocol && p.hostPort === f.hostPort && (p.hostAddress === f.hostAddress || p.hostAddress === '0.0.0.0' || f.hostAddress === '0.0.0.0'));
+        if (clash) ctx.addIssue({ code: 'custom', path: ['networks', i, 'portForwards', j, 'hostPort'], message: `host port ${f.protocol}:${f.hostAddress}:${f.hostPort} is forwarded twice${clash.hostAddress !== f.hostAddress ? ` (${clash.hostAddress}:${clash.hostPort} takes it too)` : ''}` });
+        ports.push(f);
       });
     });
     if (s.boot.kernel === undefined && s.disks.length === 0) {

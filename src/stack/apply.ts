@@ -69,7 +69,7 @@ async function stopIfRunning(d: ApplyDeps, name: string, o: ApplyOptions): Promi
 }
 
 async function saveSpec(d: ApplyDeps, v: DesiredVm): Promise<void> {
-  await d.vms.exclusive(v.name, async (cur) => d.vms.saveSpec(cur, v.spec));
+  await d.vms.exclusive(v.name, async (cur) => d.vms.saveAdmittedSpec(cur, v.spec)); // role quotas and forward rules, as an edit
 }
 
 async function ensureRunning(d: ApplyDeps, v: DesiredVm, o: ApplyOptions): Promise<void> {

@@ -21,10 +21,18 @@ export interface VmRecord {
   /** Host that owns the VM (its runtime lives there). */
   host: string;
   runtime: VmRuntimeRecord | null;
+  /** Who created the VM (create, clone, import by an API caller): the token and its role, counted by the role quotas (docs/security.md). Absent for VMs made before it was recorded or by the daemon itself. */
+  owner?: VmOwner;
   createdAt: string;
   updatedAt: string;
   /** Bumped on every update; used for compare-and-set. */
   generation: number;
+}
+
+export interface VmOwner {
+  /** Token name ("local" for the unix socket). */
+  actor: string;
+  role: Role;
 }
 
 export type VmPatch = Partial<Pick<VmRecord, 'spec' | 'state' | 'stateReason' | 'host' | 'runtime'>>;

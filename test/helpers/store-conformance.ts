@@ -67,6 +67,24 @@ export function storeConformance(name: string, backend: ConformanceBackend): voi
       expect(await store.listVms()).toEqual([]);
     });
 
+    it('keeps who created a VM (role quotas) through updates, and none for a VM made without', async () => {
+      const owner = { actor: 'alice', role: 'operator' as const };
+      await store.createVm(vm('mine', { owner }));
+      await store.createVm(vm('daemon'));
+      expect((await store.updateVm('mine', { state: 'stopped' })).owner).toEqual(owner);
+      expect((await another()).owner).toEqual(owner);
+      expect((await store.getVm('daemon'))?.owner).toBeUndefined();
+      expect((await store.listVms()).map((r) => r.owner?.actor ?? null)).toEqual([null, 'alice']);
+      async function another() {
+        const other = await backend.another();
+        try {
+          return (await other.getVm('mine'))!;
+        } finally {
+          await other.close();
+        }
+      }
+    });
+
     it('refuses a duplicate name with VM_EXISTS and keeps the first', async () => {
       const first = await store.createVm(vm('web'));
       expect(await codeOf(store.createVm(vm('web', { host: 'host-b' })))).toBe('VM_EXISTS');

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stubDriver } from '../../src/drivers/stub-driver.js';
-import { VmService } from '../../src/lifecycle/index.js';
+import { VmService, type QuotaConfig } from '../../src/lifecycle/index.js';
 import { silentLogger } from '../../src/shared/index.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/index.js';
 import { buildApi, type ApiOptions } from '../../src/api/app.js';
@@ -24,10 +24,10 @@ export interface StubStack {
   close(): Promise<void>;
 }
 
-export async function openStubStack(tag: string, o: { listener: 'tcp' | 'unix'; rateLimitPerSecond: number; authFailuresPerMinute?: number; limits?: ApiOptions['limits'] }): Promise<StubStack> {
+export async function openStubStack(tag: string, o: { listener: 'tcp' | 'unix'; rateLimitPerSecond: number; authFailuresPerMinute?: number; limits?: ApiOptions['limits']; quotas?: QuotaConfig }): Promise<StubStack> {
   const dir = await mkdtemp(path.join(tmpdir(), `pv-${tag}-`));
   const store = openSqliteStore(path.join(dir, 'state.db'));
-  const service = new VmService({ store, driver: stubDriver, host: 'h', vmsDir: path.join(dir, 'vms'), logger: silentLogger });
+  const service = new VmService({ store, driver: stubDriver, host: 'h', vmsDir: path.join(dir, 'vms'), logger: silentLogger, ...(o.quotas ? { quotas: o.quotas } : {}) });
   const platform = createApiPlatform({ service, store, logger: silentLogger, rateLimitPerSecond: o.rateLimitPerSecond, authFailuresPerMinute: o.authFailuresPerMinute ?? 0 });
   const secrets = await SecretStore.open({ stateDir: dir });
   const api = await buildApi({ service, platform, secrets, listener: o.listener, logger: silentLogger, version: 't', host: 'h', ...(o.limits ? { limits: o.limits } : {}) });

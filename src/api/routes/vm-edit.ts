@@ -75,7 +75,7 @@ export function vmEditRoutes(app: FastifyInstance, service: VmService, ops: Oper
       if (JSON.stringify(cur.spec.disks) !== JSON.stringify(spec.disks)) {
         fail('INVALID_BODY', 'disks cannot change in an edit; use POST/DELETE /v1/vms/:name/disks', { details: [{ field: 'disks', message: 'cannot change in an edit' }] });
       }
-      return service.saveSpec(cur, spec);
+      return service.saveAdmittedSpec(cur, spec);
     });
     return presentVm(service, rec);
   });

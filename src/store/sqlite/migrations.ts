@@ -132,6 +132,12 @@ export const MIGRATIONS: readonly Migration[] = [
         ) STRICT;
       `),
   },
+  {
+    // Who created each VM (token and role, JSON), for the role quotas (issue 23, audit defect 10).
+    version: 8,
+    name: 'vm-owner',
+    up: (db) => db.exec(`ALTER TABLE vms ADD COLUMN owner TEXT CHECK (owner IS NULL OR json_valid(owner));`),
+  },
 ];
 
 /** The highest schema version recorded in `db` (0 for a fresh file). */

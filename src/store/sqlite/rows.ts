@@ -1,7 +1,7 @@
 /** Mapping between rows of the `vms` table and VmRecord. */
 import type { VmSpec, VmState } from '../../spec/index.js';
 import { VM_STATES } from '../../spec/index.js';
-import type { VmRecord, VmRuntimeRecord } from '../store.js';
+import type { VmOwner, VmRecord, VmRuntimeRecord } from '../store.js';
 
 export interface VmRow {
   id: string;
@@ -11,12 +11,13 @@ export interface VmRow {
   state_reason: string;
   host: string;
   runtime: string | null;
+  owner: string | null;
   created_at: string;
   updated_at: string;
   generation: number;
 }
 
-export const VM_COLUMNS = 'id, name, spec, state, state_reason, host, runtime, created_at, updated_at, generation';
+export const VM_COLUMNS = 'id, name, spec, state, state_reason, host, runtime, owner, created_at, updated_at, generation';
 
 const states: ReadonlySet<string> = new Set(VM_STATES);
 
@@ -35,6 +36,7 @@ export function toRecord(row: VmRow): VmRecord {
     stateReason: row.state_reason,
     host: row.host,
     runtime: row.runtime === null ? null : (JSON.parse(row.runtime) as VmRuntimeRecord),
+    ...(row.owner === null ? {} : { owner: JSON.parse(row.owner) as VmOwner }),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     generation: row.generation,
@@ -50,6 +52,7 @@ export function toRow(rec: VmRecord): VmRow {
     state_reason: rec.stateReason,
     host: rec.host,
     runtime: rec.runtime === null ? null : JSON.stringify(rec.runtime),
+    owner: rec.owner === undefined ? null : JSON.stringify(rec.owner),
     created_at: rec.createdAt,
     updated_at: rec.updatedAt,
     generation: rec.generation,

@@ -54,7 +54,7 @@ class SqliteStoreImpl implements SqliteStore {
       get: db.prepare<[string], VmRow>(`SELECT ${VM_COLUMNS} FROM vms WHERE name = ?`),
       insert: db.prepare<[VmRow]>(
         `INSERT INTO vms (${VM_COLUMNS}) VALUES
-         (@id, @name, @spec, @state, @state_reason, @host, @runtime, @created_at, @updated_at, @generation)`,
+         (@id, @name, @spec, @state, @state_reason, @host, @runtime, @owner, @created_at, @updated_at, @generation)`,
       ),
       update: db.prepare<[VmRow]>(
         `UPDATE vms SET spec = @spec, state = @state, state_reason = @state_reason, host = @host,
