@@ -22,6 +22,7 @@ import { secretRoutes, type SecretsService } from './routes/secrets.js';
 import type { NetworkService, NicFirewallService, NicService, SnapshotService, VmService } from '../lifecycle/index.js';
 import type { IncomingService, MigrationService, PeerRegistry } from '../migration/index.js';
 import type { Logger } from '../shared/index.js';
+import type { HostInventoryView } from '../spec/index.js';
 import { ConsoleHub } from './console-hub.js';
 import { frameworkError, installErrorHandling } from './errors.js';
 import { installRequestContext, requestIdOptions } from './request-context.js';
@@ -58,6 +59,7 @@ import { whoamiRoutes } from './routes/whoami.js';
 import { statsRoutes } from './routes/stats.js';
 import { vmGuestRoutes } from './routes/vm-guest.js';
 import { historyRoutes, type HistoryQueries } from './routes/history.js';
+import { hostInventoryRoutes } from './routes/host-inventory.js';
 import { vmEditRoutes } from './routes/vm-edit.js';
 import { vmRoutes } from './routes/vms.js';
 import { bulkRoutes } from './routes/vm-bulk.js';
@@ -96,6 +98,8 @@ export interface ApiOptions {
   peers?: PeerRegistry;
   /** Serves /v1/vms/{name}/history and /v1/host/history when given (the daemon's history recorder). */
   history?: HistoryQueries;
+  /** Reads this host's topology and devices: serves /v1/host/inventory when given. */
+  hostInventory?: () => Promise<HostInventoryView>;
   /** Which host files a non-admin's spec may name (audit defect 2); without it, any. */
   pathPolicy?: SpecPathPolicy;
   /** Other hypervisors and the inventory across them: serves /v1/drivers, /v1/endpoints, /v1/inventory when given. */
@@ -178,6 +182,7 @@ export async function buildApi(o: ApiOptions): Promise<{ app: FastifyInstance; r
   whoamiRoutes(app);
   statsRoutes(app, o.service);
   if (o.history) historyRoutes(app, o.service, o.history);
+  if (o.hostInventory) hostInventoryRoutes(app, o.hostInventory);
   vmGuestRoutes(app, o.service);
   auditRoutes(app, o.platform.auditStore);
   bulkRoutes(app, { service: o.service, snapshots: o.snapshots, backups: o.backups, migrations: o.migrations, peers: o.peers }, o.platform.operations);

@@ -55,6 +55,7 @@ describe('every route on its happy path, checked against the OpenAPI document', 
     await call('GET', '/v1/whoami');
     await call('GET', '/v1/stats');
     await call('GET', '/v1/host/history', {}, { query: 'range=1h' });
+    expect((await call('GET', '/v1/host/inventory')).json()).toMatchObject({ host: 'h', iommu: true, gpus: expect.arrayContaining([expect.objectContaining({ model: 'TU104GL [Tesla T4]' })]) });
     await call('GET', '/metrics');
     await call('GET', '/v1/doctor');
     await call('POST', '/v1/tokens', {}, { body: { name: 'viewer-1', role: 'viewer' }, want: 201 });
@@ -83,6 +84,11 @@ describe('every route on its happy path, checked against the OpenAPI document', 
     expect((await call('GET', '/v1/schedule/explain', {}, { query: 'vm=sched1' })).json()).toMatchObject({ vm: 'sched1', chosen: 'h', hosts: [{ host: 'h', chosen: true }, { host: 'h2', refusedBy: { filter: 'state' } }] });
     expect((await call('POST', '/v1/schedule/explain', {}, { body: { spec: { name: 'sched2', memory: '64Mi', disks: [{ name: 'root', size: '1Mi' }] } } })).json()).toMatchObject({ vm: 'sched2', chosen: 'h' });
     await call('DELETE', '/v1/vms/:name', { name: 'sched1' }, { want: 204 });
+  });
+
+  it('rebalance: the plan (dry run) and the operation of a run', async () => {
+    expect((await call('POST', '/v1/cluster/rebalance', {}, { body: { dryRun: true, threshold: 0.5 } })).json()).toMatchObject({ state: 'planned', dryRun: true, threshold: 0.5, moves: [] });
+    expect((await call('POST', '/v1/cluster/rebalance', {}, { body: {}, want: 202 })).json()).toMatchObject({ kind: 'cluster.rebalance' });
   });
 
   it('cluster membership (the real rules on an in-memory key-value store; etcd and other daemons answered by stubs)', async () => {

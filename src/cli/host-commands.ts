@@ -1,9 +1,10 @@
-/** `polyvisor host list|cordon|uncordon`: the cluster's hosts (issue 19; docs/ha.md). */
+/** `polyvisor host list|show|cordon|uncordon|drain`: the cluster's hosts (issue 19; docs/ha.md) and this host's inventory (issue 22). */
 import type { Command } from 'commander';
 import { HostClient, type DrainView, type HostView } from '../client/index.js';
 import { PolyvisorError } from '../shared/index.js';
 import { connectionFrom, type GlobalOptions } from './context.js';
 import { formatBytes, table } from './format.js';
+import { inventoryText } from './host-show.js';
 
 const pct = (used: number, cap: number): string => (cap > 0 ? `${Math.round((used / cap) * 100)}%` : '-');
 
@@ -35,6 +36,14 @@ export function registerHostCommands(program: Command, out: (s: string) => void)
     .action(async (o: { json?: boolean }) => {
       const hosts = await client().list();
       out(o.json || g().json ? JSON.stringify(hosts, null, 2) + '\n' : hostTable(hosts));
+    });
+
+  host.command('show')
+    .description('this host (the daemon that answers): NUMA nodes with CPUs, memory and free hugepages, CPU model and flags, PCI devices with IOMMU groups and drivers, GPUs with mdev types (docs/topology.md)')
+    .option('--json', 'print JSON (every CPU flag, every field)')
+    .action(async (o: { json?: boolean }) => {
+      const inv = await client().inventory();
+      out(o.json || g().json ? JSON.stringify(inv, null, 2) + '\n' : inventoryText(inv));
     });
 
   for (const [verb, what] of [['cordon', 'no new VMs are placed on the host and HA restarts skip it; its VMs keep running'], ['uncordon', 'the host takes VMs again']] as const) {

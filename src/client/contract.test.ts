@@ -107,7 +107,7 @@ function plan() {
       vm: ['e', 'v'], action: ['e', 'v', 'start'], actionAsync: ['e', 'v', 'stop'], snapshots: ['e', 'v'], snapshot: ['e', 'v', { name: 's' }], revert: ['e', 'v', 's'],
       removeSnapshot: ['e', 'v', 's'], migrate: ['e', 'v', 'h2'], reconfigure: ['e', 'v', { cpus: 2 }], clone: ['e', 'v', 'c'], importAsync: ['e', 'v', { shutdown: true }], moveAsync: ['v', { endpoint: 'e' }],
     }],
-    HostClient: [new HostClient(o), { list: [], cordon: ['h'], uncordon: ['h'], drain: ['h'], drainStatus: ['h'], explain: ['a'], explainSpec: [{ name: 'a' }] }],
+    HostClient: [new HostClient(o), { list: [], inventory: [], cordon: ['h'], uncordon: ['h'], drain: ['h'], drainStatus: ['h'], explain: ['a'], explainSpec: [{ name: 'a' }] }],
     ClusterClient: [new ClusterClient(o), { status: [], init: [['http://127.0.0.1:2379']], join: ['http://127.0.0.1:8006', 'pvj_x'], createToken: [60], admit: ['pvj_x', 'h3'], leave: [] }],
     NetworkClient: [new NetworkClient(o), {
       list: [], show: ['lab'], leases: ['lab'], create: [{ name: 'lab', mode: 'nat' }], remove: ['lab'],

@@ -26,6 +26,7 @@ import { makeStatePrivate, setPrivateUmask } from './private-state.js';
 import { ensureTlsCertificate } from './tls.js';
 import { checkSocketGroup, shareSocket } from './socket-group.js';
 import { wireMetrics } from './metrics-wiring.js';
+import { hostInventoryReader } from './host-inventory-wiring.js';
 import { wireHistory } from './history-wiring.js';
 import { SharedVmSamples } from './vm-samples.js';
 import { doctorRunner } from './doctor-wiring.js';
@@ -121,7 +122,8 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     undo.unshift(() => auditRetention.stop());
     const samples = new SharedVmSamples(service, { perVmTimeoutMs: 2_000 });
     undo.unshift(async () => samples.close());
-    const metrics = wireMetrics({ version: VERSION, service, samples, maxAgeMs: config.metricsCacheSeconds * 1000, platform, pools, backups, migrations, endpoints, logger });
+    const hostInventory = hostInventoryReader(config.hostName);
+    const metrics = wireMetrics({ version: VERSION, service, samples, maxAgeMs: config.metricsCacheSeconds * 1000, platform, pools, backups, migrations, endpoints, hostInventory, logger });
     undo.unshift(async () => metrics.close());
     const history = wireHistory({ stateDir: config.stateDir, service, samples, intervalSeconds: config.historyIntervalSeconds, logger });
     undo.unshift(() => history.close());
@@ -129,7 +131,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     const forwarding = cluster ? clusterForwarding({ cluster, secrets, tokens: platform.tokens, enabled: config.forwardWrites }) : undefined;
     const apis: Array<Awaited<ReturnType<typeof buildApi>>> = [];
     const mk = async (listener: 'unix' | 'tcp', tls?: { key: Buffer; cert: Buffer }) => {
-      const api = await buildApi({ service, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, doctor, secrets, peers, endpoints, networks, stacks, interchange, ...(nicFirewall ? { nicFirewall } : {}), ...(nics ? { nics } : {}), hosts, cluster: membership, pathPolicy, ...(forwarding ? { forwarding } : {}), listener, logger: logger.child({ component: 'api' }), version: VERSION, host: config.hostName, fastifyLogger: logger, ...(tls ? { tls } : {}) });
+      const api = await buildApi({ service, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, hostInventory, doctor, secrets, peers, endpoints, networks, stacks, interchange, ...(nicFirewall ? { nicFirewall } : {}), ...(nics ? { nics } : {}), hosts, cluster: membership, pathPolicy, ...(forwarding ? { forwarding } : {}), listener, logger: logger.child({ component: 'api' }), version: VERSION, host: config.hostName, fastifyLogger: logger, ...(tls ? { tls } : {}) });
       apis.push(api);
       undo.unshift(() => api.close());
       return api.app;

@@ -7,16 +7,17 @@ import { MetricsExporter } from '../metrics/index.js';
 import type { PoolService } from '../storage/index.js';
 import type { Logger } from '../shared/index.js';
 import type { EndpointService } from '../endpoints/index.js';
-import { LOCAL_ENDPOINT } from '../spec/index.js';
+import { LOCAL_ENDPOINT, type HostInventoryView } from '../spec/index.js';
 import type { SharedVmSamples } from './vm-samples.js';
 
-export function wireMetrics(o: { version: string; service: VmService; samples: SharedVmSamples; maxAgeMs: number; platform: ApiPlatform; pools: PoolService; backups?: BackupService; migrations?: MigrationService; endpoints?: EndpointService; logger: Logger }): { exporter: MetricsExporter; close: () => void } {
+export function wireMetrics(o: { version: string; service: VmService; samples: SharedVmSamples; maxAgeMs: number; platform: ApiPlatform; pools: PoolService; backups?: BackupService; migrations?: MigrationService; endpoints?: EndpointService; hostInventory?: () => Promise<HostInventoryView>; logger: Logger }): { exporter: MetricsExporter; close: () => void } {
   const exporter = new MetricsExporter({ version: o.version });
   exporter.setSources({
     vms: () => o.samples.get(o.maxAgeMs), // the history recorder's sampling while it is young enough (vm-samples.ts)
     pools: () => o.pools.listPools(),
     ...(o.backups ? { lastBackups: () => lastBackups(o.service, o.backups!) } : {}),
     ...(o.endpoints ? { foreign: () => foreignSamples(o.endpoints!) } : {}),
+    ...(o.hostInventory ? { hostTopology: o.hostInventory } : {}),
   });
   const onState = (c: { vm: string; from: string; to: string; reason: string }): void => exporter.stateChanged(c);
   const onRemoved = (r: { vm: string }): void => exporter.vmRemoved(r.vm);

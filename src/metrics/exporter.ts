@@ -8,7 +8,8 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { readHost } from './host.js';
 import { ScrapeMetrics } from './scrape-metrics.js';
 import { ForeignMetrics } from './foreign.js';
-import type { MetricSources, MirrorMetricSample, OperationMetricSample, PoolMetricSample, StateChangeSample, VmMetricSample } from './types.js';
+import { HostTopologySeries, TOPOLOGY_READ_EVERY_MS } from './host-topology-series.js';
+import type { HostTopologyMetricSample, MetricSources, MirrorMetricSample, OperationMetricSample, PoolMetricSample, StateChangeSample, VmMetricSample } from './types.js';
 
 export interface ExporterOptions {
   version: string;
@@ -63,6 +64,8 @@ export class MetricsExporter {
   private readonly scrapeErrors = new Counter({ name: 'polyvisor_scrape_errors_total', help: 'Scrape sources that failed or timed out', labelNames: ['source'], registers: [this.registry] });
 
   private readonly foreignSeries: ForeignMetrics;
+  private readonly topologySeries: HostTopologySeries;
+  private topologyReadAt = 0;
 
   constructor(private readonly o: ExporterOptions) {
     this.contentType = this.registry.contentType;
@@ -70,6 +73,7 @@ export class MetricsExporter {
     if (o.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'polyvisor_daemon_' });
     this.scrape = new ScrapeMetrics(this.registry);
     this.foreignSeries = new ForeignMetrics(this.registry);
+    this.topologySeries = new HostTopologySeries(this.registry);
   }
 
   setSources(s: MetricSources): void {
@@ -151,6 +155,7 @@ export class MetricsExporter {
       this.foreignSeries.update(f.vms, f.endpoints);
     }
     await this.readBackups(signal);
+    await this.readTopology(signal);
     this.scrapeDuration.set((performance.now() - t0) / 1000);
     return (await this.registry.metrics()) + this.scrape.vms.text();
   }
@@ -161,6 +166,14 @@ export class MetricsExporter {
     this.backupsReadAt = Date.now();
     const last = await bounded(this.sources.lastBackups(signal), signal).catch(() => this.failed<Array<{ vm: string; at: number }>>('backups', []));
     for (const b of last) this.ops.lastBackup.set({ vm: b.vm }, b.at);
+  }
+
+  /** The host's topology is sysfs: read it at most every 15 s. */
+  private async readTopology(signal: AbortSignal): Promise<void> {
+    if (!this.sources?.hostTopology || Date.now() - this.topologyReadAt < TOPOLOGY_READ_EVERY_MS) return;
+    this.topologyReadAt = Date.now();
+    const t = await bounded(this.sources.hostTopology(signal), signal).catch(() => this.failed<HostTopologyMetricSample | null>('host-topology', null));
+    if (t) this.topologySeries.update(t);
   }
 
   private failed<T>(source: string, value: T): T {

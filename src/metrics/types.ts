@@ -54,6 +54,14 @@ export interface MetricSources {
   lastBackups?(signal: AbortSignal): Promise<Array<{ vm: string; at: number }>>;
   /** Other endpoints' VMs (from the inventory's cache) and whether each endpoint answered. */
   foreign?(signal: AbortSignal): Promise<{ vms: ForeignVmMetricSample[]; endpoints: EndpointMetricSample[] }>;
+  /** The host's NUMA nodes, hugepages and GPUs (the host inventory); read at most every 15 s. */
+  hostTopology?(signal: AbortSignal): Promise<HostTopologyMetricSample>;
+}
+
+/** The part of spec's HostInventoryView the topology series show (structural: metrics/ imports only shared/). */
+export interface HostTopologyMetricSample {
+  nodes: Array<{ id: number; memoryBytes: number; freeBytes?: number; hugepages: Partial<Record<string, { total: number; free: number }>> }>;
+  gpus: Array<{ address: string; vendorName: string; model: string; driver?: string; iommuGroup?: number; numaNode?: number; mdevTypes: Array<{ type: string; name: string; available: number }> }>;
 }
 
 /** The disk mirrors of a finished host-to-host move (drivers' MirrorStats). */

@@ -19,3 +19,4 @@ export { stackChangeSchema, stackPlanSchema, stackApplySchema, stackStatusSchema
 export { fileImportSchema, configExportSchema } from './interchange.js';
 export { resizeViewSchema } from './resize.js';
 export { scheduleExplainSchema } from './schedule.js';
+export { hostInventorySchema } from './host-inventory.js';
