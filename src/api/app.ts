@@ -45,9 +45,10 @@ import { backupScheduleRoutes } from './routes/backups-schedules.js';
 import type { BackupScheduler, BackupService } from '../backup/index.js';
 import type { SpecPathPolicy } from '../storage/index.js';
 import { systemRoutes } from './routes/system.js';
-import type { ClusterService, HostsService } from '../cluster/index.js';
+import type { ClusterService, HostsService, Rebalancer } from '../cluster/index.js';
 import { networkRoutes } from './routes/networks.js';
 import { hostRoutes } from './routes/hosts.js';
+import { rebalanceRoutes } from './routes/rebalance.js';
 import { clusterRoutes } from './routes/cluster.js';
 import { stackRoutes } from './routes/stacks.js';
 import type { StackService } from '../stack/index.js';
@@ -106,6 +107,8 @@ export interface ApiOptions {
   endpoints?: EndpointService;
   /** The cluster's hosts (or this one host): serves /v1/hosts when given. */
   hosts?: HostsService;
+  /** Moves running VMs between the cluster's hosts (POST /v1/cluster/rebalance, served with `hosts`; NOT_A_CLUSTER without it). */
+  rebalancer?: Rebalancer;
   /** Cluster membership (init, join, tokens, status, leave): serves /v1/cluster when given. */
   cluster?: ClusterService;
   /** Virtual networks: serves /v1/networks when given. */
@@ -200,6 +203,7 @@ export async function buildApi(o: ApiOptions): Promise<{ app: FastifyInstance; r
   if (o.backupSchedules) backupScheduleRoutes(app, o.backupSchedules);
   if (o.networks) networkRoutes(app, o.networks);
   if (o.hosts) hostRoutes(app, o.hosts);
+  if (o.hosts) rebalanceRoutes(app, o.rebalancer, o.platform.operations);
   if (o.cluster) clusterRoutes(app, o.cluster);
   if (o.stacks) stackRoutes(app, { stacks: o.stacks, ops: o.platform.operations, pathPolicy: o.pathPolicy });
   if (o.nicFirewall) vmNicFirewallRoutes(app, o.nicFirewall);

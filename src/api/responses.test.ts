@@ -87,7 +87,7 @@ describe('every route on its happy path, checked against the OpenAPI document', 
   });
 
   it('rebalance: the plan (dry run) and the operation of a run', async () => {
-    expect((await call('POST', '/v1/cluster/rebalance', {}, { body: { dryRun: true, threshold: 0.5 } })).json()).toMatchObject({ state: 'planned', dryRun: true, threshold: 0.5, moves: [] });
+    expect((await call('POST', '/v1/cluster/rebalance', {}, { body: { dryRun: true, threshold: 0.5 } })).json()).toMatchObject({ state: 'balanced', dryRun: true, threshold: 0.5, moves: [] });
     expect((await call('POST', '/v1/cluster/rebalance', {}, { body: {}, want: 202 })).json()).toMatchObject({ kind: 'cluster.rebalance' });
   });
 

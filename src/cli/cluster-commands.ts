@@ -1,8 +1,9 @@
 /** `polyvisor cluster init|join|status|leave|token create`: cluster membership (issue 19; docs/cluster.md). */
 import type { Command } from 'commander';
-import { ClusterClient, type ClusterSetupView, type ClusterStatusView } from '../client/index.js';
-import { fail } from '../shared/index.js';
-import { connectionFrom, type GlobalOptions } from './context.js';
+import { ClusterClient, type ClusterSetupView, type ClusterStatusView, type RebalanceView } from '../client/index.js';
+import { fail, PolyvisorError } from '../shared/index.js';
+import { connectionFrom, platformFrom, type GlobalOptions } from './context.js';
+import { followOperation } from './follow-operation.js';
 import { table } from './format.js';
 import { hostTable } from './host-commands.js';
 
@@ -26,6 +27,17 @@ export function statusText(s: ClusterStatusView): string {
   return `cluster on etcd prefix ${s.prefix}, lease TTL ${s.leaseTtlSeconds} s, HA leader: ${s.leader ?? '(none)'}\n\n`
     + table(['ETCD ENDPOINT', 'HEALTH'], s.etcd.map((e) => [e.endpoint, e.healthy ? 'healthy' : `unhealthy: ${e.error ?? ''}`])) + '\n'
     + hostTable(s.members);
+}
+
+const pct = (n: number): string => `${Math.round(n * 100)}%`;
+
+/** The hosts' loads, the imbalance and each move (with its outcome after a run). */
+export function rebalanceText(r: RebalanceView): string {
+  const head = `imbalance ${pct(r.imbalanceBefore)} -> ${pct(r.imbalanceAfter)} (threshold ${pct(r.threshold)}); ${r.stopped}\n`;
+  const loads = table(['HOST', 'LOAD', 'AFTER'], r.loads.map((l) => [l.host, pct(l.before), pct(l.after)]));
+  const moves = r.moves.length === 0 ? 'no moves\n'
+    : table(['VM', 'FROM', 'TO', 'STATE'], r.moves.map((m) => [m.vm, `${m.from} (${pct(m.loads.from[0])} -> ${pct(m.loads.from[1])})`, `${m.to} (${pct(m.loads.to[0])} -> ${pct(m.loads.to[1])})`, m.error ? `${m.state}: ${m.error}` : m.state]));
+  return head + loads + moves + `${r.state}${r.dryRun ? ' (dry run: nothing moved)' : ''}\n`;
 }
 
 export function registerClusterCommands(program: Command, out: (s: string) => void): void {
@@ -79,5 +91,37 @@ export function registerClusterCommands(program: Command, out: (s: string) => vo
     .action(async (o: { ttl: string; json?: boolean }) => {
       const t = await client().createToken(parseTtl(o.ttl));
       out(o.json || g().json ? JSON.stringify(t, null, 2) + '\n' : `${t.token}\nexpires ${t.expiresAt}; on the new host: polyvisor cluster join ADDRESS --token TOKEN\n`);
+    });
+
+  cluster.command('rebalance')
+    .description('move running VMs live from the most to the least loaded ready hosts until the imbalance (highest minus lowest host load; a load is the larger of the CPU and memory shares allocated) is within the threshold; anti-affinity, host pools and cordons are respected, no VM moves twice')
+    .option('--dry-run', 'only print the plan')
+    .option('--threshold <fraction>', 'imbalance above which VMs move, 0-1 (default 0.2)')
+    .option('--concurrency <n>', 'live moves at once (default 2)')
+    .option('--no-progress', 'no progress bar')
+    .option('--json', 'print JSON')
+    .action(async (o: { dryRun?: boolean; threshold?: string; concurrency?: string; progress?: boolean; json?: boolean }) => {
+      const num = (flag: string, v: string | undefined) => {
+        if (v === undefined) return undefined;
+        const n = Number(v);
+        if (!Number.isFinite(n)) fail('INVALID_ARGUMENT', `--${flag} must be a number, not ${JSON.stringify(v)}`);
+        return n;
+      };
+      const threshold = num('threshold', o.threshold);
+      const concurrency = num('concurrency', o.concurrency);
+      const opts = { ...(threshold !== undefined ? { threshold } : {}), ...(concurrency !== undefined ? { concurrency } : {}) };
+      let r: RebalanceView;
+      if (o.dryRun) r = await client().rebalancePlan(threshold !== undefined ? { threshold } : {});
+      else {
+        const op = await followOperation(platformFrom(g()), await client().rebalance(opts), {
+          failCode: 'MIGRATION_FAILED', ...(o.progress === false ? { progress: false } : {}), text: () => 'rebalancing',
+        });
+        r = op.result as RebalanceView;
+      }
+      out(o.json || g().json ? JSON.stringify(r, null, 2) + '\n' : rebalanceText(r));
+      if (r.state === 'failed') {
+        const failed = r.moves.filter((m) => m.state === 'failed');
+        throw new PolyvisorError('MIGRATION_FAILED', `${failed.length} of ${r.moves.length} move(s) failed: ${failed.map((m) => `${m.vm} (${m.error ?? '?'})`).join('; ')}`);
+      }
     });
 }

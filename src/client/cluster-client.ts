@@ -1,5 +1,5 @@
 /** Typed client of the cluster routes (/v1/cluster, issue 19; docs/cluster.md). */
-import type { ClusterJoinGrantView, ClusterLeaveView, ClusterSetupView, ClusterStatusView, JoinTokenCreatedView } from '../spec/index.js';
+import type { ClusterJoinGrantView, ClusterLeaveView, ClusterSetupView, ClusterStatusView, JoinTokenCreatedView, OperationView, RebalanceView } from '../spec/index.js';
 import { decode, request, type Endpoint } from './transport.js';
 
 export class ClusterClient {
@@ -16,4 +16,8 @@ export class ClusterClient {
   /** A member's side of a join (no API token: the join token is the credential). */
   admit(token: string, host: string): Promise<ClusterJoinGrantView> { return this.call('POST', '/v1/cluster/members', { token, host }); }
   leave(force = false): Promise<ClusterLeaveView> { return this.call('POST', '/v1/cluster/leave', force ? { force } : {}); }
+  /** The rebalance plan, nothing moved. */
+  rebalancePlan(o: { threshold?: number } = {}): Promise<RebalanceView> { return this.call('POST', '/v1/cluster/rebalance', { dryRun: true, ...o }); }
+  /** Starts the rebalance's moves as an operation (its result is a RebalanceView). */
+  rebalance(o: { threshold?: number; concurrency?: number } = {}): Promise<OperationView> { return this.call('POST', '/v1/cluster/rebalance', o); }
 }

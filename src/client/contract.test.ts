@@ -108,7 +108,7 @@ function plan() {
       removeSnapshot: ['e', 'v', 's'], migrate: ['e', 'v', 'h2'], reconfigure: ['e', 'v', { cpus: 2 }], clone: ['e', 'v', 'c'], importAsync: ['e', 'v', { shutdown: true }], moveAsync: ['v', { endpoint: 'e' }],
     }],
     HostClient: [new HostClient(o), { list: [], inventory: [], cordon: ['h'], uncordon: ['h'], drain: ['h'], drainStatus: ['h'], explain: ['a'], explainSpec: [{ name: 'a' }] }],
-    ClusterClient: [new ClusterClient(o), { status: [], init: [['http://127.0.0.1:2379']], join: ['http://127.0.0.1:8006', 'pvj_x'], createToken: [60], admit: ['pvj_x', 'h3'], leave: [] }],
+    ClusterClient: [new ClusterClient(o), { status: [], init: [['http://127.0.0.1:2379']], join: ['http://127.0.0.1:8006', 'pvj_x'], createToken: [60], admit: ['pvj_x', 'h3'], leave: [], rebalancePlan: [{ threshold: 0.3 }], rebalance: [{ concurrency: 2 }] }],
     NetworkClient: [new NetworkClient(o), {
       list: [], show: ['lab'], leases: ['lab'], create: [{ name: 'lab', mode: 'nat' }], remove: ['lab'],
       vmNics: ['a'], addVmNic: ['a', { network: 'lab' }], setVmNicLink: ['a', 'net1', false], removeVmNic: ['a', 'net1'],

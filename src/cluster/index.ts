@@ -26,4 +26,9 @@ export {
 } from './membership-service.js';
 export { DrainRunner, planDrain, apiOf, type DrainRunnerOptions } from './drain.js';
 export { placeNewVm, refusalLines, type CreatePlacement, type HostChoice } from './create-placement.js';
-export { explainPlacement, explainTarget, placementRequestOf, candidatesOf, type ExplainTarget } from './schedule-explain.js';
+export { explainPlacement, explainTarget, placementRequestOf, candidatesOf, groupsOf, ANTI_AFFINITY_LABEL, type ExplainTarget } from './schedule-explain.js';
+export { planRebalance, DEFAULT_REBALANCE_THRESHOLD, type RebalanceVm, type RebalanceMove, type RebalancePlanResult } from './rebalance-plan.js';
+export {
+  Rebalancer, rebalancePlan, DEFAULT_REBALANCE_CONCURRENCY, MAX_REBALANCE_CONCURRENCY,
+  type RebalanceRequest, type RebalanceProgress, type RebalancerOptions,
+} from './rebalance.js';

@@ -94,3 +94,15 @@ describe('schedule explain', () => {
     expect(() => explainTarget({ vm: 'ghost' }, hosts, vms, DEFAULT_POLICY)).toThrow(expect.objectContaining({ code: 'VM_NOT_FOUND' }));
   });
 });
+
+describe('the anti-affinity label', () => {
+  it('anti-affinity: GROUP keeps two members of GROUP off one host (explain, create placement, rebalance share it)', () => {
+    const hosts = [hostView('h1'), hostView('h2')];
+    const vms = [record('w1', 'h1', { memory: '1Gi', disks: [{ name: 'root', size: '1Gi' }], labels: { 'anti-affinity': 'web' } })];
+    const x = explainPlacement({ name: 'w2', spec: spec2g('w2', { labels: { 'anti-affinity': 'web' } }), hosts, vms, policy: DEFAULT_POLICY });
+    expect(x.chosen).toBe('h2');
+    expect(x.hosts.find((h) => h.host === 'h1')!.refusedBy).toEqual({ filter: 'anti-affinity', reason: expect.stringMatching(/must not run with group web/) });
+    // Without the label, pack puts it beside w1.
+    expect(explainPlacement({ name: 'w2', spec: spec2g('w2'), hosts, vms, policy: DEFAULT_POLICY }).chosen).toBe('h1');
+  });
+});

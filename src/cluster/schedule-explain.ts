@@ -17,17 +17,33 @@ import { CLAIMING_STATES, sumClaims, vmClaim } from './vm-claims.js';
 /** What to explain: an existing VM by name, or a spec not yet created. */
 export type ExplainTarget = { vm: string } | { spec: VmSpec };
 
-/** What a VM asks of a host, as the drain and HA ask it. */
+/**
+ * The label that spreads VMs: `anti-affinity: GROUP` puts the VM in GROUP
+ * with a hard anti-affinity rule against it (no two members on one host).
+ */
+export const ANTI_AFFINITY_LABEL = 'anti-affinity';
+
+/** The groups a VM's labels put it in. */
+export function groupsOf(spec: Pick<VmSpec, 'labels'>): string[] {
+  const g = spec.labels[ANTI_AFFINITY_LABEL];
+  return g ? [g] : [];
+}
+
+/** What a VM asks of a host, as the drain and HA ask it, with its label's anti-affinity group. */
 export function placementRequestOf(name: string, spec: VmSpec): PlacementRequest {
   const ha = spec.ha;
-  return { vm: name, ...vmClaim({ spec }), ...(ha?.group ? { preferredPools: [ha.group], restrictToPools: ha.restricted === true } : {}) };
+  const groups = groupsOf(spec);
+  return {
+    vm: name, ...vmClaim({ spec }), ...(ha?.group ? { preferredPools: [ha.group], restrictToPools: ha.restricted === true } : {}),
+    ...(groups.length ? { groups, rules: groups.map((group) => ({ kind: 'anti-affinity' as const, target: { group } })) } : {}),
+  };
 }
 
 /** The hosts as scheduler candidates, with what the VMs placed there claim (`except` does not count). */
 export function candidatesOf(hosts: readonly Pick<HostView, 'name' | 'state' | 'capacity' | 'pool'>[], vms: readonly VmRecord[], except?: string): HostCandidate[] {
   return hosts.map((h) => {
     const on = vms.filter((v) => v.host === h.name && v.name !== except && CLAIMING_STATES.has(v.state));
-    return { name: h.name, state: h.state, capacity: h.capacity, allocated: sumClaims(on), ...(h.pool ? { pool: h.pool } : {}), vms: on.map((v) => ({ name: v.name })) };
+    return { name: h.name, state: h.state, capacity: h.capacity, allocated: sumClaims(on), ...(h.pool ? { pool: h.pool } : {}), vms: on.map((v) => ({ name: v.name, groups: groupsOf(v.spec) })) };
   });
 }
 

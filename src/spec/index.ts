@@ -55,4 +55,5 @@ export {
   type EtcdMemberView, type JoinTokenCreatedView,
 } from './cluster-views.js';
 export type { ScheduleExplainView, ScheduleExplainHostView, ScheduleVerdictView } from './schedule-views.js';
+export type { RebalanceView, RebalanceMoveView } from './rebalance-views.js';
 export type { MappingWarningView, FileImportView, ConfigExportView } from './interchange-views.js';

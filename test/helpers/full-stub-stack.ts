@@ -11,7 +11,7 @@ import path from 'node:path';
 import { buildApi, createApiPlatform } from '../../src/api/index.js';
 import { BackupScheduler, BackupService, LocalDirTarget, scheduleRunner } from '../../src/backup/index.js';
 import { migrationPeers } from '../../src/daemon/migration-wiring.js';
-import { ClusterHosts, HostDirectory, clusterKeys } from '../../src/cluster/index.js';
+import { ClusterHosts, HostDirectory, Rebalancer, clusterKeys } from '../../src/cluster/index.js';
 import { memKv } from './mem-kv.js';
 import { stubMembership } from './stub-membership.js';
 import { wireMetrics } from '../../src/daemon/metrics-wiring.js';
@@ -73,9 +73,11 @@ export async function openFullStubStack(tag: string, listener: 'tcp' | 'unix' = 
   for (const name of ['h', 'h2']) await directory.remember({ name, state: 'ready', capacity: { cpus: 2, memoryBytes: 2 ** 31, diskBytes: 2 ** 34 }, facts: { version: 't' }, since: new Date().toISOString() });
   await hostKv.put(clusterKeys().host('h'), JSON.stringify({ name: 'h', state: 'ready', capacity: { cpus: 2, memoryBytes: 2 ** 31, diskBytes: 2 ** 34 }, facts: { version: 't' }, since: new Date().toISOString() }));
   const hosts = new ClusterHosts(directory, () => service.listAll());
+  // The rebalance's planning is real; its moves are not made here (stub driver: no QEMU to move).
+  const rebalancer = new Rebalancer({ vms: () => service.listAll(), hosts: (vms) => directory.list(vms), live: () => directory.live(), move: async () => undefined });
   const cluster = await stubMembership({ kv: hostKv, directory, secrets, dir, service });
   const api = await buildApi({
-    service, hosts, cluster, networks, nicFirewall, stacks, nics, interchange: new InterchangeService({ vms: service, codecs: builtinCodecs() }), migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, doctor, secrets, peers: new PeerRegistry(secrets),
+    service, hosts, rebalancer, cluster, networks, nicFirewall, stacks, nics, interchange: new InterchangeService({ vms: service, codecs: builtinCodecs() }), migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, doctor, secrets, peers: new PeerRegistry(secrets),
     // the GPU host fixture (no GPU or IOMMU here), so the answer has GPUs, mdev types and IOMMU groups to check
     hostInventory: hostInventoryReader('h', path.resolve(import.meta.dirname, '..', 'fixtures', 'host-sysfs', 'gpu-iommu')),
     endpoints: wireEndpoints({ service, secrets, logger, stagingDir: path.join(dir, 'cache', 'imports'), extraDrivers: [memDriver({ events: true, diskRoot: path.join(dir, 'remote') }).driver] }),

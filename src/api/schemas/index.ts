@@ -18,5 +18,5 @@ export { nicFirewallViewSchema } from './nic-firewall.js';
 export { stackChangeSchema, stackPlanSchema, stackApplySchema, stackStatusSchema, stackSummarySchema, stackDriftSchema, stackGraphSchema } from './stacks.js';
 export { fileImportSchema, configExportSchema } from './interchange.js';
 export { resizeViewSchema } from './resize.js';
-export { scheduleExplainSchema } from './schedule.js';
+export { rebalanceSchema, scheduleExplainSchema } from './schedule.js';
 export { hostInventorySchema } from './host-inventory.js';

@@ -1,6 +1,6 @@
 /** The answer of GET/POST /v1/schedule/explain (issue 19; docs/scheduler.md). */
 import { z } from 'zod';
-import { HOST_STATES, type ScheduleExplainView } from '../../spec/index.js';
+import { HOST_STATES, type RebalanceView, type ScheduleExplainView } from '../../spec/index.js';
 import { describes } from './describes.js';
 
 const resources = z.object({ cpus: z.number(), memoryBytes: z.number(), diskBytes: z.number() });
@@ -28,3 +28,22 @@ export const scheduleExplainSchema = describes<ScheduleExplainView>()(z.object({
   chosen: z.string().nullable().describe('the host the scheduler picks; null when none passes'),
   hosts: z.array(row).describe('the chosen host first, then the others that passed by rank, then the refused by name'),
 }).meta({ id: 'ScheduleExplanation', description: 'where the scheduler would place a VM and why, host by host' }));
+
+const pair = z.tuple([z.number(), z.number()]);
+const move = z.object({
+  vm: z.string(), from: z.string(), to: z.string(),
+  loads: z.object({ from: pair, to: pair }).describe('the two hosts\' loads before and after this move, as planned'),
+  state: z.enum(['pending', 'moving', 'done', 'failed']),
+  error: z.string().nullable(),
+});
+
+export const rebalanceSchema = describes<RebalanceView>()(z.object({
+  state: z.enum(['planned', 'balanced', 'moving', 'done', 'failed']).describe('planned: a dry run; balanced: nothing to move; done/failed: after the moves'),
+  dryRun: z.boolean(),
+  threshold: z.number(),
+  imbalanceBefore: z.number().describe('highest minus lowest load of the ready hosts (a load is the larger of the CPU and memory shares allocated)'),
+  imbalanceAfter: z.number().describe('the same after the planned moves'),
+  loads: z.array(z.object({ host: z.string(), before: z.number(), after: z.number() })),
+  stopped: z.string().describe('why the planner stopped proposing moves'),
+  moves: z.array(move),
+}).meta({ id: 'Rebalance', description: 'the rebalance plan and, after a run, each live move\'s outcome' }));
