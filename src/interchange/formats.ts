@@ -1,6 +1,6 @@
 /**
  * Which format a file is (by its extension, and for `.xml` by its root
- * element), and the readers and writers of src/interchange by format. libvirt
+ * element; an XVA's `ova.xml` is `<value>`), and the readers and writers of src/interchange by format. libvirt
  * domain XML is served by drivers/libvirt and added by the daemon. Pure.
  */
 import { fail } from '../shared/index.js';
@@ -15,6 +15,7 @@ import { readVmx } from './vmx-read.js';
 import { writeVmx } from './vmx-write.js';
 import { readVbox } from './vbox-read.js';
 import { writeVbox } from './vbox-write.js';
+import { readXva } from './xva-read.js';
 
 export interface FormatCodec {
   read?: Reader;
@@ -31,6 +32,7 @@ export function builtinCodecs(): FormatCodecs {
     vbox: { read: readVbox, write: writeVbox },
     hyperv: { read: readHyperv, write: writeHyperv },
     proxmox: { read: readProxmox, write: writeProxmox },
+    xva: { read: readXva },
   };
 }
 
@@ -49,7 +51,8 @@ export function detectFormat(file: string, head: string): InterchangeFormat {
     if (root === 'configuration') return 'hyperv';
     if (root === 'Envelope') return 'ovf';
     if (root === 'VirtualBox') return 'vbox';
-    fail('INTERCHANGE_INVALID', `${file}: an XML file whose root element <${root ?? '?'}> is none Polyvisor reads (libvirt <domain>, Hyper-V <configuration>, OVF <Envelope>, VirtualBox <VirtualBox>)`);
+    if (root === 'value') return 'xva'; // an XVA's ova.xml (XML-RPC)
+    fail('INTERCHANGE_INVALID', `${file}: an XML file whose root element <${root ?? '?'}> is none Polyvisor reads (libvirt <domain>, Hyper-V <configuration>, OVF <Envelope>, VirtualBox <VirtualBox>, XVA ova.xml <value>)`);
   }
   fail('INTERCHANGE_INVALID', `${file}: the extension .${ext} names no format Polyvisor imports (.ova .ovf .vmx .vbox .xml .conf .ps1 .xva)`);
 }

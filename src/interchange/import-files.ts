@@ -80,7 +80,7 @@ export async function planFromFile(file: string, o: ReadOptions, codecs: FormatC
   validateAbsolutePath(file, 'import file');
   const text = await readDescriptor(file);
   const format = detectFormat(file, text.slice(0, 4096));
-  if (format === 'ova') fail('INTERCHANGE_INVALID', `${file}: an OVA is opened by the import itself (openOva), not read as a descriptor`);
+  if (format === 'ova' || (format === 'xva' && /\.xva$/i.test(file))) fail('INTERCHANGE_INVALID', `${file}: an ${format.toUpperCase()} package is opened by the import itself, not read as a descriptor`);
   const read = codecs[format]?.read;
   if (read === undefined) fail('INTERCHANGE_INVALID', `${file}: ${format} descriptors are not read yet`);
   const plan = read(text, o);

@@ -23,3 +23,7 @@ export { listTar, readMember, checkMemberName, type TarMember } from './tar-read
 export { extractMembers, type Digests } from './tar-extract.js';
 export { writeTar, type TarInputFile } from './tar-write.js';
 export { openOva, type OpenedOva } from './ova-open.js';
+export { readXva } from './xva-read.js';
+export { openXva } from './xva-open.js';
+export { xvaLayout, reassembleXvaDisk, XVA_CHUNK, type XvaDiskLayout } from './xva-disks.js';
+export { xxh64Hex } from './xxhash64.js';

@@ -22,6 +22,7 @@ import { type FormatCodecs } from './formats.js';
 import { planFromFile, type LocatedDisk } from './import-files.js';
 import { writeManifest } from './manifest.js';
 import { openOva, type OpenedOva } from './ova-open.js';
+import { openXva } from './xva-open.js';
 import { writeTar } from './tar-write.js';
 import { EXPORT_DISK_FORMAT, type ExportDisk, type InterchangeFormat, type ManifestEntry } from './types.js';
 
@@ -72,11 +73,12 @@ export class InterchangeService {
   async importFile(req: ImportFileRequest, ctx: WorkContext): Promise<ImportFileResult> {
     validateAbsolutePath(req.path, 'import file');
     if (req.name !== undefined) validateName(req.name, 'VM name');
-    if (!/\.ova$/i.test(req.path)) return this.importDescriptor(req.path, req, ctx);
-    // An OVA: descriptor and manifest out first (verified), the disks only for a real import, all in a private folder removed afterwards.
+    const xva = /\.xva$/i.test(req.path);
+    if (!/\.ova$/i.test(req.path) && !xva) return this.importDescriptor(req.path, req, ctx);
+    // An OVA or XVA: descriptor (and manifest) out first, verified; the disks only for a real import, all in a private folder removed afterwards.
     const st = await stat(req.path).catch(() => fail('FILE_NOT_FOUND', `${req.path}: no such file`));
     if (!st.isFile()) fail('INTERCHANGE_INVALID', `${req.path} is not a regular file`);
-    const ova = await openOva(req.path, this.o.workDir ?? tmpdir(), ctx.signal);
+    const ova = xva ? await openXva(req.path, this.o.workDir ?? tmpdir()) : await openOva(req.path, this.o.workDir ?? tmpdir(), ctx.signal);
     try {
       return await this.importDescriptor(ova.descriptor, req, ctx, ova);
     } finally {
@@ -86,7 +88,7 @@ export class InterchangeService {
 
   private async importDescriptor(file: string, req: ImportFileRequest, ctx: WorkContext, ova?: OpenedOva): Promise<ImportFileResult> {
     const fp0 = await planFromFile(file, { ...(req.name === undefined ? {} : { name: req.name }), ...(req.virtio === true ? { virtio: true } : {}) }, this.o.codecs, ova?.members);
-    const fp = ova === undefined ? fp0 : { ...fp0, format: 'ova' as const, warnings: [...ova.warnings, ...fp0.warnings] };
+    const fp = ova === undefined ? fp0 : { ...fp0, format: ova.format, warnings: [...ova.warnings, ...fp0.warnings] };
     const byName = new Map(fp.disks.map((d) => [d.name, d]));
     const warnings = [...fp.warnings];
     // Disks whose file is missing: a dry run shows them; a real import cannot make them.
@@ -95,7 +97,7 @@ export class InterchangeService {
       if (located === undefined) return [d];
       if (located.found === undefined) return d.media === 'cdrom' ? [] : [{ ...d, path: undefined, size: located.capacity ?? 1024 ** 3 }];
       if (d.media === 'cdrom' && ova !== undefined) {
-        warnings.push({ source: `disk ${d.name}`, message: `the ISO ${located.file} inside the OVA is not kept (the package is removed after import); attach an ISO on this host afterwards` });
+        warnings.push({ source: `disk ${d.name}`, message: `the ISO ${located.file} inside the ${ova.format.toUpperCase()} is not kept (the package is removed after import); attach an ISO on this host afterwards` });
         return [];
       }
       if (d.media === 'cdrom') return [{ ...d, path: located.found }];

@@ -19,6 +19,8 @@ import type { ManifestEntry, MappingWarning } from './types.js';
 const SMALL_MAX = 8 * 1024 * 1024;
 
 export interface OpenedOva {
+  /** What the package is: an OVA, or an XVA (xva-open.ts) opened the same way. */
+  format: 'ova' | 'xva';
   /** The private folder the members are extracted into. */
   dir: string;
   /** The extracted descriptor's path. */
@@ -77,7 +79,7 @@ export async function openOva(file: string, workDir: string, signal?: AbortSigna
     throw err;
   }
   return {
-    dir, descriptor: path.join(dir, ovf.name), members: new Set(members.map((m) => m.name)), warnings, cleanup,
+    format: 'ova', dir, descriptor: path.join(dir, ovf.name), members: new Set(members.map((m) => m.name)), warnings, cleanup,
     extractRest: (x) => extract(members.filter((m) => !first.includes(m)), x),
   };
 }
