@@ -54,7 +54,7 @@ describe('schedule explain', () => {
     expect(x.hosts[0]!.score!.capacity).toBeGreaterThan(x.hosts[1]!.score!.capacity);
     expect(x.hosts[0]!.score!.total).toBe(x.hosts[0]!.score!.capacity + x.hosts[0]!.score!.affinity);
     // Every filter ran on a refused host too (explain shows them all), and the tier filter last on those that passed.
-    expect(by.get('a-full')!.verdicts.map((v) => v.filter)).toEqual(['state', 'cpu', 'memory', 'disk', 'selector', 'storage', 'pool', 'affinity', 'anti-affinity']);
+    expect(by.get('a-full')!.verdicts.map((v) => v.filter)).toEqual(['state', 'cpu', 'memory', 'disk', 'selector', 'storage', 'pool', 'numa', 'hugepages', 'devices', 'affinity', 'anti-affinity']);
     expect(x.hosts[0]!.verdicts.at(-1)).toEqual({ filter: 'tier', pass: true });
     expect(x.hosts.slice(2).map((h) => h.host)).toEqual(['a-full', 'b-down', 'c-cordoned']);
   });

@@ -31,6 +31,7 @@ export { parseCpuList, formatCpuList } from './cpu-list.js';
 export type { HostTopologyFacts, HostNumaNode, HostPciDevice, HostMdevType, HostHugepages, HostCpuInfo } from './host-topology-facts.js';
 export { checkAgainstHost, type HostCheck, type ResolvedDevices } from './topology-host-check.js';
 export { hostGpus, hostInventory, isGpu, type HostGpuView, type HostInventoryView } from './host-inventory.js';
+export { placementFactsOf, type HostPlacementFacts } from './host-placement-facts.js';
 export { VM_STATES, type VmState } from './state.js';
 export type { VmView, VmNicView, NicAddressSource, CloneView, HealthView, ErrorBody } from './views.js';
 export type { ResizeBody, ResizeView } from './resize-view.js';

@@ -82,9 +82,11 @@ export const memoryLayoutSchema = z.object({
   hugepages: hugepagesSchema.optional(),
   balloon: balloonSchema.optional(),
   max: memoryMaxSchema.optional(),
+  singleHostNode: z.boolean().optional()
+    .describe('place the VM only where one host NUMA node holds all its vCPUs and memory (the cluster scheduler\'s numa filter); binds nothing at start: add memory.numa hostNodes or cpu.pinning for that'),
 }).strict();
 
-export const MEMORY_LAYOUT_KEYS = ['numa', 'hugepages', 'balloon', 'max'] as const;
+export const MEMORY_LAYOUT_KEYS = ['numa', 'hugepages', 'balloon', 'max', 'singleHostNode'] as const;
 
 const BDF = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]$/;
 const VENDOR_DEVICE = /^[0-9a-f]{4}:[0-9a-f]{4}$/;

@@ -118,7 +118,7 @@ describe('spec v2: devices', () => {
 
   it('the JSON Schema shows memory as a size or {size, numa, …}, and no memoryLayout', () => {
     const s = specJsonSchema() as { properties: Record<string, { anyOf?: Array<{ properties?: Record<string, unknown> }> }> };
-    expect(Object.keys(s.properties['memory']!.anyOf![1]!.properties!)).toEqual(['size', 'numa', 'hugepages', 'balloon', 'max']);
+    expect(Object.keys(s.properties['memory']!.anyOf![1]!.properties!)).toEqual(['size', 'numa', 'hugepages', 'balloon', 'max', 'singleHostNode']);
     expect(s.properties['memoryLayout']).toBeUndefined();
     expect(Object.keys(s.properties)).toEqual(expect.arrayContaining(['devices']));
   });

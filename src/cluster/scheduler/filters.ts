@@ -4,12 +4,14 @@
  * order; the tier filter runs after them (schedule.ts). Pure.
  */
 import { formatRequirement, unmetRequirement } from './selector.js';
-import { targetText, type CompiledRequest } from './compiled-request.js';
-import type { LiveHost, Whereabouts } from './live-host.js';
-import type { AffinityTarget, FilterName, Policy } from './types.js';
+import { targetText } from './compiled-request.js';
+import type { FilterFn } from './filter-fn.js';
+import { devicesFilter } from './filters-devices.js';
+import { hugepagesFilter, numaFilter } from './filters-topology.js';
+import type { LiveHost } from './live-host.js';
+import type { AffinityTarget, FilterName } from './types.js';
 
-/** undefined = pass; a string = the reason for rejecting. */
-export type FilterFn = (c: CompiledRequest, h: LiveHost, policy: Policy, where: Whereabouts) => string | undefined;
+export type { FilterFn } from './filter-fn.js';
 
 const GIB = 1024 ** 3;
 const gib = (n: number): string => `${+(n / GIB).toFixed(2)} GiB`;
@@ -90,6 +92,9 @@ export const FILTERS: readonly (readonly [Exclude<FilterName, 'tier'>, FilterFn]
   ['selector', selectorFilter],
   ['storage', storageFilter],
   ['pool', poolFilter],
+  ['numa', numaFilter],
+  ['hugepages', hugepagesFilter],
+  ['devices', devicesFilter],
   ['affinity', affinityFilter],
   ['anti-affinity', antiAffinityFilter],
 ];

@@ -4,6 +4,7 @@
  * builds these from candidates; placeAll() keeps them and updates them as it
  * places. Pure (in-memory).
  */
+import { LiveTopology } from './live-topology.js';
 import type { HostCandidate, HostState, PlacementRequest, Resources } from './types.js';
 
 export class LiveHost {
@@ -20,6 +21,8 @@ export class LiveHost {
   readonly vms = new Set<string>();
   /** Group name → number of this host's VMs in it. */
   readonly groups = new Map<string, number>();
+  /** NUMA nodes, hugepages and devices as placements use them up (absent: the host published none). */
+  readonly topology: LiveTopology | undefined;
 
   constructor(c: HostCandidate) {
     this.name = c.name;
@@ -32,6 +35,7 @@ export class LiveHost {
     this.cpus = c.allocated.cpus;
     this.memoryBytes = c.allocated.memoryBytes;
     this.diskBytes = c.allocated.diskBytes;
+    this.topology = c.topology ? new LiveTopology(c.topology) : undefined;
     for (const vm of c.vms ?? []) this.addVm(vm.name, vm.groups ?? []);
   }
 
@@ -45,6 +49,7 @@ export class LiveHost {
     this.cpus += req.cpus;
     this.memoryBytes += req.memoryBytes;
     this.diskBytes += req.diskBytes;
+    if (req.topology) this.topology?.place({ cpus: req.cpus, memoryBytes: req.memoryBytes }, req.topology);
     this.addVm(req.vm, req.groups ?? []);
   }
 

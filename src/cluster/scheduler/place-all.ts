@@ -11,6 +11,8 @@
 import { compileRequest, type CompiledRequest } from './compiled-request.js';
 import { CapacityIndex } from './capacity-index.js';
 import { FILTERS, selectorFilter, storageFilter } from './filters.js';
+import { devicesFilter } from './filters-devices.js';
+import { hugepagesFilter, numaFilter } from './filters-topology.js';
 import { LiveHost, type Whereabouts } from './live-host.js';
 import { better, capacityScore, scoreContext, scoreHost, type ScoreContext } from './scores.js';
 import { compareTiers, tierOf, type TierKey } from './tiers.js';
@@ -169,6 +171,7 @@ function indexedPick(
     for (const k of tier.classes) {
       idx.scan(k, c.req, pack, (h, i) => {
         if (touched.has(i) || selectorFilter(c, h, p, cl) !== undefined || storageFilter(c, h, p, cl) !== undefined) return false;
+        if (c.req.topology && (numaFilter(c, h, p, cl) !== undefined || hugepagesFilter(c, h, p, cl) !== undefined || devicesFilter(c, h, p, cl) !== undefined)) return false;
         offer(h, i, capacityScore(c, h, p, ctx));
         return true;
       });

@@ -34,6 +34,44 @@ export interface HostCandidate {
   /** Names of the storage pools this host reaches. */
   readonly storage?: readonly string[];
   readonly vms?: readonly HostVm[];
+  /** NUMA nodes, free hugepages and devices, as the host's agent published them (absent: it published none). */
+  readonly topology?: HostTopology;
+}
+
+export type HugepageSize = '2M' | '1G';
+
+/** What a host offers to topology-aware placement, from its inventory (docs/scheduler.md). */
+export interface HostTopology {
+  readonly nodes: readonly {
+    readonly id: number;
+    /** Host CPUs in the node. */
+    readonly cpus: number;
+    readonly memoryBytes: number;
+    /** Free hugepages by size when published. */
+    readonly hugepages?: Partial<Record<HugepageSize, number>>;
+  }[];
+  /** GPUs (PCI display controllers). */
+  readonly gpus: readonly {
+    readonly address: string;
+    /** "vendor:device", lowercase hex: 10de:1eb8. */
+    readonly model: string;
+    /** Bound to vfio-pci and held by no VM, its IOMMU group free of host-used devices: it can be passed through. */
+    readonly free: boolean;
+    /** Free instances per mdev type. */
+    readonly mdev?: Readonly<Record<string, number>>;
+  }[];
+}
+
+/** What a VM asks of a host's topology (from its spec: memory.numa, memory.hugepages, devices). */
+export interface TopologyRequest {
+  /** Every vCPU and all memory inside one host NUMA node. */
+  readonly singleNode?: boolean;
+  /** Hugepages backing: page size, pages needed, and the host node they must come from, if bound. */
+  readonly hugepages?: { readonly size: HugepageSize; readonly pages: number; readonly node?: number };
+  /** Whole GPUs (or PCI devices), each a "vendor:device" model or a PCI address. */
+  readonly gpus?: readonly string[];
+  /** Mediated devices, one instance per entry, by type. */
+  readonly mdevTypes?: readonly string[];
 }
 
 /** A VM or a group, the other side of an (anti-)affinity rule. */
@@ -64,6 +102,8 @@ export interface PlacementRequest {
   readonly preferredPools?: readonly string[];
   /** Only hosts in preferredPools may run the VM (Proxmox's "restricted" HA group). */
   readonly restrictToPools?: boolean;
+  /** NUMA fit, hugepages and devices (absent: no such needs). */
+  readonly topology?: TopologyRequest;
 }
 
 export type ScoreMode = 'pack' | 'spread';
@@ -83,7 +123,7 @@ export interface Policy {
 }
 
 export type FilterName =
-  | 'state' | 'cpu' | 'memory' | 'disk' | 'selector' | 'storage' | 'pool' | 'affinity' | 'anti-affinity' | 'tier';
+  | 'state' | 'cpu' | 'memory' | 'disk' | 'selector' | 'storage' | 'pool' | 'numa' | 'hugepages' | 'devices' | 'affinity' | 'anti-affinity' | 'tier';
 
 export type Verdict =
   | { readonly filter: FilterName; readonly pass: true }
