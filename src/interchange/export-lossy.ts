@@ -29,6 +29,7 @@ export function commonLossy(spec: VmSpec, w: Warnings, o: LossyOptions = {}): vo
   spec.networks.forEach((n, i) => {
     if (n.network !== undefined) w.add(`networks[${i}].network`, `the virtual network ${n.network} is not kept: connect the NIC on the target`);
     if (n.portForwards.length > 0) w.add(`networks[${i}].portForwards`, 'port forwards are not kept');
+    if (n.restrict === true) w.add(`networks[${i}].restrict`, 'the restricted user-mode NIC is not kept: the imported guest may reach its host; isolate it on the target');
   });
   spec.disks.forEach((d, i) => {
     if (o.cache !== true && d.cache !== 'writeback') w.add(`disks[${i}].cache`, `the cache mode ${d.cache} is not kept`);

@@ -71,6 +71,9 @@ describe('VM spec v1', () => {
       field: 'networks.1.portForwards.0.hostPort', message: expect.stringMatching(/forwarded twice \(127\.0\.0\.1:8080 takes it too\)/),
     });
     expect(() => validateSpec({ name: 'a', boot: { kernel: '/k' }, networks: [{ portForwards: [dup, { ...dup, protocol: 'udp' }, { ...dup, hostAddress: '127.0.0.2' }] }] })).not.toThrow();
+    // restrict (QEMU restrict=on) is for user-mode NICs only
+    expect(validateSpec({ name: 'a', boot: { kernel: '/k' }, networks: [{ restrict: true }] }).networks[0]).toMatchObject({ type: 'user', restrict: true });
+    expect(problems(() => validateSpec({ name: 'a', boot: { kernel: '/k' }, networks: [{ network: 'lab', restrict: true }] }))[0]!.field).toBe('networks.0.restrict');
     expect(problems(() => validateSpec({ name: 'a', boot: { kernel: '/k' }, cpu: { model: 'host' }, machine: { accel: 'tcg' } }))[0]!.field).toBe('cpu.model');
   });
 

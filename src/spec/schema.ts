@@ -104,10 +104,13 @@ export const networkSchema = z
     linkUp: z.boolean().optional().describe('network NICs: the link state the guest sees (default true)'),
     bandwidth: bandwidthSchema.optional().describe('network NICs: limits (default: unlimited)'),
     portForwards: z.array(portForward).max(64).default([]),
+    restrict: z.boolean().optional()
+      .describe('user NICs: true cuts the guest off from the host and the outside (QEMU restrict=on): no outgoing connections at all, the host\'s loopback services (10.0.2.2) included; portForwards still reach the guest. Default false'),
   })
   .strict()
   .superRefine((n, ctx) => {
     if (n.type === 'network' && n.network === undefined) ctx.addIssue({ code: 'custom', path: ['network'], message: 'type network needs `network: NAME`' });
+    if (n.restrict !== undefined && (n.type === 'network' || n.network !== undefined)) ctx.addIssue({ code: 'custom', path: ['restrict'], message: 'restrict is for user-mode NICs (type user); a network NIC is limited by its firewall' });
     if (n.type === 'user' || (n.type === undefined && n.network === undefined)) {
       for (const k of ['network', 'ip', 'firewall', 'bandwidth', 'antiSpoof', 'linkUp'] as const) {
         if (n[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: `${k} is for NICs on a virtual network (type network)` });

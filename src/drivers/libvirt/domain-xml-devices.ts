@@ -33,6 +33,11 @@ export function interfaceElements(spec: VmSpec, bootOrder: Map<string, number>, 
       const message = 'this libvirt forwards ports only with the passt backend, which it does not take; use the local driver, or drop the port forwards';
       throw new PolyvisorError('SPEC_INVALID', `network ${n.name}: ${message}`, { details: [{ field: `networks.${i}.portForwards`, message }] });
     }
+    if (n.restrict === true) {
+      // Refused rather than dropped: the guest would gain the host's loopback (audit defect 9).
+      const message = "libvirt's user-mode interface cannot be restricted (QEMU restrict=on); use the local driver, or a network NIC with a firewall";
+      throw new PolyvisorError('SPEC_INVALID', `network ${n.name}: ${message}`, { details: [{ field: `networks.${i}.restrict`, message }] });
+    }
     const order = bootOrder.get(`net:${n.name}`);
     return el('interface', { type: 'user' }, [
       n.mac !== undefined && el('mac', { address: n.mac }),

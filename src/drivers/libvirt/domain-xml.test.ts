@@ -103,6 +103,11 @@ describe('what libvirt XML cannot say is SPEC_INVALID naming the field', () => {
     expect(p.message).toMatch(/passt/);
   });
 
+  it('a restricted user-mode NIC (dropping it would open the host loopback to the guest)', () => {
+    const p = specInvalid({ name: 'r', boot: kernel, networks: [{ name: 'a', restrict: true }] }, { passt: true });
+    expect(p.field).toBe('networks.0.restrict');
+  });
+
   it('cpu model host on a qemu (TCG) domain', () => {
     expect(specInvalid({ name: 'h', boot: kernel, cpu: { model: 'host' } }, { domainType: 'qemu' }).field).toBe('cpu.model');
   });

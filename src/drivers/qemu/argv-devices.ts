@@ -27,7 +27,8 @@ export function networkArgs(vmId: string, spec: VmSpec, bootIndex: Map<string, n
       args.push('-netdev', opts('tap', [['id', ids.netdev], ['ifname', tap], ['script', 'no'], ['downscript', 'no']]));
     } else {
       const fwds = n.portForwards.map((f) => ['hostfwd', `${f.protocol}:${f.hostAddress}:${f.hostPort}-:${f.guestPort}`] as const);
-      args.push('-netdev', opts('user', [['id', ids.netdev], ...fwds]));
+      // restrict=on: slirp forwards nothing out of the guest (10.0.2.2, the host's loopback, included); hostfwd still comes in.
+      args.push('-netdev', opts('user', [['id', ids.netdev], ...(n.restrict ? [['restrict', 'on'] as const] : []), ...fwds]));
     }
     const boot = bootIndex.get(`net:${n.name}`);
     args.push('-device', opts(NIC_MODEL[n.model], [

@@ -74,6 +74,11 @@ const cases: Array<[string, LaunchPlan, ArgvEnv]> = [
     disks: [{ name: 'a', path: '/srv/images/a.qcow2', bus: 'ide' }, { name: 'b', path: '/srv/images/b.qcow2', bus: 'scsi' }],
     networks: [{ name: 'net0', model: 'rtl8139' }],
   }), env()],
+  // audit defect 9: a restricted user NIC (no outgoing connections, 10.0.2.2 included) that still takes a forward in
+  ['user-net-restrict', plan({
+    name: 'walled', memory: '128Mi', boot: KERNEL,
+    networks: [{ name: 'net0', restrict: true, portForwards: [{ hostPort: 2222, guestPort: 22 }] }, { name: 'net1', restrict: false }],
+  }), env()],
 ];
 
 describe('buildQemuArgv golden files', () => {
