@@ -10,7 +10,8 @@
  * name the caller. `schedule explain` on h2 lists both hosts. `vm create
  * --host auto` on h1 while h1 is cordoned is created by h2 (the create
  * forwarded there), `--host h1` through h2 lands on h1, a VM that fits
- * nowhere is refused naming each host and its filter. With h1 stopped
+ * nowhere is refused naming each host and its filter. `cluster rebalance`
+ * from h2 plans and moves live the larger of h1's two running VMs to h2. With h1 stopped
  * a write through h2 is HOST_UNREACHABLE naming h1's URL; with h2 restarted
  * with forwarding off (POLYVISOR_FORWARD_WRITES=0) it is VM_ON_OTHER_HOST.
  */
@@ -114,7 +115,7 @@ describe('a write sent to any member runs on the VM\'s owner', () => {
     expect(named.code).not.toBe(0);
     expect(named.stderr).toMatch(/NO_HOST_FITS.*host h1 cannot take VM p2: refused by state: host is cordoned/s);
     await ok(h2, ['host', 'uncordon', 'h1']);
-    expect(await ok(h2, ['vm', 'create', 'p2', '-f', await specFile('p2', '64Mi'), '--host', 'h1'])).toMatch(/^p2: created on host h1\n/);
+    expect(await ok(h2, ['vm', 'create', 'p2', '-f', await specFile('p2', '98300Ki'), '--host', 'h1'])).toMatch(/^p2: created on host h1\n/);
     expect((await h1.client.getVm('p2')).host).toBe('h1');
     const huge = await cli(h2, ['vm', 'create', 'huge', '-f', await specFile('huge', '4Ti'), '--host', 'auto']);
     expect(huge.code).not.toBe(0);
@@ -122,6 +123,24 @@ describe('a write sent to any member runs on the VM\'s owner', () => {
     expect(huge.stderr).toMatch(/no host fits VM huge: h1 refused by memory: needs 4096 GiB memory, .*; h2 refused by memory: needs 4096 GiB memory/);
     expect((await h1.client.listVms()).map((v) => v.name).sort()).toEqual(['f1', 'p2']); // a host lists the VMs it owns
     expect((await h2.client.listVms()).map((v) => v.name)).toEqual(['p1']);
+
+    // cluster rebalance, asked of h2: f1 and p2 run on h1 (1 vCPU each of 2 cores × overcommit 4: load 0.25), h2 runs
+    // nothing (0): imbalance 0.25 > 0.2, so the larger VM, p2, moves live to h2 (its owner h1 moves it, called through
+    // the forwarding transport as h2's local admin); then both hosts are at 0.125. p2's RAM is not a multiple of 256 KiB
+    // (QEMU 7.2's TCG dirty-page bug, FACTS.md: the migration refuses such a VM).
+    await ok(h2, ['vm', 'start', 'f1']);
+    await ok(h2, ['vm', 'start', 'p2']);
+    const plan = JSON.parse(await ok(h2, ['cluster', 'rebalance', '--dry-run', '--json'])) as { imbalanceBefore: number; moves: Array<{ vm: string; from: string; to: string }> };
+    expect(plan.imbalanceBefore).toBe(0.25);
+    expect(plan.moves.map((m) => [m.vm, m.from, m.to])).toEqual([['p2', 'h1', 'h2']]);
+    expect((await h1.client.getVm('p2')).host).toBe('h1');
+    const run = JSON.parse(await ok(h2, ['cluster', 'rebalance', '--json', '--no-progress'])) as { state: string; imbalanceAfter: number; moves: Array<{ vm: string; state: string; error: string | null }> };
+    expect(run.moves, JSON.stringify(run)).toEqual([expect.objectContaining({ vm: 'p2', state: 'done', error: null })]);
+    expect(run).toMatchObject({ state: 'done', imbalanceAfter: 0 });
+    const moved = await h2.client.getVm('p2');
+    expect(moved).toMatchObject({ host: 'h2', state: 'running' });
+    expect(processesUnder(h2.stateDir)).toContain(moved.runtime!.pid);
+    expect((JSON.parse(await ok(h2, ['cluster', 'rebalance', '--dry-run', '--json'])) as { state: string }).state).toBe('balanced');
 
     // The owner stopped: a write through h2 names h1 and its address.
     const h1Url = h1.url;
