@@ -32,7 +32,7 @@ export const UI_CSP = [
 ].join('; ');
 
 const ASSET = /^[A-Za-z0-9._-]{1,128}$/;
-const CLIENT_ROUTES = ['/vms/:name', '/vms/:name/edit', '/vms/:name/clone', '/create', '/storage', '/operations', '/endpoints', '/networks', '/stacks', '/import', '/login'];
+const CLIENT_ROUTES = ['/vms/:name', '/vms/:name/edit', '/vms/:name/clone', '/create', '/storage', '/operations', '/endpoints', '/networks', '/stacks', '/import', '/cluster', '/login'];
 
 /** dist/web beside the compiled dist/api/routes, or from src/ (tests under tsx) the built dist/web. */
 export function webRoot(): string | undefined {

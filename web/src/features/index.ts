@@ -8,3 +8,4 @@ import './storage/index.js';
 import './operations/index.js';
 import './wizard/index.js';
 import './interchange/index.js';
+import './cluster/index.js';
