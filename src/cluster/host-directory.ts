@@ -6,7 +6,7 @@
  * belongs to its agent's lease. A known host without a live record is down.
  */
 import { fail } from '../shared/index.js';
-import type { DrainView, HostView } from '../spec/index.js';
+import type { DrainView, HostPlacementFacts, HostView } from '../spec/index.js';
 import type { ClusterKv, VmRecord } from '../store/index.js';
 import { CLAIMING_STATES, sumClaims } from './vm-claims.js';
 import { clusterKeys } from './keys.js';
@@ -53,6 +53,7 @@ export class HostDirectory {
       byName.set(h.name, {
         name: h.name, state: h.state, capacity: h.capacity, allocated: zero(), vms: 0, pool: h.facts['pool'] ?? '', version: h.facts['version'] ?? '',
         since: h.since, leaseAgeSeconds: Math.max(0, Math.round((now - Date.parse(h.since)) / 1000)), self: h.name === this.self,
+        ...topologyOf(h.facts),
       });
     }
     const owned = new Map<string, VmRecord[]>();
@@ -112,5 +113,17 @@ export class HostDirectory {
   private async adminStates(signal?: AbortSignal): Promise<Map<string, AdminState>> {
     const { kvs } = await this.kv.range(this.keys.hostsAdmin, { prefix: true, ...(signal ? { signal } : {}) });
     return new Map(kvs.map((k) => [k.key.slice(this.keys.hostsAdmin.length), (JSON.parse(k.value) as { state: AdminState }).state]));
+  }
+}
+
+/** The topology a host published (facts.topology, JSON: spec's HostPlacementFacts); nothing when absent or unreadable. */
+function topologyOf(facts: Record<string, string>): { topology?: HostPlacementFacts } {
+  const t = facts['topology'];
+  if (t === undefined) return {};
+  try {
+    const v = JSON.parse(t) as HostPlacementFacts;
+    return Array.isArray(v.nodes) && Array.isArray(v.gpus) ? { topology: v } : {};
+  } catch {
+    return {};
   }
 }

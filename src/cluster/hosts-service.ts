@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import { fail } from '../shared/index.js';
-import type { DrainView, HostView, ScheduleExplainView, VmSpec } from '../spec/index.js';
+import type { DrainView, HostPlacementFacts, HostView, ScheduleExplainView, VmSpec } from '../spec/index.js';
 import type { VmRecord } from '../store/index.js';
 import type { HostDirectory } from './host-directory.js';
 import { CLAIMING_STATES, sumClaims } from './vm-claims.js';
@@ -60,15 +60,16 @@ export class ClusterHosts implements HostsService {
 export class SingleHost implements HostsService {
   private readonly since = new Date().toISOString();
 
-  constructor(private readonly o: { name: string; version: string; diskBytes: number; vms: ListVms }) {}
+  constructor(private readonly o: { name: string; version: string; diskBytes: number; vms: ListVms; topology?: () => Promise<HostPlacementFacts> }) {}
 
   async list(): Promise<HostView[]> {
-    const vms = await this.o.vms();
+    const [vms, topology] = await Promise.all([this.o.vms(), this.o.topology?.().catch(() => undefined)]);
     return [{
       name: this.o.name, state: 'ready',
       capacity: { cpus: os.cpus().length, memoryBytes: os.totalmem(), diskBytes: this.o.diskBytes },
       allocated: sumClaims(vms.filter((v) => CLAIMING_STATES.has(v.state))),
       vms: vms.length, pool: '', version: this.o.version, since: this.since, leaseAgeSeconds: null, self: true,
+      ...(topology ? { topology } : {}),
     }];
   }
 

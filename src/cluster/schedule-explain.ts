@@ -11,7 +11,7 @@
 import { fail } from '../shared/index.js';
 import type { HostView, ScheduleExplainHostView, ScheduleExplainView, VmSpec } from '../spec/index.js';
 import type { VmRecord } from '../store/index.js';
-import { explain, type HostCandidate, type PlacementRequest, type Policy } from './scheduler/index.js';
+import { explain, topologyRequestOf, type HostCandidate, type PlacementRequest, type Policy } from './scheduler/index.js';
 import { CLAIMING_STATES, sumClaims, vmClaim } from './vm-claims.js';
 
 /** What to explain: an existing VM by name, or a spec not yet created. */
@@ -33,17 +33,19 @@ export function groupsOf(spec: Pick<VmSpec, 'labels'>): string[] {
 export function placementRequestOf(name: string, spec: VmSpec): PlacementRequest {
   const ha = spec.ha;
   const groups = groupsOf(spec);
+  const topology = topologyRequestOf(spec);
   return {
     vm: name, ...vmClaim({ spec }), ...(ha?.group ? { preferredPools: [ha.group], restrictToPools: ha.restricted === true } : {}),
     ...(groups.length ? { groups, rules: groups.map((group) => ({ kind: 'anti-affinity' as const, target: { group } })) } : {}),
+    ...(topology ? { topology } : {}),
   };
 }
 
 /** The hosts as scheduler candidates, with what the VMs placed there claim (`except` does not count). */
-export function candidatesOf(hosts: readonly Pick<HostView, 'name' | 'state' | 'capacity' | 'pool'>[], vms: readonly VmRecord[], except?: string): HostCandidate[] {
+export function candidatesOf(hosts: readonly (Pick<HostView, 'name' | 'state' | 'capacity' | 'pool'> & Partial<Pick<HostView, 'topology'>>)[], vms: readonly VmRecord[], except?: string): HostCandidate[] {
   return hosts.map((h) => {
     const on = vms.filter((v) => v.host === h.name && v.name !== except && CLAIMING_STATES.has(v.state));
-    return { name: h.name, state: h.state, capacity: h.capacity, allocated: sumClaims(on), ...(h.pool ? { pool: h.pool } : {}), vms: on.map((v) => ({ name: v.name, groups: groupsOf(v.spec) })) };
+    return { name: h.name, state: h.state, capacity: h.capacity, allocated: sumClaims(on), ...(h.pool ? { pool: h.pool } : {}), ...(h.topology ? { topology: h.topology } : {}), vms: on.map((v) => ({ name: v.name, groups: groupsOf(v.spec) })) };
   });
 }
 

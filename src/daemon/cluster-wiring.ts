@@ -14,6 +14,7 @@ import { newUuid, VERSION, type Logger } from '../shared/index.js';
 import type { ClusterKv } from '../store/index.js';
 import type { DaemonConfig } from './config.js';
 import { startWatchdog } from './watchdog-wiring.js';
+import { hostPlacementFacts, TOPOLOGY_PUBLISH_EVERY_MS } from './host-inventory-wiring.js';
 
 export interface ClusterHost {
   agent: HostAgent;
@@ -58,7 +59,7 @@ export async function wireCluster(o: { config: DaemonConfig; kv: ClusterKv; serv
     host: {
       name: host, state: 'ready',
       capacity: { cpus: os.cpus().length, memoryBytes: os.totalmem(), diskBytes: await vmsDirBytes(o.config) },
-      facts: { version: VERSION, storage: await storageId(o.config.vmsDir), ...(cfg.pool ? { pool: cfg.pool } : {}) },
+      facts: { version: VERSION, storage: await storageId(o.config.vmsDir), ...(cfg.pool ? { pool: cfg.pool } : {}), ...(await topologyFact(log)) },
     },
     ttlSeconds: cfg.leaseTtlSeconds ?? DEFAULT_HOST_TTL_SECONDS,
     ...(prefix ? { prefix } : {}),
@@ -83,6 +84,15 @@ export async function wireCluster(o: { config: DaemonConfig; kv: ClusterKv; serv
   log.info({ host, ttlSeconds: agent.lease.ttlSeconds, watchdog: watchdog.pid }, 'joined the cluster');
   const ctl = new AbortController();
   const runs: Promise<void>[] = [];
+  // Free hugepages and GPUs change as VMs start and stop: republish them when they do (the scheduler's topology filters read them).
+  let lastTopology = agent.published.facts['topology'];
+  const republish = setInterval(() => void topologyFact(log).then(async (f) => {
+    if (f.topology === undefined || f.topology === lastTopology || ctl.signal.aborted) return;
+    await agent.addFacts(f);
+    lastTopology = f.topology;
+  }).catch((err: unknown) => log.warn({ err }, 'republishing host topology failed')), TOPOLOGY_PUBLISH_EVERY_MS);
+  republish.unref();
+  ctl.signal.addEventListener('abort', () => clearInterval(republish), { once: true });
   if (cfg.ha !== false) {
     const election = new Election({ kv: o.kv, name: 'ha', candidate: host, lease: agent.lease, ...(prefix ? { prefix } : {}) });
     const manager = new HaManager({ kv: o.kv, directory, store: { listVms: () => o.service.listAll() }, election, log, ...(prefix ? { prefix } : {}) });
@@ -116,5 +126,24 @@ export async function wireCluster(o: { config: DaemonConfig; kv: ClusterKv; serv
 /** What /v1/hosts answers from: the cluster's hosts, or this one host. */
 export async function hostsService(o: { config: DaemonConfig; cluster: ClusterHost | undefined; service: VmService }): Promise<HostsService> {
   if (o.cluster) return new ClusterHosts(o.cluster.directory, () => o.service.listAll());
-  return new SingleHost({ name: o.config.hostName, version: VERSION, diskBytes: await vmsDirBytes(o.config), vms: () => o.service.list() });
+  return new SingleHost({ name: o.config.hostName, version: VERSION, diskBytes: await vmsDirBytes(o.config), vms: () => o.service.list(), topology: recent(() => hostPlacementFacts(), 5_000) });
+}
+
+/** facts.topology: the host's placement facts as JSON, or nothing when sysfs cannot be read. */
+async function topologyFact(log: Logger): Promise<{ topology?: string }> {
+  try {
+    return { topology: JSON.stringify(await hostPlacementFacts()) };
+  } catch (err) {
+    log.warn({ err }, 'reading the host topology failed: not published (topology filters refuse VMs that need it here)');
+    return {};
+  }
+}
+
+/** The last answer of `read` while it is younger than `ms` (the one host's topology is read on /v1/hosts and explain). */
+function recent<T>(read: () => Promise<T>, ms: number): () => Promise<T> {
+  let last: { at: number; value: Promise<T> } | undefined;
+  return () => {
+    if (!last || Date.now() - last.at > ms) last = { at: Date.now(), value: read() };
+    return last.value;
+  };
 }

@@ -1,3 +1,5 @@
+import type { HostPlacementFacts } from './host-placement-facts.js';
+
 /** What the API says about the hosts of a cluster (or the one host of a single-host daemon). */
 export const HOST_STATES = ['ready', 'cordoned', 'draining', 'drained', 'down'] as const;
 export type HostStateName = (typeof HOST_STATES)[number];
@@ -25,4 +27,6 @@ export interface HostView {
   leaseAgeSeconds: number | null;
   /** True for the host that answered. */
   self: boolean;
+  /** NUMA nodes, free hugepages and GPUs its agent published for topology-aware placement (issue 22); absent when it published none. */
+  topology?: HostPlacementFacts;
 }

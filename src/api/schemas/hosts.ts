@@ -18,6 +18,10 @@ export const hostSchema = describes<HostView>()(z.object({
   since: z.string().describe('ISO 8601 time it joined (with its current lease, or last, when down)'),
   leaseAgeSeconds: z.number().int().nullable().describe('seconds since it joined with its current lease; null when down or on a single host'),
   self: z.boolean().describe('the host that answered'),
+  topology: z.object({
+    nodes: z.array(z.object({ id: z.number().int(), cpus: z.number().int(), memoryBytes: z.number().int(), hugepages: z.object({ '2M': z.number().int().optional(), '1G': z.number().int().optional() }).optional().describe('free hugepages by size') })),
+    gpus: z.array(z.object({ address: z.string(), model: z.string().describe('vendor:device'), free: z.boolean().describe('on vfio-pci, its IOMMU group clear, held by no VM'), mdev: z.record(z.string(), z.number().int()).optional().describe('free instances by mdev type') })),
+  }).optional().describe('what its agent published for the numa, hugepages and devices filters (GET /v1/host/inventory has the whole inventory)'),
 }).meta({ id: 'Host', description: 'a host of the cluster (or the one host of a single-host daemon)' }));
 
 const etcdMember = describes<EtcdMemberView>()(z.object({

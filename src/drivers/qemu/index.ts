@@ -11,3 +11,4 @@ export { VmUsers, asVmUser, type QemuUserOptions, type VmIdentity } from './vm-u
 export { VmFileGrants, permits, grantForStart, startFiles, type Access } from './vm-files-grant.js';
 export { processUid } from './adopt.js';
 export { readHostTopology, type ReadHostOptions } from './host-topology-read.js';
+export { pciInUse, vfioHostsOf } from './pci-in-use.js';
