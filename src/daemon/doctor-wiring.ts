@@ -2,7 +2,7 @@
 import { runDoctor } from '../doctor/index.js';
 import type { DoctorRunner } from '../api/index.js';
 import type { Driver } from '../drivers/index.js';
-import { VmCgroups } from '../drivers/qemu/index.js';
+import { VmCgroups, probeAppArmor } from '../drivers/qemu/index.js';
 import type { NetworkService, VmService } from '../lifecycle/index.js';
 import type { PoolService } from '../storage/index.js';
 import type { DaemonConfig } from './config.js';
@@ -22,6 +22,7 @@ export function doctorRunner(o: { config: DaemonConfig; service: VmService; driv
     vmsDir: c.vmsDir,
     dbFile: c.dbFile,
     probeCgroups: () => cgroups.probe(),
+    probeAppArmor: () => probeAppArmor(),
     apiListener: { listen: c.listen, tls: c.tls },
     ...(o.networks ? { networks: () => o.networks!.list(), networkVlanSupport: () => o.networks!.vlanSupport() } : {}),
   }, signal);

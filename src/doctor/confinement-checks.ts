@@ -1,7 +1,11 @@
-/** How QEMU is confined on this host (issue 23): per-VM cgroups; the seccomp sandbox is always on. */
+/** How QEMU is confined on this host (issue 23): per-VM cgroups and AppArmor profiles; the seccomp sandbox is always on. */
 import { fix, type DoctorDeps, type Finding } from './types.js';
 
 export async function confinementChecks(d: DoctorDeps): Promise<Finding[]> {
+  return [...await cgroupChecks(d), ...await appArmorChecks(d)];
+}
+
+async function cgroupChecks(d: DoctorDeps): Promise<Finding[]> {
   if (!d.probeCgroups) return [];
   const v = await d.probeCgroups();
   if (typeof v === 'string') {
@@ -12,5 +16,29 @@ export async function confinementChecks(d: DoctorDeps): Promise<Finding[]> {
     message: `VMs run without per-VM CPU, memory and thread limits: ${v.unavailable}. A guest (or a QEMU taken over by an escape) can use the whole host.`,
     // A container without cgroup delegation: the outer manager has to grant it; on a host, mounting cgroup2 is the fix.
     fix: fix('mount', '-t', 'cgroup2', 'none', '/sys/fs/cgroup'),
+  }];
+}
+
+/**
+ * Per-VM AppArmor profiles (drivers/qemu/apparmor-profile.ts) need the LSM in
+ * the kernel and apparmor_parser. Info, not a warning: VMs are confined by
+ * their seccomp sandbox, cgroup and (with qemuUser per-vm) their own uid
+ * without it; the profile is the layer on top that libvirt adds.
+ */
+async function appArmorChecks(d: DoctorDeps): Promise<Finding[]> {
+  if (!d.probeAppArmor) return [];
+  const a = await d.probeAppArmor();
+  if (a.loadable) {
+    return [{ check: 'apparmor', severity: 'ok', subject: null, message: 'AppArmor is enabled and apparmor_parser is installed: per-VM QEMU profiles can be loaded here', fix: null }];
+  }
+  const how = a.missing === 'parser'
+    ? 'install the parser'
+    : a.missing === 'securityfs'
+      ? 'mount securityfs (`mount -t securityfs securityfs /sys/kernel/security`)'
+      : 'boot a kernel with AppArmor enabled: add `apparmor=1 security=apparmor` to GRUB_CMDLINE_LINUX in /etc/default/grub, run update-grub and reboot (Debian and Ubuntu kernels have it built in), and install the apparmor package';
+  return [{
+    check: 'apparmor', severity: 'info', subject: null,
+    message: `per-VM AppArmor profiles cannot be loaded here: ${a.reason}. VMs run without a MAC profile (their seccomp sandbox and cgroup still apply); to enable it, ${how}.`,
+    fix: a.missing === 'parser' ? fix('apt-get', 'install', 'apparmor') : a.missing === 'securityfs' ? fix('mount', '-t', 'securityfs', 'securityfs', '/sys/kernel/security') : null,
   }];
 }

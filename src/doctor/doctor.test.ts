@@ -116,6 +116,18 @@ describe('cgroups check', () => {
     expect(await confinementChecks(base)).toEqual([]);
   });
 
+  it('apparmor: ok when profiles can be loaded; info with how to enable it when not (kernel, securityfs, parser); nothing when not asked', async () => {
+    const base = {} as Parameters<typeof confinementChecks>[0];
+    expect(await confinementChecks({ ...base, probeAppArmor: async () => ({ loadable: true as const }) })).toMatchObject([{ check: 'apparmor', severity: 'ok', fix: null }]);
+    const kernel = await confinementChecks({ ...base, probeAppArmor: async () => ({ loadable: false as const, missing: 'kernel' as const, reason: 'the kernel has no AppArmor (no /sys/module/apparmor/parameters/enabled)' }) });
+    expect(kernel).toMatchObject([{ check: 'apparmor', severity: 'info', fix: null, message: expect.stringContaining('apparmor=1 security=apparmor') }]);
+    expect(kernel[0]!.message).toContain('the kernel has no AppArmor');
+    const parser = await confinementChecks({ ...base, probeAppArmor: async () => ({ loadable: false as const, missing: 'parser' as const, reason: 'apparmor_parser is not installed' }) });
+    expect(parser).toMatchObject([{ severity: 'info', fix: { argv: ['apt-get', 'install', 'apparmor'] } }]);
+    const fs = await confinementChecks({ ...base, probeAppArmor: async () => ({ loadable: false as const, missing: 'securityfs' as const, reason: 'x' }) });
+    expect(fs).toMatchObject([{ fix: { argv: ['mount', '-t', 'securityfs', 'securityfs', '/sys/kernel/security'] } }]);
+  });
+
   it('warns about plain HTTP beyond loopback, and only there', async () => {
     const at = (listen: string, tls: boolean) => listenerChecks({ apiListener: { listen, tls } } as DoctorDeps);
     expect(await at('0.0.0.0:8006', false)).toMatchObject([{ check: 'api-listener', severity: 'warning', message: expect.stringContaining('plain HTTP') }]);

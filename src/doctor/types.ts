@@ -15,7 +15,7 @@ export interface Fix {
 }
 
 export interface Finding {
-  /** Which check: qemu, qemu-img, accel, pool, store, vm-process, vm-disk, orphan-process, orphan-dir, clock, qemu-bug, migration-buffers, cgroups, api-listener, network-tools, network-kernel, ip-forward, network-dns, network-subnet. */
+  /** Which check: qemu, qemu-img, accel, pool, store, vm-process, vm-disk, orphan-process, orphan-dir, clock, qemu-bug, migration-buffers, cgroups, apparmor, api-listener, network-tools, network-kernel, ip-forward, network-dns, network-subnet. */
   check: string;
   severity: Severity;
   /** What the finding is about: a VM, pool, PID or path. */
@@ -61,6 +61,8 @@ export interface DoctorDeps {
   networkVlanSupport?(): Promise<VlanSupport | null>;
   /** Which cgroup hierarchy VMs are placed in, or why none can be. */
   probeCgroups?(): Promise<'v1' | 'v2' | { unavailable: string }>;
+  /** Whether per-VM AppArmor profiles can be loaded here (drivers/qemu apparmor-load.ts), and if not, what is missing. */
+  probeAppArmor?(): Promise<{ loadable: true } | { loadable: false; reason: string; missing: 'kernel' | 'securityfs' | 'parser' }>;
   /** The API's TCP listener as configured ("off" or HOST:PORT) and whether it serves HTTPS. */
   apiListener?: { listen: string; tls: boolean };
 }

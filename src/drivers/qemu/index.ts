@@ -12,3 +12,5 @@ export { VmFileGrants, permits, grantForStart, startFiles, type Access } from '.
 export { processUid } from './adopt.js';
 export { readHostTopology, type ReadHostOptions } from './host-topology-read.js';
 export { pciInUse, vfioHostsOf } from './pci-in-use.js';
+export { appArmorProfile, profileName as appArmorProfileName, aaPath, type AppArmorProfileInput } from './apparmor-profile.js';
+export { AppArmorLoader, probeAppArmor, type AppArmorHost, type AppArmorSupport } from './apparmor-load.js';
