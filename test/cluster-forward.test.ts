@@ -11,7 +11,8 @@
  * --host auto` on h1 while h1 is cordoned is created by h2 (the create
  * forwarded there), `--host h1` through h2 lands on h1, a VM that fits
  * nowhere is refused naming each host and its filter. `cluster rebalance`
- * from h2 plans and moves live the larger of h1's two running VMs to h2. With h1 stopped
+ * from h2 plans and moves live the larger of h1's two running VMs to h2;
+ * `vm migrate --to-host h1` asked of h1 has h2 move it back. With h1 stopped
  * a write through h2 is HOST_UNREACHABLE naming h1's URL; with h2 restarted
  * with forwarding off (POLYVISOR_FORWARD_WRITES=0) it is VM_ON_OTHER_HOST.
  */
@@ -141,6 +142,15 @@ describe('a write sent to any member runs on the VM\'s owner', () => {
     expect(moved).toMatchObject({ host: 'h2', state: 'running' });
     expect(processesUnder(h2.stateDir)).toContain(moved.runtime!.pid);
     expect((JSON.parse(await ok(h2, ['cluster', 'rebalance', '--dry-run', '--json'])) as { state: string }).state).toBe('balanced');
+
+    // vm migrate --to-host, asked of h1: the owner h2 moves p2 back to h1 with the cluster's credential; asking again is refused.
+    await ok(h1, ['vm', 'migrate', 'p2', '--to-host', 'h1', '--no-progress']);
+    const back = await h1.client.getVm('p2');
+    expect(back).toMatchObject({ host: 'h1', state: 'running' });
+    expect(processesUnder(h1.stateDir)).toContain(back.runtime!.pid);
+    const again = await cli(h2, ['vm', 'migrate', 'p2', '--to-host', 'h1']);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toMatch(/already runs on host h1/);
 
     // The owner stopped: a write through h2 names h1 and its address.
     const h1Url = h1.url;

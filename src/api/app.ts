@@ -49,6 +49,7 @@ import type { ClusterService, HostsService, Rebalancer } from '../cluster/index.
 import { networkRoutes } from './routes/networks.js';
 import { hostRoutes } from './routes/hosts.js';
 import { rebalanceRoutes } from './routes/rebalance.js';
+import type { ClusterMoveTargets } from './migration-target.js';
 import { clusterRoutes } from './routes/cluster.js';
 import { stackRoutes } from './routes/stacks.js';
 import type { StackService } from '../stack/index.js';
@@ -109,6 +110,8 @@ export interface ApiOptions {
   hosts?: HostsService;
   /** Moves running VMs between the cluster's hosts (POST /v1/cluster/rebalance, served with `hosts`; NOT_A_CLUSTER without it). */
   rebalancer?: Rebalancer;
+  /** Resolves `host` in a migrate body to that cluster host (`vm migrate --host`); without it such a move is NOT_A_CLUSTER. */
+  moveTargets?: ClusterMoveTargets;
   /** Cluster membership (init, join, tokens, status, leave): serves /v1/cluster when given. */
   cluster?: ClusterService;
   /** Virtual networks: serves /v1/networks when given. */
@@ -192,7 +195,7 @@ export async function buildApi(o: ApiOptions): Promise<{ app: FastifyInstance; r
   vmRoutes(app, o.service, o.platform.operations, o.nics, o.hosts ? { hosts: o.hosts, self: o.host, ...(o.forwarding ? { forwarder: o.forwarding.forwarder } : {}) } : undefined);
   vmEditRoutes(app, o.service, o.platform.operations);
   specCheckRoutes(app, { service: o.service, pathPolicy: o.pathPolicy });
-  if (o.migrations) migrationRoutes(app, o.migrations, o.platform.operations, o.peers);
+  if (o.migrations) migrationRoutes(app, o.migrations, o.platform.operations, o.peers, o.moveTargets);
   if (o.peers) peerRoutes(app, o.peers);
   if (o.endpoints) endpointRoutes(app, o.endpoints, o.platform.operations, o.service);
   if (o.incoming) incomingMigrationRoutes(app, o.incoming);

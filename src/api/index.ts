@@ -10,3 +10,4 @@ export {
   type OwnerForwarder, type OwnerAddress, type ForwardedRequest, type ForwardedAnswer,
 } from './owner-forward.js';
 export type { ForwardedIdentityOptions } from './auth/forwarded-identity.js';
+export type { ClusterMoveTargets } from './migration-target.js';

@@ -23,4 +23,13 @@ describe('where a move may go (audit defect 7)', () => {
     expect(await code(resolveMigrationTarget({ peer: 'b' }, 'admin', undefined))).toBe('PEER_NOT_FOUND');
     expect(await resolveMigrationTarget({ downtimeMs: 50 }, 'operator', peers)).toEqual({ downtimeMs: 50 });
   });
+
+  it('a cluster host is resolved by the cluster for any role that may migrate; one target kind at a time; none on a single host', async () => {
+    const asked: string[] = [];
+    const hosts = async (vm: string, host: string) => { asked.push(`${vm}@${host}`); return { url: `https://${host}:8006`, token: 'pvt_cluster-peer' }; };
+    expect(await resolveMigrationTarget({ host: 'h2', tls: true }, 'operator', peers, 'web', hosts)).toEqual({ tls: true, target: { url: 'https://h2:8006', token: 'pvt_cluster-peer' } });
+    expect(asked).toEqual(['web@h2']);
+    expect(await code(resolveMigrationTarget({ host: 'h2', peer: 'b' }, 'admin', peers, 'web', hosts))).toBe('INVALID_BODY');
+    expect(await code(resolveMigrationTarget({ host: 'h2' }, 'admin', peers, 'web', undefined))).toBe('NOT_A_CLUSTER');
+  });
 });

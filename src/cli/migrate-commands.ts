@@ -19,6 +19,7 @@ interface MigrateFlags {
   json?: boolean;
   to?: string;
   toPeer?: string;
+  toHost?: string;
   tls?: boolean;
   diskMirror?: string;
   mirrorStall?: string;
@@ -52,15 +53,16 @@ export function migrateRequest(f: MigrateFlags): MigrateRequest {
   set('autoConverge', f.autoConverge);
   set('xbzrle', f.xbzrle);
   if (f.forceUnsafe) r.forceUnsafe = true;
-  if (f.to !== undefined && f.toPeer !== undefined) fail('INVALID_ARGUMENT', 'give --to REMOTE or --to-peer PEER, not both');
+  if ([f.to, f.toPeer, f.toHost].filter((x) => x !== undefined).length > 1) fail('INVALID_ARGUMENT', 'give one of --to REMOTE, --to-peer PEER or --to-host HOST');
   if (f.to !== undefined) r.target = targetOf(f.to);
   if (f.toPeer !== undefined) r.peer = f.toPeer;
+  if (f.toHost !== undefined) r.host = f.toHost;
   if (f.tls !== undefined) {
-    if (!r.target && !r.peer) fail('INVALID_ARGUMENT', '--tls and --no-tls apply to moves to another host: give --to-peer PEER or --to REMOTE');
+    if (!r.target && !r.peer && !r.host) fail('INVALID_ARGUMENT', '--tls and --no-tls apply to moves to another host: give --to-peer PEER or --to REMOTE');
     r.tls = f.tls;
   }
   if (f.diskMirror !== undefined || f.mirrorStall !== undefined || f.diskBandwidth !== undefined) {
-    if (!r.target && !r.peer) fail('INVALID_ARGUMENT', '--disk-mirror, --mirror-stall and --disk-bandwidth apply to moves to another host: give --to-peer PEER or --to REMOTE');
+    if (!r.target && !r.peer && !r.host) fail('INVALID_ARGUMENT', '--disk-mirror, --mirror-stall and --disk-bandwidth apply to moves to another host: give --to-peer PEER or --to REMOTE');
     if (f.diskMirror !== undefined && !DISK_MIRROR.includes(f.diskMirror)) fail('INVALID_ARGUMENT', `--disk-mirror takes one of ${DISK_MIRROR.join(', ')}`);
     if (f.diskMirror !== undefined) r.diskMirror = f.diskMirror as NonNullable<MigrateRequest['diskMirror']>;
     set('mirrorStallSeconds', intFlag('mirror-stall', f.mirrorStall));
@@ -113,6 +115,7 @@ export function registerMigrateCommands(program: Command, out: (s: string) => vo
   vm.command('migrate <name>')
     .description('live-migrate a running VM into a new QEMU process, or with --to to another host (live, or offline if stopped/suspended)')
     .option('--to-peer <peer>', 'move to a daemon an admin registered on this one (polyvisor peer list)')
+    .option('--to-host <host>', 'move to this host of the cluster (polyvisor host list), if the scheduler\'s filters accept it; the cluster\'s own credential is used')
     .option('--to <remote>', 'admins: move to the daemon of this remote (polyvisor remote add; its token needs the peer role there)')
     .option('--tls', 'encrypt the stream and disk mirrors to the other host (per-migration certificates; the default for live moves)')
     .option('--no-tls', 'live moves to another host: send the stream and disk mirrors in plain text (a link you trust; saves CPU)')

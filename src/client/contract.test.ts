@@ -27,6 +27,7 @@ const NOT_IN_CLIENT: Record<string, string> = {
   'GET /networks': 'a web UI client route, for browsers',
   'GET /stacks': 'a web UI client route, for browsers',
   'GET /import': 'a web UI client route, for browsers',
+  'GET /cluster': 'a web UI client route, for browsers',
   'GET /login': 'a web UI client route, for browsers',
   'GET /assets/{file}': 'the web UI\'s built files, for browsers',
   'GET /v1/openapi.json': 'this document: for API tools and generators',

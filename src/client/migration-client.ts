@@ -17,6 +17,8 @@ export interface MigrateRequest {
   target?: { url: string; token: string; tlsFingerprint?: string };
   /** Move to a peer an admin registered on the source daemon (GET /v1/peers). */
   peer?: string;
+  /** Move to this cluster host (GET /v1/hosts): its API and the cluster's peer credential, if the scheduler's filters accept it. */
+  host?: string;
   /** Encrypt the stream and the disk copies (host-to-host). */
   tls?: boolean;
   /** Non-shared disks: auto (default: background, write-blocking once a mirror stops gaining), background or write-blocking. */

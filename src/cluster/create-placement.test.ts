@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { isPolyvisorError } from '../shared/index.js';
 import { validateSpec, type HostView } from '../spec/index.js';
 import type { VmRecord } from '../store/index.js';
-import { placeNewVm } from './create-placement.js';
+import { checkNamedHost, placeNewVm } from './create-placement.js';
+import { explainPlacement } from './schedule-explain.js';
 import { DEFAULT_POLICY, resolvePolicy } from './scheduler/index.js';
 
 const GiB = 1024 ** 3;
@@ -71,5 +72,13 @@ describe('placing a new VM (vm create --host)', () => {
     expect(placeNewVm({ spec: prefers, want: 'plain', hosts: pooled, vms: [], policy: DEFAULT_POLICY }).host).toBe('plain');
     const only = validateSpec({ ...disk, name: 'n', ha: { group: 'gold', restricted: true } });
     expect(caught(() => placeNewVm({ spec: only, want: 'plain', hosts: pooled, vms: [], policy: DEFAULT_POLICY })).message).toMatch(/refused by pool/);
+  });
+});
+
+describe('a named host for an existing VM (vm migrate --to-host)', () => {
+  it('passes when every filter but the tier passes, and names the refusing filter otherwise', () => {
+    const x = explainPlacement({ name: 'a', spec: vms[0]!.spec, hosts, vms, policy: DEFAULT_POLICY });
+    expect(checkNamedHost(x, 'h2', '')).toBe('h2');
+    expect(caught(() => checkNamedHost(x, 'h3', ''))).toMatchObject({ code: 'NO_HOST_FITS', message: expect.stringMatching(/^host h3 cannot take VM a: refused by state/) });
   });
 });

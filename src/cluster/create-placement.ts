@@ -36,9 +36,22 @@ export function placeNewVm(i: { spec: VmSpec; want: HostChoice; hosts: readonly 
     const lines = refusalLines(x);
     throw new PolyvisorError('NO_HOST_FITS', x.hosts.length === 0 ? `no host fits VM ${x.vm}: the cluster has no hosts` : `no host fits VM ${x.vm}: ${lines.join('; ')}`, { details });
   }
-  const row = x.hosts.find((h) => h.host === i.want);
-  if (!row) fail('HOST_NOT_FOUND', `no host named ${i.want} in this cluster (hosts: ${x.hosts.map((h) => h.host).join(', ') || 'none'}); use --host auto to let the scheduler choose`);
+  return { host: checkNamedHost(x, i.want, 'use --host auto to let the scheduler choose'), explain: x };
+}
+
+/**
+ * A host named for a VM (create --host NAME, migrate --host NAME): it must be
+ * in the explanation and pass every filter but the tier one. Returns its
+ * name; HOST_NOT_FOUND or NO_HOST_FITS with the refusing filter otherwise.
+ */
+export function checkNamedHost(x: ScheduleExplainView, host: string, orElse: string): string {
+  const row = x.hosts.find((h) => h.host === host);
+  if (!row) fail('HOST_NOT_FOUND', `no host named ${host} in this cluster (hosts: ${x.hosts.map((h) => h.host).join(', ') || 'none'}); ${orElse}`);
   const refused = row.verdicts.find((v) => !v.pass && v.filter !== 'tier');
-  if (refused && !refused.pass) throw new PolyvisorError('NO_HOST_FITS', `host ${row.host} cannot take VM ${x.vm}: refused by ${refused.filter}: ${refused.reason}${x.chosen ? ` (the scheduler would choose ${x.chosen})` : ''}`, { details });
-  return { host: row.host, explain: x };
+  if (refused && !refused.pass) {
+    throw new PolyvisorError('NO_HOST_FITS', `host ${row.host} cannot take VM ${x.vm}: refused by ${refused.filter}: ${refused.reason}${x.chosen ? ` (the scheduler would choose ${x.chosen})` : ''}`, {
+      details: { vm: x.vm, hosts: x.hosts.map((h) => ({ host: h.host, state: h.state, filter: h.refusedBy?.filter ?? null, reason: h.refusedBy?.reason ?? null })) },
+    });
+  }
+  return row.host;
 }

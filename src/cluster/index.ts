@@ -25,7 +25,7 @@ export {
   type ClusterService, type ClusterStoreSettings, type MembershipOptions, type OpenedCluster,
 } from './membership-service.js';
 export { DrainRunner, planDrain, apiOf, type DrainRunnerOptions } from './drain.js';
-export { placeNewVm, refusalLines, type CreatePlacement, type HostChoice } from './create-placement.js';
+export { placeNewVm, refusalLines, checkNamedHost, type CreatePlacement, type HostChoice } from './create-placement.js';
 export { explainPlacement, explainTarget, placementRequestOf, candidatesOf, groupsOf, ANTI_AFFINITY_LABEL, type ExplainTarget } from './schedule-explain.js';
 export { planRebalance, DEFAULT_REBALANCE_THRESHOLD, type RebalanceVm, type RebalanceMove, type RebalancePlanResult } from './rebalance-plan.js';
 export {

@@ -18,7 +18,7 @@ import { hostsService, wireCluster } from './cluster-wiring.js';
 import { applyClusterFile } from './cluster-file.js';
 import { wireMembership } from './cluster-membership-wiring.js';
 import { wireDrain } from './cluster-drain-wiring.js';
-import { wireRebalance } from './cluster-rebalance-wiring.js';
+import { clusterMoveTargets, wireRebalance } from './cluster-rebalance-wiring.js';
 import { clusterForwarding } from './cluster-forward-wiring.js';
 import { SecretStore } from '../secrets/index.js';
 import { splitListen, type DaemonConfig } from './config.js';
@@ -131,9 +131,10 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     const doctor = doctorRunner({ config, service, driver, pools, integrityCheck, networks });
     const forwarding = cluster ? clusterForwarding({ cluster, secrets, tokens: platform.tokens, enabled: config.forwardWrites }) : undefined;
     const rebalancer = cluster && forwarding ? wireRebalance({ cluster, service, migrations, secrets, forwarder: forwarding.forwarder, host: config.hostName }) : undefined;
+    const moveTargets = cluster ? clusterMoveTargets({ cluster, secrets, hosts, host: config.hostName }) : undefined;
     const apis: Array<Awaited<ReturnType<typeof buildApi>>> = [];
     const mk = async (listener: 'unix' | 'tcp', tls?: { key: Buffer; cert: Buffer }) => {
-      const api = await buildApi({ service, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, hostInventory, doctor, secrets, peers, endpoints, networks, stacks, interchange, ...(nicFirewall ? { nicFirewall } : {}), ...(nics ? { nics } : {}), hosts, ...(rebalancer ? { rebalancer } : {}), cluster: membership, pathPolicy, ...(forwarding ? { forwarding } : {}), listener, logger: logger.child({ component: 'api' }), version: VERSION, host: config.hostName, fastifyLogger: logger, ...(tls ? { tls } : {}) });
+      const api = await buildApi({ service, migrations, incoming, storage, snapshots, backups, backupSchedules, platform, metrics: metrics.exporter, history: history.recorder, hostInventory, doctor, secrets, peers, endpoints, networks, stacks, interchange, ...(nicFirewall ? { nicFirewall } : {}), ...(nics ? { nics } : {}), hosts, ...(rebalancer ? { rebalancer } : {}), ...(moveTargets ? { moveTargets } : {}), cluster: membership, pathPolicy, ...(forwarding ? { forwarding } : {}), listener, logger: logger.child({ component: 'api' }), version: VERSION, host: config.hostName, fastifyLogger: logger, ...(tls ? { tls } : {}) });
       apis.push(api);
       undo.unshift(() => api.close());
       return api.app;

@@ -28,6 +28,8 @@ export interface MigrateOptions {
   target?: MigrationTargetRef;
   /** Move to a peer an admin registered on this daemon (`polyvisor peer add`); resolved to `target` by the API. */
   peer?: string;
+  /** Move to this host of the cluster (`polyvisor host list`); resolved to `target` by the API with the cluster's peer credential. */
+  host?: string;
   /**
    * Encrypt and authenticate the stream and the disk mirrors of a host-to-host live move: TLS with a
    * per-migration CA, both ends verified (audit defect 4). On by default; `false` only for a link the
@@ -73,6 +75,7 @@ const FIELDS: Record<keyof MigrateOptions, [Check, string]> = {
   timeoutSeconds: [int(1, 86_400), 'a whole number of seconds from 1 to 86400'],
   target: [isTarget, 'an object { url: "http(s)://HOST:PORT", token, tlsFingerprint? } naming the target daemon'],
   peer: [(v) => typeof v === 'string' && /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(v), 'the name of a registered peer (polyvisor peer list)'],
+  host: [(v) => typeof v === 'string' && /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(v), 'the name of a cluster host (polyvisor host list)'],
   tls: [bool, 'true or false'],
   diskMirror: [(v) => (DISK_MIRROR_MODES as readonly unknown[]).includes(v), `one of ${DISK_MIRROR_MODES.join(', ')}`],
   mirrorStallSeconds: [int(1, 3_600), 'a whole number of seconds from 1 to 3600'],

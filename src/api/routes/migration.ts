@@ -11,7 +11,7 @@ import type { MigrationProgress, MirrorProgress } from '../../drivers/index.js';
 import type { OperationContext, OperationRegistry } from '../../lifecycle/index.js';
 import { fail, validateName } from '../../shared/index.js';
 import { parseMigrateOptions, type MigrationService, type PeerRegistry } from '../../migration/index.js';
-import { resolveMigrationTarget } from '../migration-target.js';
+import { resolveMigrationTarget, type ClusterMoveTargets } from '../migration-target.js';
 import { migrationResultSchema, migrationStatusSchema, operationSchema } from '../schemas/index.js';
 
 interface NameParams { name: string }
@@ -52,7 +52,7 @@ export function operationProgress(ctx: OperationContext, status: () => { phase: 
   };
 }
 
-export function migrationRoutes(app: FastifyInstance, migrations: MigrationService, ops?: OperationRegistry, peers?: PeerRegistry): void {
+export function migrationRoutes(app: FastifyInstance, migrations: MigrationService, ops?: OperationRegistry, peers?: PeerRegistry, hosts?: ClusterMoveTargets): void {
   app.post<{ Params: NameParams }>('/v1/vms/:name/migrate', {
     config: {
       permission: 'vm:migrate',
@@ -66,7 +66,7 @@ export function migrationRoutes(app: FastifyInstance, migrations: MigrationServi
   }, async (req, reply) => {
     const name = req.params.name;
     validateName(name, 'VM name');
-    const opts = await resolveMigrationTarget(parseMigrateOptions(objectBody(req.body)), req.principal?.role, peers);
+    const opts = await resolveMigrationTarget(parseMigrateOptions(objectBody(req.body)), req.principal?.role, peers, name, hosts);
     if (!asyncWanted(req.query) || !ops) return migrations.migrate(name, opts);
     await migrations.vmExists(name); // 404 now rather than a failed operation later
     const work = (ctx: OperationContext) => migrations.migrate(name, opts, operationProgress(ctx, () => migrations.status(name)), ctx.signal);

@@ -1,5 +1,7 @@
 /**
- * /cluster: every host (GET /v1/hosts) with its state, capacity bars and VMs,
+ * /cluster: every host (GET /v1/hosts) with its state, capacity bars and VMs
+ * (this host's by name, from the VM list; another host's as a count: a
+ * daemon lists the VMs it owns),
  * and the cordon, uncordon and drain buttons (host:admin; others see why
  * not). Read again every 2 s while a host drains, and after each action.
  */
@@ -15,6 +17,8 @@ export default function ClusterPage() {
   const [error, setError] = useState('');
   const vms = useStore((s) => s.vms);
   const canAdmin = useCan('host:admin');
+  const canMigrate = useCan('vm:migrate');
+  const [notice, setNotice] = useState('');
   const reload = useCallback(async () => {
     try {
       setHosts(await api<HostView[]>('GET', '/v1/hosts'));
@@ -44,12 +48,29 @@ export default function ClusterPage() {
     }
     await reload();
   };
+  const move = async (vm: string, to: string) => {
+    setError('');
+    setNotice(`moving ${vm} to ${to}…`);
+    try {
+      // The VM's owner carries it out (a member forwards the request there and relays the answer when the move ends;
+      // an async operation would live on the owner, not on the host this page talks to).
+      await api('POST', `/v1/vms/${encodeURIComponent(vm)}/migrate`, { host: to });
+      setNotice(`${vm} moved to ${to}`);
+    } catch (err) {
+      setNotice('');
+      setError(err instanceof Error ? err.message : String(err));
+    }
+    await reload();
+  };
+  const ready = (hosts ?? []).filter((h) => h.state === 'ready').map((h) => h.name);
   return (
     <div className="cluster-page">
       <h2>Cluster</h2>
       {error ? <p role="alert">{error}</p> : null}
+      {notice ? <p role="status">{notice}</p> : null}
       {hosts === null ? <p>loading…</p> : hosts.map((h) => (
-        <HostCard key={h.name} host={h} vms={byHost.get(h.name) ?? []} canAdmin={canAdmin} clustered={clustered} onAction={(a) => void act(h.name, a)} />
+        <HostCard key={h.name} host={h} vms={h.self ? byHost.get(h.name) ?? [] : null} canAdmin={canAdmin} clustered={clustered} onAction={(a) => void act(h.name, a)}
+          move={{ targets: ready.filter((n) => n !== h.name), canMigrate, onMove: (vm, to) => void move(vm, to) }} />
       ))}
     </div>
   );

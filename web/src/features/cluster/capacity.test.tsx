@@ -2,7 +2,7 @@ import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import type { HostView } from '../../../../src/spec/host-views.js';
 import { capacityBars, hostActions } from './capacity.js';
-import { HostCard } from './HostCard.js';
+import { HostCard, moveWhy } from './HostCard.js';
 
 const GiB = 1024 ** 3;
 const host = (over: Partial<HostView> = {}): HostView => ({
@@ -36,5 +36,20 @@ describe('the cluster view of a host', () => {
     expect(html).toContain('2 of 8 CPUs');
     expect(html).toContain('href="/vms/web"');
     expect(html).toMatch(/<button[^>]*disabled=""[^>]*title="needs the host:admin permission \(role admin\)"[^>]*>Drain<\/button>/);
+  });
+
+  it('each VM has a move to another ready host for vm:migrate; others see why not', () => {
+    const move = { targets: ['h2', 'h3'], canMigrate: true, onMove: () => undefined };
+    const html = renderToStaticMarkup(<HostCard host={host()} vms={[{ name: 'web', state: 'running' }]} canAdmin clustered onAction={() => undefined} move={move} />);
+    expect(html).toMatch(/<select aria-label="host to move web to"[^>]*><option value="h2"[^>]*>h2<\/option><option value="h3"[^>]*>h3<\/option><\/select>/);
+    expect(html).toMatch(/<button type="button">Move<\/button>/);
+    expect(moveWhy({ ...move, canMigrate: false })).toBe('needs the vm:migrate permission (role operator or admin)');
+    expect(moveWhy({ ...move, targets: [] })).toBe('no other ready host');
+    expect(renderToStaticMarkup(<HostCard host={host()} vms={[{ name: 'web', state: 'running' }]} canAdmin clustered={false} onAction={() => undefined} move={move} />)).not.toContain('<select');
+  });
+
+  it('another host\'s VMs are a count (each daemon lists its own)', () => {
+    const html = renderToStaticMarkup(<HostCard host={host({ name: 'h2', self: false, vms: 3 })} vms={null} canAdmin clustered onAction={() => undefined} />);
+    expect(html).toContain('3 VMs (each host&#x27;s daemon lists its own');
   });
 });
