@@ -44,7 +44,7 @@ export const catalogue = {
   QEMU_MISSING: e(503, EXIT.unavailable, 'Install QEMU: `apt-get install qemu-system-x86 qemu-utils`, or set qemuBinary in the config.'),
   QEMU_START_FAILED: e(500, EXIT.failure, 'The message ends with what QEMU said; `polyvisor vm show NAME` has the serial log path, and `polyvisor doctor` checks QEMU and the accelerator.'),
   VM_FILE_UNREACHABLE: e(409, EXIT.conflict, 'The VM\'s QEMU runs as its own unprivileged user (qemuUser: per-vm) and must pass through every folder above its files: make the named folder searchable (`chmod o+x FOLDER`, or give it the QEMU user range\'s shared group with g+x), move the file into a pool or the image library, or set qemuUser: root in the daemon config.'),
-  APPARMOR_FAILED: e(500, EXIT.failure, 'apparmor_parser refused or could not load the VM\'s AppArmor profile; the message ends with what it said. `polyvisor doctor` (check apparmor) says whether profiles can be loaded on this host.'),
+  APPARMOR_FAILED: e(500, EXIT.failure, '`apparmor_parser` refused or could not load the VM\'s AppArmor profile; the message ends with what it said. `polyvisor doctor` (check apparmor) says whether profiles can be loaded on this host.'),
   PORT_IN_USE: e(409, EXIT.conflict, 'Stop the VM the message names (`polyvisor vm stop NAME`) or the program holding the port (`ss -ltnup` lists them), or give this VM another hostPort in its portForwards.'),
   QEMU_GONE: e(409, EXIT.conflict, 'Start the VM again with `polyvisor vm start NAME`; its serial log (path in `polyvisor vm show NAME`) may say why QEMU ended.'),
   QMP_FAILED: e(500, EXIT.failure, 'QEMU refused the command; the message has its reason.'),
