@@ -8,10 +8,12 @@
  * exactly the warnings the API gives, each with its element; nothing exists
  * until Import, whose operation ends with a link to the new VM; the VM's
  * export tab writes it as OVF and lists the files on disk and the lossy
- * warnings. A viewer gets the page's reason instead of the form.
+ * warnings. A viewer gets the page's reason instead of the form. A file
+ * picked on the page is uploaded into the daemon's state folder and checked
+ * like a path.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -124,3 +126,24 @@ it('checks a fixture OVF (mapping and every warning), imports it after the check
   expect(await v.$$('#import-path')).toHaveLength(0);
   await v.context().close();
 }, limit('operation', 3));
+
+it('uploads a picked file (POST /v1/import/upload) into the daemon\'s state folder and checks it like a path: a descriptor alone shows its disk missing', async () => {
+  const page = await logInWebUi(browser, d.url, admin);
+  await page.goto(`${d.url}/import`);
+  await waitFor(page, '#import-upload');
+  await page.setInputFiles('#import-upload', FIXTURE);
+  await waitFor(page, '[data-testid=import-uploaded]', limit('operation'));
+  const uploaded = await page.inputValue('#import-path');
+  expect(path.dirname(path.dirname(uploaded))).toBe(path.join(d.stateDir, 'uploads'));
+  expect(path.basename(uploaded)).toBe('virtualbox-5-ide-pcnet.ovf');
+  expect(readFileSync(uploaded)).toEqual(readFileSync(FIXTURE));
+  await page.fill('#import-name', 'uploaded');
+  await page.click('form[aria-label="Import a file"] button:text-is("Check")');
+  await waitFor(page, '[data-testid=import-mapping]', limit('operation'));
+  expect(await page.textContent('[data-field=name]')).toBe('uploaded');
+  expect((await texts(page, '[data-testid=mapping-disks] tbody tr td')).at(-1)).toBe('missing');
+  expect(await axeProblems(page)).toEqual([]);
+  expect(page.problems).toEqual([]);
+  expect((await d.client.listVms()).map((v) => v.name)).not.toContain('uploaded');
+  await page.context().close();
+}, limit('operation', 2));

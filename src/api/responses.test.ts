@@ -8,7 +8,7 @@
  * (GUEST_ANSWERS); anything else left unchecked fails here.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -156,6 +156,13 @@ describe('every route on its happy path, checked against the OpenAPI document', 
     writeFileSync(path.join(inDir, 'pve.conf'), 'cores: 1\nmemory: 64\nname: pvevm\nnet0: e1000=BC:24:11:00:00:01,bridge=vmbr0\nscsi0: local:100/vm-100-disk-0.qcow2,size=4M\nscsihw: virtio-scsi-pci\n');
     const dry = (await call('POST', '/v1/imports', {}, { body: { path: path.join(inDir, 'pve.conf'), dryRun: true } })).json();
     expect(dry['dryRun']).toBe(true);
+    // The upload takes the file itself as its body (not JSON): sent by fetch, its answer checked the same way.
+    const up = await fetch(`${base}/v1/import/upload?filename=pve.conf`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }, body: readFileSync(path.join(inDir, 'pve.conf')) });
+    const upText = await up.text();
+    expect(up.status, upText).toBe(201);
+    problems.push(...checker.problems({ method: 'POST', route: '/v1/import/upload', status: up.status, contentType: up.headers.get('content-type') ?? '', body: upText }));
+    const uploaded = JSON.parse(upText) as { path: string };
+    expect((await call('POST', '/v1/imports', {}, { body: { path: uploaded.path, dryRun: true } })).json()['format']).toBe('proxmox');
     await wait((await call('POST', '/v1/imports', {}, { body: { path: path.join(inDir, 'pve.conf') }, query: 'async=true', want: 202 })).json());
     await call('POST', '/v1/vms/:name/export-config', { name: 'pvevm' }, { body: { format: 'hyperv', out: path.join(stack.dir, 'interchange-out-hv') } });
     await wait((await call('POST', '/v1/vms/:name/export-config', { name: 'pvevm' }, { body: { format: 'proxmox', out: path.join(stack.dir, 'interchange-out-pve') }, query: 'async=true', want: 202 })).json());

@@ -71,7 +71,7 @@ function plan() {
   const socketOpened = (ws: { on: (e: string, f: () => void) => void }) => new Promise<void>((r) => { ws.on('error', r); ws.on('close', r); });
   return {
     InterchangeClient: [new InterchangeClient(o), {
-      importDryRun: [{ path: '/srv/in/vm.conf', virtio: true }], importAsync: [{ path: '/srv/in/vm.conf', name: 'b', strict: true }], exportAsync: ['a', { format: 'proxmox', out: '/srv/out/a' }],
+      upload: ['vm.ova', Buffer.from('ustar')], importDryRun: [{ path: '/srv/in/vm.conf', virtio: true }], importAsync: [{ path: '/srv/in/vm.conf', name: 'b', strict: true }], exportAsync: ['a', { format: 'proxmox', out: '/srv/out/a' }],
     }],
     StackClient: [new StackClient(o), {
       list: [], plan: [{ document: { name: 's' } }], graph: [{ document: { name: 's' } }], apply: [{ document: { name: 's' }, variables: { n: '2' } }],

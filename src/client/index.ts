@@ -21,4 +21,4 @@ export { HostClient } from './host-client.js';
 export { ClusterClient } from './cluster-client.js';
 export type { HostView, HostStateName, ScheduleExplainView, ScheduleExplainHostView, HostInventoryView, HostGpuView } from '../spec/index.js';
 export type { ClusterSetupView, ClusterStatusView, DrainView, DrainVmView, JoinTokenCreatedView, RebalanceView, RebalanceMoveView } from '../spec/index.js';
-export { InterchangeClient, type FileImportRequest, type ConfigExportRequest } from './interchange-client.js';
+export { InterchangeClient, type FileImportRequest, type ConfigExportRequest, type ImportUploadView } from './interchange-client.js';

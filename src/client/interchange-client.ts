@@ -1,4 +1,4 @@
-/** Typed client of foreign VM formats: POST /v1/imports (a descriptor on the daemon's host) and POST /v1/vms/{name}/export-config. */
+/** Typed client of foreign VM formats: POST /v1/import/upload (a file sent to the daemon), POST /v1/imports (a descriptor on the daemon's host) and POST /v1/vms/{name}/export-config. */
 import type { FileImportView, OperationView } from '../spec/index.js';
 import { decode, request, type Endpoint } from './transport.js';
 
@@ -18,6 +18,16 @@ export interface ConfigExportRequest {
   out: string;
 }
 
+/** A file uploaded for import (POST /v1/import/upload). */
+export interface ImportUploadView {
+  id: string;
+  file: string;
+  /** Give it as `path` to importDryRun / importAsync. */
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+
 const enc = encodeURIComponent;
 
 export class InterchangeClient {
@@ -28,6 +38,8 @@ export class InterchangeClient {
     return decode<T>(await request(this.o.endpoint, method, path, body, opts));
   }
 
+  /** Sends a file (an .ova, .xva or a descriptor) to the daemon; import it with the path answered. */
+  upload(filename: string, data: Buffer): Promise<ImportUploadView> { return this.call('POST', `/v1/import/upload?filename=${enc(filename)}`, data); }
   /** The mapping only (spec and warnings); nothing is created. */
   importDryRun(req: Omit<FileImportRequest, 'dryRun'>): Promise<FileImportView> { return this.call('POST', '/v1/imports', { ...req, dryRun: true }); }
   /** A real import as an operation (progress while disks convert); its result is a FileImportView. */

@@ -27,9 +27,11 @@ export function request(
   opts: { timeoutMs?: number; token?: string } = {},
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
+    // A Buffer is sent as it is (a file upload); anything else as JSON.
+    const raw = Buffer.isBuffer(body);
+    const payload = body === undefined ? undefined : raw ? body : JSON.stringify(body);
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (payload !== undefined) headers['content-type'] = 'application/json';
+    if (payload !== undefined) headers['content-type'] = raw ? 'application/octet-stream' : 'application/json';
     if (opts.token) headers['authorization'] = `Bearer ${opts.token}`;
     const req = http.request({ ...requestTarget(ep, path), method, headers, timeout: opts.timeoutMs ?? 300_000 }, (res) => {
       const chunks: Buffer[] = [];

@@ -27,3 +27,4 @@ export { readXva } from './xva-read.js';
 export { openXva } from './xva-open.js';
 export { xvaLayout, reassembleXvaDisk, XVA_CHUNK, type XvaDiskLayout } from './xva-disks.js';
 export { xxh64Hex } from './xxhash64.js';
+export { ImportUploads, type ImportUpload } from './import-uploads.js';

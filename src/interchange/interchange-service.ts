@@ -23,6 +23,7 @@ import { planFromFile, type LocatedDisk } from './import-files.js';
 import { writeManifest } from './manifest.js';
 import { openOva, type OpenedOva } from './ova-open.js';
 import { openXva } from './xva-open.js';
+import { ImportUploads } from './import-uploads.js';
 import { writeTar } from './tar-write.js';
 import { EXPORT_DISK_FORMAT, type ExportDisk, type InterchangeFormat, type ManifestEntry } from './types.js';
 
@@ -67,10 +68,22 @@ function storageFormat(format: InterchangeFormat): { disk: DiskFormat; file: Exp
 }
 
 export class InterchangeService {
-  /** `workDir`: where an OVA is extracted during its import (default: the system's temp folder). */
-  constructor(private readonly o: { vms: InterchangeVms; codecs: FormatCodecs; workDir?: string }) {}
+  /** Files uploaded for import: under the state folder, beside the VMs' folder (the same file system as the disks they become). */
+  readonly uploads: ImportUploads;
 
+  /** `workDir`: where an OVA is extracted during its import (default: the system's temp folder); `uploads`: where uploads go. */
+  constructor(private readonly o: { vms: InterchangeVms; codecs: FormatCodecs; workDir?: string; uploads?: ImportUploads }) {
+    this.uploads = o.uploads ?? new ImportUploads(path.join(path.dirname(o.vms.dirOf({ id: 'x' })), '..', 'uploads'));
+  }
+
+  /** importFile, then removes the upload it read once a real import is done. */
   async importFile(req: ImportFileRequest, ctx: WorkContext): Promise<ImportFileResult> {
+    const r = await this.importPath(req, ctx);
+    if (req.dryRun !== true && this.uploads.holds(req.path)) await this.uploads.remove(req.path);
+    return r;
+  }
+
+  private async importPath(req: ImportFileRequest, ctx: WorkContext): Promise<ImportFileResult> {
     validateAbsolutePath(req.path, 'import file');
     if (req.name !== undefined) validateName(req.name, 'VM name');
     const xva = /\.xva$/i.test(req.path);

@@ -6,15 +6,19 @@
  * hypervisor's config and disks into a folder. Both read or write host files
  * a request names, so both need storage:write (admins), like disk export.
  * Long work runs as an operation (async=true answers 202 at once).
+ * POST /v1/import/upload takes the file itself (application/octet-stream,
+ * streamed to disk under the state folder with a size cap, never buffered)
+ * and answers where it is kept, to give as `path` to POST /v1/imports.
  */
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { InterchangeService } from '../../interchange/index.js';
 import { INTERCHANGE_FORMATS } from '../../interchange/index.js';
 import type { OperationRegistry } from '../../lifecycle/index.js';
 import type { ConfigExportView, FileImportView } from '../../spec/index.js';
-import { validateName } from '../../shared/index.js';
-import { configExportSchema, fileImportSchema, operationSchema } from '../schemas/index.js';
+import { fail, validateName } from '../../shared/index.js';
+import { configExportSchema, fileImportSchema, importUploadSchema, operationSchema } from '../schemas/index.js';
 import { bodyOf, queryOf } from '../validate.js';
 
 const tags = ['interchange'];
@@ -23,7 +27,7 @@ const asyncQuery = z.object({ async: z.enum(['true', 'false']).optional().descri
 const ASYNC = { status: 202, description: 'async=true: the operation, at once (Location: /v1/operations/ID)', schema: operationSchema };
 
 const importBody = z.object({
-  path: z.string().describe('absolute path of the descriptor on the daemon\'s host (.ovf .vmx .vbox .xml .conf .ps1; its disks beside it), or an .ova (its manifest verified before any disk is converted)'),
+  path: z.string().describe('absolute path of the descriptor on the daemon\'s host (.ovf .vmx .vbox .xml .conf .ps1; its disks beside it), an .ova (its manifest verified before any disk is converted) or an .xva (each chunk verified), or the path POST /v1/import/upload answered'),
   name: z.string().optional().describe('the VM\'s name (default: the source\'s, made valid)'),
   pool: z.string().optional().describe('reserved: disks go to the VM\'s own folder'),
   strict: z.boolean().optional().describe('refuse the import when anything did not map (INTERCHANGE_LOSSY)'),
@@ -36,7 +40,24 @@ const exportBody = z.object({
   out: z.string().describe('absolute path of a new or empty folder on the daemon\'s host'),
 }).strict();
 
+const uploadQuery = z.object({
+  filename: z.string().max(130).describe('the file\'s name with its extension (.ova .xva .ovf .vmx .vbox .xml .conf .ps1)'),
+}).strict();
+
 export function interchangeRoutes(app: FastifyInstance, interchange: InterchangeService, ops: OperationRegistry): void {
+  // The raw body parser only in this scope: every other route keeps JSON bodies and their 1 MiB limit.
+  void app.register(async (scope) => {
+    scope.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
+    scope.post('/v1/import/upload', {
+      config: { permission: 'storage:write', doc: { summary: 'Upload a file to import (body: the file, application/octet-stream; size-capped); then POST /v1/imports with the path answered', tags, query: uploadQuery, response: { status: 201, description: 'where the upload is kept', schema: importUploadSchema } } },
+    }, async (req, reply) => {
+      const q = queryOf<z.infer<typeof uploadQuery>>(req);
+      if (!(req.body instanceof Readable)) fail('INVALID_BODY', 'send the file itself as the request body, with content-type application/octet-stream');
+      const up = await interchange.uploads.save(q.filename, req.body);
+      return reply.status(201).send(up);
+    });
+  });
+
   app.post('/v1/imports', {
     config: { permission: 'storage:write', doc: { summary: 'Import a VM from another hypervisor\'s descriptor on this host (dryRun: show the mapped spec and warnings only)', tags, body: importBody, query: asyncQuery, response: { status: 200, description: 'the mapping, and the VM unless dryRun', schema: fileImportSchema }, otherResponses: [ASYNC] } },
   }, async (req, reply) => {

@@ -16,7 +16,7 @@ export { networkSchema, networkDetailSchema, leaseSchema } from './networks.js';
 export { hostSchema, clusterStatusSchema, joinTokenSchema, clusterSetupSchema, clusterGrantSchema, clusterLeaveSchema, drainSchema } from './hosts.js';
 export { nicFirewallViewSchema } from './nic-firewall.js';
 export { stackChangeSchema, stackPlanSchema, stackApplySchema, stackStatusSchema, stackSummarySchema, stackDriftSchema, stackGraphSchema } from './stacks.js';
-export { fileImportSchema, configExportSchema } from './interchange.js';
+export { fileImportSchema, configExportSchema, importUploadSchema } from './interchange.js';
 export { resizeViewSchema } from './resize.js';
 export { rebalanceSchema, scheduleExplainSchema } from './schedule.js';
 export { hostInventorySchema } from './host-inventory.js';

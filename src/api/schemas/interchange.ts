@@ -23,3 +23,11 @@ export const configExportSchema = describes<ConfigExportView>()(z.object({
   files: z.array(z.object({ name: z.string(), bytes: z.number(), sha256: z.string() })),
   warnings: z.array(warning).describe('what the target format cannot hold'),
 }).meta({ id: 'ConfigExport', description: 'a VM written as another hypervisor\'s config and disks' }));
+
+export const importUploadSchema = z.object({
+  id: z.string(),
+  file: z.string().describe('the file name given'),
+  path: z.string().describe('where the daemon keeps it: give it as path to POST /v1/imports (dryRun first)'),
+  bytes: z.number(),
+  sha256: z.string(),
+}).meta({ id: 'ImportUpload', description: 'a file uploaded for import; removed after the real import that reads it, or a day later' });

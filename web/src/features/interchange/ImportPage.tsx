@@ -1,6 +1,9 @@
 /**
  * /import: a VM from another hypervisor's file the daemon can read (OVA, OVF,
- * .vmx, .vbox, Hyper-V, libvirt XML, Proxmox .conf). *Check* runs the dry run
+ * .vmx, .vbox, Hyper-V, libvirt XML, Proxmox .conf, XenServer .xva), given
+ * as a path on the daemon's host or picked here and uploaded
+ * (`POST /v1/import/upload`, the file streamed as the body; the path it
+ * answers fills the path field). *Check* runs the dry run
  * (`POST /v1/imports` with dryRun) and shows the mapped spec and every
  * warning with the element it came from; only then does *Import* appear,
  * for exactly the inputs checked. The import runs as an operation whose
@@ -8,7 +11,8 @@
  * (storage:write: the daemon reads a host path the request names).
  */
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import { api, ApiError, enc, errorText } from '../../api/client.js';
+import { api, ApiError, enc, errorText, headers } from '../../api/client.js';
+import type { ErrorBody } from '../../api/types.js';
 import { useCan, useStore } from '../../api/store.js';
 import type { OperationView, PoolView } from '../../api/types.js';
 import { Link } from '../../components/Link.js';
@@ -43,6 +47,27 @@ export default function ImportPage() {
   useEffect(() => { if (may) api<PoolView[]>('GET', '/v1/pools').then(setPools, () => setPools([])); }, [may]);
 
   const set = (patch: Partial<Inputs>): void => setInputs((i) => ({ ...i, ...patch }));
+  const [uploaded, setUploaded] = useState<{ file: string; bytes: number } | 'uploading' | null>(null);
+  // The picked file goes to the daemon as it is; the path it answers is what Check and Import then read.
+  const upload = async (f: File | undefined): Promise<void> => {
+    if (!f) return;
+    setBusy(true);
+    setRefused(null);
+    setChecked(null);
+    setUploaded('uploading');
+    try {
+      const res = await fetch(`/v1/import/upload?filename=${enc(f.name)}`, { method: 'POST', headers: { ...headers(), 'content-type': 'application/octet-stream' }, body: f });
+      const data = await res.json() as { path: string; file: string; bytes: number } & ErrorBody;
+      if (!res.ok) throw new ApiError(res.status, data);
+      set({ path: data.path });
+      setUploaded({ file: data.file, bytes: data.bytes });
+    } catch (err) {
+      setUploaded(null);
+      setRefused({ text: err instanceof ApiError ? `${err.code}: ${errorText(err)}` : errorText(err), warnings: [] });
+    } finally {
+      setBusy(false);
+    }
+  };
   const check = async (e: FormEvent): Promise<void> => {
     e.preventDefault();
     setBusy(true);
@@ -87,16 +112,19 @@ export default function ImportPage() {
   return (
     <div className="import-page">
       <h1>Import a VM</h1>
-      <p className="muted">From another hypervisor&apos;s file on the daemon&apos;s host: an OVA or OVF (VMware, VirtualBox, ovftool), a VMware <code>.vmx</code>, a VirtualBox <code>.vbox</code>, a Hyper-V export (<code>.xml</code>) or <code>New-VM</code> script (<code>.ps1</code>), libvirt domain XML, a Proxmox VE <code>.conf</code>. Its disks must sit beside it. <b>Check</b> shows what the VM would get and what does not carry over; nothing is created until <b>Import</b>.</p>
+      <p className="muted">From another hypervisor&apos;s file on the daemon&apos;s host: an OVA or OVF (VMware, VirtualBox, ovftool), a VMware <code>.vmx</code>, a VirtualBox <code>.vbox</code>, a Hyper-V export (<code>.xml</code>) or <code>New-VM</code> script (<code>.ps1</code>), libvirt domain XML, a Proxmox VE <code>.conf</code>, a XenServer/XCP-ng <code>.xva</code> — or upload one from this computer. A descriptor&apos;s disks must sit beside it. <b>Check</b> shows what the VM would get and what does not carry over; nothing is created until <b>Import</b>.</p>
       <form className="card" aria-label="Import a file" onSubmit={(e) => void check(e)}>
         <div className="row wrap">
           <label>File on the daemon&apos;s host <input id="import-path" required value={inputs.path} onChange={(e) => set({ path: e.target.value })} placeholder="/srv/images/appliance.ova" size={48} spellCheck={false} /></label>
+          <label>or upload one <input id="import-upload" type="file" accept=".ova,.xva,.ovf,.vmx,.vbox,.xml,.conf,.ps1" disabled={busy} onChange={(e) => void upload(e.target.files?.[0])} /></label>
           <label>Name <input id="import-name" value={inputs.name} onChange={(e) => set({ name: e.target.value })} placeholder="the source's" /></label>
           <label>Pool <select id="import-pool" value={inputs.pool} onChange={(e) => set({ pool: e.target.value })}>
             <option value="">the VM&apos;s own folder</option>
             {pools.map((p) => <option key={p.name} value={p.name}>{p.name}</option>)}
           </select></label>
         </div>
+        {uploaded === 'uploading' && <p className="muted small" role="status">Uploading…</p>}
+        {uploaded !== null && uploaded !== 'uploading' && <p className="ok small" role="status" data-testid="import-uploaded">Uploaded {uploaded.file} ({uploaded.bytes} bytes): the daemon keeps it until the import (or a day). An OVA or XVA carries its disks; a descriptor alone shows its disks as missing.</p>}
         <p className="muted small">The daemon keeps an imported VM&apos;s disks in the VM&apos;s own folder for now; a pool given here is passed on (the API reserves it).</p>
         <div className="row wrap">
           <label className="check"><input id="import-strict" type="checkbox" checked={inputs.strict} onChange={(e) => set({ strict: e.target.checked })} /> strict: refuse if anything does not map</label>
