@@ -71,6 +71,10 @@ describe('VM spec v1', () => {
       field: 'networks.1.portForwards.0.hostPort', message: expect.stringMatching(/forwarded twice \(127\.0\.0\.1:8080 takes it too\)/),
     });
     expect(() => validateSpec({ name: 'a', boot: { kernel: '/k' }, networks: [{ portForwards: [dup, { ...dup, protocol: 'udp' }, { ...dup, hostAddress: '127.0.0.2' }] }] })).not.toThrow();
+    // QEMU's per-machine vCPU ceiling: pc (i440fx) 255; q35 takes the schema's 256
+    expect(problems(() => validateSpec({ name: 'a', boot: { kernel: '/k' }, machine: { type: 'pc' }, cpu: { count: 256 } }))[0]).toMatchObject({ field: 'cpu.count', message: expect.stringContaining('at most 255') });
+    expect(problems(() => validateSpec({ name: 'a', boot: { kernel: '/k' }, machine: { type: 'pc' }, cpu: { count: 2, max: 256 } }))[0]!.field).toBe('cpu.max');
+    expect(validateSpec({ name: 'a', boot: { kernel: '/k' }, cpu: { count: 256 } }).cpu.count).toBe(256);
     // restrict (QEMU restrict=on) is for user-mode NICs only
     expect(validateSpec({ name: 'a', boot: { kernel: '/k' }, networks: [{ restrict: true }] }).networks[0]).toMatchObject({ type: 'user', restrict: true });
     expect(problems(() => validateSpec({ name: 'a', boot: { kernel: '/k' }, networks: [{ network: 'lab', restrict: true }] }))[0]!.field).toBe('networks.0.restrict');

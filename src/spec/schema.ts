@@ -235,6 +235,11 @@ export const vmSpecSchema = z
         ports.push(f);
       });
     });
+    // QEMU 7.2's ceilings (query-machines cpu-max): pc (i440fx) 255 vCPUs, q35 288, above the schema's 256.
+    const vcpus = s.cpu.max ?? s.cpu.count;
+    if (s.machine.type === 'pc' && vcpus > 255) {
+      ctx.addIssue({ code: 'custom', path: ['cpu', s.cpu.max !== undefined ? 'max' : 'count'], message: `machine type pc takes at most 255 vCPUs (this spec asks ${vcpus}); use machine type q35` });
+    }
     if (s.boot.kernel === undefined && s.disks.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['boot'], message: 'nothing to boot: give boot.kernel or at least one disk' });
     }
