@@ -19,7 +19,7 @@ import type { HostDirectory } from './host-directory.js';
 import { clusterKeys } from './keys.js';
 import type { PublishedHost } from './membership.js';
 import { DEFAULT_POLICY, placeAll, type PlacementRequest, type Policy } from './scheduler/index.js';
-import { vmClaim } from './vm-claims.js';
+import { placementRequestOf } from './schedule-explain.js';
 
 export interface DrainRunnerOptions {
   kv: ClusterKv;
@@ -46,11 +46,7 @@ const OFFLINE = new Set(['stopped', 'created', 'suspended']);
 /** What each VM of the drain does, and where it goes (pure: the scheduler's choice, or why not). */
 export function planDrain(mine: readonly VmRecord[], others: readonly PublishedHost[], all: readonly VmRecord[], self: PublishedHost | undefined, policy: Policy): DrainVmView[] {
   const movable = mine.filter((v) => LIVE.has(v.state) || OFFLINE.has(v.state));
-  const requests: PlacementRequest[] = movable.map((v) => {
-    const c = vmClaim(v);
-    const ha = v.spec.ha;
-    return { vm: v.name, ...c, ...(ha?.group ? { preferredPools: [ha.group], restrictToPools: ha.restricted === true } : {}) };
-  });
+  const requests: PlacementRequest[] = movable.map((v) => placementRequestOf(v.name, v.spec));
   const { placements } = placeAll(requests, candidates(others, all, []), policy);
   const byVm = new Map(placements.map((p) => [p.vm, p]));
   const storage = self?.facts['storage'];

@@ -17,6 +17,7 @@ import { planFailover, HA_RESTART_STATES, type HaPlan, type HaVm } from './ha-pl
 import { clusterKeys } from './keys.js';
 import { listHosts, type PublishedHost } from './membership.js';
 import { DEFAULT_POLICY, type HostCandidate, type Policy } from './scheduler/index.js';
+import { groupsOf, placementRequestOf } from './schedule-explain.js';
 import { sumClaims, vmClaim } from './vm-claims.js';
 import { FENCE_MARGIN_MS } from './watchdog.js';
 
@@ -44,6 +45,12 @@ export interface HaManagerOptions {
 
 const HOUR_MS = 3_600_000;
 
+/** The VM's anti-affinity group and rule from its label, as every placement reads them. */
+function spreadOf(name: string, spec: VmRecord['spec']): Pick<HaVm, 'groups' | 'rules'> {
+  const r = placementRequestOf(name, spec);
+  return { ...(r.groups ? { groups: r.groups } : {}), ...(r.rules ? { rules: r.rules } : {}) };
+}
+
 /** What the VMs placed on each live host claim, and the hosts as scheduler candidates. */
 export function candidates(hosts: readonly PublishedHost[], vms: readonly VmRecord[], intents: readonly HaIntent[]): HostCandidate[] {
   const placed = new Map<string, VmRecord[]>();
@@ -66,7 +73,7 @@ export function candidates(hosts: readonly PublishedHost[], vms: readonly VmReco
       capacity: h.capacity,
       allocated: sumClaims(on),
       ...(h.facts['pool'] ? { pool: h.facts['pool'] } : {}),
-      vms: on.map((r) => ({ name: r.name })),
+      vms: on.map((r) => ({ name: r.name, groups: groupsOf(r.spec) })),
     };
   });
 }
@@ -103,6 +110,7 @@ export class HaManager {
         priority: ha.priority, restricted: ha.restricted, maxRestarts: ha.maxRestarts,
         recentRestarts: alive.has(rec.host) ? 0 : await this.recentRestarts(rec.name, now, signal),
         ...(ha.group ? { group: ha.group } : {}),
+        ...spreadOf(rec.name, rec.spec),
       });
     }
     const plan = planFailover({

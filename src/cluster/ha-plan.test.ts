@@ -55,3 +55,25 @@ describe('planFailover', () => {
     expect(none.stuck[0]!.why).toMatch(/no live host fits it/);
   });
 });
+
+describe('HA restarts keep the anti-affinity label', () => {
+  it('two web VMs of a lost host restart on different hosts, not beside the web VM already running', () => {
+    const web = { groups: ['web'], rules: [{ kind: 'anti-affinity' as const, target: { group: 'web' } }] };
+    const hosts = [
+      host('a', { vms: [{ name: 'w0', groups: ['web'] }] }),
+      host('b'),
+      host('c'),
+    ];
+    const plan = planFailover({
+      vms: [vm('w1', { host: 'dead', ...web }), vm('w2', { host: 'dead', ...web })],
+      hosts, lostSince: new Map([['dead', 0]]), now: 10_000, marginMs: 3000, pending: new Set(), policy: DEFAULT_POLICY,
+    });
+    expect(plan.restarts.map((r) => [r.vm, r.to])).toEqual([['w1', 'b'], ['w2', 'c']]);
+    const crowded = planFailover({
+      vms: [vm('w1', { host: 'dead', ...web }), vm('w2', { host: 'dead', ...web })],
+      hosts: hosts.slice(0, 2), lostSince: new Map([['dead', 0]]), now: 10_000, marginMs: 3000, pending: new Set(), policy: DEFAULT_POLICY,
+    });
+    expect(crowded.restarts.map((r) => [r.vm, r.to])).toEqual([['w1', 'b']]);
+    expect(crowded.stuck.map((s) => s.vm)).toEqual(['w2']);
+  });
+});

@@ -8,7 +8,7 @@
  */
 import type { VmState } from '../spec/index.js';
 import { placeAll } from './scheduler/index.js';
-import type { HostCandidate, PlacementRequest, Policy } from './scheduler/index.js';
+import type { AffinityRule, HostCandidate, PlacementRequest, Policy } from './scheduler/index.js';
 
 /** States in which an HA VM is meant to run: a lost host's VMs in these restart elsewhere. */
 export const HA_RESTART_STATES: ReadonlySet<VmState> = new Set<VmState>(['running', 'paused', 'starting']);
@@ -29,6 +29,8 @@ export interface HaVm {
   /** Restarts by HA within the last hour. */
   recentRestarts: number;
   groups?: readonly string[];
+  /** (Anti-)affinity rules (from the label `anti-affinity: GROUP`). */
+  rules?: readonly AffinityRule[];
 }
 
 export interface HaPlanInput {
@@ -75,6 +77,7 @@ export function planFailover(i: HaPlanInput): HaPlan {
   const requests: PlacementRequest[] = due.map((vm) => ({
     vm: vm.name, cpus: vm.cpus, memoryBytes: vm.memoryBytes, diskBytes: vm.diskBytes,
     ...(vm.groups ? { groups: vm.groups } : {}),
+    ...(vm.rules ? { rules: vm.rules } : {}),
     ...(vm.group ? { preferredPools: [vm.group], restrictToPools: vm.restricted } : {}),
   }));
   const { placements } = placeAll(requests, i.hosts, i.policy);
