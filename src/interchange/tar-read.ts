@@ -111,8 +111,11 @@ const KIND: Record<string, string> = {
   K: 'a GNU long link name', S: 'a GNU sparse file', V: 'a volume label', M: 'a multi-volume continuation', N: 'an old GNU long name',
 };
 
-/** The regular files of a tar archive, in archive order. Directories are checked and left out. Reads headers only. */
-export async function listTar(file: string): Promise<TarMember[]> {
+/**
+ * The regular files of a tar archive, in archive order. Directories are checked and left out. Reads headers only.
+ * `maxMembers`: an XVA holds two members per MiB of disk data (chunk and checksum), so it allows more.
+ */
+export async function listTar(file: string, maxMembers = TAR_MAX_MEMBERS): Promise<TarMember[]> {
   const total = (await stat(file)).size;
   const fh = await open(file, 'r');
   try {
@@ -134,7 +137,7 @@ export async function listTar(file: string): Promise<TarMember[]> {
         }
         return members;
       }
-      if (++count > TAR_MAX_MEMBERS) bad(file, `more than ${TAR_MAX_MEMBERS} members`);
+      if (++count > maxMembers) bad(file, `more than ${maxMembers} members`);
       const magic = h.subarray(257, 263).toString('latin1');
       if (magic !== 'ustar\0' && magic !== 'ustar ') bad(file, `the header at byte ${pos} is not a ustar/pax tar header (is this an OVA/XVA?)`);
       if (!checksumOk(h, numberField(file, h, 148, 8, 'checksum'))) bad(file, `the header at byte ${pos} fails its checksum (corrupt or not a tar archive)`);

@@ -17,9 +17,11 @@ import { reassembleXvaDisk, xvaLayout } from './xva-disks.js';
 import { readXva } from './xva-read.js';
 
 const OVA_XML_MAX = 8 * 1024 * 1024;
+/** Chunks and their checksums: about 240 GiB of non-zero disk data (the member list stays near 100 MB). */
+export const XVA_MAX_MEMBERS = 500_000;
 
 export async function openXva(file: string, workDir: string): Promise<OpenedOva> {
-  const members = await listTar(file);
+  const members = await listTar(file, XVA_MAX_MEMBERS);
   const xml = members.find((m) => m.name === 'ova.xml');
   if (xml === undefined) fail('INTERCHANGE_INVALID', `${file} holds no ova.xml at its top level: not an XVA (members: ${members.slice(0, 6).map((m) => m.name).join(', ')})`);
   const source = path.basename(file);

@@ -30,7 +30,8 @@ import { managedDiskPath } from '../storage/index.js';
 import { validateSpec } from '../spec/index.js';
 import { builtinCodecs, detectFormat } from './formats.js';
 import { InterchangeService } from './interchange-service.js';
-import type { TarMember } from './tar-read.js';
+import { listTar, TAR_MAX_MEMBERS, type TarMember } from './tar-read.js';
+import { XVA_MAX_MEMBERS } from './xva-open.js';
 import { XVA_CHUNK, xvaLayout } from './xva-disks.js';
 import { readXva } from './xva-read.js';
 import { xxh64Hex } from './xxhash64.js';
@@ -264,6 +265,12 @@ describe('XVA import on real parts', () => {
     const none = path.join(dir, 'none.xva');
     execFileSync('tar', ['-cf', none, '-C', dir, 'src0.raw']);
     await refusedLeavingNothing(none, 'INTERCHANGE_INVALID', /no ova\.xml/);
+  });
+
+  it('the member cap is the XVA\'s own (two members per MiB of data), and applies', async () => {
+    expect(XVA_MAX_MEMBERS).toBeGreaterThan(TAR_MAX_MEMBERS);
+    await expect(listTar(good, 3)).rejects.toThrow(/more than 3 members/);
+    expect((await listTar(good)).length).toBeGreaterThan(3);
   });
 
   it('--strict refuses an XVA whose chunks carry no checksum (warned as not verified)', async () => {
