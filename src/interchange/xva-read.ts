@@ -13,7 +13,8 @@
  * guest's emulated IDE disks on Xen and stay IDE (on `pc`, as Xen's HVM
  * machine is an i440FX), higher ones only ever had Xen's PV driver and go on
  * virtio (warned); VIFs by device with their MAC, as the RTL8139 Xen emulates
- * (platform:nic_type e1000 kept); platform:vga std/cirrus. Everything else
+ * (platform:nic_type e1000 kept); platform:vga std/cirrus (stdvga 1/0 in
+ * XenServer 6-7 exports). Everything else
  * that says something about the guest is a warning naming its field. Pure.
  */
 import { fail } from '../shared/index.js';
@@ -33,7 +34,7 @@ export const XVA_REF = /^[A-Za-z0-9_:.-]{1,100}$/;
 const MAX_DISK_BYTES = 64 * 1024 ** 4;
 
 /** platform keys read below, or that tune Xen itself (nothing a QEMU guest sees differently). */
-const QUIET_PLATFORM = new Set(['cores-per-socket', 'secureboot', 'vga', 'videoram', 'nic_type', 'viridian', 'acpi', 'apic', 'pae', 'nx', 'hpet', 'timeoffset', 'device-model', 'device_id', 'tsc_mode', 'usb', 'usb_tablet', 'featureset', 'acpi_laptop_slate', 'viridian_reference_tsc', 'viridian_time_ref_count', 'viridian_apic_assist', 'viridian_crash_ctl', 'viridian_stimer', 'viridian_hcall_remote_tlb_flush', 'viridian_apic_vector_hint']);
+const QUIET_PLATFORM = new Set(['cores-per-socket', 'secureboot', 'vga', 'stdvga', 'videoram', 'nic_type', 'viridian', 'acpi', 'apic', 'pae', 'nx', 'hpet', 'timeoffset', 'device-model', 'device_id', 'tsc_mode', 'usb', 'usb_tablet', 'featureset', 'acpi_laptop_slate', 'viridian_reference_tsc', 'viridian_time_ref_count', 'viridian_apic_assist', 'viridian_crash_ctl', 'viridian_stimer', 'viridian_hcall_remote_tlb_flush', 'viridian_apic_vector_hint']);
 
 interface XvaObject { cls: string; id: string; rec: RpcStruct }
 
@@ -91,7 +92,8 @@ export function readXva(text: string, o: ReadOptions): ImportPlan {
     disks,
     networks: readVifs(vm, byId, platform, o, w),
   };
-  const vga = rpcText(platform, 'vga');
+  // XenServer 6/7 wrote stdvga 0/1 where later versions write vga std/cirrus.
+  const vga = rpcText(platform, 'vga') || (/^(1|true)$/.test(rpcText(platform, 'stdvga')) ? 'std' : '');
   spec.display = { video: o.virtio === true ? 'virtio' : vga === 'std' ? 'std' : 'cirrus' };
   if (vga !== '' && vga !== 'std' && vga !== 'cirrus') w.add('VM/platform/vga', `the ${vga} display becomes a Cirrus VGA, Xen's default`);
   const description = rpcText(vm, 'name_description');

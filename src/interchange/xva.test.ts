@@ -61,7 +61,7 @@ const CASES: Record<string, XvaVm> = {
     platform: { nic_type: 'e1000', 'exp-nested-hvm': 'true' }, disks: [{ userdevice: 0, sizeBytes: 20 * 1024 * MiB }],
     vifs: [{ device: 0, mac: '7a:7b:7c:00:00:01', network: 'eth0' }],
   },
-  'diskless-template': { name: 'netboot', vcpus: 1, memoryMiB: 256, disks: [], vifs: [{ device: 0, mac: 'de:ad:be:ef:00:01', network: 'PXE' }] },
+  'diskless-template': { name: 'netboot', vcpus: 1, memoryMiB: 256, platform: { stdvga: '1' }, disks: [], vifs: [{ device: 0, mac: 'de:ad:be:ef:00:01', network: 'PXE' }] },
 };
 
 describe('XVA ova.xml reader', () => {
