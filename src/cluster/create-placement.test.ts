@@ -3,6 +3,7 @@ import { isPolyvisorError } from '../shared/index.js';
 import { validateSpec, type HostView } from '../spec/index.js';
 import type { VmRecord } from '../store/index.js';
 import { checkNamedHost, placeNewVm } from './create-placement.js';
+import { SingleHost } from './hosts-service.js';
 import { explainPlacement } from './schedule-explain.js';
 import { DEFAULT_POLICY, resolvePolicy } from './scheduler/index.js';
 
@@ -80,5 +81,15 @@ describe('a named host for an existing VM (vm migrate --to-host)', () => {
     const x = explainPlacement({ name: 'a', spec: vms[0]!.spec, hosts, vms, policy: DEFAULT_POLICY });
     expect(checkNamedHost(x, 'h2', '')).toBe('h2');
     expect(caught(() => checkNamedHost(x, 'h3', ''))).toMatchObject({ code: 'NO_HOST_FITS', message: expect.stringMatching(/^host h3 cannot take VM a: refused by state/) });
+  });
+});
+
+describe('vm create --host on a single host', () => {
+  it('auto and the host\'s own name are this host; another name is refused', async () => {
+    const one = new SingleHost({ name: 'solo', version: 't', diskBytes: 100 * GiB, vms: async () => [] });
+    const spec = validateSpec({ ...disk, name: 'n' });
+    expect((await one.place(spec, 'auto')).host).toBe('solo');
+    expect((await one.place(spec, 'solo')).host).toBe('solo');
+    await expect(one.place(spec, 'h2')).rejects.toMatchObject({ code: 'HOST_NOT_FOUND', message: expect.stringMatching(/runs on one host, solo; there is no host h2/) });
   });
 });
