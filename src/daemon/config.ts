@@ -83,6 +83,12 @@ const configSchema = z
       .transform((v) => v === true || v === '1' || v === 'true' || v === 'yes' || v === 'on'),
     /** VM, vCPU and memory limits per role and token (file only; docs/config.md); unset: the defaults (operators bounded by the host's size). */
     quotas: quotasSchema.optional(),
+    /** Who QEMU runs as: "per-vm" (each VM its own uid from qemuUidBase+1 …, docs/security.md) or "root" (the daemon's user). */
+    qemuUser: z.enum(['root', 'per-vm']),
+    /** The shared group of the QEMU users (gid); VMs get the uids after it. */
+    qemuUidBase: z.coerce.number().int().min(1000).max(4_000_000_000),
+    /** How many VMs may hold a uid at once on this host. */
+    qemuUidCount: z.coerce.number().int().min(1).max(1_000_000),
   })
   .strict();
 
@@ -117,6 +123,9 @@ const ENV: Record<string, keyof z.infer<typeof configSchema>> = {
   POLYVISOR_LIBVIRT_DISK_ROOT: 'libvirtDiskRoot',
   POLYVISOR_DEFAULT_NETWORK: 'defaultNetwork',
   POLYVISOR_FORWARD_WRITES: 'forwardWrites',
+  POLYVISOR_QEMU_USER: 'qemuUser',
+  POLYVISOR_QEMU_UID_BASE: 'qemuUidBase',
+  POLYVISOR_QEMU_UID_COUNT: 'qemuUidCount',
 };
 
 export const CONFIG_KEYS = Object.values(ENV);
@@ -153,6 +162,9 @@ export function loadConfig(src: ConfigSources = {}): DaemonConfig {
     // libvirt's `default`: a root daemon with ip, nft and dnsmasq makes it on its first start (test and bench daemons say 0).
     defaultNetwork: true,
     forwardWrites: true,
+    qemuUser: 'root',
+    qemuUidBase: 2_000_000_000,
+    qemuUidCount: 65_536,
     store: { kind: 'sqlite' } as StoreConfig,
   };
   const fileName = src.file ?? env['POLYVISOR_CONFIG'];

@@ -24,6 +24,8 @@ import { SecretStore } from '../secrets/index.js';
 import { splitListen, type DaemonConfig } from './config.js';
 import { takeLock } from './lock.js';
 import { makeStatePrivate, setPrivateUmask } from './private-state.js';
+import { qemuUsersOf } from './qemu-user-wiring.js';
+import { refuseQemuPeers } from './qemu-peer-guard.js';
 import { ensureTlsCertificate } from './tls.js';
 import { checkSocketGroup, shareSocket } from './socket-group.js';
 import { wireMetrics } from './metrics-wiring.js';
@@ -50,7 +52,8 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
   setPrivateUmask();
   config = applyClusterFile(config); // the cluster store `cluster init|join` wrote (docs/cluster.md)
   const socketGid = config.socketGroup !== undefined ? checkSocketGroup({ socket: config.socket, stateDir: config.stateDir, socketGroup: config.socketGroup }) : undefined;
-  await makeStatePrivate(config, logger);
+  const qemuUsers = await qemuUsersOf(config);
+  await makeStatePrivate({ ...config, ...(qemuUsers ? { qemuGid: qemuUsers.sharedGid } : {}) }, logger);
   const unlock = await takeLock(path.join(config.stateDir, 'polyvisord.pid'));
   const undo: Array<() => Promise<void>> = [unlock];
   try {
@@ -61,6 +64,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
       cacheDir: config.cacheDir,
       accelOverride: config.accel,
       logger: logger.child({ component: 'qemu' }),
+      ...(qemuUsers ? { users: qemuUsers } : {}),
     }));
     const networks = (await wireNetworks({ stateDir: config.stateDir, store, vms: () => service.list(), logger })).service;
     const service: VmService = new VmService({
@@ -150,6 +154,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
       const tls = config.tls ? await ensureTlsCertificate(config.stateDir, config.hostName, logger) : undefined;
       tlsFingerprint = tls?.fingerprint ?? null;
       const app = await mk('tcp', tls);
+      if (qemuUsers) refuseQemuPeers(app.server, { min: qemuUsers.o.base + 1, max: qemuUsers.o.base + qemuUsers.o.count }, logger.child({ component: 'api' }));
       await app.listen({ host: tcp.host, port: tcp.port });
       const addr = app.server.address();
       const port = typeof addr === 'object' && addr ? addr.port : tcp.port;

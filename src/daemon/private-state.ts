@@ -7,7 +7,7 @@
  * a 0700 directory (the socket itself is born 0600-ish under the umask, then
  * set to 0600 exactly).
  */
-import { chmod, mkdir, stat } from 'node:fs/promises';
+import { chmod, chown, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../shared/index.js';
 
@@ -21,6 +21,8 @@ export interface PrivatePaths {
   socket: string;
   /** The socket is shared with this group: its folder may be group-traversable (0710). */
   socketGroup?: string | undefined;
+  /** QEMU runs as per-VM users of this shared group (qemuUser: per-vm): the state directory and vmsDir are root:GID 0710, traverse only. */
+  qemuGid?: number | undefined;
 }
 
 /** Sets the process umask (the daemon's own process only: not in worker threads). */
@@ -31,7 +33,13 @@ export function setPrivateUmask(): void {
 export async function makeStatePrivate(p: PrivatePaths, logger?: Logger): Promise<void> {
   for (const dir of [p.stateDir, p.vmsDir, p.cacheDir]) {
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    await tighten(dir, 0o700, logger);
+    const traverse = p.qemuGid !== undefined && dir !== p.cacheDir;
+    await tighten(dir, traverse ? 0o710 : 0o700, logger);
+    if (traverse) {
+      const st = await stat(dir);
+      if (st.gid !== p.qemuGid) await chown(dir, st.uid, p.qemuGid!);
+      if ((st.mode & 0o010) === 0) await chmod(dir, (st.mode & 0o700) | 0o010);
+    }
   }
   for (const f of [p.dbFile, `${p.dbFile}-wal`, `${p.dbFile}-shm`]) await tighten(f, 0o600, logger);
   await socketDirPrivate(p, logger);

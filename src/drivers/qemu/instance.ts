@@ -171,6 +171,7 @@ export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, N
   saveToDisk(signal: AbortSignal, onProgress?: (fraction: number) => void): Promise<void> {
     return saveState({
       qmp: this.qmp, files: this.files, dir: this.plan.dir, pid: this.info.pid, vmId: this.plan.id, logger: this.log,
+      ...(this.grants ? { grantSocket: (p: string) => this.grants!.grant(p, 'rw') } : {}),
       expect: (what, reason) => {
         if (what === 'pause') this.nextPauseReason = reason;
         else this.exitReason = reason;
@@ -178,7 +179,8 @@ export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, N
     }, signal, onProgress);
   }
 
-  migrateOut(uri: string, tuning: MigrationTuning, o: MigrateOutOptions): Promise<MigrationStats> {
+  async migrateOut(uri: string, tuning: MigrationTuning, o: MigrateOutOptions): Promise<MigrationStats> {
+    if (o.tls) await this.grants?.ownTree(o.tls.dir); // the move's client certificate, made by the daemon after QEMU started
     return migrateOut({ qmp: this.qmp, logger: this.log, expectPause: (r) => (this.nextPauseReason = r) }, uri, tuning, o);
   }
 

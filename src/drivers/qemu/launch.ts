@@ -70,7 +70,7 @@ export async function launch(ctx: LaunchContext, plan: LaunchPlan, signal: Abort
   const argv = buildQemuArgv(plan, { accel: ctx.accel, files, ...(firmware ? { firmware } : {}), ...(devices ? { devices } : {}) });
   log.debug({ argv }, 'starting QEMU');
   const t0 = Date.now();
-  const confined = ctx.users ? await confineVm(ctx.users, plan, dir) : undefined;
+  const confined = ctx.users ? await confineVm(ctx.users, plan, dir, { qemuBinary: ctx.qemuBinary, accel: ctx.accel, firmwareCode: firmware?.code }) : undefined;
   const logFile = path.join(dir, QEMU_LOG);
   await rename(logFile, `${logFile}.1`).catch(() => undefined);
   let pid: number | undefined;
@@ -104,9 +104,20 @@ export async function launch(ctx: LaunchContext, plan: LaunchPlan, signal: Abort
 }
 
 /** The VM's user and the grants of the files it starts with (vm-user.ts, vm-files-grant.ts). */
-export async function confineVm(users: VmUsers, plan: LaunchPlan, dir: string): Promise<VmFileGrants> {
+export async function confineVm(users: VmUsers, plan: LaunchPlan, dir: string, q: { qemuBinary: string; accel: Accel; firmwareCode?: string | undefined }): Promise<VmFileGrants> {
+  // A tap must be created owned by the uid that opens it (iproute2 creates taps exclusive: no later owner change),
+  // and the networks service makes them before the driver knows the uid: not wired yet (docs/security.md).
+  if (Object.keys(plan.taps ?? {}).length > 0) {
+    fail('QEMU_START_FAILED', `VM ${plan.spec.name} has NICs on virtual networks, which a QEMU running as its own user (qemuUser: per-vm) cannot open yet`, {
+      hint: 'Use user-mode networking for this VM, or run the daemon with qemuUser: root until taps are created for the VM\'s uid.',
+    });
+  }
   const id = await users.identity(plan.id, dir);
-  return grantForStart(users, id, { dir, ...startFiles(plan) });
+  const files = startFiles(plan);
+  const grants = await grantForStart(users, id, { dir, ...files });
+  if (!users.o.appArmor) return grants;
+  const profile = await users.o.appArmor.load({ vmId: plan.id, spec: plan.spec, vmDir: dir, diskPaths: plan.diskPaths, qemuBinary: q.qemuBinary, accel: q.accel, ...(q.firmwareCode ? { firmwareCode: q.firmwareCode } : {}) });
+  return grants.withProfile(profile);
 }
 
 /**

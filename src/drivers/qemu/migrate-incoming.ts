@@ -5,7 +5,7 @@
  * capabilities matching the source, then `migrate-incoming` on a unix socket.
  * Any failure kills it again and removes incoming/.
  */
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { QmpClient } from '../../qmp/index.js';
 import { fail, isPolyvisorError, PolyvisorError, timeoutSignal, type Logger } from '../../shared/index.js';
@@ -57,7 +57,8 @@ export async function prepareIncoming(
     await rm(incDir, { recursive: true, force: true });
   };
   try {
-    const confined = ctx.users ? await confineVm(ctx.users, plan, dir) : undefined;
+    if (ctx.users && o.tuning.postcopy) await checkUnprivilegedPostcopy();
+    const confined = ctx.users ? await confineVm(ctx.users, plan, dir, { qemuBinary: ctx.qemuBinary, accel: o.accel, firmwareCode: firmware?.code }) : undefined;
     const q = await startQemu({
       ...(confined ? { user: confined.id } : {}),
       binary: ctx.qemuBinary, argv, qmpSocket: files.qmpSocket, logFile: path.join(dir, QEMU_LOG), signal,
@@ -82,6 +83,23 @@ export async function prepareIncoming(
     throw isPolyvisorError(err) && err.code !== 'QMP_FAILED' && err.code !== 'QMP_DISCONNECTED'
       ? err
       : new PolyvisorError('MIGRATION_FAILED', `preparing the migration target failed: ${(err as Error).message}`, { cause: err, details: { side: 'target' } });
+  }
+}
+
+/**
+ * Post-copy makes the target QEMU serve page faults with userfaultfd. QEMU 7.2
+ * asks the system call for it, which the kernel grants an unprivileged process
+ * only with vm.unprivileged_userfaultfd = 1 (Debian's default is 0; QEMU 8.1+
+ * can use /dev/userfaultfd instead): say so before QEMU answers "Postcopy is
+ * not supported".
+ */
+async function checkUnprivilegedPostcopy(): Promise<void> {
+  const v = (await readFile('/proc/sys/vm/unprivileged_userfaultfd', 'utf8').catch(() => '0')).trim();
+  if (v !== '1') {
+    fail('MIGRATION_INCOMPATIBLE', 'post-copy needs userfaultfd on the target, which a QEMU running as its own user (qemuUser: per-vm) gets only when the kernel allows it to unprivileged processes (vm.unprivileged_userfaultfd is 0 here)', {
+      hint: 'Move without post-copy (pre-copy with auto-converge), or set sysctl vm.unprivileged_userfaultfd=1 on the target host, or run its daemon with qemuUser: root.',
+      details: { side: 'target', setting: 'vm.unprivileged_userfaultfd' },
+    });
   }
 }
 

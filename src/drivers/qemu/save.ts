@@ -27,6 +27,8 @@ export interface SaveContext {
   logger: Logger;
   /** Tells the instance why the next STOP / exit happens. */
   expect: (what: 'pause' | 'exit', reason: string) => void;
+  /** QEMU runs as the VM's own user: lets it connect to the daemon's socket. */
+  grantSocket?: (socket: string) => Promise<void>;
 }
 
 export async function saveState(c: SaveContext, signal: AbortSignal, onProgress?: (fraction: number) => void): Promise<void> {
@@ -61,6 +63,7 @@ export async function saveState(c: SaveContext, signal: AbortSignal, onProgress?
     });
     received.catch(() => undefined); // awaited below; do not leak an unhandled rejection meanwhile
     await new Promise<void>((resolve, reject) => server.listen(sockPath, resolve).once('error', reject));
+    await c.grantSocket?.(sockPath);
     // A plain stream: nothing a live migration may have left set (pause-before-switchover would stop the save halfway).
     await resetCapabilities(c.qmp);
     // tls-creds off: a QEMU that arrived by an encrypted move keeps that move's parameter set.

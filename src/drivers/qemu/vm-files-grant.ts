@@ -39,7 +39,13 @@ export function permits(st: Pick<Stats, 'uid' | 'gid' | 'mode'>, id: VmIdentity,
 const inside = (p: string, root: string): boolean => p === root || p.startsWith(root.endsWith('/') ? root : `${root}/`);
 
 export class VmFileGrants {
-  constructor(private readonly users: VmUsers, readonly id: VmIdentity, private readonly vmDir: string) {}
+  constructor(private readonly users: VmUsers, public id: VmIdentity, private readonly vmDir: string) {}
+
+  /** The same grants, with QEMU exec'd under this AppArmor profile. */
+  withProfile(appArmorProfile: string): this {
+    this.id = { ...this.id, appArmorProfile };
+    return this;
+  }
 
   /** The VM's directory and everything in it (no link followed) owned by the VM; the folders above it passable. */
   async ownDirectory(): Promise<void> {
@@ -47,6 +53,14 @@ export class VmFileGrants {
     await this.passable(dir);
     await this.chownTree(dir);
     await chmod(dir, 0o700);
+  }
+
+  /** A folder the daemon made inside the VM's directory after QEMU started (a move's certificates): the VM's, 0700. */
+  async ownTree(dir: string): Promise<void> {
+    const abs = path.resolve(dir);
+    if (!inside(abs, path.resolve(this.vmDir))) throw new Error(`${abs} is not inside the VM directory ${this.vmDir}`);
+    await this.chownTree(abs);
+    await chmod(abs, 0o700);
   }
 
   /** Makes `file` openable by the VM's QEMU for `access` (see the file comment). */

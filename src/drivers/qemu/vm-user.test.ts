@@ -63,6 +63,12 @@ describe('asVmUser', () => {
       argv: ['--reuid=7', '--regid=7', '--groups=5,108', '--inh-caps=-all', '--bounding-set=-all', '--', 'qemu-system-x86_64', '-name', 'a b,c'],
     });
   });
+
+
+  it('adds the VM\'s AppArmor profile where one was loaded', () => {
+    expect(asVmUser({ uid: 7, gid: 7, groups: [5], appArmorProfile: 'polyvisor-x' }, 'qemu', []).argv).toEqual(
+      ['--reuid=7', '--regid=7', '--groups=5', '--inh-caps=-all', '--bounding-set=-all', '--apparmor-profile=polyvisor-x', '--', 'qemu']);
+  });
 });
 
 describe('permits', () => {

@@ -14,6 +14,7 @@
 import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fail } from '../../shared/index.js';
+import type { AppArmorLoader } from './apparmor-load.js';
 
 export interface QemuUserOptions {
   /** The shared group's gid; VMs get the uids base+1 … base+count. */
@@ -25,6 +26,8 @@ export interface QemuUserOptions {
   roots: readonly string[];
   /** More supplementary groups for QEMU (the kvm group, so /dev/kvm opens). */
   extraGroups?: readonly number[];
+  /** Where the host has AppArmor (probeAppArmor): each VM's profile is loaded before its QEMU starts and QEMU is exec'd under it. */
+  appArmor?: AppArmorLoader;
 }
 
 export interface VmIdentity {
@@ -32,6 +35,8 @@ export interface VmIdentity {
   gid: number;
   /** Supplementary groups: the shared group first. */
   groups: readonly number[];
+  /** The AppArmor profile QEMU is exec'd under (loaded for this VM), where the host has AppArmor. */
+  appArmorProfile?: string;
 }
 
 export class VmUsers {
@@ -117,6 +122,7 @@ export class VmUsers {
 export function asVmUser(id: VmIdentity, binary: string, argv: readonly string[]): { binary: string; argv: string[] } {
   return {
     binary: 'setpriv',
-    argv: [`--reuid=${id.uid}`, `--regid=${id.gid}`, `--groups=${id.groups.join(',')}`, '--inh-caps=-all', '--bounding-set=-all', '--', binary, ...argv],
+    argv: [`--reuid=${id.uid}`, `--regid=${id.gid}`, `--groups=${id.groups.join(',')}`, '--inh-caps=-all', '--bounding-set=-all',
+      ...(id.appArmorProfile ? [`--apparmor-profile=${id.appArmorProfile}`] : []), '--', binary, ...argv],
   };
 }
