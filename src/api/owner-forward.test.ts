@@ -266,6 +266,10 @@ describe('vm create --host: the scheduler places a new VM and the create goes to
     const named = await create(h2tcp, { spec: { name: 'c3', ...disk }, host: 'h1' });
     expect(named.statusCode, named.body).toBe(201);
     expect(named.json()).toMatchObject({ name: 'c3', host: 'h1' });
+    // A host lists the VMs it owns; ?hosts=all lists every host's.
+    const names = async (url: string) => ((await h2tcp.inject({ method: 'GET', url, headers: bearer(tok['viewer']!) })).json() as Array<{ name: string; host: string }>).map((v) => `${v.name}@${v.host}`);
+    expect(await names('/v1/vms')).toEqual(['c2@h2']);
+    expect(await names('/v1/vms?hosts=all')).toEqual(expect.arrayContaining(['a1@h1', 'c2@h2', 'c3@h1']));
   });
 
   it('a VM that fits nowhere is refused with every host and why (schedule explain\'s words); nothing is created', async () => {

@@ -28,9 +28,11 @@ export class PolyvisorClient {
     return this.call('GET', '/v1/spec/schema');
   }
 
-  listVms(opts: { labels?: Record<string, string> } = {}): Promise<VmView[]> {
+  /** This host's VMs, or with `allHosts` every cluster host's. */
+  listVms(opts: { labels?: Record<string, string>; allHosts?: boolean } = {}): Promise<VmView[]> {
     const sel = Object.entries(opts.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
-    return this.call('GET', sel ? `/v1/vms?label=${encodeURIComponent(sel)}` : '/v1/vms');
+    const q = [...(sel ? [`label=${encodeURIComponent(sel)}`] : []), ...(opts.allHosts ? ['hosts=all'] : [])];
+    return this.call('GET', q.length ? `/v1/vms?${q.join('&')}` : '/v1/vms');
   }
 
   getVm(name: string): Promise<VmView> {

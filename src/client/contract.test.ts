@@ -78,7 +78,7 @@ function plan() {
       status: ['s'], drift: ['s'], down: ['s'], destroy: ['s'],
     }],
     PolyvisorClient: [new PolyvisorClient(o), {
-      health: [], specSchema: [], listVms: [{ labels: { tier: 'web' } }], getVm: ['a'], createVm: [{ name: 'a' }, { host: 'auto' }], cloneVmAsync: ['a', 'b'], removeVm: ['a', { force: true }],
+      health: [], specSchema: [], listVms: [{ labels: { tier: 'web' }, allHosts: true }], getVm: ['a'], createVm: [{ name: 'a' }, { host: 'auto' }], cloneVmAsync: ['a', 'b'], removeVm: ['a', { force: true }],
       action: ['a', 'start'], resizeVm: ['a', { cpus: 2 }], serialLog: ['a'], guestInfo: ['a'], openConsole: ['a'], openVnc: ['a'],
     }],
     PlatformClient: [new PlatformClient(o), {

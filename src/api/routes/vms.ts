@@ -26,7 +26,10 @@ const actionBody = z.object({
   force: z.boolean().optional().describe('stop: kill at once'),
 }).strict();
 const actionQuery = z.object({ async: z.enum(['true', 'false']).optional().describe('true: answer 202 with an operation at once') }).strict();
-const listQuery = z.object({ label: z.union([z.string(), z.array(z.string())]).optional().describe('key=value[,key=value]; every label must match') }).strict();
+const listQuery = z.object({
+  label: z.union([z.string(), z.array(z.string())]).optional().describe('key=value[,key=value]; every label must match'),
+  hosts: z.enum(['this', 'all']).optional().describe('this (default): the VMs this host owns; all: every host\'s VMs of the cluster (the same on a single host)'),
+}).strict();
 const removeQuery = z.object({ force: z.enum(['true', 'false']).optional().describe('kill the VM first if it runs') }).strict();
 const logQuery = z.object({ bytes: z.coerce.number().int().min(1).max(4 * 1024 * 1024).optional().describe('default 65536') }).strict();
 
@@ -38,8 +41,9 @@ export function vmRoutes(app: FastifyInstance, service: VmService, ops: Operatio
   const tags = ['vms'];
   const placed = new PlacedCreate(service, placer);
   app.get('/v1/vms', { config: { permission: 'vm:read', doc: { summary: 'List VMs', tags, query: listQuery, response: { status: 200, description: 'the VMs', schema: z.array(vmViewSchema) } } } }, async (req) => {
-    const labels = parseLabelSelector(queryOf<z.infer<typeof listQuery>>(req).label);
-    const list = await service.list(labels ? { labels } : undefined);
+    const q = queryOf<z.infer<typeof listQuery>>(req);
+    const labels = parseLabelSelector(q.label);
+    const list = await (q.hosts === 'all' ? service.listAll(labels ? { labels } : undefined) : service.list(labels ? { labels } : undefined));
     return list.map((r) => presentVm(service, r));
   });
 

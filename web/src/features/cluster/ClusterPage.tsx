@@ -1,7 +1,7 @@
 /**
  * /cluster: every host (GET /v1/hosts) with its state, capacity bars and VMs
- * (this host's by name, from the VM list; another host's as a count: a
- * daemon lists the VMs it owns),
+ * (every host's, from GET /v1/vms?hosts=all; from a daemon without it, this
+ * host's by name and another host's as a count),
  * and the cordon, uncordon and drain buttons (host:admin; others see why
  * not). Read again every 2 s while a host drains, and after each action.
  */
@@ -9,11 +9,13 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import { api } from '../../api/client.js';
 import { useCan, useStore } from '../../api/store.js';
 import type { HostView } from '../../../../src/spec/host-views.js';
+import type { VmView } from '../../api/types.js';
 import type { HostAction } from './capacity.js';
 import { HostCard } from './HostCard.js';
 
 export default function ClusterPage() {
   const [hosts, setHosts] = useState<HostView[] | null>(null);
+  const [clusterVms, setClusterVms] = useState<VmView[] | null>(null);
   const [error, setError] = useState('');
   const vms = useStore((s) => s.vms);
   const canAdmin = useCan('host:admin');
@@ -22,6 +24,7 @@ export default function ClusterPage() {
   const reload = useCallback(async () => {
     try {
       setHosts(await api<HostView[]>('GET', '/v1/hosts'));
+      setClusterVms(await api<VmView[]>('GET', '/v1/vms?hosts=all').catch(() => null)); // an older daemon: this host's VMs only
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
     }
@@ -35,9 +38,9 @@ export default function ClusterPage() {
   }, [draining, reload]);
   const byHost = useMemo(() => {
     const m = new Map<string, Array<{ name: string; state: string }>>();
-    for (const v of [...vms.values()].sort((a, b) => a.name.localeCompare(b.name))) m.set(v.host, [...(m.get(v.host) ?? []), { name: v.name, state: v.state }]);
+    for (const v of [...(clusterVms ?? vms.values())].sort((a, b) => a.name.localeCompare(b.name))) m.set(v.host, [...(m.get(v.host) ?? []), { name: v.name, state: v.state }]);
     return m;
-  }, [vms]);
+  }, [vms, clusterVms]);
   const clustered = hosts?.some((h) => h.leaseAgeSeconds !== null || !h.self) ?? false;
   const act = async (host: string, a: HostAction) => {
     setError('');
@@ -69,7 +72,7 @@ export default function ClusterPage() {
       {error ? <p role="alert">{error}</p> : null}
       {notice ? <p role="status">{notice}</p> : null}
       {hosts === null ? <p>loading…</p> : hosts.map((h) => (
-        <HostCard key={h.name} host={h} vms={h.self ? byHost.get(h.name) ?? [] : null} canAdmin={canAdmin} clustered={clustered} onAction={(a) => void act(h.name, a)}
+        <HostCard key={h.name} host={h} vms={h.self || clusterVms ? byHost.get(h.name) ?? [] : null} canAdmin={canAdmin} clustered={clustered} onAction={(a) => void act(h.name, a)}
           move={{ targets: ready.filter((n) => n !== h.name), canMigrate, onMove: (vm, to) => void move(vm, to) }} />
       ))}
     </div>
