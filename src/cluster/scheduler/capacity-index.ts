@@ -11,8 +11,9 @@
  * too full for the VM are skipped unopened. Pure (in-memory).
  */
 import type { LiveHost } from './live-host.js';
+import type { TopologyRoom } from './live-topology.js';
 import { allocatable, remainingShare } from './scores.js';
-import type { Policy, Resources } from './types.js';
+import type { Policy, Resources, TopologyRequest } from './types.js';
 
 const BUCKETS = 256;
 /** Headroom sub-buckets: [2^-1, 1], [2^-2, 2^-1), … [2^-11, 2^-10), and below. */
@@ -24,6 +25,14 @@ interface Bucket {
   maxCpus: number;
   maxMemory: number;
   maxDisk: number;
+  /** Topology maxima (issue 22): the most CPUs and free memory of one node, and free hugepages, of any member. */
+  maxNodeCpus: number;
+  maxNodeFree: number;
+  maxPages2M: number;
+  maxPages1G: number;
+  /** Free GPUs and free mdev instances (all types) of any member. */
+  maxGpus: number;
+  maxMdev: number;
   /** A host left since the maxima were computed: they may be too high (never too low). */
   dirty: boolean;
 }
@@ -43,7 +52,25 @@ export interface HostClass {
   readonly nonEmpty: Uint32Array;
 }
 
-const newBucket = (): Bucket => ({ members: [], maxCpus: -Infinity, maxMemory: -Infinity, maxDisk: -Infinity, dirty: false });
+/** Without published topology a host has no room for any topology ask (the topology filters refuse it then). */
+const NO_ROOM: TopologyRoom = { cpus: -Infinity, free: -Infinity, p2: -Infinity, p1: -Infinity, gpus: -Infinity, mdev: -Infinity };
+const topologyRoom = (h: LiveHost): TopologyRoom => h.topology?.room ?? NO_ROOM;
+
+const newBucket = (): Bucket => ({
+  members: [], maxCpus: -Infinity, maxMemory: -Infinity, maxDisk: -Infinity,
+  maxNodeCpus: -Infinity, maxNodeFree: -Infinity, maxPages2M: -Infinity, maxPages1G: -Infinity, maxGpus: -Infinity, maxMdev: -Infinity, dirty: false,
+});
+
+/** True when no member of a bucket with these maxima can meet the request's topology asks. */
+function topologyShort(b: Bucket, need: Resources & { topology?: TopologyRequest }): boolean {
+  const t = need.topology;
+  if (!t) return false;
+  if (t.singleNode && (b.maxNodeCpus < need.cpus || b.maxNodeFree < need.memoryBytes)) return true;
+  if (t.gpus?.length && b.maxGpus < t.gpus.length) return true;
+  if (t.mdevTypes?.length && b.maxMdev < t.mdevTypes.length) return true;
+  const hp = t.hugepages;
+  return hp !== undefined && (hp.size === '2M' ? b.maxPages2M : b.maxPages1G) < hp.pages;
+}
 
 /** Called for each host with room for the VM; true when it accepts the host (passes the remaining filters). */
 export type Pick = (h: LiveHost, index: number) => boolean;
@@ -120,6 +147,15 @@ export class CapacityIndex {
     b.maxCpus = Math.max(b.maxCpus, a.cpus - h.cpus);
     b.maxMemory = Math.max(b.maxMemory, a.memoryBytes - h.memoryBytes);
     b.maxDisk = Math.max(b.maxDisk, a.diskBytes - h.diskBytes);
+    if (h.topology) {
+      const r = topologyRoom(h);
+      b.maxNodeCpus = Math.max(b.maxNodeCpus, r.cpus);
+      b.maxNodeFree = Math.max(b.maxNodeFree, r.free);
+      b.maxPages2M = Math.max(b.maxPages2M, r.p2);
+      b.maxPages1G = Math.max(b.maxPages1G, r.p1);
+      b.maxGpus = Math.max(b.maxGpus, r.gpus);
+      b.maxMdev = Math.max(b.maxMdev, r.mdev);
+    }
   }
 
   private remove(i: number): void {
@@ -154,7 +190,7 @@ export class CapacityIndex {
    * emptiest down (spread), calling `consider` for each host with room; stops
    * after the first bucket in which `consider` accepted a host.
    */
-  scan(classIndex: number, need: Resources, fullestFirst: boolean, consider: Pick): void {
+  scan(classIndex: number, need: Resources & { topology?: TopologyRequest }, fullestFirst: boolean, consider: Pick): void {
     const cls = this.classes[classIndex]!;
     const a = cls.allocatable;
     // Tolerance so rounding never skips a bucket whose host passes the filters' own test.
@@ -173,7 +209,7 @@ export class CapacityIndex {
   }
 
   /** Opens one bucket; true when a host in it was accepted (the scan stops there). */
-  private scanBucket(cls: HostClass, k: number, need: Resources, ec: number, em: number, ed: number, consider: Pick): boolean {
+  private scanBucket(cls: HostClass, k: number, need: Resources & { topology?: TopologyRequest }, ec: number, em: number, ed: number, consider: Pick): boolean {
     const a = cls.allocatable;
     const fb = cls.buckets[k]!;
     let found = false;
@@ -181,11 +217,19 @@ export class CapacityIndex {
       const b = fb.subs[q]!;
       const m = b.members;
       if (m.length === 0) continue;
+      // Topology maxima are never too low (a host that left only makes them too high), so they prune even when dirty.
+      if (topologyShort(b, need)) continue;
       if (k === BUCKETS) b.dirty = false; // every empty host has the whole class's allocatable free
       if (!b.dirty && (b.maxCpus + ec < need.cpus || b.maxMemory + em < need.memoryBytes || b.maxDisk + ed < need.diskBytes)) continue;
       let mc = -Infinity;
       let mm = -Infinity;
       let md = -Infinity;
+      let tc = -Infinity;
+      let tf = -Infinity;
+      let t2 = -Infinity;
+      let t1 = -Infinity;
+      let tg = -Infinity;
+      let tm = -Infinity;
       for (let j = 0; j < m.length; j++) {
         const i = m[j]!;
         const h = this.hosts[i]!;
@@ -195,6 +239,15 @@ export class CapacityIndex {
         if (fc > mc) mc = fc;
         if (fm > mm) mm = fm;
         if (fd > md) md = fd;
+        if (h.topology) {
+          const r = topologyRoom(h);
+          if (r.cpus > tc) tc = r.cpus;
+          if (r.free > tf) tf = r.free;
+          if (r.p2 > t2) t2 = r.p2;
+          if (r.p1 > t1) t1 = r.p1;
+          if (r.gpus > tg) tg = r.gpus;
+          if (r.mdev > tm) tm = r.mdev;
+        }
         if (h.cpus + need.cpus <= a.cpus && h.memoryBytes + need.memoryBytes <= a.memoryBytes && h.diskBytes + need.diskBytes <= a.diskBytes) {
           if (consider(h, i)) {
             found = true;
@@ -205,6 +258,12 @@ export class CapacityIndex {
       b.maxCpus = mc;
       b.maxMemory = mm;
       b.maxDisk = md;
+      b.maxNodeCpus = tc;
+      b.maxNodeFree = tf;
+      b.maxPages2M = t2;
+      b.maxPages1G = t1;
+      b.maxGpus = tg;
+      b.maxMdev = tm;
       b.dirty = false;
     }
     return found;

@@ -30,13 +30,48 @@ export interface NodeNeed {
   readonly memoryBytes: number;
 }
 
+/** What the capacity index prunes by (capacity-index.ts): kept up to date by place(). */
+export interface TopologyRoom {
+  /** The most CPUs and free memory of one node. */
+  cpus: number;
+  free: number;
+  /** Free hugepages of all nodes, by size. */
+  p2: number;
+  p1: number;
+  /** Free GPUs and free mdev instances of all types. */
+  gpus: number;
+  mdev: number;
+}
+
 export class LiveTopology {
   readonly nodes: LiveNode[];
   readonly gpus: LiveGpu[];
+  readonly room: TopologyRoom = { cpus: -Infinity, free: -Infinity, p2: 0, p1: 0, gpus: 0, mdev: 0 };
 
   constructor(t: HostTopology) {
     this.nodes = t.nodes.map((n) => ({ id: n.id, cpus: n.cpus, memoryBytes: n.memoryBytes, usedMemory: 0, pages: { ...(n.hugepages ?? {}) } }));
     this.gpus = t.gpus.map((g) => ({ address: g.address, model: g.model, free: g.free, mdev: { ...(g.mdev ?? {}) } }));
+    this.measure();
+  }
+
+  private measure(): void {
+    const r = this.room;
+    r.cpus = -Infinity;
+    r.free = -Infinity;
+    r.p2 = 0;
+    r.p1 = 0;
+    r.gpus = 0;
+    r.mdev = 0;
+    for (const n of this.nodes) {
+      if (n.cpus > r.cpus) r.cpus = n.cpus;
+      if (n.memoryBytes - n.usedMemory > r.free) r.free = n.memoryBytes - n.usedMemory;
+      r.p2 += n.pages['2M'] ?? 0;
+      r.p1 += n.pages['1G'] ?? 0;
+    }
+    for (const g of this.gpus) {
+      if (g.free) r.gpus++;
+      for (const k in g.mdev) r.mdev += g.mdev[k]!;
+    }
   }
 
   freePages(size: HugepageSize, node?: number): number {
@@ -98,5 +133,6 @@ export class LiveTopology {
       const g = this.gpus.find((x) => (x.mdev[type] ?? 0) > 0);
       if (g) g.mdev[type]! -= 1;
     }
+    this.measure();
   }
 }
