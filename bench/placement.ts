@@ -119,10 +119,8 @@ function makeVms(n: number, topo = false): PlacementRequest[] {
   });
 }
 
-/** The topology run: the same fleet and VMs with NUMA nodes, hugepages and GPUs (see the top comment). */
-function topologyRun(p: Policy): { rows: string[][]; same: boolean } {
-  const hosts = makeHosts(HOSTS, true);
-  const vms = makeVms(VMS, true);
+/** placeAll ROUNDS times: wall and CPU time of each round (ms) and the last result. */
+function timedRounds(label: string, vms: PlacementRequest[], hosts: HostCandidate[], p: Policy): { times: number[]; cpu: number[]; res: ReturnType<typeof placeAll> } {
   const times: number[] = [];
   const cpu: number[] = [];
   let res: ReturnType<typeof placeAll> | undefined;
@@ -133,10 +131,18 @@ function topologyRun(p: Policy): { rows: string[][]; same: boolean } {
     times.push(performance.now() - s);
     const u = process.cpuUsage(c);
     cpu.push((u.user + u.system) / 1000);
-    log(`topology round ${round + 1}: ${(times.at(-1)! / 1000).toFixed(3)} s wall, ${(cpu.at(-1)! / 1000).toFixed(3)} s CPU`);
+    log(`${label}round ${round + 1}: ${(times.at(-1)! / 1000).toFixed(3)} s wall, ${(cpu.at(-1)! / 1000).toFixed(3)} s CPU`);
   }
-  const placed = res!.placements.filter((x) => x.host !== null).length;
-  const used = res!.hosts.filter((h) => (h.vms ?? []).length > 0).length;
+  return { times, cpu, res: res! };
+}
+
+/** The topology run: the same fleet and VMs with NUMA nodes, hugepages and GPUs (see the top comment). */
+function topologyRun(p: Policy): { rows: string[][]; same: boolean } {
+  const hosts = makeHosts(HOSTS, true);
+  const vms = makeVms(VMS, true);
+  const { times, cpu, res } = timedRounds('topology ', vms, hosts, p);
+  const placed = res.placements.filter((x) => x.host !== null).length;
+  const used = res.hosts.filter((h) => (h.vms ?? []).length > 0).length;
   const asks = vms.filter((v) => v.topology).length;
   const prefix = vms.slice(0, NAIVE_VMS);
   const sNaive = performance.now();
@@ -213,19 +219,7 @@ function main(): void {
   const vms = makeVms(VMS);
   log(`generated ${HOSTS} hosts and ${VMS} VMs in ${(performance.now() - t0).toFixed(0)} ms`);
   const lb = lowerBound(hosts, vms, p);
-  const times: number[] = [];
-  const cpu: number[] = [];
-  let result: ReturnType<typeof placeAll> | undefined;
-  for (let round = 0; round < ROUNDS; round++) {
-    const s = performance.now();
-    const c = process.cpuUsage();
-    result = placeAll(vms, hosts, p);
-    times.push(performance.now() - s);
-    const used = process.cpuUsage(c);
-    cpu.push((used.user + used.system) / 1000);
-    log(`round ${round + 1}: ${(times.at(-1)! / 1000).toFixed(3)} s wall, ${(cpu.at(-1)! / 1000).toFixed(3)} s CPU`);
-  }
-  const res = result!;
+  const { times, cpu, res } = timedRounds('', vms, hosts, p);
   const placed = res.placements.filter((x) => x.host !== null).length;
   const used = res.hosts.filter((h) => (h.vms ?? []).length > 0).length;
   const total = median(times);

@@ -5,20 +5,18 @@
  * cluster scheduler's numa, hugepages and devices filters read it. Pure.
  */
 import type { HostInventoryView } from './host-inventory.js';
+import { GROUP_SAFE_DRIVERS } from './topology-host-check.js';
 
 export interface HostPlacementFacts {
   nodes: Array<{ id: number; cpus: number; memoryBytes: number; hugepages?: Partial<Record<'2M' | '1G', number>> }>;
   gpus: Array<{ address: string; model: string; free: boolean; mdev?: Record<string, number> }>;
 }
 
-/** Drivers a device may keep while its IOMMU group goes to a guest (as in topology-host-check.ts). */
-const GROUP_SAFE = new Set(['vfio-pci', 'pci-stub', 'pcieport']);
-
 /** `inUse`: PCI addresses VMs of this host hold. A GPU is free when it and every other device of its IOMMU group can go to a VM. */
 export function placementFactsOf(inv: Pick<HostInventoryView, 'nodes' | 'pci' | 'gpus'>, inUse: ReadonlySet<string> = new Set()): HostPlacementFacts {
   const groupFree = (address: string, group: number | undefined): boolean => group !== undefined && inv.pci
     .filter((p) => p.iommuGroup === group && p.address !== address)
-    .every((p) => !inUse.has(p.address) && (p.driver === undefined || GROUP_SAFE.has(p.driver)));
+    .every((p) => !inUse.has(p.address) && (p.driver === undefined || GROUP_SAFE_DRIVERS.has(p.driver)));
   return {
     nodes: inv.nodes.map((n) => {
       const pages: Partial<Record<'2M' | '1G', number>> = {};

@@ -14,7 +14,7 @@ import { HUGEPAGE_BYTES, isPciAddress } from './topology-schema.js';
 import { formatSize } from './units.js';
 
 /** Drivers a device may keep while its IOMMU group goes to a guest: VFIO's own, and PCI bridges (the kernel allows them). */
-const GROUP_SAFE_DRIVERS = new Set(['vfio-pci', 'pci-stub', 'pcieport']);
+export const GROUP_SAFE_DRIVERS: ReadonlySet<string> = new Set(['vfio-pci', 'pci-stub', 'pcieport']);
 
 export interface ResolvedDevices {
   /** PCI address per devices.hostdev entry (the mdev parent for an mdev entry). */
