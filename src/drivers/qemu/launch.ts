@@ -13,6 +13,7 @@ import type { Accel, LaunchPlan, RuntimeFiles } from '../driver.js';
 import type { VmSpec } from '../../spec/index.js';
 import { buildQemuArgv, type OvmfFiles } from './argv.js';
 import { applyPinning, checkTopologyOnHost } from './topology-start.js';
+import { createVmMdevs, removeVmMdevs } from './mdev-sysfs.js';
 import { QEMU_LOG, runtimeFiles, migrationSocket } from './files.js';
 import { ensureNvram, findOvmf } from './firmware.js';
 import { QemuInstance } from './instance.js';
@@ -75,12 +76,18 @@ export async function launch(ctx: LaunchContext, plan: LaunchPlan, signal: Abort
   await rename(logFile, `${logFile}.1`).catch(() => undefined);
   let pid: number | undefined;
   let qmp: QmpClient | undefined;
+  // Mediated devices (vGPUs) the argv names by UUID: made now, removed when this QEMU exits or fails to start.
+  const mdevs = await createVmMdevs(plan.id, plan.spec, devices);
+  const dropMdevs = async (): Promise<void> => {
+    if (mdevs.length) await removeVmMdevs(plan.id, plan.spec).catch((err: unknown) => log.warn({ err }, 'could not remove the VM\'s mediated devices'));
+  };
   try {
     const q = await startQemu({
       binary: ctx.qemuBinary, argv, qmpSocket: files.qmpSocket, logFile, signal,
       socketTimeoutMs: ctx.spawnTimeoutMs ?? 30_000, qmpTimeoutMs: FRESH_QEMU_QMP_TIMEOUT_MS,
       onPid: async (p, exited) => {
         pid = p;
+        void exited.then(dropMdevs);
         await placeInCgroup(ctx.cgroups, plan.id, plan.spec, ctx.accel, p, exited);
       },
       ...(confined ? { user: confined.id } : {}),
@@ -97,6 +104,7 @@ export async function launch(ctx: LaunchContext, plan: LaunchPlan, signal: Abort
   } catch (err) {
     qmp?.close();
     if (pid !== undefined) await terminate(pid, plan.id, timeoutSignal(10_000)).catch(() => undefined);
+    else await dropMdevs();
     throw err instanceof PolyvisorError || !(err instanceof Error)
       ? err
       : new PolyvisorError('QEMU_START_FAILED', `starting QEMU for VM ${plan.spec.name} failed: ${err.message}`, { cause: err });
