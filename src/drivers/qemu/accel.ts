@@ -22,6 +22,12 @@ import { PROBE_DONE, PROBE_STAGES, probeBootSector } from './probe-image.js';
 import { opts } from './qemu-opts.js';
 
 export const PROBE_TIMEOUT_MS = 5_000;
+/**
+ * Part of the cache key: a result cached by an older probe guest is probed again. Revision 2 added the
+ * locked compare-and-swap on a page table (stage C): on a nested host of this project's kind the older
+ * probe passed under KVM and Linux guests then stopped with "KVM internal error ... emulation failure".
+ */
+export const PROBE_REVISION = 2;
 export const ACCEL_CACHE_FILE = 'accel-probe.json';
 
 export interface ProbeRun {
@@ -48,6 +54,7 @@ export async function runProbeGuest(o: { qemuBinary: string; accel: Accel; timeo
       '-serial', 'stdio', '-drive', opts(undefined, [['file', img], ['format', 'raw'], ['if', 'ide']]),
     ];
     const signal = o.signal ? anySignal([done.signal, o.signal]) : done.signal;
+    let kvmError = '';
     try {
       const r = await run(o.qemuBinary, args, {
         timeoutMs, signal, missingCode: 'QEMU_MISSING',
@@ -55,12 +62,21 @@ export async function runProbeGuest(o: { qemuBinary: string; accel: Accel; timeo
           output += c;
           if (output.includes(PROBE_DONE)) done.abort();
         },
+        // QEMU stops the vCPUs (it does not exit) on a KVM internal error and dumps the registers: no need to wait out the deadline.
+        onStderr: (c) => {
+          const m = /KVM internal error[^\n]*/.exec(c);
+          if (m && !kvmError) {
+            kvmError = m[0];
+            done.abort();
+          }
+        },
       });
       const tail = r.stderr.trim().split('\n').slice(-2).join(' ');
       return { ok: false, output, ms: Date.now() - started, failure: `QEMU exited with ${r.code ?? r.signal}: ${tail}` };
     } catch (err) {
       const ms = Date.now() - started;
       if (done.signal.aborted && output.includes(PROBE_DONE)) return { ok: true, output, ms };
+      if (kvmError) return { ok: false, output, ms, failure: `${kvmError} during ${stuckStage(output)}` };
       if (isPolyvisorError(err, 'TIMEOUT')) {
         return { ok: false, output, ms, failure: `the probe guest was still in ${stuckStage(output)} after ${(timeoutMs / 1000).toFixed(0)} s` };
       }
@@ -112,7 +128,7 @@ export async function probeAccel(o: ProbeAccelOptions): Promise<AccelProbe> {
     return { accel: 'tcg', reason, kvmTried: false };
   }
   const version = await qemuVersion(o.qemuBinary, o.signal);
-  const key = `${version}|${os.release()}`;
+  const key = `${version}|${os.release()}|probe-${PROBE_REVISION}`;
   const cacheFile = o.cacheDir === undefined ? undefined : path.join(o.cacheDir, ACCEL_CACHE_FILE);
   const cached = cacheFile ? await readCache(cacheFile, key) : undefined;
   if (cached) return { ...cached.probe, reason: `${cached.probe.reason} (probed ${cached.probedAt})` };

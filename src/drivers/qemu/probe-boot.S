@@ -5,7 +5,11 @@
  *   P  32-bit protected mode
  *   M  64 MiB of RAM written (every page faulted in: the part that is
  *      hundreds of times slower under broken nested KVM)
- *   L  64-bit long mode with paging, then "PV-PROBE-OK\r\n"
+ *   C  64-bit long mode with paging reached; then a locked 16-byte
+ *      compare-and-swap on an entry of the live page directory, as Linux
+ *      does early in boot: nested KVM on shadow paging must emulate it, and
+ *      on some hosts fails ("KVM internal error ... emulation failure")
+ *   L  done, then "PV-PROBE-OK\r\n"
  * then halts. A working accelerator prints everything in well under a second.
  *
  * Rebuild (the bytes are embedded in probe-image.ts; a unit test compares):
@@ -72,6 +76,15 @@ pm32:
 
         .code64
 lm64:
+        mov $0x3f8, %dx
+        mov $'C', %al
+        out %al, %dx
+        xor %eax, %eax                  /* RDX:RAX = RCX:RBX = 0: the entry stays 0 */
+        xor %edx, %edx
+        xor %ebx, %ebx
+        xor %ecx, %ecx
+        mov $0x3010, %edi               /* an unused entry of the live page directory */
+        lock cmpxchg16b (%rdi)
         mov $0x3f8, %dx
         lea msg(%rip), %rsi
 1:      lodsb
