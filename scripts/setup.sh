@@ -37,6 +37,17 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# libvirtd's QEMU driver looks up its build-time user and group (libvirt-qemu) when it starts, even where
+# qemu.conf says root (scripts/libvirtd.sh's private instances do). Debian creates them in
+# libvirt-daemon-system's postinst, which this script does not install (it would start a system libvirtd):
+# make them as that postinst does when they are missing.
+if ! id libvirt-qemu >/dev/null 2>&1; then
+  log "creating the libvirt-qemu system user (libvirtd's QEMU driver needs it to start)"
+  getent group libvirt-qemu >/dev/null || groupadd --system libvirt-qemu
+  getent group kvm >/dev/null || groupadd --system kvm
+  useradd --system --gid libvirt-qemu --groups kvm --home-dir /var/lib/libvirt --no-create-home --shell /usr/sbin/nologin --comment "Libvirt Qemu" libvirt-qemu
+fi
+
 # npm packages: `npm ci` only when package-lock.json changed since the last install: the hash kept in
 # node_modules/.polyvisor-lock differs, and npm's own record of the last install
 # (node_modules/.package-lock.json, written by npm ci / npm install) is older than package-lock.json.

@@ -19,12 +19,13 @@ for (const project of ['unit', 'integration']) {
   passed += r.numPassedTests ?? 0;
   skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
   let f = r.numFailedTests ?? 0;
-  // A test file that failed to load has no assertions but still failed.
+  // A test file that failed to load, or whose beforeAll/afterAll failed (its tests then report as skipped),
+  // has no failed assertion but still failed: it counts once.
   for (const s of r.testResults ?? []) {
     const file = path.relative(process.cwd(), s.name ?? '');
-    if (s.status === 'failed' && (s.assertionResults ?? []).length === 0) {
+    if (s.status === 'failed' && !(s.assertionResults ?? []).some((a) => a.status === 'failed')) {
       f += 1;
-      failedNames.push(`${project} ${file}: ${(s.message ?? 'failed to load').split('\n')[0].slice(0, 200)}`);
+      failedNames.push(`${project} ${file}: ${(s.message || 'failed outside its tests (a beforeAll or afterAll hook; its tests report as skipped)').split('\n')[0].slice(0, 200)}`);
     }
     for (const a of s.assertionResults ?? []) if (a.status === 'failed') failedNames.push(`${project} ${file} > ${a.fullName ?? a.title}`);
   }
