@@ -12,7 +12,7 @@ import { VmFileGrants } from './vm-files-grant.js';
 import type { VmUsers } from './vm-user.js';
 
 /** The real uid a process runs as (/proc/PID/status), undefined when it is gone. */
-export async function processUid(pid: number): Promise<number | undefined> {
+async function processUid(pid: number): Promise<number | undefined> {
   const text = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
   const m = /^Uid:\s+(\d+)/m.exec(text);
   return m ? Number(m[1]) : undefined;

@@ -8,8 +8,6 @@ export { QemuInstance } from './instance.js';
 export { VmCgroups, cgroupLimits, type CgroupLimits } from './cgroups.js';
 export { QEMU_CAPABILITIES, QEMU_DRIVER_NAME } from './capabilities.js';
 export { VmUsers, asVmUser, type QemuUserOptions, type VmIdentity } from './vm-user.js';
-export { VmFileGrants, permits, grantForStart, startFiles, type Access } from './vm-files-grant.js';
-export { processUid } from './adopt.js';
 export { readHostTopology, type ReadHostOptions } from './host-topology-read.js';
 export { pciInUse, vfioHostsOf } from './pci-in-use.js';
 export { appArmorProfile, profileName as appArmorProfileName, aaPath, type AppArmorProfileInput } from './apparmor-profile.js';

@@ -26,7 +26,7 @@ import type { VmIdentity, VmUsers } from './vm-user.js';
 
 export type Access = 'rw' | 'ro';
 
-const R = 4, W = 2, X = 1;
+const R = 4, X = 1;
 
 /** Whether `id` has `bits` (r=4, w=2, x=1) on a file with these stats (owner, else group, else other: as the kernel checks). */
 export function permits(st: Pick<Stats, 'uid' | 'gid' | 'mode'>, id: VmIdentity, bits: number): boolean {
@@ -141,7 +141,6 @@ export async function grantForStart(users: VmUsers, id: VmIdentity, o: {
   return g;
 }
 
-export const ACCESS_BITS = { R, W, X } as const;
 
 /** The host files a LaunchPlan makes QEMU open, by access (the seed CD-ROM and NVRAM live in the VM's directory). */
 export function startFiles(plan: LaunchPlan): { writable: string[]; readonly: string[] } {
