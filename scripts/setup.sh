@@ -12,9 +12,10 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 # by scripts/vcsim-build.sh for the vSphere driver's tests).
 # Virtual networks: iproute2 (bridges, taps, namespaces), dnsmasq-base (DHCP and DNS per network), nftables (NAT, forwards,
 # firewall), iperf3 (the network benchmark). Clusters: etcd-server and etcd-client (the cluster store; tests start their own members).
+# NUMA balancing: numactl (its migratepages moves a VM's pages between host nodes, docs/topology.md).
 PKGS=(qemu-system-x86 qemu-utils ovmf busybox-static qemu-guest-agent cpio python3 make g++ ca-certificates openssl xorriso prometheus chromium
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libxml2-utils golang-go golang-github-vmware-govmomi-dev
-  iproute2 dnsmasq-base nftables iperf3 etcd-server etcd-client)
+  iproute2 dnsmasq-base nftables iperf3 etcd-server etcd-client numactl)
 # The appliance image (guest/appliance/build.sh): GRUB for BIOS and UEFI, FAT and GPT tools, hyperv-daemons is fetched by it.
 PKGS+=(grub-common grub-pc-bin grub-efi-amd64-bin mtools dosfstools fdisk)
 # virt-v2v converts Polyvisor's exported OVAs in test/interchange-v2v.test.ts (LIBGUESTFS_BACKEND=direct): libguestfs-tools

@@ -9,9 +9,11 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { request } from '../src/client/index.js';
 import type { VmSpecInput } from '../src/spec/index.js';
 import { killQemusUnder, processesUnder, startDaemon, type TestDaemon } from './helpers/daemon.js';
 import { removeAllVms } from './helpers/isolate.js';
+import { limit } from './helpers/limits.js';
 import { guestShell } from './helpers/shell.js';
 import { guestSpec, READY, waitForLine } from './helpers/vm.js';
 
@@ -65,6 +67,16 @@ describe('topology seen by a real guest (TCG)', () => {
     const others = threads.filter((t) => !/^CPU \d+\/TCG$/.test(t.name));
     expect(others.length).toBeGreaterThan(0);
     expect(new Set(others.map((t) => t.allowed))).toEqual(new Set(['0']));
+
+    // NUMA locality of its guest RAM on this one-node host: all of it local (the node holding it), at most its 256 MiB
+    // (the two guest nodes' 128 MiB backends; not QEMU's 1 GiB TCG code buffer, heap or stacks).
+    const r = await request({ socketPath: d.socket }, 'GET', '/metrics', undefined, { timeoutMs: limit('daemon') });
+    const text = String(r.body);
+    const onNode0 = Number(/^polyvisor_vm_numa_memory_bytes\{vm="numa",node="0"\} (\S+)$/m.exec(text)?.[1]);
+    expect(onNode0).toBeGreaterThan(8 * 1024 * 1024); // the booted guest has touched more than 8 MiB
+    expect(onNode0).toBeLessThanOrEqual(256 * 1024 * 1024);
+    expect(text).toMatch(/^polyvisor_vm_numa_remote_ratio\{vm="numa"\} 0$/m);
+    expect(text).not.toMatch(/^polyvisor_vm_numa_memory_bytes\{vm="numa",node="[1-9]/m);
   });
 
   it('a request this host cannot give is refused before QEMU runs, naming the host value', async () => {

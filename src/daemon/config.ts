@@ -89,6 +89,12 @@ const configSchema = z
     qemuUidBase: z.coerce.number().int().min(1000).max(4_000_000_000),
     /** How many VMs may hold a uid at once on this host. */
     qemuUidCount: z.coerce.number().int().min(1).max(1_000_000),
+    /** NUMA balancing (docs/topology.md): "report" logs a VM whose guest RAM stays more than half remote, "migrate" also moves its pages home, "off" does neither. */
+    numaBalancing: z.enum(['off', 'report', 'migrate']),
+    /** Seconds between the balancer's looks at each running VM's locality. */
+    numaBalancingIntervalSeconds: z.coerce.number().int().min(1).max(3600),
+    /** Looks in a row with more than half remote before it acts (the sustained period is this × the interval). */
+    numaBalancingSamples: z.coerce.number().int().min(1).max(1000),
   })
   .strict();
 
@@ -126,6 +132,9 @@ const ENV: Record<string, keyof z.infer<typeof configSchema>> = {
   POLYVISOR_QEMU_USER: 'qemuUser',
   POLYVISOR_QEMU_UID_BASE: 'qemuUidBase',
   POLYVISOR_QEMU_UID_COUNT: 'qemuUidCount',
+  POLYVISOR_NUMA_BALANCING: 'numaBalancing',
+  POLYVISOR_NUMA_BALANCING_INTERVAL: 'numaBalancingIntervalSeconds',
+  POLYVISOR_NUMA_BALANCING_SAMPLES: 'numaBalancingSamples',
 };
 
 export const CONFIG_KEYS = Object.values(ENV);
@@ -165,6 +174,9 @@ export function loadConfig(src: ConfigSources = {}): DaemonConfig {
     qemuUser: 'root',
     qemuUidBase: 2_000_000_000,
     qemuUidCount: 65_536,
+    numaBalancing: 'report',
+    numaBalancingIntervalSeconds: 60,
+    numaBalancingSamples: 3,
     store: { kind: 'sqlite' } as StoreConfig,
   };
   const fileName = src.file ?? env['POLYVISOR_CONFIG'];

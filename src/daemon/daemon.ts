@@ -32,6 +32,7 @@ import { wireMetrics } from './metrics-wiring.js';
 import { hostInventoryReader } from './host-inventory-wiring.js';
 import { wireHistory } from './history-wiring.js';
 import { SharedVmSamples } from './vm-samples.js';
+import { wireNumaBalancing } from './numa-balancing-wiring.js';
 import { doctorRunner } from './doctor-wiring.js';
 import { AuditRetention } from './audit-retention.js';
 import { resolveQuotas } from './quota-config.js';
@@ -132,6 +133,8 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     undo.unshift(async () => metrics.close());
     const history = wireHistory({ stateDir: config.stateDir, service, samples, intervalSeconds: config.historyIntervalSeconds, logger });
     undo.unshift(() => history.close());
+    const numa = wireNumaBalancing({ service, samples, mode: config.numaBalancing, intervalSeconds: config.numaBalancingIntervalSeconds, samplesInARow: config.numaBalancingSamples, logger });
+    undo.unshift(async () => numa.close());
     const doctor = doctorRunner({ config, service, driver, pools, integrityCheck, networks });
     const forwarding = cluster ? clusterForwarding({ cluster, secrets, tokens: platform.tokens, enabled: config.forwardWrites }) : undefined;
     const rebalancer = cluster && forwarding ? wireRebalance({ cluster, service, migrations, secrets, forwarder: forwarding.forwarder, host: config.hostName }) : undefined;

@@ -40,6 +40,7 @@ export { canGuestExec, type GuestExec, type GuestExecResult } from './guest-exec
 export { canHotplugDisks, type DiskHotplug, type HotplugDisk } from './disk-hotplug.js';
 export { canHotplugNics, type NicHotplug, type HotplugNic } from './nic-hotplug.js';
 export { canHotplugResources, type HotplugLayout, type LiveResources, type ResourceHotplug } from './resource-hotplug.js';
+export { canMovePages, type NumaLocality, type NumaPageMover } from './numa.js';
 export { canReportStats, type StatsSource, type VmStats, type GuestMemory, type DiskCounters, type NicCounters } from './stats.js';
 export {
   canSnapshot, canSnapshotExternal, type Snapshottable, type LoadSnapshotResult, type FreezeResult, type ExternalSnapshottable, type ExternalOverlay, type StreamRequest, type CommitRequest,

@@ -2,6 +2,7 @@
  * Resource counters of a running VM, read on demand (a Prometheus scrape, `top`).
  * Every value is a cumulative counter or a current gauge; nothing is cached.
  */
+import type { NumaLocality } from './numa.js';
 
 export interface DiskCounters {
   /** The spec's disk name. */
@@ -52,6 +53,8 @@ export interface VmStats {
   nics: NicCounters[];
   /** How long each monitor command of this sample took, seconds. */
   monitorCalls: Array<{ command: string; seconds: number }>;
+  /** Where the guest's RAM sits on the host's NUMA nodes (drivers that can tell; null when it could not be read). */
+  numa?: NumaLocality | null;
 }
 
 export interface StatsSource {

@@ -19,6 +19,8 @@ export interface VmMetricSample {
     }>;
     nics: Array<{ nic: string; rxBytes: number; txBytes: number; rxPackets: number; txPackets: number }>;
     monitorCalls: Array<{ command: string; seconds: number }>;
+    /** Guest RAM per host NUMA node and the share on nodes other than its home nodes (drivers' NumaLocality). */
+    numa?: { nodes: Array<{ node: number; bytes: number }>; remoteRatio: number } | null;
   } | null;
   statsError: string | null;
 }

@@ -10,6 +10,7 @@ const running = (name: string, writeBytes: number): VmMetricSample => ({
     cpuSeconds: 1.5, vcpuSeconds: [{ vcpu: 0, seconds: 1 }], rssBytes: 1000, balloonBytes: null,
     disks: [{ disk: 'root', readBytes: 10, writeBytes, readOps: 1, writeOps: 2, flushOps: 3, readSeconds: 0.1, writeSeconds: 0.2 }],
     nics: [{ nic: 'net0', rxBytes: 5, txBytes: 6, rxPackets: 1, txPackets: 2 }], monitorCalls: [],
+    numa: { nodes: [{ node: 0, bytes: 4096 }, { node: 1, bytes: 12288 }], remoteRatio: 0.75 },
   },
 });
 
@@ -24,6 +25,9 @@ describe('VmSeries: per-VM lines cached between scrapes', () => {
     expect(t).toContain('polyvisor_vm_state{vm="a",state="stopped"} 1');
     expect(t).toContain('polyvisor_vm_disk_write_bytes_total{vm="c",disk="root"} 30');
     expect(t).toContain('polyvisor_vm_network_transmit_packets_total{vm="c",nic="net0"} 2');
+    expect(t).toContain('polyvisor_vm_numa_memory_bytes{vm="c",node="1"} 12288');
+    expect(t).toContain('polyvisor_vm_numa_remote_ratio{vm="c"} 0.75');
+    expect(t).not.toContain('polyvisor_vm_numa_remote_ratio{vm="a"}'); // no process, no series
     s.update([idle('a', 'running'), idle('b')]);
     expect(s.reused).toBe(1);
     const u = s.text();

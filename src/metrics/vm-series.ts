@@ -61,6 +61,8 @@ const FAMILIES: readonly Family[] = [
   family('polyvisor_vm_network_transmit_bytes_total', 'Bytes a NIC sent, as the guest counts them (guest agent)', 'counter', (n) => perNic(n, (x) => x.txBytes)),
   family('polyvisor_vm_network_receive_packets_total', 'Packets a NIC received, as the guest counts them (guest agent)', 'counter', (n) => perNic(n, (x) => x.rxPackets)),
   family('polyvisor_vm_network_transmit_packets_total', 'Packets a NIC sent, as the guest counts them (guest agent)', 'counter', (n) => perNic(n, (x) => x.txPackets)),
+  family('polyvisor_vm_numa_memory_bytes', 'Resident guest RAM of the VM on each host NUMA node (/proc/PID/numa_maps)', 'gauge', (n) => (v, vm) => (v.stats?.numa?.nodes ?? []).map((x) => `${n}{vm="${vm}",node="${x.node}"} ${num(x.bytes)}\n`).join('')),
+  family('polyvisor_vm_numa_remote_ratio', 'Share of the VM\'s resident guest RAM on host nodes other than the ones its spec binds it to (unbound: other than the node holding the most)', 'gauge', (n) => (v, vm) => one(n, vm, v.stats?.numa?.remoteRatio)),
 ];
 
 interface Cached { key: string; lines: string[] }

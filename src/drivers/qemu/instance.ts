@@ -26,6 +26,8 @@ import { migrateOut, startPostcopy, undoOutgoing } from './migrate-source.js';
 import { terminate, waitGone } from './process.js';
 import { saveState } from './save.js';
 import { collectQemuStats } from './stats.js';
+import { migrateProcessPages, readNumaLocality } from './numa-locality.js';
+import type { NumaLocality, NumaPageMover } from '../numa.js';
 import { GuestNicStats } from './nic-stats.js';
 import { GuestBalloon } from './balloon.js';
 import type { StatsSource, VmStats } from '../stats.js';
@@ -50,7 +52,7 @@ export const AGENT_REBOOT_TIMEOUT_MS = 2_000;
 /** How long after the monitor closed we wait for the process to disappear before giving up on it. */
 const EXIT_WATCH_MS = 60_000;
 
-export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, NicHotplug, ResourceHotplug, StatsSource, Snapshottable, ExternalSnapshottable, Backupable, GuestInfoSource, GuestExec {
+export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, NicHotplug, ResourceHotplug, StatsSource, NumaPageMover, Snapshottable, ExternalSnapshottable, Backupable, GuestInfoSource, GuestExec {
   readonly info: RuntimeInfo;
   readonly files: RuntimeFiles;
   private readonly plan: LaunchPlan;
@@ -222,7 +224,13 @@ export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, N
 
   stats(signal: AbortSignal): Promise<VmStats> {
     this.nicStats ??= new GuestNicStats(this.files.agentSocket, this.plan.spec, this.plan.id);
-    return collectQemuStats(this.qmp, this.info.pid, this.plan.spec, signal, { nics: this.nicStats, balloon: this.balloon });
+    const numa = (): Promise<NumaLocality | null> => readNumaLocality(this.info.pid, this.plan.spec).catch(() => null);
+    return collectQemuStats(this.qmp, this.info.pid, this.plan.spec, signal, { nics: this.nicStats, balloon: this.balloon, numa });
+  }
+
+  /** Moves this QEMU's pages on host nodes `from` to `to` (numactl's migratepages; the NUMA balancer's action). */
+  movePages(from: readonly number[], to: readonly number[], signal: AbortSignal): Promise<void> {
+    return migrateProcessPages(this.info.pid, from, to, signal);
   }
 
   saveSnapshot(tag: string, disks: readonly string[], signal: AbortSignal): Promise<void> { return saveSnapshot(this.qmp, tag, disks, signal, this.plan.spec.memory); }

@@ -4,12 +4,14 @@
  * from query-balloon and the guest's own memory figures from its statistics
  * (balloon.ts), disk counters from query-blockstats. User-mode (slirp)
  * NICs keep no counters QMP can report: `nics` comes from the guest agent
- * (nic-stats.ts) when the caller passes one.
+ * (nic-stats.ts) when the caller passes one. `numa`: guest RAM per host
+ * NUMA node from /proc/PID/numa_maps (numa-locality.ts).
  */
 import { readFile } from 'node:fs/promises';
 import type { QmpClient } from '../../qmp/index.js';
 import type { VmSpec } from '../../spec/index.js';
 import type { DiskCounters, NicCounters, VmStats } from '../stats.js';
+import type { NumaLocality } from '../numa.js';
 import type { GuestBalloon } from './balloon.js';
 import { diskNodes } from './names.js';
 
@@ -57,6 +59,8 @@ export interface GuestSources {
   nics?: { read(signal: AbortSignal): Promise<NicCounters[]> };
   /** The guest's memory from the balloon's statistics. */
   balloon?: Pick<GuestBalloon, 'read'>;
+  /** Where guest RAM sits on the host's NUMA nodes (numa-locality.ts); null when /proc could not be read. */
+  numa?: () => Promise<NumaLocality | null>;
 }
 
 export async function collectQemuStats(qmp: QmpClient, pid: number, spec: VmSpec, signal: AbortSignal, guest: GuestSources = {}): Promise<VmStats> {
@@ -95,6 +99,7 @@ export async function collectQemuStats(qmp: QmpClient, pid: number, spec: VmSpec
     disks: diskCounters(spec, blocks),
     nics: guest.nics ? await guest.nics.read(signal) : [],
     monitorCalls,
+    ...(guest.numa ? { numa: await guest.numa() } : {}),
   };
 }
 
