@@ -29,6 +29,16 @@ export async function processStartTicks(pid: number): Promise<number | undefined
   }
 }
 
+/** True while the process runs (it exists and is not a zombie waiting to be reaped). */
+export async function processRuns(pid: number): Promise<boolean> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 export class FenceTargets {
   constructor(readonly dir: string) {}
 

@@ -12,7 +12,8 @@ export {
   HostAgent, listHosts, DEFAULT_HOST_TTL_SECONDS,
   type HostAgentOptions, type HostAgentState, type HostCapacity, type HostRecord, type PublishedHost,
 } from './membership.js';
-export { FenceTargets, processStartTicks, type FenceTarget } from './fence-targets.js';
+export { FenceTargets, processStartTicks, processRuns, type FenceTarget } from './fence-targets.js';
+export { rejoinAfterLoss, type RejoinOptions } from './rejoin.js';
 export { FenceClock, fence, runWatchdog, WATCHDOG_TICK_MS, FENCE_MARGIN_MS, type FenceReport, type FenceVerdict, type WatchdogOptions } from './watchdog.js';
 export { planFailover, HA_RESTART_STATES, type HaPlan, type HaPlanInput, type HaRestart, type HaStuck, type HaVm, type HaWaiting } from './ha-plan.js';
 export { HaManager, candidates, type HaIntent, type HaManagerOptions } from './ha-manager.js';

@@ -20,4 +20,40 @@ describe('LeaseKeeper', () => {
     expect(renewals).toBeGreaterThanOrEqual(3);
     await keeper.stop();
   });
+
+  it('is lost when the store stops answering for a TTL, and a regrant takes a new lease that renews again', async () => {
+    let down = false;
+    let granted = 0;
+    const renewedWith: string[] = [];
+    const kv = {
+      grantLease: async (ttlSeconds: number) => {
+        if (down) throw new Error('no quorum');
+        return { id: String(++granted), ttlSeconds };
+      },
+      keepAliveOnce: async (id: string) => {
+        if (down) throw new Error('no quorum');
+        renewedWith.push(id);
+        return 1;
+      },
+      revokeLease: async () => undefined,
+    } as unknown as ClusterKv;
+    const lost: string[] = [];
+    const keeper = new LeaseKeeper({ kv, ttlSeconds: 1, onLost: (w) => lost.push(w) });
+    await expect(keeper.regrant()).rejects.toThrow(/not lost/);
+    await keeper.grant();
+    down = true;
+    for (let i = 0; i < 40 && !lost.length; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(lost).toEqual(['not renewed within its TTL of 1 s']);
+    expect(keeper.alive).toBe(false);
+    await expect(keeper.regrant()).rejects.toThrow(/no quorum/); // the store still does not answer: still lost
+    expect(keeper.lost).toBeDefined();
+    down = false;
+    expect(await keeper.regrant()).toBe('2');
+    expect(keeper.alive).toBe(true);
+    expect(keeper.lost).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 800));
+    expect(renewedWith.filter((id) => id === '2').length).toBeGreaterThanOrEqual(1);
+    expect(keeper.alive).toBe(true);
+    await keeper.stop();
+  });
 });

@@ -53,6 +53,25 @@ export class LeaseKeeper {
     return this.lease.id;
   }
 
+  /**
+   * After a loss (the store was out of reach for a whole TTL, or expired the
+   * lease): a new lease, renewed as before. The old one is gone or going; what
+   * was put under it must be put again under the new one.
+   */
+  async regrant(signal?: AbortSignal): Promise<string> {
+    if (this.lostWhy === undefined) throw new Error('lease: regrant of a lease that is not lost');
+    if (this.ctl.signal.aborted) throw new Error('lease: stopped');
+    await this.loop; // it returned when the loss was noted
+    const sent = Date.now();
+    const lease = await this.opts.kv.grantLease(this.opts.ttlSeconds, { signal });
+    this.lease = lease;
+    this.lostWhy = undefined;
+    this.aliveUntil = sent + lease.ttlSeconds * 1000;
+    this.opts.onRenewed?.(this.aliveUntil);
+    this.loop = this.keepAlive();
+    return lease.id;
+  }
+
   /** Stops renewing without revoking: the store expires the lease after its TTL (what a crashed holder does). */
   async stop(): Promise<void> {
     this.ctl.abort();

@@ -70,6 +70,13 @@ export class HostAgent {
     await this.opts.kv.put(this.key, JSON.stringify(this.record), { lease, signal });
   }
 
+  /** After the lease was lost: a new lease, and the host record put again under it (cluster/rejoin.ts). */
+  async rejoin(signal?: AbortSignal): Promise<void> {
+    if (this.lease.lost !== undefined) await this.lease.regrant(signal); // a retry after the put failed keeps the new lease
+    this.record = { ...this.record, since: new Date().toISOString() };
+    await this.opts.kv.put(this.key, JSON.stringify(this.record), { lease: this.lease.id, signal });
+  }
+
   /** Publishes a new state (cordon, drain) under the same lease. */
   async setState(state: HostAgentState, signal?: AbortSignal): Promise<void> {
     this.record = { ...this.record, state };

@@ -8,7 +8,10 @@
 import { mkdir, readFile, statfs, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import os from 'node:os';
-import { ClusterHosts, Election, HaExecutor, HaManager, HA_RESTART_STATES, HostAgent, HostDirectory, SingleHost, DEFAULT_HOST_TTL_SECONDS, type HostsService } from '../cluster/index.js';
+import {
+  ClusterHosts, Election, HaExecutor, HaManager, HA_RESTART_STATES, HostAgent, HostDirectory, SingleHost, DEFAULT_HOST_TTL_SECONDS,
+  processRuns, rejoinAfterLoss, type HostsService,
+} from '../cluster/index.js';
 import type { VmService } from '../lifecycle/index.js';
 import { newUuid, VERSION, type Logger } from '../shared/index.js';
 import type { ClusterKv } from '../store/index.js';
@@ -53,7 +56,10 @@ export async function wireCluster(o: { config: DaemonConfig; kv: ClusterKv; serv
   const log = o.logger.child({ component: 'cluster' });
   const host = o.config.hostName;
   const prefix = cfg.prefix;
-  const watchdog = startWatchdog(o.config.stateDir, log);
+  let watchdog = startWatchdog(o.config.stateDir, log);
+  const directory = new HostDirectory(o.kv, host, prefix);
+  const ctl = new AbortController();
+  let rejoining: Promise<unknown> = Promise.resolve();
   const agent = new HostAgent({
     kv: o.kv,
     host: {
@@ -64,7 +70,20 @@ export async function wireCluster(o: { config: DaemonConfig; kv: ClusterKv; serv
     ttlSeconds: cfg.leaseTtlSeconds ?? DEFAULT_HOST_TTL_SECONDS,
     ...(prefix ? { prefix } : {}),
     onRenewed: (until) => watchdog.alive(until),
-    onLost: (why) => log.error({ why }, 'this host lost its cluster lease: its HA VMs are fenced by the watchdog and restart elsewhere'),
+    onLost: (why) => {
+      log.error({ why }, 'this host lost its cluster lease: its watchdog fences its HA VMs; the host rejoins when the store answers');
+      if (ctl.signal.aborted || why === 'revoked') return;
+      rejoining = rejoinAfterLoss({
+        watchdogExited: watchdog.exited,
+        restartWatchdog: () => { watchdog = startWatchdog(o.config.stateDir, log); },
+        rejoin: async (signal) => {
+          await agent.rejoin(signal);
+          await directory.remember(agent.published);
+        },
+        recoverFenced: () => recoverFenced(o.service, host, log),
+        log, signal: ctl.signal,
+      }).catch((err: unknown) => log.error({ err }, 'rejoin failed'));
+    },
   });
 
   // The watchdog's list: this host's HA VMs with a process. Updated on every state change, before anything else hears of it.
@@ -78,11 +97,9 @@ export async function wireCluster(o: { config: DaemonConfig; kv: ClusterKv; serv
   for (const t of await watchdog.targets.list()) await syncTarget(t.vm);
   for (const rec of await o.service.list()) await syncTarget(rec.name);
 
-  const directory = new HostDirectory(o.kv, host, prefix);
   await agent.join();
   await directory.remember(agent.published);
   log.info({ host, ttlSeconds: agent.lease.ttlSeconds, watchdog: watchdog.pid }, 'joined the cluster');
-  const ctl = new AbortController();
   const runs: Promise<void>[] = [];
   // Free hugepages and GPUs change as VMs start and stop: republish them when they do (the scheduler's topology filters read them).
   let lastTopology = agent.published.facts['topology'];
@@ -106,7 +123,7 @@ export async function wireCluster(o: { config: DaemonConfig; kv: ClusterKv; serv
     publish: (facts) => agent.addFacts(facts),
     leave: async () => {
       ctl.abort();
-      await Promise.all(runs);
+      await Promise.all([...runs, rejoining]);
       watchdog.leave();
       await agent.leave();
       left = true;
@@ -114,13 +131,35 @@ export async function wireCluster(o: { config: DaemonConfig; kv: ClusterKv; serv
     },
     close: async () => {
       ctl.abort();
-      await Promise.all(runs);
+      await Promise.all([...runs, rejoining]);
       if (left) return;
       // Not a leave: the VMs keep running after the daemon stops, so the lease must run out and the watchdog fence the HA
       // ones before they may restart elsewhere. `polyvisor cluster leave` (after a drain) is the clean way out.
       await agent.lease.stop();
     },
   };
+}
+
+/**
+ * After a rejoin (cluster/rejoin.ts): this host's HA VMs whose record says they run while their QEMU is gone — the
+ * watchdog fenced them while the store was out of reach, so their exit could not be recorded — are marked stopped by a
+ * compare-and-set on the record's generation (if the HA manager gave one to another host meanwhile, that host has it),
+ * then started here. One VM's failure is logged and the others go on.
+ */
+async function recoverFenced(service: VmService, host: string, log: Logger): Promise<string[]> {
+  const restarted: string[] = [];
+  for (const rec of await service.list()) {
+    if (rec.host !== host || !rec.spec.ha || !HA_RESTART_STATES.has(rec.state)) continue;
+    if (rec.runtime && await processRuns(rec.runtime.pid)) continue;
+    try {
+      const stopped = await service.states.takeOver(rec, host, 'HA: fenced while this host had lost its cluster lease', rec.generation);
+      await service.takeOverAndStart(rec.name, host, stopped.generation);
+      restarted.push(rec.name);
+    } catch (err) {
+      log.error({ err, vm: rec.name }, 'rejoin: a fenced HA VM could not be restarted here');
+    }
+  }
+  return restarted;
 }
 
 /** What /v1/hosts answers from: the cluster's hosts, or this one host. */

@@ -15,6 +15,8 @@ import type { Logger } from '../shared/index.js';
 export interface RunningWatchdog {
   pid: number;
   targets: FenceTargets;
+  /** Resolves when the watchdog process has exited (after it fenced, or left). */
+  exited: Promise<void>;
   /** Tells it the lease is surely alive until `aliveUntil` (ms since epoch). */
   alive(aliveUntil: number): void;
   /** The host leaves the cluster on purpose: the watchdog disarms and exits. */
@@ -35,7 +37,10 @@ export function startWatchdog(stateDir: string, logger: Logger): RunningWatchdog
   // The pipe must not keep the daemon alive either, and a watchdog that died must not crash it.
   (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
   child.stdin?.on('error', (err) => logger.warn({ err }, 'fencing watchdog pipe'));
-  child.on('exit', (code, signal) => logger.warn({ code, signal, pid: child.pid }, 'fencing watchdog exited'));
+  const exited = new Promise<void>((resolve) => child.on('exit', (code, signal) => {
+    logger.warn({ code, signal, pid: child.pid }, 'fencing watchdog exited');
+    resolve();
+  }));
   logger.info({ pid: child.pid, dir }, 'fencing watchdog started');
   const write = (line: string) => {
     if (child.stdin && !child.stdin.destroyed) child.stdin.write(`${line}\n`);
@@ -43,6 +48,7 @@ export function startWatchdog(stateDir: string, logger: Logger): RunningWatchdog
   return {
     pid: child.pid!,
     targets: new FenceTargets(dir),
+    exited,
     alive: (until) => write(`alive ${Math.floor(until)}`),
     leave: () => {
       write('leave');
