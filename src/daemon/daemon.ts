@@ -24,7 +24,7 @@ import { SecretStore } from '../secrets/index.js';
 import { splitListen, type DaemonConfig } from './config.js';
 import { takeLock } from './lock.js';
 import { makeStatePrivate, setPrivateUmask } from './private-state.js';
-import { qemuUsersOf } from './qemu-user-wiring.js';
+import { openTunForVmUsers, qemuUsersOf, tapOwnerOf } from './qemu-user-wiring.js';
 import { refuseQemuPeers } from './qemu-peer-guard.js';
 import { ensureTlsCertificate } from './tls.js';
 import { checkSocketGroup, shareSocket } from './socket-group.js';
@@ -54,6 +54,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
   config = applyClusterFile(config); // the cluster store `cluster init|join` wrote (docs/cluster.md)
   const socketGid = config.socketGroup !== undefined ? checkSocketGroup({ socket: config.socket, stateDir: config.stateDir, socketGroup: config.socketGroup }) : undefined;
   const qemuUsers = await qemuUsersOf(config);
+  if (qemuUsers) await openTunForVmUsers(logger);
   await makeStatePrivate({ ...config, ...(qemuUsers ? { qemuGid: qemuUsers.sharedGid } : {}) }, logger);
   const unlock = await takeLock(path.join(config.stateDir, 'polyvisord.pid'));
   const undo: Array<() => Promise<void>> = [unlock];
@@ -67,7 +68,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
       logger: logger.child({ component: 'qemu' }),
       ...(qemuUsers ? { users: qemuUsers } : {}),
     }));
-    const networks = (await wireNetworks({ stateDir: config.stateDir, store, vms: () => service.list(), logger })).service;
+    const networks = (await wireNetworks({ stateDir: config.stateDir, store, vms: () => service.list(), logger, ...(qemuUsers ? { tapOwner: tapOwnerOf(qemuUsers, config.vmsDir) } : {}) })).service;
     const service: VmService = new VmService({
       store, driver, host: config.hostName, vmsDir: config.vmsDir, logger, stopTimeoutSeconds: config.stopTimeoutSeconds, memoryReserveBytes: config.migrationMemoryReserveMiB * 1024 ** 2,
       ...(networks ? { nics: networks } : {}),

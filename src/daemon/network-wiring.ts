@@ -7,7 +7,7 @@
  */
 import { access, constants, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { NetworkService } from '../lifecycle/index.js';
+import { NetworkService, type NetworkServiceOptions } from '../lifecycle/index.js';
 import { LinuxHostNetworks, hostCommandRunner, parseHostRoutes, type CommandRunner } from '../network/index.js';
 import type { Logger } from '../shared/index.js';
 import type { NetworkStore, VmRecord } from '../store/index.js';
@@ -41,7 +41,7 @@ export interface NetworkWiring {
   blocker: string | null;
 }
 
-export async function wireNetworks(o: { stateDir: string; store: unknown; vms: () => Promise<VmRecord[]>; logger: Logger; runner?: CommandRunner }): Promise<NetworkWiring> {
+export async function wireNetworks(o: { stateDir: string; store: unknown; vms: () => Promise<VmRecord[]>; logger: Logger; runner?: CommandRunner; tapOwner?: NetworkServiceOptions['tapOwner'] }): Promise<NetworkWiring> {
   const log = o.logger.child({ component: 'networks' });
   if (!isNetworkStore(o.store)) {
     log.info({}, 'the store has no network tables: virtual networks are off');
@@ -53,6 +53,7 @@ export async function wireNetworks(o: { stateDir: string; store: unknown; vms: (
   const host = blocker === null ? new LinuxHostNetworks({ stateDir: o.stateDir, runner, logger: log }) : null;
   const service = new NetworkService({
     store: o.store, vms: o.vms, host, logger: o.logger,
+    ...(o.tapOwner ? { tapOwner: o.tapOwner } : {}),
     hostRoutes: async () => parseHostRoutes((await runner.run('ip', ['-j', '-4', 'route', 'show', 'table', 'all'], { allowFail: true })).stdout),
   });
   return { service, blocker };

@@ -6,9 +6,11 @@
  * a supplementary group so an unprivileged QEMU still opens KVM, and, where
  * the host has AppArmor, a loader of per-VM profiles.
  */
-import { stat } from 'node:fs/promises';
+import { chmod, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { AppArmorLoader, probeAppArmor, VmUsers } from '../drivers/qemu/index.js';
+import { vmDir } from '../lifecycle/index.js';
+import type { Logger } from '../shared/index.js';
 import type { DaemonConfig } from './config.js';
 
 export async function qemuUsersOf(c: Pick<DaemonConfig, 'qemuUser' | 'qemuUidBase' | 'qemuUidCount' | 'stateDir' | 'vmsDir'>): Promise<VmUsers | undefined> {
@@ -24,4 +26,29 @@ export async function qemuUsersOf(c: Pick<DaemonConfig, 'qemuUser' | 'qemuUidBas
     roots: [c.stateDir, c.vmsDir],
     ...(kvm !== undefined && kvm !== 0 ? { extraGroups: [kvm] } : {}),
   });
+}
+
+/** The owner of a VM's taps: the uid and gid its QEMU runs as (the same allocation the driver starts it with). */
+export function tapOwnerOf(users: VmUsers, vmsDir: string): (vm: { id: string }) => Promise<{ uid: number; gid: number }> {
+  return async (vm) => {
+    const id = await users.identity(vm.id, vmDir(vmsDir, vm.id));
+    return { uid: id.uid, gid: id.gid };
+  };
+}
+
+/**
+ * An unprivileged QEMU opens /dev/net/tun itself to attach to its tap. Debian's
+ * udev rule makes the node 0666 (50-udev-default.rules: KERNEL=="tun",
+ * MODE="0666"), which is safe: the tun driver lets a process without
+ * CAP_NET_ADMIN attach only to a tap it owns. A host without udev keeps the
+ * kernel's 0600, and every confined VM with a NIC on a network would fail to
+ * start; the daemon gives the node Debian's mode and says so.
+ */
+export async function openTunForVmUsers(logger: Logger, node = '/dev/net/tun'): Promise<void> {
+  const st = await stat(node).catch(() => undefined);
+  if (!st || (st.mode & 0o666) === 0o666) return;
+  await chmod(node, 0o666).then(
+    () => logger.info({ node, was: (st.mode & 0o777).toString(8) }, 'gave /dev/net/tun Debian\'s mode 0666 so confined QEMUs can attach to their own taps'),
+    (err: unknown) => logger.warn({ err, node }, 'could not open /dev/net/tun to confined QEMUs: VMs with NICs on virtual networks will not start'),
+  );
 }

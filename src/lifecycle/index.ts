@@ -33,3 +33,4 @@ export { ResizeService, checkResize, resizedSpec, MEMORY_BLOCK_MIB, type ResizeR
 export { checkQuota, defaultQuotas, footprintOf, type QuotaConfig, type QuotaLimits, type Footprint } from './quotas.js';
 export { checkForwardPolicy, FIRST_UNPRIVILEGED_PORT } from './port-forward-policy.js';
 export { NumaBalancer, describeNumaDecision, NUMA_BALANCING_MODES, type NumaBalancingMode, type NumaBalancerOptions, type NumaDecision, type NumaObservation } from './numa-balancer.js';
+export { vmDir } from './vm-paths.js';

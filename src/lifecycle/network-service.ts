@@ -23,6 +23,12 @@ export interface NetworkServiceOptions {
   host: HostNetworks | null;
   /** The host's routes (`ip -j route`), so a new subnet collides with none. */
   hostRoutes?: () => Promise<HostRoute[]>;
+  /**
+   * The uid and gid the VM's QEMU runs as, when it is not root (qemuUser:
+   * per-vm): its taps are created owned by them, so the unprivileged QEMU can
+   * open them and no other VM's can.
+   */
+  tapOwner?: (vm: Pick<VmRecord, 'id' | 'name'>) => Promise<{ uid: number; gid: number }>;
   logger: Logger;
 }
 
@@ -262,7 +268,7 @@ export class NetworkService {
     const att = toAttachment(rec, n, a);
     validateNicAttachment(att, def);
     await host.ensure(def); // the network's DHCP reservations now hold this NIC
-    await host.attach(att);
+    await host.attach(this.o.tapOwner ? { ...att, owner: await this.o.tapOwner(rec) } : att);
     return a.tap;
   }
 

@@ -100,6 +100,35 @@ describe('LinuxHostNetworks (recorded commands)', () => {
     await expect(h.attach(nic({ network: 'nope' }))).rejects.toMatchObject({ code: 'NETWORK_INVALID' });
   });
 
+  it('a tap for a confined QEMU is created owned by its uid and gid; one of another owner is made again, one of the same owner kept', async () => {
+    const owned = (user?: number) => ({ ifname: 'pvt-web0', flags: ['UP'], ifalias: 'polyvisor:nic:web/net0', master: 'pvbr-lan', linkinfo: { info_kind: 'tun', info_data: user === undefined ? {} : { user, group: user } } });
+    const base = [{ ifname: 'eth1', flags: ['UP'], master: 'pvbr-lan' }, { ifname: 'pvbr-lan', flags: ['UP'], ifalias: 'polyvisor:net:lan', linkinfo: { info_kind: 'bridge', info_data: { vlan_filtering: 1, nf_call_iptables: 1 } } }];
+    const owner = { uid: 2_000_000_001, gid: 2_000_000_001 };
+    // New tap.
+    let r = recorder(base);
+    let h = new LinuxHostNetworks({ stateDir: state, runner: r.runner });
+    await h.ensure(lan);
+    r.calls.length = 0;
+    await h.attach(nic({ bandwidth: null, owner }));
+    expect(r.calls[0]).toBe('ip tuntap add dev pvt-web0 mode tap user 2000000001 group 2000000001');
+    // A leftover tap with no owner (a daemon that ran QEMU as root made it): deleted and made again for the uid.
+    r = recorder([...base, owned()]);
+    h = new LinuxHostNetworks({ stateDir: state, runner: r.runner });
+    await h.ensure(lan);
+    r.calls.length = 0;
+    await h.attach(nic({ bandwidth: null, owner }));
+    expect(r.calls.slice(0, 3)).toEqual(['ip link del dev pvt-web0', 'ip tuntap add dev pvt-web0 mode tap user 2000000001 group 2000000001', 'ip link set dev pvt-web0 alias polyvisor:nic:web/net0']);
+    // Already the VM's: kept (a running VM's NIC re-applied), and no owner asked keeps whatever is there.
+    for (const o of [{ owner }, {}]) {
+      r = recorder([...base, owned(2_000_000_001)]);
+      h = new LinuxHostNetworks({ stateDir: state, runner: r.runner });
+      await h.ensure(lan);
+      r.calls.length = 0;
+      await h.attach(nic({ bandwidth: null, ...o }));
+      expect(r.calls.filter((c) => c.startsWith('ip tuntap') || c.startsWith('ip link del'))).toEqual([]);
+    }
+  });
+
   it('a changed firewall on an attached NIC only reloads the ruleset; a refused reload keeps the NIC\'s old rules', async () => {
     let nftFails = false;
     const r = recorder([

@@ -164,12 +164,18 @@ export class LinuxHostNetworks implements HostNetworks {
     const def = this.defs.get(a.network);
     if (!def) throw new PolyvisorError('NETWORK_INVALID', `network ${a.network} is not set up on this host`, { details: { field: 'network' } });
     const links = await listLinks(this.runner);
-    const tap = LinuxHostNetworks.ours(links.find((l) => l.name === a.tap), nicAlias(a.vm, a.nic), 'interface');
+    let tap = LinuxHostNetworks.ours(links.find((l) => l.name === a.tap), nicAlias(a.vm, a.nic), 'interface');
+    // A tap is opened only by its owner (or CAP_NET_ADMIN), and iproute2 cannot change the owner of one that exists: make it again.
+    if (tap && a.owner && (tap.tunUser !== a.owner.uid || tap.tunGroup !== a.owner.gid)) {
+      await this.ip('link', 'del', 'dev', a.tap);
+      tap = undefined;
+    }
     const created = tap === undefined;
     const before = this.nics.get(nicKey(a.vm, a.nic));
     try {
       if (created) {
-        await this.ip('tuntap', 'add', 'dev', a.tap, 'mode', 'tap');
+        const owner = a.owner ? ['user', String(a.owner.uid), 'group', String(a.owner.gid)] : [];
+        await this.ip('tuntap', 'add', 'dev', a.tap, 'mode', 'tap', ...owner);
         await this.ip('link', 'set', 'dev', a.tap, 'alias', nicAlias(a.vm, a.nic));
       }
       if (tap?.master !== def.bridge) await this.ip('link', 'set', 'dev', a.tap, 'master', def.bridge);

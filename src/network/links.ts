@@ -18,6 +18,9 @@ export interface LinkInfo {
   vlanFiltering: boolean;
   nfCallIptables: boolean;
   qdisc: string | null;
+  /** A tun/tap's owner uid and group (null: none set, or not a tun device). */
+  tunUser: number | null;
+  tunGroup: number | null;
 }
 
 interface IpLinkJson {
@@ -26,7 +29,7 @@ interface IpLinkJson {
   master?: string;
   flags?: string[];
   qdisc?: string;
-  linkinfo?: { info_kind?: string; info_data?: { vlan_filtering?: number; nf_call_iptables?: number } };
+  linkinfo?: { info_kind?: string; info_data?: { vlan_filtering?: number; nf_call_iptables?: number; user?: number; group?: number } };
 }
 
 export function parseLinks(json: string): LinkInfo[] {
@@ -40,6 +43,8 @@ export function parseLinks(json: string): LinkInfo[] {
     vlanFiltering: r.linkinfo?.info_data?.vlan_filtering === 1,
     nfCallIptables: r.linkinfo?.info_data?.nf_call_iptables === 1,
     qdisc: r.qdisc ?? null,
+    tunUser: r.linkinfo?.info_kind === 'tun' ? r.linkinfo.info_data?.user ?? null : null,
+    tunGroup: r.linkinfo?.info_kind === 'tun' ? r.linkinfo.info_data?.group ?? null : null,
   }));
 }
 

@@ -80,6 +80,13 @@ export interface NicAttachment {
   bandwidth: { inBytesPerS: number | null; outBytesPerS: number | null } | null;
   /** Link state as the guest sees it (QEMU set_link); the plumbing keeps the tap up either way. */
   linkUp: boolean;
+  /**
+   * The uid and gid of the QEMU that opens the tap (qemuUser: per-vm): the tap
+   * is created owned by them (`ip tuntap add … user UID group GID`), and an
+   * existing tap of another owner is made again. Absent: created without an
+   * owner (only a process with CAP_NET_ADMIN opens it), an existing tap kept.
+   */
+  owner?: { uid: number; gid: number };
 }
 
 export interface Lease {

@@ -113,13 +113,6 @@ export async function launch(ctx: LaunchContext, plan: LaunchPlan, signal: Abort
 
 /** The VM's user and the grants of the files it starts with (vm-user.ts, vm-files-grant.ts). */
 export async function confineVm(users: VmUsers, plan: LaunchPlan, dir: string, q: { qemuBinary: string; accel: Accel; firmwareCode?: string | undefined }): Promise<VmFileGrants> {
-  // A tap must be created owned by the uid that opens it (iproute2 creates taps exclusive: no later owner change),
-  // and the networks service makes them before the driver knows the uid: not wired yet (docs/security.md).
-  if (Object.keys(plan.taps ?? {}).length > 0) {
-    fail('QEMU_START_FAILED', `VM ${plan.spec.name} has NICs on virtual networks, which a QEMU running as its own user (qemuUser: per-vm) cannot open yet`, {
-      hint: 'Use user-mode networking for this VM, or run the daemon with qemuUser: root until taps are created for the VM\'s uid.',
-    });
-  }
   const id = await users.identity(plan.id, dir);
   const files = startFiles(plan);
   const grants = await grantForStart(users, id, { dir, ...files });
