@@ -16,14 +16,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { catalogue } from '../src/shared/index.js';
 import { fuzzRoutes, type OpenApiDoc } from '../test/helpers/api-fuzz.js';
-import { openFullStubStack } from '../test/helpers/full-stub-stack.js';
+import { memoryTmp, openFullStubStack } from '../test/helpers/full-stub-stack.js';
 import { writeSection } from './lib/report.js';
 
 const PER_ROUTE = Number(process.env['BENCH_FUZZ_PER_ROUTE'] ?? 10_000);
 const QUERY_ONLY = Number(process.env['BENCH_FUZZ_QUERY_ONLY'] ?? 1_000);
 const SEED = Number(process.env['BENCH_FUZZ_SEED'] ?? Date.now() % 2 ** 31);
 
-const stack = await openFullStubStack('bench-fuzz', 'unix');
+const stack = await openFullStubStack('bench-fuzz', 'unix', memoryTmp());
 try {
   const app = stack.api.app;
   await app.ready();

@@ -11,7 +11,7 @@
  * printed on a failure; POLYVISOR_FUZZ_SEED replays it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openFullStubStack, type FullStubStack } from '../../test/helpers/full-stub-stack.js';
+import { memoryTmp, openFullStubStack, type FullStubStack } from '../../test/helpers/full-stub-stack.js';
 import { fuzzRoutes, type OpenApiDoc } from '../../test/helpers/api-fuzz.js';
 import { catalogue } from '../shared/index.js';
 
@@ -23,7 +23,7 @@ let stack: FullStubStack;
 let doc: OpenApiDoc;
 
 beforeAll(async () => {
-  stack = await openFullStubStack('fuzz-routes', 'unix');
+  stack = await openFullStubStack('fuzz-routes', 'unix', memoryTmp());
   await stack.api.app.ready();
   doc = JSON.parse((await stack.api.app.inject({ method: 'GET', url: '/v1/openapi.json' })).body) as OpenApiDoc;
 }, 60_000);

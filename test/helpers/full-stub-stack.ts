@@ -5,6 +5,7 @@
  * every route of the daemon is registered, and the ones that need no running
  * guest really work. `close()` undoes all of it.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -36,8 +37,14 @@ import type { StubStack } from './stub-stack.js';
 /** The stub stack's parts (test/helpers/stub-stack.ts), with every service behind its API. */
 export type FullStubStack = StubStack;
 
-export async function openFullStubStack(tag: string, listener: 'tcp' | 'unix' = 'tcp'): Promise<FullStubStack> {
-  const dir = await mkdtemp(path.join(tmpdir(), `pv-${tag}-`));
+/**
+ * `parent`: where the stack's temporary state lives (default the OS temp
+ * folder). The fuzzers put it in memory (/dev/shm): the store commits every
+ * audit row with synchronous=FULL, and on a disk the fsyncs, not the API, set
+ * their pace.
+ */
+export async function openFullStubStack(tag: string, listener: 'tcp' | 'unix' = 'tcp', parent = tmpdir()): Promise<FullStubStack> {
+  const dir = await mkdtemp(path.join(parent, `pv-${tag}-`));
   const stateDir = path.join(dir, 'state');
   const vmsDir = path.join(stateDir, 'vms');
   await mkdir(vmsDir, { recursive: true });
@@ -98,4 +105,9 @@ export async function openFullStubStack(tag: string, listener: 'tcp' | 'unix' = 
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A temporary folder in memory where the host has one (/dev/shm), else the OS temp folder. */
+export function memoryTmp(): string {
+  return existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 }
