@@ -21,7 +21,9 @@ import { convertDisk, imageInfo, managedDiskPath, refuseOutsideReferences, type 
 import { type FormatCodecs } from './formats.js';
 import { planFromFile, type LocatedDisk } from './import-files.js';
 import { writeManifest } from './manifest.js';
+import { alongside, memberRegion, probeMember } from './ova-in-place.js';
 import { openOva, type OpenedOva } from './ova-open.js';
+import type { TarMember } from './tar-read.js';
 import { openXva } from './xva-open.js';
 import { ImportUploads } from './import-uploads.js';
 import { writeTar } from './tar-write.js';
@@ -132,30 +134,48 @@ export class InterchangeService {
     }
     const missing = fp.disks.filter((d) => d.found === undefined && (fp.plan.spec.disks ?? []).find((s) => s.name === d.name)?.media !== 'cdrom');
     if (missing.length > 0) fail('FILE_NOT_FOUND', `the descriptor's disk file(s) ${missing.map((d) => d.file).join(', ')} are missing; put them beside ${path.basename(req.path)}`);
-    // The OVA's disks, extracted and checked against its manifest before anything is converted.
-    const share = ova === undefined ? 0 : 0.3;
-    if (ova !== undefined) await ova.extractRest({ signal: ctx.signal, onProgress: (f) => ctx.progress(share * f) });
+    // An XVA's disks are reassembled (each chunk verified) first; an OVA's are read where they lie in it.
+    const share = ova?.extractRest === undefined ? 0 : 0.3;
+    if (ova?.extractRest !== undefined) await ova.extractRest({ signal: ctx.signal, onProgress: (f) => ctx.progress(share * f) });
+    const inPlace = ova?.inPlace;
+    const memberOf = (d: LocatedDisk): TarMember | undefined => inPlace?.member(path.relative(ova!.dir, d.found!).split(path.sep).join('/'));
+    const isCdrom = (d: LocatedDisk): boolean => (fp.plan.spec.disks ?? []).find((s) => s.name === d.name)?.media === 'cdrom';
     // Sizes come from the images themselves, probed once (formats declared, never guessed for raw).
-    const converted: Array<{ disk: LocatedDisk; virtualSize: number }> = [];
+    const converted: Array<{ disk: LocatedDisk; virtualSize: number; member?: TarMember }> = [];
     for (const d of fp.disks) {
-      if (d.found === undefined || (fp.plan.spec.disks ?? []).find((s) => s.name === d.name)?.media === 'cdrom') continue;
+      if (d.found === undefined || isCdrom(d)) continue;
+      const member = memberOf(d);
+      if (inPlace !== undefined && member === undefined) fail('FILE_NOT_FOUND', `${path.basename(req.path)} holds no member ${d.file}`);
+      if (member !== undefined) {
+        converted.push({ disk: d, member, virtualSize: await probeMember(inPlace!.file, member, d.format, ctx.signal) });
+        continue;
+      }
       const info = await imageInfo(d.found, { ...(d.format === 'raw' || d.format === 'qcow2' ? { format: d.format } : {}), signal: ctx.signal });
       if (d.format !== 'raw' && d.format !== 'qcow2' && info.format !== d.format) fail('IMAGE_INVALID', `disk ${d.name} (${d.file}) was named as ${d.format} but is ${info.format}`);
       refuseOutsideReferences(d.found, info);
       converted.push({ disk: d, virtualSize: info.virtualSize });
+    }
+    // Every other member the manifest lists is checked before anything is made; the disks while they convert.
+    if (inPlace !== undefined) {
+      const inDisks = new Set(converted.map((c) => c.member!.name));
+      await inPlace.verify([...ova!.members].filter((n) => !inDisks.has(n)), ctx.signal);
     }
     const sizes = new Map(converted.map((c) => [c.disk.name, c.virtualSize]));
     const spec = validateSpec({ ...input, disks: specDisks.map((d) => (sizes.has(d.name) ? { ...d, size: sizes.get(d.name)! } : d)) });
     if (await this.o.vms.find(spec.name)) fail('VM_EXISTS', `a VM named ${spec.name} already exists; give another with --name`);
     const total = converted.reduce((n, c) => n + c.virtualSize, 0) || 1;
     let done = 0;
+    // Nothing is recorded before every disk is whole and verified: a mismatch found while converting removes the VM's folder.
     const vm = await this.o.vms.create(spec, async (dir) => {
       for (const c of converted) {
         const target = spec.disks.find((d) => d.name === c.disk.name)!;
-        await convertDisk(c.disk.found!, managedDiskPath(target, dir), {
-          to: 'qcow2', from: c.disk.format, overwrite: true, signal: ctx.signal,
+        const convert = (signal: AbortSignal): Promise<void> => convertDisk(c.member === undefined ? c.disk.found! : inPlace!.file, managedDiskPath(target, dir), {
+          to: 'qcow2', from: c.disk.format, overwrite: true, signal,
+          ...(c.member === undefined ? {} : { region: memberRegion(c.member) }),
           onProgress: (f) => ctx.progress(share + ((1 - share) * (done + f * c.virtualSize)) / total),
         });
+        if (c.member === undefined) await convert(ctx.signal);
+        else await alongside(ctx.signal, convert, (signal) => inPlace!.verify([c.member!.name], signal));
         done += c.virtualSize;
       }
     });
@@ -170,6 +190,9 @@ export class InterchangeService {
     if (write === undefined) fail('INTERCHANGE_INVALID', `exporting to ${format} is not available yet`);
     const rec = await this.o.vms.get(name);
     if (rec.state !== 'stopped' && rec.state !== 'created') fail('INVALID_TRANSITION', `${name} is ${rec.state}; export a stopped VM (its disks are copied at rest)`);
+    // Encrypted disks are never written out in clear (docs/security.md "Encrypted disks").
+    const encrypted = rec.spec.disks.filter((d) => d.encrypt === true).map((d) => d.name);
+    if (encrypted.length) fail('ENCRYPTED_DISK_PLAINTEXT', `export of ${name} would write its encrypted disk${encrypted.length > 1 ? 's' : ''} ${encrypted.join(', ')} in clear; refused`);
     const existing = await readdir(out).catch(() => undefined);
     if (existing !== undefined && existing.length > 0) fail('INVALID_PATH', `${out} exists and is not empty; give a new or empty folder`);
     const target = storageFormat(format);

@@ -1,18 +1,20 @@
 /**
  * Opens an OVA for import: lists it with the safe tar reader, finds its one
- * OVF descriptor and its manifest (`.mf`), extracts into a fresh private
- * folder (everything for an import; only the descriptor, manifest and
- * certificate for a dry run) while hashing each member with the algorithm the
- * manifest names, and checks every digest before anything is converted. A
- * mismatch, or a manifest naming a file the OVA lacks, is CHECKSUM_MISMATCH
- * naming the file; the folder is removed on any failure. The caller removes
- * it (`cleanup`) when the import is done.
+ * OVF descriptor and its manifest (`.mf`), extracts the descriptor, manifest
+ * and certificate (only these) into a fresh private folder while hashing them
+ * with the algorithm the manifest names, and checks their digests. The disks
+ * stay in the package: `inPlace` tells where each member lies (qemu-img reads
+ * it there, ova-in-place.ts) and verifies members against the manifest by
+ * reading their byte range. A mismatch, or a manifest naming a file the OVA
+ * lacks, is CHECKSUM_MISMATCH naming the file; the folder is removed on any
+ * failure. The caller removes it (`cleanup`) when the import is done.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fail } from '../shared/index.js';
 import { parseManifest } from './manifest.js';
-import { extractMembers } from './tar-extract.js';
+import { memberDigests } from './ova-in-place.js';
+import { extractMembers, type Digests } from './tar-extract.js';
 import { listTar, readMember, type TarMember } from './tar-read.js';
 import type { ManifestEntry, MappingWarning } from './types.js';
 
@@ -28,9 +30,20 @@ export interface OpenedOva {
   /** Every regular member's name (extracted or not). */
   members: ReadonlySet<string>;
   warnings: MappingWarning[];
-  /** Extracts and verifies the other members (the disks); `fraction` runs 0 → 1. */
-  extractRest(o: { signal?: AbortSignal; onProgress?: (fraction: number) => void }): Promise<void>;
+  /** XVA: reassembles the disks in `dir`, each chunk verified; `fraction` runs 0 → 1. */
+  extractRest?(o: { signal?: AbortSignal; onProgress?: (fraction: number) => void }): Promise<void>;
+  /** OVA: the disks are read where they lie in the package. */
+  inPlace?: InPlaceMembers;
   cleanup(): Promise<void>;
+}
+
+export interface InPlaceMembers {
+  /** The package. */
+  file: string;
+  /** The member called `name` (a path relative to `dir`, with `/`), if the package holds it. */
+  member(name: string): TarMember | undefined;
+  /** Hashes each of `names` the manifest lists, in place; CHECKSUM_MISMATCH naming the first that differs. */
+  verify(names: readonly string[], signal?: AbortSignal): Promise<void>;
 }
 
 function pickOne(file: string, members: TarMember[], ext: string, what: string, required: boolean): TarMember | undefined {
@@ -59,27 +72,36 @@ export async function openOva(file: string, workDir: string, signal?: AbortSigna
   for (const m of members) if (m !== mf && m !== cert && mf !== undefined && !listed.has(m.name)) warnings.push({ source: m.name, message: `not listed in the manifest ${mf.name}: not verified` });
   const dir = await mkdtemp(path.join(workDir, '.ova-import-'));
   const cleanup = (): Promise<void> => rm(dir, { recursive: true, force: true });
-  const extract = async (wanted: TarMember[], x: { signal?: AbortSignal; onProgress?: (fraction: number) => void }): Promise<void> => {
-    const total = wanted.reduce((n, m) => n + m.size, 0) || 1;
-    const digests = await extractMembers(file, wanted, dir, {
-      ...(x.signal ? { signal: x.signal } : {}),
-      hashes: (name) => entries.filter((e) => e.file === name).map((e) => e.algorithm),
-      onBytes: (done) => x.onProgress?.(done / total),
-    });
-    for (const e of entries) {
-      const got = digests.get(e.file)?.[e.algorithm];
-      if (got !== undefined && got !== e.digest) fail('CHECKSUM_MISMATCH', `${source}: ${e.file} does not match the manifest (${e.algorithm.toUpperCase()} ${got}, the manifest says ${e.digest}); nothing was imported`);
+  const digestsOk = (name: string, got: Digests | undefined): void => {
+    for (const e of entries.filter((x) => x.file === name)) {
+      const d = got?.[e.algorithm];
+      if (d !== undefined && d !== e.digest) fail('CHECKSUM_MISMATCH', `${source}: ${e.file} does not match the manifest (${e.algorithm.toUpperCase()} ${d}, the manifest says ${e.digest}); nothing was imported`);
     }
   };
   const first = members.filter((m) => m === ovf || m === mf || m === cert);
   try {
-    await extract(first, signal ? { signal } : {});
+    const digests = await extractMembers(file, first, dir, {
+      ...(signal ? { signal } : {}),
+      hashes: (name) => entries.filter((e) => e.file === name).map((e) => e.algorithm),
+    });
+    for (const m of first) digestsOk(m.name, digests.get(m.name));
   } catch (err) {
     await cleanup();
     throw err;
   }
   return {
     format: 'ova', dir, descriptor: path.join(dir, ovf.name), members: new Set(members.map((m) => m.name)), warnings, cleanup,
-    extractRest: (x) => extract(members.filter((m) => !first.includes(m)), x),
+    inPlace: {
+      file,
+      member: (name) => byName.get(name),
+      verify: async (names, sig) => {
+        for (const name of names) {
+          const algorithms = entries.filter((e) => e.file === name).map((e) => e.algorithm);
+          const m = byName.get(name);
+          if (m === undefined || algorithms.length === 0) continue;
+          digestsOk(name, await memberDigests(file, m, algorithms, sig));
+        }
+      },
+    },
   };
 }

@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { fail } from '../shared/index.js';
 import { FORMAT_TRAITS, READABLE_FORMATS, type DiskFormat } from './formats.js';
+import { regionFilename, type ImageRegion } from './image-region.js';
 import { progressParser } from './progress.js';
 import { imageInfo } from './qemu-img.js';
 import { runQemuImg, stderrTail, type QemuImgOptions } from './qemu-img-run.js';
@@ -24,6 +25,8 @@ export interface ConvertDiskOptions extends QemuImgOptions, CommitOptions {
    * a VMDK's embedded extent name is the final one).
    */
   direct?: boolean;
+  /** Read the source at this byte range of `src` (an OVA's member, in place: image-region.ts); needs `from`. */
+  region?: ImageRegion;
 }
 
 /** The format qemu-img detects for `file`, refused unless it is one we read. */
@@ -38,14 +41,16 @@ export async function probeFormat(file: string, opts: QemuImgOptions = {}): Prom
 export async function convertDisk(src: string, dst: string, opts: ConvertDiskOptions): Promise<void> {
   src = resolve(src);
   dst = resolve(dst);
+  if (opts.region !== undefined && opts.from === undefined) fail('INVALID_ARGUMENT', `converting a region of ${src} needs its format`);
   const from = opts.from ?? (await probeFormat(src, opts));
+  const input = opts.region === undefined ? src : regionFilename(src, opts.region, from);
   const t = FORMAT_TRAITS[opts.to];
   const progress = opts.onProgress ? progressParser(opts.onProgress) : undefined;
   const write = async (out: string): Promise<void> => {
     const args = [
       'convert', ...(progress ? ['-p'] : []), '-f', from, '-O', t.qemu,
       ...(t.options.length ? ['-o', t.options.join(',')] : []),
-      src, out,
+      input, out,
     ];
     const r = await runQemuImg(args, { ...opts, timeoutMs: opts.timeoutMs ?? 6 * HOUR, onStdout: progress ? (c) => progress.push(c) : undefined });
     if (r.code !== 0) fail('DISK_CREATE_FAILED', `converting ${src} to ${opts.to} failed: ${stderrTail(r)}`);

@@ -6,6 +6,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { PolyvisorError, fail } from '../shared/index.js';
+import { regionFilename, type ImageRegion } from './image-region.js';
 import { IMAGE_FORMATS, UNCHECKABLE, parseImageCheck, parseImageInfo, type ImageCheck, type ImageFormat, type ImageInfo } from './image-info.js';
 import { progressParser } from './progress.js';
 import { runQemuImg, stderrTail, type QemuImgOptions } from './qemu-img-run.js';
@@ -41,12 +42,18 @@ export interface ImageInfoOptions extends QemuImgOptions {
   format?: ImageFormat;
   /** Pass -U: read an image a running VM holds open (the answer may be slightly stale). */
   forceShare?: boolean;
+  /**
+   * The image lies at this byte range of `path` (an OVA's member, read in place: image-region.ts); `format` then
+   * names its format driver (any READABLE_FORMATS), or qemu probes it when absent.
+   */
+  region?: ImageRegion & { format?: string };
 }
 
 export async function imageInfo(path: string, opts: ImageInfoOptions = {}): Promise<ImageInfo> {
   path = resolve(path);
   await mustExist(path);
-  const args = ['info', '--output=json', ...formatArgs(opts.format), ...(opts.forceShare ? ['-U'] : []), path];
+  const target = opts.region === undefined ? path : regionFilename(path, opts.region, opts.region.format);
+  const args = ['info', '--output=json', ...(opts.region === undefined ? formatArgs(opts.format) : []), ...(opts.forceShare ? ['-U'] : []), target];
   const r = await runQemuImg(args, { ...opts, timeoutMs: opts.timeoutMs ?? 30 * SECOND });
   if (r.code !== 0) fail('IMAGE_INVALID', `cannot read image ${path}: ${stderrTail(r)}`);
   return parseImageInfo(r.stdout);
