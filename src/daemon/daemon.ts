@@ -24,7 +24,7 @@ import { SecretStore } from '../secrets/index.js';
 import { splitListen, type DaemonConfig } from './config.js';
 import { takeLock } from './lock.js';
 import { makeStatePrivate, setPrivateUmask } from './private-state.js';
-import { openTunForVmUsers, qemuUsersOf, tapOwnerOf } from './qemu-user-wiring.js';
+import { forgetVmUsersOnRemove, openTunForVmUsers, qemuUsersOf, tapOwnerOf } from './qemu-user-wiring.js';
 import { refuseQemuPeers } from './qemu-peer-guard.js';
 import { ensureTlsCertificate } from './tls.js';
 import { checkSocketGroup, shareSocket } from './socket-group.js';
@@ -75,6 +75,10 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
       quotas: resolveQuotas(config.quotas),
     });
     undo.unshift(() => service.close());
+    if (qemuUsers) {
+      const off = forgetVmUsersOnRemove(service.states, qemuUsers, logger);
+      undo.unshift(async () => off());
+    }
     await discardUnfinishedIncoming({ vms: service, store, driver, logger });
     await recoverOutgoing({ vms: service, driver, logger });
     await service.reconcile();

@@ -2,7 +2,10 @@ import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openTunForVmUsers } from './qemu-user-wiring.js';
+import { EventEmitter } from 'node:events';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { VmUsers } from '../drivers/qemu/index.js';
+import { forgetVmUsersOnRemove, openTunForVmUsers } from './qemu-user-wiring.js';
 
 const logs: Array<[string, unknown]> = [];
 const logger = { info: (o: unknown, m: string) => logs.push([m, o]), warn: (o: unknown, m: string) => logs.push([m, o]) } as never;
@@ -21,5 +24,29 @@ describe('openTunForVmUsers (a stand-in file for /dev/net/tun)', () => {
     await openTunForVmUsers(logger, node);
     await openTunForVmUsers(logger, path.join(dir, 'missing'));
     expect(logs).toHaveLength(1);
+  });
+});
+
+describe('forgetVmUsersOnRemove', () => {
+  it('a removed VM\'s uid allocation goes back to the range and its AppArmor profile is unloaded; another VM keeps its own', async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'pv-uids-'));
+    const unloaded: string[] = [];
+    const appArmor = { unload: (id: string) => { unloaded.push(id); return Promise.resolve(); } };
+    const users = new VmUsers({ base: 2_000_000_000, count: 16, allocDir: path.join(dir, 'uids'), roots: [dir], appArmor: appArmor as never });
+    for (const x of ['a', 'b']) mkdirSync(path.join(dir, x)); // an allocation whose VM directory is gone is taken back
+    const a = await users.identity('vm-a', path.join(dir, 'a'));
+    const b = await users.identity('vm-b', path.join(dir, 'b'));
+    const states = new EventEmitter<{ removed: [{ vm: string; id: string }] }>();
+    const off = forgetVmUsersOnRemove(states as never, users, logger);
+    states.emit('removed', { vm: 'a', id: 'vm-a' });
+    for (let i = 0; i < 50 && unloaded.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(unloaded).toEqual(['vm-a']);
+    expect(a.uid).not.toBe(b.uid);
+    expect(readdirSync(path.join(dir, 'uids'))).toEqual([String(b.uid)]);
+    expect(existsSync(path.join(dir, 'uids', String(a.uid)))).toBe(false);
+    off();
+    states.emit('removed', { vm: 'b', id: 'vm-b' });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(unloaded).toEqual(['vm-a']);
   });
 });

@@ -9,7 +9,7 @@
 import { chmod, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { AppArmorLoader, probeAppArmor, VmUsers } from '../drivers/qemu/index.js';
-import { vmDir } from '../lifecycle/index.js';
+import { vmDir, type StateKeeper } from '../lifecycle/index.js';
 import type { Logger } from '../shared/index.js';
 import type { DaemonConfig } from './config.js';
 
@@ -51,4 +51,21 @@ export async function openTunForVmUsers(logger: Logger, node = '/dev/net/tun'): 
     () => logger.info({ node, was: (st.mode & 0o777).toString(8) }, 'gave /dev/net/tun Debian\'s mode 0666 so confined QEMUs can attach to their own taps'),
     (err: unknown) => logger.warn({ err, node }, 'could not open /dev/net/tun to confined QEMUs: VMs with NICs on virtual networks will not start'),
   );
+}
+
+/**
+ * A VM removed here (deleted, or moved to another cluster member): its uid
+ * allocation goes back to the range and its AppArmor profile is unloaded and
+ * its file removed, as libvirt does for a domain it undefines.
+ */
+export function forgetVmUsersOnRemove(states: Pick<StateKeeper, 'on' | 'off'>, users: VmUsers, logger: Logger): () => void {
+  const onRemoved = (r: { id: string }): void => {
+    const id = r.id;
+    void (async () => {
+      await users.release(id);
+      await users.o.appArmor?.unload(id);
+    })().catch((err: unknown) => logger.warn({ err, vm: id }, 'could not release the removed VM\'s user or AppArmor profile'));
+  };
+  states.on('removed', onRemoved);
+  return () => states.off('removed', onRemoved);
 }
