@@ -2,23 +2,24 @@
  * /import: a VM from another hypervisor's file the daemon can read (OVA, OVF,
  * .vmx, .vbox, Hyper-V, libvirt XML, Proxmox .conf, XenServer .xva), given
  * as a path on the daemon's host or picked here and uploaded
- * (`POST /v1/import/upload`, the file streamed as the body; the path it
- * answers fills the path field). *Check* runs the dry run
+ * (`POST /v1/import/upload`, the file streamed as the body with its progress
+ * in bytes and a Cancel; the path it answers fills the path field). *Check* runs the dry run
  * (`POST /v1/imports` with dryRun) and shows the mapped spec and every
  * warning with the element it came from; only then does *Import* appear,
  * for exactly the inputs checked. The import runs as an operation whose
  * progress arrives as events; its end links to the new VM. Admins only
  * (storage:write: the daemon reads a host path the request names).
  */
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import { api, ApiError, enc, errorText, headers } from '../../api/client.js';
-import type { ErrorBody } from '../../api/types.js';
+import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import { api, ApiError, enc, errorText } from '../../api/client.js';
 import { useCan, useStore } from '../../api/store.js';
 import type { OperationView, PoolView } from '../../api/types.js';
 import { Link } from '../../components/Link.js';
 import { MappingView } from './MappingView.js';
 import { OpProgress, useOperation } from './OpProgress.js';
 import type { FileImportView, MappingWarningView } from './types.js';
+import { uploadFile } from './upload.js';
+import { UploadProgress } from './UploadProgress.js';
 import { WarningsList } from './WarningsList.js';
 
 interface Inputs { path: string; name: string; pool: string; strict: boolean; virtio: boolean }
@@ -48,23 +49,28 @@ export default function ImportPage() {
 
   const set = (patch: Partial<Inputs>): void => setInputs((i) => ({ ...i, ...patch }));
   const [uploaded, setUploaded] = useState<{ file: string; bytes: number } | 'uploading' | null>(null);
-  // The picked file goes to the daemon as it is; the path it answers is what Check and Import then read.
+  const [sending, setSending] = useState<{ sent: number; total: number; name: string } | null>(null);
+  const cancelUpload = useRef<AbortController | null>(null);
+  // The picked file goes to the daemon as it is, its progress shown; the path it answers is what Check and Import then read.
   const upload = async (f: File | undefined): Promise<void> => {
     if (!f) return;
     setBusy(true);
     setRefused(null);
     setChecked(null);
     setUploaded('uploading');
+    setSending({ sent: 0, total: f.size, name: f.name });
+    const stop = new AbortController();
+    cancelUpload.current = stop;
     try {
-      const res = await fetch(`/v1/import/upload?filename=${enc(f.name)}`, { method: 'POST', headers: { ...headers(), 'content-type': 'application/octet-stream' }, body: f });
-      const data = await res.json() as { path: string; file: string; bytes: number } & ErrorBody;
-      if (!res.ok) throw new ApiError(res.status, data);
+      const data = await uploadFile(f, { signal: stop.signal, onProgress: (sent, total) => setSending({ sent, total, name: f.name }) });
       set({ path: data.path });
       setUploaded({ file: data.file, bytes: data.bytes });
     } catch (err) {
       setUploaded(null);
       setRefused({ text: err instanceof ApiError ? `${err.code}: ${errorText(err)}` : errorText(err), warnings: [] });
     } finally {
+      cancelUpload.current = null;
+      setSending(null);
       setBusy(false);
     }
   };
@@ -123,7 +129,7 @@ export default function ImportPage() {
             {pools.map((p) => <option key={p.name} value={p.name}>{p.name}</option>)}
           </select></label>
         </div>
-        {uploaded === 'uploading' && <p className="muted small" role="status">Uploading…</p>}
+        {sending && <UploadProgress {...sending} onCancel={() => cancelUpload.current?.abort()} />}
         {uploaded !== null && uploaded !== 'uploading' && <p className="ok small" role="status" data-testid="import-uploaded">Uploaded {uploaded.file} ({uploaded.bytes} bytes): the daemon keeps it until the import (or a day). An OVA or XVA carries its disks; a descriptor alone shows its disks as missing.</p>}
         <p className="muted small">The daemon keeps an imported VM&apos;s disks in the VM&apos;s own folder for now; a pool given here is passed on (the API reserves it).</p>
         <div className="row wrap">
