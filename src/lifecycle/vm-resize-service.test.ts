@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { validateSpec } from '../spec/index.js';
-import { checkResize, resizedSpec } from './vm-resize-service.js';
+import { checkResize, liveGrowthBytes, resizedSpec } from './vm-resize-service.js';
 
 const MIB = 1024 ** 2;
 const spec = validateSpec({ name: 'a', disks: [{ name: 'root', size: '1Mi' }], cpu: { count: 1, max: 3 }, memory: { size: '256Mi', max: { size: '512Mi' } } });
@@ -36,5 +36,15 @@ describe('vm resize checks (no VM needed)', () => {
     expect(r.memoryLayout?.numa?.map((n) => n.memory / MIB)).toEqual([256, 128]);
     const full = resizedSpec(spec, 3, 512 * MIB);
     expect(full.memory).toBe(512 * MIB);
+  });
+
+  it('a running VM of a size that is not whole MiB (262084Ki) grows from that size rounded up: 384 MiB asked adds one 128 MiB DIMM', () => {
+    expect(liveGrowthBytes(262084 * 1024, 384)).toBe(128 * MIB);
+    expect(liveGrowthBytes(262084 * 1024, 256)).toBe(0); // nothing to add
+    expect(liveGrowthBytes(256 * MIB, 384)).toBe(128 * MIB); // whole MiB: as before
+    expect(liveGrowthBytes(256 * MIB, 300) % (128 * MIB)).not.toBe(0); // refused by the block rule
+    const odd = validateSpec({ name: 'o', disks: [{ name: 'root', size: '1Mi' }], memory: { size: '393156Ki', max: { size: '512Mi' } } });
+    expect(() => checkResize('o', odd, { balloonMiB: 384 })).not.toThrow(); // all of its 383.94 MiB
+    expect(() => checkResize('o', odd, { balloonMiB: 385 })).toThrow(expect.objectContaining({ code: 'RESIZE_BEYOND_MAX' }));
   });
 });

@@ -10,7 +10,10 @@
  *
  * Ceilings: cpu.max and memory.max.size (fixed in QEMU at start); memory grows
  * in whole 128 MiB blocks (the x86 Linux memory-block size, so a guest can
- * online all of it) and shrinks only while the VM is stopped.
+ * online all of it) and shrinks only while the VM is stopped. A running VM
+ * whose memory is not a whole number of MiB (262084Ki, the size that keeps
+ * QEMU 7.2's TCG migrations safe) grows from its size rounded up to a MiB:
+ * 262084Ki asked for 384 MiB gets one 128 MiB DIMM, 393156Ki in all.
  */
 import { canHotplugResources, type LiveResources, type ResourceHotplug, type VmInstance } from '../drivers/index.js';
 import { fail, timeoutSignal, type Logger } from '../shared/index.js';
@@ -22,6 +25,10 @@ export type ResizeRequest = ResizeBody;
 export type ResizeResult = ResizeView;
 
 const MIB = 1024 ** 2;
+/** A running VM's memory rounded up to whole MiB: what a memoryMiB request grows it from. */
+const ceilMiB = (bytes: number): number => Math.ceil(bytes / MIB) * MIB;
+/** The DIMM a request for `memoryMiB` adds to a VM running with `nowBytes` (≤ 0: none). */
+export const liveGrowthBytes = (nowBytes: number, memoryMiB: number): number => memoryMiB * MIB - ceilMiB(nowBytes);
 /** x86 Linux memory-block size: hot-added memory is onlined in these. */
 export const MEMORY_BLOCK_MIB = 128;
 const LIVE = new Set(['running', 'paused']);
@@ -45,8 +52,8 @@ export function checkResize(name: string, spec: VmSpec, r: ResizeRequest): void 
     const why = !spec.memoryLayout?.max ? ' (no memory.max: the memory it started with)' : maxMiB === spec.memory / MIB ? ' (memory.max equals memory: no memory hotplug; raise memory.max while it is stopped)' : '';
     fail('RESIZE_BEYOND_MAX', `memory: requested ${r.memoryMiB} MiB, memory.max of VM ${name} is ${maxMiB} MiB${why}`);
   }
-  const memMiB = r.memoryMiB ?? spec.memory / MIB;
-  if (r.balloonMiB !== undefined && r.balloonMiB > memMiB) fail('RESIZE_BEYOND_MAX', `balloon: requested ${r.balloonMiB} MiB, VM ${name} has ${memMiB} MiB of memory`);
+  const memMiB = r.memoryMiB ?? spec.memory / MIB; // 262084Ki: 255.94 MiB, whose balloon may be set to 256 (all of it)
+  if (r.balloonMiB !== undefined && r.balloonMiB > Math.ceil(memMiB)) fail('RESIZE_BEYOND_MAX', `balloon: requested ${r.balloonMiB} MiB, VM ${name} has ${memMiB} MiB of memory`);
 }
 
 /** The spec after a vCPU or memory change; with guest NUMA nodes the added memory belongs to node 0 (where the DIMM goes). */
@@ -99,12 +106,13 @@ export class ResizeService {
       changed.push('cpus');
       this.log.info({ vm, from: now.cpus, to: r.cpus }, 'vCPUs hot-plugged');
     }
-    if (r.memoryMiB !== undefined && r.memoryMiB * MIB > now.memoryBytes) {
-      const bytes = r.memoryMiB * MIB - now.memoryBytes;
+    if (r.memoryMiB !== undefined && liveGrowthBytes(now.memoryBytes, r.memoryMiB) > 0) {
+      const bytes = liveGrowthBytes(now.memoryBytes, r.memoryMiB);
       await hot.addMemory(bytes, timeoutSignal(HOTPLUG_MS));
-      cur = await this.o.vms.saveSpec(cur, resizedSpec(cur.spec, cur.spec.cpu.count, r.memoryMiB * MIB));
+      // The spec's size plus the DIMM (QEMU rounds -m up to 8 KiB: 262084Ki runs as 262088 KiB, the spec keeps what was written).
+      cur = await this.o.vms.saveSpec(cur, resizedSpec(cur.spec, cur.spec.cpu.count, cur.spec.memory + bytes));
       changed.push('memory');
-      this.log.info({ vm, added: bytes, to: r.memoryMiB * MIB }, 'memory hot-plugged');
+      this.log.info({ vm, added: bytes, to: cur.spec.memory }, 'memory hot-plugged');
     }
     let balloon = now.balloonBytes;
     if (r.balloonMiB !== undefined) {
@@ -124,7 +132,7 @@ function checkLive(vm: string, spec: VmSpec, now: LiveResources, r: ResizeReques
     if (want < now.memoryBytes) {
       fail('RESIZE_INVALID', `memory: VM ${vm} runs with ${now.memoryBytes / MIB} MiB; memory shrinks only while it is stopped (lower what the guest holds with balloonMiB)`);
     }
-    const delta = want - now.memoryBytes;
+    const delta = liveGrowthBytes(now.memoryBytes, r.memoryMiB);
     if (delta > 0 && delta % (MEMORY_BLOCK_MIB * MIB) !== 0) {
       fail('RESIZE_INVALID', `memory: VM ${vm} runs with ${now.memoryBytes / MIB} MiB; it grows in whole ${MEMORY_BLOCK_MIB} MiB blocks (asked +${delta / MIB} MiB)`);
     }
