@@ -146,6 +146,33 @@ export async function probeAccel(o: ProbeAccelOptions): Promise<AccelProbe> {
   return probe;
 }
 
+/**
+ * The runtime guard beside the probe: a guest's vCPUs stopped with a KVM
+ * internal error, so this host's KVM cannot be trusted whatever the probe
+ * said. The answer "TCG, because …" replaces the cached probe (same key), so
+ * later starts, and the next daemon, use TCG; removing the cache file probes
+ * again. Returns that answer.
+ */
+export async function rememberKvmFailure(o: { qemuBinary: string; cacheDir?: string | undefined; vm: string; why: string; logger?: Logger }): Promise<AccelProbe> {
+  const log = o.logger ?? silentLogger;
+  const cacheFile = o.cacheDir === undefined ? undefined : path.join(o.cacheDir, ACCEL_CACHE_FILE);
+  const at = new Date().toISOString();
+  const probe: AccelProbe = {
+    accel: 'tcg', kvmTried: true,
+    reason: `KVM stopped VM ${o.vm} with an internal error at ${at}; using TCG${cacheFile ? ` (remove ${cacheFile} to probe KVM again)` : ''}`,
+  };
+  log.error({ vm: o.vm, why: o.why }, 'KVM failed at run time: later starts use TCG');
+  if (cacheFile) {
+    const version = await qemuVersion(o.qemuBinary).catch(() => undefined);
+    if (version !== undefined) {
+      const body: CacheFile = { key: `${version}|${os.release()}|probe-${PROBE_REVISION}`, probedAt: at, probeMs: 0, probe };
+      await mkdir(path.dirname(cacheFile), { recursive: true });
+      await writeFileAtomic(cacheFile, `${JSON.stringify(body, null, 2)}\n`).catch((err: unknown) => log.warn({ err }, 'could not cache the accelerator answer'));
+    }
+  }
+  return probe;
+}
+
 /** "7.2.22" from `qemu-system-x86_64 --version`. */
 export async function qemuVersion(qemuBinary: string, signal?: AbortSignal): Promise<string> {
   const r = await runChecked(qemuBinary, ['--version'], {

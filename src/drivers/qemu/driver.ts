@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import { PolyvisorError, silentLogger, type Logger } from '../../shared/index.js';
 import type { Accel, AccelProbe, AdoptResult, Bootable, LaunchPlan, RuntimeFiles, VmInstance } from '../driver.js';
 import type { Migratable } from '../migratable.js';
-import { probeAccel } from './accel.js';
+import { probeAccel, rememberKvmFailure } from './accel.js';
 import { adopt } from './adopt.js';
 import type { OvmfFiles } from './argv.js';
 import { runtimeFiles } from './files.js';
@@ -61,6 +61,14 @@ export function createQemuDriver(o: QemuDriverOptions = {}): QemuDriver {
     return p.accel;
   };
 
+  // The runtime guard beside the probe (accel.ts): with accel auto, a KVM internal error in any guest moves later starts to TCG.
+  const onKvmInternalError = (vm: string, why: string): void => {
+    if ((o.accelOverride ?? 'auto') !== 'auto') return;
+    const next = rememberKvmFailure({ qemuBinary, cacheDir: o.cacheDir, vm, why, logger });
+    probe = next;
+    next.catch(() => (probe = undefined));
+  };
+
   return {
     name: 'qemu',
     files: (dir: string): RuntimeFiles => runtimeFiles(dir),
@@ -68,7 +76,7 @@ export function createQemuDriver(o: QemuDriverOptions = {}): QemuDriver {
     resolveAccel,
     async start(plan: LaunchPlan, signal: AbortSignal): Promise<VmInstance> {
       const accel = await resolveAccel(plan.spec.machine.accel, signal);
-      const inst = await launch({ qemuBinary, logger, accel, ...(cgroups ? { cgroups } : {}), ...(o.ovmf ? { ovmf: o.ovmf } : {}), ...(o.users ? { users: o.users } : {}) }, plan, signal);
+      const inst = await launch({ qemuBinary, logger, accel, onKvmInternalError, ...(cgroups ? { cgroups } : {}), ...(o.ovmf ? { ovmf: o.ovmf } : {}), ...(o.users ? { users: o.users } : {}) }, plan, signal);
       if (plan.restoreFrom !== undefined) {
         await rm(plan.restoreFrom, { force: true });
         inst.setClockSoon('resumed from disk');

@@ -45,7 +45,12 @@ export interface InstanceInit {
   exited?: Promise<ExitStatus>;
   /** QEMU runs as the VM's own user: files it opens later (overlays, backup targets, hot-added disks) are granted first. */
   grants?: VmFileGrants;
+  /** Under KVM: called when the vCPUs stopped with run state internal-error (KVM could not run the guest; accel.ts remembers it). */
+  onKvmInternalError?: (why: string) => void;
 }
+
+/** The pause reason of a VM whose vCPUs KVM stopped with an internal error. */
+export const KVM_INTERNAL_ERROR_REASON = 'KVM internal error: the host\'s KVM could not run this guest (QEMU\'s log names the instruction); its next start uses TCG';
 
 /** How long reboot() gives the guest agent to answer before falling back to a hard reset. */
 export const AGENT_REBOOT_TIMEOUT_MS = 2_000;
@@ -85,6 +90,7 @@ export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, N
       this.log.warn({ pid: this.info.pid, signal: e.signal }, why);
     });
     this.qmp.on('event', (e) => {
+      if (e.event === 'STOP' && this.info.accel === 'kvm') void this.checkKvmInternalError(init.onKvmInternalError);
       if (e.event === 'BLOCK_IO_ERROR') this.ioError = true;
       if (e.event === 'SHUTDOWN') this.exitReason ??= (e.data as { reason?: string }).reason;
       const mapped = mapQmpEvent(e, () => this.takePauseReason());
@@ -94,6 +100,20 @@ export class QemuInstance implements VmInstance, MigrationSource, DiskHotplug, N
     this.qmp.on('close', (info) => {
       if (!info.byClient && !this.detached) void this.watchExit();
     });
+  }
+
+  /**
+   * A STOP under KVM: when QEMU says the run state is internal-error, KVM
+   * stopped the vCPUs (e.g. nested KVM on shadow paging failing to emulate a
+   * locked instruction on a page table, seen on this project's machines). The
+   * VM stays paused with a reason saying so, and the driver is told.
+   */
+  private async checkKvmInternalError(report: ((why: string) => void) | undefined): Promise<void> {
+    const r = await this.qmp.execute<{ status: string }>('query-status', undefined, { signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
+    if (r?.status !== 'internal-error') return;
+    this.log.error({ pid: this.info.pid }, KVM_INTERNAL_ERROR_REASON);
+    this.emit({ type: 'paused', reason: KVM_INTERNAL_ERROR_REASON });
+    report?.(KVM_INTERNAL_ERROR_REASON);
   }
 
   async status(signal: AbortSignal): Promise<RunStatus> {

@@ -44,6 +44,8 @@ export interface LaunchContext {
   spawnTimeoutMs?: number;
   /** Run each VM's QEMU as its own unprivileged user (qemuUser: per-vm); as the daemon's user when undefined. */
   users?: VmUsers;
+  /** Under KVM: a guest's vCPUs stopped with a KVM internal error (the driver then runs later starts under TCG). */
+  onKvmInternalError?: (vm: string, why: string) => void;
 }
 
 export async function launch(ctx: LaunchContext, plan: LaunchPlan, signal: AbortSignal): Promise<QemuInstance> {
@@ -100,7 +102,11 @@ export async function launch(ctx: LaunchContext, plan: LaunchPlan, signal: Abort
     }
     const info = { pid: q.pid, accel: ctx.accel, startedAt: new Date().toISOString(), qemuVersion: qmp.version.text };
     log.info({ pid: q.pid, accel: ctx.accel, ms: Date.now() - t0, restored: plan.restoreFrom !== undefined }, 'QEMU started');
-    return new QemuInstance({ plan: { ...plan, dir }, files, pid: q.pid, qmp, info, logger: log, exited: q.exited, ...(confined ? { grants: confined } : {}) });
+    const onKvm = ctx.onKvmInternalError;
+    return new QemuInstance({
+      plan: { ...plan, dir }, files, pid: q.pid, qmp, info, logger: log, exited: q.exited, ...(confined ? { grants: confined } : {}),
+      ...(onKvm ? { onKvmInternalError: (why: string) => onKvm(plan.spec.name, why) } : {}),
+    });
   } catch (err) {
     qmp?.close();
     if (pid !== undefined) await terminate(pid, plan.id, timeoutSignal(10_000)).catch(() => undefined);
