@@ -14,7 +14,7 @@ import type { ConfigExportView, FileImportView, MappingWarningView } from '../sp
 import { connectionFrom, platformFrom, type GlobalOptions } from './context.js';
 import { followOperation } from './follow-operation.js';
 
-const FILE_EXTENSIONS = /\.(ova|ovf|vmx|vbox|xml|conf|ps1|xva)$/i;
+const FILE_EXTENSIONS = /\.(ova|ovf|vmx|vbox|xml|conf|ps1|xva|xva\.gz)$/i;
 export const EXPORT_FORMATS = ['ova', 'ovf', 'vmx', 'vbox', 'hyperv', 'libvirt', 'proxmox'] as const;
 
 /** A source that names a descriptor file rather than ENDPOINT/VM. */

@@ -16,7 +16,7 @@ import { pipeline } from 'node:stream/promises';
 import { fail, PolyvisorError } from '../shared/index.js';
 
 /** An upload's file name: a plain name with a format's extension. */
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._ -]{0,120}\.(ova|xva|ovf|vmx|vbox|xml|conf|ps1)$/i;
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._ -]{0,120}\.(ova|xva|xva\.gz|ovf|vmx|vbox|xml|conf|ps1)$/i;
 const DAY_MS = 24 * 3600_000;
 
 export interface ImportUpload {
@@ -33,7 +33,7 @@ export class ImportUploads {
 
   /** Streams `body` into a new upload; past `maxBytes`, or on any failure, nothing is kept. */
   async save(name: string, body: Readable, signal?: AbortSignal): Promise<ImportUpload> {
-    if (!NAME.test(name) || name.includes('..')) fail('INVALID_ARGUMENT', `filename ${JSON.stringify(name.slice(0, 130))}: give the file's own name with its extension (.ova .xva .ovf .vmx .vbox .xml .conf .ps1), no folders`);
+    if (!NAME.test(name) || name.includes('..')) fail('INVALID_ARGUMENT', `filename ${JSON.stringify(name.slice(0, 130))}: give the file's own name with its extension (.ova .xva .xva.gz .ovf .vmx .vbox .xml .conf .ps1), no folders`);
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     await this.sweep();
     const id = randomBytes(12).toString('hex');

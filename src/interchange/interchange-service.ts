@@ -88,12 +88,12 @@ export class InterchangeService {
   private async importPath(req: ImportFileRequest, ctx: WorkContext): Promise<ImportFileResult> {
     validateAbsolutePath(req.path, 'import file');
     if (req.name !== undefined) validateName(req.name, 'VM name');
-    const xva = /\.xva$/i.test(req.path);
+    const xva = /\.xva(\.gz)?$/i.test(req.path);
     if (!/\.ova$/i.test(req.path) && !xva) return this.importDescriptor(req.path, req, ctx);
     // An OVA or XVA: descriptor (and manifest) out first, verified; the disks only for a real import, all in a private folder removed afterwards.
     const st = await stat(req.path).catch(() => fail('FILE_NOT_FOUND', `${req.path}: no such file`));
     if (!st.isFile()) fail('INTERCHANGE_INVALID', `${req.path} is not a regular file`);
-    const ova = xva ? await openXva(req.path, this.o.workDir ?? tmpdir()) : await openOva(req.path, this.o.workDir ?? tmpdir(), ctx.signal);
+    const ova = xva ? await openXva(req.path, this.o.workDir ?? tmpdir(), ctx.signal) : await openOva(req.path, this.o.workDir ?? tmpdir(), ctx.signal);
     try {
       return await this.importDescriptor(ova.descriptor, req, ctx, ova);
     } finally {

@@ -5,7 +5,8 @@
  * refuses the import before a byte is written) and writes `ova.xml` into a
  * fresh private folder. `extractRest` reassembles each disk there as a raw
  * file named by its VDI id, every chunk verified on the way; the caller
- * converts them and removes the folder (`cleanup`).
+ * converts them and removes the folder (`cleanup`). An `.xva.gz` is
+ * decompressed first (xva-gunzip.ts).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -14,13 +15,25 @@ import type { OpenedOva } from './ova-open.js';
 import { listTar, readMember } from './tar-read.js';
 import type { MappingWarning } from './types.js';
 import { reassembleXvaDisk, xvaLayout } from './xva-disks.js';
+import { gunzipXva, isGzippedXva } from './xva-gunzip.js';
 import { readXva } from './xva-read.js';
 
 const OVA_XML_MAX = 8 * 1024 * 1024;
 /** Chunks and their checksums: about 240 GiB of non-zero disk data (the member list stays near 100 MB). */
 export const XVA_MAX_MEMBERS = 500_000;
 
-export async function openXva(file: string, workDir: string): Promise<OpenedOva> {
+export async function openXva(file: string, workDir: string, signal?: AbortSignal): Promise<OpenedOva> {
+  if (isGzippedXva(file)) {
+    // Decompressed once into a private folder, then the tar inside is opened like any XVA.
+    const tmp = await mkdtemp(path.join(workDir, '.xva-gunzip-'));
+    try {
+      const inner = await openXva(await gunzipXva(file, tmp, signal ? { signal } : {}), workDir);
+      return { ...inner, cleanup: async () => { await inner.cleanup(); await rm(tmp, { recursive: true, force: true }); } };
+    } catch (err) {
+      await rm(tmp, { recursive: true, force: true });
+      throw err;
+    }
+  }
   const members = await listTar(file, XVA_MAX_MEMBERS);
   const xml = members.find((m) => m.name === 'ova.xml');
   if (xml === undefined) fail('INTERCHANGE_INVALID', `${file} holds no ova.xml at its top level: not an XVA (members: ${members.slice(0, 6).map((m) => m.name).join(', ')})`);

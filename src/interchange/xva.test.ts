@@ -19,7 +19,8 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFullStubStack, type FullStubStack } from '../../test/helpers/full-stub-stack.js';
@@ -28,6 +29,7 @@ import { absolutePaths } from '../../test/golden/interchange/golden.js';
 import { isPolyvisorError, type ErrorCode } from '../shared/index.js';
 import { managedDiskPath } from '../storage/index.js';
 import { validateSpec } from '../spec/index.js';
+import { gunzipXva } from './xva-gunzip.js';
 import { builtinCodecs, detectFormat } from './formats.js';
 import { InterchangeService } from './interchange-service.js';
 import { listTar, TAR_MAX_MEMBERS, type TarMember } from './tar-read.js';
@@ -265,6 +267,34 @@ describe('XVA import on real parts', () => {
     const none = path.join(dir, 'none.xva');
     execFileSync('tar', ['-cf', none, '-C', dir, 'src0.raw']);
     await refusedLeavingNothing(none, 'INTERCHANGE_INVALID', /no ova\.xml/);
+  });
+
+  it('an .xva.gz is decompressed into the private folder and imports the same disks; a cut gzip stream and a bomb are refused, leaving nothing', async () => {
+    const gz = path.join(dir, 'web.xva.gz');
+    writeFileSync(gz, gzipSync(readFileSync(good), { level: 1 }));
+    const dry = await svc.importFile({ path: gz, dryRun: true }, ctx());
+    expect(dry.disks.map((d) => [d.name, d.found])).toEqual([['disk0', true], ['disk1', true]]);
+    expect(readdirSync(work)).toEqual([]);
+    const r = await svc.importFile({ path: gz, name: 'xen-gz' }, ctx());
+    const rec = await stack.service.get(r.vm!.name);
+    for (const [i, raw] of [raw0, raw1].entries()) {
+      const src = path.join(dir, `gz-src${i}.raw`);
+      writeFileSync(src, raw);
+      expect(spawnSync('qemu-img', ['compare', '-f', 'raw', '-F', 'qcow2', src, managedDiskPath(rec.spec.disks[i]!, stack.service.dirOf(rec))]).status).toBe(0);
+    }
+    expect(readdirSync(work)).toEqual([]);
+    const cut = path.join(dir, 'cut.xva.gz');
+    writeFileSync(cut, readFileSync(gz).subarray(0, 200_000));
+    await refusedLeavingNothing(cut, 'INTERCHANGE_INVALID', /not a whole gzip stream/);
+    const garbage = path.join(dir, 'garbage.xva.gz');
+    writeFileSync(garbage, Buffer.from('not gzip at all'));
+    await refusedLeavingNothing(garbage, 'INTERCHANGE_INVALID', /not a whole gzip stream/);
+    // A bomb: 64 MiB of zeros in a few KiB, against a cap of 8 MiB (the daemon's cap is the free space less 1 GiB).
+    const bomb = path.join(dir, 'bomb.xva.gz');
+    writeFileSync(bomb, gzipSync(Buffer.alloc(64 * MiB), { level: 9 }));
+    const tmp = mkdtempSync(path.join(work, 'gz-'));
+    await expect(gunzipXva(bomb, tmp, { maxBytes: 8 * MiB })).rejects.toSatisfy((e) => isPolyvisorError(e, 'INTERCHANGE_INVALID') && /decompresses to more than 8388608 bytes/.test((e as Error).message));
+    rmSync(tmp, { recursive: true, force: true });
   });
 
   it('the member cap is the XVA\'s own (two members per MiB of data), and applies', async () => {

@@ -122,7 +122,7 @@ export default function ImportPage() {
       <form className="card" aria-label="Import a file" onSubmit={(e) => void check(e)}>
         <div className="row wrap">
           <label>File on the daemon&apos;s host <input id="import-path" required value={inputs.path} onChange={(e) => set({ path: e.target.value })} placeholder="/srv/images/appliance.ova" size={48} spellCheck={false} /></label>
-          <label>or upload one <input id="import-upload" type="file" accept=".ova,.xva,.ovf,.vmx,.vbox,.xml,.conf,.ps1" disabled={busy} onChange={(e) => void upload(e.target.files?.[0])} /></label>
+          <label>or upload one <input id="import-upload" type="file" accept=".ova,.xva,.gz,.ovf,.vmx,.vbox,.xml,.conf,.ps1" disabled={busy} onChange={(e) => void upload(e.target.files?.[0])} /></label>
           <label>Name <input id="import-name" value={inputs.name} onChange={(e) => set({ name: e.target.value })} placeholder="the source's" /></label>
           <label>Pool <select id="import-pool" value={inputs.pool} onChange={(e) => set({ pool: e.target.value })}>
             <option value="">the VM&apos;s own folder</option>
