@@ -11,7 +11,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { canBackup, type Backupable, type VmInstance } from '../drivers/index.js';
-import { readSnapshotCatalogue, type VmService } from '../lifecycle/index.js';
+import { readSnapshotCatalogue, refuseEncrypted, type VmService } from '../lifecycle/index.js';
 import { fail, newId, timeoutSignal, type Logger } from '../shared/index.js';
 import { convertImage, resolveDiskPaths } from '../storage/index.js';
 import type { VmRecord } from '../store/index.js';
@@ -52,6 +52,7 @@ export class BackupService {
       const phases = phaseTimer();
       progress({ phase: 'preparing', doneBytes: 0, totalBytes: 0 });
       const live = LIVE.has(rec.state);
+      refuseEncrypted(rec, 'a backup'); // its target would hold the disk in clear (docs/security.md "Encrypted disks")
       if (!live && !OFFLINE.has(rec.state)) fail('INVALID_TRANSITION', `VM ${vm} is ${rec.state}; back it up while it is running, paused, created or stopped`);
       const disks = backupDisks(rec);
       const t = this.o.target;

@@ -68,11 +68,14 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
       logger: logger.child({ component: 'qemu' }),
       ...(qemuUsers ? { users: qemuUsers } : {}),
     }));
+    // Before the VMs: the passphrases of encrypted disks live there (docs/security.md "Encrypted disks").
+    const secrets = await SecretStore.open({ stateDir: config.stateDir, logger: logger.child({ component: 'secrets' }) });
     const networks = (await wireNetworks({ stateDir: config.stateDir, store, vms: () => service.list(), logger, ...(qemuUsers ? { tapOwner: tapOwnerOf(qemuUsers, config.vmsDir) } : {}) })).service;
     const service: VmService = new VmService({
       store, driver, host: config.hostName, vmsDir: config.vmsDir, logger, stopTimeoutSeconds: config.stopTimeoutSeconds, memoryReserveBytes: config.migrationMemoryReserveMiB * 1024 ** 2,
       ...(networks ? { nics: networks } : {}),
       quotas: resolveQuotas(config.quotas),
+      diskKeys: secrets,
     });
     undo.unshift(() => service.close());
     if (qemuUsers) {
@@ -117,7 +120,6 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     const backups = new BackupService({ vms: service, target: new LocalDirTarget(path.join(config.stateDir, 'backups')), vmsDir: config.vmsDir, logger });
     const backupSchedules = new BackupScheduler({ meta: store, run: scheduleRunner(backups), logger: logger.child({ component: 'backup-schedules' }) });
     undo.unshift(() => backupSchedules.stop());
-    const secrets = await SecretStore.open({ stateDir: config.stateDir, logger: logger.child({ component: 'secrets' }) });
     const peers = new PeerRegistry(secrets);
     const membership = wireMembership({ config, store, cluster, service, secrets });
     if (cluster) {

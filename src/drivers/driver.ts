@@ -20,6 +20,8 @@ export interface LaunchPlan {
   restoreFrom?: string;
   /** NIC name → the host tap device attached for it (NICs on virtual networks; lifecycle attaches them before a start). */
   taps?: Record<string, string>;
+  /** Encrypted disks (spec disk.encrypt): disk name → the 0600 file holding its LUKS passphrase while QEMU starts (-object secret,file=). */
+  diskSecrets?: Record<string, string>;
   /** Target of a live migration: the source's boot-time layout and hot-added vCPUs and DIMMs (the spec holds only the totals). */
   hotplugged?: HotplugLayout;
 }

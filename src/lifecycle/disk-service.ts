@@ -17,6 +17,7 @@ import { statSize } from './file-size.js';
 import { KeyedQueue } from './job-queue.js';
 import type { VmService } from './vm-service.js';
 import { vmDir } from './vm-paths.js';
+import { refusePlaintext } from './disk-keys.js';
 
 export interface DiskServiceOptions {
   vms: VmService;
@@ -138,6 +139,7 @@ export class DiskService {
       const paths = resolveDiskPaths(rec.spec, vmDir(this.o.vmsDir, rec.id));
       const disks = rec.spec.disks.filter((d) => d.media === 'disk' && (!req.disks || req.disks.includes(d.name)));
       for (const n of req.disks ?? []) if (!disks.some((d) => d.name === n)) fail('DISK_NOT_FOUND', `VM ${vm} has no hard disk named ${n}`);
+      refusePlaintext(vm, disks);
       const sources = disks.map((d) => ({ baseName: `${vm}-${d.name}`, path: paths[d.name]!, format: d.format }));
       const r = await exportImages(sources, req.formats, req.outDir, onProgress ? { onProgress } : {});
       this.log.info({ vm, formats: req.formats, outDir: r.outDir, files: r.files.length }, 'disks exported');

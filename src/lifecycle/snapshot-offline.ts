@@ -1,5 +1,7 @@
 /** Internal snapshots of stopped VMs with `qemu-img snapshot`, and sizes read with `qemu-img info -U`. */
+import path from 'node:path';
 import { PolyvisorError, run } from '../shared/index.js';
+import { withSecretFile } from '../storage/index.js';
 
 const TIMEOUT_MS = 10 * 60_000;
 
@@ -14,16 +16,29 @@ const qcow2Opts = (img: string): string => `driver=qcow2,file.driver=file,file.f
 
 export type OfflineOp = '-c' | '-a' | '-d';
 
+/** Image path → passphrase of the encrypted ones (LUKS in qcow2), which qemu-img opens through a 0600 secret file. */
+export type ImageKeys = ReadonlyMap<string, string>;
+
+/** `qemu-img snapshot OP TAG` on one image; an encrypted one gets its passphrase as a secret object read from a file. */
+async function snapshotOne(op: OfflineOp, tag: string, img: string, keys: ImageKeys, signal: AbortSignal): Promise<void> {
+  const pass = keys.get(img);
+  if (pass === undefined) {
+    await qemuImg(['snapshot', '--image-opts', op, tag, qcow2Opts(img)], signal);
+    return;
+  }
+  await withSecretFile(path.dirname(img), pass, (file) => qemuImg(['snapshot', '--object', `secret,id=sec0,file=${file.replace(/,/g, ',,')}`, '--image-opts', op, tag, `${qcow2Opts(img)},encrypt.key-secret=sec0`], signal));
+}
+
 /** Creates (-c), applies (-a) or deletes (-d) internal snapshot `tag` in every image; -c is undone on all if one fails. */
-export async function offlineSnapshot(op: OfflineOp, tag: string, images: readonly string[], signal: AbortSignal): Promise<void> {
+export async function offlineSnapshot(op: OfflineOp, tag: string, images: readonly string[], signal: AbortSignal, keys: ImageKeys = new Map()): Promise<void> {
   const done: string[] = [];
   try {
     for (const img of images) {
-      await qemuImg(['snapshot', '--image-opts', op, tag, qcow2Opts(img)], signal);
+      await snapshotOne(op, tag, img, keys, signal);
       done.push(img);
     }
   } catch (err) {
-    if (op === '-c') for (const img of done) await qemuImg(['snapshot', '--image-opts', '-d', tag, qcow2Opts(img)], signal).catch(() => undefined);
+    if (op === '-c') for (const img of done) await snapshotOne('-d', tag, img, keys, signal).catch(() => undefined);
     throw err;
   }
 }

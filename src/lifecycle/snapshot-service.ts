@@ -19,9 +19,10 @@ import {
 import { createExternal, deleteExternal, revertExternal, sweepExternal, type ExternalContext } from './snapshot-external.js';
 import { freezeOutcome, type FreezeOutcome } from './snapshot-consistency.js';
 import { fileBytes } from './snapshot-sizes.js';
-import { imageSnapshots, offlineSnapshot } from './snapshot-offline.js';
+import { imageSnapshots, offlineSnapshot, type ImageKeys } from './snapshot-offline.js';
 import type { VmService } from './vm-service.js';
 import { vmDir } from './vm-paths.js';
+import { encryptedDisks, refuseEncrypted } from './disk-keys.js';
 
 export interface SnapshotServiceOptions {
   vms: VmService;
@@ -75,9 +76,14 @@ export class SnapshotService {
       const disks = snapshotDisks(rec);
       const live = this.mode(rec);
       const type = req.type ?? 'internal';
+      // Encrypted disks: internal snapshots only (an overlay would need its own LUKS header and the chain its keys).
+      if (type === 'external') refuseEncrypted(rec, 'an external snapshot (take an internal one)');
       checkMix(vm, doc, type);
       if (type === 'external' && req.ram) fail('SNAPSHOT_UNSUPPORTED', 'an external snapshot holds disks only; leave out ram, or take an internal snapshot');
-      const ram = type === 'internal' && (req.ram ?? live);
+      const encrypted = encryptedDisks(rec.spec).length > 0;
+      const ram = type === 'internal' && (req.ram ?? (live && !encrypted)); // encrypted: disk-only unless asked
+      // QEMU 7.2 aborts (qcow2_co_encdec: assertion) writing guest RAM into an encrypted qcow2: refused, not crashed.
+      if (ram) refuseEncrypted(rec, 'a snapshot with RAM (QEMU 7.2 aborts writing guest RAM into an encrypted qcow2; take it without ram)');
       if (ram && !live) fail('SNAPSHOT_UNSUPPORTED', `VM ${vm} is ${rec.state}; a snapshot with RAM needs a running or paused VM (omit --ram for a disk snapshot)`);
       const depth = depthOf(doc, doc.current) + 1;
       if (depth > this.maxDepth) fail('SNAPSHOT_DEPTH_EXCEEDED', `snapshot ${req.name} would be ${depth} deep under ${doc.current}; the limit is ${this.maxDepth}`);
@@ -101,8 +107,9 @@ export class SnapshotService {
         await this.removeOrphanTag(req.name, images, inst, disks, signal);
         freeze = await whileFrozen(instance, signal, () => instance.diskSnapshot(req.name, disks, signal));
       } else {
-        await this.removeOrphanTag(req.name, images, undefined, disks, signal);
-        await offlineSnapshot('-c', req.name, images, signal);
+        const keys = await this.o.vms.imagePassphrases(rec);
+        await this.removeOrphanTag(req.name, images, undefined, disks, signal, keys);
+        await offlineSnapshot('-c', req.name, images, signal, keys);
       }
       if (freeze) consistency = freeze.consistency;
       const node: SnapshotNode = {
@@ -160,7 +167,7 @@ export class SnapshotService {
         const ext = this.external(rec, dir, undefined, signal);
         doc = await sweepExternal(ext, doc);
         await revertExternal(ext, doc, n);
-      } else await offlineSnapshot('-a', name, images, signal);
+      } else await offlineSnapshot('-a', name, images, signal, await this.o.vms.imagePassphrases(rec));
       // Disk contents jumped back: whatever dirty bitmaps say no longer describes them, so the next backup is full.
       await writeCatalogue(dir, { ...doc, current: name, bitmapsResetAt: new Date().toISOString(), bitmapsResetReason: undefined, pending: undefined });
       this.log.info({ vm, snapshot: name, live, bitmapsReset }, 'snapshot reverted');
@@ -197,7 +204,7 @@ export class SnapshotService {
         this.o.vms.states.contentChanged(rec, 'snapshots', 'deleted', name);
         return;
       }
-      await this.dropTag(name, imagesOf(rec, dir, n.disks), live ? snapshottable(vm, inst) : undefined, n.disks);
+      await this.dropTag(name, imagesOf(rec, dir, n.disks), live ? snapshottable(vm, inst) : undefined, n.disks, live ? undefined : await this.o.vms.imagePassphrases(rec));
       await writeCatalogue(dir, withoutNode(doc, name));
       this.log.info({ vm, snapshot: name }, 'snapshot deleted');
       this.o.vms.states.contentChanged(rec, 'snapshots', 'deleted', name);
@@ -260,21 +267,21 @@ export class SnapshotService {
   }
 
   /** Deletes `tag` from the images that hold it (a crash may have left it in some only). */
-  private async dropTag(tag: string, images: string[], inst: ReturnType<typeof snapshottable> | undefined, disks: string[]): Promise<void> {
+  private async dropTag(tag: string, images: string[], inst: ReturnType<typeof snapshottable> | undefined, disks: string[], keys?: ImageKeys): Promise<void> {
     const signal = timeoutSignal(OP_MS);
     if (inst) return inst.deleteSnapshot(tag, disks, signal);
     const holding: string[] = [];
     for (const img of images) if ((await imageSnapshots(img, signal)).has(tag)) holding.push(img);
-    await offlineSnapshot('-d', tag, holding, signal);
+    await offlineSnapshot('-d', tag, holding, signal, keys);
   }
 
   /** A tag with no catalogue row is left over from a create that did not finish: remove it. */
-  private async removeOrphanTag(tag: string, images: string[], inst: VmInstance | undefined, disks: string[], signal: AbortSignal): Promise<void> {
+  private async removeOrphanTag(tag: string, images: string[], inst: VmInstance | undefined, disks: string[], signal: AbortSignal, keys?: ImageKeys): Promise<void> {
     let found = false;
     for (const img of images) if ((await imageSnapshots(img, signal)).has(tag)) found = true;
     if (!found) return;
     this.log.warn({ tag }, 'removing a snapshot left over from an unfinished create');
-    await this.dropTag(tag, images, inst ? snapshottable('', inst) : undefined, disks);
+    await this.dropTag(tag, images, inst ? snapshottable('', inst) : undefined, disks, keys);
   }
 
   private async sizes(image: string): Promise<(tag: string) => number> {

@@ -13,6 +13,7 @@ import { convertImage, imageInfo, managedDiskPath, resizeImage, resolveDiskPaths
 import type { VmRecord } from '../store/index.js';
 import { faultPoint } from './fault-points.js';
 import type { VmService } from './vm-service.js';
+import { refuseEncrypted } from './disk-keys.js';
 
 export interface CloneRequest {
   /** Name of the new VM; with `spec`, its name must be this (or absent there). */
@@ -47,7 +48,9 @@ export interface CloneOptions {
 export async function checkClone(vms: VmService, source: string, req: CloneRequest): Promise<void> {
   validateName(req.name, 'VM name');
   if (req.spec && req.spec.name !== req.name) fail('INVALID_BODY', `the spec's name ${req.spec.name} differs from the clone's name ${req.name}`, { details: [{ field: 'spec.name', message: `must be ${req.name}` }] });
-  clonable(await vms.get(source));
+  const src = await vms.get(source);
+  clonable(src);
+  refuseEncrypted(src, 'a clone');
   if (await vms.find(req.name)) fail('VM_EXISTS', `a VM named ${req.name} already exists`);
 }
 

@@ -7,7 +7,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import type { Driver, DriverEvent, LaunchPlan, VmInstance } from '../drivers/index.js';
 import { currentCaller, fail, newUuid, throwIfAborted, timeoutSignal, validateName, type Logger } from '../shared/index.js';
 import type { VmSpec } from '../spec/index.js';
-import { checkDiskSources, prepareDisks, removeCreatedDisks, resolveDiskPaths } from '../storage/index.js';
+import { checkDiskSources, checkLuksImage, prepareDisks, removeCreatedDisks, resolveDiskPaths } from '../storage/index.js';
 import type { Store, VmFilter, VmRecord } from '../store/index.js';
 import { InstanceRegistry } from './instances.js';
 import { KeyedQueue } from './job-queue.js';
@@ -20,6 +20,7 @@ import { checkHostMemory } from './memory-admission.js';
 import { applyLinkStates } from './nic-attachments.js';
 import { checkQuota, type QuotaConfig } from './quotas.js';
 import { checkForwardPolicy } from './port-forward-policy.js';
+import { adoptImportKeys, checkImportKeys, diskSecretFiles, encryptedDisks, forgetKeys, imagePassphrases, keyNamesOf, passphraseMaker, writeSecretFiles, type DiskKeyStore } from './disk-keys.js';
 
 export interface VmServiceOptions {
   store: Store;
@@ -39,6 +40,8 @@ export interface VmServiceOptions {
   nics?: VmNicHooks;
   /** Role and token quotas checked when an API caller creates or grows a VM (docs/security.md); without it, none. */
   quotas?: QuotaConfig;
+  /** The secrets store, for the passphrases of encrypted disks (disk-keys.ts); without it such disks are refused. */
+  diskKeys?: DiskKeyStore;
 }
 
 /** What the VM lifecycle needs of the virtual networks. */
@@ -128,12 +131,15 @@ export class VmService {
       await this.admit(spec); // a clear refusal before any disk is made; checked again when the record is written
       await checkDiskSources(spec);
       await checkBootFiles(spec);
+      for (const d of encryptedDisks(spec)) if (d.path !== undefined) await checkLuksImage(d.name, d.path);
+      checkImportKeys(this.opts.diskKeys, spec);
       const id = newUuid();
       const dir = vmDir(this.opts.vmsDir, id);
       await mkdir(dir, { recursive: true, mode: 0o750 });
       let created: Awaited<ReturnType<typeof prepareDisks>> = [];
+      const keys: string[] = []; // passphrases stored by this create, removed again if it fails
       try {
-        created = await prepareDisks(spec, dir, { signal: timeoutSignal(OP_TIMEOUT_MS) });
+        created = await prepareDisks(spec, dir, { signal: timeoutSignal(OP_TIMEOUT_MS), passphrase: passphraseMaker(this.opts.diskKeys, id, keys) });
         if (fill) await fill(dir);
         const rec = await this.admission.run('quota', async () => {
           await this.admit(spec);
@@ -142,12 +148,14 @@ export class VmService {
             ...(caller ? { owner: { actor: caller.actor, role: caller.role } } : {}),
           });
         });
+        await adoptImportKeys(this.opts.diskKeys, id, spec, keys);
         this.log.info({ vm: spec.name, id }, 'vm created');
         this.states.emit('state', { vm: rec.name, id, from: 'created', to: 'created', reason: 'created', at: rec.createdAt });
         return rec;
       } catch (err) {
         await removeCreatedDisks(created).catch(() => undefined);
         await rm(dir, { recursive: true, force: true });
+        await forgetKeys(this.opts.diskKeys, keys).catch((e: unknown) => this.log.warn({ err: e, vm: spec.name }, 'could not remove the passphrases of a failed create'));
         throw err;
       }
     });
@@ -249,6 +257,7 @@ export class VmService {
         await this.opts.nics.forgetVm(name);
       }
       await rm(vmDir(this.opts.vmsDir, rec.id), { recursive: true, force: true });
+      await forgetKeys(this.opts.diskKeys, keyNamesOf(rec.id, rec.spec)); // after the images: a key never goes before its disk
       this.log.info({ vm: name, id: rec.id }, 'vm removed');
       this.states.emit('removed', { vm: name, id: rec.id });
     });
@@ -379,7 +388,13 @@ export class VmService {
         fail('NETWORK_UNAVAILABLE', `VM ${rec.name} has NICs on virtual networks, and this daemon runs without them`);
       }
       const taps = this.opts.nics ? await this.opts.nics.attachVm(rec) : {};
-      inst = await this.opts.driver.start({ ...this.plan(rec), taps, ...(restoreFrom ? { restoreFrom } : {}) }, timeoutSignal(OP_TIMEOUT_MS, signal));
+      const plan = this.plan(rec);
+      const dropSecretFiles = await writeSecretFiles(this.opts.diskKeys, rec, rec.spec, plan.dir);
+      try {
+        inst = await this.opts.driver.start({ ...plan, taps, ...(restoreFrom ? { restoreFrom } : {}) }, timeoutSignal(OP_TIMEOUT_MS, signal));
+      } finally {
+        await dropSecretFiles(); // QEMU read them when it created its secret objects
+      }
       this.instances.add(rec.name, inst);
       await applyLinkStates(rec.spec, inst, timeoutSignal(15_000, signal));
       throwIfAborted(signal, `start of VM ${rec.name}`); // cancelled just as QEMU came up: roll back
@@ -401,10 +416,16 @@ export class VmService {
     this.instances.add(name, instance);
   }
 
+  /** Image path → passphrase of each encrypted disk of a VM on this host, for qemu-img on its images (never logged). */
+  imagePassphrases(rec: VmRecord): Promise<Map<string, string>> {
+    return imagePassphrases(this.opts.diskKeys, rec, this.dirOf(rec));
+  }
+
   /** The LaunchPlan of a VM on this host (live migration starts a second process from it). */
   plan(rec: VmRecord): LaunchPlan {
     const dir = vmDir(this.opts.vmsDir, rec.id);
-    return { id: rec.id, spec: rec.spec, dir, diskPaths: resolveDiskPaths(rec.spec, dir) };
+    const diskSecrets = diskSecretFiles(rec.spec, dir);
+    return { id: rec.id, spec: rec.spec, dir, diskPaths: resolveDiskPaths(rec.spec, dir), ...(Object.keys(diskSecrets).length ? { diskSecrets } : {}) };
   }
 
   private requireInstance(rec: VmRecord): VmInstance {

@@ -19,7 +19,7 @@ import { mkdir, rm, truncate, unlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { canMigrateIn, type Driver, type IncomingMigration, type MigrationTlsFiles, type NbdMirror } from '../drivers/index.js';
-import type { NetworkService, VmService } from '../lifecycle/index.js';
+import { refuseEncrypted, type NetworkService, type VmService } from '../lifecycle/index.js';
 import { fail, PolyvisorError, timeoutSignal, validateName, writeFileAtomic, type Logger } from '../shared/index.js';
 import { checkDiskSources, createImage } from '../storage/index.js';
 import type { Store, VmRecord } from '../store/index.js';
@@ -95,6 +95,7 @@ export class IncomingService {
     const name = req.vm.name;
     validateName(name, 'VM name');
     if (this.byId.has(req.migrationId)) fail('VM_BUSY', `migration ${req.migrationId} is already prepared here`);
+    refuseEncrypted(req.vm, 'a move to this host'); // this host has no passphrase for its disks (docs/security.md "Encrypted disks")
     const driver = this.o.driver;
     if (!canMigrateIn(driver) || !driver.hostFacts) fail('MIGRATION_FAILED', `the ${driver.name} driver cannot receive migrations`);
     const facts = await driver.hostFacts(timeoutSignal(30_000));

@@ -145,6 +145,11 @@ export const catalogue = {
   // secrets (docs/security.md)
   SECRET_NOT_FOUND: e(404, EXIT.notFound, 'List secret names with `polyvisor secret list`; set one with `polyvisor secret set NAME` (value on standard input).'),
   SECRETS_UNREADABLE: e(500, EXIT.failure, 'Restore secrets.key and secrets.json of the state directory together, from the same backup (docs/security.md): one of them is missing, damaged or from another installation.'),
+  // encrypted disks (docs/security.md "Encrypted disks")
+  DISK_NOT_ENCRYPTED: e(400, EXIT.usage, 'A disk given by path with encrypt: true must already be LUKS-encrypted qcow2 with its passphrase in the secret named in docs/security.md; or give size instead of path and Polyvisor creates the encrypted image and its passphrase.'),
+  DISK_KEY_MISSING: e(409, EXIT.conflict, 'The passphrase of this encrypted disk is not in this host\'s secrets store (secrets.json and secrets.key, docs/security.md): restore both files from the same backup. Without it the disk cannot be read.'),
+  ENCRYPTED_DISK_PLAINTEXT: e(409, EXIT.conflict, 'Exports never write an encrypted disk in clear: leave it out (`polyvisor disk export VM --disk NAME` for the others). A decrypting export is not available yet (docs/security.md "Encrypted disks").'),
+  ENCRYPTED_DISK_UNSUPPORTED: e(409, EXIT.conflict, 'This operation is not available yet for a VM with encrypted disks (docs/security.md "Encrypted disks" lists what is); nothing was changed.'),
   // networks (docs/networks.md)
   NETWORK_INVALID: e(400, EXIT.usage, 'Fix the field named in the message (details.field): names 1-12 lowercase characters, interface names at most 15, an IPv4 CIDR like 10.123.0.0/24, addresses inside the subnet, VLAN 1-4094, ports 1-65535.'),
   SUBNET_OVERLAP: e(409, EXIT.conflict, 'Pick another subnet: the message names the network or host route this one overlaps (`ip route` lists the host\'s routes).'),

@@ -132,9 +132,15 @@ export const diskSchema = z
     readOnly: z.boolean().default(false),
     cache: z.enum(['none', 'writeback', 'writethrough', 'directsync', 'unsafe']).default('writeback'),
     bootIndex: z.number().int().min(0).max(99).optional(),
+    encrypt: z.boolean().optional()
+      .describe('LUKS encryption inside qcow2: a new disk gets a random passphrase kept in the secrets store (docs/security.md "Encrypted disks"); a disk given by path must already be LUKS-encrypted qcow2. Default false'),
   })
   .strict()
   .superRefine((d, ctx) => {
+    if (d.encrypt === true) {
+      if (d.format !== 'qcow2') ctx.addIssue({ code: 'custom', path: ['encrypt'], message: `encrypt needs format qcow2 (LUKS inside qcow2); a ${d.format} image cannot be encrypted: set format: qcow2` });
+      if (d.media === 'cdrom') ctx.addIssue({ code: 'custom', path: ['encrypt'], message: 'encrypt is for disks; a cdrom is read as a plain ISO' });
+    }
     if ((d.path === undefined) === (d.size === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['path'], message: 'give exactly one of path (an existing image) or size (a new image)' });
     }

@@ -21,6 +21,8 @@ export interface ImageInfo {
   /** qcow2 only: the image is marked corrupt. */
   corrupt: boolean;
   encrypted: boolean;
+  /** qcow2: how it is encrypted ("luks", or "aes" for the legacy scheme). */
+  encryptFormat: string | undefined;
   clusterSize: number | undefined;
   /** vmdk: the files its extents read (a descriptor may name any host file). */
   extentFiles: string[];
@@ -38,6 +40,7 @@ const infoJson = z.looseObject({
   'cluster-size': z.number().int().positive().optional(),
   'format-specific': z.looseObject({ data: z.looseObject({
     corrupt: z.boolean().optional(),
+    encrypt: z.looseObject({ format: z.string().optional() }).optional(),
     extents: z.array(z.looseObject({ filename: z.string().optional() })).optional(),
   }).optional() }).optional(),
 });
@@ -55,6 +58,7 @@ export function parseImageInfo(stdout: string): ImageInfo {
     dirty: j['dirty-flag'] ?? false,
     corrupt: j['format-specific']?.data?.corrupt ?? false,
     encrypted: j.encrypted ?? false,
+    encryptFormat: j['format-specific']?.data?.encrypt?.format,
     clusterSize: j['cluster-size'],
     extentFiles: (j['format-specific']?.data?.extents ?? []).flatMap((e) => (e.filename === undefined ? [] : [e.filename])),
   };

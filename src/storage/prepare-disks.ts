@@ -4,9 +4,10 @@
  */
 import { lstat, mkdir, unlink } from 'node:fs/promises';
 import { PolyvisorError, fail, safeJoin } from '../shared/index.js';
-import type { VmSpec } from '../spec/index.js';
+import type { DiskSpec, VmSpec } from '../spec/index.js';
 import { DISKS_DIR, managedDiskPath } from './disk-paths.js';
 import type { ImageFormat } from './image-info.js';
+import { createEncryptedImage } from './encrypted-image.js';
 import { createImage } from './qemu-img.js';
 import type { QemuImgOptions } from './qemu-img-run.js';
 
@@ -22,7 +23,13 @@ export interface CreatedDisk {
  * existing image is left alone (so this is idempotent). If one creation
  * fails, the images made by this call are removed before the error is thrown.
  */
-export async function prepareDisks(spec: VmSpec, vmDir: string, opts: QemuImgOptions = {}): Promise<CreatedDisk[]> {
+export interface PrepareDisksOptions extends QemuImgOptions {
+  /** The passphrase of a new `encrypt: true` disk (made and stored by the caller before the image is written). */
+  passphrase?: (disk: DiskSpec) => Promise<string>;
+}
+
+export async function prepareDisks(spec: VmSpec, vmDir: string, opts: PrepareDisksOptions = {}): Promise<CreatedDisk[]> {
+  const { passphrase, ...qemuImg } = opts;
   const created: CreatedDisk[] = [];
   try {
     for (const d of spec.disks) {
@@ -30,7 +37,12 @@ export async function prepareDisks(spec: VmSpec, vmDir: string, opts: QemuImgOpt
       const path = managedDiskPath(d, vmDir);
       if (await present(path)) continue;
       await mkdir(safeJoin(vmDir, DISKS_DIR), { recursive: true, mode: 0o750 });
-      await createImage(path, d.format, d.size, opts);
+      if (d.encrypt === true) {
+        if (!passphrase) throw new Error(`disk ${d.name} is encrypted and prepareDisks got no passphrase`);
+        await createEncryptedImage(path, d.size, await passphrase(d), qemuImg);
+      } else {
+        await createImage(path, d.format, d.size, qemuImg);
+      }
       created.push({ name: d.name, path, format: d.format, sizeBytes: d.size });
     }
   } catch (err) {

@@ -3,7 +3,9 @@
  * devices: virtio-blk-pci, SATA or IDE (both on q35's AHCI, which has no
  * IDE; both on pc's PIIX IDE), and SCSI behind one controller (spec
  * scsiController: virtio-scsi by default, or an emulated LSI, MegaRAID or
- * PVSCSI for imported guests). CD-ROMs become ide-cd / scsi-cd.
+ * PVSCSI for imported guests). CD-ROMs become ide-cd / scsi-cd. An
+ * encrypted disk (LUKS inside qcow2) gets a `-object secret` read from the
+ * file LaunchPlan.diskSecrets names, and its format node points at it.
  */
 import { PolyvisorError } from '../../shared/index.js';
 import type { DiskSpec, VmSpec } from '../../spec/index.js';
@@ -35,7 +37,7 @@ const SCSI_DEVICE: Record<NonNullable<VmSpec['scsiController']>, { device: strin
   pvscsi: { device: 'pvscsi', targets: 64 },
 };
 
-export function diskArgs(spec: VmSpec, diskPaths: Record<string, string>, bootIndex: Map<string, number>): string[] {
+export function diskArgs(spec: VmSpec, diskPaths: Record<string, string>, bootIndex: Map<string, number>, secrets: Record<string, string> = {}): string[] {
   const args: string[] = [];
   let ataIndex = 0;
   let scsi = 0;
@@ -50,7 +52,7 @@ export function diskArgs(spec: VmSpec, diskPaths: Record<string, string>, bootIn
     const ro = d.readOnly || cdrom;
     const ata = d.bus === 'sata' || d.bus === 'ide' || (cdrom && d.bus !== 'scsi');
     if (ro && !cdrom && ata) throw new PolyvisorError('SPEC_INVALID', `disk ${d.name}: QEMU cannot make a SATA/IDE hard disk read-only; use bus virtio or scsi`);
-    args.push(...backendArgs(d, file));
+    args.push(...backendArgs(d, file, secrets[d.name]));
     const common = [['drive', n.format], ['id', n.device], ['bootindex', bootIndex.get(d.name)]] as const;
     const wc = cdrom ? undefined : CACHE[d.cache].writeCache;
     if (d.bus === 'scsi') {
@@ -66,8 +68,10 @@ export function diskArgs(spec: VmSpec, diskPaths: Record<string, string>, bootIn
 }
 
 /** The block graph under one disk: a protocol node and a format node. */
-function backendArgs(d: DiskSpec, file: string): string[] {
+function backendArgs(d: DiskSpec, file: string, secretFile: string | undefined): string[] {
   const n = diskNodes(d.name);
+  if (d.encrypt === true && secretFile === undefined) throw new PolyvisorError('DISK_KEY_MISSING', `disk ${d.name} is encrypted and its passphrase was not handed to QEMU`);
+  const encrypt = d.encrypt === true ? [['encrypt.format', 'luks'], ['encrypt.key-secret', n.secret]] as const : [];
   const cdrom = d.media === 'cdrom';
   const ro = d.readOnly || cdrom;
   const format = cdrom ? 'raw' : d.format; // ISO images are raw whatever the spec's default format says
@@ -76,8 +80,9 @@ function backendArgs(d: DiskSpec, file: string): string[] {
   const protocol = file.startsWith('/dev/') ? (cdrom ? 'host_cdrom' : 'host_device') : 'file';
   const discard = ro ? undefined : 'unmap';
   return [
+    ...(d.encrypt === true ? ['-object', opts('secret', [['id', n.secret], ['file', secretFile]])] : []),
     '-blockdev', opts(undefined, [['driver', protocol], ['node-name', n.file], ['filename', file], ...cache, ['read-only', ro], ['discard', discard]]),
-    '-blockdev', opts(undefined, [['driver', format], ['node-name', n.format], ['file', n.file], ...cache, ['read-only', ro], ['discard', discard]]),
+    '-blockdev', opts(undefined, [['driver', format], ['node-name', n.format], ['file', n.file], ...cache, ['read-only', ro], ['discard', discard], ...encrypt]),
   ];
 }
 

@@ -79,6 +79,11 @@ const cases: Array<[string, LaunchPlan, ArgvEnv]> = [
     name: 'walled', memory: '128Mi', boot: KERNEL,
     networks: [{ name: 'net0', restrict: true, portForwards: [{ hostPort: 2222, guestPort: 22 }] }, { name: 'net1', restrict: false }],
   }), env()],
+  // issue 23: LUKS inside qcow2; QEMU reads the passphrase from a file (never argv) into a secret object the format node names
+  ['encrypted-disk', plan({
+    name: 'vault', memory: '128Mi', boot: KERNEL,
+    disks: [{ name: 'data', size: '1Gi', encrypt: true, cache: 'none' }, { name: 'plain', size: '1Gi' }],
+  }, { diskSecrets: { data: `${DIR}/keys/data.secret` } }), env()],
 ];
 
 describe('buildQemuArgv golden files', () => {
@@ -103,6 +108,11 @@ describe('argv pieces', () => {
 
   it('refuses a NIC on a virtual network without its tap (a bug in the caller, never a silent user-mode NIC)', () => {
     expect(() => buildQemuArgv(plan({ name: 'n', boot: KERNEL, networks: [{ network: 'lab' }] }), env())).toThrow(/no tap was attached/);
+  });
+
+  it('refuses an encrypted disk whose passphrase file was not handed over (a caller bug, never an unencrypted open)', () => {
+    const p = plan({ name: 'v', boot: KERNEL, disks: [{ name: 'data', size: '1Gi', encrypt: true }] });
+    expect(() => buildQemuArgv(p, env())).toThrow(/passphrase was not handed to QEMU/);
   });
 
   it('passes memory in KiB, exactly', () => {

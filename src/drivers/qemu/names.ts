@@ -21,11 +21,13 @@ export interface DiskNodes {
   format: string;
   /** qdev id of the guest device. */
   device: string;
+  /** Id of the secret object holding an encrypted disk's passphrase. */
+  secret: string;
 }
 
 export function diskNodes(diskName: string): DiskNodes {
   const t = token(diskName);
-  return { file: `file-${t}`, format: `disk-${t}`, device: `dev-${t}` };
+  return { file: `file-${t}`, format: `disk-${t}`, device: `dev-${t}`, secret: `key-${t}` };
 }
 
 export function netIds(netName: string): { netdev: string; device: string } {

@@ -1,0 +1,80 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SecretStore } from '../secrets/index.js';
+import { isPolyvisorError } from '../shared/index.js';
+import { validateSpec } from '../spec/index.js';
+import { adoptImportKeys, checkImportKeys, diskKeyName, diskSecretFiles, forgetKeys, importKeyName, keyNamesOf, passphraseMaker, writeSecretFiles } from './disk-keys.js';
+
+// The real secrets store in a temp state directory.
+let dir: string;
+let keys: SecretStore;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'pv-diskkeys-'));
+  keys = await SecretStore.open({ stateDir: dir });
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+const ID = '0b6f7c1e-5d2a-4c8e-9f3b-7a1d2e3f4a5b';
+const spec = validateSpec({ name: 'vault', disks: [{ name: 'data', size: '1G', encrypt: true }, { name: 'plain', size: '1G' }] });
+const codeOf = (fn: () => unknown) => {
+  try {
+    fn();
+    return 'no error';
+  } catch (e) {
+    return isPolyvisorError(e) ? e.code : e;
+  }
+};
+
+describe('disk keys', () => {
+  it('names each key by VM id and disk, within the secret-name rule', () => {
+    expect(diskKeyName(ID, 'data')).toBe(`disk.${ID}.data`);
+    const long = diskKeyName(ID, 'd'.repeat(40));
+    expect(long).toMatch(new RegExp(`^disk\\.${ID}\\.[0-9a-f]{16}$`));
+    expect(long.length).toBeLessThanOrEqual(63);
+    expect(diskKeyName(ID, 'd'.repeat(40))).not.toBe(diskKeyName(ID, 'd'.repeat(41)));
+    expect(keyNamesOf(ID, spec)).toEqual([`disk.${ID}.data`]);
+    expect(diskSecretFiles(spec, '/vms/x')).toEqual({ data: '/vms/x/keys/data.secret' });
+  });
+
+  it('stores a fresh 32-byte passphrase per disk, and forgets them', async () => {
+    const made: string[] = [];
+    const mk = passphraseMaker(keys, ID, made);
+    const a = await mk(spec.disks[0]!);
+    expect(Buffer.from(a, 'base64')).toHaveLength(32);
+    expect(await keys.reveal(`disk.${ID}.data`)).toBe(a);
+    expect(made).toEqual([`disk.${ID}.data`]);
+    await forgetKeys(keys, [...made, 'disk.absent']);
+    expect(keys.has(`disk.${ID}.data`)).toBe(false);
+  });
+
+  it('writes QEMU\'s secret files 0600 in a 0700 folder and removes them; a missing key is DISK_KEY_MISSING and leaves nothing', async () => {
+    const vmDir = path.join(dir, 'vm');
+    await mkdir(vmDir);
+    await expect(writeSecretFiles(keys, { id: ID, name: 'vault' }, spec, vmDir)).rejects.toMatchObject({ code: 'DISK_KEY_MISSING' });
+    await expect(stat(path.join(vmDir, 'keys'))).rejects.toThrow();
+    await keys.set(`disk.${ID}.data`, 'planted-passphrase');
+    const drop = await writeSecretFiles(keys, { id: ID, name: 'vault' }, spec, vmDir);
+    const f = path.join(vmDir, 'keys', 'data.secret');
+    expect(await readFile(f, 'utf8')).toBe('planted-passphrase');
+    expect((await stat(f)).mode & 0o777).toBe(0o600);
+    expect((await stat(path.join(vmDir, 'keys'))).mode & 0o777).toBe(0o700);
+    await drop();
+    expect(await readdir(vmDir)).toEqual([]);
+  });
+
+  it('takes a path-given LUKS disk\'s passphrase from disk-import.<vm>.<disk> and moves it to the VM\'s name', async () => {
+    const byPath = validateSpec({ name: 'vault', disks: [{ name: 'old', path: '/srv/old.qcow2', encrypt: true }] });
+    expect(codeOf(() => checkImportKeys(keys, byPath))).toBe('DISK_KEY_MISSING');
+    expect(() => checkImportKeys(keys, byPath)).toThrow(/polyvisor secret set disk-import\.vault\.old/);
+    expect(codeOf(() => checkImportKeys(undefined, byPath))).toBe('ENCRYPTED_DISK_UNSUPPORTED');
+    await keys.set(importKeyName('vault', 'old'), 'their-passphrase');
+    expect(codeOf(() => checkImportKeys(keys, byPath))).toBe('no error');
+    const made: string[] = [];
+    await adoptImportKeys(keys, ID, byPath, made);
+    expect(await keys.reveal(`disk.${ID}.old`)).toBe('their-passphrase');
+    expect(keys.has('disk-import.vault.old')).toBe(false);
+    expect(made).toEqual([`disk.${ID}.old`]);
+  });
+});

@@ -1,0 +1,76 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isPolyvisorError, run } from '../shared/index.js';
+import { checkLuksImage, createEncryptedImage, createImage, encryptedCreateArgs, imageInfo, isLuksQcow2, newDiskPassphrase, withSecretFile } from './index.js';
+
+// Real qemu-img and qemu-io (Debian's qemu-utils): nothing here is faked.
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'pv-luks-'));
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+const MiB = 1024 ** 2;
+const codeOf = (p: Promise<unknown>) => p.then(() => 'no error', (e: unknown) => (isPolyvisorError(e) ? e.code : e));
+
+/** Writes 1 MiB of byte `pattern` at offset 0 through the LUKS layer; the exit code says whether the passphrase opened it. */
+async function qemuIoWrite(image: string, passphrase: string, pattern: number): Promise<number | null> {
+  return withSecretFile(dir, passphrase, async (file) => {
+    const r = await run('qemu-io', ['--object', `secret,id=s0,file=${file}`, '--image-opts', `driver=qcow2,file.filename=${image},encrypt.key-secret=s0`, '-c', `write -P ${pattern} 0 1M`], { timeoutMs: 60_000 });
+    return r.code;
+  });
+}
+
+describe('encrypted qcow2 images (LUKS)', () => {
+  it('creates a LUKS image that opens with its passphrase only, holds no plaintext, and leaves no key file behind', async () => {
+    const img = path.join(dir, 'd.qcow2');
+    const pass = newDiskPassphrase();
+    expect(Buffer.from(pass, 'base64')).toHaveLength(32);
+    await createEncryptedImage(img, 16 * MiB, pass);
+    expect(await readdir(dir)).toEqual(['d.qcow2']); // the 0600 secret file and the temp image are gone
+    const info = await imageInfo(img);
+    expect(info).toMatchObject({ format: 'qcow2', encrypted: true, encryptFormat: 'luks', virtualSize: 16 * MiB });
+    expect(isLuksQcow2(info)).toBe(true);
+    expect(await qemuIoWrite(img, newDiskPassphrase(), 0x5a)).not.toBe(0); // a wrong passphrase opens nothing
+    expect(await qemuIoWrite(img, pass, 0x5a)).toBe(0);
+    const bytes = await readFile(img);
+    expect(bytes.includes(Buffer.alloc(4096, 0x5a))).toBe(false); // 1 MiB of 0x5a went in; not one clear 4 KiB run of it is on disk
+  }, 60_000);
+
+  it('writes the secret file 0600 and removes it also when the work fails', async () => {
+    let seen = '';
+    await expect(withSecretFile(dir, 'pw', async (f) => {
+      const { stat } = await import('node:fs/promises');
+      expect((await stat(f)).mode & 0o777).toBe(0o600);
+      seen = await readFile(f, 'utf8');
+      throw new Error('boom');
+    })).rejects.toThrow('boom');
+    expect(seen).toBe('pw');
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('names the secret file in qemu-img argv, never the passphrase', () => {
+    const args = encryptedCreateArgs('/v/.key-1.secret', '/v/d.qcow2', MiB);
+    expect(args).toContain('secret,id=sec0,file=/v/.key-1.secret');
+    expect(args.join(' ')).toMatch(/encrypt\.format=luks,encrypt\.key-secret=sec0/);
+  });
+
+  it('checkLuksImage refuses a plain qcow2, a raw file and legacy AES, naming the disk', async () => {
+    const plain = path.join(dir, 'p.qcow2');
+    await createImage(plain, 'qcow2', MiB);
+    const raw = path.join(dir, 'r.img');
+    await writeFile(raw, Buffer.alloc(MiB));
+    const messages: string[] = [];
+    for (const f of [plain, raw]) {
+      const err = await checkLuksImage('data', f).catch((e: unknown) => e);
+      expect(isPolyvisorError(err, 'DISK_NOT_ENCRYPTED')).toBe(true);
+      messages.push((err as Error).message);
+    }
+    expect(messages[0]).toMatch(/^disk data: .*p\.qcow2 is a qcow2 image that is not encrypted/);
+    expect(messages[1]).toMatch(/is a raw image, not qcow2/);
+    expect(await codeOf(checkLuksImage('data', path.join(dir, 'missing.qcow2')))).not.toBe('no error');
+    expect(isLuksQcow2({ format: 'qcow2', encrypted: true, encryptFormat: 'aes' })).toBe(false);
+  });
+});
