@@ -216,6 +216,11 @@ describe('the web UI in Chromium', () => {
     await page.waitForSelector('[data-snapshot="after-upgrade"]');
     expect(await page.$('button:has-text("revert")')).toBeNull();
     expect(await page.$('text=Take snapshot')).toBeNull();
+    // The resize control is there, disabled with the reason.
+    await page.click('role=tab[name=summary]');
+    expect(await page.getAttribute('[data-resize=cpus] button', 'title')).toBe('needs the vm:operate permission (role operator or admin)');
+    expect(await page.isDisabled('[data-resize=balloonMiB] input')).toBe(true);
+    await page.click('role=tab[name=snapshots]');
     // A snapshot taken and deleted by another client (the CLI, a script) shows in the open tree without a reload.
     expect((await httpCall(d.url, 'POST', '/v1/vms/web1/snapshots', { token: admin, body: { name: 'from-script', ram: false } })).status).toBe(201);
     await page.waitForSelector('[data-snapshot="after-upgrade"] [data-snapshot="from-script"]', { timeout: limit('operation', 0.5) });
@@ -233,6 +238,13 @@ describe('the web UI in Chromium', () => {
     await d.client.createVm(guestSpec('web3-stopped'));
     await startWeb1();
     const page = await logIn(admin);
+    // The running web1's balloon through the resize control (POST /v1/vms/web1/resize), then back to all of it.
+    await page.goto(`${d.url}/vms/web1`);
+    await page.fill('[data-resize=balloonMiB] input', '112');
+    await page.click('[data-resize=balloonMiB] button');
+    await page.waitForSelector('[data-testid=resize-done]:has-text("changed: balloon")', { timeout: limit('operation') });
+    expect(await page.textContent('[data-testid=resize-done]')).toMatch(/^Live: 1 of 1 vCPUs, 128 of 128 MiB, balloon \d+ MiB/);
+    await d.client.resizeVm('web1', { balloonMiB: 128 });
     await page.goto(`${d.url}/vms/web3-stopped`);
     await page.click('a:has-text("edit")');
     await page.waitForSelector('[name=memory]');

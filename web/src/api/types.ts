@@ -64,3 +64,4 @@ export interface HostSample {
   nets: Array<{ iface: string; rxBytes: number; txBytes: number }>;
 }
 export interface StatsView { at: string; host: HostSample; vms: VmSample[] }
+export type { ResizeBody, ResizeView } from '../../../src/spec/resize-view.js';

@@ -9,6 +9,7 @@ import { ORDER, RISKY, removeVm, vmAction } from '../features/vms/actions.js';
 import { GuestInfo } from '../features/vms/GuestInfo.js';
 import { VmGraphs } from '../features/vms/VmGraphs.js';
 import { VmNics } from '../features/vms/VmNics.js';
+import { VmResize } from '../features/vms/VmResize.js';
 import { allActions } from '../registry.js';
 import { VmActivity } from './VmActivity.js';
 import { VmDetails } from './VmDetails.js';
@@ -84,7 +85,7 @@ export default function VmPage({ name }: { name: string }) {
 
 function body(tab: Tab, vm: VmView) {
   switch (tab) {
-    case 'summary': return <><VmGraphs vm={vm} /><VmDetails vm={vm} /><VmNics vm={vm} /></>;
+    case 'summary': return <><VmGraphs vm={vm} /><VmDetails vm={vm} /><VmResize vm={vm} /><VmNics vm={vm} /></>;
     case 'guest': return <GuestInfo vm={vm} />;
     case 'console': return <SerialConsole vm={vm} />;
     case 'display': return <VncConsole vm={vm} />;
