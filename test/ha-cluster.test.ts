@@ -5,7 +5,10 @@
  * host crashes (daemon and QEMU SIGKILLed), then its next host hangs (daemon
  * SIGSTOPped: its own watchdog must kill the QEMU); each time the VM runs
  * again on a live host and boots, and the new QEMU never starts while the old
- * one still runs. A cordoned host takes no HA restart; `GET /v1/hosts` shows
+ * one still runs (the etcd leader is killed too during the first failover).
+ * The guest writes its run log to a raw disk on the shared storage
+ * (test/helpers/run-log.ts): three runs, one per host, none writing after the
+ * next had begun. A cordoned host takes no HA restart; `GET /v1/hosts` shows
  * the lost host as down.
  *
  * Quorum loss (first, with all hosts up): two of the three etcd members are
@@ -33,6 +36,7 @@ import { startDaemon, tempStateDir, type TestDaemon } from './helpers/daemon.js'
 import { startEtcd, type TestEtcd } from './helpers/etcd.js';
 import { limit } from './helpers/limits.js';
 import { badLines, heartbeats, lastHb, waitHeartbeat } from './helpers/memtest.js';
+import { readRunLog, runsOf, startRunLog } from './helpers/run-log.js';
 import { guestSpec, READY, waitForLine } from './helpers/vm.js';
 
 // As test/cluster-drain: 128 MiB less 60 KiB (QEMU 7.2's TCG dirty-page bug, FACTS.md), memtest on 32 MiB.
@@ -119,7 +123,12 @@ afterAll(async () => {
 async function waitRestarted(via: TestDaemon, vm: string, from: string, oldPid: number): Promise<VmView> {
   const deadline = Date.now() + limit('boot') + 30_000;
   for (;;) {
-    const v = await via.client.getVm(vm);
+    const v = await via.client.getVm(vm).catch(() => undefined); // a read fails while etcd elects a leader
+    if (!v) {
+      if (Date.now() > deadline) throw new Error(`${vm}: no answer from ${via.url}`);
+      await new Promise((r) => setTimeout(r, 50));
+      continue;
+    }
     const pid = v.runtime?.pid;
     if (v.host !== from && v.state === 'running' && pid && pid !== oldPid) {
       expect(running(oldPid), `the old QEMU (pid ${oldPid}) still ran when ${v.host} started the VM`).toBe(false);
@@ -132,6 +141,19 @@ async function waitRestarted(via: TestDaemon, vm: string, from: string, oldPid: 
 }
 
 describe('cluster HA on three hosts', () => {
+  it('the run-log check refuses overlapping runs (fabricated records)', () => {
+    const rec = (sector: number, host: string, boot: string, counter: number, seen: number) => ({ sector, host, boot, counter, seen });
+    const a = [0, 1, 2].map((i) => rec(i, 'h1', 'aaaaaaaa', i, -1));
+    const b = [16, 17].map((s, i) => rec(s, 'h2', 'bbbbbbbb', i, 2));
+    expect(runsOf([...a, ...b]).map((r) => [r.host, r.records])).toEqual([['h1', 3], ['h2', 2]]);
+    // h1 wrote once more after h2 had looked: past what h2 saw.
+    expect(() => runsOf([...a, rec(3, 'h1', 'aaaaaaaa', 3, -1), ...b])).toThrow(/two runs at once/);
+    // h1 wrote over h2's region.
+    expect(() => runsOf([...a, b[0]!, rec(17, 'h1', 'aaaaaaaa', 3, -1)])).toThrow(/two runs at once/);
+    // h2 overwrote one of its own records' neighbours: a gap.
+    expect(() => runsOf([...a, b[0]!, rec(18, 'h2', 'bbbbbbbb', 2, 2)])).toThrow(/gap/);
+  });
+
   it('quorum loss: a plain guest runs on, writes fail with STORE_UNAVAILABLE, the HA guest is fenced; with quorum back it runs again', async () => {
     const h1 = hosts.get('h1')!;
     await h1.client.createVm(guestSpec('q1', { memory: MEM, ha: true }, MEMTEST));
@@ -200,13 +222,21 @@ describe('cluster HA on three hosts', () => {
 
   it('restarts an HA VM elsewhere when its host crashes, then when its next host hangs', async () => {
     const h1 = hosts.get('h1')!;
-    await h1.client.createVm(guestSpec('ha1', { ha: true }));
+    // The guest's run log: a raw disk on the shared storage (test/helpers/run-log.ts).
+    await h1.client.createVm(guestSpec('ha1', { ha: true, disks: [{ name: 'hblog', size: '4Mi', format: 'raw' }] }));
     await h1.client.action('ha1', 'start');
     await waitForLine(h1.client, 'ha1', READY);
     const first = await h1.client.getVm('ha1');
     expect(first.host).toBe('h1');
     const pid1 = first.runtime!.pid;
     qemuPids.add(pid1);
+    const image = path.join(shared, first.id, 'disks', 'hblog.raw');
+    /** Starts the writer on `host` and waits for three of its records on the disk. */
+    const logRun = async (d: TestDaemon, host: string) => {
+      await startRunLog(d.client, 'ha1', host);
+      await until(`three run-log records from ${host}`, limit('shell'), () => readRunLog(image).filter((r) => r.host === host).length >= 3);
+    };
+    await logRun(h1, 'h1');
 
     // h3 is cordoned: the restart must go to h2.
     const hostsOf = (d: TestDaemon) => new HostClient({ endpoint: { socketPath: d.socket } });
@@ -214,14 +244,18 @@ describe('cluster HA on three hosts', () => {
     await expect(hostsOf(h1).cordon('nope')).rejects.toMatchObject({ code: 'HOST_NOT_FOUND' });
     expect((await hostsOf(h1).list()).map((h) => [h.name, h.state, h.self])).toEqual([['h1', 'ready', true], ['h2', 'ready', false], ['h3', 'cordoned', false]]);
 
-    // Crash: the host's daemon and its QEMU die at once.
+    // Crash: the host's daemon and its QEMU die at once; and the etcd leader dies during the failover.
     await h1.kill9();
     kill(pid1);
+    const lead = etcd.leader();
+    etcd.kill(lead);
     const v2 = await waitRestarted(hosts.get('h2')!, 'ha1', 'h1', pid1);
+    etcd.restart(lead);
     expect(v2.host).toBe('h2');
     expect(v2.stateReason).toMatch(/HA: restarted on h2 after host h1 was lost/);
     const owner = hosts.get('h2')!;
     await waitForLine(owner.client, 'ha1', READY);
+    await logRun(owner, 'h2');
     const listed = await hostsOf(owner).list();
     expect(listed.map((h) => [h.name, h.state])).toEqual([['h1', 'down'], ['h2', 'ready'], ['h3', 'cordoned']]);
     expect(listed[1]!.vms).toBe(1);
@@ -233,7 +267,13 @@ describe('cluster HA on three hosts', () => {
     const v3 = await waitRestarted(other, 'ha1', v2.host, v2.runtime!.pid);
     expect(v3.host).toBe(v2.host === 'h2' ? 'h3' : 'h2');
     await waitForLine(other.client, 'ha1', READY);
+    await logRun(other, v3.host);
     expect(readFileSync(path.join(owner.stateDir, 'watchdog.log'), 'utf8')).toMatch(new RegExp(`killed ha1 \\(pid ${v2.runtime!.pid}\\)`));
     expect(mostAtOnce.get('ha1')).toBe(1);
+    // The guest's own account: three runs, one per host, in order, each whole, none writing after the next began.
+    const runs = runsOf(readRunLog(image));
+    expect(runs.map((r) => r.host)).toEqual(['h1', 'h2', v3.host]);
+    expect(new Set(runs.map((r) => r.boot)).size).toBe(3);
+    for (const r of runs) expect(r.records).toBeGreaterThanOrEqual(3);
   }, 4 * (limit('boot') + 30_000));
 });
