@@ -119,6 +119,9 @@ describe('hugepage backing (the test reserves 2 MiB pages and gives them back)',
     expect(freeBefore - free2m()).toBe(64); // 128 MiB = 64 pages, all taken at start
     const [pid] = processesUnder(d.stateDir);
     expect(readFileSync(`/proc/${pid}/smaps`, 'utf8')).toMatch(/memfd:pv-ram \(deleted\)|hugetlb|KernelPageSize:\s+2048 kB/);
+    // NUMA locality counts hugetlb pages in their size: all 64 preallocated 2 MiB pages, on this host's one node.
+    const metrics = String((await request({ socketPath: d.socket }, 'GET', '/metrics', undefined, { timeoutMs: limit('daemon') })).body);
+    expect(metrics).toMatch(/^polyvisor_vm_numa_memory_bytes\{vm="huge",node="0"\} 134217728$/m);
 
     await d.client.createVm(guestSpec('short', { memory: { size: '1Gi', hugepages: { size: '2M' } } } as Partial<VmSpecInput>));
     await expect(d.client.action('short', 'start')).rejects.toMatchObject({
