@@ -5,9 +5,11 @@
  * and greps for it in QEMU's /proc/PID/cmdline, the daemon log and every API
  * answer and error of the file); the guest writes a marker through the
  * encrypted disk, which the host image does not hold in clear but the
- * passphrase decrypts; the data survives a restart; what is not wired for
- * encrypted disks yet is refused with its error code and changes nothing;
- * removing the VM removes the passphrase. One daemon, one guest VM.
+ * passphrase decrypts; internal snapshots live and offline (revert brings the
+ * marker back); a clone is encrypted under its own new passphrase; the data
+ * survives a restart; what is not wired for encrypted disks yet is refused
+ * with its error code and changes nothing; removing a VM removes its
+ * passphrase. One daemon, one guest VM (and its clone, never started).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,10 +26,14 @@ import { READY, guestSpec, waitForLine, waitForState } from './helpers/vm.js';
 const VM = 'vault';
 /** Written by the guest through the encrypted disk; never on the host in clear. */
 const MARKER = 'PV-LUKS-MARKER-7f3a91c2-written-by-the-guest';
+/** Written over MARKER after snapshot s1. */
+const OVERWRITE = 'OVERWRITTEN-AFTER-S1-0c4e-OVERWRITTEN-AFTER-S1-0c4e';
 let d: TestDaemon;
 let platform: PlatformClient;
 /** Every API answer and error message of this file, grepped for the passphrase at the end. */
 const answers: string[] = [];
+/** Passphrases read from the secrets store (the clone's too), grepped for at the end. */
+const planted: string[] = [];
 const keep = <T>(v: T): T => {
   answers.push(JSON.stringify(v) ?? 'undefined');
   return v;
@@ -52,19 +58,19 @@ afterAll(async () => {
 });
 
 /** The passphrase as the daemon keeps it (the test opens the same secrets store). */
-async function passphrase(): Promise<string> {
+async function passphrase(vmId = id): Promise<string> {
   const s = await SecretStore.open({ stateDir: d.stateDir });
-  return s.reveal(`disk.${id}.data`);
+  return s.reveal(`disk.${vmId}.data`);
 }
 
 /** The image's guest-visible bytes, decrypted with the passphrase through qemu-img (file-borne secret, 0600). */
-function decryptedBytes(pass: string): Buffer {
+function decryptedBytes(pass: string, file = image): Buffer {
   const dir = tempStateDir('luks-read');
   const key = path.join(dir, 'k');
   writeFileSync(key, pass, { mode: 0o600 });
   const raw = path.join(dir, 'plain.raw');
   try {
-    const r = spawnSync('qemu-img', ['convert', '-U', '--object', `secret,id=s0,file=${key}`, '--image-opts', `driver=qcow2,file.filename=${image},encrypt.key-secret=s0`, '-O', 'raw', raw], { encoding: 'utf8' });
+    const r = spawnSync('qemu-img', ['convert', '-U', '--object', `secret,id=s0,file=${key}`, '--image-opts', `driver=qcow2,file.filename=${file},encrypt.key-secret=s0`, '-O', 'raw', raw], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     return readFileSync(raw);
   } finally {
@@ -117,7 +123,7 @@ describe('encrypted disks', () => {
     await d.client.action(VM, 'resume');
   });
 
-  it('takes an internal snapshot of the running VM; refuses what would need the passphrase elsewhere or write the disk in clear', async () => {
+  it('snapshots live (disk-only) and offline with the passphrase, clones under a new passphrase; refuses what would need the passphrase elsewhere or write the disk in clear', async () => {
     const snaps = new SnapshotClient({ endpoint: { socketPath: d.socket } });
     // disk-only by default for an encrypted VM: QEMU 7.2 aborts writing RAM into an encrypted qcow2, so ram is refused
     expect(keep(await snaps.create(VM, { name: 's1' }))).toMatchObject({ name: 's1', type: 'internal', kind: 'disk' });
@@ -127,10 +133,22 @@ describe('encrypted disks', () => {
     expect(await codeOf(new MigrationClient({ endpoint: { socketPath: d.socket } }).migrate(VM))).toBe('ENCRYPTED_DISK_UNSUPPORTED');
     expect((await d.client.getVm(VM)).state).toBe('running');
     // the guest overwrites its marker after s1; the revert below brings it back
-    await guestShell(d.client, VM, `printf '%s' 'OVERWRITTEN-AFTER-S1-OVERWRITTEN-AFTER-S1-OVERWRITTEN' | dd of=/dev/vda bs=512 seek=2048 conv=fsync 2>/dev/null; sync`, limit('shell', 2));
+    await guestShell(d.client, VM, `printf '%s' '${OVERWRITE}' | dd of=/dev/vda bs=512 seek=2048 conv=fsync 2>/dev/null; sync`, limit('shell', 2));
     await d.client.action(VM, 'stop', { force: true });
     await waitForState(d.client, VM, 'stopped');
-    expect(await codeOf(d.client.cloneVmAsync(VM, 'vault-copy'))).toBe('ENCRYPTED_DISK_UNSUPPORTED');
+    // a clone: a new encrypted image under its own new passphrase, holding the source's data
+    const op = keep(await d.client.cloneVmAsync(VM, 'vault-copy'));
+    const end = keep(await platform.waitOperation(op.id, Math.ceil(limit('operation') / 1000)));
+    expect(end.status, JSON.stringify(end.error)).toBe('succeeded');
+    const copy = keep(await d.client.getVm('vault-copy'));
+    const copyImage = path.join(d.stateDir, 'vms', copy.id, 'disks', 'data.qcow2');
+    const copyPass = await passphrase(copy.id);
+    expect(copyPass).not.toBe(await passphrase());
+    expect(readFileSync(copyImage).includes(OVERWRITE)).toBe(false);
+    expect(decryptedBytes(copyPass, copyImage).includes(OVERWRITE)).toBe(true);
+    planted.push(copyPass);
+    await d.client.removeVm('vault-copy');
+    expect((await platform.listSecrets()).map((x) => x.name)).toEqual([`disk.${id}.data`]);
     const out = path.join(tempStateDir('luks-export'), 'out');
     expect(await codeOf(new StorageClient({ endpoint: { socketPath: d.socket } }).exportVm(VM, { formats: 'qcow2', outDir: out }))).toBe('ENCRYPTED_DISK_PLAINTEXT');
     expect(existsSync(out)).toBe(false);
@@ -152,12 +170,15 @@ describe('encrypted disks', () => {
   });
 
   it('removing the VM removes its passphrase; the planted value is in no answer and not in the daemon log', async () => {
-    const pass = await passphrase();
+    planted.push(await passphrase());
     await d.client.removeVm(VM);
     expect(keep(await platform.listSecrets())).toEqual([]);
     expect(answers.length).toBeGreaterThan(10);
-    for (const a of answers) expect(a).not.toContain(pass);
+    expect(planted).toHaveLength(2);
+    for (const pass of planted) {
+      for (const a of answers) expect(a).not.toContain(pass);
+      expect(d.log()).not.toContain(pass);
+    }
     expect(d.log()).toContain('secret stored'); // the log was written, with names only
-    expect(d.log()).not.toContain(pass);
   });
 });

@@ -9,11 +9,11 @@
  */
 import { fail, timeoutSignal, validateName } from '../shared/index.js';
 import type { DiskSpec, NetworkSpec, VmSpec } from '../spec/index.js';
-import { convertImage, imageInfo, managedDiskPath, resizeImage, resolveDiskPaths } from '../storage/index.js';
+import { convertImage, convertKeyed, imageInfo, managedDiskPath, resizeImage, resolveDiskPaths } from '../storage/index.js';
 import type { VmRecord } from '../store/index.js';
 import { faultPoint } from './fault-points.js';
 import type { VmService } from './vm-service.js';
-import { refuseEncrypted } from './disk-keys.js';
+import path from 'node:path';
 
 export interface CloneRequest {
   /** Name of the new VM; with `spec`, its name must be this (or absent there). */
@@ -48,9 +48,7 @@ export interface CloneOptions {
 export async function checkClone(vms: VmService, source: string, req: CloneRequest): Promise<void> {
   validateName(req.name, 'VM name');
   if (req.spec && req.spec.name !== req.name) fail('INVALID_BODY', `the spec's name ${req.spec.name} differs from the clone's name ${req.name}`, { details: [{ field: 'spec.name', message: `must be ${req.name}` }] });
-  const src = await vms.get(source);
-  clonable(src);
-  refuseEncrypted(src, 'a clone');
+  clonable(await vms.get(source));
   if (await vms.find(req.name)) fail('VM_EXISTS', `a VM named ${req.name} already exists`);
 }
 
@@ -79,6 +77,8 @@ export async function cloneVm(vms: VmService, source: string, req: CloneRequest,
       const virtualSize = (await imageInfo(from[d.name]!, { format: src.format, signal })).virtualSize;
       const size = d.size ?? virtualSize;
       if (size < virtualSize) fail('INVALID_BODY', `disk ${d.name} of the clone cannot be smaller than the source's (${virtualSize} bytes)`, { details: [{ field: `disks.${d.name}.size`, message: `at least ${virtualSize}` }] });
+      // An encrypted disk is cloned into a new encrypted image under its own new passphrase (docs/security.md), never into a plain one.
+      if (src.encrypt === true && d.encrypt !== true) fail('ENCRYPTED_DISK_PLAINTEXT', `disk ${d.name} of ${source} is encrypted and the clone's spec would copy it in clear; keep encrypt: true`);
       const { path: _path, ...rest } = d;
       const disk: DiskSpec = { ...rest, size };
       disks.push(disk);
@@ -88,9 +88,20 @@ export async function cloneVm(vms: VmService, source: string, req: CloneRequest,
     const shared = disks.filter((d) => d.path !== undefined).map((d) => d.name);
     const total = copies.reduce((s, c) => s + c.virtualSize, 0) || 1;
     let done = 0;
+    const sourceKeys = await vms.imagePassphrases(rec);
     const record = await vms.create(spec, async (dir) => {
+      const cloneKeys = await vms.imagePassphrases({ id: path.basename(dir), name: req.name, spec });
       for (const c of copies) {
         const to = managedDiskPath(c.disk, dir);
+        const progress = o.onProgress ? { onProgress: (f: number) => o.onProgress!((done + f * c.virtualSize) / total) } : {};
+        if (c.disk.encrypt === true) {
+          // the encrypted image was made at its full size by create(): copied into, under the clone's own passphrase
+          await convertKeyed({ path: c.from, format: c.sourceFormat, passphrase: sourceKeys.get(c.from) }, { path: to, format: c.disk.format, passphrase: cloneKeys.get(to) }, { signal, ...progress });
+          done += c.virtualSize;
+          await faultPoint('clone:after-copy');
+          signal.throwIfAborted();
+          continue;
+        }
         await convertImage(c.from, to, {
           format: c.disk.format, sourceFormat: c.sourceFormat, overwrite: true, signal,
           ...(o.onProgress ? { onProgress: (f: number) => o.onProgress!((done + f * c.virtualSize) / total) } : {}),

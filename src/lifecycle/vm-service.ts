@@ -417,7 +417,7 @@ export class VmService {
   }
 
   /** Image path → passphrase of each encrypted disk of a VM on this host, for qemu-img on its images (never logged). */
-  imagePassphrases(rec: VmRecord): Promise<Map<string, string>> {
+  imagePassphrases(rec: Pick<VmRecord, 'id' | 'name' | 'spec'>): Promise<Map<string, string>> {
     return imagePassphrases(this.opts.diskKeys, rec, this.dirOf(rec));
   }
 

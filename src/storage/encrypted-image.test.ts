@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isPolyvisorError, run } from '../shared/index.js';
-import { checkLuksImage, createEncryptedImage, createImage, encryptedCreateArgs, imageInfo, isLuksQcow2, newDiskPassphrase, withSecretFile } from './index.js';
+import { checkLuksImage, convertKeyed, createEncryptedImage, createImage, encryptedCreateArgs, imageInfo, isLuksQcow2, newDiskPassphrase, withSecretFile } from './index.js';
 
 // Real qemu-img and qemu-io (Debian's qemu-utils): nothing here is faked.
 let dir: string;
@@ -15,11 +15,11 @@ afterEach(() => rm(dir, { recursive: true, force: true }));
 const MiB = 1024 ** 2;
 const codeOf = (p: Promise<unknown>) => p.then(() => 'no error', (e: unknown) => (isPolyvisorError(e) ? e.code : e));
 
-/** Writes 1 MiB of byte `pattern` at offset 0 through the LUKS layer; the exit code says whether the passphrase opened it. */
-async function qemuIoWrite(image: string, passphrase: string, pattern: number): Promise<number | null> {
+/** Writes (or, with `read`, verifies) 1 MiB of byte `pattern` at offset 0 through the LUKS layer; 0 when the passphrase opened it (and the data matched). */
+async function qemuIoWrite(image: string, passphrase: string, pattern: number, op: 'write' | 'read' = 'write'): Promise<number | null> {
   return withSecretFile(dir, passphrase, async (file) => {
-    const r = await run('qemu-io', ['--object', `secret,id=s0,file=${file}`, '--image-opts', `driver=qcow2,file.filename=${image},encrypt.key-secret=s0`, '-c', `write -P ${pattern} 0 1M`], { timeoutMs: 60_000 });
-    return r.code;
+    const r = await run('qemu-io', ['--object', `secret,id=s0,file=${file}`, '--image-opts', `driver=qcow2,file.filename=${image},encrypt.key-secret=s0`, '-c', `${op} -P ${pattern} 0 1M`], { timeoutMs: 60_000 });
+    return r.code === 0 && /Pattern verification failed/.test(r.stdout) ? 1 : r.code;
   });
 }
 
@@ -37,6 +37,21 @@ describe('encrypted qcow2 images (LUKS)', () => {
     expect(await qemuIoWrite(img, pass, 0x5a)).toBe(0);
     const bytes = await readFile(img);
     expect(bytes.includes(Buffer.alloc(4096, 0x5a))).toBe(false); // 1 MiB of 0x5a went in; not one clear 4 KiB run of it is on disk
+  }, 60_000);
+
+  it('copies an encrypted image into another under a different passphrase (a clone), the data intact and no key file left', async () => {
+    const a = path.join(dir, 'a.qcow2');
+    const b = path.join(dir, 'b.qcow2');
+    const pa = newDiskPassphrase();
+    const pb = newDiskPassphrase();
+    await createEncryptedImage(a, 4 * MiB, pa);
+    await createEncryptedImage(b, 4 * MiB, pb);
+    expect(await qemuIoWrite(a, pa, 0x6b)).toBe(0);
+    await convertKeyed({ path: a, format: 'qcow2', passphrase: pa }, { path: b, format: 'qcow2', passphrase: pb });
+    expect(await qemuIoWrite(b, pb, 0x6b, 'read')).toBe(0);
+    expect(await qemuIoWrite(b, pb, 0x6c, 'read')).not.toBe(0); // the check above can fail
+    expect(await qemuIoWrite(b, pa, 0x6b, 'read')).not.toBe(0); // b is not under a's passphrase
+    expect((await readdir(dir)).sort()).toEqual(['a.qcow2', 'b.qcow2']);
   }, 60_000);
 
   it('writes the secret file 0600 and removes it also when the work fails', async () => {

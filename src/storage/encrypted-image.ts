@@ -8,7 +8,8 @@ import { open, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fail } from '../shared/index.js';
-import type { ImageInfo } from './image-info.js';
+import type { ImageFormat, ImageInfo } from './image-info.js';
+import { progressParser } from './progress.js';
 import { imageInfo } from './qemu-img.js';
 import { runQemuImg, stderrTail, type QemuImgOptions } from './qemu-img-run.js';
 import { writeViaTemp, type CommitOptions } from './temp-output.js';
@@ -84,4 +85,40 @@ export async function checkLuksImage(disk: string, file: string, opts: QemuImgOp
   if (isLuksQcow2(info)) return;
   const what = info.format !== 'qcow2' ? `a ${info.format} image, not qcow2` : info.encrypted ? `encrypted with ${info.encryptFormat ?? 'an unknown scheme'}, not LUKS` : 'a qcow2 image that is not encrypted';
   fail('DISK_NOT_ENCRYPTED', `disk ${disk}: ${file} is ${what}, but the spec says encrypt: true`);
+}
+
+/** An image for convertKeyed: its format and, when it is LUKS-encrypted, its passphrase. */
+export interface KeyedImage {
+  path: string;
+  format: ImageFormat;
+  passphrase?: string | undefined;
+}
+
+/** `driver=…,file.filename=…[,encrypt.key-secret=ID]` for --image-opts (commas doubled). Pure. */
+export function keyedImageOpts(img: KeyedImage, secretId: string): string {
+  const base = `driver=${img.format},file.driver=file,file.filename=${path.resolve(img.path).replace(/,/g, ',,')}`;
+  return img.passphrase === undefined ? base : `${base},encrypt.key-secret=${secretId}`;
+}
+
+/**
+ * Copies the guest-visible data of `src` into the existing image `dst` (made
+ * beforehand at its full size, e.g. encrypted by createEncryptedImage):
+ * `qemu-img convert -n --image-opts … --target-image-opts …`, each passphrase
+ * in its own 0600 file beside `dst`, removed when qemu-img is done.
+ */
+export async function convertKeyed(src: KeyedImage, dst: KeyedImage, opts: QemuImgOptions & { onProgress?: (fraction: number) => void } = {}): Promise<void> {
+  const dir = path.dirname(path.resolve(dst.path));
+  const progress = opts.onProgress ? progressParser(opts.onProgress) : undefined;
+  const run = async (srcFile: string | undefined, dstFile: string | undefined): Promise<void> => {
+    const objects = [
+      ...(srcFile ? ['--object', `secret,id=sec-src,file=${srcFile}`] : []),
+      ...(dstFile ? ['--object', `secret,id=sec-dst,file=${dstFile}`] : []),
+    ];
+    const args = ['convert', ...(progress ? ['-p'] : []), ...objects, '--image-opts', keyedImageOpts(src, 'sec-src'), '-n', '--target-image-opts', keyedImageOpts(dst, 'sec-dst')];
+    const r = await runQemuImg(args, { ...opts, timeoutMs: opts.timeoutMs ?? 6 * 3600_000, ...(progress ? { onStdout: (c: string) => progress.push(c) } : {}) });
+    if (r.code !== 0) fail('DISK_CREATE_FAILED', `copying ${src.path} into ${dst.path} failed: ${stderrTail(r)}`);
+  };
+  const withDst = (srcFile: string | undefined): Promise<void> => (dst.passphrase === undefined ? run(srcFile, undefined) : withSecretFile(dir, dst.passphrase, (f) => run(srcFile, f)));
+  await (src.passphrase === undefined ? withDst(undefined) : withSecretFile(dir, src.passphrase, withDst));
+  progress?.done();
 }

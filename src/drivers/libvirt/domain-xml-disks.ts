@@ -81,6 +81,8 @@ export function diskElements(input: DiskXmlInput): XmlNode[] {
     if (d.readOnly && !cdrom && (bus === 'sata' || bus === 'ide')) {
       throw invalid(d, i, 'readOnly', 'a SATA/IDE hard disk cannot be read-only; use bus virtio or scsi');
     }
+    // issue 23: the passphrase would have to become a libvirt secret; refused rather than silently unencrypted
+    if (d.encrypt === true) throw invalid(d, i, 'encrypt', 'encrypted disks run on the qemu driver only; libvirt domain XML does not carry them yet');
     let target: XmlNode;
     let address: XmlNode | undefined;
     if (bus === 'virtio') {

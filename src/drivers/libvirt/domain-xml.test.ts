@@ -103,6 +103,11 @@ describe('what libvirt XML cannot say is SPEC_INVALID naming the field', () => {
     expect(p.message).toMatch(/passt/);
   });
 
+  it('an encrypted disk (dropping encrypt would write the guest\'s data in clear)', () => {
+    const p = specInvalid({ name: 'e', boot: kernel, disks: [{ name: 'a', size: '1G' }, { name: 'b', size: '1G', encrypt: true }] }, { diskPaths: { a: '/x/a.qcow2', b: '/x/b.qcow2' } });
+    expect(p.field).toBe('disks.1.encrypt');
+  });
+
   it('a restricted user-mode NIC (dropping it would open the host loopback to the guest)', () => {
     const p = specInvalid({ name: 'r', boot: kernel, networks: [{ name: 'a', restrict: true }] }, { passt: true });
     expect(p.field).toBe('networks.0.restrict');
