@@ -461,6 +461,41 @@ describe('a hostile source daemon', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('a live move\'s stream and NBD listeners accept only the address the move was set up from (audit defect 4): another address is cut before QEMU sees it', async () => {
+    const qemuVersion = /version (\d+\.\d+\.\d+)/.exec(spawnSync('qemu-system-x86_64', ['--version'], { encoding: 'utf8' }).stdout)![1]!;
+    const vmId = randomUUID();
+    const migrationId = `mig-gate${++tokens}-0123abcd`;
+    const req = {
+      migrationId, mode: 'live', source: { host: 'src', qemuVersion, accel: 'tcg', cpuFlags: [] },
+      vm: { id: vmId, name: 'gate-in', spec: { name: 'gate-in', memory: '64Mi', disks: [{ name: 'data', size: '16Mi' }] }, state: 'running' },
+      disks: [{ name: 'data', format: 'qcow2', virtualSize: 16 * 1024 ** 2, fileBytes: 196_616, copy: true }], features: [], timeoutSeconds: 60,
+      tuning: { downtimeLimitMs: 300, autoConverge: true, postcopy: false, multifdChannels: 0, xbzrleCacheBytes: 0 },
+    };
+    const peer = new MigrationClient({ endpoint: { url: b.url }, token: toB.token });
+    // The request comes from 127.0.0.1 (b.url is on loopback): 127.0.0.1 and ::1 may connect; 127.0.0.2 stands for another machine.
+    const ready = await peer.prepareIncoming<{ uri: string; nbd: Array<{ host: string; port: number }> }>(req);
+    try {
+      const m = /^tcp:([\d.]+):(\d+)$/.exec(ready.uri)!;
+      expect(m).not.toBeNull();
+      const ports = [Number(m[2]), ...ready.nbd.map((n) => n.port)];
+      expect(ports).toHaveLength(2);
+      /** Connects from `local`; resolves whether the connection was still open after 500 ms. */
+      const stays = (port: number, local: string) => new Promise<boolean>((resolve) => {
+        const c = net.connect({ host: m[1], port, localAddress: local });
+        let closed = false;
+        c.on('close', () => { closed = true; });
+        c.on('error', () => { closed = true; });
+        setTimeout(() => { resolve(!closed); c.destroy(); }, 500);
+      });
+      for (const port of ports) expect(await stays(port, '127.0.0.2')).toBe(false);
+      expect(b.log()).toMatch(/refused a connection from an address the move was not set up for/);
+      // NBD first: a stream connection that ends makes the target give the move up (and close its exports).
+      for (const port of [...ports].reverse()) expect(await stays(port, '127.0.0.1')).toBe(true);
+    } finally {
+      await peer.abortIncoming(migrationId, { name: 'gate-in', id: vmId }).catch(() => undefined);
+    }
+  });
 });
 
 describe('source daemon killed halfway', () => {

@@ -154,6 +154,12 @@ export interface IncomingOptions {
   accel: Accel;
   /** Listen on TCP at this address (host-to-host); default: a unix socket in the VM dir. */
   listen?: { host: string; port: number };
+  /**
+   * With `listen`: only these peer addresses may connect to the migration
+   * stream and the NBD exports (the source host's address). QEMU then listens
+   * on unix sockets in the VM dir behind a gate on `listen` (shared/address-gate.ts).
+   */
+  allowFrom?: readonly string[];
   /** Start with -S: the guest stays paused after loading until commit + resume (host-to-host commit protocol). */
   paused?: boolean;
   /** Export these disks (empty images of the right size) writable over NBD on this address, for the source's mirrors. */

@@ -20,12 +20,12 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { canMigrateIn, type Driver, type IncomingMigration, type MigrationTlsFiles, type NbdMirror } from '../drivers/index.js';
 import { refuseEncrypted, type NetworkService, type VmService } from '../lifecycle/index.js';
-import { fail, PolyvisorError, timeoutSignal, validateName, writeFileAtomic, type Logger } from '../shared/index.js';
+import { fail, isLoopbackHost, plainAddress, PolyvisorError, timeoutSignal, validateName, writeFileAtomic, type Logger } from '../shared/index.js';
 import { checkDiskSources, createImage } from '../storage/index.js';
 import type { Store, VmRecord } from '../store/index.js';
 import { checkCompatibility, describeIncompatibilities } from './compat.js';
 import { refuseMissingNetworks } from './network-nics.js';
-import { exportFile, freePort, killStaleExports, stopExport, type FileExport } from './offline-nbd.js';
+import { closeExport, exportFile, freePort, killStaleExports, type FileExport } from './offline-nbd.js';
 import { STATE_EXPORT, type AbortResult, type CommitResult, type IncomingReady, type IncomingRequest, type IncomingStatus } from './peer.js';
 
 const CLAIM = 'migration-in.json';
@@ -58,6 +58,19 @@ interface Entry {
   nics?: boolean;
   /** The store row was made by this prepare (false on a cluster store, where the source's row is shared). */
   ownRow: boolean;
+  /** Peer addresses that may connect to the stream and the exports (the source's; none: anyone holding the move's certificate). */
+  allowFrom?: readonly string[];
+}
+
+/**
+ * Who may connect to a move's listeners: the address the source's request
+ * came from; a loopback peer (two daemons on one host) may use either
+ * loopback family, since its QEMU connects to this host's migration address.
+ */
+export function allowedPeers(remote: string | undefined): string[] | undefined {
+  if (remote === undefined || remote === '') return undefined;
+  const a = plainAddress(remote);
+  return isLoopbackHost(a) ? [...new Set([a, '127.0.0.1', '::1'])] : [a];
 }
 
 /**
@@ -91,7 +104,8 @@ export class IncomingService {
     this.log = o.logger.child({ component: 'migration-in' });
   }
 
-  async prepare(req: IncomingRequest): Promise<IncomingReady> {
+  /** `o.peer`: the address the request came from (undefined over the unix socket); the move's listeners accept only it. */
+  async prepare(req: IncomingRequest, o: { peer?: string } = {}): Promise<IncomingReady> {
     const name = req.vm.name;
     validateName(name, 'VM name');
     if (this.byId.has(req.migrationId)) fail('VM_BUSY', `migration ${req.migrationId} is already prepared here`);
@@ -127,7 +141,8 @@ export class IncomingService {
         host: this.o.host, runtime: null,
       });
       const plan = this.o.vms.plan(rec);
-      const e: Entry = { req, phase: 'waiting', dir: plan.dir, exports: [], ownRow: !shared };
+      const allowFrom = allowedPeers(o.peer);
+      const e: Entry = { req, phase: 'waiting', dir: plan.dir, exports: [], ownRow: !shared, ...(allowFrom ? { allowFrom } : {}) };
       this.byId.set(req.migrationId, e);
       try {
         await mkdir(plan.dir, { recursive: true, mode: 0o750 });
@@ -161,7 +176,7 @@ export class IncomingService {
     const taps = this.o.networks ? await this.o.networks.attachVm(rec) : {};
     e.nics = true;
     e.target = await driver.prepareIncoming({ ...plan, taps, ...(req.hotplugged ? { hotplugged: req.hotplugged } : {}) }, {
-      tuning: req.tuning!, accel: req.source.accel, listen: { host: addr, port }, paused: true,
+      tuning: req.tuning!, accel: req.source.accel, listen: { host: addr, port }, paused: true, ...(e.allowFrom ? { allowFrom: e.allowFrom } : {}),
       ...(copied.length ? { nbd: { host: addr, port: nbdPort, disks: copied.map((d) => d.name) } } : {}), ...(tls ? { tls } : {}),
     }, timeoutSignal(60_000));
     // The stream breaking (source cancelled, died, or link lost) ends the target QEMU: tear down at once.
@@ -183,7 +198,7 @@ export class IncomingService {
     for (const [name, file, bytes] of files) {
       await writeFile(file, '', { mode: 0o640 });
       await truncate(file, bytes);
-      const x = await exportFile(plan.dir, name, file, this.o.address, timeoutSignal(30_000), tls);
+      const x = await exportFile(plan.dir, name, file, this.o.address, timeoutSignal(30_000), tls, e.allowFrom ? { allow: e.allowFrom, logger: this.log } : undefined);
       e.exports.push(x);
       nbd.push({ disk: name, host: x.host, port: x.port, exportName: name });
     }
@@ -238,7 +253,7 @@ export class IncomingService {
         await this.dropClaim(e);
         step('claimMs', t);
       } else {
-        for (const x of e.exports) await stopExport(x.pidFile);
+        for (const x of e.exports) await closeExport(x);
         // A shared (cluster) row keeps its state — created, stopped or suspended — and only changes owner.
         const to = !e.ownRow ? rec.state : e.req.vm.state === 'suspended' ? 'suspended' : 'stopped';
         next = await this.o.vms.states.set(rec, to, `moved offline from ${e.req.source.host}`, { host: this.o.host });
@@ -284,7 +299,7 @@ export class IncomingService {
   private async teardown(e: Entry, rec: VmRecord): Promise<void> {
     e.phase = e.phase === 'committed' ? e.phase : 'aborted';
     await e.target?.abort();
-    for (const x of e.exports) await stopExport(x.pidFile);
+    for (const x of e.exports) await closeExport(x);
     if (e.nics && rec.id === e.req.vm.id && this.o.networks) {
       await this.o.networks.detachVm(rec);
       await this.o.networks.forgetVm(rec.name).catch(() => undefined);

@@ -16,7 +16,7 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { anySignal, pidAlive, pidArgv, PolyvisorError, runChecked, signalPid, sleep, WorkDeadline } from '../shared/index.js';
+import { anySignal, openAddressGate, pidAlive, pidArgv, PolyvisorError, runChecked, signalPid, sleep, WorkDeadline, type AddressGate, type Logger } from '../shared/index.js';
 import { progressParser } from '../storage/index.js';
 import type { MigrationTlsFiles } from '../drivers/index.js';
 
@@ -51,18 +51,43 @@ export interface FileExport {
   host: string;
   port: number;
   pidFile: string;
+  /** The address gate in front of qemu-nbd's unix socket, when the export accepts only some peers. */
+  gate?: AddressGate;
 }
 
-/** Target: serves `file` writable as export `name` on host:port until stopExport. */
-export async function exportFile(vmDir: string, name: string, file: string, host: string, signal: AbortSignal, tls?: MigrationTlsFiles): Promise<FileExport> {
+/**
+ * Target: serves `file` writable as export `name` on host:port until
+ * closeExport. With `gate`, qemu-nbd listens on a unix socket in `vmDir` and
+ * only the gate's allowed addresses reach it (audit defect 4: qemu-nbd has no
+ * address filter of its own).
+ */
+export async function exportFile(
+  vmDir: string, name: string, file: string, host: string, signal: AbortSignal, tls?: MigrationTlsFiles,
+  gate?: { allow: readonly string[]; logger: Logger },
+): Promise<FileExport> {
   const port = await freePort(host);
   const pidFile = path.join(vmDir, `${PID_PREFIX}${name}.pid`);
+  const socket = path.join(vmDir, `${PID_PREFIX}${name}.sock`);
   await runChecked('qemu-nbd', [
     '--fork', '--persistent', '--shared=2', '--format=raw', `--pid-file=${pidFile}`,
-    `--bind=${host}`, `--port=${port}`, `--export-name=${name}`,
+    ...(gate ? [`--socket=${socket}`] : [`--bind=${host}`, `--port=${port}`]), `--export-name=${name}`,
     ...(tls ? ['--object', tlsObject(tls, 'server'), `--tls-creds=${TLS_ID}`] : []), file,
   ], { timeoutMs: 30_000, signal, missingCode: 'QEMU_IMG_MISSING', failCode: 'MIGRATION_FAILED' });
-  return { name, host, port, pidFile };
+  if (!gate) return { name, host, port, pidFile };
+  try {
+    const g = await openAddressGate({ listen: { host, port }, allow: gate.allow, target: socket, logger: gate.logger, what: `NBD export ${name}` });
+    return { name, host, port, pidFile, gate: g };
+  } catch (err) {
+    await stopExport(pidFile);
+    throw err;
+  }
+}
+
+/** Target: closes the export's gate (if any) and stops its qemu-nbd. */
+export async function closeExport(x: FileExport): Promise<void> {
+  await x.gate?.destroy();
+  await stopExport(x.pidFile);
+  await rm(x.pidFile.replace(/\.pid$/, '.sock'), { force: true });
 }
 
 /** Stops the qemu-nbd whose pidfile is `pidFile` (only if that PID still runs qemu-nbd). */
@@ -80,6 +105,7 @@ export async function stopExport(pidFile: string): Promise<void> {
 export async function killStaleExports(vmDir: string): Promise<void> {
   for (const n of await readdir(vmDir).catch(() => [] as string[])) {
     if (n.startsWith(PID_PREFIX) && n.endsWith('.pid')) await stopExport(path.join(vmDir, n));
+    if (n.startsWith(PID_PREFIX) && n.endsWith('.sock')) await rm(path.join(vmDir, n), { force: true });
   }
 }
 

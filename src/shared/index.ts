@@ -33,3 +33,4 @@ export { defaultStateDir, socketIn, DEFAULT_LISTEN } from './defaults.js';
 export { isLoopbackHost } from './loopback.js';
 export { VERSION } from './version.js';
 export { ROLES, type Role } from './roles.js';
+export { openAddressGate, plainAddress, type AddressGate } from './address-gate.js';

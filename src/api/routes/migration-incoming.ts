@@ -73,7 +73,8 @@ export function incomingMigrationRoutes(app: FastifyInstance, incoming: Incoming
     validateName(b.vm.name, 'VM name');
     const spec = checkedSpec(b.vm.spec, b.vm.name);
     for (const d of b.disks) if (!spec.disks.some((x) => x.name === d.name)) fail('INVALID_BODY', `disk ${d.name} is not in the VM's spec`);
-    return incoming.prepare({ ...b, vm: { ...b.vm, spec } } as IncomingRequest);
+    // The move's listeners will accept only the address this request came from (audit defect 4).
+    return incoming.prepare({ ...b, vm: { ...b.vm, spec } } as IncomingRequest, { ...(req.socket.remoteAddress ? { peer: req.socket.remoteAddress } : {}) });
   });
 
   app.get<{ Params: IdParams }>('/v1/migrations/incoming/:id', {

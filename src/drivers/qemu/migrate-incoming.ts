@@ -8,7 +8,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { QmpClient } from '../../qmp/index.js';
-import { fail, isPolyvisorError, PolyvisorError, timeoutSignal, type Logger } from '../../shared/index.js';
+import { fail, isPolyvisorError, openAddressGate, PolyvisorError, timeoutSignal, type AddressGate, type Logger } from '../../shared/index.js';
 import type { Accel, LaunchPlan, VmInstance } from '../driver.js';
 import type { IncomingMigration, IncomingOptions, NbdMirror } from '../migratable.js';
 import { buildQemuArgv, type OvmfFiles } from './argv.js';
@@ -50,7 +50,9 @@ export async function prepareIncoming(
   const argv = [...buildQemuArgv(cold, { accel: o.accel, files, ...(firmware ? { firmware } : {}) }), ...(o.paused ? ['-S'] : []), '-incoming', 'defer'];
   let pid: number | undefined;
   let qmp: QmpClient | undefined;
+  const gates: AddressGate[] = [];
   const abort = async (): Promise<void> => {
+    for (const g of gates) await g.destroy();
     qmp?.close();
     pid ??= await readPidFile(files.pidFile);
     if (pid !== undefined) await terminate(pid, plan.id, timeoutSignal(15_000), 1_000).catch((err: unknown) => log.warn({ err, pid }, 'could not stop the migration target'));
@@ -73,11 +75,16 @@ export async function prepareIncoming(
     if (o.tls) await addTlsCreds(qmp, o.tls, 'server', signal);
     const params = { ...migrationParameters(o.tuning, 'target'), ...(o.tls ? { 'tls-creds': TLS_OBJECT_ID } : {}) };
     if (Object.keys(params).length) await qmp.execute('migrate-set-parameters', params, { signal });
-    const nbd = o.nbd?.disks.length ? await startNbdExports(qmp, o.nbd, o.nbd.disks, o.tls !== undefined, signal) : undefined;
+    // With allowFrom, QEMU listens on unix sockets here and gates on the TCP addresses let only the source's address through (audit defect 4).
+    const gated = o.listen !== undefined && (o.allowFrom?.length ?? 0) > 0;
+    const nbdSocket = path.join(incDir, 'nbd.sock');
+    const nbd = o.nbd?.disks.length ? await startNbdExports(qmp, o.nbd, o.nbd.disks, o.tls !== undefined, signal, gated ? nbdSocket : undefined) : undefined;
+    if (gated && o.nbd?.disks.length) gates.push(await openAddressGate({ listen: o.nbd, allow: o.allowFrom!, target: nbdSocket, logger: log, what: 'NBD exports' }));
     const uri = o.listen ? `tcp:${o.listen.host}:${o.listen.port}` : `unix:${incomingSocket(incDir)}`;
-    await qmp.execute('migrate-incoming', { uri }, { signal });
-    log.info({ pid, uri, nbd: nbd?.map((n) => n.disk) }, 'migration target waiting');
-    return new Target({ plan: { ...plan, dir }, incDir, pid: q.pid, exited: q.exited, qmp, uri, accel: o.accel, log, abort, ...(nbd ? { nbd } : {}), ...(confined ? { grants: confined } : {}) });
+    await qmp.execute('migrate-incoming', { uri: gated ? `unix:${incomingSocket(incDir)}` : uri }, { signal });
+    if (gated) gates.push(await openAddressGate({ listen: o.listen!, allow: o.allowFrom!, target: incomingSocket(incDir), logger: log, what: 'migration stream' }));
+    log.info({ pid, uri, nbd: nbd?.map((n) => n.disk), allowFrom: gated ? o.allowFrom : undefined }, 'migration target waiting');
+    return new Target({ plan: { ...plan, dir }, incDir, pid: q.pid, exited: q.exited, qmp, uri, accel: o.accel, log, abort, gates, ...(nbd ? { nbd } : {}), ...(confined ? { grants: confined } : {}) });
   } catch (err) {
     await abort();
     throw isPolyvisorError(err) && err.code !== 'QMP_FAILED' && err.code !== 'QMP_DISCONNECTED'
@@ -115,6 +122,8 @@ interface TargetInit {
   abort: () => Promise<void>;
   nbd?: NbdMirror[];
   grants?: VmFileGrants;
+  /** Address gates in front of the unix listeners (closed at commit: the stream has ended). */
+  gates: AddressGate[];
 }
 
 class Target implements IncomingMigration {
@@ -147,6 +156,7 @@ class Target implements IncomingMigration {
       fail('MIGRATION_FAILED', `the migration target is "${status}" after loading the VM state`, { details: { side: 'target' } });
     }
     if (this.nbd) await stopNbdExports(this.t.qmp, this.nbd.map((n) => n.disk), signal);
+    for (const g of this.t.gates) await g.close();
     const files = await commitIncomingFiles(this.t.plan.dir, this.t.incDir);
     this.state = 'committed';
     const info = { pid: this.pid, accel: this.t.accel, startedAt: new Date().toISOString(), qemuVersion: this.t.qmp.version.text };

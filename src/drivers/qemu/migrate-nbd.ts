@@ -20,10 +20,11 @@ import { diskNodes } from './names.js';
 /** Target: serve each disk's (empty) image writable over NBD. */
 export async function startNbdExports(
   qmp: QmpClient, listen: { host: string; port: number }, disks: readonly string[], tls: boolean, signal: AbortSignal,
+  /** Serve on this unix socket instead (an address gate on `listen` joins the allowed peers to it); the mirrors still name `listen`. */
+  unixPath?: string,
 ): Promise<NbdMirror[]> {
-  await qmp.execute('nbd-server-start', {
-    addr: { type: 'inet', data: { host: listen.host, port: String(listen.port) } }, ...(tls ? { 'tls-creds': TLS_OBJECT_ID } : {}),
-  }, { signal });
+  const addr = unixPath !== undefined ? { type: 'unix', data: { path: unixPath } } : { type: 'inet', data: { host: listen.host, port: String(listen.port) } };
+  await qmp.execute('nbd-server-start', { addr, ...(tls ? { 'tls-creds': TLS_OBJECT_ID } : {}) }, { signal });
   const out: NbdMirror[] = [];
   for (const disk of disks) {
     await qmp.execute('block-export-add', { type: 'nbd', id: mirrorJobId(disk), 'node-name': diskNodes(disk).format, writable: true, name: disk }, { signal });
