@@ -10,7 +10,7 @@
  *
  * Env: BENCH_FUZZ_PER_ROUTE (10000), BENCH_FUZZ_QUERY_ONLY (routes whose only
  * input is the query string, e.g. the doctor, which runs real checks: 1000),
- * BENCH_FUZZ_SEED (random), BENCH_FUZZ_WRITE=1 writes the "fuzz-api" section of docs/benchmarks.md.
+ * BENCH_FUZZ_SEED (random), BENCH_FUZZ_SHARD=i/n (every n-th route from the i-th; run n at once), BENCH_FUZZ_WRITE=1 writes the "fuzz-api" section of docs/benchmarks.md.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -28,9 +28,12 @@ try {
   const app = stack.api.app;
   await app.ready();
   const doc = JSON.parse((await app.inject({ method: 'GET', url: '/v1/openapi.json' })).body) as OpenApiDoc;
-  const routes = Object.entries(doc.paths).flatMap(([p, ops]) => Object.entries(ops)
+  const all = Object.entries(doc.paths).flatMap(([p, ops]) => Object.entries(ops)
     .filter(([, op]) => !Object.values(op.responses).some((r) => r.content && Object.keys(r.content).some((c) => c.includes('event-stream'))))
     .map(([m]) => ({ method: m.toUpperCase(), url: p.replace(/\{([^}]+)\}/g, ':$1') })));
+  // BENCH_FUZZ_SHARD=i/n: this process takes every n-th route from the i-th (run n processes to use n cores).
+  const [shard, shards] = (process.env['BENCH_FUZZ_SHARD'] ?? '0/1').split('/').map(Number) as [number, number];
+  const routes = all.filter((_, k) => k % shards === shard);
   const peerN = 5_000;
   const t0 = performance.now();
   for (let i = 0; i < peerN; i++) await app.inject({ method: 'GET', url: '/v1/health' });
@@ -40,7 +43,7 @@ try {
   const rate = res.requests / (res.ms / 1000);
   const fivexx = Object.entries(res.byStatus).filter(([s]) => Number(s) >= 500).reduce((n, [, c]) => n + c, 0);
   const lines = [
-    `seed ${SEED}: ${routes.length} routes, ${PER_ROUTE} requests per route (${QUERY_ONLY} for query-only routes): ${res.requests} requests in ${(res.ms / 1000).toFixed(0)} s`,
+    `seed ${SEED}: ${routes.length} routes${shards > 1 ? ` (shard ${shard}/${shards} of ${all.length})` : ''}, ${PER_ROUTE} requests per route (${QUERY_ONLY} for query-only routes): ${res.requests} requests in ${(res.ms / 1000).toFixed(0)} s`,
     `statuses: ${JSON.stringify(res.byStatus)}; 5xx: ${fivexx}; problems: ${res.problems.length}`,
     `rate: ${rate.toFixed(0)} requests/s; peer (inject GET /v1/health, same run): ${peerRate.toFixed(0)}/s; ratio ${(rate / peerRate).toFixed(2)}x`,
   ];
