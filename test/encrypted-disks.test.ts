@@ -12,7 +12,7 @@
  * passphrase. One daemon, one guest VM (and its clone, never started).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackupClient, MigrationClient, PlatformClient, SnapshotClient, StorageClient } from '../src/client/index.js';
@@ -20,6 +20,7 @@ import { SecretStore } from '../src/secrets/index.js';
 import { isPolyvisorError } from '../src/shared/index.js';
 import { killQemusUnder, processesUnder, startDaemon, tempStateDir, type TestDaemon } from './helpers/daemon.js';
 import { limit } from './helpers/limits.js';
+import { testGuest } from './helpers/guest.js';
 import { guestShell } from './helpers/shell.js';
 import { READY, guestSpec, waitForLine, waitForState } from './helpers/vm.js';
 
@@ -48,10 +49,27 @@ const codeOf = (p: Promise<unknown>) => p.then((v) => {
 let id = '';
 let image = '';
 
+let kernel = '';
+let initrd = '';
+
 beforeAll(async () => {
-  d = await startDaemon();
+  d = await startDaemon(); // POLYVISOR_QEMU_USER=per-vm in the environment runs the whole file confined
   platform = new PlatformClient({ endpoint: { socketPath: d.socket } });
+  // The guest's kernel and initrd inside the state directory, so a confined QEMU reaches them (the cache under /root is closed).
+  const g = testGuest();
+  const dir = path.join(d.stateDir, 'guest-files');
+  mkdirSync(dir, { mode: 0o700 });
+  kernel = path.join(dir, 'vmlinuz');
+  initrd = path.join(dir, 'initrd');
+  copyFileSync(g.kernel, kernel);
+  copyFileSync(g.initrd, initrd);
 });
+
+/** The test guest's spec, booting the copies above. */
+function spec(name: string, extra: Parameters<typeof guestSpec>[1]): ReturnType<typeof guestSpec> {
+  const s = guestSpec(name, extra);
+  return { ...s, boot: { ...s.boot, kernel, initrd } };
+}
 afterAll(async () => {
   await d?.stop();
   killQemusUnder(d.stateDir);
@@ -80,17 +98,17 @@ function decryptedBytes(pass: string, file = image): Buffer {
 
 describe('encrypted disks', () => {
   it('refuses encrypt on a raw disk (naming the field) and on an existing image that is not LUKS qcow2', async () => {
-    const raw = await d.client.createVm(guestSpec('raw', { disks: [{ name: 'data', size: '16Mi', format: 'raw', encrypt: true }] })).catch((e: unknown) => e);
+    const raw = await d.client.createVm(spec('raw', { disks: [{ name: 'data', size: '16Mi', format: 'raw', encrypt: true }] })).catch((e: unknown) => e);
     expect(isPolyvisorError(raw, 'SPEC_INVALID')).toBe(true);
     expect(JSON.stringify((raw as { details: unknown }).details)).toContain('disks.0.encrypt');
     const plain = path.join(tempStateDir('plain-img'), 'p.qcow2');
     expect(spawnSync('qemu-img', ['create', '-q', '-f', 'qcow2', plain, '16M']).status).toBe(0);
-    expect(await codeOf(d.client.createVm(guestSpec('plain', { disks: [{ name: 'data', path: plain, encrypt: true }] })))).toBe('DISK_NOT_ENCRYPTED');
+    expect(await codeOf(d.client.createVm(spec('plain', { disks: [{ name: 'data', path: plain, encrypt: true }] })))).toBe('DISK_NOT_ENCRYPTED');
     expect((await d.client.listVms()).map((v) => v.name)).toEqual([]);
   });
 
   it('creates a LUKS qcow2 image with a passphrase in the secrets store, and leaves no key file', async () => {
-    const v = keep(await d.client.createVm(guestSpec(VM, { disks: [{ name: 'data', size: '16Mi', encrypt: true }] })));
+    const v = keep(await d.client.createVm(spec(VM, { disks: [{ name: 'data', size: '16Mi', encrypt: true }] })));
     id = v.id;
     image = path.join(d.stateDir, 'vms', id, 'disks', 'data.qcow2');
     const info = JSON.parse(spawnSync('qemu-img', ['info', '--output=json', image], { encoding: 'utf8' }).stdout) as { encrypted: boolean; 'format-specific': { data: { encrypt: { format: string } } } };
@@ -115,6 +133,11 @@ describe('encrypted disks', () => {
     expect(decryptedBytes(pass).includes(MARKER)).toBe(true); // the data is there, encrypted under this passphrase
     const pids = processesUnder(d.stateDir).filter((p) => readFileSync(`/proc/${p}/comm`, 'utf8').startsWith('qemu'));
     expect(pids).toHaveLength(1);
+    if (process.env['POLYVISOR_QEMU_USER'] === 'per-vm') {
+      // confined: QEMU read the key file as the VM's own uid (the launch handed the VM directory, keys/ inside, to it)
+      const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pids[0]}/status`, 'utf8'))![1]);
+      expect(uid).toBeGreaterThan(2_000_000_000);
+    }
     const cmdline = readFileSync(`/proc/${pids[0]}/cmdline`, 'utf8');
     expect(cmdline).toContain('encrypt.format=luks,encrypt.key-secret=key-data');
     expect(cmdline.split('\0')).toContain(`secret,id=key-data,file=${path.join(d.stateDir, 'vms', id, 'keys', 'data.secret')}`);
