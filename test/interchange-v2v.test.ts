@@ -26,8 +26,8 @@
  * 20-29 (564 s of it the guest's update-initramfs under TCG); with the BIOS
  * disk's initramfs-tools set to MODULES=dep and gzip -1 (INITRAMFS_CONF) it
  * took 190 s at load 6-11, the whole file 335 s with the disk built. It is
- * reported as skipped otherwise; the lead decides from those numbers whether
- * it joins the default suite.
+ * reported as skipped otherwise. scripts/test.sh (the suite) sets
+ * POLYVISOR_TEST_V2V=1 unless it is set to 0, so it is part of every run.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
