@@ -12,7 +12,7 @@
  * passphrase. One daemon, one guest VM (and its clone, never started).
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackupClient, MigrationClient, PlatformClient, SnapshotClient, StorageClient } from '../src/client/index.js';
@@ -20,7 +20,7 @@ import { SecretStore } from '../src/secrets/index.js';
 import { isPolyvisorError } from '../src/shared/index.js';
 import { killQemusUnder, processesUnder, startDaemon, tempStateDir, type TestDaemon } from './helpers/daemon.js';
 import { limit } from './helpers/limits.js';
-import { testGuest } from './helpers/guest.js';
+import { guestFilesIn } from './helpers/guest.js';
 import { guestShell } from './helpers/shell.js';
 import { READY, guestSpec, waitForLine, waitForState } from './helpers/vm.js';
 
@@ -56,13 +56,7 @@ beforeAll(async () => {
   d = await startDaemon(); // POLYVISOR_QEMU_USER=per-vm in the environment runs the whole file confined
   platform = new PlatformClient({ endpoint: { socketPath: d.socket } });
   // The guest's kernel and initrd inside the state directory, so a confined QEMU reaches them (the cache under /root is closed).
-  const g = testGuest();
-  const dir = path.join(d.stateDir, 'guest-files');
-  mkdirSync(dir, { mode: 0o700 });
-  kernel = path.join(dir, 'vmlinuz');
-  initrd = path.join(dir, 'initrd');
-  copyFileSync(g.kernel, kernel);
-  copyFileSync(g.initrd, initrd);
+  ({ kernel, initrd } = guestFilesIn(d.stateDir));
 });
 
 /** The test guest's spec, booting the copies above. */

@@ -18,12 +18,12 @@
  * shared guest cache under /root is closed to the VMs' users.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NetworkClient } from '../src/client/index.js';
 import { killQemusUnder, startDaemon, tempStateDir, type TestDaemon } from './helpers/daemon.js';
-import { testGuest } from './helpers/guest.js';
+import { guestFilesIn } from './helpers/guest.js';
+import { procStatusField, qemuPidOf } from './helpers/qemu-proc.js';
 import { limit } from './helpers/limits.js';
 import { NetnsLab } from './helpers/netns.js';
 import { guestShell } from './helpers/shell.js';
@@ -41,13 +41,7 @@ const nets = (): NetworkClient => new NetworkClient({ endpoint: { socketPath: d.
 beforeAll(async () => {
   ns = await lab.add('pvu');
   d = await startDaemon({ stateDir: tempStateDir('pvu'), netns: ns, env: { POLYVISOR_DEFAULT_NETWORK: '0', POLYVISOR_QEMU_USER: 'per-vm' } });
-  const g = testGuest();
-  const dir = path.join(d.stateDir, 'guest-files');
-  mkdirSync(dir, { mode: 0o700 });
-  kernel = path.join(dir, 'vmlinuz');
-  initrd = path.join(dir, 'initrd');
-  copyFileSync(g.kernel, kernel);
-  copyFileSync(g.initrd, initrd);
+  ({ kernel, initrd } = guestFilesIn(d.stateDir));
   await nets().create({ name: 'pvu', mode: 'nat', subnet: '10.123.31.0/24' });
 }, limit('daemon') + 30_000);
 
@@ -62,22 +56,8 @@ function spec(name: string, networks: unknown[]) {
   return { ...s, boot: { ...s.boot, kernel, initrd } };
 }
 
-/** The PID of the VM's QEMU (its argv carries the VM's uuid). */
-function qemuPid(id: string): number {
-  for (const e of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
-    let argv: string[];
-    try {
-      argv = readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue;
-    }
-    if (argv[0]?.includes('qemu') && argv.includes(id)) return Number(e);
-  }
-  throw new Error(`no QEMU for ${id}`);
-}
 
-const field = (pid: number, name: string): string => new RegExp(`^${name}:\\s+(.*)$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]!.trim();
-const uidOf = (pid: number): number => Number(field(pid, 'Uid').split(/\s+/)[0]);
+const uidOf = (pid: number): number => Number(procStatusField(pid, 'Uid').split(/\s+/)[0]);
 
 /** The tun owner and group of a link in the namespace (null when none is set). */
 async function tapOwner(tap: string): Promise<{ user: number | null; group: number | null }> {
@@ -95,12 +75,12 @@ describe('taps for QEMUs that run as their VM\'s user', () => {
       await d.client.action(name, 'start');
       await waitForLine(d.client, name, READY);
       const nic = (await nets().vmNics(name))[0]!;
-      vm[name] = { id: v.id, pid: qemuPid(v.id), tap: nic.tap! };
+      vm[name] = { id: v.id, pid: qemuPidOf(v.id), tap: nic.tap! };
     }
     for (const v of Object.values(vm)) {
       const uid = uidOf(v.pid);
       expect(uid).toBeGreaterThan(BASE);
-      expect(field(v.pid, 'CapEff')).toBe('0000000000000000');
+      expect(procStatusField(v.pid, 'CapEff')).toBe('0000000000000000');
       expect(await tapOwner(v.tap)).toEqual({ user: uid, group: uid });
     }
     expect(uidOf(vm['ua']!.pid)).not.toBe(uidOf(vm['ub']!.pid));
@@ -112,7 +92,7 @@ describe('taps for QEMUs that run as their VM\'s user', () => {
   it('another VM\'s QEMU cannot open the tap: the kernel refuses QEMU run with that VM\'s credentials', () => {
     const other = vm['ub']!.pid;
     const uid = String(uidOf(other));
-    const groups = field(other, 'Groups').split(/\s+/).filter(Boolean).join(',');
+    const groups = procStatusField(other, 'Groups').split(/\s+/).filter(Boolean).join(',');
     const qemu = readFileSync(`/proc/${other}/cmdline`, 'utf8').split('\0')[0]!;
     const attempt = (tap: string) => spawnSync('ip', ['netns', 'exec', ns, 'setpriv', `--reuid=${uid}`, `--regid=${uid}`, `--groups=${groups}`, '--inh-caps=-all', '--bounding-set=-all', '--',
       qemu, '-machine', 'none', '-nodefaults', '-display', 'none', '-S', '-netdev', `tap,id=n0,ifname=${tap},script=no,downscript=no`], { encoding: 'utf8', timeout: 20_000 });
@@ -138,7 +118,7 @@ describe('taps for QEMUs that run as their VM\'s user', () => {
     expect(await tapOwner(tap)).toEqual({ user: null, group: null });
     await d.client.action('ub', 'start');
     await waitForLine(d.client, 'ub', READY); // a fresh start begins a new serial log
-    const pid = qemuPid(vm['ub']!.id);
+    const pid = qemuPidOf(vm['ub']!.id);
     expect(await tapOwner(tap)).toEqual({ user: uidOf(pid), group: uidOf(pid) });
     const out = await guestShell(d.client, 'ub', `ping -c 2 -W 2 ${GW} >/dev/null 2>&1 && echo PING-OK || echo PING-FAIL`);
     expect(out).toContain('PING-OK');

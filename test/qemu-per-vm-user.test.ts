@@ -23,13 +23,14 @@
 import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackupClient, SnapshotClient } from '../src/client/index.js';
 import { isPolyvisorError } from '../src/shared/index.js';
 import { killQemusUnder, startDaemon, type TestDaemon } from './helpers/daemon.js';
-import { testGuest } from './helpers/guest.js';
+import { guestFilesIn } from './helpers/guest.js';
+import { procStatusField, qemuPidOf } from './helpers/qemu-proc.js';
 import { guestShell } from './helpers/shell.js';
 import { READY, guestSpec, waitForLine } from './helpers/vm.js';
 
@@ -40,13 +41,7 @@ let initrd = '';
 
 beforeAll(async () => {
   d = await startDaemon({ env: { POLYVISOR_QEMU_USER: 'per-vm' } });
-  const g = testGuest();
-  const dir = path.join(d.stateDir, 'guest-files');
-  mkdirSync(dir, { mode: 0o700 });
-  kernel = path.join(dir, 'vmlinuz');
-  initrd = path.join(dir, 'initrd');
-  copyFileSync(g.kernel, kernel);
-  copyFileSync(g.initrd, initrd);
+  ({ kernel, initrd } = guestFilesIn(d.stateDir));
 });
 afterAll(async () => {
   await d?.stop();
@@ -58,29 +53,13 @@ function spec(name: string, disks = [{ name: 'data', size: '16Mi' }]) {
   return { ...s, boot: { ...s.boot, kernel, initrd } };
 }
 
-/** The PID of the VM's QEMU (its argv carries the VM's uuid). */
-function qemuPid(id: string): number {
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    const argv = (() => {
-      try {
-        return readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0');
-      } catch {
-        return [];
-      }
-    })();
-    if (argv[0]?.includes('qemu') && argv.includes(id)) return Number(e);
-  }
-  throw new Error(`no QEMU for ${id}`);
-}
 
-const field = (pid: number, name: string): string => new RegExp(`^${name}:\\s+(.*)$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]!.trim();
 
 /** Runs a command with exactly the credentials of process `pid` (uid, gid, groups, no capabilities). */
 function asProcessOf(pid: number, cmd: string[]): { code: number | null; stderr: string } {
-  const uid = field(pid, 'Uid').split(/\s+/)[0]!;
-  const gid = field(pid, 'Gid').split(/\s+/)[0]!;
-  const groups = field(pid, 'Groups').split(/\s+/).filter(Boolean).join(',');
+  const uid = procStatusField(pid, 'Uid').split(/\s+/)[0]!;
+  const gid = procStatusField(pid, 'Gid').split(/\s+/)[0]!;
+  const groups = procStatusField(pid, 'Groups').split(/\s+/).filter(Boolean).join(',');
   const r = spawnSync('setpriv', [`--reuid=${uid}`, `--regid=${gid}`, `--groups=${groups}`, '--inh-caps=-all', '--bounding-set=-all', '--', ...cmd], { encoding: 'utf8' });
   return { code: r.status, stderr: r.stderr };
 }
@@ -93,21 +72,21 @@ describe('QEMU as a per-VM user (qemuUser: per-vm)', () => {
       const v = await d.client.createVm(spec(name));
       await d.client.action(name, 'start');
       await waitForLine(d.client, name, READY);
-      const pid = qemuPid(v.id);
+      const pid = qemuPidOf(v.id);
       vms[name] = { id: v.id, dir: path.join(d.stateDir, 'vms', v.id), pid };
     }
-    const uids = Object.values(vms).map((v) => Number(field(v.pid, 'Uid').split(/\s+/)[0]));
+    const uids = Object.values(vms).map((v) => Number(procStatusField(v.pid, 'Uid').split(/\s+/)[0]));
     for (const [i, uid] of uids.entries()) {
       expect(uid).toBeGreaterThan(BASE);
-      expect(field(Object.values(vms)[i]!.pid, 'Uid').split(/\s+/)).toEqual(Array(4).fill(String(uid))); // real, effective, saved, fs
-      expect(field(Object.values(vms)[i]!.pid, 'Gid').split(/\s+/)[0]).toBe(String(uid));
+      expect(procStatusField(Object.values(vms)[i]!.pid, 'Uid').split(/\s+/)).toEqual(Array(4).fill(String(uid))); // real, effective, saved, fs
+      expect(procStatusField(Object.values(vms)[i]!.pid, 'Gid').split(/\s+/)[0]).toBe(String(uid));
     }
     expect(new Set(uids).size).toBe(2);
     for (const v of Object.values(vms)) {
-      expect(field(v.pid, 'Groups').split(/\s+/)).toContain(String(BASE));
-      expect(field(v.pid, 'CapEff')).toBe('0000000000000000');
-      expect(field(v.pid, 'CapBnd')).toBe('0000000000000000');
-      expect(field(v.pid, 'Seccomp')).toBe('2');
+      expect(procStatusField(v.pid, 'Groups').split(/\s+/)).toContain(String(BASE));
+      expect(procStatusField(v.pid, 'CapEff')).toBe('0000000000000000');
+      expect(procStatusField(v.pid, 'CapBnd')).toBe('0000000000000000');
+      expect(procStatusField(v.pid, 'Seccomp')).toBe('2');
     }
   });
 
@@ -120,13 +99,13 @@ describe('QEMU as a per-VM user (qemuUser: per-vm)', () => {
         continue;
       }
       if (!argv[0]?.includes('qemu-system') || !argv.some((a) => a.includes(d.stateDir))) continue;
-      expect(field(Number(e), 'Uid').split(/\s+/)[0], `QEMU ${e} (${argv.slice(0, 3).join(' ')})`).not.toBe('0');
+      expect(procStatusField(Number(e), 'Uid').split(/\s+/)[0], `QEMU ${e} (${argv.slice(0, 3).join(' ')})`).not.toBe('0');
     }
     const mode = (p: string) => (statSync(p).mode & 0o777).toString(8);
     for (const v of Object.values(vms)) {
       const st = statSync(v.dir);
       expect(mode(v.dir)).toBe('700');
-      expect(st.uid).toBe(Number(field(v.pid, 'Uid').split(/\s+/)[0]));
+      expect(st.uid).toBe(Number(procStatusField(v.pid, 'Uid').split(/\s+/)[0]));
       expect(statSync(path.join(v.dir, 'disks', 'data.qcow2')).uid).toBe(st.uid);
     }
     expect(mode(d.stateDir)).toBe('710');
@@ -198,11 +177,11 @@ describe('QEMU as a per-VM user (qemuUser: per-vm)', () => {
   });
 
   it('keeps the VM\'s uid across a stop and start', async () => {
-    const before = field(vms['beta']!.pid, 'Uid');
+    const before = procStatusField(vms['beta']!.pid, 'Uid');
     await d.client.action('beta', 'kill');
     await d.client.action('beta', 'start');
-    const pid = qemuPid(vms['beta']!.id);
-    expect(field(pid, 'Uid')).toBe(before);
+    const pid = qemuPidOf(vms['beta']!.id);
+    expect(procStatusField(pid, 'Uid')).toBe(before);
   });
 
   it('refuses a start whose kernel sits behind a folder the VM cannot pass, naming the folder', async () => {

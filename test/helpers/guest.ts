@@ -1,6 +1,6 @@
 /** The project's own test guest (guest/build.sh), cached by package versions. */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -41,4 +41,21 @@ export function testGuest(build = false): TestGuest {
     readyLine: m.readyLine,
     cmdline: m.cmdline,
   };
+}
+
+/**
+ * The test guest's kernel and initrd copied into `stateDir/guest-files`
+ * (0700, inside the daemon's state directory), so a QEMU running as its VM's
+ * own user (qemuUser: per-vm) reaches them: the guest cache under /root is
+ * closed to it, which is the point.
+ */
+export function guestFilesIn(stateDir: string): { kernel: string; initrd: string } {
+  const g = testGuest();
+  const dir = path.join(stateDir, 'guest-files');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const kernel = path.join(dir, 'vmlinuz');
+  const initrd = path.join(dir, 'initrd');
+  copyFileSync(g.kernel, kernel);
+  copyFileSync(g.initrd, initrd);
+  return { kernel, initrd };
 }
