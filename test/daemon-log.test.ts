@@ -31,7 +31,8 @@ async function daemonInPty(extra: string[] = [], env: NodeJS.ProcessEnv = {}): P
   const argv = [process.execPath, path.join(ROOT, 'bin', 'polyvisord.js'), '--state-dir', stateDir, '--listen', 'off', '--accel', 'tcg', ...extra];
   const child = spawn('script', ['-qfec', `exec ${argv.map(shq).join(' ')}`, '/dev/null'], {
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, TERM: 'xterm', NO_COLOR: '1', POLYVISOR_LOG_FORMAT: '', ...env },
+    // POLYVISOR_DEFAULT_NETWORK=0: no default network (bridge, dnsmasq, nft rules) in the test runner's namespace.
+    env: { ...process.env, TERM: 'xterm', NO_COLOR: '1', POLYVISOR_LOG_FORMAT: '', POLYVISOR_DEFAULT_NETWORK: '0', ...env },
   });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
