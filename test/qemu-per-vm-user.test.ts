@@ -23,14 +23,14 @@
 import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackupClient, SnapshotClient } from '../src/client/index.js';
 import { isPolyvisorError } from '../src/shared/index.js';
 import { killQemusUnder, startDaemon, type TestDaemon } from './helpers/daemon.js';
 import { guestFilesIn } from './helpers/guest.js';
-import { procStatusField, qemuPidOf } from './helpers/qemu-proc.js';
+import { procStatusField, qemuPidOf, qemuProcesses } from './helpers/qemu-proc.js';
 import { guestShell } from './helpers/shell.js';
 import { READY, guestSpec, waitForLine } from './helpers/vm.js';
 
@@ -91,15 +91,9 @@ describe('QEMU as a per-VM user (qemuUser: per-vm)', () => {
   });
 
   it('the scan: no QEMU as root; private files keep their owners and modes', () => {
-    for (const e of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
-      let argv: string[];
-      try {
-        argv = readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0');
-      } catch {
-        continue;
-      }
-      if (!argv[0]?.includes('qemu-system') || !argv.some((a) => a.includes(d.stateDir))) continue;
-      expect(procStatusField(Number(e), 'Uid').split(/\s+/)[0], `QEMU ${e} (${argv.slice(0, 3).join(' ')})`).not.toBe('0');
+    for (const { pid, argv } of qemuProcesses()) {
+      if (!argv[0]!.includes('qemu-system') || !argv.some((a) => a.includes(d.stateDir))) continue;
+      expect(procStatusField(pid, 'Uid').split(/\s+/)[0], `QEMU ${pid} (${argv.slice(0, 3).join(' ')})`).not.toBe('0');
     }
     const mode = (p: string) => (statSync(p).mode & 0o777).toString(8);
     for (const v of Object.values(vms)) {

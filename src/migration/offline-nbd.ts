@@ -51,8 +51,9 @@ export interface FileExport {
   host: string;
   port: number;
   pidFile: string;
-  /** The address gate in front of qemu-nbd's unix socket, when the export accepts only some peers. */
+  /** The address gate in front of qemu-nbd's unix socket `socket`, when the export accepts only some peers. */
   gate?: AddressGate;
+  socket?: string;
 }
 
 /**
@@ -76,7 +77,7 @@ export async function exportFile(
   if (!gate) return { name, host, port, pidFile };
   try {
     const g = await openAddressGate({ listen: { host, port }, allow: gate.allow, target: socket, logger: gate.logger, what: `NBD export ${name}` });
-    return { name, host, port, pidFile, gate: g };
+    return { name, host, port, pidFile, gate: g, socket };
   } catch (err) {
     await stopExport(pidFile);
     throw err;
@@ -87,7 +88,7 @@ export async function exportFile(
 export async function closeExport(x: FileExport): Promise<void> {
   await x.gate?.destroy();
   await stopExport(x.pidFile);
-  await rm(x.pidFile.replace(/\.pid$/, '.sock'), { force: true });
+  if (x.socket) await rm(x.socket, { force: true });
 }
 
 /** Stops the qemu-nbd whose pidfile is `pidFile` (only if that PID still runs qemu-nbd). */

@@ -128,7 +128,7 @@ export async function probeAccel(o: ProbeAccelOptions): Promise<AccelProbe> {
     return { accel: 'tcg', reason, kvmTried: false };
   }
   const version = await qemuVersion(o.qemuBinary, o.signal);
-  const key = `${version}|${os.release()}|probe-${PROBE_REVISION}`;
+  const key = cacheKey(version);
   const cacheFile = o.cacheDir === undefined ? undefined : path.join(o.cacheDir, ACCEL_CACHE_FILE);
   const cached = cacheFile ? await readCache(cacheFile, key) : undefined;
   if (cached) return { ...cached.probe, reason: `${cached.probe.reason} (probed ${cached.probedAt})` };
@@ -138,11 +138,7 @@ export async function probeAccel(o: ProbeAccelOptions): Promise<AccelProbe> {
     ? { accel: 'kvm', reason: `KVM works (probe guest reached 64-bit mode in ${r.ms} ms)`, kvmTried: true }
     : { accel: 'tcg', reason: `KVM does not work: ${r.failure ?? 'no output'} (nested virtualization?); using TCG`, kvmTried: true };
   log.info({ probe, ms: r.ms, key }, 'accelerator probed');
-  if (cacheFile) {
-    const body: CacheFile = { key, probedAt: new Date().toISOString(), probeMs: r.ms, probe };
-    await mkdir(path.dirname(cacheFile), { recursive: true });
-    await writeFileAtomic(cacheFile, `${JSON.stringify(body, null, 2)}\n`).catch((err: unknown) => log.warn({ err }, 'could not cache the accelerator probe'));
-  }
+  if (cacheFile) await writeCache(cacheFile, { key, probedAt: new Date().toISOString(), probeMs: r.ms, probe }, log);
   return probe;
 }
 
@@ -165,9 +161,7 @@ export async function rememberKvmFailure(o: { qemuBinary: string; cacheDir?: str
   if (cacheFile) {
     const version = await qemuVersion(o.qemuBinary).catch(() => undefined);
     if (version !== undefined) {
-      const body: CacheFile = { key: `${version}|${os.release()}|probe-${PROBE_REVISION}`, probedAt: at, probeMs: 0, probe };
-      await mkdir(path.dirname(cacheFile), { recursive: true });
-      await writeFileAtomic(cacheFile, `${JSON.stringify(body, null, 2)}\n`).catch((err: unknown) => log.warn({ err }, 'could not cache the accelerator answer'));
+      await writeCache(cacheFile, { key: cacheKey(version), probedAt: at, probeMs: 0, probe }, log);
     }
   }
   return probe;
@@ -179,6 +173,16 @@ export async function qemuVersion(qemuBinary: string, signal?: AbortSignal): Pro
     timeoutMs: 10_000, missingCode: 'QEMU_MISSING', failCode: 'QEMU_START_FAILED', ...(signal ? { signal } : {}),
   });
   return /version\s+(\S+)/.exec(r.stdout)?.[1] ?? r.stdout.split('\n')[0]!.trim();
+}
+
+/** What a cached answer is valid for: this QEMU, this kernel, this probe guest. */
+function cacheKey(qemuVersion: string): string {
+  return `${qemuVersion}|${os.release()}|probe-${PROBE_REVISION}`;
+}
+
+async function writeCache(file: string, body: CacheFile, log: Logger): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFileAtomic(file, `${JSON.stringify(body, null, 2)}\n`).catch((err: unknown) => log.warn({ err }, 'could not cache the accelerator answer'));
 }
 
 async function readCache(file: string, key: string): Promise<CacheFile | undefined> {
