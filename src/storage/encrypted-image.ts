@@ -21,9 +21,18 @@ import { writeViaTemp, type CommitOptions } from './temp-output.js';
  */
 export const LUKS_ITER_TIME_MS = 10;
 
-/** qemu-img's words when its PBKDF benchmark measured no CPU time (seen here under load); the create is tried again. */
+/**
+ * qemu-img's words when its PBKDF benchmark measured no CPU time: a known QEMU
+ * bug (Debian's 7.2 carries commit c72cab5, which runs the benchmark in a new
+ * thread and fails when getrusage, updated asynchronously by the scheduler,
+ * still reads 0 ms after the first short round; reported and fixed upstream
+ * on qemu-devel by Daniel P. Berrangé, January 2025). Each
+ * failure is immediate and independent, so the create is simply tried again:
+ * four tries were seen all failing within 129 ms in load mode; single tries
+ * failed 14 of 40 times on a quiet host here and 24 of 40 in load mode (0.6^25: about 3 in a million creates fail 25 tries in a row).
+ */
 const PBKDF_BENCH_FLAKE = 'Unable to get accurate CPU usage';
-const PBKDF_BENCH_ATTEMPTS = 4;
+const PBKDF_BENCH_ATTEMPTS = 25;
 
 /** A new random passphrase: 32 bytes, base64. */
 export function newDiskPassphrase(): string {
