@@ -11,6 +11,7 @@ import path from 'node:path';
 import { GuestAgentClient } from '../../src/qmp/index.js';
 import type { VmSpecInput } from '../../src/spec/index.js';
 import { limit, scaled } from './limits.js';
+import { publishedCopy } from './publish.js';
 
 export interface DebianGuest {
   dir: string;
@@ -43,11 +44,12 @@ export function debianGuest(build = false): DebianGuest {
     if (r.status !== 0) throw new Error(`guest/debian/build.sh failed with ${r.status}`);
     dir = r.stdout.trim().split('\n').pop()!;
   }
-  const real = path.resolve(dir);
-  const m = JSON.parse(readFileSync(path.join(real, 'manifest.json'), 'utf8')) as DebianGuest['manifest'] & {
+  const m = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as DebianGuest['manifest'] & {
     cmdline: string;
     files: { kernel: string; initrd: string; disk: string };
   };
+  // Daemons get a copy any QEMU user can pass to (qemuUser: per-vm): the cache under /root is closed to them.
+  const real = publishedCopy('debian', path.resolve(dir), m.key, [...Object.values(m.files), 'manifest.json']);
   return {
     dir: real,
     kernel: path.join(real, m.files.kernel),

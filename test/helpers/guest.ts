@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { publishedCopy } from './publish.js';
 
 export interface TestGuest {
   dir: string;
@@ -58,4 +59,23 @@ export function guestFilesIn(stateDir: string): { kernel: string; initrd: string
   copyFileSync(g.kernel, kernel);
   copyFileSync(g.initrd, initrd);
   return { kernel, initrd };
+}
+
+/**
+ * The test guest where every VM user can pass (publish.ts): the cache under
+ * root's home is closed to a QEMU running as its VM's own user (qemuUser:
+ * per-vm), which the daemon rightly refuses with VM_FILE_UNREACHABLE.
+ */
+export function publishForConfinedQemu(g: TestGuest): TestGuest {
+  const m = JSON.parse(readFileSync(path.join(g.dir, 'manifest.json'), 'utf8')) as { key: string; files: Record<string, string> };
+  const dir = publishedCopy('guest', g.dir, m.key, [...Object.values(m.files), 'manifest.json']);
+  if (dir === g.dir) return g;
+  const prev = process.env['POLYVISOR_TEST_GUEST'];
+  process.env['POLYVISOR_TEST_GUEST'] = dir;
+  try {
+    return testGuest();
+  } finally {
+    if (prev === undefined) delete process.env['POLYVISOR_TEST_GUEST'];
+    else process.env['POLYVISOR_TEST_GUEST'] = prev;
+  }
 }

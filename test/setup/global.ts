@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { STATE_DIR_LIST } from '../helpers/daemon.js';
-import { testGuest } from '../helpers/guest.js';
+import { publishForConfinedQemu, testGuest } from '../helpers/guest.js';
 import { REFERENCE_BOOT_MS } from '../helpers/limits.js';
 import { calibrateBoot } from './calibrate.js';
 
@@ -17,7 +17,8 @@ export default async function setup(): Promise<() => void> {
   if (!existsSync(path.join(root, 'dist', 'daemon', 'main.js'))) {
     throw new Error('dist/ is missing: run `npm run build` (scripts/test.sh does)');
   }
-  const g = testGuest(true);
+  // The daemons get the guest from a folder any QEMU user can pass (qemuUser: per-vm): the cache under /root is closed.
+  const g = publishForConfinedQemu(testGuest(true));
   process.env['POLYVISOR_TEST_GUEST'] = g.dir;
   const bootMs = await calibrateBoot(g);
   process.env['POLYVISOR_TEST_BOOT_MS'] = String(bootMs);
