@@ -6,7 +6,7 @@
 import { copyFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { killQemusUnder, startDaemon, tempStateDir, type TestDaemon } from './helpers/daemon.js';
+import { killQemusUnder, startDaemon, vmTempDir, type TestDaemon } from './helpers/daemon.js';
 import { testGuest } from './helpers/guest.js';
 import { runCli } from './helpers/http.js';
 import { removeAllVms } from './helpers/isolate.js';
@@ -78,7 +78,7 @@ describe('bulk actions by label', () => {
 
   it('a VM that cannot start fails in the middle: the others start, the table names it with its code, the exit code says so', async () => {
     // m2's kernel file is gone by the time it starts.
-    const kernel = path.join(tempStateDir('bulk-kernel'), 'vmlinuz');
+    const kernel = path.join(vmTempDir('bulk-kernel'), 'vmlinuz');
     copyFileSync(testGuest().kernel, kernel);
     await d.client.createVm(guestSpec('m1', { labels: { env: 'mix' } }));
     const spec = guestSpec('m2', { labels: { env: 'mix' } });

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killQemusUnder, startDaemon, tempStateDir, type TestDaemon } from './helpers/daemon.js';
+import { killQemusUnder, startDaemon, vmTempDir, type TestDaemon } from './helpers/daemon.js';
 import {
   DEBIAN_BUILD_TIMEOUT_MS, agentSocketOf, debianGuest, debianSpec, guestRun, guestSh, overlayOf, waitForAgent, type DebianGuest,
 } from './helpers/debian-guest.js';
@@ -23,7 +23,7 @@ let work: string;
 beforeAll(async () => {
   g = debianGuest(true);
   d = await startDaemon();
-  work = tempStateDir('deb-ci');
+  work = vmTempDir('deb-ci');
 }, DEBIAN_BUILD_TIMEOUT_MS);
 afterAll(async () => {
   if (d) await removeAllVms(d);

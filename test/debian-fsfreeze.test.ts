@@ -15,7 +15,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SnapshotClient } from '../src/client/index.js';
-import { ROOT, killQemusUnder, startDaemon, tempStateDir, type TestDaemon } from './helpers/daemon.js';
+import { ROOT, killQemusUnder, startDaemon, vmTempDir, type TestDaemon } from './helpers/daemon.js';
 import {
   DEBIAN_BUILD_TIMEOUT_MS, agentSocketOf, debianGuest, debianSpec, guestSh, guestSpawn, overlayOf, waitForAgent, type DebianGuest,
 } from './helpers/debian-guest.js';
@@ -32,7 +32,7 @@ beforeAll(async () => {
   g = debianGuest(true);
   d = await startDaemon();
   s = new SnapshotClient({ endpoint: { socketPath: d.socket } });
-  work = tempStateDir('deb-fs');
+  work = vmTempDir('deb-fs');
 }, DEBIAN_BUILD_TIMEOUT_MS);
 afterAll(async () => {
   if (d) await removeAllVms(d);

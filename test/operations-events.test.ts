@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PlatformClient } from '../src/client/index.js';
 import type { EventView } from '../src/spec/index.js';
-import { killQemusUnder, processesUnder, startDaemon, tempStateDir, type TestDaemon } from './helpers/daemon.js';
+import { killQemusUnder, processesUnder, startDaemon, vmTempDir, type TestDaemon } from './helpers/daemon.js';
 import { runCli } from './helpers/http.js';
 import { removeAllVms } from './helpers/isolate.js';
 import { limit, scaled } from './helpers/limits.js';
@@ -86,7 +86,7 @@ describe('cancelling a start halfway', () => {
   let slow: TestDaemon;
   beforeAll(async () => {
     // A QEMU that takes 4 s (scaled to the run) before it starts: the start is caught with the process up but QEMU not yet adopted.
-    const dir = tempStateDir('slowqemu');
+    const dir = vmTempDir('slowqemu');
     const fake = path.join(dir, 'qemu-slow.sh');
     // Only a VM's start waits (its argv has -uuid); the daemon's probes of QEMU do not.
     writeFileSync(fake, `#!/bin/sh\ncase " $* " in *" -uuid "*) sleep ${(scaled(4000) / 1000).toFixed(1)} ;; esac\nexec qemu-system-x86_64 "$@"\n`);

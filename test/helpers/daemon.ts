@@ -3,7 +3,7 @@
  * unix socket and loopback port, and stops it by PID.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { PolyvisorClient } from '../../src/client/index.js';
 import { limit } from './limits.js';
@@ -40,6 +40,17 @@ export function tempStateDir(tag: string): string {
   const dir = mkdtempSync(path.join('/tmp', `pv-${tag}-`));
   const list = process.env[STATE_DIR_LIST];
   if (list) appendFileSync(list, `${dir}\n`);
+  return dir;
+}
+
+/**
+ * A tempStateDir the VMs' QEMUs may pass through (0711: traverse, no listing), for the kernels, disks and
+ * programs a test hands its daemon: with qemuUser: per-vm, QEMU runs as the VM's own user and the daemon
+ * refuses a file behind a closed folder (VM_FILE_UNREACHABLE), as it should.
+ */
+export function vmTempDir(tag: string): string {
+  const dir = tempStateDir(tag);
+  chmodSync(dir, 0o711);
   return dir;
 }
 
