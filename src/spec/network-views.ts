@@ -19,6 +19,12 @@ export interface NetworkConfig {
   dnsDomain: string | null;
   uplink: string | null;
   vlan: number | null;
+  /**
+   * The VXLAN network identifier of a network that spans cluster hosts, chosen
+   * by the cluster store at create and kept in the record; absent (or null) on
+   * a single host's network (docs/networks.md "Across cluster hosts").
+   */
+  vni?: number | null;
 }
 
 /** One VM NIC on a network: its stored allocation. */

@@ -26,6 +26,12 @@ export interface NicAllocationFilter {
 }
 
 export interface NetworkStore {
+  /**
+   * True when the store is shared by cluster members (etcd): a network then
+   * spans hosts, gets a VNI at create and a bridge network may run on the
+   * VXLAN overlay alone. Absent on a single host's store (SQLite).
+   */
+  readonly spansHosts?: boolean;
   /** Throws NETWORK_EXISTS if the name is taken. */
   createNetwork(rec: Omit<NetworkRecord, 'createdAt'>): Promise<NetworkRecord>;
   getNetwork(name: string): Promise<NetworkRecord | undefined>;

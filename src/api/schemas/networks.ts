@@ -17,6 +17,7 @@ const fields = {
   dnsDomain: z.string().nullable(),
   uplink: z.string().nullable(),
   vlan: z.number().int().nullable(),
+  vni: z.number().int().nullable().optional().describe('the VXLAN id of a network spanning cluster hosts (cluster store only)'),
   createdAt: z.string().describe('ISO 8601 time'),
   nics: z.array(nic).describe('the VM NICs with an address and tap on this network'),
 };

@@ -8,8 +8,10 @@
 import { PolyvisorError, fail } from '../../shared/index.js';
 import { VM_STATES, type AuditView, type VmState } from '../../spec/index.js';
 import type { AuditEntry, AuditFilter, AuditStore, MetaStore, Store, TokenRecord, TokenStore, VmFilter, VmPatch, VmRecord } from '../store.js';
+import type { NetworkPatch, NetworkRecord, NetworkStore, NicAllocation, NicAllocationFilter } from '../network-store.js';
 import { EtcdKv } from './etcd-kv.js';
 import { DEFAULT_PREFIX, keysUnder, type Keys } from './keys.js';
+import { EtcdNetworkRecords } from './network-records.js';
 import { EtcdTokenAudit } from './token-audit.js';
 import type { EtcdConnection } from './transport.js';
 
@@ -18,7 +20,9 @@ export interface EtcdStoreOptions extends EtcdConnection {
   prefix?: string;
 }
 
-export interface EtcdStore extends Store, MetaStore, TokenStore, AuditStore {
+export interface EtcdStore extends Store, MetaStore, TokenStore, AuditStore, NetworkStore {
+  /** Networks in this store span the cluster's members (a VNI each). */
+  readonly spansHosts: true;
   /** The client the store uses: also the ClusterKv for leases and election. */
   readonly kv: EtcdKv;
   readonly keys: Keys;
@@ -39,12 +43,15 @@ export function openEtcdStore(opts: EtcdStoreOptions): EtcdStore {
 
 class EtcdStoreImpl implements EtcdStore {
   private readonly tables: EtcdTokenAudit;
+  private readonly networks: EtcdNetworkRecords;
+  readonly spansHosts = true;
 
   constructor(
     readonly kv: EtcdKv,
     readonly keys: Keys,
   ) {
     this.tables = new EtcdTokenAudit(kv, keys);
+    this.networks = new EtcdNetworkRecords(kv, keys);
   }
 
   async createVm(input: Omit<VmRecord, 'createdAt' | 'updatedAt' | 'generation'>): Promise<VmRecord> {
@@ -140,6 +147,15 @@ class EtcdStoreImpl implements EtcdStore {
   listAudit(f?: AuditFilter): Promise<AuditView[]> { return this.tables.listAudit(f); }
   auditOlderThan(before: string, limit: number): Promise<AuditView[]> { return this.tables.auditOlderThan(before, limit); }
   deleteAuditThrough(id: number): Promise<number> { return this.tables.deleteAuditThrough(id); }
+
+  createNetwork(rec: Omit<NetworkRecord, 'createdAt'>): Promise<NetworkRecord> { return this.networks.createNetwork(rec); }
+  getNetwork(name: string): Promise<NetworkRecord | undefined> { return this.networks.getNetwork(name); }
+  listNetworks(): Promise<NetworkRecord[]> { return this.networks.listNetworks(); }
+  updateNetwork(name: string, patch: NetworkPatch): Promise<NetworkRecord> { return this.networks.updateNetwork(name, patch); }
+  deleteNetwork(name: string): Promise<void> { return this.networks.deleteNetwork(name); }
+  listNicAllocations(f?: NicAllocationFilter): Promise<NicAllocation[]> { return this.networks.listNicAllocations(f); }
+  putNicAllocation(a: NicAllocation): Promise<void> { return this.networks.putNicAllocation(a); }
+  deleteNicAllocations(vm: string, nic?: string): Promise<number> { return this.networks.deleteNicAllocations(vm, nic); }
 
   async close(): Promise<void> {
     await this.kv.close();

@@ -16,6 +16,15 @@ export function keysUnder(prefix: string) {
     /** Audit ids are zero-padded so key order is id order. */
     auditEntry: (id: number) => `${p}audit/${String(id).padStart(16, '0')}`,
     auditSeq: `${p}audit-seq`,
+    /** Networks spanning the cluster (docs/networks.md "Across cluster hosts"): the record, the bridge it owns, its VNI. */
+    networks: `${p}networks/`,
+    network: (name: string) => `${p}networks/${name}`,
+    networkBridge: (bridge: string) => `${p}network-bridges/${bridge}`,
+    networkVniSeq: `${p}network-vni-seq`,
+    /** NIC allocations `network-nics/VM/NIC`, and each reserved address `network-ips/NETWORK/IP` → VM/NIC. */
+    networkNics: `${p}network-nics/`,
+    networkNic: (vm: string, nic: string) => `${p}network-nics/${vm}/${nic}`,
+    networkIp: (network: string, ip: string) => `${p}network-ips/${network}/${ip}`,
   };
 }
 
