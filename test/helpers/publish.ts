@@ -50,6 +50,9 @@ export function publishedCopy(kind: string, src: string, key: string, files: rea
   const root = path.join(publishedRoot(), kind);
   const dest = path.join(root, key);
   if (!existsSync(path.join(dest, files[files.length - 1]!))) {
+    let have = root;
+    while (!existsSync(have)) have = path.dirname(have);
+    assertRootOnly(have); // before making anything below it
     mkdirSync(root, { recursive: true, mode: 0o755 });
     assertRootOnly(root);
     const tmp = mkdtempSync(path.join(root, `.${key}-`));
