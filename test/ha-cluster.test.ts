@@ -189,10 +189,16 @@ describe('cluster HA on three hosts', () => {
     etcd.restart(other);
     // h1 rejoins (a new lease, a new watchdog) and restarts the fenced guest itself; it boots and beats again.
     let back: VmView | undefined;
+    let seen: VmView | undefined;
     await until('q1 runs again with a new QEMU', limit('boot') + limit('daemon'), async () => {
       const v = await h1.client.getVm('q1').catch(() => undefined);
+      seen = v ?? seen;
       if (v?.state === 'running' && v.runtime && v.runtime.pid !== qPid) back = v;
       return back !== undefined;
+    }).catch((err: Error) => {
+      // What the hosts said about the rejoin and q1: the test fails with it.
+      const said = [...hosts].map(([name, d]) => `${name}: ${d.log().split('\n').filter((l) => /rejoin|q1|HA|lease|watchdog/.test(l)).slice(-25).join('\n')}`);
+      throw new Error(`${err.message}; q1 last seen ${seen ? `${seen.state} on ${seen.host} (${seen.stateReason})` : 'never'}\n${said.join('\n')}`);
     });
     qemuPids.add(back!.runtime!.pid);
     expect(back!.host).toBe('h1');

@@ -13,7 +13,7 @@ import {
   processRuns, rejoinAfterLoss, type HostsService,
 } from '../cluster/index.js';
 import type { VmService } from '../lifecycle/index.js';
-import { newUuid, VERSION, type Logger } from '../shared/index.js';
+import { isPolyvisorError, newUuid, PolyvisorError, VERSION, type Logger } from '../shared/index.js';
 import type { ClusterKv } from '../store/index.js';
 import type { DaemonConfig } from './config.js';
 import { startWatchdog } from './watchdog-wiring.js';
@@ -140,24 +140,35 @@ export async function wireCluster(o: { config: DaemonConfig; kv: ClusterKv; serv
   };
 }
 
+const FENCED_REASON = 'HA: fenced while this host had lost its cluster lease';
+
 /**
  * After a rejoin (cluster/rejoin.ts): this host's HA VMs whose record says they run while their QEMU is gone — the
  * watchdog fenced them while the store was out of reach, so their exit could not be recorded — are marked stopped by a
  * compare-and-set on the record's generation (if the HA manager gave one to another host meanwhile, that host has it),
- * then started here. One VM's failure is logged and the others go on.
+ * then started here. A VM this pass (or an earlier one) took over but could not start yet is started too. One VM's
+ * failure is logged and the others go on; if the store failed under any of them (it may still be settling after its
+ * quorum came back), the pass throws STORE_UNAVAILABLE at the end so the rejoin runs it again.
  */
 async function recoverFenced(service: VmService, host: string, log: Logger): Promise<string[]> {
   const restarted: string[] = [];
+  const unavailable: string[] = [];
   for (const rec of await service.list()) {
-    if (rec.host !== host || !rec.spec.ha || !HA_RESTART_STATES.has(rec.state)) continue;
-    if (rec.runtime && await processRuns(rec.runtime.pid)) continue;
+    if (rec.host !== host || !rec.spec.ha) continue;
+    const takenOver = rec.state === 'stopped' && rec.stateReason === FENCED_REASON;
+    if (!takenOver && !HA_RESTART_STATES.has(rec.state)) continue;
+    if (!takenOver && rec.runtime && await processRuns(rec.runtime.pid)) continue;
     try {
-      const stopped = await service.states.takeOver(rec, host, 'HA: fenced while this host had lost its cluster lease', rec.generation);
+      const stopped = takenOver ? rec : await service.states.takeOver(rec, host, FENCED_REASON, rec.generation);
       await service.takeOverAndStart(rec.name, host, stopped.generation);
       restarted.push(rec.name);
     } catch (err) {
+      if (isPolyvisorError(err, 'STORE_UNAVAILABLE')) unavailable.push(rec.name);
       log.error({ err, vm: rec.name }, 'rejoin: a fenced HA VM could not be restarted here');
     }
+  }
+  if (unavailable.length > 0) {
+    throw new PolyvisorError('STORE_UNAVAILABLE', `the cluster store failed while restarting the fenced HA VMs ${unavailable.join(', ')} (restarted: ${restarted.join(', ') || 'none'}); trying again`);
   }
   return restarted;
 }
