@@ -60,16 +60,38 @@ class EtcdStoreImpl implements EtcdStore {
     checkState(rec.state);
     const key = this.keys.vm(rec.name);
     const idKey = this.keys.vmId(rec.id);
-    const r = await this.kv.txn(
-      [{ key, target: 'create', op: '=', value: 0 }, { key: idKey, target: 'create', op: '=', value: 0 }],
-      [{ put: key, value: JSON.stringify(rec) }, { put: idKey, value: rec.name }],
-      [{ get: key }],
-    );
+    let r: Awaited<ReturnType<EtcdKv['txn']>>;
+    try {
+      r = await this.kv.txn(
+        [{ key, target: 'create', op: '=', value: 0 }, { key: idKey, target: 'create', op: '=', value: 0 }],
+        [{ put: key, value: JSON.stringify(rec) }, { put: idKey, value: rec.name }],
+        [{ get: key }],
+      );
+    } catch (err) {
+      // No answer is not "not written": a leader killed after committing the transaction loses only the answer. The
+      // id is new, so its key exists exactly when this transaction was applied: look once more before failing (the
+      // caller then removes the VM's files, which would leave a record without them).
+      if (err instanceof PolyvisorError && err.code === 'STORE_UNAVAILABLE' && (await this.appliedAfterAll(idKey, rec.name))) return rec;
+      throw err;
+    }
     if (!r.succeeded) {
       if ((r.gets[0] ?? []).length > 0) fail('VM_EXISTS', `a VM named ${rec.name} already exists`);
       throw new Error(`store: duplicate VM id ${rec.id}`);
     }
     return rec;
+  }
+
+  /** Whether `key` holds `value`, asked again for up to one store timeout while the store elects a leader; false if unknown. */
+  private async appliedAfterAll(key: string, value: string): Promise<boolean> {
+    const end = Date.now() + this.kv.transport.timeoutMs;
+    for (let left = end - Date.now(); left > 0; left = end - Date.now()) {
+      try {
+        return (await this.kv.get(key, { signal: AbortSignal.timeout(left) }))?.value === value;
+      } catch {
+        await new Promise((r) => setTimeout(r, Math.min(250, Math.max(0, end - Date.now()))));
+      }
+    }
+    return false;
   }
 
   async getVm(name: string): Promise<VmRecord | undefined> {
