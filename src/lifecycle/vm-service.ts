@@ -5,7 +5,7 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import type { Driver, DriverEvent, LaunchPlan, VmInstance } from '../drivers/index.js';
-import { currentCaller, fail, newUuid, throwIfAborted, timeoutSignal, validateName, type Logger } from '../shared/index.js';
+import { PolyvisorError, currentCaller, fail, newUuid, throwIfAborted, timeoutSignal, validateName, type Logger } from '../shared/index.js';
 import type { VmSpec } from '../spec/index.js';
 import { checkDiskSources, checkLuksImage, prepareDisks, removeCreatedDisks, resolveDiskPaths } from '../storage/index.js';
 import type { Store, VmFilter, VmRecord } from '../store/index.js';
@@ -69,6 +69,8 @@ export interface StopOptions extends OpOptions {
 }
 
 const OP_TIMEOUT_MS = 120_000;
+/** Between attempts to record a QEMU exit while the store does not answer. */
+const EXIT_RETRY_MS = 1_000;
 
 export class VmService {
   readonly states: StateKeeper;
@@ -457,7 +459,13 @@ export class VmService {
     });
   }
 
-  private onDriverEvent(vm: string, inst: VmInstance, e: DriverEvent): void {
+  /**
+   * `retry`: this QEMU's exit could not be recorded because the store did not answer (a cluster store without quorum
+   * or out of reach); it is tried again every EXIT_RETRY_MS until the store answers, so the record does not stay
+   * `running` with no QEMU. An HA VM is left to the cluster's rejoin then (docs/ha.md: its watchdog fenced it and the
+   * rejoin restarts it after a compare-and-set on its generation; marking it stopped here would keep it down).
+   */
+  private onDriverEvent(vm: string, inst: VmInstance, e: DriverEvent, retry = false): void {
     if (e.type === 'shutdown') {
       this.shutdownReasons.set(vm, e.guest ? 'guest powered off' : `QEMU shut down (${e.reason})`);
       return;
@@ -469,8 +477,16 @@ export class VmService {
       if (e.type === 'paused' && rec.state === 'running') await this.states.set(rec, 'paused', `paused (${e.reason})`);
       if (e.type === 'resumed' && rec.state === 'paused') await this.states.set(rec, 'running', 'resumed');
       if (e.type === 'exited' && ['running', 'paused', 'starting'].includes(rec.state)) {
+        if (retry && rec.spec.ha) return;
         await this.markExited(rec, this.shutdownReasons.get(vm) ?? `QEMU exited (${e.reason})`);
       }
-    }).catch((err: unknown) => this.log.warn({ vm, err }, 'could not apply driver event'));
+    }).catch((err: unknown) => {
+      if (e.type === 'exited' && err instanceof PolyvisorError && err.code === 'STORE_UNAVAILABLE' && this.instances.get(vm) === inst) {
+        if (!retry) this.log.warn({ vm, err }, 'QEMU exited while the store does not answer: recording it when the store answers again');
+        setTimeout(() => this.onDriverEvent(vm, inst, e, true), EXIT_RETRY_MS).unref();
+        return;
+      }
+      this.log.warn({ vm, err }, 'could not apply driver event');
+    });
   }
 }
