@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackupClient, MigrationClient, PlatformClient, SnapshotClient, StorageClient } from '../src/client/index.js';
 import { SecretStore } from '../src/secrets/index.js';
 import { isPolyvisorError } from '../src/shared/index.js';
+import { keyedChainOpts, qcow2BackingChainSync, qcow2ChainDepthSync } from '../src/storage/index.js';
 import { killQemusUnder, processesUnder, startDaemon, tempStateDir, type TestDaemon } from './helpers/daemon.js';
 import { limit } from './helpers/limits.js';
 import { guestFilesIn } from './helpers/guest.js';
@@ -27,6 +28,8 @@ import { READY, guestSpec, waitForLine, waitForState } from './helpers/vm.js';
 const VM = 'vault';
 /** Written by the guest through the encrypted disk; never on the host in clear. */
 const MARKER = 'PV-LUKS-MARKER-7f3a91c2-written-by-the-guest';
+/** Written by the guest into an external snapshot's overlay (after e1). */
+const EXT_MARKER = 'PV-LUKS-OVERLAY-5b2e90d4-written-after-e1';
 /** Written over MARKER after snapshot s1. */
 const OVERWRITE = 'OVERWRITTEN-AFTER-S1-0c4e-OVERWRITTEN-AFTER-S1-0c4e';
 let d: TestDaemon;
@@ -75,14 +78,22 @@ async function passphrase(vmId = id): Promise<string> {
   return s.reveal(`disk.${vmId}.data`);
 }
 
-/** The image's guest-visible bytes, decrypted with the passphrase through qemu-img (file-borne secret, 0600). */
+/** qemu-img info -U of an image QEMU may have open: its format and LUKS-ness. */
+function luksInfo(file: string): { format: string; encrypted: boolean; luks: boolean } {
+  const r = spawnSync('qemu-img', ['info', '-U', '--output=json', file], { encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  const j = JSON.parse(r.stdout) as { format: string; encrypted?: boolean; 'format-specific'?: { data?: { encrypt?: { format?: string } } } };
+  return { format: j.format, encrypted: j.encrypted === true, luks: j['format-specific']?.data?.encrypt?.format === 'luks' };
+}
+
+/** The image's guest-visible bytes (through its whole backing chain), decrypted with the passphrase through qemu-img (file-borne secret, 0600). */
 function decryptedBytes(pass: string, file = image): Buffer {
   const dir = tempStateDir('luks-read');
   const key = path.join(dir, 'k');
   writeFileSync(key, pass, { mode: 0o600 });
   const raw = path.join(dir, 'plain.raw');
   try {
-    const r = spawnSync('qemu-img', ['convert', '-U', '--object', `secret,id=s0,file=${key}`, '--image-opts', `driver=qcow2,file.filename=${file},encrypt.key-secret=s0`, '-O', 'raw', raw], { encoding: 'utf8' });
+    const r = spawnSync('qemu-img', ['convert', '-U', '--object', `secret,id=s0,file=${key}`, '--image-opts', keyedChainOpts(file, qcow2ChainDepthSync(file), 's0'), '-O', 'raw', raw], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     return readFileSync(raw);
   } finally {
@@ -145,7 +156,6 @@ describe('encrypted disks', () => {
     // disk-only by default for an encrypted VM: QEMU 7.2 aborts writing RAM into an encrypted qcow2, so ram is refused
     expect(keep(await snaps.create(VM, { name: 's1' }))).toMatchObject({ name: 's1', type: 'internal', kind: 'disk' });
     expect(await codeOf(snaps.create(VM, { name: 'withram', ram: true }))).toBe('ENCRYPTED_DISK_UNSUPPORTED');
-    expect(await codeOf(snaps.create(VM, { name: 'ext', type: 'external' }))).toBe('ENCRYPTED_DISK_UNSUPPORTED');
     expect(await codeOf(new BackupClient({ endpoint: { socketPath: d.socket } }).create(VM))).toBe('ENCRYPTED_DISK_UNSUPPORTED');
     expect(await codeOf(new MigrationClient({ endpoint: { socketPath: d.socket } }).migrate(VM))).toBe('ENCRYPTED_DISK_UNSUPPORTED');
     expect((await d.client.getVm(VM)).state).toBe('running');
@@ -182,8 +192,64 @@ describe('encrypted disks', () => {
     await waitForLine(d.client, VM, READY, { timeoutMs: limit('boot') }); // the serial log starts afresh with each start
     const out = await guestShell(d.client, VM, `dd if=/dev/vda bs=512 skip=2048 count=1 2>/dev/null | head -c ${MARKER.length}; echo`, limit('shell', 2));
     expect(out).toContain(MARKER);
+  });
+
+  it('external snapshots: LUKS overlays under the disk passphrase, created and deleted live, reverted and deleted offline; no plaintext in any file; a start opens the chain', async () => {
+    const snaps = new SnapshotClient({ endpoint: { socketPath: d.socket } });
+    const disks = path.join(d.stateDir, 'vms', id, 'disks');
+    const active = async (): Promise<string> => (await d.client.getVm(VM)).spec.disks[0]!.path!;
+    const noClearText = (): void => {
+      for (const f of readdirSync(disks)) {
+        const bytes = readFileSync(path.join(disks, f));
+        for (const m of [MARKER, EXT_MARKER]) expect(bytes.includes(m), `${m} in clear in ${f}`).toBe(false);
+      }
+    };
+    const readBack = `dd if=/dev/vda bs=512 skip=2048 count=1 2>/dev/null | head -c ${MARKER.length}; echo; dd if=/dev/vda bs=512 skip=4096 count=1 2>/dev/null | head -c ${EXT_MARKER.length}; echo`;
+    expect(await codeOf(snaps.remove(VM, 's1'))).toBe('no error'); // one VM's tree holds one type
+    // running: a new LUKS overlay on data.qcow2, QEMU switched to it (blockdev-add with the disk's secret object)
+    expect(keep(await snaps.create(VM, { name: 'e1', type: 'external' }))).toMatchObject({ type: 'external', kind: 'disk', files: { data: 'data.qcow2' } });
+    const top1 = await active();
+    expect(path.basename(top1)).toMatch(/^data\.ext-/);
+    expect(luksInfo(top1)).toEqual({ format: 'qcow2', encrypted: true, luks: true });
+    const wrote = await guestShell(d.client, VM, `printf '%s' '${EXT_MARKER}' | dd of=/dev/vda bs=512 seek=4096 conv=fsync 2>/dev/null; sync; echo 3 > /proc/sys/vm/drop_caches; ${readBack}`, limit('shell', 2));
+    expect(wrote).toContain(EXT_MARKER);
+    expect(wrote).toContain(MARKER);
+    await d.client.action(VM, 'pause');
+    const pass = await passphrase();
+    noClearText();
+    expect(decryptedBytes(pass, top1).includes(EXT_MARKER)).toBe(true); // the guest wrote through the encrypted overlay
+    expect(decryptedBytes(pass, image).includes(EXT_MARKER)).toBe(false); // e1's file keeps the disk as it was
+    await d.client.action(VM, 'resume');
+    keep(await snaps.create(VM, { name: 'e2', type: 'external' }));
+    expect(await codeOf(snaps.remove(VM, 'e1'))).toBe('no error'); // merged by QEMU (stream or active commit) while running
+    expect(await guestShell(d.client, VM, readBack, limit('shell', 2))).toContain(EXT_MARKER);
     await d.client.action(VM, 'stop', { force: true });
     await waitForState(d.client, VM, 'stopped');
+    // stopped: a revert puts a fresh encrypted overlay on e2's file; the start opens every layer with the one secret
+    expect(keep(await snaps.revert(VM, 'e2'))).toMatchObject({ snapshot: 'e2', restarted: false });
+    const top = await active();
+    expect(qcow2ChainDepthSync(top)).toBeGreaterThan(0);
+    expect(luksInfo(top)).toEqual({ format: 'qcow2', encrypted: true, luks: true });
+    await d.client.action(VM, 'start');
+    await waitForLine(d.client, VM, READY, { timeoutMs: limit('boot') });
+    const qemu = processesUnder(d.stateDir).filter((p) => readFileSync(`/proc/${p}/comm`, 'utf8').startsWith('qemu'));
+    const cmdline = readFileSync(`/proc/${qemu[0]}/cmdline`, 'utf8');
+    expect(cmdline).toContain(`encrypt.key-secret=key-data,backing.driver=qcow2,backing.file.driver=file,backing.file.filename=${qcow2BackingChainSync(top)[0]},backing.encrypt.format=luks,backing.encrypt.key-secret=key-data`);
+    expect(cmdline).not.toContain(pass);
+    const after = await guestShell(d.client, VM, readBack, limit('shell', 2));
+    expect(after).toContain(MARKER);
+    expect(after).toContain(EXT_MARKER);
+    await d.client.action(VM, 'stop', { force: true });
+    await waitForState(d.client, VM, 'stopped');
+    // stopped: deleting e2 merges its file with qemu-img under the passphrase (0600 files beside the images, gone after)
+    expect(await codeOf(snaps.remove(VM, 'e2'))).toBe('no error');
+    expect(keep(await snaps.list(VM)).snapshots).toEqual([]);
+    const last = await active();
+    expect(readdirSync(disks)).toEqual([path.basename(last)]);
+    expect(luksInfo(last)).toEqual({ format: 'qcow2', encrypted: true, luks: true });
+    noClearText();
+    const bytes = decryptedBytes(pass, last);
+    expect(bytes.includes(MARKER) && bytes.includes(EXT_MARKER)).toBe(true);
   });
 
   it('removing the VM removes its passphrase; the planted value is in no answer and not in the daemon log', async () => {

@@ -22,6 +22,8 @@ export interface LaunchPlan {
   taps?: Record<string, string>;
   /** Encrypted disks (spec disk.encrypt): disk name → the 0600 file holding its LUKS passphrase while QEMU starts (-object secret,file=). */
   diskSecrets?: Record<string, string>;
+  /** Encrypted disks with external snapshots: disk name → the backing images below its active one (nearest first), each opened with the disk's secret. */
+  diskBackingFiles?: Record<string, string[]>;
   /** Target of a live migration: the source's boot-time layout and hot-added vCPUs and DIMMs (the spec holds only the totals). */
   hotplugged?: HotplugLayout;
 }

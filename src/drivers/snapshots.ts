@@ -35,7 +35,8 @@ export interface Snapshottable {
 }
 
 /** One disk's overlay for an external snapshot: `file` (qcow2, created by the caller) becomes the active image. */
-export interface ExternalOverlay { disk: string; file: string }
+/** `encrypted`: the overlay is LUKS qcow2 under the disk's passphrase (QEMU already holds it as the disk's secret object). */
+export interface ExternalOverlay { disk: string; file: string; encrypted?: boolean }
 
 /** Merge the image below chain[index] into chain[index] (0 = active); its new backing file name, or null for none. */
 export interface StreamRequest { disk: string; index: number; backingFile: string | null }

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, open, rm } from 'node:fs/promises';
 import { fail, isPolyvisorError, isValidName, safeJoin, validateName } from '../shared/index.js';
 import type { DiskSpec, VmSpec } from '../spec/index.js';
-import { newDiskPassphrase, resolveDiskPaths } from '../storage/index.js';
+import { newDiskPassphrase, qcow2BackingChainSync, resolveDiskPaths } from '../storage/index.js';
 
 /** The secrets store as far as lifecycle needs it (secrets/SecretStore has this shape; lifecycle does not import it). */
 export interface DiskKeyStore {
@@ -39,6 +39,27 @@ export function diskKeyName(vmId: string, disk: string): string {
 /** Where the passphrase of a LUKS image given by path waits before the VM exists: `disk-import.<vm>.<disk>`. */
 export function importKeyName(vm: string, disk: string): string {
   return `disk-import.${vm}.${disk}`;
+}
+
+/**
+ * Disk name → the backing images below the active image (nearest first), for
+ * the encrypted disks that have any (external snapshots): QEMU needs each
+ * layer named to give it the key. Read from the qcow2 headers; an image that
+ * cannot be read counts as none (the start then reports it).
+ */
+export function encryptedBackingFiles(spec: Pick<VmSpec, 'disks'>, diskPaths: Record<string, string>): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const d of encryptedDisks(spec)) {
+    const file = diskPaths[d.name];
+    let chain: string[] = [];
+    try {
+      chain = file === undefined ? [] : qcow2BackingChainSync(file);
+    } catch {
+      chain = [];
+    }
+    if (chain.length > 0) out[d.name] = chain;
+  }
+  return out;
 }
 
 /** Disk name → its secret file for QEMU, for every encrypted disk. Pure. */

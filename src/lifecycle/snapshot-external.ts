@@ -36,6 +36,8 @@ export interface ExternalContext {
   setActive(paths: Record<string, string>): Promise<void>;
   /** Writes (or clears) the intent of the operation in progress into the catalogue, durably. */
   setPending(p: PendingExternal | undefined): Promise<void>;
+  /** Encrypted disks: disk name → its passphrase, which every image of its chain is encrypted with (never logged). */
+  keys?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -50,13 +52,13 @@ export async function createExternal(
   const overlays = Object.fromEntries(disks.map((d) => [d, overlayPath(old[d]!, d)]));
   await c.setPending({ op: 'create', node: name, previous: pick(old, disks), overlays });
   try {
-    for (const d of disks) await createOverlayFile(overlays[d]!, old[d]!, await virtualSize(old[d]!, c.signal), c.signal);
+    for (const d of disks) await createOverlayFile(overlays[d]!, old[d]!, await virtualSize(old[d]!, c.signal), c.signal, c.keys?.[d]);
     await faultPoint('external-create:after-files');
     await c.setActive(overlays);
     await faultPoint('external-create:after-spec');
     const inst = c.inst;
     try {
-      if (inst) await around(() => inst.externalSnapshot(disks.map((d) => ({ disk: d, file: overlays[d]! })), c.signal));
+      if (inst) await around(() => inst.externalSnapshot(disks.map((d) => ({ disk: d, file: overlays[d]!, encrypted: c.keys?.[d] !== undefined })), c.signal));
     } catch (err) {
       await c.setActive(pick(old, disks)); // the transaction is all or nothing: QEMU still writes the old images
       throw err;
@@ -78,7 +80,7 @@ export async function revertExternal(c: ExternalContext, doc: SnapshotCatalogue,
   try {
     for (const d of node.disks) {
       const file = path.join(path.dirname(old[d]!), node.files![d]!);
-      await createOverlayFile(overlays[d]!, file, await virtualSize(file, c.signal), c.signal);
+      await createOverlayFile(overlays[d]!, file, await virtualSize(file, c.signal), c.signal, c.keys?.[d]);
     }
     await c.setActive(overlays);
   } catch (err) {
@@ -133,14 +135,14 @@ async function mergeAway(c: ExternalContext, disk: string, file: string, deps: s
     for (const x of deps) {
       const index = chain.indexOf(x);
       if (index >= 0) await inst.streamDisk({ disk, index, backingFile: parent ? path.basename(parent) : null }, c.signal);
-      else await rebaseOnto(x, parent, c.signal);
+      else await rebaseOnto(x, parent, c.signal, c.keys?.[disk]);
     }
     await rm(file, { force: true });
   } else if (commitDown) {
-    await commitIntoBacking(deps[0]!, c.signal);
+    await commitIntoBacking(deps[0]!, c.signal, c.keys?.[disk]);
     await rename(file, deps[0]!);
   } else {
-    for (const x of deps) await rebaseOnto(x, parent, c.signal);
+    for (const x of deps) await rebaseOnto(x, parent, c.signal, c.keys?.[disk]);
     await rm(file, { force: true });
   }
 }

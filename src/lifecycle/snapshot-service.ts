@@ -76,8 +76,6 @@ export class SnapshotService {
       const disks = snapshotDisks(rec);
       const live = this.mode(rec);
       const type = req.type ?? 'internal';
-      // Encrypted disks: internal snapshots only (an overlay would need its own LUKS header and the chain its keys).
-      if (type === 'external') refuseEncrypted(rec, 'an external snapshot (take an internal one)');
       checkMix(vm, doc, type);
       if (type === 'external' && req.ram) fail('SNAPSHOT_UNSUPPORTED', 'an external snapshot holds disks only; leave out ram, or take an internal snapshot');
       const encrypted = encryptedDisks(rec.spec).length > 0;
@@ -89,7 +87,7 @@ export class SnapshotService {
       if (depth > this.maxDepth) fail('SNAPSHOT_DEPTH_EXCEEDED', `snapshot ${req.name} would be ${depth} deep under ${doc.current}; the limit is ${this.maxDepth}`);
       const images = imagesOf(rec, dir, disks);
       const signal = timeoutSignal(OP_MS);
-      const ext = type === 'external' || doc.pending ? this.external(rec, dir, live ? inst : undefined, signal) : undefined;
+      const ext = type === 'external' || doc.pending ? await this.external(rec, dir, live ? inst : undefined, signal) : undefined;
       if (ext) doc = await sweepExternal(ext, doc);
       let consistency: Consistency = 'offline';
       let freeze: FreezeOutcome | undefined;
@@ -164,7 +162,7 @@ export class SnapshotService {
       if (live && n.kind === 'ram') bitmapsReset = (await snapshottable(vm, inst).loadSnapshot(name, n.disks, signal)).bitmapsReset;
       else if (live) fail('SNAPSHOT_UNSUPPORTED', `VM ${vm} was started again while reverting; stop it and retry`);
       else if (typeOf(n) === 'external') {
-        const ext = this.external(rec, dir, undefined, signal);
+        const ext = await this.external(rec, dir, undefined, signal);
         doc = await sweepExternal(ext, doc);
         await revertExternal(ext, doc, n);
       } else await offlineSnapshot('-a', name, images, signal, await this.o.vms.imagePassphrases(rec));
@@ -191,7 +189,7 @@ export class SnapshotService {
       const n = findNode(doc, vm, name);
       const live = this.mode(rec);
       if (typeOf(n) === 'external') {
-        const ext = this.external(rec, dir, live ? inst : undefined, timeoutSignal(OP_MS));
+        const ext = await this.external(rec, dir, live ? inst : undefined, timeoutSignal(OP_MS));
         const swept = await sweepExternal(ext, doc);
         const marked = { ...swept, nodes: swept.nodes.map((x) => (x.name === name ? { ...x, deleting: true } : x)) };
         await writeCatalogue(dir, marked);
@@ -211,13 +209,16 @@ export class SnapshotService {
     });
   }
 
-  private external(rec: VmRecord, dir: string, inst: VmInstance | undefined, signal: AbortSignal): ExternalContext {
+  private async external(rec: VmRecord, dir: string, inst: VmInstance | undefined, signal: AbortSignal): Promise<ExternalContext> {
     if (inst && !canSnapshotExternal(inst)) fail('SNAPSHOT_UNSUPPORTED', `the driver of VM ${rec.name} cannot take external snapshots of a running VM`);
     const paths = resolveDiskPaths(rec.spec, dir);
     const active = Object.fromEntries(rec.spec.disks.filter((d) => d.media === 'disk' && !d.readOnly && d.format === 'qcow2').map((d) => [d.name, paths[d.name]!]));
+    // Encrypted disks: one passphrase per disk opens every image of its chain (the overlays are made under it too).
+    const byImage = await this.o.vms.imagePassphrases(rec);
+    const keys = Object.fromEntries(encryptedDisks(rec.spec).filter((d) => byImage.has(paths[d.name]!)).map((d) => [d.name, byImage.get(paths[d.name]!)!]));
     let cur = rec;
     const ctx: ExternalContext = {
-      active, inst, signal, log: this.log,
+      active, inst, signal, log: this.log, keys,
       setActive: async (p) => {
         const disks = cur.spec.disks.map((d): DiskSpec => {
           const to = p[d.name];
@@ -249,7 +250,7 @@ export class SnapshotService {
       try {
         await this.o.vms.exclusive(rec.name, async (r, inst) => {
           if (!LIVE.has(r.state) && !OFFLINE.has(r.state)) return;
-          await sweepExternal(this.external(r, dir, LIVE.has(r.state) ? inst : undefined, timeoutSignal(OP_MS)), await readCatalogue(dir));
+          await sweepExternal(await this.external(r, dir, LIVE.has(r.state) ? inst : undefined, timeoutSignal(OP_MS)), await readCatalogue(dir));
         });
         for (const n of (await readCatalogue(dir)).nodes.filter((x) => x.deleting)) await this.delete(rec.name, n.name);
       } catch (err) {

@@ -20,7 +20,7 @@ import { checkHostMemory } from './memory-admission.js';
 import { applyLinkStates } from './nic-attachments.js';
 import { checkQuota, type QuotaConfig } from './quotas.js';
 import { checkForwardPolicy } from './port-forward-policy.js';
-import { adoptImportKeys, checkImportKeys, diskSecretFiles, encryptedDisks, forgetKeys, imagePassphrases, keyNamesOf, passphraseMaker, writeSecretFiles, type DiskKeyStore } from './disk-keys.js';
+import { adoptImportKeys, checkImportKeys, diskSecretFiles, encryptedBackingFiles, encryptedDisks, forgetKeys, imagePassphrases, keyNamesOf, passphraseMaker, writeSecretFiles, type DiskKeyStore } from './disk-keys.js';
 
 export interface VmServiceOptions {
   store: Store;
@@ -427,7 +427,12 @@ export class VmService {
   plan(rec: VmRecord): LaunchPlan {
     const dir = vmDir(this.opts.vmsDir, rec.id);
     const diskSecrets = diskSecretFiles(rec.spec, dir);
-    return { id: rec.id, spec: rec.spec, dir, diskPaths: resolveDiskPaths(rec.spec, dir), ...(Object.keys(diskSecrets).length ? { diskSecrets } : {}) };
+    const diskPaths = resolveDiskPaths(rec.spec, dir);
+    const diskBackingFiles = encryptedBackingFiles(rec.spec, diskPaths);
+    return {
+      id: rec.id, spec: rec.spec, dir, diskPaths,
+      ...(Object.keys(diskSecrets).length ? { diskSecrets } : {}), ...(Object.keys(diskBackingFiles).length ? { diskBackingFiles } : {}),
+    };
   }
 
   private requireInstance(rec: VmRecord): VmInstance {

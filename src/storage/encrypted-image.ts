@@ -58,23 +58,32 @@ export async function withSecretFile<T>(dir: string, passphrase: string, fn: (fi
   }
 }
 
-/** The qemu-img argv of a new encrypted qcow2 (the secret object's file named, never its value). Pure. */
-export function encryptedCreateArgs(secretFile: string, target: string, sizeBytes: number): string[] {
+/**
+ * The qemu-img argv of a new encrypted qcow2 (the secret object's file named,
+ * never its value); with `backing` (a qcow2 file name, relative to the
+ * target's folder) an overlay whose backing is not opened (-u). Pure.
+ */
+export function encryptedCreateArgs(secretFile: string, target: string, sizeBytes: number, backing?: string): string[] {
   return [
     'create', '-q', '-f', 'qcow2',
     '--object', `secret,id=sec0,file=${secretFile}`,
     '-o', `encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time=${LUKS_ITER_TIME_MS}`,
+    ...(backing === undefined ? [] : ['-u', '-b', backing, '-F', 'qcow2']),
     target, String(sizeBytes),
   ];
 }
 
-/** Creates an empty LUKS-encrypted qcow2 image at `target` (under a temp name until complete). */
-export async function createEncryptedImage(target: string, sizeBytes: number, passphrase: string, opts: QemuImgOptions & CommitOptions = {}): Promise<void> {
+/**
+ * Creates an empty LUKS-encrypted qcow2 image at `target` (under a temp name
+ * until complete); `backing` makes it an overlay (external snapshots: every
+ * image of a disk's chain under the disk's one passphrase).
+ */
+export async function createEncryptedImage(target: string, sizeBytes: number, passphrase: string, opts: QemuImgOptions & CommitOptions & { backing?: string } = {}): Promise<void> {
   target = path.resolve(target);
   if (!Number.isSafeInteger(sizeBytes) || sizeBytes <= 0) fail('INVALID_ARGUMENT', `image size must be a positive whole number of bytes, not ${sizeBytes}`);
   await writeViaTemp(target, opts, (tmp) => withSecretFile(path.dirname(target), passphrase, async (file) => {
     for (let attempt = 1; ; attempt++) {
-      const r = await runQemuImg(encryptedCreateArgs(file, tmp, sizeBytes), { ...opts, timeoutMs: opts.timeoutMs ?? 120_000 });
+      const r = await runQemuImg(encryptedCreateArgs(file, tmp, sizeBytes, opts.backing), { ...opts, timeoutMs: opts.timeoutMs ?? 120_000 });
       if (r.code === 0) return;
       // QEMU's PBKDF benchmark reads the thread's CPU time; with tick-based accounting on a busy host it can read 0 ms and give up.
       if (attempt < PBKDF_BENCH_ATTEMPTS && r.stderr.includes(PBKDF_BENCH_FLAKE)) continue;
@@ -107,6 +116,16 @@ export interface KeyedImage {
 export function keyedImageOpts(img: KeyedImage, secretId: string): string {
   const base = `driver=${img.format},file.driver=file,file.filename=${path.resolve(img.path).replace(/,/g, ',,')}`;
   return img.passphrase === undefined ? base : `${base},encrypt.key-secret=${secretId}`;
+}
+
+/**
+ * --image-opts of an encrypted qcow2 and the `depth` backing images below it,
+ * all opened with secret `secretId` (one passphrase per disk, every layer of
+ * its chain): `…,encrypt.key-secret=ID,backing.encrypt.key-secret=ID,…`. Pure.
+ */
+export function keyedChainOpts(file: string, depth: number, secretId: string): string {
+  const layers = Array.from({ length: depth }, (_, i) => `${'backing.'.repeat(i + 1)}encrypt.key-secret=${secretId}`);
+  return [keyedImageOpts({ path: file, format: 'qcow2', passphrase: '' }, secretId), ...layers].join(',');
 }
 
 /**

@@ -14,7 +14,8 @@ export { DISKS_DIR, managedDiskPath, resolveDiskPaths, checkDiskSources } from '
 export { refuseOutsideReferences } from './image-refs.js';
 export { SpecPathPolicy, specHostPaths, isInside, type PathPolicyOptions } from './path-policy.js';
 export { prepareDisks, removeCreatedDisks, type CreatedDisk, type PrepareDisksOptions } from './prepare-disks.js';
-export { newDiskPassphrase, withSecretFile, createEncryptedImage, checkLuksImage, isLuksQcow2, encryptedCreateArgs, convertKeyed, keyedImageOpts, LUKS_ITER_TIME_MS, type KeyedImage } from './encrypted-image.js';
+export { newDiskPassphrase, withSecretFile, createEncryptedImage, checkLuksImage, isLuksQcow2, encryptedCreateArgs, convertKeyed, keyedImageOpts, keyedChainOpts, LUKS_ITER_TIME_MS, type KeyedImage } from './encrypted-image.js';
+export { qcow2BackingNameSync, qcow2BackingChainSync, qcow2ChainDepthSync } from './qcow2-backing.js';
 export { DISK_FORMATS, FORMAT_TRAITS, READABLE_FORMATS, isDiskFormat, toDiskFormat, parseFormatList, type DiskFormat, type FormatTraits } from './formats.js';
 export { convertDisk, compareImages, resizeImage, createOverlay, probeFormat, type ConvertDiskOptions } from './convert-any.js';
 export { progressParser } from './progress.js';

@@ -37,7 +37,7 @@ const SCSI_DEVICE: Record<NonNullable<VmSpec['scsiController']>, { device: strin
   pvscsi: { device: 'pvscsi', targets: 64 },
 };
 
-export function diskArgs(spec: VmSpec, diskPaths: Record<string, string>, bootIndex: Map<string, number>, secrets: Record<string, string> = {}): string[] {
+export function diskArgs(spec: VmSpec, diskPaths: Record<string, string>, bootIndex: Map<string, number>, secrets: Record<string, string> = {}, backingFiles: Record<string, string[]> = {}): string[] {
   const args: string[] = [];
   let ataIndex = 0;
   let scsi = 0;
@@ -52,7 +52,7 @@ export function diskArgs(spec: VmSpec, diskPaths: Record<string, string>, bootIn
     const ro = d.readOnly || cdrom;
     const ata = d.bus === 'sata' || d.bus === 'ide' || (cdrom && d.bus !== 'scsi');
     if (ro && !cdrom && ata) throw new PolyvisorError('SPEC_INVALID', `disk ${d.name}: QEMU cannot make a SATA/IDE hard disk read-only; use bus virtio or scsi`);
-    args.push(...backendArgs(d, file, secrets[d.name]));
+    args.push(...backendArgs(d, file, secrets[d.name], backingFiles[d.name] ?? []));
     const common = [['drive', n.format], ['id', n.device], ['bootindex', bootIndex.get(d.name)]] as const;
     const wc = cdrom ? undefined : CACHE[d.cache].writeCache;
     if (d.bus === 'scsi') {
@@ -68,10 +68,16 @@ export function diskArgs(spec: VmSpec, diskPaths: Record<string, string>, bootIn
 }
 
 /** The block graph under one disk: a protocol node and a format node. */
-function backendArgs(d: DiskSpec, file: string, secretFile: string | undefined): string[] {
+function backendArgs(d: DiskSpec, file: string, secretFile: string | undefined, backing: readonly string[]): string[] {
   const n = diskNodes(d.name);
   if (d.encrypt === true && secretFile === undefined) throw new PolyvisorError('DISK_KEY_MISSING', `disk ${d.name} is encrypted and its passphrase was not handed to QEMU`);
-  const encrypt = d.encrypt === true ? [['encrypt.format', 'luks'], ['encrypt.key-secret', n.secret]] as const : [];
+  // Every image of an encrypted disk's chain (external snapshots) is under the disk's passphrase; -blockdev wants each
+  // backing layer spelled out (driver, file) to take its key: backing.driver=qcow2,…,backing.encrypt.key-secret=…, and so on down.
+  const layers = (d.encrypt === true ? backing : []).flatMap((f, i) => {
+    const p = 'backing.'.repeat(i + 1);
+    return [[`${p}driver`, 'qcow2'], [`${p}file.driver`, 'file'], [`${p}file.filename`, f], [`${p}encrypt.format`, 'luks'], [`${p}encrypt.key-secret`, n.secret]] as const;
+  });
+  const encrypt = d.encrypt === true ? [['encrypt.format', 'luks'], ['encrypt.key-secret', n.secret], ...layers] as const : [];
   const cdrom = d.media === 'cdrom';
   const ro = d.readOnly || cdrom;
   const format = cdrom ? 'raw' : d.format; // ISO images are raw whatever the spec's default format says

@@ -115,6 +115,19 @@ describe('argv pieces', () => {
     expect(() => buildQemuArgv(p, env())).toThrow(/passphrase was not handed to QEMU/);
   });
 
+  it('opens every layer of an encrypted disk with external snapshots with the disk\'s one secret, and a plain disk\'s chain without', () => {
+    const p = plan({ name: 'v', boot: KERNEL, disks: [{ name: 'data', size: '1Gi', encrypt: true }, { name: 'plain', size: '1Gi' }] });
+    const argv = buildQemuArgv({ ...p, diskSecrets: { data: '/s/data.secret' }, diskBackingFiles: { data: ['/v/d.ext-1.qcow2', '/v/data.qcow2'], plain: ['/v/p.qcow2'] } }, env());
+    const data = argv.find((a) => a.includes('node-name=disk-data'))!;
+    expect(data).toMatch(new RegExp([
+      ',encrypt\\.format=luks,encrypt\\.key-secret=key-data',
+      ',backing\\.driver=qcow2,backing\\.file\\.driver=file,backing\\.file\\.filename=/v/d\\.ext-1\\.qcow2,backing\\.encrypt\\.format=luks,backing\\.encrypt\\.key-secret=key-data',
+      ',backing\\.backing\\.driver=qcow2,backing\\.backing\\.file\\.driver=file,backing\\.backing\\.file\\.filename=/v/data\\.qcow2,backing\\.backing\\.encrypt\\.format=luks,backing\\.backing\\.encrypt\\.key-secret=key-data$',
+    ].join('')));
+    expect(argv.find((a) => a.includes('node-name=disk-plain'))).not.toMatch(/encrypt|backing/);
+    expect(argv.join(' ')).not.toMatch(/backing\.backing\.backing/);
+  });
+
   it('passes memory in KiB, exactly', () => {
     expect(memoryArg(262084 * 1024)).toBe('262084K');
     expect(memoryArg(256 * 1024 ** 2)).toBe('262144K');

@@ -54,7 +54,7 @@ export function buildQemuArgv(plan: LaunchPlan, env: ArgvEnv): string[] {
     ...hotpluggedArgs(spec, plan.hotplugged),
     ...firmwareArgs(spec, env),
     ...kernelArgs(spec),
-    ...diskArgs(seeded.spec, seeded.diskPaths, boot, plan.diskSecrets),
+    ...diskArgs(seeded.spec, seeded.diskPaths, boot, plan.diskSecrets, plan.diskBackingFiles),
     ...networkArgs(plan.id, spec, boot, plan.taps),
     ...serialArgs(spec, files),
     ...agentArgs(spec, files),

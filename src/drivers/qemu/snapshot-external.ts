@@ -23,7 +23,8 @@ export async function externalSnapshot(qmp: QmpClient, overlays: readonly Extern
     const actions: Array<{ type: string; data: Record<string, unknown> }> = [];
     for (const [i, o] of overlays.entries()) {
       const node = `${tag}o${i}`;
-      await qmp.execute('blockdev-add', { driver: 'qcow2', 'node-name': node, backing: null, file: { driver: 'file', filename: o.file } }, { signal });
+      const encrypt = o.encrypted ? { encrypt: { format: 'luks', 'key-secret': diskNodes(o.disk).secret } } : {};
+      await qmp.execute('blockdev-add', { driver: 'qcow2', 'node-name': node, backing: null, file: { driver: 'file', filename: o.file }, ...encrypt }, { signal });
       added.push(node);
       const active = (await diskChain(qmp, o.disk, signal))[0]!;
       for (const b of all.find((n) => n['node-name'] === active)?.['dirty-bitmaps'] ?? []) {
