@@ -38,6 +38,7 @@ import { AuditRetention } from './audit-retention.js';
 import { resolveQuotas } from './quota-config.js';
 import { wireEndpoints } from './endpoint-wiring.js';
 import { ensureDefaultNetworkOnce, wireNetworks } from './network-wiring.js';
+import { clusterOverlay } from './overlay-wiring.js';
 import { StackService } from '../stack/index.js';
 import { builtinCodecs, InterchangeService } from '../interchange/index.js';
 import { readLibvirtXml, writeLibvirtXml } from '../drivers/libvirt/index.js';
@@ -70,7 +71,11 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     }));
     // Before the VMs: the passphrases of encrypted disks live there (docs/security.md "Encrypted disks").
     const secrets = await SecretStore.open({ stateDir: config.stateDir, logger: logger.child({ component: 'secrets' }) });
-    const networks = (await wireNetworks({ stateDir: config.stateDir, store, vms: () => service.list(), logger, ...(qemuUsers ? { tapOwner: tapOwnerOf(qemuUsers, config.vmsDir) } : {}) })).service;
+    const overlay = clusterOverlay(config); // cluster members: bridge networks span the members over VXLAN
+    const networks = (await wireNetworks({
+      stateDir: config.stateDir, store, vms: () => service.list(), logger, ...(qemuUsers ? { tapOwner: tapOwnerOf(qemuUsers, config.vmsDir) } : {}),
+      ...(kv ? { allVms: () => service.listAll() } : {}), ...(overlay ? { overlay: overlay.options } : {}),
+    })).service;
     const service: VmService = new VmService({
       store, driver, host: config.hostName, vmsDir: config.vmsDir, logger, stopTimeoutSeconds: config.stopTimeoutSeconds, memoryReserveBytes: config.migrationMemoryReserveMiB * 1024 ** 2,
       ...(networks ? { nics: networks } : {}),
@@ -93,6 +98,10 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
     // A cluster host (etcd store): joins with a lease, starts its fencing watchdog, runs HA (docs/ha.md).
     const cluster = kv ? await wireCluster({ config, kv, service, logger }) : undefined;
     if (cluster) undo.unshift(() => cluster.close());
+    if (cluster && overlay && networks) {
+      const stopOverlay = await overlay.start(cluster, networks, logger.child({ component: 'overlay' }));
+      undo.unshift(async () => stopOverlay());
+    }
     const hosts = await hostsService({ config, cluster, service });
     // Contacts other daemons: in the background, on each VM's queue.
     void settleOutgoing({ vms: service, driver, logger, host: config.hostName, peers: migrationPeers }).catch((err: unknown) => logger.error({ err }, 'settling interrupted moves failed'));

@@ -8,7 +8,7 @@
 import { access, constants, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { NetworkService, type NetworkServiceOptions } from '../lifecycle/index.js';
-import { LinuxHostNetworks, hostCommandRunner, parseHostRoutes, type CommandRunner } from '../network/index.js';
+import { LinuxHostNetworks, hostCommandRunner, parseHostRoutes, type CommandRunner, type OverlayOptions } from '../network/index.js';
 import type { Logger } from '../shared/index.js';
 import type { NetworkStore, VmRecord } from '../store/index.js';
 
@@ -41,7 +41,11 @@ export interface NetworkWiring {
   blocker: string | null;
 }
 
-export async function wireNetworks(o: { stateDir: string; store: unknown; vms: () => Promise<VmRecord[]>; logger: Logger; runner?: CommandRunner; tapOwner?: NetworkServiceOptions['tapOwner'] }): Promise<NetworkWiring> {
+export async function wireNetworks(o: {
+  stateDir: string; store: unknown; vms: () => Promise<VmRecord[]>; logger: Logger; runner?: CommandRunner; tapOwner?: NetworkServiceOptions['tapOwner'];
+  /** Cluster members: every member's VMs (a network in use anywhere is not removed) and the VXLAN overlay (overlay-wiring.ts). */
+  allVms?: () => Promise<VmRecord[]>; overlay?: OverlayOptions;
+}): Promise<NetworkWiring> {
   const log = o.logger.child({ component: 'networks' });
   if (!isNetworkStore(o.store)) {
     log.info({}, 'the store has no network tables: virtual networks are off');
@@ -50,9 +54,9 @@ export async function wireNetworks(o: { stateDir: string; store: unknown; vms: (
   const blocker = o.runner ? null : await networkBlocker();
   if (blocker !== null) log.info({ reason: blocker }, 'virtual networks cannot be built on this host');
   const runner = o.runner ?? hostCommandRunner();
-  const host = blocker === null ? new LinuxHostNetworks({ stateDir: o.stateDir, runner, logger: log }) : null;
+  const host = blocker === null ? new LinuxHostNetworks({ stateDir: o.stateDir, runner, logger: log, ...(o.overlay ? { overlay: o.overlay } : {}) }) : null;
   const service = new NetworkService({
-    store: o.store, vms: o.vms, host, logger: o.logger,
+    store: o.store, vms: o.vms, host, logger: o.logger, ...(o.allVms ? { allVms: o.allVms } : {}),
     ...(o.tapOwner ? { tapOwner: o.tapOwner } : {}),
     hostRoutes: async () => parseHostRoutes((await runner.run('ip', ['-j', '-4', 'route', 'show', 'table', 'all'], { allowFail: true })).stdout),
   });

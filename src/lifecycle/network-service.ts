@@ -8,7 +8,7 @@
 import { fail, type Logger } from '../shared/index.js';
 import {
   allocateAddress, defaultsFor, requireVlanSupport, tapNameFor, validateNetworkDef, validateNicAttachment,
-  type HostNetworks, type HostRoute, type NetworkDef, type VlanSupport,
+  type HostNetworks, type HostRoute, type NetworkDef, type NicAttachment, type VlanSupport,
 } from '../network/index.js';
 import type { LeaseView, NetworkCreateRequest, NetworkDetailView, NetworkView, VmSpec } from '../spec/index.js';
 import type { NetworkRecord, NetworkStore, NicAllocation, VmRecord } from '../store/index.js';
@@ -19,6 +19,8 @@ export interface NetworkServiceOptions {
   store: NetworkStore;
   /** Every VM of this host (to name the users of a network, and to reconcile). */
   vms: () => Promise<VmRecord[]>;
+  /** Every VM of the cluster, when the store spans hosts: a network is in use if any member's VM has a NIC on it. */
+  allVms?: () => Promise<VmRecord[]>;
   /** The host plumbing; null when this daemon cannot build networks (not root, or ip/nft/dnsmasq missing). */
   host: HostNetworks | null;
   /** The host's routes (`ip -j route`), so a new subnet collides with none. */
@@ -66,11 +68,12 @@ export class NetworkService {
         ...(req.uplink !== undefined ? { uplink: req.uplink } : {}),
         ...(req.vlan !== undefined ? { vlan: req.vlan } : {}),
       }, { taken: others.map((d) => d.subnet).filter((s): s is string => s !== null), hostRoutes: routes });
-      validateNetworkDef(def, others, routes);
+      validateNetworkDef(def, others, routes, { overlay: this.o.store.spansHosts === true });
       // A VLAN the kernel cannot carry is refused here, before the record or any link exists.
       if (def.vlan !== null && host.vlanSupport) requireVlanSupport(def, await host.vlanSupport());
       const { reservations: _r, ...config } = def;
       const rec = await this.o.store.createNetwork(config);
+      def.vni = rec.vni ?? null; // a cluster store chose the network's VXLAN id
       try {
         await host.ensure(def);
       } catch (err) {
@@ -105,7 +108,7 @@ export class NetworkService {
     await this.get(name);
     return this.serial(async () => {
       await this.get(name);
-      const users = (await this.o.vms()).filter((v) => networkNics(v.spec).some((n) => n.network === name)).map((v) => v.name);
+      const users = (await (this.o.allVms ?? this.o.vms)()).filter((v) => networkNics(v.spec).some((n) => n.network === name)).map((v) => v.name);
       if (users.length > 0) fail('NETWORK_IN_USE', `network ${name} is used by the NICs of ${users.join(', ')}`, { details: { vms: users } });
       await this.requireHost().remove(name);
       await this.o.store.deleteNetwork(name);
@@ -129,10 +132,10 @@ export class NetworkService {
     const host = this.o.host;
     await this.serial(async () => {
       const allocs = await this.o.store.listNicAllocations();
-      const defs = (await this.o.store.listNetworks()).map((n) => toNetworkDef(n, allocs));
+      let defs = (await this.o.store.listNetworks()).map((n) => toNetworkDef(n, allocs));
       if (defs.length === 0) return;
       const names = new Set(defs.map((d) => d.name));
-      const nics = [];
+      const nics: NicAttachment[] = [];
       for (const vm of await this.o.vms()) {
         if (!ACTIVE.has(vm.state)) continue;
         for (const n of networkNics(vm.spec)) {
@@ -140,6 +143,8 @@ export class NetworkService {
           if (a && names.has(a.network)) nics.push(toAttachment(vm, n, a));
         }
       }
+      // A cluster's networks exist on the members that run their VMs (the next attach builds one where it is missing).
+      if (this.o.store.spansHosts) defs = defs.filter((d) => nics.some((n) => n.network === d.name));
       await host.reconcile(defs, nics);
       this.log.info({ networks: defs.length, nics: nics.length }, 'networks reconciled');
     });
@@ -253,6 +258,13 @@ export class NetworkService {
   /** A VM was removed: its addresses and taps are free again. */
   async forgetVm(vm: string): Promise<void> {
     await this.serial(() => this.o.store.deleteNicAllocations(vm));
+  }
+
+  /** Cluster members joined or left: the overlay networks' flood lists follow (no-op on a single host). */
+  async refreshOverlay(): Promise<void> {
+    const host = this.o.host;
+    if (!host?.refreshOverlay) return;
+    await this.serial(() => host.refreshOverlay!());
   }
 
   /** NIC allocations of one VM (for `vm show`). */

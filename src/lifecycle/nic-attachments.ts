@@ -23,7 +23,7 @@ export function nicMac(rec: Pick<VmRecord, 'id'>, n: Pick<NetworkSpec, 'name' | 
 export function toNetworkDef(net: NetworkRecord, allocations: readonly NicAllocation[]): NetworkDef {
   return {
     name: net.name, mode: net.mode, bridge: net.bridge, subnet: net.subnet, gateway: net.gateway, dhcpRange: net.dhcpRange,
-    dnsDomain: net.dnsDomain, uplink: net.uplink, vlan: net.vlan,
+    dnsDomain: net.dnsDomain, uplink: net.uplink, vlan: net.vlan, vni: net.vni ?? null,
     reservations: allocations
       .filter((a) => a.network === net.name && a.ip !== null)
       .map((a) => ({ mac: a.mac, ip: a.ip!, hostname: a.vm })),

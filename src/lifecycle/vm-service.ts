@@ -280,10 +280,8 @@ export class VmService {
       }
       const rec = await this.opts.store.getVm(name);
       if (!rec) return;
-      if (this.opts.nics) {
-        await this.opts.nics.detachVm(rec);
-        await this.opts.nics.forgetVm(name);
-      }
+      // Only this host's taps go: the NIC allocations are the shared record's, now the new owner's (same MAC and address).
+      await this.opts.nics?.detachVm(rec);
       await rm(vmDir(this.opts.vmsDir, rec.id), { recursive: true, force: true });
       this.log.info({ vm: name, id: rec.id, owner: rec.host }, 'vm moved to another host: local copy dropped');
       this.states.emit('removed', { vm: name, id: rec.id });

@@ -61,6 +61,37 @@ describe('LinuxHostNetworks (recorded commands)', () => {
     expect(r.calls).toEqual(['bridge vlan add dev eth1 vid 10', 'nft -f -']);
   });
 
+  it('a cluster bridge network with a VNI gets a marked VXLAN port (this member local, MTU 1450) and a flood entry per other member; no uplink needed', async () => {
+    const r = recorder([]);
+    const peers = ['10.77.0.11', '10.77.0.12', '10.77.0.13'];
+    const overlay = { local: () => '10.77.0.11', peers: () => Promise.resolve(peers) };
+    const host = new LinuxHostNetworks({ stateDir: state, runner: r.runner, overlay });
+    const ov = { ...defaultsFor('ov', 'bridge', {}), vni: 10_000 };
+    await host.ensure(ov);
+    expect(r.calls).toEqual([
+      'ip link add name pvbr-ov type bridge',
+      'ip link set dev pvbr-ov alias polyvisor:net:ov',
+      'ip link set dev pvbr-ov type bridge nf_call_iptables 1',
+      'ip link set dev pvbr-ov up',
+      'ip link add name pvvx10000 type vxlan id 10000 dstport 4789 local 10.77.0.11',
+      'ip link set dev pvvx10000 alias polyvisor:net:ov',
+      'ip link set dev pvvx10000 mtu 1450',
+      'ip link set dev pvvx10000 master pvbr-ov',
+      'ip link set dev pvvx10000 up',
+      'bridge -j fdb show dev pvvx10000',
+      'bridge fdb append 00:00:00:00:00:00 dev pvvx10000 dst 10.77.0.12',
+      'bridge fdb append 00:00:00:00:00:00 dev pvvx10000 dst 10.77.0.13',
+      'nft -f -',
+    ]);
+    // A VXLAN link of that name that is not ours is refused.
+    const theirs = recorder([{ ifname: 'pvvx10000', ifalias: 'someone', flags: ['UP'] }]);
+    await expect(new LinuxHostNetworks({ stateDir: state, runner: theirs.runner, overlay }).ensure(ov)).rejects.toMatchObject({ code: 'LINK_NOT_OURS' });
+    // Without an overlay address (not known yet) the bridge is made alone; refreshOverlay adds the port later.
+    const later = recorder([]);
+    await new LinuxHostNetworks({ stateDir: state, runner: later.runner, overlay: { local: () => null, peers: () => Promise.resolve(peers) } }).ensure(ov);
+    expect(later.calls.filter((c) => c.includes('vxlan') || c.includes('fdb'))).toEqual([]);
+  });
+
   it('refuses a bridge name held by someone else, touching nothing', async () => {
     const r = recorder([{ ifname: 'eth1', flags: ['UP'] }, { ifname: 'pvbr-lan', flags: ['UP'], linkinfo: { info_kind: 'bridge' } }]);
     await expect(new LinuxHostNetworks({ stateDir: state, runner: r.runner }).ensure(lan)).rejects.toMatchObject({ code: 'LINK_NOT_OURS' });

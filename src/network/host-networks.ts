@@ -17,12 +17,23 @@ import { nftRuleset } from './nft-ruleset.js';
 import type { CommandRunner } from './runner.js';
 import type { HostNetworks, Lease, NetworkDef, NicAttachment } from './types.js';
 import { probeVlanSupport, requireVlanSupport, type VlanSupport } from './vlan-support.js';
+import { OVERLAY_MTU, requireOverlayAddress, syncFloodEntries, vxlanAddArgv, vxlanNameFor } from './vxlan.js';
+
+/** Where this member sits on the cluster's fabric (issue 19): bridge networks with a VNI get a VXLAN port. */
+export interface OverlayOptions {
+  /** This member's overlay address (VXLAN `local`); null while unknown: the VXLAN port waits for refreshOverlay(). */
+  local(): string | null;
+  /** Every live member's overlay address (this one's may be among them). */
+  peers(): Promise<string[]>;
+}
 
 export interface LinuxHostNetworksOptions {
   /** The daemon's state directory: dnsmasq files live under STATE/networks/NAME/. */
   stateDir: string;
   runner: CommandRunner;
   logger?: Logger;
+  /** Cluster members only: the VXLAN overlay of bridge networks that have a VNI. */
+  overlay?: OverlayOptions;
 }
 
 const nicKey = (vm: string, nic: string): string => `${vm}/${nic}`;
@@ -41,6 +52,8 @@ export class LinuxHostNetworks implements HostNetworks {
   private readonly runner: CommandRunner;
   private readonly log: Logger;
   private vlanProbe: Promise<VlanSupport> | null = null;
+  /** Flood-list updates run one at a time (ensure and refreshOverlay may overlap). */
+  private floodChain: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly opts: LinuxHostNetworksOptions) {
     this.runner = opts.runner;
@@ -90,10 +103,13 @@ export class LinuxHostNetworks implements HostNetworks {
     try {
       await this.ensureBridge(def, existing);
       if (def.mode === 'bridge') {
-        const up = byName.get(def.uplink!)!;
-        if (up.master !== def.bridge) await this.ip('link', 'set', 'dev', def.uplink!, 'master', def.bridge);
-        if (!up.up) await this.ip('link', 'set', 'dev', def.uplink!, 'up');
-        if (def.vlan !== null) await this.runner.run('bridge', ['vlan', 'add', 'dev', def.uplink!, 'vid', String(def.vlan)]);
+        if (def.uplink !== null) {
+          const up = byName.get(def.uplink)!;
+          if (up.master !== def.bridge) await this.ip('link', 'set', 'dev', def.uplink, 'master', def.bridge);
+          if (!up.up) await this.ip('link', 'set', 'dev', def.uplink, 'up');
+          if (def.vlan !== null) await this.runner.run('bridge', ['vlan', 'add', 'dev', def.uplink, 'vid', String(def.vlan)]);
+        }
+        if (def.vni != null) await this.ensureVxlan(def, byName);
       } else {
         await this.ensureAddress(def);
         if (def.mode === 'nat') await this.sysctl('net.ipv4.ip_forward', '1');
@@ -126,6 +142,54 @@ export class LinuxHostNetworks implements HostNetworks {
       await this.runner.run('bridge', ['vlan', 'add', 'dev', def.bridge, 'vid', String(def.vlan), 'pvid', 'untagged', 'self']);
     }
     if (!existing?.up) await this.ip('link', 'set', 'dev', def.bridge, 'up');
+  }
+
+  /**
+   * The network's VXLAN port (vxlan.ts): made once with this member's overlay
+   * address, MTU lowered by the VXLAN overhead, enslaved and up; its flood
+   * list then made exactly the other live members.
+   */
+  private async ensureVxlan(def: NetworkDef, byName: ReadonlyMap<string, LinkInfo>): Promise<void> {
+    const local = this.opts.overlay?.local() ?? null;
+    if (local === null) {
+      this.log.warn({ network: def.name, vni: def.vni }, 'no overlay address on this host yet: the network stays local until refreshOverlay');
+      return;
+    }
+    requireOverlayAddress(local, 'this host\'s overlay address');
+    const name = vxlanNameFor(def.vni!);
+    const existing = LinuxHostNetworks.ours(byName.get(name), netAlias(def.name), 'interface');
+    if (existing === undefined) {
+      await this.ip(...vxlanAddArgv(name, def.vni!, local));
+      await this.ip('link', 'set', 'dev', name, 'alias', netAlias(def.name));
+      await this.ip('link', 'set', 'dev', name, 'mtu', String(OVERLAY_MTU));
+    }
+    if (existing?.master !== def.bridge) await this.ip('link', 'set', 'dev', name, 'master', def.bridge);
+    if (!existing?.up) await this.ip('link', 'set', 'dev', name, 'up');
+    await this.syncFlood(name, local);
+  }
+
+  private syncFlood(dev: string, local: string): Promise<void> {
+    const next = this.floodChain.then(async () => {
+      const ch = await syncFloodEntries(this.runner, dev, local, await this.opts.overlay!.peers());
+      if (ch.add.length + ch.del.length > 0) this.log.info({ dev, added: ch.add, removed: ch.del }, 'overlay flood list updated');
+    });
+    this.floodChain = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * Members joined or left: every overlay network set up here gets its flood
+   * list made again (and its VXLAN port, if the overlay address was not known
+   * when the network was set up).
+   */
+  async refreshOverlay(): Promise<void> {
+    if (!this.opts.overlay) return;
+    for (const def of [...this.defs.values()]) {
+      if (def.mode !== 'bridge' || def.vni == null) continue;
+      const byName = new Map((await listLinks(this.runner)).map((l) => [l.name, l]));
+      if (byName.get(def.bridge)?.alias !== netAlias(def.name)) continue;
+      await this.ensureVxlan(def, byName);
+    }
   }
 
   private async ensureAddress(def: NetworkDef): Promise<void> {

@@ -118,6 +118,8 @@ export interface HostNetworks {
    * anyone else's; a second call with the same input changes nothing.
    */
   reconcile(defs: NetworkDef[], nics: NicAttachment[]): Promise<void>;
+  /** Cluster members: remakes the overlay networks' flood lists after members joined or left (vxlan.ts). */
+  refreshOverlay?(): Promise<void>;
   /** What the kernel offers for VLANs (probed once; vlan-support.ts). Absent: a plumbing that needs no kernel (tests). */
   vlanSupport?(): Promise<VlanSupport>;
 }

@@ -86,6 +86,9 @@ describe('validateNetworkDef', () => {
 
   it('bridge mode needs an uplink and has no addressing of its own', () => {
     expect(field(() => validateNetworkDef(defaultsFor('lan', 'bridge'), [], []))).toBe('uplink');
+    // In a cluster the bridge's VXLAN port joins the members: no uplink needed, addressing still refused.
+    expect(() => validateNetworkDef(defaultsFor('lan', 'bridge'), [], [], { overlay: true })).not.toThrow();
+    expect(field(() => validateNetworkDef({ ...defaultsFor('lan', 'bridge'), subnet: '10.0.0.0/24' }, [], [], { overlay: true }))).toBe('subnet');
     expect(field(() => validateNetworkDef({ ...defaultsFor('lan', 'bridge', { uplink: 'eth1' }), subnet: '10.0.0.0/24' }, [], []))).toBe('subnet');
   });
 });

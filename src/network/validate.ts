@@ -101,7 +101,7 @@ function checkAddressing(def: NetworkDef, others: readonly NetworkDef[], hostRou
  * (naming the other network or host route) at the first problem.
  * `others`: every other network on this host; `hostRoutes`: parseHostRoutes().
  */
-export function validateNetworkDef(def: NetworkDef, others: readonly NetworkDef[], hostRoutes: readonly HostRoute[]): void {
+export function validateNetworkDef(def: NetworkDef, others: readonly NetworkDef[], hostRoutes: readonly HostRoute[], o: { overlay?: boolean } = {}): void {
   validateNetworkName(def.name);
   if (!['nat', 'isolated', 'bridge'].includes(def.mode)) bad('mode', `mode "${String(def.mode)}" is not one of nat, isolated, bridge`);
   ifname('bridge', def.bridge, 'bridge name');
@@ -110,7 +110,8 @@ export function validateNetworkDef(def: NetworkDef, others: readonly NetworkDef[
   validateVlan(def.vlan);
   if (def.dnsDomain !== null && !DOMAIN_PATTERN.test(def.dnsDomain)) bad('dnsDomain', `"${def.dnsDomain}" is not a valid DNS domain`);
   if (def.mode === 'bridge') {
-    if (def.uplink === null) bad('uplink', 'a bridge network needs the host interface to enslave (uplink)');
+    // In a cluster (o.overlay) the bridge's VXLAN port joins the members' bridges: an uplink is then optional.
+    if (def.uplink === null && !o.overlay) bad('uplink', 'a bridge network needs the host interface to enslave (uplink)');
     for (const f of ['subnet', 'gateway', 'dhcpRange'] as const) {
       if (def[f] !== null) bad(f, `a bridge network has no ${f}: the guests get their addresses from the uplink's LAN`);
     }
