@@ -45,15 +45,27 @@ export function clusterOverlay(config: Pick<DaemonConfig, 'listen' | 'store'>): 
       await cluster.publish({ [OVERLAY_FACT]: local });
       directory = cluster.directory;
       let last = '';
+      let busy = false;
+      let warned = false;
       const tick = async () => {
-        const now = (await peers()).join(',');
-        if (now === last) return;
-        await networks.refreshOverlay();
-        last = now;
-        log.info({ peers: now }, 'overlay members changed');
+        if (busy) return; // a read slower than the period (no quorum) does not pile up
+        busy = true;
+        try {
+          const now = (await peers()).join(',');
+          warned = false;
+          if (now === last) return;
+          await networks.refreshOverlay();
+          last = now;
+          log.info({ peers: now }, 'overlay members changed');
+        } catch (err) {
+          if (!warned) log.warn({ err }, 'overlay refresh failed (retried every period; logged again after a success)');
+          warned = true;
+        } finally {
+          busy = false;
+        }
       };
-      await tick().catch((err: unknown) => log.warn({ err }, 'overlay refresh failed'));
-      const timer = setInterval(() => void tick().catch((err: unknown) => log.warn({ err }, 'overlay refresh failed')), OVERLAY_REFRESH_MS);
+      await tick();
+      const timer = setInterval(() => void tick(), OVERLAY_REFRESH_MS);
       timer.unref();
       return () => clearInterval(timer);
     },
