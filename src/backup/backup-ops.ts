@@ -8,11 +8,11 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fail, timeoutSignal, validateName } from '../shared/index.js';
 import type { DiskSpec, VmSpec } from '../spec/index.js';
-import { checkImage, convertImage, resolveDiskPaths } from '../storage/index.js';
+import { checkImage, convertImage, convertKeyed, createEncryptedImage, newDiskPassphrase, qcow2ChainDepthSync, resolveDiskPaths } from '../storage/index.js';
 import { readSnapshotCatalogue, writeSnapshotCatalogue } from '../lifecycle/index.js';
 import type { BackupService } from './backup-service.js';
 import { bootTest, type BootTestResult } from './boot-test.js';
-import { fileFacts } from './images.js';
+import { checkKeyed, fileFacts } from './images.js';
 import type { BackupRecord } from './record.js';
 import { isEmptyPolicy, selectKept, type RetentionPolicy } from './retention.js';
 
@@ -37,7 +37,10 @@ export async function verifyBackup(s: BackupService, vm: string, id: string, o: 
       const p = await s.o.target.filePath(r.vmId, f.file);
       const facts = await fileFacts(p, signal).catch(() => undefined);
       const sha = facts?.sha256 === f.sha256;
-      const check = facts ? await checkImage(p, { format: 'qcow2', signal }).catch(() => undefined) : undefined;
+      const encrypted = r.spec.disks.some((x) => x.name === f.disk && x.encrypt === true);
+      const check = !facts ? undefined : encrypted
+        ? await checkKeyed(p, await s.o.vms.backupPassphrase({ id: r.vmId, name: vm }, f.disk), signal).catch(() => undefined)
+        : await checkImage(p, { format: 'qcow2', signal }).catch(() => undefined);
       const clean = check?.clean ?? false;
       if (!facts) out.problems.push(`${r.id}/${f.disk}: file ${f.file} is missing`);
       else if (!sha) out.problems.push(`${r.id}/${f.disk}: sha256 differs from the catalogue`);
@@ -63,6 +66,15 @@ export async function restoreBackup(s: BackupService, vm: string, id: string, re
   if (!verified.ok) fail('BACKUP_VERIFY_FAILED', `backup ${id} does not verify: ${verified.problems.join('; ')}`);
   const top = async (d: string) => s.o.target.filePath(rec0.id, record.disks.find((x) => x.disk === d)!.file);
   const signal = timeoutSignal(OP_MS);
+  const encrypted = new Set(record.spec.disks.filter((d) => d.encrypt === true).map((d) => d.name));
+  /** Flattens the backup chain of disk `d` into `dest`; an encrypted disk's under `pass` (the chain read with the backup passphrase). */
+  const restoreDisk = async (d: string, dest: string, overwrite: boolean, pass?: string): Promise<void> => {
+    const src = await top(d);
+    if (!encrypted.has(d)) return convertImage(src, dest, { format: 'qcow2', sourceFormat: 'qcow2', overwrite, signal });
+    const size = record.disks.find((x) => x.disk === d)!.virtualSize;
+    await createEncryptedImage(dest, size, pass!, { overwrite, signal });
+    await convertKeyed({ path: src, format: 'qcow2', passphrase: await s.o.vms.backupPassphrase(rec0, d), backingDepth: qcow2ChainDepthSync(src) }, { path: dest, format: 'qcow2', passphrase: pass }, { signal });
+  };
   if (req.toVm !== undefined) {
     validateName(req.toVm, 'VM name');
     const dir = path.join(path.dirname(s.o.vmsDir), 'restored', req.toVm);
@@ -70,7 +82,10 @@ export async function restoreBackup(s: BackupService, vm: string, id: string, re
     const spec = specForRestore(record.spec, req.toVm, disks, dir);
     for (const d of spec.disks) {
       if (!disks.includes(d.name)) continue;
-      await convertImage(await top(d.name), d.path!, { format: 'qcow2', sourceFormat: 'qcow2', signal });
+      // an encrypted disk gets a new passphrase of its own (as a clone does), handed to the create as an import key
+      const pass = encrypted.has(d.name) ? newDiskPassphrase() : undefined;
+      await restoreDisk(d.name, d.path!, false, pass);
+      if (pass !== undefined) await s.o.vms.setImportKey(req.toVm, d.name, pass);
     }
     await s.o.vms.create(spec);
     s.log.info({ vm, id, toVm: req.toVm }, 'backup restored to a new VM');
@@ -84,7 +99,9 @@ export async function restoreBackup(s: BackupService, vm: string, id: string, re
     for (const d of disks) {
       const dest = paths[d];
       if (dest === undefined) fail('DISK_NOT_FOUND', `VM ${vm} has no disk ${d} any more; restore to a new VM instead`);
-      await convertImage(await top(d), dest, { format: 'qcow2', sourceFormat: 'qcow2', overwrite: true, signal });
+      const pass = encrypted.has(d) ? (await s.o.vms.imagePassphrases(rec)).get(dest) : undefined;
+      if (encrypted.has(d) && pass === undefined) fail('ENCRYPTED_DISK_PLAINTEXT', `disk ${d} of backup ${id} is encrypted and disk ${d} of VM ${vm} is not; restore to a new VM instead`);
+      await restoreDisk(d, dest, true, pass);
     }
     // The restored images stand alone: external snapshot files below the old ones go with the tree.
     for (const n of snaps.nodes) {

@@ -11,9 +11,9 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { canBackup, type Backupable, type VmInstance } from '../drivers/index.js';
-import { readSnapshotCatalogue, refuseEncrypted, type VmService } from '../lifecycle/index.js';
+import { readSnapshotCatalogue, type VmService } from '../lifecycle/index.js';
 import { fail, newId, timeoutSignal, type Logger } from '../shared/index.js';
-import { convertImage, resolveDiskPaths } from '../storage/index.js';
+import { convertImage, convertKeyed, createEncryptedImage, qcow2ChainDepthSync, resolveDiskPaths } from '../storage/index.js';
 import type { VmRecord } from '../store/index.js';
 import { createTarget, fileFacts, offlineBitmap, offlineInfo } from './images.js';
 import { BITMAP_PREFIX, type BackupDiskFile, type BackupRecord } from './record.js';
@@ -52,7 +52,6 @@ export class BackupService {
       const phases = phaseTimer();
       progress({ phase: 'preparing', doneBytes: 0, totalBytes: 0 });
       const live = LIVE.has(rec.state);
-      refuseEncrypted(rec, 'a backup'); // its target would hold the disk in clear (docs/security.md "Encrypted disks")
       if (!live && !OFFLINE.has(rec.state)) fail('INVALID_TRANSITION', `VM ${vm} is ${rec.state}; back it up while it is running, paused, created or stopped`);
       const disks = backupDisks(rec);
       const t = this.o.target;
@@ -65,6 +64,8 @@ export class BackupService {
       const id = `${new Date().toISOString().replace(/[-:.]/g, '')}-${newId('b').slice(-4)}`;
       const bitmap = `${BITMAP_PREFIX}${id}`;
       const sources = resolveDiskPaths(rec.spec, this.dir(rec));
+      // Encrypted disks: every backup file is LUKS under the disk's passphrase (kept as backup.<id>.<disk> too; docs/security.md).
+      const keys = await this.o.vms.backupPassphrases(rec);
       const files = Object.fromEntries(disks.map((d) => [d, `${id}.${d}.qcow2`]));
       const paths: Record<string, string> = {};
       for (const d of disks) paths[d] = await t.filePath(rec.id, files[d]!);
@@ -79,21 +80,26 @@ export class BackupService {
         if (instance) {
           for (const d of disks) {
             sizes[d] = (await offlineInfo(sources[d]!, signal)).virtualSize; // asked each time: the disk may have grown
-            await createTarget(paths[d]!, sizes[d], fullReason ? undefined : last!.disks.find((x) => x.disk === d)!.file, signal);
+            await createTarget(paths[d]!, sizes[d], fullReason ? undefined : last!.disks.find((x) => x.disk === d)!.file, signal, keys[d]);
           }
           phases.mark('targets');
           await instance.backupDisks({
-            targets: paths, sync: fullReason ? 'full' : 'incremental', ...(fullReason ? {} : { fromBitmap: last!.bitmap! }), newBitmap: bitmap,
+            targets: paths, encrypted: Object.keys(keys), sync: fullReason ? 'full' : 'incremental', ...(fullReason ? {} : { fromBitmap: last!.bitmap! }), newBitmap: bitmap,
             ...(req.bwlimitMiB ? { speed: req.bwlimitMiB * 1024 * 1024 } : {}),
             onProgress: (done, all) => { total = all; progress({ phase: 'copying', doneBytes: done, totalBytes: all }); },
           }, signal);
         } else {
           for (const d of disks) {
-            await convertImage(sources[d]!, paths[d]!, { format: 'qcow2', sourceFormat: 'qcow2', signal });
-            for (const b of (await offlineInfo(sources[d]!, signal)).bitmaps) {
-              if (b.name.startsWith(BITMAP_PREFIX)) await offlineBitmap(sources[d]!, '--remove', b.name, signal);
+            const pass = keys[d];
+            if (pass === undefined) await convertImage(sources[d]!, paths[d]!, { format: 'qcow2', sourceFormat: 'qcow2', signal });
+            else {
+              await createEncryptedImage(paths[d]!, (await offlineInfo(sources[d]!, signal)).virtualSize, pass, { signal });
+              await convertKeyed({ path: sources[d]!, format: 'qcow2', passphrase: pass, backingDepth: qcow2ChainDepthSync(sources[d]!) }, { path: paths[d]!, format: 'qcow2', passphrase: pass }, { signal });
             }
-            await offlineBitmap(sources[d]!, '--add', bitmap, signal);
+            for (const b of (await offlineInfo(sources[d]!, signal)).bitmaps) {
+              if (b.name.startsWith(BITMAP_PREFIX)) await offlineBitmap(sources[d]!, '--remove', b.name, signal, pass);
+            }
+            await offlineBitmap(sources[d]!, '--add', bitmap, signal, pass);
           }
         }
         phases.mark('copy');

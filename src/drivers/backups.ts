@@ -14,6 +14,8 @@ export interface DiskBitmap {
 export interface BackupJob {
   /** disk name → target image (qcow2, created by the caller; for incrementals backed by the previous backup). */
   targets: Record<string, string>;
+  /** Disks whose target is LUKS qcow2 under the disk's own passphrase (QEMU opens it with the disk's secret object). */
+  encrypted?: readonly string[];
   /** full: every allocated cluster; incremental: the clusters dirty in `fromBitmap`. */
   sync: 'full' | 'incremental';
   fromBitmap?: string;

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SecretStore } from '../secrets/index.js';
 import { isPolyvisorError } from '../shared/index.js';
 import { validateSpec } from '../spec/index.js';
-import { adoptImportKeys, checkImportKeys, diskKeyName, diskSecretFiles, forgetKeys, importKeyName, keyNamesOf, passphraseMaker, writeSecretFiles } from './disk-keys.js';
+import { adoptImportKeys, backupKeyName, backupPassphrase, backupPassphrases, checkImportKeys, diskKeyName, diskSecretFiles, forgetKeys, importKeyName, keyNamesOf, passphraseMaker, writeSecretFiles } from './disk-keys.js';
 
 // The real secrets store in a temp state directory.
 let dir: string;
@@ -76,5 +76,17 @@ describe('disk keys', () => {
     expect(await keys.reveal(`disk.${ID}.old`)).toBe('their-passphrase');
     expect(keys.has('disk-import.vault.old')).toBe(false);
     expect(made).toEqual([`disk.${ID}.old`]);
+  });
+
+  it('backs an encrypted disk up under its own passphrase, kept as backup.<id>.<disk> so the backups outlive the VM', async () => {
+    expect(backupKeyName(ID, 'data')).toBe(`backup.${ID}.data`);
+    expect(backupKeyName(ID, 'd'.repeat(40))).toMatch(new RegExp(`^backup\\.${ID}\\.[0-9a-f]{16}$`));
+    const vm = { id: ID, name: 'vault', spec };
+    await expect(backupPassphrases(keys, vm)).rejects.toMatchObject({ code: 'DISK_KEY_MISSING' });
+    await keys.set(diskKeyName(ID, 'data'), 'the-disk-passphrase');
+    expect(await backupPassphrases(keys, vm)).toEqual({ data: 'the-disk-passphrase' }); // the plain disk has none
+    await forgetKeys(keys, keyNamesOf(ID, spec)); // the VM is removed
+    expect(await backupPassphrase(keys, vm, 'data')).toBe('the-disk-passphrase');
+    await expect(backupPassphrase(keys, vm, 'plain')).rejects.toMatchObject({ code: 'DISK_KEY_MISSING' });
   });
 });

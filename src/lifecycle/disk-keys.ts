@@ -184,3 +184,37 @@ export async function imagePassphrases(keys: DiskKeyStore | undefined, vm: { id:
   }
   return out;
 }
+
+/**
+ * `backup.<vm-id>.<disk>`: the passphrase the backups of an encrypted disk
+ * are encrypted with (the disk's own value, kept under a name of its own so
+ * the backups stay readable after the VM and its disk key are gone). Pure.
+ */
+export function backupKeyName(vmId: string, disk: string): string {
+  return diskKeyName(vmId, disk).replace(/^disk\./, 'backup.');
+}
+
+/**
+ * Disk name → passphrase for the backup of each encrypted disk of a VM: the
+ * disk's own (QEMU already holds it, so a live backup target opens with the
+ * disk's secret object), stored also as backupKeyName the first time.
+ */
+export async function backupPassphrases(keys: DiskKeyStore | undefined, vm: { id: string; name: string; spec: VmSpec }): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const d of encryptedDisks(vm.spec)) {
+    const key = diskKeyName(vm.id, d.name);
+    if (!keys?.has(key)) fail('DISK_KEY_MISSING', `the passphrase of encrypted disk ${d.name} of VM ${vm.name} (secret ${key}) is not in this host's secrets store`);
+    const value = await keys.reveal(key);
+    const name = backupKeyName(vm.id, d.name);
+    if (!keys.has(name) || (await keys.reveal(name)) !== value) await keys.set(name, value);
+    out[d.name] = value;
+  }
+  return out;
+}
+
+/** The passphrase of the backups of an encrypted disk (DISK_KEY_MISSING names the secret when it is gone). */
+export async function backupPassphrase(keys: DiskKeyStore | undefined, vm: { id: string; name: string }, disk: string): Promise<string> {
+  const name = backupKeyName(vm.id, disk);
+  if (!keys?.has(name)) fail('DISK_KEY_MISSING', `the backups of encrypted disk ${disk} of VM ${vm.name} need the secret ${name}, which is not in this host's secrets store`);
+  return keys.reveal(name);
+}

@@ -20,7 +20,7 @@ import { checkHostMemory } from './memory-admission.js';
 import { applyLinkStates } from './nic-attachments.js';
 import { checkQuota, type QuotaConfig } from './quotas.js';
 import { checkForwardPolicy } from './port-forward-policy.js';
-import { adoptImportKeys, checkImportKeys, diskSecretFiles, encryptedBackingFiles, encryptedDisks, forgetKeys, imagePassphrases, keyNamesOf, passphraseMaker, writeSecretFiles, type DiskKeyStore } from './disk-keys.js';
+import { adoptImportKeys, backupPassphrase, backupPassphrases, checkImportKeys, diskSecretFiles, importKeyName, encryptedBackingFiles, encryptedDisks, forgetKeys, imagePassphrases, keyNamesOf, passphraseMaker, writeSecretFiles, type DiskKeyStore } from './disk-keys.js';
 
 export interface VmServiceOptions {
   store: Store;
@@ -414,6 +414,22 @@ export class VmService {
   /** Inside exclusive(): the VM's live process is now `instance` (live migration hands it over; the old one is detached). */
   replaceInstance(name: string, instance: VmInstance): void {
     this.instances.add(name, instance);
+  }
+
+  /** Disk name → passphrase for backups of each encrypted disk (the disk's, kept also as backup.<id>.<disk>; never logged). */
+  backupPassphrases(rec: Pick<VmRecord, 'id' | 'name' | 'spec'>): Promise<Record<string, string>> {
+    return backupPassphrases(this.opts.diskKeys, rec);
+  }
+
+  /** The passphrase the backups of an encrypted disk are under. */
+  backupPassphrase(rec: Pick<VmRecord, 'id' | 'name'>, disk: string): Promise<string> {
+    return backupPassphrase(this.opts.diskKeys, rec, disk);
+  }
+
+  /** Stores the passphrase of an encrypted image about to become disk `disk` of a new VM `vm` (a restore): the create adopts it. */
+  async setImportKey(vm: string, disk: string, value: string): Promise<void> {
+    if (!this.opts.diskKeys) fail('ENCRYPTED_DISK_UNSUPPORTED', `disk ${disk} is encrypted, and this daemon runs without a secrets store`);
+    await this.opts.diskKeys.set(validateName(importKeyName(vm, disk), 'secret name'), value);
   }
 
   /** Image path → passphrase of each encrypted disk of a VM on this host, for qemu-img on its images (never logged). */

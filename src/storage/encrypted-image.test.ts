@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isPolyvisorError, run } from '../shared/index.js';
-import { checkLuksImage, convertKeyed, createEncryptedImage, createImage, encryptedCreateArgs, imageInfo, isLuksQcow2, newDiskPassphrase, withSecretFile } from './index.js';
+import { checkLuksImage, convertKeyed, createEncryptedImage, createImage, encryptedCreateArgs, imageInfo, isLuksQcow2, keyedImageOpts, newDiskPassphrase, withSecretFile } from './index.js';
 
 // Real qemu-img and qemu-io (Debian's qemu-utils): nothing here is faked.
 let dir: string;
@@ -87,5 +87,12 @@ describe('encrypted qcow2 images (LUKS)', () => {
     expect(messages[1]).toMatch(/is a raw image, not qcow2/);
     expect(await codeOf(checkLuksImage('data', path.join(dir, 'missing.qcow2')))).not.toBe('no error');
     expect(isLuksQcow2({ format: 'qcow2', encrypted: true, encryptFormat: 'aes' })).toBe(false);
+  });
+
+  it('names the key once per layer of a chain, and none for a plain image (pure)', () => {
+    expect(keyedImageOpts({ path: '/v/a,b.qcow2', format: 'qcow2' }, 's')).toBe('driver=qcow2,file.driver=file,file.filename=/v/a,,b.qcow2');
+    expect(keyedImageOpts({ path: '/v/t.qcow2', format: 'qcow2', passphrase: 'x', backingDepth: 2 }, 's'))
+      .toBe('driver=qcow2,file.driver=file,file.filename=/v/t.qcow2,encrypt.key-secret=s,backing.encrypt.key-secret=s,backing.backing.encrypt.key-secret=s');
+    expect(encryptedCreateArgs('/k', '/v/o.qcow2', 1024, 'b.qcow2')).toEqual(expect.arrayContaining(['-u', '-b', 'b.qcow2', '-F', 'qcow2']));
   });
 });

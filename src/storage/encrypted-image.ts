@@ -110,12 +110,16 @@ export interface KeyedImage {
   path: string;
   format: ImageFormat;
   passphrase?: string | undefined;
+  /** Encrypted qcow2 with backing images (external snapshots, incremental backups), all under the same passphrase: how many. */
+  backingDepth?: number;
 }
 
-/** `driver=…,file.filename=…[,encrypt.key-secret=ID]` for --image-opts (commas doubled). Pure. */
+/** `driver=…,file.filename=…[,encrypt.key-secret=ID[,backing.encrypt.key-secret=ID…]]` for --image-opts (commas doubled). Pure. */
 export function keyedImageOpts(img: KeyedImage, secretId: string): string {
   const base = `driver=${img.format},file.driver=file,file.filename=${path.resolve(img.path).replace(/,/g, ',,')}`;
-  return img.passphrase === undefined ? base : `${base},encrypt.key-secret=${secretId}`;
+  if (img.passphrase === undefined) return base;
+  const layers = Array.from({ length: img.backingDepth ?? 0 }, (_, i) => `,${'backing.'.repeat(i + 1)}encrypt.key-secret=${secretId}`);
+  return `${base},encrypt.key-secret=${secretId}${layers.join('')}`;
 }
 
 /**
@@ -124,8 +128,7 @@ export function keyedImageOpts(img: KeyedImage, secretId: string): string {
  * its chain): `…,encrypt.key-secret=ID,backing.encrypt.key-secret=ID,…`. Pure.
  */
 export function keyedChainOpts(file: string, depth: number, secretId: string): string {
-  const layers = Array.from({ length: depth }, (_, i) => `${'backing.'.repeat(i + 1)}encrypt.key-secret=${secretId}`);
-  return [keyedImageOpts({ path: file, format: 'qcow2', passphrase: '' }, secretId), ...layers].join(',');
+  return keyedImageOpts({ path: file, format: 'qcow2', passphrase: '', backingDepth: depth }, secretId);
 }
 
 /**

@@ -6,6 +6,7 @@
  * bitmap-mode=never: the old bitmap is only dropped by the caller after the
  * catalogue row is written, so a crash never loses track of changes.
  */
+import { diskNodes } from './names.js';
 import type { QmpClient } from '../../qmp/index.js';
 import { PolyvisorError, newId, sleep } from '../../shared/index.js';
 import type { BackupJob, DiskBitmap } from '../backups.js';
@@ -59,6 +60,7 @@ export async function backupDisks(qmp: QmpClient, job: BackupJob, signal: AbortS
       await qmp.execute('blockdev-add', {
         driver: 'qcow2', 'node-name': targetNode(i), backing: null,
         file: { driver: 'file', filename: job.targets[d]! },
+        ...(job.encrypted?.includes(d) ? { encrypt: { format: 'luks', 'key-secret': diskNodes(d).secret } } : {}),
       }, { signal });
       added.push(targetNode(i));
     }
