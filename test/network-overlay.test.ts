@@ -8,8 +8,9 @@
  * (local = its fabric address, flood entries for the other members, MTU 1450).
  * Two busybox guests with static addresses, a1 on h1 and a2 on h2, ping each
  * other over the overlay; a1 then moves live to h3 and keeps its MAC and
- * address, and the two still ping each other both ways. Every address and link
- * lives in the namespaces this test makes.
+ * address, and the two still ping each other both ways. When h2's daemon stops
+ * (its lease runs out) h3 drops h2 from its flood list, and adds it back when h2
+ * rejoins. Every address and link lives in the namespaces this test makes.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -180,5 +181,15 @@ describe('a bridge network across cluster members (VXLAN overlay)', () => {
     expect(await pings('h3', 'a1', '10.79.0.12')).toContain('PING-OK');
     const back = await pings('h2', 'a2', '10.79.0.11');
     expect(back).toContain('PING-OK');
-  }, 2 * limit('boot') + limit('operation') + limit('shell', 8));
+
+    // Members leave and join: h2's daemon stops (a2 runs on, its lease runs out), h3 drops h2 from its flood list;
+    // h2 starts again and rejoins, h3 floods to it again and a1 reaches a2 again.
+    const floods = async (h: Name) => [...(await inNs(h, 'bridge', ['fdb', 'show', 'dev', vx])).matchAll(/^00:00:00:00:00:00 dst (\S+)/gm)].map((m) => m[1]).sort().join();
+    expect(await floods('h3')).toBe('10.78.0.11,10.78.0.12');
+    await host('h2').stop();
+    await until('h3 stops flooding to h2 once its lease ran out', limit('daemon', 3), async () => (await floods('h3')) === '10.78.0.11');
+    hosts.set('h2', await startDaemon({ stateDir: host('h2').stateDir, netns: nsOf.get('h2')!, extraArgs: argsOf('h2') }));
+    await until('h3 floods to h2 again after it rejoined', limit('daemon', 3), async () => (await floods('h3')) === '10.78.0.11,10.78.0.12');
+    expect(await pings('h3', 'a1', '10.79.0.12')).toContain('PING-OK');
+  }, 2 * limit('boot') + limit('operation') + limit('shell', 10) + limit('daemon', 8));
 });
