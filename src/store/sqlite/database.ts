@@ -37,6 +37,26 @@ export function openDatabase(file: string): Db {
   return db;
 }
 
+/**
+ * Prepared statements kept by their SQL text, for queries whose text is built
+ * per call (a WHERE of the filters given): preparing costs more than running
+ * a small query, and list calls run on every API request. Values are always
+ * bound parameters, so the texts are few (one per combination of filters);
+ * past `max` the cache starts over.
+ */
+export function statementCache(db: Db, max = 64): <P extends unknown[], R>(sql: string) => Database.Statement<P, R> {
+  const cache = new Map<string, Database.Statement<unknown[], unknown>>();
+  return <P extends unknown[], R>(sql: string): Database.Statement<P, R> => {
+    let st = cache.get(sql);
+    if (st === undefined) {
+      if (cache.size >= max) cache.clear();
+      st = db.prepare<unknown[], unknown>(sql);
+      cache.set(sql, st);
+    }
+    return st as unknown as Database.Statement<P, R>;
+  };
+}
+
 /** Error codes better-sqlite3 puts on SqliteError (e.g. SQLITE_CONSTRAINT_UNIQUE). */
 export function sqliteCode(err: unknown): string | undefined {
   if (err instanceof Database.SqliteError) return err.code;

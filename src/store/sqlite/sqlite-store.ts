@@ -7,7 +7,7 @@
 import { PolyvisorError, fail, silentLogger, type Logger } from '../../shared/index.js';
 import type { AuditEntry, AuditFilter, AuditStore, MetaStore, Store, TokenRecord, TokenStore, VmFilter, VmPatch, VmRecord } from '../store.js';
 import type { AuditView } from '../../spec/index.js';
-import { guard, openDatabase, sqliteCode, toStoreError, type Db } from './database.js';
+import { guard, openDatabase, sqliteCode, statementCache, toStoreError, type Db } from './database.js';
 import { MIGRATIONS, migrate } from './migrations.js';
 import { VM_COLUMNS, toRecord, toRow, type VmRow } from './rows.js';
 import { TokenAuditTables } from './token-audit.js';
@@ -43,6 +43,8 @@ class SqliteStoreImpl implements SqliteStore {
   private readonly q;
   private readonly tables: TokenAuditTables;
   private readonly networks: NetworkTables;
+  /** listVms' statements by their text (prepared once, not per call). */
+  private readonly prepared;
 
   constructor(
     readonly file: string,
@@ -50,6 +52,7 @@ class SqliteStoreImpl implements SqliteStore {
   ) {
     this.tables = new TokenAuditTables(db);
     this.networks = new NetworkTables(db);
+    this.prepared = statementCache(db);
     this.q = {
       get: db.prepare<[string], VmRow>(`SELECT ${VM_COLUMNS} FROM vms WHERE name = ?`),
       insert: db.prepare<[VmRow]>(
@@ -103,7 +106,7 @@ class SqliteStoreImpl implements SqliteStore {
       params.push(key, value);
     }
     const sql = `SELECT ${VM_COLUMNS} FROM vms ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY name`;
-    const rows = guard('listing VMs', () => this.db.prepare<string[], VmRow>(sql).all(...params));
+    const rows = guard('listing VMs', () => this.prepared<string[], VmRow>(sql).all(...params));
     return rows.map(toRecord);
   }
 

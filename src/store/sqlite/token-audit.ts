@@ -2,7 +2,7 @@
 import { fail, ROLES as ROLE_LIST } from '../../shared/index.js';
 import type { AuditView, Role } from '../../spec/index.js';
 import type { AuditEntry, AuditFilter, AuditStore, TokenRecord, TokenStore } from '../store.js';
-import { guard, sqliteCode, toStoreError, type Db } from './database.js';
+import { guard, sqliteCode, statementCache, toStoreError, type Db } from './database.js';
 
 interface TokenRow { name: string; role: string; hash: string; prefix: string; created_at: string; last_used_at: string | null; expires_at: string | null }
 interface AuditRow { id: number; at: string; actor: string; action: string; resource: string | null; outcome: string; status: number; detail: string }
@@ -24,8 +24,11 @@ const toAudit = (r: AuditRow): AuditView => ({
 export class TokenAuditTables implements TokenStore, AuditStore {
   private readonly q;
   private appended = 0;
+  /** listAudit's statements by their text (prepared once, not per call). */
+  private readonly prepared;
 
-  constructor(private readonly db: Db) {
+  constructor(db: Db) {
+    this.prepared = statementCache(db);
     const cols = 'name, role, hash, prefix, created_at, last_used_at, expires_at';
     this.q = {
       insertToken: db.prepare<[TokenRow]>(`INSERT INTO api_tokens (${cols}) VALUES (@name, @role, @hash, @prefix, @created_at, @last_used_at, @expires_at)`),
@@ -92,8 +95,8 @@ export class TokenAuditTables implements TokenStore, AuditStore {
     add('at >= ?', f.since);
     const limit = Math.min(Math.max(f.limit ?? 100, 1), 1000);
     const sql = `SELECT id, at, actor, action, resource, outcome, status, detail FROM audit_log
-      ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`;
-    return guard('reading the audit log', () => this.db.prepare<Array<string | number>, AuditRow>(sql).all(...params)).map(toAudit);
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+    return guard('reading the audit log', () => this.prepared<Array<string | number>, AuditRow>(sql).all(...params, limit)).map(toAudit);
   }
 
   async auditOlderThan(before: string, limit: number): Promise<AuditView[]> {
