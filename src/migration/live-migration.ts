@@ -150,6 +150,8 @@ export class MigrationService {
           const where = `VM ${name} keeps running on the source (pid ${source.info.pid})`;
           await this.o.vms.states.set(rec, before, `live migration failed or was cancelled: ${cause.message}`);
           if (isPolyvisorError(cause, 'ABORTED')) throw cause;
+          // A target that refused the move before anything ran (post-copy without userfaultfd) keeps its code and hint: retrying will not help.
+          if (isPolyvisorError(cause, 'MIGRATION_INCOMPATIBLE')) throw new PolyvisorError('MIGRATION_INCOMPATIBLE', `${cause.message}; ${where}`, { cause, hint: cause.hint, ...(cause.details !== undefined ? { details: cause.details } : {}) });
           throw new PolyvisorError(isPolyvisorError(cause, 'TIMEOUT') ? 'TIMEOUT' : 'MIGRATION_FAILED', `${cause.message}; ${where}`, {
             cause, ...(isPolyvisorError(cause) && cause.details !== undefined ? { details: cause.details } : {}),
           });

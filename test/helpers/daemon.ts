@@ -44,6 +44,14 @@ export function tempStateDir(tag: string): string {
 }
 
 /**
+ * Whether the run's daemons confine QEMU (qemuUser: per-vm): test daemons take POLYVISOR_QEMU_USER from the
+ * run's environment; unset, the daemon's default (src/daemon/config.ts, `root` today) holds.
+ */
+export function qemuConfined(): boolean {
+  return process.env['POLYVISOR_QEMU_USER'] === 'per-vm';
+}
+
+/**
  * A tempStateDir the VMs' QEMUs may pass through (0711: traverse, no listing), for the kernels, disks and
  * programs a test hands its daemon: with qemuUser: per-vm, QEMU runs as the VM's own user and the daemon
  * refuses a file behind a closed folder (VM_FILE_UNREACHABLE), as it should.
