@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { catalogue } from '../src/shared/index.js';
 import { fuzzRoutes, type OpenApiDoc } from '../test/helpers/api-fuzz.js';
-import { memoryTmp, openFullStubStack } from '../test/helpers/full-stub-stack.js';
+import { memoryTmp, openFullStubStack, stateReader } from '../test/helpers/full-stub-stack.js';
 import { writeSection } from './lib/report.js';
 
 const PER_ROUTE = Number(process.env['BENCH_FUZZ_PER_ROUTE'] ?? 10_000);
@@ -38,8 +38,10 @@ try {
   const t0 = performance.now();
   for (let i = 0; i < peerN; i++) await app.inject({ method: 'GET', url: '/v1/health' });
   const peerRate = peerN / ((performance.now() - t0) / 1000);
-  const snapshot = async () => JSON.stringify([await stack.store.listVms(), (await stack.platform.tokens.list()).map((t) => [t.name, t.role, t.expiresAt]), await stack.secrets.list()]);
+  const reader = stateReader(stack); // every stored field of VMs and tokens, and the secrets (src/api/fuzz-state.test.ts)
+  const snapshot = () => reader.read();
   const res = await fuzzRoutes({ app, doc, routes, perRoute: PER_ROUTE, queryOnlyPerRoute: QUERY_ONLY, seed: SEED, snapshot, codes: new Set(Object.keys(catalogue)), maxProblems: 1_000 });
+  reader.close();
   const rate = res.requests / (res.ms / 1000);
   const fivexx = Object.entries(res.byStatus).filter(([s]) => Number(s) >= 500).reduce((n, [, c]) => n + c, 0);
   const lines = [

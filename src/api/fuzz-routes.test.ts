@@ -11,7 +11,7 @@
  * printed on a failure; POLYVISOR_FUZZ_SEED replays it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memoryTmp, openFullStubStack, type FullStubStack } from '../../test/helpers/full-stub-stack.js';
+import { memoryTmp, openFullStubStack, stateReader, type FullStubStack } from '../../test/helpers/full-stub-stack.js';
 import { fuzzRoutes, type OpenApiDoc } from '../../test/helpers/api-fuzz.js';
 import { catalogue } from '../shared/index.js';
 
@@ -21,18 +21,21 @@ const SEED = Number(process.env['POLYVISOR_FUZZ_SEED'] ?? Date.now() % 2 ** 31);
 
 let stack: FullStubStack;
 let doc: OpenApiDoc;
+let reader: ReturnType<typeof stateReader>;
 
 beforeAll(async () => {
   stack = await openFullStubStack('fuzz-routes', 'unix', memoryTmp());
   await stack.api.app.ready();
   doc = JSON.parse((await stack.api.app.inject({ method: 'GET', url: '/v1/openapi.json' })).body) as OpenApiDoc;
+  reader = stateReader(stack);
 }, 60_000);
-afterAll(() => stack?.close());
+afterAll(async () => {
+  reader?.close();
+  await stack?.close();
+});
 
-/** What a refused request must leave alone: VMs, tokens, secrets' names, peers. */
-async function snapshot(): Promise<string> {
-  return JSON.stringify([await stack.store.listVms(), (await stack.platform.tokens.list()).map((t) => [t.name, t.role, t.expiresAt]), await stack.secrets.list()]);
-}
+/** What a refused request must leave alone: every stored field of the VMs and tokens, the secrets (stateReader; src/api/fuzz-state.test.ts shows it strict). */
+const snapshot = (): Promise<string> => reader.read();
 
 /** Routes from the document; event streams are left out (they never end) and WebSocket-only routes answer a plain GET like any other. */
 function routesOf(d: OpenApiDoc): Array<{ method: string; url: string }> {

@@ -5,6 +5,7 @@
  * every route of the daemon is registered, and the ones that need no running
  * guest really work. `close()` undoes all of it.
  */
+import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -110,4 +111,22 @@ export async function openFullStubStack(tag: string, listener: 'tcp' | 'unix' = 
 /** A temporary folder in memory where the host has one (/dev/shm), else the OS temp folder. */
 export function memoryTmp(): string {
   return existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+}
+
+/**
+ * What a refused request must leave alone, read cheaply for the fuzzers (it runs after every request):
+ * every column of every row of the vms table, every column but last_used_at (a successful
+ * authentication may touch it) of api_tokens, as SQLite stores them (raw rows from a second,
+ * read-only connection with statements prepared once: no record parsing), and the secrets' names and
+ * times. At least as strict as comparing listVms() and tokens.list() records: a change to any stored
+ * field shows. src/api/fuzz-state.test.ts plants one change in each and sees it.
+ */
+export function stateReader(stack: FullStubStack): { read(): Promise<string>; close(): void } {
+  const db = new Database(path.join(stack.dir, 'state', 'state.db'), { readonly: true, fileMustExist: true });
+  const vms = db.prepare('SELECT * FROM vms ORDER BY id').raw();
+  const tokens = db.prepare('SELECT name, role, hash, prefix, created_at, expires_at FROM api_tokens ORDER BY name').raw();
+  return {
+    read: async () => JSON.stringify([vms.all(), tokens.all(), await stack.secrets.list()]),
+    close: () => db.close(),
+  };
 }
