@@ -301,6 +301,22 @@ describe('encrypted disks', () => {
     await d.client.removeVm('vault-back');
   });
 
+  it('export writes an encrypted disk in clear only with decrypt: the refusal says how; the raw output holds the guest data, nothing decrypted is left beside it', async () => {
+    const storage = new StorageClient({ endpoint: { socketPath: d.socket } });
+    const out = path.join(tempStateDir('luks-decrypt'), 'out');
+    const refused = await storage.exportVm(VM, { formats: 'raw', outDir: out }).catch((e: unknown) => e);
+    answers.push(String((refused as Error).message), JSON.stringify(refused));
+    expect(isPolyvisorError(refused, 'ENCRYPTED_DISK_PLAINTEXT')).toBe(true);
+    expect((refused as Error).message).toContain('--decrypt');
+    expect(existsSync(out)).toBe(false);
+    const r = keep(await storage.exportVm(VM, { formats: 'raw', outDir: out, decrypt: true })) as { files: Array<{ file: string; source: string }> };
+    expect(r.files).toHaveLength(1);
+    expect(r.files[0]!.source).toBe((await d.client.getVm(VM)).spec.disks[0]!.path);
+    const raw = readFileSync(r.files[0]!.file);
+    for (const m of [MARKER, EXT_MARKER, BK_MARKER]) expect(raw.includes(m)).toBe(true); // asked for: in clear
+    expect(readdirSync(out).sort()).toEqual(['SHA256SUMS', path.basename(r.files[0]!.file)]);
+  });
+
   it('removing the VM removes its passphrase; the planted value is in no answer and not in the daemon log', async () => {
     planted.push(await passphrase());
     await d.client.removeVm(VM);

@@ -125,8 +125,9 @@ export function registerStorageCommands(program: Command, out: (s: string) => vo
     .requiredOption('--format <list>', 'comma list of qcow2, raw, vdi, vhdx, vmdk, vmdk-stream, vpc')
     .requiredOption('--out <dir>', 'absolute output directory on the daemon host')
     .option('--disk <name...>', 'only these disks')
-    .action(async (vm: string, o: { format: string; out: string; disk?: string[] }) => {
-      const r = await withBar(`export ${vm}`, (cb) => client().exportVm(vm, { formats: o.format, outDir: o.out, ...(o.disk ? { disks: o.disk } : {}) }, cb));
+    .option('--decrypt', 'write encrypted disks in clear (refused without it)')
+    .action(async (vm: string, o: { format: string; out: string; disk?: string[]; decrypt?: boolean }) => {
+      const r = await withBar(`export ${vm}`, (cb) => client().exportVm(vm, { formats: o.format, outDir: o.out, ...(o.disk ? { disks: o.disk } : {}), ...(o.decrypt ? { decrypt: true } : {}) }, cb));
       const files = r['files'] as Json[];
       print(r, () => table(['FILE', 'FORMAT', 'SIZE', 'CHECK', 'SECONDS'], files.map((f) => [
         String(f['file']), String(f['format']), bytes(f['bytes']), f['checked'] ? 'clean' : 'n/a', Number(f['seconds']).toFixed(2),

@@ -55,7 +55,7 @@ export class StorageClient {
   /** body: {pool, volume, name?, bus?, readOnly?} | {image, name?, bus?} */
   attachDisk(vm: string, body: Json): Promise<Json> { return this.call('POST', `/v1/vms/${enc(vm)}/disks`, body); }
   detachDisk(vm: string, disk: string): Promise<void> { return this.call('DELETE', `/v1/vms/${enc(vm)}/disks/${enc(disk)}`); }
-  exportVm(vm: string, body: { formats: string | string[]; outDir: string; disks?: string[] }, onProgress?: (p: Progress) => void): Promise<Json> {
+  exportVm(vm: string, body: { formats: string | string[]; outDir: string; disks?: string[]; decrypt?: boolean }, onProgress?: (p: Progress) => void): Promise<Json> {
     return this.post(`/v1/vms/${enc(vm)}/export`, body, onProgress);
   }
 }

@@ -192,7 +192,7 @@ export class InterchangeService {
     if (rec.state !== 'stopped' && rec.state !== 'created') fail('INVALID_TRANSITION', `${name} is ${rec.state}; export a stopped VM (its disks are copied at rest)`);
     // Encrypted disks are never written out in clear (docs/security.md "Encrypted disks").
     const encrypted = rec.spec.disks.filter((d) => d.encrypt === true).map((d) => d.name);
-    if (encrypted.length) fail('ENCRYPTED_DISK_PLAINTEXT', `export of ${name} would write its encrypted disk${encrypted.length > 1 ? 's' : ''} ${encrypted.join(', ')} in clear; refused`);
+    if (encrypted.length) fail('ENCRYPTED_DISK_PLAINTEXT', `export of ${name} would write its encrypted disk${encrypted.length > 1 ? 's' : ''} ${encrypted.join(', ')} in clear; refused (OVF/OVA export cannot decrypt yet: \`polyvisor disk export ${name} --decrypt\` writes the disks in clear)`);
     const existing = await readdir(out).catch(() => undefined);
     if (existing !== undefined && existing.length > 0) fail('INVALID_PATH', `${out} exists and is not empty; give a new or empty folder`);
     const target = storageFormat(format);

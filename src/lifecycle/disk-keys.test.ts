@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SecretStore } from '../secrets/index.js';
 import { isPolyvisorError } from '../shared/index.js';
 import { validateSpec } from '../spec/index.js';
-import { adoptImportKeys, backupKeyName, backupPassphrase, backupPassphrases, checkImportKeys, diskKeyName, diskSecretFiles, forgetKeys, importKeyName, keyNamesOf, passphraseMaker, writeSecretFiles } from './disk-keys.js';
+import { adoptImportKeys, refusePlaintext, backupKeyName, backupPassphrase, backupPassphrases, checkImportKeys, diskKeyName, diskSecretFiles, forgetKeys, importKeyName, keyNamesOf, passphraseMaker, writeSecretFiles } from './disk-keys.js';
 
 // The real secrets store in a temp state directory.
 let dir: string;
@@ -88,5 +88,12 @@ describe('disk keys', () => {
     await forgetKeys(keys, keyNamesOf(ID, spec)); // the VM is removed
     expect(await backupPassphrase(keys, vm, 'data')).toBe('the-disk-passphrase');
     await expect(backupPassphrase(keys, vm, 'plain')).rejects.toMatchObject({ code: 'DISK_KEY_MISSING' });
+  });
+
+  it('refuses an export that would write an encrypted disk in clear, saying how to ask for it (golden message)', () => {
+    expect(() => refusePlaintext('vault', [{ name: 'plain' }])).not.toThrow();
+    expect(() => refusePlaintext('vault', [{ name: 'data', encrypt: true }, { name: 'plain' }])).toThrow(
+      'exporting VM vault would write its encrypted disk data in clear; refused: add --decrypt (API: "decrypt": true) to write it in clear, or leave it out with --disk',
+    );
   });
 });

@@ -168,7 +168,7 @@ export function refuseEncrypted(rec: { name: string; spec: Pick<VmSpec, 'disks'>
 export function refusePlaintext(vm: string, disks: readonly Pick<DiskSpec, 'name' | 'encrypt'>[]): void {
   const enc = disks.filter((d) => d.encrypt === true).map((d) => d.name);
   if (enc.length === 0) return;
-  fail('ENCRYPTED_DISK_PLAINTEXT', `exporting VM ${vm} would write its encrypted disk${enc.length > 1 ? 's' : ''} ${enc.join(', ')} in clear; refused (leave ${enc.length > 1 ? 'them' : 'it'} out with --disk, or see docs/security.md)`);
+  fail('ENCRYPTED_DISK_PLAINTEXT', `exporting VM ${vm} would write its encrypted disk${enc.length > 1 ? 's' : ''} ${enc.join(', ')} in clear; refused: add --decrypt (API: "decrypt": true) to write ${enc.length > 1 ? 'them' : 'it'} in clear, or leave ${enc.length > 1 ? 'them' : 'it'} out with --disk`);
 }
 
 /** Image path → passphrase of every encrypted disk of a VM (DISK_KEY_MISSING when one is not in the store). */

@@ -8,8 +8,10 @@
 import { canHotplugDisks } from '../drivers/index.js';
 import { fail, timeoutSignal, validateAbsolutePath, validateName, type Logger } from '../shared/index.js';
 import { CLOUD_INIT_DISK, diskSchema, problemsOf, type DiskSpec, type VmSpec } from '../spec/index.js';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import path from 'node:path';
 import {
-  exportImages, imageInfo, probeFormat, refuseOutsideReferences, resolveDiskPaths,
+  convertKeyed, createImage, exportImages, imageInfo, probeFormat, qcow2ChainDepthSync, refuseOutsideReferences, resolveDiskPaths,
   type DiskFormat, type ExportProgress, type ExportResult, type ImageLibrary, type PoolService, type VolumeFormat, type VolumeView,
 } from '../storage/index.js';
 import type { VmRecord } from '../store/index.js';
@@ -132,18 +134,46 @@ export class DiskService {
     return this.o.pools.importVolume(pool, { name: req.name, file, sourceFormat, sizeOnHost: await statSize(file), ...(req.format ? { format: req.format } : {}) }, onProgress ? { onProgress } : {});
   }
 
-  /** Exports a stopped VM's disks to `formats` in `outDir` (checked, compared, SHA256SUMS). */
-  exportVm(vm: string, req: { formats: DiskFormat[]; outDir: string; disks?: string[] }, onProgress?: (p: ExportProgress) => void): Promise<ExportResult> {
+  /**
+   * Exports a stopped VM's disks to `formats` in `outDir` (checked, compared,
+   * SHA256SUMS). An encrypted disk is written in clear only with `decrypt`:
+   * its chain is first decrypted with its passphrase into a plain qcow2 in a
+   * 0700 folder inside `outDir` (where the clear outputs go anyway), removed
+   * afterwards; the outputs are compared with that copy.
+   */
+  exportVm(vm: string, req: { formats: DiskFormat[]; outDir: string; disks?: string[]; decrypt?: boolean }, onProgress?: (p: ExportProgress) => void): Promise<ExportResult> {
     return this.o.vms.exclusive(vm, async (rec) => {
       if (!SPEC_ONLY.has(rec.state) && rec.state !== 'suspended') fail('INVALID_TRANSITION', `VM ${vm} is ${rec.state}; stop it first so its disks are consistent`);
       const paths = resolveDiskPaths(rec.spec, vmDir(this.o.vmsDir, rec.id));
       const disks = rec.spec.disks.filter((d) => d.media === 'disk' && (!req.disks || req.disks.includes(d.name)));
       for (const n of req.disks ?? []) if (!disks.some((d) => d.name === n)) fail('DISK_NOT_FOUND', `VM ${vm} has no hard disk named ${n}`);
-      refusePlaintext(vm, disks);
+      if (req.decrypt !== true) refusePlaintext(vm, disks);
+      const outDir = validateAbsolutePath(req.outDir, 'output directory');
       const sources = disks.map((d) => ({ baseName: `${vm}-${d.name}`, path: paths[d.name]!, format: d.format }));
-      const r = await exportImages(sources, req.formats, req.outDir, onProgress ? { onProgress } : {});
-      this.log.info({ vm, formats: req.formats, outDir: r.outDir, files: r.files.length }, 'disks exported');
-      return r;
+      const encrypted = disks.filter((d) => d.encrypt === true);
+      let clear: string | undefined;
+      try {
+        if (encrypted.length > 0) {
+          const keys = await this.o.vms.imagePassphrases(rec);
+          await mkdir(outDir, { recursive: true, mode: 0o750 });
+          clear = await mkdtemp(path.join(outDir, '.pv-decrypt-')); // 0700
+          for (const s of sources) {
+            const pass = keys.get(s.path);
+            if (pass === undefined) continue;
+            const plain = path.join(clear, `${s.baseName}.qcow2`);
+            await createImage(plain, 'qcow2', (await imageInfo(s.path, { format: 'qcow2' })).virtualSize);
+            await convertKeyed({ path: s.path, format: 'qcow2', passphrase: pass, backingDepth: qcow2ChainDepthSync(s.path) }, { path: plain, format: 'qcow2' });
+            s.path = plain;
+            s.format = 'qcow2';
+          }
+        }
+        const r = await exportImages(sources, req.formats, outDir, onProgress ? { onProgress } : {});
+        const original = new Map(sources.map((s, i) => [s.path, paths[disks[i]!.name]!]));
+        this.log.info({ vm, formats: req.formats, outDir: r.outDir, files: r.files.length, decrypted: encrypted.map((d) => d.name) }, 'disks exported');
+        return { ...r, files: r.files.map((f) => ({ ...f, source: original.get(f.source) ?? f.source })) };
+      } finally {
+        if (clear) await rm(clear, { recursive: true, force: true });
+      }
     });
   }
 

@@ -34,7 +34,7 @@ export function vmDiskRoutes(app: FastifyInstance, s: StorageServices): void {
     return reply.status(204).send();
   });
 
-  /** {formats: "vdi,vhdx" | [..], outDir, disks?} */
+  /** {formats: "vdi,vhdx" | [..], outDir, disks?, decrypt?} (decrypt: write encrypted disks in clear, only when asked) */
   app.post<{ Params: NameParams }>('/v1/vms/:name/export', {
     config: { permission: 'storage:write', doc: { summary: 'Export the disks of a stopped VM to vdi, vhdx, vmdk, qcow2… in a directory, with a SHA256SUMS', tags, response: { status: 200, description: 'the files written', schema: exportSchema }, query: progressQuery, otherResponses: [progressStream] } },
   }, async (req, reply) => {
@@ -44,6 +44,7 @@ export function vmDiskRoutes(app: FastifyInstance, s: StorageServices): void {
     const formats = parseFormatList(f as string | string[]);
     const disks = strings(b, 'disks');
     const outDir = str(b, 'outDir');
-    return withProgress(req, reply, 200, (report) => s.disks.exportVm(req.params.name, { formats, outDir, ...(disks ? { disks } : {}) }, (p) => report({ ...p })));
+    const decrypt = bool(b, 'decrypt');
+    return withProgress(req, reply, 200, (report) => s.disks.exportVm(req.params.name, { formats, outDir, ...(disks ? { disks } : {}), ...(decrypt ? { decrypt } : {}) }, (p) => report({ ...p })));
   });
 }
