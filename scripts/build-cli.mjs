@@ -21,7 +21,7 @@ const CHUNK = /^[\w-]+-[A-Z0-9]{8}\.js(\.map)?$/;
  */
 const LAZY = {
   'node:tls': { default: true, named: [] },
-  'node:crypto': { default: false, named: ['randomBytes', 'randomUUID', 'createHash', 'createPublicKey', 'verify'] }, // the last three: `release verify`
+  'node:crypto': { default: false, named: ['randomBytes', 'randomFillSync', 'randomUUID', 'createHash', 'createPublicKey', 'verify'] }, // the last three: `release verify`
 };
 const lazyBuiltins = {
   name: 'polyvisor-lazy-builtins',
