@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackupClient, MigrationClient, PlatformClient, SnapshotClient, StorageClient } from '../src/client/index.js';
+import { BackupClient, InterchangeClient, MigrationClient, PlatformClient, SnapshotClient, StorageClient } from '../src/client/index.js';
 import { SecretStore } from '../src/secrets/index.js';
 import { isPolyvisorError } from '../src/shared/index.js';
 import { keyedChainOpts, qcow2BackingChainSync, qcow2ChainDepthSync } from '../src/storage/index.js';
@@ -315,6 +315,28 @@ describe('encrypted disks', () => {
     const raw = readFileSync(r.files[0]!.file);
     for (const m of [MARKER, EXT_MARKER, BK_MARKER]) expect(raw.includes(m)).toBe(true); // asked for: in clear
     expect(readdirSync(out).sort()).toEqual(['SHA256SUMS', path.basename(r.files[0]!.file)]);
+  });
+
+  it('the OVF export (interchange) refuses in clear, saying how, and with decrypt writes a disk holding the guest data; no decrypted copy is left', async () => {
+    const ic = new InterchangeClient({ endpoint: { socketPath: d.socket } });
+    const out = path.join(tempStateDir('luks-ovf'), 'out');
+    const run = async (decrypt: boolean) => {
+      const op = keep(await ic.exportAsync(VM, { format: 'ovf', out, ...(decrypt ? { decrypt: true } : {}) }));
+      return keep(await platform.waitOperation(op.id, Math.ceil(limit('operation') / 1000)));
+    };
+    const refused = await run(false);
+    expect(refused.status).toBe('failed');
+    expect(JSON.stringify(refused.error)).toContain('ENCRYPTED_DISK_PLAINTEXT');
+    expect(JSON.stringify(refused.error)).toContain('--decrypt');
+    const done = await run(true);
+    expect(done.status, JSON.stringify(done.error)).toBe('succeeded');
+    const names = readdirSync(out);
+    expect(names.some((n) => n.startsWith('.decrypt'))).toBe(false);
+    const vmdk = names.find((n) => n.endsWith('.vmdk'))!;
+    const raw = path.join(tempStateDir('luks-ovf-raw'), 'd.raw');
+    expect(spawnSync('qemu-img', ['convert', '-O', 'raw', path.join(out, vmdk), raw]).status).toBe(0);
+    const bytes = readFileSync(raw);
+    for (const m of [MARKER, EXT_MARKER, BK_MARKER]) expect(bytes.includes(m)).toBe(true);
   });
 
   it('removing the VM removes its passphrase; the planted value is in no answer and not in the daemon log', async () => {

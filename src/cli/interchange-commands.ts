@@ -50,12 +50,13 @@ export function registerExportCommand(program: Command, out: (s: string) => void
     .description('write a stopped VM as another hypervisor\'s config and disks into a new folder on the daemon\'s host (with SHA256SUMS; what the format cannot hold is listed)')
     .requiredOption('--format <format>', `one of ${EXPORT_FORMATS.join(', ')}`)
     .requiredOption('--out <dir>', 'a new or empty folder (made absolute here; the daemon writes it)')
+    .option('--decrypt', 'write encrypted disks in clear (refused without it)')
     .option('--no-progress', 'no progress bar')
     .option('--json', 'print JSON')
-    .action(async (vm: string, o: { format: string; out: string; progress: boolean; json?: boolean }) => {
+    .action(async (vm: string, o: { format: string; out: string; progress: boolean; json?: boolean; decrypt?: boolean }) => {
       if (!(EXPORT_FORMATS as readonly string[]).includes(o.format)) fail('INVALID_ARGUMENT', `--format ${o.format}: use one of ${EXPORT_FORMATS.join(', ')}`);
       const client = new InterchangeClient(connectionFrom(g()));
-      const op = await client.exportAsync(vm, { format: o.format as ConfigExportRequest['format'], out: path.resolve(o.out) });
+      const op = await client.exportAsync(vm, { format: o.format as ConfigExportRequest['format'], out: path.resolve(o.out), ...(o.decrypt ? { decrypt: true } : {}) });
       const done = await followOperation(platformFrom(g()), op, { failCode: 'INTERCHANGE_INVALID', ...(o.progress === false ? { progress: false } : {}), text: () => `exporting ${vm} as ${o.format}` });
       const r = done.result as ConfigExportView;
       if (o.json || g().json) return out(JSON.stringify(r, null, 2) + '\n');

@@ -16,6 +16,8 @@ export interface ConfigExportRequest {
   format: 'ova' | 'ovf' | 'vmx' | 'vbox' | 'hyperv' | 'libvirt' | 'proxmox';
   /** Absolute path of a new or empty folder on the daemon's host. */
   out: string;
+  /** Write encrypted disks in clear (refused without it). */
+  decrypt?: boolean;
 }
 
 /** A file uploaded for import (POST /v1/import/upload). */

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fail, validateAbsolutePath, validateName } from '../shared/index.js';
 import { validateSpec, type ConfigExportView, type DiskSpec, type FileImportView, type VmSpec } from '../spec/index.js';
-import { convertDisk, imageInfo, managedDiskPath, refuseOutsideReferences, type DiskFormat } from '../storage/index.js';
+import { convertDisk, convertKeyed, createImage, imageInfo, managedDiskPath, qcow2ChainDepthSync, refuseOutsideReferences, type DiskFormat } from '../storage/index.js';
 import { type FormatCodecs } from './formats.js';
 import { planFromFile, type LocatedDisk } from './import-files.js';
 import { writeManifest } from './manifest.js';
@@ -35,6 +35,8 @@ export interface InterchangeVms {
   get(name: string): Promise<{ id: string; name: string; spec: VmSpec; state: string }>;
   dirOf(rec: { id: string }): string;
   create(spec: VmSpec, fill?: (dir: string) => Promise<void>): Promise<{ name: string; state: string }>;
+  /** Image path → passphrase of each encrypted disk (an export with decrypt reads them in clear). */
+  imagePassphrases(rec: { id: string; name: string; spec: VmSpec }): Promise<Map<string, string>>;
 }
 
 export interface ImportFileRequest {
@@ -51,6 +53,8 @@ export type ImportFileResult = FileImportView;
 export interface ExportRequest {
   format: InterchangeFormat;
   out: string;
+  /** Write encrypted disks in clear (refused without it). */
+  decrypt?: boolean;
 }
 
 /** What an export answers (the API's ConfigExportView). */
@@ -192,7 +196,8 @@ export class InterchangeService {
     if (rec.state !== 'stopped' && rec.state !== 'created') fail('INVALID_TRANSITION', `${name} is ${rec.state}; export a stopped VM (its disks are copied at rest)`);
     // Encrypted disks are never written out in clear (docs/security.md "Encrypted disks").
     const encrypted = rec.spec.disks.filter((d) => d.encrypt === true).map((d) => d.name);
-    if (encrypted.length) fail('ENCRYPTED_DISK_PLAINTEXT', `export of ${name} would write its encrypted disk${encrypted.length > 1 ? 's' : ''} ${encrypted.join(', ')} in clear; refused (OVF/OVA export cannot decrypt yet: \`polyvisor disk export ${name} --decrypt\` writes the disks in clear)`);
+    if (encrypted.length && req.decrypt !== true) fail('ENCRYPTED_DISK_PLAINTEXT', `export of ${name} would write its encrypted disk${encrypted.length > 1 ? 's' : ''} ${encrypted.join(', ')} in clear; refused: add --decrypt (API: "decrypt": true) to write ${encrypted.length > 1 ? 'them' : 'it'} in clear`);
+    const keys = encrypted.length ? await this.o.vms.imagePassphrases(rec) : new Map<string, string>();
     const existing = await readdir(out).catch(() => undefined);
     if (existing !== undefined && existing.length > 0) fail('INVALID_PATH', `${out} exists and is not empty; give a new or empty folder`);
     const target = storageFormat(format);
@@ -216,10 +221,19 @@ export class InterchangeService {
       const exportDisks: ExportDisk[] = [];
       for (const [i, s] of sources.entries()) {
         const file = diskFileName(format, spec.name, s.d, i, target.ext);
-        await convertDisk(s.src, path.join(work, file), {
-          to: target.disk, from: s.d.format, direct: true, signal: ctx.signal,
+        const pass = keys.get(s.src);
+        let from = s.src;
+        if (pass !== undefined) {
+          // asked for (decrypt): the encrypted chain in clear first, inside the stage (0700, removed with it or moved out never)
+          from = path.join(stage, `.decrypt-${i}.qcow2`);
+          await createImage(from, 'qcow2', s.virtualSize);
+          await convertKeyed({ path: s.src, format: 'qcow2', passphrase: pass, backingDepth: qcow2ChainDepthSync(s.src) }, { path: from, format: 'qcow2' }, { signal: ctx.signal });
+        }
+        await convertDisk(from, path.join(work, file), {
+          to: target.disk, from: pass !== undefined ? 'qcow2' : s.d.format, direct: true, signal: ctx.signal,
           onProgress: (f) => ctx.progress((convertShare * (done + f * s.virtualSize)) / total),
         });
+        if (pass !== undefined) await rm(from, { force: true });
         done += s.virtualSize;
         const st = await stat(path.join(work, file));
         exportDisks.push({ name: s.d.name, file, format: target.file, capacity: s.virtualSize, fileSize: st.size });

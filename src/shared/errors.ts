@@ -148,7 +148,7 @@ export const catalogue = {
   // encrypted disks (docs/security.md "Encrypted disks")
   DISK_NOT_ENCRYPTED: e(400, EXIT.usage, 'A disk given by path with encrypt: true must already be LUKS-encrypted qcow2 with its passphrase in the secret named in docs/security.md; or give size instead of path and Polyvisor creates the encrypted image and its passphrase.'),
   DISK_KEY_MISSING: e(409, EXIT.conflict, 'The passphrase of this encrypted disk is not in this host\'s secrets store (secrets.json and secrets.key, docs/security.md): restore both files from the same backup. Without it the disk cannot be read.'),
-  ENCRYPTED_DISK_PLAINTEXT: e(409, EXIT.conflict, 'Exports write an encrypted disk in clear only when asked: add --decrypt to `polyvisor disk export` (API: "decrypt": true), or leave the disk out with --disk NAME for the others. `polyvisor export` (OVF/OVA) cannot decrypt yet (docs/security.md "Encrypted disks").'),
+  ENCRYPTED_DISK_PLAINTEXT: e(409, EXIT.conflict, 'Exports write an encrypted disk in clear only when asked: add --decrypt to `polyvisor disk export` or `polyvisor export` (API: "decrypt": true), or leave the disk out of a disk export with --disk NAME (docs/security.md "Encrypted disks").'),
   ENCRYPTED_DISK_UNSUPPORTED: e(409, EXIT.conflict, 'This operation is not available yet for a VM with encrypted disks (docs/security.md "Encrypted disks" lists what is); nothing was changed.'),
   // networks (docs/networks.md)
   NETWORK_INVALID: e(400, EXIT.usage, 'Fix the field named in the message (details.field): names 1-12 lowercase characters, interface names at most 15, an IPv4 CIDR like 10.123.0.0/24, addresses inside the subnet, VLAN 1-4094, ports 1-65535.'),

@@ -38,6 +38,7 @@ const importBody = z.object({
 const exportBody = z.object({
   format: z.enum(INTERCHANGE_FORMATS.filter((f) => f !== 'xva') as [string, ...string[]]).describe('ova (one tar: descriptor, manifest, disks), ovf, vmx, vbox, hyperv, libvirt, proxmox'),
   out: z.string().describe('absolute path of a new or empty folder on the daemon\'s host'),
+  decrypt: z.boolean().optional().describe('write encrypted disks in clear (refused with ENCRYPTED_DISK_PLAINTEXT without it)'),
 }).strict();
 
 const uploadQuery = z.object({
@@ -80,7 +81,7 @@ export function interchangeRoutes(app: FastifyInstance, interchange: Interchange
     const b = bodyOf<z.infer<typeof exportBody>>(req);
     const q = queryOf<z.infer<typeof asyncQuery>>(req);
     const work = (ctx: { signal: AbortSignal; progress: (f: number) => void }): Promise<ConfigExportView> =>
-      interchange.exportVm(name, { format: b.format as (typeof INTERCHANGE_FORMATS)[number], out: b.out }, ctx);
+      interchange.exportVm(name, { format: b.format as (typeof INTERCHANGE_FORMATS)[number], out: b.out, ...(b.decrypt ? { decrypt: true } : {}) }, ctx);
     if (q.async === 'true') {
       const op = ops.start('vm.export-config', name, actor(req), work);
       return reply.status(202).header('location', `/v1/operations/${op.id}`).send(op);
