@@ -7,9 +7,13 @@
  * encrypted disk, which the host image does not hold in clear but the
  * passphrase decrypts; internal snapshots live and offline (revert brings the
  * marker back); a clone is encrypted under its own new passphrase; the data
- * survives a restart; what is not wired for encrypted disks yet is refused
- * with its error code and changes nothing; removing a VM removes its
- * passphrase. One daemon, one guest VM (and its clone, never started).
+ * survives a restart; external snapshots (LUKS overlays, live and offline),
+ * backups (LUKS files, verify, restore to a new VM that boots) and exports
+ * with decrypt (disk export and OVF) keep the guest's data and write nothing
+ * in clear unless asked; what is not wired for encrypted disks yet (moves,
+ * RAM snapshots, verify --boot) is refused with its error code and changes
+ * nothing; removing a VM removes its disk passphrase and keeps its backups'.
+ * One daemon, one guest VM (its clone never started, its restore started once).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
