@@ -197,7 +197,7 @@ describe('cluster HA on three hosts', () => {
       return back !== undefined;
     }).catch((err: Error) => {
       // What the hosts said about the rejoin and q1: the test fails with it.
-      const said = [...hosts].map(([name, d]) => `${name}: ${d.log().split('\n').filter((l) => /rejoin|q1|HA|lease|watchdog/.test(l)).slice(-25).join('\n')}`);
+      const said = [...hosts].map(([name, d]) => `${name}: ${d.log().split('\n').filter((l) => /rejoin|"vm":"q1"|HA|lease|watchdog/.test(l) && !/incoming request|request completed/.test(l)).slice(-25).join('\n')}`);
       throw new Error(`${err.message}; q1 last seen ${seen ? `${seen.state} on ${seen.host} (${seen.stateReason})` : 'never'}\n${said.join('\n')}`);
     });
     qemuPids.add(back!.runtime!.pid);

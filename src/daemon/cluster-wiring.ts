@@ -60,6 +60,8 @@ export async function wireCluster(o: { config: DaemonConfig; kv: ClusterKv; serv
   const directory = new HostDirectory(o.kv, host, prefix);
   const ctl = new AbortController();
   let rejoining: Promise<unknown> = Promise.resolve();
+  /** The HA VMs the watchdog guards (kept with its target files): what it fences when the lease is lost. */
+  const guarding = new Set<string>();
   const agent = new HostAgent({
     kv: o.kv,
     host: {
@@ -73,6 +75,10 @@ export async function wireCluster(o: { config: DaemonConfig; kv: ClusterKv; serv
     onLost: (why) => {
       log.error({ why }, 'this host lost its cluster lease: its watchdog fences its HA VMs; the host rejoins when the store answers');
       if (ctl.signal.aborted || why === 'revoked') return;
+      // What the watchdog guards now is what it fences (it removes its target files once it has killed them, often
+      // before this runs): remembered here, as their exits may be recorded as plain "QEMU exited" stops once the store
+      // answers again, before this host has rejoined.
+      const guarded = new Set(guarding);
       rejoining = rejoinAfterLoss({
         watchdogExited: watchdog.exited,
         restartWatchdog: () => { watchdog = startWatchdog(o.config.stateDir, log); },
@@ -80,7 +86,7 @@ export async function wireCluster(o: { config: DaemonConfig; kv: ClusterKv; serv
           await agent.rejoin(signal);
           await directory.remember(agent.published);
         },
-        recoverFenced: () => recoverFenced(o.service, host, log),
+        recoverFenced: () => recoverFenced(o.service, host, log, guarded),
         log, signal: ctl.signal,
       }).catch((err: unknown) => log.error({ err }, 'rejoin failed'));
     },
@@ -89,11 +95,19 @@ export async function wireCluster(o: { config: DaemonConfig; kv: ClusterKv; serv
   // The watchdog's list: this host's HA VMs with a process. Updated on every state change, before anything else hears of it.
   const syncTarget = async (name: string) => {
     const rec = await o.service.find(name).catch(() => undefined);
-    if (rec && rec.host === host && rec.spec.ha && rec.runtime && HA_RESTART_STATES.has(rec.state)) await watchdog.targets.add(name, rec.runtime.pid);
-    else await watchdog.targets.remove(name);
+    if (rec && rec.host === host && rec.spec.ha && rec.runtime && HA_RESTART_STATES.has(rec.state)) {
+      if (await watchdog.targets.add(name, rec.runtime.pid)) guarding.add(name);
+      else guarding.delete(name);
+    } else {
+      guarding.delete(name);
+      await watchdog.targets.remove(name);
+    }
   };
   o.service.states.on('state', (c) => void syncTarget(c.vm).catch((err: unknown) => log.error({ err, vm: c.vm }, 'fence target update failed')));
-  o.service.states.on('removed', (r) => void watchdog.targets.remove(r.vm));
+  o.service.states.on('removed', (r) => {
+    guarding.delete(r.vm);
+    void watchdog.targets.remove(r.vm);
+  });
   for (const t of await watchdog.targets.list()) await syncTarget(t.vm);
   for (const rec of await o.service.list()) await syncTarget(rec.name);
 
@@ -146,29 +160,37 @@ const FENCED_REASON = 'HA: fenced while this host had lost its cluster lease';
  * After a rejoin (cluster/rejoin.ts): this host's HA VMs whose record says they run while their QEMU is gone — the
  * watchdog fenced them while the store was out of reach, so their exit could not be recorded — are marked stopped by a
  * compare-and-set on the record's generation (if the HA manager gave one to another host meanwhile, that host has it),
- * then started here. A VM this pass (or an earlier one) took over but could not start yet is started too. One VM's
+ * then started here. So is one the watchdog guarded (`fenced`) whose exit was recorded as a plain "QEMU exited" stop:
+ * the exit is written once the store answers again, which may be before this host has rejoined (seen in
+ * test/ha-cluster: the fenced VM then stayed stopped). A VM this pass (or an earlier one) took over but could not
+ * start yet is started too. One VM's
  * failure is logged and the others go on; if the store failed under any of them (it may still be settling after its
- * quorum came back), the pass throws STORE_UNAVAILABLE at the end so the rejoin runs it again.
+ * quorum came back) or its record changed under the compare-and-set, the pass throws at the end so the rejoin runs
+ * it again on fresh records.
  */
-async function recoverFenced(service: VmService, host: string, log: Logger): Promise<string[]> {
+async function recoverFenced(service: VmService, host: string, log: Logger, fenced: ReadonlySet<string>): Promise<string[]> {
   const restarted: string[] = [];
-  const unavailable: string[] = [];
+  const again: Array<{ vm: string; code: 'STORE_UNAVAILABLE' | 'VM_BUSY' }> = [];
   for (const rec of await service.list()) {
     if (rec.host !== host || !rec.spec.ha) continue;
     const takenOver = rec.state === 'stopped' && rec.stateReason === FENCED_REASON;
-    if (!takenOver && !HA_RESTART_STATES.has(rec.state)) continue;
-    if (!takenOver && rec.runtime && await processRuns(rec.runtime.pid)) continue;
+    const exitRecorded = fenced.has(rec.name) && rec.state === 'stopped' && rec.stateReason.startsWith('QEMU exited');
+    if (!takenOver && !exitRecorded && !HA_RESTART_STATES.has(rec.state)) continue;
+    if (!takenOver && !exitRecorded && rec.runtime && await processRuns(rec.runtime.pid)) continue;
     try {
       const stopped = takenOver ? rec : await service.states.takeOver(rec, host, FENCED_REASON, rec.generation);
       await service.takeOverAndStart(rec.name, host, stopped.generation);
       restarted.push(rec.name);
     } catch (err) {
-      if (isPolyvisorError(err, 'STORE_UNAVAILABLE')) unavailable.push(rec.name);
+      // The store failed, or the record changed under the compare-and-set — e.g. the VM's exit, written once quorum
+      // came back, landed first: the next pass reads it again (stopped by its exit, it is restarted then).
+      if (isPolyvisorError(err, 'STORE_UNAVAILABLE')) again.push({ vm: rec.name, code: 'STORE_UNAVAILABLE' });
+      else if (isPolyvisorError(err, 'VM_BUSY')) again.push({ vm: rec.name, code: 'VM_BUSY' });
       log.error({ err, vm: rec.name }, 'rejoin: a fenced HA VM could not be restarted here');
     }
   }
-  if (unavailable.length > 0) {
-    throw new PolyvisorError('STORE_UNAVAILABLE', `the cluster store failed while restarting the fenced HA VMs ${unavailable.join(', ')} (restarted: ${restarted.join(', ') || 'none'}); trying again`);
+  if (again.length > 0) {
+    throw new PolyvisorError(again[0]!.code, `restarting the fenced HA VMs ${again.map((a) => a.vm).join(', ')} is tried again (restarted: ${restarted.join(', ') || 'none'})`);
   }
   return restarted;
 }
