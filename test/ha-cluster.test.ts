@@ -21,6 +21,10 @@
  * and restarts the fenced guest, which boots and beats again with a clean
  * memory check; writes work, every host is ready.
  *
+ * A watchdog that exits while its host still holds the lease (killed here; in
+ * CI it fenced on a renewal answered too late) makes the host give the lease
+ * up and rejoin: a new watchdog, a new lease, every host ready.
+ *
  * Throughout the file a sampler reads /proc every 100 ms and counts the QEMU
  * processes of each guest (its `pv.name=` on the kernel command line): no
  * guest ever has two.
@@ -225,6 +229,30 @@ describe('cluster HA on three hosts', () => {
     for (const v of ['q1', 'n1']) await h1.client.action(v, 'kill');
     for (const v of ['q1', 'n1', 'w1']) await h1.client.removeVm(v);
   }, 3 * limit('boot') + 4 * limit('daemon') + 2 * limit('heartbeat'));
+
+  it('a watchdog gone while its host holds the lease (it fenced on a late renewal, or died): the host gives the lease up and rejoins with a new lease and a new watchdog', async () => {
+    // What CI saw: a renewal answered after the TTL the watchdog was told made it fence and exit while the daemon kept
+    // its lease, unguarded from then on. Killing the watchdog stands in for that exit (the daemon reacts to any exit).
+    const h3 = hosts.get('h3')!;
+    const wdLog = path.join(h3.stateDir, 'watchdog.log');
+    const guarding = () => [...readText(wdLog).matchAll(/watchdog\[(\d+)\]: guarding/g)].map((m) => Number(m[1]));
+    const before = guarding();
+    const rejoins = () => h3.log().match(/rejoin: this host holds a new lease/g)?.length ?? 0;
+    const rejoinsBefore = rejoins();
+    const wd = before.at(-1)!;
+    expect(running(wd)).toBe(true);
+    kill(wd);
+    await until('h3 starts a new watchdog', limit('daemon'), () => guarding().length === before.length + 1);
+    const fresh = guarding().at(-1)!;
+    expect(fresh).not.toBe(wd);
+    expect(running(fresh)).toBe(true);
+    await until('h3 holds a new lease', limit('daemon'), () => rejoins() === rejoinsBefore + 1);
+    expect(h3.log()).toMatch(/the fencing watchdog fenced and exited before this host saw its lease lost/);
+    await until('all hosts ready', limit('daemon'), async () => {
+      const list = await new HostClient({ endpoint: { socketPath: h3.socket } }).list().catch(() => []);
+      return list.map((h) => `${h.name}:${h.state}`).join(' ') === 'h1:ready h2:ready h3:ready';
+    });
+  }, 4 * limit('daemon'));
 
   it('restarts an HA VM elsewhere when its host crashes, then when its next host hangs', async () => {
     const h1 = hosts.get('h1')!;

@@ -56,6 +56,26 @@ export class FenceTargets {
     return true;
   }
 
+  /** The watchdog notes what it killed (not a target: no `.json` name), for the rejoin to restart. */
+  async recordFence(vms: readonly string[]): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await writeFileAtomic(path.join(this.dir, 'last-fence'), JSON.stringify({ at: new Date().toISOString(), vms }), 0o600);
+  }
+
+  /** The VMs the last fence killed, read once: the note is removed ([] when there is none or it is unreadable). */
+  async takeFenced(): Promise<string[]> {
+    const file = path.join(this.dir, 'last-fence');
+    let vms: unknown;
+    try {
+      vms = (JSON.parse(await readFile(file, 'utf8')) as { vms?: unknown }).vms;
+    } catch {
+      return [];
+    } finally {
+      await rm(file, { force: true });
+    }
+    return Array.isArray(vms) ? vms.filter((v): v is string => typeof v === 'string' && isValidName(v)) : [];
+  }
+
   async remove(vm: string): Promise<void> {
     await rm(this.file(vm), { force: true });
   }

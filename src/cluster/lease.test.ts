@@ -56,4 +56,33 @@ describe('LeaseKeeper', () => {
     expect(keeper.alive).toBe(true);
     await keeper.stop();
   });
+
+  it('abandoned (its fencing watchdog exited) while the store still renews it: lost at once, renewals stop, a regrant takes a new lease', async () => {
+    let granted = 0;
+    const renewedWith: string[] = [];
+    const kv = {
+      grantLease: async (ttlSeconds: number) => ({ id: String(++granted), ttlSeconds }),
+      keepAliveOnce: async (id: string) => (renewedWith.push(id), 1),
+      revokeLease: async () => undefined,
+    } as unknown as ClusterKv;
+    const lost: string[] = [];
+    const renewed: number[] = [];
+    const keeper = new LeaseKeeper({ kv, ttlSeconds: 1, onLost: (w) => lost.push(w), onRenewed: (u) => renewed.push(u) });
+    await keeper.grant();
+    await new Promise((r) => setTimeout(r, 400));
+    keeper.abandon('the fencing watchdog exited');
+    expect(lost).toEqual(['the fencing watchdog exited']);
+    expect(keeper.alive).toBe(false);
+    const before = { renewals: renewedWith.length, told: renewed.length };
+    await new Promise((r) => setTimeout(r, 800));
+    expect(renewedWith.length).toBeLessThanOrEqual(before.renewals + 1); // at most the one already under way
+    expect(renewed.length).toBe(before.told); // the watchdog is not told the old lease lives on
+    keeper.abandon('again'); // once lost, stays lost with its first reason
+    expect(lost).toEqual(['the fencing watchdog exited']);
+    expect(await keeper.regrant()).toBe('2');
+    expect(keeper.alive).toBe(true);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(renewedWith.at(-1)).toBe('2');
+    await keeper.stop();
+  });
 });

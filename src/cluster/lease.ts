@@ -85,6 +85,15 @@ export class LeaseKeeper {
     this.markLost('revoked');
   }
 
+  /**
+   * Gives the lease up as lost though the store may still renew it: the host's fencing watchdog exited (it fenced
+   * when a renewal came back only after the TTL had run out), so the host is unguarded and its HA VMs were killed.
+   * Renewal stops, `onLost` fires, and `regrant` takes a new lease, as after any loss.
+   */
+  abandon(why: string): void {
+    this.markLost(why);
+  }
+
   private markLost(why: string): void {
     if (this.lostWhy !== undefined) return;
     this.lostWhy = why;
@@ -101,14 +110,16 @@ export class LeaseKeeper {
       } catch {
         return;
       }
+      if (this.lostWhy !== undefined) return; // abandoned meanwhile
       const sent = Date.now();
       try {
         const ttl = await this.opts.kv.keepAliveOnce(this.lease!.id, { signal: anySignal([signal, AbortSignal.timeout(every)]) });
+        if (this.lostWhy !== undefined) return;
         if (ttl <= 0) return this.markLost('the store expired the lease');
         this.aliveUntil = sent + ttl * 1000;
         this.opts.onRenewed?.(this.aliveUntil);
       } catch {
-        if (signal.aborted) return;
+        if (signal.aborted || this.lostWhy !== undefined) return;
         if (Date.now() >= this.aliveUntil) return this.markLost(`not renewed within its TTL of ${this.opts.ttlSeconds} s`);
         // The store did not answer this time: try again sooner, before the TTL runs out.
       }

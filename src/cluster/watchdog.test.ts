@@ -82,6 +82,9 @@ describe('runWatchdog with real processes', () => {
     expect(exited(other)).toBe(false);
     expect(await t.list()).toEqual([]);
     expect(logs.join('\n')).toMatch(/fenced: .*ha1 \(pid \d+\)/);
+    // It noted what it killed for the rejoin (read once, then gone).
+    expect(await t.takeFenced()).toEqual(['ha1']);
+    expect(await t.takeFenced()).toEqual([]);
   });
 
   it('keeps the VMs alive while renewals arrive, and disarms on leave', async () => {

@@ -72,6 +72,7 @@ export async function fence(targets: FenceTargets, waitMs = 2_000): Promise<Fenc
   }
   const until = Date.now() + waitMs;
   while (killed.some((t) => pidAlive(t.pid) && !isZombie(t.pid)) && Date.now() < until) await sleep(20);
+  if (killed.length > 0) await targets.recordFence(killed.map((t) => t.vm));
   for (const t of killed) await targets.remove(t.vm);
   return { at: new Date().toISOString(), killed, skipped };
 }

@@ -16,7 +16,7 @@ import type { VmService } from '../lifecycle/index.js';
 import { isPolyvisorError, newUuid, PolyvisorError, VERSION, type Logger } from '../shared/index.js';
 import type { ClusterKv } from '../store/index.js';
 import type { DaemonConfig } from './config.js';
-import { startWatchdog } from './watchdog-wiring.js';
+import { startWatchdog, type RunningWatchdog } from './watchdog-wiring.js';
 import { hostPlacementFacts, TOPOLOGY_PUBLISH_EVERY_MS } from './host-inventory-wiring.js';
 
 export interface ClusterHost {
@@ -57,6 +57,17 @@ export async function wireCluster(o: { config: DaemonConfig; kv: ClusterKv; serv
   const host = o.config.hostName;
   const prefix = cfg.prefix;
   let watchdog = startWatchdog(o.config.stateDir, log);
+  /**
+   * A watchdog that exits while this host still holds its lease has fenced (a renewal came back only after the TTL
+   * it was told had run out, e.g. while etcd elected a leader): the host is unguarded and its HA VMs were killed. The
+   * lease is given up, so the rejoin starts a new watchdog, takes a new lease and restarts what was fenced. (Seen in
+   * CI: the host kept its lease with no watchdog, and a later quorum loss fenced nothing.)
+   */
+  const guardLease = (w: RunningWatchdog): void => void w.exited.then(() => {
+    if (ctl.signal.aborted || w !== watchdog || agent.lease.lost !== undefined) return;
+    log.error({ pid: w.pid }, 'the fencing watchdog fenced and exited before this host saw its lease lost: the lease is given up and the host rejoins');
+    agent.lease.abandon('the fencing watchdog fenced (no renewal within the TTL it was told)');
+  });
   const directory = new HostDirectory(o.kv, host, prefix);
   const ctl = new AbortController();
   let rejoining: Promise<unknown> = Promise.resolve();
@@ -79,14 +90,21 @@ export async function wireCluster(o: { config: DaemonConfig; kv: ClusterKv; serv
       // before this runs): remembered here, as their exits may be recorded as plain "QEMU exited" stops once the store
       // answers again, before this host has rejoined.
       const guarded = new Set(guarding);
+      // And what the watchdog noted it killed (read once it has exited): a watchdog that fenced while the lease
+      // still lived (guardLease above) killed VMs whose exits were recorded at once, before this ran.
+      let noted: Promise<string[]> | undefined;
+      const fenced = async (): Promise<Set<string>> => new Set([...guarded, ...(await (noted ??= watchdog.targets.takeFenced()))]);
       rejoining = rejoinAfterLoss({
         watchdogExited: watchdog.exited,
-        restartWatchdog: () => { watchdog = startWatchdog(o.config.stateDir, log); },
+        restartWatchdog: () => {
+          watchdog = startWatchdog(o.config.stateDir, log);
+          guardLease(watchdog);
+        },
         rejoin: async (signal) => {
           await agent.rejoin(signal);
           await directory.remember(agent.published);
         },
-        recoverFenced: () => recoverFenced(o.service, host, log, guarded),
+        recoverFenced: async () => recoverFenced(o.service, host, log, await fenced()),
         log, signal: ctl.signal,
       }).catch((err: unknown) => log.error({ err }, 'rejoin failed'));
     },
@@ -111,6 +129,7 @@ export async function wireCluster(o: { config: DaemonConfig; kv: ClusterKv; serv
   for (const t of await watchdog.targets.list()) await syncTarget(t.vm);
   for (const rec of await o.service.list()) await syncTarget(rec.name);
 
+  guardLease(watchdog);
   await agent.join();
   await directory.remember(agent.published);
   log.info({ host, ttlSeconds: agent.lease.ttlSeconds, watchdog: watchdog.pid }, 'joined the cluster');
