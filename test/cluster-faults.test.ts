@@ -34,7 +34,7 @@ import { HostClient } from '../src/client/index.js';
 import { PolyvisorError, newUuid } from '../src/shared/index.js';
 import type { VmView } from '../src/spec/index.js';
 import { killClusterHosts } from './helpers/cluster-hosts.js';
-import { startDaemon, tempStateDir, type TestDaemon } from './helpers/daemon.js';
+import { killQemusUnder, startDaemon, tempStateDir, type TestDaemon } from './helpers/daemon.js';
 import { startEtcd, type TestEtcd } from './helpers/etcd.js';
 import { runCli } from './helpers/http.js';
 import { limit } from './helpers/limits.js';
@@ -131,6 +131,7 @@ describe('cluster faults on a three-member etcd', () => {
 
   afterAll(async () => {
     await killClusterHosts([hosts.h1, hosts.h2], stateDirs);
+    if (shared) killQemusUnder(shared); // the VMs live in the shared folder, not the state folders (a failed case left q1 running)
     etcd?.stop();
     if (shared) rmSync(shared, { recursive: true, force: true });
   });
