@@ -276,14 +276,7 @@ describe('a host cut from its peers but not from etcd', () => {
     partShared = mkdtempSync(path.join(os.tmpdir(), 'pv-cut-shared-'));
     roots.push(partShared);
     etcdDir = mkdtempSync(path.join(os.tmpdir(), 'pv-cut-etcd-'));
-    const core = await lab.add('core');
-    await lab.exec(core, 'ip', ['link', 'add', 'br0', 'type', 'bridge']);
-    await lab.exec(core, 'ip', ['addr', 'add', '10.78.0.1/24', 'dev', 'br0']);
-    await lab.exec(core, 'ip', ['link', 'set', 'br0', 'up']);
-    lab.start(core, 'etcd', ['--name', 'e0', '--data-dir', path.join(etcdDir, 'data'),
-      '--listen-client-urls', 'http://10.78.0.1:2379', '--advertise-client-urls', 'http://10.78.0.1:2379',
-      '--listen-peer-urls', 'http://127.0.0.1:2380', '--initial-advertise-peer-urls', 'http://127.0.0.1:2380',
-      '--initial-cluster', 'e0=http://127.0.0.1:2380', '--logger', 'zap', '--log-outputs', path.join(etcdDir, 'etcd.log')]);
+    const { core } = await lab.fabricWithEtcd('core', '10.78.0.1', etcdDir);
     for (const [i, name] of (['h1', 'h2'] as const).entries()) {
       const ns = await lab.add(name);
       nsOf[name] = ns;

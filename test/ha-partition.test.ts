@@ -58,14 +58,7 @@ async function until(what: string, ms: number, check: () => boolean | Promise<bo
 beforeAll(async () => {
   shared = mkdtempSync(path.join(os.tmpdir(), 'pv-part-shared-'));
   etcdDir = mkdtempSync(path.join(os.tmpdir(), 'pv-part-etcd-'));
-  const core = await lab.add('core');
-  await lab.exec(core, 'ip', ['link', 'add', 'br0', 'type', 'bridge']);
-  await lab.exec(core, 'ip', ['addr', 'add', '10.77.0.1/24', 'dev', 'br0']);
-  await lab.exec(core, 'ip', ['link', 'set', 'br0', 'up']);
-  lab.start(core, 'etcd', ['--name', 'e0', '--data-dir', path.join(etcdDir, 'data'),
-    '--listen-client-urls', 'http://10.77.0.1:2379', '--advertise-client-urls', 'http://10.77.0.1:2379',
-    '--listen-peer-urls', 'http://127.0.0.1:2380', '--initial-advertise-peer-urls', 'http://127.0.0.1:2380',
-    '--initial-cluster', 'e0=http://127.0.0.1:2380', '--logger', 'zap', '--log-outputs', path.join(etcdDir, 'etcd.log')], (t) => (etcdOut += t));
+  const { core } = await lab.fabricWithEtcd('core', '10.77.0.1', etcdDir, (t) => (etcdOut += t));
   const prefix = `/pv-part-${newUuid()}/`;
   for (const [i, name] of ['h1', 'h2'].entries()) {
     const ns = await lab.add(name);

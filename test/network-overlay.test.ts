@@ -99,14 +99,7 @@ const pings = (owner: Name, vm: string, ip: string) => shell(owner, vm, `ping -c
 
 beforeAll(async () => {
   etcdDir = mkdtempSync(path.join(os.tmpdir(), 'pv-overlay-etcd-'));
-  const core = await lab.add('fabric');
-  await lab.exec(core, 'ip', ['link', 'add', 'br0', 'type', 'bridge']);
-  await lab.exec(core, 'ip', ['addr', 'add', '10.78.0.1/24', 'dev', 'br0']);
-  await lab.exec(core, 'ip', ['link', 'set', 'br0', 'up']);
-  lab.start(core, 'etcd', ['--name', 'e0', '--data-dir', path.join(etcdDir, 'data'),
-    '--listen-client-urls', ETCD, '--advertise-client-urls', ETCD,
-    '--listen-peer-urls', 'http://127.0.0.1:2380', '--initial-advertise-peer-urls', 'http://127.0.0.1:2380',
-    '--initial-cluster', 'e0=http://127.0.0.1:2380', '--logger', 'zap', '--log-outputs', path.join(etcdDir, 'etcd.log')], (t) => (etcdOut += t));
+  const { core } = await lab.fabricWithEtcd('fabric', '10.78.0.1', etcdDir, (t) => (etcdOut += t));
   for (const h of NAMES) {
     const ns = await lab.add(h);
     nsOf.set(h, ns);

@@ -5,6 +5,7 @@
  * (the ones started here, then whatever `ip netns pids` still lists) and
  * deletes every namespace by name, even after a failure.
  */
+import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { run, type RunResult } from '../../src/shared/index.js';
 
@@ -54,6 +55,23 @@ export class NetnsLab {
     if (child.pid === undefined) throw new Error(`could not start ${cmd} in ${ns}`);
     this.pids.push(child.pid);
     return child.pid;
+  }
+
+  /**
+   * A "fabric": namespace `role` with bridge br0 at `gateway`/24 and a one-member etcd listening there on 2379 (its data
+   * and log in `etcdDir`); hosts join it with `veth(ns, …, core, …)`. Returns the namespace and etcd's client URL.
+   */
+  async fabricWithEtcd(role: string, gateway: string, etcdDir: string, onOutput?: (s: string) => void): Promise<{ core: string; etcdUrl: string }> {
+    const core = await this.add(role);
+    await this.exec(core, 'ip', ['link', 'add', 'br0', 'type', 'bridge']);
+    await this.exec(core, 'ip', ['addr', 'add', `${gateway}/24`, 'dev', 'br0']);
+    await this.exec(core, 'ip', ['link', 'set', 'br0', 'up']);
+    const etcdUrl = `http://${gateway}:2379`;
+    this.start(core, 'etcd', ['--name', 'e0', '--data-dir', path.join(etcdDir, 'data'),
+      '--listen-client-urls', etcdUrl, '--advertise-client-urls', etcdUrl,
+      '--listen-peer-urls', 'http://127.0.0.1:2380', '--initial-advertise-peer-urls', 'http://127.0.0.1:2380',
+      '--initial-cluster', 'e0=http://127.0.0.1:2380', '--logger', 'zap', '--log-outputs', path.join(etcdDir, 'etcd.log')], onOutput);
+    return { core, etcdUrl };
   }
 
   /** PIDs of every process still inside the namespace. */
