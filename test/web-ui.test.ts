@@ -337,7 +337,14 @@ describe('the web UI in Chromium', () => {
     // Focus starts on Cancel: Tab to the confirm button, Enter.
     await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
-    await page.waitForSelector('.vm-head [data-testid=vm-state]:text-is("stopped")', { timeout: limit('state') });
+    try {
+      await page.waitForSelector('.vm-head [data-testid=vm-state]:text-is("stopped")', { timeout: limit('state') });
+    } catch (err) {
+      // Say what the daemon and the page held (a CI run once timed out here with nothing to go on).
+      const api = await d.client.getVm('web2').then((v) => `${v.state} (${v.stateReason ?? ''})`, (e: Error) => e.message);
+      const shown = await page.evaluate("[...document.querySelectorAll('.vm-head, [role=alert], [role=status], dialog')].map((e) => e.tagName + ': ' + e.textContent).join(' | ')");
+      throw new Error(`${(err as Error).message}\nthe API says web2 is ${api}; the page shows ${String(shown)}`);
+    }
     await page.context().close();
   });
 });

@@ -75,14 +75,27 @@ function putOp(op: OperationView): void {
 }
 
 const refreshing = new Set<string>();
-/** Re-reads one VM after an event about it (its allowed actions and runtime follow its state). */
+const again = new Set<string>();
+/**
+ * Re-reads one VM after an event about it (its allowed actions and runtime follow its state).
+ * A request while a read is in flight reads once more after it: the answer in flight may predate the
+ * event (a kill's "stopped" overwritten by a slow read that still said "running").
+ */
 export async function refreshVm(name: string): Promise<void> {
-  if (refreshing.has(name)) return;
+  if (refreshing.has(name)) {
+    again.add(name);
+    return;
+  }
   refreshing.add(name);
   try {
-    putVm(await api<VmView>('GET', `/v1/vms/${enc(name)}`));
-  } catch {
-    // removed meanwhile: its vm.removed event follows
+    do {
+      again.delete(name);
+      try {
+        putVm(await api<VmView>('GET', `/v1/vms/${enc(name)}`));
+      } catch {
+        // removed meanwhile: its vm.removed event follows
+      }
+    } while (again.has(name));
   } finally {
     refreshing.delete(name);
   }
