@@ -148,7 +148,7 @@ describe('live migration between two QEMU processes on one host', () => {
     process.kill(target!, 'SIGKILL');
     const err = await p;
     expect(err).toMatchObject({ code: 'MIGRATION_FAILED' });
-    expect((err as { message: string }).message).toMatch(/target QEMU \(pid \d+\) exited during the migration.*keeps running on the source/);
+    expect((err as { message: string }).message).toMatch(/target QEMU \(pid \d+\) exited during the migration \(signal SIGKILL\).*keeps running on the source/);
     await expectRolledBack('w20-tkill', before.runtime!.pid, before.files.dir, target!);
     await expectIntact(d.client, 'w20-tkill', hb0);
     // …and it can still be migrated afterwards.

@@ -8,7 +8,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { QmpClient } from '../../qmp/index.js';
-import { fail, isPolyvisorError, openAddressGate, PolyvisorError, timeoutSignal, type AddressGate, type Logger } from '../../shared/index.js';
+import { fail, isPolyvisorError, openAddressGate, PolyvisorError, sleep, timeoutSignal, type AddressGate, type Logger } from '../../shared/index.js';
 import type { Accel, LaunchPlan, VmInstance } from '../driver.js';
 import type { IncomingMigration, IncomingOptions, NbdMirror } from '../migratable.js';
 import { buildQemuArgv, type OvmfFiles } from './argv.js';
@@ -21,7 +21,7 @@ import { confineVm, FRESH_QEMU_QMP_TIMEOUT_MS, placeInCgroup } from './launch.js
 import type { VmUsers } from './vm-user.js';
 import type { VmFileGrants } from './vm-files-grant.js';
 import { QEMU_LOG } from './files.js';
-import { startQemu, type ExitStatus } from './spawn-detached.js';
+import { logTail, startQemu, type ExitStatus } from './spawn-detached.js';
 import type { VmCgroups } from './cgroups.js';
 import { startNbdExports, stopNbdExports } from './migrate-nbd.js';
 import { addTlsCreds, TLS_OBJECT_ID } from './migrate-tls.js';
@@ -143,7 +143,12 @@ class Target implements IncomingMigration {
       await waitMigration(this.t.qmp, { signal, failCode: 'MIGRATION_FAILED', what: 'the incoming migration on the target', intervalMs: 100 });
     } catch (err) {
       if (isPolyvisorError(err, 'QMP_DISCONNECTED')) {
-        throw new PolyvisorError('MIGRATION_FAILED', `the migration target QEMU (pid ${this.pid}) exited during the migration`, { cause: err, details: { side: 'target' } });
+        // QEMU 7.2 exits when loading the incoming state fails: its exit status and its log's last lines say why.
+        const status = await Promise.race([this.t.exited, sleep(2_000).then(() => undefined)]);
+        const how = status ? (status.signal ? ` (signal ${status.signal})` : ` (status ${status.code})`) : '';
+        const tail = (await logTail(path.join(this.t.plan.dir, QEMU_LOG), 3)).replace(/\n/g, ' | ');
+        this.t.log.warn({ pid: this.pid, exit: status, qemuLog: tail }, 'the migration target QEMU exited during the migration');
+        throw new PolyvisorError('MIGRATION_FAILED', `the migration target QEMU (pid ${this.pid}) exited during the migration${how}${tail ? `: ${tail}` : ''}`, { cause: err, details: { side: 'target' } });
       }
       throw err;
     }
