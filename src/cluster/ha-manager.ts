@@ -1,6 +1,8 @@
 /**
  * The HA manager: one per cluster (etcd's election picks it). Each tick it
- * reads the live hosts (lease keys) and every VM record, and decides with
+ * reads the live hosts (lease keys) and every VM record — from a cache the
+ * leader keeps by watching the VM prefix (VmRecordCache), not a listing of
+ * the whole prefix per pass — and decides with
  * planFailover which HA VMs of lost hosts restart where. A decision is a
  * restart intent `ha/restart/VM` written in a transaction that compares the
  * manager's election key, so a deposed manager writes nothing; the target
@@ -20,6 +22,7 @@ import { DEFAULT_POLICY, type HostCandidate, type Policy } from './scheduler/ind
 import { groupsOf, placementRequestOf } from './schedule-explain.js';
 import { sumClaims, vmClaim } from './vm-claims.js';
 import { FENCE_MARGIN_MS } from './watchdog.js';
+import { VmRecordCache } from './vm-record-cache.js';
 
 export interface HaIntent {
   vm: string;
@@ -31,7 +34,11 @@ export interface HaIntent {
 
 export interface HaManagerOptions {
   kv: ClusterKv;
-  store: Pick<Store, 'listVms'>;
+  /**
+   * Where the VM records come from. Default: a VmRecordCache on `kv` (the VM prefix read once when this candidate
+   * starts leading, then watched), closed when it stops leading.
+   */
+  store?: Pick<Store, 'listVms'>;
   election: Election;
   log: Logger;
   /** The live hosts with cordons applied (default: the lease records alone). */
@@ -82,17 +89,20 @@ export class HaManager {
   private readonly lostSince = new Map<string, number>();
   private readonly keys: ReturnType<typeof clusterKeys>;
   private readonly now: () => number;
+  /** The watch-fed VM records, when no `store` was given. */
+  readonly cache: VmRecordCache | undefined;
 
   constructor(private readonly o: HaManagerOptions) {
     this.keys = clusterKeys(o.prefix);
     this.now = o.now ?? Date.now;
+    this.cache = o.store ? undefined : new VmRecordCache({ kv: o.kv, vmsKey: this.keys.vms, log: o.log });
   }
 
   /** One pass, as the leader: decides and writes the restarts due now. */
   async tick(signal?: AbortSignal): Promise<HaPlan> {
     const [hosts, vms, intentKvs] = await Promise.all([
       this.o.directory ? this.o.directory.live(signal) : listHosts(this.o.kv, this.o.prefix, signal),
-      this.o.store.listVms(),
+      this.o.store ? this.o.store.listVms() : this.cache!.list(signal),
       this.o.kv.range(this.keys.haRestarts, { prefix: true, ...(signal ? { signal } : {}) }),
     ]);
     const intents = intentKvs.kvs.map((k) => JSON.parse(k.value) as HaIntent);
@@ -144,6 +154,7 @@ export class HaManager {
           await sleep(every, signal);
         }
       } catch (err) {
+        this.cache?.close(); // a new term starts from a fresh read; a follower holds no records
         if (signal.aborted) return;
         const known = isPolyvisorError(err, 'CLUSTER_NOT_LEADER') || isPolyvisorError(err, 'STORE_UNAVAILABLE');
         this.o.log[known ? 'warn' : 'error']({ err }, 'HA manager: not leading; campaigning again');

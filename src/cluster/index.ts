@@ -18,6 +18,7 @@ export { FenceClock, fence, runWatchdog, WATCHDOG_TICK_MS, FENCE_MARGIN_MS, type
 export { planFailover, HA_RESTART_STATES, type HaPlan, type HaPlanInput, type HaRestart, type HaStuck, type HaVm, type HaWaiting } from './ha-plan.js';
 export { HaManager, candidates, type HaIntent, type HaManagerOptions } from './ha-manager.js';
 export { HaExecutor, type HaExecutorOptions } from './ha-executor.js';
+export { VmRecordCache, type VmRecordCacheOptions } from './vm-record-cache.js';
 export { HostDirectory, type AdminState } from './host-directory.js';
 export { ClusterHosts, SingleHost, type HostsService } from './hosts-service.js';
 export { JoinTokens, JOIN_TOKEN_PREFIX, DEFAULT_JOIN_TOKEN_TTL_SECONDS, MAX_JOIN_TOKEN_TTL_SECONDS, type JoinTokenRecord } from './join-tokens.js';

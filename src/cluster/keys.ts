@@ -6,6 +6,8 @@ export function clusterKeys(prefix = CLUSTER_PREFIX) {
   return {
     prefix: p,
     hosts: `${p}hosts/`,
+    /** The VM records, `vms/NAME`: the cluster store's own key (store/etcd keys.ts, docs/cluster-store.md), watched by the HA manager. */
+    vms: `${p}vms/`,
     /** Every host that ever joined (no lease): what `host list` shows as down once its lease is gone. */
     hostsKnown: `${p}hosts-known/`,
     hostKnown: (name: string) => `${p}hosts-known/${name}`,

@@ -145,7 +145,7 @@ export async function wireCluster(o: { config: DaemonConfig; kv: ClusterKv; serv
   ctl.signal.addEventListener('abort', () => clearInterval(republish), { once: true });
   if (cfg.ha !== false) {
     const election = new Election({ kv: o.kv, name: 'ha', candidate: host, lease: agent.lease, ...(prefix ? { prefix } : {}) });
-    const manager = new HaManager({ kv: o.kv, directory, store: { listVms: () => o.service.listAll() }, election, log, ...(prefix ? { prefix } : {}) });
+    const manager = new HaManager({ kv: o.kv, directory, election, log, ...(prefix ? { prefix } : {}) });
     const executor = new HaExecutor({ kv: o.kv, host, log, ...(prefix ? { prefix } : {}), takeOverAndStart: (n, from, g) => o.service.takeOverAndStart(n, from, g) });
     runs.push(manager.run(ctl.signal), executor.run(ctl.signal));
   }

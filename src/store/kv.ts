@@ -38,6 +38,10 @@ export interface KvRangeOptions {
   limit?: number;
   /** Newest key first (descending key order). */
   descending?: boolean;
+  /** With `prefix`: start at this key (inclusive) instead of the prefix itself: the next page of a paged listing. */
+  fromKey?: string;
+  /** Read the keys as they were at this store revision (every page of one listing at the first page's revision). */
+  revision?: number;
   signal?: AbortSignal;
 }
 

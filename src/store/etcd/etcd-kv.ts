@@ -45,9 +45,10 @@ export class EtcdKv implements ClusterKv {
   }
 
   async range(key: string, opts: KvRangeOptions = {}): Promise<{ kvs: KeyValue[]; revision: number }> {
-    const body: Record<string, unknown> = { key: b64(key) };
+    const body: Record<string, unknown> = { key: b64(opts.prefix && opts.fromKey !== undefined ? opts.fromKey : key) };
     if (opts.prefix) body['range_end'] = prefixEnd(key);
     if (opts.limit !== undefined) body['limit'] = String(opts.limit);
+    if (opts.revision !== undefined) body['revision'] = String(opts.revision);
     if (opts.descending) Object.assign(body, { sort_order: 'DESCEND', sort_target: 'KEY' });
     const r = await this.transport.call<RangeResponse>('/v3/kv/range', body, `listing ${key}`, opts.signal);
     return { kvs: (r.kvs ?? []).map(toKv), revision: Number(r.header?.revision ?? 0) };
