@@ -29,7 +29,6 @@ import { NetnsLab } from './helpers/netns.js';
 import { guestShell } from './helpers/shell.js';
 import { READY, guestSpec, waitForLine } from './helpers/vm.js';
 
-const BASE = 2_000_000_000;
 const GW = '10.123.31.1';
 const lab = new NetnsLab();
 let ns = '';
@@ -79,7 +78,7 @@ describe('taps for QEMUs that run as their VM\'s user', () => {
     }
     for (const v of Object.values(vm)) {
       const uid = uidOf(v.pid);
-      expect(uid).toBeGreaterThan(BASE);
+      expect(uid).toBeGreaterThan(d.qemuUidBase);
       expect(procStatusField(v.pid, 'CapEff')).toBe('0000000000000000');
       expect(await tapOwner(v.tap)).toEqual({ user: uid, group: uid });
     }

@@ -34,7 +34,6 @@ import { procStatusField, qemuPidOf, qemuProcesses } from './helpers/qemu-proc.j
 import { guestShell } from './helpers/shell.js';
 import { READY, guestSpec, waitForLine } from './helpers/vm.js';
 
-const BASE = 2_000_000_000;
 let d: TestDaemon;
 let kernel = '';
 let initrd = '';
@@ -77,13 +76,13 @@ describe('QEMU as a per-VM user (qemuUser: per-vm)', () => {
     }
     const uids = Object.values(vms).map((v) => Number(procStatusField(v.pid, 'Uid').split(/\s+/)[0]));
     for (const [i, uid] of uids.entries()) {
-      expect(uid).toBeGreaterThan(BASE);
+      expect(uid).toBeGreaterThan(d.qemuUidBase);
       expect(procStatusField(Object.values(vms)[i]!.pid, 'Uid').split(/\s+/)).toEqual(Array(4).fill(String(uid))); // real, effective, saved, fs
       expect(procStatusField(Object.values(vms)[i]!.pid, 'Gid').split(/\s+/)[0]).toBe(String(uid));
     }
     expect(new Set(uids).size).toBe(2);
     for (const v of Object.values(vms)) {
-      expect(procStatusField(v.pid, 'Groups').split(/\s+/)).toContain(String(BASE));
+      expect(procStatusField(v.pid, 'Groups').split(/\s+/)).toContain(String(d.qemuUidBase));
       expect(procStatusField(v.pid, 'CapEff')).toBe('0000000000000000');
       expect(procStatusField(v.pid, 'CapBnd')).toBe('0000000000000000');
       expect(procStatusField(v.pid, 'Seccomp')).toBe('2');
@@ -103,7 +102,7 @@ describe('QEMU as a per-VM user (qemuUser: per-vm)', () => {
       expect(statSync(path.join(v.dir, 'disks', 'data.qcow2')).uid).toBe(st.uid);
     }
     expect(mode(d.stateDir)).toBe('710');
-    expect(statSync(d.stateDir).gid).toBe(BASE);
+    expect(statSync(d.stateDir).gid).toBe(d.qemuUidBase);
     expect(mode(path.join(d.stateDir, 'vms'))).toBe('710');
     for (const f of ['polyvisor.db', 'secrets.key']) {
       expect(statSync(path.join(d.stateDir, f)).uid).toBe(0);
@@ -162,7 +161,7 @@ describe('QEMU as a per-VM user (qemuUser: per-vm)', () => {
     // The same request from the host as root is answered; as another uid of the range it is closed.
     const curl = (pre: string[]) => spawnSync(pre[0] ?? 'curl', [...pre.slice(1), ...(pre.length ? ['curl'] : []), '-s', '-o', '/dev/null', '-w', '%{http_code}', `${d.url}/v1/health`], { encoding: 'utf8' });
     expect(curl([]).stdout).toBe('200');
-    const asQemu = curl(['setpriv', `--reuid=${BASE + 4242}`, `--regid=${BASE + 4242}`, '--clear-groups', '--']);
+    const asQemu = curl(['setpriv', `--reuid=${d.qemuUidBase + 42}`, `--regid=${d.qemuUidBase + 42}`, '--clear-groups', '--']);
     expect(asQemu.stdout).toBe('000');
     expect(asQemu.status).not.toBe(0);
     const until = Date.now() + 5_000; // the daemon's log is written asynchronously

@@ -6,6 +6,7 @@ import { VmCgroups, probeAppArmor } from '../drivers/qemu/index.js';
 import type { NetworkService, VmService } from '../lifecycle/index.js';
 import type { PoolService } from '../storage/index.js';
 import type { DaemonConfig } from './config.js';
+import { qemuUserView } from './qemu-user-wiring.js';
 
 export function doctorRunner(o: { config: DaemonConfig; service: VmService; driver: Driver; pools: PoolService; integrityCheck: () => Promise<string[]>; networks?: NetworkService | undefined }): DoctorRunner {
   const c = o.config;
@@ -23,6 +24,7 @@ export function doctorRunner(o: { config: DaemonConfig; service: VmService; driv
     dbFile: c.dbFile,
     probeCgroups: () => cgroups.probe(),
     probeAppArmor: () => probeAppArmor(),
+    qemuUser: () => qemuUserView(c),
     apiListener: { listen: c.listen, tls: c.tls },
     ...(o.networks ? { networks: () => o.networks!.list(), networkVlanSupport: () => o.networks!.vlanSupport() } : {}),
   }, signal);

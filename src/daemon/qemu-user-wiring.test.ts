@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { VmUsers } from '../drivers/qemu/index.js';
-import { forgetVmUsersOnRemove, openTunForVmUsers } from './qemu-user-wiring.js';
+import { claimQemuUidRange, forgetVmUsersOnRemove, openTunForVmUsers, qemuUserView } from './qemu-user-wiring.js';
 
 const logs: Array<[string, unknown]> = [];
 const logger = { info: (o: unknown, m: string) => logs.push([m, o]), warn: (o: unknown, m: string) => logs.push([m, o]) } as never;
@@ -48,5 +48,28 @@ describe('forgetVmUsersOnRemove', () => {
     states.emit('removed', { vm: 'b', id: 'vm-b' });
     await new Promise((r) => setTimeout(r, 50));
     expect(unloaded).toEqual(['vm-a']);
+  });
+});
+
+describe('claimQemuUidRange and qemuUserView (a stand-in claims folder; the other daemon is a sleep named polyvisord)', () => {
+  it('a second daemon with an overlapping range is warned at start and named by doctor\'s view; root mode has no range', async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'pv-uidclaim-'));
+    const { spawn } = await import('node:child_process');
+    const other = spawn('bash', ['-c', 'exec -a polyvisord-stand-in sleep 30'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      writeFileSync(path.join(dir, 'x.json'), JSON.stringify({ pid: other.pid, stateDir: '/var/lib/other', base: 2_000_000_000, count: 65_536 }));
+      const cfg = { qemuUser: 'per-vm' as const, qemuUidBase: 2_000_000_000, qemuUidCount: 65_536, stateDir: '/var/lib/me' };
+      const release = await claimQemuUidRange(cfg, logger, dir);
+      expect(logs.map(([m]) => m)).toEqual([expect.stringContaining('overlapping range')]);
+      expect(readdirSync(dir)).toHaveLength(2);
+      expect(await qemuUserView(cfg, dir)).toEqual({ mode: 'per-vm', base: 2_000_000_000, count: 65_536, overlaps: [{ pid: other.pid, stateDir: '/var/lib/other', base: 2_000_000_000, count: 65_536 }] });
+      expect(await qemuUserView({ ...cfg, qemuUidBase: 3_000_000_000 }, dir)).toMatchObject({ overlaps: [] });
+      expect(await qemuUserView({ ...cfg, qemuUser: 'root' }, dir)).toEqual({ mode: 'root' });
+      await release();
+      expect(readdirSync(dir)).toHaveLength(1);
+    } finally {
+      other.kill('SIGKILL');
+    }
   });
 });

@@ -8,7 +8,8 @@
  */
 import { chmod, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { AppArmorLoader, probeAppArmor, VmUsers } from '../drivers/qemu/index.js';
+import { AppArmorLoader, claimUidRange, overlappingClaims, probeAppArmor, VmUsers } from '../drivers/qemu/index.js';
+import type { QemuUserView } from '../doctor/index.js';
 import { vmDir, type StateKeeper } from '../lifecycle/index.js';
 import type { Logger } from '../shared/index.js';
 import type { DaemonConfig } from './config.js';
@@ -26,6 +27,28 @@ export async function qemuUsersOf(c: Pick<DaemonConfig, 'qemuUser' | 'qemuUidBas
     roots: [c.stateDir, c.vmsDir],
     ...(kvm !== undefined && kvm !== 0 ? { extraGroups: [kvm] } : {}),
   });
+}
+
+/**
+ * Says which uid range this daemon's QEMUs use under /run (drivers/qemu
+ * uid-ranges.ts) and warns when another live daemon of this host uses an
+ * overlapping one: two VMs of the two daemons could get the same uid and open
+ * each other's files (docs/security.md). A warning, not a refusal: the fix is
+ * the operator's (give one daemon another qemuUidBase). Returns the remover.
+ */
+export async function claimQemuUidRange(c: Pick<DaemonConfig, 'qemuUidBase' | 'qemuUidCount' | 'stateDir'>, logger: Logger, dir?: string): Promise<() => Promise<void>> {
+  const { overlaps, release } = await claimUidRange({ stateDir: c.stateDir, base: c.qemuUidBase, count: c.qemuUidCount }, dir);
+  for (const o of overlaps) {
+    logger.warn({ otherPid: o.pid, otherStateDir: o.stateDir, otherBase: o.base, otherCount: o.count, base: c.qemuUidBase, count: c.qemuUidCount },
+      'another polyvisord on this host gives its VMs uids from an overlapping range: two VMs of the two daemons can get the same uid and open each other\'s files; give one daemon another qemuUidBase');
+  }
+  return release;
+}
+
+/** What doctor says of who QEMU runs as (check `qemu-user`). */
+export async function qemuUserView(c: Pick<DaemonConfig, 'qemuUser' | 'qemuUidBase' | 'qemuUidCount' | 'stateDir'>, dir?: string): Promise<QemuUserView> {
+  if (c.qemuUser !== 'per-vm') return { mode: 'root' };
+  return { mode: 'per-vm', base: c.qemuUidBase, count: c.qemuUidCount, overlaps: await overlappingClaims({ stateDir: c.stateDir, base: c.qemuUidBase, count: c.qemuUidCount }, dir) };
 }
 
 /** The owner of a VM's taps: the uid and gid its QEMU runs as (the same allocation the driver starts it with). */

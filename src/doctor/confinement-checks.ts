@@ -2,7 +2,35 @@
 import { fix, type DoctorDeps, type Finding } from './types.js';
 
 export async function confinementChecks(d: DoctorDeps): Promise<Finding[]> {
-  return [...await cgroupChecks(d), ...await appArmorChecks(d)];
+  return [...await qemuUserChecks(d), ...await cgroupChecks(d), ...await appArmorChecks(d)];
+}
+
+/**
+ * Who QEMU runs as (qemuUser, docs/security.md "QEMU as its own user"): per-vm
+ * is ok unless another live daemon of this host gives its VMs uids from an
+ * overlapping range (two VMs could share a uid and open each other's files:
+ * a warning); root is a warning, an explicit choice that leaves a QEMU taken
+ * over by a guest escape with root's power on the host.
+ */
+async function qemuUserChecks(d: DoctorDeps): Promise<Finding[]> {
+  if (!d.qemuUser) return [];
+  const q = await d.qemuUser();
+  if (q.mode === 'root') {
+    return [{
+      check: 'qemu-user', severity: 'warning', subject: 'root',
+      message: 'QEMU runs as root (qemuUser: root): a guest that escapes into its QEMU has root on this host. Set qemuUser: per-vm (the default) in the daemon config so each VM\'s QEMU runs as its own unprivileged uid, and restart the daemon.',
+      fix: null,
+    }];
+  }
+  const range = `${q.base + 1}-${q.base + q.count}`;
+  if (q.overlaps.length === 0) {
+    return [{ check: 'qemu-user', severity: 'ok', subject: 'per-vm', message: `each VM's QEMU runs as its own uid from ${range} (qemuUser: per-vm); no other daemon on this host uses an overlapping range`, fix: null }];
+  }
+  return q.overlaps.map((o) => ({
+    check: 'qemu-user', severity: 'warning' as const, subject: o.stateDir,
+    message: `the polyvisord with state directory ${o.stateDir} (pid ${o.pid}) gives its VMs uids ${o.base + 1}-${o.base + o.count}, overlapping this daemon's ${range}: a VM of each can get the same uid and open the other's files. Give one of the two daemons another qemuUidBase (docs/config.md) and restart it.`,
+    fix: null,
+  }));
 }
 
 async function cgroupChecks(d: DoctorDeps): Promise<Finding[]> {

@@ -116,6 +116,18 @@ describe('cgroups check', () => {
     expect(await confinementChecks(base)).toEqual([]);
   });
 
+  it('qemu-user: per-vm is ok with its range; root is a warning saying how to confine; an overlapping daemon is a warning naming it', async () => {
+    const base = {} as Parameters<typeof confinementChecks>[0];
+    const ok = await confinementChecks({ ...base, qemuUser: async () => ({ mode: 'per-vm' as const, base: 2_000_000_000, count: 10, overlaps: [] }) });
+    expect(ok).toMatchObject([{ check: 'qemu-user', severity: 'ok', subject: 'per-vm', message: expect.stringContaining('2000000001-2000000010') }]);
+    const root = await confinementChecks({ ...base, qemuUser: async () => ({ mode: 'root' as const }) });
+    expect(root).toMatchObject([{ check: 'qemu-user', severity: 'warning', subject: 'root', message: expect.stringContaining('qemuUser: per-vm') }]);
+    const other = { pid: 42, stateDir: '/var/lib/other', base: 2_000_000_005, count: 10 };
+    const overlap = await confinementChecks({ ...base, qemuUser: async () => ({ mode: 'per-vm' as const, base: 2_000_000_000, count: 10, overlaps: [other] }) });
+    expect(overlap).toMatchObject([{ check: 'qemu-user', severity: 'warning', subject: '/var/lib/other', message: expect.stringContaining('another qemuUidBase') }]);
+    expect(overlap[0]!.message).toContain('pid 42');
+  });
+
   it('apparmor: ok when profiles can be loaded; info with how to enable it when not (kernel, securityfs, parser); nothing when not asked', async () => {
     const base = {} as Parameters<typeof confinementChecks>[0];
     expect(await confinementChecks({ ...base, probeAppArmor: async () => ({ loadable: true as const }) })).toMatchObject([{ check: 'apparmor', severity: 'ok', fix: null }]);

@@ -1,3 +1,3 @@
 export { runDoctor } from './doctor.js';
 export { parseVersion } from './host-checks.js';
-export { fix, type DoctorDeps, type DoctorReport, type Finding, type Fix, type Severity } from './types.js';
+export { fix, type DoctorDeps, type DoctorReport, type Finding, type Fix, type QemuUserView, type Severity } from './types.js';

@@ -15,7 +15,7 @@ export interface Fix {
 }
 
 export interface Finding {
-  /** Which check: qemu, qemu-img, accel, pool, store, vm-process, vm-disk, orphan-process, orphan-dir, clock, qemu-bug, migration-buffers, cgroups, apparmor, api-listener, network-tools, network-kernel, ip-forward, network-dns, network-subnet. */
+  /** Which check: qemu, qemu-img, accel, pool, store, vm-process, vm-disk, orphan-process, orphan-dir, clock, qemu-bug, migration-buffers, cgroups, apparmor, qemu-user, api-listener, network-tools, network-kernel, ip-forward, network-dns, network-subnet. */
   check: string;
   severity: Severity;
   /** What the finding is about: a VM, pool, PID or path. */
@@ -63,8 +63,14 @@ export interface DoctorDeps {
   probeCgroups?(): Promise<'v1' | 'v2' | { unavailable: string }>;
   /** Whether per-VM AppArmor profiles can be loaded here (drivers/qemu apparmor-load.ts), and if not, what is missing. */
   probeAppArmor?(): Promise<{ loadable: true } | { loadable: false; reason: string; missing: 'kernel' | 'securityfs' | 'parser' }>;
+  /** Who QEMU runs as (qemuUser) and, with per-vm, the uid range and the other live daemons of this host whose ranges overlap it. */
+  qemuUser?(): Promise<QemuUserView>;
   /** The API's TCP listener as configured ("off" or HOST:PORT) and whether it serves HTTPS. */
   apiListener?: { listen: string; tls: boolean };
 }
+
+export type QemuUserView =
+  | { mode: 'root' }
+  | { mode: 'per-vm'; base: number; count: number; overlaps: Array<{ pid: number; stateDir: string; base: number; count: number }> };
 
 export const fix = (...argv: string[]): Fix => ({ argv, command: argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ') });

@@ -3,6 +3,7 @@
  * unix socket and loopback port, and stops it by PID.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { appendFileSync, chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { PolyvisorClient } from '../../src/client/index.js';
@@ -15,6 +16,8 @@ export interface TestDaemon {
   socket: string;
   url: string;
   pid: number;
+  /** The QEMU uid range's base (the shared group's gid) the daemon was given: its VMs get base+1 … (qemuUidRangeFor). */
+  qemuUidBase: number;
   client: PolyvisorClient;
   log: () => string;
   /** False once the process has exited (killed by a test, or crashed). */
@@ -62,14 +65,51 @@ export function vmTempDir(tag: string): string {
   return dir;
 }
 
+/**
+ * Each test daemon its own QEMU uid range (qemuUser: per-vm). Two daemons on one host (every move between
+ * daemons, every cluster test) keep their allocations in their own STATE/qemu-uids: with the one default range
+ * both would give their first VM the same uid, and each VM could open the other's files. A daemon here gets
+ * UID_SLOT uids from a slot picked by a hash of its state directory among UID_SLOTS above UID_FLOOR (so the
+ * same daemon restarted on the same folder, as daemon-restart and the cluster tests do, keeps its VMs' uids and
+ * the group of its folders); a slot this process already gave another folder is skipped (linear probing), and
+ * the last uid of a slot is left out so no VM's uid is the next slot's shared group. Two daemons of two test
+ * processes (engineers running files side by side) meet in one slot with odds 1 in 65,536 per pair.
+ * The whole span (3,000,000,000 … 3,067,108,864) is inside the config's valid range. A test that names a
+ * base itself (POLYVISOR_QEMU_UID_BASE in `env` or in the run's environment) keeps it.
+ */
+const UID_FLOOR = 3_000_000_000;
+const UID_SLOT = 1024;
+const UID_SLOTS = 65_536;
+const uidSlots = new Map<number, string>();
+
+export function qemuUidRangeFor(stateDir: string): { base: number; count: number } {
+  const dir = path.resolve(stateDir);
+  let slot = createHash('sha256').update(dir).digest().readUInt32BE(0) % UID_SLOTS;
+  for (let tries = 0; tries < UID_SLOTS; tries++, slot = (slot + 1) % UID_SLOTS) {
+    const owner = uidSlots.get(slot);
+    if (owner === undefined || owner === dir) break;
+  }
+  uidSlots.set(slot, dir);
+  return { base: UID_FLOOR + slot * UID_SLOT, count: UID_SLOT - 1 };
+}
+
+/** The env that gives a daemon on `stateDir` its own uid range (nothing when `env` or the run's environment names a base), and the base it gets. */
+export function qemuUidEnvFor(stateDir: string, env?: NodeJS.ProcessEnv): { base: number; env: Record<string, string> } {
+  const named = env?.['POLYVISOR_QEMU_UID_BASE'] ?? process.env['POLYVISOR_QEMU_UID_BASE'];
+  if (named !== undefined) return { base: Number(named), env: {} };
+  const range = qemuUidRangeFor(stateDir);
+  return { base: range.base, env: { POLYVISOR_QEMU_UID_BASE: String(range.base), POLYVISOR_QEMU_UID_COUNT: String(range.count) } };
+}
+
 export async function startDaemon(o: DaemonOptions = {}): Promise<TestDaemon> {
   const stateDir = o.stateDir ?? tempStateDir('d');
+  const { base, env: uidEnv } = qemuUidEnvFor(stateDir, o.env);
   const infoFile = path.join(stateDir, 'daemon.json');
   rmSync(infoFile, { force: true });
   const args = [path.join(ROOT, 'bin', 'polyvisord.js'), '--state-dir', stateDir, '--listen', '127.0.0.1:0', '--accel', 'tcg', '--log-level', 'debug', ...(o.extraArgs ?? [])];
   // `ip netns exec` execs the command in place: the child's PID is the daemon's.
   const [bin, argv] = o.netns === undefined ? [process.execPath, args] : ['ip', ['netns', 'exec', o.netns, process.execPath, ...args]];
-  const child: ChildProcess = spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, POLYVISOR_DEFAULT_NETWORK: '0', ...o.env } }); // no default network unless a test asks (in its own namespace)
+  const child: ChildProcess = spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, POLYVISOR_DEFAULT_NETWORK: '0', ...uidEnv, ...o.env } }); // no default network unless a test asks (in its own namespace)
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
@@ -94,6 +134,7 @@ export async function startDaemon(o: DaemonOptions = {}): Promise<TestDaemon> {
     socket: info.socket,
     url: info.url,
     pid: child.pid!,
+    qemuUidBase: base,
     client: new PolyvisorClient({ endpoint: { socketPath: info.socket } }),
     log: () => output,
     alive: () => child.exitCode === null && child.signalCode === null,

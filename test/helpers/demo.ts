@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PolyvisorClient } from '../../src/client/index.js';
-import { killQemusUnder, ROOT, tempStateDir } from './daemon.js';
+import { killQemusUnder, qemuUidEnvFor, ROOT, tempStateDir } from './daemon.js';
 import { freePort } from './http.js';
 import { limit } from './limits.js';
 
@@ -41,7 +41,7 @@ export async function startDemo(o: { env?: NodeJS.ProcessEnv; command?: (script:
     stdio: ['pipe', 'pipe', 'pipe'],
     env: {
       ...process.env, POLYVISOR_STATE_DIR: stateDir, POLYVISOR_LISTEN: `127.0.0.1:${await freePort()}`,
-      POLYVISOR_DEMO_WEB_PORT: String(webPort), POLYVISOR_SKIP_SETUP: '1', POLYVISOR_LOG_FORMAT: '', POLYVISOR_DEFAULT_NETWORK: '0', ...o.env, // no bridge in the test runner's namespace
+      POLYVISOR_DEMO_WEB_PORT: String(webPort), POLYVISOR_SKIP_SETUP: '1', POLYVISOR_LOG_FORMAT: '', POLYVISOR_DEFAULT_NETWORK: '0', ...qemuUidEnvFor(stateDir, o.env).env, ...o.env, // its own QEMU uid range (helpers/daemon.ts); no bridge in the test runner's namespace
     },
   });
   let out = '';

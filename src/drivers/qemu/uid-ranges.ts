@@ -1,0 +1,80 @@
+/**
+ * Which QEMU uid ranges the daemons of this host use (qemuUser: per-vm). Each
+ * daemon keeps its uid allocations in its own state directory, so two daemons
+ * on one host with overlapping ranges (the default range, twice) give two of
+ * their VMs the same uid, and each of those QEMUs could open the other's files.
+ * Nothing in one state directory can see the other's allocations; this folder
+ * under /run (tmpfs: gone at reboot, as the QEMUs are) can: a file per daemon,
+ * named by a hash of its state directory, saying its pid and its range. The
+ * daemon writes its own at start and warns of an overlap; doctor reports it.
+ * A file whose pid is no longer a polyvisord is ignored (a daemon killed with
+ * SIGKILL leaves its file; the next daemon on that state directory rewrites it).
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { pidAlive, pidArgv } from '../../shared/index.js';
+
+export const UID_RANGES_DIR = '/run/polyvisor/qemu-uid-ranges';
+
+export interface UidRangeClaim {
+  pid: number;
+  stateDir: string;
+  base: number;
+  count: number;
+}
+
+const fileOf = (dir: string, stateDir: string): string =>
+  path.join(dir, `${createHash('sha256').update(path.resolve(stateDir)).digest('hex').slice(0, 16)}.json`);
+
+/** Whether the VM uids (and the shared gid) of two ranges meet: base … base+count. */
+export function rangesOverlap(a: Pick<UidRangeClaim, 'base' | 'count'>, b: Pick<UidRangeClaim, 'base' | 'count'>): boolean {
+  return a.base <= b.base + b.count && b.base <= a.base + a.count;
+}
+
+/** The live daemons' claims in `dir` (other than `self`'s state directory) whose ranges overlap `self`'s. */
+export async function overlappingClaims(self: Omit<UidRangeClaim, 'pid'>, dir = UID_RANGES_DIR): Promise<UidRangeClaim[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const out: UidRangeClaim[] = [];
+  for (const n of names.filter((x) => x.endsWith('.json')).sort()) {
+    let c: UidRangeClaim;
+    try {
+      c = JSON.parse(await readFile(path.join(dir, n), 'utf8')) as UidRangeClaim;
+    } catch {
+      continue; // half-written or removed meanwhile
+    }
+    if (!Number.isInteger(c.pid) || !Number.isInteger(c.base) || !Number.isInteger(c.count) || typeof c.stateDir !== 'string') continue;
+    if (path.resolve(c.stateDir) === path.resolve(self.stateDir) || !rangesOverlap(self, c)) continue;
+    if (c.pid === process.pid || !pidAlive(c.pid)) continue;
+    const argv = await pidArgv(c.pid);
+    if (!argv?.join(' ').includes('polyvisord')) continue; // its daemon is gone and the pid is someone else's
+    out.push(c);
+  }
+  return out;
+}
+
+/**
+ * Writes this daemon's claim (atomically: a temporary file renamed) and
+ * returns the overlapping claims of other live daemons, and a remover for
+ * shutdown. A host where /run cannot be written yields no claim and no overlap.
+ */
+export async function claimUidRange(self: Omit<UidRangeClaim, 'pid'>, dir = UID_RANGES_DIR): Promise<{ overlaps: UidRangeClaim[]; release: () => Promise<void> }> {
+  const file = fileOf(dir, self.stateDir);
+  const claim: UidRangeClaim = { pid: process.pid, stateDir: path.resolve(self.stateDir), base: self.base, count: self.count };
+  const written = await (async () => {
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    const tmp = `${file}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify(claim), { mode: 0o644 });
+    await rename(tmp, file);
+    return true;
+  })().catch(() => false);
+  const overlaps = await overlappingClaims(self, dir);
+  return {
+    overlaps,
+    release: async () => {
+      if (!written) return;
+      const now = await readFile(file, 'utf8').then((t) => JSON.parse(t) as UidRangeClaim, () => undefined);
+      if (now?.pid === process.pid) await unlink(file).catch(() => undefined);
+    },
+  };
+}
