@@ -3,7 +3,9 @@
  * real 1-member etcd (scripts/etcd.sh), no QEMU: a paged first read at one
  * revision, later writes seen through the watch without reading everything
  * again, a full read again once the watch ends (etcd restarted), and a
- * manager given no record source deciding a restart from the cache.
+ * manager given no record source deciding a restart from the cache. And the
+ * transport: open watches (a thousand simulated hosts' executors) do not take
+ * the sockets its calls (lease renewals) need.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Election, HaManager, HostAgent, VmRecordCache, clusterKeys, type HaIntent } from '../src/cluster/index.js';
@@ -101,4 +103,21 @@ describe('VM record cache on etcd', () => {
       await b.leave();
     }
   }, 60_000);
+});
+
+describe('etcd transport with many open watches', () => {
+  it('still answers calls while more watches are open than its 64 call sockets', async () => {
+    const s = openEtcdStore({ endpoints: etcd.endpoints, prefix, timeoutMs: 4_000 });
+    const watches = Array.from({ length: 100 }, (_, i) => s.kv.watch(`${prefix}watched/${i}`, {}, () => undefined));
+    try {
+      const lease = await s.kv.grantLease(10);
+      expect(await s.kv.keepAliveOnce(lease.id)).toBeGreaterThan(0);
+      await s.kv.put(`${prefix}after-watches`, 'yes');
+      expect((await s.kv.get(`${prefix}after-watches`))?.value).toBe('yes');
+      await s.kv.revokeLease(lease.id);
+    } finally {
+      for (const w of watches) w.close();
+      await s.close();
+    }
+  }, 30_000);
 });

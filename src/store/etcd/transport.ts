@@ -42,6 +42,13 @@ export class EtcdTransport {
   private preferred = 0;
   private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   private readonly httpsAgent: https.Agent;
+  /**
+   * Streams (watches) hold their connection for as long as they run: they get their own sockets, uncapped, so open
+   * watches never queue a call (a lease renewal) behind them. bench/cluster-scale.ts saw a thousand HA executors'
+   * watches fill the 64 shared sockets and the renewals starve.
+   */
+  private readonly streamHttpAgent = new http.Agent({ keepAlive: false });
+  private readonly streamHttpsAgent: https.Agent;
   private closed = false;
 
   constructor(conn: EtcdConnection) {
@@ -58,6 +65,7 @@ export class EtcdTransport {
     });
     this.timeoutMs = conn.timeoutMs ?? DEFAULT_ETCD_TIMEOUT_MS;
     this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 64, ...conn.tls });
+    this.streamHttpsAgent = new https.Agent({ keepAlive: false, ...conn.tls });
   }
 
   get endpoints(): string[] {
@@ -112,14 +120,17 @@ export class EtcdTransport {
     this.closed = true;
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
+    this.streamHttpAgent.destroy();
+    this.streamHttpsAgent.destroy();
   }
 
-  private request(url: URL, path: string, payload: string, signal: AbortSignal): http.ClientRequest {
+  private request(url: URL, path: string, payload: string, signal: AbortSignal, streaming = false): http.ClientRequest {
     if (this.closed) throw new Error('etcd: the store is closed');
-    const mod = url.protocol === 'https:' ? https : http;
+    const tls = url.protocol === 'https:';
+    const mod = tls ? https : http;
     return mod.request({
       protocol: url.protocol, hostname: url.hostname, port: url.port, path, method: 'POST', signal,
-      agent: url.protocol === 'https:' ? this.httpsAgent : this.httpAgent,
+      agent: streaming ? (tls ? this.streamHttpsAgent : this.streamHttpAgent) : tls ? this.httpsAgent : this.httpAgent,
       headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
     });
   }
@@ -140,7 +151,7 @@ export class EtcdTransport {
 
   private postStreaming(url: URL, path: string, payload: string, signal: AbortSignal, onMessage: (m: unknown) => void): Promise<void> {
     return new Promise((resolve, reject) => {
-      const req = this.request(url, path, payload, signal);
+      const req = this.request(url, path, payload, signal, true);
       req.on('error', (err: NodeJS.ErrnoException) => reject(NOT_SENT.has(err.code ?? '') ? new NotSent(err.code, { cause: err }) : err));
       req.on('response', (res) => {
         if (res.statusCode !== 200) {
