@@ -20,7 +20,7 @@ import { checkHostMemory } from './memory-admission.js';
 import { applyLinkStates } from './nic-attachments.js';
 import { checkQuota, type QuotaConfig } from './quotas.js';
 import { checkForwardPolicy } from './port-forward-policy.js';
-import { adoptImportKeys, backupPassphrase, backupPassphrases, checkImportKeys, diskSecretFiles, importKeyName, encryptedBackingFiles, encryptedDisks, forgetKeys, imagePassphrases, keyNamesOf, passphraseMaker, writeSecretFiles, type DiskKeyStore } from './disk-keys.js';
+import { adoptImportKeys, backupPassphrase, backupPassphrases, checkImportKeys, checkMovedKeys, diskPassphrases, diskSecretFiles, storeMovedKeys, importKeyName, encryptedBackingFiles, encryptedDisks, forgetKeys, imagePassphrases, keyNamesOf, passphraseMaker, writeSecretFiles, type DiskKeyStore } from './disk-keys.js';
 
 export interface VmServiceOptions {
   store: Store;
@@ -48,6 +48,8 @@ export interface VmServiceOptions {
 export interface VmNicHooks {
   /** Before QEMU starts: creates and attaches the taps of the VM's network NICs; returns NIC name → tap. Rolls itself back on failure. */
   attachVm(rec: VmRecord): Promise<Record<string, string>>;
+  /** NIC name → the MTU its guest must use (overlay networks); absent or empty: 1500 everywhere. */
+  guestMtus?(spec: VmSpec): Promise<Record<string, number>>;
   /** After QEMU ended (or its start failed): removes the taps. Never throws. */
   detachVm(rec: VmRecord): Promise<void>;
   /** The VM was removed: its addresses and taps are free again. */
@@ -283,6 +285,7 @@ export class VmService {
       // Only this host's taps go: the NIC allocations are the shared record's, now the new owner's (same MAC and address).
       await this.opts.nics?.detachVm(rec);
       await rm(vmDir(this.opts.vmsDir, rec.id), { recursive: true, force: true });
+      await forgetKeys(this.opts.diskKeys, keyNamesOf(rec.id, rec.spec)); // the new owner holds its own copies (a move sends them)
       this.log.info({ vm: name, id: rec.id, owner: rec.host }, 'vm moved to another host: local copy dropped');
       this.states.emit('removed', { vm: name, id: rec.id });
     });
@@ -388,10 +391,11 @@ export class VmService {
         fail('NETWORK_UNAVAILABLE', `VM ${rec.name} has NICs on virtual networks, and this daemon runs without them`);
       }
       const taps = this.opts.nics ? await this.opts.nics.attachVm(rec) : {};
+      const nicMtu = (await this.opts.nics?.guestMtus?.(rec.spec)) ?? {};
       const plan = this.plan(rec);
       const dropSecretFiles = await writeSecretFiles(this.opts.diskKeys, rec, rec.spec, plan.dir);
       try {
-        inst = await this.opts.driver.start({ ...plan, taps, ...(restoreFrom ? { restoreFrom } : {}) }, timeoutSignal(OP_TIMEOUT_MS, signal));
+        inst = await this.opts.driver.start({ ...plan, taps, nicMtu, ...(restoreFrom ? { restoreFrom } : {}) }, timeoutSignal(OP_TIMEOUT_MS, signal));
       } finally {
         await dropSecretFiles(); // QEMU read them when it created its secret objects
       }
@@ -435,6 +439,40 @@ export class VmService {
   /** Image path → passphrase of each encrypted disk of a VM on this host, for qemu-img on its images (never logged). */
   imagePassphrases(rec: Pick<VmRecord, 'id' | 'name' | 'spec'>): Promise<Map<string, string>> {
     return imagePassphrases(this.opts.diskKeys, rec, this.dirOf(rec));
+  }
+
+  /** Disk name → passphrase of each encrypted disk (a move to another host sends them; never logged). */
+  diskPassphrases(rec: Pick<VmRecord, 'id' | 'name' | 'spec'>): Promise<Record<string, string>> {
+    return diskPassphrases(this.opts.diskKeys, rec);
+  }
+
+  /** Target of a move: DISK_KEY_MISSING / INVALID_BODY unless `given` holds exactly the passphrases of the VM's encrypted disks. */
+  checkMovedKeys(vm: { name: string; spec: VmRecord['spec'] }, given: Readonly<Record<string, string>> | undefined): void {
+    checkMovedKeys(this.opts.diskKeys, vm, given);
+  }
+
+  /** Target of a move: stores the passphrases it brought under the VM's names; returns the names (forgetDiskKeys undoes). */
+  storeMovedKeys(vm: Pick<VmRecord, 'id' | 'name' | 'spec'>, given: Readonly<Record<string, string>> | undefined): Promise<string[]> {
+    return storeMovedKeys(this.opts.diskKeys, vm, given);
+  }
+
+  /** Removes the named disk passphrases (absent ones are fine). */
+  forgetDiskKeys(names: readonly string[]): Promise<void> {
+    return forgetKeys(this.opts.diskKeys, names);
+  }
+
+  /** The disk-passphrase names a VM's encrypted disks have on this host. */
+  diskKeyNames(rec: Pick<VmRecord, 'id' | 'spec'>): string[] {
+    return keyNamesOf(rec.id, rec.spec);
+  }
+
+  /**
+   * Writes QEMU's secret files for a second QEMU of this VM (a move's target
+   * process) before it starts; returns the function that removes them again,
+   * to call once that QEMU has started or failed to.
+   */
+  writeSecretFiles(rec: Pick<VmRecord, 'id' | 'name' | 'spec'>): Promise<() => Promise<void>> {
+    return writeSecretFiles(this.opts.diskKeys, rec, rec.spec, this.dirOf(rec));
   }
 
   /** The LaunchPlan of a VM on this host (live migration starts a second process from it). */
@@ -481,8 +519,10 @@ export class VmService {
   /**
    * `retry`: this QEMU's exit could not be recorded because the store did not answer (a cluster store without quorum
    * or out of reach); it is tried again every EXIT_RETRY_MS until the store answers, so the record does not stay
-   * `running` with no QEMU. An HA VM is left to the cluster's rejoin then (docs/ha.md: its watchdog fenced it and the
-   * rejoin restarts it after a compare-and-set on its generation; marking it stopped here would keep it down).
+   * `running` with no QEMU. An HA VM too: its QEMU may have died on its own while the host kept its lease, and then
+   * nothing else would record it. One its watchdog fenced is restarted by the cluster's rejoin either way (docs/ha.md:
+   * a record still `running` without its QEMU, or `stopped` by this exit, of a VM the watchdog guarded); a rejoin that
+   * restarted it first leaves this retry stale (a newer instance).
    */
   private onDriverEvent(vm: string, inst: VmInstance, e: DriverEvent, retry = false): void {
     if (e.type === 'shutdown') {
@@ -496,7 +536,6 @@ export class VmService {
       if (e.type === 'paused' && rec.state === 'running') await this.states.set(rec, 'paused', `paused (${e.reason})`);
       if (e.type === 'resumed' && rec.state === 'paused') await this.states.set(rec, 'running', 'resumed');
       if (e.type === 'exited' && ['running', 'paused', 'starting'].includes(rec.state)) {
-        if (retry && rec.spec.ha) return;
         await this.markExited(rec, this.shutdownReasons.get(vm) ?? `QEMU exited (${e.reason})`);
       }
     }).catch((err: unknown) => {
