@@ -20,6 +20,8 @@ export interface LaunchPlan {
   restoreFrom?: string;
   /** NIC name → the host tap device attached for it (NICs on virtual networks; lifecycle attaches them before a start). */
   taps?: Record<string, string>;
+  /** NIC name → the MTU its guest must use (networks whose frames are smaller than 1500, the VXLAN overlay); virtio NICs get host_mtu. */
+  nicMtu?: Record<string, number>;
   /** Encrypted disks (spec disk.encrypt): disk name → the 0600 file holding its LUKS passphrase while QEMU starts (-object secret,file=). */
   diskSecrets?: Record<string, string>;
   /** Encrypted disks with external snapshots: disk name → the backing images below its active one (nearest first), each opened with the disk's secret. */

@@ -15,6 +15,8 @@ export interface HotplugNic {
   model: NetworkSpec['model'];
   /** The link state the guest sees from the start. */
   linkUp: boolean;
+  /** The MTU the guest must use (virtio: host_mtu); absent: the default 1500. */
+  mtu?: number;
 }
 
 export interface NicHotplug {

@@ -7,7 +7,8 @@
  */
 import { fail, type Logger } from '../shared/index.js';
 import {
-  allocateAddress, defaultsFor, requireVlanSupport, tapNameFor, validateNetworkDef, validateNicAttachment,
+  guestMtuFor, allocateAddress,
+  defaultsFor, requireVlanSupport, tapNameFor, validateNetworkDef, validateNicAttachment,
   type HostNetworks, type HostRoute, type NetworkDef, type NicAttachment, type VlanSupport,
 } from '../network/index.js';
 import type { LeaseView, NetworkCreateRequest, NetworkDetailView, NetworkView, VmSpec } from '../spec/index.js';
@@ -191,6 +192,21 @@ export class NetworkService {
       }
       return taps;
     });
+  }
+
+  /**
+   * NIC name → the MTU its guest must use, for the NICs on networks whose
+   * frames are smaller than Ethernet's (the VXLAN overlay: guestMtuFor).
+   * Read from the network records only, so a move's source and target agree.
+   */
+  async guestMtus(spec: VmSpec): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const n of networkNics(spec)) {
+      const net = await this.o.store.getNetwork(n.network);
+      const mtu = net ? guestMtuFor(net) : null;
+      if (mtu !== null) out[n.name] = mtu;
+    }
+    return out;
   }
 
   /**

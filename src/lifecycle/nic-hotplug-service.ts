@@ -67,7 +67,8 @@ export class NicService {
       const tap = await this.o.networks.attachNic(rec, nic);
       let plugged = false;
       try {
-        await hot.attachNic({ name: nic.name, tap, mac, model: nic.model, linkUp: nic.linkUp }, timeoutSignal(HOTPLUG_MS));
+        const mtu = (await this.o.networks.guestMtus({ ...rec.spec, networks: [nic] }))[nic.name];
+        await hot.attachNic({ name: nic.name, tap, mac, model: nic.model, linkUp: nic.linkUp, ...(mtu !== undefined ? { mtu } : {}) }, timeoutSignal(HOTPLUG_MS));
         plugged = true;
         const out = await this.o.vms.saveSpec(rec, spec);
         this.log.info({ vm, nic: nic.name, network: nic.network, tap }, 'NIC hot-plugged');

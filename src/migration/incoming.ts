@@ -42,7 +42,7 @@ export interface IncomingServiceOptions {
   memoryReserveBytes: number;
   logger: Logger;
   /** Virtual networks here: the VM's NICs need a network of each name; live moves get their taps before QEMU starts. */
-  networks?: Pick<NetworkService, 'available' | 'missingNetworks' | 'attachVm' | 'detachVm' | 'forgetVm'>;
+  networks?: Pick<NetworkService, 'available' | 'missingNetworks' | 'attachVm' | 'guestMtus' | 'detachVm' | 'forgetVm'>;
 }
 
 interface Entry {
@@ -175,7 +175,8 @@ export class IncomingService {
     // The NICs' taps on this host's networks (same MAC, the address the source pinned), before QEMU opens them.
     const taps = this.o.networks ? await this.o.networks.attachVm(rec) : {};
     e.nics = true;
-    e.target = await driver.prepareIncoming({ ...plan, taps, ...(req.hotplugged ? { hotplugged: req.hotplugged } : {}) }, {
+    const nicMtu = (await this.o.networks?.guestMtus(rec.spec)) ?? {}; // the source's QEMU got the same host_mtu from the same records
+    e.target = await driver.prepareIncoming({ ...plan, taps, nicMtu, ...(req.hotplugged ? { hotplugged: req.hotplugged } : {}) }, {
       tuning: req.tuning!, accel: req.source.accel, listen: { host: addr, port }, paused: true, ...(e.allowFrom ? { allowFrom: e.allowFrom } : {}),
       ...(copied.length ? { nbd: { host: addr, port: nbdPort, disks: copied.map((d) => d.name) } } : {}), ...(tls ? { tls } : {}),
     }, timeoutSignal(60_000));

@@ -171,7 +171,7 @@ export class LinuxHostNetworks implements HostNetworks {
   private syncFlood(dev: string, local: string): Promise<void> {
     const next = this.floodChain.then(async () => {
       const ch = await syncFloodEntries(this.runner, dev, local, await this.opts.overlay!.peers());
-      if (ch.add.length + ch.del.length > 0) this.log.info({ dev, added: ch.add, removed: ch.del }, 'overlay flood list updated');
+      if (ch.add.length + ch.del.length + ch.forgot.length > 0) this.log.info({ dev, added: ch.add, removed: ch.del, forgot: ch.forgot }, 'overlay flood list updated');
     });
     this.floodChain = next.catch(() => undefined);
     return next;

@@ -16,5 +16,5 @@ export { parseLeases } from './leases.js';
 export { hostCommandRunner, type CommandRunner, type HostRunnerOptions } from './runner.js';
 export { parseLinks, netAlias, nicAlias, type LinkInfo } from './links.js';
 export { LinuxHostNetworks, type LinuxHostNetworksOptions, type OverlayOptions } from './host-networks.js';
-export { vxlanNameFor, floodChanges, parseFloodEntries, requireOverlayAddress, OVERLAY_MTU, VXLAN_PORT } from './vxlan.js';
+export { guestMtuFor, vxlanNameFor, floodChanges, parseFloodEntries, requireOverlayAddress, OVERLAY_MTU, VXLAN_PORT } from './vxlan.js';
 export { probeVlanSupport, requireVlanSupport, vlanProbeCommands, PROBE_ALIAS, type VlanSupport } from './vlan-support.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { floodArgv, floodChanges, parseFloodEntries, requireOverlayAddress, syncFloodEntries, vxlanAddArgv, vxlanNameFor } from './vxlan.js';
+import { floodArgv, floodChanges, guestMtuFor, parseFloodEntries, requireOverlayAddress, syncFloodEntries, vxlanAddArgv, vxlanNameFor } from './vxlan.js';
 import type { CommandRunner } from './runner.js';
 
 describe('VXLAN overlay (pure parts)', () => {
@@ -13,6 +13,13 @@ describe('VXLAN overlay (pure parts)', () => {
   it('builds the add argv with the IANA port and this member\'s address', () => {
     expect(vxlanAddArgv('pvvx10000', 10_000, '10.77.0.11')).toEqual(['link', 'add', 'name', 'pvvx10000', 'type', 'vxlan', 'id', '10000', 'dstport', '4789', 'local', '10.77.0.11']);
     expect(floodArgv('append', 'pvvx10000', '10.77.0.12')).toEqual(['fdb', 'append', '00:00:00:00:00:00', 'dev', 'pvvx10000', 'dst', '10.77.0.12']);
+  });
+
+  it('gives guests the overlay MTU on bridge networks with a VNI only (NAT and local networks keep 1500)', () => {
+    expect(guestMtuFor({ mode: 'bridge', vni: 10_000 })).toBe(1450);
+    expect(guestMtuFor({ mode: 'bridge', vni: null })).toBeNull();
+    expect(guestMtuFor({ mode: 'bridge' })).toBeNull();
+    expect(guestMtuFor({ mode: 'nat', vni: 10_001 })).toBeNull();
   });
 
   it('accepts only IPv4 addresses as fabric addresses (they become argv words)', () => {
@@ -45,7 +52,7 @@ describe('VXLAN overlay (pure parts)', () => {
       },
     };
     const ch = await syncFloodEntries(runner, 'pvvx10000', '10.77.0.11', ['10.77.0.11', '10.77.0.12', '10.77.0.12']);
-    expect(ch).toEqual({ add: ['10.77.0.12'], del: ['10.77.0.13'] });
+    expect(ch).toEqual({ add: ['10.77.0.12'], del: ['10.77.0.13'], forgot: [] });
     expect(calls).toEqual([
       'bridge fdb del 00:00:00:00:00:00 dev pvvx10000 dst 10.77.0.13',
       'bridge fdb append 00:00:00:00:00:00 dev pvvx10000 dst 10.77.0.12',
@@ -55,5 +62,17 @@ describe('VXLAN overlay (pure parts)', () => {
     await syncFloodEntries(runner, 'pvvx10000', '10.77.0.11', ['10.77.0.12', '10.77.0.11']);
     expect(calls).toEqual([]);
     await expect(syncFloodEntries(runner, 'pvvx10000', '10.77.0.11', ['10.77.0.12;reboot'])).rejects.toThrow(/not an IPv4/);
+
+    // A member crashed: the MACs learned behind it go too (an HA guest restarted elsewhere keeps its MAC); the bridge's own rows and live members' stay.
+    fdb = [
+      { mac: '00:00:00:00:00:00', dst: '10.77.0.12' }, { mac: '00:00:00:00:00:00', dst: '10.77.0.13' },
+      { mac: '52:54:00:00:00:01', dst: '10.77.0.13' }, { mac: '52:54:00:00:00:02', dst: '10.77.0.12' }, { mac: '52:54:00:00:00:03' },
+    ] as typeof fdb;
+    calls.length = 0;
+    expect(await syncFloodEntries(runner, 'pvvx10000', '10.77.0.11', ['10.77.0.11', '10.77.0.12'])).toEqual({ add: [], del: ['10.77.0.13'], forgot: ['52:54:00:00:00:01'] });
+    expect(calls).toEqual([
+      'bridge fdb del 00:00:00:00:00:00 dev pvvx10000 dst 10.77.0.13',
+      'bridge fdb del 52:54:00:00:00:01 dev pvvx10000 dst 10.77.0.13',
+    ]);
   });
 });

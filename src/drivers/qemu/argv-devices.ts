@@ -16,7 +16,9 @@ const VIDEO_DEVICE: Record<Exclude<NonNullable<VmSpec['display']['video']>, 'non
 
 export const AGENT_PORT_NAME = 'org.qemu.guest_agent.0';
 
-export function networkArgs(vmId: string, spec: VmSpec, bootIndex: Map<string, number>, taps: Readonly<Record<string, string>> = {}): string[] {
+export function networkArgs(
+  vmId: string, spec: VmSpec, bootIndex: Map<string, number>, taps: Readonly<Record<string, string>> = {}, nicMtu: Readonly<Record<string, number>> = {},
+): string[] {
   const args: string[] = [];
   for (const n of spec.networks) {
     const ids = netIds(n.name);
@@ -35,6 +37,8 @@ export function networkArgs(vmId: string, spec: VmSpec, bootIndex: Map<string, n
       ['netdev', ids.netdev],
       ['id', ids.device],
       ['mac', n.mac ?? stableMac(vmId, n.name)],
+      // A network with smaller frames (VXLAN overlay): virtio tells the guest its MTU (VIRTIO_NET_F_MTU). Other models cannot.
+      ['host_mtu', n.model === 'virtio' ? nicMtu[n.name] : undefined],
       ['bootindex', boot],
       // No PXE option ROM unless the NIC is in the boot order: faster firmware, fewer files needed.
       ['romfile', boot === undefined ? '' : undefined],

@@ -62,6 +62,11 @@ const cases: Array<[string, LaunchPlan, ArgvEnv]> = [
     name: 'net', memory: '128Mi', boot: KERNEL,
     networks: [{ name: 'net0', network: 'lab' }, { name: 'mgmt', network: 'mgmt', model: 'e1000', mac: '52:54:00:aa:bb:01' }, { name: 'user' }],
   }, { taps: { net0: 'pvt-0123456789a', mgmt: 'pvt-bcdef012345' } }), env()],
+  // issue 19: NICs on a VXLAN overlay (MTU 1450): virtio tells the guest with host_mtu; an e1000 cannot (no option)
+  ['overlay-nic-mtu', plan({
+    name: 'ovl', memory: '128Mi', boot: KERNEL,
+    networks: [{ name: 'net0', network: 'ov' }, { name: 'net1', network: 'ov', model: 'e1000', mac: '52:54:00:aa:bb:02' }],
+  }, { taps: { net0: 'pvt-0123456789b', net1: 'pvt-0123456789c' }, nicMtu: { net0: 1450, net1: 1450 } }), env()],
   ['cloud-init-seed', plan({ name: 'ci', memory: '128Mi', boot: KERNEL, cloudInit: { hostname: 'ci-host' } }), env()],
   ['vmware-devices-secure-boot', plan({
     name: 'imported', memory: '1Gi', boot: { firmware: 'uefi', secureBoot: true }, scsiController: 'pvscsi',

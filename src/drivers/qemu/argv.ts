@@ -55,7 +55,7 @@ export function buildQemuArgv(plan: LaunchPlan, env: ArgvEnv): string[] {
     ...firmwareArgs(spec, env),
     ...kernelArgs(spec),
     ...diskArgs(seeded.spec, seeded.diskPaths, boot, plan.diskSecrets, plan.diskBackingFiles),
-    ...networkArgs(plan.id, spec, boot, plan.taps),
+    ...networkArgs(plan.id, spec, boot, plan.taps, plan.nicMtu),
     ...serialArgs(spec, files),
     ...agentArgs(spec, files),
     ...displayArgs(spec, files),

@@ -21,6 +21,7 @@ export async function hotplugNic(qmp: QmpClient, machine: 'q35' | 'pc', nic: Hot
   try {
     await qmp.execute('device_add', {
       driver, id: ids.device, netdev: ids.netdev, mac: nic.mac, romfile: '', ...(bus ? { bus } : {}),
+      ...(nic.mtu !== undefined && nic.model === 'virtio' ? { host_mtu: nic.mtu } : {}),
     }, { signal });
     plugged = true;
     if (!nic.linkUp) await qmp.execute('set_link', { name: ids.device, up: false }, { signal });
