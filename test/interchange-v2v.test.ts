@@ -36,11 +36,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killQemusUnder, startDaemon, tempStateDir, type TestDaemon } from './helpers/daemon.js';
+import { killQemusUnder, startDaemon, vmTempDir, type TestDaemon } from './helpers/daemon.js';
 import { DEBIAN_BUILD_TIMEOUT_MS, debianGuest, type DebianGuest } from './helpers/debian-guest.js';
 import { runCli } from './helpers/http.js';
 import { removeAllVms } from './helpers/isolate.js';
 import { limit } from './helpers/limits.js';
+import { publishedCopy } from './helpers/publish.js';
 
 /**
  * libguestfs's appliance under TCG always: with /dev/kvm present it asks for accel=kvm:tcg, and on a host where nested
@@ -109,7 +110,9 @@ async function debianBiosDisk(g: DebianGuest): Promise<string> {
   const grub = run('apt-cache', ['policy', 'grub-pc-bin']).match(/Candidate: (\S+)/)?.[1] ?? 'unknown';
   const dir = path.join(os.homedir(), '.cache', 'polyvisor', 'debian-bios', `${g.manifest.key}-${grub.replace(/[^A-Za-z0-9.+~-]/g, '_')}-${createHash('sha256').update(GRUB_DEFAULTS).update(INITRAMFS_CONF).digest('hex').slice(0, 8)}`);
   const disk = path.join(dir, 'disk.qcow2');
-  if (existsSync(disk)) return disk;
+  // Daemons get a copy any QEMU user can pass to (qemuUser: per-vm): the cache under /root is closed to them.
+  const published = () => path.join(publishedCopy('debian-bios', dir, path.basename(dir).replace(/[^A-Za-z0-9.+_-]/g, '_'), ['disk.qcow2']), 'disk.qcow2');
+  if (existsSync(disk)) return published();
   const tmp = `${dir}.build-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(path.join(tmp, 'debs', 'partial'), { recursive: true });
@@ -144,7 +147,7 @@ async function debianBiosDisk(g: DebianGuest): Promise<string> {
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
-  return disk;
+  return published();
 }
 
 /** Runs virt-v2v with a time limit, keeping its output for the failure message. */
@@ -175,7 +178,7 @@ beforeAll(async () => {
   const g = debianGuest(true);
   biosDisk = await debianBiosDisk(g);
   d = await startDaemon();
-  work = tempStateDir('v2v');
+  work = vmTempDir('v2v'); // the overlay and the converted disk: passable by a confined QEMU
 }, DEBIAN_BUILD_TIMEOUT_MS);
 afterAll(async () => {
   if (converter?.pid !== undefined) process.kill(converter.pid, 'SIGTERM');

@@ -1,6 +1,6 @@
 /**
  * Issue 23 against a real daemon (no VMs: light): private file modes and the
- * umask (audit defect 11), the secrets store through the CLI with a planted
+ * umask (audit defect 11; the state directory and vmsDir 0710 to the QEMU range's group with qemuUser: per-vm), the secrets store through the CLI with a planted
  * value that appears nowhere in clear, tokens read from a file or standard
  * input (defect 13), host files in a spec only for admins or inside pools
  * (defect 2), security headers, and wrong tokens rate-limited.
@@ -10,7 +10,7 @@ import { chmodSync, existsSync, readFileSync, readdirSync, statSync, writeFileSy
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, startDaemon, tempStateDir, type TestDaemon } from './helpers/daemon.js';
+import { qemuConfined, ROOT, startDaemon, tempStateDir, type TestDaemon } from './helpers/daemon.js';
 import { testGuest } from './helpers/guest.js';
 import { httpCall } from './helpers/http.js';
 
@@ -43,9 +43,19 @@ function cli(args: string[], input = '', env: NodeJS.ProcessEnv = {}): Promise<{
 const local = (args: string[], input?: string) => cli(['--socket', d.socket, ...args], input);
 const mode = (p: string): number => statSync(p).mode & 0o777;
 
+/**
+ * With qemuUser: per-vm the state directory and vmsDir are root:BASE 0710 (the VMs' QEMUs pass through, no
+ * listing; docs/security.md "QEMU as its own user"), else 0700; the cache stays 0700 either way.
+ */
 function assertPrivate(dir: string): void {
-  expect(mode(dir)).toBe(0o700);
-  for (const sub of ['vms', 'cache']) expect(mode(path.join(dir, sub)), sub).toBe(0o700);
+  const passable = qemuConfined() ? 0o710 : 0o700;
+  for (const sub of ['', 'vms']) {
+    const p = path.join(dir, sub);
+    expect(mode(p), sub || 'state directory').toBe(passable);
+    expect(statSync(p).uid, sub || 'state directory').toBe(0);
+    if (qemuConfined()) expect(statSync(p).gid, sub || 'state directory').toBe(d.qemuUidBase);
+  }
+  expect(mode(path.join(dir, 'cache')), 'cache').toBe(0o700);
   for (const f of ['polyvisor.db', 'polyvisor.db-wal', 'polyvisor.db-shm', 'secrets.key', 'daemon.json']) {
     const p = path.join(dir, f);
     if (f !== 'polyvisor.db-shm' || existsSync(p)) expect(mode(p), f).toBe(0o600);

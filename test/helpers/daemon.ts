@@ -93,6 +93,24 @@ export function qemuUidRangeFor(stateDir: string): { base: number; count: number
   return { base: UID_FLOOR + slot * UID_SLOT, count: UID_SLOT - 1 };
 }
 
+/**
+ * The vmsDir a daemon's `--config FILE` names, if any. Daemons sharing one (the cluster tests: VMs fail over and
+ * move in place) share its uid range: the daemon makes its vmsDir root:BASE 0710, so with two bases each daemon's
+ * start would shut the other's VMs out of the folder. They then share uids too, as the members of a production
+ * cluster on shared storage do with the one default range (docs/security.md "Two daemons on one host").
+ */
+function sharedVmsDir(extraArgs: readonly string[] = []): string | undefined {
+  const i = extraArgs.indexOf('--config');
+  const file = i >= 0 ? extraArgs[i + 1] : undefined;
+  if (file === undefined || !existsSync(file)) return undefined;
+  try {
+    const v = (JSON.parse(readFileSync(file, 'utf8')) as { vmsDir?: unknown }).vmsDir;
+    return typeof v === 'string' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The env that gives a daemon on `stateDir` its own uid range (nothing when `env` or the run's environment names a base), and the base it gets. */
 export function qemuUidEnvFor(stateDir: string, env?: NodeJS.ProcessEnv): { base: number; env: Record<string, string> } {
   const named = env?.['POLYVISOR_QEMU_UID_BASE'] ?? process.env['POLYVISOR_QEMU_UID_BASE'];
@@ -103,7 +121,7 @@ export function qemuUidEnvFor(stateDir: string, env?: NodeJS.ProcessEnv): { base
 
 export async function startDaemon(o: DaemonOptions = {}): Promise<TestDaemon> {
   const stateDir = o.stateDir ?? tempStateDir('d');
-  const { base, env: uidEnv } = qemuUidEnvFor(stateDir, o.env);
+  const { base, env: uidEnv } = qemuUidEnvFor(sharedVmsDir(o.extraArgs) ?? stateDir, o.env);
   const infoFile = path.join(stateDir, 'daemon.json');
   rmSync(infoFile, { force: true });
   const args = [path.join(ROOT, 'bin', 'polyvisord.js'), '--state-dir', stateDir, '--listen', '127.0.0.1:0', '--accel', 'tcg', '--log-level', 'debug', ...(o.extraArgs ?? [])];
