@@ -10,9 +10,10 @@
  * survives a restart; external snapshots (LUKS overlays, live and offline),
  * backups (LUKS files, verify, restore to a new VM that boots) and exports
  * with decrypt (disk export and OVF) keep the guest's data and write nothing
- * in clear unless asked; what is not wired for encrypted disks yet (moves,
- * RAM snapshots, verify --boot) is refused with its error code and changes
- * nothing; removing a VM removes its disk passphrase and keeps its backups'.
+ * in clear unless asked; a live move to a new QEMU of the same daemon reads
+ * the marker after; what is not wired for encrypted disks yet (RAM
+ * snapshots, verify --boot) is refused with its error code and changes
+ * nothing; host-to-host moves are in encrypted-disks-moves.test.ts; removing a VM removes its disk passphrase and keeps its backups'.
  * One daemon, one guest VM (its clone never started, its restore started once).
  */
 import { spawnSync } from 'node:child_process';
@@ -119,7 +120,8 @@ describe('encrypted disks', () => {
   });
 
   it('creates a LUKS qcow2 image with a passphrase in the secrets store, and leaves no key file', async () => {
-    const v = keep(await d.client.createVm(spec(VM, { disks: [{ name: 'data', size: '16Mi', encrypt: true }] })));
+    // RAM not a multiple of 256 KiB: the same-host live move below (QEMU 7.2 TCG dirty-bitmap bug, docs/migration.md)
+    const v = keep(await d.client.createVm(spec(VM, { memory: '262084Ki', disks: [{ name: 'data', size: '16Mi', encrypt: true }] })));
     id = v.id;
     image = path.join(d.stateDir, 'vms', id, 'disks', 'data.qcow2');
     const info = JSON.parse(spawnSync('qemu-img', ['info', '--output=json', image], { encoding: 'utf8' }).stdout) as { encrypted: boolean; 'format-specific': { data: { encrypt: { format: string } } } };
@@ -162,8 +164,13 @@ describe('encrypted disks', () => {
     // disk-only by default for an encrypted VM: QEMU 7.2 aborts writing RAM into an encrypted qcow2, so ram is refused
     expect(keep(await snaps.create(VM, { name: 's1' }))).toMatchObject({ name: 's1', type: 'internal', kind: 'disk' });
     expect(await codeOf(snaps.create(VM, { name: 'withram', ram: true }))).toBe('ENCRYPTED_DISK_UNSUPPORTED');
-    expect(await codeOf(new MigrationClient({ endpoint: { socketPath: d.socket } }).migrate(VM))).toBe('ENCRYPTED_DISK_UNSUPPORTED');
-    expect((await d.client.getVm(VM)).state).toBe('running');
+    // a live move to a new QEMU of this daemon: it opens the disk with the passphrase from its own secret file (gone after it started)
+    const pid0 = (await d.client.getVm(VM)).runtime!.pid;
+    const moved = keep(await new MigrationClient({ endpoint: { socketPath: d.socket } }).migrate(VM));
+    expect(moved.state).toBe('running');
+    expect(moved.targetPid).not.toBe(pid0);
+    expect(existsSync(path.join(d.stateDir, 'vms', id, 'keys'))).toBe(false);
+    expect(await guestShell(d.client, VM, `echo 3 > /proc/sys/vm/drop_caches; dd if=/dev/vda bs=512 skip=2048 count=1 2>/dev/null | head -c ${MARKER.length}; echo`, limit('shell', 2))).toContain(MARKER);
     // the guest overwrites its marker after s1; the revert below brings it back
     await guestShell(d.client, VM, `printf '%s' '${OVERWRITE}' | dd of=/dev/vda bs=512 seek=2048 conv=fsync 2>/dev/null; sync`, limit('shell', 2));
     await d.client.action(VM, 'stop', { force: true });

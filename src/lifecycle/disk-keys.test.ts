@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SecretStore } from '../secrets/index.js';
 import { isPolyvisorError } from '../shared/index.js';
 import { validateSpec } from '../spec/index.js';
-import { adoptImportKeys, refusePlaintext, backupKeyName, backupPassphrase, backupPassphrases, checkImportKeys, diskKeyName, diskSecretFiles, forgetKeys, importKeyName, keyNamesOf, passphraseMaker, writeSecretFiles } from './disk-keys.js';
+import { adoptImportKeys, checkMovedKeys, diskPassphrases, storeMovedKeys, refusePlaintext, backupKeyName, backupPassphrase, backupPassphrases, checkImportKeys, diskKeyName, diskSecretFiles, forgetKeys, importKeyName, keyNamesOf, passphraseMaker, writeSecretFiles } from './disk-keys.js';
 
 // The real secrets store in a temp state directory.
 let dir: string;
@@ -88,6 +88,33 @@ describe('disk keys', () => {
     await forgetKeys(keys, keyNamesOf(ID, spec)); // the VM is removed
     expect(await backupPassphrase(keys, vm, 'data')).toBe('the-disk-passphrase');
     await expect(backupPassphrase(keys, vm, 'plain')).rejects.toMatchObject({ code: 'DISK_KEY_MISSING' });
+  });
+
+  it('a move carries the passphrases by disk name; the target checks them all came, stores them under the VM\'s names, and a rollback forgets them', async () => {
+    const vm = { id: ID, name: 'vault', spec };
+    await keys.set(`disk.${ID}.data`, 'the-source-value');
+    expect(await diskPassphrases(keys, vm)).toEqual({ data: 'the-source-value' });
+    expect(await diskPassphrases(keys, { ...vm, spec: validateSpec({ name: 'vault', disks: [{ name: 'plain', size: '1G' }] }) })).toEqual({});
+    await keys.remove(`disk.${ID}.data`);
+    await expect(diskPassphrases(keys, vm)).rejects.toMatchObject({ code: 'DISK_KEY_MISSING' });
+    // The target: every encrypted disk needs its value, nothing else may be named, and a host without a store refuses.
+    expect(codeOf(() => checkMovedKeys(keys, vm, undefined))).toBe('DISK_KEY_MISSING');
+    expect(codeOf(() => checkMovedKeys(keys, vm, { data: '' }))).toBe('DISK_KEY_MISSING');
+    expect(codeOf(() => checkMovedKeys(keys, vm, { data: 'v', plain: 'v' }))).toBe('INVALID_BODY');
+    expect(codeOf(() => checkMovedKeys(undefined, vm, { data: 'v' }))).toBe('ENCRYPTED_DISK_UNSUPPORTED');
+    let msg = '';
+    try {
+      checkMovedKeys(keys, vm, { data: 'SECRET-VALUE-1', other: 'SECRET-VALUE-2' });
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    expect(msg).toContain('other');
+    expect(msg).not.toContain('SECRET-VALUE');
+    const made = await storeMovedKeys(keys, vm, { data: 'the-moved-value' });
+    expect(made).toEqual([`disk.${ID}.data`]);
+    expect(await keys.reveal(`disk.${ID}.data`)).toBe('the-moved-value');
+    await forgetKeys(keys, made);
+    expect(keys.has(`disk.${ID}.data`)).toBe(false);
   });
 
   it('refuses an export that would write an encrypted disk in clear, saying how to ask for it (golden message)', () => {

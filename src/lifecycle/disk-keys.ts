@@ -157,6 +157,55 @@ export async function writeSecretFiles(keys: DiskKeyStore | undefined, vm: { id:
   return cleanup;
 }
 
+/**
+ * Disk name → passphrase of every encrypted disk of a VM, for a move to
+ * another host (sent over the move's authenticated request; never logged).
+ * DISK_KEY_MISSING when one is not in the store.
+ */
+export async function diskPassphrases(keys: DiskKeyStore | undefined, vm: { id: string; name: string; spec: Pick<VmSpec, 'disks'> }): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const d of encryptedDisks(vm.spec)) {
+    const key = diskKeyName(vm.id, d.name);
+    if (!keys?.has(key)) fail('DISK_KEY_MISSING', `the passphrase of encrypted disk ${d.name} of VM ${vm.name} (secret ${key}) is not in this host's secrets store`);
+    out[d.name] = await keys.reveal(key);
+  }
+  return out;
+}
+
+/**
+ * The target of a move: every encrypted disk of the VM has its passphrase in
+ * `given` (INVALID_BODY names the disk otherwise; never the value), and this
+ * host has a secrets store. Pure apart from the check.
+ */
+export function checkMovedKeys(keys: DiskKeyStore | undefined, vm: { name: string; spec: Pick<VmSpec, 'disks'> }, given: Readonly<Record<string, string>> | undefined): void {
+  const enc = encryptedDisks(vm.spec);
+  const extra = Object.keys(given ?? {}).filter((n) => !enc.some((d) => d.name === n));
+  if (extra.length) fail('INVALID_BODY', `diskKeys names ${extra.join(', ')}, which ${extra.length > 1 ? 'are not encrypted disks' : 'is not an encrypted disk'} of VM ${vm.name}`);
+  if (enc.length === 0) return;
+  if (!keys) fail('ENCRYPTED_DISK_UNSUPPORTED', `VM ${vm.name} has encrypted disks, and this host runs without a secrets store`);
+  for (const d of enc) {
+    const v = given?.[d.name];
+    if (typeof v !== 'string' || v.length === 0) fail('DISK_KEY_MISSING', `the move of VM ${vm.name} carries no passphrase for its encrypted disk ${d.name}; the source daemon must send it (update it to this version)`);
+  }
+}
+
+/** Stores the passphrases a move brought under the VM's own names; returns the names set (for a rollback: forgetKeys). */
+export async function storeMovedKeys(keys: DiskKeyStore | undefined, vm: { id: string; name: string; spec: Pick<VmSpec, 'disks'> }, given: Readonly<Record<string, string>> | undefined): Promise<string[]> {
+  checkMovedKeys(keys, vm, given);
+  const made: string[] = [];
+  try {
+    for (const d of encryptedDisks(vm.spec)) {
+      const name = diskKeyName(vm.id, d.name);
+      await keys!.set(name, given![d.name]!);
+      made.push(name);
+    }
+  } catch (err) {
+    await forgetKeys(keys, made).catch(() => undefined);
+    throw err;
+  }
+  return made;
+}
+
 /** ENCRYPTED_DISK_UNSUPPORTED for `what` (an operation not wired for encrypted disks yet) when the VM has any. */
 export function refuseEncrypted(rec: { name: string; spec: Pick<VmSpec, 'disks'> }, what: string): void {
   const enc = encryptedDisks(rec.spec).map((d) => d.name);

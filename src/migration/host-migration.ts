@@ -159,6 +159,17 @@ async function makeTls(d: HostMigrationDeps, dir: string, signal: AbortSignal): 
   return { files, wire: { hostname: TLS_HOSTNAME, caCert: await read('ca-cert.pem'), serverCert: await read('server-cert.pem'), serverKey: await read('server-key.pem') } };
 }
 
+/**
+ * `{ diskKeys }` for a VM with encrypted disks: their passphrases go with the
+ * prepare request (authenticated with the peer token, TLS when the target's
+ * API is https); this host's copies go only when the source VM is removed
+ * after the commit (dropSourceCopy). Empty for a VM without any.
+ */
+async function movedKeys(d: HostMigrationDeps, rec: VmRecord): Promise<{ diskKeys?: Record<string, string> }> {
+  const keys = await d.vms.diskPassphrases(rec);
+  return Object.keys(keys).length ? { diskKeys: keys } : {};
+}
+
 /** Whether this host's driver can make per-migration TLS credentials (QEMU's can; a stand-in driver may not). */
 function canEncrypt(d: HostMigrationDeps): boolean {
   return canMigrateIn(d.driver) && d.driver.makeMigrationTls !== undefined;
@@ -231,7 +242,7 @@ async function moveLive(d: HostMigrationDeps, rec: VmRecord, source: VmInstance 
       migrationId, mode: 'live', source: await sourceFacts(d, source), vm: { id: rec.id, name, spec: await sentSpec(d, rec), state: before },
       ...(hotplugged ? { hotplugged } : {}),
       disks, tuning: plan.tuning, features: features(plan, copied.length > 0), timeoutSeconds: Math.ceil(plan.timeoutMs / 1000),
-      ...(tls ? { tls: tls.wire } : {}),
+      ...(tls ? { tls: tls.wire } : {}), ...(await movedKeys(d, rec)),
     }), d.target, { migrationId, live: true, exports: copied.map((x) => x.name) });
     stopWatch = watchTarget(d, migrationId, m);
     m.phase = copied.length ? 'mirroring' : 'transferring';
@@ -333,7 +344,7 @@ async function moveOffline(d: HostMigrationDeps, rec: VmRecord, c: HostMoveConte
     ready = checkReady(await d.peer.prepare({
       migrationId, mode: 'offline', source: await sourceFacts(d, undefined), vm: { id: rec.id, name, spec: await sentSpec(d, rec), state: rec.state },
       disks, features: [], timeoutSeconds: Math.ceil(c.plan.timeoutMs / 1000), ...(saveFileBytes !== undefined ? { saveFileBytes } : {}),
-      ...(tls ? { tls: tls.wire } : {}),
+      ...(tls ? { tls: tls.wire } : {}), ...(await movedKeys(d, rec)),
     }), d.target, { migrationId, live: false, exports: [...disks.filter((x) => x.copy).map((x) => x.name), ...(saveFileBytes !== undefined ? [STATE_EXPORT] : [])] });
     c.m.phase = 'copying';
     const files = [...disks.filter((x) => x.copy).map((x) => [x.name, lplan.diskPaths[x.name]!, x.fileBytes] as const),

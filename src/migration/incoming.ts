@@ -19,9 +19,9 @@ import { mkdir, rm, truncate, unlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { canMigrateIn, type Driver, type IncomingMigration, type MigrationTlsFiles, type NbdMirror } from '../drivers/index.js';
-import { refuseEncrypted, type NetworkService, type VmService } from '../lifecycle/index.js';
+import { encryptedDisks, type NetworkService, type VmService } from '../lifecycle/index.js';
 import { fail, isLoopbackHost, plainAddress, PolyvisorError, timeoutSignal, validateName, writeFileAtomic, type Logger } from '../shared/index.js';
-import { checkDiskSources, createImage } from '../storage/index.js';
+import { checkDiskSources, createEncryptedImage, createImage } from '../storage/index.js';
 import type { Store, VmRecord } from '../store/index.js';
 import { checkCompatibility, describeIncompatibilities } from './compat.js';
 import { refuseMissingNetworks } from './network-nics.js';
@@ -60,6 +60,8 @@ interface Entry {
   ownRow: boolean;
   /** Peer addresses that may connect to the stream and the exports (the source's; none: anyone holding the move's certificate). */
   allowFrom?: readonly string[];
+  /** Encrypted disks: the passphrase names this prepare stored in this host's secrets store (removed unless the move commits). */
+  keys: string[];
 }
 
 /**
@@ -105,11 +107,13 @@ export class IncomingService {
   }
 
   /** `o.peer`: the address the request came from (undefined over the unix socket); the move's listeners accept only it. */
-  async prepare(req: IncomingRequest, o: { peer?: string } = {}): Promise<IncomingReady> {
+  async prepare(full: IncomingRequest, o: { peer?: string } = {}): Promise<IncomingReady> {
+    // The passphrases of encrypted disks stay out of the entry (kept 10 minutes) and every log line: only the store gets them.
+    const { diskKeys, ...req } = full;
     const name = req.vm.name;
     validateName(name, 'VM name');
     if (this.byId.has(req.migrationId)) fail('VM_BUSY', `migration ${req.migrationId} is already prepared here`);
-    refuseEncrypted(req.vm, 'a move to this host'); // this host has no passphrase for its disks (docs/security.md "Encrypted disks")
+    this.o.vms.checkMovedKeys(req.vm, diskKeys); // encrypted disks: their passphrases came with the request (docs/security.md "Encrypted disks")
     const driver = this.o.driver;
     if (!canMigrateIn(driver) || !driver.hostFacts) fail('MIGRATION_FAILED', `the ${driver.name} driver cannot receive migrations`);
     const facts = await driver.hostFacts(timeoutSignal(30_000));
@@ -142,12 +146,14 @@ export class IncomingService {
       });
       const plan = this.o.vms.plan(rec);
       const allowFrom = allowedPeers(o.peer);
-      const e: Entry = { req, phase: 'waiting', dir: plan.dir, exports: [], ownRow: !shared, ...(allowFrom ? { allowFrom } : {}) };
+      const e: Entry = { req, phase: 'waiting', dir: plan.dir, exports: [], ownRow: !shared, keys: [], ...(allowFrom ? { allowFrom } : {}) };
       this.byId.set(req.migrationId, e);
       try {
         await mkdir(plan.dir, { recursive: true, mode: 0o750 });
         await writeFileAtomic(path.join(plan.dir, CLAIM), JSON.stringify({ migrationId: req.migrationId, from: req.source.host, at: new Date().toISOString() }));
-        const ready = req.mode === 'live' ? await this.prepareLive(e, rec) : await this.prepareOffline(e, rec);
+        // Before any QEMU or image of the move: this host's secrets store gets the passphrases under the VM's own names.
+        e.keys = await this.o.vms.storeMovedKeys({ id: rec.id, name, spec: req.vm.spec }, diskKeys);
+        const ready = req.mode === 'live' ? await this.prepareLive(e, rec, diskKeys ?? {}) : await this.prepareOffline(e, rec);
         e.watchdog = setTimeout(() => void this.abortEntry(req.migrationId, 'not committed in time').catch(() => undefined), (req.timeoutSeconds + 120) * 1000);
         e.watchdog.unref();
         this.log.info({ vm: name, migrationId: req.migrationId, mode: req.mode, from: req.source.host, uri: ready.uri, tls: req.tls !== undefined }, 'incoming migration prepared');
@@ -160,14 +166,20 @@ export class IncomingService {
     }
   }
 
-  private async prepareLive(e: Entry, rec: VmRecord): Promise<IncomingReady> {
+  private async prepareLive(e: Entry, rec: VmRecord, diskKeys: Readonly<Record<string, string>>): Promise<IncomingReady> {
     const { req } = e;
     const driver = this.o.driver;
     if (!canMigrateIn(driver)) fail('MIGRATION_FAILED', `the ${driver.name} driver cannot receive migrations`);
     const plan = this.o.vms.plan(rec);
     const copied = req.disks.filter((d) => d.copy);
     await mkdir(path.join(plan.dir, 'disks'), { recursive: true, mode: 0o750 });
-    for (const d of copied) await createImage(plan.diskPaths[d.name]!, d.format, d.virtualSize, { signal: timeoutSignal(60_000) });
+    // An encrypted disk's image is LUKS here too, under the same passphrase: the mirror writes through QEMU's LUKS layer, so no byte of it lands in clear.
+    const encrypted = new Set(encryptedDisks(req.vm.spec).map((d) => d.name));
+    for (const d of copied) {
+      const file = plan.diskPaths[d.name]!;
+      if (encrypted.has(d.name)) await createEncryptedImage(file, d.virtualSize, diskKeys[d.name]!, { signal: timeoutSignal(120_000) });
+      else await createImage(file, d.format, d.virtualSize, { signal: timeoutSignal(60_000) });
+    }
     let tls: MigrationTlsFiles | undefined;
     if (req.tls) tls = await this.writeTls(plan.dir, req.tls);
     const addr = this.o.address;
@@ -176,10 +188,16 @@ export class IncomingService {
     const taps = this.o.networks ? await this.o.networks.attachVm(rec) : {};
     e.nics = true;
     const nicMtu = (await this.o.networks?.guestMtus(rec.spec)) ?? {}; // the source's QEMU got the same host_mtu from the same records
-    e.target = await driver.prepareIncoming({ ...plan, taps, nicMtu, ...(req.hotplugged ? { hotplugged: req.hotplugged } : {}) }, {
-      tuning: req.tuning!, accel: req.source.accel, listen: { host: addr, port }, paused: true, ...(e.allowFrom ? { allowFrom: e.allowFrom } : {}),
-      ...(copied.length ? { nbd: { host: addr, port: nbdPort, disks: copied.map((d) => d.name) } } : {}), ...(tls ? { tls } : {}),
-    }, timeoutSignal(60_000));
+    // Encrypted disks: QEMU reads their passphrases from secret files as it starts; they go right after.
+    const dropSecretFiles = await this.o.vms.writeSecretFiles(rec);
+    try {
+      e.target = await driver.prepareIncoming({ ...plan, taps, nicMtu, ...(req.hotplugged ? { hotplugged: req.hotplugged } : {}) }, {
+        tuning: req.tuning!, accel: req.source.accel, listen: { host: addr, port }, paused: true, ...(e.allowFrom ? { allowFrom: e.allowFrom } : {}),
+        ...(copied.length ? { nbd: { host: addr, port: nbdPort, disks: copied.map((d) => d.name) } } : {}), ...(tls ? { tls } : {}),
+      }, timeoutSignal(60_000));
+    } finally {
+      await dropSecretFiles();
+    }
     // The stream breaking (source cancelled, died, or link lost) ends the target QEMU: tear down at once.
     e.target.waitLoaded(timeoutSignal((req.timeoutSeconds + 60) * 1000)).catch((err: Error) => {
       e.failed = err;
@@ -307,6 +325,11 @@ export class IncomingService {
     }
     if (rec.id === e.req.vm.id && e.ownRow) await this.o.store.deleteVm(rec.name).catch(() => undefined);
     await rm(e.dir, { recursive: true, force: true });
+    // After the images: nothing of the move's passphrases is left here.
+    if (e.phase !== 'committed' && e.keys.length) {
+      await this.o.vms.forgetDiskKeys(e.keys).catch((err: unknown) => this.log.warn({ vm: e.req.vm.name, err }, 'removing the passphrases of a rolled-back move'));
+      e.keys = [];
+    }
   }
 
   private async dropClaim(e: Entry): Promise<void> {
@@ -340,6 +363,7 @@ export async function discardUnfinishedIncoming(o: { vms: VmService; store: Stor
     await killStaleExports(plan.dir);
     await o.store.deleteVm(rec.name);
     await rm(plan.dir, { recursive: true, force: true });
+    await o.vms.forgetDiskKeys(o.vms.diskKeyNames(rec)); // a move stores them at prepare: none stays for a VM that never arrived
     o.logger.warn({ vm: rec.name, id: rec.id }, 'removed an incoming migration that was never committed (daemon restarted)');
     out.push(rec.name);
   }

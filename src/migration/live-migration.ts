@@ -12,7 +12,7 @@
 import {
   canMigrateIn, canMigrateOut, type Driver, type IncomingMigration, type MigrationStats, type VmInstance,
 } from '../drivers/index.js';
-import { refuseEncrypted, type NetworkService, type VmService } from '../lifecycle/index.js';
+import { type NetworkService, type VmService } from '../lifecycle/index.js';
 import { fail, isPolyvisorError, PolyvisorError, sleep, timeoutSignal, type Logger } from '../shared/index.js';
 import type { VmRecord } from '../store/index.js';
 import { ActiveMigration, ActiveMigrations, type MigrationStatusView } from './active.js';
@@ -91,7 +91,6 @@ export class MigrationService {
     }
     if (opts.target && !this.o.peers) fail('MIGRATION_FAILED', 'this daemon was started without host-to-host migration');
     const rec0 = await this.o.vms.get(name); // a VM that does not exist is a 404, whatever the driver
-    refuseEncrypted(rec0, 'a live move'); // the target would need the passphrase (docs/security.md "Encrypted disks")
     if (!opts.target) refuseNetworkNics(rec0); // host to host: the target plumbs the NICs (network-nics.ts)
     if (!canMigrateIn(driver)) fail('MIGRATION_FAILED', `the ${driver.name} driver cannot receive live migrations`);
     const plan = choosePolicy(opts, { transport: opts.target ? 'tcp' : 'unix', memoryBytes: rec0.spec.memory });
@@ -127,7 +126,13 @@ export class MigrationService {
         const steer = steering(m, plan, onProgress);
         try {
           const hotplugged = await hotplugLayoutOf(source, signal); // vm resize: the target gets the same vCPU and DIMM devices
-          target = await driver.prepareIncoming({ ...this.o.vms.plan(rec), ...(hotplugged ? { hotplugged } : {}) }, { tuning: plan.tuning, accel: source.info.accel }, signal);
+          // Encrypted disks: the new QEMU reads their passphrases from secret files as it starts (removed right after).
+          const dropSecretFiles = await this.o.vms.writeSecretFiles(rec);
+          try {
+            target = await driver.prepareIncoming({ ...this.o.vms.plan(rec), ...(hotplugged ? { hotplugged } : {}) }, { tuning: plan.tuning, accel: source.info.accel }, signal);
+          } finally {
+            await dropSecretFiles();
+          }
           const loaded = target.waitLoaded(signal);
           loaded.catch((err: Error) => {
             targetError = err;

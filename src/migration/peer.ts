@@ -43,6 +43,12 @@ export interface IncomingRequest {
   tls?: { hostname: string; caCert: string; serverCert: string; serverKey: string };
   /** The target gives up (and removes everything) if the move has not been committed by then. */
   timeoutSeconds: number;
+  /**
+   * Encrypted disks: disk name → its passphrase (the target stores it under
+   * the same secret name before its QEMU starts). Carried by this request
+   * only; never logged, never answered (docs/security.md "Encrypted disks").
+   */
+  diskKeys?: Record<string, string>;
 }
 
 export interface IncomingReady {

@@ -52,6 +52,8 @@ const incomingBody = z.object({
   features: z.array(z.enum(['postcopy-ram', 'multifd', 'xbzrle', 'pause-before-switchover'])).max(8),
   tls: z.object({ hostname: z.string().regex(/^[a-z0-9.-]{1,63}$/), caCert: pem('CERTIFICATE'), serverCert: pem('CERTIFICATE'), serverKey: pem('PRIVATE KEY') }).strict().optional(),
   timeoutSeconds: z.number().int().min(1).max(86_400),
+  // Encrypted disks: disk name → passphrase, stored by the target before its QEMU starts (docs/security.md "Encrypted disks").
+  diskKeys: z.record(z.string().max(64), z.string().min(1).max(1024)).refine((r) => Object.keys(r).length <= 16, 'at most 16 disks').optional(),
 }).strict();
 
 const abortBody = z.object({ vm: z.string(), vmId: uuid }).strict();
