@@ -10,9 +10,17 @@
  * other over the overlay; a1 then moves live to h3 and keeps its MAC and
  * address, and the two still ping each other both ways. When h2's daemon stops
  * (its lease runs out) h3 drops h2 from its flood list, and adds it back when h2
- * rejoins. Every address and link lives in the namespaces this test makes.
+ * rejoins. Guests on the overlay get its MTU (virtio host_mtu=1450): eth0 says
+ * 1450 and a 1472-byte ping (a 1500-byte packet, which a 1500-MTU guest would
+ * send whole and the VXLAN port would drop) crosses hosts, fragmented.
+ * `host drain` of a1's member moves it live; it keeps MAC, address and
+ * allocation and reaches a2. An HA guest (ha: true, a raw disk on a shared
+ * folder) on the overlay whose member crashes (daemon and QEMU SIGKILLed)
+ * runs again on another member with the same MAC, address and allocation,
+ * reachable; the crashed member's restart (its leftover tap removed) keeps
+ * that allocation. Every address and link lives in the namespaces this test makes.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, ftruncateSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,6 +45,8 @@ const addrOf = (h: Name): string => `10.78.0.${11 + NAMES.indexOf(h)}`;
 const argsOf = (h: Name): string[] => ['--host-name', h, '--listen', `${addrOf(h)}:0`];
 let etcdDir = '';
 let etcdOut = '';
+/** A folder every member reaches (one filesystem here; NFS or Ceph in real use): the HA guest's disk. */
+let shared = '';
 
 const host = (h: Name): TestDaemon => hosts.get(h)!;
 const nets = (h: Name): NetworkClient => new NetworkClient({ endpoint: { socketPath: host(h).socket } });
@@ -96,9 +106,14 @@ async function shell(owner: Name, vm: string, command: string): Promise<string> 
 
 /** The guest's answer to a ping of `ip` (3 echo requests: ARP over a fresh overlay may lose the first). */
 const pings = (owner: Name, vm: string, ip: string) => shell(owner, vm, `ping -c 3 -W 3 ${ip} >/dev/null 2>&1 && echo PING-OK || echo PING-FAIL`);
+/** A 1472-byte payload: a 1500-byte IPv4 packet, past the overlay's 1450; only a guest that knows its MTU fragments it. */
+const bigPings = (owner: Name, vm: string, ip: string) => shell(owner, vm, `ping -c 3 -W 3 -s 1472 ${ip} >/dev/null 2>&1 && echo PING-OK || echo PING-FAIL`);
+/** Where a VM runs now, asked of any member. */
+const ownerOf = async (vm: string): Promise<Name> => (await host('h1').client.getVm(vm)).host as Name;
 
 beforeAll(async () => {
   etcdDir = mkdtempSync(path.join(os.tmpdir(), 'pv-overlay-etcd-'));
+  shared = mkdtempSync(path.join(os.tmpdir(), 'pv-overlay-shared-'));
   const { core } = await lab.fabricWithEtcd('fabric', '10.78.0.1', etcdDir, (t) => (etcdOut += t));
   for (const h of NAMES) {
     const ns = await lab.add(h);
@@ -126,6 +141,7 @@ afterAll(async () => {
   await killClusterHosts(list, list.map((d) => d.stateDir));
   await lab.cleanup();
   if (etcdDir) rmSync(etcdDir, { recursive: true, force: true });
+  if (shared) rmSync(shared, { recursive: true, force: true });
 });
 
 describe('a bridge network across cluster members (VXLAN overlay)', () => {
@@ -153,6 +169,9 @@ describe('a bridge network across cluster members (VXLAN overlay)', () => {
 
     expect(await pings('h1', 'a1', '10.79.0.12')).toContain('PING-OK');
     expect(await pings('h2', 'a2', '10.79.0.11')).toContain('PING-OK');
+    // The guests know the overlay's MTU (virtio host_mtu): full-size packets cross hosts, fragmented by the sender.
+    expect((await shell('h1', 'a1', 'cat /sys/class/net/eth0/mtu')).trim()).toBe('1450');
+    expect(await bigPings('h1', 'a1', '10.79.0.12')).toContain('PING-OK');
     const before = (await nets('h3').show('ov')).nics.find((n) => n.vm === 'a1')!;
     expect(before).toMatchObject({ ip: null });
     const macBefore = (await shell('h1', 'a1', 'cat /sys/class/net/eth0/address')).trim();
@@ -185,4 +204,75 @@ describe('a bridge network across cluster members (VXLAN overlay)', () => {
     await until('h3 floods to h2 again after it rejoined', limit('daemon', 3), async () => (await floods('h3')) === '10.78.0.11,10.78.0.12');
     expect(await pings('h3', 'a1', '10.79.0.12')).toContain('PING-OK');
   }, 2 * limit('boot') + limit('operation') + limit('shell', 10) + limit('daemon', 8));
+
+  it('`host drain` of a guest\'s member moves it live over the overlay: same MAC, address and allocation, reachable from another member', async () => {
+    const from = await ownerOf('a1'); // h3 after the first case
+    const alloc = (await nets('h1').show('ov')).nics.find((n) => n.vm === 'a1')!;
+    // h2 (a2's member) is cordoned so the drain must take a1 to h1: the pings below then cross hosts.
+    await ok('h1', ['host', 'cordon', 'h2']);
+    const out = await ok('h1', ['host', 'drain', from]);
+    expect(out).toContain('a1: live-migrate -> h1: done');
+    expect(out.trim().split('\n').pop()).toBe(`${from}: drained`);
+    expect(await host('h1').client.getVm('a1')).toMatchObject({ host: 'h1', state: 'running' });
+    expect(await taps(from)).toEqual([]);
+    expect(await taps('h1')).toEqual([alloc.tap]);
+    expect((await nets('h2').show('ov')).nics.filter((n) => n.vm === 'a1')).toEqual([alloc]); // one allocation, unchanged
+    const seen = await shell('h1', 'a1', 'cat /sys/class/net/eth0/address /sys/class/net/eth0/mtu; ip -4 -o addr show dev eth0');
+    expect(seen).toContain(alloc.mac);
+    expect(seen).toContain('10.79.0.11/24');
+    expect(seen).toMatch(/^1450$/m);
+    expect(await pings('h2', 'a2', '10.79.0.11')).toContain('PING-OK');
+    expect(await bigPings('h1', 'a1', '10.79.0.12')).toContain('PING-OK');
+    await ok('h1', ['host', 'uncordon', from]);
+    await ok('h1', ['host', 'uncordon', 'h2']);
+  }, limit('operation') + limit('shell', 6) + limit('daemon'));
+
+  it('an HA guest on the overlay whose member crashes runs again on another member with the same MAC, address and allocation; the crashed member\'s restart keeps it', async () => {
+    // ha1 runs on h3 (drained and uncordoned: it has no guest), its disk on the shared folder.
+    const disk = path.join(shared, 'ha1.raw');
+    const fd = openSync(disk, 'w');
+    ftruncateSync(fd, 4 * 1024 * 1024);
+    closeSync(fd);
+    await host('h3').client.createVm(guestSpec('ha1', {
+      memory: MEM, ha: true, networks: [{ network: 'ov' }], disks: [{ name: 'data', path: disk, format: 'raw' }],
+    } as never, 'pv.ip=10.79.0.13/24'));
+    await host('h3').client.action('ha1', 'start');
+    await waitForLine(host('h3').client, 'ha1', READY);
+    const first = await host('h3').client.getVm('ha1');
+    expect(first.host).toBe('h3');
+    const alloc = (await nets('h3').show('ov')).nics.find((n) => n.vm === 'ha1')!;
+    expect(await taps('h3')).toEqual([alloc.tap]);
+    expect(await pings('h2', 'a2', '10.79.0.13')).toContain('PING-OK');
+
+    // h2 is cordoned (no HA restart there): ha1 must come back on h1, so a2 reaches it across hosts.
+    await ok('h1', ['host', 'cordon', 'h2']);
+    // Crash: h3's daemon and ha1's QEMU die at once (as test/ha-cluster does).
+    await host('h3').kill9();
+    process.kill(first.runtime!.pid, 'SIGKILL');
+    let now = first;
+    await until('ha1 runs again on h1', limit('boot') + limit('daemon', 4), async () => {
+      now = (await host('h1').client.getVm('ha1').catch(() => undefined)) ?? now;
+      return now.host === 'h1' && now.state === 'running' && now.runtime?.pid !== first.runtime!.pid;
+    }).catch((err: Error) => {
+      throw new Error(`${err.message}; ha1 last seen ${now.state} on ${now.host} (${now.stateReason})`);
+    });
+    expect(now.stateReason).toMatch(/HA: restarted on h1 after host h3 was lost/);
+    await ok('h1', ['host', 'uncordon', 'h2']);
+    await waitForLine(host('h1').client, 'ha1', READY);
+    expect((await nets('h1').show('ov')).nics.filter((n) => n.vm === 'ha1')).toEqual([alloc]);
+    expect(await taps('h1')).toContain(alloc.tap);
+    const seen = await shell('h1', 'ha1', 'cat /sys/class/net/eth0/address /sys/class/net/eth0/mtu; ip -4 -o addr show dev eth0');
+    expect(seen).toContain(alloc.mac);
+    expect(seen).toContain('10.79.0.13/24');
+    expect(seen).toMatch(/^1450$/m);
+    expect(await pings('h2', 'a2', '10.79.0.13')).toContain('PING-OK');
+    expect(await bigPings('h1', 'ha1', '10.79.0.12')).toContain('PING-OK');
+
+    // h3 starts again: its leftover tap of ha1 goes (reconcile), and the allocation stays ha1's, on h1.
+    hosts.set('h3', await startDaemon({ stateDir: host('h3').stateDir, netns: nsOf.get('h3')!, extraArgs: argsOf('h3') }));
+    await until('h3 removed its leftover tap', limit('daemon'), async () => (await taps('h3')).length === 0);
+    expect((await nets('h3').show('ov')).nics.filter((n) => n.vm === 'ha1')).toEqual([alloc]);
+    expect(await host('h3').client.getVm('ha1')).toMatchObject({ host: 'h1', state: 'running' });
+    expect(await pings('h1', 'ha1', '10.79.0.12')).toContain('PING-OK');
+  }, 2 * limit('boot') + limit('daemon', 8) + limit('shell', 8));
 });
