@@ -8,7 +8,7 @@ let passed = Number(staticPassed);
 let failed = Number(staticFailed);
 let skipped = 0;
 const failedNames = [];
-for (const project of ['unit', 'integration']) {
+for (const project of ['unit', 'fuzz', 'integration']) {
   const file = path.join(dir, `${project}.json`);
   const runFailed = runsFailed.split(' ').includes(project);
   if (!existsSync(file)) {

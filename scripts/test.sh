@@ -35,6 +35,10 @@ vitest_project() {
   "${@:2}" npx vitest run --project "$1" --reporter=default --reporter=json --outputFile.json="$results/$1.json" || runs_failed="$runs_failed $1"
 }
 vitest_project unit
+# The API fuzz at the suite's count per route (issue 23): four shard files, two at a time (one per core).
+# The config's fileParallelism: false (for the QEMU tests) is overridden here; docs/benchmarks.md "fuzz-api-cost".
+echo "== vitest fuzz"
+npx vitest run --project fuzz --fileParallelism --maxWorkers=2 --minWorkers=1 --reporter=default --reporter=json --outputFile.json="$results/fuzz.json" || runs_failed="$runs_failed fuzz"
 # Load mode (POLYVISOR_TEST_LOAD=1): the integration tests run beside one busy loop per core, as on a busy host.
 if [ "${POLYVISOR_TEST_LOAD:-0}" = 1 ]; then
   vitest_project integration bash scripts/cpu-load.sh

@@ -5,11 +5,15 @@
  * 5xx, a 4xx without the catalogue's shape and an unanswered request are each
  * reported naming the route; a well-behaved route gives no problem. The state
  * check is the one the fuzz files use: every field of every row of the three
- * lists, compared after each request.
+ * lists, compared after each request; with a quick read (a change counter),
+ * the counter after each request and the full read once per run, and a
+ * single planted change by one refused request among hundreds is caught and
+ * named either way, also when the quick read misses it (the run's full read
+ * sees it and a replay names the request).
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fuzzRoutes, type OpenApiDoc } from '../../test/helpers/api-fuzz.js';
+import { fuzzRoutes, requestAt, type OpenApiDoc } from '../../test/helpers/api-fuzz.js';
 
 let app: FastifyInstance;
 /** The "state": three lists of rows, as the fuzz files' snapshot reads them. */
@@ -62,5 +66,57 @@ describe('the fuzz checks report each broken rule', () => {
     expect((await run('/unknown-code', 2)).problems.join('\n')).toMatch(/a 400 without the catalogue's shape/);
     const hung = await run('/hangs', 1, 200);
     expect(hung.problems).toEqual([expect.stringMatching(/no answer within 200 ms/)]);
+  });
+});
+
+describe('the state check over runs (a quick read after each request, the full read per run)', () => {
+  // A second app that takes every body as text, so one route can change the state on exactly one fuzzed request.
+  let planted: FastifyInstance;
+  let changes = 0;
+  const route = { method: 'POST', url: '/planted' };
+  const N = 300;
+  const seed = 11;
+  /** The first request from index 100 whose text is unique among the N and sent as JSON: the one that will change a row. */
+  let target = -1;
+  let targetBody = '';
+  beforeAll(async () => {
+    const reqs = Array.from({ length: N }, (_, i) => requestAt(seed, 0, i, route, doc));
+    target = reqs.findIndex((r, i) => i >= 100 && r.headers['content-type'] === 'application/json' && reqs.filter((x) => x.payload === r.payload).length === 1);
+    targetBody = reqs[target]!.payload!;
+    planted = Fastify();
+    planted.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    planted.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    planted.setErrorHandler((_err, _req, reply) => reply.code(400).send(refuse));
+    planted.post('/planted', async (req, reply) => {
+      if (req.body === targetBody) { state.vms[0]!.spec.cpus++; changes++; }
+      return reply.code(400).send(refuse);
+    });
+    planted.post('/ok-changes', async () => { state.vms.push({ name: `w${state.vms.length}`, spec: { cpus: 1 }, generation: 1 }); changes++; return { ok: true }; });
+    await planted.ready();
+  });
+  afterAll(() => planted?.close());
+
+  const check = (routes: Array<{ method: string; url: string }>, quick: () => Promise<string>, routeIndex?: number[]) => fuzzRoutes({
+    app: planted, doc, routes, ...(routeIndex ? { routeIndex } : {}), perRoute: N, seed, snapshot, quick, fullEvery: 50, codes: new Set(['INVALID_ARGUMENT']),
+  });
+
+  it(`one refused request among ${N} that changes a row is caught and named by the quick read`, async () => {
+    expect(target).toBeGreaterThanOrEqual(100);
+    const res = await check([route], async () => String(changes));
+    expect(res.requests).toBe(N);
+    expect(res.problems).toEqual([expect.stringMatching(new RegExp(`^seed ${seed} route 0 \\(POST /planted\\) request ${target}: refused \\(400\\) but changed the state`))]);
+    expect(res.fullReads).toBeLessThanOrEqual(N / 50 + 2); // the full read per run, not per request
+  });
+
+  it('a quick read that misses the change: the run\'s full read sees it and the replay names the request', async () => {
+    const res = await check([route], async () => 'blind');
+    expect(res.problems).toEqual([expect.stringMatching(new RegExp(`request ${target}: refused \\(400\\) but changed the state \\(seen by the full read, not the quick one; replayed\\)`))]);
+  });
+
+  it('accepted requests that change the state are no problem, and the refusals after them are still checked', async () => {
+    // the planted route keeps index 0 in the run's numbering (as a shard's routes keep theirs), so its requests are the same
+    const res = await check([{ method: 'POST', url: '/ok-changes' }, route], async () => String(changes), [1, 0]);
+    expect(res.byStatus[200]).toBe(N);
+    expect(res.problems).toEqual([expect.stringMatching(new RegExp(`route 0 \\(POST /planted\\) request ${target}: refused \\(400\\) but changed the state: `))]);
   });
 });

@@ -3,7 +3,8 @@
  * served OpenAPI document, so a new route is fuzzed without editing this
  * file) gets POLYVISOR_FUZZ_PER_ROUTE seeded bodies (default 100 here, 20 for a
  * route whose only input is its query string: POLYVISOR_FUZZ_QUERY_ONLY; the
- * full 10,000 per route is bench/fuzz-api.ts) as the admin, through fastify's
+ * suite's `fuzz` project runs 4,000 per route in shards, src/api/fuzz-shard-*.fuzz.test.ts, and
+ * the full 10,000 per route is bench/fuzz-api.ts) as the admin, through fastify's
  * inject: schema-shaped bodies mutated into wrong types, huge strings, deep
  * nesting, unicode, prototype-pollution keys, numbers past their limits,
  * broken JSON and wrong content types. No answer is a 5xx, every 4xx has the
@@ -12,7 +13,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryTmp, openFullStubStack, stateReader, type FullStubStack } from '../../test/helpers/full-stub-stack.js';
-import { fuzzRoutes, type OpenApiDoc } from '../../test/helpers/api-fuzz.js';
+import { fuzzRoutes, routesOf, type OpenApiDoc } from '../../test/helpers/api-fuzz.js';
 import { catalogue } from '../shared/index.js';
 
 const PER_ROUTE = Number(process.env['POLYVISOR_FUZZ_PER_ROUTE'] ?? 100);
@@ -34,21 +35,14 @@ afterAll(async () => {
   await stack?.close();
 });
 
-/** What a refused request must leave alone: every stored field of the VMs and tokens, the secrets (stateReader; src/api/fuzz-state.test.ts shows it strict). */
+/** What a refused request must leave alone: every stored field of the VMs and tokens, the secrets (stateReader: its change counter after every request, the full read per run; src/api/fuzz-state.test.ts shows both strict). */
 const snapshot = (): Promise<string> => reader.read();
-
-/** Routes from the document; event streams are left out (they never end) and WebSocket-only routes answer a plain GET like any other. */
-function routesOf(d: OpenApiDoc): Array<{ method: string; url: string }> {
-  return Object.entries(d.paths).flatMap(([p, ops]) => Object.entries(ops)
-    .filter(([, op]) => !Object.values(op.responses).some((r) => r.content && Object.keys(r.content).some((c) => c.includes('event-stream'))))
-    .map(([m]) => ({ method: m.toUpperCase(), url: p.replace(/\{([^}]+)\}/g, ':$1') })));
-}
 
 describe('fuzzing every route from the OpenAPI document', () => {
   it(`${PER_ROUTE} hostile requests per route: no 5xx, catalogue-shaped 4xx, no state change on a refusal`, async () => {
     const routes = routesOf(doc);
     expect(routes.length).toBeGreaterThan(90);
-    const res = await fuzzRoutes({ app: stack.api.app, doc, routes, perRoute: PER_ROUTE, seed: SEED, snapshot, codes: new Set(Object.keys(catalogue)), queryOnlyPerRoute: QUERY_ONLY, maxProblems: 200 });
+    const res = await fuzzRoutes({ app: stack.api.app, doc, routes, perRoute: PER_ROUTE, seed: SEED, snapshot, quick: () => reader.quick(), codes: new Set(Object.keys(catalogue)), queryOnlyPerRoute: QUERY_ONLY, maxProblems: 200 });
     console.log(`fuzz: seed ${SEED}, ${routes.length} routes x ${PER_ROUTE} (query-only ${QUERY_ONLY}) = ${res.requests} requests in ${(res.ms / 1000).toFixed(1)} s (${Math.round(res.requests / (res.ms / 1000))}/s); statuses ${JSON.stringify(res.byStatus)}`);
     console.log(`slowest: ${Object.entries(res.msByRoute).sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, ms]) => `${k} ${Math.round(ms)} ms`).join(', ')}`);
     expect(res.problems, `seed ${SEED} (replay with POLYVISOR_FUZZ_SEED=${SEED})`).toEqual([]);

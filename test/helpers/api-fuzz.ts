@@ -193,67 +193,155 @@ export function fuzzRequest(g: Gen, method: string, url: string, op: Operation |
 }
 
 export interface RouteRef { method: string; url: string }
-export interface FuzzResult { requests: number; /** Requests planned (per route, fewer for query-only routes). */ expected: number; byStatus: Record<number, number>; problems: string[]; ms: number; /** Milliseconds spent on each route. */ msByRoute: Record<string, number> }
+
+/** The routes to fuzz, from the served OpenAPI document; event streams are left out (they never end) and WebSocket-only routes answer a plain GET like any other. */
+export function routesOf(d: OpenApiDoc): RouteRef[] {
+  return Object.entries(d.paths).flatMap(([p, ops]) => Object.entries(ops)
+    .filter(([, op]) => !Object.values(op.responses).some((r) => r.content && Object.keys(r.content).some((c) => c.includes('event-stream'))))
+    .map(([m]) => ({ method: m.toUpperCase(), url: p.replace(/\{([^}]+)\}/g, ':$1') })));
+}
+export interface FuzzResult { requests: number; /** Requests planned (per route, fewer for query-only routes). */ expected: number; byStatus: Record<number, number>; problems: string[]; ms: number; /** Milliseconds spent on each route. */ msByRoute: Record<string, number>; /** Full state reads made (after every request without `quick`; per run with it). */ fullReads: number }
+
+/** The request `i` of route `ri`, rebuilt from the seed (what a failure names, and what a replay re-sends). */
+export function requestAt(seed: number, ri: number, i: number, r: RouteRef, doc: OpenApiDoc): FuzzRequest {
+  return fuzzRequest(new Gen(rng(requestSeed(seed, ri, i)), doc.components?.schemas ?? {}), r.method, r.url, operationOf(doc, r));
+}
+
+const operationOf = (doc: OpenApiDoc, r: RouteRef): Operation | undefined => doc.paths[r.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}')]?.[r.method.toLowerCase()];
 
 /**
  * Sends `perRoute` requests to each route and checks each answer: below 500;
- * a 4xx has the catalogue's shape (code, message, hint) and left `snapshot()`
+ * a 4xx has the catalogue's shape (code, message, hint) and left the state
  * as it was. Requests still unanswered after `timeoutMs` are problems too.
+ *
+ * The state check. Without `quick`: `snapshot()` (the full read) after every
+ * request, a 4xx whose read differs from the one before it is a problem.
+ * With `quick` (a cheap read that changes whenever a full read would, e.g. a
+ * change counter kept by triggers: stateReader in full-stub-stack.ts): the
+ * quick read after every request names a refused request that changed
+ * something, and the full read runs once per run of `fullEvery` requests (and
+ * at each route's end) as a cross-check: if the full read changed over a run
+ * in which the quick read never moved, the quick read missed a
+ * change; the run is then re-sent one request at a time with a full read
+ * after each, to name the refused request that changed the state (the run as
+ * a whole is reported if the replay does not reproduce it).
  */
 export async function fuzzRoutes(o: {
   app: FastifyInstance; doc: OpenApiDoc; routes: readonly RouteRef[]; perRoute: number; seed: number;
   /** Requests for a route whose only input is its query string (no body, no path parameter): the doctor runs real checks. */
   queryOnlyPerRoute?: number;
-  headers?: Record<string, string>; snapshot: () => Promise<string>; codes: ReadonlySet<string>; timeoutMs?: number; maxProblems?: number;
+  headers?: Record<string, string>; snapshot: () => Promise<string>; quick?: () => Promise<string>; fullEvery?: number;
+  codes: ReadonlySet<string>; timeoutMs?: number; maxProblems?: number;
+  /** Indices of the routes in the run's numbering (a shard's routes keep their index in the whole list, so a seed replays the same requests). */
+  routeIndex?: readonly number[];
 }): Promise<FuzzResult> {
   const t0 = performance.now();
-  const res: FuzzResult = { requests: 0, expected: 0, byStatus: {}, problems: [], ms: 0, msByRoute: {} };
-  const defs = o.doc.components?.schemas ?? {};
-  let before = await o.snapshot();
-  for (const [ri, r] of o.routes.entries()) {
-    const op = o.doc.paths[r.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}')]?.[r.method.toLowerCase()];
-    const tr = performance.now();
-    const queryOnly = !r.url.includes(':') && !op?.requestBody;
-    const n = queryOnly ? Math.min(o.perRoute, o.queryOnlyPerRoute ?? o.perRoute) : o.perRoute;
-    res.expected += n;
-    for (let i = 0; i < n; i++) {
-      if (res.problems.length >= (o.maxProblems ?? 20)) break;
-      const where = `seed ${o.seed} route ${ri} (${r.method} ${r.url}) request ${i}`;
-      const req = fuzzRequest(new Gen(rng(requestSeed(o.seed, ri, i)), defs), r.method, r.url, op);
-      const answer = await withTimeout(o.app.inject({ method: req.method as 'GET', url: req.url, headers: { ...o.headers, ...req.headers }, ...(req.payload !== undefined ? { payload: req.payload } : {}) }), o.timeoutMs ?? 10_000);
-      res.requests++;
-      if (!answer) {
-        res.problems.push(`${where}: no answer within ${o.timeoutMs ?? 10_000} ms: ${req.method} ${req.url.slice(0, 200)}`);
-        continue;
+  const res: FuzzResult = { requests: 0, expected: 0, byStatus: {}, problems: [], ms: 0, msByRoute: {}, fullReads: 0 };
+  const timeoutMs = o.timeoutMs ?? 10_000;
+  const quick = o.quick ?? o.snapshot;
+  const full = async (): Promise<string> => { res.fullReads++; return o.snapshot(); };
+  const fullEvery = o.quick ? (o.fullEvery ?? 500) : Infinity;
+  const late = lateTimer(timeoutMs);
+  const send = async (req: FuzzRequest) => late.race(o.app.inject({ method: req.method as 'GET', url: req.url, headers: { ...o.headers, ...req.headers }, ...(req.payload !== undefined ? { payload: req.payload } : {}) }));
+  const show = (req: FuzzRequest, status: number | string, body: string): string => `${req.method} ${req.url.slice(0, 200)} ${req.headers['content-type'] ?? '(no content-type)'} ${String(req.payload ?? '').slice(0, 200)} -> ${status} ${body.slice(0, 300)}`;
+  const where = (ri: number, r: RouteRef, i: number): string => `seed ${o.seed} route ${ri} (${r.method} ${r.url}) request ${i}`;
+
+  let quickBefore = await quick();
+  let fullBefore = o.quick ? await full() : '';
+  /** The run since the last full read: its requests (rebuilt from the seed for a replay) and whether the quick read moved in it (an accepted change, or a refused one already reported). */
+  let run: Array<{ ri: number; r: RouteRef; i: number }> = [];
+  let quickMoved = false;
+  const closeRun = async (): Promise<void> => {
+    if (!o.quick || run.length === 0) return;
+    const now = await full();
+    if (now !== fullBefore && !quickMoved) {
+      // The quick read missed a change the full read sees: name the request by re-sending the run one at a time.
+      const named: string[] = [];
+      let prev = now;
+      for (const x of run) {
+        const req = requestAt(o.seed, x.ri, x.i, x.r, o.doc);
+        const answer = await send(req);
+        const after = await full();
+        if (answer && answer.statusCode >= 400 && answer.statusCode < 500 && after !== prev) named.push(`${where(x.ri, x.r, x.i)}: refused (${answer.statusCode}) but changed the state (seen by the full read, not the quick one; replayed): ${show(req, answer.statusCode, answer.body)}`);
+        prev = after;
       }
-      res.byStatus[answer.statusCode] = (res.byStatus[answer.statusCode] ?? 0) + 1;
-      const show = `${req.method} ${req.url.slice(0, 200)} ${req.headers['content-type'] ?? '(no content-type)'} ${String(req.payload ?? '').slice(0, 200)} -> ${answer.statusCode} ${answer.body.slice(0, 300)}`;
-      if (answer.statusCode >= 500) res.problems.push(`${where}: ${show}`);
-      const after = await o.snapshot();
-      if (answer.statusCode >= 400 && answer.statusCode < 500) {
-        let body: Record<string, unknown> = {};
-        try {
-          body = JSON.parse(answer.body) as Record<string, unknown>;
-        } catch { /* checked below */ }
-        if (typeof body['code'] !== 'string' || !o.codes.has(body['code']) || typeof body['message'] !== 'string' || typeof body['hint'] !== 'string') {
-          res.problems.push(`${where}: a ${answer.statusCode} without the catalogue's shape: ${show}`);
-        }
-        if (after !== before) res.problems.push(`${where}: refused (${answer.statusCode}) but changed the state: ${show}`);
-      }
-      before = after;
+      const a = run[0]!;
+      const b = run[run.length - 1]!;
+      res.problems.push(...(named.length ? named : [`seed ${o.seed}: the state changed during the refused requests from route ${a.ri} request ${a.i} to route ${b.ri} request ${b.i} (seen by the full read, not the quick one; the replay did not name one)`]));
+      fullBefore = await full();
+      quickBefore = await quick();
+    } else {
+      fullBefore = now;
     }
-    res.msByRoute[`${r.method} ${r.url}`] = performance.now() - tr;
+    run = [];
+    quickMoved = false;
+  };
+
+  try {
+    for (const [k, r] of o.routes.entries()) {
+      const ri = o.routeIndex?.[k] ?? k;
+      const op = operationOf(o.doc, r);
+      const tr = performance.now();
+      const queryOnly = !r.url.includes(':') && !op?.requestBody;
+      const n = queryOnly ? Math.min(o.perRoute, o.queryOnlyPerRoute ?? o.perRoute) : o.perRoute;
+      res.expected += n;
+      for (let i = 0; i < n; i++) {
+        if (res.problems.length >= (o.maxProblems ?? 20)) break;
+        const req = requestAt(o.seed, ri, i, r, o.doc);
+        const answer = await send(req);
+        res.requests++;
+        if (!answer) {
+          res.problems.push(`${where(ri, r, i)}: no answer within ${timeoutMs} ms: ${req.method} ${req.url.slice(0, 200)}`);
+          continue;
+        }
+        const status = answer.statusCode;
+        res.byStatus[status] = (res.byStatus[status] ?? 0) + 1;
+        if (status >= 500) res.problems.push(`${where(ri, r, i)}: ${show(req, status, answer.body)}`);
+        const after = await quick();
+        if (status >= 400 && status < 500) {
+          let body: Record<string, unknown> = {};
+          try {
+            body = JSON.parse(answer.body) as Record<string, unknown>;
+          } catch { /* checked below */ }
+          if (typeof body['code'] !== 'string' || !o.codes.has(body['code']) || typeof body['message'] !== 'string' || typeof body['hint'] !== 'string') {
+            res.problems.push(`${where(ri, r, i)}: a ${status} without the catalogue's shape: ${show(req, status, answer.body)}`);
+          }
+          if (after !== quickBefore) res.problems.push(`${where(ri, r, i)}: refused (${status}) but changed the state: ${show(req, status, answer.body)}`);
+        }
+        if (after !== quickBefore) quickMoved = true;
+        quickBefore = after;
+        run.push({ ri, r, i });
+        if (run.length >= fullEvery) await closeRun();
+      }
+      await closeRun();
+      res.msByRoute[`${r.method} ${r.url}`] = performance.now() - tr;
+    }
+  } finally {
+    late.stop();
   }
   res.ms = performance.now() - t0;
   return res;
 }
 
-async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), ms); });
-  try {
-    return await Promise.race([p, late]);
-  } finally {
-    clearTimeout(timer);
-  }
+/**
+ * One timer for a whole run (re-armed per request with refresh(), not a new
+ * setTimeout each time): `race(p)` is p's value, or undefined when p is still
+ * pending `ms` after the call.
+ */
+function lateTimer(ms: number): { race<T>(p: Promise<T>): Promise<T | undefined>; stop(): void } {
+  let fire: (() => void) | undefined;
+  const timer = setTimeout(() => fire?.(), ms);
+  timer.unref();
+  return {
+    async race<T>(p: Promise<T>): Promise<T | undefined> {
+      const late = new Promise<undefined>((resolve) => { fire = () => resolve(undefined); });
+      timer.refresh();
+      try {
+        return await Promise.race([p, late]);
+      } finally {
+        fire = undefined;
+      }
+    },
+    stop: () => clearTimeout(timer),
+  };
 }

@@ -114,19 +114,43 @@ export function memoryTmp(): string {
 }
 
 /**
- * What a refused request must leave alone, read cheaply for the fuzzers (it runs after every request):
- * every column of every row of the vms table, every column but last_used_at (a successful
- * authentication may touch it) of api_tokens, as SQLite stores them (raw rows from a second,
- * read-only connection with statements prepared once: no record parsing), and the secrets' names and
- * times. At least as strict as comparing listVms() and tokens.list() records: a change to any stored
- * field shows. src/api/fuzz-state.test.ts plants one change in each and sees it.
+ * What a refused request must leave alone, for the fuzzers: every column of every row of the vms
+ * table, every column but last_used_at (a successful authentication may touch it) of api_tokens, and
+ * the secrets' names and times.
+ *
+ * `read()` (the full read): those rows as SQLite stores them (raw rows from a second, read-only
+ * connection with statements prepared once: no record parsing) and the secrets. At least as strict as
+ * comparing listVms() and tokens.list() records: a change to any stored field shows.
+ *
+ * `quick()` (read after every fuzzed request): a counter that triggers in the test's database add 1 to
+ * on every INSERT and DELETE of those two tables and on every UPDATE that changes one of those columns
+ * (a comparison of every column, old IS new, generated from the table's own column list, so a column
+ * added later is covered), plus the secrets. It moves whenever the full read would differ, on any
+ * connection, and also on a change undone within the same request. The triggers and their counter
+ * table (fuzz_state_changes) live in this temporary database only, added after the store's migrations.
+ * src/api/fuzz-state.test.ts plants one change in each table and sees it with both reads.
  */
-export function stateReader(stack: FullStubStack): { read(): Promise<string>; close(): void } {
-  const db = new Database(path.join(stack.dir, 'state', 'state.db'), { readonly: true, fileMustExist: true });
+export function stateReader(stack: FullStubStack): { read(): Promise<string>; quick(): Promise<string>; close(): void } {
+  const file = path.join(stack.dir, 'state', 'state.db');
+  const rw = new Database(file, { timeout: 5_000 });
+  const columns = (table: string): string[] => (rw.prepare(`SELECT name FROM pragma_table_info('${table}')`).all() as Array<{ name: string }>).map((c) => c.name);
+  const changed = (cols: readonly string[]): string => cols.map((c) => `old."${c}" IS NOT new."${c}"`).join(' OR ');
+  rw.exec('CREATE TABLE IF NOT EXISTS fuzz_state_changes (n INTEGER NOT NULL); INSERT INTO fuzz_state_changes SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM fuzz_state_changes);');
+  const bump = 'UPDATE fuzz_state_changes SET n = n + 1';
+  for (const [table, cols] of [['vms', columns('vms')], ['api_tokens', columns('api_tokens').filter((c) => c !== 'last_used_at')]] as const) {
+    rw.exec(`
+      CREATE TRIGGER IF NOT EXISTS fuzz_${table}_insert AFTER INSERT ON ${table} BEGIN ${bump}; END;
+      CREATE TRIGGER IF NOT EXISTS fuzz_${table}_delete AFTER DELETE ON ${table} BEGIN ${bump}; END;
+      CREATE TRIGGER IF NOT EXISTS fuzz_${table}_update AFTER UPDATE ON ${table} WHEN ${changed(cols)} BEGIN ${bump}; END;`);
+  }
+  rw.close();
+  const db = new Database(file, { readonly: true, fileMustExist: true });
   const vms = db.prepare('SELECT * FROM vms ORDER BY id').raw();
   const tokens = db.prepare('SELECT name, role, hash, prefix, created_at, expires_at FROM api_tokens ORDER BY name').raw();
+  const counter = db.prepare('SELECT n FROM fuzz_state_changes').pluck();
   return {
     read: async () => JSON.stringify([vms.all(), tokens.all(), await stack.secrets.list()]),
+    quick: async () => `${String(counter.get())} ${JSON.stringify(await stack.secrets.list())}`,
     close: () => db.close(),
   };
 }

@@ -1,0 +1,4 @@
+/** The suite's API fuzz, shard 3 of 4 (issue 23; test/helpers/fuzz-shard.ts says what it sends and checks). */
+import { fuzzShard } from '../../test/helpers/fuzz-shard.js';
+
+fuzzShard(3, 4);
