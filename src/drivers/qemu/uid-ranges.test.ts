@@ -30,22 +30,23 @@ describe('QEMU uid ranges of the daemons of a host', () => {
     expect(rangesOverlap({ base: 2_000_000_000, count: 65_536 }, { base: 2_000_000_000, count: 65_536 })).toBe(true);
   });
 
-  it('a claim is seen by a daemon with an overlapping range while its daemon lives; not its own, not a disjoint one, not a dead one', async () => {
+  it('a claim is seen by a daemon with an overlapping range while its daemon lives; not its own, not a disjoint one, not a dead one (removed)', async () => {
     const dir = await tmp();
     const other = fakeDaemon();
     await new Promise((r) => setTimeout(r, 100)); // let exec -a take effect
     await writeFile(path.join(dir, 'a.json'), JSON.stringify({ pid: other, stateDir: '/var/lib/a', base: 2_000_000_000, count: 65_536 }));
     await writeFile(path.join(dir, 'b.json'), JSON.stringify({ pid: other, stateDir: '/var/lib/b', base: 3_000_000_000, count: 100 }));
     await writeFile(path.join(dir, 'c.json'), JSON.stringify({ pid: 2 ** 22 + 7, stateDir: '/var/lib/c', base: 2_000_000_000, count: 10 })); // no such pid
-    await writeFile(path.join(dir, 'd.json'), JSON.stringify({ pid: process.pid, stateDir: '/var/lib/d', base: 2_000_000_000, count: 10 })); // a pid that is not a polyvisord
+    await writeFile(path.join(dir, 'd.json'), JSON.stringify({ pid: process.ppid, stateDir: '/var/lib/d', base: 2_000_000_000, count: 10 })); // a live pid that is not a polyvisord
     await writeFile(path.join(dir, 'e.json'), '{"pid": ');
     const self = { stateDir: '/var/lib/self', base: 2_000_000_000, count: 65_536 };
     const { overlaps, release } = await claimUidRange(self, dir);
     expect(overlaps).toEqual([{ pid: other, stateDir: '/var/lib/a', base: 2_000_000_000, count: 65_536 }]);
     expect(await overlappingClaims({ ...self, stateDir: '/var/lib/a' }, dir)).toEqual([]); // the same state directory is the same daemon
-    expect((await readdir(dir)).length).toBe(6);
+    // the claims of the gone daemons (c: no such pid, d: not a polyvisord) were removed; the unreadable one is left
+    expect((await readdir(dir)).sort()).toEqual(['a.json', 'b.json', 'e.json', expect.stringMatching(/^[0-9a-f]{16}\.json$/)].sort());
     await release();
-    expect((await readdir(dir)).length).toBe(5);
+    expect((await readdir(dir)).sort()).toEqual(['a.json', 'b.json', 'e.json']);
   });
 
   it('a daemon restarted on the same state directory replaces its claim; an unwritable folder yields no claim and no error', async () => {

@@ -32,8 +32,12 @@ export function rangesOverlap(a: Pick<UidRangeClaim, 'base' | 'count'>, b: Pick<
   return a.base <= b.base + b.count && b.base <= a.base + a.count;
 }
 
-/** The live daemons' claims in `dir` (other than `self`'s state directory) whose ranges overlap `self`'s. */
-export async function overlappingClaims(self: Omit<UidRangeClaim, 'pid'>, dir = UID_RANGES_DIR): Promise<UidRangeClaim[]> {
+/**
+ * The live daemons' claims in `dir` (other than `self`'s state directory) whose ranges overlap `self`'s. With
+ * `prune`, the claims of daemons that are gone are removed (the folder would otherwise grow by one file per
+ * state directory a killed daemon leaves).
+ */
+export async function overlappingClaims(self: Omit<UidRangeClaim, 'pid'>, dir = UID_RANGES_DIR, prune = false): Promise<UidRangeClaim[]> {
   const names = await readdir(dir).catch(() => [] as string[]);
   const out: UidRangeClaim[] = [];
   for (const n of names.filter((x) => x.endsWith('.json')).sort()) {
@@ -44,19 +48,21 @@ export async function overlappingClaims(self: Omit<UidRangeClaim, 'pid'>, dir = 
       continue; // half-written or removed meanwhile
     }
     if (!Number.isInteger(c.pid) || !Number.isInteger(c.base) || !Number.isInteger(c.count) || typeof c.stateDir !== 'string') continue;
-    if (path.resolve(c.stateDir) === path.resolve(self.stateDir) || !rangesOverlap(self, c)) continue;
-    if (c.pid === process.pid || !pidAlive(c.pid)) continue;
-    const argv = await pidArgv(c.pid);
-    if (!argv?.join(' ').includes('polyvisord')) continue; // its daemon is gone and the pid is someone else's
-    out.push(c);
+    if (path.resolve(c.stateDir) === path.resolve(self.stateDir) || c.pid === process.pid) continue;
+    const argv = pidAlive(c.pid) ? await pidArgv(c.pid) : undefined;
+    if (!argv?.join(' ').includes('polyvisord')) { // its daemon is gone (the pid free, or someone else's)
+      if (prune) await unlink(path.join(dir, n)).catch(() => undefined);
+      continue;
+    }
+    if (rangesOverlap(self, c)) out.push(c);
   }
   return out;
 }
 
 /**
- * Writes this daemon's claim (atomically: a temporary file renamed) and
- * returns the overlapping claims of other live daemons, and a remover for
- * shutdown. A host where /run cannot be written yields no claim and no overlap.
+ * Writes this daemon's claim (atomically: a temporary file renamed),
+ * removes the claims of daemons that are gone, and returns the overlapping
+ * claims of other live daemons, and a remover for shutdown. A host where /run cannot be written yields no claim and no overlap.
  */
 export async function claimUidRange(self: Omit<UidRangeClaim, 'pid'>, dir = UID_RANGES_DIR): Promise<{ overlaps: UidRangeClaim[]; release: () => Promise<void> }> {
   const file = fileOf(dir, self.stateDir);
@@ -68,7 +74,7 @@ export async function claimUidRange(self: Omit<UidRangeClaim, 'pid'>, dir = UID_
     await rename(tmp, file);
     return true;
   })().catch(() => false);
-  const overlaps = await overlappingClaims(self, dir);
+  const overlaps = await overlappingClaims(self, dir, true);
   return {
     overlaps,
     release: async () => {
