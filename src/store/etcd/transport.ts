@@ -39,7 +39,11 @@ interface GatewayError { error?: string; message?: string; code?: number }
 export class EtcdTransport {
   readonly timeoutMs: number;
   private readonly urls: URL[];
-  private preferred = 0;
+  /**
+   * The member tried first (then the next that answers, kept). Chosen at random per client, as etcd's own client
+   * balances, so a thousand hosts naming the same endpoints do not all load the first member.
+   */
+  private preferred: number;
   private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   private readonly httpsAgent: https.Agent;
   /**
@@ -64,6 +68,7 @@ export class EtcdTransport {
       return u;
     });
     this.timeoutMs = conn.timeoutMs ?? DEFAULT_ETCD_TIMEOUT_MS;
+    this.preferred = Math.floor(Math.random() * this.urls.length);
     this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 64, ...conn.tls });
     this.streamHttpsAgent = new https.Agent({ keepAlive: false, ...conn.tls });
   }
