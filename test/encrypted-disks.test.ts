@@ -10,9 +10,10 @@
  * survives a restart; external snapshots (LUKS overlays, live and offline),
  * backups (LUKS files, verify, restore to a new VM that boots) and exports
  * with decrypt (disk export and OVF) keep the guest's data and write nothing
- * in clear unless asked; a live move to a new QEMU of the same daemon reads
+ * in clear unless asked; verify --boot boots the backup restored encrypted
+ * under a scratch VM's own key, which goes with the scratch VM; a live move to a new QEMU of the same daemon reads
  * the marker after; what is not wired for encrypted disks yet (RAM
- * snapshots, verify --boot) is refused with its error code and changes
+ * snapshots) is refused with its error code and changes
  * nothing; host-to-host moves are in encrypted-disks-moves.test.ts; removing a VM removes its disk passphrase and keeps its backups'.
  * One daemon, one guest VM (its clone never started, its restore started once).
  */
@@ -294,8 +295,12 @@ describe('encrypted disks', () => {
     const incImage = images.find((f) => path.basename(f).startsWith(inc.id))!;
     const bytes = decryptedBytes(pass, incImage); // the incremental over the full one, read with the disk passphrase
     expect([MARKER, EXT_MARKER, BK_MARKER].every((m) => bytes.includes(m))).toBe(true);
-    // a boot test would need the scratch VM's own passphrases: refused, not done in clear
-    expect(await codeOf(backups.verify(VM, inc.id, { boot: true }))).toBe('ENCRYPTED_DISK_UNSUPPORTED');
+    // the boot test: the chain restored encrypted under a scratch VM's own passphrase, booted, then the scratch VM and its key removed
+    const booted = keep(await backups.verify(VM, inc.id, { boot: true, bootTimeoutSeconds: Math.ceil(limit('boot') / 1000) }));
+    expect(booted.ok, JSON.stringify(booted)).toBe(true);
+    expect(booted.boot?.booted).toBe(true);
+    expect((await d.client.listVms()).map((v) => v.name)).toEqual([VM]);
+    expect(keep(await platform.listSecrets()).map((x) => x.name).sort()).toEqual([`backup.${id}.data`, `disk.${id}.data`]);
     // restore into a new VM: encrypted under a new passphrase of its own
     keep(await backups.restore(VM, inc.id, { toVm: 'vault-back' }));
     const back = keep(await d.client.getVm('vault-back'));

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fail, timeoutSignal, validateName } from '../shared/index.js';
 import type { DiskSpec, VmSpec } from '../spec/index.js';
 import { checkImage, convertImage, convertKeyed, createEncryptedImage, newDiskPassphrase, qcow2ChainDepthSync, resolveDiskPaths } from '../storage/index.js';
-import { readSnapshotCatalogue, writeSnapshotCatalogue } from '../lifecycle/index.js';
+import { backupKeyName, readSnapshotCatalogue, writeSnapshotCatalogue } from '../lifecycle/index.js';
 import type { BackupService } from './backup-service.js';
 import { bootTest, type BootTestResult } from './boot-test.js';
 import { checkKeyed, fileFacts } from './images.js';
@@ -116,6 +116,13 @@ export async function restoreBackup(s: BackupService, vm: string, id: string, re
   });
 }
 
+/** The disks of `records` backed up encrypted (each under backup.<vm-id>.<disk>). Pure. */
+export function encryptedBackupDisks(records: readonly Pick<BackupRecord, 'spec' | 'disks'>[]): Set<string> {
+  const out = new Set<string>();
+  for (const r of records) for (const f of r.disks) if (r.spec.disks.some((d) => d.name === f.disk && d.encrypt === true)) out.add(f.disk);
+  return out;
+}
+
 function specForRestore(spec: VmSpec, name: string, disks: string[], dir: string): VmSpec {
   return {
     ...spec, name,
@@ -135,6 +142,10 @@ export async function pruneBackups(s: BackupService, vm: string, policy: Retenti
     const gone: BackupRecord[] = all.filter((r) => !kept.has(r.id)).reverse(); // newest first: children before their parents
     if (!dryRun && gone.length > 0) {
       for (const r of gone) await s.o.target.remove(r);
+      // An encrypted disk's backup key goes with its last backup (the next backup stores it again).
+      const unused = [...encryptedBackupDisks(gone)].filter((d) => !encryptedBackupDisks(all.filter((r) => kept.has(r.id))).has(d));
+      await s.o.vms.forgetDiskKeys(unused.map((d) => backupKeyName(rec.id, d)));
+      if (unused.length) s.log.info({ vm, disks: unused }, 'backup keys removed with the last backups that needed them');
       s.o.vms.states.contentChanged(rec, 'backups', 'pruned');
     }
     return { vm, kept: all.filter((r) => kept.has(r.id)).map((r) => ({ id: r.id, why: kept.get(r.id)! })), removed: gone.map((r) => r.id), dryRun };

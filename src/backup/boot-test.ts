@@ -5,12 +5,16 @@
  * backup, so it boots the way the VM booted then (direct kernel or disk).
  * It is started, the serial log is watched for the guest's readiness line,
  * and the scratch VM and its files are removed whatever happened.
+ * An encrypted disk is restored encrypted (never in clear) under a new
+ * passphrase of the scratch VM's own, handed to its create as an import key
+ * (as a restore to a new VM does); removing the scratch VM removes it.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { fail, newId, sleep, timeoutSignal } from '../shared/index.js';
+import { importKeyName } from '../lifecycle/index.js';
+import { newId, sleep, timeoutSignal } from '../shared/index.js';
 import type { DiskSpec, VmSpec } from '../spec/index.js';
-import { convertImage } from '../storage/index.js';
+import { convertImage, convertKeyed, createEncryptedImage, newDiskPassphrase, qcow2ChainDepthSync } from '../storage/index.js';
 import type { BackupService } from './backup-service.js';
 
 export const READY_LINE = 'POLYVISOR-GUEST-READY';
@@ -20,20 +24,29 @@ export interface BootTestResult { booted: boolean; ms: number; scratchVm: string
 
 export async function bootTest(s: BackupService, vm: string, id: string, o: BootTestOptions): Promise<BootTestResult> {
   const record = await s.get(vm, id);
-  // Not wired: the scratch VM would need its own passphrases (restore to a new VM and start it does the same by hand).
-  if (record.spec.disks.some((d) => d.encrypt === true)) fail('ENCRYPTED_DISK_UNSUPPORTED', `the boot test of backup ${id} is not available: VM ${vm}'s backups hold encrypted disks; verify without --boot, or restore it to a new VM and start that`);
+  const encrypted = new Set(record.spec.disks.filter((d) => d.encrypt === true).map((d) => d.name));
   const source = await s.o.vms.get(vm);
   const scratch = `verify-${newId('v').slice(-8)}`;
   const dir = await mkdtemp(path.join(path.dirname(s.o.vmsDir), 'verify-'));
   const line = o.readyLine ?? READY_LINE;
   const t0 = Date.now();
   let created = false;
+  const importKeys: string[] = [];
   try {
     const signal = timeoutSignal(o.timeoutMs + 30 * 60_000);
     const restored = new Map<string, string>();
     for (const f of record.disks) {
       const to = path.join(dir, `${f.disk}.qcow2`);
-      await convertImage(await s.o.target.filePath(source.id, f.file), to, { format: 'qcow2', sourceFormat: 'qcow2', signal });
+      const src = await s.o.target.filePath(source.id, f.file);
+      if (encrypted.has(f.disk)) {
+        const pass = newDiskPassphrase();
+        await createEncryptedImage(to, f.virtualSize, pass, { signal });
+        await convertKeyed({ path: src, format: 'qcow2', passphrase: await s.o.vms.backupPassphrase(source, f.disk), backingDepth: qcow2ChainDepthSync(src) }, { path: to, format: 'qcow2', passphrase: pass }, { signal });
+        importKeys.push(importKeyName(scratch, f.disk));
+        await s.o.vms.setImportKey(scratch, f.disk, pass);
+      } else {
+        await convertImage(src, to, { format: 'qcow2', sourceFormat: 'qcow2', signal });
+      }
       restored.set(f.disk, to);
     }
     await s.o.vms.create(scratchSpec(record.spec, scratch, restored));
@@ -56,6 +69,8 @@ export async function bootTest(s: BackupService, vm: string, id: string, o: Boot
       await s.o.vms.kill(scratch).catch(() => undefined);
       await s.o.vms.remove(scratch, { force: true }).catch((err: unknown) => s.log.error({ err, scratch }, 'could not remove the boot-test VM'));
     }
+    // A create that failed before it adopted them leaves the import keys: none stays.
+    await s.o.vms.forgetDiskKeys(importKeys).catch((err: unknown) => s.log.error({ err, scratch }, 'could not remove the boot-test VM\'s passphrases'));
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -33,5 +33,5 @@ export { ResizeService, checkResize, resizedSpec, MEMORY_BLOCK_MIB, type ResizeR
 export { checkQuota, defaultQuotas, footprintOf, type QuotaConfig, type QuotaLimits, type Footprint } from './quotas.js';
 export { checkForwardPolicy, FIRST_UNPRIVILEGED_PORT } from './port-forward-policy.js';
 export { vmDir } from './vm-paths.js';
-export { refuseEncrypted, encryptedDisks, diskKeyName, importKeyName, type DiskKeyStore } from './disk-keys.js';
+export { refuseEncrypted, encryptedDisks, diskKeyName, importKeyName, backupKeyName, type DiskKeyStore } from './disk-keys.js';
 export { NumaBalancer, describeNumaDecision, NUMA_BALANCING_MODES, type NumaBalancingMode, type NumaBalancerOptions, type NumaDecision, type NumaObservation } from './numa-balancer.js';
