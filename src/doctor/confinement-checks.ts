@@ -9,16 +9,17 @@ export async function confinementChecks(d: DoctorDeps): Promise<Finding[]> {
  * Who QEMU runs as (qemuUser, docs/security.md "QEMU as its own user"): per-vm
  * is ok unless another live daemon of this host gives its VMs uids from an
  * overlapping range (two VMs could share a uid and open each other's files:
- * a warning); root is a warning, an explicit choice that leaves a QEMU taken
- * over by a guest escape with root's power on the host.
+ * a warning); root is info while it is the default (a warning once per-vm
+ * is: then root is an explicit choice that leaves a QEMU taken over by a
+ * guest escape with root's power on the host).
  */
 async function qemuUserChecks(d: DoctorDeps): Promise<Finding[]> {
   if (!d.qemuUser) return [];
   const q = await d.qemuUser();
   if (q.mode === 'root') {
     return [{
-      check: 'qemu-user', severity: 'warning', subject: 'root',
-      message: 'QEMU runs as root (qemuUser: root): a guest that escapes into its QEMU has root on this host. Set qemuUser: per-vm (the default) in the daemon config so each VM\'s QEMU runs as its own unprivileged uid, and restart the daemon.',
+      check: 'qemu-user', severity: 'info', subject: 'root',
+      message: 'QEMU runs as root (qemuUser: root, today\'s default): a guest that escapes into its QEMU has root on this host. Set qemuUser: per-vm in the daemon config (or POLYVISOR_QEMU_USER=per-vm) so each VM\'s QEMU runs as its own unprivileged uid, and restart the daemon.',
       fix: null,
     }];
   }

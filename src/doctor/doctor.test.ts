@@ -116,12 +116,12 @@ describe('cgroups check', () => {
     expect(await confinementChecks(base)).toEqual([]);
   });
 
-  it('qemu-user: per-vm is ok with its range; root is a warning saying how to confine; an overlapping daemon is a warning naming it', async () => {
+  it('qemu-user: per-vm is ok with its range; root is info saying how to confine; an overlapping daemon is a warning naming it', async () => {
     const base = {} as Parameters<typeof confinementChecks>[0];
     const ok = await confinementChecks({ ...base, qemuUser: async () => ({ mode: 'per-vm' as const, base: 2_000_000_000, count: 10, overlaps: [] }) });
     expect(ok).toMatchObject([{ check: 'qemu-user', severity: 'ok', subject: 'per-vm', message: expect.stringContaining('2000000001-2000000010') }]);
     const root = await confinementChecks({ ...base, qemuUser: async () => ({ mode: 'root' as const }) });
-    expect(root).toMatchObject([{ check: 'qemu-user', severity: 'warning', subject: 'root', message: expect.stringContaining('qemuUser: per-vm') }]);
+    expect(root).toMatchObject([{ check: 'qemu-user', severity: 'info', subject: 'root', message: expect.stringContaining('qemuUser: per-vm') }]);
     const other = { pid: 42, stateDir: '/var/lib/other', base: 2_000_000_005, count: 10 };
     const overlap = await confinementChecks({ ...base, qemuUser: async () => ({ mode: 'per-vm' as const, base: 2_000_000_000, count: 10, overlaps: [other] }) });
     expect(overlap).toMatchObject([{ check: 'qemu-user', severity: 'warning', subject: '/var/lib/other', message: expect.stringContaining('another qemuUidBase') }]);
