@@ -8,6 +8,9 @@ import type { ClusterKv } from '../store/index.js';
 import { clusterKeys } from './keys.js';
 import { LeaseKeeper } from './lease.js';
 
+/** etcd's answer to a put under a lease it no longer has (expired: the lease keeper marks it lost at its next renewal). */
+const LEASE_GONE = /requested lease not found/i;
+
 export type HostAgentState = 'ready' | 'cordoned' | 'draining' | 'drained';
 
 export interface HostCapacity {
@@ -83,10 +86,20 @@ export class HostAgent {
     await this.opts.kv.put(this.key, JSON.stringify(this.record), { lease: this.lease.id, signal });
   }
 
-  /** Publishes more facts (the API URL once the daemon listens) under the same lease. */
+  /**
+   * Publishes more facts (the API URL once the daemon listens) under the same lease. A lease lost meanwhile (a
+   * busy host may miss its TTL between join and listen) is no error here: the record keeps the facts and the
+   * rejoin puts it again under the new lease (seen in a loaded test run: the daemon exited on "lease not found").
+   */
   async addFacts(facts: Record<string, string>, signal?: AbortSignal): Promise<void> {
     this.record = { ...this.record, facts: { ...this.record.facts, ...facts } };
-    await this.opts.kv.put(this.key, JSON.stringify(this.record), { lease: this.lease.id, signal });
+    if (this.lease.lost !== undefined) return;
+    try {
+      await this.opts.kv.put(this.key, JSON.stringify(this.record), { lease: this.lease.id, signal });
+    } catch (err) {
+      if (this.lease.lost !== undefined || LEASE_GONE.test((err as Error).message)) return;
+      throw err;
+    }
   }
 
   /** Leaves the cluster at once: the lease is revoked and the record goes with it. */
