@@ -11,38 +11,25 @@
  * catalogue's shape, and a refused request changes nothing. The seed is
  * printed on a failure; POLYVISOR_FUZZ_SEED replays it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memoryTmp, openFullStubStack, stateReader, type FullStubStack } from '../../test/helpers/full-stub-stack.js';
-import { fuzzRoutes, routesOf, type OpenApiDoc } from '../../test/helpers/api-fuzz.js';
+import { describe, expect, it } from 'vitest';
+import { fuzzRoutes, routesOf } from '../../test/helpers/api-fuzz.js';
+import { fuzzTarget } from '../../test/helpers/fuzz-shard.js';
 import { catalogue } from '../shared/index.js';
 
 const PER_ROUTE = Number(process.env['POLYVISOR_FUZZ_PER_ROUTE'] ?? 100);
 const QUERY_ONLY = Number(process.env['POLYVISOR_FUZZ_QUERY_ONLY'] ?? 20);
 const SEED = Number(process.env['POLYVISOR_FUZZ_SEED'] ?? Date.now() % 2 ** 31);
 
-let stack: FullStubStack;
-let doc: OpenApiDoc;
-let reader: ReturnType<typeof stateReader>;
-
-beforeAll(async () => {
-  stack = await openFullStubStack('fuzz-routes', 'unix', memoryTmp());
-  await stack.api.app.ready();
-  doc = JSON.parse((await stack.api.app.inject({ method: 'GET', url: '/v1/openapi.json' })).body) as OpenApiDoc;
-  reader = stateReader(stack);
-}, 60_000);
-afterAll(async () => {
-  reader?.close();
-  await stack?.close();
-});
+const t = fuzzTarget('fuzz-routes');
 
 /** What a refused request must leave alone: every stored field of the VMs and tokens, the secrets (stateReader: its change counter after every request, the full read per run; src/api/fuzz-state.test.ts shows both strict). */
-const snapshot = (): Promise<string> => reader.read();
+const snapshot = (): Promise<string> => t.reader.read();
 
 describe('fuzzing every route from the OpenAPI document', () => {
   it(`${PER_ROUTE} hostile requests per route: no 5xx, catalogue-shaped 4xx, no state change on a refusal`, async () => {
-    const routes = routesOf(doc);
+    const routes = routesOf(t.doc);
     expect(routes.length).toBeGreaterThan(90);
-    const res = await fuzzRoutes({ app: stack.api.app, doc, routes, perRoute: PER_ROUTE, seed: SEED, snapshot, quick: () => reader.quick(), codes: new Set(Object.keys(catalogue)), queryOnlyPerRoute: QUERY_ONLY, maxProblems: 200 });
+    const res = await fuzzRoutes({ app: t.stack.api.app, doc: t.doc, routes, perRoute: PER_ROUTE, seed: SEED, snapshot, quick: () => t.reader.quick(), codes: new Set(Object.keys(catalogue)), queryOnlyPerRoute: QUERY_ONLY, maxProblems: 200 });
     console.log(`fuzz: seed ${SEED}, ${routes.length} routes x ${PER_ROUTE} (query-only ${QUERY_ONLY}) = ${res.requests} requests in ${(res.ms / 1000).toFixed(1)} s (${Math.round(res.requests / (res.ms / 1000))}/s); statuses ${JSON.stringify(res.byStatus)}`);
     console.log(`slowest: ${Object.entries(res.msByRoute).sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, ms]) => `${k} ${Math.round(ms)} ms`).join(', ')}`);
     expect(res.problems, `seed ${SEED} (replay with POLYVISOR_FUZZ_SEED=${SEED})`).toEqual([]);
@@ -53,12 +40,12 @@ describe('fuzzing every route from the OpenAPI document', () => {
   }, 600_000);
 
   it('every route with a body: Object.prototype names as fields (toString, constructor…) are refused, never a 500', async () => {
-    const routes = routesOf(doc).filter((r) => r.method !== 'GET' && r.method !== 'DELETE');
+    const routes = routesOf(t.doc).filter((r) => r.method !== 'GET' && r.method !== 'DELETE');
     const before = await snapshot();
     for (const r of routes) {
       for (const k of ['toString', 'constructor', 'hasOwnProperty', 'valueOf', '__defineGetter__', 'isPrototypeOf']) {
         const url = r.url.replace(/:([A-Za-z0-9_]+)/g, 'nope');
-        const res = await stack.api.app.inject({ method: r.method as 'POST', url, payload: { [k]: false } });
+        const res = await t.stack.api.app.inject({ method: r.method as 'POST', url, payload: { [k]: false } });
         expect(res.statusCode, `${r.method} ${url} {"${k}": false} -> ${res.body}`).toBeLessThan(500);
       }
     }

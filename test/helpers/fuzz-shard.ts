@@ -24,31 +24,18 @@ export function fuzzShard(shard: number, shards: number): void {
   const perRoute = Number(process.env['POLYVISOR_FUZZ_PER_ROUTE'] ?? SUITE_PER_ROUTE);
   const queryOnly = Number(process.env['POLYVISOR_FUZZ_QUERY_ONLY'] ?? SUITE_QUERY_ONLY);
   const seed = Number(process.env['POLYVISOR_FUZZ_SEED'] ?? Date.now() % 2 ** 31);
-  let stack: FullStubStack;
-  let doc: OpenApiDoc;
-  let reader: ReturnType<typeof stateReader>;
-
-  beforeAll(async () => {
-    stack = await openFullStubStack(`fuzz-shard${shard}`, 'unix', memoryTmp());
-    await stack.api.app.ready();
-    doc = JSON.parse((await stack.api.app.inject({ method: 'GET', url: '/v1/openapi.json' })).body) as OpenApiDoc;
-    reader = stateReader(stack);
-  }, 60_000);
-  afterAll(async () => {
-    reader?.close();
-    await stack?.close();
-  });
+  const t = fuzzTarget(`fuzz-shard${shard}`);
 
   describe(`API fuzz, shard ${shard} of ${shards}`, () => {
     it(`${perRoute} hostile requests per route (${queryOnly} query-only): no 5xx, catalogue-shaped 4xx, no state change on a refusal`, async () => {
-      const all = routesOf(doc);
+      const all = routesOf(t.doc);
       expect(all.length).toBeGreaterThan(90);
       const routeIndex = all.map((_, k) => k).filter((k) => k % shards === shard);
       const routes = routeIndex.map((k) => all[k]!);
       const cpu0 = process.cpuUsage();
       const res = await fuzzRoutes({
-        app: stack.api.app, doc, routes, routeIndex, perRoute, queryOnlyPerRoute: queryOnly, seed,
-        snapshot: () => reader.read(), quick: () => reader.quick(), codes: new Set(Object.keys(catalogue)), maxProblems: 200,
+        app: t.stack.api.app, doc: t.doc, routes, routeIndex, perRoute, queryOnlyPerRoute: queryOnly, seed,
+        snapshot: () => t.reader.read(), quick: () => t.reader.quick(), codes: new Set(Object.keys(catalogue)), maxProblems: 200,
         // scripts/test.sh runs the shards at nice 19 beside the QEMU tests: a request may wait for a core far longer than alone.
         ...(process.env['POLYVISOR_FUZZ_TIMEOUT_MS'] ? { timeoutMs: Number(process.env['POLYVISOR_FUZZ_TIMEOUT_MS']) } : {}),
       });
@@ -64,3 +51,36 @@ export function fuzzShard(shard: number, shards: number): void {
     }, 7_200_000);
   });
 }
+
+/**
+ * What a fuzz file runs against, opened before its tests and closed after them
+ * (vitest hooks): the full stub stack with its state in memory, the OpenAPI
+ * document it serves (the routes to fuzz) and its state reader (the checks of a
+ * refusal). Read the fields inside tests, once the hooks have run.
+ */
+export function fuzzTarget(tag: string): { readonly stack: FullStubStack; readonly doc: OpenApiDoc; readonly reader: StateReader } {
+  let stack: FullStubStack | undefined;
+  let doc: OpenApiDoc | undefined;
+  let reader: StateReader | undefined;
+  beforeAll(async () => {
+    stack = await openFullStubStack(tag, 'unix', memoryTmp());
+    await stack.api.app.ready();
+    doc = JSON.parse((await stack.api.app.inject({ method: 'GET', url: '/v1/openapi.json' })).body) as OpenApiDoc;
+    reader = stateReader(stack);
+  }, 60_000);
+  afterAll(async () => {
+    reader?.close();
+    await stack?.close();
+  });
+  const opened = <T>(v: T | undefined): T => {
+    if (v === undefined) throw new Error(`fuzz target ${tag}: read before its beforeAll ran`);
+    return v;
+  };
+  return {
+    get stack() { return opened(stack); },
+    get doc() { return opened(doc); },
+    get reader() { return opened(reader); },
+  };
+}
+
+type StateReader = ReturnType<typeof stateReader>;
