@@ -46,6 +46,25 @@ if [ "$LISTEN" != off ]; then
 fi
 
 mkdir -p "$STATE"
+STATE=$(cd "$STATE" && pwd -P)
+# A root daemon runs each VM's QEMU as its own unprivileged user (qemuUser: per-vm, the default), which must pass
+# through every folder above the state directory. A clone under a closed home (/root is 0700) shuts them out of
+# their own files: then this demo runs its QEMUs as root and says so (the product's daemon refuses instead).
+if [ "$(id -u)" = 0 ] && [ "${POLYVISOR_QEMU_USER:-per-vm}" = per-vm ]; then
+  up=$(dirname "$STATE")
+  while :; do
+    if [ $(( $(stat -c '0%a' "$up") & 1 )) = 0 ]; then
+      if [ -n "${POLYVISOR_QEMU_USER:-}" ]; then
+        die "POLYVISOR_QEMU_USER=per-vm, but $up (mode $(stat -c %a "$up")) is closed to other users and the state directory $STATE lies below it: the VM's QEMU could not reach its files. Put the state elsewhere (POLYVISOR_STATE_DIR=/var/lib/polyvisor-demo) or run \`chmod o+x $up\`. Nothing was started."
+      fi
+      say "$up (mode $(stat -c %a "$up")) is closed to other users and holds the state directory: the demo VM's QEMU runs as root (qemuUser: root). To give it its own unprivileged user, set POLYVISOR_STATE_DIR=/var/lib/polyvisor-demo (or clone under /srv)"
+      export POLYVISOR_QEMU_USER=root
+      break
+    fi
+    [ "$up" = / ] && break
+    up=$(dirname "$up")
+  done
+fi
 GUEST=
 if [ "${POLYVISOR_SKIP_SETUP:-0}" != 1 ]; then
   POLYVISOR_SETUP_GUEST_FILE=$STATE/.guest-dir bash scripts/setup.sh # it builds the test guest and names its directory
@@ -66,6 +85,14 @@ trap 'kill -TERM $DAEMON 2>/dev/null; wait $DAEMON 2>/dev/null; echo "demo: stop
 trap 'exit 130' INT TERM
 # While the daemon starts: the test guest and its kernel command line.
 [ -n "$GUEST" ] || GUEST=$(bash guest/build.sh 2>/dev/null | tail -n 1)
+# The VM boots from a copy in the state directory: the build cache lives under root's home, closed to a QEMU
+# running as its VM's own user. README's "Using it" boots its VM from the same copy ($POLYVISOR_STATE_DIR/guest).
+mkdir -p "$STATE/guest"
+chmod 0755 "$STATE/guest"
+for f in vmlinuz initrd.img manifest.json; do
+  cmp -s "$GUEST/$f" "$STATE/guest/$f" || install -m 0644 "$GUEST/$f" "$STATE/guest/$f"
+done
+GUEST=$STATE/guest
 CMDLINE=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).cmdline)' "$GUEST/manifest.json")
 for _ in $(seq 600); do
   [ -f "$STATE/daemon.json" ] && break
@@ -78,12 +105,21 @@ done
 [ -f "$STATE/daemon.json" ] || { kill -TERM $DAEMON; die "polyvisord did not become ready in 60 s; see $LOG"; }
 URL=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).url ?? "")' "$STATE/daemon.json")
 
-# One look at the demo VM: "STATE DISKS", or "none".
-info=$({ pv vm show demo --json 2>/dev/null || true; } | node -e 'let s="";process.stdin.on("data",c=>s+=c).on("end",()=>{try{const v=JSON.parse(s);console.log(`${v.state} ${v.spec.disks.length}`)}catch{console.log("none")}})')
-if [ "$info" != none ] && [ "${info#* }" = 0 ]; then
-  say "the demo VM of an older demo has no disk: recreating it"
-  quiet pv vm rm demo --force
-  info=none
+# One look at the demo VM: "STATE DISKS KERNEL", or "none".
+info=$({ pv vm show demo --json 2>/dev/null || true; } | node -e 'let s="";process.stdin.on("data",c=>s+=c).on("end",()=>{try{const v=JSON.parse(s);console.log(`${v.state} ${v.spec.disks.length} ${v.spec.boot?.kernel ?? "-"}`)}catch{console.log("none")}})')
+if [ "$info" != none ]; then
+  read -r vm_state vm_disks vm_kernel <<<"$info"
+  if [ "$vm_disks" = 0 ]; then
+    say "the demo VM of an older demo has no disk: recreating it"
+    quiet pv vm rm demo --force
+    info=none
+  elif [ "$vm_kernel" != "$GUEST/vmlinuz" ] && [ "$vm_state" != running ] && [ "$vm_state" != paused ]; then
+    say "the demo VM of an older demo boots from $vm_kernel, outside the state directory: recreating it"
+    quiet pv vm rm demo --force
+    info=none
+  else
+    info=$vm_state
+  fi
 fi
 if [ "$info" = none ]; then
   say "creating the demo VM (test guest, 256 MiB, a 64 MiB blank disk, web server on 127.0.0.1:$WEB_PORT)"
@@ -97,9 +133,9 @@ networks:
   - name: net0
     portForwards: [{ hostPort: $WEB_PORT, guestPort: 80 }]
 YAML
-  info="created 1"
+  info=created
 fi
-case ${info% *} in
+case $info in
   running | paused) ;;
   suspended) say "resuming the demo VM"; quiet pv vm resume demo ;;
   *) say "starting the demo VM"; quiet pv vm start demo ;;

@@ -25,7 +25,7 @@ import { BackupClient, InterchangeClient, MigrationClient, PlatformClient, Snaps
 import { SecretStore } from '../src/secrets/index.js';
 import { isPolyvisorError } from '../src/shared/index.js';
 import { keyedChainOpts, qcow2BackingChainSync, qcow2ChainDepthSync } from '../src/storage/index.js';
-import { killQemusUnder, processesUnder, startDaemon, tempStateDir, type TestDaemon } from './helpers/daemon.js';
+import { killQemusUnder, processesUnder, qemuConfined, startDaemon, tempStateDir, type TestDaemon } from './helpers/daemon.js';
 import { limit } from './helpers/limits.js';
 import { guestFilesIn } from './helpers/guest.js';
 import { guestShell } from './helpers/shell.js';
@@ -64,7 +64,7 @@ let kernel = '';
 let initrd = '';
 
 beforeAll(async () => {
-  d = await startDaemon(); // POLYVISOR_QEMU_USER=per-vm in the environment runs the whole file confined
+  d = await startDaemon(); // confined by default (qemuUser: per-vm for a root daemon); POLYVISOR_QEMU_USER=root runs it as root
   platform = new PlatformClient({ endpoint: { socketPath: d.socket } });
   // The guest's kernel and initrd inside the state directory, so a confined QEMU reaches them (the cache under /root is closed).
   ({ kernel, initrd } = guestFilesIn(d.stateDir));
@@ -147,10 +147,10 @@ describe('encrypted disks', () => {
     expect(decryptedBytes(pass).includes(MARKER)).toBe(true); // the data is there, encrypted under this passphrase
     const pids = processesUnder(d.stateDir).filter((p) => readFileSync(`/proc/${p}/comm`, 'utf8').startsWith('qemu'));
     expect(pids).toHaveLength(1);
-    if (process.env['POLYVISOR_QEMU_USER'] === 'per-vm') {
+    if (qemuConfined()) {
       // confined: QEMU read the key file as the VM's own uid (the launch handed the VM directory, keys/ inside, to it)
       const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pids[0]}/status`, 'utf8'))![1]);
-      expect(uid).toBeGreaterThan(2_000_000_000);
+      expect(uid).toBeGreaterThan(d.qemuUidBase);
     }
     const cmdline = readFileSync(`/proc/${pids[0]}/cmdline`, 'utf8');
     expect(cmdline).toContain('encrypt.format=luks,encrypt.key-secret=key-data');

@@ -17,6 +17,14 @@ describe('daemon config', () => {
     expect(c.dbFile).toBe('/tmp/from-file/polyvisor.db');
   });
 
+  it('confines QEMU by default for a root daemon (each VM its own uid), runs it as the daemon\'s user for one that is not root', () => {
+    expect(loadConfig({ env: {}, euid: 0 }).qemuUser).toBe('per-vm');
+    expect(loadConfig({ env: {}, euid: 1000 }).qemuUser).toBe('root');
+    expect(loadConfig({ env: { POLYVISOR_QEMU_USER: 'root' }, euid: 0 }).qemuUser).toBe('root');
+    expect(loadConfig({ env: { POLYVISOR_QEMU_USER: 'per-vm' }, euid: 1000 }).qemuUser).toBe('per-vm');
+    expect(() => loadConfig({ env: { POLYVISOR_QEMU_USER: 'nobody' }, euid: 0 })).toThrow(/qemuUser/);
+  });
+
   it('rejects bad values naming the key', () => {
     expect(() => loadConfig({ env: {}, flags: { accel: 'xen' } })).toThrow(/accel/);
     expect(() => loadConfig({ env: { POLYVISOR_LISTEN: 'example.com:80' } })).toThrow(/listen/);

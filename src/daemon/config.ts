@@ -139,11 +139,24 @@ const ENV: Record<string, keyof z.infer<typeof configSchema>> = {
 
 export const CONFIG_KEYS = Object.values(ENV);
 
+/**
+ * Who QEMU runs as when the config does not say: each VM its own unprivileged
+ * uid for a root daemon (libvirt's qemu:///system runs QEMU as `libvirt-qemu`;
+ * Proxmox VE as root), the daemon's own user for one that is not root (only
+ * root can start a process as another uid, and that QEMU is unprivileged
+ * already). docs/security.md "QEMU as its own user".
+ */
+export function defaultQemuUser(euid: number | undefined = process.geteuid?.()): 'per-vm' | 'root' {
+  return euid === 0 ? 'per-vm' : 'root';
+}
+
 export interface ConfigSources {
   /** Path of a YAML/JSON config file (flag --config or POLYVISOR_CONFIG). */
   file?: string;
   env?: NodeJS.ProcessEnv;
   flags?: Partial<Record<string, string>>;
+  /** The daemon's effective uid, for the defaults that depend on it (tests); the process's own when unset. */
+  euid?: number;
 }
 
 export function loadConfig(src: ConfigSources = {}): DaemonConfig {
@@ -171,7 +184,7 @@ export function loadConfig(src: ConfigSources = {}): DaemonConfig {
     // libvirt's `default`: a root daemon with ip, nft and dnsmasq makes it on its first start (test and bench daemons say 0).
     defaultNetwork: true,
     forwardWrites: true,
-    qemuUser: 'root',
+    qemuUser: defaultQemuUser(src.euid),
     qemuUidBase: 2_000_000_000,
     qemuUidCount: 65_536,
     numaBalancing: 'report',

@@ -24,7 +24,7 @@ import { SecretStore } from '../secrets/index.js';
 import { splitListen, type DaemonConfig } from './config.js';
 import { takeLock } from './lock.js';
 import { makeStatePrivate, setPrivateUmask } from './private-state.js';
-import { claimQemuUidRange, forgetVmUsersOnRemove, openTunForVmUsers, qemuUsersOf, tapOwnerOf } from './qemu-user-wiring.js';
+import { claimQemuUidRange, forgetVmUsersOnRemove, openTunForVmUsers, qemuUsersOf, tapOwnerOf, warnClosedFolders } from './qemu-user-wiring.js';
 import { refuseQemuPeers } from './qemu-peer-guard.js';
 import { ensureTlsCertificate } from './tls.js';
 import { checkSocketGroup, shareSocket } from './socket-group.js';
@@ -61,6 +61,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
   const undo: Array<() => Promise<void>> = [unlock];
   try {
     if (qemuUsers) undo.unshift(await claimQemuUidRange(config, logger)); // warns when another daemon here overlaps our uid range
+    if (qemuUsers) await warnClosedFolders(config, logger); // a state directory under a closed home: every VM start would fail
     const { store, integrityCheck, kv } = await openStore(config, logger.child({ component: 'store' }));
     undo.unshift(() => store.close());
     const driver = withCloudInitSeed(createQemuDriver({

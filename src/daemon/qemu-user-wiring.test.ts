@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { VmUsers } from '../drivers/qemu/index.js';
-import { claimQemuUidRange, forgetVmUsersOnRemove, openTunForVmUsers, qemuUserView } from './qemu-user-wiring.js';
+import { claimQemuUidRange, closedFolderAbove, forgetVmUsersOnRemove, openTunForVmUsers, qemuUserView, warnClosedFolders } from './qemu-user-wiring.js';
 
 const logs: Array<[string, unknown]> = [];
 const logger = { info: (o: unknown, m: string) => logs.push([m, o]), warn: (o: unknown, m: string) => logs.push([m, o]) } as never;
@@ -59,17 +59,49 @@ describe('claimQemuUidRange and qemuUserView (a stand-in claims folder; the othe
     try {
       await new Promise((r) => setTimeout(r, 100));
       writeFileSync(path.join(dir, 'x.json'), JSON.stringify({ pid: other.pid, stateDir: '/var/lib/other', base: 2_000_000_000, count: 65_536 }));
-      const cfg = { qemuUser: 'per-vm' as const, qemuUidBase: 2_000_000_000, qemuUidCount: 65_536, stateDir: '/var/lib/me' };
+      const cfg = { qemuUser: 'per-vm' as const, qemuUidBase: 2_000_000_000, qemuUidCount: 65_536, stateDir: '/var/lib/me', vmsDir: '/var/lib/me/vms' };
       const release = await claimQemuUidRange(cfg, logger, dir);
       expect(logs.map(([m]) => m)).toEqual([expect.stringContaining('overlapping range')]);
       expect(readdirSync(dir)).toHaveLength(2);
-      expect(await qemuUserView(cfg, dir)).toEqual({ mode: 'per-vm', base: 2_000_000_000, count: 65_536, overlaps: [{ pid: other.pid, stateDir: '/var/lib/other', base: 2_000_000_000, count: 65_536 }] });
+      expect(await qemuUserView(cfg, dir)).toEqual({ mode: 'per-vm', base: 2_000_000_000, count: 65_536, overlaps: [{ pid: other.pid, stateDir: '/var/lib/other', base: 2_000_000_000, count: 65_536 }], closed: null });
       expect(await qemuUserView({ ...cfg, qemuUidBase: 3_000_000_000 }, dir)).toMatchObject({ overlaps: [] });
-      expect(await qemuUserView({ ...cfg, qemuUser: 'root' }, dir)).toEqual({ mode: 'root' });
+      expect(await qemuUserView({ ...cfg, qemuUser: 'root' }, dir)).toEqual({ mode: 'root', uid: process.geteuid!() });
       await release();
       expect(readdirSync(dir)).toHaveLength(1);
     } finally {
       other.kill('SIGKILL');
     }
+  });
+});
+
+describe('closedFolderAbove and warnClosedFolders (real folders in a temporary directory)', () => {
+  it('names the first folder above the daemon\'s files the VMs\' users cannot pass; o+x or the range\'s group with g+x lets them; the daemon\'s own folders are not asked', async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'pv-closed-'));
+    chmodSync(dir, 0o755);
+    const home = path.join(dir, 'home');
+    mkdirSync(path.join(home, 'clone', '.state', 'vms'), { recursive: true });
+    chmodSync(home, 0o700);
+    const stateDir = path.join(home, 'clone', '.state');
+    chmodSync(stateDir, 0o700); // the daemon's own: it opens it to the shared group itself
+    const cfg = { qemuUidBase: 2_000_000_000, stateDir, vmsDir: path.join(stateDir, 'vms') };
+    expect(await closedFolderAbove(cfg)).toEqual({ folder: home, mode: 0o700, owner: `${process.geteuid!()}:${process.getegid!()}`, on: stateDir });
+    await warnClosedFolders(cfg, logger);
+    expect(logs).toEqual([[expect.stringContaining('VMs cannot start'), expect.objectContaining({ folder: home, mode: '700' })]]);
+    chmodSync(home, 0o711);
+    expect(await closedFolderAbove(cfg)).toBeNull();
+    if (process.geteuid?.() === 0) {
+      const { chownSync } = await import('node:fs');
+      chmodSync(home, 0o710);
+      chownSync(home, 0, 2_000_000_000);
+      expect(await closedFolderAbove(cfg)).toBeNull();
+      chownSync(home, 0, 0);
+      expect(await closedFolderAbove(cfg)).toMatchObject({ folder: home, mode: 0o710 });
+    }
+    // a vmsDir elsewhere is walked too
+    const other = path.join(dir, 'closed', 'vms');
+    mkdirSync(other, { recursive: true });
+    chmodSync(home, 0o755);
+    chmodSync(path.join(dir, 'closed'), 0o750);
+    expect(await closedFolderAbove({ ...cfg, vmsDir: other })).toMatchObject({ folder: path.join(dir, 'closed'), on: other });
   });
 });

@@ -46,9 +46,45 @@ export async function claimQemuUidRange(c: Pick<DaemonConfig, 'qemuUidBase' | 'q
 }
 
 /** What doctor says of who QEMU runs as (check `qemu-user`). */
-export async function qemuUserView(c: Pick<DaemonConfig, 'qemuUser' | 'qemuUidBase' | 'qemuUidCount' | 'stateDir'>, dir?: string): Promise<QemuUserView> {
-  if (c.qemuUser !== 'per-vm') return { mode: 'root' };
-  return { mode: 'per-vm', base: c.qemuUidBase, count: c.qemuUidCount, overlaps: await overlappingClaims({ stateDir: c.stateDir, base: c.qemuUidBase, count: c.qemuUidCount }, dir) };
+export async function qemuUserView(c: Pick<DaemonConfig, 'qemuUser' | 'qemuUidBase' | 'qemuUidCount' | 'stateDir' | 'vmsDir'>, dir?: string): Promise<QemuUserView> {
+  if (c.qemuUser !== 'per-vm') return { mode: 'root', uid: process.geteuid?.() ?? 0 };
+  return {
+    mode: 'per-vm', base: c.qemuUidBase, count: c.qemuUidCount,
+    overlaps: await overlappingClaims({ stateDir: c.stateDir, base: c.qemuUidBase, count: c.qemuUidCount }, dir),
+    closed: await closedFolderAbove(c),
+  };
+}
+
+/**
+ * The first folder above the state directory or vmsDir that a QEMU of the
+ * range cannot pass through (neither o+x nor the range's shared group with
+ * g+x): with it every VM's start fails with VM_FILE_UNREACHABLE, its own
+ * directory included (a state directory under a 0700 home). The daemon's own
+ * folders are not asked: it opens them to the shared group itself.
+ */
+export async function closedFolderAbove(c: Pick<DaemonConfig, 'qemuUidBase' | 'stateDir' | 'vmsDir'>): Promise<{ folder: string; mode: number; owner: string; on: string } | null> {
+  const roots = [c.stateDir, c.vmsDir].map((r) => path.resolve(r));
+  const mine = (d: string) => roots.some((r) => d === r || d.startsWith(`${r}/`));
+  for (const root of roots) {
+    for (let cur = path.dirname(root); ; cur = path.dirname(cur)) {
+      if (!mine(cur)) {
+        const st = await stat(cur).catch(() => undefined);
+        if (st && (st.mode & 0o001) === 0 && !(st.gid === c.qemuUidBase && (st.mode & 0o010) !== 0)) {
+          return { folder: cur, mode: st.mode & 0o777, owner: `${st.uid}:${st.gid}`, on: root };
+        }
+      }
+      if (cur === '/') break;
+    }
+  }
+  return null;
+}
+
+/** Warns at start when VMs cannot reach their own folders (closedFolderAbove): every confined VM's start would fail. */
+export async function warnClosedFolders(c: Pick<DaemonConfig, 'qemuUidBase' | 'stateDir' | 'vmsDir'>, logger: Logger): Promise<void> {
+  const closed = await closedFolderAbove(c);
+  if (!closed) return;
+  logger.warn({ folder: closed.folder, mode: closed.mode.toString(8), owner: closed.owner, on: closed.on },
+    'VMs cannot start: their QEMUs run as their own users (qemuUser: per-vm) and cannot pass through this folder on the way to the daemon\'s files; move the state directory (e.g. /var/lib/polyvisor), make the folder passable (chmod o+x), or set qemuUser: root');
 }
 
 /** The owner of a VM's taps: the uid and gid its QEMU runs as (the same allocation the driver starts it with). */

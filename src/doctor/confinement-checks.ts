@@ -7,31 +7,46 @@ export async function confinementChecks(d: DoctorDeps): Promise<Finding[]> {
 
 /**
  * Who QEMU runs as (qemuUser, docs/security.md "QEMU as its own user"): per-vm
- * is ok unless another live daemon of this host gives its VMs uids from an
- * overlapping range (two VMs could share a uid and open each other's files:
- * a warning); root is info while it is the default (a warning once per-vm
- * is: then root is an explicit choice that leaves a QEMU taken over by a
- * guest escape with root's power on the host).
+ * is ok unless the VMs cannot reach the daemon's folders (a state directory
+ * under a closed home: every start fails, critical) or another live daemon of
+ * this host gives its VMs uids from an overlapping range (two VMs could share
+ * a uid and open each other's files: a warning). root is a warning for a root
+ * daemon (per-vm is the default there, so root was chosen: a QEMU taken over
+ * by a guest escape has root's power on the host) and info for a daemon that
+ * is not root (QEMU runs as that unprivileged user).
  */
 async function qemuUserChecks(d: DoctorDeps): Promise<Finding[]> {
   if (!d.qemuUser) return [];
   const q = await d.qemuUser();
   if (q.mode === 'root') {
+    if (q.uid !== 0) {
+      return [{ check: 'qemu-user', severity: 'info', subject: `uid ${q.uid}`, message: `QEMU runs as the daemon's own user (uid ${q.uid}, not root); only a root daemon can give each VM a uid of its own (qemuUser: per-vm)`, fix: null }];
+    }
     return [{
-      check: 'qemu-user', severity: 'info', subject: 'root',
-      message: 'QEMU runs as root (qemuUser: root, today\'s default): a guest that escapes into its QEMU has root on this host. Set qemuUser: per-vm in the daemon config (or POLYVISOR_QEMU_USER=per-vm) so each VM\'s QEMU runs as its own unprivileged uid, and restart the daemon.',
+      check: 'qemu-user', severity: 'warning', subject: 'root',
+      message: 'QEMU runs as root (qemuUser: root): a guest that escapes into its QEMU has root on this host. Remove qemuUser: root from the daemon config (or POLYVISOR_QEMU_USER=root from its environment) so each VM\'s QEMU runs as its own unprivileged uid (the default, qemuUser: per-vm), and restart the daemon.',
       fix: null,
     }];
   }
   const range = `${q.base + 1}-${q.base + q.count}`;
-  if (q.overlaps.length === 0) {
-    return [{ check: 'qemu-user', severity: 'ok', subject: 'per-vm', message: `each VM's QEMU runs as its own uid from ${range} (qemuUser: per-vm); no other daemon on this host uses an overlapping range`, fix: null }];
+  const out: Finding[] = [];
+  if (q.closed) {
+    const c = q.closed;
+    out.push({
+      check: 'qemu-user', severity: 'critical', subject: c.folder,
+      message: `VMs cannot start: their QEMUs run as their own uids (${range}, qemuUser: per-vm) and cannot pass through ${c.folder} (mode ${c.mode.toString(8)}, owner ${c.owner}) on the way to ${c.on}. Move the daemon's state directory under a folder every user may pass (e.g. --state-dir /var/lib/polyvisor), make ${c.folder} passable (chmod o+x ${c.folder}: lets others pass, not list), or set qemuUser: root.`,
+      fix: null,
+    });
   }
-  return q.overlaps.map((o) => ({
-    check: 'qemu-user', severity: 'warning' as const, subject: o.stateDir,
-    message: `the polyvisord with state directory ${o.stateDir} (pid ${o.pid}) gives its VMs uids ${o.base + 1}-${o.base + o.count}, overlapping this daemon's ${range}: a VM of each can get the same uid and open the other's files. Give one of the two daemons another qemuUidBase (docs/config.md) and restart it.`,
-    fix: null,
-  }));
+  for (const o of q.overlaps) {
+    out.push({
+      check: 'qemu-user', severity: 'warning', subject: o.stateDir,
+      message: `the polyvisord with state directory ${o.stateDir} (pid ${o.pid}) gives its VMs uids ${o.base + 1}-${o.base + o.count}, overlapping this daemon's ${range}: a VM of each can get the same uid and open the other's files. Give one of the two daemons another qemuUidBase (docs/config.md) and restart it.`,
+      fix: null,
+    });
+  }
+  if (out.length === 0) out.push({ check: 'qemu-user', severity: 'ok', subject: 'per-vm', message: `each VM's QEMU runs as its own uid from ${range} (qemuUser: per-vm); no other daemon on this host uses an overlapping range`, fix: null });
+  return out;
 }
 
 async function cgroupChecks(d: DoctorDeps): Promise<Finding[]> {

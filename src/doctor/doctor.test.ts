@@ -116,14 +116,19 @@ describe('cgroups check', () => {
     expect(await confinementChecks(base)).toEqual([]);
   });
 
-  it('qemu-user: per-vm is ok with its range; root is info saying how to confine; an overlapping daemon is a warning naming it', async () => {
+  it('qemu-user: per-vm is ok with its range; root is a warning for a root daemon, info for one that is not; a closed folder above the state is critical; an overlapping daemon is a warning naming it', async () => {
     const base = {} as Parameters<typeof confinementChecks>[0];
-    const ok = await confinementChecks({ ...base, qemuUser: async () => ({ mode: 'per-vm' as const, base: 2_000_000_000, count: 10, overlaps: [] }) });
+    const perVm = { mode: 'per-vm' as const, base: 2_000_000_000, count: 10, overlaps: [], closed: null };
+    const ok = await confinementChecks({ ...base, qemuUser: async () => perVm });
     expect(ok).toMatchObject([{ check: 'qemu-user', severity: 'ok', subject: 'per-vm', message: expect.stringContaining('2000000001-2000000010') }]);
-    const root = await confinementChecks({ ...base, qemuUser: async () => ({ mode: 'root' as const }) });
-    expect(root).toMatchObject([{ check: 'qemu-user', severity: 'info', subject: 'root', message: expect.stringContaining('qemuUser: per-vm') }]);
+    const root = await confinementChecks({ ...base, qemuUser: async () => ({ mode: 'root' as const, uid: 0 }) });
+    expect(root).toMatchObject([{ check: 'qemu-user', severity: 'warning', subject: 'root', message: expect.stringContaining('qemuUser: per-vm') }]);
+    const user = await confinementChecks({ ...base, qemuUser: async () => ({ mode: 'root' as const, uid: 1000 }) });
+    expect(user).toMatchObject([{ check: 'qemu-user', severity: 'info', subject: 'uid 1000', message: expect.stringContaining('not root') }]);
+    const closed = await confinementChecks({ ...base, qemuUser: async () => ({ ...perVm, closed: { folder: '/root', mode: 0o700, owner: '0:0', on: '/root/pv/.state' } }) });
+    expect(closed).toMatchObject([{ check: 'qemu-user', severity: 'critical', subject: '/root', message: expect.stringMatching(/cannot pass through \/root \(mode 700.*\/var\/lib\/polyvisor/) }]);
     const other = { pid: 42, stateDir: '/var/lib/other', base: 2_000_000_005, count: 10 };
-    const overlap = await confinementChecks({ ...base, qemuUser: async () => ({ mode: 'per-vm' as const, base: 2_000_000_000, count: 10, overlaps: [other] }) });
+    const overlap = await confinementChecks({ ...base, qemuUser: async () => ({ ...perVm, overlaps: [other] }) });
     expect(overlap).toMatchObject([{ check: 'qemu-user', severity: 'warning', subject: '/var/lib/other', message: expect.stringContaining('another qemuUidBase') }]);
     expect(overlap[0]!.message).toContain('pid 42');
   });

@@ -70,7 +70,11 @@ export interface DoctorDeps {
 }
 
 export type QemuUserView =
-  | { mode: 'root' }
-  | { mode: 'per-vm'; base: number; count: number; overlaps: Array<{ pid: number; stateDir: string; base: number; count: number }> };
+  | { mode: 'root'; /** The daemon's (so QEMU's) effective uid. */ uid: number }
+  | {
+    mode: 'per-vm'; base: number; count: number; overlaps: Array<{ pid: number; stateDir: string; base: number; count: number }>;
+    /** A folder above the daemon's files the VMs' users cannot pass (every VM start fails), or null. */
+    closed: { folder: string; mode: number; owner: string; on: string } | null;
+  };
 
 export const fix = (...argv: string[]): Fix => ({ argv, command: argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ') });

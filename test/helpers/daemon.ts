@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { PolyvisorClient } from '../../src/client/index.js';
+import { defaultQemuUser } from '../../src/daemon/config.js';
 import { limit } from './limits.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -48,10 +49,11 @@ export function tempStateDir(tag: string): string {
 
 /**
  * Whether the run's daemons confine QEMU (qemuUser: per-vm): test daemons take POLYVISOR_QEMU_USER from the
- * run's environment; unset, the daemon's default (src/daemon/config.ts, `root` today) holds.
+ * run's environment; unset, the daemon's default holds (src/daemon/config.ts: per-vm for a root daemon).
  */
 export function qemuConfined(): boolean {
-  return process.env['POLYVISOR_QEMU_USER'] === 'per-vm';
+  const v = process.env['POLYVISOR_QEMU_USER'];
+  return v ? v === 'per-vm' : defaultQemuUser() === 'per-vm';
 }
 
 /**
