@@ -1,6 +1,7 @@
 /** Method A: a real polyvisord (compiled, from bin/) driven through the real CLI. */
 import { spawn } from 'node:child_process';
-import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { alive, run, runOk, sleep, stopPid, type RunResult } from './proc.js';
 
@@ -21,8 +22,23 @@ export interface VmShow {
   files: { serialLog: string; dir: string };
 }
 
+/**
+ * A root daemon runs each VM's QEMU as the VM's own user (qemuUser: per-vm), which must pass through every folder
+ * above the state directory, and a bench's mkdtemp folder is 0700: the folders between the system's temporary
+ * folder and `stateDir` (the bench's own) get o+x (pass, not list), as test/helpers/daemon.ts vmTempDir does.
+ */
+function passableTempParents(stateDir: string): void {
+  const tmp = path.resolve(os.tmpdir());
+  mkdirSync(stateDir, { recursive: true });
+  for (let cur = path.dirname(path.resolve(stateDir)); cur.startsWith(`${tmp}/`); cur = path.dirname(cur)) {
+    const mode = statSync(cur).mode & 0o777;
+    if ((mode & 0o001) === 0) chmodSync(cur, mode | 0o011);
+  }
+}
+
 /** Starts `polyvisord --state-dir DIR --listen off --accel tcg` (or another `listen`), its output in DIR/daemon.log. */
 export async function startDaemon(stateDir: string, o: { listen?: string; env?: NodeJS.ProcessEnv; daemonJs?: string } = {}): Promise<Daemon> {
+  passableTempParents(stateDir);
   const logFile = path.join(stateDir, 'daemon.log');
   const fd = openSync(logFile, 'a');
   const child = spawn(process.execPath, [o.daemonJs ?? DAEMON, '--state-dir', stateDir, '--listen', o.listen ?? 'off', '--accel', 'tcg'], {
