@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     rmSync(raw);
     writeFileSync(path.join(dir, 'web.conf'), `name: web\nmachine: q35\nmemory: 256\nscsihw: pvscsi\nscsi0: local:100/src.qcow2,size=${DISK / MiB}M\n`);
     await cliOk(d, 'import', path.join(dir, 'web.conf'), '--no-progress');
-    const vmDisk = readdirSync(path.join(state, 'vms')).map((id) => path.join(state, 'vms', id, 'disks', 'scsi0.qcow2'))[0]!;
+    const vmDisk = readdirSync(path.join(state, 'vms')).filter((n) => !n.startsWith('.')).map((id) => path.join(state, 'vms', id, 'disks', 'scsi0.qcow2'))[0]!;
 
     const t: Record<'aExport' | 'bExport' | 'aImport' | 'bImport', number[]> = { aExport: [], bExport: [], aImport: [], bImport: [] };
     for (let r = 0; r < ROUNDS; r++) {

@@ -31,7 +31,7 @@ async function expectCode(p: Promise<unknown>, code: string): Promise<PolyvisorE
   throw new Error(`expected ${code}, but it succeeded`);
 }
 
-const vmDirs = () => readdirSync(path.join(d.stateDir, 'vms'));
+const vmDirs = () => readdirSync(path.join(d.stateDir, 'vms')).filter((n) => !n.startsWith('.')); // .qemu-uids: the uid allocations, no VM
 
 describe('bad input is refused and leaves nothing behind', () => {
   it('an invalid spec names each field and its rule', async () => {

@@ -81,7 +81,7 @@ afterAll(async () => {
 
 const secretNames = async (d: TestDaemon): Promise<string[]> => keep(await new PlatformClient({ endpoint: { socketPath: d.socket } }).listSecrets()).map((s) => s.name);
 const imageOf = (d: TestDaemon): string => path.join(d.stateDir, 'vms', id, 'disks', 'data.qcow2');
-const vmDirs = (d: TestDaemon): string[] => (existsSync(path.join(d.stateDir, 'vms')) ? readdirSync(path.join(d.stateDir, 'vms')) : []);
+const vmDirs = (d: TestDaemon): string[] => (existsSync(path.join(d.stateDir, 'vms')) ? readdirSync(path.join(d.stateDir, 'vms')).filter((n) => !n.startsWith('.')) : []); // .qemu-uids: no VM
 const qemuPids = (d: TestDaemon): number[] => processesUnder(d.stateDir).filter((p) => readFileSync(`/proc/${p}/comm`, 'utf8').startsWith('qemu'));
 
 /** qemu-img info -U: whether the file is LUKS-encrypted qcow2. */

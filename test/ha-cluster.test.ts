@@ -25,6 +25,10 @@
  * CI it fenced on a renewal answered too late) makes the host give the lease
  * up and rejoin: a new watchdog, a new lease, every host ready.
  *
+ * QEMU uids on the shared vmsDir: with h1's two guests running, a third QEMU
+ * starts on h2; the three have three uids, the entries of the one
+ * VMSDIR/.qemu-uids folder. The HA VM keeps its uid through both failovers.
+ *
  * Throughout the file a sampler reads /proc every 100 ms and counts the QEMU
  * processes of each guest (its `pv.name=` on the kernel command line): no
  * guest ever has two.
@@ -80,6 +84,9 @@ async function until(what: string, ms: number, check: () => boolean | Promise<bo
   }
 }
 const readText = (file: string): string => { try { return readFileSync(file, 'utf8'); } catch { return ''; } };
+
+/** The real uid a process runs as (/proc/PID/status). */
+const uidOf = (pid: number): number => Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
 
 function running(pid: number): boolean {
   try {
@@ -225,6 +232,20 @@ describe('cluster HA on three hosts', () => {
     });
     expect(mostAtOnce.get('q1')).toBe(1);
     expect(mostAtOnce.get('n1')).toBe(1);
+    // QEMU uids on the shared vmsDir (docs/security.md): u2 starts on h2 beside h1's two (its QEMU only: no boot is
+    // waited for); each QEMU has its own uid, given out in the one VMSDIR/.qemu-uids folder (with a folder per
+    // member, h2's first VM got q1's uid). Through h2's own socket: these daemons hold no peer credential to forward.
+    const h2 = hosts.get('h2')!;
+    await h2.client.createVm(guestSpec('u2'));
+    const u2 = await h2.client.action('u2', 'start');
+    expect(u2.host).toBe('h2');
+    qemuPids.add(u2.runtime!.pid);
+    const uids = [back!.runtime!.pid, nPid, u2.runtime!.pid].map(uidOf);
+    expect(new Set(uids).size, `QEMU uids of q1, n1 (h1) and u2 (h2): ${uids.join(' ')}`).toBe(3);
+    for (const u of uids) expect(u).toBeGreaterThan(h1.qemuUidBase);
+    expect(readdirSync(path.join(shared, '.qemu-uids')).sort()).toEqual(uids.map(String).sort());
+    await h2.client.action('u2', 'kill');
+    await h2.client.removeVm('u2');
 
     for (const v of ['q1', 'n1']) await h1.client.action(v, 'kill');
     for (const v of ['q1', 'n1', 'w1']) await h1.client.removeVm(v);
@@ -264,6 +285,7 @@ describe('cluster HA on three hosts', () => {
     expect(first.host).toBe('h1');
     const pid1 = first.runtime!.pid;
     qemuPids.add(pid1);
+    const uid1 = uidOf(pid1);
     const image = path.join(shared, first.id, 'disks', 'hblog.raw');
     /** Starts the writer on `host` and waits for three of its records on the disk. */
     const logRun = async (d: TestDaemon, host: string) => {
@@ -287,6 +309,9 @@ describe('cluster HA on three hosts', () => {
     etcd.restart(lead);
     expect(v2.host).toBe('h2');
     expect(v2.stateReason).toMatch(/HA: restarted on h2 after host h1 was lost/);
+    // It runs with the uid it had on h1: h2 found its entry in the shared vmsDir's .qemu-uids (its files stay its own).
+    expect(uidOf(v2.runtime!.pid)).toBe(uid1);
+    expect(readFileSync(path.join(shared, '.qemu-uids', String(uid1)), 'utf8').split('\n')[0]).toBe(first.id);
     const owner = hosts.get('h2')!;
     await waitForLine(owner.client, 'ha1', READY);
     await logRun(owner, 'h2');
@@ -300,6 +325,7 @@ describe('cluster HA on three hosts', () => {
     const other = hosts.get(v2.host === 'h2' ? 'h3' : 'h2')!;
     const v3 = await waitRestarted(other, 'ha1', v2.host, v2.runtime!.pid);
     expect(v3.host).toBe(v2.host === 'h2' ? 'h3' : 'h2');
+    expect(uidOf(v3.runtime!.pid)).toBe(uid1);
     await waitForLine(other.client, 'ha1', READY);
     await logRun(other, v3.host);
     expect(readFileSync(path.join(owner.stateDir, 'watchdog.log'), 'utf8')).toMatch(new RegExp(`killed ha1 \\(pid ${v2.runtime!.pid}\\)`));

@@ -23,7 +23,7 @@ let d: TestDaemon;
 let dir: string;
 let tmp: string;
 const cli = (args: string[]) => runCli(['--socket', d.socket, ...args], { TMPDIR: tmp });
-const vmDirs = (): string[] => readdirSync(path.join(d.stateDir, 'vms'));
+const vmDirs = (): string[] => readdirSync(path.join(d.stateDir, 'vms')).filter((n) => !n.startsWith('.')); // .qemu-uids: no VM
 const strays = (): string[] => readdirSync(tmp).filter((f) => f.startsWith('.ova-import-'));
 
 beforeAll(async () => {

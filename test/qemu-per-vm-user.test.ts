@@ -23,7 +23,7 @@
 import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { copyFileSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackupClient, SnapshotClient } from '../src/client/index.js';
@@ -108,7 +108,10 @@ describe('QEMU as a per-VM user (qemuUser: per-vm)', () => {
       expect(statSync(path.join(d.stateDir, f)).uid).toBe(0);
       expect(mode(path.join(d.stateDir, f))).toBe('600');
     }
-    expect(mode(path.join(d.stateDir, 'qemu-uids'))).toBe('700');
+    const uids = path.join(d.stateDir, 'vms', '.qemu-uids'); // the allocations live with the VM directories (shared by members that share vmsDir)
+    expect(mode(uids)).toBe('700');
+    expect(statSync(uids).uid).toBe(0);
+    expect(existsSync(path.join(d.stateDir, 'qemu-uids'))).toBe(false);
   });
 
   it('the escape drill: with the VM\'s credentials, its own disk opens and nothing else does', () => {
@@ -117,7 +120,7 @@ describe('QEMU as a per-VM user (qemuUser: per-vm)', () => {
     // Positive control: the same helper reads what QEMU must read.
     expect(asProcessOf(a.pid, ['head', '-c', '512', path.join(a.dir, 'disks', 'data.qcow2')]).code).toBe(0);
     expect(asProcessOf(a.pid, ['head', '-c', '512', kernel]).code).toBe(0);
-    for (const f of [path.join(b.dir, 'disks', 'data.qcow2'), path.join(d.stateDir, 'polyvisor.db'), path.join(d.stateDir, 'secrets.key'), '/etc/shadow', path.join(d.stateDir, 'qemu-uids', readdirSync(path.join(d.stateDir, 'qemu-uids'))[0]!)]) {
+    for (const f of [path.join(b.dir, 'disks', 'data.qcow2'), path.join(d.stateDir, 'polyvisor.db'), path.join(d.stateDir, 'secrets.key'), '/etc/shadow', path.join(d.stateDir, 'vms', '.qemu-uids', readdirSync(path.join(d.stateDir, 'vms', '.qemu-uids'))[0]!)]) {
       const r = asProcessOf(a.pid, ['head', '-c', '512', f]);
       expect(r.code, f).not.toBe(0);
       expect(r.stderr, f).toMatch(/Permission denied/);

@@ -64,7 +64,7 @@ function imageInfo(file: string): { 'backing-filename'?: string; 'virtual-size':
 }
 
 /** VM directories on disk (one per VM the store knows, if nothing leaked). */
-const vmDirs = (): string[] => readdirSync(path.join(stateDir, 'vms'));
+const vmDirs = (): string[] => readdirSync(path.join(stateDir, 'vms')).filter((n) => !n.startsWith('.')); // .qemu-uids: no VM
 
 /** A stopped VM (started and killed once: its guest need not boot) with a 16 MiB data disk, to clone from. */
 async function stoppedSource(name: string): Promise<string> {

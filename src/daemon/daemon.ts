@@ -24,7 +24,7 @@ import { SecretStore } from '../secrets/index.js';
 import { splitListen, type DaemonConfig } from './config.js';
 import { takeLock } from './lock.js';
 import { makeStatePrivate, setPrivateUmask } from './private-state.js';
-import { claimQemuUidRange, forgetVmUsersOnRemove, openTunForVmUsers, qemuUsersOf, tapOwnerOf, warnClosedFolders } from './qemu-user-wiring.js';
+import { claimQemuUidRange, forgetVmUsersOnRemove, moveOldQemuUids, openTunForVmUsers, qemuUsersOf, tapOwnerOf, warnClosedFolders } from './qemu-user-wiring.js';
 import { refuseQemuPeers } from './qemu-peer-guard.js';
 import { ensureTlsCertificate } from './tls.js';
 import { checkSocketGroup, shareSocket } from './socket-group.js';
@@ -62,6 +62,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
   try {
     if (qemuUsers) undo.unshift(await claimQemuUidRange(config, logger)); // warns when another daemon here overlaps our uid range
     if (qemuUsers) await warnClosedFolders(config, logger); // a state directory under a closed home: every VM start would fail
+    if (qemuUsers) await moveOldQemuUids(config, qemuUsers, logger); // STATE/qemu-uids of an older daemon into VMSDIR/.qemu-uids, before any VM is adopted
     const { store, integrityCheck, kv } = await openStore(config, logger.child({ component: 'store' }));
     undo.unshift(() => store.close());
     const driver = withCloudInitSeed(createQemuDriver({

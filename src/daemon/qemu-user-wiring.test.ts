@@ -28,7 +28,7 @@ describe('openTunForVmUsers (a stand-in file for /dev/net/tun)', () => {
 });
 
 describe('forgetVmUsersOnRemove', () => {
-  it('a removed VM\'s uid allocation goes back to the range and its AppArmor profile is unloaded; another VM keeps its own', async () => {
+  it('a deleted VM\'s uid allocation goes back to the range and its AppArmor profile is unloaded; another VM keeps its own', async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'pv-uids-'));
     const unloaded: string[] = [];
     const appArmor = { unload: (id: string) => { unloaded.push(id); return Promise.resolve(); } };
@@ -38,6 +38,7 @@ describe('forgetVmUsersOnRemove', () => {
     const b = await users.identity('vm-b', path.join(dir, 'b'));
     const states = new EventEmitter<{ removed: [{ vm: string; id: string }] }>();
     const off = forgetVmUsersOnRemove(states as never, users, logger);
+    rmSync(path.join(dir, 'a'), { recursive: true }); // VmService.remove deletes the directory before 'removed'
     states.emit('removed', { vm: 'a', id: 'vm-a' });
     for (let i = 0; i < 50 && unloaded.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(unloaded).toEqual(['vm-a']);
@@ -49,6 +50,23 @@ describe('forgetVmUsersOnRemove', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(unloaded).toEqual(['vm-a']);
   });
+
+  it('a VM that moved to a member sharing the vmsDir (its directory stays): its profile here is unloaded, its uid entry stays for the member that runs it', async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'pv-uids-'));
+    const unloaded: string[] = [];
+    const appArmor = { unload: (id: string) => { unloaded.push(id); return Promise.resolve(); } };
+    const users = new VmUsers({ base: 2_000_000_000, count: 16, allocDir: path.join(dir, '.qemu-uids'), roots: [dir], appArmor: appArmor as never });
+    mkdirSync(path.join(dir, 'm'));
+    const m = await users.identity('vm-m', path.join(dir, 'm'));
+    const states = new EventEmitter<{ removed: [{ vm: string; id: string }] }>();
+    const off = forgetVmUsersOnRemove(states as never, users, logger);
+    states.emit('removed', { vm: 'm', id: 'vm-m' });
+    for (let i = 0; i < 50 && unloaded.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await users.release('nothing'); // queued behind the handler's release: it has run
+    expect(unloaded).toEqual(['vm-m']);
+    expect(readdirSync(path.join(dir, '.qemu-uids'))).toEqual([String(m.uid)]);
+    off();
+  });
 });
 
 describe('claimQemuUidRange and qemuUserView (a stand-in claims folder; the other daemon is a sleep named polyvisord)', () => {
@@ -59,15 +77,16 @@ describe('claimQemuUidRange and qemuUserView (a stand-in claims folder; the othe
     try {
       await new Promise((r) => setTimeout(r, 100));
       writeFileSync(path.join(dir, 'x.json'), JSON.stringify({ pid: other.pid, stateDir: '/var/lib/other', base: 2_000_000_000, count: 65_536 }));
+      writeFileSync(path.join(dir, 'y.json'), JSON.stringify({ pid: other.pid, stateDir: '/var/lib/member', vmsDir: '/var/lib/me/vms', base: 2_000_000_000, count: 65_536 })); // shares our vmsDir: one allocation folder, no warning
       const cfg = { qemuUser: 'per-vm' as const, qemuUidBase: 2_000_000_000, qemuUidCount: 65_536, stateDir: '/var/lib/me', vmsDir: '/var/lib/me/vms' };
       const release = await claimQemuUidRange(cfg, logger, dir);
       expect(logs.map(([m]) => m)).toEqual([expect.stringContaining('overlapping range')]);
-      expect(readdirSync(dir)).toHaveLength(2);
+      expect(readdirSync(dir)).toHaveLength(3);
       expect(await qemuUserView(cfg, dir)).toEqual({ mode: 'per-vm', base: 2_000_000_000, count: 65_536, overlaps: [{ pid: other.pid, stateDir: '/var/lib/other', base: 2_000_000_000, count: 65_536 }], closed: null });
       expect(await qemuUserView({ ...cfg, qemuUidBase: 3_000_000_000 }, dir)).toMatchObject({ overlaps: [] });
       expect(await qemuUserView({ ...cfg, qemuUser: 'root' }, dir)).toEqual({ mode: 'root', uid: process.geteuid!() });
       await release();
-      expect(readdirSync(dir)).toHaveLength(1);
+      expect(readdirSync(dir)).toHaveLength(2);
     } finally {
       other.kill('SIGKILL');
     }

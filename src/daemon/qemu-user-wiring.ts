@@ -1,14 +1,15 @@
 /**
  * qemuUser: per-vm (docs/security.md): the VmUsers the QEMU driver starts each
  * VM's QEMU with — the uid range and its shared group from the config, the
- * allocations kept in STATE/qemu-uids, the daemon's own folders as the ones it
+ * allocations kept in VMSDIR/.qemu-uids (one folder for the cluster members
+ * that share the vmsDir), the daemon's own folders as the ones it
  * may open to the shared group, and the group of /dev/kvm (where it exists) as
  * a supplementary group so an unprivileged QEMU still opens KVM, and, where
  * the host has AppArmor, a loader of per-VM profiles.
  */
 import { chmod, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { AppArmorLoader, claimUidRange, overlappingClaims, probeAppArmor, VmUsers } from '../drivers/qemu/index.js';
+import { AppArmorLoader, claimUidRange, moveOldUidAllocations, overlappingClaims, probeAppArmor, VmUsers } from '../drivers/qemu/index.js';
 import type { QemuUserView } from '../doctor/index.js';
 import { vmDir, type StateKeeper } from '../lifecycle/index.js';
 import type { Logger } from '../shared/index.js';
@@ -23,23 +24,35 @@ export async function qemuUsersOf(c: Pick<DaemonConfig, 'qemuUser' | 'qemuUidBas
     ...(aa.loadable ? { appArmor: new AppArmorLoader({ dir: path.join(c.stateDir, 'apparmor'), parser: aa.parser }) } : {}),
     base: c.qemuUidBase,
     count: c.qemuUidCount,
-    allocDir: path.join(c.stateDir, 'qemu-uids'),
+    allocDir: qemuUidAllocDir(c.vmsDir),
     roots: [c.stateDir, c.vmsDir],
     ...(kvm !== undefined && kvm !== 0 ? { extraGroups: [kvm] } : {}),
   });
+}
+
+/** Where the uid allocations live: beside the VM directories they guard (docs/security.md). */
+export const qemuUidAllocDir = (vmsDir: string): string => path.join(vmsDir, '.qemu-uids');
+
+/**
+ * Upgrade: the allocations an older daemon kept in STATE/qemu-uids move into VMSDIR/.qemu-uids, never letting a
+ * uid be free in both (drivers/qemu uid-alloc-upgrade.ts). Runs before any VM is adopted or started.
+ */
+export async function moveOldQemuUids(c: Pick<DaemonConfig, 'stateDir'>, users: VmUsers, logger: Logger): Promise<void> {
+  await moveOldUidAllocations(path.join(c.stateDir, 'qemu-uids'), users.alloc, logger);
 }
 
 /**
  * Says which uid range this daemon's QEMUs use under /run (drivers/qemu
  * uid-ranges.ts) and warns when another live daemon of this host uses an
  * overlapping one: two VMs of the two daemons could get the same uid and open
- * each other's files (docs/security.md). A warning, not a refusal: the fix is
+ * each other's files (docs/security.md). Daemons sharing one vmsDir allocate
+ * in one folder (VMSDIR/.qemu-uids), so their overlap is no warning. A warning, not a refusal: the fix is
  * the operator's (give one daemon another qemuUidBase). Returns the remover.
  */
-export async function claimQemuUidRange(c: Pick<DaemonConfig, 'qemuUidBase' | 'qemuUidCount' | 'stateDir'>, logger: Logger, dir?: string): Promise<() => Promise<void>> {
-  const { overlaps, release } = await claimUidRange({ stateDir: c.stateDir, base: c.qemuUidBase, count: c.qemuUidCount }, dir);
+export async function claimQemuUidRange(c: Pick<DaemonConfig, 'qemuUidBase' | 'qemuUidCount' | 'stateDir' | 'vmsDir'>, logger: Logger, dir?: string): Promise<() => Promise<void>> {
+  const { overlaps, release } = await claimUidRange({ stateDir: c.stateDir, vmsDir: c.vmsDir, base: c.qemuUidBase, count: c.qemuUidCount }, dir);
   for (const o of overlaps) {
-    logger.warn({ otherPid: o.pid, otherStateDir: o.stateDir, otherBase: o.base, otherCount: o.count, base: c.qemuUidBase, count: c.qemuUidCount },
+    logger.warn({ otherPid: o.pid, otherStateDir: o.stateDir, otherVmsDir: o.vmsDir ?? null, otherBase: o.base, otherCount: o.count, base: c.qemuUidBase, count: c.qemuUidCount },
       'another polyvisord on this host gives its VMs uids from an overlapping range: two VMs of the two daemons can get the same uid and open each other\'s files; give one daemon another qemuUidBase');
   }
   return release;
@@ -50,7 +63,7 @@ export async function qemuUserView(c: Pick<DaemonConfig, 'qemuUser' | 'qemuUidBa
   if (c.qemuUser !== 'per-vm') return { mode: 'root', uid: process.geteuid?.() ?? 0 };
   return {
     mode: 'per-vm', base: c.qemuUidBase, count: c.qemuUidCount,
-    overlaps: await overlappingClaims({ stateDir: c.stateDir, base: c.qemuUidBase, count: c.qemuUidCount }, dir),
+    overlaps: await overlappingClaims({ stateDir: c.stateDir, vmsDir: c.vmsDir, base: c.qemuUidBase, count: c.qemuUidCount }, dir),
     closed: await closedFolderAbove(c),
   };
 }
@@ -113,9 +126,13 @@ export async function openTunForVmUsers(logger: Logger, node = '/dev/net/tun'): 
 }
 
 /**
- * A VM removed here (deleted, or moved to another cluster member): its uid
- * allocation goes back to the range and its AppArmor profile is unloaded and
- * its file removed, as libvirt does for a domain it undefines.
+ * A VM removed here (deleted, or moved to another cluster member): its
+ * AppArmor profile is unloaded and its file removed, as libvirt does for a
+ * domain it undefines, and its uid allocation goes back to the range if its
+ * directory is gone. Both 'removed' paths (VmService.remove, dropLocalCopy)
+ * delete the directory before the event, so a deleted VM's uid is free at
+ * once; a VM that moved to a member sharing this vmsDir keeps its directory,
+ * its entry and its uid there (VmUsers.release).
  */
 export function forgetVmUsersOnRemove(states: Pick<StateKeeper, 'on' | 'off'>, users: VmUsers, logger: Logger): () => void {
   const onRemoved = (r: { id: string }): void => {

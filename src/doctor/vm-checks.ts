@@ -64,7 +64,7 @@ export async function orphanDirs(d: DoctorDeps, recs: VmRecord[]): Promise<Findi
   const ids = new Set(recs.map((r) => r.id));
   const out: Finding[] = [];
   for (const e of await readdir(d.vmsDir, { withFileTypes: true }).catch(() => [])) {
-    if (!e.isDirectory() || ids.has(e.name)) continue;
+    if (!e.isDirectory() || ids.has(e.name) || e.name.startsWith('.')) continue; // dot-folders are the daemon's own (.qemu-uids: uid allocations)
     const dir = path.join(d.vmsDir, e.name);
     out.push({ check: 'orphan-dir', severity: 'info', subject: dir, message: `VM directory ${dir} belongs to no VM`, fix: fix('rm', '-r', '--', dir) });
   }

@@ -68,8 +68,8 @@ export function vmTempDir(tag: string): string {
 }
 
 /**
- * Each test daemon its own QEMU uid range (qemuUser: per-vm). Two daemons on one host (every move between
- * daemons, every cluster test) keep their allocations in their own STATE/qemu-uids: with the one default range
+ * Each test daemon its own QEMU uid range (qemuUser: per-vm). Two daemons on one host with their own vmsDirs
+ * (every move between daemons) keep their allocations in their own VMSDIR/.qemu-uids: with the one default range
  * both would give their first VM the same uid, and each VM could open the other's files. A daemon here gets
  * UID_SLOT uids from a slot picked by a hash of its state directory among UID_SLOTS above UID_FLOOR (so the
  * same daemon restarted on the same folder, as daemon-restart and the cluster tests do, keeps its VMs' uids and
@@ -98,8 +98,9 @@ export function qemuUidRangeFor(stateDir: string): { base: number; count: number
 /**
  * The vmsDir a daemon's `--config FILE` names, if any. Daemons sharing one (the cluster tests: VMs fail over and
  * move in place) share its uid range: the daemon makes its vmsDir root:BASE 0710, so with two bases each daemon's
- * start would shut the other's VMs out of the folder. They then share uids too, as the members of a production
- * cluster on shared storage do with the one default range (docs/security.md "Two daemons on one host").
+ * start would shut the other's VMs out of the folder. They allocate in that vmsDir's one .qemu-uids folder, as the
+ * members of a production cluster on shared storage do with the one default range (docs/security.md "Two daemons
+ * on one host"), so no two of their VMs get one uid.
  */
 function sharedVmsDir(extraArgs: readonly string[] = []): string | undefined {
   const i = extraArgs.indexOf('--config');

@@ -8,6 +8,8 @@ export { QemuInstance } from './instance.js';
 export { VmCgroups, cgroupLimits, type CgroupLimits } from './cgroups.js';
 export { QEMU_CAPABILITIES, QEMU_DRIVER_NAME } from './capabilities.js';
 export { VmUsers, asVmUser, type QemuUserOptions, type VmIdentity } from './vm-user.js';
+export { UidAllocDir, type UidOwner } from './uid-alloc-dir.js';
+export { moveOldUidAllocations, type UidUpgradeResult } from './uid-alloc-upgrade.js';
 export { UID_RANGES_DIR, claimUidRange, overlappingClaims, rangesOverlap, type UidRangeClaim } from './uid-ranges.js';
 export { readHostTopology, type ReadHostOptions } from './host-topology-read.js';
 export { pciInUse, vfioHostsOf } from './pci-in-use.js';

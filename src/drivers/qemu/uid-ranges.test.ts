@@ -61,4 +61,22 @@ describe('QEMU uid ranges of the daemons of a host', () => {
     expect(none.overlaps).toEqual([]);
     await none.release();
   });
+
+  it('daemons that name one vmsDir allocate in one folder: their overlap is no warning; another vmsDir, or a claim naming none, still is', async () => {
+    const dir = await tmp();
+    const other = fakeDaemon();
+    await new Promise((r) => setTimeout(r, 100));
+    const range = { base: 2_000_000_000, count: 65_536 };
+    await writeFile(path.join(dir, 'm.json'), JSON.stringify({ pid: other, stateDir: '/var/lib/m2', vmsDir: '/shared/vms', ...range }));
+    await writeFile(path.join(dir, 'o.json'), JSON.stringify({ pid: other, stateDir: '/var/lib/o', vmsDir: '/var/lib/o/vms', ...range }));
+    await writeFile(path.join(dir, 'x.json'), JSON.stringify({ pid: other, stateDir: '/var/lib/x', ...range })); // an older daemon's claim
+    const { overlaps, release } = await claimUidRange({ stateDir: '/var/lib/m1', vmsDir: '/shared/vms/', ...range }, dir);
+    expect(overlaps.map((o) => o.stateDir).sort()).toEqual(['/var/lib/o', '/var/lib/x']);
+    // The claim written names the vmsDir, so the other member sees this one the same way.
+    expect(await overlappingClaims({ stateDir: '/var/lib/m2', vmsDir: '/shared/vms', ...range }, dir).then((x) => x.map((o) => o.stateDir).sort()))
+      .toEqual(['/var/lib/o', '/var/lib/x']);
+    expect(await overlappingClaims({ stateDir: '/var/lib/m3', vmsDir: '/elsewhere', ...range }, dir).then((x) => x.map((o) => o.stateDir).sort()))
+      .toEqual(['/var/lib/m2', '/var/lib/o', '/var/lib/x']);
+    await release();
+  });
 });

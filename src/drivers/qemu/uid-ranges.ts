@@ -9,6 +9,9 @@
  * daemon writes its own at start and warns of an overlap; doctor reports it.
  * A file whose pid is no longer a polyvisord is ignored (a daemon killed with
  * SIGKILL leaves its file; the next daemon on that state directory rewrites it).
+ * Daemons that name one vmsDir (cluster members on shared storage, or two on
+ * one host in the tests) allocate in one folder, VMSDIR/.qemu-uids, so no two
+ * of their VMs get one uid: their overlap is no overlap here.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
@@ -20,6 +23,8 @@ export const UID_RANGES_DIR = '/run/polyvisor/qemu-uid-ranges';
 export interface UidRangeClaim {
   pid: number;
   stateDir: string;
+  /** The daemon's vmsDir (claims written before 2026-12-06 have none). */
+  vmsDir?: string;
   base: number;
   count: number;
 }
@@ -54,6 +59,7 @@ export async function overlappingClaims(self: Omit<UidRangeClaim, 'pid'>, dir = 
       if (prune) await unlink(path.join(dir, n)).catch(() => undefined);
       continue;
     }
+    if (typeof c.vmsDir === 'string' && self.vmsDir !== undefined && path.resolve(c.vmsDir) === path.resolve(self.vmsDir)) continue; // one allocation folder
     if (rangesOverlap(self, c)) out.push(c);
   }
   return out;
@@ -66,7 +72,9 @@ export async function overlappingClaims(self: Omit<UidRangeClaim, 'pid'>, dir = 
  */
 export async function claimUidRange(self: Omit<UidRangeClaim, 'pid'>, dir = UID_RANGES_DIR): Promise<{ overlaps: UidRangeClaim[]; release: () => Promise<void> }> {
   const file = fileOf(dir, self.stateDir);
-  const claim: UidRangeClaim = { pid: process.pid, stateDir: path.resolve(self.stateDir), base: self.base, count: self.count };
+  const claim: UidRangeClaim = {
+    pid: process.pid, stateDir: path.resolve(self.stateDir), ...(self.vmsDir !== undefined ? { vmsDir: path.resolve(self.vmsDir) } : {}), base: self.base, count: self.count,
+  };
   const written = await (async () => {
     await mkdir(dir, { recursive: true, mode: 0o755 });
     const tmp = `${file}.${process.pid}.tmp`;

@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -45,9 +45,68 @@ describe('VmUsers', () => {
     await expect(users.identity('vm-b', path.join(root, 'b'))).rejects.toMatchObject({ code: 'QEMU_START_FAILED', message: expect.stringMatching(/every uid/) });
     rmSync(path.join(root, 'a'), { recursive: true });
     expect((await users.identity('vm-b', path.join(root, 'b'))).uid).toBe(5_000_001);
+    rmSync(path.join(root, 'b'), { recursive: true }); // deleted: VmService.remove removes the directory before 'removed'
     await users.release('vm-b');
+    expect(readdirSync(path.join(root, 'alloc'))).toEqual([]);
     mkdirSync(path.join(root, 'c'));
     expect((await users.identity('vm-c', path.join(root, 'c'))).uid).toBe(5_000_001);
+  });
+
+  it('two members on one allocation folder (a shared vmsDir): allocations at once, over stale entries, never give two VMs one uid', async () => {
+    // Each round: 12 entries whose VMs are gone (to be taken back), then three members start four VMs each at once.
+    for (let round = 0; round < 8; round++) {
+      const root = tmp();
+      const alloc = path.join(root, '.qemu-uids');
+      mkdirSync(alloc);
+      for (let i = 1; i <= 12; i++) writeFileSync(path.join(alloc, String(5_000_000 + i)), `gone-${i}\n${path.join(root, `gone-${i}`)}\n`);
+      const members = [0, 1, 2].map(() => new VmUsers({ base: 5_000_000, count: 12, allocDir: alloc, roots: [root] }));
+      const starts = members.flatMap((m, mi) => [0, 1, 2, 3].map((k) => {
+        const id = `vm-${mi}-${k}`;
+        mkdirSync(path.join(root, id));
+        return m.identity(id, path.join(root, id)).then((x) => x.uid);
+      }));
+      const uids = await Promise.all(starts);
+      expect(new Set(uids).size, `round ${round}: ${uids.join(' ')}`).toBe(12);
+      // The folder agrees: each uid's file names the VM that got it.
+      const owners = uids.map((u) => readFileSync(path.join(alloc, String(u)), 'utf8').split('\n')[0]);
+      expect(owners.sort()).toEqual(members.flatMap((_, mi) => [0, 1, 2, 3].map((k) => `vm-${mi}-${k}`)).sort());
+      expect(readdirSync(alloc).filter((n) => !/^\d+$/.test(n))).toEqual([]); // no temporary file or reclaim lock left
+    }
+  });
+
+  it('a VM that moved in place to another member keeps its uid there: a release by the member it left keeps the entry while its directory exists', async () => {
+    const root = tmp();
+    const alloc = path.join(root, '.qemu-uids');
+    const a = new VmUsers({ base: 5_000_000, count: 4, allocDir: alloc, roots: [root] });
+    const b = new VmUsers({ base: 5_000_000, count: 4, allocDir: alloc, roots: [root] });
+    mkdirSync(path.join(root, 'x'));
+    const before = await a.identity('vm-x', path.join(root, 'x'));
+    await a.release('vm-x'); // 'removed' on the member it left
+    expect(readdirSync(alloc)).toEqual([String(before.uid)]);
+    mkdirSync(path.join(root, 'y'));
+    expect((await a.identity('vm-y', path.join(root, 'y'))).uid).not.toBe(before.uid);
+    expect((await b.identity('vm-x', path.join(root, 'x'))).uid).toBe(before.uid);
+    // Deleted (its directory removed first, as VmService.remove does): the uid goes back at once.
+    rmSync(path.join(root, 'x'), { recursive: true });
+    await b.release('vm-x');
+    expect(readdirSync(alloc)).not.toContain(String(before.uid));
+  });
+
+  it('an entry is stale only if its directory is gone beside the folder (a member mounting the shared vmsDir elsewhere sees it live); a dead reclaim lock is taken back', async () => {
+    const root = tmp();
+    const alloc = path.join(root, '.qemu-uids');
+    mkdirSync(alloc);
+    mkdirSync(path.join(root, 'vm-far'));
+    writeFileSync(path.join(alloc, '5000001'), 'vm-far\n/mnt/other-mount/vm-far\n');
+    writeFileSync(path.join(alloc, '5000002'), 'vm-gone\n/mnt/other-mount/vm-gone\n');
+    writeFileSync(path.join(alloc, '5000002.reclaim'), '');
+    const old = new Date(Date.now() - 120_000);
+    utimesSync(path.join(alloc, '5000002.reclaim'), old, old);
+    const users = new VmUsers({ base: 5_000_000, count: 3, allocDir: alloc, roots: [root] });
+    mkdirSync(path.join(root, 'n'));
+    expect((await users.identity('vm-n', path.join(root, 'n'))).uid).toBe(5_000_003); // 1 is live, 2 is behind a lock (removed now: over a minute old)
+    mkdirSync(path.join(root, 'm'));
+    expect((await users.identity('vm-m', path.join(root, 'm'))).uid).toBe(5_000_002);
   });
 
   it('refuses a range that is not one of ids', () => {

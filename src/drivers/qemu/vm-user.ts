@@ -1,26 +1,30 @@
 /**
  * Each VM's QEMU as its own unprivileged user (issue 23, audit defect 5; like
  * libvirt's DAC labels with dynamic ownership): a uid from a configured range,
- * given to one VM per host and kept for it, with a gid of the same number and
- * the range's shared group as a supplementary one (it lets QEMU pass through
- * the daemon's folders and read shared read-only inputs, nothing more).
+ * given to one VM and kept for it, with a gid of the same number and the
+ * range's shared group as a supplementary one (it lets QEMU pass through the
+ * daemon's folders and read shared read-only inputs, nothing more).
  *
- * Allocation is a file per uid in `allocDir` created with O_EXCL (so two VMs
- * starting at once never get the same uid, even across daemon restarts),
- * holding the VM's id and its directory; an entry whose directory is gone
- * (the VM was removed) is taken back. The files live in the daemon's state
- * directory, never in the VM's own directory, which its QEMU can write.
+ * Allocation is a file per uid in `allocDir` (uid-alloc-dir.ts: created whole
+ * or not at all, so two VMs starting at once never get the same uid, even
+ * across daemon restarts), holding the VM's id and its directory. The folder
+ * is `VMSDIR/.qemu-uids`, kept with the VM directories it guards: cluster
+ * members whose vmsDir is one shared folder allocate in one folder, so no two
+ * VMs that can reach each other's files share a uid, and a VM that fails over
+ * or moves in place finds its own entry there and keeps its uid. An entry
+ * whose directory is gone (the VM was removed, on any member) is taken back.
+ * Never in the VM's own directory, which its QEMU can write.
  */
-import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fail } from '../../shared/index.js';
 import type { AppArmorLoader } from './apparmor-load.js';
+import { UidAllocDir } from './uid-alloc-dir.js';
 
 export interface QemuUserOptions {
   /** The shared group's gid; VMs get the uids base+1 … base+count. */
   base: number;
   count: number;
-  /** Where the allocations are kept (a folder of the state directory, 0700). */
+  /** Where the allocations are kept (VMSDIR/.qemu-uids, 0700; shared by the members that share vmsDir). */
   allocDir: string;
   /** Folders the daemon owns (state directory, vmsDir): it may open their traversal to the shared group. */
   roots: readonly string[];
@@ -41,8 +45,10 @@ export interface VmIdentity {
 
 export class VmUsers {
   private chain: Promise<unknown> = Promise.resolve();
+  readonly alloc: UidAllocDir;
 
   constructor(readonly o: QemuUserOptions) {
+    this.alloc = new UidAllocDir(o.allocDir);
     if (!Number.isInteger(o.base) || o.base < 1000 || !Number.isInteger(o.count) || o.count < 1 || o.base + o.count > 0xfffffffe) {
       throw new Error(`qemu uid range ${o.base}+${o.count} is not a valid range of ids`);
     }
@@ -59,53 +65,33 @@ export class VmUsers {
     return next;
   }
 
-  /** Forgets the VM's uid (its directory is being removed). */
-  async release(vmId: string): Promise<void> {
-    for (const [uid, owner] of await this.entries()) if (owner.id === vmId) await rm(this.file(uid), { force: true });
+  /**
+   * Gives the VM's uid back if its directory is gone (the VM was deleted, or moved to a member with its own
+   * vmsDir, which dropped the copy here). A VM that moved to a member sharing this vmsDir still runs with that
+   * uid there: its directory is still there, and so is its entry.
+   */
+  release(vmId: string): Promise<void> {
+    const next = this.chain.then(async () => {
+      for (const [uid, owner] of await this.alloc.entries()) {
+        if (owner.id === vmId) await this.alloc.takeBack(uid, async (o) => o.id === vmId && (await this.alloc.dirGone(o)));
+      }
+    });
+    this.chain = next.catch(() => undefined);
+    return next;
   }
 
   private ident(uid: number): VmIdentity {
     return { uid, gid: uid, groups: [this.o.base, ...(this.o.extraGroups ?? [])] };
   }
 
-  private file(uid: number): string {
-    return path.join(this.o.allocDir, String(uid));
-  }
-
-  private async entries(): Promise<Map<number, { id: string; dir: string }>> {
-    const out = new Map<number, { id: string; dir: string }>();
-    const names = await readdir(this.o.allocDir).catch(() => [] as string[]);
-    for (const n of names) {
-      if (!/^\d+$/.test(n)) continue;
-      const text = await readFile(path.join(this.o.allocDir, n), 'utf8').catch(() => '');
-      const [id, dir] = text.split('\n');
-      if (id && dir) out.set(Number(n), { id, dir });
-    }
-    return out;
-  }
-
   private async allocate(vmId: string, vmDir: string): Promise<VmIdentity> {
-    await mkdir(this.o.allocDir, { recursive: true, mode: 0o700 });
-    const taken = await this.entries();
+    await this.alloc.ensure();
+    const taken = await this.alloc.entries();
     for (const [uid, owner] of taken) if (owner.id === vmId) return this.ident(uid);
     for (let uid = this.o.base + 1; uid <= this.o.base + this.o.count; uid++) {
       const owner = taken.get(uid);
-      if (owner) {
-        if (await stat(owner.dir).then(() => true, () => false)) continue;
-        await rm(this.file(uid), { force: true }); // its VM is gone
-      }
-      const fh = await open(this.file(uid), 'wx', 0o600).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'EEXIST') return undefined;
-        throw err;
-      });
-      if (!fh) continue;
-      try {
-        await fh.writeFile(`${vmId}\n${vmDir}\n`);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      return this.ident(uid);
+      if (owner && !(await this.alloc.takeBack(uid, this.alloc.dirGone))) continue; // live, or another allocator is taking it back
+      if (await this.alloc.create(uid, { id: vmId, dir: vmDir })) return this.ident(uid);
     }
     return fail('QEMU_START_FAILED', `every uid of the QEMU user range ${this.o.base + 1}-${this.o.base + this.o.count} is given to a VM`, {
       hint: 'Widen qemuUidCount in the daemon config, or remove VMs that are no longer needed.',
