@@ -5,11 +5,11 @@
  * can still be listed, and creating one or starting a VM on one answers
  * NETWORK_UNAVAILABLE.
  */
-import { access, constants, writeFile } from 'node:fs/promises';
+import { access, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { NetworkService, type NetworkServiceOptions } from '../lifecycle/index.js';
 import { LinuxHostNetworks, hostCommandRunner, parseHostRoutes, type CommandRunner, type OverlayOptions } from '../network/index.js';
-import type { Logger } from '../shared/index.js';
+import { findExecutable, type Logger } from '../shared/index.js';
 import type { NetworkStore, VmRecord } from '../store/index.js';
 
 const TOOLS = ['ip', 'nft', 'dnsmasq'];
@@ -19,18 +19,10 @@ function isNetworkStore(store: unknown): store is NetworkStore {
   return typeof store === 'object' && store !== null && NETWORK_STORE_METHODS.every((m) => typeof (store as Record<string, unknown>)[m] === 'function');
 }
 
-async function onPath(tool: string): Promise<boolean> {
-  const dirs = [...(process.env['PATH'] ?? '').split(':'), '/usr/sbin', '/sbin'].filter((d) => d !== '');
-  for (const d of dirs) {
-    if (await access(path.join(d, tool), constants.X_OK).then(() => true, () => false)) return true;
-  }
-  return false;
-}
-
 /** Why this daemon cannot build networks, or null when it can. */
 export async function networkBlocker(): Promise<string | null> {
   if (process.getuid?.() !== 0) return 'the daemon does not run as root';
-  for (const t of TOOLS) if (!(await onPath(t))) return `${t} is not installed`;
+  for (const t of TOOLS) if (!(await findExecutable(t))) return `${t} is not installed`;
   return null;
 }
 

@@ -20,6 +20,7 @@ export { silentLogger, REDACT_KEYS, type Logger } from './logger.js';
 export { withLogContext, currentLogContext, type LogContext } from './log-context.js';
 export { withCaller, currentCaller, type Caller } from './caller-context.js';
 export {
+  findExecutable,
   run,
   runChecked,
   liveChildren,

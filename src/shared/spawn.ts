@@ -3,7 +3,9 @@
  * every child has a timeout and an AbortSignal and is tracked until it exits.
  */
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { PolyvisorError, type ErrorCode } from './errors.js';
 
 export interface RunOptions {
@@ -139,4 +141,19 @@ export function signalPid(pid: number, sig: NodeJS.Signals): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Where `tool` would be executed from: itself when it names a path (an
+ * executable file there), else the first executable `tool` in PATH and the
+ * sbin folders (a daemon started by a service manager may lack them).
+ * undefined when there is none.
+ */
+export async function findExecutable(tool: string): Promise<string | undefined> {
+  // access(X_OK) alone says yes to root for folders and, on some mounts, for any file: ask for a file with an x bit too.
+  const runnable = (p: string) => access(p, constants.X_OK).then(() => stat(p)).then((st) => st.isFile() && (st.mode & 0o111) !== 0, () => false);
+  if (tool.includes('/')) return (await runnable(tool)) ? tool : undefined;
+  const dirs = [...(process.env['PATH'] ?? '').split(':'), '/usr/sbin', '/sbin'].filter((d) => d !== '');
+  for (const d of dirs) if (await runnable(path.join(d, tool))) return path.join(d, tool);
+  return undefined;
 }

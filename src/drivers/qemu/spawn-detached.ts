@@ -12,7 +12,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { open, readFile, stat } from 'node:fs/promises';
 import { QmpClient } from '../../qmp/index.js';
-import { PolyvisorError, sleep, timeoutSignal, type ErrorCode } from '../../shared/index.js';
+import { findExecutable, PolyvisorError, sleep, timeoutSignal, type ErrorCode } from '../../shared/index.js';
 import { asVmUser, type VmIdentity } from './vm-user.js';
 
 export interface ExitStatus {
@@ -29,8 +29,12 @@ export interface DetachedQemu {
   child: ChildProcess;
 }
 
-/** Spawns `binary argv` detached, stdout and stderr appended to `logFile` (0600). */
+/**
+ * Spawns `binary argv` detached, stdout and stderr appended to `logFile` (0600). As a VM's own user, setpriv execs
+ * the binary: one that is missing is found here first (setpriv would only exit 127), and a missing setpriv is named.
+ */
 export async function spawnDetached(binary: string, argv: readonly string[], logFile: string, missingCode: ErrorCode, user?: VmIdentity): Promise<DetachedQemu> {
+  if (user && !(await findExecutable(binary))) throw new PolyvisorError(missingCode, `${binary} is not installed or not on PATH`);
   const log = await open(logFile, 'a', 0o600);
   try {
     const cmd = user ? asVmUser(user, binary, argv) : { binary, argv };
@@ -43,7 +47,9 @@ export async function spawnDetached(binary: string, argv: readonly string[], log
     const pid = await new Promise<number>((resolve, reject) => {
       child.once('spawn', () => resolve(child.pid!));
       child.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'ENOENT'
-        ? new PolyvisorError(missingCode, `${binary} is not installed or not on PATH`, { cause: err })
+        ? (cmd.binary === binary
+          ? new PolyvisorError(missingCode, `${binary} is not installed or not on PATH`, { cause: err })
+          : new PolyvisorError('QEMU_START_FAILED', `${cmd.binary} (util-linux) is not installed or not on PATH: it starts each VM's QEMU as the VM's own user (qemuUser: per-vm)`, { cause: err }))
         : new PolyvisorError('QEMU_START_FAILED', `cannot start ${binary}: ${err.message}`, { cause: err })));
     });
     child.unref();
