@@ -27,7 +27,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NetworkClient } from '../src/client/index.js';
 import { newUuid } from '../src/shared/index.js';
 import { killClusterHosts } from './helpers/cluster-hosts.js';
-import { startDaemon, tempStateDir, type TestDaemon } from './helpers/daemon.js';
+import { startDaemon, tempStateDir, vmTempDir, type TestDaemon } from './helpers/daemon.js';
 import { runCli } from './helpers/http.js';
 import { limit } from './helpers/limits.js';
 import { NetnsLab } from './helpers/netns.js';
@@ -113,7 +113,7 @@ const ownerOf = async (vm: string): Promise<Name> => (await host('h1').client.ge
 
 beforeAll(async () => {
   etcdDir = mkdtempSync(path.join(os.tmpdir(), 'pv-overlay-etcd-'));
-  shared = mkdtempSync(path.join(os.tmpdir(), 'pv-overlay-shared-'));
+  shared = vmTempDir('overlay-shared'); // 0711: the HA guest's QEMU runs as its own user and passes through to its disk
   const { core } = await lab.fabricWithEtcd('fabric', '10.78.0.1', etcdDir, (t) => (etcdOut += t));
   for (const h of NAMES) {
     const ns = await lab.add(h);
