@@ -2,11 +2,9 @@
  * Bad input gets a clear error with a stable code and a hint, and nothing is
  * written: no store row, no VM directory, no process.
  */
-import { readdirSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PolyvisorError } from '../src/shared/index.js';
-import { killQemusUnder, processesUnder, startDaemon, type TestDaemon } from './helpers/daemon.js';
+import { killQemusUnder, processesUnder, startDaemon, vmDirsIn, type TestDaemon } from './helpers/daemon.js';
 import { guestSpec } from './helpers/vm.js';
 
 let d: TestDaemon;
@@ -31,7 +29,7 @@ async function expectCode(p: Promise<unknown>, code: string): Promise<PolyvisorE
   throw new Error(`expected ${code}, but it succeeded`);
 }
 
-const vmDirs = () => readdirSync(path.join(d.stateDir, 'vms')).filter((n) => !n.startsWith('.')); // .qemu-uids: the uid allocations, no VM
+const vmDirs = (): string[] => vmDirsIn(d.stateDir);
 
 describe('bad input is refused and leaves nothing behind', () => {
   it('an invalid spec names each field and its rule', async () => {

@@ -16,14 +16,14 @@
  * dirty-bitmap bug, docs/migration.md).
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MigrationClient, PlatformClient, type MigrateRequest } from '../src/client/index.js';
 import { SecretStore } from '../src/secrets/index.js';
 import { isPolyvisorError } from '../src/shared/index.js';
 import { keyedChainOpts } from '../src/storage/index.js';
-import { killQemusUnder, processesUnder, startDaemon, tempStateDir, type TestDaemon } from './helpers/daemon.js';
+import { killQemusUnder, processesUnder, startDaemon, tempStateDir, vmDirsIn, type TestDaemon } from './helpers/daemon.js';
 import { expectIntact, waitHeartbeat } from './helpers/memtest.js';
 import { limit } from './helpers/limits.js';
 import { guestShell } from './helpers/shell.js';
@@ -81,7 +81,7 @@ afterAll(async () => {
 
 const secretNames = async (d: TestDaemon): Promise<string[]> => keep(await new PlatformClient({ endpoint: { socketPath: d.socket } }).listSecrets()).map((s) => s.name);
 const imageOf = (d: TestDaemon): string => path.join(d.stateDir, 'vms', id, 'disks', 'data.qcow2');
-const vmDirs = (d: TestDaemon): string[] => (existsSync(path.join(d.stateDir, 'vms')) ? readdirSync(path.join(d.stateDir, 'vms')).filter((n) => !n.startsWith('.')) : []); // .qemu-uids: no VM
+const vmDirs = (d: TestDaemon): string[] => vmDirsIn(d.stateDir);
 const qemuPids = (d: TestDaemon): number[] => processesUnder(d.stateDir).filter((p) => readFileSync(`/proc/${p}/comm`, 'utf8').startsWith('qemu'));
 
 /** qemu-img info -U: whether the file is LUKS-encrypted qcow2. */

@@ -15,7 +15,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InterchangeClient } from '../src/client/index.js';
-import { startDaemon, tempStateDir, type TestDaemon } from './helpers/daemon.js';
+import { startDaemon, tempStateDir, vmDirsIn, type TestDaemon } from './helpers/daemon.js';
 import { runCli } from './helpers/http.js';
 import { limit } from './helpers/limits.js';
 
@@ -23,7 +23,7 @@ let d: TestDaemon;
 let dir: string;
 let tmp: string;
 const cli = (args: string[]) => runCli(['--socket', d.socket, ...args], { TMPDIR: tmp });
-const vmDirs = (): string[] => readdirSync(path.join(d.stateDir, 'vms')).filter((n) => !n.startsWith('.')); // .qemu-uids: no VM
+const vmDirs = (): string[] => vmDirsIn(d.stateDir);
 const strays = (): string[] => readdirSync(tmp).filter((f) => f.startsWith('.ova-import-'));
 
 beforeAll(async () => {

@@ -14,7 +14,7 @@ import { addTlsCreds, makeMigrationTls, TLS_OBJECT_ID } from '../src/drivers/qem
 import { QmpClient } from '../src/qmp/index.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MigrationClient, PlatformClient, request, type MigrateRequest, type MigrationResultView } from '../src/client/index.js';
-import { ROOT, killQemusUnder, processesUnder, startDaemon, type TestDaemon } from './helpers/daemon.js';
+import { ROOT, killQemusUnder, processesUnder, startDaemon, vmDirsIn, type TestDaemon } from './helpers/daemon.js';
 import { expectIntact, lastHb, waitHeartbeat } from './helpers/memtest.js';
 import { removeAllVms } from './helpers/isolate.js';
 import { limit } from './helpers/limits.js';
@@ -96,10 +96,7 @@ async function boot(d: TestDaemon, name: string, memtest: string, extra: Paramet
   return lastHb(await d.client.serialLog(name, 4 * 1024 * 1024));
 }
 
-function vmDirs(d: TestDaemon): string[] {
-  const dir = path.join(d.stateDir, 'vms');
-  return existsSync(dir) ? readdirSync(dir) : [];
-}
+const vmDirs = (d: TestDaemon): string[] => vmDirsIn(d.stateDir);
 
 /** The VM lives on `to` only: row, process, files; nothing of it is left on `from`. */
 async function expectMoved(name: string, from: TestDaemon, to: TestDaemon, r: MigrationResultView, state = 'running'): Promise<void> {

@@ -7,13 +7,13 @@
  * cancelled halfway or whose daemon is killed halfway leaves no VM behind.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OpsClient, PlatformClient, SnapshotClient } from '../src/client/index.js';
 import { isPolyvisorError } from '../src/shared/index.js';
 import type { CloneView } from '../src/spec/index.js';
-import { killQemusUnder, startDaemon, tempStateDir, type TestDaemon } from './helpers/daemon.js';
+import { killQemusUnder, startDaemon, tempStateDir, vmDirsIn, type TestDaemon } from './helpers/daemon.js';
 import { freePort, runCli } from './helpers/http.js';
 import { daemonAlive, removeAllVms } from './helpers/isolate.js';
 import { limit, scaled } from './helpers/limits.js';
@@ -64,7 +64,7 @@ function imageInfo(file: string): { 'backing-filename'?: string; 'virtual-size':
 }
 
 /** VM directories on disk (one per VM the store knows, if nothing leaked). */
-const vmDirs = (): string[] => readdirSync(path.join(stateDir, 'vms')).filter((n) => !n.startsWith('.')); // .qemu-uids: no VM
+const vmDirs = (): string[] => vmDirsIn(stateDir);
 
 /** A stopped VM (started and killed once: its guest need not boot) with a 16 MiB data disk, to clone from. */
 async function stoppedSource(name: string): Promise<string> {

@@ -40,6 +40,15 @@ export interface DaemonOptions {
 /** Env var naming the file where state directories are listed, for test/setup/global.ts to remove after the run. */
 export const STATE_DIR_LIST = 'POLYVISOR_TEST_STATE_DIR_LIST';
 
+/**
+ * The VM directories in a state directory's `vms/` (none when it does not exist): every entry but dot-folders —
+ * `.qemu-uids`, the QEMU uid allocations, lives beside them and belongs to no VM.
+ */
+export function vmDirsIn(stateDir: string): string[] {
+  const dir = path.join(stateDir, 'vms');
+  return existsSync(dir) ? readdirSync(dir).filter((n) => !n.startsWith('.')) : [];
+}
+
 export function tempStateDir(tag: string): string {
   const dir = mkdtempSync(path.join('/tmp', `pv-${tag}-`));
   const list = process.env[STATE_DIR_LIST];
