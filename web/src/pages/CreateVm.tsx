@@ -33,11 +33,14 @@ export default function CreateVm({ mode, from }: { mode: Mode; from?: string }) 
   useEffect(() => {
     void (async () => {
       try {
-        setSchema(await api<Schema>('GET', '/v1/spec/schema'));
-        if (from) {
-          setValue(draftOf(await api<VmView>('GET', `/v1/vms/${enc(from)}`), mode));
+        // Schema and draft together: a form shown before the VM's spec arrived would be empty (and what was typed
+        // into it lost when the spec came).
+        const [s, vm] = await Promise.all([api<Schema>('GET', '/v1/spec/schema'), from ? api<VmView>('GET', `/v1/vms/${enc(from)}`) : undefined]);
+        if (vm) {
+          setValue(draftOf(vm, mode));
           setFormKey((k) => k + 1);
         }
+        setSchema(s);
       } catch (err) {
         setError(errorText(err));
       }

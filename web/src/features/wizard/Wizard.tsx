@@ -41,6 +41,10 @@ export default function Wizard() {
   const [busy, setBusy] = useState(false);
   const host = useStore((s) => s.host);
   const loaded = useRef<string | null>(null);
+  // The VM whose spec fills the draft, once it did: until then the steps are not shown (what was typed into an
+  // empty form would be overwritten when the spec arrives).
+  const [loadedBase, setLoadedBase] = useState<string | null>(null);
+  const vmsLoaded = useStore((s) => s.loaded);
   const setStep = (n: number): void => { setStepRaw(n); setVisited((v) => new Set([...v, n])); };
   const set = (p: Partial<Draft>): void => { setD((x) => ({ ...x, ...p })); setTouched(true); setRefused([]); };
   useEffect(() => { api<ImageView[]>('GET', '/v1/images').then(setImages, () => setImages([])); }, []);
@@ -49,7 +53,9 @@ export default function Wizard() {
     if (!base || !template || images === null || loaded.current === base) return;
     loaded.current = base;
     setD(draftOf(template.spec, images));
+    setLoadedBase(base);
   }, [base, template, images]);
+  const waiting = !!base && loadedBase !== base;
   const spec = useMemo(() => specOf(d, images ?? []), [d, images]);
   const live = useSpecCheck(spec, touched);
   // A create's refusal until the next edit; else the live check, on the steps already seen (all of them on the summary).
@@ -101,9 +107,12 @@ export default function Wizard() {
   return (
     <section className="wizard" aria-labelledby="wizard-title">
       <h1 id="wizard-title">{title}</h1>
-      {base && !template && <p className="muted">Reading {base}…</p>}
+      {waiting && (vmsLoaded && !template
+        ? <p className="error" role="alert">There is no VM named {base}.</p>
+        : <p className="muted" data-testid="wizard-loading">Reading {base}…</p>)}
       {cloneOf && <p className="small muted">The copy starts from {cloneOf}'s configuration: its disks are copied (the VM must be stopped), read-only images shared, disks you add are created empty; it gets its own MAC address and no host port forwards.</p>}
       {from && <p className="small muted">A new VM with {from}'s configuration: its disks are created empty (use clone to copy them), images given by path are shared.</p>}
+      {!waiting && <>
       <ol className="steps" aria-label="Steps">
         {STEPS.map((s, i) => (
           <li key={s}><button type="button" className="step-btn" aria-current={i === step ? 'step' : undefined} onClick={() => setStep(i)} data-step={i}>
@@ -178,6 +187,7 @@ export default function Wizard() {
           <button type="submit" className="primary" disabled={busy}>{step < STEPS.length - 1 ? 'Next' : cloneOf ? 'Clone' : 'Create'}</button>
         </div>
       </form>
+      </>}
     </section>
   );
 }
