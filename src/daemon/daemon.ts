@@ -60,9 +60,11 @@ export async function startDaemon(config: DaemonConfig, logger: Logger & { level
   const unlock = await takeLock(path.join(config.stateDir, 'polyvisord.pid'));
   const undo: Array<() => Promise<void>> = [unlock];
   try {
-    if (qemuUsers) undo.unshift(await claimQemuUidRange(config, logger)); // warns when another daemon here overlaps our uid range
-    if (qemuUsers) await warnClosedFolders(config, logger); // a state directory under a closed home: every VM start would fail
-    if (qemuUsers) await moveOldQemuUids(config, qemuUsers, logger); // STATE/qemu-uids of an older daemon into VMSDIR/.qemu-uids, before any VM is adopted
+    if (qemuUsers) {
+      undo.unshift(await claimQemuUidRange(config, logger)); // warns when another daemon here overlaps our uid range
+      await warnClosedFolders(config, logger); // a state directory under a closed home: every VM start would fail
+      await moveOldQemuUids(config, qemuUsers, logger); // STATE/qemu-uids of an older daemon into VMSDIR/.qemu-uids, before any VM is adopted
+    }
     const { store, integrityCheck, kv } = await openStore(config, logger.child({ component: 'store' }));
     undo.unshift(() => store.close());
     const driver = withCloudInitSeed(createQemuDriver({

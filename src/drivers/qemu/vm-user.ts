@@ -60,9 +60,7 @@ export class VmUsers {
 
   /** The VM's identity, allocated on its first start (serialized: one allocation at a time in this process). */
   identity(vmId: string, vmDir: string): Promise<VmIdentity> {
-    const next = this.chain.then(() => this.allocate(vmId, path.resolve(vmDir)));
-    this.chain = next.catch(() => undefined);
-    return next;
+    return this.serial(() => this.allocate(vmId, path.resolve(vmDir)));
   }
 
   /**
@@ -71,11 +69,16 @@ export class VmUsers {
    * uid there: its directory is still there, and so is its entry.
    */
   release(vmId: string): Promise<void> {
-    const next = this.chain.then(async () => {
+    return this.serial(async () => {
       for (const [uid, owner] of await this.alloc.entries()) {
         if (owner.id === vmId) await this.alloc.takeBack(uid, async (o) => o.id === vmId && (await this.alloc.dirGone(o)));
       }
     });
+  }
+
+  /** Runs `fn` after every allocation and release this process asked before it (a failure does not stop the next). */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(fn);
     this.chain = next.catch(() => undefined);
     return next;
   }

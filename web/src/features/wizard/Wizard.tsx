@@ -8,7 +8,7 @@
  * disks), `?clone=VM` too, and creates through the clone route (its disks
  * copied); either way the name starts empty.
  */
-import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { stringify } from 'yaml';
 import { api, ApiError, enc, errorText } from '../../api/client.js';
 import { putVm, useStore } from '../../api/store.js';
@@ -40,7 +40,6 @@ export default function Wizard() {
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   const host = useStore((s) => s.host);
-  const loaded = useRef<string | null>(null);
   // The VM whose spec fills the draft, once it did: until then the steps are not shown (what was typed into an
   // empty form would be overwritten when the spec arrives).
   const [loadedBase, setLoadedBase] = useState<string | null>(null);
@@ -50,11 +49,10 @@ export default function Wizard() {
   useEffect(() => { api<ImageView[]>('GET', '/v1/images').then(setImages, () => setImages([])); }, []);
   useEffect(() => {
     // The template's spec once it and the library are known (the library tells an image CD-ROM from a disk).
-    if (!base || !template || images === null || loaded.current === base) return;
-    loaded.current = base;
+    if (!base || !template || images === null || loadedBase === base) return;
     setD(draftOf(template.spec, images));
     setLoadedBase(base);
-  }, [base, template, images]);
+  }, [base, template, images, loadedBase]);
   const waiting = !!base && loadedBase !== base;
   const spec = useMemo(() => specOf(d, images ?? []), [d, images]);
   const live = useSpecCheck(spec, touched);
