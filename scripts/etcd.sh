@@ -59,10 +59,29 @@ healthy() { # the cluster answers a linearizable read through any member
   ETCDCTL_API=3 etcdctl --endpoints "$(urls)" --command-timeout=2s get /polyvisor-health-probe >/dev/null 2>&1
 }
 
+# Why member $1 stopped, from its log: the bind error when its port was taken.
+death_reason() {
+  local log=$dir/m$1.log line
+  line=$(grep -ho 'address already in use' "$log" "$dir/m$1.out" 2>/dev/null | head -n 1 || true)
+  [ -n "$line" ] && { echo "port in use: $line"; return; }
+  line=$(grep -h '"level":"fatal"' "$log" 2>/dev/null | tail -n 1 | cut -c1-300 || true)
+  echo "${line:-no fatal line in $log}"
+}
+
+# Waits on the wall clock (a loaded host makes each etcdctl probe slow, so
+# counting probes is not a time limit); a member that exits ends the wait at
+# once with its reason, instead of probing a dead cluster until the deadline.
 wait_healthy() {
-  local _
-  for _ in $(seq 1 200); do healthy && return 0; sleep 0.1; done
-  die "the cluster in $dir did not become healthy in 20 s (logs: $dir/m*.log)"
+  local limit=${POLYVISOR_ETCD_START_TIMEOUT:-45} i
+  local deadline=$((SECONDS + limit))
+  while ((SECONDS < deadline)); do
+    healthy && return 0
+    for ((i = 0; i < N; i++)); do
+      alive "$i" || die "member m$i of $dir exited while starting ($(death_reason "$i"))"
+    done
+    sleep 0.2
+  done
+  die "the cluster in $dir did not become healthy in $limit s (logs: $dir/m*.log)"
 }
 
 stop_member() {

@@ -26,8 +26,15 @@ export interface TestEtcd {
   stop(): void;
 }
 
+/** The script's own start limit; the spawn's is longer, so its reason arrives rather than a SIGTERM. */
+const START_LIMIT_S = 60;
+
 function script(args: string[]): string {
-  const r = spawnSync('bash', [SCRIPT, ...args], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync('bash', [SCRIPT, ...args], {
+    encoding: 'utf8',
+    timeout: (START_LIMIT_S + 30) * 1000,
+    env: { ...process.env, POLYVISOR_ETCD_START_TIMEOUT: String(START_LIMIT_S) },
+  });
   if (r.status !== 0) throw new Error(`scripts/etcd.sh ${args.join(' ')} failed (${r.status ?? r.signal}): ${r.stderr}`);
   return r.stdout.trim();
 }
@@ -40,10 +47,14 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** A base port with 2*size free ports after it. */
+/**
+ * A base port with 2*size free ports after it, below the kernel's ephemeral
+ * range (32768 and up), where any process's outgoing connection or port-0
+ * listener may take a port between this check and etcd's bind.
+ */
 async function freeBase(size: number): Promise<number> {
   for (let tries = 0; tries < 50; tries++) {
-    const base = 20_000 + 2 * Math.floor(Math.random() * 15_000);
+    const base = 20_000 + 2 * Math.floor(Math.random() * 6_000);
     let ok = true;
     for (let p = base; p < base + 2 * size && ok; p++) ok = await portFree(p);
     if (ok) return base;
@@ -51,10 +62,32 @@ async function freeBase(size: number): Promise<number> {
   throw new Error('no free ports for etcd');
 }
 
+/**
+ * Starts the cluster on free ports; a member that lost its port to another
+ * process between the check and its bind (the script names it) gets a fresh
+ * folder and base, up to three tries.
+ */
+async function startOnFreePorts(size: number, tag: string): Promise<{ dir: string; endpoints: string[] }> {
+  for (let attempt = 1; ; attempt++) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), `pv-${tag}-`));
+    const base = await freeBase(size);
+    try {
+      return { dir, endpoints: script(['start', dir, String(size), String(base)]).split(',') };
+    } catch (err) {
+      const lostPort = /port in use/.test(String(err));
+      try {
+        script(['stop', dir]);
+      } catch {
+        /* the start's error is the one to report */
+      }
+      if (!lostPort || attempt >= 3) throw err;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+
 export async function startEtcd(size: 1 | 3, tag = 'etcd'): Promise<TestEtcd> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), `pv-${tag}-`));
-  const base = await freeBase(size);
-  const endpoints = script(['start', dir, String(size), String(base)]).split(',');
+  const { dir, endpoints } = await startOnFreePorts(size, tag);
   const pid = (i: number): number | null => {
     try {
       const p = Number(readFileSync(path.join(dir, `m${i}.pid`), 'utf8'));
