@@ -8,6 +8,8 @@ let passed = Number(staticPassed);
 let failed = Number(staticFailed);
 let skipped = 0;
 const failedNames = [];
+/** The first non-empty line of an error message, without colour codes, at most 400 characters. */
+const firstLine = (m) => (m.replace(/\x1b\[[0-9;]*m/g, '').split('\n').find((l) => l.trim()) ?? '').trim().slice(0, 400);
 for (const project of ['unit', 'fuzz', 'integration']) {
   const file = path.join(dir, `${project}.json`);
   const runFailed = runsFailed.split(' ').includes(project);
@@ -25,9 +27,14 @@ for (const project of ['unit', 'fuzz', 'integration']) {
     const file = path.relative(process.cwd(), s.name ?? '');
     if (s.status === 'failed' && !(s.assertionResults ?? []).some((a) => a.status === 'failed')) {
       f += 1;
-      failedNames.push(`${project} ${file}: ${(s.message || 'failed outside its tests (a beforeAll or afterAll hook; its tests report as skipped)').split('\n')[0].slice(0, 200)}`);
+      failedNames.push(`${project} ${file}: ${firstLine(s.message || '') || 'failed outside its tests (a beforeAll or afterAll hook; its tests report as skipped)'}`);
     }
-    for (const a of s.assertionResults ?? []) if (a.status === 'failed') failedNames.push(`${project} ${file} > ${a.fullName ?? a.title}`);
+    for (const a of s.assertionResults ?? []) {
+      if (a.status !== 'failed') continue;
+      // The first line of its error too: a CI log shows only its tail, and the why is what the next person needs.
+      const why = firstLine((a.failureMessages ?? [])[0] ?? '');
+      failedNames.push(`${project} ${file} > ${a.fullName ?? a.title}${why ? `\n  why: ${why}` : ''}`);
+    }
   }
   if (runFailed && f === 0) f = 1; // e.g. an error outside any test
   failed += f;

@@ -145,9 +145,12 @@ async function bootFlood(name: string): Promise<void> {
   await guestShell(a.client, name, `dd if=/dev/urandom of=/tmp/blk bs=1M count=8 2>/dev/null; ${FLOOD_PASS('0')} echo filled`, limit('shell', 3));
 }
 
-/** Passes 1, 2… of the writer, flat out, in the background until /tmp/stop exists. */
+/**
+ * Passes 1, 2… of the writer, flat out, in the background until /tmp/stop exists. After its first whole pass it
+ * prints FLOOD-PASSES-1, a text the command line itself (echoed on the console) does not hold.
+ */
 const startFloodCommand = (): string =>
-  `(p=1; while :; do ${FLOOD_PASS('$p', '[ -e /tmp/stop ] && break 2;')} p=$((p+1)); [ $p -eq 2 ] && echo FLOOD-PASS-ONE; done; echo "$p $i" > /tmp/flood.done) & true`;
+  `(p=1; while :; do ${FLOOD_PASS('$p', '[ -e /tmp/stop ] && break 2;')} p=$((p+1)); [ $p -eq 2 ] && echo FLOOD-PASSES-$((p-1)); done; echo "$p $i" > /tmp/flood.done) & true`;
 
 async function startFlood(d: TestDaemon, name: string): Promise<void> {
   await guestShell(d.client, name, startFloodCommand());
@@ -306,13 +309,15 @@ describe('live migration between two daemons', () => {
   });
 
   it('a guest writing its non-shared disk flat out through the switch-over (both cores busy): whatever the mirror has left is copied with the vCPUs stopped, no write is lost', async () => {
-    // A test-only delay holds the move for 20 s between "every mirror in sync" and the RAM stream; the writer
+    // A test-only hold keeps the move between "every mirror in sync" and the RAM stream until the test opens it
+    // (a file: no race with the host's speed); the writer
     // starts flat out then (about 45 MB/s here), so the mirror copies the writes as they come and, at the
     // switch-over, whatever it has left (QEMU 7.2 keeps a ready mirror close behind: 0 or one 4 MiB chunk was
     // measured, its speed cap applies to the first sync only) is copied with the vCPUs stopped. The wait for
     // a mirror that is not in sync at that moment is proven with a scripted monitor in disk-mirrors.test.ts.
+    const gate = path.join(mkdtempSync('/tmp/pv-gate-'), 'open');
     await a.stop();
-    await startA({ POLYVISOR_TEST_DELAYS: 'host-migrate:mirrors-ready=20000' });
+    await startA({ POLYVISOR_TEST_DELAYS: `host-migrate:mirrors-ready=file:${gate}` });
     await bootFlood('h-behind');
     const op = await migA.migrateAsync('h-behind', { target: toB, diskMirror: 'background', diskBandwidthMiBps: 4 });
     let synced = false;
@@ -320,18 +325,26 @@ describe('live migration between two daemons', () => {
       const s = await migA.status('h-behind').catch(() => undefined);
       synced = !!s?.disks && s.disks.disks > 0 && s.disks.readyDisks === s.disks.disks;
     });
+    const tSynced = Date.now();
+    let passOneMs = 0;
     const r = await withHog(async () => {
-      // Started without waiting for the shell's whole answer: it may come from the target. The move goes on only
-      // after the hold, so the writer's first whole pass is seen on the source (it printed FLOOD-PASS-ONE).
-      await startInGuest(a, 'h-behind', startFloodCommand());
-      let log = '';
-      await until('the disk writer finishing its first pass on the source', () => log.includes('FLOOD-PASS-ONE'), limit('shell'), async () => {
-        log = await a.client.serialLog('h-behind', 1024 * 1024).catch(() => log);
-      });
-      expect((await migA.status('h-behind'))?.phase).toBe('mirroring'); // still held: the mirror falls behind from here
+      try {
+        // Started without waiting for the shell's whole answer: it may come from the target. The move goes on only
+        // once the gate is open, so the writer's first whole pass is seen on the source (it printed FLOOD-PASSES-1).
+        await startInGuest(a, 'h-behind', startFloodCommand());
+        let log = '';
+        await until('the disk writer finishing its first pass on the source', () => log.includes('FLOOD-PASSES-1'), limit('shell', 2), async () => {
+          log = await a.client.serialLog('h-behind', 1024 * 1024).catch(() => log);
+        });
+        passOneMs = Date.now() - tSynced;
+        expect((await migA.status('h-behind'))?.phase).toBe('mirroring'); // still held: the mirror falls behind from here
+      } finally {
+        writeFileSync(gate, ''); // the move goes on (or, after a failure above, ends instead of holding its daemon)
+      }
       return finished(a, op.id);
     });
-    measured.push({ case: 'host-to-host, flat-out writer through the switch-over', totalMs: r.stats.totalTimeMs, downtimeMs: r.stats.downtimeMs, wallMs: r.wallMs, mirrors: r.stats.mirrors });
+    rmSync(path.dirname(gate), { recursive: true, force: true });
+    measured.push({ case: 'host-to-host, flat-out writer through the switch-over', passOneMs, totalMs: r.stats.totalTimeMs, downtimeMs: r.stats.downtimeMs, wallMs: r.wallMs, mirrors: r.stats.mirrors });
     expect(r.copiedDisks).toEqual(['data']);
     expect(r.stats.mirrors).toMatchObject({ disks: 1, mode: 'background', switchedToActive: 0 });
     expect(r.stats.mirrors!.behindBytes).toBeGreaterThanOrEqual(0);
