@@ -39,7 +39,10 @@ export async function openAddressGate(o: {
   const allow = new Set(o.allow.map(plainAddress));
   const live = new Set<net.Socket>();
   let refused = 0;
-  const server = net.createServer({ pauseOnConnect: true }, (client) => {
+  // Half-open on both sides: when one end finishes sending, pipe() ends the other side only after flushing what the
+  // gate still holds (a migration stream's last device state, written by a source that has already closed while
+  // the target QEMU reads slowly), and the other direction goes on until it ends too.
+  const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true }, (client) => {
     const peer = plainAddress(client.remoteAddress ?? '');
     if (!allow.has(peer)) {
       refused++;
@@ -47,16 +50,16 @@ export async function openAddressGate(o: {
       client.destroy();
       return;
     }
-    const inner = net.connect(o.target);
+    const inner = net.connect({ path: o.target, allowHalfOpen: true });
     live.add(client).add(inner);
-    const end = (): void => {
+    // An error on either side (a reset, the unix socket gone) cuts both at once; a clean close of one side does
+    // not: destroying the other then would drop the bytes it has not yet delivered.
+    const cut = (): void => {
       client.destroy();
       inner.destroy();
-      live.delete(client);
-      live.delete(inner);
     };
-    client.on('error', end).on('close', end);
-    inner.on('error', end).on('close', end);
+    client.on('error', cut).on('close', () => live.delete(client));
+    inner.on('error', cut).on('close', () => live.delete(inner));
     inner.on('connect', () => {
       client.pipe(inner);
       inner.pipe(client);
