@@ -184,20 +184,23 @@ describe('cluster HA on three hosts', () => {
     const other = [0, 1, 2].find((i) => i !== lead)!;
     etcd.kill(lead);
     etcd.kill(other);
-
-    // A write fails with the store's stable error.
-    await expect(h1.client.createVm(guestSpec('w1'))).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
-    // h1's watchdog fences the HA guest once the lease could not be renewed for its TTL (3 s).
-    await until('the watchdog fences q1', limit('state'), () => !running(qPid));
     const wdLog = path.join(h1.stateDir, 'watchdog.log');
-    expect(readText(wdLog)).toMatch(new RegExp(`killed q1 \\(pid ${qPid}\\)`));
-    // The plain guest runs on: its memory checker beats on, clean (the log is read on disk: API reads need the store).
-    await until('n1 beats on during the outage', limit('heartbeat'), () => lastHb(readText(serial(n.id))) > nHb + 3);
-    expect(running(nPid)).toBe(true);
-
-    // Quorum returns.
-    etcd.restart(lead);
-    etcd.restart(other);
+    try {
+      // A write fails with the store's stable error.
+      await expect(h1.client.createVm(guestSpec('w1'))).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      // h1's watchdog fences the HA guest once the lease could not be renewed for its TTL (3 s). It logs what it
+      // killed after the process is gone and its note is written: wait for the line, not only for the death.
+      await until('the watchdog fences q1', limit('state'), () => !running(qPid));
+      await until('the watchdog logs its fence', limit('state'), () => /fenced: /.test(readText(wdLog)));
+      expect(readText(wdLog)).toMatch(new RegExp(`killed q1 \\(pid ${qPid}\\)`));
+      // The plain guest runs on: its memory checker beats on, clean (the log is read on disk: API reads need the store).
+      await until('n1 beats on during the outage', limit('heartbeat'), () => lastHb(readText(serial(n.id))) > nHb + 3);
+      expect(running(nPid)).toBe(true);
+    } finally {
+      // Quorum returns (even when a check of the outage failed: the file's other tests need the store).
+      etcd.restart(lead);
+      etcd.restart(other);
+    }
     // h1 rejoins (a new lease, a new watchdog) and restarts the fenced guest itself; it boots and beats again.
     let back: VmView | undefined;
     let seen: VmView | undefined;

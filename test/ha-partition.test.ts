@@ -104,7 +104,10 @@ describe('HA across a network partition', () => {
       if (v?.host === 'h2' && v.state === 'running' && v.runtime && v.runtime.pid !== pid1) moved = v;
       return moved !== undefined;
     });
-    expect(readFileSync(path.join(h1.stateDir, 'watchdog.log'), 'utf8')).toMatch(new RegExp(`killed p1 \\(pid ${pid1}\\)`));
+    // The watchdog logs what it killed once the process is gone and its note written: wait for the line.
+    const wdLog = (): string => { try { return readFileSync(path.join(h1.stateDir, 'watchdog.log'), 'utf8'); } catch { return ''; } };
+    await until('h1\'s watchdog logs its fence', limit('state'), () => /fenced: /.test(wdLog()));
+    expect(wdLog()).toMatch(new RegExp(`killed p1 \\(pid ${pid1}\\)`));
     await waitForLine(h2.client, 'p1', READY);
     await startRunLog(h2.client, 'p1', 'h2');
     await until('three records from h2', limit('shell'), () => readRunLog(image).filter((r) => r.host === 'h2').length >= 3);
