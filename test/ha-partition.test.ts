@@ -119,7 +119,7 @@ describe('HA across a network partition', () => {
       const list = await hostsOf.list().catch(() => []);
       return list.map((h) => `${h.name}:${h.state}`).join(' ') === 'h1:ready h2:ready';
     });
-    expect(readFileSync(path.join(h1.stateDir, 'watchdog.log'), 'utf8').match(/guarding the HA VMs/g)?.length).toBe(2);
+    expect(wdLog().match(/guarding the HA VMs/g)?.length).toBe(2);
     const after = await h1.client.getVm('p1');
     expect(after).toMatchObject({ host: 'h2', state: 'running' });
     expect(after.runtime!.pid).toBe(moved!.runtime!.pid);

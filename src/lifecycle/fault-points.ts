@@ -8,7 +8,7 @@
  * how fast the host is. Documented in docs/snapshots-backups.md.
  */
 import { existsSync } from 'node:fs';
-import { sleep } from '../shared/index.js';
+import { sleep, waitFor } from '../shared/index.js';
 
 const VAR = 'POLYVISOR_TEST_DELAYS';
 const MAX_SLEEP_MS = 60_000;
@@ -28,6 +28,5 @@ export async function faultPoint(point: string): Promise<void> {
 
 /** Until `file` exists, bounded: a test that died without opening the gate does not hold the daemon for ever. */
 async function gate(file: string): Promise<void> {
-  const deadline = Date.now() + MAX_GATE_MS;
-  while (!existsSync(file) && Date.now() < deadline) await sleep(50);
+  await waitFor(`test gate ${file}`, () => (existsSync(file) ? true : undefined), { signal: AbortSignal.timeout(MAX_GATE_MS) }).catch(() => undefined);
 }
